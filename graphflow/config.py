@@ -1,0 +1,155 @@
+"""Configuration: ``gf.config.set(...)`` and ``GRAPHFLOW_*`` environment variables.
+
+Settings live in one process-wide flat dict with dotted names.  ``set`` changes
+them globally, and when used as a context manager puts the old values back on
+exit:
+
+    >>> from graphflow import config
+    >>> with config.set(scheduler="sync"):
+    ...     config.get("scheduler")
+    'sync'
+    >>> config.get("scheduler", None) is None
+    True
+
+Names are normalized: ``-`` and ``_`` are the same, and nested names are
+written with dots (``optimization.fuse``).  Keyword arguments cannot hold
+dots, so ``set`` also takes a dict or double underscores:
+``config.set({"optimization.fuse": False})`` or
+``config.set(optimization__fuse=False)``.
+
+At import, ``GRAPHFLOW_SCHEDULER=sync`` sets ``scheduler``, and
+``GRAPHFLOW_OPTIMIZATION__FUSE=false`` sets ``optimization.fuse``; values are
+parsed as ints, floats, booleans or ``none`` when they look like one.
+
+Known settings and their defaults are in `DEFAULTS`; their values are checked
+when set, so a typo in a value fails here rather than deep inside a compute.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from .errors import ConfigError
+
+__all__ = ["set", "get", "refresh", "DEFAULTS"]
+
+DEFAULTS: dict = {
+    "scheduler": None,  # None: the collection's default (threads)
+    "num_workers": None,  # None: one per CPU core
+    "optimization.cull": True,
+    "optimization.inline": True,
+    "optimization.fuse": True,
+    "optimization.order": True,
+    "multiprocessing.context": "spawn",
+    "tokenize_ensure_deterministic": False,
+}
+
+_CHECKS = {
+    "num_workers": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v > 0),
+    "optimization.cull": lambda v: isinstance(v, bool),
+    "optimization.inline": lambda v: isinstance(v, bool),
+    "optimization.fuse": lambda v: isinstance(v, bool),
+    "optimization.order": lambda v: isinstance(v, bool),
+    "multiprocessing.context": lambda v: v in ("spawn", "fork", "forkserver"),
+    "tokenize_ensure_deterministic": lambda v: isinstance(v, bool),
+}
+
+_lock = threading.Lock()
+_settings: dict = {}
+
+
+def _canonical(name: str) -> str:
+    return name.replace("__", ".").replace("-", "_").lower()
+
+
+def _check(name: str, value):
+    check = _CHECKS.get(name)
+    if check is not None and not check(value):
+        raise ConfigError(f"config {name!r} cannot be {value!r} (default: {DEFAULTS[name]!r})")
+
+
+def get(name: str, default=...):
+    """The value of setting ``name``; ``default`` (or the built-in default) when unset."""
+    name = _canonical(name)
+    if name in _settings:
+        return _settings[name]
+    if default is not ...:
+        return default
+    if name in DEFAULTS:
+        return DEFAULTS[name]
+    raise KeyError(f"no config setting {name!r}; known settings: {sorted(DEFAULTS)}")
+
+
+class set:  # noqa: A001 - mirrors dask.config.set, which users already know
+    """Change settings; as a context manager, restore the previous values on exit.
+
+    >>> _ = set(num_workers=2)           # global from here on
+    >>> get("num_workers")
+    2
+    >>> _.restore()
+    """
+
+    def __init__(self, arg: dict | None = None, **kwargs):
+        updates = {}
+        for name, value in list((arg or {}).items()) + list(kwargs.items()):
+            name = _canonical(name)
+            _check(name, value)
+            updates[name] = value
+        with _lock:
+            self._old = {k: _settings.get(k, _MISSING) for k in updates}
+            _settings.update(updates)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.restore()
+
+    def restore(self) -> None:
+        """Put back the values that were in force before this ``set``."""
+        with _lock:
+            for k, v in self._old.items():
+                if v is _MISSING:
+                    _settings.pop(k, None)
+                else:
+                    _settings[k] = v
+
+
+_MISSING = object()
+
+
+def _parse(text: str):
+    low = text.strip().lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    if low in ("none", "null", ""):
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def refresh(environ=None) -> None:
+    """Forget all settings and re-read ``GRAPHFLOW_*`` environment variables."""
+    environ = os.environ if environ is None else environ
+    with _lock:
+        _settings.clear()
+    for var, text in environ.items():
+        if var.startswith("GRAPHFLOW_") and var != "GRAPHFLOW_TOKEN":
+            name = _canonical(var[len("GRAPHFLOW_"):])
+            value = _parse(text)
+            try:
+                _check(name, value)
+            except ConfigError as exc:
+                raise ConfigError(f"environment variable {var}: {exc}") from None
+            with _lock:
+                _settings[name] = value
+
+
+refresh()

@@ -1,0 +1,311 @@
+"""Local executors: run a `TaskGraph` in this process (sync, threads) or a local process pool.
+
+Each executor is a function ``get(graph, keys, **options) -> list of values``,
+one value per requested key.  All three share one model:
+
+* `ExecutionPlan` culls the graph to what ``keys`` need and numbers its nodes;
+  ``waiting[i]`` counts inputs of ``i`` not yet computed, ``readers[i]``
+  counts tasks that still have to read ``i``'s result.
+* A task is *ready* when ``waiting`` hits 0; among ready tasks the one with the
+  lowest optimizer priority runs first (`graphflow.optimize.order`).
+* When a task finishes, each input's ``readers`` drops by one; at 0 the input's
+  result is deleted at once, unless it is a requested key.
+
+Worked example, ``c = add(a, b)`` with ``a`` and ``b`` ready::
+
+    ready = [a, b]         run a -> results {a}
+                           run b -> results {a, b}; c becomes ready
+    ready = [c]            run c -> results {c}; a and b have no readers left: freed
+
+`get_sync` runs the order in one loop.  `get_threads` starts ``num_workers``
+threads for the call; each pops the best ready task, runs it outside the lock,
+then under the lock records the result and takes the next best task for itself
+(so a chain of ready work needs no hand-off).  Threads are per call, so a task
+that itself calls ``.compute()`` gets its own threads and cannot deadlock.
+`get_processes` keeps a pool of worker processes (`graphflow.procpool`) and
+ships batches of ready tasks with their inputs to idle processes.
+
+Errors: a task's exception is re-raised in the caller with its own type and
+message, plus a note naming the key (and, from a process, the remote
+traceback).  Ctrl-C stops dispatching at once, waits briefly for tasks in
+flight, and leaves no thread or process behind.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import threading
+
+from . import config
+from .errors import annotate_task_error
+from .optimize.cull import cull
+from .spec import TaskGraph
+
+__all__ = ["get_sync", "get_threads", "get_processes", "ExecutionPlan", "default_num_workers"]
+
+
+def default_num_workers() -> int:
+    """Workers used when none are asked for: ``config num_workers``, else the usable CPU count."""
+    n = config.get("num_workers")
+    if n:
+        return n
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+class ExecutionPlan:
+    """The integer-indexed state one run needs; see the module docstring."""
+
+    __slots__ = ("keys", "nodes", "deps", "dependents", "priority", "outputs", "is_output",
+                 "waiting", "readers")
+
+    def __init__(self, graph, keys):
+        if not isinstance(graph, TaskGraph):
+            graph = TaskGraph(graph)
+        culled = cull(graph, keys)
+        culled.validate()
+        idx = culled.index
+        self.keys = idx.keys
+        self.nodes = idx.nodes
+        self.deps = idx.deps
+        self.dependents = idx.dependents
+        self.priority = _priorities(graph, culled)
+        self.outputs = [idx.index[k] for k in keys]
+        self.is_output = bytearray(len(idx))
+        for i in self.outputs:
+            self.is_output[i] = 1
+        self.waiting = [len(d) for d in self.deps]
+        self.readers = [len(d) for d in self.dependents]
+
+    def __len__(self):
+        return len(self.keys)
+
+    def run_order(self) -> list:
+        """Every node index, lowest priority first."""
+        return sorted(range(len(self.keys)), key=self.priority.__getitem__)
+
+    def initial_ready(self) -> list:
+        """A heap of ``(priority, index)`` for the tasks with no inputs."""
+        prio = self.priority
+        ready = [(prio[i], i) for i, w in enumerate(self.waiting) if w == 0]
+        heapq.heapify(ready)
+        return ready
+
+    def release(self, i, results: dict) -> None:
+        """Task ``i`` is done: drop inputs it was the last reader of."""
+        readers, keys, is_output = self.readers, self.keys, self.is_output
+        for p in self.deps[i]:
+            r = readers[p] - 1
+            readers[p] = r
+            if r == 0 and not is_output[p]:
+                del results[keys[p]]
+
+    def gather(self, results: dict) -> list:
+        keys = self.keys
+        return [results[keys[i]] for i in self.outputs]
+
+
+def _priorities(graph: TaskGraph, culled: TaskGraph) -> list:
+    """The optimizer's priorities for ``culled``, else topological positions."""
+    prio = graph.priorities
+    if prio is not None:
+        if culled is graph:
+            return prio
+        old = graph.index.index
+        return [prio[old[k]] for k in culled.index.keys]
+    topo = culled.toposort_indices()
+    out = [0] * len(topo)
+    for position, i in enumerate(topo):
+        out[i] = position
+    return out
+
+
+def _raise_task_error(exc: BaseException, key, remote_traceback=None):
+    annotate_task_error(exc, key, remote_traceback)
+    raise exc
+
+
+# --------------------------------------------------------------------------- sync
+
+
+def get_sync(graph, keys, **options) -> list:
+    """Run ``graph`` in the calling thread, in priority order.  Best for debugging.
+
+    >>> from graphflow.spec import TaskGraph, DataNode, Task, Ref
+    >>> get_sync(TaskGraph([DataNode("a", 2), Task("b", pow, Ref("a"), 10)]), ["b"])
+    [1024]
+    """
+    _check_options(options, "sync")
+    plan = ExecutionPlan(graph, keys)
+    nodes, keys_of = plan.nodes, plan.keys
+    results: dict = {}
+    release = plan.release
+    for i in plan.run_order():
+        try:
+            results[keys_of[i]] = nodes[i](results)
+        except BaseException as exc:
+            _raise_task_error(exc, keys_of[i])
+        release(i, results)
+    return plan.gather(results)
+
+
+def _check_options(options: dict, name: str, allowed=()) -> None:
+    unknown = set(options) - set(allowed)
+    if unknown:
+        raise TypeError(
+            f"the {name!r} scheduler got unexpected option(s) {sorted(unknown)}"
+            + (f"; it takes {sorted(allowed)}" if allowed else "; it takes none")
+        )
+
+
+# --------------------------------------------------------------------------- threads
+
+
+class _ThreadRun:
+    """Shared state of one threaded run; every field is guarded by ``lock``."""
+
+    def __init__(self, plan: ExecutionPlan, num_workers: int):
+        self.plan = plan
+        self.lock = threading.Lock()
+        self.wakeup = threading.Condition(self.lock)
+        self.done = threading.Event()
+        self.ready = plan.initial_ready()
+        self.results: dict = {}
+        self.remaining = len(plan)
+        self.idle = 0
+        self.stop = False
+        self.error = None  # (exception, key) of the first failure
+        self.threads = [
+            threading.Thread(target=self.work, name=f"graphflow-thread-{n}", daemon=True)
+            for n in range(min(num_workers, max(len(plan), 1)))
+        ]
+
+    def work(self) -> None:
+        plan = self.plan
+        nodes, keys, dependents, waiting = plan.nodes, plan.keys, plan.dependents, plan.waiting
+        prio = plan.priority
+        ready, results, lock = self.ready, self.results, self.lock
+        heappush, heappop = heapq.heappush, heapq.heappop
+        release = plan.release
+        i = -1
+        while True:
+            if i < 0:
+                with lock:
+                    while not ready and not self.stop:
+                        self.idle += 1
+                        self.wakeup.wait()
+                        self.idle -= 1
+                    if self.stop:
+                        return
+                    i = heappop(ready)[1]
+            try:
+                value = nodes[i](results)
+            except BaseException as exc:
+                self._fail(exc, keys[i])
+                return
+            with lock:
+                results[keys[i]] = value
+                value = None  # the results dict owns it now; freeing must not wait for us
+                for d in dependents[i]:
+                    w = waiting[d] - 1
+                    waiting[d] = w
+                    if w == 0:
+                        heappush(ready, (prio[d], d))
+                release(i, results)
+                self.remaining -= 1
+                if self.remaining == 0:
+                    self._finish()
+                    return
+                if self.stop:
+                    return
+                if ready:
+                    i = heappop(ready)[1]
+                    if ready and self.idle:
+                        self.wakeup.notify(min(len(ready), self.idle))
+                else:
+                    i = -1
+
+    def _finish(self) -> None:
+        self.stop = True
+        self.wakeup.notify_all()
+        self.done.set()
+
+    def _fail(self, exc, key) -> None:
+        with self.lock:
+            if self.error is None:
+                self.error = (exc, key)
+            self._finish()
+
+    def cancel(self) -> None:
+        with self.lock:
+            self._finish()
+
+    def run(self) -> list:
+        if not len(self.plan):
+            return []
+        for t in self.threads:
+            t.start()
+        try:
+            # A timed wait keeps the main thread responsive to Ctrl-C on every platform.
+            while not self.done.wait(0.2):
+                pass
+        except BaseException:
+            self.cancel()
+            self._join(timeout=1.0)
+            raise
+        self._join(timeout=None)
+        if self.error is not None:
+            exc, key = self.error
+            self.error = None
+            _raise_task_error(exc, key)
+        return self.plan.gather(self.results)
+
+    def _join(self, timeout) -> None:
+        for t in self.threads:
+            if t.is_alive() and t is not threading.current_thread():
+                t.join(timeout)
+
+
+def get_threads(graph, keys, num_workers: int | None = None, **options) -> list:
+    """Run ``graph`` on a pool of ``num_workers`` threads started for this call.
+
+    The default is one thread per CPU core (config ``num_workers``).
+
+    >>> from graphflow.spec import TaskGraph, DataNode, Task, Ref
+    >>> get_threads(TaskGraph([DataNode("a", 2), Task("b", pow, Ref("a"), 10)]), ["b"])
+    [1024]
+    """
+    _check_options(options, "threads")
+    plan = ExecutionPlan(graph, keys)
+    return _ThreadRun(plan, _workers(num_workers)).run()
+
+
+def _workers(num_workers) -> int:
+    if num_workers is None:
+        return default_num_workers()
+    if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 1:
+        raise ValueError(f"num_workers must be a positive int, not {num_workers!r}")
+    return num_workers
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def get_processes(graph, keys, num_workers: int | None = None, **options) -> list:
+    """Run ``graph`` on a pool of local worker processes (kept between calls).
+
+    Tasks, their inputs and their results cross process boundaries with
+    cloudpickle, so lambdas and closures work; something that cannot be
+    pickled raises `SerializationError` naming the key and the object.
+    """
+    _check_options(options, "processes")
+    from .procpool import run_on_pool
+
+    plan = ExecutionPlan(graph, keys)
+    if not len(plan):
+        return []
+    results = run_on_pool(plan, _workers(num_workers), _raise_task_error)
+    return plan.gather(results)

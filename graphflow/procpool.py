@@ -1,0 +1,297 @@
+"""The local process pool behind ``scheduler="processes"``.
+
+Model: ``n`` child processes, each joined to the parent by one duplex pipe.
+The parent owns all scheduling state; a child only runs what it is sent:
+
+    parent                                   child
+    ------                                   -----
+    batch = [(i, node, {dep: value}), ...]  ->  run each node in turn
+                                            <-  [(i, ok, value | error), ...]
+
+A batch holds several ready tasks (up to ``len(ready) / n``), so ten thousand
+tiny tasks cost a few hundred messages, not ten thousand.  Messages are
+cloudpickle'd (lambdas and closures work); results travel back the same way.
+
+The pool is kept between calls (processes take ~100 ms to start) and is
+exclusive to one run at a time: a second concurrent run gets a private pool.
+Children ignore SIGINT, so Ctrl-C reaches only the parent, which kills the
+children and drops the pool; a child whose parent dies reads EOF and exits.
+A child that dies mid-run raises `WorkerProcessDiedError` naming its tasks.
+"""
+
+from __future__ import annotations
+
+import atexit
+import heapq
+import multiprocessing
+import signal
+import threading
+import traceback
+from multiprocessing.connection import wait as wait_for
+
+from . import config
+from .errors import RemoteTaskError, SerializationError, WorkerProcessDiedError
+from .pickling import describe_unpicklable, dumps, loads
+
+_MAX_BATCH = 256
+
+
+class ProcessPool:
+    """``n`` worker processes with one pipe each."""
+
+    def __init__(self, n: int, context: str):
+        ctx = multiprocessing.get_context(context)
+        self.n = n
+        self.context = context
+        self.procs = []
+        self.conns = []
+        for _ in range(n):
+            parent_end, child_end = ctx.Pipe(duplex=True)
+            proc = ctx.Process(target=_child_main, args=(child_end,), daemon=True,
+                               name="graphflow-process-worker")
+            proc.start()
+            child_end.close()
+            self.procs.append(proc)
+            self.conns.append(parent_end)
+
+    def alive(self) -> bool:
+        return all(p.is_alive() for p in self.procs)
+
+    def pids(self) -> list:
+        return [p.pid for p in self.procs]
+
+    def close(self, kill: bool = False) -> None:
+        """Stop the children: politely (EOF on their pipe) or at once (``kill``)."""
+        for conn in self.conns:
+            conn.close()
+        for proc in self.procs:
+            if kill:
+                proc.kill()
+            proc.join(timeout=0 if kill else 2)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=2)
+
+
+# --------------------------------------------------------------------- the shared pool
+
+_pool_lock = threading.Lock()
+_shared: ProcessPool | None = None
+_shared_busy = False
+
+
+def _acquire(n: int) -> tuple:
+    """The shared pool (recreated if its size or context changed), or a private one if busy."""
+    global _shared, _shared_busy
+    context = config.get("multiprocessing.context")
+    with _pool_lock:
+        if not _shared_busy:
+            if _shared is not None and (_shared.n != n or _shared.context != context or not _shared.alive()):
+                _shared.close()
+                _shared = None
+            if _shared is None:
+                _shared = ProcessPool(n, context)
+            _shared_busy = True
+            return _shared, True
+    return ProcessPool(n, context), False
+
+
+def _release(pool: ProcessPool, shared: bool, broken: bool) -> None:
+    global _shared, _shared_busy
+    if not shared:
+        pool.close(kill=broken)
+        return
+    with _pool_lock:
+        _shared_busy = False
+        if broken:
+            pool.close(kill=True)
+            _shared = None
+
+
+@atexit.register
+def shutdown() -> None:
+    """Stop the shared pool (also run at interpreter exit)."""
+    global _shared
+    with _pool_lock:
+        if _shared is not None:
+            _shared.close()
+            _shared = None
+
+
+# --------------------------------------------------------------------- parent side
+
+
+def run_on_pool(plan, num_workers: int, raise_task_error) -> dict:
+    """Run every task of ``plan`` on the pool; returns ``{key: value}`` for the outputs."""
+    pool, shared = _acquire(num_workers)
+    dispatcher = _Dispatcher(plan, pool, raise_task_error)
+    try:
+        return dispatcher.run()
+    finally:
+        # After Ctrl-C or a dead child the pool's state is unknown: kill it.
+        _release(pool, shared, broken=not dispatcher.clean)
+
+
+class _Dispatcher:
+    def __init__(self, plan, pool: ProcessPool, raise_task_error):
+        self.plan = plan
+        self.pool = pool
+        self.raise_task_error = raise_task_error
+        self.ready = plan.initial_ready()
+        self.results: dict = {}
+        self.in_flight: dict = {}  # conn -> list of task indices
+        self.remaining = len(plan)
+        self.clean = False  # True once no batch is left running in a child
+
+    def run(self) -> dict:
+        pool = self.pool
+        by_sentinel = {p.sentinel: (p, c) for p, c in zip(pool.procs, pool.conns)}
+        while self.remaining:
+            self._dispatch()
+            if not self.in_flight:
+                raise RuntimeError("graphflow: no task is ready or running, but tasks remain")
+            busy = list(self.in_flight)
+            sentinels = [p.sentinel for p, c in zip(pool.procs, pool.conns) if c in self.in_flight]
+            for obj in wait_for(busy + sentinels):
+                if obj in by_sentinel:
+                    proc, conn = by_sentinel[obj]
+                    if conn in self.in_flight and not conn.poll():
+                        self._died(proc, conn)
+                    continue
+                self._receive(obj)
+        self.clean = True
+        return self.results
+
+    def _dispatch(self) -> None:
+        plan, ready, results = self.plan, self.ready, self.results
+        idle = [c for c in self.pool.conns if c not in self.in_flight]
+        while ready and idle:
+            size = max(1, min(_MAX_BATCH, -(-len(ready) // len(self.pool.conns))))
+            batch = [heapq.heappop(ready)[1] for _ in range(min(size, len(ready)))]
+            payload = []
+            for i in batch:
+                node = plan.nodes[i]
+                payload.append((i, node, {k: results[k] for k in node.dependencies}))
+            try:
+                message = self._serialize(payload)
+            except SerializationError:
+                self._drain()
+                raise
+            conn = idle.pop()
+            conn.send_bytes(message)
+            self.in_flight[conn] = batch
+
+    def _serialize(self, payload) -> bytes:
+        try:
+            return dumps(payload)
+        except Exception:
+            for i, node, inputs in payload:
+                key = self.plan.keys[i]
+                for what, obj in (("task", node), ("inputs", inputs)):
+                    try:
+                        dumps(obj)
+                    except Exception as exc:
+                        raise SerializationError(
+                            f"task {key!r} cannot be sent to a worker process: its {what} cannot be "
+                            f"pickled: {describe_unpicklable(obj)} ({type(exc).__name__}: {exc}). "
+                            f"Make it picklable, or use scheduler='threads'.",
+                            key=key,
+                        ) from exc
+            raise
+
+    def _receive(self, conn) -> None:
+        plan, results, ready = self.plan, self.results, self.ready
+        try:
+            message = conn.recv_bytes()
+        except (EOFError, OSError):
+            proc = self.pool.procs[self.pool.conns.index(conn)]
+            proc.join(timeout=1)
+            return self._died(proc, conn)
+        self.in_flight.pop(conn)
+        failure = None
+        for i, ok, value in loads(message):
+            if not ok:
+                failure = failure or (i, value)
+                continue
+            results[plan.keys[i]] = value
+            for d in plan.dependents[i]:
+                plan.waiting[d] -= 1
+                if plan.waiting[d] == 0:
+                    heapq.heappush(ready, (plan.priority[d], d))
+            plan.release(i, results)
+            self.remaining -= 1
+        if failure is not None:
+            self._fail(*failure)
+
+    def _fail(self, i, error) -> None:
+        kind, exc, tb = error
+        key = self.plan.keys[i]
+        self._drain()
+        if kind == "serialize":
+            raise SerializationError(exc, key=key)
+        if kind == "opaque":
+            exc = RemoteTaskError(exc)
+        self.raise_task_error(exc, key, tb)
+
+    def _drain(self) -> None:
+        """Wait for batches still running so the pool is clean for the next call."""
+        for conn in list(self.in_flight):
+            try:
+                conn.recv_bytes()
+            except (EOFError, OSError):
+                return  # a child died: the pool stays marked unclean and is replaced
+        self.in_flight.clear()
+        self.clean = True
+
+    def _died(self, proc, conn) -> None:
+        keys = [self.plan.keys[i] for i in self.in_flight.get(conn, [])]
+        shown = ", ".join(repr(k) for k in keys[:5]) + (" ..." if len(keys) > 5 else "")
+        raise WorkerProcessDiedError(
+            f"a worker process (pid {proc.pid}) died with exit code {proc.exitcode} while running "
+            f"task(s) {shown}. A task may have crashed the interpreter (segfault, os._exit, out of "
+            f"memory); run it with scheduler='sync' to see where."
+        )
+
+
+# --------------------------------------------------------------------- child side
+
+
+def _child_main(conn) -> None:
+    """A worker process: run batches until the parent closes the pipe."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            message = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        out = [_run_one(i, node, inputs) for i, node, inputs in loads(message)]
+        del message
+        conn.send_bytes(_pack_results(out))
+
+
+def _run_one(i, node, inputs) -> tuple:
+    try:
+        return (i, True, node(inputs))
+    except BaseException as exc:
+        return (i, False, ("exception", exc, traceback.format_exc()))
+
+
+def _pack_results(out) -> bytes:
+    try:
+        return dumps(out)
+    except Exception:
+        fixed = []
+        for i, ok, value in out:
+            try:
+                dumps(value)
+            except Exception as exc:
+                if ok:
+                    value = ("serialize", f"the result cannot be pickled to return it to the parent "
+                             f"process: {describe_unpicklable(value)} ({type(exc).__name__}: {exc})",
+                             None)
+                else:  # an exception that will not pickle: send its text instead
+                    _, err, tb = value
+                    value = ("opaque", f"{type(err).__name__}: {err}", tb)
+                ok = False
+            fixed.append((i, ok, value))
+        return dumps(fixed)

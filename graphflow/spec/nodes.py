@@ -1,0 +1,390 @@
+"""Graph nodes: `Task`, `DataNode`, `FusedTask`, and the one reference type `Ref`.
+
+A node is immutable and slotted.  It knows its key, computes its dependencies
+once when it is built, and runs when called with a mapping of the values of
+those dependencies:
+
+    >>> from operator import add
+    >>> t = Task("c", add, Ref("a"), 10)
+    >>> t.dependencies
+    ('a',)
+    >>> t({"a": 1})
+    11
+
+`Ref` is the only way to point at another key.  Refs may sit anywhere inside
+lists, tuples (named tuples too), dicts and sets among a task's arguments; they
+are replaced by the referenced values before the function is called:
+
+    >>> Task("s", sum, [Ref("a"), Ref("b"), 5])({"a": 1, "b": 2})
+    8
+
+`FusedTask` is what the optimizer makes of a linear chain: it runs its inner
+tasks one after another in a private scope, dropping each intermediate as soon
+as its last reader is done, and it is iterative, so a 100k-long chain does not
+touch the recursion limit.
+
+A node's key is read-only: fields are private slots behind properties, so
+``task.key = ...`` raises ``AttributeError``.  Nodes pickle as plain data.
+"""
+
+from __future__ import annotations
+
+from ..errors import NotCallableError
+from .keys import is_valid_key, key_str, validate_key
+
+__all__ = ["Ref", "Node", "Task", "DataNode", "FusedTask", "funcname"]
+
+
+class Ref:
+    """A reference to the value of another key in the graph."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key):
+        self._key = key if is_valid_key(key) else validate_key(key)
+
+    @property
+    def key(self):
+        return self._key
+
+    def __eq__(self, other):
+        return type(other) is Ref and other._key == self._key
+
+    def __hash__(self):
+        return hash((Ref, self._key))
+
+    def __repr__(self):
+        return f"Ref({self._key!r})"
+
+    def __reduce__(self):
+        return (Ref, (self._key,))
+
+    def __graphflow_tokenize__(self):
+        return ("Ref", self._key)
+
+
+_PLAIN_SEQUENCES = (list, tuple, set, frozenset)
+
+
+def _is_namedtuple(obj) -> bool:
+    return isinstance(obj, tuple) and hasattr(type(obj), "_fields")
+
+
+def find_refs(obj, found: dict) -> bool:
+    """Add the keys of all `Ref` s inside ``obj`` to ``found`` (a dict used as an ordered set).
+
+    Returns True if ``obj`` holds at least one Ref.
+    """
+    t = type(obj)
+    if t is Ref:
+        found[obj._key] = None
+        return True
+    if t in _PLAIN_SEQUENCES or (t is not str and _is_namedtuple(obj)):
+        hit = False
+        for item in obj:
+            if find_refs(item, found):
+                hit = True
+        return hit
+    if t is dict:
+        hit = False
+        for item in obj.values():
+            if find_refs(item, found):
+                hit = True
+        return hit
+    return False
+
+
+def substitute(obj, data):
+    """``obj`` with every `Ref` inside it replaced by ``data[ref.key]``."""
+    t = type(obj)
+    if t is Ref:
+        return data[obj._key]
+    if t is list:
+        return [substitute(x, data) for x in obj]
+    if t is tuple:
+        return tuple([substitute(x, data) for x in obj])
+    if t is dict:
+        return {k: substitute(v, data) for k, v in obj.items()}
+    if t is set or t is frozenset:
+        return t([substitute(x, data) for x in obj])
+    if _is_namedtuple(obj):
+        return t(*[substitute(x, data) for x in obj])
+    return obj
+
+
+def funcname(func) -> str:
+    """A short readable name for a callable (unwrapping partials).
+
+    >>> import functools
+    >>> funcname(functools.partial(max, 1))
+    'max'
+    """
+    while hasattr(func, "func") and hasattr(func, "args"):  # functools.partial and friends
+        func = func.func
+    name = getattr(func, "__name__", None)
+    if name is None:
+        name = type(func).__name__
+    return "lambda" if name == "<lambda>" else name
+
+
+class Node:
+    """Base class of graph nodes.  Subclasses define ``__call__(data)``."""
+
+    __slots__ = ()
+
+    @property
+    def key(self):
+        return self._key
+
+    @property
+    def dependencies(self) -> tuple:
+        """Keys this node reads, unique, in the order they first appear."""
+        return self._deps
+
+    def substitute(self, values: dict) -> "Node":
+        """A copy with Refs to keys in ``values`` replaced by those literal values."""
+        raise NotImplementedError
+
+    def __eq__(self, other):
+        # Identity: two nodes may hold numpy arrays, whose == is elementwise.
+        return self is other
+
+    __hash__ = object.__hash__
+
+
+class DataNode(Node):
+    """A literal value stored in the graph under a key."""
+
+    __slots__ = ("_key", "_deps", "_value")
+
+    def __init__(self, key, value):
+        self._key = key if type(key) is str else validate_key(key)
+        self._deps = ()
+        self._value = value
+
+    @property
+    def value(self):
+        return self._value
+
+    @property
+    def label(self) -> str:
+        return type(self._value).__name__
+
+    def __call__(self, data=None):
+        return self._value
+
+    def substitute(self, values):
+        return self
+
+    def __repr__(self):
+        text = repr(self._value)
+        if len(text) > 40:
+            text = f"<{type(self._value).__name__}>"
+        return f"DataNode({self._key!r}, {text})"
+
+    def __reduce__(self):
+        return (DataNode, (self._key, self._value))
+
+    def __graphflow_tokenize__(self):
+        return ("DataNode", self._key, self._value)
+
+
+# How a Task turns its stored arguments into call arguments.
+_NO_REFS, _TOP_REFS, _NESTED_REFS = 0, 1, 2
+
+
+class Task(Node):
+    """A call ``func(*args, **kwargs)`` whose arguments may hold Refs to other keys.
+
+    ``key`` and ``func`` are positional-only, so the function's own keyword
+    arguments may be called ``key`` or ``func`` too.
+    """
+
+    __slots__ = ("_key", "_deps", "_func", "_args", "_kwargs", "_mode")
+
+    def __init__(self, key, func, /, *args, **kwargs):
+        self._init(key, func, args, kwargs)
+
+    @classmethod
+    def from_call(cls, key, func, args: tuple = (), kwargs: dict | None = None) -> "Task":
+        """Build a Task from an argument tuple and keyword dict without re-packing them."""
+        self = cls.__new__(cls)
+        self._init(key, func, args, kwargs or {})
+        return self
+
+    def _init(self, key, func, args, kwargs):
+        if type(key) is not str:
+            validate_key(key)
+        if not callable(func):
+            raise NotCallableError(
+                f"Task {key_str(key)!r} was given {func!r} (a {type(func).__name__}) as its "
+                f"function, which is not callable; pass a function, or use DataNode for a value"
+            )
+        found: dict = {}
+        mode = _NO_REFS
+        for a in args:
+            ta = type(a)
+            if ta is Ref:
+                found[a._key] = None
+                if mode == _NO_REFS:
+                    mode = _TOP_REFS
+            elif (ta in _PLAIN_SEQUENCES or ta is dict or _is_namedtuple(a)) and find_refs(a, found):
+                mode = _NESTED_REFS
+        if kwargs and find_refs(kwargs, found):
+            mode = _NESTED_REFS
+        self._key = key
+        self._func = func
+        self._args = args
+        self._kwargs = kwargs
+        self._deps = tuple(found) if found else ()
+        self._mode = mode
+
+    @property
+    def func(self):
+        return self._func
+
+    @property
+    def args(self) -> tuple:
+        return self._args
+
+    @property
+    def kwargs(self) -> dict:
+        return dict(self._kwargs)
+
+    @property
+    def label(self) -> str:
+        return funcname(self._func)
+
+    def __call__(self, data):
+        mode = self._mode
+        if mode == _TOP_REFS:
+            args = [data[a._key] if type(a) is Ref else a for a in self._args]
+            kwargs = self._kwargs
+        elif mode == _NO_REFS:
+            args = self._args
+            kwargs = self._kwargs
+        else:
+            args = substitute(self._args, data)
+            kwargs = substitute(self._kwargs, data)
+        if kwargs:
+            return self._func(*args, **kwargs)
+        return self._func(*args)
+
+    def substitute(self, values):
+        if not any(k in values for k in self._deps):
+            return self
+        return Task.from_call(
+            self._key, self._func, _replace_refs(self._args, values), _replace_refs(self._kwargs, values)
+        )
+
+    def __repr__(self):
+        return f"Task({self._key!r}, {funcname(self._func)}, deps={list(self._deps)!r})"
+
+    def __reduce__(self):
+        return (Task.from_call, (self._key, self._func, self._args, self._kwargs))
+
+    def __graphflow_tokenize__(self):
+        return ("Task", self._key, self._func, self._args, self._kwargs)
+
+
+def _replace_refs(obj, values):
+    """Replace only the Refs whose key is in ``values``; leave the others as Refs."""
+    t = type(obj)
+    if t is Ref:
+        return values[obj._key] if obj._key in values else obj
+    if t is list:
+        return [_replace_refs(x, values) for x in obj]
+    if t is tuple:
+        return tuple([_replace_refs(x, values) for x in obj])
+    if t is dict:
+        return {k: _replace_refs(v, values) for k, v in obj.items()}
+    if t is set or t is frozenset:
+        return t([_replace_refs(x, values) for x in obj])
+    if _is_namedtuple(obj):
+        return t(*[_replace_refs(x, values) for x in obj])
+    return obj
+
+
+class FusedTask(Node):
+    """A chain of tasks run as one: the optimizer's output for linear chains.
+
+    ``tasks`` are in execution order and the last one's key is the fused key.
+    Inner tasks read external inputs and earlier inner results from a private
+    scope; each inner result is dropped right after its last reader ran.
+    """
+
+    __slots__ = ("_key", "_deps", "_tasks", "_drops")
+
+    def __init__(self, key, tasks):
+        tasks = tuple(tasks)
+        if not tasks or tasks[-1].key != key:
+            raise ValueError(f"FusedTask {key_str(key)!r}: the last inner task must have its key")
+        produced = set()
+        external: dict = {}
+        last_reader: dict = {}
+        for i, task in enumerate(tasks):
+            for dep in task.dependencies:
+                if dep in produced:
+                    last_reader[dep] = i
+                else:
+                    external[dep] = None
+                    last_reader[dep] = i
+            produced.add(task.key)
+        drops: list[list] = [[] for _ in tasks]
+        for dep, i in last_reader.items():
+            drops[i].append(dep)
+        self._key = key
+        self._tasks = tasks
+        self._deps = tuple(external)
+        self._drops = tuple(tuple(d) for d in drops)
+
+    @property
+    def tasks(self) -> tuple:
+        return self._tasks
+
+    @property
+    def label(self) -> str:
+        names = [getattr(t, "label", "?") for t in self._tasks]
+        if len(names) > 4:
+            names = names[:2] + [f"... {len(names) - 3} more ..."] + names[-1:]
+        return "+".join(names)
+
+    def __call__(self, data):
+        scope = {k: data[k] for k in self._deps}
+        result = None
+        drops = self._drops
+        task = None
+        try:
+            for i, task in enumerate(self._tasks):
+                result = task(scope)
+                scope[task._key] = result
+                for k in drops[i]:
+                    del scope[k]
+        except BaseException as exc:
+            _mark_failed_key(exc, task.key)
+            raise
+        return result
+
+    def substitute(self, values):
+        tasks = tuple(t.substitute(values) for t in self._tasks)
+        if all(a is b for a, b in zip(tasks, self._tasks)):
+            return self
+        return FusedTask(self._key, tasks)
+
+    def __repr__(self):
+        return f"FusedTask({self._key!r}, {len(self._tasks)} tasks, deps={list(self._deps)!r})"
+
+    def __reduce__(self):
+        return (FusedTask, (self._key, self._tasks))
+
+    def __graphflow_tokenize__(self):
+        return ("FusedTask", self._tasks)
+
+
+def _mark_failed_key(exc: BaseException, key) -> None:
+    """Record which inner key raised, so error messages name it rather than the fused key."""
+    if getattr(exc, "__graphflow_key__", None) is None:
+        try:
+            exc.__graphflow_key__ = key
+        except Exception:  # pragma: no cover - exceptions without a __dict__
+            pass
