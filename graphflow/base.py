@@ -304,13 +304,13 @@ def visualize(*args, filename: str = "graphflow.svg", optimize_graph: bool = Fal
     The DOT source is always written (next to ``filename`` as ``.dot``); SVG,
     PNG and PDF need graphviz's ``dot`` program.
     """
-    from .visualize import write_graph
+    from .drawing import write_graph
 
     return write_graph(_graph_for_drawing(args, optimize_graph), filename, **options)
 
 
 def to_networkx(*args, optimize_graph: bool = False):
     """The graph of collections as a ``networkx.DiGraph`` (edges point from input to reader)."""
-    from .visualize import graph_to_networkx
+    from .drawing import graph_to_networkx
 
     return graph_to_networkx(_graph_for_drawing(args, optimize_graph))

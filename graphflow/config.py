@@ -41,7 +41,6 @@ DEFAULTS: dict = {
     "optimization.inline": True,
     "optimization.fuse": True,
     "optimization.order": True,
-    "multiprocessing.context": "spawn",
     "tokenize_ensure_deterministic": False,
 }
 
@@ -51,7 +50,6 @@ _CHECKS = {
     "optimization.inline": lambda v: isinstance(v, bool),
     "optimization.fuse": lambda v: isinstance(v, bool),
     "optimization.order": lambda v: isinstance(v, bool),
-    "multiprocessing.context": lambda v: v in ("spawn", "fork", "forkserver"),
     "tokenize_ensure_deterministic": lambda v: isinstance(v, bool),
 }
 

@@ -1,7 +1,8 @@
 """The local process pool behind ``scheduler="processes"``.
 
-Model: ``n`` child processes, each joined to the parent by one duplex pipe.
-The parent owns all scheduling state; a child only runs what it is sent:
+Model: ``n`` child processes, each joined to the parent by one socket pair.
+The parent owns all scheduling state; a child (`graphflow.procworker`) only
+runs what it is sent:
 
     parent                                   child
     ------                                   -----
@@ -12,7 +13,13 @@ A batch holds several ready tasks (up to ``len(ready) / n``), so ten thousand
 tiny tasks cost a few hundred messages, not ten thousand.  Messages are
 cloudpickle'd (lambdas and closures work); results travel back the same way.
 
-The pool is kept between calls (processes take ~100 ms to start) and is
+Children are fresh interpreters (``python -m graphflow.procworker``), not
+`multiprocessing` children: they never import the user's main module, so a
+script works without an ``if __name__ == "__main__":`` guard, and so do
+notebooks.  The parent sends its ``sys.path`` first so that functions pickled
+by reference import the same way there.
+
+The pool is kept between calls (a process takes ~100 ms to start) and is
 exclusive to one run at a time: a second concurrent run gets a private pool.
 Children ignore SIGINT, so Ctrl-C reaches only the parent, which kills the
 children and drops the pool; a child whose parent dies reads EOF and exits.
@@ -23,13 +30,13 @@ from __future__ import annotations
 
 import atexit
 import heapq
-import multiprocessing
-import signal
+import socket
+import subprocess
+import sys
 import threading
-import traceback
+from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for
 
-from . import config
 from .errors import RemoteTaskError, SerializationError, WorkerProcessDiedError
 from .pickling import describe_unpicklable, dumps, loads
 
@@ -37,40 +44,52 @@ _MAX_BATCH = 256
 
 
 class ProcessPool:
-    """``n`` worker processes with one pipe each."""
+    """``n`` worker processes with one socket each."""
 
-    def __init__(self, n: int, context: str):
-        ctx = multiprocessing.get_context(context)
+    def __init__(self, n: int):
         self.n = n
-        self.context = context
-        self.procs = []
-        self.conns = []
+        self.procs: list = []
+        self.conns: list = []
+        hello = dumps({"sys_path": list(sys.path)})
         for _ in range(n):
-            parent_end, child_end = ctx.Pipe(duplex=True)
-            proc = ctx.Process(target=_child_main, args=(child_end,), daemon=True,
-                               name="graphflow-process-worker")
-            proc.start()
+            parent_end, child_end = socket.socketpair()
+            fd = child_end.fileno()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "graphflow.procworker", str(fd)],
+                pass_fds=(fd,), stdin=subprocess.DEVNULL,
+            )
             child_end.close()
+            conn = Connection(parent_end.detach())
+            conn.send_bytes(hello)
             self.procs.append(proc)
-            self.conns.append(parent_end)
+            self.conns.append(conn)
 
     def alive(self) -> bool:
-        return all(p.is_alive() for p in self.procs)
+        return all(p.poll() is None for p in self.procs)
 
     def pids(self) -> list:
         return [p.pid for p in self.procs]
 
+    def exit_code(self, conn) -> int | None:
+        """The exit code of the child behind ``conn`` (waiting briefly for it to go)."""
+        proc = self.procs[self.conns.index(conn)]
+        try:
+            return proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            return None
+
     def close(self, kill: bool = False) -> None:
-        """Stop the children: politely (EOF on their pipe) or at once (``kill``)."""
+        """Stop the children: politely (EOF on their socket) or at once (``kill``)."""
         for conn in self.conns:
             conn.close()
         for proc in self.procs:
             if kill:
                 proc.kill()
-            proc.join(timeout=0 if kill else 2)
-            if proc.is_alive():
+            try:
+                proc.wait(timeout=0.5 if kill else 2)
+            except subprocess.TimeoutExpired:
                 proc.kill()
-                proc.join(timeout=2)
+                proc.wait(timeout=2)
 
 
 # --------------------------------------------------------------------- the shared pool
@@ -81,19 +100,18 @@ _shared_busy = False
 
 
 def _acquire(n: int) -> tuple:
-    """The shared pool (recreated if its size or context changed), or a private one if busy."""
+    """The shared pool (recreated if its size changed or a child is gone), or a private one if busy."""
     global _shared, _shared_busy
-    context = config.get("multiprocessing.context")
     with _pool_lock:
         if not _shared_busy:
-            if _shared is not None and (_shared.n != n or _shared.context != context or not _shared.alive()):
+            if _shared is not None and (_shared.n != n or not _shared.alive()):
                 _shared.close()
                 _shared = None
             if _shared is None:
-                _shared = ProcessPool(n, context)
+                _shared = ProcessPool(n)
             _shared_busy = True
             return _shared, True
-    return ProcessPool(n, context), False
+    return ProcessPool(n), False
 
 
 def _release(pool: ProcessPool, shared: bool, broken: bool) -> None:
@@ -144,21 +162,12 @@ class _Dispatcher:
         self.clean = False  # True once no batch is left running in a child
 
     def run(self) -> dict:
-        pool = self.pool
-        by_sentinel = {p.sentinel: (p, c) for p, c in zip(pool.procs, pool.conns)}
         while self.remaining:
             self._dispatch()
             if not self.in_flight:
                 raise RuntimeError("graphflow: no task is ready or running, but tasks remain")
-            busy = list(self.in_flight)
-            sentinels = [p.sentinel for p, c in zip(pool.procs, pool.conns) if c in self.in_flight]
-            for obj in wait_for(busy + sentinels):
-                if obj in by_sentinel:
-                    proc, conn = by_sentinel[obj]
-                    if conn in self.in_flight and not conn.poll():
-                        self._died(proc, conn)
-                    continue
-                self._receive(obj)
+            for conn in wait_for(list(self.in_flight)):
+                self._receive(conn)
         self.clean = True
         return self.results
 
@@ -204,9 +213,7 @@ class _Dispatcher:
         try:
             message = conn.recv_bytes()
         except (EOFError, OSError):
-            proc = self.pool.procs[self.pool.conns.index(conn)]
-            proc.join(timeout=1)
-            return self._died(proc, conn)
+            return self._died(conn)
         self.in_flight.pop(conn)
         failure = None
         for i, ok, value in loads(message):
@@ -228,7 +235,7 @@ class _Dispatcher:
         key = self.plan.keys[i]
         self._drain()
         if kind == "serialize":
-            raise SerializationError(exc, key=key)
+            raise SerializationError(f"task {key!r}: {exc}", key=key)
         if kind == "opaque":
             exc = RemoteTaskError(exc)
         self.raise_task_error(exc, key, tb)
@@ -243,55 +250,12 @@ class _Dispatcher:
         self.in_flight.clear()
         self.clean = True
 
-    def _died(self, proc, conn) -> None:
+    def _died(self, conn) -> None:
         keys = [self.plan.keys[i] for i in self.in_flight.get(conn, [])]
         shown = ", ".join(repr(k) for k in keys[:5]) + (" ..." if len(keys) > 5 else "")
+        pid = self.pool.procs[self.pool.conns.index(conn)].pid
         raise WorkerProcessDiedError(
-            f"a worker process (pid {proc.pid}) died with exit code {proc.exitcode} while running "
+            f"a worker process (pid {pid}) died with exit code {self.pool.exit_code(conn)} while running "
             f"task(s) {shown}. A task may have crashed the interpreter (segfault, os._exit, out of "
             f"memory); run it with scheduler='sync' to see where."
         )
-
-
-# --------------------------------------------------------------------- child side
-
-
-def _child_main(conn) -> None:
-    """A worker process: run batches until the parent closes the pipe."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    while True:
-        try:
-            message = conn.recv_bytes()
-        except (EOFError, OSError):
-            return
-        out = [_run_one(i, node, inputs) for i, node, inputs in loads(message)]
-        del message
-        conn.send_bytes(_pack_results(out))
-
-
-def _run_one(i, node, inputs) -> tuple:
-    try:
-        return (i, True, node(inputs))
-    except BaseException as exc:
-        return (i, False, ("exception", exc, traceback.format_exc()))
-
-
-def _pack_results(out) -> bytes:
-    try:
-        return dumps(out)
-    except Exception:
-        fixed = []
-        for i, ok, value in out:
-            try:
-                dumps(value)
-            except Exception as exc:
-                if ok:
-                    value = ("serialize", f"the result cannot be pickled to return it to the parent "
-                             f"process: {describe_unpicklable(value)} ({type(exc).__name__}: {exc})",
-                             None)
-                else:  # an exception that will not pickle: send its text instead
-                    _, err, tb = value
-                    value = ("opaque", f"{type(err).__name__}: {err}", tb)
-                ok = False
-            fixed.append((i, ok, value))
-        return dumps(fixed)

@@ -6,8 +6,8 @@ running anything:
     >>> from operator import add
     >>> from graphflow.spec import Task, DataNode, Ref
     >>> g = TaskGraph([DataNode("a", 1), Task("b", add, Ref("a"), 1), Task("c", add, Ref("b"), Ref("a"))])
-    >>> g.dependencies["c"]
-    {'a', 'b'}
+    >>> sorted(g.dependencies["c"])
+    ['a', 'b']
     >>> sorted(g.dependents["a"])
     ['b', 'c']
     >>> g.toposort()

@@ -9,9 +9,9 @@ Collections and pure calls derive keys from `tokenize`, so the same computation
 gets the same key; an impure call gets `unique_suffix()`, which is unique within
 a process and, thanks to a random per-process prefix, across processes too.
 
-    >>> key_split("inc-9f2c1a")
+    >>> key_split("inc-9f2c1a0b")
     'inc'
-    >>> key_split(("sum-agg-0a1b", 3))
+    >>> key_split(("sum-agg-0a1b2c3d", 3))
     'sum-agg'
     >>> validate_key(("x", 0, 1))
     ('x', 0, 1)

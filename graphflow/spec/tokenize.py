@@ -335,7 +335,7 @@ def _normalize_by_reduce(obj):
 
 
 def _nondeterministic(obj, exc):
-    from ..config import config
+    from .. import config
 
     if config.get("tokenize_ensure_deterministic", False):
         raise TokenizeError(

@@ -1,0 +1,352 @@
+import gc
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import weakref
+
+import numpy as np
+import pytest
+
+from graphflow.errors import (
+    CycleError,
+    MissingDependencyError,
+    RemoteTraceback,
+    SerializationError,
+    WorkerProcessDiedError,
+)
+from graphflow.local import get_processes, get_sync, get_threads
+from graphflow.optimize import optimize_graph
+from graphflow.spec import DataNode, Ref, Task, TaskGraph
+
+from .optimize.graphs import chains_into_tree, diamond, inc, tree_reduction
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXECUTORS = {"sync": get_sync, "threads": get_threads, "processes": get_processes}
+ALL = pytest.mark.parametrize("name", list(EXECUTORS))
+
+
+def run(name, graph, keys, **kw):
+    return EXECUTORS[name](graph, keys, **kw)
+
+
+@ALL
+def test_results_of_common_shapes(name):
+    assert run(name, diamond(), ["d", "a"]) == [4, 1]
+    g, root = tree_reduction(1000, 8)
+    assert run(name, g, [root]) == [sum(range(1000))]
+    g, root = chains_into_tree(50, 10)
+    assert run(name, optimize_graph(g, [root]), [root]) == [sum(c + 10 for c in range(50))]
+
+
+@ALL
+def test_duplicate_and_empty_requests(name):
+    assert run(name, diamond(), ["b", "b"]) == [2, 2]
+    assert run(name, TaskGraph([]), []) == []
+
+
+@ALL
+def test_only_needed_tasks_run(name, tmp_path):
+    marker = tmp_path / "ran"
+
+    def touch():
+        marker.write_text("x")
+        return 1
+
+    g = TaskGraph([DataNode("a", 1), Task("unused", touch), Task("b", inc, Ref("a"))])
+    assert run(name, g, ["b"]) == [2]
+    assert not marker.exists()
+
+
+# ------------------------------------------------------------------ freeing
+
+
+class Tracked:
+    live = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def __init__(self, v):
+        self.v = v
+        with Tracked.lock:
+            Tracked.live += 1
+            Tracked.peak = max(Tracked.peak, Tracked.live)
+
+    def __del__(self):
+        with Tracked.lock:
+            Tracked.live -= 1
+
+
+def make(i):
+    return Tracked(i)
+
+
+def merge(xs):
+    return Tracked(sum(x.v for x in xs))
+
+
+@pytest.mark.parametrize("name", ["sync", "threads"])
+def test_intermediates_are_freed_when_their_last_reader_is_done(name):
+    r"""512 tracked leaves summed by a tree of fan-in 8: few are ever alive at once."""
+    nodes = [Task(("leaf", i), make, i) for i in range(512)]
+    layer, level = [("leaf", i) for i in range(512)], 0
+    while len(layer) > 1:
+        nxt = []
+        for j in range(0, len(layer), 8):
+            nodes.append(Task.from_call(("agg", level, j), merge, ([Ref(k) for k in layer[j:j + 8]],)))
+            nxt.append(("agg", level, j))
+        layer, level = nxt, level + 1
+    g = optimize_graph(TaskGraph(nodes), layer)
+    gc.collect()
+    Tracked.live = Tracked.peak = 0
+    (result,) = run(name, g, layer, **({"num_workers": 2} if name == "threads" else {}))
+    assert result.v == sum(range(512))
+    # depth 3, fan-in 8: about 8 per level plus what two threads hold in flight
+    assert Tracked.peak <= 8 * 3 + 4
+    del result
+    gc.collect()
+    assert Tracked.live == 0
+
+
+@pytest.mark.parametrize("name", ["sync", "threads"])
+def test_chain_input_is_gone_before_the_next_step(name):
+    refs = {}
+
+    def first():
+        obj = Tracked(0)
+        refs["first"] = weakref.ref(obj)
+        return obj
+
+    def step(x):
+        return Tracked(x.v + 1)
+
+    def check(x):
+        assert refs["first"]() is None, "the first result should have been freed"
+        return x.v
+
+    g = TaskGraph([Task("a", first), Task("b", step, Ref("a")), Task("c", step, Ref("b")),
+                   Task("d", check, Ref("c"))])
+    assert run(name, g, ["d"]) == [2]
+
+
+# ------------------------------------------------------------------ errors
+
+
+def fail(x):
+    raise ZeroDivisionError(f"cannot handle {x}")
+
+
+@ALL
+def test_task_error_keeps_type_message_and_names_key(name):
+    g = TaskGraph([DataNode("a", 1), Task("bad", fail, Ref("a")), Task("c", inc, Ref("bad"))])
+    with pytest.raises(ZeroDivisionError, match="cannot handle 1") as info:
+        run(name, g, ["c"])
+    exc = info.value
+    assert exc.__graphflow_key__ == "bad"
+    assert any("'bad'" in note for note in exc.__notes__)
+    if name == "processes":
+        assert isinstance(exc.__cause__, RemoteTraceback)
+        assert "in fail" in exc.__cause__.text and "ZeroDivisionError" in exc.__cause__.text
+    else:
+        import traceback
+
+        frames = [f.name for f in traceback.extract_tb(exc.__traceback__)]
+        assert "fail" in frames
+
+
+@ALL
+def test_error_inside_fused_chain_names_inner_key(name):
+    g = TaskGraph([Task("a", inc, 1), Task("b", fail, Ref("a")), Task("c", inc, Ref("b"))])
+    g = optimize_graph(g, ["c"])
+    assert list(g) == ["c"]
+    with pytest.raises(ZeroDivisionError) as info:
+        run(name, g, ["c"])
+    assert info.value.__graphflow_key__ == "b"
+
+
+@ALL
+def test_invalid_graphs_fail_before_anything_runs(name, tmp_path):
+    marker = tmp_path / "ran"
+
+    def touch():
+        marker.write_text("x")
+        return 1
+
+    cyclic = TaskGraph([Task("t", touch), Task("a", lambda *x: 1, Ref("t"), Ref("b")), Task("b", inc, Ref("a"))])
+    with pytest.raises(CycleError):
+        run(name, cyclic, ["b"])
+    missing = TaskGraph([Task("t", touch), Task("a", lambda *x: 1, Ref("t"), Ref("nope"))])
+    with pytest.raises(MissingDependencyError):
+        run(name, missing, ["a"])
+    assert not marker.exists()
+
+
+@ALL
+def test_unknown_options_are_refused(name):
+    with pytest.raises(TypeError, match="unexpected option"):
+        run(name, diamond(), ["d"], memory_limit="1GiB")
+
+
+def test_bad_num_workers():
+    with pytest.raises(ValueError, match="num_workers"):
+        get_threads(diamond(), ["d"], num_workers=0)
+
+
+# ------------------------------------------------------------------ threads
+
+
+def test_threads_run_tasks_concurrently():
+    barrier = threading.Barrier(2, timeout=10)
+
+    def meet(i):
+        barrier.wait()  # only returns if both tasks run at the same time
+        return i
+
+    g = TaskGraph([Task("a", meet, 1), Task("b", meet, 2)])
+    assert get_threads(g, ["a", "b"], num_workers=2) == [1, 2]
+
+
+@pytest.mark.parametrize("outer", ["threads", "sync", "processes"])
+def test_task_calling_compute_does_not_deadlock(outer):
+    g = TaskGraph([Task(("outer", i), nested_compute, i) for i in range(4)])
+    kw = {"num_workers": 1} if outer == "threads" else {}
+    assert run(outer, g, [("outer", i) for i in range(4)], **kw) == [i + 2 for i in range(4)]
+
+
+def nested_compute(i):
+    from graphflow import delayed
+
+    return (delayed(inc)(delayed(inc)(i))).compute(scheduler="threads")
+
+
+def test_no_threads_left_behind():
+    before = threading.active_count()
+    get_threads(tree_reduction(200)[0], [("sum", 2, 0)], num_workers=4)
+    with pytest.raises(ZeroDivisionError):
+        get_threads(TaskGraph([Task("x", fail, 1)] + [Task(("ok", i), inc, i) for i in range(100)]),
+                    ["x"] + [("ok", i) for i in range(100)], num_workers=4)
+    time.sleep(0.05)
+    assert threading.active_count() == before
+
+
+# ------------------------------------------------------------------ processes
+
+
+def test_processes_ship_lambdas_closures_and_numpy():
+    k = 10
+    arr = np.arange(1000.0)
+    g = TaskGraph([DataNode("arr", arr), Task("s", lambda a: float(a.sum()) + k, Ref("arr")),
+                   Task("pid", os.getpid)])
+    total, pid = get_processes(g, ["s", "pid"])
+    assert total == arr.sum() + 10
+    assert pid != os.getpid()
+
+
+def test_unpicklable_function_names_key_and_object():
+    lock = threading.Lock()
+
+    def guarded(x):
+        with lock:
+            return x
+
+    g = TaskGraph([Task("guarded-task", guarded, 1)])
+    with pytest.raises(SerializationError) as info:
+        get_processes(g, ["guarded-task"])
+    msg = str(info.value)
+    assert "'guarded-task'" in msg and "lock" in msg and "scheduler='threads'" in msg
+    assert info.value.key == "guarded-task"
+    # the pool is still usable afterwards
+    assert get_processes(diamond(), ["d"]) == [4]
+
+
+def test_unpicklable_result_names_key():
+    g = TaskGraph([Task("makes-lock", threading.Lock)])
+    with pytest.raises(SerializationError, match="'makes-lock'.*result cannot be pickled"):
+        get_processes(g, ["makes-lock"])
+    assert get_processes(diamond(), ["d"]) == [4]
+
+
+def crash(x):
+    os._exit(7)
+
+
+def test_dead_worker_process_is_reported_and_replaced():
+    g = TaskGraph([Task("crasher", crash, 1)])
+    with pytest.raises(WorkerProcessDiedError, match="exit code 7.*'crasher'"):
+        get_processes(g, ["crasher"])
+    assert get_processes(diamond(), ["d"]) == [4]
+
+
+def test_concurrent_process_runs_do_not_mix():
+    out = {}
+
+    def go(n):
+        g, root = tree_reduction(n, 4)
+        out[n] = get_processes(g, [root])[0]
+
+    threads = [threading.Thread(target=go, args=(n,)) for n in (100, 200, 300)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert out == {n: sum(range(n)) for n in (100, 200, 300)}
+
+
+# ------------------------------------------------------------------ Ctrl-C
+
+INTERRUPT_SCRIPT = textwrap.dedent("""
+    import os, sys, threading, time
+    from graphflow.local import get_processes, get_threads
+    from graphflow.spec import Task, TaskGraph
+    import graphflow.procpool as procpool
+
+    def nap(i):
+        time.sleep(0.5)
+        return i
+
+    scheduler = sys.argv[1]
+    get = get_threads if scheduler == "threads" else get_processes
+    g = TaskGraph([Task(("nap", i), nap, i) for i in range(400)])
+    if scheduler == "processes":
+        get(TaskGraph([Task("warm", nap, 0)]), ["warm"], num_workers=2)
+        print("pids", *procpool._shared.pids(), flush=True)
+    print("start", flush=True)
+    t0 = time.time()
+    try:
+        get(g, [("nap", i) for i in range(400)], num_workers=2)
+    except KeyboardInterrupt:
+        print("interrupted-after", time.time() - t0, flush=True)
+        time.sleep(0.7)
+        print("threads", threading.active_count(), flush=True)
+        sys.exit(0)
+    print("finished", flush=True)
+""")
+
+
+@pytest.mark.parametrize("scheduler", ["threads", "processes"])
+def test_ctrl_c_stops_promptly_and_leaves_nothing_behind(scheduler, tmp_path):
+    script = tmp_path / "interrupt.py"
+    script.write_text(INTERRUPT_SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script), scheduler], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    pids = []
+    for line in proc.stdout:
+        if line.startswith("pids"):
+            pids = [int(p) for p in line.split()[1:]]
+        if line.startswith("start"):
+            break
+    time.sleep(1.0)
+    # Like a terminal's Ctrl-C: SIGINT to the whole process group.
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    lines = dict(line.split(maxsplit=1) for line in out.strip().splitlines())
+    assert float(lines["interrupted-after"]) < 3.0  # 400 naps would take 100 s
+    assert lines["threads"].strip() == "1"
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
