@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from ..errors import CycleError, InvalidGraphError, MissingDependencyError
-from .keys import key_str
+from .keys import key_split, key_str
 from .nodes import Node
 
 __all__ = ["TaskGraph", "GraphIndex"]
@@ -45,14 +45,12 @@ class GraphIndex:
         node_list = list(nodes.values())
         deps: list = []
         append = deps.append
+        lookup = index.__getitem__
         try:
             for node in node_list:
                 d = node._deps
-                if d:
-                    append(tuple([index[k] for k in d]))
-                else:
-                    append(())
-        except KeyError:
+                append(tuple(map(lookup, d)) if d else ())
+        except (KeyError, TypeError):
             _raise_missing(node_list[len(deps)], index)
         dependents: list = [[] for _ in keys]
         for i, d in enumerate(deps):
@@ -69,7 +67,7 @@ class GraphIndex:
 
 
 def _raise_missing(node, index):
-    missing = [k for k in node.dependencies if k not in index]
+    missing = [k for k in node.dependencies if not _has(index, k)]
     near = _similar_keys(missing[0], index)
     hint = f"; keys with a similar name: {near}" if near else ""
     raise MissingDependencyError(
@@ -80,12 +78,19 @@ def _raise_missing(node, index):
     )
 
 
+def _has(index, key) -> bool:
+    try:
+        return key in index
+    except TypeError:  # an unhashable key in a Ref
+        return False
+
+
 def _similar_keys(key, index, limit=3):
-    name = key[0] if type(key) is tuple else key
+    """Up to ``limit`` keys sharing ``key``'s name (before any ``-token``): likely typos."""
+    stem = key_split(key).split("-")[0]
     out = []
     for k in index:
-        other = k[0] if type(k) is tuple else k
-        if other == name or (isinstance(name, str) and isinstance(other, str) and name.split("-")[0] == other.split("-")[0]):
+        if key_split(k).split("-")[0] == stem:
             out.append(k)
             if len(out) == limit:
                 break

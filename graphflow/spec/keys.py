@@ -24,8 +24,6 @@ import os
 
 from ..errors import InvalidKeyError
 
-_KEY_PART_TYPES = (str, int)
-
 # A random prefix per process plus a counter: as unique as uuid4 for our needs
 # and about ten times cheaper to make, which matters when building 1M tasks.
 _PREFIX = os.urandom(6).hex()
@@ -57,7 +55,9 @@ def is_valid_key(key) -> bool:
         return True
     if type(key) is tuple and key and type(key[0]) is str:
         for part in key:
-            if not isinstance(part, _KEY_PART_TYPES) or isinstance(part, bool):
+            # exact types: bool (an int subclass) and numpy ints are refused
+            tp = type(part)
+            if tp is not int and tp is not str:
                 return False
         return True
     return False

@@ -41,7 +41,8 @@ class Ref:
     __slots__ = ("_key",)
 
     def __init__(self, key):
-        self._key = key if is_valid_key(key) else validate_key(key)
+        # Not validated: a Ref to a bad key is a missing dependency, reported as such.
+        self._key = key
 
     @property
     def key(self):
@@ -64,6 +65,9 @@ class Ref:
 
 
 _PLAIN_SEQUENCES = (list, tuple, set, frozenset)
+_CONTAINERS = frozenset([list, tuple, set, frozenset, dict])
+# Argument types that never hold a Ref: skipped without further checks.
+_ATOMIC = frozenset([int, float, str, bytes, bool, type(None), complex])
 
 
 def _is_namedtuple(obj) -> bool:
@@ -203,17 +207,7 @@ class Task(Node):
     __slots__ = ("_key", "_deps", "_func", "_args", "_kwargs", "_mode")
 
     def __init__(self, key, func, /, *args, **kwargs):
-        self._init(key, func, args, kwargs)
-
-    @classmethod
-    def from_call(cls, key, func, args: tuple = (), kwargs: dict | None = None) -> "Task":
-        """Build a Task from an argument tuple and keyword dict without re-packing them."""
-        self = cls.__new__(cls)
-        self._init(key, func, args, kwargs or {})
-        return self
-
-    def _init(self, key, func, args, kwargs):
-        if type(key) is not str:
+        if type(key) is not str and not is_valid_key(key):
             validate_key(key)
         if not callable(func):
             raise NotCallableError(
@@ -228,16 +222,25 @@ class Task(Node):
                 found[a._key] = None
                 if mode == _NO_REFS:
                     mode = _TOP_REFS
-            elif (ta in _PLAIN_SEQUENCES or ta is dict or _is_namedtuple(a)) and find_refs(a, found):
+            elif ta in _ATOMIC:
+                pass
+            elif (ta in _CONTAINERS or _is_namedtuple(a)) and find_refs(a, found):
                 mode = _NESTED_REFS
         if kwargs and find_refs(kwargs, found):
             mode = _NESTED_REFS
         self._key = key
         self._func = func
         self._args = args
-        self._kwargs = kwargs
+        self._kwargs = kwargs or None  # no empty dict per task: 1M tasks would carry 64 MB of them
         self._deps = tuple(found) if found else ()
         self._mode = mode
+
+    @classmethod
+    def from_call(cls, key, func, args: tuple = (), kwargs: dict | None = None) -> "Task":
+        """Build a Task from an argument tuple and a keyword dict (as ``func(*args, **kwargs)``)."""
+        if kwargs:
+            return cls(key, func, *args, **kwargs)
+        return cls(key, func, *args)
 
     @property
     def func(self):
@@ -249,7 +252,7 @@ class Task(Node):
 
     @property
     def kwargs(self) -> dict:
-        return dict(self._kwargs)
+        return dict(self._kwargs or ())
 
     @property
     def label(self) -> str:
@@ -265,7 +268,7 @@ class Task(Node):
             kwargs = self._kwargs
         else:
             args = substitute(self._args, data)
-            kwargs = substitute(self._kwargs, data)
+            kwargs = substitute(self._kwargs, data) if self._kwargs else None
         if kwargs:
             return self._func(*args, **kwargs)
         return self._func(*args)
@@ -274,7 +277,7 @@ class Task(Node):
         if not any(k in values for k in self._deps):
             return self
         return Task.from_call(
-            self._key, self._func, _replace_refs(self._args, values), _replace_refs(self._kwargs, values)
+            self._key, self._func, _replace_refs(self._args, values), _replace_refs(self._kwargs or {}, values)
         )
 
     def __repr__(self):

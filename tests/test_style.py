@@ -1,0 +1,13 @@
+"""The flake8 settings in setup.cfg hold for the whole tree."""
+
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_flake8_is_clean():
+    out = subprocess.run([sys.executable, "-m", "flake8", "graphflow", "tests", "benchmarks"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
