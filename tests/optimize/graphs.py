@@ -13,19 +13,24 @@ def total(xs):
     return sum(xs)
 
 
-def tree_reduction(n_leaves: int, fan_in: int = 8):
-    """Leaves summed by a tree: returns (graph, root key)."""
-    nodes = [DataNode(("leaf", i), i) for i in range(n_leaves)]
-    layer = [("leaf", i) for i in range(n_leaves)]
+def reduce_by_tree(nodes: list, layer: list, name: str, fan_in: int = 8):
+    """Append a tree of ``total`` tasks over the keys in ``layer`` to ``nodes``; returns the root key."""
     level = 0
     while len(layer) > 1:
         nxt = []
         for j in range(0, len(layer), fan_in):
-            key = ("sum", level, j // fan_in)
+            key = (name, level, j // fan_in)
             nodes.append(Task.from_call(key, total, ([Ref(k) for k in layer[j:j + fan_in]],)))
             nxt.append(key)
         layer, level = nxt, level + 1
-    return TaskGraph(nodes), layer[0]
+    return layer[0]
+
+
+def tree_reduction(n_leaves: int, fan_in: int = 8):
+    """Leaves summed by a tree: returns (graph, root key)."""
+    nodes = [DataNode(("leaf", i), i) for i in range(n_leaves)]
+    root = reduce_by_tree(nodes, [("leaf", i) for i in range(n_leaves)], "sum", fan_in)
+    return TaskGraph(nodes), root
 
 
 def chains(n_chains: int, length: int):
@@ -41,16 +46,9 @@ def chains(n_chains: int, length: int):
 
 def chains_into_tree(n_chains: int, length: int, fan_in: int = 8):
     """Chains whose tails are summed by a tree: returns (graph, root key)."""
-    nodes, layer = chains(n_chains, length)
-    level = 0
-    while len(layer) > 1:
-        nxt = []
-        for j in range(0, len(layer), fan_in):
-            key = ("agg", level, j // fan_in)
-            nodes.append(Task.from_call(key, total, ([Ref(k) for k in layer[j:j + fan_in]],)))
-            nxt.append(key)
-        layer, level = nxt, level + 1
-    return TaskGraph(nodes), layer[0]
+    nodes, tails = chains(n_chains, length)
+    root = reduce_by_tree(nodes, tails, "agg", fan_in)
+    return TaskGraph(nodes), root
 
 
 def chain(length: int):
