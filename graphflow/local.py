@@ -131,8 +131,10 @@ def _raise_task_error(exc: BaseException, key, remote_traceback=None):
 # --------------------------------------------------------------------------- sync
 
 
-def get_sync(graph, keys, **options) -> list:
+def get_sync(graph, keys, num_workers=None, **options) -> list:
     """Run ``graph`` in the calling thread, in priority order.  Best for debugging.
+
+    ``num_workers`` is accepted and ignored, so one call works on every scheduler.
 
     >>> from graphflow.spec import TaskGraph, DataNode, Task, Ref
     >>> get_sync(TaskGraph([DataNode("a", 2), Task("b", pow, Ref("a"), 10)]), ["b"])

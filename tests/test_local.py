@@ -191,6 +191,10 @@ def test_unknown_options_are_refused(name):
         run(name, diamond(), ["d"], memory_limit="1GiB")
 
 
+def test_sync_accepts_num_workers_for_uniform_calls():
+    assert get_sync(diamond(), ["d"], num_workers=4) == [4]
+
+
 def test_bad_num_workers():
     with pytest.raises(ValueError, match="num_workers"):
         get_threads(diamond(), ["d"], num_workers=0)
