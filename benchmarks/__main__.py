@@ -1,0 +1,124 @@
+"""Command line: ``python -m benchmarks <workload>... [--vs dask] [--repeat N] [--quick]``.
+
+Parses the arguments, finds the engines (graphflow, plus each ``--vs`` anchor
+that is installed), runs the workloads (`benchmarks.runner`) and prints the
+table, the per-phase medians and notes (`benchmarks.report`).  Progress goes
+to stderr, so ``> results.txt`` keeps only the report.
+
+Exit status: 0; 1 if a graphflow case failed, or with ``--check`` if a target
+was missed; 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import anchors, report, runner
+from .engines import SUBJECT, load_engine
+from .workloads import WORKLOADS
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Run graphflow and an anchor engine on the same workloads and compare.",
+    )
+    p.add_argument("workloads", nargs="*", metavar="workload",
+                   help=f"'all' or any of: {', '.join(WORKLOADS)}")
+    p.add_argument("--vs", action="append", metavar="ANCHOR",
+                   help=f"anchor to compare with ({', '.join(anchors.ANCHORS)}, or 'none'); "
+                        f"repeatable; default: dask")
+    p.add_argument("--repeat", type=int, metavar="N",
+                   help="timed runs per engine (default: per workload, 5 or fewer for slow ones)")
+    p.add_argument("--quick", action="store_true",
+                   help="tiny sizes and one run each: checks the runner end to end in seconds")
+    p.add_argument("--in-process", action="store_true",
+                   help="run every engine in this process instead of a fresh worker per engine "
+                        "and workload (for profiling; engines then slow each other down)")
+    p.add_argument("--json", metavar="PATH", help="also write every sample to PATH as JSON")
+    p.add_argument("--check", action="store_true", help="exit with status 1 if a target is missed")
+    p.add_argument("--list", action="store_true", help="list the workloads and exit")
+    return p
+
+
+def _select(names: list, parser) -> list:
+    if not names:
+        parser.error("name at least one workload, or 'all' (see --list)")
+    if "all" in names:
+        return list(WORKLOADS.values())
+    unknown = [n for n in names if n not in WORKLOADS]
+    if unknown:
+        parser.error(f"unknown workload(s) {unknown}; choose from: all, {', '.join(WORKLOADS)}")
+    return [WORKLOADS[n] for n in dict.fromkeys(names)]
+
+
+def _anchor_names(vs, parser) -> list:
+    names = []
+    for item in vs or ["dask"]:
+        names += [n.strip() for n in item.split(",") if n.strip()]
+    if "none" in names:
+        return []
+    unknown = [n for n in names if n not in anchors.ANCHORS]
+    if unknown:
+        parser.error(f"unknown anchor(s) {unknown}; known: {', '.join(anchors.ANCHORS)}")
+    return list(dict.fromkeys(names))
+
+
+def _log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.list:
+        for w in WORKLOADS.values():
+            print(f"{w.name:<12} {w.summary}")
+        return 0
+    if args.repeat is not None and args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    workloads = _select(args.workloads, parser)
+    anchor_names = _anchor_names(args.vs, parser)
+
+    engines = [load_engine(SUBJECT)]
+    missing = {}
+    for name in anchor_names:
+        reason = anchors.missing_reason(name)
+        if reason is None:
+            engines.append(load_engine(name))
+        else:
+            missing[name] = f"missing: {reason}"
+            _log(f"{name} is missing: {reason}; showing graphflow numbers only")
+    versions = {e.name: e.version for e in engines}
+    versions.update((name, "MISSING") for name in missing)
+
+    results = runner.run_all(workloads, engines, missing, repeat=args.repeat, quick=args.quick,
+                             in_process=args.in_process, log=_log)
+
+    print(report.format_header(versions, args.quick))
+    print()
+    print(report.format_table(results, anchor_names))
+    phases = report.format_phases(results)
+    if phases:
+        print("\nphases (medians):")
+        print(phases)
+    notes = report.format_notes(results)
+    if notes:
+        print("\nnotes:")
+        print(notes)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report.to_json(results, versions, args.quick), f, indent=1)
+
+    if any(r.skipped.get(SUBJECT, "").startswith("FAILED") for r in results):
+        return 1
+    if args.check and any(r.verdict() is False for r in results):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Targets from the issue, as small `Target` factories.
+
+    >>> t = ratio_at_most(1 / 3, "dask")
+    >>> t.text
+    '<= 0.33x dask'
+
+A target that needs an engine that did not run answers None ("cannot tell"),
+never False: a missing anchor is not a missed goal.
+"""
+
+from __future__ import annotations
+
+from .model import Result, Target
+
+__all__ = ["ratio_at_most", "ratio_below", "value_below", "phase_growth_at_most"]
+
+
+def ratio_at_most(limit: float, anchor: str = "dask") -> Target:
+    """graphflow's median total is at most ``limit`` times the anchor's."""
+
+    def check(result: Result):
+        ratio = result.ratio(anchor)
+        return None if ratio is None else ratio <= limit
+
+    return Target(f"<= {limit:.2f}x {anchor}", check)
+
+
+def ratio_below(limit: float, anchor: str = "dask") -> Target:
+    """graphflow's median total is strictly below ``limit`` times the anchor's."""
+
+    def check(result: Result):
+        ratio = result.ratio(anchor)
+        return None if ratio is None else ratio < limit
+
+    return Target(f"< {limit:g}x {anchor}", check)
+
+
+def value_below(limit: float, unit: str = "s") -> Target:
+    """graphflow's median total is below an absolute ``limit``."""
+
+    def check(result: Result):
+        value = result.median("graphflow")
+        return None if value is None else value < limit
+
+    return Target(f"< {limit:g} {unit}", check)
+
+
+def phase_growth_at_most(phase: str, ref_phase: str, size: str, ref_size: str, limit: float) -> Target:
+    """Cost per unit of ``phase`` at ``params[size]`` is at most ``limit`` times that of
+    ``ref_phase`` at ``params[ref_size]``: "linear" with some slack for noise.
+    """
+
+    def per_unit(result: Result):
+        big, small = result.median("graphflow", phase), result.median("graphflow", ref_phase)
+        if big is None or not small:
+            return None
+        return big / result.params[size], small / result.params[ref_size]
+
+    def check(result: Result):
+        costs = per_unit(result)
+        return None if costs is None else costs[0] / costs[1] <= limit
+
+    def describe(result: Result):
+        costs = per_unit(result)
+        if costs is None:
+            return None
+        return (f"graphflow {phase}: {costs[0] * 1e6:.2f} us per unit at {size}={result.params[size]:,} "
+                f"vs {costs[1] * 1e6:.2f} us at {result.params[ref_size]:,} "
+                f"(x{costs[0] / costs[1]:.2f}; linear is x1)")
+
+    return Target(f"{phase}/task <= {limit:g}x at {ref_size}", check, describe)
