@@ -38,6 +38,7 @@ import functools
 import operator
 
 from . import base
+from .gcpause import no_gc
 from .spec import DataNode, Ref, Task, TaskGraph, funcname, tokenize, unique_suffix
 
 __all__ = ["delayed", "Delayed", "DelayedFunction", "DelayedAttr"]
@@ -275,6 +276,11 @@ def collect(collections) -> dict:
     An explicit stack, not recursion, so chains of any depth are fine; each
     Delayed is visited once however many descendants share it.
     """
+    with no_gc():
+        return _collect(collections)
+
+
+def _collect(collections) -> dict:
     nodes: dict = {}
     seen: set = set()
     stack = list(collections)

@@ -13,6 +13,7 @@ and the input graph is returned as it is when nothing is dropped.
 from __future__ import annotations
 
 from ..errors import MissingDependencyError
+from ..gcpause import no_gc
 from ..spec import TaskGraph
 from ..spec.keys import key_str
 
@@ -42,7 +43,8 @@ def cull(graph: TaskGraph, keys) -> TaskGraph:
     if kept == len(idx):
         return graph
     ks, nodes = idx.keys, idx.nodes
-    return TaskGraph._from_dict({ks[i]: nodes[i] for i in range(len(ks)) if seen[i]})
+    with no_gc():
+        return TaskGraph._from_dict({ks[i]: nodes[i] for i in range(len(ks)) if seen[i]})
 
 
 def _contains(index, key) -> bool:

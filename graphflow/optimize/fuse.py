@@ -20,6 +20,7 @@ A fused task runs its chain in a loop, so chains of any length are fine.
 
 from __future__ import annotations
 
+from ..gcpause import no_gc
 from ..spec import FusedTask, Task, TaskGraph
 
 _FUSABLE = (Task, FusedTask)
@@ -28,6 +29,11 @@ _FUSABLE = (Task, FusedTask)
 def fuse_linear(graph: TaskGraph, keys) -> TaskGraph:
     """``graph`` with every maximal linear chain of tasks replaced by one `FusedTask`."""
     graph.validate()  # a cycle would make the chain walk below endless
+    with no_gc():
+        return _fuse(graph, keys)
+
+
+def _fuse(graph: TaskGraph, keys) -> TaskGraph:
     idx = graph.index
     nodes, deps, dependents, keys_of = idx.nodes, idx.deps, idx.dependents, idx.keys
     outputs = {idx.index[k] for k in keys if k in idx.index}

@@ -36,6 +36,7 @@ and counts live results; tests use it to check the promises above.
 
 from __future__ import annotations
 
+from ..gcpause import no_gc
 from ..spec import TaskGraph
 
 
@@ -47,6 +48,11 @@ def order(graph: TaskGraph, keys=None) -> TaskGraph:
 def compute_priorities(graph: TaskGraph, keys=None) -> list:
     """A list with one priority per node index: 0 runs first."""
     topo = graph.toposort_indices()  # also rejects cycles and missing keys
+    with no_gc():
+        return _priorities(graph, topo, keys)
+
+
+def _priorities(graph: TaskGraph, topo: list, keys) -> list:
     idx = graph.index
     deps, dependents = idx.deps, idx.dependents
     n = len(deps)

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from ..errors import CycleError, InvalidGraphError, MissingDependencyError
+from ..gcpause import no_gc
 from .keys import key_split, key_str
 from .nodes import Node
 
@@ -40,6 +41,10 @@ class GraphIndex:
     __slots__ = ("keys", "nodes", "index", "deps", "dependents")
 
     def __init__(self, nodes: Mapping):
+        with no_gc():
+            self._build(nodes)
+
+    def _build(self, nodes: Mapping):
         keys = list(nodes)
         index = {k: i for i, k in enumerate(keys)}
         node_list = list(nodes.values())
@@ -181,7 +186,9 @@ class TaskGraph(Mapping):
     def toposort_indices(self) -> list:
         """Node indices with every dependency before its dependents; raises `CycleError`."""
         if self._topo is None:
-            self._topo = _kahn(self.index)
+            index = self.index
+            with no_gc():
+                self._topo = _kahn(index)
         return self._topo
 
     def toposort(self) -> list:

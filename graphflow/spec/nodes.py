@@ -322,24 +322,14 @@ class FusedTask(Node):
         tasks = tuple(tasks)
         if not tasks or tasks[-1].key != key:
             raise ValueError(f"FusedTask {key_str(key)!r}: the last inner task must have its key")
-        produced = set()
-        external: dict = {}
-        last_reader: dict = {}
-        for i, task in enumerate(tasks):
-            for dep in task.dependencies:
-                if dep in produced:
-                    last_reader[dep] = i
-                else:
-                    external[dep] = None
-                    last_reader[dep] = i
-            produced.add(task.key)
-        drops: list[list] = [[] for _ in tasks]
-        for dep, i in last_reader.items():
-            drops[i].append(dep)
         self._key = key
         self._tasks = tasks
-        self._deps = tuple(external)
-        self._drops = tuple(tuple(d) for d in drops)
+        if _is_linear(tasks):
+            # What fuse_linear builds: each step reads only the one before it.
+            self._deps = tasks[0]._deps
+            self._drops = None
+        else:
+            self._deps, self._drops = _scope_plan(tasks)
 
     @property
     def tasks(self) -> tuple:
@@ -353,20 +343,30 @@ class FusedTask(Node):
         return "+".join(names)
 
     def __call__(self, data):
-        scope = {k: data[k] for k in self._deps}
-        result = None
-        drops = self._drops
         task = None
         try:
+            if self._drops is None:
+                tasks = self._tasks
+                task = tasks[0]
+                result = task(data)
+                scope = {}
+                for task in tasks[1:]:
+                    scope[task._deps[0]] = result
+                    result = None  # only the scope holds it: freed as soon as it is overwritten
+                    result = task(scope)
+                    scope.clear()
+                return result
+            scope = {k: data[k] for k in self._deps}
+            drops = self._drops
             for i, task in enumerate(self._tasks):
                 result = task(scope)
                 scope[task._key] = result
                 for k in drops[i]:
                     del scope[k]
+            return result
         except BaseException as exc:
             _mark_failed_key(exc, task.key)
             raise
-        return result
 
     def substitute(self, values):
         tasks = tuple(t.substitute(values) for t in self._tasks)
@@ -382,6 +382,33 @@ class FusedTask(Node):
 
     def __graphflow_tokenize__(self):
         return ("FusedTask", self._tasks)
+
+
+def _is_linear(tasks) -> bool:
+    prev = tasks[0]
+    for task in tasks[1:]:
+        deps = task._deps
+        if len(deps) != 1 or deps[0] != prev._key:
+            return False
+        prev = task
+    return True
+
+
+def _scope_plan(tasks) -> tuple:
+    """External inputs of a general fused group, and the keys to drop after each inner task."""
+    produced = set()
+    external: dict = {}
+    last_reader: dict = {}
+    for i, task in enumerate(tasks):
+        for dep in task.dependencies:
+            if dep not in produced:
+                external[dep] = None
+            last_reader[dep] = i
+        produced.add(task.key)
+    drops: list = [[] for _ in tasks]
+    for dep, i in last_reader.items():
+        drops[i].append(dep)
+    return tuple(external), tuple(tuple(d) for d in drops)
 
 
 def _mark_failed_key(exc: BaseException, key) -> None:

@@ -140,3 +140,18 @@ def test_funcname():
     assert funcname(len) == "len"
     assert funcname(lambda: 1) == "lambda"
     assert funcname(functools.partial(functools.partial(max, 1), 2)) == "max"
+
+
+def test_fused_task_general_group_drops_each_value_after_its_last_reader():
+    r"""
+    a feeds b and c; c reads a and b (not a linear chain):
+
+        a -> b -> c
+        \________/
+    """
+    seen = []
+    tasks = [Task("a", lambda: 1), Task("b", lambda a: a + 1, Ref("a")),
+             Task("c", lambda a, b, x: seen.append((a, b, x)) or a + b + x, Ref("a"), Ref("b"), Ref("x"))]
+    fused = FusedTask("c", tasks)
+    assert fused.dependencies == ("x",)
+    assert fused({"x": 10}) == 13 and seen == [(1, 2, 10)]
