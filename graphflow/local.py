@@ -62,7 +62,7 @@ def default_num_workers() -> int:
 class ExecutionPlan:
     """The integer-indexed state one run needs; see the module docstring."""
 
-    __slots__ = ("keys", "nodes", "deps", "dependents", "priority", "outputs", "is_output",
+    __slots__ = ("keys", "nodes", "deps", "dependents", "rank", "by_rank", "outputs", "is_output",
                  "waiting", "readers")
 
     def __init__(self, graph, keys):
@@ -75,7 +75,9 @@ class ExecutionPlan:
         self.nodes = idx.nodes
         self.deps = idx.deps
         self.dependents = idx.dependents
-        self.priority = _priorities(graph, culled)
+        # rank: each task's place in the run order (0..n-1); by_rank: the inverse.
+        # Ready heaps hold ranks, plain ints: no tuple per push for the collector to track.
+        self.rank, self.by_rank = _ranks(graph, culled)
         self.outputs = [idx.index[k] for k in keys]
         self.is_output = bytearray(len(idx))
         for i in self.outputs:
@@ -88,12 +90,12 @@ class ExecutionPlan:
 
     def run_order(self) -> list:
         """Every node index, lowest priority first."""
-        return sorted(range(len(self.keys)), key=self.priority.__getitem__)
+        return self.by_rank
 
     def initial_ready(self) -> list:
-        """A heap of ``(priority, index)`` for the tasks with no inputs."""
-        prio = self.priority
-        ready = [(prio[i], i) for i, w in enumerate(self.waiting) if w == 0]
+        """A heap of the ranks of the tasks with no inputs (``by_rank`` maps back)."""
+        rank = self.rank
+        ready = [rank[i] for i, w in enumerate(self.waiting) if w == 0]
         heapq.heapify(ready)
         return ready
 
@@ -111,19 +113,23 @@ class ExecutionPlan:
         return [results[keys[i]] for i in self.outputs]
 
 
-def _priorities(graph: TaskGraph, culled: TaskGraph) -> list:
-    """The optimizer's priorities for ``culled``, else topological positions."""
+def _ranks(graph: TaskGraph, culled: TaskGraph) -> tuple:
+    """``(rank, by_rank)`` from the optimizer's priorities, else from a topological order."""
     prio = graph.priorities
-    if prio is not None:
-        if culled is graph:
-            return prio
+    if prio is None:
+        by_rank = culled.toposort_indices()
+    elif culled is graph:
+        by_rank = [0] * len(prio)
+        for i, p in enumerate(prio):
+            by_rank[p] = i
+    else:  # culled after ordering: keep the relative order of what is left
         old = graph.index.index
-        return [prio[old[k]] for k in culled.index.keys]
-    topo = culled.toposort_indices()
-    out = [0] * len(topo)
-    for position, i in enumerate(topo):
-        out[i] = position
-    return out
+        kept = [prio[old[k]] for k in culled.index.keys]
+        by_rank = sorted(range(len(kept)), key=kept.__getitem__)
+    rank = [0] * len(by_rank)
+    for r, i in enumerate(by_rank):
+        rank[i] = r
+    return rank, by_rank
 
 
 def _raise_task_error(exc: BaseException, key, remote_traceback=None):
@@ -198,7 +204,7 @@ class _ThreadRun:
     def work(self) -> None:
         plan = self.plan
         nodes, keys, dependents, waiting = plan.nodes, plan.keys, plan.dependents, plan.waiting
-        prio = plan.priority
+        rank = plan.rank
         ready, results, lock = self.ready, self.results, self.lock
         heappush = heapq.heappush
         release = plan.release
@@ -231,7 +237,7 @@ class _ThreadRun:
                         w = waiting[d] - 1
                         waiting[d] = w
                         if w == 0:
-                            heappush(ready, (prio[d], d))
+                            heappush(ready, rank[d])
                     release(i, results)
                 value = done = None  # the results dict owns them now; freeing must not wait for us
                 self.remaining -= len(batch)
@@ -250,8 +256,8 @@ class _ThreadRun:
         n = 1
         if fast:
             n = min(_MAX_BATCH, len(ready) // (2 * len(self.threads))) or 1
-        pop = heapq.heappop
-        return [pop(ready)[1] for _ in range(n)]
+        pop, by_rank = heapq.heappop, self.plan.by_rank
+        return [by_rank[pop(ready)] for _ in range(n)]
 
     def _finish(self) -> None:
         self.stop = True

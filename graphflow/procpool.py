@@ -34,6 +34,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for
 
@@ -176,7 +177,7 @@ class _Dispatcher:
         idle = [c for c in self.pool.conns if c not in self.in_flight]
         while ready and idle:
             size = max(1, min(_MAX_BATCH, -(-len(ready) // len(self.pool.conns))))
-            batch = [heapq.heappop(ready)[1] for _ in range(min(size, len(ready)))]
+            batch = [plan.by_rank[heapq.heappop(ready)] for _ in range(min(size, len(ready)))]
             payload = []
             for i in batch:
                 node = plan.nodes[i]
@@ -224,7 +225,7 @@ class _Dispatcher:
             for d in plan.dependents[i]:
                 plan.waiting[d] -= 1
                 if plan.waiting[d] == 0:
-                    heapq.heappush(ready, (plan.priority[d], d))
+                    heapq.heappush(ready, plan.rank[d])
             plan.release(i, results)
             self.remaining -= 1
         if failure is not None:
@@ -240,14 +241,21 @@ class _Dispatcher:
             exc = RemoteTaskError(exc)
         self.raise_task_error(exc, key, tb)
 
-    def _drain(self) -> None:
-        """Wait for batches still running so the pool is clean for the next call."""
+    def _drain(self, timeout: float = 0.5) -> None:
+        """Collect batches still running, so the pool is clean for the next call.
+
+        Waits at most ``timeout`` seconds: an error must not wait for a slow
+        task elsewhere.  Past that the pool stays unclean and is killed.
+        """
+        deadline = time.monotonic() + timeout
         for conn in list(self.in_flight):
             try:
+                if not conn.poll(max(0.0, deadline - time.monotonic())):
+                    return
                 conn.recv_bytes()
             except (EOFError, OSError):
-                return  # a child died: the pool stays marked unclean and is replaced
-        self.in_flight.clear()
+                return  # a child died: the pool stays unclean and is replaced
+            del self.in_flight[conn]
         self.clean = True
 
     def _died(self, conn) -> None:

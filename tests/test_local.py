@@ -358,3 +358,17 @@ def test_ctrl_c_stops_promptly_and_leaves_nothing_behind(scheduler, tmp_path):
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def slow_then(i):
+    time.sleep(30) if i else fail(i)
+    return i
+
+
+def test_process_error_does_not_wait_for_slow_tasks_elsewhere():
+    g = TaskGraph([Task(("t", i), slow_then, i) for i in range(2)])
+    t0 = time.monotonic()
+    with pytest.raises(ZeroDivisionError):
+        get_processes(g, [("t", 0), ("t", 1)], num_workers=2)
+    assert time.monotonic() - t0 < 10
+    assert get_processes(diamond(), ["d"]) == [4]  # a fresh pool replaces the killed one
