@@ -86,14 +86,20 @@ def write_graph(graph: TaskGraph, filename: str, rankdir: str = "BT") -> str:
 
 
 def graph_to_networkx(graph: TaskGraph):
-    """A ``networkx.DiGraph``: one node per key with attributes ``key``, ``func``, ``kind``."""
+    """A ``networkx.DiGraph``, edges from input to reader, one node per key.
+
+    Node attributes: ``key``; ``func`` (the function's name, also under
+    ``function`` and ``label``; a data node's value type); ``kind`` (``"task"``,
+    ``"data"`` or ``"fused"``).
+    """
     import networkx as nx
 
     g = nx.DiGraph()
     idx = graph.index
     for node in idx.nodes:
         kind = "data" if type(node) is DataNode else "fused" if type(node) is FusedTask else "task"
-        g.add_node(node.key, key=node.key, func=node_label(node), kind=kind)
+        name = node_label(node)
+        g.add_node(node.key, key=node.key, func=name, function=name, label=name, kind=kind)
     keys = idx.keys
     g.add_edges_from((keys[j], keys[i]) for i, deps in enumerate(idx.deps) for j in deps)
     return g

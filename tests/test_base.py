@@ -151,7 +151,8 @@ def test_to_networkx_nodes_and_edges():
     assert isinstance(g, nx.DiGraph)
     assert g.number_of_nodes() == 3 and g.number_of_edges() == 2
     assert g.nodes[b.key]["func"] == "sum" and g.nodes[a.key]["func"] == "inc"
-    assert g.nodes[a.key]["key"] == a.key
+    assert g.nodes[a.key]["key"] == a.key and g.nodes[a.key]["kind"] == "task"
+    assert g.nodes[b.key]["function"] == g.nodes[b.key]["label"] == "sum"
     assert g.has_edge(a.key, b.key)
     assert nx.is_directed_acyclic_graph(g)
     assert gf.to_networkx(a, b).number_of_nodes() == 3
