@@ -25,8 +25,9 @@ share a key and a result.  ``key=`` names things yourself.
 Call-time keywords that graphflow takes for itself (the rest go to your
 function): ``pure=`` and ``graphflow_key=``.
 
-Delayed values may sit inside lists, tuples, dicts and sets passed as
-arguments: they become dependencies and are replaced by their values.
+Delayed values may sit inside lists, tuples (named ones too), dicts, sets and
+dataclass instances passed as arguments: they become dependencies and are
+replaced by their values.
 Operators, attribute access, indexing and method calls on a `Delayed` build
 new nodes.  Truth testing and iteration without ``nout=`` raise `TypeError`
 (a lazy value has no truth yet).
@@ -34,6 +35,7 @@ new nodes.  Truth testing and iteration without ``nout=`` raise `TypeError`
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import operator
 
@@ -237,6 +239,7 @@ def _call_node(func, name, args, kwargs, pure, key, nout) -> Delayed:
 
 
 _SEQUENCES = (list, tuple, set, frozenset)
+_ATOMIC = frozenset([int, float, str, bytes, bool, type(None), complex])
 
 
 def _unpack_arg(obj, parents: dict, extra: list):
@@ -251,9 +254,27 @@ def _unpack_arg(obj, parents: dict, extra: list):
     if t is dict:
         items = {k: _unpack_arg(v, parents, extra) for k, v in obj.items()}
         return obj if all(items[k] is v for k, v in obj.items()) else items
-    if t is not type and base.is_collection(obj):
+    if t in _ATOMIC:
+        return obj
+    if isinstance(obj, tuple) and hasattr(t, "_fields"):  # a named tuple
+        items = [_unpack_arg(x, parents, extra) for x in obj]
+        return obj if all(a is b for a, b in zip(items, obj)) else t(*items)
+    if dataclasses.is_dataclass(obj) and t is not type:
+        return _dataclass_ref(obj, parents, extra)
+    if base.is_collection(obj):
         return _collection_ref(obj, parents, extra)
     return obj
+
+
+def _dataclass_ref(obj, parents: dict, extra: list):
+    """A dataclass holding lazy values becomes a node that builds it from their results."""
+    fields = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.init}
+    unpacked = {k: _unpack_arg(v, parents, extra) for k, v in fields.items()}
+    if all(unpacked[k] is v for k, v in fields.items()):
+        return obj
+    key = f"{type(obj).__name__}-{unique_suffix()}"
+    extra.append(Task(key, type(obj), **unpacked))
+    return Ref(key)
 
 
 def _collection_ref(obj, parents: dict, extra: list) -> Ref:

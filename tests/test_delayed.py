@@ -78,6 +78,25 @@ def test_delayed_values_nested_in_arguments_become_dependencies():
     assert set(deps) == {a.key, b.key}
 
 
+def test_delayed_values_in_named_tuples_and_dataclasses():
+    import dataclasses
+
+    Pair = collections.namedtuple("Pair", "left right")
+
+    @dataclasses.dataclass
+    class Box:
+        value: object
+        label: str = "box"
+
+    a = inc(1)
+    out = delayed(lambda p, b: (p, b))(Pair(a, 5), Box(a, label="x"))
+    pair, box = out.compute()
+    assert pair == Pair(2, 5) and type(pair) is Pair
+    assert box == Box(2, "x")
+    plain = Box(1)
+    assert delayed(lambda b: b)(plain).compute() == plain
+
+
 def test_delayed_of_container_holding_delayed():
     a = inc(1)
     d = delayed({"k": [a, 10]})
