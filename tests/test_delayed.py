@@ -1,7 +1,6 @@
 import collections
 import operator
 import pickle
-import time
 
 import cloudpickle
 import numpy as np
@@ -180,19 +179,21 @@ def test_calling_a_delayed_value():
     assert f(5).compute() == 15
 
 
-def test_chain_builds_in_linear_time_and_computes():
-    def build(n):
-        t0 = time.perf_counter()
-        x = 0
-        for _ in range(n):
-            x = inc(x)
-        return x, time.perf_counter() - t0
+def test_chain_building_does_constant_work_per_call():
+    """Each call holds its own node and a reference to its inputs, never a copy of their graphs.
 
-    small, t_small = build(10_000)
-    big, t_big = build(100_000)
-    assert big.compute() == 100_000
-    # Linear building: 10x the calls takes far less than the 100x a quadratic build would.
-    assert t_big < 30 * max(t_small, 1e-3)
+    That is what makes building linear (benchmarks/chain100k times it); here we
+    check the structure, which does not depend on the machine's speed.
+    """
+    x = 0
+    links = []
+    for _ in range(100_000):
+        x = inc(x)
+        links.append(x)
+    assert all(len(d._nodes) == 1 for d in links)
+    assert all(len(d._parents) == 1 for d in links[1:]) and links[0]._parents == ()
+    assert x.compute() == 100_000
+    assert len(x.__graphflow_graph__()) == 100_000
 
 
 def test_deep_chain_pickles_and_collects_without_recursion():

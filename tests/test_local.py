@@ -353,7 +353,7 @@ def test_ctrl_c_stops_promptly_and_leaves_nothing_behind(scheduler, tmp_path):
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     lines = dict(line.split(maxsplit=1) for line in out.strip().splitlines())
-    assert float(lines["interrupted-after"]) < 3.0  # 400 naps would take 100 s
+    assert float(lines["interrupted-after"]) < 6.0  # 400 naps on 2 workers would take 100 s
     assert lines["threads"].strip() == "1"
     for pid in pids:
         with pytest.raises(ProcessLookupError):
