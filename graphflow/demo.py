@@ -24,17 +24,20 @@ WORDS = ("graph task lazy optimize cull fuse order schedule worker thread proces
 
 @delayed(pure=True)
 def make_shard(seed: int, n_words: int) -> str:
+    """Synthetic text: ``n_words`` words drawn with a seeded generator."""
     rng = random.Random(seed)
     return " ".join(rng.choice(WORDS) for _ in range(n_words))
 
 
 @delayed(pure=True)
 def count_words(text: str) -> collections.Counter:
+    """Word counts of one shard."""
     return collections.Counter(text.split())
 
 
 @delayed(pure=True)
 def merge_counts(counts) -> collections.Counter:
+    """The sum of several word counts."""
     total = collections.Counter()
     for c in counts:
         total.update(c)
@@ -43,10 +46,12 @@ def merge_counts(counts) -> collections.Counter:
 
 @delayed(pure=True)
 def top(counts: collections.Counter, n: int) -> list:
+    """The ``n`` most common words."""
     return counts.most_common(n)
 
 
 def inc(x):
+    """``x + 1``: the tiny task of the scheduling-overhead part."""
     return x + 1
 
 
@@ -58,6 +63,7 @@ def tree_sum(values, fan_in: int):
 
 
 def word_count(n_shards: int = 16, n_words: int = 20_000):
+    """The lazy top-5 words over ``n_shards`` shards, merged by a tree of fan-in 4."""
     counts = [count_words(make_shard(seed, n_words)) for seed in range(n_shards)]
     while len(counts) > 1:
         counts = [merge_counts(counts[i:i + 4]) for i in range(0, len(counts), 4)]
@@ -65,6 +71,7 @@ def word_count(n_shards: int = 16, n_words: int = 20_000):
 
 
 def run_demo(n_tasks: int = 20_000, drawing: str = "demo-graph.svg") -> int:
+    """Run the three parts above, checking every answer; returns the exit code."""
     print("graphflow demo\n")
 
     result = word_count()

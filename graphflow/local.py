@@ -109,6 +109,7 @@ class ExecutionPlan:
                 del results[keys[p]]
 
     def gather(self, results: dict) -> list:
+        """The requested outputs' values, in request order."""
         keys = self.keys
         return [results[keys[i]] for i in self.outputs]
 
@@ -202,6 +203,7 @@ class _ThreadRun:
         ]
 
     def work(self) -> None:
+        """One thread's loop: take ready tasks, run them, record results, until done."""
         plan = self.plan
         nodes, keys, dependents, waiting = plan.nodes, plan.keys, plan.dependents, plan.waiting
         rank = plan.rank
@@ -271,10 +273,12 @@ class _ThreadRun:
             self._finish()
 
     def cancel(self) -> None:
+        """Stop handing out tasks (tasks already running finish)."""
         with self.lock:
             self._finish()
 
     def run(self) -> list:
+        """Start the threads, wait for the end, return the outputs or raise the first error."""
         if not len(self.plan):
             return []
         for t in self.threads:

@@ -66,9 +66,11 @@ class ProcessPool:
             self.conns.append(conn)
 
     def alive(self) -> bool:
+        """True while every child is running."""
         return all(p.poll() is None for p in self.procs)
 
     def pids(self) -> list:
+        """The children's process ids."""
         return [p.pid for p in self.procs]
 
     def exit_code(self, conn) -> int | None:
@@ -163,6 +165,7 @@ class _Dispatcher:
         self.clean = False  # True once no batch is left running in a child
 
     def run(self) -> dict:
+        """Dispatch and collect until every task is done; returns the results dict."""
         while self.remaining:
             self._dispatch()
             if not self.in_flight:

@@ -67,6 +67,7 @@ def _pack_results(out) -> bytes:
 
 
 def main(argv=None) -> None:
+    """Entry point: serve the socket whose file descriptor is the first argument."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     fd = int((argv or sys.argv[1:])[0])
     try:

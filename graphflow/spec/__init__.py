@@ -3,7 +3,7 @@
 This layer knows nothing about optimizing or running graphs.
 """
 
-from .graph import GraphIndex, TaskGraph
+from .graph import GraphIndex, TaskGraph, toposort
 from .keys import is_valid_key, key_split, key_str, unique_suffix, validate_key
 from .nodes import DataNode, FusedTask, Node, Ref, Task, funcname
 from .tokenize import normalize_token, tokenize
@@ -22,6 +22,7 @@ __all__ = [
     "key_str",
     "normalize_token",
     "tokenize",
+    "toposort",
     "unique_suffix",
     "validate_key",
 ]

@@ -32,7 +32,7 @@ from ..gcpause import no_gc
 from .keys import key_split, key_str
 from .nodes import Node
 
-__all__ = ["TaskGraph", "GraphIndex"]
+__all__ = ["TaskGraph", "GraphIndex", "toposort"]
 
 
 class GraphIndex:
@@ -223,6 +223,16 @@ class TaskGraph(Mapping):
         if self._order is None:
             return self.toposort()
         return [keys[i] for i in sorted(range(len(keys)), key=self._order.__getitem__)]
+
+
+def toposort(graph) -> list:
+    """The keys of ``graph`` (a TaskGraph or a mapping of nodes), each after its dependencies.
+
+    >>> from graphflow.spec import Task, Ref
+    >>> toposort({"b": Task("b", abs, Ref("a")), "a": Task("a", abs, -1)})
+    ['a', 'b']
+    """
+    return (graph if isinstance(graph, TaskGraph) else TaskGraph(graph)).toposort()
 
 
 def _rebuild_graph(nodes, order):

@@ -46,6 +46,7 @@ class Ref:
 
     @property
     def key(self):
+        """The key this reference points at."""
         return self._key
 
     def __eq__(self, other):
@@ -138,6 +139,7 @@ class Node:
 
     @property
     def key(self):
+        """This node's key (read-only)."""
         return self._key
 
     @property
@@ -168,16 +170,19 @@ class DataNode(Node):
 
     @property
     def value(self):
+        """The stored value."""
         return self._value
 
     @property
     def label(self) -> str:
+        """What drawings show: the value's type name."""
         return type(self._value).__name__
 
     def __call__(self, data=None):
         return self._value
 
     def substitute(self, values):
+        """A DataNode reads nothing, so there is nothing to replace."""
         return self
 
     def __repr__(self):
@@ -244,18 +249,22 @@ class Task(Node):
 
     @property
     def func(self):
+        """The function called."""
         return self._func
 
     @property
     def args(self) -> tuple:
+        """Positional arguments as stored, Refs included."""
         return self._args
 
     @property
     def kwargs(self) -> dict:
+        """A copy of the keyword arguments as stored, Refs included."""
         return dict(self._kwargs or ())
 
     @property
     def label(self) -> str:
+        """What drawings show: the function's name."""
         return funcname(self._func)
 
     def __call__(self, data):
@@ -274,6 +283,7 @@ class Task(Node):
         return self._func(*args)
 
     def substitute(self, values):
+        """A copy with Refs to keys in ``values`` replaced by those values (self if none)."""
         if not any(k in values for k in self._deps):
             return self
         return Task.from_call(
@@ -333,10 +343,12 @@ class FusedTask(Node):
 
     @property
     def tasks(self) -> tuple:
+        """The inner tasks, in execution order."""
         return self._tasks
 
     @property
     def label(self) -> str:
+        """What drawings show: the chain of function names."""
         names = [getattr(t, "label", "?") for t in self._tasks]
         if len(names) > 4:
             names = names[:2] + [f"... {len(names) - 3} more ..."] + names[-1:]
@@ -369,6 +381,7 @@ class FusedTask(Node):
             raise
 
     def substitute(self, values):
+        """A copy whose inner tasks have Refs to keys in ``values`` replaced."""
         tasks = tuple(t.substitute(values) for t in self._tasks)
         if all(a is b for a, b in zip(tasks, self._tasks)):
             return self
