@@ -9,8 +9,12 @@ runs what it is sent:
     batch = [(i, node, {dep: value}), ...]  ->  run each node in turn
                                             <-  [(i, ok, value | error), ...]
 
-A batch holds several ready tasks (up to ``len(ready) / n``), so ten thousand
-tiny tasks cost a few hundred messages, not ten thousand.  Messages are
+A batch holds one task at first.  The child reports how long its batch took;
+while tasks take under a millisecond each, the batch size doubles (up to 256
+and to a fair share of the ready tasks), so ten thousand tiny tasks cost a
+few hundred messages, not ten thousand.  Tasks that take longer go one at a
+time, so results come back, and inputs are freed, in the optimizer's order:
+a tree reduction over 80 MB arrays holds a handful of them, not all.  Messages are
 cloudpickle'd (lambdas and closures work); results travel back the same way.
 
 Children are fresh interpreters (``python -m graphflow.procworker``), not
@@ -42,6 +46,7 @@ from .errors import RemoteTaskError, SerializationError, WorkerProcessDiedError
 from .pickling import describe_unpicklable, dumps, loads
 
 _MAX_BATCH = 256
+_FAST_TASK = 1e-3  # seconds: tasks faster than this are worth batching
 
 
 class ProcessPool:
@@ -162,6 +167,7 @@ class _Dispatcher:
         self.results: dict = {}
         self.in_flight: dict = {}  # conn -> list of task indices
         self.remaining = len(plan)
+        self.batch_size = 1  # grows while tasks are fast; see the module docstring
         self.clean = False  # True once no batch is left running in a child
 
     def run(self) -> dict:
@@ -179,7 +185,7 @@ class _Dispatcher:
         plan, ready, results = self.plan, self.ready, self.results
         idle = [c for c in self.pool.conns if c not in self.in_flight]
         while ready and idle:
-            size = max(1, min(_MAX_BATCH, -(-len(ready) // len(self.pool.conns))))
+            size = max(1, min(self.batch_size, -(-len(ready) // len(self.pool.conns))))
             batch = [plan.by_rank[heapq.heappop(ready)] for _ in range(min(size, len(ready)))]
             payload = []
             for i in batch:
@@ -218,9 +224,14 @@ class _Dispatcher:
             message = conn.recv_bytes()
         except (EOFError, OSError):
             return self._died(conn)
-        self.in_flight.pop(conn)
+        batch = self.in_flight.pop(conn)
+        elapsed, outcomes = loads(message)
+        if elapsed < _FAST_TASK * len(batch):
+            self.batch_size = min(_MAX_BATCH, 2 * self.batch_size)
+        else:
+            self.batch_size = 1
         failure = None
-        for i, ok, value in loads(message):
+        for i, ok, value in outcomes:
             if not ok:
                 failure = failure or (i, value)
                 continue

@@ -3,7 +3,7 @@
 Started as ``python -m graphflow.procworker FD`` with one end of a socket pair
 as file descriptor ``FD``.  The first message is ``{"sys_path": [...]}``; every
 later one is a batch ``[(i, node, {dep_key: value}), ...]``, answered with
-``[(i, ok, value_or_error), ...]``:
+``(seconds_taken, [(i, ok, value_or_error), ...])``:
 
 * ``ok=True``: the task's result;
 * ``ok=False``: ``("exception", exc, traceback_text)``, or ``("opaque", text,
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
 import traceback
 from multiprocessing.connection import Connection
 
@@ -33,9 +34,11 @@ def serve(conn: Connection) -> None:
             message = conn.recv_bytes()
         except (EOFError, OSError):
             return
+        start = time.perf_counter()
         out = [_run_one(i, node, inputs) for i, node, inputs in loads(message)]
+        elapsed = time.perf_counter() - start
         del message
-        conn.send_bytes(_pack_results(out))
+        conn.send_bytes(_pack_results(elapsed, out))
 
 
 def _run_one(i, node, inputs) -> tuple:
@@ -45,9 +48,9 @@ def _run_one(i, node, inputs) -> tuple:
         return (i, False, ("exception", exc, traceback.format_exc()))
 
 
-def _pack_results(out) -> bytes:
+def _pack_results(elapsed: float, out) -> bytes:
     try:
-        return dumps(out)
+        return dumps((elapsed, out))
     except Exception:
         fixed = []
         for i, ok, value in out:
@@ -63,7 +66,7 @@ def _pack_results(out) -> bytes:
                     value = ("opaque", f"{type(err).__name__}: {err}", tb)
                 ok = False
             fixed.append((i, ok, value))
-        return dumps(fixed)
+        return dumps((elapsed, fixed))
 
 
 def main(argv=None) -> None:

@@ -372,3 +372,38 @@ def test_process_error_does_not_wait_for_slow_tasks_elsewhere():
         get_processes(g, [("t", 0), ("t", 1)], num_workers=2)
     assert time.monotonic() - t0 < 10
     assert get_processes(diamond(), ["d"]) == [4]  # a fresh pool replaces the killed one
+
+
+def logged_leaf(path, i):
+    with open(path, "a") as f:
+        f.write(f"leaf {i}\n")
+    time.sleep(0.01)  # not a tiny task: the pool must not batch these
+    return i
+
+
+def logged_add(path, *xs):
+    with open(path, "a") as f:
+        f.write("add\n")
+    return sum(xs)
+
+
+def test_processes_follow_the_order_for_slow_tasks(tmp_path):
+    r"""32 slow leaves summed by a tree of fan-in 4 on 2 processes.
+
+    The first sums must run long before the last leaves: shipping every ready
+    leaf at once would hold all 32 results in the parent (real arrays: GBs).
+    """
+    log = str(tmp_path / "log")
+    nodes = [Task(("leaf", i), logged_leaf, log, i) for i in range(32)]
+    layer, level = [("leaf", i) for i in range(32)], 0
+    while len(layer) > 1:
+        nxt = []
+        for j in range(0, len(layer), 4):
+            nodes.append(Task(("add", level, j), logged_add, log, *[Ref(k) for k in layer[j:j + 4]]))
+            nxt.append(("add", level, j))
+        layer, level = nxt, level + 1
+    g = optimize_graph(TaskGraph(nodes), layer)
+    assert get_processes(g, layer, num_workers=2) == [sum(range(32))]
+    events = open(log).read().split("\n")
+    first_add = events.index("add")
+    assert first_add < 12, events
