@@ -223,14 +223,15 @@ def _finalize(collection, values: dict):
     return func(_nest(collection.__graphflow_keys__(), values), *extra)
 
 
-def _prepare(collections, optimize_graph: bool):
+def _prepare(collections, optimize_graph: bool, until: str | None = None):
+    """The merged graph (optimized unless told not to) and the unique output keys."""
     graph = collections_to_graph(collections)
     flat = _flatten([c.__graphflow_keys__() for c in collections], [])
     keys = list(dict.fromkeys(flat))
     if optimize_graph:
         from .optimize import optimize_graph as run_optimizer
 
-        graph = run_optimizer(graph, keys)
+        graph = run_optimizer(graph, keys, until=until)
     return graph, keys
 
 
@@ -281,11 +282,7 @@ def optimize(*args, traverse: bool = True, until: str | None = None):
     collections, repack = _unpack(args, traverse)
     if not collections:
         return args
-    from .optimize import optimize_graph as run_optimizer
-
-    graph = collections_to_graph(collections)
-    keys = list(dict.fromkeys(_flatten([c.__graphflow_keys__() for c in collections], [])))
-    graph = run_optimizer(graph, keys, until=until)
+    graph, _ = _prepare(collections, True, until)
     return repack({id(c): c.__graphflow_rebuild__(graph) for c in collections})
 
 
