@@ -19,8 +19,32 @@ from .spec import tokenize
 
 __version__ = "0.1.0"
 
+# The distributed runtime loads zmq and tornado: import it only when asked for.
+_LAZY = {
+    "Client": "client", "default_client": "client", "LocalCluster": "cluster",
+    "Future": "futures", "wait": "futures", "as_completed": "futures",
+}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'graphflow' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
+    "Client",
     "Delayed",
+    "Future",
+    "LocalCluster",
+    "as_completed",
+    "default_client",
+    "wait",
     "compute",
     "config",
     "delayed",

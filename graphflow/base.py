@@ -263,6 +263,11 @@ def persist(*args, scheduler=None, optimize_graph: bool = True, traverse: bool =
     collections, repack = _unpack(args, traverse)
     if not collections:
         return args
+    target = config.get("scheduler") if scheduler is None else scheduler
+    persist_on = getattr(target, "__graphflow_persist__", None)
+    if persist_on is not None:  # a cluster client keeps the results there, behind futures
+        persisted = persist_on(collections, optimize_graph=optimize_graph)
+        return repack({id(c): p for c, p in zip(collections, persisted)})
     get = get_scheduler(scheduler, collections)
     graph, keys = _prepare(collections, optimize_graph)
     values = dict(zip(keys, get(graph, keys, **options)))

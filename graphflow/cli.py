@@ -1,14 +1,24 @@
-"""The ``graphflow`` command: ``graphflow demo``, ``graphflow --version``.
+"""The ``graphflow`` command: ``scheduler``, ``worker``, ``demo``, ``--version``.
 
-``python -m graphflow ...`` is the same command.  The cluster commands
-(``graphflow scheduler``, ``graphflow worker``) arrive with the distributed
-runtime.
+``python -m graphflow ...`` is the same command.  A cluster across machines::
+
+    host-a$ graphflow scheduler --port 8786
+    host-b$ graphflow worker tcp://host-a:8786 --nworkers 2 --nthreads 1 --memory-limit 4GiB
+    python> gf.Client("tcp://host-a:8786")
+
+The cluster token comes from ``GRAPHFLOW_TOKEN``, else ``--token-file``, else
+``~/.graphflow/token`` (the scheduler creates it when missing), so on one host
+no flags are needed; see `graphflow.security`.  The scheduler listens on
+127.0.0.1 unless ``--host`` says otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
+import time
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,6 +31,25 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--tasks", type=int, default=20_000, help="number of leaf tasks (default 20000)")
     demo.add_argument("--output", default="demo-graph.svg",
                       help="where to draw the small example graph (.dot/.svg/.png; default demo-graph.svg)")
+
+    sched = sub.add_parser("scheduler", help="run a scheduler")
+    sched.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    sched.add_argument("--port", type=int, default=8786, help="port to listen on (0: any free port; default 8786)")
+    sched.add_argument("--token-file", default=None, help="file holding the cluster token")
+    sched.add_argument("--address-file", default=None, help="write the address here once listening")
+    sched.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
+                       help="how much the scheduler logs to stderr (default info)")
+    sched.add_argument("--heartbeat-timeout", type=float, default=5.0,
+                       help="seconds of silence after which a worker is declared dead (default 5)")
+
+    worker = sub.add_parser("worker", help="run worker processes for a scheduler")
+    worker.add_argument("scheduler", help="the scheduler's address, e.g. tcp://127.0.0.1:8786")
+    worker.add_argument("--nworkers", type=int, default=1, help="worker processes to run (default 1)")
+    worker.add_argument("--nthreads", type=int, default=1, help="threads per worker process (default 1)")
+    worker.add_argument("--memory-limit", default=None, help="memory per worker process, e.g. 4GiB")
+    worker.add_argument("--host", default="127.0.0.1", help="interface the workers listen on for peers")
+    worker.add_argument("--token-file", default=None, help="file holding the cluster token")
+    worker.add_argument("--name", default="worker", help="prefix of the workers' names")
     return parser
 
 
@@ -31,8 +60,67 @@ def main(argv=None) -> int:
         from .demo import run_demo
 
         return run_demo(n_tasks=args.tasks, drawing=args.output)
+    if args.command in ("scheduler", "worker"):
+        level = getattr(args, "log_level", "warning").upper()
+        logging.basicConfig(level=getattr(logging, level),
+                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        return _run_scheduler(args) if args.command == "scheduler" else _run_workers(args)
     _parser().print_help()
     return 2
+
+
+def _token(args, create: bool) -> bytes:
+    from .errors import ConfigError
+    from .security import load_token
+
+    try:
+        return load_token(args.token_file, create=create)
+    except ConfigError as exc:
+        print(f"graphflow {args.command}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _run_scheduler(args) -> int:
+    from .scheduler.server import run_scheduler
+
+    token = _token(args, create=True)
+    return run_scheduler(f"tcp://{args.host}:{args.port}", token, address_file=args.address_file,
+                         heartbeat_timeout=args.heartbeat_timeout)
+
+
+def _run_workers(args) -> int:
+    """Supervise ``--nworkers`` worker processes: restart one that dies, stop when the scheduler is gone."""
+    from .process import Supervisor
+    from .units import parse_bytes
+    from .worker.server import EXIT_SCHEDULER_GONE
+
+    _token(args, create=False)  # fail here, with a clear message, rather than in every child
+    if args.memory_limit:
+        parse_bytes(args.memory_limit)
+    supervisor = Supervisor()
+    for i in range(args.nworkers):
+        argv = [sys.executable, "-m", "graphflow.worker.server", args.scheduler, "--nthreads", str(args.nthreads),
+                "--listen", f"tcp://{args.host}:0", "--name", f"{args.name}-{i}"]
+        if args.memory_limit:
+            argv += ["--memory-limit", args.memory_limit]
+        if args.token_file:
+            argv += ["--token-file", args.token_file]
+        supervisor.start(f"{args.name}-{i}", argv, restart=True, final_codes=(0, EXIT_SCHEDULER_GONE))
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
+    code = 0
+    while not stopping:
+        time.sleep(0.2)
+        children = list(supervisor.children.values())
+        if children and all(c.popen.poll() is not None and c.popen.returncode in (0, EXIT_SCHEDULER_GONE)
+                            for c in children):
+            code = max(c.popen.returncode for c in children)
+            if code == EXIT_SCHEDULER_GONE:
+                print(f"graphflow worker: the scheduler at {args.scheduler} is gone; exiting", file=sys.stderr)
+            break
+    supervisor.close()
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

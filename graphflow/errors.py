@@ -118,3 +118,72 @@ def annotate_task_error(exc: BaseException, key, remote_traceback: str | None = 
     if remote_traceback is not None and exc.__cause__ is None:
         exc.__cause__ = RemoteTraceback(remote_traceback)
     return exc
+
+
+class InvalidTransition(GraphflowError, RuntimeError):
+    """A scheduler or worker state machine was asked for a state change its table does not allow.
+
+    This is a bug in graphflow; the message holds the key, both states and the
+    stimulus, and ``story(key)`` on the state machine shows how it got there.
+    """
+
+    def __init__(self, message: str, key=None, start=None, finish=None, stimulus_id=None):
+        super().__init__(message)
+        self.key = key
+        self.start = start
+        self.finish = finish
+        self.stimulus_id = stimulus_id
+
+
+class KilledWorkerError(GraphflowError, RuntimeError):
+    """A task was running on a worker that died, too many times (``key``, ``last_worker``)."""
+
+    def __init__(self, message: str, key=None, last_worker=None):
+        super().__init__(message)
+        self.key = key
+        self.last_worker = last_worker
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.key, self.last_worker))
+
+
+class AuthenticationError(GraphflowError, PermissionError):
+    """A peer did not prove it holds the cluster's token; nothing it sent was deserialized."""
+
+
+class CommClosedError(GraphflowError, ConnectionError):
+    """The scheduler (or a peer) went away or cannot be reached; the message says which address."""
+
+
+def __getattr__(name):
+    # FutureCancelledError derives from concurrent.futures.CancelledError, so that
+    # ``except CancelledError`` works; it is built on first use to keep
+    # ``import graphflow`` from importing concurrent.futures (and logging).
+    if name == "FutureCancelledError":
+        cls = globals().get("_FutureCancelledError")
+        if cls is None:
+            cls = globals()["_FutureCancelledError"] = _future_cancelled_error()
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _future_cancelled_error():
+    import concurrent.futures
+
+    class FutureCancelledError(GraphflowError, concurrent.futures.CancelledError):
+        """The result of a cancelled future was asked for (``key`` names it)."""
+
+        def __init__(self, message: str, key=None):
+            super().__init__(message)
+            self.key = key
+
+        def __reduce__(self):
+            return (_rebuild_future_cancelled, (self.args[0], self.key))
+
+    FutureCancelledError.__module__ = __name__
+    FutureCancelledError.__qualname__ = "FutureCancelledError"
+    return FutureCancelledError
+
+
+def _rebuild_future_cancelled(message, key):
+    return __getattr__("FutureCancelledError")(message, key)

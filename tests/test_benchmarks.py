@@ -1,19 +1,27 @@
-"""The benchmark runner works end to end at tiny sizes, graphflow beside dask."""
+"""The benchmark runner works end to end at tiny sizes: graphflow beside dask, and graphflow's
+cluster beside dask.distributed (and ray, where it is installed)."""
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_quick_run_compares_every_workload_with_dask(tmp_path):
+def _quick(tmp_path, *args, timeout=300):
     out_json = tmp_path / "bench.json"
-    out = subprocess.run([sys.executable, "-m", "benchmarks", "all", "--quick", "--vs", "dask",
-                          "--json", str(out_json)], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    report = json.loads(out_json.read_text())
+    out = subprocess.run([sys.executable, "-m", "benchmarks", *args, "--quick", "--json", str(out_json)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return out, json.loads(out_json.read_text())
+
+
+def test_quick_run_compares_every_workload_with_dask(tmp_path):
+    out, report = _quick(tmp_path, "local", "--vs", "dask")
     names = {r["workload"] for r in report["results"]}
     assert {"sum10k", "sum100k", "chain10k", "graph1m", "mem1m", "import"} <= names
     for result in report["results"]:
@@ -21,3 +29,33 @@ def test_quick_run_compares_every_workload_with_dask(tmp_path):
     compared = [r for r in report["results"] if r.get("ratio") is not None]
     assert len(compared) >= 5
     assert "gf/dask" in out.stdout
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def test_quick_cluster_run_compares_with_distributed_and_ray(tmp_path):
+    if not _has("distributed"):
+        pytest.skip("dask.distributed is not installed: pip install -e '.[test]'")
+    anchors = ["distributed"] + (["ray"] if _has("ray") else [])
+    out, report = _quick(tmp_path, "dist", *[arg for a in anchors for arg in ("--vs", a)], timeout=240)
+    results = {r["workload"]: r for r in report["results"]}
+    assert set(results) == {"dist10k", "dist-tree", "dist-transfer", "dist-latency", "sched-mem"}
+    for name, result in results.items():
+        engines = ["graphflow", *anchors] if name != "sched-mem" else ["graphflow", "distributed"]
+        for engine in engines:
+            assert result["median"].get(engine, 0) > 0, (engine, result)
+            assert result["counts"][engine], (engine, result)  # every engine says how many tasks ran
+        assert result["ratio"]["distributed"] is not None, result
+    for name in ("dist10k", "dist-tree"):  # nothing fused away or run twice on the anchors
+        tasks = results[name]["tasks"]
+        assert [c["ran"] for c in results[name]["counts"]["distributed"]] == [tasks]
+        assert 0 < results[name]["counts"]["graphflow"][0]["ran"] <= tasks
+    assert "gf/distributed" in out.stdout
+
+
+def test_ray_anchor_is_installed():
+    """Only says so: ray comes with the bench extra, not the test extra, so CI may lack it."""
+    if not _has("ray"):
+        pytest.skip("ray is not installed (pip install -e '.[bench]'): the cluster smoke test ran without it")

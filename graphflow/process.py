@@ -1,0 +1,180 @@
+"""Child processes of a cluster: start them, restart the ones that die, never orphan them.
+
+`Supervisor` keeps a set of long-lived child processes (workers, a scheduler)
+running: a watcher thread polls them, restarts a child that exits while the
+supervisor is open (a worker killed by ``kill -9`` comes back, as under a Dask
+nanny), and `close` terminates them all, then kills what is left.
+
+Orphans: a child calls `die_with_parent` first thing.  On Linux the kernel
+then sends it SIGKILL the moment its parent dies, however the parent died; a
+thread also checks ``os.getppid()`` every second, for other platforms and for
+the window before ``prctl`` ran.
+
+    >>> import sys
+    >>> sup = Supervisor()
+    >>> child = sup.start("sleeper", [sys.executable, "-c", "import time; time.sleep(60)"], restart=False)
+    >>> child.alive
+    True
+    >>> sup.close()
+    >>> child.alive
+    False
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import threading
+import time
+
+logger = logging.getLogger("graphflow.process")
+
+__all__ = ["Supervisor", "Child", "die_with_parent"]
+
+_PR_SET_PDEATHSIG = 1
+
+
+SUPERVISED_ENV = "GRAPHFLOW_SUPERVISED"
+
+
+def die_with_parent(only_if_supervised: bool = False) -> None:
+    """Make this process exit when its parent dies (Linux: at once; elsewhere: within a second).
+
+    ``only_if_supervised``: do it only for a child a `Supervisor` started (a
+    scheduler started by hand from a shell must outlive that shell).
+    """
+    if only_if_supervised and os.environ.get(SUPERVISED_ENV) != "1":
+        return
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch():
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="graphflow-parent-watch", daemon=True).start()
+
+
+class Child:
+    """One supervised process: its command, its current `subprocess.Popen`, how often it restarted."""
+
+    __slots__ = ("name", "argv", "env", "restart", "popen", "restarts", "on_restart", "final_codes", "stdout")
+
+    def __init__(self, name, argv, env, restart, on_restart=None, final_codes=(0,), stdout=None):
+        self.final_codes = tuple(final_codes)
+        self.stdout = stdout
+        self.name = name
+        self.argv = argv
+        self.env = env
+        self.restart = restart
+        self.popen = None
+        self.restarts = 0
+        self.on_restart = on_restart
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.popen is None else self.popen.pid
+
+    @property
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def spawn(self) -> None:
+        env = dict(os.environ if self.env is None else self.env)
+        env[SUPERVISED_ENV] = "1"
+        self.popen = subprocess.Popen(self.argv, env=env, stdin=subprocess.DEVNULL, stdout=self.stdout)
+
+
+class Supervisor:
+    """Starts child processes and keeps them running until `close`."""
+
+    def __init__(self, poll_interval: float = 0.1, max_restarts: int = 100):
+        self.children: dict = {}
+        self.poll_interval = poll_interval
+        self.max_restarts = max_restarts
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, name: str, argv: list, *, env=None, restart: bool = True, on_restart=None,
+              final_codes=(0,), stdout=None) -> Child:
+        """Start ``argv`` as child ``name``; with ``restart``, bring it back when it dies.
+
+        An exit with a code in ``final_codes`` (a clean close, or "my scheduler
+        is gone") is final: the child is not restarted.
+        """
+        child = Child(name, list(argv), env, restart, on_restart, final_codes, stdout)
+        child.spawn()
+        with self._lock:
+            self.children[name] = child
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._watch, name="graphflow-supervisor", daemon=True)
+            self._thread.start()
+        return child
+
+    def running(self) -> list:
+        """Children that are alive now."""
+        with self._lock:
+            return [c for c in self.children.values() if c.alive]
+
+    def stop(self, name: str, timeout: float = 3.0) -> None:
+        """Stop child ``name`` and do not restart it."""
+        with self._lock:
+            child = self.children.pop(name, None)
+        if child is not None:
+            _terminate([child], timeout)
+
+    def _watch(self) -> None:
+        while not self._closing.wait(self.poll_interval):
+            with self._lock:
+                dead = [c for c in self.children.values()
+                        if c.restart and c.popen.poll() is not None and c.popen.returncode not in c.final_codes]
+            for child in dead:
+                if self._closing.is_set():
+                    return
+                if child.restarts >= self.max_restarts:
+                    logger.error("%s exited %d times; not restarting it again", child.name, child.restarts)
+                    child.restart = False
+                    continue
+                logger.warning("%s (pid %d) exited with code %s; restarting it", child.name, child.popen.pid,
+                               child.popen.returncode)
+                child.restarts += 1
+                child.spawn()
+                if child.on_restart is not None:
+                    child.on_restart(child)
+
+    def close(self, timeout: float = 3.0) -> None:
+        """Terminate every child (SIGTERM, then SIGKILL after ``timeout``) and wait for them."""
+        self._closing.set()
+        if self._thread is not None:
+            self._thread.join()
+        with self._lock:
+            children = list(self.children.values())
+            self.children.clear()
+        _terminate(children, timeout)
+
+
+def _terminate(children: list, timeout: float) -> None:
+    for child in children:
+        if child.alive:
+            child.popen.terminate()
+    deadline = time.monotonic() + timeout
+    for child in children:
+        if child.popen is None:
+            continue
+        try:
+            child.popen.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.popen.kill()
+            child.popen.wait()

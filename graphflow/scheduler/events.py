@@ -1,0 +1,254 @@
+"""Typed events into, and commands out of, the pure `SchedulerState`.
+
+The scheduler's logic is a state machine: ``SchedulerState.handle(*events)``
+returns a list of commands and does no I/O.  The network shell
+(`graphflow.scheduler.server`) turns wire messages from clients and workers
+into these events, and these commands into wire messages.  Everything here is
+a slotted dataclass carrying a ``stimulus_id`` (a short string naming what
+caused it, e.g. ``"update-graph-3"``), so the event log can explain any
+transition (`SchedulerState.story`).
+
+Workers are named by their peer address (``"tcp://127.0.0.1:40123"``), clients
+by an opaque id string.  A task's ``spec`` is the graph node
+(`graphflow.spec.Task`, `FusedTask` or `DataNode`); the scheduler never calls
+it, only forwards it to the worker that runs it.
+
+Worked example, ``b = inc(a)`` on one worker ``W``::
+
+    UpdateGraph(a: deps=(), b: deps=(a,), wanted=[b])
+        -> Execute(W, [a])                     a: processing on W
+    TaskFinished(W, a, nbytes=28)
+        -> Execute(W, [b])                     a: memory;  b: processing
+    TaskFinished(W, b, nbytes=28)
+        -> FreeKeys(W, [a]), KeyReport(client, b, "memory")
+    ClientReleasesKeys(client, [b])
+        -> FreeKeys(W, [b])                    both forgotten
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# --------------------------------------------------------------------- events
+
+
+@dataclass(slots=True)
+class SchedulerEvent:
+    stimulus_id: str
+
+
+@dataclass(slots=True)
+class UpdateGraph(SchedulerEvent):
+    """A client submits tasks and says which keys it wants back.
+
+    ``specs``: key -> node (tasks already known by key are not recomputed: a
+    key in memory stays there).  ``dependencies``: key -> tuple of keys (may
+    name keys submitted earlier and still held).  ``priorities``: key -> int,
+    the optimizer's order within this graph (lower first).  ``wanted``: keys the
+    client holds futures for.  ``retries``: key -> how many times an error may
+    be retried.  ``restrictions``: key -> set of worker addresses allowed.
+    ``inline_results``: the client asked for these keys' values, so the worker
+    sends small results along with `TaskFinished`.
+    """
+
+    client: str
+    specs: dict
+    dependencies: dict
+    priorities: dict = field(default_factory=dict)
+    wanted: list = field(default_factory=list)
+    retries: dict = field(default_factory=dict)
+    restrictions: dict = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ClientReleasesKeys(SchedulerEvent):
+    """A client dropped its futures for ``keys`` (or cancelled them)."""
+
+    client: str
+    keys: list
+
+
+@dataclass(slots=True)
+class ClientCancelsKeys(SchedulerEvent):
+    """A client cancels ``keys``: their futures (every client's) become cancelled."""
+
+    client: str
+    keys: list
+
+
+@dataclass(slots=True)
+class ClientJoined(SchedulerEvent):
+    client: str
+
+
+@dataclass(slots=True)
+class ClientLeft(SchedulerEvent):
+    """A client closed or vanished: every key it wanted is released."""
+
+    client: str
+
+
+@dataclass(slots=True)
+class WorkerJoined(SchedulerEvent):
+    worker: str
+    nthreads: int
+    memory_limit: int | None
+    now: float
+
+
+@dataclass(slots=True)
+class WorkerLeft(SchedulerEvent):
+    """A worker closed cleanly (``expected=True``) or was found dead.
+
+    Tasks it was running are rescheduled; results only it held are recomputed
+    from lineage if anything still needs them.  A task that was running on a
+    worker that *died* counts one strike; at ``allowed_failures`` strikes it
+    errs with `KilledWorkerError`.
+    """
+
+    worker: str
+    expected: bool = False
+
+
+@dataclass(slots=True)
+class Heartbeat(SchedulerEvent):
+    worker: str
+    now: float
+    memory: int = 0  # bytes the worker's store holds
+    executing: int = 0
+
+
+@dataclass(slots=True)
+class Tick(SchedulerEvent):
+    """Time passes: workers silent for longer than the heartbeat timeout are removed; stealing runs."""
+
+    now: float
+
+
+@dataclass(slots=True)
+class TaskFinished(SchedulerEvent):
+    """``worker`` holds the result of ``key`` (``nbytes`` bytes, of type ``type_name``).
+
+    ``inline`` carries the value itself (serialized, opaque to the scheduler)
+    when the task was sent with ``inline_result=True`` and the result is small.
+    """
+
+    worker: str
+    key: object
+    nbytes: int
+    type_name: str = ""
+    start: float = 0.0
+    stop: float = 0.0
+    inline: object = None
+
+
+@dataclass(slots=True)
+class TaskErred(SchedulerEvent):
+    """Running ``key`` on ``worker`` raised; ``exception`` is opaque (serialized) to the scheduler."""
+
+    worker: str
+    key: object
+    exception: object
+    traceback: str = ""
+    start: float = 0.0
+    stop: float = 0.0
+
+
+@dataclass(slots=True)
+class MissingData(SchedulerEvent):
+    """``worker`` could not get ``missing`` from ``holder`` (who_has was stale or the peer is gone)."""
+
+    worker: str
+    key: object
+    missing: object
+    holder: str
+
+
+@dataclass(slots=True)
+class StealResponse(SchedulerEvent):
+    """Answer to `StealRequest`: ``released`` is True when ``worker`` gave ``key`` up unstarted."""
+
+    worker: str
+    key: object
+    released: bool
+
+
+@dataclass(slots=True)
+class KeysScattered(SchedulerEvent):
+    """``client`` put data straight into ``worker``'s store: key -> nbytes."""
+
+    client: str
+    worker: str
+    nbytes: dict
+
+
+# ------------------------------------------------------------------- commands
+
+
+@dataclass(slots=True)
+class SchedulerCommand:
+    stimulus_id: str
+
+
+@dataclass(slots=True)
+class ExecuteSpec:
+    """One task as a worker needs it: where its inputs live and how big they are."""
+
+    key: object
+    spec: object
+    who_has: dict  # dependency key -> list of worker addresses
+    nbytes: dict  # dependency key -> bytes
+    priority: tuple
+    inline_result: bool = False
+
+
+@dataclass(slots=True)
+class Execute(SchedulerCommand):
+    """Run ``tasks`` (a list of `ExecuteSpec`) on ``worker``; the shell sends them as one message."""
+
+    worker: str
+    tasks: list
+
+
+@dataclass(slots=True)
+class FreeKeys(SchedulerCommand):
+    """``worker`` may forget ``keys`` (results, queued or running tasks)."""
+
+    worker: str
+    keys: list
+
+
+@dataclass(slots=True)
+class StealRequest(SchedulerCommand):
+    """Ask ``worker`` to give back ``key`` if it has not started it."""
+
+    worker: str
+    key: object
+
+
+@dataclass(slots=True)
+class KeyReport(SchedulerCommand):
+    """Tell ``client`` that ``key`` changed state.
+
+    ``state``: ``"memory"`` (with ``nbytes``, ``type_name``, ``who_has`` and,
+    when sent inline, ``inline``), ``"erred"`` (``exception``, ``traceback``:
+    from the task itself, or a `KilledWorkerError`), ``"lost"`` (being
+    recomputed: futures wait again) or ``"cancelled"``.
+    """
+
+    client: str
+    key: object
+    state: str
+    nbytes: int = 0
+    type_name: str = ""
+    who_has: list = field(default_factory=list)
+    inline: object = None
+    exception: object = None
+    traceback: str = ""
+
+
+@dataclass(slots=True)
+class CloseWorker(SchedulerCommand):
+    """Tell ``worker`` to shut down (retirement, or it was declared dead but is still talking)."""
+
+    worker: str

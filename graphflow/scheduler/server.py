@@ -1,0 +1,365 @@
+"""The scheduler process: a tornado IOLoop and a zmq ROUTER socket around a `SchedulerState`.
+
+The shell does I/O only.  Every message from a peer becomes an event for the
+pure `SchedulerState`; every command the state returns becomes a message to
+a worker or a client.  Commands produced while handling one burst of
+messages are sent in one zmq message per peer (``flush``), so ten thousand
+ready tasks reach a worker as a handful of sends.
+
+Who is who: a worker introduces itself with `RegisterWorker` (its peer
+address becomes its name), a client with `RegisterClient`; before that, a peer
+may send nothing else.  Every message was authenticated by the transport
+before it was deserialized.
+
+Liveness: workers heartbeat every ``heartbeat_interval``; a `Tick` every
+``tick_interval`` lets the state drop workers silent for longer than
+``heartbeat_timeout``; the transport's disconnect notice removes a killed
+worker at once.  Clients ping; a client silent for ``client_timeout`` is
+treated as gone and its keys released.
+
+    $ graphflow scheduler --port 8786
+    graphflow scheduler at tcp://127.0.0.1:8786
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import signal
+import sys
+import time
+
+from .. import wire
+from ..comm.transport import Listener
+from ..errors import GraphflowError
+from . import events as ev
+from .state import SchedulerState
+
+logger = logging.getLogger("graphflow.scheduler")
+
+__all__ = ["Scheduler", "main"]
+
+# Events a worker may send, and the field that must name the sender.
+_FROM_WORKER = (ev.TaskFinished, ev.TaskErred, ev.MissingData, ev.StealResponse, ev.Heartbeat)
+_FROM_CLIENT = (ev.UpdateGraph, ev.ClientReleasesKeys, ev.ClientCancelsKeys)
+
+
+class Scheduler:
+    """The scheduler shell; `start` binds, `run_forever` serves until `close`.
+
+    ``address``: ``tcp://HOST:PORT`` (port 0 picks one) or ``inproc://NAME``.
+    ``token``: the cluster secret (bytes), or None to accept anyone (tests only).
+    """
+
+    def __init__(self, address: str = "tcp://127.0.0.1:8786", token: bytes | None = None, *,
+                 heartbeat_interval: float = 0.5, heartbeat_timeout: float = 5.0,
+                 client_timeout: float = 30.0, tick_interval: float = 0.25, validate: bool = False,
+                 loop=None):
+        self.requested_address = address
+        self.token = token
+        self.heartbeat_interval = heartbeat_interval
+        self.heartbeat_timeout = heartbeat_timeout
+        self.client_timeout = client_timeout
+        self.tick_interval = tick_interval
+        self.state = SchedulerState(heartbeat_timeout=heartbeat_timeout, validate=validate)
+        self.loop = loop
+        self.listener: Listener | None = None
+        self.peer_of: dict = {}  # worker address or client id -> zmq routing id
+        self.name_of: dict = {}  # zmq routing id -> ("worker" | "client", name)
+        self.client_seen: dict = {}
+        self.worker_pid: dict = {}
+        self.tasks_executed = 0
+        self.started = time.time()
+        self._stimulus = itertools.count()
+        self._outbox: dict = {}
+        self._flush_scheduled = False
+        self._timers: list = []
+        self._closed = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def address(self) -> str:
+        return self.listener.address
+
+    def start(self) -> "Scheduler":
+        """Bind the socket and start the periodic tick (on the current IOLoop)."""
+        from tornado.ioloop import IOLoop, PeriodicCallback
+
+        self.loop = self.loop or IOLoop.current()
+        self.listener = Listener(self.requested_address, self.token, self._on_message, loop=self.loop,
+                                 on_auth_failure=self._on_auth_failure, on_disconnect=self._on_disconnect)
+        tick = PeriodicCallback(self._tick, self.tick_interval * 1000)
+        tick.start()
+        self._timers.append(tick)
+        logger.info("graphflow scheduler at %s", self.address)
+        return self
+
+    def close(self, reason: str = "the scheduler was closed") -> None:
+        """Tell workers and clients, then close the socket."""
+        if self._closed:
+            return
+        self._closed = True
+        for timer in self._timers:
+            timer.stop()
+        for peer in list(self.name_of):
+            self._send(peer, wire.SchedulerClosing(reason))
+        self._flush()
+        self.listener.close()
+
+    # ------------------------------------------------------------------ receiving
+
+    def _on_message(self, peer: bytes, msg) -> None:
+        try:
+            self._dispatch(peer, msg)
+        except GraphflowError as exc:
+            logger.error("scheduler: bad message %s from %r: %s", type(msg).__name__, self.name_of.get(peer), exc)
+        except Exception:  # a bug here must not take the whole cluster down
+            logger.exception("scheduler: error handling %s from %r", type(msg).__name__, self.name_of.get(peer))
+
+    def _dispatch(self, peer: bytes, msg) -> None:
+        known = self.name_of.get(peer)
+        if isinstance(msg, wire.RegisterWorker):
+            return self._register_worker(peer, msg)
+        if isinstance(msg, wire.RegisterClient):
+            return self._register_client(peer, msg)
+        if known is None:
+            logger.warning("scheduler: %s from a peer that has not registered; ignored", type(msg).__name__)
+            return
+        role, name = known
+        if role == "worker" and isinstance(msg, _FROM_WORKER):
+            msg.worker = name  # a worker speaks only for itself
+            if isinstance(msg, ev.Heartbeat):
+                msg.now = time.monotonic()
+                self._send(peer, wire.HeartbeatAck())
+            elif isinstance(msg, ev.TaskFinished):
+                self.tasks_executed += 1
+            self._feed(msg)
+        elif role == "client" and isinstance(msg, _FROM_CLIENT):
+            msg.client = name
+            self.client_seen[name] = time.monotonic()
+            self._feed(msg)
+        elif role == "client" and isinstance(msg, wire.Ping):
+            self.client_seen[name] = time.monotonic()
+            self._send(peer, wire.HeartbeatAck(msg.sent))
+        elif role == "client" and isinstance(msg, wire.Rpc):
+            self.client_seen[name] = time.monotonic()
+            self._rpc(peer, name, msg)
+        else:
+            logger.warning("scheduler: unexpected %s from %s %s; ignored", type(msg).__name__, role, name)
+
+    def _register_worker(self, peer: bytes, msg: wire.RegisterWorker) -> None:
+        old = self.peer_of.get(msg.address)
+        if old is not None and old != peer:
+            self._forget_peer(old, expected=False)
+        self.peer_of[msg.address] = peer
+        self.name_of[peer] = ("worker", msg.address)
+        self._send(peer, wire.Welcome(self.address, self.heartbeat_interval, self.heartbeat_timeout))
+        self._feed(ev.WorkerJoined(self._stim("worker-joined"), msg.address, msg.nthreads, msg.memory_limit,
+                                   time.monotonic()))
+        self.worker_pid[msg.address] = msg.pid
+        logger.info("scheduler: worker %s joined (%d threads, pid %d)", msg.address, msg.nthreads, msg.pid)
+
+    def _register_client(self, peer: bytes, msg: wire.RegisterClient) -> None:
+        self.peer_of[msg.client] = peer
+        self.name_of[peer] = ("client", msg.client)
+        self.client_seen[msg.client] = time.monotonic()
+        self._send(peer, wire.Welcome(self.address, self.heartbeat_interval, self.heartbeat_timeout))
+        self._feed(ev.ClientJoined(self._stim("client-joined"), msg.client))
+
+    def _on_auth_failure(self, peer: bytes, reason: str) -> None:
+        logger.warning("scheduler: refused a message from an unauthenticated peer: %s", reason)
+
+    def _on_disconnect(self, peer: bytes) -> None:
+        if peer in self.name_of:
+            self._forget_peer(peer, expected=False)
+
+    def _forget_peer(self, peer: bytes, expected: bool) -> None:
+        role, name = self.name_of.pop(peer)
+        if self.peer_of.get(name) == peer:
+            del self.peer_of[name]
+        if role == "worker":
+            logger.warning("scheduler: worker %s %s", name, "left" if expected else "is gone")
+            if name in self.state.workers:
+                self._feed(ev.WorkerLeft(self._stim("worker-left"), name, expected))
+        else:
+            self.client_seen.pop(name, None)
+            self._feed(ev.ClientLeft(self._stim("client-left"), name))
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        before = set(self.state.workers)
+        self._feed(ev.Tick(self._stim("tick"), now))
+        for gone in before - set(self.state.workers):  # timed out: stop listening to its ghost
+            peer = self.peer_of.pop(gone, None)
+            if peer is not None:
+                self.name_of.pop(peer, None)
+                self._send(peer, wire.CloseWorker("no heartbeat within the timeout"))
+        for client, seen in list(self.client_seen.items()):
+            if now - seen > self.client_timeout:
+                peer = self.peer_of.get(client)
+                if peer is not None:
+                    self._forget_peer(peer, expected=False)
+
+    # ------------------------------------------------------------------ the state machine
+
+    def _stim(self, what: str) -> str:
+        return f"{what}-{next(self._stimulus)}"
+
+    def _feed(self, *events) -> None:
+        for command in self.state.handle(*events):
+            self._command(command)
+        self._schedule_flush()
+
+    def _command(self, cmd) -> None:
+        if isinstance(cmd, ev.KeyReport):
+            peer = self.peer_of.get(cmd.client)
+            if peer is not None:
+                self._send(peer, cmd)
+            return
+        peer = self.peer_of.get(cmd.worker)
+        if peer is None:
+            return  # the worker is gone; the state learns it through WorkerLeft
+        from ..worker import events as wev
+
+        if isinstance(cmd, ev.Execute):
+            self._send(peer, wev.ComputeTasks(cmd.stimulus_id, cmd.tasks))
+        elif isinstance(cmd, ev.FreeKeys):
+            self._send(peer, wev.FreeKeys(cmd.stimulus_id, cmd.keys))
+        elif isinstance(cmd, ev.StealRequest):
+            self._send(peer, wev.StealRequest(cmd.stimulus_id, cmd.key))
+        elif isinstance(cmd, ev.CloseWorker):
+            self._send(peer, wire.CloseWorker("asked by the scheduler"))
+        else:  # pragma: no cover - a new command type without a route is a bug
+            raise TypeError(f"scheduler shell has no route for {cmd!r}")
+
+    # ------------------------------------------------------------------ sending
+
+    def _send(self, peer: bytes, msg) -> None:
+        self._outbox.setdefault(peer, []).append(msg)
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled and self._outbox:
+            self._flush_scheduled = True
+            self.loop.add_callback(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        outbox, self._outbox = self._outbox, {}
+        for peer, msgs in outbox.items():
+            try:
+                self.listener.send_many(peer, msgs)
+            except Exception as exc:
+                logger.warning("scheduler: could not send %d messages to %r: %s", len(msgs),
+                               self.name_of.get(peer), exc)
+
+    # ------------------------------------------------------------------ rpc
+
+    def _rpc(self, peer: bytes, client: str, msg: wire.Rpc) -> None:
+        handler = getattr(self, f"_rpc_{msg.op}", None)
+        try:
+            if handler is None:
+                raise GraphflowError(f"the scheduler has no operation {msg.op!r}")
+            reply = wire.RpcReply(msg.request_id, handler(client, **msg.kwargs))
+        except Exception as exc:
+            reply = wire.RpcReply(msg.request_id, None, exc)
+        self._send(peer, reply)
+        self._schedule_flush()
+
+    def _rpc_who_has(self, client, keys):
+        return self.state.who_has(keys)
+
+    def _rpc_choose_workers(self, client, nbytes: int, count: int = 1, workers=None):
+        """Workers a client should scatter data to (least loaded first)."""
+        if workers:
+            unknown = [w for w in workers if w not in self.state.workers]
+            if unknown:
+                raise GraphflowError(f"unknown workers {unknown}; known: {sorted(self.state.workers)}")
+            return list(workers)[:count] if count else list(workers)
+        chosen = self.state.choose_worker_for_data(nbytes)
+        return [] if chosen is None else [chosen]
+
+    def _rpc_scattered(self, client, worker, nbytes: dict, wanted=True):
+        self._feed(ev.KeysScattered(self._stim("scatter"), client, worker, nbytes))
+        return True
+
+    def _rpc_scheduler_info(self, client):
+        workers = {}
+        for address, ws in self.state.workers.items():
+            workers[address] = {
+                "nthreads": ws.nthreads,
+                "memory_limit": ws.memory_limit,
+                "nbytes": getattr(ws, "nbytes", 0),
+                "processing": len(getattr(ws, "processing", ())),
+                "pid": self.worker_pid.get(address),
+            }
+        return {
+            "address": self.address,
+            "pid": os.getpid(),
+            "workers": workers,
+            "tasks": len(self.state.tasks),
+            "tasks_executed": self.tasks_executed,
+            "started": self.started,
+        }
+
+    def _rpc_retire_workers(self, client, workers):
+        retired = []
+        for address in workers:
+            peer = self.peer_of.get(address)
+            if peer is None:
+                continue
+            self._send(peer, wire.CloseWorker("retired"))
+            self._forget_peer(peer, expected=True)
+            retired.append(address)
+        return retired
+
+    def _rpc_shutdown(self, client):
+        self.loop.add_callback(self._shutdown)
+        return True
+
+    def _shutdown(self):
+        self.close("the cluster was shut down")
+        self.loop.add_callback(self.loop.stop)
+
+    def _rpc_story(self, client, keys):
+        return [tuple(map(str, record)) for record in self.state.story(*keys)]
+
+
+# ---------------------------------------------------------------------- process entry
+
+
+def run_scheduler(address: str, token: bytes | None, *, address_file: str | None = None,
+                  heartbeat_timeout: float = 5.0) -> int:
+    """Serve a scheduler in this process until SIGTERM/SIGINT or a shutdown request."""
+    from tornado.ioloop import IOLoop
+
+    from ..process import die_with_parent
+
+    die_with_parent(only_if_supervised=True)
+    loop = IOLoop.current()
+    scheduler = Scheduler(address, token, heartbeat_timeout=heartbeat_timeout, loop=loop).start()
+
+    def stop(*_):
+        loop.add_callback_from_signal(scheduler._shutdown)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"graphflow scheduler at {scheduler.address}", flush=True)
+    if address_file:
+        _write_atomically(address_file, scheduler.address)
+    loop.start()
+    return 0
+
+
+def _write_atomically(path: str, text: str) -> None:
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def main(argv=None) -> int:  # pragma: no cover - exercised through the CLI tests
+    from ..cli import main as cli_main
+
+    return cli_main(["scheduler", *(sys.argv[1:] if argv is None else argv)])

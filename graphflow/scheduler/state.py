@@ -1,0 +1,790 @@
+"""The scheduler's brain: a pure state machine from events to commands.
+
+`SchedulerState` owns every task and worker the scheduler knows.  The network
+shell feeds it `graphflow.scheduler.events` and performs the commands it
+returns; it does no I/O and reads no clock, so tests drive it with events.
+
+Model.  A `SchedTask` is in exactly one state:
+
+    released     known, kept as lineage to recompute dependents, not needed now
+    waiting      needed; some inputs are not in memory yet
+    queued       ready root-ish task held back until a worker has a free slot
+    no-worker    ready, but no connected worker may run it
+    processing   sent to one worker (``processing_on``)
+    memory       the result lives on one or more workers (``who_has``)
+    erred        failed, or an input failed (``error`` blames the original key)
+    forgotten    dropped from ``tasks``
+
+A task is *needed* while a client wants it or a dependent in an active state
+(waiting, queued, no-worker, processing) still has to read it.  Two counters
+keep that cheap: ``n_waiting_on`` (inputs not in memory, for a waiting task)
+and ``n_waiters`` (active dependents).  Every state change goes through one
+table, ``_TRANSITIONS``; a change it lacks raises `InvalidTransition`.  A
+transition may recommend more transitions; after each event ``handle`` runs
+them until none remain, hands queued tasks to workers with free slots
+(`policy.task_slots`), asks busy workers to give tasks to idle ones, and at
+the end returns the commands batched: one `FreeKeys` and one `Execute` (in
+priority order) per worker, then steal requests, then client reports.
+
+Worked example, ``b = inc(a)`` on one worker::
+
+    >>> from graphflow.testing.events import finished, graph, joined
+    >>> s = SchedulerState(validate=True)
+    >>> s.handle(joined("W"))
+    []
+    >>> [type(c).__name__ for c in s.handle(graph({"a": (), "b": ("a",)}, wanted=["b"]))]
+    ['Execute']
+    >>> s.tasks["a"].state, s.tasks["b"].state
+    ('processing', 'waiting')
+    >>> [type(c).__name__ for c in s.handle(finished("W", "a"))]
+    ['Execute']
+    >>> [(type(c).__name__, c.key if hasattr(c, "key") else c.keys) for c in s.handle(finished("W", "b"))]
+    [('FreeKeys', ['a']), ('KeyReport', 'b')]
+    >>> s.tasks["a"].state  # lineage: b can be recomputed if its worker dies
+    'released'
+
+The records and their invariants are in `graphflow.scheduler.model`, what
+each event does in `graphflow.scheduler.handlers`, and where a task runs, how
+deep the root queue is and what to steal in `graphflow.scheduler.policy`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import deque
+from operator import attrgetter
+
+from ..errors import InvalidTransition, KilledWorkerError
+from ..spec.keys import key_split
+from . import policy
+from .events import (
+    ClientCancelsKeys, ClientJoined, ClientLeft, ClientReleasesKeys, Execute, ExecuteSpec, FreeKeys, KeyReport,
+    KeysScattered, MissingData, StealRequest, StealResponse, TaskErred, TaskFinished, UpdateGraph, WorkerJoined,
+    WorkerLeft,
+)
+from .handlers import HANDLERS
+from .model import (
+    ACTIVE, ERRED, FORGOTTEN, MEMORY, NO_WORKER, PROCESSING, QUEUED, RELEASED, WAITING, SchedPrefix, SchedTask,
+    SchedWorker, validate_scheduler_state,
+)
+
+__all__ = ["SchedulerState", "SchedTask", "SchedWorker", "SchedPrefix"]
+
+_priority = attrgetter("priority")
+
+
+class SchedulerState:
+    """Tasks, workers and clients of one scheduler; ``handle(*events) -> list of commands``.
+
+    Read-only views for the shell: ``tasks`` (key -> `SchedTask`), ``workers``
+    (address -> `SchedWorker`), ``clients`` (set of ids), `who_has`,
+    `has_what`, `processing`, `queued_count`, `choose_worker_for_data`,
+    `story`.  ``log`` holds the last ``log_length`` records of events and
+    transitions (see `story`); ``log_length=0`` turns logging off.
+    """
+
+    def __init__(self, *, allowed_failures: int = 3, heartbeat_timeout: float = 5.0, validate: bool = False,
+                 log_length: int = 100_000, saturation: float = policy.SATURATION,
+                 slot_budget: float = policy.SLOT_BUDGET, slot_cap: int = policy.SLOT_CAP,
+                 bandwidth: float = policy.BANDWIDTH, default_duration: float = policy.DEFAULT_DURATION,
+                 work_stealing: bool = True):
+        self.allowed_failures = allowed_failures
+        self.heartbeat_timeout = heartbeat_timeout
+        self.validate = validate
+        self.saturation = saturation
+        self.slot_budget = slot_budget
+        self.slot_cap = slot_cap
+        self.bandwidth = bandwidth
+        self.default_duration = default_duration
+        self.work_stealing = work_stealing
+        self.tasks = {}
+        self.workers = {}
+        self.clients = set()
+        self.log = deque(maxlen=log_length)
+        self._logging = log_length > 0
+        self._wants = {}  # client -> set of SchedTask it wants
+        self._prefixes = {}
+        self._queue = []  # heap of (priority, seq, SchedTask); entries of tasks no longer queued are skipped lazily
+        self._seq = itertools.count()
+        self._n_queued = 0
+        self._no_worker = {}  # ordered set of tasks in no-worker
+        self._steals = {}  # SchedTask -> (victim, thief) while a StealRequest is unanswered
+        self._generation = 0
+        self._total_nthreads = 0
+        self._recs = {}  # SchedTask -> finish state, or (finish state, argument)
+        self._dirty = set()  # workers whose processing shrank or who joined: may take more work
+        self._queue_grew = False
+        # commands of the current handle() call, merged per worker
+        self._out_free = {}  # SchedWorker -> [stimulus_id, {key: None}]
+        self._out_execute = {}  # SchedWorker -> [stimulus_id, {SchedTask: None}]
+        self._out_steal = []  # (stimulus_id, SchedTask)
+        self._out_other = []  # KeyReport, CloseWorker in order
+
+    # ------------------------------------------------------------- public API
+
+    def handle(self, *events) -> list:
+        """Apply ``events`` in order; return the commands they cause, batched per worker.
+
+        After each event its recommendations run to completion; queued tasks
+        are handed out and steals requested once per call, after the last
+        event, so a batch of events yields one deep `Execute` per worker.
+        """
+        stim = None
+        for ev in events:
+            handler = HANDLERS.get(type(ev))
+            if handler is None:
+                raise TypeError(f"SchedulerState cannot handle {ev!r}: not a graphflow.scheduler.events event")
+            stim = ev.stimulus_id
+            if self._logging:
+                rec = _event_record(ev)
+                if rec is not None:
+                    self.log.append(rec)
+            handler(self, ev)
+            self._run(stim)
+            if self.validate:
+                self.validate_state()
+        if stim is not None:
+            self._balance(stim)
+            if self.validate:
+                self.validate_state()
+        return self._flush()
+
+    @property
+    def queued_count(self) -> int:
+        """Ready root-ish tasks waiting for a free worker slot."""
+        return self._n_queued
+
+    def who_has(self, keys=None) -> dict:
+        """``{key: [worker addresses]}`` for ``keys`` (default: every task in memory)."""
+        if keys is None:
+            return {k: [ws.address for ws in ts.who_has] for k, ts in self.tasks.items() if ts.who_has}
+        out = {}
+        for k in keys:
+            ts = self.tasks.get(k)
+            out[k] = [ws.address for ws in ts.who_has] if ts is not None else []
+        return out
+
+    def has_what(self, worker: str) -> list:
+        """Keys whose results ``worker`` holds."""
+        ws = self.workers.get(worker)
+        return [ts.key for ts in ws.has_what] if ws is not None else []
+
+    def processing(self, worker: str) -> list:
+        """Keys sent to ``worker`` and not finished, in priority order."""
+        ws = self.workers.get(worker)
+        return [ts.key for ts in sorted(ws.processing, key=_priority)] if ws is not None else []
+
+    def task_state(self, key) -> str:
+        """The state of ``key``; ``"forgotten"`` for keys the scheduler does not hold."""
+        ts = self.tasks.get(key)
+        return ts.state if ts is not None else FORGOTTEN
+
+    def choose_worker_for_data(self, nbytes: int):
+        """Address of the worker that should receive ``nbytes`` of scattered data, or None."""
+        ws = policy.choose_worker_for_data(self.workers.values(), nbytes)
+        return ws.address if ws is not None else None
+
+    def story(self, *keys) -> list:
+        """Log records that involve any of ``keys`` (task keys, worker addresses or client ids), oldest first.
+
+        Every record is a tuple ``(subject, what, detail, stimulus_id)``:
+
+        * a transition: ``(key, start state, finish state, stimulus_id)``;
+        * an event: ``(key, "TaskFinished", worker, ...)``, ``(client,
+          "UpdateGraph", [keys], ...)``, ``(worker, "WorkerLeft", "died", ...)``
+          and so on (heartbeats and ticks are not logged);
+        * a note on something that changed no state: ``(key, note, detail,
+          ...)`` with ``note`` such as ``"steal-request"``, ``"stolen"``,
+          ``"stale-finished"``, ``"worker-removed"``.
+
+        A record matches when its subject is one of ``keys``, or its detail is
+        a list holding one of them.
+        """
+        wanted = set(keys)
+        out = []
+        for rec in self.log:
+            detail = rec[2]
+            if rec[0] in wanted or (type(detail) is list and any(k in wanted for k in detail)):
+                out.append(rec)
+        return out
+
+    # ------------------------------------------------------- clients' wishes
+
+    def _add_client(self, client: str) -> None:
+        if client not in self._wants:
+            self._wants[client] = set()
+            self.clients.add(client)
+
+    def _add_want(self, ts: SchedTask, client: str) -> None:
+        self._add_client(client)
+        if ts.wanted_by is None:
+            ts.wanted_by = {client}
+        else:
+            ts.wanted_by.add(client)
+        self._wants[client].add(ts)
+
+    def _want(self, ts: SchedTask, client: str, stim: str) -> None:
+        self._add_want(ts, client)
+        state = ts.state
+        if state == MEMORY:
+            self._report_memory(ts, client, None, stim)
+        elif state == ERRED:
+            self._report_erred(ts, client, stim)
+        elif state == RELEASED:
+            self._recs[ts] = WAITING
+
+    def _unwant(self, ts: SchedTask, client: str) -> None:
+        wb = ts.wanted_by
+        if wb is None or client not in wb:
+            return
+        wb.discard(client)
+        wants = self._wants.get(client)
+        if wants is not None:
+            wants.discard(ts)
+        if not wb:
+            ts.wanted_by = None
+            self._maybe_release(ts)
+
+    def _maybe_release(self, ts: SchedTask) -> None:
+        """Recommend releasing (or forgetting) ``ts`` if nothing needs it any more."""
+        if ts.n_waiters or ts.wanted_by is not None:
+            return
+        state = ts.state
+        if state == RELEASED or state == ERRED:
+            if not ts.dependents:
+                self._recs[ts] = FORGOTTEN
+        else:
+            self._recs[ts] = RELEASED
+
+    def _report_memory(self, ts: SchedTask, client: str, inline, stim: str) -> None:
+        self._out_other.append(KeyReport(stim, client, ts.key, MEMORY, ts.nbytes, ts.type_name,
+                                         [ws.address for ws in ts.who_has], inline))
+
+    def _report_erred(self, ts: SchedTask, client: str, stim: str) -> None:
+        exc, tb, _ = ts.error
+        self._out_other.append(KeyReport(stim, client, ts.key, ERRED, exception=exc, traceback=tb))
+
+    # --------------------------------------------------------------- workers
+
+    def _remove_worker(self, ws: SchedWorker, died: bool, stim: str, why: str) -> None:
+        """Forget a worker: its results are lost, its tasks run elsewhere (a death is a strike)."""
+        del self.workers[ws.address]
+        self._total_nthreads -= ws.nthreads
+        self._note(ws.address, "worker-removed", why, stim)
+        lost = []
+        for ts in ws.has_what:
+            ts.who_has.remove(ws)
+            if not ts.who_has:
+                ts.who_has = ()
+                lost.append(ts)
+        ws.has_what = set()
+        ws.nbytes = 0
+        # release lost results first, so tasks that were running see their inputs missing
+        for ts in lost:
+            self._transition(ts, RELEASED, stim)
+        recs = self._recs
+        for ts in ws.processing:
+            if died:
+                ts.suspicious += 1
+            if died and ts.suspicious >= self.allowed_failures:
+                recs[ts] = (ERRED, (_killed_worker(ts.key, ts.suspicious, ws.address), "", ts.key))
+            else:
+                recs[ts] = WAITING
+        self._run(stim)
+        self._out_free.pop(ws, None)
+        self._out_execute.pop(ws, None)
+        self._dirty.discard(ws)
+
+    def _prefix(self, key) -> SchedPrefix:
+        name = key_split(key)
+        prefix = self._prefixes.get(name)
+        if prefix is None:
+            prefix = self._prefixes[name] = SchedPrefix(name)
+        return prefix
+
+    def _cost(self, ts: SchedTask, ws: SchedWorker) -> float:
+        d = ts.prefix.duration
+        cost = self.default_duration if d is None else d
+        if ts.dependencies:
+            cost += policy.transfer_cost(ts, ws, self.bandwidth)
+        return cost
+
+    def _assign(self, ts: SchedTask, ws: SchedWorker, stim: str) -> None:
+        ts.state = PROCESSING
+        ts.processing_on = ws
+        ws.processing[ts] = cost = self._cost(ts, ws)
+        ws.occupancy += cost
+        buf = self._out_execute.get(ws)
+        if buf is None:
+            self._out_execute[ws] = [stim, {ts: None}]
+        else:
+            buf[0] = stim
+            buf[1][ts] = None
+
+    def _exit_processing(self, ts: SchedTask) -> SchedWorker:
+        ws = ts.processing_on
+        cost = ws.processing.pop(ts)
+        # reset when empty so float error cannot accumulate over millions of tasks
+        ws.occupancy = ws.occupancy - cost if ws.processing else 0.0
+        ts.processing_on = None
+        self._dirty.add(ws)
+        if self._steals:
+            self._steals.pop(ts, None)
+        return ws
+
+    def _add_replica(self, ts: SchedTask, ws: SchedWorker, stim: str) -> None:
+        if ts.who_has:
+            ts.who_has.append(ws)
+        else:
+            ts.who_has = [ws]
+        ws.has_what.add(ts)
+        ws.nbytes += ts.nbytes
+        pending = self._out_free.get(ws)
+        if pending is not None:
+            pending[1].pop(ts.key, None)  # it has the key again: do not tell it to drop it
+
+    def _remove_replica(self, ts: SchedTask, ws: SchedWorker) -> None:
+        ts.who_has.remove(ws)
+        if not ts.who_has:
+            ts.who_has = ()
+        ws.has_what.discard(ts)
+        ws.nbytes -= ts.nbytes
+
+    def _free(self, ws: SchedWorker, key, stim: str) -> None:
+        if self.workers.get(ws.address) is not ws:
+            return
+        buf = self._out_free.get(ws)
+        if buf is None:
+            self._out_free[ws] = [stim, {key: None}]
+        else:
+            buf[0] = stim
+            buf[1][key] = None
+
+    def _note(self, key, what: str, detail, stim: str) -> None:
+        if self._logging:
+            self.log.append((key, what, detail, stim))
+
+    # ------------------------------------------------- queue and stealing
+
+    def _balance(self, stim: str) -> None:
+        """Fill free slots from the queue, then let idle workers steal."""
+        if self._n_queued and self.workers and (self._queue_grew or self._dirty):
+            self._fill_slots(self.workers.values() if self._queue_grew else list(self._dirty), stim)
+        if self.work_stealing and self._dirty and not self._n_queued:
+            workers = self.workers
+            for ws in self._dirty:
+                if len(ws.processing) < ws.nthreads and workers.get(ws.address) is ws:
+                    self._request_steals(ws, stim)
+        self._dirty.clear()
+        self._queue_grew = False
+        self._run(stim)
+
+    def _fill_slots(self, candidates, stim: str) -> None:
+        """Hand queued tasks, best priority first, to the least loaded workers with a free slot."""
+        workers = self.workers
+        heap = [(len(ws.processing) / ws.nthreads, i, ws) for i, ws in enumerate(candidates)
+                if workers.get(ws.address) is ws]
+        heapq.heapify(heap)
+        queue = self._queue
+        while heap and self._n_queued:
+            ts = queue[0][2]
+            if ts.state != QUEUED:
+                heapq.heappop(queue)  # left the queue some other way
+                continue
+            _, i, ws = heap[0]
+            slots = policy.task_slots(ws.nthreads, ts.prefix.duration, saturation=self.saturation,
+                                      budget=self.slot_budget, cap=self.slot_cap)
+            if len(ws.processing) >= slots:
+                heapq.heappop(heap)
+                continue
+            heapq.heappop(queue)
+            self._transition(ts, PROCESSING, stim, ws)
+            heapq.heapreplace(heap, (len(ws.processing) / ws.nthreads, i, ws))
+
+    def _request_steals(self, thief: SchedWorker, stim: str) -> None:
+        plan = policy.steal_plan(thief, self.workers.values(), self._steals, bandwidth=self.bandwidth,
+                                 default_duration=self.default_duration)
+        for ts, victim in plan:
+            self._steals[ts] = (victim, thief)
+            self._out_steal.append((stim, ts))
+            self._note(ts.key, "steal-request", f"{victim.address}->{thief.address}", stim)
+
+    def _ready_target(self, ts: SchedTask) -> str:
+        """Where a task whose inputs are all in memory goes next."""
+        if policy.is_rootish(ts, self._total_nthreads):
+            return QUEUED
+        if ts.restrictions is None:
+            return PROCESSING if self.workers else NO_WORKER
+        for address in ts.restrictions:
+            if address in self.workers:
+                return PROCESSING
+        return NO_WORKER
+
+    # --------------------------------------------------------------- output
+
+    def _flush(self) -> list:
+        out = []
+        workers = self.workers
+        for ws, (stim, keys) in self._out_free.items():
+            if keys and workers.get(ws.address) is ws:
+                out.append(FreeKeys(stim, ws.address, list(keys)))
+        for ws, (stim, tasks) in self._out_execute.items():
+            if workers.get(ws.address) is not ws:
+                continue
+            specs = [self._execute_spec(ts) for ts in sorted(tasks, key=_priority) if ts.processing_on is ws]
+            if specs:
+                out.append(Execute(stim, ws.address, specs))
+        sent = set()
+        for stim, ts in self._out_steal:
+            rec = self._steals.get(ts)
+            if rec is not None and ts not in sent and ts.processing_on is rec[0]:
+                sent.add(ts)
+                out.append(StealRequest(stim, rec[0].address, ts.key))
+        out.extend(self._out_other)
+        self._out_free = {}
+        self._out_execute = {}
+        self._out_steal = []
+        self._out_other = []
+        return out
+
+    def _execute_spec(self, ts: SchedTask) -> ExecuteSpec:
+        who_has = {}
+        nbytes = {}
+        for dep in ts.dependencies:
+            who_has[dep.key] = [ws.address for ws in dep.who_has]
+            nbytes[dep.key] = dep.nbytes
+        return ExecuteSpec(ts.key, ts.spec, who_has, nbytes, ts.priority, ts.wanted_by is not None)
+
+    # ---------------------------------------------------------- transitions
+
+    def _run(self, stim: str) -> None:
+        """Apply recommendations until none remain, skipping those that went stale meanwhile."""
+        recs = self._recs
+        while recs:
+            ts, rec = recs.popitem()
+            if type(rec) is tuple:
+                finish, arg = rec
+            else:
+                finish, arg = rec, None
+            start = ts.state
+            if start == finish or start == FORGOTTEN:
+                continue
+            if finish == RELEASED:
+                # needed again meanwhile; only a lost result is released while needed
+                if (ts.n_waiters or ts.wanted_by is not None) and (start != MEMORY or ts.who_has):
+                    continue
+            elif finish == WAITING and start == RELEASED:
+                if not ts.n_waiters and ts.wanted_by is None:
+                    if not ts.dependents:
+                        recs[ts] = FORGOTTEN
+                    continue
+            elif finish == FORGOTTEN:
+                if ts.dependents or ts.wanted_by is not None or ts.n_waiters:
+                    continue
+            self._transition(ts, finish, stim, arg)
+
+    def _transition(self, ts: SchedTask, finish: str, stim: str, arg=None) -> None:
+        start = ts.state
+        method = _TRANSITIONS.get((start, finish))
+        if method is None:
+            raise InvalidTransition(
+                f"task {ts.key!r} cannot go from {start!r} to {finish!r} (stimulus {stim!r}); "
+                f"this is a bug in graphflow: SchedulerState.story({ts.key!r}) shows how it got there",
+                key=ts.key, start=start, finish=finish, stimulus_id=stim)
+        method(self, ts, stim, arg)
+        if self._logging:
+            self.log.append((ts.key, start, finish, stim))
+        if (start in ACTIVE) != (finish in ACTIVE):
+            self._toggle_active(ts, finish in ACTIVE)
+
+    def _toggle_active(self, ts: SchedTask, active: bool) -> None:
+        """Keep ``n_waiters`` of the inputs current; release inputs no active task reads any more."""
+        if active:
+            for dep in ts.dependencies:
+                dep.n_waiters += 1
+            return
+        recs = self._recs
+        for dep in ts.dependencies:
+            dep.n_waiters -= 1
+            if not dep.n_waiters and dep.wanted_by is None:
+                state = dep.state
+                if state == MEMORY or state in ACTIVE:
+                    recs[dep] = RELEASED
+
+    def _enter_waiting(self, ts: SchedTask) -> None:
+        ts.state = WAITING
+        missing = 0
+        error = None
+        for dep in ts.dependencies:
+            state = dep.state
+            if state != MEMORY:
+                missing += 1
+                if state == ERRED:
+                    error = dep.error
+        ts.n_waiting_on = missing
+        recs = self._recs
+        if error is not None:
+            recs[ts] = (ERRED, error)
+        elif missing:
+            for dep in ts.dependencies:
+                if dep.state == RELEASED:
+                    recs[dep] = WAITING  # recompute from lineage
+        else:
+            recs[ts] = self._ready_target(ts)
+
+    def _enter_memory(self, ts: SchedTask, ev: TaskFinished, stim: str) -> None:
+        ws = self.workers[ev.worker]
+        ts.state = MEMORY
+        ts.nbytes = ev.nbytes
+        ts.type_name = ev.type_name
+        self._add_replica(ts, ws, stim)
+        recs = self._recs
+        for dts in ts.dependents:
+            if dts.state == WAITING:
+                dts.n_waiting_on -= 1
+                if not dts.n_waiting_on:
+                    recs[dts] = self._ready_target(dts)
+        if ts.wanted_by is not None:
+            for client in ts.wanted_by:
+                self._report_memory(ts, client, ev.inline, stim)
+        elif not ts.n_waiters:
+            recs[ts] = RELEASED
+
+    def _enter_erred(self, ts: SchedTask, error: tuple, stim: str) -> None:
+        ts.state = ERRED
+        ts.error = error
+        recs = self._recs
+        for dts in ts.dependents:
+            if dts.state in ACTIVE:
+                recs[dts] = (ERRED, error)
+        if ts.wanted_by is not None:
+            for client in ts.wanted_by:
+                self._report_erred(ts, client, stim)
+        elif not ts.dependents:
+            recs[ts] = FORGOTTEN
+
+    def _enter_released(self, ts: SchedTask) -> None:
+        ts.state = RELEASED
+        if not ts.dependents and ts.wanted_by is None:
+            self._recs[ts] = FORGOTTEN
+
+    def _leave_queued(self, ts: SchedTask) -> None:
+        self._n_queued -= 1
+
+    def _leave_no_worker(self, ts: SchedTask) -> None:
+        del self._no_worker[ts]
+
+    def _transition_released_waiting(self, ts, stim, arg):
+        if ts.spec is None:  # scattered data has no lineage to recompute from
+            ts.state = WAITING
+            self._recs[ts] = (ERRED, (_lost_scattered(ts.key), "", ts.key))
+            return
+        self._enter_waiting(ts)
+
+    def _transition_released_erred(self, ts, stim, arg):
+        self._enter_erred(ts, arg, stim)
+
+    def _transition_released_memory(self, ts, stim, arg):
+        self._enter_memory(ts, arg, stim)
+
+    def _transition_released_forgotten(self, ts, stim, arg):
+        self._forget(ts)
+
+    def _transition_waiting_queued(self, ts, stim, arg):
+        ts.state = QUEUED
+        queue = self._queue
+        heapq.heappush(queue, (ts.priority, next(self._seq), ts))
+        self._n_queued += 1
+        self._queue_grew = True
+        if len(queue) > 2 * self._n_queued + 1000:  # drop entries of tasks that left the queue
+            live = {entry[2]: entry for entry in queue if entry[2].state == QUEUED}
+            self._queue = list(live.values())
+            heapq.heapify(self._queue)
+
+    def _transition_waiting_processing(self, ts, stim, arg):
+        self._assign(ts, arg or policy.decide_worker(ts, self.workers), stim)
+
+    def _transition_waiting_no_worker(self, ts, stim, arg):
+        ts.state = NO_WORKER
+        self._no_worker[ts] = None
+
+    def _transition_waiting_released(self, ts, stim, arg):
+        self._enter_released(ts)
+
+    def _transition_waiting_erred(self, ts, stim, arg):
+        self._enter_erred(ts, arg, stim)
+
+    def _transition_waiting_memory(self, ts, stim, arg):
+        self._enter_memory(ts, arg, stim)
+
+    def _transition_queued_processing(self, ts, stim, arg):
+        self._leave_queued(ts)
+        self._assign(ts, arg or policy.decide_worker(ts, self.workers), stim)
+
+    def _transition_queued_waiting(self, ts, stim, arg):
+        self._leave_queued(ts)
+        self._enter_waiting(ts)
+
+    def _transition_queued_released(self, ts, stim, arg):
+        self._leave_queued(ts)
+        self._enter_released(ts)
+
+    def _transition_queued_erred(self, ts, stim, arg):
+        self._leave_queued(ts)
+        self._enter_erred(ts, arg, stim)
+
+    def _transition_queued_memory(self, ts, stim, arg):
+        self._leave_queued(ts)
+        self._enter_memory(ts, arg, stim)
+
+    def _transition_no_worker_processing(self, ts, stim, arg):
+        self._leave_no_worker(ts)
+        self._assign(ts, arg or policy.decide_worker(ts, self.workers), stim)
+
+    def _transition_no_worker_waiting(self, ts, stim, arg):
+        self._leave_no_worker(ts)
+        self._enter_waiting(ts)
+
+    def _transition_no_worker_released(self, ts, stim, arg):
+        self._leave_no_worker(ts)
+        self._enter_released(ts)
+
+    def _transition_no_worker_erred(self, ts, stim, arg):
+        self._leave_no_worker(ts)
+        self._enter_erred(ts, arg, stim)
+
+    def _transition_no_worker_memory(self, ts, stim, arg):
+        self._leave_no_worker(ts)
+        self._enter_memory(ts, arg, stim)
+
+    def _transition_processing_memory(self, ts, stim, arg):
+        on = ts.processing_on
+        if on.address == arg.worker:
+            if arg.stop > arg.start:
+                ts.prefix.record(arg.stop - arg.start)
+        else:  # another worker finished first: cancel the copy still running
+            self._free(on, ts.key, stim)
+        self._exit_processing(ts)
+        self._enter_memory(ts, arg, stim)
+
+    def _transition_processing_waiting(self, ts, stim, arg):
+        self._free(self._exit_processing(ts), ts.key, stim)
+        self._enter_waiting(ts)
+
+    def _transition_processing_released(self, ts, stim, arg):
+        self._free(self._exit_processing(ts), ts.key, stim)
+        self._enter_released(ts)
+
+    def _transition_processing_erred(self, ts, stim, arg):
+        self._free(self._exit_processing(ts), ts.key, stim)
+        self._enter_erred(ts, arg, stim)
+
+    def _transition_memory_released(self, ts, stim, arg):
+        """Drop a result: freed when unneeded, or lost with its last worker (then recomputed if needed)."""
+        ts.state = RELEASED
+        for ws in ts.who_has:
+            ws.has_what.discard(ts)
+            ws.nbytes -= ts.nbytes
+            self._free(ws, ts.key, stim)
+        ts.who_has = ()
+        recs = self._recs
+        for dts in ts.dependents:
+            state = dts.state
+            if state == WAITING:
+                dts.n_waiting_on += 1
+            elif state == PROCESSING or state == QUEUED or state == NO_WORKER:
+                recs[dts] = WAITING
+        if ts.wanted_by is not None:
+            for client in ts.wanted_by:
+                self._out_other.append(KeyReport(stim, client, ts.key, "lost"))
+        if ts.n_waiters or ts.wanted_by is not None:
+            recs[ts] = WAITING
+        elif not ts.dependents:
+            recs[ts] = FORGOTTEN
+
+    def _transition_erred_forgotten(self, ts, stim, arg):
+        self._forget(ts)
+
+    def _forget(self, ts: SchedTask) -> None:
+        ts.state = FORGOTTEN
+        del self.tasks[ts.key]
+        recs = self._recs
+        for dep in ts.dependencies:
+            dep.dependents.discard(ts)
+            if not dep.dependents and dep.wanted_by is None and (dep.state == RELEASED or dep.state == ERRED):
+                recs[dep] = FORGOTTEN
+
+    # ------------------------------------------------------------ validation
+
+    def validate_state(self) -> None:
+        """Check every invariant; raise AssertionError naming the key and what is wrong."""
+        validate_scheduler_state(self)
+
+
+def _event_record(ev) -> tuple | None:
+    """The log record of an event: small, and holding no payload (results, exceptions, specs)."""
+    kind = type(ev)
+    name = kind.__name__
+    stim = ev.stimulus_id
+    if kind is TaskFinished or kind is TaskErred or kind is StealResponse:
+        return (ev.key, name, ev.worker, stim)
+    if kind is MissingData:
+        return (ev.key, name, [ev.missing, ev.holder, ev.worker], stim)
+    if kind is UpdateGraph:
+        return (ev.client, name, list(ev.specs), stim)
+    if kind is ClientReleasesKeys or kind is ClientCancelsKeys:
+        return (ev.client, name, list(ev.keys), stim)
+    if kind is KeysScattered:
+        return (ev.client, name, list(ev.nbytes), stim)
+    if kind is WorkerJoined:
+        return (ev.worker, name, ev.nthreads, stim)
+    if kind is WorkerLeft:
+        return (ev.worker, name, "expected" if ev.expected else "died", stim)
+    if kind is ClientJoined or kind is ClientLeft:
+        return (ev.client, name, None, stim)
+    return None  # heartbeats and ticks arrive every second: they would flush the log
+
+
+def _killed_worker(key, strikes: int, address: str) -> KilledWorkerError:
+    return KilledWorkerError(
+        f"task {key!r} was running on {strikes} workers that died while running it; the last one was "
+        f"{address}.  The task itself may be killing them (segfault, running out of memory, os._exit): "
+        f"read that worker's log, make the task use less memory, or allow more attempts with "
+        f"allowed_failures", key=key, last_worker=address)
+
+
+def _lost_scattered(key) -> KilledWorkerError:
+    return KilledWorkerError(
+        f"the data of key {key!r} was scattered by a client and every worker holding it left; it has no "
+        f"lineage to recompute it from: scatter it again", key=key)
+
+
+_TRANSITIONS = {
+    (RELEASED, WAITING): SchedulerState._transition_released_waiting,
+    (RELEASED, ERRED): SchedulerState._transition_released_erred,
+    (RELEASED, MEMORY): SchedulerState._transition_released_memory,
+    (RELEASED, FORGOTTEN): SchedulerState._transition_released_forgotten,
+    (WAITING, QUEUED): SchedulerState._transition_waiting_queued,
+    (WAITING, PROCESSING): SchedulerState._transition_waiting_processing,
+    (WAITING, NO_WORKER): SchedulerState._transition_waiting_no_worker,
+    (WAITING, RELEASED): SchedulerState._transition_waiting_released,
+    (WAITING, ERRED): SchedulerState._transition_waiting_erred,
+    (WAITING, MEMORY): SchedulerState._transition_waiting_memory,
+    (QUEUED, PROCESSING): SchedulerState._transition_queued_processing,
+    (QUEUED, WAITING): SchedulerState._transition_queued_waiting,
+    (QUEUED, RELEASED): SchedulerState._transition_queued_released,
+    (QUEUED, ERRED): SchedulerState._transition_queued_erred,
+    (QUEUED, MEMORY): SchedulerState._transition_queued_memory,
+    (NO_WORKER, PROCESSING): SchedulerState._transition_no_worker_processing,
+    (NO_WORKER, WAITING): SchedulerState._transition_no_worker_waiting,
+    (NO_WORKER, RELEASED): SchedulerState._transition_no_worker_released,
+    (NO_WORKER, ERRED): SchedulerState._transition_no_worker_erred,
+    (NO_WORKER, MEMORY): SchedulerState._transition_no_worker_memory,
+    (PROCESSING, MEMORY): SchedulerState._transition_processing_memory,
+    (PROCESSING, WAITING): SchedulerState._transition_processing_waiting,
+    (PROCESSING, RELEASED): SchedulerState._transition_processing_released,
+    (PROCESSING, ERRED): SchedulerState._transition_processing_erred,
+    (MEMORY, RELEASED): SchedulerState._transition_memory_released,
+    (ERRED, FORGOTTEN): SchedulerState._transition_erred_forgotten,
+}

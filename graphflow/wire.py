@@ -1,0 +1,118 @@
+"""Messages between graphflow processes that are not state-machine events.
+
+Most of what crosses the network *is* an event or command of a state machine
+(`graphflow.scheduler.events`, `graphflow.worker.events`) and travels as it is.
+These are the rest: saying who you are, liveness, data requests between
+peers, and small request/reply calls (`Rpc`/`RpcReply`).
+
+A session of a worker with the scheduler::
+
+    worker -> RegisterWorker(address, nthreads, ...)     scheduler: WorkerJoined
+    worker <- Welcome(...)
+    worker -> Heartbeat(...) every 0.5 s                 scheduler <- HeartbeatAck
+    worker <- ComputeTasks(...) / FreeKeys / StealRequest
+    worker -> TaskFinished / TaskErred / MissingData / StealResponse
+
+and between peers (and from a client gathering results)::
+
+    GetData(request_id, keys) -> DataReply(request_id, data, nbytes, missing)
+    PutData(request_id, data) -> DataReply(request_id, {}, nbytes, [])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class RegisterWorker:
+    address: str
+    nthreads: int
+    memory_limit: int | None
+    pid: int
+    name: str = ""
+
+
+@dataclass(slots=True)
+class RegisterClient:
+    client: str
+    pid: int = 0
+
+
+@dataclass(slots=True)
+class Welcome:
+    """The scheduler's answer to a registration."""
+
+    address: str
+    heartbeat_interval: float
+    heartbeat_timeout: float
+
+
+@dataclass(slots=True)
+class Refused:
+    """The scheduler will not take this peer (e.g. a worker address already in use)."""
+
+    reason: str
+
+
+@dataclass(slots=True)
+class Ping:
+    """A client's liveness probe; answered by `HeartbeatAck`."""
+
+    sent: float = 0.0
+
+
+@dataclass(slots=True)
+class HeartbeatAck:
+    sent: float = 0.0
+
+
+@dataclass(slots=True)
+class CloseWorker:
+    """Sent to a worker: stop (the cluster is shutting down, or the worker was retired)."""
+
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class SchedulerClosing:
+    """Sent to everyone when the scheduler shuts down on purpose."""
+
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class GetData:
+    request_id: int
+    keys: list
+
+
+@dataclass(slots=True)
+class PutData:
+    request_id: int
+    data: dict
+
+
+@dataclass(slots=True)
+class DataReply:
+    request_id: int
+    data: dict
+    nbytes: dict
+    missing: list = field(default_factory=list)
+    errors: dict = field(default_factory=dict)  # key -> exception: held, but cannot be sent
+
+
+@dataclass(slots=True)
+class Rpc:
+    """A call of ``op`` on the scheduler with ``kwargs``; answered by `RpcReply` with the same id."""
+
+    request_id: int
+    op: str
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class RpcReply:
+    request_id: int
+    value: object = None
+    error: BaseException | None = None

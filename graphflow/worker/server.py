@@ -1,0 +1,384 @@
+"""The worker process: a tornado IOLoop, zmq sockets and a thread pool around a `WorkerState`.
+
+The shell does I/O only; `WorkerState` decides.  Three kinds of traffic:
+
+* with the scheduler (one DEALER): `RegisterWorker`, then task batches in
+  (`ComputeTasks`, `FreeKeys`, `StealRequest`), results out (`TaskFinished`,
+  `TaskErred`, ...), and a `Heartbeat` every ``heartbeat_interval``;
+* with peers (a ROUTER this worker binds; its address is the worker's name):
+  `GetData` requests answered straight from the store, and `PutData` from a
+  client scattering;
+* to peers (one DEALER per peer, opened on first use): `GatherDep` becomes
+  a `GetData` request.
+
+Tasks run in ``nthreads`` threads fed by a queue.  A thread never touches the
+state or the store: it runs ``spec(inputs)``, measures the result, and appends
+an `ExecuteSuccess`/`ExecuteFailure` to a list that the loop drains in one go,
+so a burst of tiny tasks costs one loop wake-up, not one each.
+
+If the scheduler goes away (its socket closes, or no heartbeat answer for
+``heartbeat_timeout``), the worker logs why and exits with code
+`EXIT_SCHEDULER_GONE`, which tells a supervising parent not to restart it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import pickle
+import queue
+import signal
+import sys
+import threading
+import time
+import traceback
+
+from .. import wire
+from ..comm.transport import Connection, Listener
+from ..errors import RemoteTaskError
+from . import events as wev
+from .state import WorkerState
+from .store import WorkerStore
+
+logger = logging.getLogger("graphflow.worker")
+
+__all__ = ["Worker", "run_worker", "EXIT_SCHEDULER_GONE"]
+
+EXIT_SCHEDULER_GONE = 3
+
+
+class Worker:
+    """One worker.  `start` connects and registers; `close` leaves cleanly.
+
+    ``scheduler_address``: where the scheduler listens.  ``listen``: where to
+    bind the peer socket (port 0 picks one); its resolved address names the
+    worker.  ``on_exit(code, reason)`` is called when the worker stops on its
+    own (scheduler gone or closed, or told to close).
+    """
+
+    def __init__(self, scheduler_address: str, token: bytes | None = None, *, nthreads: int = 1,
+                 memory_limit: int | None = None, listen: str = "tcp://127.0.0.1:0", name: str = "",
+                 heartbeat_interval: float = 0.5, fetch_timeout: float = 60.0, loop=None, on_exit=None,
+                 validate: bool = False):
+        self.scheduler_address = scheduler_address
+        self.token = token
+        self.nthreads = nthreads
+        self.memory_limit = memory_limit
+        self.listen_address = listen
+        self.name = name
+        self.heartbeat_interval = heartbeat_interval
+        self.heartbeat_timeout = 10.0 * heartbeat_interval
+        self.fetch_timeout = fetch_timeout
+        self.loop = loop
+        self.on_exit = on_exit
+        self.validate = validate
+        self.state: WorkerState | None = None
+        self.peers: dict = {}  # peer address -> Connection
+        self.requests: dict = {}  # request id -> (peer, keys, started)
+        self._request_ids = itertools.count(1)
+        self._stimulus = itertools.count()
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._done: list = []
+        self._done_lock = threading.Lock()
+        self._drain_scheduled = False
+        self._threads: list = []
+        self._timers: list = []
+        self._last_ack = time.monotonic()
+        self._welcomed = False
+        self._closed = False
+
+    @property
+    def address(self) -> str:
+        return self.listener.address
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> "Worker":
+        """Bind the peer socket, start the threads, connect and register (on the current IOLoop)."""
+        from tornado.ioloop import IOLoop, PeriodicCallback
+
+        self.loop = self.loop or IOLoop.current()
+        self.listener = Listener(self.listen_address, self.token, self._on_peer_message, loop=self.loop)
+        self.state = WorkerState(self.address, self.nthreads, WorkerStore(self.memory_limit), validate=self.validate)
+        for i in range(self.nthreads):
+            t = threading.Thread(target=self._run_jobs, name=f"graphflow-task-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        self.scheduler = Connection(self.scheduler_address, self.token, self._on_scheduler_message, loop=self.loop,
+                                    on_close=self._on_scheduler_lost)
+        self.scheduler.send(wire.RegisterWorker(self.address, self.nthreads, self.memory_limit, os.getpid(),
+                                                self.name))
+        for callback, seconds in ((self._heartbeat, self.heartbeat_interval), (self._check_fetches, 1.0)):
+            timer = PeriodicCallback(callback, seconds * 1000)
+            timer.start()
+            self._timers.append(timer)
+        self._last_ack = time.monotonic()
+        return self
+
+    def close(self, reason: str = "closed", code: int = 0) -> None:
+        """Stop: threads, timers, sockets.  Running tasks are abandoned."""
+        if self._closed:
+            return
+        self._closed = True
+        for timer in self._timers:
+            timer.stop()
+        for _ in self._threads:
+            self._jobs.put(None)
+        for conn in self.peers.values():
+            conn.close()
+        self.scheduler.close()
+        self.listener.close()
+        if self.on_exit is not None:
+            self.on_exit(code, reason)
+
+    # ------------------------------------------------------------------ scheduler traffic
+
+    def _on_scheduler_message(self, msg) -> None:
+        if isinstance(msg, (wev.ComputeTasks, wev.FreeKeys, wev.StealRequest)):
+            self._feed(msg)
+        elif isinstance(msg, wire.HeartbeatAck):
+            self._last_ack = time.monotonic()
+        elif isinstance(msg, wire.Welcome):
+            self._welcomed = True
+            self._last_ack = time.monotonic()
+            self.heartbeat_timeout = max(self.heartbeat_timeout, 2 * msg.heartbeat_timeout)
+            logger.info("worker %s: registered with the scheduler at %s", self.address, self.scheduler_address)
+        elif isinstance(msg, wire.CloseWorker):
+            logger.info("worker %s: closing: %s", self.address, msg.reason)
+            self.close(msg.reason, 0)
+        elif isinstance(msg, wire.SchedulerClosing):
+            self._scheduler_gone(f"the scheduler closed ({msg.reason})")
+        elif isinstance(msg, wire.Refused):
+            self._scheduler_gone(f"the scheduler refused this worker: {msg.reason}")
+        else:
+            logger.warning("worker %s: unexpected %s from the scheduler", self.address, type(msg).__name__)
+
+    def _on_scheduler_lost(self, exc=None) -> None:
+        self._scheduler_gone(f"lost the connection to the scheduler at {self.scheduler_address}: {exc}")
+
+    def _scheduler_gone(self, reason: str) -> None:
+        if not self._closed:
+            logger.error("worker %s: %s; exiting", self.address, reason)
+            self.close(reason, EXIT_SCHEDULER_GONE)
+
+    def _heartbeat(self) -> None:
+        silent = time.monotonic() - self._last_ack
+        if silent > self.heartbeat_timeout:
+            return self._scheduler_gone(
+                f"no answer from the scheduler at {self.scheduler_address} for {silent:.1f} s")
+        state = self.state
+        self.scheduler.send(wev_heartbeat(self, state))
+
+    # ------------------------------------------------------------------ the state machine
+
+    def _stim(self, what: str) -> str:
+        return f"{what}-{next(self._stimulus)}"
+
+    def _feed(self, *events) -> None:
+        if self._closed:
+            return
+        for cmd in self.state.handle(*events):
+            if isinstance(cmd, wev.Execute):
+                spec, inputs = self.state.execution_inputs(cmd.key)
+                self._jobs.put((cmd.key, spec, inputs))
+            elif isinstance(cmd, wev.GatherDep):
+                self._gather(cmd.peer, cmd.keys)
+            elif isinstance(cmd, wev.SendToScheduler):
+                self._send_to_scheduler(cmd.messages)
+            else:  # pragma: no cover - a new command without a route is a bug
+                raise TypeError(f"worker shell has no route for {cmd!r}")
+
+    def _send_to_scheduler(self, messages: list) -> None:
+        try:
+            self.scheduler.send_many(messages)
+        except Exception:
+            # One unpicklable inline result must not lose the rest of the batch.
+            for msg in messages:
+                self.scheduler.send_many([_sendable(msg)])
+
+    # ------------------------------------------------------------------ running tasks
+
+    def _run_jobs(self) -> None:
+        sizer = self.state.data.sizer
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            key, spec, inputs = job
+            start = time.time()
+            try:
+                value = spec(inputs)
+            except BaseException as exc:  # noqa: B902 - every task error goes back to its caller
+                event = wev.ExecuteFailure(self._stim("task-erred"), key, _picklable(exc),
+                                           traceback.format_exc(), start, time.time())
+            else:
+                stop = time.time()
+                try:
+                    nbytes = sizer(value)
+                except Exception:
+                    nbytes = sys.getsizeof(value)
+                event = wev.ExecuteSuccess(self._stim("task-finished"), key, value, nbytes, type(value).__name__,
+                                           start, stop)
+            del inputs, job
+            self._completed(event)
+
+    def _completed(self, event) -> None:
+        with self._done_lock:
+            self._done.append(event)
+            if self._drain_scheduled:
+                return
+            self._drain_scheduled = True
+        self.loop.add_callback(self._drain_done)
+
+    def _drain_done(self) -> None:
+        with self._done_lock:
+            done, self._done = self._done, []
+            self._drain_scheduled = False
+        if done:
+            self._feed(*done)
+
+    # ------------------------------------------------------------------ fetching from peers
+
+    def _gather(self, peer: str, keys: list) -> None:
+        request_id = next(self._request_ids)
+        self.requests[request_id] = (peer, keys, time.monotonic())
+        conn = self.peers.get(peer)
+        if conn is None:
+            conn = Connection(peer, self.token, self._on_peer_reply, loop=self.loop,
+                              on_close=lambda exc, peer=peer: self._peer_lost(peer, exc))
+            self.peers[peer] = conn
+        conn.send(wire.GetData(request_id, keys))
+
+    def _on_peer_reply(self, msg) -> None:
+        if not isinstance(msg, wire.DataReply):
+            return
+        entry = self.requests.pop(msg.request_id, None)
+        if entry is None:
+            return  # timed out earlier: already reported as failed
+        peer, keys, _ = entry
+        self._feed(wev.GatherDepSuccess(self._stim("gather-dep"), peer, msg.data, msg.nbytes, list(msg.missing)))
+
+    def _peer_lost(self, peer: str, exc) -> None:
+        conn = self.peers.pop(peer, None)
+        if conn is not None:
+            conn.close()
+        failed = [rid for rid, (p, _, _) in self.requests.items() if p == peer]
+        events = [wev.GatherDepFailure(self._stim("gather-dep-failed"), peer, self.requests.pop(rid)[1], str(exc))
+                  for rid in failed]
+        if events:
+            self._feed(*events)
+
+    def _check_fetches(self) -> None:
+        now = time.monotonic()
+        late = {p for p, _, started in self.requests.values() if now - started > self.fetch_timeout}
+        for peer in late:
+            self._peer_lost(peer, f"no answer within {self.fetch_timeout:.0f} s")
+
+    # ------------------------------------------------------------------ serving peers
+
+    def _on_peer_message(self, peer_id: bytes, msg) -> None:
+        if isinstance(msg, wire.GetData):
+            data = self.state.data
+            found = {k: data[k] for k in msg.keys if k in data}
+            reply = wire.DataReply(msg.request_id, found, {k: data.nbytes(k) for k in found},
+                                   [k for k in msg.keys if k not in found])
+            try:
+                self.listener.send(peer_id, reply)
+            except Exception as exc:
+                errors = {k: RemoteTaskError(f"the result of {k!r} on worker {self.address} cannot be sent: "
+                                             f"{exc}") for k in found}
+                self.listener.send(peer_id, wire.DataReply(msg.request_id, {}, {}, [], errors))
+        elif isinstance(msg, wire.PutData):
+            sizer = self.state.data.sizer
+            nbytes = {k: sizer(v) for k, v in msg.data.items()}
+            self._feed(wev.UpdateData(self._stim("scatter"), msg.data, nbytes))
+            self.listener.send(peer_id, wire.DataReply(msg.request_id, {}, nbytes, []))
+        else:
+            logger.warning("worker %s: unexpected %s from a peer", self.address, type(msg).__name__)
+
+
+def wev_heartbeat(worker: Worker, state: WorkerState):
+    """The heartbeat message: how busy this worker is and how much it holds."""
+    from ..scheduler.events import Heartbeat
+
+    return Heartbeat("heartbeat", worker.address, 0.0, state.nbytes_total, state.executing_count)
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    """``exc`` if it can cross to the client as it is, else a RemoteTaskError carrying its text."""
+    try:
+        from ..pickling import dumps
+
+        dumps(exc)
+        return exc
+    except Exception:
+        return RemoteTaskError(f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}")
+
+
+def _sendable(msg):
+    """``msg`` without its inline value when that value cannot be pickled (the client fetches instead)."""
+    inline = getattr(msg, "inline", None)
+    if inline is not None:
+        try:
+            pickle.dumps(inline, protocol=5)
+        except Exception:
+            msg.inline = None
+    return msg
+
+
+# ---------------------------------------------------------------------- process entry
+
+
+def run_worker(scheduler_address: str, token: bytes | None, *, nthreads: int = 1, memory_limit=None,
+               listen: str = "tcp://127.0.0.1:0", name: str = "") -> int:
+    """Run one worker in this process until it is closed or the scheduler goes; returns the exit code."""
+    from tornado.ioloop import IOLoop
+
+    from ..process import die_with_parent
+
+    die_with_parent(only_if_supervised=True)
+    loop = IOLoop.current()
+    exit_code = []
+
+    def on_exit(code, reason):
+        exit_code.append(code)
+        loop.add_callback(loop.stop)
+
+    worker = Worker(scheduler_address, token, nthreads=nthreads, memory_limit=memory_limit, listen=listen,
+                    name=name, loop=loop, on_exit=on_exit).start()
+
+    def stop(*_):
+        loop.add_callback_from_signal(worker.close, "signal", 0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    loop.start()
+    return exit_code[0] if exit_code else 0
+
+
+def main(argv=None) -> int:
+    """``python -m graphflow.worker.server SCHEDULER [--nthreads N] [--memory-limit M] ...``: one worker process."""
+    import argparse
+
+    from ..security import load_token
+    from ..units import parse_bytes
+
+    parser = argparse.ArgumentParser(prog="python -m graphflow.worker.server")
+    parser.add_argument("scheduler")
+    parser.add_argument("--nthreads", type=int, default=1)
+    parser.add_argument("--memory-limit", default=None)
+    parser.add_argument("--listen", default="tcp://127.0.0.1:0")
+    parser.add_argument("--name", default="")
+    parser.add_argument("--token-file", default=None)
+    parser.add_argument("--no-token", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    token = None if args.no_token else load_token(args.token_file)
+    memory_limit = parse_bytes(args.memory_limit) if args.memory_limit else None
+    return run_worker(args.scheduler, token, nthreads=args.nthreads, memory_limit=memory_limit,
+                      listen=args.listen, name=args.name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""`graphflow scheduler` and `graphflow worker` started from the command line, as a user would."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import graphflow as gf
+from graphflow import delayed
+
+
+def slow_inc(x, delay=0.05):
+    time.sleep(delay)
+    return x + 1
+
+
+def add(*xs):
+    return sum(xs)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A fresh HOME, so the scheduler creates ~/.graphflow/token there and everyone finds it."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("GRAPHFLOW_TOKEN", raising=False)
+    return tmp_path
+
+
+def start(args, env=None):
+    return subprocess.Popen([sys.executable, "-m", "graphflow", *args], env=env or dict(os.environ),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stop(*procs):
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def test_cli_scheduler_and_two_workers_survive_a_killed_worker(home):
+    address_file = home / "address"
+    scheduler = start(["scheduler", "--port", "0", "--address-file", str(address_file), "--heartbeat-timeout", "3"])
+    workers = None
+    try:
+        deadline = time.monotonic() + 30
+        while not address_file.exists():
+            assert scheduler.poll() is None, scheduler.stdout.read()
+            assert time.monotonic() < deadline, "the scheduler did not start"
+            time.sleep(0.05)
+        address = address_file.read_text().strip()
+        assert address.startswith("tcp://127.0.0.1:")
+        token_file = home / ".graphflow" / "token"
+        assert token_file.exists() and (token_file.stat().st_mode & 0o777) == 0o600
+        workers = start(["worker", address, "--nworkers", "2", "--nthreads", "1", "--memory-limit", "1GiB"])
+        with gf.Client(address, timeout=30) as client:
+            deadline = time.monotonic() + 30
+            while len(client.scheduler_info()["workers"]) < 2:
+                assert time.monotonic() < deadline, "workers did not join"
+                time.sleep(0.05)
+            info = client.scheduler_info()["workers"]
+            assert all(w["memory_limit"] == 2**30 and w["nthreads"] == 1 for w in info.values())
+            chains = []
+            for start_value in (0, 1000):
+                x = delayed(start_value)
+                for _ in range(20):
+                    x = delayed(slow_inc)(x, 0.05)
+                chains.append(x)
+            fut = client.compute(delayed(add)(*chains))
+            time.sleep(0.4)
+            os.kill(next(iter(info.values()))["pid"], signal.SIGKILL)
+            assert fut.result(timeout=60) == 20 + 1020
+            # The worker's supervisor started a replacement.
+            deadline = time.monotonic() + 30
+            while len(client.scheduler_info()["workers"]) < 2:
+                assert time.monotonic() < deadline, "the killed worker was not replaced"
+                time.sleep(0.1)
+    finally:
+        stop(*(p for p in (workers, scheduler) if p is not None))
+
+
+def test_cli_worker_without_a_token_says_where_to_put_one(home):
+    proc = subprocess.run([sys.executable, "-m", "graphflow", "worker", "tcp://127.0.0.1:1"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "GRAPHFLOW_TOKEN" in proc.stderr and "token" in proc.stderr
+
+
+def test_cli_workers_exit_when_the_scheduler_goes(home):
+    address_file = home / "address"
+    scheduler = start(["scheduler", "--port", "0", "--address-file", str(address_file)])
+    workers = None
+    try:
+        deadline = time.monotonic() + 30
+        while not address_file.exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        address = address_file.read_text().strip()
+        workers = start(["worker", address, "--nworkers", "1"])
+        with gf.Client(address, timeout=30) as client:
+            deadline = time.monotonic() + 30
+            while not client.scheduler_info()["workers"]:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        scheduler.send_signal(signal.SIGTERM)
+        scheduler.wait(15)
+        assert workers.wait(30) == 3
+        assert "scheduler" in workers.stdout.read()
+    finally:
+        stop(*(p for p in (workers, scheduler) if p is not None))

@@ -1,0 +1,120 @@
+"""Workers and schedulers that die: real processes, really killed with SIGKILL."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import graphflow as gf
+from graphflow import delayed
+from graphflow.errors import CommClosedError, KilledWorkerError
+
+
+def slow_inc(x, delay=0.05):
+    time.sleep(delay)
+    return x + 1
+
+
+def add(*xs):
+    return sum(xs)
+
+
+def suicide(x):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead for our purposes
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
+    return True
+
+
+def wait_until(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_killing_a_worker_mid_graph_still_gives_the_right_answer():
+    """Two chains of slow tasks feeding a sum; one worker is killed while they run.
+
+    c0 -> c1 -> ... -> c19 \\
+                           sum
+    d0 -> d1 -> ... -> d19 /
+    """
+    with gf.Client(n_workers=2, threads_per_worker=1, heartbeat_timeout=3) as client:
+        chains = []
+        for start in (0, 100):
+            x = delayed(start)
+            for _ in range(20):
+                x = delayed(slow_inc)(x, 0.05)
+            chains.append(x)
+        total = delayed(add)(*chains)
+        fut = client.compute(total)
+        time.sleep(0.4)
+        victim = client.scheduler_info()["workers"]
+        pid = next(iter(victim.values()))["pid"]
+        os.kill(pid, signal.SIGKILL)
+        assert fut.result(timeout=60) == 20 + 120
+        assert not pid_alive(pid)
+
+
+def test_a_task_that_kills_its_worker_three_times_raises_killed_worker():
+    with gf.Client(n_workers=1, threads_per_worker=1, heartbeat_timeout=3) as client:
+        fut = client.submit(suicide, 1)
+        with pytest.raises(KilledWorkerError) as info:
+            fut.result(timeout=90)
+        assert fut.key in str(info.value) and info.value.key == fut.key
+        # The cluster still works afterwards: the supervisor restarted the worker.
+        assert client.submit(slow_inc, 1, 0).result(timeout=30) == 2
+
+
+def test_scheduler_gone_fails_waiting_futures_and_stops_workers():
+    client = gf.Client(n_workers=1, threads_per_worker=1)
+    try:
+        worker_pids = [w["pid"] for w in client.scheduler_info()["workers"].values()]
+        fut = client.submit(slow_inc, 1, 30, pure=False)
+        os.kill(client.cluster.scheduler_pid, signal.SIGKILL)
+        started = time.monotonic()
+        with pytest.raises(CommClosedError, match="scheduler"):
+            fut.result(timeout=30)
+        assert time.monotonic() - started < 15
+        with pytest.raises(CommClosedError):
+            client.submit(slow_inc, 2)
+        assert wait_until(lambda: not any(pid_alive(p) for p in worker_pids), 20)
+    finally:
+        client.close()
+
+
+def test_no_orphans_when_the_parent_is_killed(tmp_path):
+    script = textwrap.dedent("""
+        import sys, time
+        import graphflow as gf
+        cluster = gf.LocalCluster(n_workers=2, threads_per_worker=1)
+        pids = [cluster.scheduler_pid] + [w["pid"] for w in cluster.scheduler_info()["workers"].values()]
+        print(" ".join(map(str, pids)), flush=True)
+        time.sleep(120)
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        pids = [int(p) for p in parent.stdout.readline().split()]
+        assert len(pids) == 3 and all(pid_alive(p) for p in pids)
+        parent.kill()
+        parent.wait()
+        assert wait_until(lambda: not any(pid_alive(p) for p in pids), 10), "children outlived their parent"
+    finally:
+        parent.kill()
