@@ -31,9 +31,9 @@ How each kind of object travels:
 - `Serialized`: frames that were serialized elsewhere (a task's function and
   arguments, a result) and must cross a hop unopened -- the scheduler forwards
   them without importing user code.  Their frames stay separate frames.
-- Everything else: plain `pickle` first (fast: a small message takes about a
-  microsecond), and cloudpickle only if plain pickle fails or the pickle refers
-  to ``__main__`` (a function defined in a script or notebook must travel by
+- Everything else: plain `pickle` first (fast: dumps + loads of a small
+  message take ~3 us, cloudpickle alone ~3 us to dump), and cloudpickle only if
+  plain pickle fails or the pickle refers to ``__main__`` (a function defined in a script or notebook must travel by
   value, not by a name the other process cannot resolve).
 
 Writability of received arrays: an array comes back as a view over the frame
@@ -46,6 +46,7 @@ are referenced, not copied: do not mutate an array until its frames are sent.
 
 from __future__ import annotations
 
+import functools
 import io
 import pickle
 import sys
@@ -120,17 +121,22 @@ def _local_pickler() -> _Pickler:
     return pickler
 
 
-def _cloudpickle_run(obj) -> list:
-    import cloudpickle
+@functools.lru_cache(maxsize=None)
+def _cloud_pickler_class():
+    import cloudpickle  # imported on first need: it is slow to import and rarely needed
 
     class CloudPickler(cloudpickle.Pickler):
         def reducer_override(self, obj):
             rv = reducers(obj)
             return super().reducer_override(obj) if rv is NotImplemented else rv
 
+    return CloudPickler
+
+
+def _cloudpickle_run(obj) -> list:
     collector = _Pickler()  # only for its buffer callback
     file = io.BytesIO()
-    CloudPickler(file, protocol=5, buffer_callback=collector._buffer).dump(obj)
+    _cloud_pickler_class()(file, protocol=5, buffer_callback=collector._buffer).dump(obj)
     return [file.getvalue(), *collector.frames]
 
 
@@ -176,7 +182,7 @@ def _serialization_error(obj, exc: BaseException) -> SerializationError:
     except Exception:  # pragma: no cover - describing must never hide the real error
         where = f"a {type(obj).__qualname__}"
     return SerializationError(
-        f"cannot serialize {where}: {type(exc).__name__}: {exc}. Everything sent between graphflow "
+        f"cannot serialize {where}: {type(exc).__name__}: {str(exc).rstrip('.')}. Everything sent between graphflow "
         "processes must be picklable: create locks, files, sockets and connections inside the task "
         "instead of capturing them, or give the type a __reduce__ method."
     )

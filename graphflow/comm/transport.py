@@ -19,13 +19,15 @@ sides never share an array's memory, as they would not across processes).
 Event-loop integration: the socket's edge-triggered FD is registered with
 ``loop.add_handler``; each wakeup drains every waiting message with
 ``NOBLOCK`` receives (up to `MAX_BATCHES_PER_WAKEUP`, then yields to other
-callbacks).  Because a send may consume the FD's edge, every send made
-outside a drain checks ``EVENTS`` and schedules a drain when input waits.
-Measured against ``ZMQStream`` (one callback per message, its own send
-queue) this halves small-message round-trip latency (see the report in
-``tests/comm/bench_transport.py``).  Frames are received with ``copy=False``
-and sent with ``copy=False``; pyzmq still copies frames below its
-``copy_threshold`` (64 KiB), which is cheaper than zero-copy bookkeeping.
+callbacks).  A send can swallow the FD's edge for input that arrived
+meanwhile, so a send made outside a drain schedules one drain for the next
+loop iteration (one per iteration, however many sends).  Against pyzmq's
+``ZMQStream`` (a callback per message, its own send queue) this cuts the
+round trip of a tiny message between two processes by about a third, and a
+``send`` costs ~4 us (``tests/comm/bench_transport.py`` measures both).
+Small parts (ids, header + pickle) are sent and received as bytes; buffer
+parts are sent with ``copy=False`` (pyzmq still copies those under its 64 KiB
+``copy_threshold``) and received as zero-copy ``zmq.Frame`` objects.
 
 Socket options: no high-water mark (zmq never drops or blocks; memory is the
 limit), ``ROUTER_MANDATORY`` so a send to a peer that is gone fails at once --
@@ -43,11 +45,13 @@ descriptor from its messages (``zmq.SRCFD``) and reports ``peer_id`` when the
 monitor sees that descriptor disconnect.  Both need tcp or ipc: zmq emits no
 connection events for inproc.  `monitor` is the raw helper.
 
-Threads: zmq sockets are not thread-safe and tornado handlers must be added
-on the loop's thread.  Construct, send and close on the loop thread; from any
-other thread use ``send_threadsafe`` (it serializes in the calling thread,
-so a `SerializationError` reaches the caller, then hands the frames to the
-loop) or ``loop.add_callback(obj.close)``.
+Threads: zmq sockets are not thread-safe.  A constructor may run on any
+thread if it is given ``loop`` (it registers with the loop through
+``add_callback``); send and close on the loop's thread.  From any other
+thread use ``send_threadsafe`` -- it serializes in the calling thread, so a
+`SerializationError` reaches the caller, then hands the frames to the loop --
+and ``loop.add_callback(obj.close)``.  Do not mutate an array after sending
+it until the send is done: big buffers are sent zero-copy.
 """
 
 from __future__ import annotations
@@ -73,6 +77,9 @@ MAX_BATCHES_PER_WAKEUP = 1000
 #: ZMTP heartbeats (ms): a silent peer is dropped after HEARTBEAT_TIMEOUT.
 HEARTBEAT_INTERVAL = 2_000
 HEARTBEAT_TIMEOUT = 10_000
+
+#: Seconds between retries of messages zmq refused (it should never: no high-water mark).
+RETRY_INTERVAL = 0.01
 
 #: How long (seconds) ``close()`` lets zmq keep sending queued messages.
 DEFAULT_LINGER = 0.1
@@ -102,7 +109,9 @@ class SocketMonitor:
     ``event`` is a ``zmq.Event`` (``EVENT_ACCEPTED``, ``EVENT_DISCONNECTED``...),
     ``endpoint`` the socket's endpoint as a str (for a bound socket: its own
     address, not the peer's) and ``value`` the event's integer (the peer's file
-    descriptor for ACCEPTED and DISCONNECTED).  Create it on the loop thread.
+    descriptor for ACCEPTED and DISCONNECTED).  Events are recorded from the
+    moment it is made, so make it before ``bind``/``connect`` to miss none;
+    the loop starts delivering them on its next iteration.
     """
 
     def __init__(self, socket: zmq.Socket, callback: Callable, events: int, loop: IOLoop | None = None):
@@ -111,8 +120,14 @@ class SocketMonitor:
         self._loop = loop or IOLoop.current()
         self._pair = socket.get_monitor_socket(events)
         self.closed = False
-        self._loop.add_handler(self._pair, self._on_events, IOLoop.READ)
-        self._loop.add_callback(self.drain)
+        self._started = False
+        self._loop.add_callback(self._start)
+
+    def _start(self) -> None:
+        if not self.closed:
+            self._loop.add_handler(self._pair, self._on_events, IOLoop.READ)
+            self._started = True
+            self.drain()
 
     def _on_events(self, fd, events):
         self.drain()
@@ -131,11 +146,12 @@ class SocketMonitor:
                 logger.exception("error in socket monitor callback")
 
     def close(self) -> None:
-        """Stop monitoring; the monitored socket stays open."""
+        """Stop monitoring (on the loop thread); the monitored socket stays open."""
         if self.closed:
             return
         self.closed = True
-        self._loop.remove_handler(self._pair)
+        if self._started:
+            self._loop.remove_handler(self._pair)
         try:
             self._socket.disable_monitor()
         except zmq.ZMQError:  # the monitored socket is already closed
@@ -156,16 +172,18 @@ def monitor(socket: zmq.Socket, callback: Callable, events: int | None = None, l
 class _Endpoint:
     """What both socket kinds share: loop registration, draining, sending, closing."""
 
-    def __init__(self, sock: zmq.Socket, address: str, token: bytes | None, loop: IOLoop | None):
+    _monitor: SocketMonitor | None = None
+
+    def __init__(self, sock: zmq.Socket, address: str, token: bytes | None, loop: IOLoop):
         self._socket = sock
         self._token = token
-        self._loop = loop or IOLoop.current()
+        self._loop = loop
         self._copy = address.startswith("inproc://")  # see the module notes
         self._pending: deque = deque()  # frames zmq would not take yet, in order
+        self._retry_handle = None
         self._in_drain = False
         self._drain_scheduled = False
         self._started = False
-        self._monitor: SocketMonitor | None = None
         self.closed = False
         self.rejected = 0
         self.address = address
@@ -180,11 +198,7 @@ class _Endpoint:
             return
         self._loop.add_handler(self._socket, self._on_events, IOLoop.READ)
         self._started = True
-        self._start_monitor()
         self._drain()
-
-    def _start_monitor(self) -> None:
-        pass
 
     def _on_events(self, fd, events) -> None:
         self._drain()
@@ -251,6 +265,7 @@ class _Endpoint:
             self._send_parts(parts)
         except zmq.Again:
             self._pending.append(parts)
+            self._retry_later()
             return True
         except zmq.ZMQError as exc:
             if exc.errno != zmq.EHOSTUNREACH:
@@ -277,12 +292,23 @@ class _Endpoint:
             try:
                 self._send_parts(parts)
             except zmq.Again:
-                return  # the FD fires again when zmq can take more
+                self._retry_later()
+                return
             except zmq.ZMQError as exc:
                 if exc.errno != zmq.EHOSTUNREACH:
                     raise
                 logger.debug("%s: queued message to departed peer %r dropped", self.address, parts[0])
             self._pending.popleft()
+
+    def _retry_later(self) -> None:
+        # zmq signals the FD when it can take more; the timer is a safety net.
+        if self._retry_handle is None:
+            self._retry_handle = self._loop.call_later(RETRY_INTERVAL, self._retry)
+
+    def _retry(self) -> None:
+        self._retry_handle = None
+        if not self.closed:
+            self._drain()
 
     def _check_open(self) -> None:
         if self.closed:
@@ -296,6 +322,8 @@ class _Endpoint:
             return
         self.closed = True
         self._pending.clear()
+        if self._retry_handle is not None:
+            self._loop.remove_timeout(self._retry_handle)
         if self._monitor is not None:
             self._monitor.close()
         if self._started:
@@ -323,23 +351,34 @@ class Listener(_Endpoint):
         on_auth_failure: Callable[[bytes, str], None] | None = None,
         on_disconnect: Callable[[bytes], None] | None = None,
     ):
+        loop = loop or IOLoop.current()
         sock = _make_socket(zmq.ROUTER, address)
         sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
         sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
-        try:
-            sock.bind(address)
-        except zmq.ZMQError as exc:
-            sock.close(linger=0)
-            raise OSError(exc.errno, f"cannot listen on {address}: {exc}") from exc
         self._handler = handler
         self._on_auth_failure = on_auth_failure
         self._on_disconnect = on_disconnect
         self._fd_peer: dict[int, bytes] = {}
         self._peer_fd: dict[bytes, int] = {}
+        self._monitor = None
+        if on_disconnect is not None and not address.startswith("inproc://"):
+            events = zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED
+            self._monitor = SocketMonitor(sock, self._on_monitor_event, events, loop)
+        try:
+            sock.bind(address)
+        except zmq.ZMQError as exc:
+            if self._monitor is not None:
+                self._monitor.close()
+            sock.close(linger=0)
+            raise OSError(exc.errno, f"cannot listen on {address}: {exc}") from exc
         super().__init__(sock, sock.getsockopt_string(zmq.LAST_ENDPOINT), token, loop)
 
     def send(self, peer_id: bytes, msg) -> bool:
-        """Send ``msg`` to ``peer_id``; False (never an exception) if that peer is gone."""
+        """Send ``msg`` to ``peer_id``; False (never an exception) if that peer is gone or not yet connected.
+
+        True means zmq queued it: a peer that disconnects later loses what
+        was still queued for it (watch ``on_disconnect``).
+        """
         return self.send_many(peer_id, [msg])
 
     def send_many(self, peer_id: bytes, msgs: list) -> bool:
@@ -365,7 +404,12 @@ class Listener(_Endpoint):
             self._reject(peer, str(exc))
             return
         if tracking:
-            self._track(peer, head.get(zmq.SRCFD))
+            try:
+                self._track(peer, head.get(zmq.SRCFD))
+            except zmq.ZMQError:  # a libzmq without ZMQ_SRCFD (deprecated upstream): no tracking
+                logger.warning("%s: cannot tell peers' connections apart; on_disconnect is off", self.address)
+                self._monitor.close()
+                self._monitor = None
         self._deliver(pickled, buffers, lambda msg: self._handler(peer, msg))
 
     def _reject(self, peer: bytes, reason: str) -> None:
@@ -382,11 +426,6 @@ class Listener(_Endpoint):
                 logger.exception("error in on_auth_failure")
 
     # ------------------------------------------------------------ peer loss
-
-    def _start_monitor(self) -> None:
-        if self._on_disconnect is not None and not self.address.startswith("inproc://"):
-            events = zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED
-            self._monitor = SocketMonitor(self._socket, self._on_monitor_event, events, self._loop)
 
     def _track(self, peer: bytes, fd: int) -> None:
         if self._peer_fd.get(peer) == fd:
@@ -430,16 +469,22 @@ class Connection(_Endpoint):
         loop: IOLoop | None = None,
         on_close: Callable[[Exception], None] | None = None,
     ):
+        loop = loop or IOLoop.current()
         sock = _make_socket(zmq.DEALER, address)
         self.peer_id = b"gf-" + uuid.uuid4().bytes
         sock.setsockopt(zmq.ROUTING_ID, self.peer_id)
+        self._handler = handler
+        self._on_close = on_close
+        self._monitor = None
+        if on_close is not None and not address.startswith("inproc://"):
+            self._monitor = SocketMonitor(sock, self._on_monitor_event, zmq.EVENT_DISCONNECTED, loop)
         try:
             sock.connect(address)
         except zmq.ZMQError as exc:
+            if self._monitor is not None:
+                self._monitor.close()
             sock.close(linger=0)
             raise CommClosedError(f"cannot connect to {address}: {exc}") from exc
-        self._handler = handler
-        self._on_close = on_close
         super().__init__(sock, address, token, loop)
 
     def send(self, msg) -> None:
@@ -474,10 +519,6 @@ class Connection(_Endpoint):
             logger.warning("%s: %s", self.address, exc)
             return
         self._deliver(pickled, buffers, self._handler)
-
-    def _start_monitor(self) -> None:
-        if self._on_close is not None and not self.address.startswith("inproc://"):
-            self._monitor = SocketMonitor(self._socket, self._on_monitor_event, zmq.EVENT_DISCONNECTED, self._loop)
 
     def _on_monitor_event(self, event: int, endpoint: str, fd: int) -> None:
         self._fail(CommClosedError(f"lost the connection to {self.address}"))

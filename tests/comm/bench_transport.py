@@ -10,9 +10,10 @@ Every measurement runs the two ends in separate processes, as in a cluster:
   blocking pyzmq calls (a floor: no event loop at all);
 - rate: one-way tiny messages per second, sent one ``send`` at a time and in
   ``send_many`` batches of 100;
-- throughput: a 400 MB numpy array sent as one message over tcp loopback and
-  ipc, timed from ``send`` until the receiver's acknowledgement (the receiver
-  has the array by then, as a zero-copy view over the received frame).
+- throughput: a 400 MB numpy array (and a 400 MB Arrow table) sent as one
+  message over tcp loopback and ipc, timed from ``send`` until the receiver's
+  acknowledgement (the receiver has the array by then, as a zero-copy view over
+  the received frame); with blocking zmq and a plain TCP socket as ceilings.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ def _serve(kind: str, address: str, queue) -> None:
     """Run one server process: an echo server (latency), a counter (rate) or a sink (throughput)."""
     if kind == "raw":
         return _serve_raw(address, queue)
+    if kind == "raw-sink":
+        return _serve_raw_sink(address, queue)
+    if kind == "socket-sink":
+        return _serve_socket_sink(queue)
     asyncio.run(_serve_loop(kind, address, queue))
 
 
@@ -91,6 +96,59 @@ def _serve_raw(address, queue):
     while True:
         frames = sock.recv_multipart(copy=False)
         sock.send_multipart([frames[0].bytes, *pack(unpack(frames[1:], TOKEN), TOKEN)], copy=False)
+
+
+def _serve_raw_sink(address, queue):
+    import zmq
+
+    sock = zmq.Context.instance().socket(zmq.PAIR)
+    sock.bind(address)
+    queue.put(sock.getsockopt_string(zmq.LAST_ENDPOINT))
+    while True:
+        sock.recv(copy=False)
+        sock.send(b"k")
+
+
+def _serve_socket_sink(queue):
+    import socket
+
+    import numpy as np
+
+    server = socket.create_server(("127.0.0.1", 0))
+    queue.put(server.getsockname()[1])
+    conn, _ = server.accept()
+    while True:
+        # Fresh memory per message, as a receiver that keeps the data needs
+        # (reusing one buffer would skip ~100k page faults per 400 MB).
+        buf = memoryview(np.empty(ARRAY_BYTES, dtype=np.uint8))
+        got = 0
+        while got < ARRAY_BYTES:
+            got += conn.recv_into(buf[got:], ARRAY_BYTES - got)
+        conn.sendall(b"k")
+
+
+def _baseline_times(kind, address, x, repeat):
+    """Blocking pyzmq PAIR without our protocol, or a plain TCP socket: ceilings for comparison."""
+    import socket
+
+    import zmq
+
+    times = []
+    with _Server(kind, address) as server:
+        if kind == "raw-sink":
+            sock = zmq.Context.instance().socket(zmq.PAIR)
+            sock.connect(server.address)
+            send, recv = (lambda: sock.send(x, copy=False)), sock.recv
+        else:
+            sock = socket.create_connection(("127.0.0.1", server.address))
+            send, recv = (lambda: sock.sendall(memoryview(x).cast("B"))), (lambda: sock.recv(1))
+        for _ in range(repeat):
+            t = time.perf_counter()
+            send()
+            recv()
+            times.append(time.perf_counter() - t)
+        sock.close()
+    return times
 
 
 class _Server:
@@ -169,9 +227,38 @@ def _raw_pingpong(address, n):
     return times[100:]
 
 
+def _latency_in_threads() -> list:
+    """Round trips between two IOLoops in two threads of this process."""
+    import queue
+    import threading
+
+    addresses: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    async def serve():
+        from graphflow.comm.transport import Listener
+
+        listener = Listener("tcp://127.0.0.1:0", TOKEN, lambda peer, msg: listener.send(peer, msg))
+        addresses.put(listener.address)
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+        listener.close()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),))
+    thread.start()
+    try:
+        return asyncio.run(_loop_pingpong(addresses.get(timeout=10), N_LATENCY))
+    finally:
+        stop.set()
+        thread.join()
+
+
 def bench_latency() -> None:
-    """Tiny-message round trips over tcp loopback, client and server in separate processes."""
+    """Tiny-message round trips over tcp loopback."""
     print(f"round trip of a tiny message, tcp loopback, {N_LATENCY} pings (median / p90, us):")
+    med, p90 = _percentiles(_latency_in_threads())
+    print(f"  {'graphflow, two loops in two threads':36s} {med:7.1f} / {p90:7.1f}")
+    print("  client and server in separate processes:")
     cases = [
         ("graphflow Listener <-> Connection", "echo", lambda a: asyncio.run(_loop_pingpong(a, N_LATENCY))),
         ("same protocol on ZMQStream", "stream", lambda a: asyncio.run(_loop_pingpong(a, N_LATENCY, True))),
@@ -225,13 +312,13 @@ async def _send_array(address, x, repeat):
 
     replies: asyncio.Queue = asyncio.Queue()
     conn = Connection(address, TOKEN, replies.put_nowait)
-    conn.send({"x": x[:10]})  # connect and warm up
+    conn.send({"x": x.slice(0, 10) if hasattr(x, "slice") else x[:10]})  # connect and warm up
     await replies.get()
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
         conn.send({"x": x})
-        assert await replies.get() == x.nbytes
+        assert await replies.get() == x.nbytes, "the receiver got something else"
         times.append(time.perf_counter() - t)
     conn.close()
     return times
@@ -240,15 +327,24 @@ async def _send_array(address, x, repeat):
 def bench_throughput(repeat: int = 5) -> None:
     """A 400 MB array as one message, over tcp loopback and ipc, between two processes."""
     import numpy as np
+    import pyarrow as pa
 
     x = np.random.default_rng(0).random(ARRAY_BYTES // 8)
-    print(f"one {x.nbytes / 2**20:.0f} MiB numpy array per message, send -> receiver holds it (GB/s, best / median):")
+    table = pa.table({"x": x})
+    print(f"one {x.nbytes / 2**20:.0f} MiB payload per message, send -> receiver holds it (GB/s, best / median):")
+
+    def show(label, times):
+        best, med = x.nbytes / min(times) / 1e9, x.nbytes / statistics.median(times) / 1e9
+        print(f"  {label:44s} {best:5.2f} / {med:5.2f}")
+
     with tempfile.TemporaryDirectory() as tmp:
-        for label, address in [("tcp loopback", "tcp://127.0.0.1:0"), ("ipc", f"ipc://{tmp}/bench")]:
+        for transport, address in [("tcp loopback", "tcp://127.0.0.1:0"), ("ipc", f"ipc://{tmp}/bench")]:
             with _Server("sink", address) as server:
-                times = asyncio.run(_send_array(server.address, x, repeat))
-            best, med = x.nbytes / min(times) / 1e9, x.nbytes / statistics.median(times) / 1e9
-            print(f"  {label:14s} {best:5.2f} / {med:5.2f}")
+                show(f"numpy array, {transport}", asyncio.run(_send_array(server.address, x, repeat)))
+            with _Server("sink", address) as server:
+                show(f"Arrow table (IPC stream), {transport}", asyncio.run(_send_array(server.address, table, repeat)))
+            show(f"blocking zmq PAIR, no protocol, {transport}", _baseline_times("raw-sink", address, x, repeat))
+    show("plain TCP socket, sendall / recv_into", _baseline_times("socket-sink", None, x, repeat))
 
 
 def main(argv) -> None:
