@@ -133,6 +133,7 @@ class Client:
         self._request_ids = itertools.count(1)
         self._peers: dict = {}
         self._peer_requests: dict = {}  # request id -> worker address, for requests sent to workers
+        self._no_vmcopy: set = set()  # workers whose memory this process cannot read
         self._generation = itertools.count()
         self._closed_error: BaseException | None = None
         self._welcome = threading.Event()
@@ -491,13 +492,23 @@ class Client:
             if reply.errors:
                 key, error = next(iter(reply.errors.items()))
                 raise annotate_task_error(error, key)
+            if reply.lent:
+                from .worker.server import borrow_all
+
+                conn = self._peers[worker]
+                if borrow_all(reply.lent, found, lambda m: self._io.loop.add_callback(conn.send, m)):
+                    self._no_vmcopy.add(worker)
+                    return None  # asked again, over the socket this time
             if reply.missing:
                 return None
             found.update(reply.data)
         return [found[s.key] for s in states]
 
     def _request_data(self, worker: str, keys: list) -> concurrent.futures.Future:
-        return self._peer_request(worker, lambda request_id: wire.GetData(request_id, keys))
+        from .comm.vmcopy import host_id
+
+        host = "" if worker in self._no_vmcopy else host_id()
+        return self._peer_request(worker, lambda request_id: wire.GetData(request_id, keys, host))
 
     def _peer_request(self, worker: str, make_message) -> concurrent.futures.Future:
         """Send ``make_message(request_id)`` to ``worker``; the future resolves with its `DataReply`."""

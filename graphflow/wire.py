@@ -83,8 +83,12 @@ class SchedulerClosing:
 
 @dataclass(slots=True)
 class GetData:
+    """Ask a worker for values.  ``host``: the asker's `graphflow.comm.vmcopy.host_id`, so a worker
+    on the same host may lend large values for the asker to copy from its memory."""
+
     request_id: int
     keys: list
+    host: str = ""
 
 
 @dataclass(slots=True)
@@ -100,6 +104,14 @@ class DataReply:
     nbytes: dict
     missing: list = field(default_factory=list)
     errors: dict = field(default_factory=dict)  # key -> exception: held, but cannot be sent
+    lent: dict = field(default_factory=dict)  # key -> comm.vmcopy.Lent (same host, large values)
+
+
+@dataclass(slots=True)
+class ReturnLease:
+    """The reader copied a lent value: the holder may stop pinning its frames."""
+
+    lease: int
 
 
 @dataclass(slots=True)

@@ -32,4 +32,5 @@ def test_quickstart_runs_as_written(tmp_path):
     assert lines[0] == "2107"
     assert lines[1].startswith("(2107, [")
     assert lines[2] == "2107"
+    assert lines[-3:] == ["2107", "3 90", "[0, 2, 4]"]
     assert (tmp_path / "quickstart.dot").exists()

@@ -46,6 +46,8 @@ logger = logging.getLogger("graphflow.worker")
 __all__ = ["Worker", "run_worker", "EXIT_SCHEDULER_GONE"]
 
 EXIT_SCHEDULER_GONE = 3
+SHORT_TASK = 0.002  # seconds; below this a task costs less than handing it over
+TASKS_PER_THREAD_WHEN_SHORT = 16
 
 
 class Worker:
@@ -82,6 +84,10 @@ class Worker:
         self._done: list = []
         self._done_lock = threading.Lock()
         self._drain_scheduled = False
+        self._events: list = []
+        self._process_scheduled = False
+        self._no_vmcopy: set = set()  # peers whose memory we cannot read (process_vm_readv)
+        self._mean_duration = 1.0  # assume slow until measured: no deep queues of unknown work
         self._threads: list = []
         self._timers: list = []
         self._last_ack = time.monotonic()
@@ -99,6 +105,9 @@ class Worker:
         from tornado.ioloop import IOLoop, PeriodicCallback
 
         self.loop = self.loop or IOLoop.current()
+        from ..comm.vmcopy import host_id
+
+        self._host = host_id()
         self.listener = Listener(self.listen_address, self.token, self._on_peer_message, loop=self.loop)
         self.state = WorkerState(self.address, self.nthreads, WorkerStore(self.memory_limit), validate=self.validate)
         for i in range(self.nthreads):
@@ -176,7 +185,16 @@ class Worker:
         return f"{what}-{next(self._stimulus)}"
 
     def _feed(self, *events) -> None:
-        if self._closed:
+        """Queue events; they are handled in one ``handle()`` call once the current burst is read."""
+        self._events.extend(events)
+        if not self._process_scheduled:
+            self._process_scheduled = True
+            self.loop.add_callback(self._process)
+
+    def _process(self) -> None:
+        self._process_scheduled = False
+        events, self._events = self._events, []
+        if self._closed or not events:
             return
         for cmd in self.state.handle(*events):
             if isinstance(cmd, wev.Execute):
@@ -235,8 +253,17 @@ class Worker:
         with self._done_lock:
             done, self._done = self._done, []
             self._drain_scheduled = False
+        self._adapt_slots(done)
         if done:
-            self._feed(*done)
+            self._events.extend(done)
+            self._process()
+
+    def _adapt_slots(self, done: list) -> None:
+        """Queue several tasks per thread while tasks are tiny (a loop round trip would cost more)."""
+        for event in done:
+            self._mean_duration += 0.1 * ((event.stop - event.start) - self._mean_duration)
+        short = self._mean_duration < SHORT_TASK
+        self.state.slots = self.nthreads * (TASKS_PER_THREAD_WHEN_SHORT if short else 1)
 
     # ------------------------------------------------------------------ fetching from peers
 
@@ -248,7 +275,7 @@ class Worker:
             conn = Connection(peer, self.token, self._on_peer_reply, loop=self.loop,
                               on_close=lambda exc, peer=peer: self._peer_lost(peer, exc))
             self.peers[peer] = conn
-        conn.send(wire.GetData(request_id, keys))
+        conn.send(wire.GetData(request_id, keys, self._host if peer not in self._no_vmcopy else ""))
 
     def _on_peer_reply(self, msg) -> None:
         if not isinstance(msg, wire.DataReply):
@@ -257,7 +284,13 @@ class Worker:
         if entry is None:
             return  # timed out earlier: already reported as failed
         peer, keys, _ = entry
-        self._feed(wev.GatherDepSuccess(self._stim("gather-dep"), peer, msg.data, msg.nbytes, list(msg.missing)))
+        data, missing = dict(msg.data), list(msg.missing)
+        if msg.lent:
+            failed = borrow_all(msg.lent, data, self.peers[peer].send)
+            if failed:
+                self._no_vmcopy.add(peer)  # cannot read that process: use the socket from now on
+                missing.extend(failed)
+        self._feed(wev.GatherDepSuccess(self._stim("gather-dep"), peer, data, msg.nbytes, missing))
 
     def _peer_lost(self, peer: str, exc) -> None:
         conn = self.peers.pop(peer, None)
@@ -277,18 +310,28 @@ class Worker:
 
     # ------------------------------------------------------------------ serving peers
 
+    def _serve_data(self, peer_id: bytes, msg: wire.GetData) -> None:
+        from ..comm.vmcopy import host_id
+
+        data = self.state.data
+        found = {k: data[k] for k in msg.keys if k in data}
+        nbytes = {k: data.nbytes(k) for k in found}
+        lent = _lend_large(found, nbytes) if msg.host == host_id() else {}
+        reply = wire.DataReply(msg.request_id, found, nbytes, [k for k in msg.keys if k not in data], {}, lent)
+        try:
+            self.listener.send(peer_id, reply)
+        except Exception as exc:
+            errors = {k: RemoteTaskError(f"the result of {k!r} on worker {self.address} cannot be sent: "
+                                         f"{exc}") for k in nbytes}
+            self.listener.send(peer_id, wire.DataReply(msg.request_id, {}, {}, [], errors))
+
     def _on_peer_message(self, peer_id: bytes, msg) -> None:
         if isinstance(msg, wire.GetData):
-            data = self.state.data
-            found = {k: data[k] for k in msg.keys if k in data}
-            reply = wire.DataReply(msg.request_id, found, {k: data.nbytes(k) for k in found},
-                                   [k for k in msg.keys if k not in found])
-            try:
-                self.listener.send(peer_id, reply)
-            except Exception as exc:
-                errors = {k: RemoteTaskError(f"the result of {k!r} on worker {self.address} cannot be sent: "
-                                             f"{exc}") for k in found}
-                self.listener.send(peer_id, wire.DataReply(msg.request_id, {}, {}, [], errors))
+            self._serve_data(peer_id, msg)
+        elif isinstance(msg, wire.ReturnLease):
+            from ..comm.vmcopy import return_lease
+
+            return_lease(msg.lease)
         elif isinstance(msg, wire.PutData):
             sizer = self.state.data.sizer
             nbytes = {k: sizer(v) for k, v in msg.data.items()}
@@ -296,6 +339,35 @@ class Worker:
             self.listener.send(peer_id, wire.DataReply(msg.request_id, {}, nbytes, []))
         else:
             logger.warning("worker %s: unexpected %s from a peer", self.address, type(msg).__name__)
+
+
+def borrow_all(lent: dict, into: dict, send) -> list:
+    """Copy each lent value into ``into``, returning every lease with ``send``; keys that failed."""
+    from ..comm.vmcopy import VMCopyUnavailable, borrow
+
+    failed = []
+    for key, item in lent.items():
+        try:
+            into[key] = borrow(item)
+        except VMCopyUnavailable as exc:
+            logger.warning("copying %r from process %d failed (%s); fetching over the socket", key, item.pid, exc)
+            failed.append(key)
+        finally:
+            send(wire.ReturnLease(item.lease))
+    return failed
+
+
+def _lend_large(found: dict, nbytes: dict) -> dict:
+    """Move values big enough to be worth it out of ``found`` into leases; returns key -> Lent."""
+    from ..comm.vmcopy import MIN_BYTES, lend
+
+    lent = {}
+    for key in [k for k, n in nbytes.items() if n >= MIN_BYTES]:
+        frames = lend(found[key])
+        if frames is not None:
+            lent[key] = frames
+            del found[key]
+    return lent
 
 
 def wev_heartbeat(worker: Worker, state: WorkerState):

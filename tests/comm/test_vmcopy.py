@@ -1,0 +1,74 @@
+"""Copying large values straight out of another process's memory (process_vm_readv)."""
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from graphflow.comm import vmcopy
+from graphflow.comm.vmcopy import VMCopyUnavailable, borrow, lend, return_lease
+
+pytestmark = pytest.mark.skipif(not vmcopy.available(), reason="process_vm_readv is Linux-only")
+
+HOLDER = """
+import sys, pickle, time
+import numpy as np
+from graphflow.comm.vmcopy import lend
+value = {"a": np.arange(3_000_000, dtype="float64"), "small": [1, 2, 3]}
+lent = lend(value, min_bytes=1 << 20)
+sys.stdout.buffer.write(pickle.dumps(lent, protocol=5))
+sys.stdout.flush()
+time.sleep(30)
+"""
+
+
+def test_small_values_are_not_lent():
+    assert lend({"x": np.zeros(10)}) is None
+
+
+def test_a_value_is_copied_from_another_process():
+    import pickle
+
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER], stdout=subprocess.PIPE)
+    try:
+        header = proc.stdout.read1(1 << 20)
+        lent = pickle.loads(header)
+        assert lent.pid == proc.pid and any(r is not None for r in lent.regions)
+        value = borrow(lent)
+        np.testing.assert_array_equal(value["a"], np.arange(3_000_000, dtype="float64"))
+        assert value["small"] == [1, 2, 3]
+        value["a"][0] = -1  # a private, writeable copy
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_reading_a_gone_process_is_refused_not_garbage():
+    lent = lend(np.ones(2_000_000), min_bytes=1 << 20)
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    lent.pid = proc.pid  # a process that no longer exists
+    with pytest.raises(VMCopyUnavailable):
+        borrow(lent)
+    return_lease(lent.lease)
+
+
+def test_an_old_lease_is_refused():
+    lent = lend(np.ones(2_000_000), min_bytes=1 << 20)
+    lent.lent_at = time.monotonic() - vmcopy.LEASE_TTL
+    with pytest.raises(VMCopyUnavailable, match="too old"):
+        borrow(lent)
+    return_lease(lent.lease)
+    assert lent.lease not in vmcopy._leases
+
+
+def test_lease_pins_the_frames_until_returned():
+    lent = lend(np.ones(2_000_000), min_bytes=1 << 20)
+    assert lent.lease in vmcopy._leases
+    assert borrow(lent).sum() == 2_000_000  # reading our own process works too
+    return_lease(lent.lease)
+    assert lent.lease not in vmcopy._leases
+    assert os.getpid() == lent.pid
