@@ -173,6 +173,8 @@ class _Endpoint:
     """What both socket kinds share: loop registration, draining, sending, closing."""
 
     _monitor: SocketMonitor | None = None
+    #: called (on the loop) after each burst of received messages has been handed to the handler
+    on_drained: Callable[[], None] | None = None
 
     def __init__(self, sock: zmq.Socket, address: str, token: bytes | None, loop: IOLoop):
         self._socket = sock
@@ -206,6 +208,7 @@ class _Endpoint:
     def _drain(self) -> None:
         self._drain_scheduled = False
         self._in_drain = True
+        received = 0
         try:
             for _ in range(MAX_BATCHES_PER_WAKEUP):
                 if self.closed:
@@ -214,8 +217,12 @@ class _Endpoint:
                     self._receive_one()
                 except zmq.Again:
                     break
+                received += 1
             else:
                 self._schedule_drain()  # more waiting: let other callbacks run first
+            if received and self.on_drained is not None and not self.closed:
+                # The owner handles the whole burst at once (and its sends need no extra drain).
+                self.on_drained()
         finally:
             self._in_drain = False
         if self._pending and not self.closed:

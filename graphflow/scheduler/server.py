@@ -91,6 +91,7 @@ class Scheduler:
         self.loop = self.loop or IOLoop.current()
         self.listener = Listener(self.requested_address, self.token, self._on_message, loop=self.loop,
                                  on_auth_failure=self._on_auth_failure, on_disconnect=self._on_disconnect)
+        self.listener.on_drained = self._process
         tick = PeriodicCallback(self._tick, self.tick_interval * 1000)
         tick.start()
         self._timers.append(tick)

@@ -116,6 +116,7 @@ class Worker:
             self._threads.append(t)
         self.scheduler = Connection(self.scheduler_address, self.token, self._on_scheduler_message, loop=self.loop,
                                     on_close=self._on_scheduler_lost)
+        self.scheduler.on_drained = self.listener.on_drained = self._process
         self.scheduler.send(wire.RegisterWorker(self.address, self.nthreads, self.memory_limit, os.getpid(),
                                                 self.name))
         for callback, seconds in ((self._heartbeat, self.heartbeat_interval), (self._check_fetches, 1.0)):
