@@ -99,7 +99,7 @@ class Client:
     """
 
     def __init__(self, address=None, *, timeout: float = 10.0, token: bytes | str | None = None,
-                 set_as_default: bool = True, ping_interval: float = 1.0, **cluster_kwargs):
+                 set_as_default: bool = True, ping_interval: float = 1.0, curve_secret=None, **cluster_kwargs):
         from .cluster import LocalCluster
 
         self.cluster = None
@@ -113,12 +113,14 @@ class Client:
         if isinstance(address, LocalCluster):
             self.cluster = address
             token = address.token if token is None else token
+            curve_secret = address.curve_secret if curve_secret is None else curve_secret
             address = address.scheduler_address
         if token is None:
             from .security import load_token
 
             token = load_token()
         self.token = token.encode() if isinstance(token, str) else token
+        self.curve_secret = curve_secret  # None: GRAPHFLOW_CURVE_SECRET if set, else no encryption
         self.scheduler_address = address
         self.id = f"client-{uuid.uuid4().hex[:12]}"
         self.timeout = timeout
@@ -159,7 +161,7 @@ class Client:
         from .comm.transport import Connection
 
         self._conn = Connection(self.scheduler_address, self.token, self._on_message, loop=self._io.loop,
-                                on_close=self._on_lost)
+                                on_close=self._on_lost, curve_secret=self.curve_secret)
         self._conn.send(wire.RegisterClient(self.id))
         self._pinger = PeriodicCallback(self._ping, self.ping_interval * 1000)
         self._pinger.start()
@@ -521,7 +523,8 @@ class Client:
         conn = self._peers.get(worker)
         if conn is None:
             conn = self._peers[worker] = Connection(worker, self.token, self._on_message, loop=self._io.loop,
-                                                    on_close=lambda exc, w=worker: self._peer_lost(w, exc))
+                                                    on_close=lambda exc, w=worker: self._peer_lost(w, exc),
+                                                    curve_secret=self.curve_secret)
         conn.send(make_message(request_id))
         return request
 

@@ -26,7 +26,7 @@ import time
 
 from .errors import CommClosedError, ConfigError
 from .process import Supervisor
-from .security import ENV_VAR, new_token
+from .security import CURVE_ENV, ENV_VAR, new_token
 from .units import parse_bytes
 
 __all__ = ["LocalCluster"]
@@ -46,6 +46,12 @@ def _total_memory() -> int | None:
         return None
 
 
+def _new_curve_secret() -> bytes:
+    from .security import CurveKeys
+
+    return CurveKeys.generate().secret
+
+
 def _worker_layout(n_workers, threads_per_worker) -> tuple:
     cores = _usable_cores()
     if n_workers is None and threads_per_worker is None:
@@ -63,11 +69,13 @@ class LocalCluster:
     ``memory_limit`` per worker: ``"auto"`` (the machine's memory split
     evenly), a size (``"2GiB"``, bytes) or None (no limit).
     ``local_directory``: where workers may write (spill files, later).
+    ``encrypt=True`` encrypts every connection with zmq CURVE under a fresh key.
     """
 
     def __init__(self, n_workers: int | None = None, threads_per_worker: int | None = None,
                  memory_limit="auto", *, host: str = "127.0.0.1", scheduler_port: int = 0,
-                 local_directory: str | None = None, timeout: float = 30.0, heartbeat_timeout: float = 5.0):
+                 local_directory: str | None = None, timeout: float = 30.0, heartbeat_timeout: float = 5.0,
+                 encrypt: bool = False):
         n_workers, threads = _worker_layout(n_workers, threads_per_worker)
         if n_workers < 0 or threads < 1:
             raise ConfigError(f"LocalCluster needs n_workers >= 0 and threads_per_worker >= 1, "
@@ -79,6 +87,7 @@ class LocalCluster:
         self.local_directory = local_directory
         self.timeout = timeout
         self.token = new_token()
+        self.curve_secret = _new_curve_secret() if encrypt else None
         self.supervisor = Supervisor()
         self._names = iter(range(10**9))
         self._admin = None
@@ -108,6 +117,8 @@ class LocalCluster:
     def _env(self) -> dict:
         env = dict(os.environ)
         env[ENV_VAR] = self.token.decode()
+        if self.curve_secret is not None:
+            env[CURVE_ENV] = self.curve_secret.decode()
         # Children import what the parent can: functions from the user's modules pickle by reference.
         paths = [p or os.getcwd() for p in sys.path]
         env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))

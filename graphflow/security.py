@@ -29,9 +29,10 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-__all__ = ["ENV_VAR", "default_token_path", "new_token", "token_from_env", "load_token", "CurveKeys"]
+__all__ = ["CURVE_ENV", "ENV_VAR", "default_token_path", "new_token", "token_from_env", "load_token", "CurveKeys"]
 
 ENV_VAR = "GRAPHFLOW_TOKEN"
+CURVE_ENV = "GRAPHFLOW_CURVE_SECRET"  # the same name graphflow.comm.transport reads
 
 
 def new_token() -> bytes:
@@ -99,7 +100,10 @@ class CurveKeys:
     """A zmq CURVE key pair for optional encryption (``public``, ``secret``: Z85 bytes).
 
     Authentication is the token's job; CURVE adds encryption on untrusted
-    networks.  Clients and workers need the scheduler's public key.
+    networks.  A cluster shares one secret key (``GRAPHFLOW_CURVE_SECRET`` in
+    every process, like the token): the scheduler and workers serve with it,
+    and everyone connecting derives its public half and makes a throwaway
+    key pair of its own.
     """
 
     __slots__ = ("public", "secret")

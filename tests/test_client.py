@@ -137,14 +137,14 @@ def test_wait_and_as_completed(client):
     assert sorted(order) == [1, 2]
     pairs = list(gf.as_completed(client.map(inc, range(5)), with_results=True))
     assert sorted(v for _, v in pairs) == [1, 2, 3, 4, 5]
-    slow = client.submit(slow_inc, 0, 5, pure=False)
+    slow = client.submit(slow_inc, 0, 1, pure=False)
     with pytest.raises(TimeoutError):
         gf.wait([slow], timeout=0.1)
     slow.cancel()
 
 
 def test_result_timeout_and_cancel(client):
-    fut = client.submit(slow_inc, 1, 5, pure=False)
+    fut = client.submit(slow_inc, 1, 1, pure=False)
     with pytest.raises(TimeoutError):
         fut.result(timeout=0.1)
     fut.cancel()

@@ -7,12 +7,13 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import zmq
 
 import graphflow as gf
 from graphflow.comm import AUTH_FAILED, pack
-from graphflow.errors import AuthenticationError, ConfigError
+from graphflow.errors import AuthenticationError, CommClosedError, ConfigError
 from graphflow.security import default_token_path, load_token, new_token
 
 
@@ -123,3 +124,15 @@ def cluster_address_is_loopback(cls):
     with cls(n_workers=1) as c:
         return c.scheduler_address.startswith("tcp://127.0.0.1:") and all(
             w.startswith("tcp://127.0.0.1:") for w in c.workers)
+
+
+def test_an_encrypted_cluster_works_and_refuses_plaintext_peers():
+    with gf.Client(n_workers=1, threads_per_worker=1, encrypt=True) as client:
+        assert client.cluster.curve_secret is not None
+        data = np.arange(3_000_000, dtype="float64")  # large enough to travel as out-of-band frames
+        fut = client.scatter(data)
+        assert client.submit(np.sum, fut).result(timeout=20) == data.sum()
+        assert fut.result(timeout=20)[-1] == data[-1]
+        # The right token but no CURVE key: the handshake fails, nothing gets through.
+        with pytest.raises(CommClosedError):
+            gf.Client(client.scheduler_address, token=client.token, timeout=2, curve_secret=None)

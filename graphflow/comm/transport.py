@@ -57,6 +57,7 @@ it until the send is done: big buffers are sent zero-copy.
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections import deque
 from typing import Callable
@@ -85,8 +86,38 @@ RETRY_INTERVAL = 0.01
 DEFAULT_LINGER = 0.1
 
 
-def _make_socket(kind: int, address: str) -> zmq.Socket:
+CURVE_ENV = "GRAPHFLOW_CURVE_SECRET"
+
+
+def _curve_secret(explicit: bytes | str | None) -> bytes | None:
+    """The cluster's CURVE secret key (Z85): given explicitly, else from ``GRAPHFLOW_CURVE_SECRET``."""
+    value = explicit if explicit is not None else os.environ.get(CURVE_ENV) or None
+    return value.encode() if isinstance(value, str) else value
+
+
+def _apply_curve(sock: zmq.Socket, address: str, secret: bytes | None, server: bool) -> None:
+    """Encrypt with zmq CURVE: every listener uses the cluster key; connectors use throwaway keys.
+
+    Authentication stays the token's job (see `graphflow.security`); CURVE adds
+    secrecy on networks that are not trusted.
+    """
+    if secret is None or address.startswith("inproc://"):
+        return
+    public = zmq.curve_public(secret)
+    if server:
+        sock.curve_server = True
+        sock.curve_secretkey = secret
+        sock.curve_publickey = public
+    else:
+        own_public, own_secret = zmq.curve_keypair()
+        sock.curve_serverkey = public
+        sock.curve_publickey = own_public
+        sock.curve_secretkey = own_secret
+
+
+def _make_socket(kind: int, address: str, curve_secret: bytes | None = None) -> zmq.Socket:
     sock = zmq.Context.instance().socket(kind)
+    _apply_curve(sock, address, curve_secret, server=kind == zmq.ROUTER)
     sock.setsockopt(zmq.SNDHWM, 0)
     sock.setsockopt(zmq.RCVHWM, 0)
     sock.setsockopt(zmq.LINGER, int(DEFAULT_LINGER * 1000))
@@ -357,9 +388,10 @@ class Listener(_Endpoint):
         loop: IOLoop | None = None,
         on_auth_failure: Callable[[bytes, str], None] | None = None,
         on_disconnect: Callable[[bytes], None] | None = None,
+        curve_secret: bytes | str | None = None,
     ):
         loop = loop or IOLoop.current()
-        sock = _make_socket(zmq.ROUTER, address)
+        sock = _make_socket(zmq.ROUTER, address, _curve_secret(curve_secret))
         sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
         sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
         self._handler = handler
@@ -475,9 +507,10 @@ class Connection(_Endpoint):
         handler: Callable[[object], None],
         loop: IOLoop | None = None,
         on_close: Callable[[Exception], None] | None = None,
+        curve_secret: bytes | str | None = None,
     ):
         loop = loop or IOLoop.current()
-        sock = _make_socket(zmq.DEALER, address)
+        sock = _make_socket(zmq.DEALER, address, _curve_secret(curve_secret))
         self.peer_id = b"gf-" + uuid.uuid4().bytes
         sock.setsockopt(zmq.ROUTING_ID, self.peer_id)
         self._handler = handler
