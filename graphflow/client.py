@@ -627,7 +627,7 @@ class Client:
         self._teardown()
 
     def _say_goodbye(self) -> None:
-        self._conn.send(ev.ClientReleasesKeys("client-close", self.id, list(self._states)))
+        self._conn.send(wire.Goodbye("client closed"))  # the scheduler releases everything we wanted
 
     def _teardown(self) -> None:
         io, self._io = self._io, None

@@ -75,6 +75,13 @@ class CloseWorker:
 
 
 @dataclass(slots=True)
+class Goodbye:
+    """A worker or client closing on purpose: forget it now, not after the heartbeat timeout."""
+
+    reason: str = ""
+
+
+@dataclass(slots=True)
 class SchedulerClosing:
     """Sent to everyone when the scheduler shuts down on purpose."""
 

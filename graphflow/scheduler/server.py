@@ -130,6 +130,9 @@ class Scheduler:
             logger.warning("scheduler: %s from a peer that has not registered; ignored", type(msg).__name__)
             return
         role, name = known
+        if isinstance(msg, wire.Goodbye):
+            logger.info("scheduler: %s %s is leaving: %s", role, name, msg.reason)
+            return self._forget_peer(peer, expected=True)
         if role == "worker" and isinstance(msg, _FROM_WORKER):
             msg.worker = name  # a worker speaks only for itself
             if isinstance(msg, ev.Heartbeat):

@@ -137,6 +137,8 @@ class Worker:
             self._jobs.put(None)
         for conn in self.peers.values():
             conn.close()
+        if code == 0 and not self.scheduler.closed:
+            self.scheduler.send(wire.Goodbye(reason))
         self.scheduler.close()
         self.listener.close()
         if self.on_exit is not None:
