@@ -4,7 +4,8 @@
    each shard, merge the counts by a tree of fan-in 4, keep the top words.
    The answer is checked against a plain-Python count.
 2. ``n_tasks`` tiny tasks summed by a tree of fan-in 8, run on the sync,
-   threads and processes schedulers; each answer is checked against the
+   threads and processes schedulers and on a LocalCluster of two worker
+   processes; each answer is checked against the
    closed form, and the time per task is printed.
 3. The word-count graph is drawn (SVG with graphviz, else DOT).
 """
@@ -70,6 +71,23 @@ def word_count(n_shards: int = 16, n_words: int = 20_000):
     return top(counts[0], 5)
 
 
+def _cluster_step(total, want: int, n_nodes: int) -> None:
+    """The same graph on a LocalCluster: a scheduler and two worker processes over zmq on loopback."""
+    from .client import Client
+
+    t0 = time.perf_counter()
+    with Client(n_workers=2, threads_per_worker=1) as client:
+        started = time.perf_counter() - t0
+        before = client.scheduler_info()["tasks_executed"]
+        t0 = time.perf_counter()
+        value = total.compute()  # the open Client is the default scheduler
+        elapsed = time.perf_counter() - t0
+        ran = client.scheduler_info()["tasks_executed"] - before
+        assert value == want, ("cluster", value, want)
+        print(f"   {'cluster':>9}: {value} in {elapsed:.3f} s ({elapsed / n_nodes * 1e6:.1f} us/task; "
+              f"{ran} tasks ran on 2 worker processes, cluster started in {started:.2f} s)")
+
+
 def run_demo(n_tasks: int = 20_000, drawing: str = "demo-graph.svg") -> int:
     """Run the three parts above, checking every answer; returns the exit code."""
     print("graphflow demo\n")
@@ -101,6 +119,7 @@ def run_demo(n_tasks: int = 20_000, drawing: str = "demo-graph.svg") -> int:
         elapsed = time.perf_counter() - t0
         assert value == want, (scheduler, value, want)
         print(f"   {scheduler:>9}: {value} in {elapsed:.3f} s ({elapsed / n_nodes * 1e6:.1f} us/task)")
+    _cluster_step(total, want, n_nodes)
 
     print("\n3. drawing the word-count graph:")
     try:

@@ -29,7 +29,7 @@ def test_demo_checks_its_answers(tmp_path):
                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "every answer was checked" in out.stdout
-    for name in ("sync", "threads", "processes"):
+    for name in ("sync", "threads", "processes", "cluster"):
         assert f"{name}: 2001000" in out.stdout
     assert (tmp_path / "g.dot").exists()
 

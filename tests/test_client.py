@@ -220,3 +220,17 @@ def test_large_values_move_between_workers_and_over_the_socket_too(client):
     finally:
         client._no_vmcopy.discard(a)
     assert value.flags.writeable and value[-1] == 5_999_999
+
+
+def test_round_trips_never_wait_for_a_timer(client):
+    """A lost wake-up shows as round trips that wait for the next heartbeat (~0.25-0.5 s each).
+
+    300 sequential round trips take well under a second when every message wakes
+    its receiver; the bound is 40x that, so only a real stall fails it.
+    """
+    started = time.monotonic()
+    x = 0
+    for _ in range(300):
+        x = client.submit(inc, x, pure=False).result(timeout=10)
+    assert x == 300
+    assert time.monotonic() - started < 40

@@ -251,11 +251,12 @@ class _Endpoint:
                 received += 1
             else:
                 self._schedule_drain()  # more waiting: let other callbacks run first
-            if received and self.on_drained is not None and not self.closed:
-                # The owner handles the whole burst at once (and its sends need no extra drain).
-                self.on_drained()
         finally:
             self._in_drain = False
+        if received and self.on_drained is not None and not self.closed:
+            # The owner handles the whole burst at once.  Outside the drain, so that
+            # its sends schedule the re-read that catches input a send hid from us.
+            self.on_drained()
         if self._pending and not self.closed:
             self._flush()
 
