@@ -33,6 +33,7 @@ import uuid
 from . import config, wire
 from .errors import AuthenticationError, CommClosedError, GraphflowError, annotate_task_error
 from .futures import Future, KeyState
+from .remote_functions import wrap_functions
 from .scheduler import events as ev
 from .spec import DataNode, Ref, Task, TaskGraph, tokenize
 from .spec.nodes import funcname
@@ -305,6 +306,8 @@ class Client:
         """Send tasks; returns {key: Future} for ``wanted``."""
         self._check_open()
         futures = {k: Future(k, self) for k in wanted}
+        # Session-only functions go as bytes pickled once, so every message stays on the fast pickle path.
+        specs = {k: wrap_functions(node) for k, node in specs.items()}
         dependencies = {k: node.dependencies for k, node in specs.items()}
         msg = ev.UpdateGraph(f"update-graph-{next(self._generation)}", self.id, specs, dependencies,
                              priorities or {}, list(wanted), retries or {}, restrictions or {})
