@@ -485,9 +485,8 @@ class Client:
         requests = {w: self._io.call(self._request_data, w, keys) for w, keys in by_worker.items()}
         found: dict = {}
         for worker, request in requests.items():
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                reply = request.result(timeout)
+                reply = self._await_reply(request, states, deadline)
             except (CommClosedError, concurrent.futures.CancelledError):
                 if self._closed_error is not None:
                     raise self._closed_error
@@ -509,6 +508,18 @@ class Client:
             found.update(reply.data)
         return [found[s.key] for s in states]
 
+    def _await_reply(self, request: concurrent.futures.Future, states: list, deadline):
+        """The reply to a data request; CancelledError if a key was lost meanwhile (ask again later)."""
+        while True:
+            timeout = 0.1 if deadline is None else min(0.1, max(0.0, deadline - time.monotonic()))
+            try:
+                return request.result(timeout)
+            except concurrent.futures.TimeoutError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+                if any(s.status != "finished" for s in states):
+                    raise concurrent.futures.CancelledError() from None
+
     def _request_data(self, worker: str, keys: list) -> concurrent.futures.Future:
         from .comm.vmcopy import host_id
 
@@ -527,7 +538,7 @@ class Client:
         if conn is None:
             conn = self._peers[worker] = Connection(worker, self.token, self._on_message, loop=self._io.loop,
                                                     on_close=lambda exc, w=worker: self._peer_lost(w, exc),
-                                                    curve_secret=self.curve_secret)
+                                                    curve_secret=self.curve_secret, fail_if_unreachable=True)
         conn.send(make_message(request_id))
         return request
 

@@ -118,3 +118,20 @@ def test_no_orphans_when_the_parent_is_killed(tmp_path):
         assert wait_until(lambda: not any(pid_alive(p) for p in pids), 10), "children outlived their parent"
     finally:
         parent.kill()
+
+
+def make_big(n):
+    import numpy as np
+
+    return np.arange(n, dtype="float64")
+
+
+def test_a_result_whose_worker_died_is_recomputed_when_asked_for():
+    with gf.Client(n_workers=2, threads_per_worker=1, heartbeat_timeout=3) as client:
+        workers = client.scheduler_info()["workers"]
+        fut = client.submit(make_big, 3_000_000)  # 24 MB: fetched from the worker, not inline
+        gf.wait([fut], timeout=30)
+        holder = client.who_has([fut])[fut.key][0]
+        os.kill(workers[holder]["pid"], signal.SIGKILL)
+        value = fut.result(timeout=60)
+        assert value.shape == (3_000_000,) and value[-1] == 2_999_999

@@ -498,7 +498,9 @@ class Connection(_Endpoint):
     ``on_close(exc)`` runs once if the connection is lost (`CommClosedError`,
     tcp/ipc only) or the listener refused our token (`AuthenticationError`);
     the connection is closed by then.  It is not called for ``close()``.
-    ``peer_id`` is the routing id the listener sees for us.
+    ``peer_id`` is the routing id the listener sees for us.  With
+    ``fail_if_unreachable``, a refused first connection attempt also calls
+    ``on_close`` (for peers that may be dead already; zmq would retry forever).
     """
 
     def __init__(
@@ -509,16 +511,20 @@ class Connection(_Endpoint):
         loop: IOLoop | None = None,
         on_close: Callable[[Exception], None] | None = None,
         curve_secret: bytes | str | None = None,
+        fail_if_unreachable: bool = False,
     ):
         loop = loop or IOLoop.current()
         sock = _make_socket(zmq.DEALER, address, _curve_secret(curve_secret))
+        self._fail_if_unreachable = fail_if_unreachable
+        self._connected = False
         self.peer_id = b"gf-" + uuid.uuid4().bytes
         sock.setsockopt(zmq.ROUTING_ID, self.peer_id)
         self._handler = handler
         self._on_close = on_close
         self._monitor = None
         if on_close is not None and not address.startswith("inproc://"):
-            self._monitor = SocketMonitor(sock, self._on_monitor_event, zmq.EVENT_DISCONNECTED, loop)
+            events = zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECTED | zmq.EVENT_CONNECT_RETRIED
+            self._monitor = SocketMonitor(sock, self._on_monitor_event, events, loop)
         try:
             sock.connect(address)
         except zmq.ZMQError as exc:
@@ -562,7 +568,12 @@ class Connection(_Endpoint):
         self._deliver(pickled, buffers, self._handler)
 
     def _on_monitor_event(self, event: int, endpoint: str, fd: int) -> None:
-        self._fail(CommClosedError(f"lost the connection to {self.address}"))
+        if event == zmq.EVENT_CONNECTED:
+            self._connected = True
+        elif event == zmq.EVENT_DISCONNECTED:
+            self._fail(CommClosedError(f"lost the connection to {self.address}"))
+        elif event == zmq.EVENT_CONNECT_RETRIED and self._fail_if_unreachable and not self._connected:
+            self._fail(CommClosedError(f"cannot connect to {self.address}: nothing listens there"))
 
     def _fail(self, exc: Exception) -> None:
         if self.closed:

@@ -276,7 +276,7 @@ class Worker:
         conn = self.peers.get(peer)
         if conn is None:
             conn = Connection(peer, self.token, self._on_peer_reply, loop=self.loop,
-                              on_close=lambda exc, peer=peer: self._peer_lost(peer, exc))
+                              on_close=lambda exc, peer=peer: self._peer_lost(peer, exc), fail_if_unreachable=True)
             self.peers[peer] = conn
         conn.send(wire.GetData(request_id, keys, self._host if peer not in self._no_vmcopy else ""))
 
