@@ -43,6 +43,7 @@ logger = logging.getLogger("graphflow.client")
 __all__ = ["Client", "default_client"]
 
 _current: list = []
+RELEASE_INTERVAL = 0.05  # seconds between batches of "no longer wanted" keys sent to the scheduler
 
 
 def default_client() -> "Client":
@@ -131,7 +132,6 @@ class Client:
         self._refcount: dict = {}
         self._ref_lock = threading.RLock()
         self._to_release: list = []
-        self._release_scheduled = False
         self._requests: dict = {}
         self._request_ids = itertools.count(1)
         self._peers: dict = {}
@@ -166,6 +166,8 @@ class Client:
         self._conn.send(wire.RegisterClient(self.id))
         self._pinger = PeriodicCallback(self._ping, self.ping_interval * 1000)
         self._pinger.start()
+        self._releaser = PeriodicCallback(self._flush_releases, RELEASE_INTERVAL * 1000)
+        self._releaser.start()
 
     def _await_welcome(self) -> None:
         deadline = time.monotonic() + self.timeout
@@ -287,16 +289,14 @@ class Client:
                 return
             self._refcount.pop(key, None)
             self._states.pop(key, None)
+            # Sent by the release timer on the I/O thread: no wake-up per dropped future.
             self._to_release.append(key)
-            if self._release_scheduled or self.status != "running":
-                return
-            self._release_scheduled = True
-        self._io.loop.add_callback(self._flush_releases)
 
     def _flush_releases(self) -> None:
+        if not self._to_release:
+            return
         with self._ref_lock:
             keys, self._to_release = self._to_release, []
-            self._release_scheduled = False
         if keys and self._closed_error is None:
             self._conn.send(ev.ClientReleasesKeys("client-release", self.id, keys))
 
@@ -657,6 +657,7 @@ class Client:
     def _close_sockets(self) -> None:
         if getattr(self, "_pinger", None) is not None:
             self._pinger.stop()
+            self._releaser.stop()
         for conn in self._peers.values():
             conn.close()
         if getattr(self, "_conn", None) is not None:
@@ -704,11 +705,16 @@ def _nested_refs(keys):
     return [_nested_refs(k) if type(k) is list else Ref(k) for k in keys]
 
 
+_unique_prefix = uuid.uuid4().hex[:16]
+_unique_counter = itertools.count()
+
+
 def _key_for(func, args, kwargs, pure: bool, prefix=None) -> str:
     name = prefix or funcname(func)
     if pure:
         return f"{name}-{tokenize(func, args, kwargs)}"
-    return f"{name}-{uuid.uuid4().hex}"
+    # Unique without a syscall per key: a random per-process prefix and a counter.
+    return f"{name}-{_unique_prefix}{next(_unique_counter):016x}"
 
 
 def _scatter_key(value, hash: bool) -> str:

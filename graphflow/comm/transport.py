@@ -260,6 +260,11 @@ class _Endpoint:
         if self._pending and not self.closed:
             self._flush()
 
+    @property
+    def receiving(self) -> bool:
+        """True while handlers run for a burst of messages (``on_drained`` follows it)."""
+        return self._in_drain
+
     def _schedule_drain(self) -> None:
         if not self._drain_scheduled and self._started:
             self._drain_scheduled = True

@@ -222,7 +222,7 @@ class Scheduler:
         load once per call, and the commands come out batched per worker.
         """
         self._events.extend(events)
-        if not self._process_scheduled:
+        if not self._process_scheduled and not (self.listener is not None and self.listener.receiving):
             self._process_scheduled = True
             self.loop.add_callback(self._process)
 

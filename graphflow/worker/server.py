@@ -190,6 +190,8 @@ class Worker:
     def _feed(self, *events) -> None:
         """Queue events; they are handled in one ``handle()`` call once the current burst is read."""
         self._events.extend(events)
+        if self.scheduler.receiving or self.listener.receiving:
+            return  # on_drained handles them at the end of the burst
         if not self._process_scheduled:
             self._process_scheduled = True
             self.loop.add_callback(self._process)
