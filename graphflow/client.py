@@ -251,8 +251,9 @@ class Client:
             raise CommClosedError(f"this Client is {self.status}; open a new one")
 
     def _send(self, msg) -> None:
+        """Serialize here, in the caller's thread (so a SerializationError reaches the caller), send on the loop."""
         self._check_open()
-        self._io.loop.add_callback(self._conn.send, msg)
+        self._conn.send_threadsafe(msg)
 
     def _rpc(self, op: str, timeout: float | None = None, **kwargs):
         """Call ``op`` on the scheduler and wait for its answer."""

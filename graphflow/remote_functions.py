@@ -112,7 +112,10 @@ def wrap_functions(node):
     t = type(node)
     if t is Task:
         func = node.func
-        wrapped = by_value(func)
+        try:
+            wrapped = by_value(func)
+        except Exception as exc:
+            raise _unpicklable(node.key, func, exc) from exc
         if wrapped is func:
             return node
         return Task.from_call(node.key, wrapped, node.args, node._kwargs)
@@ -124,3 +127,16 @@ def wrap_functions(node):
     if t is DataNode:
         return node
     return node
+
+
+def _unpicklable(key, func, exc):
+    from .errors import SerializationError
+    from .pickling import describe_unpicklable
+
+    try:
+        where = describe_unpicklable(func)
+    except Exception:  # describing must never hide the real error
+        where = repr(func)
+    return SerializationError(
+        f"task {key!r}: its function cannot be sent to the workers: {where} ({type(exc).__name__}: {exc}); "
+        f"create such objects inside the function instead of capturing them", key=key)

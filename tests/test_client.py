@@ -234,3 +234,10 @@ def test_round_trips_never_wait_for_a_timer(client):
         x = client.submit(inc, x, pure=False).result(timeout=10)
     assert x == 300
     assert time.monotonic() - started < 40
+
+
+def test_an_unpicklable_task_fails_at_submit_with_a_named_error(client):
+    lock = threading.Lock()
+    with pytest.raises(gf.errors.SerializationError, match="lock"):
+        client.submit(lambda: lock, pure=False)
+    assert client.submit(inc, 1).result(timeout=10) == 2  # the client still works
