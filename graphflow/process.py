@@ -22,9 +22,11 @@ the window before ``prctl`` ran.
 
 from __future__ import annotations
 
+import concurrent.futures
 import ctypes
 import logging
 import os
+import queue
 import signal
 import subprocess
 import threading
@@ -97,7 +99,13 @@ class Child:
 
 
 class Supervisor:
-    """Starts child processes and keeps them running until `close`."""
+    """Starts child processes and keeps them running until `close`.
+
+    Every child is started by the supervisor's own thread, which lives until
+    `close`: Linux's parent-death signal fires when the *thread* that forked a
+    child exits, so a LocalCluster made from a short-lived thread must not fork
+    from that thread, or its processes would die with it.
+    """
 
     def __init__(self, poll_interval: float = 0.1, max_restarts: int = 100):
         self.children: dict = {}
@@ -105,7 +113,9 @@ class Supervisor:
         self.max_restarts = max_restarts
         self._lock = threading.Lock()
         self._closing = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._watch, name="graphflow-supervisor", daemon=True)
+        self._thread.start()
 
     def start(self, name: str, argv: list, *, env=None, restart: bool = True, on_restart=None,
               final_codes=(0,), stdout=None) -> Child:
@@ -114,13 +124,14 @@ class Supervisor:
         An exit with a code in ``final_codes`` (a clean close, or "my scheduler
         is gone") is final: the child is not restarted.
         """
+        if self._closing.is_set():
+            raise RuntimeError("this Supervisor is closed")
         child = Child(name, list(argv), env, restart, on_restart, final_codes, stdout)
-        child.spawn()
+        done: concurrent.futures.Future = concurrent.futures.Future()
+        self._requests.put((child, done))
+        done.result()  # re-raises a failed spawn (no such executable, ...)
         with self._lock:
             self.children[name] = child
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._watch, name="graphflow-supervisor", daemon=True)
-            self._thread.start()
         return child
 
     def running(self) -> list:
@@ -136,28 +147,40 @@ class Supervisor:
             _terminate([child], timeout)
 
     def _watch(self) -> None:
-        while not self._closing.wait(self.poll_interval):
-            with self._lock:
-                dead = [c for c in self.children.values()
-                        if c.restart and c.popen.poll() is not None and c.popen.returncode not in c.final_codes]
-            for child in dead:
-                if self._closing.is_set():
-                    return
-                if child.restarts >= self.max_restarts:
-                    logger.error("%s exited %d times; not restarting it again", child.name, child.restarts)
-                    child.restart = False
-                    continue
-                logger.warning("%s (pid %d) exited with code %s; restarting it", child.name, child.popen.pid,
-                               child.popen.returncode)
-                child.restarts += 1
+        while not self._closing.is_set():
+            try:
+                child, done = self._requests.get(timeout=self.poll_interval)
+            except queue.Empty:
+                self._restart_dead()
+                continue
+            try:
                 child.spawn()
-                if child.on_restart is not None:
-                    child.on_restart(child)
+                done.set_result(child)
+            except BaseException as exc:
+                done.set_exception(exc)
+
+    def _restart_dead(self) -> None:
+        with self._lock:
+            dead = [c for c in self.children.values()
+                    if c.restart and c.popen.poll() is not None and c.popen.returncode not in c.final_codes]
+        for child in dead:
+            if self._closing.is_set():
+                return
+            if child.restarts >= self.max_restarts:
+                logger.error("%s exited %d times; not restarting it again", child.name, child.restarts)
+                child.restart = False
+                continue
+            logger.warning("%s (pid %d) exited with code %s; restarting it", child.name, child.popen.pid,
+                           child.popen.returncode)
+            child.restarts += 1
+            child.spawn()
+            if child.on_restart is not None:
+                child.on_restart(child)
 
     def close(self, timeout: float = 3.0) -> None:
         """Terminate every child (SIGTERM, then SIGKILL after ``timeout``) and wait for them."""
         self._closing.set()
-        if self._thread is not None:
+        if self._thread is not threading.current_thread():
             self._thread.join()
         with self._lock:
             children = list(self.children.values())

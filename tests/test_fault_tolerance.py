@@ -135,3 +135,19 @@ def test_a_result_whose_worker_died_is_recomputed_when_asked_for():
         os.kill(workers[holder]["pid"], signal.SIGKILL)
         value = fut.result(timeout=60)
         assert value.shape == (3_000_000,) and value[-1] == 2_999_999
+
+
+def test_a_cluster_made_in_a_short_lived_thread_outlives_that_thread():
+    import threading
+
+    box = []
+    t = threading.Thread(target=lambda: box.append(gf.LocalCluster(n_workers=1, threads_per_worker=1)))
+    t.start()
+    t.join()
+    cluster = box[0]
+    try:
+        time.sleep(0.5)  # a parent-death signal tied to the thread would have fired by now
+        with gf.Client(cluster) as client:
+            assert client.submit(slow_inc, 1, 0).result(timeout=20) == 2
+    finally:
+        cluster.close()
