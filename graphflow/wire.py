@@ -68,7 +68,7 @@ class HeartbeatAck:
 
 
 @dataclass(slots=True)
-class CloseWorker:
+class StopWorker:
     """Sent to a worker: stop (the cluster is shutting down, or the worker was retired)."""
 
     reason: str = ""

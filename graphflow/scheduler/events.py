@@ -16,13 +16,13 @@ it, only forwards it to the worker that runs it.
 Worked example, ``b = inc(a)`` on one worker ``W``::
 
     UpdateGraph(a: deps=(), b: deps=(a,), wanted=[b])
-        -> Execute(W, [a])                     a: processing on W
+        -> AssignTasks(W, [a])                     a: processing on W
     TaskFinished(W, a, nbytes=28)
-        -> Execute(W, [b])                     a: memory;  b: processing
+        -> AssignTasks(W, [b])                     a: memory;  b: processing
     TaskFinished(W, b, nbytes=28)
-        -> FreeKeys(W, [a]), KeyReport(client, b, "memory")
+        -> ReleaseOnWorker(W, [a]), KeyReport(client, b, "memory")
     ClientReleasesKeys(client, [b])
-        -> FreeKeys(W, [b])                    both forgotten
+        -> ReleaseOnWorker(W, [b])                    both forgotten
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ class MissingData(SchedulerEvent):
 
 @dataclass(slots=True)
 class StealResponse(SchedulerEvent):
-    """Answer to `StealRequest`: ``released`` is True when ``worker`` gave ``key`` up unstarted."""
+    """Answer to `RequestSteal`: ``released`` is True when ``worker`` gave ``key`` up unstarted."""
 
     worker: str
     key: object
@@ -203,7 +203,7 @@ class ExecuteSpec:
 
 
 @dataclass(slots=True)
-class Execute(SchedulerCommand):
+class AssignTasks(SchedulerCommand):
     """Run ``tasks`` (a list of `ExecuteSpec`) on ``worker``; the shell sends them as one message."""
 
     worker: str
@@ -211,7 +211,7 @@ class Execute(SchedulerCommand):
 
 
 @dataclass(slots=True)
-class FreeKeys(SchedulerCommand):
+class ReleaseOnWorker(SchedulerCommand):
     """``worker`` may forget ``keys`` (results, queued or running tasks)."""
 
     worker: str
@@ -219,7 +219,7 @@ class FreeKeys(SchedulerCommand):
 
 
 @dataclass(slots=True)
-class StealRequest(SchedulerCommand):
+class RequestSteal(SchedulerCommand):
     """Ask ``worker`` to give back ``key`` if it has not started it."""
 
     worker: str
@@ -248,7 +248,7 @@ class KeyReport(SchedulerCommand):
 
 
 @dataclass(slots=True)
-class CloseWorker(SchedulerCommand):
+class RetireWorker(SchedulerCommand):
     """Tell ``worker`` to shut down (retirement, or it was declared dead but is still talking)."""
 
     worker: str

@@ -14,7 +14,7 @@ Worked example, worker ``W`` dies while running ``b = inc(a)`` and holding
         b: strike 1 (suspicious), recommended waiting
         a: released -> waiting -> queued -> processing on V   (lineage)
         b: processing -> waiting   n_waiting_on 1 (a)
-    -> Execute(V, [a]); b runs once a is back in memory
+    -> AssignTasks(V, [a]); b runs once a is back in memory
 
 A stale event (a result from a worker that no longer runs the task, an
 answer to a steal that was overtaken) changes nothing it should not: it is
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from ..errors import MissingDependencyError
 from .events import (
-    ClientCancelsKeys, ClientJoined, ClientLeft, ClientReleasesKeys, CloseWorker, Heartbeat, KeyReport,
+    ClientCancelsKeys, ClientJoined, ClientLeft, ClientReleasesKeys, RetireWorker, Heartbeat, KeyReport,
     KeysScattered, MissingData, StealResponse, TaskErred, TaskFinished, Tick, UpdateGraph, WorkerJoined, WorkerLeft,
 )
 from .model import ACTIVE, ERRED, FORGOTTEN, MEMORY, PROCESSING, RELEASED, WAITING, SchedTask, SchedWorker
@@ -153,7 +153,7 @@ def heartbeat(s, ev: Heartbeat) -> None:
     """The worker is alive; remember what it reports."""
     ws = s.workers.get(ev.worker)
     if ws is None:  # declared dead (e.g. timed out) but still talking: make it restart cleanly
-        s._out_other.append(CloseWorker(ev.stimulus_id, ev.worker))
+        s._out_other.append(RetireWorker(ev.stimulus_id, ev.worker))
         return
     ws.last_seen = max(ws.last_seen, ev.now)
     ws.memory = ev.memory

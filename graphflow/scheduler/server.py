@@ -201,7 +201,7 @@ class Scheduler:
             peer = self.peer_of.pop(gone, None)
             if peer is not None:
                 self.name_of.pop(peer, None)
-                self._send(peer, wire.CloseWorker("no heartbeat within the timeout"))
+                self._send(peer, wire.StopWorker("no heartbeat within the timeout"))
         for client, seen in list(self.client_seen.items()):
             if now - seen > self.client_timeout:
                 peer = self.peer_of.get(client)
@@ -245,14 +245,14 @@ class Scheduler:
             return  # the worker is gone; the state learns it through WorkerLeft
         from ..worker import events as wev
 
-        if isinstance(cmd, ev.Execute):
+        if isinstance(cmd, ev.AssignTasks):
             self._send(peer, wev.ComputeTasks(cmd.stimulus_id, cmd.tasks))
-        elif isinstance(cmd, ev.FreeKeys):
+        elif isinstance(cmd, ev.ReleaseOnWorker):
             self._send(peer, wev.FreeKeys(cmd.stimulus_id, cmd.keys))
-        elif isinstance(cmd, ev.StealRequest):
+        elif isinstance(cmd, ev.RequestSteal):
             self._send(peer, wev.StealRequest(cmd.stimulus_id, cmd.key))
-        elif isinstance(cmd, ev.CloseWorker):
-            self._send(peer, wire.CloseWorker("asked by the scheduler"))
+        elif isinstance(cmd, ev.RetireWorker):
+            self._send(peer, wire.StopWorker("asked by the scheduler"))
         else:  # pragma: no cover - a new command type without a route is a bug
             raise TypeError(f"scheduler shell has no route for {cmd!r}")
 
@@ -331,7 +331,7 @@ class Scheduler:
             peer = self.peer_of.get(address)
             if peer is None:
                 continue
-            self._send(peer, wire.CloseWorker("retired"))
+            self._send(peer, wire.StopWorker("retired"))
             self._forget_peer(peer, expected=True)
             retired.append(address)
         return retired

@@ -23,7 +23,7 @@ table, ``_TRANSITIONS``; a change it lacks raises `InvalidTransition`.  A
 transition may recommend more transitions; after each event ``handle`` runs
 them until none remain, hands queued tasks to workers with free slots
 (`policy.task_slots`), asks busy workers to give tasks to idle ones, and at
-the end returns the commands batched: one `FreeKeys` and one `Execute` (in
+the end returns the commands batched: one `ReleaseOnWorker` and one `AssignTasks` (in
 priority order) per worker, then steal requests, then client reports.
 
 Worked example, ``b = inc(a)`` on one worker::
@@ -33,13 +33,13 @@ Worked example, ``b = inc(a)`` on one worker::
     >>> s.handle(joined("W"))
     []
     >>> [type(c).__name__ for c in s.handle(graph({"a": (), "b": ("a",)}, wanted=["b"]))]
-    ['Execute']
+    ['AssignTasks']
     >>> s.tasks["a"].state, s.tasks["b"].state
     ('processing', 'waiting')
     >>> [type(c).__name__ for c in s.handle(finished("W", "a"))]
-    ['Execute']
+    ['AssignTasks']
     >>> [(type(c).__name__, c.key if hasattr(c, "key") else c.keys) for c in s.handle(finished("W", "b"))]
-    [('FreeKeys', ['a']), ('KeyReport', 'b')]
+    [('ReleaseOnWorker', ['a']), ('KeyReport', 'b')]
     >>> s.tasks["a"].state  # lineage: b can be recomputed if its worker dies
     'released'
 
@@ -59,9 +59,9 @@ from ..errors import InvalidTransition, KilledWorkerError
 from ..spec.keys import key_split
 from . import policy
 from .events import (
-    ClientCancelsKeys, ClientJoined, ClientLeft, ClientReleasesKeys, Execute, ExecuteSpec, FreeKeys, KeyReport,
-    KeysScattered, MissingData, StealRequest, StealResponse, TaskErred, TaskFinished, UpdateGraph, WorkerJoined,
-    WorkerLeft,
+    AssignTasks, ClientCancelsKeys, ClientJoined, ClientLeft, ClientReleasesKeys, ExecuteSpec, KeyReport,
+    KeysScattered, MissingData, ReleaseOnWorker, RequestSteal, StealResponse, TaskErred, TaskFinished, UpdateGraph,
+    WorkerJoined, WorkerLeft,
 )
 from .handlers import HANDLERS
 from .model import (
@@ -109,7 +109,7 @@ class SchedulerState:
         self._seq = itertools.count()
         self._n_queued = 0
         self._no_worker = {}  # ordered set of tasks in no-worker
-        self._steals = {}  # SchedTask -> (victim, thief) while a StealRequest is unanswered
+        self._steals = {}  # SchedTask -> (victim, thief) while a RequestSteal is unanswered
         self._generation = 0
         self._total_nthreads = 0
         self._recs = {}  # SchedTask -> finish state, or (finish state, argument)
@@ -119,7 +119,7 @@ class SchedulerState:
         self._out_free = {}  # SchedWorker -> [stimulus_id, {key: None}]
         self._out_execute = {}  # SchedWorker -> [stimulus_id, {SchedTask: None}]
         self._out_steal = []  # (stimulus_id, SchedTask)
-        self._out_other = []  # KeyReport, CloseWorker in order
+        self._out_other = []  # KeyReport, RetireWorker in order
 
     # ------------------------------------------------------------- public API
 
@@ -128,7 +128,7 @@ class SchedulerState:
 
         After each event its recommendations run to completion; queued tasks
         are handed out and steals requested once per call, after the last
-        event, so a batch of events yields one deep `Execute` per worker.
+        event, so a batch of events yields one deep `AssignTasks` per worker.
         """
         stim = None
         for ev in events:
@@ -428,19 +428,19 @@ class SchedulerState:
         workers = self.workers
         for ws, (stim, keys) in self._out_free.items():
             if keys and workers.get(ws.address) is ws:
-                out.append(FreeKeys(stim, ws.address, list(keys)))
+                out.append(ReleaseOnWorker(stim, ws.address, list(keys)))
         for ws, (stim, tasks) in self._out_execute.items():
             if workers.get(ws.address) is not ws:
                 continue
             specs = [self._execute_spec(ts) for ts in sorted(tasks, key=_priority) if ts.processing_on is ws]
             if specs:
-                out.append(Execute(stim, ws.address, specs))
+                out.append(AssignTasks(stim, ws.address, specs))
         sent = set()
         for stim, ts in self._out_steal:
             rec = self._steals.get(ts)
             if rec is not None and ts not in sent and ts.processing_on is rec[0]:
                 sent.add(ts)
-                out.append(StealRequest(stim, rec[0].address, ts.key))
+                out.append(RequestSteal(stim, rec[0].address, ts.key))
         out.extend(self._out_other)
         self._out_free = {}
         self._out_execute = {}

@@ -22,8 +22,8 @@ import itertools
 import random
 
 from ..scheduler.events import (
-    ClientCancelsKeys, ClientJoined, ClientLeft, ClientReleasesKeys, Execute, FreeKeys, Heartbeat, KeyReport,
-    KeysScattered, MissingData, StealRequest, StealResponse, TaskErred, TaskFinished, Tick, UpdateGraph,
+    ClientCancelsKeys, ClientJoined, ClientLeft, ClientReleasesKeys, AssignTasks, ReleaseOnWorker, Heartbeat, KeyReport,
+    KeysScattered, MissingData, RequestSteal, StealResponse, TaskErred, TaskFinished, Tick, UpdateGraph,
     WorkerJoined, WorkerLeft,
 )
 
@@ -118,7 +118,7 @@ class FakeCluster:
 
     ``running[worker]`` holds the keys a worker was told to run and has not
     finished, ``store[worker]`` the keys it holds, ``reports[(client, key)]``
-    the last `KeyReport` state.  Every `Execute` is checked on arrival: tasks
+    the last `KeyReport` state.  Every `AssignTasks` is checked on arrival: tasks
     in priority order, none sent twice to one worker, and each input held by
     one of the workers its ``who_has`` names.
     """
@@ -140,20 +140,20 @@ class FakeCluster:
 
     def apply(self, cmds) -> None:
         for c in cmds:
-            if type(c) is Execute:
+            if type(c) is AssignTasks:
                 self._execute(c)
-            elif type(c) is FreeKeys:
+            elif type(c) is ReleaseOnWorker:
                 for key in c.keys:
                     self.running[c.worker].pop(key, None)
                     self.store[c.worker].discard(key)
-            elif type(c) is StealRequest:
+            elif type(c) is RequestSteal:
                 self.steals.append((c.worker, c.key))
             elif type(c) is KeyReport:
                 self.reports[(c.client, c.key)] = c.state
 
-    def _execute(self, c: Execute) -> None:
+    def _execute(self, c: AssignTasks) -> None:
         priorities = [spec.priority for spec in c.tasks]
-        assert priorities == sorted(priorities), f"Execute to {c.worker} not in priority order"
+        assert priorities == sorted(priorities), f"AssignTasks to {c.worker} not in priority order"
         running = self.running[c.worker]
         for spec in c.tasks:
             assert spec.key not in running, f"{spec.key!r} sent twice to {c.worker}"

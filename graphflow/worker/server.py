@@ -156,7 +156,7 @@ class Worker:
             self._last_ack = time.monotonic()
             self.heartbeat_timeout = max(self.heartbeat_timeout, 2 * msg.heartbeat_timeout)
             logger.info("worker %s: registered with the scheduler at %s", self.address, self.scheduler_address)
-        elif isinstance(msg, wire.CloseWorker):
+        elif isinstance(msg, wire.StopWorker):
             logger.info("worker %s: closing: %s", self.address, msg.reason)
             self.close(msg.reason, 0)
         elif isinstance(msg, wire.SchedulerClosing):

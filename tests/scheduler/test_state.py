@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphflow.errors import InvalidTransition, KilledWorkerError, MissingDependencyError
-from graphflow.scheduler.events import CloseWorker, Execute, FreeKeys, KeyReport, StealRequest, UpdateGraph
+from graphflow.scheduler.events import RetireWorker, AssignTasks, ReleaseOnWorker, KeyReport, RequestSteal, UpdateGraph
 from graphflow.scheduler.state import SchedulerState
 from graphflow.testing.events import (
     FakeCluster, cancel, client_joined, client_left, erred, finished, graph, heartbeat, joined, left, missing,
@@ -21,11 +21,11 @@ def s():
 
 
 def executes(cmds) -> dict:
-    return {c.worker: [t.key for t in c.tasks] for c in cmds if type(c) is Execute}
+    return {c.worker: [t.key for t in c.tasks] for c in cmds if type(c) is AssignTasks}
 
 
 def frees(cmds) -> dict:
-    return {c.worker: set(c.keys) for c in cmds if type(c) is FreeKeys}
+    return {c.worker: set(c.keys) for c in cmds if type(c) is ReleaseOnWorker}
 
 
 def reports(cmds) -> list:
@@ -103,7 +103,7 @@ def test_one_execute_per_worker_per_handle_call():
     cmds = s.handle(graph(deps))
     assert executes(cmds) == {"W1": ["x1"], "W2": ["x2"]}
     cmds = s.handle(finished("W1", "x1"), finished("W2", "x2"))
-    assert [type(c) for c in cmds] == [Execute, Execute]
+    assert [type(c) for c in cmds] == [AssignTasks, AssignTasks]
     assert executes(cmds) == {"W1": [("y", 0), ("y", 1), ("y", 2)], "W2": [("z", 0), ("z", 1), ("z", 2)]}
 
 
@@ -199,7 +199,7 @@ def test_slots_grow_when_tasks_prove_short():
     s.handle(graph({("tiny", i): () for i in range(10_000)}))
     first = s.processing("W1")[0]
     cmds = s.handle(finished("W1", first, duration=1e-5))  # 10 us: 5 ms budget / 10 us = 500 slots
-    (ex,) = [c for c in cmds if type(c) is Execute]
+    (ex,) = [c for c in cmds if type(c) is AssignTasks]
     assert ex.worker == "W1" and len(s.processing("W1")) == 500 and len(ex.tasks) == 499
     assert [t.priority for t in ex.tasks] == sorted(t.priority for t in ex.tasks)
     s.validate_state()
@@ -232,7 +232,7 @@ def steal_setup():
 def test_idle_worker_steals_unstarted_tasks():
     s, cmds = steal_setup()
     # y3 is the least likely to have started; moving y2 as well would not finish sooner
-    assert [(type(c), c.worker, c.key) for c in cmds] == [(StealRequest, "W1", ("y", 3))]
+    assert [(type(c), c.worker, c.key) for c in cmds] == [(RequestSteal, "W1", ("y", 3))]
     cmds = s.handle(steal_response("W1", ("y", 3), True))
     assert executes(cmds) == {"W2": [("y", 3)]}
     assert cmds[0].tasks[0].who_has == {"x": ["W1"]}
@@ -248,7 +248,7 @@ def test_refused_steal_leaves_the_task():
     assert s.handle(steal_response("W1", ("y", 3), False)) == []
     assert s.processing("W1") == [("y", 1), ("y", 2), ("y", 3)]
     # asked again at the next tick
-    assert [c.key for c in s.handle(tick(0.2)) if type(c) is StealRequest] == [("y", 3)]
+    assert [c.key for c in s.handle(tick(0.2)) if type(c) is RequestSteal] == [("y", 3)]
 
 
 def test_stale_steal_responses_are_ignored():
@@ -274,7 +274,7 @@ def test_no_stealing_when_transfer_costs_more_than_the_task():
     s.handle(graph({"x": (), **{("y", i): ("x",) for i in range(4)}}))
     s.handle(finished("W1", "x", nbytes=10**9))
     s.handle(finished("W1", ("y", 0), duration=0.001))
-    assert [c for c in s.handle(tick(0.1)) if type(c) is StealRequest] == []
+    assert [c for c in s.handle(tick(0.1)) if type(c) is RequestSteal] == []
 
 
 # ------------------------------------------------------------------ errors
@@ -305,7 +305,7 @@ def test_retries_rerun_then_fail(s):
     s.handle(graph({"a": ()}, retries={"a": 1}))
     cmds = s.handle(erred("W", "a"))
     # the worker drops its failed copy before running it again
-    assert [type(c) for c in cmds] == [FreeKeys, Execute]
+    assert [type(c) for c in cmds] == [ReleaseOnWorker, AssignTasks]
     assert s.task_state("a") == "processing" and s.tasks["a"].retries == 0
     cmds = s.handle(erred("W", "a"))
     assert reports(cmds) == [("C", "a", "erred")]
@@ -361,7 +361,7 @@ def test_lost_input_of_a_task_running_elsewhere():
     assert executes(cmds) == {"W2": ["c"]}
     cmds = s.handle(left("W1"))
     assert frees(cmds) == {"W2": {"c"}} and executes(cmds) == {"W2": ["a"]}
-    assert [type(c) for c in cmds] == [FreeKeys, Execute]
+    assert [type(c) for c in cmds] == [ReleaseOnWorker, AssignTasks]
     assert states(s, "a", "b", "c") == ["processing", "memory", "waiting"]
     assert s.tasks["c"].suspicious == 0
     cmds = s.handle(finished("W2", "a", nbytes=10))
@@ -416,7 +416,7 @@ def test_heartbeat_timeout_removes_the_worker(s):
     assert set(s.workers) == {"W2"} and executes(cmds) == {"W2": ["a"]}
     assert s.tasks["a"].suspicious == 1
     # the silent worker speaks again: it is told to close
-    assert [(type(c), c.worker) for c in s.handle(heartbeat("W1", 9.0))] == [(CloseWorker, "W1")]
+    assert [(type(c), c.worker) for c in s.handle(heartbeat("W1", 9.0))] == [(RetireWorker, "W1")]
 
 
 def test_rejoin_at_the_same_address_replaces_the_old_worker(s):
@@ -448,7 +448,7 @@ def test_missing_data_with_another_holder_resends_at_once(s):
     runner = next(w for w in s.workers if s.processing(w))
     cmds = s.handle(missing(runner, "b", "a", holder))
     assert s.who_has(["a"]) == {"a": [other]}
-    (ex,) = [c for c in cmds if type(c) is Execute]
+    (ex,) = [c for c in cmds if type(c) is AssignTasks]
     assert ex.tasks[0].who_has == {"a": [other]}
 
 
@@ -710,16 +710,16 @@ def tree_sum(n_leaves, fan_in=8):
 
 
 def run_to_completion(s, deps, root, workers=("W1", "W2")):
-    """Answer every Execute with TaskFinished, a batch per worker per call, as a real cluster batches."""
+    """Answer every AssignTasks with TaskFinished, a batch per worker per call, as a real cluster batches."""
     s.handle(*(joined(w) for w in workers))
     cmds = s.handle(graph(deps, wanted=[root]))
     pending = {w: [] for w in workers}
     while True:
         for c in cmds:
-            if type(c) is Execute:
+            if type(c) is AssignTasks:
                 pending[c.worker].extend(t.key for t in c.tasks)
         events = [finished(w, k, duration=1e-5) for w, keys in pending.items() for k in keys[:50]]
-        events += [steal_response(c.worker, c.key, False) for c in cmds if type(c) is StealRequest]
+        events += [steal_response(c.worker, c.key, False) for c in cmds if type(c) is RequestSteal]
         for w in pending:
             del pending[w][:50]
         if not events:
