@@ -39,6 +39,7 @@ DEFAULTS: dict = {
     "num_workers": None,  # None: one per CPU core
     "optimization.cull": True,
     "optimization.inline": True,
+    "optimization.blockwise": True,
     "optimization.fuse": True,
     "optimization.order": True,
     "tokenize_ensure_deterministic": False,
@@ -48,6 +49,7 @@ _CHECKS = {
     "num_workers": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v > 0),
     "optimization.cull": lambda v: isinstance(v, bool),
     "optimization.inline": lambda v: isinstance(v, bool),
+    "optimization.blockwise": lambda v: isinstance(v, bool),
     "optimization.fuse": lambda v: isinstance(v, bool),
     "optimization.order": lambda v: isinstance(v, bool),
     "tokenize_ensure_deterministic": lambda v: isinstance(v, bool),

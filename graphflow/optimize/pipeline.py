@@ -1,6 +1,6 @@
 """The optimizer pipeline: named stages run in a fixed order.
 
-    cull -> inline -> fuse -> order
+    cull -> inline -> blockwise -> fuse -> order
 
 Each stage is a pure function ``(graph, keys) -> graph`` from its own module,
 and keeps every requested key.  `optimize_graph` runs them in order, skipping
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from .. import config
 from ..spec import TaskGraph
+from .blockwise import fuse_blockwise
 from .cull import cull
 from .fuse import fuse_linear
 from .inline import inline_constants
@@ -30,6 +31,7 @@ from .order import order
 STAGES: tuple = (
     ("cull", cull),
     ("inline", inline_constants),
+    ("blockwise", fuse_blockwise),
     ("fuse", fuse_linear),
     ("order", order),
 )

@@ -13,7 +13,7 @@ def small():
 
 
 def test_stages_in_order():
-    assert STAGE_NAMES == ("cull", "inline", "fuse", "order")
+    assert STAGE_NAMES == ("cull", "inline", "blockwise", "fuse", "order")
 
 
 def test_stop_after_each_stage():

@@ -1,0 +1,36 @@
+"""graphflow.array: lazy chunked numpy arrays.
+
+    >>> import numpy as np, graphflow.array as ga
+    >>> x = ga.random.random((1000, 1000), chunks=(250, 250), seed=0)
+    >>> y = (x + x.T).mean(axis=0)          # lazy: shape, dtype and chunks are known
+    >>> y.shape, y.chunks[0][:2]
+    ((1000,), (250, 250))
+    >>> bool(np.allclose(y.compute(), (lambda a: (a + a.T).mean(axis=0))(x.compute())))
+    True
+
+Modules: `core` (the Array), `chunks`, `creation`, `random`, `elementwise`,
+`blockwise`, `rechunk`, `reductions`, `linalg`, `slicing`, `manipulation`,
+`npfuncs` (numpy protocols), `display`.
+"""
+
+from . import random
+from .blockwise import blockwise, map_blocks
+from .core import Array
+from .creation import (arange, array, asarray, empty, empty_like, eye, from_array, from_npy, full, full_like,
+                       linspace, ones, ones_like, to_npy, zeros, zeros_like)
+from .elementwise import astype, clip, elemwise, isnan, where
+from .elementwise import round_ as round  # noqa: A001 - numpy's name
+from .linalg import dot, matmul, outer, tensordot
+from .manipulation import concatenate, expand_dims, moveaxis, ravel, reshape, squeeze, stack, swapaxes, transpose
+from .rechunk import rechunk
+from .reductions import (all, any, argmax, argmin, cumprod, cumsum, max, mean, min, nanmean, nansum, prod,  # noqa: A004
+                         std, sum, var)
+
+__all__ = [
+    "Array", "random", "blockwise", "map_blocks", "arange", "array", "asarray", "empty", "empty_like", "eye",
+    "from_array", "from_npy", "full", "full_like", "linspace", "ones", "ones_like", "to_npy", "zeros",
+    "zeros_like", "astype", "clip", "elemwise", "isnan", "where", "round", "dot", "matmul", "outer", "tensordot",
+    "concatenate", "expand_dims", "moveaxis", "ravel", "reshape", "squeeze", "stack", "swapaxes", "transpose",
+    "rechunk", "all", "any", "argmax", "argmin", "cumprod", "cumsum", "max", "mean", "min", "nanmean",
+    "nansum", "prod", "std", "sum", "var",
+]

@@ -1,0 +1,445 @@
+"""`Array`: a lazy n-dimensional array cut into numpy blocks, one task per block.
+
+An Array is metadata plus a recipe.  It holds a ``name``, its ``chunks`` (block
+lengths per dimension, see `graphflow.array.chunks`), a ``dtype``, the nodes
+that compute its own blocks, and the arrays those nodes read (its *parents*).
+Block ``(i, j)`` of an array named ``"add-3f2a"`` is the key ``("add-3f2a", i, j)``.
+
+    >>> import numpy as np
+    >>> import graphflow.array as ga
+    >>> x = ga.from_array(np.arange(6.0).reshape(2, 3), chunks=(1, 3))
+    >>> y = x + 1                     # nothing runs: y knows its shape and blocks
+    >>> y.shape, y.chunks, y.numblocks
+    ((2, 3), ((1, 1), (3,)), (2, 1))
+    >>> y.compute()
+    array([[1., 2., 3.],
+           [4., 5., 6.]])
+
+Building an operation costs O(its own blocks): the whole graph is assembled
+once, at compute time, by an iterative walk over parents (`collect`).  Names
+are `tokenize` of the operation and its inputs, so the same expression built
+twice gets the same keys.  Operators, numpy ufuncs (``__array_ufunc__``) and
+numpy functions (``__array_function__``) all build new Arrays; nothing here
+computes except ``compute``, ``persist``, ``__array__`` and ``__len__`` of an
+unknown length.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+import numpy as np
+
+from .. import base
+from ..gcpause import no_gc
+from ..spec import TaskGraph
+from .chunks import has_unknown
+
+__all__ = ["Array", "collect", "new_name", "is_array"]
+
+
+def new_name(prefix: str, *parts) -> str:
+    """``prefix-<token>``: the deterministic name of an operation on ``parts``."""
+    from ..spec import tokenize
+
+    return f"{prefix}-{tokenize(prefix, *parts)}"
+
+
+def is_array(obj) -> bool:
+    """True for graphflow Arrays."""
+    return isinstance(obj, Array)
+
+
+def _assemble(results, ndim):
+    """Finalize: nested lists of numpy blocks -> one numpy array."""
+    if ndim == 0:  # numpy gives scalars for 0-d results (x.sum()); so do we
+        r = results[0]
+        return r[()] if isinstance(r, np.ndarray) else r
+    flat = results
+    while type(flat) is list and len(flat) == 1:
+        flat = flat[0]
+    if type(flat) is not list:  # a single block: hand it back without a copy
+        return np.asarray(flat)
+    return np.block(results)
+
+
+def _keys(name, numblocks, prefix=()):
+    if len(prefix) == len(numblocks):
+        return (name,) + prefix
+    return [_keys(name, numblocks, prefix + (i,)) for i in range(numblocks[len(prefix)])]
+
+
+class Array:
+    """A lazy chunked numpy array; see the module docstring."""
+
+    __slots__ = ("_name", "_chunks", "_dtype", "_nodes", "_parents", "__weakref__")
+    __graphflow_scheduler__ = "threads"
+    __array_priority__ = 11
+
+    def __init__(self, name, chunks, dtype, nodes=None, parents=()):
+        self._name = name
+        self._chunks = tuple(tuple(c) for c in chunks)
+        self._dtype = np.dtype(dtype)
+        self._nodes = {} if nodes is None else nodes
+        self._parents = tuple(parents)
+
+    # -- metadata
+    @property
+    def name(self) -> str:
+        """The name shared by all this array's block keys."""
+        return self._name
+
+    @property
+    def chunks(self) -> tuple:
+        """Block lengths per dimension (a tuple of tuples; nan when unknown)."""
+        return self._chunks
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._dtype
+
+    @property
+    def shape(self) -> tuple:
+        """Length per dimension (nan when a block length is unknown)."""
+        return tuple(sum(c) if not any(b != b for b in c) else math.nan for c in self._chunks)
+
+    @property
+    def ndim(self) -> int:
+        return len(self._chunks)
+
+    @property
+    def size(self):
+        """Number of elements (nan if unknown)."""
+        return math.prod(self.shape)
+
+    @property
+    def nbytes(self):
+        """Bytes of the computed array (nan if unknown)."""
+        return self.size * self._dtype.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._dtype.itemsize
+
+    @property
+    def numblocks(self) -> tuple:
+        """Number of blocks per dimension."""
+        return tuple(len(c) for c in self._chunks)
+
+    @property
+    def npartitions(self) -> int:
+        """Total number of blocks."""
+        return math.prod(self.numblocks)
+
+    @property
+    def chunksize(self) -> tuple:
+        """The largest block length per dimension."""
+        return tuple(max(c) if c else 0 for c in self._chunks)
+
+    @property
+    def T(self) -> "Array":
+        return self.transpose()
+
+    def __len__(self):
+        if not self._chunks:
+            raise TypeError("len() of unsized object")
+        n = self.shape[0]
+        if n != n:
+            raise ValueError("the length of this array is unknown (it came from a boolean mask); "
+                             "call .compute_chunk_sizes() first")
+        return n
+
+    # -- collection protocol
+    def __graphflow_graph__(self) -> TaskGraph:
+        return TaskGraph._from_dict(collect([self]))
+
+    def __graphflow_keys__(self) -> list:
+        if not self._chunks:
+            return [(self._name,)]
+        return _keys(self._name, self.numblocks)
+
+    def __graphflow_finalize__(self):
+        return _assemble, (self.ndim,)
+
+    def __graphflow_rebuild__(self, graph):
+        return Array(self._name, self._chunks, self._dtype, graph, ())
+
+    @staticmethod
+    def __graphflow_collect__(collections) -> dict:
+        return collect(collections)
+
+    def __graphflow_tokenize__(self):
+        return ("graphflow.array", self._name)
+
+    def __reduce__(self):
+        return (Array, (self._name, self._chunks, self._dtype, collect([self]), ()))
+
+    # -- computing
+    def compute(self, **kwargs) -> np.ndarray:
+        """The numpy array; keywords as in `graphflow.compute`."""
+        return base.compute(self, **kwargs)[0]
+
+    def persist(self, **kwargs) -> "Array":
+        """An Array with the same keys backed by computed blocks."""
+        return base.persist(self, **kwargs)[0]
+
+    def visualize(self, filename: str = "graphflow.svg", **kwargs) -> str:
+        """Draw the graph; see `graphflow.visualize`."""
+        return base.visualize(self, filename=filename, **kwargs)
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.compute()
+        return out.astype(dtype, copy=False) if dtype is not None else out
+
+    def __bool__(self):
+        if self.size != 1:
+            raise ValueError("the truth value of an array with more than one element is ambiguous; "
+                             "use a.any() or a.all()")
+        return bool(self.compute())
+
+    def __int__(self):
+        return int(self.compute())
+
+    def __float__(self):
+        return float(self.compute())
+
+    def __complex__(self):
+        return complex(self.compute())
+
+    def __index__(self):
+        return operator.index(self.compute())
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def compute_chunk_sizes(self) -> "Array":
+        """Compute unknown block lengths (after a boolean mask) in place; returns self."""
+        if not has_unknown(self._chunks):
+            return self
+        from .blockwise import map_blocks
+
+        shapes = map_blocks(_block_shape, self, dtype=object, chunks=tuple((1,) * n for n in self.numblocks))
+        shapes = shapes.compute()
+        chunks = []
+        for d in range(self.ndim):
+            index = [0] * self.ndim
+            lengths = []
+            for i in range(self.numblocks[d]):
+                index[d] = i
+                lengths.append(int(shapes[tuple(index)][d]))
+            chunks.append(tuple(lengths))
+        self._chunks = tuple(chunks)
+        return self
+
+    # -- display
+    def __repr__(self):
+        from .display import array_repr
+
+        return array_repr(self)
+
+    def _repr_html_(self):
+        from .display import array_html
+
+        return array_html(self)
+
+    # -- numpy protocols
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from .npfuncs import array_ufunc
+
+        return array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        from .npfuncs import array_function
+
+        return array_function(func, types, args, kwargs)
+
+    # -- methods (implemented in the operation modules)
+    def __getitem__(self, index):
+        from .slicing import getitem
+
+        return getitem(self, index)
+
+    def __setitem__(self, index, value):
+        from .slicing import setitem
+
+        new = setitem(self, index, value)
+        # Flatten before rebinding: other arrays (the mask itself, often) read the old self.
+        nodes = collect([new])
+        self._name, self._chunks, self._dtype = new._name, new._chunks, new._dtype
+        self._nodes, self._parents = nodes, ()
+
+    def transpose(self, *axes) -> "Array":
+        from .manipulation import transpose
+
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]
+        return transpose(self, axes or None)
+
+    def reshape(self, *shape) -> "Array":
+        from .manipulation import reshape
+
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        return reshape(self, tuple(shape))
+
+    def ravel(self) -> "Array":
+        from .manipulation import ravel
+
+        return ravel(self)
+
+    flatten = ravel
+
+    def squeeze(self, axis=None) -> "Array":
+        from .manipulation import squeeze
+
+        return squeeze(self, axis)
+
+    def rechunk(self, chunks="auto", limit=None) -> "Array":
+        from .rechunk import rechunk
+
+        return rechunk(self, chunks, limit=limit)
+
+    def astype(self, dtype, casting="unsafe", copy=True) -> "Array":
+        from .elementwise import astype
+
+        return astype(self, dtype, casting=casting)
+
+    def round(self, decimals=0) -> "Array":
+        from .elementwise import round_
+
+        return round_(self, decimals)
+
+    def clip(self, min=None, max=None) -> "Array":  # noqa: A002 - numpy's names
+        from .elementwise import clip
+
+        return clip(self, min, max)
+
+    def map_blocks(self, func, *args, **kwargs) -> "Array":
+        from .blockwise import map_blocks
+
+        return map_blocks(func, self, *args, **kwargs)
+
+    def dot(self, other) -> "Array":
+        from .linalg import dot
+
+        return dot(self, other)
+
+    def to_npy(self, path) -> None:
+        from .creation import to_npy
+
+        to_npy(path, self)
+
+    def copy(self) -> "Array":
+        return self  # Arrays are immutable recipes; __setitem__ rebinds rather than mutates
+
+    def conj(self) -> "Array":
+        return np.conj(self)
+
+    @property
+    def real(self) -> "Array":
+        return np.real(self)
+
+    @property
+    def imag(self) -> "Array":
+        return np.imag(self)
+
+
+def _block_shape(block):
+    out = np.empty((1,) * block.ndim, dtype=object)
+    out[(0,) * block.ndim] = block.shape
+    return out
+
+
+def _add_reductions():
+    """Reduction methods: ``x.sum(axis=0)`` is ``ga.sum(x, axis=0)``."""
+    names = ["sum", "prod", "mean", "std", "var", "min", "max", "argmin", "argmax", "any", "all",
+             "cumsum", "cumprod", "nansum", "nanmean"]
+
+    def make(name):
+        def method(self, *args, **kwargs):
+            from . import reductions
+
+            return getattr(reductions, name)(self, *args, **kwargs)
+
+        method.__name__ = name
+        method.__doc__ = f"``{name}`` of this array; same arguments as ``numpy.{name}``."
+        return method
+
+    for name in names:
+        setattr(Array, name, make(name))
+
+
+def _add_operators():
+    """Arithmetic, comparison and bitwise operators build elementwise Arrays."""
+    binary = {
+        "add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
+        "floordiv": operator.floordiv, "mod": operator.mod, "pow": operator.pow,
+        "and": operator.and_, "or": operator.or_, "xor": operator.xor,
+        "lshift": operator.lshift, "rshift": operator.rshift, "divmod": divmod,
+    }
+    compare = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
+               "eq": operator.eq, "ne": operator.ne}
+    unary = {"neg": operator.neg, "pos": operator.pos, "abs": operator.abs, "invert": operator.invert}
+
+    def make(op, reflected):
+        def method(self, other):
+            from .elementwise import elemwise, is_operand
+
+            if not is_operand(other):
+                return NotImplemented
+            return elemwise(op, other, self) if reflected else elemwise(op, self, other)
+
+        return method
+
+    def make_unary(op):
+        def method(self):
+            from .elementwise import elemwise
+
+            return elemwise(op, self)
+
+        return method
+
+    for name, op in binary.items():
+        if name == "divmod":
+            continue
+        setattr(Array, f"__{name}__", make(op, False))
+        setattr(Array, f"__r{name}__", make(op, True))
+    for name, op in compare.items():
+        setattr(Array, f"__{name}__", make(op, False))
+    for name, op in unary.items():
+        setattr(Array, f"__{name}__", make_unary(op))
+    Array.__matmul__ = lambda self, other: _matmul(self, other)
+    Array.__rmatmul__ = lambda self, other: _matmul(other, self)
+    Array.__hash__ = object.__hash__
+
+
+def _matmul(a, b):
+    from .linalg import matmul
+
+    return matmul(a, b)
+
+
+_add_operators()
+_add_reductions()
+
+
+def collect(arrays) -> dict:
+    """One ``{key: node}`` dict for ``arrays`` and everything they read (an explicit stack)."""
+    with no_gc():
+        nodes: dict = {}
+        seen: set = set()
+        stack = list(arrays)
+        while stack:
+            a = stack.pop()
+            if id(a) in seen:
+                continue
+            seen.add(id(a))
+            if isinstance(a, Array):
+                own = a._nodes
+                base.merge_nodes(nodes, own.values())
+                stack.extend(a._parents)
+            else:
+                base.merge_nodes(nodes, base.collections_to_graph([a]).values())
+        return nodes

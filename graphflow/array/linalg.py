@@ -1,0 +1,157 @@
+"""Linear algebra over blocks: ``tensordot``, ``matmul``/``@``, ``dot``, ``outer``.
+
+``tensordot(a, b, axes)`` pairs the blocks of ``a`` and ``b`` along the
+contracted axes (rechunked to common boundaries first).  Output block
+``(i, j)`` of a matrix product is ``sum_k a[i, k] @ b[k, j]``; one task adds up
+to ``split_every`` products into one buffer in place, and when there are more
+blocks along ``k`` those partial sums are added by a tree:
+
+    >>> import numpy as np, graphflow.array as ga
+    >>> a = ga.from_array(np.arange(6.0).reshape(2, 3), chunks=(1, 2))
+    >>> (a @ a.T).compute()
+    array([[ 5., 14.],
+           [14., 50.]])
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from ..spec import Ref, Task
+from .chunks import common_chunks
+from .core import Array, new_name
+
+__all__ = ["tensordot", "matmul", "dot", "outer", "SPLIT_EVERY"]
+
+SPLIT_EVERY = 8
+
+
+def _dot_sum(pairs, axes):
+    """Sum of ``tensordot(a, b)`` over block pairs, accumulated into one buffer."""
+    acc = None
+    for a, b in pairs:
+        part = np.tensordot(a, b, axes=axes)  # always a fresh array: safe to add into
+        if acc is None:
+            acc = part
+        else:
+            acc += part
+    return acc
+
+
+def _add_all(parts):
+    acc = parts[0].copy() if len(parts) > 1 else parts[0]
+    for p in parts[1:]:
+        acc += p
+    return acc
+
+
+def _normalize_axes(axes, a, b):
+    if isinstance(axes, (int, np.integer)):
+        if axes < 0 or axes > min(a.ndim, b.ndim):
+            raise ValueError(f"axes={axes} is out of range for arrays of {a.ndim} and {b.ndim} dimensions")
+        return tuple(range(a.ndim - axes, a.ndim)), tuple(range(axes))
+    ax_a, ax_b = axes
+    ax_a = (ax_a,) if isinstance(ax_a, (int, np.integer)) else tuple(ax_a)
+    ax_b = (ax_b,) if isinstance(ax_b, (int, np.integer)) else tuple(ax_b)
+    if len(ax_a) != len(ax_b):
+        raise ValueError("shape-mismatch for sum: tensordot needs as many axes of a as of b")
+    from numpy.lib.array_utils import normalize_axis_tuple
+
+    return normalize_axis_tuple(ax_a, a.ndim), normalize_axis_tuple(ax_b, b.ndim)
+
+
+def tensordot(a, b, axes=2, split_every=None) -> Array:
+    """``numpy.tensordot`` over blocks; contracted blocks are summed by a tree.
+
+    >>> import graphflow.array as ga
+    >>> tensordot(ga.ones((4, 3), chunks=2), ga.ones((3, 5), chunks=2), axes=1).compute()[0, 0]
+    np.float64(3.0)
+    """
+    from .creation import asarray
+    from .rechunk import rechunk
+
+    a, b = asarray(a), asarray(b)
+    ax_a, ax_b = _normalize_axes(axes, a, b)
+    for i, j in zip(ax_a, ax_b):
+        if a.shape[i] != b.shape[j]:
+            raise ValueError(f"shape-mismatch for sum: axis {i} of a has length {a.shape[i]}, "
+                             f"axis {j} of b has length {b.shape[j]}")
+    common = [common_chunks([a.chunks[i], b.chunks[j]]) for i, j in zip(ax_a, ax_b)]
+    a = rechunk(a, tuple(common[ax_a.index(d)] if d in ax_a else c for d, c in enumerate(a.chunks)))
+    b = rechunk(b, tuple(common[ax_b.index(d)] if d in ax_b else c for d, c in enumerate(b.chunks)))
+    free_a = [d for d in range(a.ndim) if d not in ax_a]
+    free_b = [d for d in range(b.ndim) if d not in ax_b]
+    dtype = np.result_type(a.dtype, b.dtype)
+    name = new_name("tensordot", a, b, ax_a, ax_b)
+    group = int(split_every or SPLIT_EVERY)
+    contracted = list(itertools.product(*[range(len(c)) for c in common]))
+    nodes = {}
+    for out in itertools.product(*[range(a.numblocks[d]) for d in free_a], *[range(b.numblocks[d]) for d in free_b]):
+        ia, ib = dict(zip(free_a, out[:len(free_a)])), dict(zip(free_b, out[len(free_a):]))
+        pairs = []
+        for k in contracted:
+            ka = tuple(ia[d] if d in ia else k[ax_a.index(d)] for d in range(a.ndim))
+            kb = tuple(ib[d] if d in ib else k[ax_b.index(d)] for d in range(b.ndim))
+            pairs.append((Ref((a.name,) + ka), Ref((b.name,) + kb)))
+        _sum_tree(nodes, name, out, pairs, group, (ax_a, ax_b))
+    chunks = [a.chunks[d] for d in free_a] + [b.chunks[d] for d in free_b]
+    return Array(name, chunks, dtype, nodes, [a, b])
+
+
+def _sum_tree(nodes, name, out, pairs, group, axes):
+    """Tasks summing the block products ``pairs`` into key ``(name, *out)``."""
+    if len(pairs) <= group:
+        nodes[(name,) + out] = Task((name,) + out, _dot_sum, pairs, axes)
+        return
+    level = [f"{name}-part"]
+    refs = []
+    for g in range(math.ceil(len(pairs) / group)):
+        key = (level[0], g) + out
+        nodes[key] = Task(key, _dot_sum, pairs[g * group:(g + 1) * group], axes)
+        refs.append(Ref(key))
+    depth = 0
+    while len(refs) > group:
+        depth += 1
+        new = []
+        for g in range(math.ceil(len(refs) / group)):
+            key = (f"{name}-add{depth}", g) + out
+            nodes[key] = Task(key, _add_all, refs[g * group:(g + 1) * group])
+            new.append(Ref(key))
+        refs = new
+    nodes[(name,) + out] = Task((name,) + out, _add_all, refs)
+
+
+def matmul(a, b) -> Array:
+    """``a @ b`` for 1-d and 2-d operands (numpy's rules for vectors)."""
+    from .creation import asarray
+
+    a, b = asarray(a), asarray(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("matmul: Input operand does not have enough dimensions")
+    if a.ndim > 2 or b.ndim > 2:
+        raise NotImplementedError("matmul of stacks of matrices (ndim > 2) is not supported yet")
+    if a.shape[-1] != b.shape[0]:
+        raise ValueError(f"matmul: Input operand 1 has a mismatch in its core dimension 0 "
+                         f"(size {b.shape[0]} is different from {a.shape[-1]})")
+    return tensordot(a, b, axes=((a.ndim - 1,), (0,)))
+
+
+def dot(a, b) -> Array:
+    """``numpy.dot``: scalars multiply, otherwise sum over a's last and b's second-to-last axis."""
+    from .creation import asarray
+
+    a, b = asarray(a), asarray(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    return tensordot(a, b, axes=((a.ndim - 1,), (max(b.ndim - 2, 0),)))
+
+
+def outer(a, b) -> Array:
+    """``numpy.outer`` of the flattened inputs."""
+    from .creation import asarray
+
+    a, b = asarray(a).ravel(), asarray(b).ravel()
+    return a[:, None] * b[None, :]

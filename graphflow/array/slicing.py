@@ -1,0 +1,232 @@
+"""Indexing: ints, slices (any step), ``None``, ``...``, one integer array, boolean masks; ``__setitem__``.
+
+A basic index is planned one dimension at a time: the selected positions of
+that dimension are grouped into runs that fall in one input block, and each
+run becomes one output block read with a local slice.  ``x[::-1]`` of blocks
+``(3, 3)`` reads block 1 reversed, then block 0 reversed:
+
+    >>> import numpy as np, graphflow.array as ga
+    >>> x = ga.arange(6, chunks=3)
+    >>> x[::-1].chunks, x[::-1].compute()
+    (((3, 3),), array([5, 4, 3, 2, 1, 0]))
+    >>> x[x % 2 == 0].chunks                 # a mask: lengths unknown until compute
+    ((nan, nan),)
+
+Bounds are checked when the index is applied, with numpy's IndexError.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import operator
+
+import numpy as np
+
+from ..spec import Ref, Task
+from .chunks import has_unknown, offsets
+from .core import Array, new_name
+
+__all__ = ["getitem", "setitem"]
+
+
+def _normalize(index, ndim):
+    """The index as a tuple with Ellipsis expanded; counts dims it consumes."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    consumed = sum(1 for i in index if i is not None and i is not Ellipsis and not _is_bool_array(i))
+    consumed += sum(np.ndim(i) for i in index if _is_bool_array(i))
+    if sum(1 for i in index if i is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if consumed > ndim:
+        raise IndexError(f"too many indices for array: array is {ndim}-dimensional, but {consumed} were indexed")
+    out = []
+    for i in index:
+        if i is Ellipsis:
+            out.extend([slice(None)] * (ndim - consumed))
+        else:
+            out.append(i)
+    if not any(i is Ellipsis for i in index):
+        out.extend([slice(None)] * (ndim - consumed))
+    return tuple(out)
+
+
+def _is_bool_array(i):
+    return isinstance(i, (np.ndarray, Array)) and i.dtype == bool
+
+
+def _runs(positions, blocks):
+    """Consecutive positions grouped by input block: [(block, local slice, length)]."""
+    if len(positions) == 0:
+        return [(0, slice(0, 0), 0)]
+    bounds = np.asarray(offsets(blocks))
+    owner = np.searchsorted(bounds, positions, side="right") - 1
+    cuts = np.flatnonzero(np.diff(owner)) + 1
+    out = []
+    for part, b in zip(np.split(positions, cuts), owner[np.r_[0, cuts]]):
+        lo = bounds[b]
+        start, stop = int(part[0] - lo), int(part[-1] - lo)
+        step = int(part[1] - part[0]) if len(part) > 1 else 1
+        end = stop + step
+        out.append((int(b), slice(start, end if end >= 0 else None, step), len(part)))
+    return out
+
+
+def getitem(x: Array, index) -> Array:
+    """``x[index]``: see the module docstring."""
+    index = _normalize(index, x.ndim)
+    arrays = [i for i in index if isinstance(i, (np.ndarray, list, Array)) and not _is_bool_array(i)]
+    if any(_is_bool_array(i) for i in index):
+        return _mask(x, index)
+    if len(arrays) > 1:
+        raise NotImplementedError("only one integer-array index per call is supported; index in two steps")
+    if arrays:
+        return _take(x, index)
+    return _basic(x, index)
+
+
+def _basic(x, index):
+    plans, out_chunks, d = [], [], 0
+    for i in index:
+        if i is None:
+            plans.append(("new",))
+            out_chunks.append((1,))
+            continue
+        n = x.shape[d]
+        if isinstance(i, slice):
+            if n != n:
+                if i != slice(None):
+                    raise ValueError("cannot slice a dimension of unknown length; call .compute_chunk_sizes() first")
+                plans.append(("all", d))
+                out_chunks.append(x.chunks[d])
+                d += 1
+                continue
+            runs = _runs(np.arange(n)[i], x.chunks[d])
+            plans.append(("slice", d, runs))
+            out_chunks.append(tuple(r[2] for r in runs))
+        else:
+            k = operator.index(i)
+            if n == n and not -n <= k < n:
+                raise IndexError(f"index {k} is out of bounds for axis {d} with size {n}")
+            k = k + n if k < 0 else k
+            bounds = offsets(x.chunks[d])
+            b = int(np.searchsorted(bounds, k, side="right") - 1)
+            plans.append(("int", d, b, k - bounds[b]))
+        d += 1
+    name = new_name("getitem", x, repr(index))
+    nodes = {}
+    for idx in itertools.product(*[range(len(c)) for c in out_chunks]):
+        src, local = [None] * x.ndim, []
+        it = iter(idx)
+        for plan in plans:
+            if plan[0] == "new":
+                next(it)
+                local.append(None)
+            elif plan[0] == "all":
+                src[plan[1]] = next(it)
+                local.append(slice(None))
+            elif plan[0] == "slice":
+                b, sl, _ = plan[2][next(it)]
+                src[plan[1]] = b
+                local.append(sl)
+            else:
+                src[plan[1]] = plan[2]
+                local.append(plan[3])
+        key = (name,) + idx
+        nodes[key] = Task(key, operator.getitem, Ref((x.name,) + tuple(src)), tuple(local))
+    return Array(name, out_chunks, x.dtype, nodes, [x])
+
+
+def _take_blocks(blocks, locals_, positions, axis, length):
+    """Gather rows ``locals_[k]`` of ``blocks[k]`` into output positions ``positions[k]``."""
+    first = blocks[0]
+    shape = list(first.shape)
+    shape[axis] = length
+    out = np.empty(shape, dtype=first.dtype)
+    for block, loc, pos in zip(blocks, locals_, positions):
+        sel = [slice(None)] * first.ndim
+        sel[axis] = pos
+        out[tuple(sel)] = np.take(block, loc, axis=axis)
+    return out
+
+
+def _take(x, index):
+    axis = next(d for d, i in enumerate(index) if isinstance(i, (np.ndarray, list, Array)))
+    if any(i is None for i in index) or any(not (isinstance(i, slice) and i == slice(None))
+                                            for d, i in enumerate(index) if d != axis):
+        return getitem(_take(x, tuple(i if d == axis else slice(None) for d, i in enumerate(index))),
+                       tuple(slice(None) if d == axis else i for d, i in enumerate(index)))
+    idx = np.asarray(index[axis])
+    if idx.ndim != 1 or idx.dtype.kind not in "iu":
+        raise IndexError("arrays used as indices must be 1-d and of integer (or boolean) type")
+    n = x.shape[axis]
+    bad = idx[(idx < -n) | (idx >= n)]
+    if bad.size:
+        raise IndexError(f"index {int(bad[0])} is out of bounds for axis {axis} with size {n}")
+    idx = np.where(idx < 0, idx + n, idx)
+    bounds = np.asarray(offsets(x.chunks[axis]))
+    owner = np.searchsorted(bounds, idx, side="right") - 1
+    step = max(x.chunks[axis]) if x.chunks[axis] else 1
+    out_len = tuple(len(idx[s:s + step]) for s in range(0, len(idx), step)) or (0,)
+    name = new_name("take", x, idx, axis)
+    chunks = list(x.chunks)
+    chunks[axis] = out_len
+    nodes = {}
+    for out in itertools.product(*[range(len(c)) for c in chunks]):
+        part = slice(out[axis] * step, out[axis] * step + out_len[out[axis]])
+        sub, subowner = idx[part], owner[part]
+        used = sorted(set(subowner.tolist())) or [0]
+        refs, locs, poss = [], [], []
+        for b in used:
+            hit = np.flatnonzero(subowner == b)
+            src = out[:axis] + (b,) + out[axis + 1:]
+            refs.append(Ref((x.name,) + src))
+            locs.append(sub[hit] - bounds[b])
+            poss.append(hit)
+        nodes[(name,) + out] = Task((name,) + out, _take_blocks, refs, locs, poss, axis, out_len[out[axis]])
+    return Array(name, chunks, x.dtype, nodes, [x])
+
+
+def _mask(x, index):
+    if len(index) != 1 or np.ndim(index[0]) != x.ndim:
+        masks = [i for i in index if _is_bool_array(i)]
+        if len(masks) == 1 and isinstance(masks[0], np.ndarray) and masks[0].ndim == 1:
+            return getitem(x, tuple(np.flatnonzero(i) if _is_bool_array(i) else i for i in index))
+        raise NotImplementedError("boolean indexing needs one mask with the array's shape "
+                                  "(or a 1-d numpy mask along one axis)")
+    from .blockwise import unify_chunks
+
+    mask = index[0]
+    if tuple(mask.shape) != tuple(x.shape):
+        raise IndexError(f"boolean index shape {tuple(mask.shape)} does not match the array's shape {x.shape}")
+    if isinstance(mask, np.ndarray):
+        from .creation import from_array
+
+        mask = from_array(mask, chunks=x.chunks)
+    ind = tuple(range(x.ndim))
+    _, [(x, _), (mask, _)] = unify_chunks([(x, ind), (mask, ind)])
+    name = new_name("mask", x, mask)
+    nodes = {}
+    for flat, idx in enumerate(itertools.product(*[range(n) for n in x.numblocks])):
+        nodes[(name, flat)] = Task((name, flat), operator.getitem, Ref((x.name,) + idx), Ref((mask.name,) + idx))
+    return Array(name, ((math.nan,) * x.npartitions,), x.dtype, nodes, [x, mask])
+
+
+def setitem(x: Array, index, value) -> Array:
+    """The Array ``x`` with ``x[index] = value`` (a boolean mask, or ints and slices with a scalar)."""
+    from .elementwise import elemwise, where
+
+    if _is_bool_array(index) and np.ndim(index) == x.ndim:
+        if isinstance(value, Array) and value.ndim:
+            raise NotImplementedError("x[mask] = array is not supported; use ga.where(mask, other, x)")
+        return where(index, np.asarray(value, dtype=x.dtype)[()], x)
+    if np.ndim(value) != 0:
+        raise NotImplementedError("x[index] = value needs a scalar value (or a boolean mask index)")
+    if has_unknown(x.chunks):
+        raise ValueError("cannot assign into an array with unknown chunk sizes")
+    marks = np.zeros(x.shape, dtype=bool)
+    marks[index] = True  # numpy checks the index here; the mask is small next to most data
+    from .creation import from_array
+
+    hit = from_array(marks, chunks=x.chunks)
+    return elemwise(np.where, hit, np.asarray(value, dtype=x.dtype)[()], x, dtype=x.dtype)
