@@ -16,9 +16,10 @@ demo: $(VENV)/.installed-base
 test: $(VENV)/.installed-test graphviz
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The anchors (dask, distributed, ray, pandas) are compared side by side.
+# The anchors (dask, distributed, ray, pandas) are compared side by side:
+# dask for the local workloads, dask.distributed and ray for the cluster ones.
 bench: $(VENV)/.installed-bench
-	$(PY) -m benchmarks all --vs dask
+	$(PY) -m benchmarks all
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -1,9 +1,11 @@
 """Command line: ``python -m benchmarks <workload>... [--vs dask] [--repeat N] [--quick]``.
 
 Parses the arguments, finds the engines (graphflow, plus each ``--vs`` anchor
-that is installed), runs the workloads (`benchmarks.runner`) and prints the
-table, the per-phase medians and notes (`benchmarks.report`).  Progress goes
-to stderr, so ``> results.txt`` keeps only the report.
+that is installed; without ``--vs``, the anchors the chosen workloads name:
+dask for the local ones, distributed and ray for the cluster ones), runs the
+workloads (`benchmarks.runner`) and prints the table, the per-phase medians
+and notes (`benchmarks.report`).  Progress goes to stderr, so
+``> results.txt`` keeps only the report.
 
 Exit status: 0; 1 if a graphflow case failed, or with ``--check`` if a target
 was missed; 2 for bad arguments.
@@ -17,7 +19,7 @@ import sys
 
 from . import anchors, report, runner
 from .engines import SUBJECT, load_engine
-from .workloads import WORKLOADS
+from .workloads import GROUPS, WORKLOADS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,10 +28,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Run graphflow and an anchor engine on the same workloads and compare.",
     )
     p.add_argument("workloads", nargs="*", metavar="workload",
-                   help=f"'all' or any of: {', '.join(WORKLOADS)}")
+                   help=f"'all', a group ({', '.join(GROUPS)}) or any of: {', '.join(WORKLOADS)}")
     p.add_argument("--vs", action="append", metavar="ANCHOR",
                    help=f"anchor to compare with ({', '.join(anchors.ANCHORS)}, or 'none'); "
-                        f"repeatable; default: dask")
+                        f"repeatable; default: the workloads' own (dask for local workloads, "
+                        f"distributed and ray for the dist ones)")
     p.add_argument("--repeat", type=int, metavar="N",
                    help="timed runs per engine (default: per workload, 5 or fewer for slow ones)")
     p.add_argument("--quick", action="store_true",
@@ -37,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--in-process", action="store_true",
                    help="run every engine in this process instead of a fresh worker per engine "
                         "and workload (for profiling; engines then slow each other down)")
+    p.add_argument("--timeout", type=float, default=1800, metavar="SECONDS",
+                   help="a sample that runs longer fails and its worker (and cluster) is killed "
+                        "(default: 1800; 0: no limit)")
     p.add_argument("--json", metavar="PATH", help="also write every sample to PATH as JSON")
     p.add_argument("--check", action="store_true", help="exit with status 1 if a target is missed")
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
@@ -48,15 +54,18 @@ def _select(names: list, parser) -> list:
         parser.error("name at least one workload, or 'all' (see --list)")
     if "all" in names:
         return list(WORKLOADS.values())
-    unknown = [n for n in names if n not in WORKLOADS]
+    expanded = [m for n in names for m in GROUPS.get(n, [n])]
+    unknown = [n for n in expanded if n not in WORKLOADS]
     if unknown:
-        parser.error(f"unknown workload(s) {unknown}; choose from: all, {', '.join(WORKLOADS)}")
-    return [WORKLOADS[n] for n in dict.fromkeys(names)]
+        parser.error(f"unknown workload(s) {unknown}; choose from: all, {', '.join(GROUPS)}, "
+                     f"{', '.join(WORKLOADS)}")
+    return [WORKLOADS[n] for n in dict.fromkeys(expanded)]
 
 
-def _anchor_names(vs, parser) -> list:
+def _anchor_names(vs, parser, workloads) -> list:
     names = []
-    for item in vs or ["dask"]:
+    default = list(dict.fromkeys(a for w in workloads for a in w.anchors))
+    for item in vs or default:
         names += [n.strip() for n in item.split(",") if n.strip()]
     if "none" in names:
         return []
@@ -76,12 +85,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.list:
         for w in WORKLOADS.values():
-            print(f"{w.name:<12} {w.summary}")
+            print(f"{w.name:<14} {w.summary}")
+        for name, members in GROUPS.items():
+            print(f"{name:<14} group: {' '.join(members)}")
         return 0
     if args.repeat is not None and args.repeat < 1:
         parser.error("--repeat must be at least 1")
     workloads = _select(args.workloads, parser)
-    anchor_names = _anchor_names(args.vs, parser)
+    anchor_names = _anchor_names(args.vs, parser, workloads)
 
     engines = [load_engine(SUBJECT)]
     missing = {}
@@ -96,9 +107,9 @@ def main(argv=None) -> int:
     versions.update((name, "MISSING") for name in missing)
 
     results = runner.run_all(workloads, engines, missing, repeat=args.repeat, quick=args.quick,
-                             in_process=args.in_process, log=_log)
+                             in_process=args.in_process, log=_log, timeout=args.timeout or None)
 
-    print(report.format_header(versions, args.quick))
+    print(report.format_header(versions, args.quick, any(w.session for w in workloads)))
     print()
     print(report.format_table(results, anchor_names))
     phases = report.format_phases(results)

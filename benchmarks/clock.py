@@ -12,9 +12,10 @@ after the last lap (checking the answer, freeing the graph) is not timed.
 
 from __future__ import annotations
 
+import statistics
 from time import perf_counter
 
-__all__ = ["Stopwatch"]
+__all__ = ["Stopwatch", "latency_summary"]
 
 
 class Stopwatch:
@@ -37,3 +38,14 @@ class Stopwatch:
         out = dict(self._laps)
         out["total"] = self._last - self._start
         return out
+
+
+def latency_summary(times: list) -> dict:
+    """Phases for a run of round trips: the median as ``total``, and the spread.
+
+    >>> latency_summary([0.3, 0.1, 0.2])["total"]
+    0.2
+    """
+    times = sorted(times)
+    return {"p10": times[len(times) // 10], "p90": times[(len(times) * 9) // 10],
+            "mean": statistics.fmean(times), "total": statistics.median(times)}

@@ -13,6 +13,9 @@ and run the work once and return what they measured, always with a
 Adding an anchor means adding one module of cases (see `benchmarks.anchors`);
 a workload it has no case for shows as "n/a".  A `Result` holds every sample
 of every engine for one workload; medians and ratios are derived from it.
+A case may also return ``"counts": {"ran": n}`` beside its phases: numbers
+that are not measurements of time or memory, such as the tasks the engine
+says it ran; they are kept apart (`Result.count`).
 """
 
 from __future__ import annotations
@@ -64,6 +67,14 @@ class Workload:
     process per sample anyway.
     ``case_for`` overrides how a case is found (subprocess workloads make one
     per engine); by default it is ``engine.cases.get(kind)``.
+    ``anchors``: the anchors this workload is compared with when the command
+    line names none (``--vs``).
+    ``session``: workloads with the same session name that run one after the
+    other share each engine's worker process, and with it whatever long-lived
+    resource the cases keep in `benchmarks.sessions` (a cluster): each engine
+    then runs all of the session's workloads in one block (warm-up and
+    samples), and its worker closes before the next engine starts, so an idle
+    cluster never runs beside the engine being timed.
     """
 
     name: str
@@ -80,6 +91,8 @@ class Workload:
     skip: Mapping[str, str] = field(default_factory=dict)
     isolate: bool = True
     case_for: Callable[[Engine], Case | None] | None = None
+    anchors: tuple = ("dask",)
+    session: str | None = None
 
     def case(self, engine: Engine) -> Case | None:
         """The function that runs this workload on ``engine``, or None if it has none."""
@@ -98,11 +111,27 @@ class Result:
     engines: list  # engine names in column order, graphflow first
     samples: dict = field(default_factory=dict)
     skipped: dict = field(default_factory=dict)  # engine -> why it has no samples
+    counts: dict = field(default_factory=dict)  # engine -> [{"ran": n, ...} per sample]
 
     def median(self, engine: str, phase: str = "total") -> float | None:
         """Median of one phase over the samples of ``engine`` (None if it did not run)."""
         values = [s[phase] for s in self.samples.get(engine, ()) if phase in s]
         return statistics.median(values) if values else None
+
+    def count(self, engine: str, name: str) -> int | None:
+        """Median over the samples of a count the engine reported (e.g. ``"ran"``: tasks it
+        says it executed), or None if it reported none.  Cases report counts under the
+        ``"counts"`` key of their result; the runner keeps them apart from the phases.
+        """
+        values = [c[name] for c in self.counts.get(engine, ()) if name in c]
+        return int(statistics.median_low(values)) if values else None
+
+    def count_names(self, engine: str) -> list:
+        """Names of the counts ``engine`` reported, in order."""
+        names: dict = {}
+        for counts in self.counts.get(engine, ()):
+            names.update(dict.fromkeys(counts))
+        return list(names)
 
     def phases(self, engine: str) -> list:
         """Phase names ``engine`` reported, in the order it reported them."""

@@ -31,7 +31,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["ROOT", "child_env", "peak_rss", "import_seconds", "main"]
+__all__ = ["ROOT", "child_env", "peak_rss", "import_seconds", "rss_of", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent  # the directory holding the benchmarks package
 
@@ -68,15 +68,22 @@ def import_seconds(statement: str) -> dict:
 _STATUS = "/proc/self/status"
 
 
-def _status_bytes(field: str) -> int | None:
+def _status_bytes(field: str, path: str = _STATUS) -> int | None:
     try:
-        with open(_STATUS) as f:
+        with open(path) as f:
             for line in f:
                 if line.startswith(field + ":"):
                     return int(line.split()[1]) * 1024  # reported in kB
     except OSError:
         pass
     return None
+
+
+def rss_of(pid: int) -> int | None:
+    """Resident set size of process ``pid`` in bytes (Linux ``VmRSS``), None where unreadable.
+    Read from ``/proc``, so it needs no psutil and works on any process of this user.
+    """
+    return _status_bytes("VmRSS", f"/proc/{pid}/status")
 
 
 def _reset_peak() -> None:

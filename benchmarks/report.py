@@ -9,6 +9,11 @@ Values carry their unit (seconds, or MiB for memory rows); ``gf/dask`` is
 graphflow's median over the anchor's (below 1: graphflow is faster or
 smaller); the per-task columns divide the median by the number of tasks.
 ``met`` is ``yes``, ``NO``, or ``?`` when it cannot be told (anchor missing).
+
+Workloads whose cases count the tasks that really ran (the distributed ones)
+show that count in brackets after each engine's time: ``0.512 s [11,431]``.
+The count comes from the engine itself (graphflow's and dask's schedulers,
+ray's remote calls), so fusing tasks cannot hide in the per-task figures.
 """
 
 from __future__ import annotations
@@ -56,10 +61,18 @@ def _met(verdict) -> str:
     return {True: "yes", False: "NO", None: "?"}[verdict]
 
 
+_SHOWN_COUNTS = ("ran", "held")  # the count printed beside an engine's value, first found
+
+
 def _cell(result: Result, engine: str) -> str:
     value = result.median(engine)
     if value is not None:
-        return _value(value, result.workload.unit)
+        text = _value(value, result.workload.unit)
+        for name in _SHOWN_COUNTS:
+            count = result.count(engine, name)
+            if count is not None:
+                return f"{text} [{count:,}]"
+        return text
     reason = result.skipped.get(engine, "")
     if reason.startswith("FAILED"):
         return "FAILED"
@@ -68,12 +81,15 @@ def _cell(result: Result, engine: str) -> str:
     return "skipped" if reason.startswith("skipped") else "n/a"
 
 
-def format_header(engines: dict, quick: bool) -> str:
-    """One line naming the versions, the interpreter and the machine."""
+def format_header(engines: dict, quick: bool, sessions: bool = False) -> str:
+    """One line naming the versions, the interpreter and the machine (``sessions``: some
+    workloads ran engine after engine, each on a cluster of its own).
+    """
     versions = ", ".join(f"{name} {version}" for name, version in engines.items())  # "dask MISSING" too
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    order = "engines alternating" + (" (cluster workloads: one engine after another)" if sessions else "")
     mode = "QUICK (tiny sizes, 1 run: a smoke test, not a measurement)" if quick else \
-        "medians after a warm-up, engines alternating"
+        f"medians after a warm-up, {order}"
     return (f"{versions} | Python {platform.python_version()} on {sys.platform}, {cpus} CPUs | {mode}")
 
 
@@ -94,7 +110,11 @@ def format_table(results: list, anchors: list) -> str:
         row += [target.text if target else "-", _met(r.verdict()) if target else "-"]
         rows.append(row)
     text_columns = {0, len(head) - 2, len(head) - 1}  # workload, target, met: the rest are numbers
-    return _align(rows, text_columns)
+    table = _align(rows, text_columns)
+    if any(r.counts for r in results):
+        table += ("\n[n] after a value: tasks that engine ran per sample, as it counts them "
+                  "(graphflow/distributed: their schedulers; ray: remote calls); held, for sched-mem")
+    return table
 
 
 def _align(rows: list, text_columns=frozenset({0})) -> str:
@@ -122,6 +142,7 @@ def format_phases(results: list) -> str:
                 value = r.median(engine, phase)
                 parts.append(f"{phase} {_value(value, unit if phase != 'baseline' else 'B')}")
             parts.append(f"total {_value(r.median(engine), unit)}")
+            parts += [f"{name} {r.count(engine, name):,}" for name in r.count_names(engine)]
             rows.append([r.workload.name, engine, f"n={len(samples)}", "  ".join(parts)])
     if not rows:
         return ""
@@ -129,10 +150,14 @@ def format_phases(results: list) -> str:
 
 
 def format_notes(results: list) -> str:
-    """Skipped or failed engines, and what each target's check found."""
+    """Skipped or failed engines, and what each target's check found.  An anchor with no case
+    for a workload that does not name it among its anchors is not worth a note.
+    """
     lines = []
     for r in results:
         for engine, reason in r.skipped.items():
+            if reason.startswith("n/a") and engine not in r.workload.anchors:
+                continue  # an anchor this workload is not meant for (dask beside a cluster workload)
             # a missing engine is said once, not once per workload
             where = engine if reason.startswith("missing") else f"{r.workload.name}: {engine}"
             lines.append(f"{where}: {reason}")
@@ -157,6 +182,7 @@ def to_json(results: list, engines: dict, quick: bool) -> dict:
                 "params": dict(r.params),
                 "tasks": r.tasks,
                 "samples": r.samples,
+                "counts": r.counts,
                 "median": {e: r.median(e) for e in r.samples},
                 "ratio": {e: r.ratio(e) for e in r.samples if e != SUBJECT},
                 "skipped": r.skipped,

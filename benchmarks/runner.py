@@ -21,6 +21,14 @@ For one workload:
 
 A case that raises is reported, not fatal: that engine gets no numbers for
 the workload, and the others still run.
+
+Workloads of one *session* (``Workload.session``: the distributed ones, whose
+cases keep a cluster running between samples) run differently: one worker per
+engine serves all of them, and each engine runs its whole block (for each
+workload: warm-up, then its samples) before its worker -- and cluster -- is
+closed and the next engine starts.  A cluster starts once per engine and run,
+out of every timed region, and no idle cluster of another engine runs beside
+the one being timed; the price is no alternation between engines.
 """
 
 from __future__ import annotations
@@ -31,11 +39,12 @@ import traceback
 from collections.abc import Mapping
 from contextlib import ExitStack
 
+from . import sessions
 from .engines import SUBJECT
 from .model import Engine, Result, Workload
 from .worker import EngineWorker, WorkerError
 
-__all__ = ["run_workload", "run_all"]
+__all__ = ["run_workload", "run_session", "run_all"]
 
 
 class _InProcess:
@@ -50,6 +59,17 @@ class _InProcess:
 
     def close(self) -> None:
         pass
+
+
+class _Bound:
+    """One workload's samples on a worker that serves a whole session."""
+
+    def __init__(self, worker: EngineWorker, workload: str):
+        self._worker = worker
+        self._workload = workload
+
+    def sample(self, params) -> dict:
+        return self._worker.sample(params, self._workload)
 
 
 class _Plan:
@@ -72,9 +92,10 @@ def _repeats(workload: Workload, engine: Engine, repeat: int | None, quick: bool
 
 
 def run_workload(workload: Workload, engines: list, missing: Mapping, *, repeat: int | None = None,
-                 quick: bool = False, in_process: bool = False, log=None) -> Result:
+                 quick: bool = False, in_process: bool = False, log=None, timeout: float | None = None) -> Result:
     """Measure ``workload`` on ``engines`` (graphflow first); ``missing`` maps
-    anchors that cannot run to the reason, which the result records.
+    anchors that cannot run to the reason, which the result records.  A sample
+    running longer than ``timeout`` seconds fails (worker processes only).
     """
     log = log or (lambda text: None)
     params = workload.quick_params if quick else workload.params
@@ -92,7 +113,7 @@ def run_workload(workload: Workload, engines: list, missing: Mapping, *, repeat:
                 result.skipped[engine.name] = f"n/a: {engine.name} has no {workload.kind!r} case"
                 continue
             if workload.isolate and not in_process:
-                sampler = stack.enter_context(EngineWorker(engine.name, workload.name))
+                sampler = stack.enter_context(EngineWorker(engine.name, workload.name, timeout))
             else:
                 sampler = _InProcess(case)
             plans.append(_Plan(engine.name, sampler, _repeats(workload, engine, repeat, quick)))
@@ -106,10 +127,65 @@ def run_workload(workload: Workload, engines: list, missing: Mapping, *, repeat:
         for r in range(rounds):
             for plan in plans if r % 2 == 0 else plans[::-1]:
                 if r < plan.repeats:
-                    phases = _attempt(plan, params, result, log, f"run {r + 1}/{plan.repeats}")
-                    if phases is not None:
-                        result.samples.setdefault(plan.name, []).append(phases)
+                    _record(result, plan, _attempt(plan, params, result, log, f"run {r + 1}/{plan.repeats}"))
     return result
+
+
+def _record(result: Result, plan: _Plan, phases) -> None:
+    if phases is None:
+        return
+    counts = phases.pop("counts", None)
+    result.samples.setdefault(plan.name, []).append(phases)
+    if counts:
+        result.counts.setdefault(plan.name, []).append(counts)
+
+
+def run_session(workloads: list, engines: list, missing: Mapping, *, repeat: int | None = None,
+                quick: bool = False, in_process: bool = False, log=None, timeout: float | None = None) -> list:
+    """Measure the workloads of one session engine by engine (see the module docstring);
+    returns one `Result` per workload, in order.
+    """
+    log = log or (lambda text: None)
+    results = {}
+    for w in workloads:
+        params = w.quick_params if quick else w.params
+        result = Result(w, params, w.tasks(params), [e.name for e in engines] + list(missing))
+        result.skipped.update(missing)
+        results[w.name] = result
+
+    for engine in engines:
+        cases = {}
+        for w in workloads:
+            if engine.name in w.skip:
+                results[w.name].skipped[engine.name] = w.skip[engine.name]
+                continue
+            case = w.case(engine)
+            if case is None:
+                results[w.name].skipped[engine.name] = f"n/a: {engine.name} has no {w.kind!r} case"
+                continue
+            cases[w.name] = case
+        if not cases:
+            continue
+        log(f"  {engine.name}: {', '.join(cases)} (one worker process and cluster for all)")
+        with ExitStack() as stack:
+            worker = None
+            if in_process:
+                stack.callback(sessions.close_all)
+            else:
+                worker = stack.enter_context(EngineWorker(engine.name, next(iter(cases)), timeout))
+            for w in workloads:
+                if w.name not in cases:
+                    continue
+                result = results[w.name]
+                sampler = _Bound(worker, w.name) if worker is not None else _InProcess(cases[w.name])
+                plan = _Plan(engine.name, sampler, _repeats(w, engine, repeat, quick))
+                if w.warmup != "none":
+                    warm = w.quick_params if (w.warmup == "small" or quick) else result.params
+                    _attempt(plan, warm, result, log, f"{w.name} warm-up")
+                for r in range(plan.repeats):
+                    _record(result, plan, _attempt(plan, result.params, result, log,
+                                                   f"{w.name} run {r + 1}/{plan.repeats}"))
+    return [results[w.name] for w in workloads]
 
 
 def _attempt(plan: _Plan, params, result: Result, log, label):
@@ -126,7 +202,9 @@ def _attempt(plan: _Plan, params, result: Result, log, label):
             if not isinstance(exc, WorkerError) else f"FAILED: {exc}"
         plan.repeats = 0
         return None
-    log(f"  {plan.name:<10} {label:<9} {_short(phases['total'], result.workload.unit)}")
+    counts = phases.get("counts") or {}
+    extra = "".join(f"  {name} {value:,}" for name, value in counts.items())
+    log(f"  {plan.name:<11} {label:<9} {_short(phases['total'], result.workload.unit)}{extra}")
     return phases
 
 
@@ -135,12 +213,26 @@ def _short(value: float, unit: str) -> str:
 
 
 def run_all(workloads: list, engines: list, missing: Mapping, *, repeat=None, quick=False,
-            in_process=False, log=None) -> list:
-    """`run_workload` for each workload in turn."""
+            in_process=False, log=None, timeout=None) -> list:
+    """`run_workload` for each workload in turn; consecutive workloads of one session
+    go to `run_session` together.
+    """
     results = []
-    for i, workload in enumerate(workloads, 1):
+    i = 0
+    while i < len(workloads):
+        workload = workloads[i]
+        batch = [workload]
+        if workload.session is not None and workload.isolate:
+            while i + len(batch) < len(workloads) and workloads[i + len(batch)].session == workload.session:
+                batch.append(workloads[i + len(batch)])
         if log:
-            log(f"[{i}/{len(workloads)}] {workload.name}: {workload.summary}")
-        results.append(run_workload(workload, engines, missing, repeat=repeat, quick=quick,
-                                    in_process=in_process, log=log))
+            for j, w in enumerate(batch, i + 1):
+                log(f"[{j}/{len(workloads)}] {w.name}: {w.summary}")
+        if len(batch) > 1 or workload.session is not None:
+            results += run_session(batch, engines, missing, repeat=repeat, quick=quick,
+                                   in_process=in_process, log=log, timeout=timeout)
+        else:
+            results.append(run_workload(workload, engines, missing, repeat=repeat, quick=quick,
+                                        in_process=in_process, log=log, timeout=timeout))
+        i += len(batch)
     return results

@@ -27,6 +27,12 @@ __all__ = [
     "check",
     "leaf_key",
     "sum_key",
+    "make_array",
+    "consume",
+    "expected_consume",
+    "CONSUME_STRIDE",
+    "gate",
+    "transfer_floor",
 ]
 
 
@@ -81,11 +87,60 @@ def check(engine: str, got, expected) -> None:
         raise AssertionError(f"{engine} computed {got!r}, expected {expected!r}")
 
 
-def leaf_key(i: int) -> tuple:
+def leaf_key(i: int, name: str = "inc") -> tuple:
     """Raw-graph key of leaf ``i``: tuple keys, as array-like dask graphs use."""
-    return ("inc", i)
+    return (name, i)
 
 
-def sum_key(level: int, j: int) -> tuple:
+def sum_key(level: int, j: int, name: str = "sum") -> tuple:
     """Raw-graph key of group ``j`` on tree level ``level``."""
-    return ("sum", level, j)
+    return (name, level, j)
+
+
+# ------------------------------------------------------------ tasks for clusters
+# Module-level functions, so every engine ships them to its workers by reference.
+
+CONSUME_STRIDE = 512  # float64s: 4096 bytes, one element per memory page
+
+
+def make_array(n: int):
+    """The producer of the transfer workloads: ``n`` float64s (8n bytes), every page written."""
+    import numpy as np
+
+    return np.arange(n, dtype=np.float64)
+
+
+def consume(x) -> float:
+    """The consumer: sums one element per 4 KiB page, so every page of the array is touched
+    (an engine cannot win by not really delivering the data) while the arithmetic stays
+    negligible beside moving 400 MB.
+    """
+    return float(x[::CONSUME_STRIDE].sum())
+
+
+def expected_consume(n: int) -> float:
+    """``consume(make_array(n))`` without making the array: 0 + s + 2s + ... below n."""
+    m = -(-n // CONSUME_STRIDE)  # elements taken
+    return float(CONSUME_STRIDE * (m * (m - 1) // 2))
+
+
+def transfer_floor(n: int) -> float:
+    """Seconds to make and consume the array in this process: the floor no cluster can beat."""
+    import time
+
+    t = time.perf_counter()
+    consume(make_array(n))
+    return time.perf_counter() - t
+
+
+def gate(path: str, timeout: float = 300.0) -> int:
+    """A root task that blocks until the file ``path`` exists (or ``timeout`` passes), then
+    returns 0: whatever depends on it stays waiting in the scheduler until the driver opens it.
+    """
+    import os
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return 0

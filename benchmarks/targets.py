@@ -10,9 +10,11 @@ never False: a missing anchor is not a missed goal.
 
 from __future__ import annotations
 
+import dataclasses
+
 from .model import Result, Target
 
-__all__ = ["ratio_at_most", "ratio_below", "value_below", "phase_growth_at_most"]
+__all__ = ["ratio_at_most", "ratio_below", "value_below", "phase_growth_at_most", "all_of", "with_note"]
 
 
 def ratio_at_most(limit: float, anchor: str = "dask") -> Target:
@@ -69,3 +71,28 @@ def phase_growth_at_most(phase: str, ref_phase: str, size: str, ref_size: str, l
                 f"(x{costs[0] / costs[1]:.2f}; linear is x1)")
 
     return Target(f"{phase}/task <= {limit:g}x at {ref_size}", check, describe)
+
+
+def all_of(*targets: Target) -> Target:
+    """Every one of ``targets``: missed if any is missed, met if all are met, else cannot tell.
+
+    >>> all_of(ratio_at_most(0.2, "distributed"), ratio_at_most(0.5, "ray")).text
+    '<= 0.20x distributed & <= 0.50x ray'
+    """
+
+    def check(result: Result):
+        verdicts = [t.check(result) for t in targets]
+        if False in verdicts:
+            return False
+        return True if all(v is True for v in verdicts) else None
+
+    def describe(result: Result):
+        notes = [n for n in (t.describe(result) for t in targets) if n]
+        return "; ".join(notes) or None
+
+    return Target(" & ".join(t.text for t in targets), check, describe)
+
+
+def with_note(target: Target, describe) -> Target:
+    """``target`` with ``describe(result) -> str | None`` as its note below the table."""
+    return dataclasses.replace(target, describe=describe)

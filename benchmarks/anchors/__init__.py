@@ -5,9 +5,10 @@ workload kind (``"delayed_sum"``, ``"raw_tree"``, ...) to a function
 ``case(params) -> {phase: value}`` that does the same work as graphflow's case
 of that kind.  Kinds it lacks show as "n/a" in the table.
 
-The registry below is all the runner knows.  To add ray: write
-``benchmarks/anchors/ray.py`` with its cases and add
-``"ray": ("benchmarks.anchors.ray", "ray")``; ``--vs ray`` then works.
+The registry below is all the runner knows: ``dask`` (local schedulers),
+``distributed`` (dask.distributed's ``LocalCluster``) and ``ray``.  To add
+another: write its module of cases and add ``name: (module, distribution)``;
+``--vs name`` then works.
 Anchor modules are imported only when asked for, so a missing library costs
 nothing until it is wanted, and then says so.
 """
@@ -24,6 +25,8 @@ __all__ = ["ANCHORS", "missing_reason", "load"]
 # name -> (module with its cases, the distribution it needs)
 ANCHORS: dict = {
     "dask": ("benchmarks.anchors.dask", "dask"),
+    "distributed": ("benchmarks.anchors.distributed", "distributed"),
+    "ray": ("benchmarks.anchors.ray", "ray"),
 }
 
 

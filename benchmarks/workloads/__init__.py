@@ -7,16 +7,26 @@ it.  The anchors' cases for the same kinds live in `benchmarks.anchors`.
 
 from __future__ import annotations
 
-from . import chain, delayed_sum, graph1m, imports, memory, tree
+from . import chain, cluster, delayed_sum, graph1m, imports, memory, tree
 
-__all__ = ["WORKLOADS", "GRAPHFLOW_CASES"]
+__all__ = ["WORKLOADS", "GROUPS", "GRAPHFLOW_CASES"]
 
-_MODULES = (delayed_sum, chain, tree, graph1m, memory, imports)
+_LOCAL = (delayed_sum, chain, tree, graph1m, memory, imports)
+_MODULES = _LOCAL + (cluster,)
 
 WORKLOADS: dict = {w.name: w for module in _MODULES for w in module.WORKLOADS}
 
-# Subprocess kinds (memory, imports) have no in-process case: their workloads
-# make one per engine with `Workload.case_for`.
+# Names that select several workloads on the command line (besides "all").
+GROUPS: dict = {
+    "local": [w.name for module in _LOCAL for w in module.WORKLOADS],
+    "dist": [w.name for w in cluster.WORKLOADS],
+}
+
+# One kind per module (``KIND`` and ``run``), or several (``CASES``).  Subprocess
+# kinds (memory, imports) have no in-process case: their workloads make one per
+# engine with `Workload.case_for`.
 GRAPHFLOW_CASES: dict = {
     module.KIND: module.run for module in _MODULES if hasattr(module, "run")
 }
+for _module in _MODULES:
+    GRAPHFLOW_CASES.update(getattr(_module, "CASES", {}))
