@@ -236,6 +236,8 @@ class Client:
         if state is None:
             return
         if msg.state == "memory":
+            if state.status == "cancelled":
+                return  # cancelled here while the report was on its way
             state.finish(msg.inline, msg.inline is not None, msg.who_has, msg.nbytes, msg.type_name)
         elif msg.state == "erred":
             state.fail(msg.exception, msg.traceback)
