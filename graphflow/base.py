@@ -112,40 +112,54 @@ def get_scheduler(scheduler=None, collections=()):
 
 
 def _unpack(args, traverse: bool):
-    """Collections found in ``args`` (deduplicated) and a function putting results back."""
+    """Collections found in ``args`` (deduplicated) and a function putting results back.
+
+    The helpers are module-level functions, not closures: a closure that calls
+    itself is a reference cycle, and would keep every computed result alive
+    until the cyclic garbage collector happened to run.
+    """
     found: dict = {}
+    template = [_scan(a, found, traverse) for a in args]
+    return list(found.values()), _Repack(template)
 
-    def scan(obj):
-        if is_collection(obj):
-            found.setdefault(id(obj), obj)
-            return _Slot(id(obj))
-        if not traverse:
-            return obj
-        t = type(obj)
-        if t in (list, tuple, set, frozenset):
-            items = [scan(x) for x in obj]
-            return _Container(t, items) if any(isinstance(x, (_Slot, _Container)) for x in items) else obj
-        if t is dict:
-            items = {k: scan(v) for k, v in obj.items()}
-            changed = any(isinstance(v, (_Slot, _Container)) for v in items.values())
-            return _Container(dict, items) if changed else obj
+
+def _scan(obj, found: dict, traverse: bool):
+    if is_collection(obj):
+        found.setdefault(id(obj), obj)
+        return _Slot(id(obj))
+    if not traverse:
         return obj
+    t = type(obj)
+    if t in (list, tuple, set, frozenset):
+        items = [_scan(x, found, traverse) for x in obj]
+        return _Container(t, items) if any(isinstance(x, (_Slot, _Container)) for x in items) else obj
+    if t is dict:
+        items = {k: _scan(v, found, traverse) for k, v in obj.items()}
+        changed = any(isinstance(v, (_Slot, _Container)) for v in items.values())
+        return _Container(dict, items) if changed else obj
+    return obj
 
-    template = [scan(a) for a in args]
 
-    def repack(results_by_id: dict):
-        def fill(obj):
-            if isinstance(obj, _Slot):
-                return results_by_id[obj.ident]
-            if isinstance(obj, _Container):
-                if obj.kind is dict:
-                    return {k: fill(v) for k, v in obj.items.items()}
-                return obj.kind(fill(x) for x in obj.items)
-            return obj
+def _fill(obj, results_by_id: dict):
+    if isinstance(obj, _Slot):
+        return results_by_id[obj.ident]
+    if isinstance(obj, _Container):
+        if obj.kind is dict:
+            return {k: _fill(v, results_by_id) for k, v in obj.items.items()}
+        return obj.kind(_fill(x, results_by_id) for x in obj.items)
+    return obj
 
-        return tuple(fill(t) for t in template)
 
-    return list(found.values()), repack
+class _Repack:
+    """Puts results back where the collections were: ``repack({id(collection): result})``."""
+
+    __slots__ = ("template",)
+
+    def __init__(self, template):
+        self.template = template
+
+    def __call__(self, results_by_id: dict) -> tuple:
+        return tuple(_fill(t, results_by_id) for t in self.template)
 
 
 class _Slot:

@@ -200,3 +200,21 @@ def test_custom_collection_inside_delayed_call():
     d = delayed(lambda pair: pair[1] + pair[2])(p)
     assert d.compute() == 11
     assert delayed(p).compute() == ("tag", 1, 10)
+
+
+def test_compute_keeps_no_reference_to_its_results():
+    """Results are freed when the caller drops them, without waiting for the cyclic GC."""
+    import gc
+    import weakref
+
+    class Big:
+        pass
+
+    gc.disable()
+    try:
+        value = gf.compute(gf.delayed(Big)())[0]
+        ref = weakref.ref(value)
+        del value
+        assert ref() is None, "something inside compute() still holds the result"
+    finally:
+        gc.enable()

@@ -125,4 +125,7 @@ def engine() -> Engine:
         "raw_tree": raw_tree,
         "graph_phases": graph_phases,
     }
+    from ..workloads.dataframe import DASK_CASES
+
+    cases.update(DASK_CASES)
     return Engine(NAME, dask.__version__, cases, "import dask")

@@ -390,7 +390,11 @@ def _register_pyarrow():
 
     @normalize_token.register(pa.Array)
     def _normalize_array(arr):
-        return ("pa.Array", str(arr.type), len(arr), arr.offset, arr.null_count, _buffers(arr))
+        if arr.offset or arr.get_total_buffer_size() > arr.nbytes:
+            # A slice shares its parent's buffers: hash only its own rows (a compact
+            # copy, proportional to the slice), and equal slices get equal tokens.
+            arr = pa.concat_arrays([arr])
+        return ("pa.Array", str(arr.type), len(arr), arr.null_count, _buffers(arr))
 
     @normalize_token.register(pa.ChunkedArray)
     def _normalize_chunked(arr):

@@ -191,3 +191,13 @@ def test_tokenize_is_deterministic_for_arbitrary_data(value):
     import copy
 
     assert tokenize(value) == tokenize(copy.deepcopy(value))
+
+
+def test_an_arrow_slice_is_named_by_its_own_rows_not_its_parents_buffer():
+    pa = pytest.importorskip("pyarrow")
+    import numpy as np
+
+    whole = pa.array(np.arange(1_000, dtype="f8"))
+    part = whole.slice(100, 50)
+    assert tokenize(part) == tokenize(pa.array(np.arange(100, 150, dtype="f8")))
+    assert tokenize(part) != tokenize(whole.slice(101, 50))

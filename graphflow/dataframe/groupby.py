@@ -1,0 +1,374 @@
+"""Grouped aggregation in three steps: partial aggregates per partition, merge, finalize.
+
+Every aggregation is split into *partials* that pyarrow's hash aggregation
+computes per partition and that can be merged by aggregating again:
+
+    sum -> sum (merge: sum)          mean -> sum, count       first -> first (merge: first)
+    count -> count (merge: sum)      var/std -> sum, count, sum of squares
+    size -> count_all (merge: sum)   nunique -> distinct values as a list (merge: list, flattened)
+
+The partial tables of all partitions then meet either in a tree (`Reduce`,
+fan-in 8: best when there are few groups, the result is one partition) or in a
+hash shuffle on the keys (`Shuffle`, then merge + finalize per output
+partition: for many groups, ``split_out`` partitions).  Null keys are
+grouped like any value and their groups dropped at the end (``dropna=True``).  ``split_out=None``
+picks automatically: the partial aggregate of the first partition is computed
+(once, with the sync scheduler, when the plan is first lowered or its
+``npartitions`` is asked for) and the shuffle is used if it has more than
+`SHUFFLE_GROUPS` groups.
+
+    >>> import pyarrow as pa
+    >>> import graphflow.dataframe as gd
+    >>> df = gd.from_dict({"k": ["a", "b", "a"], "x": [1.0, 2.0, 4.0]}, npartitions=2)
+    >>> df.groupby("k").x.mean().compute(scheduler="sync").to_pydict()
+    {'k': ['a', 'b'], 'x': [2.5, 2.0]}
+    >>> g = df.groupby("k").agg({"x": ["max", "first"]}, split_out=2).compute(scheduler="sync")
+    >>> g.sort_by("k").to_pydict()
+    {'k': ['a', 'b'], 'x_max': [4.0, 2.0], 'x_first': [1.0, 2.0]}
+
+Output columns: the keys, then one column per aggregation, named ``col`` for a
+single function and ``col_func`` for a list.  The tree result is sorted by the
+keys (``sort=True``, as pandas); shuffled partitions are sorted within
+themselves.  Rows whose key is null are dropped (``dropna=True``, as pandas).
+Variance from sums of squares loses precision when the mean is much larger
+than the spread.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..spec import tokenize
+from .frame import DataFrame, check_columns
+from .plan import Blockwise, Func, PlanNode, Reduce
+from .shuffle import shuffle
+
+__all__ = ["GroupBy", "drop_duplicates", "SHUFFLE_GROUPS"]
+
+SHUFFLE_GROUPS = 100_000
+_AGGS = ("sum", "mean", "count", "min", "max", "std", "var", "first", "last", "nunique", "size")
+_PARTIALS = {
+    "sum": [("sum", "sum")], "count": [("count", "sum")], "min": [("min", "min")], "max": [("max", "max")],
+    "first": [("first", "first")], "last": [("last", "last")], "size": [("count_all", "sum")],
+    "mean": [("sum", "sum"), ("count", "sum")], "nunique": [("distinct", "list")],
+    "var": [("sum", "sum"), ("count", "sum"), ("sumsq", "sum")],
+}
+_PARTIALS["std"] = _PARTIALS["var"]
+
+
+class AggPlan:
+    """The partial/merge/final steps for a list of (column, func, output name); picklable."""
+
+    def __init__(self, keys, aggs, sort=True, dropna=True):
+        self.keys, self.aggs, self.sort, self.dropna = tuple(keys), tuple(aggs), sort, dropna
+
+    def __graphflow_tokenize__(self):
+        return ("agg", self.keys, self.aggs, self.sort, self.dropna)
+
+    def _partial_specs(self):
+        out = []
+        for i, (col, func, _) in enumerate(self.aggs):
+            for j, (partial, merge) in enumerate(_PARTIALS[func]):
+                out.append((f"__p{i}_{j}", col, partial, merge))
+        return out
+
+    def chunk(self, table):
+        """Partial aggregates of one partition: keys + one column per partial."""
+        cols = {k: table.column(k) for k in self.keys}
+        aggs = []
+        for name, col, partial, _ in self._partial_specs():
+            if partial == "count_all":
+                aggs.append(([], "count_all", None, name))
+                continue
+            values = table.column(col)
+            if partial == "sumsq":
+                values = pc.multiply(values.cast(pa.float64()), values.cast(pa.float64()))
+                partial = "sum"
+            cols[name] = values
+            aggs.append((name, partial, None, name))
+        return _aggregate(pa.table(cols), self.keys, aggs)
+
+    def merge(self, parts):
+        """Partials of several partitions merged into partials of their union."""
+        table = pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
+        specs = self._partial_specs()
+        aggs = [(name, merge, None, name) for name, _, _, merge in specs if merge != "list"]
+        out = _aggregate(table, self.keys, aggs)
+        for name, _, _, merge in specs:
+            if merge == "list":  # no kernel aggregates lists: explode, take distinct values, join back
+                out = _join_distinct(out, table, self.keys, name)
+        return out.select(list(self.keys) + [s[0] for s in specs])
+
+    def finalize(self, table):
+        """The user's columns from merged partials."""
+        cols = {k: table.column(k) for k in self.keys}
+        for i, (_, func, out) in enumerate(self.aggs):
+            p = [table.column(f"__p{i}_{j}") for j in range(len(_PARTIALS[func]))]
+            cols[out] = _final(func, p)
+        result = pa.table(cols)
+        if self.dropna:  # null keys form one group each in pyarrow: dropping that group is cheaper than the rows
+            for k in self.keys:
+                if result.column(k).null_count:
+                    result = result.filter(pc.is_valid(result.column(k)))
+        return result.sort_by([(k, "ascending") for k in self.keys]) if self.sort else result
+
+    def merge_finalize(self, parts):
+        return self.finalize(self.merge(parts))
+
+
+def _aggregate(table, keys, aggs):
+    specs = [(a[0], a[1]) if a[2] is None else (a[0], a[1], a[2]) for a in aggs]
+    out = pa.TableGroupBy(table, list(keys), use_threads=False).aggregate(specs)
+    names = list(keys) + [a[3] for a in aggs]
+    # group_by names outputs "<col>_<func>"; pyarrow versions differ on whether keys come first or last.
+    nk = len(keys)
+    if out.column_names[:nk] != list(keys):
+        out = out.select([*range(out.num_columns - nk, out.num_columns), *range(out.num_columns - nk)])
+    return out.rename_columns(names)
+
+
+def _join_distinct(out, table, keys, name):
+    """``out`` with a list column ``name``: per group, the distinct values of ``table[name]``'s lists."""
+    lists = table.column(name).combine_chunks()
+    parents = pc.list_parent_indices(lists)
+    exploded = table.select(list(keys)).take(parents).append_column("__v", pc.list_flatten(lists))
+    distinct = _aggregate(exploded, keys, [("__v", "distinct", None, name)])
+    # Joins carry no list columns: join row numbers, then take the lists by them.
+    left = out.select(list(keys)).append_column("__o", pa.array(range(out.num_rows), pa.int64()))
+    right = distinct.select(list(keys)).append_column("__d", pa.array(range(distinct.num_rows), pa.int64()))
+    pairs = left.join(right, keys=list(keys), join_type="left outer", use_threads=False)
+    out = out.take(pairs["__o"])
+    return out.append_column(name, distinct.column(name).take(pairs["__d"]))
+
+
+def _count_distinct_lists(col):
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    parents = pc.list_parent_indices(arr)
+    t = pa.table({"p": parents, "v": pc.list_flatten(arr)}).group_by("p", use_threads=False)
+    counts = t.aggregate([("v", "count_distinct")])
+    out = pa.array([0] * len(arr), pa.int64()).to_numpy(zero_copy_only=False).copy()
+    out[counts.column("p").to_numpy()] = counts.column("v_count_distinct").to_numpy()
+    return pa.array(out)
+
+
+def _final(func, p):
+    if func == "mean":
+        return pc.divide(p[0].cast(pa.float64()), p[1].cast(pa.float64()))
+    if func in ("var", "std"):
+        s, n, ss = p[0].cast(pa.float64()), p[1].cast(pa.float64()), p[2]
+        m2 = pc.subtract(ss, pc.divide(pc.multiply(s, s), n))
+        den = pc.subtract(n, 1.0)
+        var = pc.if_else(pc.greater(den, 0), pc.divide(pc.max_element_wise(m2, 0.0), den), None)
+        return pc.sqrt(var) if func == "std" else var
+    if func == "nunique":
+        return _count_distinct_lists(p[0])
+    return p[0]
+
+
+def _chunk(table, plan):
+    return plan.chunk(table)
+
+
+def _merge_finalize(parts, plan):
+    return plan.merge_finalize(parts)
+
+
+class GroupbyAgg(PlanNode):
+    """The grouped aggregation: a tree or a shuffle, chosen when first needed (see the module note)."""
+
+    label = "groupby-agg"
+
+    def __init__(self, child, plan: AggPlan, split_out, schema):
+        self.children = (child,)
+        self.agg = plan
+        self.split_out = split_out
+        self._schema = schema
+
+    def params(self):
+        return (self.agg.__graphflow_tokenize__(), self.split_out)
+
+    def with_children(self, children):
+        node = GroupbyAgg(children[0], self.agg, self.split_out, self._schema)
+        if hasattr(self, "_chosen"):  # the rewritten child holds the same rows: keep the sampled choice
+            node._chosen = self._chosen
+        return node
+
+    def _strategy(self):
+        try:
+            return self._chosen
+        except AttributeError:
+            self._chosen = self.split_out if self.split_out is not None else _choose(self)
+            return self._chosen
+
+    @property
+    def npartitions(self):
+        return self._strategy()
+
+    def expanded(self) -> PlanNode:
+        child, n = self.children[0], self._strategy()
+        partial = Blockwise(Func(_chunk, self.agg), (child,), schema=pa.schema([]), label="groupby-chunk")
+        if n == 1:
+            return Reduce(partial, self.agg.merge, self.agg.finalize, self._schema)
+        partial._schema = _partial_schema(self)
+        shuffled = shuffle(partial, self.agg.keys, n)
+        return Blockwise(Func(_merge_finalize_one, self.agg), (shuffled,), self._schema, label="groupby-merge")
+
+    @property
+    def _expanded(self):
+        try:
+            return self._exp
+        except AttributeError:
+            self._exp = self.expanded()
+            return self._exp
+
+    def keys(self):
+        return self._expanded.keys()
+
+    @property
+    def name(self):
+        return self._expanded.name
+
+    def tasks(self):
+        from .plan import lower
+
+        return list(lower(self._expanded).values())
+
+    def describe(self):
+        how = "tree" if self._strategy() == 1 else f"shuffle -> {self._strategy()}"
+        return f"GroupbyAgg[{how}] by {list(self.agg.keys)} {[a[1:] for a in self.agg.aggs]}"
+
+
+def _merge_finalize_one(table, plan):
+    return plan.merge_finalize([table])
+
+
+def _partial_schema(node):
+    child = node.children[0]
+    return node.agg.chunk(child.schema.empty_table()).schema
+
+
+_CHOICES: dict = {}  # (input plan name, aggregation) -> strategy: the same query on the same data samples once
+
+
+def _choose(node) -> int:
+    """1 (tree) unless the first partition alone has more than SHUFFLE_GROUPS groups."""
+    child = node.children[0]
+    if child.npartitions <= 1:
+        return 1
+    key = (child.name, tokenize(node.agg), SHUFFLE_GROUPS)
+    if key not in _CHOICES:
+        if len(_CHOICES) > 256:
+            _CHOICES.clear()
+        _CHOICES[key] = _sample_choice(node)
+    return _CHOICES[key]
+
+
+def _sample_choice(node) -> int:
+    from .. import base
+    from .plan import Partitions
+
+    child = node.children[0]
+    part = Blockwise(Func(_chunk, node.agg), (Partitions(child, [0]),), schema=pa.schema([]))
+    from .reductions import Scalar
+
+    [first] = base.compute(Scalar(part), scheduler="sync")
+    if first.num_rows <= SHUFFLE_GROUPS:
+        return 1
+    return max(2, child.npartitions // 2)
+
+
+class GroupBy:
+    """``df.groupby(keys)``: call `agg` or one of the aggregation methods."""
+
+    def __init__(self, df, by, dropna=True, columns=None):
+        self._df = df
+        self._by = [by] if isinstance(by, str) else list(by)
+        check_columns(self._by, df.schema, "groupby key")
+        self._dropna = dropna
+        self._columns = columns
+
+    def __getitem__(self, cols):
+        single = isinstance(cols, str)
+        check_columns([cols] if single else cols, self._df.schema)
+        return GroupBy(self._df, self._by, self._dropna, cols)
+
+    def __getattr__(self, name):
+        if not name.startswith("_") and name in self._df.schema.names:
+            return self[name]
+        raise AttributeError(f"'GroupBy' has no attribute or column {name!r}")
+
+    def _value_columns(self):
+        if self._columns is None:
+            return [c for c in self._df.columns if c not in self._by]
+        return [self._columns] if isinstance(self._columns, str) else list(self._columns)
+
+    def agg(self, spec=None, split_out=None, sort=True, **named) -> DataFrame:
+        """Aggregate: ``{"col": "sum" | [funcs]}``, a function name or list for all columns, or
+        named ``out=("col", "func")``."""
+        aggs = _parse_spec(spec, named, self._value_columns())
+        for col, func, _ in aggs:
+            if func not in _AGGS:
+                raise ValueError(f"unknown aggregation {func!r}; choose from {_AGGS}")
+            if func != "size":
+                check_columns([col], self._df.schema)
+        return self._build(aggs, split_out, sort)
+
+    aggregate = agg
+
+    def _build(self, aggs, split_out, sort):
+        df = self._df
+        used = list(dict.fromkeys(self._by + [c for c, f, _ in aggs if f != "size"]))
+        df = df[used]
+        plan = AggPlan(self._by, aggs, sort, self._dropna)
+        schema = plan.finalize(plan.merge([plan.chunk(df.schema.empty_table())])).schema
+        if split_out is not None and split_out < 1:
+            raise ValueError("split_out must be a positive int or None")
+        return DataFrame(GroupbyAgg(df._plan, plan, split_out, schema))
+
+    def size(self, split_out=None) -> DataFrame:
+        """Rows per group, in a column ``size``."""
+        return self._build([(self._by[0], "size", "size")], split_out, True)
+
+
+def _parse_spec(spec, named, value_columns):
+    if named:
+        return [(col, func, out) for out, (col, func) in named.items()]
+    if isinstance(spec, str):
+        return [(c, spec, c) for c in value_columns]
+    if isinstance(spec, list):
+        return [(c, f, f"{c}_{f}") for c in value_columns for f in spec]
+    out = []
+    for col, funcs in spec.items():
+        if isinstance(funcs, str):
+            out.append((col, funcs, col))
+        else:
+            out += [(col, f, f"{col}_{f}") for f in funcs]
+    return out
+
+
+def _make(func):
+    def method(self, split_out=None, sort=True):
+        return self.agg(func, split_out=split_out, sort=sort)
+
+    method.__name__ = func
+    method.__doc__ = f"The {func} of every value column per group."
+    return method
+
+
+for _f in ("sum", "mean", "count", "min", "max", "std", "var", "first", "last", "nunique"):
+    setattr(GroupBy, _f, _make(_f))
+
+
+def _first_row(table, keys):
+    return table
+
+
+def drop_duplicates(df, subset=None, split_out=None) -> DataFrame:
+    """Distinct rows over ``subset`` (all columns by default), keeping each group's first row."""
+    subset = df.columns if subset is None else ([subset] if isinstance(subset, str) else list(subset))
+    check_columns(subset, df.schema)
+    others = [c for c in df.columns if c not in subset]
+    aggs = [(c, "first", c) for c in others]
+    out = GroupBy(df, subset, dropna=False)._build(aggs, split_out, False)
+    return out[df.columns]

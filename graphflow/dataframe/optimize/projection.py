@@ -1,0 +1,79 @@
+"""Projection pushdown: every node computes, and every Parquet read reads, only the columns used above it.
+
+A top-down pass carries the set of columns each node's readers need:
+a `Project` needs the columns of the expressions that are still used (and
+drops the others); a `Filter` adds its predicate's columns; a `ReadParquet`
+narrows its ``columns``.  Anything else (a function, a shuffle, a join)
+needs all of its input, which ends the pass on that branch.
+
+    >>> import os, tempfile, pyarrow as pa, pyarrow.parquet as pq
+    >>> from graphflow.dataframe import read_parquet
+    >>> d = tempfile.mkdtemp()
+    >>> pq.write_table(pa.table({"a": [1], "b": [2], "c": [3]}), os.path.join(d, "x.parquet"))
+    >>> df = read_parquet(d)
+    >>> plan = pushdown_projection(df[df.a > 0][["b"]]._plan)
+    >>> plan.children[0].children[0].describe()
+    'ReadParquet[1] columns=[a, b]'
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from ..io.parquet import ReadParquet
+from ..plan import Blockwise, Filter, Project, walk
+
+__all__ = ["pushdown_projection"]
+
+
+def _needs(node, needed):
+    """The columns each child must provide when ``needed`` of ``node``'s output are used (None: all)."""
+    if isinstance(node, Blockwise) and len(node.children) == 1:
+        op = node.op
+        if isinstance(op, Project):
+            cols = set()
+            for name, e in op.exprs:
+                if needed is None or name in needed:
+                    cols |= e.columns()
+            return [cols]
+        if isinstance(op, Filter) and needed is not None:
+            return [set(needed) | op.predicate.columns()]
+    return [None] * len(node.children)
+
+
+def _narrow(node, needed, kids):
+    """``node`` over new children, itself computing only ``needed`` where it can."""
+    if isinstance(node, ReadParquet):
+        if needed is None:
+            return node
+        cols = [n for n in node.schema.names if n in needed]
+        return node.replace(columns=cols) if cols != node.schema.names else node
+    if isinstance(node, Blockwise) and isinstance(node.op, Project) and needed is not None:
+        exprs = [(n, e) for n, e in node.op.exprs if n in needed]
+        if len(exprs) < len(node.op.exprs):
+            schema = pa.schema([node.schema.field(n) for n, _ in exprs])
+            return Blockwise(Project(exprs), kids, schema)
+    if any(k is not c for k, c in zip(kids, node.children)):
+        if isinstance(node, Blockwise) and isinstance(node.op, Filter):
+            return Blockwise(node.op, kids, kids[0].schema)
+        return node.with_children(kids)
+    return node
+
+
+def pushdown_projection(plan):
+    """``plan`` with unused columns never read or computed (the root's columns are all kept)."""
+    order = walk(plan)  # children first
+    needed = {id(plan): None}
+    for node in reversed(order):  # parents first: union the needs of every reader
+        for child, cols in zip(node.children, _needs(node, needed.get(id(node)))):
+            if id(child) in needed and needed[id(child)] is None:
+                continue
+            if cols is None or id(child) not in needed:
+                needed[id(child)] = None if cols is None else set(cols)
+            else:
+                needed[id(child)] |= cols
+    done: dict = {}
+    for node in order:
+        kids = tuple(done[id(c)] for c in node.children)
+        done[id(node)] = _narrow(node, needed.get(id(node)), kids)
+    return done[id(plan)]

@@ -1,0 +1,436 @@
+"""The logical plan: a tree of `PlanNode` s that a DataFrame is a handle on.
+
+Building a DataFrame operation makes a plan node, never a task.  A node knows
+its output ``schema`` and ``npartitions`` (so ``df.columns`` costs nothing), its
+children, and its parameters.  At compute time the plan is optimized
+(`graphflow.dataframe.optimize`: pushdown and fusion rewrite the tree) and
+only then *lowered* to tasks: each node emits the tasks for its partitions,
+keyed ``(name, i)`` where ``name`` is a `tokenize` of the node's kind,
+parameters and children, so equal plans share keys.
+
+    >>> import pyarrow as pa
+    >>> src = FromTables((pa.table({"a": [1, 2]}), pa.table({"a": [3]})))
+    >>> m = Blockwise(Func(lambda t: t.append_column("b", t["a"])), (src,))
+    >>> m.npartitions, m.schema.names
+    (2, ['a', 'b'])
+    >>> graph = lower(m)
+    >>> len(graph)                           # two data nodes, two tasks
+    4
+
+Partition-wise work is a `Blockwise` node holding an *op*: a small picklable
+callable ``op(*tables) -> table`` (`Project`, `Filter`, `Func`, or a `Chain` of
+them after fusion).  Everything else (reductions, shuffles, joins, sorts) is a
+node with its own `tasks` method.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..spec import DataNode, Ref, Task, tokenize
+from ..spec.keys import unique_suffix
+from .colexpr import evaluate_on
+
+__all__ = [
+    "PlanNode", "FromTables", "FromKeys", "Blockwise", "Project", "Filter", "Func", "Chain",
+    "Reduce", "Concat", "Partitions", "lower", "walk",
+]
+
+
+class PlanNode:
+    """Base of plan nodes.  Subclasses set ``children`` and implement `tasks` and `params`."""
+
+    label = "node"
+    children: tuple = ()
+
+    @property
+    def schema(self) -> pa.Schema:
+        return self._schema
+
+    @property
+    def npartitions(self) -> int:
+        return self._npartitions
+
+    @property
+    def divisions(self):
+        """Known partition boundaries, or None (the default: most operations lose them)."""
+        return None
+
+    def params(self) -> tuple:
+        """What besides the children makes this node distinct (tokenized into its name)."""
+        return ()
+
+    @property
+    def name(self) -> str:
+        try:
+            return self._name
+        except AttributeError:
+            kids = tuple(c.name for c in self.children)
+            self._name = f"{self.label}-{tokenize(type(self).__name__, self.params(), kids)}"
+            return self._name
+
+    def keys(self) -> list:
+        return [(self.name, i) for i in range(self.npartitions)]
+
+    def with_children(self, children) -> "PlanNode":
+        """A copy of this node over other children (used by the optimizer rules)."""
+        raise NotImplementedError(type(self).__name__)
+
+    def tasks(self) -> list:
+        """The graph nodes computing this node's partitions from its children's keys."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """One line for `explain`."""
+        return f"{type(self).__name__}[{self.npartitions}]"
+
+
+class FromTables(PlanNode):
+    """In-memory partitions (`from_arrow`, `from_pandas`, ...).
+
+    Named by a unique token rather than a hash of the data: hashing gigabytes
+    to name them would cost more than most queries on them (and `tokenize`
+    of a slice digests the whole parent buffer).  So two `from_arrow` calls on
+    equal data make different keys; one DataFrame always has the same keys.
+    """
+
+    label = "from-arrow"
+
+    def __init__(self, parts):
+        self.parts = tuple(parts)
+        self._schema = self.parts[0].schema
+        self._npartitions = len(self.parts)
+        self._token = unique_suffix()
+
+    def params(self):
+        return (self._token, str(self._schema), tuple(p.num_rows for p in self.parts))
+
+    def tasks(self):
+        return [DataNode((self.name, i), p) for i, p in enumerate(self.parts)]
+
+
+class FromKeys(PlanNode):
+    """Partitions that are the values of keys in an existing graph (persist, `from_delayed`)."""
+
+    label = "from-keys"
+
+    def __init__(self, nodes: dict, keys, schema: pa.Schema, name: str | None = None):
+        self.nodes = nodes
+        self.source_keys = list(keys)
+        self._schema = schema
+        self._npartitions = len(self.source_keys)
+        if name is not None:
+            self._name = name
+
+    def params(self):
+        return tuple(self.source_keys)
+
+    def keys(self):
+        if self.source_keys and all(isinstance(k, tuple) and k[0] == self.name for k in self.source_keys):
+            return list(self.source_keys)
+        return super().keys()
+
+    def tasks(self):
+        out = list(self.nodes.values())
+        if self.keys() != self.source_keys:
+            out += [Task(k, _identity, Ref(s)) for k, s in zip(self.keys(), self.source_keys)]
+        return out
+
+
+def _identity(x):
+    return x
+
+
+# ------------------------------------------------------------------ partition-wise ops
+
+
+def _filter(table, mask):
+    """``table.filter(mask)``, without the copy when every row is kept."""
+    if mask.null_count == 0 and pc.all(mask).as_py() is not False:
+        return table
+    return table.filter(mask)
+
+
+class Project:
+    """Op: a table whose columns are ``exprs`` ((name, ColExpr) pairs) evaluated on the input."""
+
+    __slots__ = ("exprs",)
+
+    def __init__(self, exprs):
+        self.exprs = tuple(exprs)
+
+    def __call__(self, table):
+        names = [n for n, _ in self.exprs]
+        return pa.Table.from_arrays([evaluate_on(e, table) for _, e in self.exprs], names=names)
+
+    def __graphflow_tokenize__(self):
+        return ("Project", tuple((n, e.__graphflow_tokenize__()) for n, e in self.exprs))
+
+    def __repr__(self):
+        return "Project(" + ", ".join(f"{n}={e!r}" for n, e in self.exprs) + ")"
+
+
+class Filter:
+    """Op: the rows where ``predicate`` is true (null counts as false)."""
+
+    __slots__ = ("predicate",)
+
+    def __init__(self, predicate):
+        self.predicate = predicate
+
+    def __call__(self, table):
+        return _filter(table, evaluate_on(self.predicate, table))
+
+    def __graphflow_tokenize__(self):
+        return ("Filter", self.predicate.__graphflow_tokenize__())
+
+    def __repr__(self):
+        return f"Filter({self.predicate!r})"
+
+
+class FilterProject:
+    """Op: `Filter` then a `Project` of plain columns, projecting first so dropped columns are never filtered."""
+
+    __slots__ = ("predicate", "project")
+
+    def __init__(self, predicate, project):
+        self.predicate, self.project = predicate, project
+
+    def __call__(self, table):
+        mask = evaluate_on(self.predicate, table)
+        return _filter(self.project(table), mask)
+
+    def __graphflow_tokenize__(self):
+        return ("FilterProject", self.predicate.__graphflow_tokenize__(), self.project.__graphflow_tokenize__())
+
+    def __repr__(self):
+        return f"Filter({self.predicate!r}) -> {self.project!r}"
+
+
+class Func:
+    """Op: a user or library function ``func(*tables, *args, **kwargs) -> table``."""
+
+    __slots__ = ("func", "args", "kwargs")
+
+    def __init__(self, func, *args, **kwargs):
+        self.func, self.args, self.kwargs = func, args, kwargs
+
+    def __call__(self, *tables):
+        return self.func(*tables, *self.args, **self.kwargs)
+
+    def __graphflow_tokenize__(self):
+        return ("Func", tokenize(self.func, self.args, self.kwargs))
+
+    def __repr__(self):
+        return f"Func({getattr(self.func, '__name__', self.func)})"
+
+
+class Chain:
+    """Op: several ops run one after another in one task (what fusion makes)."""
+
+    __slots__ = ("ops",)
+
+    def __init__(self, ops):
+        flat = []
+        for op in ops:
+            for o in op.ops if isinstance(op, Chain) else (op,):
+                if flat and isinstance(flat[-1], Project) and isinstance(o, Project):
+                    inner = dict(flat[-1].exprs)  # one pass: each expression reads the input directly
+                    flat[-1] = Project([(n, e.substitute(inner)) for n, e in o.exprs])
+                    o = flat.pop()
+                if flat and isinstance(flat[-1], Filter) and _selects_columns(o):
+                    flat[-1] = FilterProject(flat[-1].predicate, o)
+                else:
+                    flat.append(o)
+        self.ops = tuple(flat)
+
+    def __call__(self, *tables):
+        out = self.ops[0](*tables)
+        for op in self.ops[1:]:
+            out = op(out)
+        return out
+
+    def __graphflow_tokenize__(self):
+        return ("Chain", tuple(tokenize(op) for op in self.ops))
+
+    def __repr__(self):
+        return " -> ".join(repr(op) for op in self.ops)
+
+
+def _selects_columns(op) -> bool:
+    from .colexpr import Col
+
+    return isinstance(op, Project) and all(isinstance(e, Col) for _, e in op.exprs)
+
+
+class Blockwise(PlanNode):
+    """``op`` applied to partition i of each child (a child with ``broadcast`` set gives partition 0)."""
+
+    label = "blockwise"
+
+    def __init__(self, op, children, schema: pa.Schema | None = None, broadcast=None, label=None):
+        self.op = op
+        self.children = tuple(children)
+        self.broadcast = tuple(broadcast) if broadcast is not None else (False,) * len(self.children)
+        sizes = {c.npartitions for c, b in zip(self.children, self.broadcast) if not b}
+        if len(sizes) > 1:
+            raise ValueError(f"partition-wise operation over frames with different npartitions {sorted(sizes)}")
+        self._npartitions = sizes.pop() if sizes else 1
+        self._schema = schema if schema is not None else op(*[c.schema.empty_table() for c in self.children]).schema
+        if label is not None:
+            self.label = label
+
+    def params(self):
+        return (tokenize(self.op), self.broadcast)
+
+    @property
+    def divisions(self):
+        if isinstance(self.op, (Project, Filter)) and len(self.children) == 1:
+            return self.children[0].divisions
+        return None
+
+    def with_children(self, children):
+        return Blockwise(self.op, children, self._schema, self.broadcast, self.label)
+
+    def tasks(self):
+        out = []
+        for i in range(self.npartitions):
+            refs = [Ref((c.name, 0 if b else i)) for c, b in zip(self.children, self.broadcast)]
+            out.append(Task((self.name, i), self.op, *refs))
+        return out
+
+    def describe(self):
+        return f"Blockwise[{self.npartitions}] {self.op!r}"
+
+
+# ------------------------------------------------------------------ whole-frame nodes
+
+
+class Reduce(PlanNode):
+    """A tree reduction to one partition: ``combine(list)`` fan-in ``split_every``, then ``finalize``.
+
+    ``schema`` is None when the result is not a table (a scalar reduction).
+    """
+
+    label = "reduce"
+
+    def __init__(self, child, combine, finalize, schema=None, split_every: int = 8):
+        self.children = (child,)
+        self.combine, self.finalize = combine, finalize
+        self._schema = schema
+        self._npartitions = 1
+        self.split_every = split_every
+
+    def params(self):
+        return (tokenize(self.combine), tokenize(self.finalize), self.split_every)
+
+    def with_children(self, children):
+        return Reduce(children[0], self.combine, self.finalize, self._schema, self.split_every)
+
+    def tasks(self):
+        child = self.children[0]
+        level = [(child.name, i) for i in range(child.npartitions)]
+        out, depth = [], 0
+        while len(level) > self.split_every:
+            nxt = []
+            for j in range(0, len(level), self.split_every):
+                key = (self.name + "-combine", depth, j // self.split_every)
+                out.append(Task(key, self.combine, [Ref(k) for k in level[j:j + self.split_every]]))
+                nxt.append(key)
+            level, depth = nxt, depth + 1
+        out.append(Task((self.name, 0), _combine_finalize, self.combine, self.finalize, [Ref(k) for k in level]))
+        return out
+
+    def describe(self):
+        f = self.combine if getattr(self.finalize, "__name__", "") == "_identity" else self.finalize
+        step = getattr(f, "__name__", None) or type(f).__name__.lstrip("_")
+        return f"Reduce[{self.children[0].npartitions} -> 1] {step}"
+
+
+def _combine_finalize(combine, finalize, parts):
+    return finalize(combine(parts))
+
+
+class Concat(PlanNode):
+    """The partitions of several frames one after another (same column names)."""
+
+    label = "concat"
+
+    def __init__(self, children, schema):
+        self.children = tuple(children)
+        self._schema = schema
+        self._npartitions = sum(c.npartitions for c in self.children)
+
+    def with_children(self, children):
+        return Concat(children, self._schema)
+
+    def tasks(self):
+        out, j = [], 0
+        for c in self.children:
+            for i in range(c.npartitions):
+                out.append(Task((self.name, j), _conform, Ref((c.name, i)), self._schema))
+                j += 1
+        return out
+
+
+def _conform(table, schema):
+    """``table`` with ``schema``'s columns in its order, missing ones as nulls, types unified."""
+    cols = []
+    for f in schema:
+        if f.name in table.column_names:
+            col = table.column(f.name)
+            cols.append(col if col.type == f.type else col.cast(f.type))
+        else:
+            cols.append(pa.nulls(table.num_rows, f.type))
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+class Partitions(PlanNode):
+    """Some partitions of a frame, by position (used by ``head``/``tail`` and ``partitions[...]``)."""
+
+    label = "partitions"
+
+    def __init__(self, child, indices):
+        self.children = (child,)
+        self.indices = tuple(indices)
+        self._schema = child.schema
+        self._npartitions = len(self.indices)
+
+    def params(self):
+        return self.indices
+
+    def with_children(self, children):
+        return Partitions(children[0], self.indices)
+
+    def tasks(self):
+        c = self.children[0]
+        return [Task((self.name, j), _identity, Ref((c.name, i))) for j, i in enumerate(self.indices)]
+
+
+# ------------------------------------------------------------------ lowering
+
+
+def walk(plan: PlanNode):
+    """Every node of the plan once, children before parents (iterative)."""
+    seen, order, stack = set(), [], [(plan, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((c, False) for c in reversed(node.children) if id(c) not in seen)
+    return order
+
+
+def lower(plan: PlanNode) -> dict:
+    """The task nodes of the whole plan: ``{key: node}``."""
+    nodes: dict = {}
+    for node in walk(plan):
+        for t in node.tasks():
+            nodes.setdefault(t.key, t)
+    return nodes

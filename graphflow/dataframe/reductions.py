@@ -1,0 +1,316 @@
+"""Whole-column reductions as tree reductions: a partial *state* per partition, merged pairwise.
+
+Each reduction is a triple (chunk, merge, final) over a per-column state that
+is small and mergeable: ``sum`` keeps a sum, ``mean`` (sum, count), ``var``/
+``std`` (n, mean, M2) merged with Chan's parallel formula (stable, unlike
+sums of squares), ``nunique`` the distinct values, ``quantile`` a sorted
+sample.  The states of all partitions meet in a fan-in-8 tree (`Reduce`).
+
+    >>> import pyarrow as pa
+    >>> import graphflow.dataframe as gd
+    >>> df = gd.from_arrow(pa.table({"x": [1.0, 2.0, None, 5.0]}), npartitions=3)
+    >>> df.x.mean().compute(scheduler="sync"), df.x.count().compute(scheduler="sync")
+    (2.6666666666666665, 3)
+    >>> df.sum().compute(scheduler="sync").to_pydict()
+    {'x': [8.0]}
+
+A Series reduction computes to a Python value; a DataFrame reduction to a
+one-row table (one column per reduced column).  Nulls are skipped, as in
+pandas (``skipna=True``); a sum of no values is 0, a mean of none is null.
+``quantile`` is approximate: each partition keeps ``QUANTILE_SAMPLE`` evenly
+spaced order statistics; error is about 1/QUANTILE_SAMPLE of the rank.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .collection import PlanCollection
+from .plan import Blockwise, Func, Reduce
+
+QUANTILE_SAMPLE = 1001
+_NUMERIC_ONLY = {"sum", "mean", "std", "var", "quantile", "describe"}
+
+__all__ = ["Scalar", "row_count", "QUANTILE_SAMPLE"]
+
+
+class Scalar(PlanCollection):
+    """A lazy single value (a Series reduction)."""
+
+    def __graphflow_finalize__(self):
+        return _first, ()
+
+    def __repr__(self):
+        return f"graphflow.Scalar<{self._plan.name}>"
+
+    def __graphflow_rebuild__(self, graph):
+        from .plan import FromKeys
+
+        opt = self._optimized()
+        return Scalar(FromKeys(dict(graph), opt.keys(), None, name=opt.name))
+
+
+def _first(parts):
+    return parts[0]
+
+
+# ------------------------------------------------------------------ per-column states
+
+
+def _chunk_state(arr, how, q):
+    if how == "sum":
+        return pc.sum(arr, min_count=0).as_py()
+    if how == "count":
+        return pc.count(arr).as_py()
+    if how in ("min", "max"):
+        return getattr(pc, how)(arr).as_py()
+    if how in ("any", "all"):
+        return getattr(pc, how)(arr, min_count=0).as_py()
+    if how == "nunique":
+        return pc.unique(arr).drop_null()
+    if how == "mean":
+        return (pc.sum(arr).as_py() or 0, pc.count(arr).as_py())
+    if how in ("var", "std"):
+        n = pc.count(arr).as_py()
+        if n == 0:
+            return (0, 0.0, 0.0)
+        f = arr.cast(pa.float64())
+        return (n, pc.mean(f).as_py(), pc.variance(f, ddof=0).as_py() * n)
+    if how == "quantile":
+        return _sample(arr)
+    raise ValueError(f"unknown reduction {how!r}")
+
+
+def _sample(arr):
+    vals = np.sort(pc.drop_null(arr).cast(pa.float64()).to_numpy())
+    if len(vals) <= QUANTILE_SAMPLE:
+        return (vals, np.ones(len(vals)))
+    pos = np.linspace(0, len(vals) - 1, QUANTILE_SAMPLE).round().astype(int)
+    return (vals[pos], np.full(QUANTILE_SAMPLE, len(vals) / QUANTILE_SAMPLE))
+
+
+def _merge_states(states, how):
+    if how in ("sum", "count"):
+        return builtins.sum(states)
+    if how in ("min", "max"):
+        present = [s for s in states if s is not None]
+        return getattr(builtins, how)(present) if present else None
+    if how == "any":
+        return builtins.any(states)
+    if how == "all":
+        return builtins.all(states)
+    if how == "nunique":
+        return pc.unique(pa.chunked_array(states))
+    if how == "mean":
+        return (builtins.sum(s[0] for s in states), builtins.sum(s[1] for s in states))
+    if how in ("var", "std"):
+        return _chan(states)
+    vals = np.concatenate([s[0] for s in states])
+    weights = np.concatenate([s[1] for s in states])
+    order = np.argsort(vals, kind="stable")
+    return (vals[order], weights[order])
+
+
+def _chan(states):
+    n = builtins.sum(s[0] for s in states)
+    if n == 0:
+        return (0, 0.0, 0.0)
+    mean = builtins.sum(s[0] * s[1] for s in states) / n
+    m2 = builtins.sum(s[2] + s[0] * (s[1] - mean) ** 2 for s in states)
+    return (n, mean, m2)
+
+
+def _final_value(state, how, q, ddof):
+    if how == "nunique":
+        return len(state)
+    if how == "mean":
+        return state[0] / state[1] if state[1] else None
+    if how in ("var", "std"):
+        n, _, m2 = state
+        if n - ddof <= 0:
+            return None
+        var = m2 / (n - ddof)
+        return math.sqrt(var) if how == "std" else var
+    if how == "quantile":
+        return _weighted_quantile(state, q)
+    return state
+
+
+def _weighted_quantile(state, q):
+    vals, weights = state
+    if len(vals) == 0:
+        return None
+    cum = np.cumsum(weights) - weights / 2
+    cum = (cum - cum[0]) / builtins.max(cum[-1] - cum[0], 1e-300)
+    return float(np.interp(q, cum, vals))
+
+
+# ------------------------------------------------------------------ tasks
+
+
+class _Spec:
+    """How to reduce which columns: picklable and tokenizable, shared by the three steps."""
+
+    def __init__(self, how, columns, q=0.5, ddof=1):
+        self.how, self.columns, self.q, self.ddof = how, tuple(columns), q, ddof
+
+    def __graphflow_tokenize__(self):
+        return ("reduce", self.how, self.columns, self.q, self.ddof)
+
+    def chunk(self, table):
+        return [_chunk_state(table.column(c), self.how, self.q) for c in self.columns]
+
+    def combine(self, parts):
+        return [_merge_states([p[i] for p in parts], self.how) for i in range(len(self.columns))]
+
+    def finalize(self, state):
+        return [_final_value(s, self.how, self.q, self.ddof) for s in state]
+
+
+def _chunk(table, spec):
+    return spec.chunk(table)
+
+
+class _Step:
+    def __init__(self, spec, step, schema=None):
+        self.spec, self.step, self.schema = spec, step, schema
+
+    def __call__(self, arg):
+        if self.step == "combine":
+            return self.spec.combine(arg)
+        values = self.spec.finalize(arg)
+        if self.schema is None:
+            return values[0]
+        return pa.Table.from_arrays([pa.array([v], type=f.type) for v, f in zip(values, self.schema)],
+                                    schema=self.schema)
+
+    def __graphflow_tokenize__(self):
+        return (self.spec.__graphflow_tokenize__(), self.step, None if self.schema is None else str(self.schema))
+
+
+def _out_type(how, t):
+    if how in ("count", "nunique"):
+        return pa.int64()
+    if how in ("any", "all"):
+        return pa.bool_()
+    if how in ("min", "max"):
+        return t
+    if how == "sum":
+        return t if pa.types.is_integer(t) or pa.types.is_floating(t) else pa.float64()
+    return pa.float64()
+
+
+def _reduction_plan(plan, spec, schema):
+    chunk = Blockwise(Func(_chunk, spec), (plan,), schema=pa.schema([]), label=f"{spec.how}-chunk")
+    return Reduce(chunk, _Step(spec, "combine"), _Step(spec, "finalize", schema), schema)
+
+
+def _is_numeric(t):
+    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_decimal(t)
+
+
+def reduce_collection(coll, how, **kw):
+    """The reduction ``how`` of a Series (a `Scalar`) or of a DataFrame (a one-row DataFrame)."""
+    from .frame import DataFrame
+    from .series import Series
+
+    if isinstance(coll, Series):
+        if how in _NUMERIC_ONLY and not _is_numeric(coll.dtype):
+            raise TypeError(f"cannot take the {how} of Series {coll.name!r} of type {coll.dtype}")
+        spec = _Spec(how, [coll.name], **kw)
+        return Scalar(_reduction_plan(coll._plan, spec, None))
+    fields = [f for f in coll.schema if how not in _NUMERIC_ONLY or _is_numeric(f.type)]
+    spec = _Spec(how, [f.name for f in fields], **kw)
+    schema = pa.schema([pa.field(f.name, _out_type(how, f.type)) for f in fields])
+    return DataFrame(_reduction_plan(coll[[f.name for f in fields]]._plan, spec, schema))
+
+
+def _make(how):
+    def method(self, **kw):
+        return reduce_collection(self, how, **kw)
+
+    method.__name__ = how
+    method.__doc__ = f"The {how} of each column (nulls skipped); lazy."
+    return method
+
+
+sum, min, max, count, nunique, any, all, mean = (
+    _make(h) for h in ("sum", "min", "max", "count", "nunique", "any", "all", "mean"))
+
+
+def var(self, ddof: int = 1):
+    """Variance with ``ddof`` (default 1, as pandas); nulls skipped."""
+    return reduce_collection(self, "var", ddof=ddof)
+
+
+def std(self, ddof: int = 1):
+    """Standard deviation with ``ddof`` (default 1); nulls skipped."""
+    return reduce_collection(self, "std", ddof=ddof)
+
+
+def quantile(self, q: float = 0.5):
+    """Approximate quantile ``q`` (see the module note for the error)."""
+    return reduce_collection(self, "quantile", q=q)
+
+
+def describe(self):
+    """count, mean, std, min, 25%, 50%, 75%, max of the numeric columns: a lazy table with a ``statistic`` column."""
+    from .frame import DataFrame
+    from .plan import Concat
+    from .series import Series
+
+    frame = self.to_frame() if isinstance(self, Series) else self
+    stats = [("count", {}), ("mean", {}), ("std", {}), ("min", {}), ("quantile", {"q": 0.25}),
+             ("quantile", {"q": 0.5}), ("quantile", {"q": 0.75}), ("max", {})]
+    names = ["count", "mean", "std", "min", "25%", "50%", "75%", "max"]
+    numeric = frame[[f.name for f in frame.schema if _is_numeric(f.type) and not pa.types.is_boolean(f.type)]]
+    parts = []
+    for label, (how, kw) in zip(names, stats):
+        r = reduce_collection(numeric, how, **kw).astype(pa.float64())
+        parts.append(r.assign(statistic=label)[["statistic"] + numeric.columns]._plan)
+    return DataFrame(Reduce(Concat(parts, parts[0].schema), _concat_parts, _identity, parts[0].schema))
+
+
+def _concat_parts(parts):
+    return pa.concat_tables(parts)
+
+
+def _identity(x):
+    return x
+
+
+def value_counts(self, sort: bool = True, ascending: bool = False, dropna: bool = True):
+    """Counts of each distinct value: a lazy DataFrame with columns (name, "count"), most frequent first."""
+    from .groupby import GroupBy
+
+    out = GroupBy(self.to_frame(), [self.name], dropna=dropna).size()
+    out = out.rename(columns={"size": "count"})
+    return out.sort_values("count", ascending=ascending) if sort else out
+
+
+def unique(self):
+    """The distinct values (nulls included once), as a lazy Series."""
+    from .colexpr import Col
+    from .series import Series
+
+    frame = self.to_frame().drop_duplicates()
+    return Series(frame._plan, Col(self.name), self.name, self.dtype)
+
+
+def row_count(df):
+    """The number of rows, as a lazy `Scalar`."""
+    chunk = Blockwise(Func(_num_rows), (df._plan,), schema=pa.schema([]), label="len-chunk")
+    return Scalar(Reduce(chunk, _sum_list, _identity, None))
+
+
+def _num_rows(table):
+    return table.num_rows
+
+
+def _sum_list(parts):
+    return builtins.sum(parts)

@@ -1,0 +1,238 @@
+"""`Series`: one column of a frame, as a formula (`ColExpr`) over that frame's plan.
+
+    >>> import pyarrow as pa
+    >>> import graphflow.dataframe as gd
+    >>> df = gd.from_arrow(pa.table({"s": ["Ab", None, "cd"], "x": [1, 2, 3]}), npartitions=2)
+    >>> (df.x * 2 + 1).compute(scheduler="sync").to_pylist()
+    [3, 5, 7]
+    >>> df.s.str.upper().compute(scheduler="sync").to_pylist()
+    ['AB', None, 'CD']
+
+Operators build `Call` nodes and check the result type on the empty schema
+right away (``df.s + 1`` raises TypeError here, not at compute time).  ``/``
+always gives float64, as in pandas; comparisons and arithmetic with nulls give
+nulls (pyarrow semantics); a null in a filter mask drops the row.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .collection import PlanCollection, concat_tables
+from .colexpr import Call, Col, Lit, output_type
+from .plan import Blockwise, Filter, Project
+
+__all__ = ["Series"]
+
+_BINARY = {
+    "add": "add", "sub": "subtract", "mul": "multiply", "pow": "power",
+    "eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal",
+    "and": "and_kleene", "or": "or_kleene", "xor": "xor",
+}
+
+
+def _finalize_series(parts, name, dtype):
+    table = concat_tables(parts, pa.schema([pa.field(name, dtype)]))
+    return table.column(0)
+
+
+def _float(expr, dtype):
+    if pa.types.is_floating(dtype):
+        return expr
+    return Call("cast", [expr], pc.CastOptions.safe(pa.float64()))
+
+
+class Series(PlanCollection):
+    """A lazy column; ``compute()`` returns a ``pyarrow.ChunkedArray``."""
+
+    def __init__(self, frame, expr, name, dtype=None):
+        self._frame = frame
+        self._expr = expr
+        self.name = name
+        self.dtype = dtype if dtype is not None else output_type(expr, frame.schema)
+
+    @property
+    def _plan(self):
+        try:
+            return self.__dict__["_plan_cache"]
+        except KeyError:
+            schema = pa.schema([pa.field(self.name, self.dtype)])
+            plan = Blockwise(Project([(self.name, self._expr)]), (self._frame,), schema)
+            self.__dict__["_plan_cache"] = plan
+            return plan
+
+    def __graphflow_finalize__(self):
+        return _finalize_series, (self.name, self.dtype)
+
+    def _rebuilt(self, plan):
+        return Series(plan, Col(self.name), self.name, self.dtype)
+
+    def __repr__(self):
+        return f"graphflow.Series<name={self.name!r}, dtype={self.dtype}, npartitions={self.npartitions}>"
+
+    def _repr_html_(self):
+        return f"<div><b>graphflow.Series</b> {self.name}: {self.dtype} ({self.npartitions} partitions)</div>"
+
+    # -- alignment
+    def _expr_on(self, plan):
+        """This column's formula evaluated on ``plan``, a frame derived from ours by filters/projections."""
+        p, used = plan, self._expr.columns()
+        while p is not self._frame:
+            op = getattr(p, "op", None)
+            if isinstance(op, Filter) and len(p.children) == 1:
+                p = p.children[0]
+            elif isinstance(op, Project) and all(dict(op.exprs).get(c) == Col(c) for c in used):
+                p = p.children[0]
+            else:
+                raise ValueError(
+                    f"cannot align Series {self.name!r} with this frame: it comes from an unrelated frame "
+                    f"(graphflow frames have no index; combine columns of one frame, or merge first)")
+        return self._expr
+
+    def _derive(self, expr, name=None) -> "Series":
+        return Series(self._frame, expr, self.name if name is None else name)
+
+    def _operand(self, other):
+        if isinstance(other, Series):
+            return other._expr if other._frame is self._frame else other._expr_on(self._frame)
+        return Lit(other)
+
+    def _binary(self, op, other, reflect=False):
+        a, b = self._expr, self._operand(other)
+        if reflect:
+            a, b = b, a
+        return self._derive(Call(op, [a, b]))
+
+    def _div(self, other, reflect=False, floor=False):
+        b_type = other.dtype if isinstance(other, Series) else pa.scalar(other).type
+        a, b = _float(self._expr, self.dtype), _float(self._operand(other), b_type)
+        if reflect:
+            a, b = b, a
+        out = Call("divide", [a, b])
+        return self._derive(Call("floor", [out]) if floor else out)
+
+    # -- operators
+    def __truediv__(self, other):
+        return self._div(other)
+
+    def __rtruediv__(self, other):
+        return self._div(other, reflect=True)
+
+    def __floordiv__(self, other):
+        return self._div(other, floor=True)
+
+    def __rfloordiv__(self, other):
+        return self._div(other, reflect=True, floor=True)
+
+    def __neg__(self):
+        return self._derive(Call("negate", [self._expr]))
+
+    def __invert__(self):
+        return self._derive(Call("invert", [self._expr]))
+
+    def __abs__(self):
+        return self.abs()
+
+    def abs(self):
+        return self._derive(Call("abs", [self._expr]))
+
+    def __bool__(self):
+        raise TypeError("the truth value of a lazy Series is unknown: use & | ~ for logic, .compute() for values")
+
+    __hash__ = object.__hash__
+
+    # -- column methods
+    def isin(self, values) -> "Series":
+        value_set = pa.array(list(values), type=self.dtype)
+        return self._derive(Call("is_in", [self._expr], pc.SetLookupOptions(value_set)))
+
+    def between(self, left, right, inclusive: str = "both") -> "Series":
+        lo = self >= left if inclusive in ("both", "left") else self > left
+        hi = self <= right if inclusive in ("both", "right") else self < right
+        return lo & hi
+
+    def fillna(self, value) -> "Series":
+        return self._derive(Call("coalesce", [self._expr, Lit(pa.scalar(value).cast(self.dtype))]))
+
+    def isna(self) -> "Series":
+        return self._derive(Call("is_null", [self._expr]))
+
+    isnull = isna
+
+    def notna(self) -> "Series":
+        return self._derive(Call("is_valid", [self._expr]))
+
+    def astype(self, dtype) -> "Series":
+        t = dtype if isinstance(dtype, pa.DataType) else pa.type_for_alias(str(dtype))
+        return self._derive(Call("cast", [self._expr], pc.CastOptions.safe(t)))
+
+    def where(self, cond, other=None) -> "Series":
+        alt = self._operand(other) if other is not None else Lit(pa.scalar(None, type=self.dtype))
+        return self._derive(Call("if_else", [self._operand(cond), self._expr, alt]))
+
+    def rename(self, name) -> "Series":
+        return self._derive(self._expr, name)
+
+    def dropna(self) -> "Series":
+        frame = Blockwise(Filter(Call("is_valid", [self._expr])), (self._frame,), self._frame.schema)
+        return Series(frame, self._expr, self.name, self.dtype)
+
+    def __getitem__(self, mask):
+        if not isinstance(mask, Series):
+            raise TypeError("a Series can be indexed only by a boolean Series (lazy: no positions)")
+        frame = Blockwise(Filter(self._operand(mask)), (self._frame,), self._frame.schema)
+        return Series(frame, self._expr, self.name, self.dtype)
+
+    def to_frame(self, name=None):
+        from .frame import DataFrame
+
+        name = self.name if name is None else name
+        return DataFrame(Blockwise(Project([(name, self._expr)]), (self._frame,),
+                                   pa.schema([pa.field(name, self.dtype)])))
+
+    def head(self, n: int = 5):
+        return self.to_frame().head(n).column(0)
+
+    def tail(self, n: int = 5):
+        return self.to_frame().tail(n).column(0)
+
+    def __len__(self):
+        return len(self.to_frame())
+
+    def to_pandas(self, **kwargs):
+        return self.compute(**kwargs).to_pandas()
+
+    @property
+    def str(self):
+        from .accessors import StringAccessor
+
+        return StringAccessor(self)
+
+    @property
+    def dt(self):
+        from .accessors import DatetimeAccessor
+
+        return DatetimeAccessor(self)
+
+    from .reductions import (  # noqa: E402
+        sum, mean, min, max, count, std, var, nunique, any, all, describe, quantile,
+        value_counts, unique,
+    )
+
+
+def _make_binary(op):
+    def method(self, other):
+        return self._binary(op, other)
+
+    def rmethod(self, other):
+        return self._binary(op, other, reflect=True)
+
+    return method, rmethod
+
+
+for _name, _op in _BINARY.items():
+    _m, _r = _make_binary(_op)
+    setattr(Series, f"__{_name}__", _m)
+    if _name not in ("eq", "ne", "lt", "le", "gt", "ge"):
+        setattr(Series, f"__r{_name}__", _r)

@@ -1,0 +1,106 @@
+"""merge: broadcast and shuffle joins, every how, suffixes, bad keys; against pyarrow's Table.join."""
+
+import pyarrow as pa
+import pytest
+
+import graphflow.dataframe as gd
+from graphflow.dataframe.plan import Reduce, walk
+from graphflow.dataframe.shuffle import Shuffle
+
+from .data import assert_tables_equal, needs_pandas, pd, random_table
+
+HOW = {"inner": "inner", "left": "left outer", "right": "right outer", "outer": "full outer"}
+
+
+@pytest.fixture(scope="module")
+def tables():
+    left = random_table(n=1500, seed=21, groups=40)
+    right = pa.table({"k": pa.array(list(range(0, 60, 2)) + [None]),
+                      "x": pa.array([float(i) for i in range(31)]),
+                      "w": pa.array([f"v{i}" for i in range(31)])})
+    return left, right
+
+
+def expected(left, right, how, **kw):
+    return left.join(right, keys="k", join_type=HOW[how], left_suffix="_x", right_suffix="_y", **kw)
+
+
+def kinds(df):
+    return {type(n).__name__ for n in walk(df._optimized())}
+
+
+@pytest.mark.parametrize("how", ["inner", "left", "right", "outer"])
+@pytest.mark.parametrize("broadcast", [None, False])
+def test_merge_matches_pyarrow(tables, how, broadcast):
+    left, right = tables
+    a, b = gd.from_arrow(left, npartitions=6), gd.from_arrow(right, npartitions=3)
+    m = a.merge(b, on="k", how=how, broadcast=broadcast)
+    got = m.compute()
+    exp = expected(left, right, how)
+    assert got.column_names == exp.column_names  # pyarrow's order (a right join puts keys right)
+    assert sorted(got.column_names) == sorted(["k", "k2", "x_x", "y", "s", "t", "x_y", "w"])
+    assert_tables_equal(got, exp, keys=["k", "x_x", "s", "t", "w", "y", "k2"])
+    shuffled = "Shuffle" in kinds(m)
+    assert shuffled == (broadcast is False or how in ("outer",))
+
+
+def test_broadcast_small_side_plan(tables):
+    left, right = tables
+    a, b = gd.from_arrow(left, npartitions=6), gd.from_arrow(right, npartitions=3)
+    m = a.merge(b, on="k")
+    plan = m._optimized()
+    assert plan.broadcast == (False, True)
+    assert isinstance(plan.children[1], Reduce)
+    assert not any(isinstance(n, Shuffle) for n in walk(plan))
+
+
+def test_broadcast_lookup_nulls_and_duplicates():
+    left = pa.table({"k": [1, None, 2, 3], "v": [1, 2, 3, 4]})
+    uniq = pa.table({"k": [1, 2, None], "w": ["a", "b", "c"]})
+    dup = pa.table({"k": [1, 1, 2], "w": ["a", "b", "c"]})
+    for right in (uniq, dup):
+        for how in ("inner", "left"):
+            got = gd.from_arrow(left, npartitions=2).merge(gd.from_arrow(right), on="k", how=how).compute()
+            assert_tables_equal(got, left.join(right, keys="k", join_type=HOW[how]), keys=["k", "v", "w"])
+
+
+def test_left_on_right_on(tables):
+    left, right = tables
+    a = gd.from_arrow(left, npartitions=4)
+    b = gd.from_arrow(right.rename_columns(["key", "x", "w"]), npartitions=2)
+    got = a.merge(b, left_on="k", right_on="key", how="left", broadcast=False).compute()
+    exp = left.join(right.rename_columns(["key", "x", "w"]), keys="k", right_keys="key",
+                    join_type="left outer", left_suffix="_x", right_suffix="_y")
+    assert_tables_equal(got, exp, keys=["k", "x_x", "s", "t", "w", "y"])
+
+
+def test_self_merge_large_both_sides():
+    t = pa.table({"id": pa.array(range(3000)), "v": pa.array([float(i) for i in range(3000)])})
+    a = gd.from_arrow(t, npartitions=4)
+    b = gd.from_arrow(t.rename_columns(["id", "u"]), npartitions=4)
+    m = a.merge(b, on="id", broadcast=False, npartitions=5)
+    assert m.npartitions == 5
+    got = m.compute()
+    assert got.num_rows == 3000 and got.sort_by("id")["u"].to_pylist() == [float(i) for i in range(3000)]
+
+
+def test_bad_keys_at_build(tables):
+    left, right = tables
+    a, b = gd.from_arrow(left), gd.from_arrow(right)
+    with pytest.raises(KeyError, match="right merge key 'k2'"):
+        a.merge(b, on="k2")
+    with pytest.raises(TypeError, match="cannot merge"):
+        a.merge(b, left_on="s", right_on="k")
+    with pytest.raises(ValueError, match="how must be"):
+        a.merge(b, on="k", how="cross")
+
+
+@needs_pandas
+def test_against_pandas(tables):
+    left, right = tables
+    a, b = gd.from_arrow(left, npartitions=3), gd.from_arrow(right, npartitions=2)
+    got = a.merge(b, on="k", how="inner").to_pandas().sort_values(["k", "x_x", "w"]).reset_index(drop=True)
+    exp = pd.merge(left.to_pandas(), right.to_pandas().dropna(subset=["k"]), on="k", how="inner")
+    exp = exp.sort_values(["k", "x_x", "w"]).reset_index(drop=True)
+    assert got["w"].tolist() == exp["w"].tolist()
+    assert len(got) == len(exp)

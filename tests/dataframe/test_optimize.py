@@ -1,0 +1,132 @@
+"""Plan rewrites: each checked by inspecting the optimized plan and by comparing the result."""
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+import graphflow.dataframe as gd
+from graphflow.dataframe.io.parquet import ReadParquet
+from graphflow.dataframe.optimize import optimize_plan
+from graphflow.dataframe.optimize.projection import pushdown_projection
+from graphflow.dataframe.plan import Blockwise, Chain, walk
+
+from .data import random_table
+
+
+@pytest.fixture(scope="module")
+def table():
+    return random_table(n=2000, seed=51)
+
+
+@pytest.fixture(scope="module")
+def path(tmp_path_factory, table):
+    d = tmp_path_factory.mktemp("opt")
+    pq.write_table(table, d / "t.parquet", row_group_size=500)
+    return str(d)
+
+
+def reads(plan):
+    return [n for n in walk(plan) if isinstance(n, ReadParquet)]
+
+
+def test_projection_pushdown(path, table):
+    df = gd.read_parquet(path)
+    q = df[df.x > 0][["k", "y"]]
+    [read] = reads(pushdown_projection(q._plan))  # the rule alone: the filter still needs x
+    assert list(read.schema.names) == ["k", "x", "y"]
+    [read] = reads(optimize_plan(q._plan))  # after predicate pushdown the reader filters on x itself
+    assert list(read.schema.names) == ["k", "y"] and read.predicate.columns() == {"x"}
+    got = q.compute()
+    assert got.equals(table.filter(pc.greater(table["x"], 0)).select(["k", "y"]))
+    [read] = reads(optimize_plan(df.groupby("k2").y.sum()._plan))
+    assert list(read.schema.names) == ["k2", "y"]
+
+
+def test_predicate_pushdown(path, table):
+    df = gd.read_parquet(path, columns=["k", "x", "s"])
+    q = df[df.k < 4][df.s.str.startswith("a")]
+    plan = optimize_plan(q._plan, until="predicates")
+    [read] = reads(plan)
+    assert read is plan  # both filters are now inside the read
+    assert "less" in repr(read.predicate) or "<" in repr(read.predicate)
+    expect = table.select(["k", "x", "s"])
+    expect = expect.filter(pc.and_kleene(pc.less(expect["k"], 4), pc.starts_with(expect["s"], "a")))
+    assert q.compute().equals(expect)
+
+
+def test_predicate_pushed_through_projection(path, table):
+    df = gd.read_parquet(path)
+    q = df[["k", "y"]]
+    q = q[q.y > 10]
+    plan = optimize_plan(q._plan)
+    [read] = reads(plan)
+    assert read.predicate is not None and list(read.schema.names) == ["k", "y"]
+    assert q.compute().equals(table.select(["k", "y"]).filter(pc.greater(table["y"], 10)))
+
+
+def test_filter_on_computed_column_not_pushed(path, table):
+    df = gd.read_parquet(path)
+    q = df.assign(z=df.y * 2)
+    q = q[q.z > 10]
+    [read] = reads(optimize_plan(q._plan))
+    assert read.predicate is None  # z does not exist in the file
+    assert q.compute().num_rows == pc.sum(pc.greater(table["y"], 5)).as_py()
+
+
+def test_fusion_one_task_per_partition(table):
+    df = gd.from_arrow(table, npartitions=4)
+    q = df[df.x > 0].assign(z=df.y + 1).rename(columns={"z": "w"})[["k", "w"]]
+    plan = optimize_plan(q._plan)
+    assert isinstance(plan, Blockwise) and isinstance(plan.op, Chain) and len(plan.op.ops) == 2
+    graph = q.__graphflow_graph__()
+    assert len(graph) == 4 + 4  # data + one fused task per partition
+    exp = table.filter(pc.greater(table["x"], 0))
+    assert q.compute().column("w").equals(pc.add(exp["y"], 1))
+
+
+def test_shared_node_not_fused(table):
+    df = gd.from_arrow(table, npartitions=2)
+    base = df[df.x > 0]
+    both = gd.concat([base.assign(a=1), base.assign(a=2)])
+    plan = optimize_plan(both._plan)
+    ops = [n.op for n in walk(plan) if isinstance(n, Blockwise)]
+    assert [type(op).__name__ for op in ops].count("Filter") == 1  # the shared filter stays one node
+    assert not any(isinstance(op, Chain) for op in ops)  # nothing was fused into it
+    assert both.compute().num_rows == 2 * pc.sum(pc.greater(table["x"], 0)).as_py()
+
+
+def test_explain_prints_plan(path, capsys):
+    df = gd.read_parquet(path)
+    text = df[df.k > 3][["x"]].explain()
+    assert "ReadParquet[4] columns=[x] filter=((k > 3))" in text
+    assert text == capsys.readouterr().out.strip()
+    raw = df[df.k > 3][["x"]].explain(optimized=False)
+    assert "columns=[k, k2, x, y, s, t]" in raw
+
+
+def test_optimization_keeps_result_of_persisted(table):
+    df = gd.from_arrow(table, npartitions=3).persist(scheduler="sync")
+    q = df[df.y > 0]
+    assert q.compute().equals(table.filter(pc.greater(table["y"], 0)))
+    assert isinstance(q.schema, pa.Schema)
+
+
+def test_row_groups_skipped_by_statistics(tmp_path, monkeypatch):
+    t = pa.table({"a": list(range(100)), "b": [float(i) for i in range(100)]})
+    pq.write_table(t, tmp_path / "s.parquet", row_group_size=10)
+    df = gd.read_parquet(str(tmp_path))
+    q = df[(df.a >= 35) & (df.a < 52)][["b"]]
+    decoded = []
+    original = pq.ParquetFile.read_row_group
+
+    def counting(self, i, *args, **kwargs):
+        decoded.append(i)
+        return original(self, i, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", counting)
+    sizes = [q.partitions[i].compute(scheduler="sync").num_rows for i in range(q.npartitions)]
+    assert sizes == [0, 0, 0, 5, 10, 2, 0, 0, 0, 0]
+    assert sorted(decoded) == [3, 4, 5]  # the other seven row groups were never decoded
+    assert q.compute()["b"].to_pylist() == [float(i) for i in range(35, 52)]
+    assert df[df.b > 1e9].compute().num_rows == 0  # every group skipped: an empty table of the schema
