@@ -31,6 +31,19 @@ def test_quick_run_compares_every_workload_with_dask(tmp_path):
     assert "gf/dask" in out.stdout
 
 
+def test_quick_array_run_compares_with_dask_and_numpy(tmp_path):
+    """Time and peak memory of the three array workloads, each engine checking its answer."""
+    out, report = _quick(tmp_path, "array", "--vs", "dask", "--vs", "numpy", timeout=120)
+    results = {r["workload"]: r for r in report["results"]}
+    assert set(results) == {"arr-sum", "arr-xxt-mean", "arr-matmul", "arr-sum-mem", "arr-xxt-mean-mem",
+                            "arr-matmul-mem"}
+    for result in results.values():
+        for engine in ("graphflow", "dask", "numpy"):
+            assert result["median"].get(engine, 0) > 0, (engine, result)
+        assert result["ratio"]["dask"] is not None and result["ratio"]["numpy"] is not None, result
+    assert "gf/numpy" in out.stdout
+
+
 def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 

@@ -6,8 +6,9 @@ workload kind (``"delayed_sum"``, ``"raw_tree"``, ...) to a function
 of that kind.  Kinds it lacks show as "n/a" in the table.
 
 The registry below is all the runner knows: ``dask`` (local schedulers),
-``distributed`` (dask.distributed's ``LocalCluster``), ``ray`` and ``pyarrow``
-(single-threaded, for the dataframe workloads).  To add
+``distributed`` (dask.distributed's ``LocalCluster``), ``ray``, ``pyarrow``
+(single-threaded, for the dataframe workloads) and ``numpy`` (a single-threaded
+loop over the blocks, for the array workloads).  To add
 another: write its module of cases and add ``name: (module, distribution)``;
 ``--vs name`` then works.
 Anchor modules are imported only when asked for, so a missing library costs
@@ -29,6 +30,7 @@ ANCHORS: dict = {
     "distributed": ("benchmarks.anchors.distributed", "distributed"),
     "ray": ("benchmarks.anchors.ray", "ray"),
     "pyarrow": ("benchmarks.anchors.pyarrow", "pyarrow"),
+    "numpy": ("benchmarks.anchors.numpy", "numpy"),
 }
 
 

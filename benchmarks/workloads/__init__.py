@@ -7,12 +7,12 @@ it.  The anchors' cases for the same kinds live in `benchmarks.anchors`.
 
 from __future__ import annotations
 
-from . import chain, cluster, dataframe, delayed_sum, graph1m, imports, memory, tree
+from . import array, chain, cluster, dataframe, delayed_sum, graph1m, imports, memory, tree
 
 __all__ = ["WORKLOADS", "GROUPS", "GRAPHFLOW_CASES"]
 
 _LOCAL = (delayed_sum, chain, tree, graph1m, memory, imports)
-_MODULES = _LOCAL + (cluster, dataframe)
+_MODULES = _LOCAL + (cluster, dataframe, array)
 
 WORKLOADS: dict = {w.name: w for module in _MODULES for w in module.WORKLOADS}
 
@@ -21,6 +21,7 @@ GROUPS: dict = {
     "local": [w.name for module in _LOCAL for w in module.WORKLOADS],
     "dist": [w.name for w in cluster.WORKLOADS],
     "dataframe": [w.name for w in dataframe.WORKLOADS],
+    "array": [w.name for w in array.WORKLOADS],
 }
 
 # One kind per module (``KIND`` and ``run``), or several (``CASES``).  Subprocess

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from ..spec import Ref, Task
+from .blas import shared_cores
 from .chunks import common_chunks
 from .core import Array, new_name
 
@@ -32,12 +33,14 @@ SPLIT_EVERY = 8
 def _dot_sum(pairs, axes):
     """Sum of ``tensordot(a, b)`` over block pairs, accumulated into one buffer."""
     acc = None
-    for a, b in pairs:
-        part = np.tensordot(a, b, axes=axes)  # always a fresh array: safe to add into
-        if acc is None:
-            acc = part
-        else:
-            acc += part
+    with shared_cores():
+        for a, b in pairs:
+            # always a fresh array: safe to add into (axes None: numpy's matmul of stacks)
+            part = np.matmul(a, b) if axes is None else np.tensordot(a, b, axes=axes)
+            if acc is None:
+                acc = part
+            else:
+                acc += part
     return acc
 
 
@@ -125,18 +128,64 @@ def _sum_tree(nodes, name, out, pairs, group, axes):
 
 
 def matmul(a, b) -> Array:
-    """``a @ b`` for 1-d and 2-d operands (numpy's rules for vectors)."""
+    """``a @ b`` with numpy's rules: vectors are promoted, leading (stack) dimensions broadcast.
+
+    >>> import graphflow.array as ga
+    >>> (ga.ones((3, 1, 4, 2), chunks=2) @ ga.ones((5, 2, 6), chunks=2)).shape
+    (3, 5, 4, 6)
+    """
     from .creation import asarray
 
     a, b = asarray(a), asarray(b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul: Input operand does not have enough dimensions")
-    if a.ndim > 2 or b.ndim > 2:
-        raise NotImplementedError("matmul of stacks of matrices (ndim > 2) is not supported yet")
-    if a.shape[-1] != b.shape[0]:
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if a.shape[-1] != k_b:
         raise ValueError(f"matmul: Input operand 1 has a mismatch in its core dimension 0 "
-                         f"(size {b.shape[0]} is different from {a.shape[-1]})")
-    return tensordot(a, b, axes=((a.ndim - 1,), (0,)))
+                         f"(size {k_b} is different from {a.shape[-1]})")
+    if a.ndim <= 2 and b.ndim <= 2:
+        return tensordot(a, b, axes=((a.ndim - 1,), (0,)))
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    out = _matmul_stack(a2, b2)
+    if a.ndim == 1:
+        out = out[..., 0, :]
+    if b.ndim == 1:
+        out = out[..., 0]
+    return out
+
+
+def _matmul_stack(a, b) -> Array:
+    """Stacks of matrices (ndim >= 2 each, one of them > 2): blocks along the stack
+    dimensions pair up as numpy broadcasts them; each output block sums ``a @ b`` over k."""
+    from .rechunk import rechunk
+
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    nb = len(batch)
+    a = a[(None,) * (nb + 2 - a.ndim) + (Ellipsis,)] if a.ndim < nb + 2 else a
+    b = b[(None,) * (nb + 2 - b.ndim) + (Ellipsis,)] if b.ndim < nb + 2 else b
+    out_batch, a_batch, b_batch = [], [], []
+    for d in range(nb):
+        if a.shape[d] == b.shape[d]:
+            c = common_chunks([a.chunks[d], b.chunks[d]])
+            out_batch.append(c), a_batch.append(c), b_batch.append(c)
+        elif a.shape[d] == 1:
+            out_batch.append(b.chunks[d]), a_batch.append((1,)), b_batch.append(b.chunks[d])
+        else:
+            out_batch.append(a.chunks[d]), a_batch.append(a.chunks[d]), b_batch.append((1,))
+    k = common_chunks([a.chunks[-1], b.chunks[-2]])
+    a = rechunk(a, tuple(a_batch) + (a.chunks[-2], k))
+    b = rechunk(b, tuple(b_batch) + (k, b.chunks[-1]))
+    name = new_name("matmul", a, b)
+    nodes = {}
+    for out in itertools.product(*[range(len(c)) for c in out_batch], range(a.numblocks[-2]),
+                                 range(b.numblocks[-1])):
+        ia = tuple(0 if len(a_batch[d]) == 1 else out[d] for d in range(nb))
+        ib = tuple(0 if len(b_batch[d]) == 1 else out[d] for d in range(nb))
+        pairs = [(Ref((a.name,) + ia + (out[-2], j)), Ref((b.name,) + ib + (j, out[-1]))) for j in range(len(k))]
+        _sum_tree(nodes, name, out, pairs, SPLIT_EVERY, None)
+    chunks = tuple(out_batch) + (a.chunks[-2], b.chunks[-1])
+    return Array(name, chunks, np.result_type(a.dtype, b.dtype), nodes, [a, b])
 
 
 def dot(a, b) -> Array:

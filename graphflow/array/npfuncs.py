@@ -83,7 +83,11 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     if not all(is_operand(i) or isinstance(i, Array) for i in inputs):
         return NotImplemented
     if method == "__call__":
-        if ufunc.nout != 1:
+        if ufunc is np.matmul and not kwargs:  # a gufunc: its core dimensions are not elementwise
+            from .linalg import matmul
+
+            return matmul(*inputs)
+        if ufunc.nout != 1 or ufunc.signature is not None:
             return NotImplemented
         return elemwise(ufunc, *inputs, **kwargs)
     if method == "reduce" and len(inputs) == 1:

@@ -192,8 +192,15 @@ def _mask(x, index):
         masks = [i for i in index if _is_bool_array(i)]
         if len(masks) == 1 and isinstance(masks[0], np.ndarray) and masks[0].ndim == 1:
             return getitem(x, tuple(np.flatnonzero(i) if _is_bool_array(i) else i for i in index))
+        if len(masks) == 1 and masks[0].ndim == 1:
+            axis = next(d for d, i in enumerate(index) if _is_bool_array(i))
+            rest = tuple(slice(None) if d == axis else i for d, i in enumerate(index))
+            if any(i is None for i in index):
+                raise NotImplementedError("a 1-d Array mask cannot be combined with None (np.newaxis)")
+            out = _mask_axis(x, masks[0], axis)
+            return out if all(isinstance(i, slice) and i == slice(None) for i in rest) else getitem(out, rest)
         raise NotImplementedError("boolean indexing needs one mask with the array's shape "
-                                  "(or a 1-d numpy mask along one axis)")
+                                  "(or a 1-d mask along one axis)")
     from .blockwise import unify_chunks
 
     mask = index[0]
@@ -212,21 +219,113 @@ def _mask(x, index):
     return Array(name, ((math.nan,) * x.npartitions,), x.dtype, nodes, [x, mask])
 
 
+def _compress(block, keep, axis):
+    return np.compress(keep, block, axis=axis)
+
+
+def _mask_axis(x, mask, axis):
+    """``x[..., mask, ...]`` for a 1-d boolean Array ``mask`` along ``axis``: block lengths
+    along that axis become unknown; the mask is rechunked to ``x``'s blocks there."""
+    from .rechunk import rechunk
+
+    if mask.shape[0] != x.shape[axis]:
+        raise IndexError(f"boolean index did not match indexed array along axis {axis}; size of axis is "
+                         f"{x.shape[axis]} but size of corresponding boolean axis is {mask.shape[0]}")
+    if has_unknown((x.chunks[axis],)) or has_unknown(mask.chunks):
+        raise ValueError("cannot mask along an axis of unknown length; call .compute_chunk_sizes() first")
+    mask = rechunk(mask, (x.chunks[axis],))
+    name = new_name("mask-axis", x, mask, axis)
+    nodes = {}
+    for idx in itertools.product(*[range(n) for n in x.numblocks]):
+        nodes[(name,) + idx] = Task((name,) + idx, _compress, Ref((x.name,) + idx), Ref((mask.name, idx[axis])), axis)
+    chunks = list(x.chunks)
+    chunks[axis] = (math.nan,) * x.numblocks[axis]
+    return Array(name, chunks, x.dtype, nodes, [x, mask])
+
+
 def setitem(x: Array, index, value) -> Array:
-    """The Array ``x`` with ``x[index] = value`` (a boolean mask, or ints and slices with a scalar)."""
+    """The Array ``x`` with ``x[index] = value``: a boolean mask with a scalar, or ints and
+    slices with a scalar or an array (numpy or graphflow) that broadcasts to ``x[index]``."""
     from .elementwise import elemwise, where
 
     if _is_bool_array(index) and np.ndim(index) == x.ndim:
         if isinstance(value, Array) and value.ndim:
             raise NotImplementedError("x[mask] = array is not supported; use ga.where(mask, other, x)")
         return where(index, np.asarray(value, dtype=x.dtype)[()], x)
-    if np.ndim(value) != 0:
-        raise NotImplementedError("x[index] = value needs a scalar value (or a boolean mask index)")
     if has_unknown(x.chunks):
         raise ValueError("cannot assign into an array with unknown chunk sizes")
+    if np.ndim(value) != 0 or isinstance(value, Array):
+        return _assign_array(x, index, value)
     marks = np.zeros(x.shape, dtype=bool)
     marks[index] = True  # numpy checks the index here; the mask is small next to most data
     from .creation import from_array
 
     hit = from_array(marks, chunks=x.chunks)
     return elemwise(np.where, hit, np.asarray(value, dtype=x.dtype)[()], x, dtype=x.dtype)
+
+
+def _assign_block(block, local, part):
+    out = block.copy()
+    out[local] = part
+    return out
+
+
+def _assign_array(x, index, value):
+    """``x[index] = value`` for ints and slices: each block of ``x`` the region touches is
+    copied and gets the piece of ``value`` (rechunked to the region's runs) that lands in it."""
+    from .creation import asarray
+    from .rechunk import rechunk
+
+    index = _normalize(index, x.ndim)
+    if any(not isinstance(i, slice) and (i is None or np.ndim(i) != 0) for i in index):
+        raise NotImplementedError("x[index] = array needs an index of ints and slices")
+    runs, region = [], []  # per dim of x: [(x block, local index, length)], and the region's shape
+    for d, i in enumerate(index):
+        if isinstance(i, slice):
+            r = _runs(np.arange(x.shape[d])[i], x.chunks[d])
+            runs.append([t for t in r if t[2]])
+            region.append(sum(t[2] for t in r))
+        else:
+            k = operator.index(i)
+            if not -x.shape[d] <= k < x.shape[d]:
+                raise IndexError(f"index {k} is out of bounds for axis {d} with size {x.shape[d]}")
+            k = k + x.shape[d] if k < 0 else k
+            b = int(np.searchsorted(offsets(x.chunks[d]), k, side="right") - 1)
+            runs.append([(b, k - offsets(x.chunks[d])[b], None)])
+    value = asarray(value)
+    if 0 in region:
+        np.broadcast_shapes(value.shape, tuple(region))  # numpy's error if it cannot fit
+        return x
+    try:
+        np.broadcast_shapes(value.shape, tuple(region))
+    except ValueError:
+        raise ValueError(f"could not broadcast input array from shape {value.shape} "
+                         f"into shape {tuple(region)}") from None
+    if value.ndim > len(region) and all(n == 1 for n in value.shape[:value.ndim - len(region)]):
+        value = value.reshape(value.shape[value.ndim - len(region):])
+    if value.ndim > len(region) or has_unknown(value.chunks):
+        raise ValueError(f"could not broadcast input array from shape {value.shape} into shape {tuple(region)}")
+    sliced = [rs for rs, i in zip(runs, index) if isinstance(i, slice)]  # the region's dims, in order
+    lead = len(region) - value.ndim
+    value = rechunk(value, tuple((n,) if n == 1 else tuple(t[2] for t in sliced[lead + d])
+                                 for d, n in enumerate(value.shape)))
+    value = value.astype(x.dtype) if value.dtype != x.dtype else value
+    touched = {}
+    for combo in itertools.product(*[range(len(rs)) for rs in runs]):
+        src = tuple(runs[d][c][0] for d, c in enumerate(combo))
+        vpos = [c for c, i in zip(combo, index) if isinstance(i, slice)][lead:]
+        vidx = tuple(0 if value.shape[d] == 1 else p for d, p in enumerate(vpos))
+        touched[src] = (tuple(runs[d][c][1] for d, c in enumerate(combo)), Ref((value.name,) + vidx))
+    name = new_name("setitem", x, value, repr(index))
+    nodes = {}
+    for idx in itertools.product(*[range(n) for n in x.numblocks]):
+        key, block = (name,) + idx, Ref((x.name,) + idx)
+        if idx in touched:
+            nodes[key] = Task(key, _assign_block, block, *touched[idx])
+        else:
+            nodes[key] = Task(key, _identity, block)
+    return Array(name, x.chunks, x.dtype, nodes, [x, value])
+
+
+def _identity(block):
+    return block
