@@ -22,7 +22,6 @@ raises `CommClosedError` within seconds.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import itertools
 import logging
@@ -33,6 +32,7 @@ import uuid
 from . import config, wire
 from .errors import AuthenticationError, CommClosedError, GraphflowError, annotate_task_error
 from .futures import Future, KeyState
+from .loopthread import LoopThread
 from .remote_functions import wrap_functions
 from .scheduler import events as ev
 from .spec import DataNode, Ref, Task, TaskGraph, tokenize
@@ -51,44 +51,6 @@ def default_client() -> "Client":
     if not _current:
         raise GraphflowError("no graphflow Client is open; start one with gf.Client()")
     return _current[-1]
-
-
-class _IOThread:
-    """A daemon thread running a tornado IOLoop; `call` runs a function there and waits for it."""
-
-    def __init__(self, name: str):
-        self.loop = None
-        ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, args=(ready,), name=name, daemon=True)
-        self.thread.start()
-        ready.wait()
-
-    def _run(self, ready: threading.Event) -> None:
-        from tornado.ioloop import IOLoop
-
-        asyncio.set_event_loop(asyncio.new_event_loop())
-        self.loop = IOLoop.current()
-        ready.set()
-        self.loop.start()
-        self.loop.close(all_fds=True)
-
-    def call(self, fn, *args, timeout: float | None = None):
-        """``fn(*args)`` on the loop thread; returns its value or raises its exception."""
-        result: concurrent.futures.Future = concurrent.futures.Future()
-
-        def run():
-            try:
-                result.set_result(fn(*args))
-            except BaseException as exc:
-                result.set_exception(exc)
-
-        self.loop.add_callback(run)
-        return result.result(timeout)
-
-    def stop(self) -> None:
-        if self.thread.is_alive():
-            self.loop.add_callback(self.loop.stop)
-            self.thread.join(5)
 
 
 class Client:
@@ -142,7 +104,7 @@ class Client:
         self._welcome = threading.Event()
         self._last_ack = time.monotonic()
         self._default_token = None
-        self._io = _IOThread(f"graphflow-client-{self.id}")
+        self._io = LoopThread(f"graphflow-client-{self.id}")
         try:
             self._io.call(self._connect)
             self._await_welcome()

@@ -13,9 +13,7 @@ is right there), and a real `Client` connects to it.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import threading
 
 __all__ = ["InProcessCluster"]
 
@@ -38,60 +36,39 @@ class InProcessCluster:
         self._thread = None
 
     def __enter__(self) -> "InProcessCluster":
-        started = threading.Event()
-        errors: list = []
-        self._thread = threading.Thread(target=self._run, args=(started, errors), daemon=True,
-                                        name="graphflow-in-process-cluster")
-        self._thread.start()
-        started.wait(30)
-        if errors:
-            raise errors[0]
+        from ..loopthread import LoopThread
+
+        self._thread = LoopThread("graphflow-in-process-cluster")
+        self.loop = self._thread.loop
+        try:
+            self._thread.call(self._start, timeout=30)
+        except BaseException:
+            self._thread.stop()
+            raise
         return self
 
-    def _run(self, started: threading.Event, errors: list) -> None:
-        from tornado.ioloop import IOLoop
-
+    def _start(self) -> None:
         from ..scheduler.server import Scheduler
         from ..worker.server import Worker
 
-        asyncio.set_event_loop(asyncio.new_event_loop())
-        self.loop = IOLoop.current()
-        try:
-            self.scheduler = Scheduler(self.address, self.token, loop=self.loop, validate=self.validate).start()
-            for i in range(self.n_workers):
-                listen = f"inproc://graphflow-worker-{next(_names)}"
-                self.workers.append(Worker(self.address, self.token, nthreads=self.nthreads, listen=listen,
-                                           loop=self.loop, validate=self.validate).start())
-        except BaseException as exc:  # surfaced in __enter__
-            errors.append(exc)
-            started.set()
-            return
-        self.loop.add_callback(started.set)
-        self.loop.start()
-        self.loop.close(all_fds=False)
+        self.scheduler = Scheduler(self.address, self.token, loop=self.loop, validate=self.validate).start()
+        for _ in range(self.n_workers):
+            listen = f"inproc://graphflow-worker-{next(_names)}"
+            self.workers.append(Worker(self.address, self.token, nthreads=self.nthreads, listen=listen,
+                                       loop=self.loop, validate=self.validate).start())
 
     def call(self, fn, *args):
         """Run ``fn(*args)`` on the cluster's loop and return its result."""
-        import concurrent.futures
+        return self._thread.call(fn, *args, timeout=30)
 
-        result: concurrent.futures.Future = concurrent.futures.Future()
-
-        def run():
-            try:
-                result.set_result(fn(*args))
-            except BaseException as exc:
-                result.set_exception(exc)
-
-        self.loop.add_callback(run)
-        return result.result(30)
+    def _stop(self) -> None:
+        for w in self.workers:
+            w.close("cluster closing")
+        self.scheduler.close()
 
     def __exit__(self, *exc_info) -> None:
-        def stop():
-            for w in self.workers:
-                w.close("cluster closing")
-            self.scheduler.close()
-            self.loop.stop()
-
-        if self.loop is not None:
-            self.loop.add_callback(stop)
-            self._thread.join(10)
+        if self._thread is not None:
+            try:
+                self._thread.call(self._stop, timeout=10)
+            finally:
+                self._thread.stop()
