@@ -98,4 +98,7 @@ class PlanCollection:
 
     @property
     def divisions(self):
+        """Partition boundaries when known, else None: after ``sort_values``, a tuple of
+        ``npartitions + 1`` sort keys with each partition's keys after ``divisions[i]`` and at most
+        ``divisions[i + 1]`` (None ends: unbounded; see `graphflow.dataframe.sort`)."""
         return self._plan.divisions

@@ -4,7 +4,7 @@ Every aggregation is split into *partials* that pyarrow's hash aggregation
 computes per partition and that can be merged by aggregating again:
 
     sum -> sum (merge: sum)          mean -> sum, count       first -> first (merge: first)
-    count -> count (merge: sum)      var/std -> sum, count, sum of squares
+    count -> count (merge: sum)      var/std -> count, mean, M2 (merge: Chan's formula, below)
     size -> count_all (merge: sum)   nunique -> distinct values as a list (merge: list, flattened)
 
 The partial tables of all partitions then meet either in a tree (`Reduce`,
@@ -30,12 +30,18 @@ Output columns: the keys, then one column per aggregation, named ``col`` for a
 single function and ``col_func`` for a list.  The tree result is sorted by the
 keys (``sort=True``, as pandas); shuffled partitions are sorted within
 themselves.  Rows whose key is null are dropped (``dropna=True``, as pandas).
-Variance from sums of squares loses precision when the mean is much larger
-than the spread.
+Variance keeps, per group, the count n, the mean and M2 (the sum of squared
+deviations from the mean, pyarrow's ``variance`` times n).  Merging groups
+a, b, ... of one key gives n = sum n_i, mean = sum n_i mean_i / n and
+M2 = sum (M2_i + n_i (mean_i - mean)^2): no sums of squares, so values around
+1e9 with a spread of 1 keep their precision.  The rows of one key are found
+by aggregating their row numbers into a list in the same pass as the other
+partials, so null keys (``dropna=False``) merge like any other.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -52,7 +58,7 @@ _PARTIALS = {
     "sum": [("sum", "sum")], "count": [("count", "sum")], "min": [("min", "min")], "max": [("max", "max")],
     "first": [("first", "first")], "last": [("last", "last")], "size": [("count_all", "sum")],
     "mean": [("sum", "sum"), ("count", "sum")], "nunique": [("distinct", "list")],
-    "var": [("sum", "sum"), ("count", "sum"), ("sumsq", "sum")],
+    "var": [("count", "sum"), ("mean", "moment"), ("variance", "moment")],
 }
 _PARTIALS["std"] = _PARTIALS["var"]
 
@@ -76,25 +82,41 @@ class AggPlan:
     def chunk(self, table):
         """Partial aggregates of one partition: keys + one column per partial."""
         cols = {k: table.column(k) for k in self.keys}
-        aggs = []
+        aggs, shifts = [], {}
         for name, col, partial, _ in self._partial_specs():
             if partial == "count_all":
                 aggs.append(([], "count_all", None, name))
                 continue
             values = table.column(col)
-            if partial == "sumsq":
-                values = pc.multiply(values.cast(pa.float64()), values.cast(pa.float64()))
-                partial = "sum"
+            if partial in ("mean", "variance"):
+                values = values.cast(pa.float64())
+            if partial == "mean":  # pyarrow's grouped mean sums raw values: centre them first (see _centred)
+                values, shifts[name] = _centred(values)
             cols[name] = values
-            aggs.append((name, partial, None, name))
-        return _aggregate(pa.table(cols), self.keys, aggs)
+            aggs.append((name, partial, pc.VarianceOptions(ddof=0) if partial == "variance" else None, name))
+        out = _aggregate(pa.table(cols), self.keys, aggs)
+        for name, shift in shifts.items():
+            out = out.set_column(out.schema.get_field_index(name), name, pc.add(out.column(name), shift))
+        for i in self._moment_aggs():  # variance -> M2 = variance * n
+            m2 = pc.multiply(out.column(f"__p{i}_2"), out.column(f"__p{i}_0").cast(pa.float64()))
+            out = out.set_column(out.schema.get_field_index(f"__p{i}_2"), f"__p{i}_2", m2)
+        return out
+
+    def _moment_aggs(self):
+        return [i for i, (_, func, _) in enumerate(self.aggs) if func in ("var", "std")]
 
     def merge(self, parts):
         """Partials of several partitions merged into partials of their union."""
         table = pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
         specs = self._partial_specs()
-        aggs = [(name, merge, None, name) for name, _, _, merge in specs if merge != "list"]
+        aggs = [(name, merge, None, name) for name, _, _, merge in specs if merge not in ("list", "moment")]
+        moments = self._moment_aggs()
+        if moments:  # each group's row numbers, to merge (n, mean, M2) with numpy
+            table = table.append_column("__rows", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+            aggs.append(("__rows", "list", None, "__rows"))
         out = _aggregate(table, self.keys, aggs)
+        if moments:
+            out = _merge_moments(out, table, moments)
         for name, _, _, merge in specs:
             if merge == "list":  # no kernel aggregates lists: explode, take distinct values, join back
                 out = _join_distinct(out, table, self.keys, name)
@@ -128,6 +150,39 @@ def _aggregate(table, keys, aggs):
     return out.rename_columns(names)
 
 
+def _centred(values):
+    """``values`` minus their (stable, whole-partition) mean, and that mean: grouped sums of the
+    differences lose far fewer digits when the values sit far from zero."""
+    shift = pc.mean(values).as_py() if len(values) else None
+    return (values, 0.0) if shift is None else (pc.subtract(values, shift), shift)
+
+
+def _floats(col):
+    return col.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
+
+
+def _merge_moments(out, table, moments):
+    """``out`` (one row per group, with a list column ``__rows`` of ``table`` row numbers) with each
+    (n, mean, M2) partial of ``moments`` merged by Chan's formula; ``__rows`` dropped."""
+    lists = out.column("__rows").combine_chunks()
+    group = np.empty(table.num_rows, dtype=np.int64)
+    group[pc.list_flatten(lists).to_numpy()] = pc.list_parent_indices(lists).to_numpy()
+    out = out.drop_columns(["__rows"])
+    ngroups = out.num_rows
+    for i in moments:
+        n = _floats(table.column(f"__p{i}_0"))
+        mean, m2 = _floats(table.column(f"__p{i}_1")), _floats(table.column(f"__p{i}_2"))
+        total = np.bincount(group, weights=n, minlength=ngroups)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mu = np.bincount(group, weights=n * mean, minlength=ngroups) / total
+        delta = np.where(n > 0, mean - mu[group], 0.0)
+        merged = np.bincount(group, weights=m2 + n * delta * delta, minlength=ngroups)
+        empty = total == 0
+        out = out.append_column(f"__p{i}_1", pa.array(mu, mask=empty))
+        out = out.append_column(f"__p{i}_2", pa.array(merged, mask=empty))
+    return out
+
+
 def _join_distinct(out, table, keys, name):
     """``out`` with a list column ``name``: per group, the distinct values of ``table[name]``'s lists."""
     lists = table.column(name).combine_chunks()
@@ -156,8 +211,7 @@ def _final(func, p):
     if func == "mean":
         return pc.divide(p[0].cast(pa.float64()), p[1].cast(pa.float64()))
     if func in ("var", "std"):
-        s, n, ss = p[0].cast(pa.float64()), p[1].cast(pa.float64()), p[2]
-        m2 = pc.subtract(ss, pc.divide(pc.multiply(s, s), n))
+        n, m2 = p[0].cast(pa.float64()), p[2]
         den = pc.subtract(n, 1.0)
         var = pc.if_else(pc.greater(den, 0), pc.divide(pc.max_element_wise(m2, 0.0), den), None)
         return pc.sqrt(var) if func == "std" else var

@@ -7,7 +7,8 @@ small left side)::
 
 Shuffle (anything else): both sides are hash-partitioned on their keys into
 the same number of partitions (`shuffle`), so matching keys meet, and
-partition i of one side is joined with partition i of the other.
+partition i of one side is joined with partition i of the other (by direct
+addressing when the right keys are unique dense integers, see `_Join`).
 
 The size of a side is estimated without computing: in-memory partitions by
 their bytes, Parquet by row-group metadata, anything derived by the estimate
@@ -24,13 +25,16 @@ forces the choice.
 
 Keys must exist on their side and have join-compatible types: both are
 checked when the merge is built (KeyError / TypeError).  As in pyarrow, null
-keys never match; with ``on=`` the key columns are coalesced into one; with
-``left_on``/``right_on`` the output keeps the left names.  Row order is not
-defined (sort afterwards).
+keys never match.  Columns come as in pandas: the left columns, then the
+right ones; with ``on=`` each key column appears once (on the left, holding
+the key of either side); with ``left_on``/``right_on`` both key columns are
+kept (null where their side had no match); a name found on both sides gets
+``suffixes``.  Row order is not defined (sort afterwards).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -75,36 +79,51 @@ def _parquet_bytes(node):
 class _Join:
     """Join op on two tables (picklable, tokenizable).
 
-    When the right side's single key is known to be unique (a broadcast
-    side, checked once), an inner/left join is a lookup: ``index_in`` (one
-    hash of the right keys) plus ``take``, about three times faster than
-    ``Table.join`` per partition, with the same rows and columns.  (Checking
-    uniqueness per partition costs as much as the join saves, so shuffled
-    partitions always use ``Table.join``.)
+    Inner and left joins on one integer key whose right-side values are
+    unique and dense (their range at most `DENSE_SPAN` times the row count)
+    are a direct-address lookup: a slot array indexed by key holds each right
+    row's position, so a partition joins with one scatter and one gather in
+    numpy, several times faster than ``Table.join``.  A broadcast side whose
+    key is known to be unique (checked once) uses ``index_in`` (one hash of
+    the right keys) plus ``take`` otherwise.  Every other case is
+    ``Table.join``; all paths give the same columns in the same order
+    (`_layout`).
     """
 
     def __init__(self, left_keys, right_keys, how, suffixes):
         self.left_keys, self.right_keys = tuple(left_keys), tuple(right_keys)
         self.how, self.suffixes = how, tuple(suffixes)
+        self.coalesce = self.left_keys == self.right_keys
 
-    def __call__(self, left, right, unique=False):
+    def __call__(self, left, right, unique=False, dense=False):
+        """``dense``: the right side's `_DenseKeys` if already built (None: not applicable)."""
         if len(self.left_keys) == 1 and self.how in ("inner", "left") and right.num_rows:
-            if unique and right.column(self.right_keys[0]).type == left.schema.field(self.left_keys[0]).type:
-                return self._lookup(left, right)
-        return left.join(right, keys=list(self.left_keys), right_keys=list(self.right_keys),
-                         join_type=_HOW[self.how], left_suffix=self.suffixes[0],
-                         right_suffix=self.suffixes[1], use_threads=False)
+            lcol, rcol = left.column(self.left_keys[0]), right.column(self.right_keys[0])
+            idx = _dense_index(lcol, rcol) if dense is False else dense.index(lcol) if dense is not None else None
+            if idx is None and unique and rcol.type == lcol.type:
+                found = pc.index_in(lcol, options=pc.SetLookupOptions(rcol, skip_nulls=True))
+                idx = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+            if idx is not None:
+                return self._assemble(left, right, idx)
+        out = left.join(right, keys=list(self.left_keys), right_keys=list(self.right_keys),
+                        join_type=_HOW[self.how], left_suffix=self.suffixes[0],
+                        right_suffix=self.suffixes[1], coalesce_keys=self.coalesce, use_threads=False)
+        names = [o for _, _, o in _layout(self, left.column_names, right.column_names)]
+        return out if out.column_names == names else out.select(names)
 
-    def _lookup(self, left, right):
-        lk, rk = self.left_keys[0], self.right_keys[0]
-        idx = pc.index_in(left.column(lk), options=pc.SetLookupOptions(right.column(rk), skip_nulls=True))
-        if self.how == "inner" and idx.null_count:  # every key matched: keep the left columns as they are
-            keep = pc.is_valid(idx)
-            left, idx = left.filter(keep), idx.filter(keep)
-        payload = [c for c in right.column_names if c != rk]
-        names = [n + self.suffixes[0] if n in payload and n != lk else n for n in left.column_names]
-        cols = list(left.columns) + [right.column(c).take(idx) for c in payload]
-        names += [c + self.suffixes[1] if c in left.column_names else c for c in payload]
+    def _assemble(self, left, right, idx):
+        if self.how == "inner":
+            keep = idx >= 0
+            if not keep.all():
+                left, idx = left.filter(pa.array(keep)), idx[keep]
+            indices = pa.array(idx)
+        else:
+            missing = idx < 0
+            indices = pa.array(idx, mask=missing) if missing.any() else pa.array(idx)
+        cols, names = [], []
+        for side, name, out in _layout(self, left.column_names, right.column_names):
+            cols.append(left.column(name) if side == "left" else right.column(name).take(indices))
+            names.append(out)
         return pa.Table.from_arrays(cols, names=names)
 
     def __graphflow_tokenize__(self):
@@ -112,6 +131,88 @@ class _Join:
 
     def __repr__(self):
         return f"Join({self.how} on {list(self.left_keys)} = {list(self.right_keys)})"
+
+
+DENSE_SPAN = 32
+
+
+def _layout(op, left_names, right_names):
+    """The output columns as (side, input name, output name): the left columns, then the right ones.
+
+    With ``on=`` (same key names) the keys appear once, on the left; with
+    ``left_on``/``right_on`` both key columns stay.  A name present on both
+    sides gets the suffixes.
+    """
+    right_out = [c for c in right_names if not (op.coalesce and c in op.right_keys)]
+    sx, sy = op.suffixes
+    out = [("left", c, c + sx if c in right_out else c) for c in left_names]
+    return out + [("right", c, c + sy if c in left_names else c) for c in right_out]
+
+
+def _int64_values(col):
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    try:
+        arr = arr.cast(pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None, None
+    valid = None if arr.null_count == 0 else arr.is_valid().to_numpy(zero_copy_only=False)
+    return (arr.fill_null(0) if arr.null_count else arr).to_numpy(zero_copy_only=False), valid
+
+
+class _DenseKeys:
+    """Unique integer keys as a slot array: ``slots[key - lo]`` is the key's row (-1: no such key).
+
+    `build` gives None when not applicable: non-integer keys, nulls or
+    duplicates among them, or a range wider than ``DENSE_SPAN`` times the row
+    count (the slots cost 4 bytes per value in the range)."""
+
+    __slots__ = ("lo", "hi", "slots")
+
+    def __init__(self, lo, hi, slots):
+        self.lo, self.hi, self.slots = lo, hi, slots
+
+    @classmethod
+    def build(cls, rcol):
+        if not pa.types.is_integer(rcol.type) or rcol.null_count:
+            return None
+        rk, _ = _int64_values(rcol)
+        if rk is None or len(rk) == 0 or len(rk) >= 1 << 31:
+            return None
+        lo, hi = int(rk.min()), int(rk.max())
+        span = hi - lo + 1
+        if span > DENSE_SPAN * len(rk) + 1024:
+            return None
+        slots = np.full(span, -1, np.int32)
+        slots[rk - lo] = np.arange(len(rk), dtype=np.int32)
+        if np.count_nonzero(slots >= 0) != len(rk):  # a repeated key: one slot for several rows
+            return None
+        return cls(lo, hi, slots)
+
+    def index(self, lcol):
+        """The row of each of ``lcol``'s keys (-1: none), or None if ``lcol`` is not integer."""
+        if not pa.types.is_integer(lcol.type):
+            return None
+        lk, valid = _int64_values(lcol)
+        if lk is None:
+            return None
+        if len(lk) == 0:
+            return np.zeros(0, np.int32)
+        if valid is None and int(lk.min()) >= self.lo and int(lk.max()) <= self.hi:
+            return self.slots[lk - self.lo]  # every key in range: one gather, no masks
+        hit = (lk >= self.lo) & (lk <= self.hi)
+        if valid is not None:
+            hit &= valid
+        idx = np.full(len(lk), -1, np.int32)
+        idx[hit] = self.slots[lk[hit] - self.lo]
+        return idx
+
+
+def _dense_index(lcol, rcol):
+    """The right row matching each left key (-1: none) by direct addressing, or None (see `_DenseKeys`)."""
+    if not pa.types.is_integer(lcol.type):
+        return None
+    dense = _DenseKeys.build(rcol)
+    return None if dense is None else dense.index(lcol)
 
 
 def _unique_key(table, keys) -> bool:
@@ -130,17 +231,17 @@ class _BroadcastJoin(_Join):
 
     def __call__(self, left, right):
         if self.side == "right":
-            return super().__call__(left, right.table, right.unique)
+            return super().__call__(left, right.table, right.unique, right.dense)
         return super().__call__(left.table, right)
 
 
 class _Prepared:
-    """The broadcast side: one table, and whether its (single) key column is unique."""
+    """The broadcast side: one table, whether its (single) key column is unique, its `_DenseKeys` or None."""
 
-    __slots__ = ("table", "unique")
+    __slots__ = ("table", "unique", "dense")
 
-    def __init__(self, table, unique):
-        self.table, self.unique = table, unique
+    def __init__(self, table, unique, dense=None):
+        self.table, self.unique, self.dense = table, unique, dense
 
 
 class _Prepare:
@@ -148,7 +249,8 @@ class _Prepare:
         self.keys = tuple(keys)
 
     def __call__(self, table):
-        return _Prepared(table, _unique_key(table, self.keys))
+        dense = _DenseKeys.build(table.column(self.keys[0])) if len(self.keys) == 1 and table.num_rows else None
+        return _Prepared(table, dense is not None or _unique_key(table, self.keys), dense)
 
     def __graphflow_tokenize__(self):
         return ("prepare", self.keys)

@@ -264,6 +264,17 @@ def _selects_columns(op) -> bool:
     return isinstance(op, Project) and all(isinstance(e, Col) for _, e in op.exprs)
 
 
+def _keeps_values(op, child) -> bool:
+    """A projection that leaves every input column it outputs under the same name unchanged (so row
+    boundaries such as a sort's divisions still hold)."""
+    from .colexpr import Col
+
+    if not isinstance(op, Project):
+        return False
+    names = set(child.schema.names)
+    return all(isinstance(e, Col) and e.name == n for n, e in op.exprs if n in names)
+
+
 class Blockwise(PlanNode):
     """``op`` applied to partition i of each child (a child with ``broadcast`` set gives partition 0)."""
 
@@ -286,9 +297,10 @@ class Blockwise(PlanNode):
 
     @property
     def divisions(self):
-        if isinstance(self.op, (Project, Filter)) and len(self.children) == 1:
+        if len(self.children) == 1 and (isinstance(self.op, Filter) or _keeps_values(self.op, self.children[0])):
             return self.children[0].divisions
-        return None
+        known = getattr(self.op, "divisions_of", None)  # an op that orders rows (sort) knows its boundaries
+        return known(self.children) if known is not None else None
 
     def with_children(self, children):
         return Blockwise(self.op, children, self._schema, self.broadcast, self.label)

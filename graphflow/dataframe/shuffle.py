@@ -15,6 +15,12 @@ The per-piece tasks let a cluster move only the rows each output needs.  The
 seam for a worker-to-worker shuffle is `Shuffle.tasks`: a p2p version would
 emit one send task per input and one receive per output instead.
 
+A shuffle may keep only some outputs (``only=``, set by the
+`prune_shuffle_outputs` rule when just some partitions are read, as
+``head`` after ``sort_values`` does): each split then drops the rows of the
+other outputs before cutting, so reading partition 0 of a sort costs one
+filter per input instead of a full reordering.
+
 Hashing is deterministic across processes (no Python ``hash``): integers and
 timestamps are mixed with a 64-bit multiplier, floats through their bits,
 strings with a polynomial rolling hash computed over Arrow's data buffer with
@@ -128,6 +134,18 @@ def _split(table, n, partitioner, *extra):
     return split_table(table, partitioner(table, n, *extra), n)
 
 
+def _split_only(table, n, only, partitioner, *extra):
+    """The rows of outputs ``only`` (positions in ``only`` become the new ids), cut into len(only) tables."""
+    ids = partitioner(table, n, *extra)
+    remap = np.full(n, -1, dtype=np.int64)
+    remap[list(only)] = np.arange(len(only))
+    new = remap[ids]
+    keep = new >= 0
+    if not keep.all():
+        table, new = table.filter(pa.array(keep)), new[keep]
+    return split_table(table, new, len(only))
+
+
 def _piece(pieces, j):
     return pieces[j]
 
@@ -144,26 +162,38 @@ class Shuffle(PlanNode):
 
     label = "shuffle"
 
-    def __init__(self, child, partitioner, n: int, extra=(), args=()):
+    def __init__(self, child, partitioner, n: int, extra=(), args=(), only=None):
         self.children = (child,) + tuple(extra)
         self.partitioner = partitioner
         self.args = tuple(args)
-        self._npartitions = n
+        self.total = n  # partitions the partitioner cuts into
+        self.only = None if only is None else tuple(only)
+        self._npartitions = n if only is None else len(self.only)
         self._schema = child.schema
 
     def params(self):
-        return (tokenize(self.partitioner), self.args, self._npartitions)
+        return (tokenize(self.partitioner), self.args, self.total, self.only)
 
     def with_children(self, children):
-        return Shuffle(children[0], self.partitioner, self._npartitions, children[1:], self.args)
+        return Shuffle(children[0], self.partitioner, self.total, children[1:], self.args, self.only)
+
+    def keeping(self, indices) -> "Shuffle":
+        """This shuffle producing only its outputs ``indices`` (in that order)."""
+        only = [self.only[i] for i in indices] if self.only is not None else list(indices)
+        return Shuffle(self.children[0], self.partitioner, self.total, self.children[1:], self.args, only)
 
     def tasks(self):
         child, n = self.children[0], self._npartitions
         extra = [Ref((c.name, 0)) for c in self.children[1:]]
         split, piece = self.name + "-split", self.name + "-piece"
+        if self.only is None:
+            head = (_split, self.total)
+        else:
+            head = (_split_only, self.total, self.only)
         out = []
         for i in range(child.npartitions):
-            out.append(Task((split, i), _split, Ref((child.name, i)), n, self.partitioner, *self.args, *extra))
+            out.append(Task((split, i), head[0], Ref((child.name, i)), *head[1:], self.partitioner, *self.args,
+                            *extra))
             out += [Task((piece, i, j), _piece, Ref((split, i)), j) for j in range(n)]
         for j in range(n):
             refs = [Ref((piece, i, j)) for i in range(child.npartitions)]
@@ -171,7 +201,8 @@ class Shuffle(PlanNode):
         return out
 
     def describe(self):
-        return f"Shuffle[{self.children[0].npartitions} -> {self._npartitions}] by {self.partitioner!r}"
+        kept = "" if self.only is None else f" keeping {list(self.only)} of {self.total}"
+        return f"Shuffle[{self.children[0].npartitions} -> {self._npartitions}] by {self.partitioner!r}{kept}"
 
 
 class _HashBy:

@@ -17,6 +17,20 @@ expression is built: the boundaries are a task, fed to the partitioner.
     [5, 4, 3, 2, 1, None]
 
 Nulls go last, as in pandas.  Ties keep no particular order.
+
+``divisions``: the sorted frame's partition boundaries, a tuple of
+``npartitions + 1`` values ``d`` such that every non-null key in partition i
+is after ``d[i]`` and at most ``d[i+1]`` in the sort order (a key equal to a
+boundary goes to the lower partition).  The outer ends are None (unbounded);
+null keys are in the last partition.  A key is a value for one sort column,
+a tuple for several.  Asking for ``divisions`` computes the sampled
+boundaries once (a pass over the samples only, with the sync scheduler);
+projections and filters of the sorted frame keep them.  ``head`` does not
+need them: it reads partition 0, and the shuffle is pruned to the rows of
+the first range (`prune_shuffle_outputs`).
+
+    >>> df.sort_values("x", npartitions=2).divisions
+    (None, 3, None)
 """
 
 from __future__ import annotations
@@ -32,6 +46,7 @@ from .shuffle import Shuffle
 __all__ = ["sort_values", "SAMPLES_PER_PARTITION"]
 
 SAMPLES_PER_PARTITION = 200
+_DIVISIONS: dict = {}  # boundaries node name -> divisions: computed once per sort
 
 
 def _order(by, ascending):
@@ -113,6 +128,29 @@ class _RangeBy:
         return ids
 
 
+def argsort_numeric(values: np.ndarray, buckets: int = 32) -> np.ndarray:
+    """``np.argsort(values)``, faster for large arrays: a counting pass cuts the value range into
+    ``buckets`` equal slices (a stable radix argsort of 16-bit bucket ids), then each slice, small
+    enough to stay in cache, is sorted on its own.  Ties come in no particular order."""
+    n = len(values)
+    if n < 1 << 16:
+        return np.argsort(values, kind="quicksort")
+    lo, hi = values.min(), values.max()
+    width = float(hi) - float(lo)
+    if not (np.isfinite(width) and width > 0):  # NaNs, infinities or one value: a plain sort
+        return np.argsort(values, kind="quicksort")
+    ids = ((values.astype(np.float64, copy=False) - float(lo)) * (buckets / width)).astype(np.int64)
+    ids = np.minimum(ids, buckets - 1).astype(np.uint16)
+    order = np.argsort(ids, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(ids, minlength=buckets))])
+    grouped = values[order]
+    for j in range(buckets):
+        a, b = bounds[j], bounds[j + 1]
+        if b - a > 1:
+            order[a:b] = order[a:b][np.argsort(grouped[a:b], kind="quicksort")]
+    return order
+
+
 class _SortPart:
     def __init__(self, by, ascending):
         self.by, self.ascending = tuple(by), tuple(ascending)
@@ -123,7 +161,7 @@ class _SortPart:
                                                           or pa.types.is_integer(col.type)):
             # numpy's (SIMD) sort is several times faster than sort_indices on one numeric column
             values = col.to_numpy()
-            order = np.argsort(values if self.ascending[0] else -values, kind="quicksort")
+            order = argsort_numeric(values if self.ascending[0] else -values)
             if pa.types.is_floating(col.type) and not self.ascending[0]:
                 order = np.concatenate([order[~np.isnan(values[order])], order[np.isnan(values[order])]])
             return table.take(pa.array(order))
@@ -131,6 +169,26 @@ class _SortPart:
 
     def __graphflow_tokenize__(self):
         return ("sort", self.by, self.ascending)
+
+    def divisions_of(self, children):
+        """The boundaries of the sorted partitions (see the module note), or None when not a range shuffle."""
+        shuffled = children[0]
+        if not isinstance(shuffled, Shuffle):
+            return (None, None) if shuffled.npartitions == 1 else None
+        if not isinstance(shuffled.partitioner, _RangeBy) or shuffled.only is not None:
+            return None
+        bounds = shuffled.children[1]
+        if bounds.name not in _DIVISIONS:
+            from .. import base
+            from .reductions import Scalar
+
+            if len(_DIVISIONS) > 256:
+                _DIVISIONS.clear()
+            [table] = base.compute(Scalar(bounds), scheduler="sync")
+            rows = [tuple(r.values()) for r in table.to_pylist()]
+            inner = tuple(r[0] if len(self.by) == 1 else r for r in rows)
+            _DIVISIONS[bounds.name] = (None,) + inner + (None,) * (shuffled.total - len(inner))
+        return _DIVISIONS[bounds.name]
 
     def __repr__(self):
         return f"Sort({list(self.by)})"

@@ -124,3 +124,29 @@ def test_null_keys_kept_with_dropna_false(table):
     assert dict(zip(got["k"].to_pylist(), got["y"].to_pylist())) == dict(
         zip(exp["k"].to_pylist(), exp["y_count"].to_pylist()))
     assert None not in df.groupby("k").y.count().compute()["k"].to_pylist()
+
+
+def test_variance_is_stable_for_large_means():
+    """Values near 1e9 with a spread near 1: merging (n, mean, M2) keeps the digits sums of squares lose."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    n = 20_000
+    t = pa.table({"k": rng.integers(0, 5, n), "x": 1e9 + rng.standard_normal(n)})
+    for split_out in (1, 2):
+        got = gd.from_arrow(t, npartitions=7).groupby("k").agg({"x": ["var", "std"]}, split_out=split_out)
+        got = got.compute().sort_by("k")
+        keys = np.asarray(t["k"])
+        for row, k in enumerate(got["k"].to_pylist()):
+            vals = np.asarray(t["x"])[keys == k]
+            assert got["x_var"][row].as_py() == pytest.approx(np.var(vals, ddof=1), rel=1e-9)
+            assert got["x_std"][row].as_py() == pytest.approx(np.std(vals, ddof=1), rel=1e-9)
+    whole = gd.from_arrow(t, npartitions=7)
+    assert whole.x.var().compute() == pytest.approx(pc.variance(t["x"], ddof=1).as_py(), rel=1e-9)
+    assert whole.x.std().compute() == pytest.approx(np.std(np.asarray(t["x"]), ddof=1), rel=1e-9)
+
+
+def test_variance_of_null_key_group_and_single_rows():
+    t = pa.table({"k": [1, None, None, 2, 1], "x": [1.0, 2.0, 4.0, 5.0, None]})
+    got = gd.from_arrow(t, npartitions=3).groupby("k", dropna=False).x.var().compute()
+    assert dict(zip(got["k"].to_pylist(), got["x"].to_pylist())) == {1: None, 2: None, None: 2.0}

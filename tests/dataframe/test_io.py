@@ -76,3 +76,30 @@ def test_to_csv_roundtrip(tmp_path):
     assert len(paths) == 2
     back = gd.read_csv(str(tmp_path / "c")).compute()
     assert back.column("a").to_pylist() == [1, 2, 3, 4]
+
+
+def test_read_csv_quoted_newlines(tmp_path):
+    """A quoted newline in the sample: one partition for the file; one found only later: a clear error."""
+    rows = "".join(f'{i},"line {i}\nmore"\n' for i in range(200))
+    (tmp_path / "q.csv").write_text("k,s\n" + rows)
+    df = gd.read_csv(str(tmp_path / "q.csv"), blocksize=100)
+    assert df.npartitions == 1
+    got = df.compute(scheduler="sync")
+    assert got.num_rows == 200 and got["s"][5].as_py() == "line 5\nmore"
+    plain = "".join(f'{i},"x{i:08d}"\n' for i in range(90_000))
+    (tmp_path / "late.csv").write_text("k,s\n" + plain + '7,"a\nb"\n' + plain)
+    late = gd.read_csv(str(tmp_path / "late.csv"), blocksize=400_000)
+    assert late.npartitions > 1
+    with pytest.raises(ValueError, match="quoted field spans lines"):
+        late.compute(scheduler="sync")
+    whole = gd.read_csv(str(tmp_path / "late.csv"), blocksize=None).compute(scheduler="sync")
+    assert whole.num_rows == 180_001
+
+
+def test_read_csv_stray_quotes_are_values(tmp_path):
+    rows = "".join(f'{i},{i}"\n' for i in range(30_000))
+    (tmp_path / "s.csv").write_text("k,s\n" + rows)
+    df = gd.read_csv(str(tmp_path / "s.csv"), blocksize=50_000)
+    assert df.npartitions > 1
+    got = df.compute(scheduler="sync")
+    assert got.num_rows == 30_000 and got["s"][7].as_py() == '7"'

@@ -37,9 +37,9 @@ def test_merge_matches_pyarrow(tables, how, broadcast):
     m = a.merge(b, on="k", how=how, broadcast=broadcast)
     got = m.compute()
     exp = expected(left, right, how)
-    assert got.column_names == exp.column_names  # pyarrow's order (a right join puts keys right)
+    assert got.column_names == ["k", "k2", "x_x", "y", "s", "t", "x_y", "w"]  # pandas: left columns, then right
     assert sorted(got.column_names) == sorted(["k", "k2", "x_x", "y", "s", "t", "x_y", "w"])
-    assert_tables_equal(got, exp, keys=["k", "x_x", "s", "t", "w", "y", "k2"])
+    assert_tables_equal(got, exp.select(got.column_names), keys=["k", "x_x", "s", "t", "w", "y", "k2"])
     shuffled = "Shuffle" in kinds(m)
     assert shuffled == (broadcast is False or how in ("outer",))
 
@@ -68,10 +68,32 @@ def test_left_on_right_on(tables):
     left, right = tables
     a = gd.from_arrow(left, npartitions=4)
     b = gd.from_arrow(right.rename_columns(["key", "x", "w"]), npartitions=2)
-    got = a.merge(b, left_on="k", right_on="key", how="left", broadcast=False).compute()
-    exp = left.join(right.rename_columns(["key", "x", "w"]), keys="k", right_keys="key",
-                    join_type="left outer", left_suffix="_x", right_suffix="_y")
-    assert_tables_equal(got, exp, keys=["k", "x_x", "s", "t", "w", "y"])
+    for how in ("inner", "left", "right", "outer"):
+        for broadcast in (None, False):
+            got = a.merge(b, left_on="k", right_on="key", how=how, broadcast=broadcast).compute()
+            exp = left.join(right.rename_columns(["key", "x", "w"]), keys="k", right_keys="key",
+                            join_type=HOW[how], left_suffix="_x", right_suffix="_y", coalesce_keys=False)
+            assert got.column_names == ["k", "k2", "x_x", "y", "s", "t", "key", "x_y", "w"]  # both keys kept
+            assert_tables_equal(got, exp.select(got.column_names), keys=["k", "key", "x_x", "s", "t", "w", "y"])
+
+
+def test_dense_integer_lookup_matches_join():
+    """Unique dense integer keys take the direct-address path; duplicates, nulls and wide ranges fall back."""
+    from graphflow.dataframe.join import _dense_index
+
+    left = pa.table({"id": pa.array([5, 3, None, 9, 100, 4], pa.int64()), "v": [1, 2, 3, 4, 5, 6]})
+    for right in (pa.table({"id": [3, 4, 5, 6], "w": ["a", "b", "c", "d"]}),
+                  pa.table({"id": [3, 3, 5], "w": ["a", "b", "c"]}),
+                  pa.table({"id": [3, None, 5], "w": ["a", "b", "c"]}),
+                  pa.table({"id": [3, 10 ** 12], "w": ["a", "b"]})):
+        for how in ("inner", "left"):
+            got = gd.from_arrow(left, npartitions=2).merge(gd.from_arrow(right, npartitions=2), on="id", how=how,
+                                                           broadcast=False).compute()
+            exp = left.join(right, keys="id", join_type=HOW[how])
+            assert got.column_names == ["id", "v", "w"]
+            assert_tables_equal(got, exp.select(got.column_names), keys=["id", "v", "w"])
+    assert _dense_index(left["id"], pa.chunked_array([[3, 4, 5, 6]])).tolist() == [2, 0, -1, -1, -1, 1]
+    assert _dense_index(left["id"], pa.chunked_array([[3, 3]])) is None
 
 
 def test_self_merge_large_both_sides():

@@ -130,3 +130,26 @@ def test_row_groups_skipped_by_statistics(tmp_path, monkeypatch):
     assert sorted(decoded) == [3, 4, 5]  # the other seven row groups were never decoded
     assert q.compute()["b"].to_pylist() == [float(i) for i in range(35, 52)]
     assert df[df.b > 1e9].compute().num_rows == 0  # every group skipped: an empty table of the schema
+
+
+def test_shuffle_pruned_to_the_partitions_read(table):
+    """Partitions[1, 2] <- Blockwise <- Shuffle[4 -> 4]  ==>  Blockwise <- Shuffle keeping [1, 2]
+
+    A shuffle another node also reads keeps all its outputs."""
+    from graphflow.dataframe.plan import Concat, Partitions
+    from graphflow.dataframe.shuffle import Shuffle, shuffle
+
+    df = gd.from_arrow(table, npartitions=4)
+    some = df.sort_values("x").partitions[1:3]
+    plan = optimize_plan(some._plan, until="partitions")
+    assert not any(isinstance(n, Partitions) for n in walk(plan))
+    assert [n.only for n in walk(plan) if isinstance(n, Shuffle)] == [(1, 2)]
+    full = df.sort_values("x").compute()["x"].to_pylist()
+    got = some.compute()["x"].to_pylist()
+    assert got == sorted(got) and all(v in full for v in got[:5])
+
+    hashed = shuffle(df._plan, ["k"], 4)
+    both = Concat([Partitions(hashed, [0]), hashed], hashed.schema)
+    kept = optimize_plan(both, until="partitions")
+    assert [n.only for n in walk(kept) if isinstance(n, Shuffle)] == [None]
+    assert optimize_plan(Partitions(hashed, [3]), until="partitions").only == (3,)

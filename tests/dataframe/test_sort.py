@@ -50,3 +50,63 @@ def test_sort_then_head_and_errors(table):
     one = gd.from_dict({"a": [3, 1, 2]}).sort_values("a").compute()
     assert one["a"].to_pylist() == [1, 2, 3]
     assert gd.from_dict({"a": pa.array([], pa.int64())}, npartitions=1).sort_values("a").compute().num_rows == 0
+
+
+@pytest.mark.parametrize("by, ascending", [("x", True), ("x", False), (["k2", "y"], [True, True])])
+def test_divisions_bound_each_partition(table, by, ascending):
+    df = gd.from_arrow(table, npartitions=5).sort_values(by, ascending=ascending)
+    divs = df.divisions
+    assert len(divs) == df.npartitions + 1 and divs[0] is None and divs[-1] is None
+    assert df[df.columns[:3]].divisions == divs  # projections keep them
+    cols = [by] if isinstance(by, str) else by
+
+    def key(row):
+        return row[cols[0]] if len(cols) == 1 else tuple(row[c] for c in cols)
+
+    for i in range(df.npartitions):
+        part = df.partitions[i].compute()
+        for row in part.select(cols).to_pylist():
+            k = key(row)
+            if (k is None) or (isinstance(k, tuple) and None in k):
+                continue
+            lo, hi = divs[i], divs[i + 1]
+            if not ascending:
+                lo, hi = hi, lo  # descending: keys fall from d[i] to d[i + 1]
+                assert (lo is None or k >= lo) and (hi is None or k < hi)
+            else:
+                assert (lo is None or k > lo) and (hi is None or k <= hi)
+
+
+def test_divisions_unknown_elsewhere(table):
+    df = gd.from_arrow(table, npartitions=3)
+    assert df.divisions is None
+    by_z = df.assign(z=df.x + 1).sort_values("z")
+    assert by_z.assign(w=1).divisions == by_z.divisions  # new columns keep them
+    assert by_z.assign(z=by_z.x).divisions is None  # an overwritten column loses them
+    one = gd.from_arrow(table, npartitions=1).sort_values("x")
+    assert one.divisions == (None, None)
+
+
+def test_head_after_sort_prunes_the_shuffle(table):
+    from graphflow.dataframe.plan import walk
+    from graphflow.dataframe.shuffle import Shuffle
+
+    df = gd.from_arrow(table, npartitions=6).sort_values("y")
+    first = df.partitions[0]
+    shuffles = [n for n in walk(first._optimized()) if isinstance(n, Shuffle)]
+    assert [s.only for s in shuffles] == [(0,)]
+    assert first.compute()["y"].to_pylist() == df.compute()["y"].to_pylist()[:first.compute().num_rows]
+    assert df.head(50)["y"].to_pylist() == table.sort_by("y")["y"].to_pylist()[:50]
+    mid = df.partitions[2:4].compute()
+    assert mid["y"].to_pylist() == sorted(mid["y"].to_pylist())
+
+
+def test_argsort_numeric_sorts():
+    from graphflow.dataframe.sort import argsort_numeric
+
+    rng = np.random.default_rng(4)
+    for values in (rng.random(100_000), rng.integers(-5, 5, 100_000), np.r_[rng.random(70_000), np.nan, -np.inf],
+                   rng.standard_normal(70_000) * 1e300, np.full(70_000, 2.0)):
+        order = argsort_numeric(values)
+        assert sorted(order.tolist()) == list(range(len(values)))
+        assert np.array_equal(values[order], np.sort(values), equal_nan=True)

@@ -6,8 +6,15 @@ file's first block, which holds the header) and stops at the first newline
 after its end, so every line is read exactly once.  Column names come from the
 header; types are inferred from the first block of the first file when the
 expression is built (so ``df.dtypes`` is known), and ``dtype={"col": type}``
-overrides any of them.  A quoted field containing a newline can be split by a
-block boundary: use ``blocksize=None`` (one partition per file) for such files.
+overrides any of them.
+
+Quoted fields containing newlines: a byte range cannot tell such a newline
+from a row break, so a file whose first megabyte holds one (a newline after
+an odd number of ``"``, counted in data that has quoted fields at all) is
+read as a single partition whatever ``blocksize`` says.  A file that reveals
+one only later makes the block holding it raise ``ValueError`` ("quoted field
+spans lines ... use blocksize=None") instead of returning wrong rows;
+``blocksize=None`` (one partition per file) always works.
 
     >>> import os, tempfile
     >>> d = tempfile.mkdtemp()
@@ -23,6 +30,7 @@ from __future__ import annotations
 import io
 import os
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -70,9 +78,26 @@ def _block_bytes(path, start, length):
     return data
 
 
+def quoted_newline(data: bytes, sep: str = ",") -> bool:
+    """Whether some newline in ``data`` sits inside double quotes (an odd number of quotes before it).
+
+    Only data with a quoted field (a quote opening a field) counts: pyarrow reads a stray quote
+    inside an unquoted value (``5"``) as a character, and so does this check."""
+    opener = sep.encode() + b'"'
+    if not (data.startswith(b'"') or opener in data or b'\n"' in data):
+        return False
+    buf = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(buf == ord('"'))
+    newlines = np.flatnonzero(buf == ord("\n"))
+    return bool((np.searchsorted(quotes, newlines) % 2).any())
+
+
 def read_block(path, start, length, schema, sep):
     """One partition: the complete lines of one byte range of a CSV file."""
     data = _block_bytes(path, start, length)
+    if (start > 0 or length >= 0) and quoted_newline(data, sep):
+        raise ValueError(f"a quoted field spans lines in {path} (near byte {start}): a block boundary may cut it; "
+                         "use read_csv(..., blocksize=None) to read one partition per file")
     read = pacsv.ReadOptions(column_names=schema.names, skip_rows=1 if start == 0 else 0, use_threads=False)
     conv = pacsv.ConvertOptions(column_types=schema)
     if not data.strip():
@@ -99,7 +124,8 @@ def read_csv(path, blocksize: int | None = 64 << 20, dtype: dict | None = None, 
     blocks = []
     for p in files:
         size = os.path.getsize(p)
-        if blocksize is None or size <= blocksize:
+        sample = head if p == files[0] else None
+        if blocksize is None or size <= blocksize or _sample_has_quoted_newline(p, sep, sample):
             blocks.append((p, 0, -1))
         else:
             blocks += [(p, s, min(blocksize, size - s)) for s in range(0, size, blocksize)]
@@ -119,3 +145,10 @@ def to_csv(df, path, compute: bool = True, **compute_kwargs):
                        pa.schema([("path", pa.string())])) for i in range(df.npartitions)]
     out = DataFrame(Concat(parts, parts[0].schema))
     return out.compute(**compute_kwargs).column("path").to_pylist() if compute else out
+
+
+def _sample_has_quoted_newline(path, sep, head=None) -> bool:
+    if head is None:
+        with open(path, "rb") as f:
+            head = f.read(_INFER_BYTES)
+    return quoted_newline(head[:head.rfind(b"\n") + 1], sep)
