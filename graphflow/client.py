@@ -531,7 +531,7 @@ class Client:
         else:
             items = {_scatter_key(data, hash): data}
         nbytes = sum(nbytes_of(v) for v in items.values())
-        chosen = self._rpc("choose_workers", nbytes=nbytes, count=1, workers=_as_list(workers) if workers else None)
+        chosen = self._rpc("choose_workers", nbytes=nbytes, workers=_as_list(workers) if workers else None)
         if not chosen:
             raise GraphflowError("no worker is connected to scatter to; wait for workers to join")
         worker = chosen[0]

@@ -49,13 +49,6 @@ class Welcome:
 
 
 @dataclass(slots=True)
-class Refused:
-    """The scheduler will not take this peer (e.g. a worker address already in use)."""
-
-    reason: str
-
-
-@dataclass(slots=True)
 class Ping:
     """A client's liveness probe; answered by `HeartbeatAck`."""
 

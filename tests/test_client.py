@@ -161,6 +161,10 @@ def test_workers_restriction_and_who_has(client):
         fut = client.submit(os.getpid, pure=False, workers=[address])
         assert fut.result(timeout=10) == info[address]["pid"]
         assert client.who_has([fut]) == {fut.key: [address]}
+        placed = client.scatter(f"data for {address}", workers=[address])
+        assert client.who_has([placed]) == {placed.key: [address]}
+    with pytest.raises(gf.errors.GraphflowError, match="unknown workers"):
+        client.scatter(1, workers=["tcp://127.0.0.1:1"])
 
 
 def test_retries_rerun_a_failing_task(client, tmp_path):

@@ -292,17 +292,17 @@ class Scheduler:
     def _rpc_who_has(self, client, keys):
         return self.state.who_has(keys)
 
-    def _rpc_choose_workers(self, client, nbytes: int, count: int = 1, workers=None):
-        """Workers a client should scatter data to (least loaded first)."""
+    def _rpc_choose_workers(self, client, nbytes: int, workers=None):
+        """The worker a client should scatter data to: one of ``workers`` if given, else the least loaded."""
         if workers:
             unknown = [w for w in workers if w not in self.state.workers]
             if unknown:
                 raise GraphflowError(f"unknown workers {unknown}; known: {sorted(self.state.workers)}")
-            return list(workers)[:count] if count else list(workers)
+            return list(workers)[:1]
         chosen = self.state.choose_worker_for_data(nbytes)
         return [] if chosen is None else [chosen]
 
-    def _rpc_scattered(self, client, worker, nbytes: dict, wanted=True):
+    def _rpc_scattered(self, client, worker, nbytes: dict):
         self._feed(ev.KeysScattered(self._stim("scatter"), client, worker, nbytes))
         return True
 

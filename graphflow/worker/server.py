@@ -161,8 +161,6 @@ class Worker:
             self.close(msg.reason, 0)
         elif isinstance(msg, wire.SchedulerClosing):
             self._scheduler_gone(f"the scheduler closed ({msg.reason})")
-        elif isinstance(msg, wire.Refused):
-            self._scheduler_gone(f"the scheduler refused this worker: {msg.reason}")
         else:
             logger.warning("worker %s: unexpected %s from the scheduler", self.address, type(msg).__name__)
 
