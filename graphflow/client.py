@@ -462,10 +462,11 @@ class Client:
                 key, error = next(iter(reply.errors.items()))
                 raise annotate_task_error(error, key)
             if reply.lent:
-                from .worker.server import borrow_all
+                from .comm.vmcopy import borrow_all
 
                 conn = self._peers[worker]
-                if borrow_all(reply.lent, found, lambda m: self._io.loop.add_callback(conn.send, m)):
+                give_back = lambda lease: self._io.loop.add_callback(conn.send, wire.ReturnLease(lease))  # noqa: E731
+                if borrow_all(reply.lent, found, give_back):
                     self._no_vmcopy.add(worker)
                     return None  # asked again, over the socket this time
             if reply.missing:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import logging
 import os
 import socket
 import sys
@@ -34,7 +35,10 @@ import time
 
 from .serialize import dumps, loads
 
-__all__ = ["MIN_BYTES", "Lent", "VMCopyUnavailable", "host_id", "lend", "borrow", "return_lease", "available"]
+__all__ = ["MIN_BYTES", "Lent", "VMCopyUnavailable", "host_id", "lend", "borrow", "borrow_all", "return_lease",
+           "available"]
+
+logger = logging.getLogger("graphflow.comm")
 
 MIN_BYTES = 8 * 2**20  # below this the socket is about as fast
 LEASE_TTL = 300.0
@@ -163,6 +167,25 @@ def borrow(lent: Lent):
         _read(lent.pid, address, dest)
         frames.append(dest)
     return loads(frames)
+
+
+def borrow_all(lent: dict, into: dict, give_back) -> list:
+    """Copy each lent value (key -> `Lent`) into ``into``; returns the keys that failed.
+
+    Every lease is handed to ``give_back(lease)`` once read, or once it failed,
+    so the holder stops pinning it either way; failed keys are fetched over the
+    socket instead.
+    """
+    failed = []
+    for key, item in lent.items():
+        try:
+            into[key] = borrow(item)
+        except VMCopyUnavailable as exc:
+            logger.warning("copying %r from process %d failed (%s); fetching over the socket", key, item.pid, exc)
+            failed.append(key)
+        finally:
+            give_back(item.lease)
+    return failed
 
 
 def _read(pid: int, address: int, dest) -> None:

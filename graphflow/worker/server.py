@@ -289,7 +289,10 @@ class Worker:
         peer, keys, _ = entry
         data, missing = dict(msg.data), list(msg.missing)
         if msg.lent:
-            failed = borrow_all(msg.lent, data, self.peers[peer].send)
+            from ..comm.vmcopy import borrow_all
+
+            conn = self.peers[peer]
+            failed = borrow_all(msg.lent, data, lambda lease: conn.send(wire.ReturnLease(lease)))
             if failed:
                 self._no_vmcopy.add(peer)  # cannot read that process: use the socket from now on
                 missing.extend(failed)
@@ -342,22 +345,6 @@ class Worker:
             self.listener.send(peer_id, wire.DataReply(msg.request_id, {}, nbytes, []))
         else:
             logger.warning("worker %s: unexpected %s from a peer", self.address, type(msg).__name__)
-
-
-def borrow_all(lent: dict, into: dict, send) -> list:
-    """Copy each lent value into ``into``, returning every lease with ``send``; keys that failed."""
-    from ..comm.vmcopy import VMCopyUnavailable, borrow
-
-    failed = []
-    for key, item in lent.items():
-        try:
-            into[key] = borrow(item)
-        except VMCopyUnavailable as exc:
-            logger.warning("copying %r from process %d failed (%s); fetching over the socket", key, item.pid, exc)
-            failed.append(key)
-        finally:
-            send(wire.ReturnLease(item.lease))
-    return failed
 
 
 def _lend_large(found: dict, nbytes: dict) -> dict:
