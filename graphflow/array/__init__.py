@@ -9,8 +9,9 @@
     True
 
 Modules: `core` (the Array), `chunks`, `creation`, `random`, `elementwise`,
-`blockwise`, `rechunk`, `reductions`, `linalg`, `slicing`, `manipulation`,
-`npfuncs` (numpy protocols), `display`.
+`blockwise`, `rechunk`, `reductions`, `stream` (reduction chunks that evaluate
+elementwise work and random draws band by band, in cache), `linalg`, `blas`,
+`slicing`, `manipulation`, `npfuncs` (numpy protocols), `display`.
 """
 
 from . import random

@@ -5,18 +5,27 @@ per call as there are cores, so two executor threads each multiplying a block
 on a 2-core machine run four busy-waiting BLAS threads on two cores: the
 products slow each other down, and a 4000x4000 product in 1000x1000 blocks
 took 1.5-4 s instead of 1.4 s (measured here, 2 cores).  `shared_cores()`
-wraps each contraction task: while two or more of them run at once, BLAS is
-set to one thread (each executor thread is then one core's worth of BLAS);
-when one is left, its next call gets BLAS's own thread count back.
+wraps each contraction task and sets BLAS to one thread
+
+- while the task runs on a thread of a local executor with two or more
+  threads (`graphflow.local.pool_size`): the other threads have work of their
+  own (drawing the next blocks, other products), and a BLAS call that took
+  both cores would run beside them; and
+- while two or more contraction tasks run at once on any threads.
+
+When neither holds any more (the last such task ended), BLAS gets its own
+thread count back, so a product computed alone (sync scheduler, one thread)
+uses every core.
 
     with shared_cores():          # inside a task
         part = a_block @ b_block
 
-State: a count of running contraction tasks and the BLAS thread count seen
-before the first switch, under one lock.  The controls are found lazily in the
-OpenBLAS library numpy loaded (``/proc/self/maps``, ``ctypes``); with another
-BLAS, or where none is found, `shared_cores` does nothing.  Environment
-variables (``OPENBLAS_NUM_THREADS``) only work before numpy is imported.
+State: the counts of running contraction tasks (all, and those on executor
+threads) and the BLAS thread count seen before the first switch, under one
+lock.  The controls are found lazily in the OpenBLAS library numpy loaded
+(``/proc/self/maps``, ``ctypes``); with another BLAS, or where none is found,
+`shared_cores` does nothing.  Environment variables (``OPENBLAS_NUM_THREADS``)
+only work before numpy is imported.
 """
 
 from __future__ import annotations
@@ -58,22 +67,31 @@ def controls():
 
 
 _lock = threading.Lock()
-_running = 0
+_running = 0  # contraction tasks running now
+_pooled = 0  # ... of which on threads of a multi-threaded executor
 _saved = None  # BLAS's thread count before we lowered it
+
+
+def _shared() -> bool:
+    return _pooled > 0 or _running >= 2
 
 
 @contextlib.contextmanager
 def shared_cores():
-    """Run a block product: BLAS gets one thread while another contraction task runs too."""
-    global _running, _saved
+    """Run a block product: BLAS gets one thread while other executor threads or products share the cores."""
+    global _running, _pooled, _saved
     ctl = controls()
     if ctl is None:
         yield
         return
+    from ..local import pool_size
+
     get, put = ctl
+    pooled = pool_size() > 1
     with _lock:
         _running += 1
-        if _running == 2:
+        _pooled += pooled
+        if _shared() and _saved is None:
             _saved = get()
             if _saved > 1:
                 put(1)
@@ -82,7 +100,8 @@ def shared_cores():
     finally:
         with _lock:
             _running -= 1
-            if _running == 1 and _saved is not None:
+            _pooled -= pooled
+            if not _shared() and _saved is not None:
                 if _saved > 1:
                     put(_saved)
                 _saved = None

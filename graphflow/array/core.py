@@ -70,10 +70,10 @@ def _keys(name, numblocks, prefix=()):
     return [_keys(name, numblocks, prefix + (i,)) for i in range(numblocks[len(prefix)])]
 
 
-class Array:
+class Array(base.DaskCollection):
     """A lazy chunked numpy array; see the module docstring."""
 
-    __slots__ = ("_name", "_chunks", "_dtype", "_nodes", "_parents", "__weakref__")
+    __slots__ = ("_name", "_chunks", "_dtype", "_nodes", "_parents", "_recipe", "__weakref__")
     __graphflow_scheduler__ = "threads"
     __array_priority__ = 11
 
@@ -83,6 +83,9 @@ class Array:
         self._dtype = np.dtype(dtype)
         self._nodes = {} if nodes is None else nodes
         self._parents = tuple(parents)
+        # What made this array, for rewrites that need more than its tasks: ("elemwise",) (a numpy ufunc
+        # or operator, block by block), ("random", method, seed, kwargs), ("transpose", axes); else None.
+        self._recipe = None
 
     # -- metadata
     @property
@@ -189,7 +192,7 @@ class Array:
         return base.visualize(self, filename=filename, **kwargs)
 
     def __array__(self, dtype=None, copy=None):
-        out = self.compute()
+        out = np.asarray(self.compute())  # a 0-d result computes to a numpy scalar: numpy wants an array
         return out.astype(dtype, copy=False) if dtype is not None else out
 
     def __bool__(self):
@@ -268,7 +271,7 @@ class Array:
         # Flatten before rebinding: other arrays (the mask itself, often) read the old self.
         nodes = collect([new])
         self._name, self._chunks, self._dtype = new._name, new._chunks, new._dtype
-        self._nodes, self._parents = nodes, ()
+        self._nodes, self._parents, self._recipe = nodes, (), None
 
     def transpose(self, *axes) -> "Array":
         from .manipulation import transpose

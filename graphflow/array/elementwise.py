@@ -20,12 +20,14 @@ the graph is built, not at compute time:
 from __future__ import annotations
 
 import numbers
+import operator
 
 import numpy as np
 
-from ..spec import funcname
+from ..spec import Ref, Task, funcname
 from .blockwise import blockwise, infer_dtype
 from .core import Array, new_name
+from .stream import streamable_op
 
 __all__ = ["elemwise", "is_operand", "astype", "round_", "clip", "where", "isnan"]
 
@@ -86,7 +88,51 @@ def elemwise(op, *args, dtype=None, **kwargs) -> Array:
     for a in args:
         pairs.extend([a, tuple(range(ndim - a.ndim, ndim))] if isinstance(a, Array) else [a, None])
     name = new_name(funcname(op), op, *args, kwargs, str(dtype))
-    return blockwise(op, tuple(range(ndim)), *pairs, dtype=dtype, name=name, **kwargs)
+    mirrored = None if kwargs else _mirrored_pair(args)
+    if mirrored is not None and op in COMMUTATIVE:
+        return _symmetric(op, args, mirrored, dtype, name)
+    out = blockwise(op, tuple(range(ndim)), *pairs, dtype=dtype, name=name, **kwargs)
+    if op is _astype or streamable_op(op):
+        out._recipe = ("elemwise",)  # reductions may evaluate it band by band (graphflow.array.stream)
+    return out
+
+
+# Operations with op(a, b) == op(b, a) bit for bit (so not maximum/minimum: they tell -0.0 from 0.0 by order).
+COMMUTATIVE = frozenset({operator.add, operator.mul, operator.and_, operator.or_, operator.xor, operator.eq,
+                         operator.ne, np.add, np.multiply, np.logical_and, np.logical_or, np.logical_xor,
+                         np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.equal, np.not_equal})
+
+
+def _mirrored_pair(args):
+    """``a`` when ``args`` are ``a`` and ``a.T`` (either order), 2-d with the same chunks on both axes; else None."""
+    if len(args) != 2 or not all(isinstance(a, Array) for a in args):
+        return None
+    for a, t in (args, args[::-1]):
+        if (t._recipe == ("transpose", (1, 0)) and len(t._parents) == 1 and t._parents[0].name == a.name
+                and a.ndim == 2 and a.chunks[0] == a.chunks[1]):
+            return a
+    return None
+
+
+def _symmetric(op, args, a, dtype, name) -> Array:
+    """``op(a, a.T)`` for a commutative ``op``: a symmetric result, so each block below the diagonal is
+    the transpose of its mirror block above it, and only the upper blocks (and the diagonal) are computed::
+
+        out[i, j] = op(a[i, j], a[j, i].T)          i <= j
+        out[j, i] = op(a[j, i], a[i, j].T) = out[i, j].T
+    """
+    refs = [None if x is a else x for x in args]  # None: the block of a itself; else the transposed array
+    nodes = {}
+    n = a.numblocks[0]
+    for i in range(n):
+        for j in range(n):
+            key = (name, i, j)
+            if i <= j:
+                call = [Ref((a.name if r is None else r.name, i, j)) for r in refs]
+                nodes[key] = Task(key, op, *call)
+            else:
+                nodes[key] = Task(key, np.transpose, Ref((name, j, i)))
+    return Array(name, a.chunks, dtype, nodes, args)
 
 
 def _astype(block, dtype, casting):

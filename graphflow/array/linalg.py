@@ -31,16 +31,28 @@ SPLIT_EVERY = 8
 
 
 def _dot_sum(pairs, axes):
-    """Sum of ``tensordot(a, b)`` over block pairs, accumulated into one buffer."""
-    acc = None
+    """Sum of ``tensordot(a, b)`` over block pairs, accumulated into one buffer.
+
+    Plain matrix products (2-d blocks, a's last axis with b's first) write
+    every product after the first two into one scratch array (``out=``), so
+    a task touches two output-sized arrays however many pairs it sums.
+    """
+    acc = scratch = None
+    plain = axes == ((1,), (0,))
     with shared_cores():
         for a, b in pairs:
-            # always a fresh array: safe to add into (axes None: numpy's matmul of stacks)
-            part = np.matmul(a, b) if axes is None else np.tensordot(a, b, axes=axes)
+            if scratch is not None and a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype == scratch.dtype \
+                    and scratch.shape == (a.shape[0], b.shape[1]):
+                part = np.dot(a, b, out=scratch)
+            else:
+                # always a fresh array: safe to add into (axes None: numpy's matmul of stacks)
+                part = np.matmul(a, b) if axes is None else np.tensordot(a, b, axes=axes)
             if acc is None:
                 acc = part
             else:
                 acc += part
+                if plain and scratch is None and part.flags.c_contiguous:
+                    scratch = part
     return acc
 
 

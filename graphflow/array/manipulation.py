@@ -54,8 +54,10 @@ def transpose(x, axes=None) -> Array:
         return x
     inverse = [axes.index(d) for d in range(x.ndim)]
     chunks = [x.chunks[a] for a in axes]
-    return _relabel(x, new_name("transpose", x, axes), chunks, np.transpose,
-                    lambda idx: tuple(idx[inverse[d]] for d in range(x.ndim)), axes)
+    out = _relabel(x, new_name("transpose", x, axes), chunks, np.transpose,
+                   lambda idx: tuple(idx[inverse[d]] for d in range(x.ndim)), axes)
+    out._recipe = ("transpose", axes)
+    return out
 
 
 def moveaxis(x, source, destination) -> Array:

@@ -44,7 +44,9 @@ def _make(method, size, chunks, seed, out_dtype, **kwargs) -> Array:
         key = (name,) + idx
         bshape = tuple(chunks[d][i] for d, i in enumerate(idx))
         nodes[key] = Task(key, _draw, method, seed, idx, bshape, kwargs)
-    return Array(name, chunks, out_dtype, nodes)
+    out = Array(name, chunks, out_dtype, nodes)
+    out._recipe = ("random", method, seed, kwargs)
+    return out
 
 
 def random(size=None, chunks="auto", seed=None) -> Array:

@@ -34,6 +34,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
 from ..spec import Ref, Task
+from . import stream
 from .blockwise import concat_nested
 from .chunks import offsets
 from .core import Array, new_name
@@ -75,9 +76,13 @@ def reduction(x: Array, chunk, combine, aggregate, axis=None, keepdims=False, dt
     nodes = {}
     grid = x.numblocks
     cur = token.replace(name, name + "-chunk", 1)
+    streamed = None if chunk_extra else stream.plan(x, chunk, combine, axes)
     for idx in itertools.product(*[range(n) for n in grid]):
-        extra = chunk_extra(idx) if chunk_extra else ()
         key = (cur,) + idx
+        if streamed is not None:  # elementwise/random inputs evaluated band by band into the chunk step
+            nodes[key] = streamed[0](key, idx)
+            continue
+        extra = chunk_extra(idx) if chunk_extra else ()
         nodes[key] = Task(key, chunk, Ref((x.name,) + idx), *extra, axis=axes, keepdims=True)
     split = _per_axis(split_every, axes)
     level = 0
@@ -96,7 +101,7 @@ def reduction(x: Array, chunk, combine, aggregate, axis=None, keepdims=False, dt
         nodes[key] = Task(key, _aggregate_step, aggregate, _group(cur, idx, grid, axes, whole), axes, axes, keepdims)
     chunks = [((1,) if keepdims else None) if d in axes else c for d, c in enumerate(x.chunks)]
     chunks = [c for c in chunks if c is not None]
-    return Array(token, chunks, dtype, nodes, [x])
+    return Array(token, chunks, dtype, nodes, [x] if streamed is None else streamed[1])
 
 
 def _group(name, idx, grid, axes, split):

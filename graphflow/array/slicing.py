@@ -249,11 +249,13 @@ def setitem(x: Array, index, value) -> Array:
     from .elementwise import elemwise, where
 
     if _is_bool_array(index) and np.ndim(index) == x.ndim:
-        if isinstance(value, Array) and value.ndim:
-            raise NotImplementedError("x[mask] = array is not supported; use ga.where(mask, other, x)")
+        if isinstance(value, Array) or np.ndim(value) != 0:
+            return _assign_masked(x, index, value)
         return where(index, np.asarray(value, dtype=x.dtype)[()], x)
     if has_unknown(x.chunks):
         raise ValueError("cannot assign into an array with unknown chunk sizes")
+    if _has_int_array(index):
+        return _assign_fancy(x, index, value)
     if np.ndim(value) != 0 or isinstance(value, Array):
         return _assign_array(x, index, value)
     marks = np.zeros(x.shape, dtype=bool)
@@ -262,6 +264,120 @@ def setitem(x: Array, index, value) -> Array:
 
     hit = from_array(marks, chunks=x.chunks)
     return elemwise(np.where, hit, np.asarray(value, dtype=x.dtype)[()], x, dtype=x.dtype)
+
+
+def _assign_masked(x, mask, value):
+    """``x[mask] = value`` for a full-shape mask and an array ``value``.
+
+    A numpy mask with one value per selected element (numpy's meaning: the
+    values fill the selected places in order) is assigned exactly as numpy
+    does; otherwise ``value`` must broadcast to ``x.shape`` and each selected
+    element takes the value at its own position (``where(mask, value, x)``,
+    as dask.array does).
+    """
+    from .creation import asarray
+    from .elementwise import where
+
+    if not isinstance(mask, Array) and not isinstance(value, Array):
+        mask, value = np.asarray(mask), np.asarray(value)
+        if tuple(mask.shape) != tuple(x.shape):
+            raise IndexError(f"boolean index of shape {mask.shape} does not match the array's shape {x.shape}")
+        count = int(mask.sum())
+        if value.ndim == 1 and value.shape[0] == count and count != 1:
+            full = np.zeros(x.shape, dtype=x.dtype)
+            full[mask] = value
+            value = full
+    value = asarray(value)
+    try:
+        fits = np.broadcast_shapes(value.shape, x.shape) == tuple(x.shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"x[mask] = value needs a value that broadcasts to the array's shape {x.shape} "
+                         f"(or, with a numpy mask, one value per selected element); got shape {value.shape}")
+    return where(mask, value.astype(x.dtype) if value.dtype != x.dtype else value, x)
+
+
+def _has_int_array(index) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(i, (np.ndarray, list)) and not _is_bool_array(np.asarray(i)) and np.ndim(i) > 0
+               for i in items)
+
+
+def _assign_fancy(x, index, value):
+    """``x[index] = value`` with one 1-d integer array among ints and slices (numpy's semantics).
+
+    Each block of ``x`` the selection touches is copied and gets the selected
+    places that fall in it; ``value`` (a number or a numpy array broadcasting
+    to ``x[index]``'s shape) is cut to match.  With repeated positions the last
+    value wins, as in numpy.
+    """
+    if isinstance(value, Array):
+        raise NotImplementedError("x[int_array] = graphflow array is not supported; pass a numpy value, "
+                                  "or use a boolean mask")
+    index = _normalize(index, x.ndim)
+    arrays = [d for d, i in enumerate(index) if isinstance(i, (np.ndarray, list)) and np.ndim(i) > 0]
+    if len(arrays) != 1 or any(i is None for i in index) or np.ndim(index[arrays[0]]) != 1:
+        raise NotImplementedError("x[index] = value takes one 1-d integer array per call, with ints and slices")
+    sel, region = [], []  # per dim of x: selected positions (an int for an int index); the region's shape
+    for d, i in enumerate(index):
+        n = x.shape[d]
+        if isinstance(i, slice):
+            p = np.arange(n)[i]
+        else:
+            p = np.asarray(i)
+            if p.dtype.kind not in "iu":
+                raise IndexError("arrays used as indices must be of integer (or boolean) type")
+            if np.any((p < -n) | (p >= n)):
+                bad = int(p[(p < -n) | (p >= n)][0])
+                raise IndexError(f"index {bad} is out of bounds for axis {d} with size {n}")
+            p = np.where(p < 0, p + n, p) if p.ndim else int(p) + (n if p < 0 else 0)
+        sel.append(p)
+        if np.ndim(p):
+            region.append(len(p))
+    # numpy puts the array's dimension first when ints and the array are not side by side (x[0, :, [1, 2]])
+    advanced = [d for d, i in enumerate(index) if not isinstance(i, slice)]
+    first = advanced != list(range(advanced[0], advanced[-1] + 1))
+    at = sum(1 for d in range(arrays[0]) if np.ndim(sel[d]))  # the array's place among the region's dims
+    shape = [region[at]] + region[:at] + region[at + 1:] if first else region
+    try:
+        value = np.broadcast_to(np.asarray(value, dtype=x.dtype), tuple(shape))
+    except ValueError:
+        raise ValueError(f"shape mismatch: value array of shape {np.shape(value)} could not be broadcast "
+                         f"to indexing result of shape {tuple(shape)}") from None
+    if first:
+        value = np.moveaxis(value, 0, at)
+    name = new_name("setitem", x, value, repr(index))
+    starts = [offsets(c) for c in x.chunks]
+    nodes = {}
+    for idx in itertools.product(*[range(n) for n in x.numblocks]):
+        key, block = (name,) + idx, Ref((x.name,) + idx)
+        local, part, hit, axis = [], value, True, 0
+        for d, p in enumerate(sel):
+            lo, hi = starts[d][idx[d]], starts[d][idx[d] + 1]
+            if np.ndim(p) == 0:
+                hit = hit and lo <= p < hi
+                local.append(p - lo)
+                continue
+            inside = (p >= lo) & (p < hi)
+            hit = hit and bool(inside.any())
+            local.append(p[inside] - lo)
+            part = np.compress(inside, part, axis=axis)
+            axis += 1
+        if hit:
+            nodes[key] = Task(key, _assign_positions, block, tuple(local), np.ascontiguousarray(part))
+        else:
+            nodes[key] = Task(key, _identity, block)
+    return Array(name, x.chunks, x.dtype, nodes, [x])
+
+
+def _assign_positions(block, local, part):
+    """A copy of ``block`` with ``part`` written at the outer product of the positions in ``local``
+    (ints drop their dimension); repeated positions: the last value wins, as in numpy."""
+    out = block.copy()
+    grids = iter(np.ix_(*[li for li in local if np.ndim(li)]))
+    out[tuple(next(grids) if np.ndim(li) else li for li in local)] = part
+    return out
 
 
 def _assign_block(block, local, part):

@@ -42,3 +42,20 @@ def test_threaded_matmul_is_right_and_leaves_blas_as_it_was():
     np.testing.assert_allclose((x @ x.T).compute(scheduler="threads"), a @ a.T)
     if ctl:
         assert ctl[0]() == before
+
+
+def test_blas_gets_one_thread_on_a_multi_threaded_executor_and_all_of_them_alone():
+    ctl = blas.controls()
+    if ctl is None:
+        pytest.skip("numpy's BLAS is not OpenBLAS here: nothing to control")
+    get, _ = ctl
+    before = get()
+
+    def seen(_):
+        with blas.shared_cores():
+            return np.array([get()])
+
+    x = ga.ones(2, chunks=1)
+    assert list(x.map_blocks(seen).compute(scheduler="threads", num_workers=2)) == [1, 1]
+    assert list(x.map_blocks(seen).compute(scheduler="sync")) == [before, before]
+    assert get() == before

@@ -63,3 +63,43 @@ def test_setitem_with_an_array_that_does_not_fit():
     x = ga.zeros((4, 4), chunks=2)
     with pytest.raises(ValueError, match="broadcast"):
         x[0:2, 0:3] = np.ones((2, 2))
+
+
+A3 = np.arange(120.0).reshape(4, 5, 6)
+
+
+@pytest.mark.parametrize("index, value", [
+    ((np.array([0, 2]), slice(1, 3)), np.array([7.0, 8.0]).reshape(1, 2, 1)),
+    ((np.array([3, 0, 3]), 1), np.arange(18.0).reshape(3, 6)),       # repeated position: the last wins
+    ((0, slice(None), [1, 5, 2]), np.arange(15.0).reshape(3, 5)),    # int and array apart: array dim first
+    ((slice(None), [4, -1], 2), 9.5),
+    ((slice(None, None, -2), [0, 3]), np.arange(24.0).reshape(2, 2, 6)),
+])
+def test_setitem_with_an_integer_array_index_matches_numpy(index, value):
+    x, expect = ga.from_array(A3, chunks=(3, 2, 4)), A3.copy()
+    expect[index] = value
+    x[index] = value
+    np.testing.assert_array_equal(x.compute(), expect)
+
+
+def test_setitem_integer_array_errors_at_build_time():
+    x = ga.from_array(A3, chunks=2)
+    with pytest.raises(IndexError, match="out of bounds"):
+        x[[0, 9]] = 1.0
+    with pytest.raises(ValueError, match="could not be broadcast"):
+        x[[0, 1], 0:2] = np.ones(3)
+
+
+def test_setitem_mask_with_an_array_value():
+    x = ga.from_array(A3, chunks=2)
+    x[x > 50] = ga.from_array(-A3, chunks=3)        # lazy mask, full-shape value (dask's meaning)
+    np.testing.assert_array_equal(x.compute(), np.where(A3 > 50, -A3, A3))
+    x = ga.from_array(A3, chunks=2)
+    x[A3 > 100] = np.arange(6.0)                      # broadcasts to the array's shape
+    np.testing.assert_array_equal(x.compute(), np.where(A3 > 100, np.arange(6.0), A3))
+    x, expect = ga.from_array(A3, chunks=2), A3.copy()
+    x[A3 > 100] = np.arange(19.0)                     # numpy mask, one value per selected element (numpy's)
+    expect[A3 > 100] = np.arange(19.0)
+    np.testing.assert_array_equal(x.compute(), expect)
+    with pytest.raises(ValueError, match="broadcasts to the array's shape"):
+        x[A3 > 100] = np.arange(7.0)
