@@ -1,0 +1,407 @@
+"""A worker's actors: the live instances it hosts, their mailboxes, and the threads that run their calls.
+
+An actor arrives as a task: its create node (`graphflow.actor.ActorCreate`),
+run in a task thread bound to this host (`graphflow.actor.bind_host`), builds
+the instance and hands it to `ActorHost.create`, which registers it, tells the
+scheduler (`ActorHosted`) and returns the small `ActorHandle` the task
+reports as its result.  From then on calls skip the scheduler: a caller sends
+`graphflow.wire.ActorCalls` to this worker's peer socket, `ActorHost.submit`
+sequences them and a thread per actor runs them; answers go back to the
+caller's socket as `ActorResults`, batched per caller.
+
+Sequencing is pure (`ActorMailbox`): per caller, call ``seq`` runs once, after
+``seq - 1``.  A later call waits for the missing one; a repeat is answered
+from the cache of results nobody was sent yet, or ignored.  That is what
+makes recovery exact: a restored actor (`ActorHost.restore`) starts from the
+checkpoint's sequence numbers, replays the logged calls into the cache, and
+a caller resending its unanswered calls gets each answer once, whether the
+call is replayed, forwarded by the scheduler, or resent.
+
+Checkpoints (``checkpoint_every`` calls, or the ``checkpoint`` call kind):
+the actor thread pickles ``__getstate__()`` and sends it to the scheduler
+with the sequence numbers it includes and the results of the calls since the
+previous checkpoint; the state thus lives off this worker.
+
+Worked example, caller ``C`` sends seq 1, 3, 2::
+
+    accept(C, [1])  -> run [1]
+    accept(C, [3])  -> run []       3 held
+    accept(C, [2])  -> run [2, 3]
+    accept(C, [2])  -> run []       a repeat: answered from the cache, if there
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import queue
+import threading
+import time
+import traceback
+
+from ..actor import checkpoint_state, invoke
+from ..errors import ActorDiedError, RemoteTaskError
+
+logger = logging.getLogger("graphflow.worker")
+
+__all__ = ["ActorHost", "ActorMailbox", "HostedActor", "register_worker", "worker_info"]
+
+INLINE_BUDGET = 0.5e-3  # seconds: a batch of calls expected to take less runs on the worker's loop
+
+_worker_info: list = []  # (scheduler address, token) of the worker(s) in this process
+
+
+def register_worker(scheduler_address: str, token) -> None:
+    """Remember where this process's worker connects: handles used inside tasks connect there too."""
+    _worker_info.append((scheduler_address, token))
+
+
+def worker_info():
+    """``(scheduler_address, token)`` of a worker running in this process, or None."""
+    return _worker_info[-1] if _worker_info else None
+
+
+class ActorMailbox:
+    """Per-caller sequencing for one actor (pure; see the module docstring)."""
+
+    __slots__ = ("accepted", "held", "cache", "wanted")
+
+    def __init__(self, hw=None, cache=None):
+        self.accepted = dict(hw or {})  # caller -> last seq accepted to run
+        self.held: dict = {}  # caller -> {seq: (entry, reply)}
+        self.cache = dict(cache or {})  # (caller, seq) -> (ok, value, traceback): results not sent to anyone
+        self.wanted: dict = {}  # (caller, seq) -> reply: a repeat of a call accepted but not run yet
+
+    def _drop_cached(self, caller, below: int) -> None:
+        for k in [k for k in self.cache if k[0] == caller and k[1] < below]:
+            del self.cache[k]
+
+    def settle(self, caller, seq, result, reply) -> object:
+        """Where the result of a call that just ran goes: its ``reply`` (or a repeat's), else None (cached)."""
+        if reply is None:
+            reply = self.wanted.pop((caller, seq), None) if self.wanted else None
+            if reply is None:
+                self.cache[(caller, seq)] = result
+        return reply
+
+    def accept(self, caller, calls, reply) -> tuple:
+        """``(to_run, answers)``: ``[(caller, entry, reply)]`` in order, and ``[result]`` for repeats."""
+        run, answers = [], []
+        hw = self.accepted.get(caller, 0)
+        if self.cache and reply is not None and calls and calls[-1][0] > hw:
+            # a caller sends new calls only after resending the ones it missed: its older results are not wanted
+            self._drop_cached(caller, calls[0][0])
+        held = self.held.get(caller)
+        for entry in calls:
+            seq = entry[0]
+            if seq <= hw:
+                if reply is not None:
+                    cached = self.cache.pop((caller, seq), None)
+                    if cached is not None:
+                        answers.append((seq, *cached))
+                    else:  # still to run (forwarded or replayed): answer when it has
+                        self.wanted[(caller, seq)] = reply
+                continue
+            if seq != hw + 1:
+                if held is None:
+                    held = self.held[caller] = {}
+                held[seq] = (entry, reply)
+                continue
+            run.append((caller, entry, reply))
+            hw = seq
+            while held and hw + 1 in held:
+                hw += 1
+                e, r = held.pop(hw)
+                run.append((caller, e, r))
+        self.accepted[caller] = hw
+        if held is not None and not held:
+            del self.held[caller]
+        return run, answers
+
+
+class HostedActor:
+    """One live instance, its mailbox, and the thread(s) running its calls."""
+
+    def __init__(self, host: "ActorHost", key, actor_class, instance, mailbox: ActorMailbox, incarnation: int):
+        self.host = host
+        self.key = key
+        self.actor_class = actor_class
+        self.instance = instance
+        self.mailbox = mailbox
+        self.incarnation = incarnation
+        options = actor_class.options
+        self.every = options.checkpoint_every
+        self.keep = options.max_restarts > 0
+        self.since = 0
+        self.done = dict(mailbox.accepted)  # caller -> last seq run (what a checkpoint includes)
+        self.window: dict = {}  # (caller, seq) -> result, since the last checkpoint
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.outstanding = 0  # batches queued and not run yet (guarded by the host's lock)
+        self.mean = 1.0  # seconds per call, learnt; calls run on the worker's loop once they are quick
+        self.inline = options.max_concurrency == 1
+        self.state_lock = threading.Lock()  # only contended with max_concurrency > 1
+        self.threads = [threading.Thread(target=self._loop, name=f"graphflow-actor-{actor_class.name}", daemon=True)
+                        for _ in range(options.max_concurrency)]
+
+    def start(self) -> None:
+        for t in self.threads:
+            t.start()
+
+    def stop(self) -> None:
+        for _ in self.threads:
+            self.queue.put(None)
+
+    def _loop(self) -> None:
+        get, get_nowait = self.queue.get, self.queue.get_nowait
+        while True:
+            batch = get()
+            if batch is None:
+                return
+            out: dict = {}
+            stop = False
+            while True:
+                self.run(batch, out)
+                with self.host.lock:
+                    self.outstanding -= 1
+                try:
+                    batch = get_nowait()
+                except queue.Empty:
+                    break
+                if batch is None:
+                    stop = True
+                    break
+            if out:
+                self.host.deliver(self.key, out)
+            if stop:
+                return
+
+    def run(self, batch, out: dict) -> None:
+        """Run ``[(caller, entry, reply)]`` in order; answers to ``out[(reply, caller)]``, the rest to the cache."""
+        clock = time.perf_counter
+        start = clock()
+        for caller, entry, reply in batch:
+            seq, method, kind, args, kwargs = entry
+            try:
+                if kind == "checkpoint":
+                    result = (True, self.checkpoint(), "")
+                else:
+                    result = (True, invoke(self.instance, method, kind, args, kwargs), "")
+            except BaseException as exc:  # noqa: B902 - every error goes back to its caller
+                result = (False, _picklable(exc), traceback.format_exc())
+            with self.state_lock:
+                if seq > self.done.get(caller, 0):
+                    self.done[caller] = seq
+                if self.keep:
+                    self.window[(caller, seq)] = result
+                if reply is None:
+                    with self.host.lock:  # a repeat may be asking for it right now
+                        reply = self.mailbox.settle(caller, seq, result, None)
+                if reply is not None:
+                    out.setdefault((reply, caller), []).append((seq, *result))
+                self.since += 1
+                due = self.every is not None and self.since >= self.every and kind != "checkpoint"
+            if due:
+                self.checkpoint()
+        self.mean += 0.2 * ((clock() - start) / len(batch) - self.mean) if batch else 0.0
+
+    def checkpoint(self) -> bool:
+        """Send the instance's state, and the calls it includes, to the scheduler."""
+        with self.state_lock:
+            state = checkpoint_state(self.instance)
+            try:
+                blob = pickle.dumps(state, protocol=5)
+            except Exception:
+                from ..pickling import dumps
+
+                blob = dumps(state)
+            window, self.window = self.window, {}
+            done = dict(self.done)
+            self.since = 0
+        results = _picklable_results(window)
+        from ..scheduler.actors import ActorCheckpointed
+
+        self.host.to_scheduler(ActorCheckpointed("actor-checkpoint", self.host.address, self.key, self.incarnation,
+                                                 blob, done, results))
+        return True
+
+
+class ActorHost:
+    """The actors of one worker.  ``post(fn, *args)`` runs on the worker's loop; ``send_peer(peer_id, msgs)``
+    and ``send_scheduler(msgs)`` send from it."""
+
+    def __init__(self, address: str, post, send_peer, send_scheduler):
+        self.address = address
+        self.post = post
+        self.send_peer = send_peer
+        self.send_scheduler = send_scheduler
+        self.actors: dict = {}
+        self.waiting: dict = {}  # key -> [(msg, reply)] that came before the actor was registered
+        self.lock = threading.RLock()
+        self._outbox: list = []
+        self._scheduled = False
+
+    # -- creating (task threads)
+
+    def create(self, node, instance):
+        """Host a newly built instance for ``node`` (an ActorCreate); returns its handle."""
+        actor = HostedActor(self, node.key, node.actor_class, instance, ActorMailbox(), 0)
+        return self._register(actor)
+
+    def restore(self, node, instance):
+        """Host a recovered instance: replay ``node.replay`` after its checkpoint, then serve; returns its handle."""
+        mailbox = ActorMailbox(node.hw, node.results)
+        actor = HostedActor(self, node.key, node.actor_class, instance, mailbox, node.incarnation)
+        for caller, _, _, calls in node.replay:
+            run, _ = mailbox.accept(caller, calls.to_object() if hasattr(calls, "to_object") else calls, None)
+            actor.run(run, {})
+        actor.since = 0
+        logger.info("worker %s: restored actor %r (incarnation %d, %d calls replayed)", self.address, node.key,
+                    node.incarnation, len(node.replay))
+        return self._register(actor)
+
+    def _register(self, actor: HostedActor):
+        from ..actor_client import ActorHandle
+        from ..scheduler.actors import ActorHosted
+
+        with self.lock:
+            old = self.actors.pop(actor.key, None)
+            self.actors[actor.key] = actor
+            early = self.waiting.pop(actor.key, ())
+            actor.start()
+            for msg, reply in early:
+                self._accept(actor, msg, reply)
+        if old is not None:
+            old.stop()
+        self.to_scheduler(ActorHosted("actor-hosted", self.address, actor.key, actor.incarnation))
+        return ActorHandle(actor.key, actor.actor_class, self.address, actor.incarnation)
+
+    # -- calls (loop thread)
+
+    def submit(self, msg, reply) -> None:
+        """Calls arrived (``reply``: the caller's peer id, or None when the scheduler forwards them)."""
+        with self.lock:
+            actor = self.actors.get(msg.actor)
+            if actor is None:
+                self.waiting.setdefault(msg.actor, []).append((msg, reply))
+                return
+            self._accept(actor, msg, reply, on_loop=True)
+
+    def _accept(self, actor: HostedActor, msg, reply, on_loop: bool = False) -> None:
+        run, answers = actor.mailbox.accept(msg.caller, msg.calls, reply if msg.reply else None)
+        if answers:
+            self.deliver(actor.key, {(reply, msg.caller): answers})
+        if not run:
+            return
+        if on_loop and actor.inline and not actor.outstanding and actor.mean * len(run) < INLINE_BUDGET:
+            # Quick calls, actor idle: run them here rather than pay two thread hand-offs per round trip.
+            out: dict = {}
+            actor.run(run, out)
+            if out:
+                self.deliver(actor.key, out)
+                self._flush()
+            return
+        actor.outstanding += 1
+        actor.queue.put(run)
+
+    def deliver(self, key, out: dict) -> None:
+        """Answers ready (any thread): sent from the loop, one message per caller."""
+        with self.lock:
+            self._outbox.append((key, out))
+            if self._scheduled:
+                return
+            self._scheduled = True
+        self.post(self._flush)
+
+    def _flush(self) -> None:
+        from ..wire import ActorResults
+
+        with self.lock:
+            outbox, self._outbox = self._outbox, []
+            self._scheduled = False
+        by_peer: dict = {}
+        for key, out in outbox:
+            for (peer, caller), results in out.items():
+                by_peer.setdefault(peer, []).append(ActorResults(key, caller, results))
+        for peer, msgs in by_peer.items():
+            try:
+                self.send_peer(peer, msgs)
+            except Exception:  # an unpicklable result: send each answer alone, failing only the bad one
+                for m in msgs:
+                    self.send_peer(peer, [_sendable(m)])
+
+    def to_scheduler(self, msg) -> None:
+        """Send a message to the scheduler from the loop (any thread)."""
+        self.post(self.send_scheduler, [msg])
+
+    # -- lifetime (loop thread)
+
+    def forget(self, keys) -> None:
+        """The scheduler released these keys: drop the actors among them."""
+        if not self.actors and not self.waiting:
+            return
+        dropped = []
+        with self.lock:
+            for key in keys:
+                actor = self.actors.pop(key, None)
+                if actor is not None:
+                    dropped.append(actor)
+                early = self.waiting.pop(key, None)
+                for msg, reply in early or ():
+                    if reply is not None and msg.reply:
+                        err = ActorDiedError(f"actor {key!r} was released before call(s) to it arrived",
+                                             actor=key, worker=self.address)
+                        self.deliver(key, {(reply, msg.caller): [(c[0], False, err, "") for c in msg.calls]})
+        for actor in dropped:
+            actor.stop()
+
+    def close(self) -> None:
+        """Stop every actor thread."""
+        with self.lock:
+            actors, self.actors = list(self.actors.values()), {}
+        for actor in actors:
+            actor.stop()
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    try:
+        pickle.dumps(exc, protocol=5)
+        return exc
+    except Exception:
+        try:
+            from ..pickling import dumps
+
+            dumps(exc)
+            return exc
+        except Exception:
+            return RemoteTaskError(f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}")
+
+
+def _picklable_results(window: dict) -> dict:
+    """The results a checkpoint carries; values that will not pickle are left out (their callers got them)."""
+    try:
+        pickle.dumps(window, protocol=5)
+        return window
+    except Exception:
+        out = {}
+        for k, v in window.items():
+            try:
+                pickle.dumps(v, protocol=5)
+                out[k] = v
+            except Exception:
+                pass
+        return out
+
+
+def _sendable(msg):
+    fixed = []
+    for seq, ok, value, tb in msg.results:
+        try:
+            from ..pickling import dumps
+
+            dumps(value)
+        except Exception as exc:
+            value, ok = RemoteTaskError(f"the result of call #{seq} on actor {msg.actor!r} cannot be sent: "
+                                        f"{type(exc).__name__}: {exc}"), False
+        fixed.append((seq, ok, value, tb))
+    msg.results = fixed
+    return msg
