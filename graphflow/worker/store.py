@@ -1,175 +1,459 @@
-"""The worker's result store: a mapping key -> value that knows how many bytes it holds.
+"""The worker's result store: a mapping over a memory tier and a disk tier.
 
 `WorkerStore` is a `MutableMapping`, so the worker's state machine and the
-shell read and write results like a dict, and a later disk tier can slide in
-underneath without either of them noticing (DESIGN: "the spill store is a
-mapping").  Besides the values it keeps each key's size and the exact sum,
-``total_bytes``, which the worker reports in heartbeats and the scheduler uses
-for placement.
+shell read and write results like a dict and never know where a value lives
+(DESIGN: "the spill store is a mapping").  Values live in memory until the
+*managed* bytes (the sum of the sizes of values held in memory) pass
+``target * memory_limit``; then the least recently used ones are written to
+block files (`graphflow.worker.blocks`) and dropped from memory.  Reading a
+spilled key maps its block back.
 
-Sizes come from one of two places:
+State, per key: its size (``nbytes``), and where it is --
 
-* ``store.set(key, value, nbytes)`` -- the size is already known (a task's
-  thread measured its result, a peer sent the size along with the data);
-  measuring again on the event loop would be wasted work.
-* ``store[key] = value`` -- the store measures with its ``sizer``
-  (default `nbytes_of`, a small local estimate that a later issue replaces
-  with ``graphflow.sizeof``; pass ``sizer=`` to change it now).
+    memory only      in ``_fast``                 counted in managed_bytes
+    disk only        in ``_slow``                 counted in spilled_bytes
+    both             in ``_fast`` and ``_slow``   counted in managed_bytes; the
+                                                  file is a clean copy, so
+                                                  spilling it again writes nothing
+    shared           in ``_shared``               counted in shared_bytes: a block
+                                                  another worker on this host put
+                                                  in shared memory and owns (and
+                                                  counts); never spilled here
 
-Worked example::
+Worked example (sizes given by ``sizer=len``; limit 100, target 0.6 -> spill
+past 60 managed bytes)::
 
-    >>> s = WorkerStore(sizer=len)
-    >>> s["a"] = b"xyz"
-    >>> s.set("b", object(), 100)
-    >>> s.total_bytes, s.nbytes("a")
-    (103, 3)
-    >>> s["a"] = b"x"             # overwrite: the old size is subtracted
-    >>> del s["b"]
-    >>> s.total_bytes
-    1
+    >>> s = WorkerStore(100, sizer=len)
+    >>> s["a"] = b"x" * 40
+    >>> s["b"] = b"y" * 40            # 80 > 60: "a", least recently used, goes to disk
+    >>> s.managed_bytes, s.spilled_bytes, s.is_spilled("a")
+    (40, 40, True)
+    >>> s["a"] == b"x" * 40           # read back (memory-mapped); now "b" is the LRU value
+    True
+    >>> s.is_spilled("b"), s.total_bytes
+    (True, 80)
+    >>> s.close()                     # removes the spill directory
 
-Where spilling plugs in: every write ends in `_maybe_evict`, which does
-nothing yet.  The disk tier will override it to move least-recently-used
-values to Arrow blocks once the fast tier passes ``memory_limit``, and
-``__getitem__`` will read them back; ``total_bytes`` will stay the sum over
-both tiers (what the scheduler's placement needs), with a separate figure for
-the fast tier.  Callers use only the mapping methods, `set`, `nbytes` and
-``total_bytes``, so none of them changes.
+Decisions:
 
-Threads: the store is not locked.  Only the worker's event-loop thread touches
-it: executor threads hand their results to the loop (as `ExecuteSuccess`
-events), and the loop reads a task's inputs out of the store (via
-``WorkerState.execution_inputs``) *before* handing them to a thread.
+* **What spills first**: least recently used (get and set both count as use).
+  The value just written is the most recently used, so it spills only after
+  every other value did and the store is still over target -- a single value
+  bigger than the target goes straight to disk, as it would never fit.
+* **Reading a spilled key** maps its block and moves the value back to the
+  memory tier, counted in managed bytes: a task is about to touch it, and its
+  pages become resident as it does.  The block file stays as a clean copy, so
+  spilling the value again costs no write; the file is deleted with the key.
+* **Failure** (disk full, directory unwritable, ``max_spill`` reached): the
+  value stays in memory, a `SpillError` naming the key and the directory is
+  logged once, and ``spill_failed`` becomes True (the worker pauses on it).
+  No further spill is tried until the store frees disk space (a spilled key is
+  deleted) or ``reset_spill_failure()`` is called, so a full disk never turns
+  into a retry loop.
+* **Sizes** come from ``store.set(key, value, nbytes)`` when the caller already
+  measured (a task's thread, a peer's message) or from ``sizer`` (default
+  `graphflow.sizeof`) for ``store[key] = value``.
+* **Threads**: every public method takes an ``RLock``, so the local threaded
+  executor can share one store between its threads; on a worker only the
+  event loop touches it and the lock is never contended.
+
+Spill directory: ``<local_directory or tempdir>/graphflow-spill-<pid>-<random>``,
+made on the first spill, removed by `close()`, when the store is collected and
+at interpreter exit.  A worker killed with ``kill -9`` leaves its directory
+behind; `clean_stale_spill_dirs` (called when a worker starts) removes the
+directories of dead processes.
 """
 
 from __future__ import annotations
 
-import sys
+import logging
+import os
+import re
+import shutil
+import tempfile
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import MutableMapping
 
-__all__ = ["WorkerStore", "nbytes_of"]
+from .. import config
+from ..errors import SpillError
+from ..sizeof import sizeof
+from ..units import format_bytes, parse_bytes
+from . import blocks
 
-# Containers are measured by sampling: at most this many items per container
-# and this many levels deep, so sizing a million-element list stays cheap.
-_SAMPLE_ITEMS = 64
-_MAX_DEPTH = 3
-_SEQUENCES = (list, tuple, set, frozenset)
+__all__ = ["WorkerStore", "SpillError", "Shared", "clean_stale_spill_dirs", "nbytes_of", "SPILL_PREFIX"]
 
+logger = logging.getLogger("graphflow.worker.store")
 
-def nbytes_of(obj, _depth: int = 0) -> int:
-    """A cheap estimate of the bytes ``obj`` holds.
+#: Former name of the default sizer, kept for callers that import it.
+nbytes_of = sizeof
 
-    Numpy arrays and pyarrow objects report their buffers (``.nbytes``),
-    ``bytes``/``str`` their length, containers their own size plus their items
-    (sampled past 64 items, 3 levels deep), anything else ``sys.getsizeof``.
-
-    >>> nbytes_of(b"abcd"), nbytes_of("ab")
-    (4, 2)
-    """
-    tp = type(obj)
-    if tp is bytes or tp is str or tp is bytearray:
-        return len(obj)
-    if tp is memoryview:
-        return obj.nbytes
-    module = tp.__module__
-    if module.startswith("numpy") or module.startswith("pyarrow"):
-        nbytes = getattr(obj, "nbytes", None)
-        if isinstance(nbytes, int):
-            return nbytes
-    if _depth < _MAX_DEPTH:
-        if tp is dict:
-            keys = _first(obj, _SAMPLE_ITEMS)
-            return (sys.getsizeof(obj) + _sampled(keys, len(obj), _depth)
-                    + _sampled([obj[k] for k in keys], len(obj), _depth))
-        if isinstance(obj, _SEQUENCES):
-            items = obj[:_SAMPLE_ITEMS] if isinstance(obj, (list, tuple)) else _first(obj, _SAMPLE_ITEMS)
-            return sys.getsizeof(obj) + _sampled(items, len(obj), _depth)
-    try:
-        return sys.getsizeof(obj)
-    except TypeError:  # some extension types refuse; any small positive figure will do
-        return 64
-
-
-def _first(iterable, n: int) -> list:
-    out = []
-    for item in iterable:
-        if len(out) == n:
-            break
-        out.append(item)
-    return out
-
-
-def _sampled(items, total: int, depth: int) -> int:
-    """Size of ``items`` scaled up to ``total`` items."""
-    if not items:
-        return 0
-    size = 0
-    for item in items:
-        size += nbytes_of(item, depth + 1)
-    return size * total // len(items)
+SPILL_PREFIX = "graphflow-spill-"
+_DIR_PATTERN = re.compile(re.escape(SPILL_PREFIX) + r"(\d+)-")
+_THRESHOLDS = ("target", "spill", "pause", "terminate")
 
 
 class WorkerStore(MutableMapping):
-    """Results held by one worker, with exact byte accounting.
+    """Results held by one worker: memory first, least recently used values spilled to disk.
 
-    ``memory_limit``: bytes the fast tier should stay under (``None``: no
-    limit); nothing enforces it until the disk tier exists.  ``sizer``: a
-    function ``value -> int`` used by ``store[key] = value``.
+    ``memory_limit``: the worker's limit in bytes (or a string like ``"2GiB"``;
+    ``None``: no limit, nothing spills by itself).  ``target``, ``spill``,
+    ``pause``, ``terminate``: fractions of it (``None``: from ``gf.config``
+    ``worker.memory.*``; ``False``: off).  The store acts on ``target`` itself;
+    the other three are for the worker's RSS monitor (`spill_lru`, pausing,
+    restarting), kept here so the numbers live in one place.
+    ``local_directory``: where the spill directory goes (default: the system
+    temp dir).  ``max_spill``: bytes of block files allowed on disk (``None``:
+    no cap).  ``sizer``: ``value -> int`` for ``store[key] = value``.
     """
 
-    def __init__(self, memory_limit: int | None = None, sizer=nbytes_of):
-        self.memory_limit = memory_limit
+    def __init__(self, memory_limit=None, *, target=None, spill=None, pause=None, terminate=None,
+                 local_directory: str | None = None, max_spill=None, sizer=sizeof):
+        self.memory_limit = None if memory_limit is None else parse_bytes(memory_limit)
+        given = {"target": target, "spill": spill, "pause": pause, "terminate": terminate}
+        self.thresholds = {k: config.get(f"worker.memory.{k}") if v is None else v for k, v in given.items()}
+        self.local_directory = local_directory
+        self.max_spill = None if max_spill is None or max_spill is False else parse_bytes(max_spill)
         self.sizer = sizer
-        self._data: dict = {}
+        self.spill_failed = False
+        self.last_spill_error: SpillError | None = None
+        self._fast: OrderedDict = OrderedDict()  # key -> value, least recently used first
+        self._slow: dict = {}  # key -> (path, file size)
+        self._shared: dict = {}  # key -> value mapped from a host shared-memory block another process owns
         self._nbytes: dict = {}
         self._total = 0
+        self._managed = 0
+        self._shared_total = 0
+        self._disk = 0  # bytes of all block files (clean copies included)
+        self._lock = threading.RLock()
+        self._dir: str | None = None
+        self._files = 0
+        self._finalizer = None
+        self._target_bytes = self._limit_of("target")
+
+    # ------------------------------------------------------------ figures
+
+    def _limit_of(self, name: str) -> int | None:
+        fraction = self.thresholds[name]
+        if self.memory_limit is None or not fraction:
+            return None
+        return int(self.memory_limit * fraction)
+
+    def threshold_bytes(self, name: str) -> int | None:
+        """``thresholds[name] * memory_limit`` in bytes (None when off or without a limit)."""
+        return self._limit_of(name)
 
     @property
     def total_bytes(self) -> int:
-        """Sum of the sizes of all values held (exact: kept up to date on every write and delete)."""
+        """Sizes of all values held, in memory or on disk (exact: kept up to date on every write and delete)."""
         return self._total
 
-    def set(self, key, value, nbytes: int) -> None:
-        """Store ``value`` under ``key`` with a size the caller already knows."""
-        old = self._nbytes.get(key)
-        if old is not None:
-            self._total -= old
-        self._data[key] = value
-        self._nbytes[key] = nbytes
-        self._total += nbytes
-        self._maybe_evict()
+    @property
+    def managed_bytes(self) -> int:
+        """Sizes of the values held in memory."""
+        return self._managed
+
+    @property
+    def spilled_bytes(self) -> int:
+        """Sizes of the values held only on disk."""
+        return self._total - self._managed - self._shared_total
+
+    @property
+    def shared_bytes(self) -> int:
+        """Sizes of the values mapped from shared-memory blocks that another process on this host owns."""
+        return self._shared_total
+
+    @property
+    def spilled_count(self) -> int:
+        """Number of values held only on disk."""
+        return len(self._nbytes) - len(self._fast) - len(self._shared)
+
+    @property
+    def disk_bytes(self) -> int:
+        """Bytes of block files on disk (includes clean copies of values read back)."""
+        return self._disk
+
+    @property
+    def directory(self) -> str | None:
+        """The spill directory, or None before the first spill."""
+        return self._dir
+
+    def is_spilled(self, key) -> bool:
+        """Is ``key``'s value on disk only (reading it maps the block back)?  ``KeyError`` if absent."""
+        if key not in self._nbytes:
+            raise KeyError(key)
+        return key not in self._fast and key not in self._shared
 
     def nbytes(self, key) -> int:
         """The recorded size of ``key``'s value (``KeyError`` if absent)."""
         return self._nbytes[key]
 
-    def _maybe_evict(self) -> None:
-        """Called after every write.  The disk tier overrides this to spill past ``memory_limit``."""
+    # ------------------------------------------------------------ writing
+
+    def set(self, key, value, nbytes: int, shared: bool = False) -> None:
+        """Store ``value`` under ``key`` with a size the caller already knows; may spill older values.
+
+        ``shared=True``: the value is mapped from a shared-memory block that
+        another process on this host owns and counts; it is held apart
+        (`shared_bytes`), never spilled, and frees nothing here when deleted.
+        """
+        if type(value) is Shared:
+            value, shared = value.value, True
+        with self._lock:
+            if key in self._nbytes:
+                self._discard(key)
+            self._nbytes[key] = nbytes
+            self._total += nbytes
+            if shared:
+                self._shared[key] = value
+                self._shared_total += nbytes
+                return
+            self._fast[key] = value
+            self._managed += nbytes
+            self._maybe_evict()
 
     def __setitem__(self, key, value) -> None:
         self.set(key, value, int(self.sizer(value)))
 
-    def __getitem__(self, key):
-        return self._data[key]
+    def _maybe_evict(self) -> None:
+        """After every write: spill LRU values while managed bytes exceed the target."""
+        target = self._target_bytes
+        if target is not None and self._managed > target and not self.spill_failed:
+            self._spill_until(lambda: self._managed <= target)
 
-    def __delitem__(self, key) -> None:
-        del self._data[key]
-        self._total -= self._nbytes.pop(key)
+    def spill_lru(self, nbytes: int) -> int:
+        """Spill least recently used values until at least ``nbytes`` left memory; return the bytes freed.
+
+        The worker's memory monitor calls this when the process RSS passes
+        ``spill * memory_limit``.  Returns less than asked when memory runs
+        out of values or a spill fails (then ``spill_failed`` is True).
+        """
+        with self._lock:
+            if self.spill_failed:
+                return 0
+            start = self._managed
+            self._spill_until(lambda: start - self._managed >= nbytes)
+            return start - self._managed
+
+    def _spill_until(self, done) -> None:
+        while self._fast and not done():
+            key = next(iter(self._fast))
+            try:
+                self._spill(key)
+            except SpillError as exc:
+                self._fail(exc)
+                return
+
+    def _spill(self, key) -> None:
+        """Move ``key`` from memory to disk (raises `SpillError`, leaving it in memory)."""
+        if key not in self._slow:
+            self._write(key, self._fast[key])
+        del self._fast[key]
+        self._managed -= self._nbytes[key]
+
+    def _write(self, key, value) -> None:
+        nbytes = self._nbytes[key]
+        if self.max_spill is not None and self._disk + nbytes > self.max_spill:
+            self._drop_clean_copies()
+            if self._disk + nbytes > self.max_spill:
+                raise self._error(key, f"max_spill is {format_bytes(self.max_spill)} and "
+                                       f"{format_bytes(self._disk)} are spilled already")
+        try:
+            directory = self._directory()
+            self._files += 1
+            path = os.path.join(directory, f"{self._files}.block")
+            written = blocks.write_block(path, value)
+        except OSError as exc:
+            raise self._error(key, f"{type(exc).__name__}: {exc}") from exc
+        if self.max_spill is not None and self._disk + written > self.max_spill:
+            _unlink(path)
+            raise self._error(key, f"max_spill is {format_bytes(self.max_spill)}; the block was "
+                                   f"{format_bytes(written)} with {format_bytes(self._disk)} spilled already")
+        self._slow[key] = (path, written)
+        self._disk += written
+
+    def _drop_clean_copies(self) -> None:
+        for key in [k for k in self._slow if k in self._fast]:
+            path, size = self._slow.pop(key)
+            self._disk -= size
+            _unlink(path)
+
+    def _error(self, key, why: str) -> SpillError:
+        where = self._dir or self.local_directory or tempfile.gettempdir()
+        return SpillError(
+            f"cannot spill {key!r} ({format_bytes(self._nbytes[key])}) to {where}: {why}. The value stays in "
+            "memory and the worker pauses; free disk space, point --local-directory at a larger disk, or "
+            "raise max_spill.", key=key, directory=where)
+
+    def _fail(self, exc: SpillError) -> None:
+        if not self.spill_failed:
+            logger.error("SpillError: %s", exc)
+        self.spill_failed = True
+        self.last_spill_error = exc
+
+    def reset_spill_failure(self) -> None:
+        """Allow spilling again after a `SpillError` (e.g. once the operator freed disk space)."""
+        with self._lock:
+            self.spill_failed = False
+
+    def _directory(self) -> str:
+        if self._dir is None:
+            base = self.local_directory or tempfile.gettempdir()
+            os.makedirs(base, exist_ok=True)
+            self._dir = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=base)
+            self._finalizer = weakref.finalize(self, shutil.rmtree, self._dir, True)
+        return self._dir
+
+    # ------------------------------------------------------------ reading
+
+    def __getitem__(self, key):
+        with self._lock:
+            fast = self._fast
+            if key in fast:
+                fast.move_to_end(key)
+                return fast[key]
+            if key in self._shared:
+                return self._shared[key]
+            path, _ = self._slow[key]
+            value = blocks.read_block(path)
+            fast[key] = value
+            self._managed += self._nbytes[key]
+            self._maybe_evict()
+            return value
+
+    def frames(self, key):
+        """The mapped frames of ``key``'s block (``serialize.loads`` rebuilds the value), or None if not on disk.
+
+        For serving a peer without unpickling: wrap them in
+        ``graphflow.comm.serialize.SerializedValue``.  Does not count as a use.
+        """
+        with self._lock:
+            if key not in self._nbytes:
+                raise KeyError(key)
+            entry = self._slow.get(key)
+            return None if entry is None else blocks.block_frames(entry[0])[1]
 
     def __contains__(self, key) -> bool:
-        return key in self._data
+        return key in self._nbytes
 
     def __iter__(self):
-        return iter(self._data)
+        return iter(list(self._nbytes))
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self._nbytes)
+
+    # ------------------------------------------------------------ deleting
+
+    def __delitem__(self, key) -> None:
+        with self._lock:
+            if key not in self._nbytes:
+                raise KeyError(key)
+            self._discard(key)
+
+    def _discard(self, key) -> None:
+        nbytes = self._nbytes.pop(key)
+        self._total -= nbytes
+        if self._fast.pop(key, _MISSING) is not _MISSING:
+            self._managed -= nbytes
+        elif self._shared.pop(key, _MISSING) is not _MISSING:
+            self._shared_total -= nbytes
+        entry = self._slow.pop(key, None)
+        if entry is not None:
+            self._disk -= entry[1]
+            _unlink(entry[0])
+            self.spill_failed = False  # disk space came free: spilling may work again
+
+    def clear(self) -> None:
+        """Drop every value and block file."""
+        with self._lock:
+            for key in list(self._nbytes):
+                self._discard(key)
+
+    def close(self) -> None:
+        """Drop everything and remove the spill directory.  Values already read stay usable."""
+        with self._lock:
+            self._fast.clear()
+            self._slow.clear()
+            self._shared.clear()
+            self._nbytes.clear()
+            self._total = self._managed = self._disk = self._shared_total = 0
+            if self._finalizer is not None:
+                self._finalizer()
+            self._dir = None
 
     def __repr__(self) -> str:
         limit = "" if self.memory_limit is None else f", memory_limit={self.memory_limit}"
-        return f"<WorkerStore: {len(self._data)} keys, {self._total} bytes{limit}>"
+        spilled = f", {self.spilled_count} spilled" if self._slow else ""
+        return f"<WorkerStore: {len(self._nbytes)} keys, {self._total} bytes{spilled}{limit}>"
 
     def validate(self) -> None:
         """Check the byte accounting (for tests and ``WorkerState.validate_state``)."""
-        assert self._data.keys() == self._nbytes.keys(), "values and sizes disagree on keys"
+        keys = self._nbytes.keys()
+        assert self._fast.keys() <= keys and self._slow.keys() <= keys, "a tier holds a key with no size"
+        assert keys <= self._fast.keys() | self._slow.keys() | self._shared.keys(), "a key is in no tier"
+        assert not self._shared.keys() & (self._fast.keys() | self._slow.keys()), "a shared key is in a tier"
+        assert self._shared_total == sum(self._nbytes[k] for k in self._shared), "shared_bytes is off"
         assert self._total == sum(self._nbytes.values()), f"total_bytes {self._total} is not the sum of sizes"
+        assert self._managed == sum(self._nbytes[k] for k in self._fast), "managed_bytes is off"
+        assert self._disk == sum(size for _, size in self._slow.values()), "disk_bytes is off"
+        for path, _ in self._slow.values():
+            assert os.path.exists(path), f"block file {path} is missing"
+
+
+_MISSING = object()
+
+
+class Shared:
+    """A value mapped from another process's shared-memory block: ``store.set(key, Shared(v), n)`` holds it
+    as ``shared=True`` (the worker wraps values that arrived by shared memory, so the state machine, which
+    stores them, needs no flag)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def clean_stale_spill_dirs(base: str | None = None) -> list:
+    """Remove spill directories under ``base`` (default: temp dir) whose process is gone; return them.
+
+    A directory is named after the pid that made it; it is removed only when
+    no process with that pid exists (a live process of another user counts as
+    alive), so a running worker's spill files are never touched.
+    """
+    base = base or tempfile.gettempdir()
+    removed = []
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return removed
+    for name in names:
+        match = _DIR_PATTERN.match(name)
+        if match is None or _pid_alive(int(match.group(1))):
+            continue
+        path = os.path.join(base, name)
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return True
+    return True

@@ -1,14 +1,34 @@
+import errno
+import logging
+import os
+import signal
+import subprocess
 import sys
+import threading
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from graphflow.worker.store import WorkerStore, nbytes_of
+import graphflow as gf
+from graphflow.comm.serialize import loads
+from graphflow.errors import SpillError
+from graphflow.worker import blocks
+from graphflow.worker.memory import process_rss
+from graphflow.worker.store import SPILL_PREFIX, WorkerStore, clean_stale_spill_dirs, nbytes_of
+
+
+@pytest.fixture
+def store(tmp_path):
+    """Limit 1000 bytes, target 0.6: values spill once more than 600 bytes are in memory."""
+    s = WorkerStore(1000, local_directory=str(tmp_path), sizer=len)
+    yield s
+    s.validate()
+    s.close()
 
 
 def test_set_overwrite_delete_keep_total_exact():
-    s = WorkerStore()
+    s = WorkerStore(sizer=len)
     s.set("a", object(), 100)
     s.set("b", object(), 20)
     assert s.total_bytes == 120 and s.nbytes("a") == 100
@@ -24,7 +44,7 @@ def test_set_overwrite_delete_keep_total_exact():
 
 
 def test_mapping_protocol_and_errors():
-    s = WorkerStore(memory_limit=1000)
+    s = WorkerStore(memory_limit=1000, sizer=len)
     s.update({"x": b"ab", ("y", 0): "abc"})
     assert sorted(map(str, s)) == ["('y', 0)", "x"]
     assert s[("y", 0)] == "abc" and s.total_bytes == 5
@@ -33,6 +53,8 @@ def test_mapping_protocol_and_errors():
         s.nbytes("missing")
     with pytest.raises(KeyError):
         del s["missing"]
+    with pytest.raises(KeyError):
+        s["missing"]
     assert s.total_bytes == 5
     assert "2 keys, 5 bytes, memory_limit=1000" in repr(s)
     s.clear()
@@ -40,58 +62,245 @@ def test_mapping_protocol_and_errors():
     s.validate()
 
 
-def test_sizer_is_injectable():
-    s = WorkerStore(sizer=lambda value: 42)
-    s["a"] = "anything"
-    assert s.nbytes("a") == 42
+def test_default_sizer_is_graphflow_sizeof():
+    s = WorkerStore()
+    x = np.zeros(1000)
+    s["x"] = x
+    assert s.nbytes("x") == gf.sizeof(x) and nbytes_of is gf.sizeof
     s.set("b", "known", 3)  # set() never calls the sizer
-    assert s.total_bytes == 45
+    assert s.total_bytes == gf.sizeof(x) + 3
 
 
-def test_eviction_hook_runs_after_every_write():
-    class Counting(WorkerStore):
-        calls = 0
-
-        def _maybe_evict(self):
-            self.calls += 1
-            assert self.total_bytes == sum(self.nbytes(k) for k in self)  # called with accounting done
-
-    s = Counting()
-    s["a"] = b"x"
-    s.set("b", 1, 8)
-    s.set("b", 1, 9)
-    assert s.calls == 3
+def test_least_recently_used_spills_first(store):
+    for k in "abc":
+        store[k] = k.encode() * 200  # 600 bytes in memory: at the target, nothing spills
+    assert store.spilled_count == 0 and store.directory is None
+    assert store["a"] == b"a" * 200  # touch a: b is now the least recently used
+    store["d"] = b"d" * 200
+    assert [k for k in "abcd" if store.is_spilled(k)] == ["b"]
+    assert (store.managed_bytes, store.spilled_bytes, store.total_bytes) == (600, 200, 800)
+    assert os.path.dirname(store.directory) == os.path.dirname(store.directory.rstrip("/"))
+    assert os.path.basename(store.directory).startswith(f"{SPILL_PREFIX}{os.getpid()}-")
+    assert len(os.listdir(store.directory)) == 1
 
 
-def test_nbytes_of_buffers_and_strings():
-    assert nbytes_of(np.zeros(1000)) == 8000
-    assert nbytes_of(pa.array(np.arange(100, dtype="int64"))) == 800
-    table = pa.table({"x": np.arange(10, dtype="int32")})
-    assert nbytes_of(table) == table.nbytes
-    assert nbytes_of(b"abc") == 3 and nbytes_of("abcd") == 4 and nbytes_of(bytearray(5)) == 5
-    assert nbytes_of(memoryview(b"abcdef")) == 6
+def test_a_value_bigger_than_the_target_goes_straight_to_disk(store):
+    store["small"] = b"s" * 100
+    store["huge"] = b"h" * 700  # alone over 600: everything older spills first, then it does
+    assert store.is_spilled("small") and store.is_spilled("huge")
+    assert store.managed_bytes == 0 and store.spilled_bytes == 800
+    assert store["huge"] == b"h" * 700
 
 
-def test_nbytes_of_containers_sum_their_items():
-    arrays = [np.zeros(100), np.zeros(200)]
-    assert nbytes_of(arrays) == sys.getsizeof(arrays) + 2400
-    d = {"k": np.zeros(10)}
-    assert nbytes_of(d) == sys.getsizeof(d) + 1 + 80
-    assert nbytes_of((b"ab", {b"cd"})) >= 4
-    assert nbytes_of(frozenset([b"xy"])) == sys.getsizeof(frozenset([b"xy"])) + 2
+def test_spilled_values_come_back_bit_exact(tmp_path):
+    s = WorkerStore("1MiB", local_directory=str(tmp_path))
+    x = np.random.default_rng(0).random((300, 400))  # 960 kB: over the 0.6 MiB target
+    t = pa.table({"i": np.arange(50_000), "s": [str(i) for i in range(50_000)]})
+    s["x"] = x
+    s["t"] = t
+    assert s.is_spilled("x") and s.is_spilled("t")
+    y = s["x"]
+    assert y.tobytes() == x.tobytes() and y.dtype == x.dtype and y.shape == x.shape
+    assert s["t"].equals(t)
+    s.validate()
+    s.close()
 
 
-def test_nbytes_of_samples_big_containers_and_bounds_depth():
-    big = [b"0123456789"] * 1_000_000
-    assert nbytes_of(big) == sys.getsizeof(big) + 10 * 1_000_000  # extrapolated from a sample
-    nested = [[[[[b"x" * 1000]]]]]
-    assert nbytes_of(nested) < 1000  # below the depth cap, only getsizeof is counted
+def test_reading_back_keeps_a_clean_copy_so_spilling_again_writes_nothing(store, monkeypatch):
+    store["a"] = b"a" * 400
+    store["b"] = b"b" * 400  # a spills
+    assert store.is_spilled("a") and store.disk_bytes > 400
+    store["a"]  # back in memory; now b is the LRU value and spills
+    assert not store.is_spilled("a") and store.is_spilled("b")
+    disk = store.disk_bytes
+    writes = []
+    monkeypatch.setattr(blocks, "write_block", lambda path, value: writes.append(path))
+    store["b"]  # a spills again: its block is still on disk, nothing is written
+    assert store.is_spilled("a") and writes == [] and store.disk_bytes == disk
+    del store["a"]
+    del store["b"]
+    assert store.disk_bytes == 0 and os.listdir(store.directory) == []
 
 
-def test_nbytes_of_anything_else():
-    class Plain:
-        pass
+def test_overwriting_a_spilled_key_removes_its_block(store):
+    store["a"] = b"a" * 700
+    assert store.is_spilled("a") and len(os.listdir(store.directory)) == 1
+    store["a"] = b"new"
+    assert not store.is_spilled("a") and store["a"] == b"new"
+    assert os.listdir(store.directory) == [] and store.disk_bytes == 0
 
-    obj = Plain()
-    assert nbytes_of(obj) == sys.getsizeof(obj)
-    assert nbytes_of(12) == sys.getsizeof(12)
+
+def test_spill_lru_frees_what_is_asked(tmp_path):
+    s = WorkerStore(None, local_directory=str(tmp_path), sizer=len)  # no limit: only asked spills happen
+    for i in range(10):
+        s[i] = bytes(100)
+    assert s.spilled_count == 0
+    assert s.spill_lru(250) == 300  # whole values, oldest first
+    assert [s.is_spilled(i) for i in range(4)] == [True, True, True, False]
+    assert s.spill_lru(10**9) == 700 and s.managed_bytes == 0
+    assert s.spill_lru(1) == 0
+    s.validate()
+    s.close()
+
+
+def test_frames_of_a_spilled_key_load_without_the_store(store):
+    x = np.arange(100, dtype="int64")  # 800 bytes
+    store.set("x", x, 800)
+    store.set("m", b"in memory", 9)
+    frames = store.frames("x")
+    assert store.is_spilled("x")  # frames() reads no value and does not count as a use
+    assert np.array_equal(loads(frames), x)
+    assert store.frames("m") is None
+    with pytest.raises(KeyError):
+        store.frames("missing")
+
+
+def test_max_spill_gives_spill_error_once_and_no_retry_loop(tmp_path, caplog, monkeypatch):
+    s = WorkerStore(1000, local_directory=str(tmp_path), max_spill=700, sizer=len)
+    s["a"] = bytes(400)
+    s["b"] = bytes(400)  # a spills: 400 bytes + a small header, within 700
+    assert s.is_spilled("a") and not s.spill_failed
+    calls = []
+    real = blocks.write_block
+    monkeypatch.setattr(blocks, "write_block", lambda p, v: calls.append(p) or real(p, v))
+    with caplog.at_level(logging.ERROR, logger="graphflow.worker.store"):
+        s["c"] = bytes(400)  # b must spill but max_spill is reached: it stays in memory
+        for i in range(5):
+            s[f"more{i}"] = bytes(100)
+    assert s.spill_failed and not s.is_spilled("b") and calls == []
+    err = s.last_spill_error
+    assert isinstance(err, SpillError) and err.key == "b" and err.directory == s.directory
+    assert "max_spill" in str(err) and repr("b") in str(err)
+    assert len([r for r in caplog.records if "cannot spill" in r.getMessage()]) == 1
+    assert s.spill_lru(10**6) == 0  # the monitor asking again does not retry either
+    del s["a"]  # disk space came free: spilling may work again
+    assert not s.spill_failed
+    s["d"] = bytes(10)
+    assert s.is_spilled("b")
+    s.validate()
+    s.close()
+
+
+def test_unwritable_directory_and_full_disk(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    s = WorkerStore(1000, local_directory=str(blocker / "spill"), sizer=len)
+    s["a"] = bytes(700)
+    assert s.spill_failed and not s.is_spilled("a") and s["a"] == bytes(700)
+    assert s.last_spill_error.key == "a" and str(blocker / "spill") in str(s.last_spill_error)
+    s.validate()
+
+    full = WorkerStore(1000, local_directory=str(tmp_path), sizer=len)
+
+    def enospc(path, value):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(blocks, "write_block", enospc)
+    full["a"] = bytes(700)
+    assert full.spill_failed and "No space left" in str(full.last_spill_error)
+    monkeypatch.undo()
+    full.reset_spill_failure()
+    full["b"] = bytes(1)
+    assert full.is_spilled("a")
+    full.close()
+
+
+def test_close_and_collection_remove_the_directory(tmp_path):
+    s = WorkerStore(100, local_directory=str(tmp_path), sizer=len)
+    s["a"] = bytes(100)
+    value = s["a"]
+    directory = s.directory
+    assert os.path.isdir(directory)
+    s.close()
+    assert not os.path.exists(directory) and len(s) == 0
+    assert value == bytes(100)  # mapped values outlive their file
+
+    s = WorkerStore(100, local_directory=str(tmp_path), sizer=len)
+    s["a"] = bytes(100)
+    directory = s.directory
+    del s
+    assert not os.path.exists(directory)
+
+
+def test_thresholds_come_from_config():
+    assert WorkerStore(1000).thresholds == {"target": 0.6, "spill": 0.7, "pause": 0.8, "terminate": 0.95}
+    with gf.config.set({"worker.memory.target": 0.5, "worker.memory.pause": False}):
+        s = WorkerStore(1000, spill=0.75)
+    assert s.thresholds == {"target": 0.5, "spill": 0.75, "pause": False, "terminate": 0.95}
+    assert s.threshold_bytes("target") == 500 and s.threshold_bytes("pause") is None
+    assert WorkerStore(None).threshold_bytes("spill") is None
+
+
+CHILD = """
+import os, sys
+from graphflow.worker.store import WorkerStore
+s = WorkerStore(100, local_directory=sys.argv[1], sizer=len)
+s["a"] = bytes(1000)
+print(s.directory, flush=True)
+os.kill(os.getpid(), 9)
+"""
+
+
+def test_stale_directories_of_killed_workers_are_cleaned(tmp_path):
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL
+    dead = proc.stdout.strip()
+    assert os.path.isdir(dead) and os.listdir(dead)  # kill -9: no chance to clean up
+    live = WorkerStore(10, local_directory=str(tmp_path), sizer=len)
+    live["x"] = bytes(10)
+    unrelated = tmp_path / "something-else"
+    unrelated.mkdir()
+    assert clean_stale_spill_dirs(str(tmp_path)) == [dead]
+    assert not os.path.exists(dead) and os.path.isdir(live.directory) and unrelated.is_dir()
+    live.close()
+
+
+def test_threads_share_one_store(tmp_path):
+    s = WorkerStore(20_000, local_directory=str(tmp_path))
+    errors = []
+
+    def work(t):
+        try:
+            for i in range(60):
+                s[(t, i)] = np.full(100, i, dtype="int64")
+                if i >= 5:  # an older value, spilled by now or by another thread meanwhile
+                    assert int(s[(t, i - 5)][0]) == i - 5
+                    if i % 3 == 0:
+                        del s[(t, i - 5)]
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert not errors and s.spilled_count > 0
+    s.validate()
+    s.close()
+
+
+def test_process_rss_sees_touched_memory():
+    before = process_rss()
+    x = np.ones(50 * 2**20 // 8)
+    assert process_rss() - before > 40 * 2**20
+    del x
+
+
+def test_shared_values_are_held_apart_and_never_spilled():
+    from graphflow.worker.store import Shared
+
+    s = WorkerStore(100, sizer=len)
+    s.set("peer", Shared(b"p" * 90), 90)  # another worker's block: not ours to count or spill
+    s["own"] = b"o" * 50
+    assert (s.managed_bytes, s.shared_bytes, s.spilled_bytes, s.total_bytes) == (50, 90, 0, 140)
+    assert not s.is_spilled("peer") and s["peer"] == b"p" * 90 and s.spilled_count == 0
+    s["more"] = b"m" * 40  # over the 60-byte target: "own" spills, "peer" stays
+    assert s.is_spilled("own") and not s.is_spilled("peer")
+    s.validate()
+    del s["peer"]
+    assert s.shared_bytes == 0 and s.total_bytes == 90
+    s.set("own", Shared(b"x"), 1)  # replacing a key moves it between tiers
+    assert s.shared_bytes == 1 and s.managed_bytes == 40
+    s.validate()
+    s.close()

@@ -1,0 +1,67 @@
+"""MemoryPolicy: what a worker does for each memory sample; and the memory flags shared by every launcher."""
+
+import argparse
+
+import pytest
+
+import graphflow as gf
+from graphflow.worker.monitor import MemoryPolicy
+from graphflow.worker.options import add_memory_options, memory_argv, worker_memory_kwargs
+
+MB = 1_000_000
+
+
+def policy(**kw):
+    return MemoryPolicy(1000 * MB, **{"target": 0.6, "spill": 0.7, "pause": 0.8, "terminate": 0.95, **kw})
+
+
+def test_below_every_threshold_nothing_happens():
+    d = policy().decide(rss=500 * MB, managed=400 * MB, spill_failed=False)
+    assert (d.spill_bytes, d.paused, d.over_target, d.terminate) == (0, False, False, False)
+
+
+def test_past_spill_it_spills_back_to_the_target_but_never_more_than_it_manages():
+    d = policy().decide(rss=750 * MB, managed=650 * MB, spill_failed=False)
+    assert d.spill_bytes == 150 * MB and not d.paused
+    d = policy().decide(rss=750 * MB, managed=100 * MB, spill_failed=False)  # mostly unmanaged memory
+    assert d.spill_bytes == 100 * MB
+
+
+def test_pause_and_terminate():
+    assert policy().decide(rss=850 * MB, managed=0, spill_failed=False).paused
+    d = policy().decide(rss=960 * MB, managed=0, spill_failed=False)
+    assert d.terminate and d.paused
+    # a failed spill pauses even with little memory in use
+    assert policy().decide(rss=100 * MB, managed=0, spill_failed=True).paused
+
+
+def test_over_target_after_what_can_be_spilled():
+    assert policy().decide(rss=650 * MB, managed=640 * MB, spill_failed=False).over_target
+    assert not policy().decide(rss=750 * MB, managed=700 * MB, spill_failed=False).over_target  # spills 150
+
+
+def test_thresholds_can_be_turned_off_and_default_to_config():
+    d = policy(pause=False, terminate=False).decide(rss=2000 * MB, managed=0, spill_failed=False)
+    assert not d.paused and not d.terminate
+    with gf.config.set({"worker.memory.pause": 0.5}):
+        assert MemoryPolicy(1000).pause == 0.5
+    no_limit = MemoryPolicy(None)
+    assert no_limit.decide(rss=10**12, managed=10**12, spill_failed=True).spill_bytes == 0
+    with pytest.raises(ValueError, match="pause=1.5"):
+        MemoryPolicy(1000, pause=1.5)
+
+
+def test_flags_round_trip_to_a_child_process_argv():
+    parser = argparse.ArgumentParser()
+    add_memory_options(parser)
+    args = parser.parse_args(["--local-directory", "/scratch", "--max-spill", "2GiB", "--memory-pause", "off",
+                              "--memory-target", "0.5"])
+    kwargs = worker_memory_kwargs(args)
+    assert kwargs == {"local_directory": "/scratch", "max_spill": 2 * 1024 ** 3,
+                      "memory": {"target": 0.5, "pause": False}}
+    again = worker_memory_kwargs(parser.parse_args(memory_argv(kwargs)))
+    assert again == kwargs
+    with pytest.raises(ValueError, match="unknown worker memory threshold 'spil'"):
+        memory_argv({"memory": {"spil": 0.5}})
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--memory-spill", "1.5"])
