@@ -124,7 +124,7 @@ def main(argv=None) -> int:
         with open(args.json, "w") as f:
             json.dump(report.to_json(results, versions, args.quick), f, indent=1)
 
-    if any(r.skipped.get(SUBJECT, "").startswith("FAILED") for r in results):
+    if any(r.skipped.get(SUBJECT, "").startswith("FAILED") or r.failures.get(SUBJECT) for r in results):
         return 1
     if args.check and any(r.verdict() is False for r in results):
         return 1

@@ -15,7 +15,10 @@ a workload it has no case for shows as "n/a".  A `Result` holds every sample
 of every engine for one workload; medians and ratios are derived from it.
 A case may also return ``"counts": {"ran": n}`` beside its phases: numbers
 that are not measurements of time or memory, such as the tasks the engine
-says it ran; they are kept apart (`Result.count`).
+says it ran; they are kept apart (`Result.count`).  A workload may say what
+the table prints beside each engine's value (`Beside`: by default the count
+of tasks run) and whether an engine goes on after a failed sample
+(``keep_going``: the failures are counted, `Result.failures`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import statistics
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["Case", "Engine", "Workload", "Target", "Result"]
+__all__ = ["Case", "Engine", "Workload", "Target", "Result", "Beside"]
 
 Case = Callable[[Mapping], dict]
 
@@ -53,6 +56,17 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Beside:
+    """What the table prints in brackets after each engine's value, in place of the count of
+    tasks run: ``text(result, engine)`` (None prints nothing), explained once below the table
+    by ``legend``.  E.g. the peak RSS of each worker and the bytes spilled.
+    """
+
+    text: Callable[["Result", str], str | None]
+    legend: str
+
+
+@dataclass(frozen=True)
 class Workload:
     """One row of the table.  See the module docstring for kinds and cases.
 
@@ -75,6 +89,11 @@ class Workload:
     then runs all of the session's workloads in one block (warm-up and
     samples), and its worker closes before the next engine starts, so an idle
     cluster never runs beside the engine being timed.
+    ``beside``: what to print after each engine's value (`Beside`); by default
+    the count of tasks run, when the cases report one.
+    ``keep_going``: a failed sample is counted (`Result.failures`) and the
+    engine runs its next sample, unless its worker process died; by default
+    the first failure ends that engine's part in the workload.
     """
 
     name: str
@@ -93,6 +112,8 @@ class Workload:
     case_for: Callable[[Engine], Case | None] | None = None
     anchors: tuple = ("dask",)
     session: str | None = None
+    beside: Beside | None = None
+    keep_going: bool = False
 
     def case(self, engine: Engine) -> Case | None:
         """The function that runs this workload on ``engine``, or None if it has none."""
@@ -112,6 +133,7 @@ class Result:
     samples: dict = field(default_factory=dict)
     skipped: dict = field(default_factory=dict)  # engine -> why it has no samples
     counts: dict = field(default_factory=dict)  # engine -> [{"ran": n, ...} per sample]
+    failures: dict = field(default_factory=dict)  # engine -> [why, per failed run] (keep_going workloads)
 
     def median(self, engine: str, phase: str = "total") -> float | None:
         """Median of one phase over the samples of ``engine`` (None if it did not run)."""
@@ -132,6 +154,10 @@ class Result:
         for counts in self.counts.get(engine, ()):
             names.update(dict.fromkeys(counts))
         return list(names)
+
+    def counts_of(self, engine: str, name: str) -> list:
+        """Every sample's value of one count of ``engine`` (e.g. to take the worst, not the median)."""
+        return [c[name] for c in self.counts.get(engine, ()) if name in c]
 
     def phases(self, engine: str) -> list:
         """Phase names ``engine`` reported, in the order it reported them."""

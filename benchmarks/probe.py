@@ -19,6 +19,14 @@ Elsewhere ``ru_maxrss`` is the fallback.
 
 Import time: the child is ``python -c`` timing one import statement with
 `time.perf_counter`, so interpreter start-up is not counted.
+
+Peak memory of *other* processes over a region of time (the cluster workers
+of the spill workloads): `PeakRSS` resets each process's ``VmHWM`` by writing
+``5`` to ``/proc/PID/clear_refs`` when the region starts and reads it when it
+ends, so a peak lasting microseconds still counts; where a reset is refused
+it polls ``VmRSS`` every 20 ms instead (and may miss a short peak).
+`ray_worker_pids` finds ray's task workers (their command line is
+``ray::<task name>``).
 """
 
 from __future__ import annotations
@@ -29,9 +37,11 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
-__all__ = ["ROOT", "child_env", "peak_rss", "import_seconds", "rss_of", "main"]
+__all__ = ["ROOT", "child_env", "peak_rss", "import_seconds", "rss_of", "hwm_of", "reset_hwm", "PeakRSS",
+           "written_of", "ray_worker_pids", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent  # the directory holding the benchmarks package
 
@@ -84,6 +94,112 @@ def rss_of(pid: int) -> int | None:
     Read from ``/proc``, so it needs no psutil and works on any process of this user.
     """
     return _status_bytes("VmRSS", f"/proc/{pid}/status")
+
+
+def hwm_of(pid: int) -> int | None:
+    """Peak resident set size of process ``pid`` in bytes (``VmHWM``), None where unreadable."""
+    return _status_bytes("VmHWM", f"/proc/{pid}/status")
+
+
+def reset_hwm(pid) -> bool:
+    """Reset the ``VmHWM`` of process ``pid`` (or ``"self"``) to its current RSS; False if refused
+    (not Linux >= 4.0, another user's process, or the process is gone).
+    """
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class PeakRSS:
+    """The peak RSS of each of some processes over a region: ``start()`` ... ``stop() -> {pid: bytes}``.
+
+    ``pids()`` names the processes; it is called at ``start`` and at ``stop``
+    (a process that appeared in between reports its whole life's peak, which
+    lies inside the region).  A process that exits before ``stop`` is lost,
+    unless the polling fallback saw it.
+
+    >>> import os
+    >>> watch = PeakRSS(lambda: [os.getpid()]).start()
+    >>> buffer = bytearray(50 * 2**20); del buffer
+    >>> watch.stop()[os.getpid()] >= 50 * 2**20
+    True
+    """
+
+    def __init__(self, pids, interval: float = 0.02):
+        self._pids = pids
+        self._interval = interval
+        self._polled: dict = {}
+        self._stop = threading.Event()
+        self._thread = None
+        self.polling = False  # True when some process refused the reset: peaks come from polling
+
+    def start(self) -> "PeakRSS":
+        """Reset the peaks of the processes ``pids()`` names now."""
+        pids = list(self._pids())
+        self.polling = not all([reset_hwm(pid) for pid in pids])
+        if self.polling:
+            self._thread = threading.Thread(target=self._poll, name="benchmarks-rss-poll", daemon=True)
+            self._thread.start()
+        return self
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._sample()
+
+    def _sample(self) -> None:
+        for pid in self._pids():
+            rss = rss_of(pid)
+            if rss is not None and rss > self._polled.get(pid, 0):
+                self._polled[pid] = rss
+
+    def stop(self) -> dict:
+        """``{pid: peak bytes}`` since `start` for every process seen."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._sample()
+        peaks = dict(self._polled)
+        if not self.polling:
+            for pid in self._pids():
+                hwm = hwm_of(pid)
+                if hwm is not None:
+                    peaks[pid] = hwm
+        return peaks
+
+
+def written_of(pid: int) -> int | None:
+    """Bytes process ``pid`` has caused to be written to storage since it started (``write_bytes`` of
+    ``/proc/PID/io``: files, not sockets), None where unreadable.
+    """
+    try:
+        with open(f"/proc/{pid}/io") as f:
+            for line in f:
+                if line.startswith("write_bytes:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def ray_worker_pids() -> list:
+    """Pids of this user's processes whose command line starts with ``ray::`` (ray's task and
+    I/O workers, named after what they run: ``ray::IDLE``, ``ray::make_chunk``, ...).
+    """
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                head = f.read(5)
+        except OSError:
+            continue  # gone, or not ours
+        if head == b"ray::":
+            pids.append(int(entry))
+    return pids
 
 
 def _reset_peak() -> None:

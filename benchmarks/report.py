@@ -64,17 +64,28 @@ def _met(verdict) -> str:
 _SHOWN_COUNTS = ("ran", "held")  # the count printed beside an engine's value, first found
 
 
+def _beside(result: Result, engine: str) -> str | None:
+    beside = result.workload.beside
+    if beside is not None:
+        return beside.text(result, engine)
+    for name in _SHOWN_COUNTS:
+        count = result.count(engine, name)
+        if count is not None:
+            return f"{count:,}"
+    return None
+
+
 def _cell(result: Result, engine: str) -> str:
     value = result.median(engine)
+    failed = len(result.failures.get(engine, ()))
     if value is not None:
         text = _value(value, result.workload.unit)
-        for name in _SHOWN_COUNTS:
-            count = result.count(engine, name)
-            if count is not None:
-                return f"{text} [{count:,}]"
-        return text
+        extra = [t for t in (_beside(result, engine),) if t]
+        if failed:
+            extra.append(f"{failed} of {failed + len(result.samples[engine])} FAILED")
+        return f"{text} [{'; '.join(extra)}]" if extra else text
     reason = result.skipped.get(engine, "")
-    if reason.startswith("FAILED"):
+    if reason.startswith("FAILED") or failed:
         return "FAILED"
     if reason.startswith("missing"):
         return "missing"
@@ -111,9 +122,11 @@ def format_table(results: list, anchors: list) -> str:
         rows.append(row)
     text_columns = {0, len(head) - 2, len(head) - 1}  # workload, target, met: the rest are numbers
     table = _align(rows, text_columns)
-    if any(r.counts for r in results):
+    if any(r.counts for r in results if r.workload.beside is None):
         table += ("\n[n] after a value: tasks that engine ran per sample, as it counts them "
                   "(graphflow/distributed: their schedulers; ray: remote calls); held, for sched-mem")
+    for legend in dict.fromkeys(r.workload.beside.legend for r in results if r.workload.beside):
+        table += "\n" + legend
     return table
 
 
@@ -161,6 +174,9 @@ def format_notes(results: list) -> str:
             # a missing engine is said once, not once per workload
             where = engine if reason.startswith("missing") else f"{r.workload.name}: {engine}"
             lines.append(f"{where}: {reason}")
+        for engine, failures in r.failures.items():
+            runs = len(failures) + len(r.samples.get(engine, ()))
+            lines.append(f"{r.workload.name}: {engine}: {len(failures)} of {runs} runs FAILED: {failures[0]}")
         target = r.workload.target
         note = target.describe(r) if target else None
         if note:
@@ -186,6 +202,7 @@ def to_json(results: list, engines: dict, quick: bool) -> dict:
                 "median": {e: r.median(e) for e in r.samples},
                 "ratio": {e: r.ratio(e) for e in r.samples if e != SUBJECT},
                 "skipped": r.skipped,
+                "failures": r.failures,
                 "target": r.workload.target.text if r.workload.target else None,
                 "met": r.verdict(),
             }

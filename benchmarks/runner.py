@@ -60,6 +60,9 @@ class _InProcess:
     def close(self) -> None:
         pass
 
+    def alive(self) -> bool:
+        return True
+
 
 class _Bound:
     """One workload's samples on a worker that serves a whole session."""
@@ -70,6 +73,9 @@ class _Bound:
 
     def sample(self, params) -> dict:
         return self._worker.sample(params, self._workload)
+
+    def alive(self) -> bool:
+        return self._worker.alive()
 
 
 class _Plan:
@@ -197,9 +203,14 @@ def _attempt(plan: _Plan, params, result: Result, log, label):
     except Exception as exc:  # the table should still come out; the error is shown in it
         if not isinstance(exc, WorkerError):  # a worker already printed its traceback
             traceback.print_exc(file=sys.stderr)
+        why = f"{type(exc).__name__}: {exc}".splitlines()[0] if not isinstance(exc, WorkerError) else f"{exc}"
+        if result.workload.keep_going and getattr(plan.sampler, "alive", lambda: False)():
+            # counted, and the engine goes on: "finished 9 of 10" says more than one FAILED
+            result.failures.setdefault(plan.name, []).append(f"{label}: {why}")
+            log(f"  {plan.name:<11} {label:<9} FAILED ({why}); going on")
+            return None
         result.samples.pop(plan.name, None)
-        result.skipped[plan.name] = f"FAILED: {type(exc).__name__}: {exc}".splitlines()[0] \
-            if not isinstance(exc, WorkerError) else f"FAILED: {exc}"
+        result.skipped[plan.name] = f"FAILED: {why}"
         plan.repeats = 0
         return None
     counts = phases.get("counts") or {}

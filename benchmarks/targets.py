@@ -14,7 +14,8 @@ import dataclasses
 
 from .model import Result, Target
 
-__all__ = ["ratio_at_most", "ratio_below", "value_below", "phase_growth_at_most", "all_of", "with_note"]
+__all__ = ["ratio_at_most", "ratio_below", "value_below", "phase_growth_at_most", "all_of", "with_note",
+           "finishes", "worst_count_at_most"]
 
 
 def ratio_at_most(limit: float, anchor: str = "dask") -> Target:
@@ -96,3 +97,41 @@ def all_of(*targets: Target) -> Target:
 def with_note(target: Target, describe) -> Target:
     """``target`` with ``describe(result) -> str | None`` as its note below the table."""
     return dataclasses.replace(target, describe=describe)
+
+
+def finishes(engine: str = "graphflow") -> Target:
+    """Every run of ``engine`` finished (warm-up included): one failure is a miss.
+
+    Meant for ``keep_going`` workloads, where a failed run is counted
+    (`Result.failures`) instead of ending the engine's runs.
+    """
+
+    def check(result: Result):
+        if result.failures.get(engine) or result.skipped.get(engine, "").startswith("FAILED"):
+            return False
+        return True if result.samples.get(engine) else None
+
+    def describe(result: Result):
+        failed = len(result.failures.get(engine, ()))
+        runs = failed + len(result.samples.get(engine, ()))
+        return f"{engine} finished {runs - failed} of {runs} runs" if runs else None
+
+    return Target("every run finishes" if engine == "graphflow" else f"every {engine} run finishes", check, describe)
+
+
+def worst_count_at_most(name: str, limit: float, text: str, engine: str = "graphflow") -> Target:
+    """The largest value over every sample of the count ``name`` that ``engine`` reported is at
+    most ``limit`` (the worst run, not the median: "peak RSS under 1.15x the limit" in every run).
+    """
+
+    def check(result: Result):
+        values = result.counts_of(engine, name)
+        return None if not values else max(values) <= limit
+
+    def describe(result: Result):
+        values = result.counts_of(engine, name)
+        if not values:
+            return None
+        return f"{engine} worst {name} of {len(values)} runs: {max(values) / limit:.3f} of the bound ({text})"
+
+    return Target(text, check, describe)

@@ -93,6 +93,10 @@ class EngineWorker:
             raise WorkerError(answer["error"])
         return answer["phases"]
 
+    def alive(self) -> bool:
+        """Whether the worker process still runs (a failed sample may have left it alive)."""
+        return self._proc.poll() is None
+
     def close(self) -> None:
         """End the worker (it exits when its stdin closes)."""
         proc = self._proc

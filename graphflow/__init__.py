@@ -8,13 +8,16 @@
     3
 
 Public API: `delayed`, `compute`, `persist`, `optimize`, `visualize`,
-`to_networkx`, `config`, `tokenize`, `errors`.  Only light modules are
+`to_networkx`, `config`, `tokenize`, `sizeof`, `errors`, `dask_get` (a Dask scheduler
+function; dask loads on its first call).  Only light modules are
 imported here; numpy, pyarrow, zmq and tornado load when something uses them.
 """
 
 from . import config, errors
-from .base import compute, get_scheduler, is_collection, optimize, persist, to_networkx, visualize
+from .actor import actor
+from .base import compute, dask_get, get_scheduler, is_collection, optimize, persist, to_networkx, visualize
 from .delayed import Delayed, delayed
+from .sizeof import sizeof  # light (no numpy/pyarrow until an object of theirs is measured)
 from .spec import tokenize
 
 __version__ = "0.1.0"
@@ -38,6 +41,7 @@ def __getattr__(name):
 
 
 __all__ = [
+    "actor",
     "Client",
     "Delayed",
     "Future",
@@ -47,12 +51,14 @@ __all__ = [
     "wait",
     "compute",
     "config",
+    "dask_get",
     "delayed",
     "errors",
     "get_scheduler",
     "is_collection",
     "optimize",
     "persist",
+    "sizeof",
     "to_networkx",
     "tokenize",
     "visualize",

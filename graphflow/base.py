@@ -29,12 +29,18 @@ runs the result on one scheduler and finalizes each collection's values:
 
 The scheduler is chosen by: the ``scheduler=`` argument, else
 ``config.set(scheduler=...)``, else the collection's default (threads).
-Names: ``"sync"``, ``"threads"``, ``"processes"`` (and dask's aliases); a
-callable ``get(graph, keys, **options)`` is used as is.
+Names: ``"sync"``, ``"threads"``, ``"processes"`` (and dask's aliases), and
+``"ray"`` (`graphflow.interop.ray`); a ``dask.distributed.Client`` runs the
+graph on its cluster; a callable ``get(graph, keys, **options)`` is used as is.
+
+`DaskCollection` gives collections Dask's protocol (``__dask_graph__`` ...),
+delegating to the one above, so ``dask.compute(gf_array)`` works; dask is
+imported only when Dask calls one of those methods.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 
 from . import config
@@ -52,6 +58,8 @@ __all__ = [
     "get_scheduler",
     "register_scheduler",
     "collections_to_graph",
+    "DaskCollection",
+    "dask_get",
 ]
 
 
@@ -82,6 +90,25 @@ def _register_local() -> None:
 _register_local()
 
 
+def _get_ray(graph, keys, **options):
+    from .interop.ray import get_ray  # imports ray only when "ray" is asked for
+
+    return get_ray(graph, keys, **options)
+
+
+register_scheduler(_get_ray, "ray")
+
+
+def _dask_client_scheduler(scheduler):
+    """A graphflow ``get`` for a ``dask.distributed.Client``, or None (never imports distributed)."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None or not isinstance(scheduler, distributed.Client):
+        return None
+    from .interop.dask import DistributedScheduler
+
+    return DistributedScheduler(scheduler)
+
+
 def get_scheduler(scheduler=None, collections=()):
     """The ``get`` function that ``compute`` would use for these arguments."""
     if scheduler is None:
@@ -97,6 +124,9 @@ def get_scheduler(scheduler=None, collections=()):
                 f"unknown scheduler {scheduler!r}; choose one of {sorted(_SCHEDULERS)}, "
                 f"or pass a callable get(graph, keys)"
             ) from None
+    on_dask = _dask_client_scheduler(scheduler)
+    if on_dask is not None:
+        return on_dask
     get = getattr(scheduler, "get", None)
     if callable(get) and not isinstance(scheduler, Mapping):
         return get
@@ -330,3 +360,63 @@ def to_networkx(*args, optimize_graph: bool = False):
     from .drawing import graph_to_networkx
 
     return graph_to_networkx(_graph_for_drawing(args, optimize_graph))
+
+
+# ------------------------------------------------------------------ Dask's collection protocol
+
+
+def dask_get(dsk, keys, **kwargs):
+    """A Dask scheduler function that runs Dask graphs on graphflow's threads.
+
+    ``dask.compute(x, scheduler=gf.dask_get)``; see `graphflow.interop.dask.dask_get`
+    for the options.  Dask is imported on the first call, not before.
+    """
+    from .interop.dask import dask_get as run
+
+    return run(dsk, keys, **kwargs)
+
+
+def _dask_optimize(dsk, keys, **kwargs):
+    return dsk  # graphflow's optimizer runs inside gf.dask_get; Dask's own schedulers run the graph as is
+
+
+def _dask_rebuild(dsk, collection, rename=None):
+    from .interop.dask import rebuild_persisted
+
+    return rebuild_persisted(dsk, collection, rename)
+
+
+class DaskCollection:
+    """Dask's collection protocol on top of graphflow's, so Dask functions accept graphflow collections.
+
+    ``dask.compute(x)`` runs on graphflow's threads (through ``gf.dask_get``)
+    unless Dask is told another scheduler; ``dask.persist``, ``dask.delayed(f)(x)``
+    and ``dask.base.tokenize(x)`` work too.  Nothing here imports dask.
+    """
+
+    __slots__ = ()
+
+    __dask_scheduler__ = staticmethod(dask_get)
+    __dask_optimize__ = staticmethod(_dask_optimize)
+
+    def __dask_graph__(self):
+        from .interop.dask import collection_graph
+
+        return collection_graph(self)
+
+    @property
+    def dask(self) -> dict:
+        """The Dask graph, as Dask's collections have it (Dask reads ``.dask`` before ``__dask_graph__``)."""
+        return self.__dask_graph__()
+
+    def __dask_keys__(self):
+        return self.__graphflow_keys__()
+
+    def __dask_postcompute__(self):
+        return self.__graphflow_finalize__()
+
+    def __dask_postpersist__(self):
+        return _dask_rebuild, (self,)
+
+    def __dask_tokenize__(self):
+        return ("graphflow", type(self).__qualname__, tokenize(self))

@@ -23,6 +23,7 @@ import time
 
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
+    from .worker.options import add_memory_options
 
     parser = argparse.ArgumentParser(prog="graphflow", description="A lazy task-graph compute engine.")
     parser.add_argument("--version", action="version", version=f"graphflow {__version__}")
@@ -50,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--host", default="127.0.0.1", help="interface the workers listen on for peers")
     worker.add_argument("--token-file", default=None, help="file holding the cluster token")
     worker.add_argument("--name", default="worker", help="prefix of the workers' names")
+    add_memory_options(worker)
     return parser
 
 
@@ -92,6 +94,7 @@ def _run_workers(args) -> int:
     """Supervise ``--nworkers`` worker processes: restart one that dies, stop when the scheduler is gone."""
     from .process import Supervisor
     from .units import parse_bytes
+    from .worker.options import memory_argv, worker_memory_kwargs
     from .worker.server import EXIT_SCHEDULER_GONE
 
     _token(args, create=False)  # fail here, with a clear message, rather than in every child
@@ -105,6 +108,7 @@ def _run_workers(args) -> int:
             argv += ["--memory-limit", args.memory_limit]
         if args.token_file:
             argv += ["--token-file", args.token_file]
+        argv += memory_argv(worker_memory_kwargs(args))
         supervisor.start(f"{args.name}-{i}", argv, restart=True, final_codes=(0, EXIT_SCHEDULER_GONE))
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))

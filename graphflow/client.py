@@ -28,6 +28,7 @@ import logging
 import threading
 import time
 import uuid
+import weakref
 
 from . import config, wire
 from .errors import AuthenticationError, CommClosedError, GraphflowError, annotate_task_error
@@ -98,6 +99,7 @@ class Client:
         self._request_ids = itertools.count(1)
         self._peers: dict = {}
         self._peer_requests: dict = {}  # request id -> worker address, for requests sent to workers
+        self._actor_callers = weakref.WeakValueDictionary()  # actor key -> ActorCaller (graphflow.actor_client)
         self._no_vmcopy: set = set()  # workers whose memory this process cannot read
         self._generation = itertools.count()
         self._closed_error: BaseException | None = None
@@ -167,9 +169,15 @@ class Client:
         for request in list(self._requests.values()):
             if not request.done():
                 request.set_exception(error)
+        for caller in list(self._actor_callers.values()):
+            caller.fail_all(error)
 
     def _on_message(self, msg) -> None:
-        if isinstance(msg, ev.KeyReport):
+        if type(msg) is wire.ActorResults:  # answers from an actor's worker (graphflow.actor_client)
+            caller = self._actor_callers.get(msg.actor)
+            if caller is not None:
+                caller.on_results(msg)
+        elif isinstance(msg, ev.KeyReport):
             self._on_report(msg)
         elif isinstance(msg, wire.RpcReply):
             request = self._requests.pop(msg.request_id, None)
@@ -194,6 +202,10 @@ class Client:
             logger.warning("client: unexpected %s from the scheduler", type(msg).__name__)
 
     def _on_report(self, msg: ev.KeyReport) -> None:
+        if self._actor_callers:
+            caller = self._actor_callers.get(msg.key)
+            if caller is not None:
+                caller.on_report(msg)
         state = self._states.get(msg.key)
         if state is None:
             return
@@ -398,6 +410,17 @@ class Client:
         out = [rebuilt.get(id(c), c) for c in items]
         return out[0] if single else out
 
+    def dask_get(self, dsk, keys, optimize_graph: bool = True, **kwargs):
+        """A Dask scheduler function running Dask graphs on this cluster.
+
+        ``dask.compute(dask_df.x.sum(), scheduler=client.dask_get)``: the Dask graph
+        is converted and optimized as by ``gf.dask_get``, then sent like ``client.get``;
+        ``kwargs`` are ``get``'s options (``workers=``, ``retries=``).
+        """
+        from .interop.dask import run_dask_graph
+
+        return run_dask_graph(dsk, keys, self.get, optimize_graph, **kwargs)
+
     def __graphflow_persist__(self, collections, optimize_graph: bool = True) -> list:
         return self.persist(list(collections), optimize_graph=optimize_graph)
 
@@ -469,6 +492,13 @@ class Client:
                 if borrow_all(reply.lent, found, give_back):
                     self._no_vmcopy.add(worker)
                     return None  # asked again, over the socket this time
+            if reply.shared:
+                from .comm import shm
+
+                try:
+                    found.update({key: shm.open_ref(ref) for key, ref in reply.shared.items()})
+                except OSError:  # released by its worker meanwhile: ask again
+                    return None
             if reply.missing:
                 return None
             found.update(reply.data)
@@ -520,6 +550,17 @@ class Client:
                     request.set_exception(CommClosedError(f"lost worker {worker}: {exc}"))
 
     # ------------------------------------------------------------------ scatter, cancel, introspection
+
+    def actor(self, cls, *args, workers=None, **kwargs):
+        """Create an actor of ``cls`` on a worker (the least loaded, or one of ``workers``); returns its handle.
+
+        Each method call on the handle returns a Future at once; calls run on
+        that worker one at a time, in the order they were made.  See
+        `graphflow.actor_client`.
+        """
+        from .actor_client import create_actor
+
+        return create_actor(self, cls, args, kwargs, workers)
 
     def scatter(self, data, workers=None, hash: bool = True):
         """Put local data on the cluster; returns Futures in the shape of ``data`` (one object, list or dict)."""
@@ -574,6 +615,23 @@ class Client:
         """The scheduler's address and pid, its workers (threads, memory, tasks) and counters."""
         return self._rpc("scheduler_info")
 
+    def memory(self) -> dict:
+        """Each worker's memory, as of its last heartbeat (at most 0.5 s old): ``{address: {...}}``.
+
+        ``managed``: bytes of results held in memory; ``spilled``: bytes of
+        results on disk; ``shared``: bytes of results it maps from another
+        worker's shared-memory block on the same host (that worker counts
+        them in its ``managed``: the host holds them once); ``unmanaged``:
+        the rest of the process's resident memory (interpreter, libraries,
+        temporaries of running tasks); ``rss`` = managed + shared + unmanaged; ``limit``: its memory limit (None: no
+        limit); ``paused``: it starts no tasks until its memory drops.
+
+        >>> with gf.Client(n_workers=1, memory_limit="1GiB") as c:   # doctest: +SKIP
+        ...     c.memory()
+        {'tcp://127.0.0.1:40231': {'managed': 0, 'spilled': 0, 'unmanaged': 71811072, ...}}
+        """
+        return self._rpc("memory")
+
     def retire_workers(self, workers) -> list:
         """Close these workers cleanly (their results are recomputed elsewhere if needed)."""
         workers = _as_list(workers)
@@ -604,6 +662,8 @@ class Client:
             except Exception:
                 pass
         self.status = "closed"
+        for caller in list(self._actor_callers.values()):
+            caller.fail_all(CommClosedError("the Client was closed while actor calls were pending"))
         self._teardown()
 
     def _say_goodbye(self) -> None:

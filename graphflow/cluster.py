@@ -68,14 +68,17 @@ class LocalCluster:
 
     ``memory_limit`` per worker: ``"auto"`` (the machine's memory split
     evenly), a size (``"2GiB"``, bytes) or None (no limit).
-    ``local_directory``: where workers may write (spill files, later).
+    ``local_directory``: where workers spill results (default: the system
+    temp directory); ``max_spill``: most bytes each worker spills;
+    ``memory``: thresholds as fractions of the limit, e.g. ``{"target": 0.5,
+    "pause": False}`` (`graphflow.worker.monitor`).
     ``encrypt=True`` encrypts every connection with zmq CURVE under a fresh key.
     """
 
     def __init__(self, n_workers: int | None = None, threads_per_worker: int | None = None,
                  memory_limit="auto", *, host: str = "127.0.0.1", scheduler_port: int = 0,
                  local_directory: str | None = None, timeout: float = 30.0, heartbeat_timeout: float = 5.0,
-                 encrypt: bool = False):
+                 encrypt: bool = False, max_spill=None, memory: dict | None = None):
         n_workers, threads = _worker_layout(n_workers, threads_per_worker)
         if n_workers < 0 or threads < 1:
             raise ConfigError(f"LocalCluster needs n_workers >= 0 and threads_per_worker >= 1, "
@@ -85,6 +88,10 @@ class LocalCluster:
         self.memory_limit = self._memory_limit(memory_limit, n_workers)
         self.host = host
         self.local_directory = local_directory
+        from .worker.options import memory_argv
+
+        self._memory_argv = memory_argv({"local_directory": local_directory, "max_spill": max_spill,
+                                         "memory": memory})  # checked here: a typo fails before any start
         self.timeout = timeout
         self.token = new_token()
         self.curve_secret = _new_curve_secret() if encrypt else None
@@ -115,7 +122,10 @@ class LocalCluster:
         return parse_bytes(value)
 
     def _env(self) -> dict:
+        from . import config
+
         env = dict(os.environ)
+        env.update(config.as_environ())  # gf.config.set(...) around the cluster's start reaches its processes
         env[ENV_VAR] = self.token.decode()
         if self.curve_secret is not None:
             env[CURVE_ENV] = self.curve_secret.decode()
@@ -154,6 +164,7 @@ class LocalCluster:
                 "--nthreads", str(self.threads_per_worker), "--listen", f"tcp://{self.host}:0", "--name", name]
         if self.memory_limit:
             argv += ["--memory-limit", str(self.memory_limit)]
+        argv += self._memory_argv
         self.supervisor.start(name, argv, env=self._env(), restart=True, final_codes=(0, EXIT_SCHEDULER_GONE))
 
     # ------------------------------------------------------------------ the user's view
@@ -207,6 +218,9 @@ class LocalCluster:
         if self._admin is not None:
             self._admin.close()
         self.supervisor.close()
+        from .comm import shm
+
+        shm.clean_stale()  # blocks of workers that were killed (kill -9 leaves them behind)
 
     def __enter__(self):
         return self

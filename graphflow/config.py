@@ -43,9 +43,23 @@ DEFAULTS: dict = {
     "optimization.fuse": True,
     "optimization.order": True,
     "tokenize_ensure_deterministic": False,
+    # Fractions of a worker's memory limit (graphflow.worker.store): spill by
+    # managed bytes, spill by process RSS, pause new tasks, restart the worker.
+    "worker.shared_memory": "auto",  # same-host transfers: True (always), False (never), "auto" (see worker)
+    "worker.memory.target": 0.6,
+    "worker.memory.spill": 0.7,
+    "worker.memory.pause": 0.8,
+    "worker.memory.terminate": 0.95,
 }
 
+
+def _fraction(v) -> bool:
+    """A memory threshold: a fraction of the limit in (0, 1], or False/None to turn it off."""
+    return v is None or v is False or (isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 1)
+
+
 _CHECKS = {
+    "worker.shared_memory": lambda v: v in (True, False, "auto"),
     "num_workers": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v > 0),
     "optimization.cull": lambda v: isinstance(v, bool),
     "optimization.inline": lambda v: isinstance(v, bool),
@@ -53,6 +67,7 @@ _CHECKS = {
     "optimization.fuse": lambda v: isinstance(v, bool),
     "optimization.order": lambda v: isinstance(v, bool),
     "tokenize_ensure_deterministic": lambda v: isinstance(v, bool),
+    **{f"worker.memory.{k}": _fraction for k in ("target", "spill", "pause", "terminate")},
 }
 
 _lock = threading.Lock()
@@ -133,6 +148,25 @@ def _parse(text: str):
         except ValueError:
             pass
     return text
+
+
+def as_environ() -> dict:
+    """The settings made in this process as ``GRAPHFLOW_*`` variables, for child processes to inherit.
+
+    `LocalCluster` passes them to its scheduler and workers, so
+    ``with gf.config.set(...): gf.Client()`` configures the workers too.
+
+    >>> with set({"worker.memory.target": 0.5}):
+    ...     as_environ()["GRAPHFLOW_WORKER__MEMORY__TARGET"]
+    '0.5'
+    """
+    out = {}
+    with _lock:
+        current = dict(_settings)
+    for name, value in current.items():
+        if value is None or isinstance(value, (bool, int, float, str)):
+            out["GRAPHFLOW_" + name.replace(".", "__").upper()] = "none" if value is None else str(value)
+    return out
 
 
 def refresh(environ=None) -> None:

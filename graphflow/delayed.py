@@ -68,7 +68,7 @@ def _finalize_collection(results, func, extra):
     return func(results, *extra)
 
 
-class Delayed:
+class Delayed(base.DaskCollection):
     """A lazy value: the result of a delayed call, attribute access, operator or `delayed(obj)`."""
 
     __slots__ = ("_key", "_nodes", "_parents", "_length", "__weakref__")

@@ -147,6 +147,56 @@ class KilledWorkerError(GraphflowError, RuntimeError):
         return (type(self), (self.args[0], self.key, self.last_worker))
 
 
+class ActorDiedError(GraphflowError, RuntimeError):
+    """An actor's worker died and it could not be recreated (``actor`` key, ``worker``, ``call``).
+
+    Either it was not asked to survive (``@gf.actor(max_restarts=..., checkpoint_every=...)``)
+    or it used up its restarts.  ``call`` names the call that did not complete, when there was one.
+    """
+
+    def __init__(self, message: str, actor=None, worker=None, call=None):
+        super().__init__(message)
+        self.actor = actor
+        self.worker = worker
+        self.call = call
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.actor, self.worker, self.call))
+
+
+class MemoryLimitError(GraphflowError, MemoryError):
+    """A task's inputs plus its output cannot fit the memory limit of any worker (``key``, ``nbytes``, ``limit``).
+
+    Make the pieces smaller (more, smaller chunks or partitions) or give the
+    workers more memory (``memory_limit=``).
+    """
+
+    def __init__(self, message: str, key=None, nbytes=None, limit=None):
+        super().__init__(message)
+        self.key = key
+        self.nbytes = nbytes
+        self.limit = limit
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.key, self.nbytes, self.limit))
+
+
+class SpillError(GraphflowError, OSError):
+    """A result could not be spilled to disk (``key``, ``directory``): disk full, unwritable, or over ``max_spill``.
+
+    The value stays in memory and the worker pauses.  Free disk space, point
+    ``--local-directory`` at a larger disk, or raise ``max_spill``.
+    """
+
+    def __init__(self, message: str, key=None, directory=None):
+        super().__init__(message)
+        self.key = key
+        self.directory = directory
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.key, self.directory))
+
+
 class AuthenticationError(GraphflowError, PermissionError):
     """A peer did not prove it holds the cluster's token; nothing it sent was deserialized."""
 

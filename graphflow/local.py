@@ -27,6 +27,11 @@ that itself calls ``.compute()`` gets its own threads and cannot deadlock.
 `get_processes` keeps a pool of worker processes (`graphflow.procpool`) and
 ships batches of ready tasks with their inputs to idle processes.
 
+Memory: ``get_sync`` and ``get_threads`` take ``memory_limit=`` (``"2GiB"``):
+results then live in a `graphflow.worker.store.WorkerStore` instead of a dict,
+and the least recently used ones spill to disk as memory-mapped blocks, so a
+working set larger than memory still finishes.
+
 Errors: a task's exception is re-raised in the caller with its own type and
 message, plus a note naming the key (and, from a process, the remote
 traceback).  Ctrl-C stops dispatching at once, waits briefly for tasks in
@@ -45,7 +50,7 @@ from .errors import annotate_task_error
 from .optimize.cull import cull
 from .spec import TaskGraph
 
-__all__ = ["get_sync", "get_threads", "get_processes", "ExecutionPlan", "default_num_workers"]
+__all__ = ["get_sync", "get_threads", "get_processes", "ExecutionPlan", "default_num_workers", "pool_size"]
 
 
 def default_num_workers() -> int:
@@ -133,6 +138,17 @@ def _ranks(graph: TaskGraph, culled: TaskGraph) -> tuple:
     return rank, by_rank
 
 
+_pool = threading.local()  # .size: the number of threads of the run this executor thread belongs to
+
+
+def pool_size() -> int:
+    """Threads sharing the cores with the calling task: its run's thread count, 1 outside an executor.
+
+    Tasks that start threads of their own (BLAS) use it to leave the other cores to their peers.
+    """
+    return getattr(_pool, "size", 1)
+
+
 def _raise_task_error(exc: BaseException, key, remote_traceback=None):
     annotate_task_error(exc, key, remote_traceback)
     raise exc
@@ -141,10 +157,11 @@ def _raise_task_error(exc: BaseException, key, remote_traceback=None):
 # --------------------------------------------------------------------------- sync
 
 
-def get_sync(graph, keys, num_workers=None, **options) -> list:
+def get_sync(graph, keys, num_workers=None, memory_limit=None, local_directory=None, **options) -> list:
     """Run ``graph`` in the calling thread, in priority order.  Best for debugging.
 
     ``num_workers`` is accepted and ignored, so one call works on every scheduler.
+    ``memory_limit`` (bytes or ``"2GiB"``): keep results in a spilling store, see `_results`.
 
     >>> from graphflow.spec import TaskGraph, DataNode, Task, Ref
     >>> get_sync(TaskGraph([DataNode("a", 2), Task("b", pow, Ref("a"), 10)]), ["b"])
@@ -153,15 +170,41 @@ def get_sync(graph, keys, num_workers=None, **options) -> list:
     _check_options(options, "sync")
     plan = ExecutionPlan(graph, keys)
     nodes, keys_of = plan.nodes, plan.keys
-    results: dict = {}
+    results = _results(memory_limit, local_directory)
     release = plan.release
-    for i in plan.run_order():
-        try:
-            results[keys_of[i]] = nodes[i](results)
-        except BaseException as exc:
-            _raise_task_error(exc, keys_of[i])
-        release(i, results)
-    return plan.gather(results)
+    try:
+        for i in plan.run_order():
+            try:
+                results[keys_of[i]] = nodes[i](results)
+            except BaseException as exc:
+                _raise_task_error(exc, keys_of[i])
+            release(i, results)
+        return plan.gather(results)
+    finally:
+        _close(results)
+
+
+def _results(memory_limit, local_directory):
+    """Where a run keeps its results: a dict, or with ``memory_limit`` a spilling `WorkerStore`.
+
+    The store keeps at most ``worker.memory.target`` (0.6) of the limit in
+    memory and writes the least recently used results to block files under
+    ``local_directory`` (default: the temp dir); they are read back
+    memory-mapped when a task needs them.  Values returned to the caller stay
+    valid after the run's spill directory is removed.
+    """
+    if memory_limit is None:
+        if local_directory is not None:
+            raise ValueError("local_directory= is where results spill to; it needs memory_limit= as well")
+        return {}
+    from .worker.store import WorkerStore
+
+    return WorkerStore(memory_limit, local_directory=local_directory)
+
+
+def _close(results) -> None:
+    if type(results) is not dict:
+        results.close()
 
 
 def _check_options(options: dict, name: str, allowed=()) -> None:
@@ -186,13 +229,13 @@ _MAX_BATCH = 8
 class _ThreadRun:
     """Shared state of one threaded run; every field is guarded by ``lock``."""
 
-    def __init__(self, plan: ExecutionPlan, num_workers: int):
+    def __init__(self, plan: ExecutionPlan, num_workers: int, results=None):
         self.plan = plan
         self.lock = threading.Lock()
         self.wakeup = threading.Condition(self.lock)
         self.done = threading.Event()
         self.ready = plan.initial_ready()
-        self.results: dict = {}
+        self.results = {} if results is None else results  # a dict or a (thread-safe) WorkerStore
         self.remaining = len(plan)
         self.idle = 0
         self.stop = False
@@ -204,6 +247,7 @@ class _ThreadRun:
 
     def work(self) -> None:
         """One thread's loop: take ready tasks, run them, record results, until done."""
+        _pool.size = len(self.threads)
         plan = self.plan
         nodes, keys, dependents, waiting = plan.nodes, plan.keys, plan.dependents, plan.waiting
         rank = plan.rank
@@ -304,10 +348,12 @@ class _ThreadRun:
                 t.join(timeout)
 
 
-def get_threads(graph, keys, num_workers: int | None = None, **options) -> list:
+def get_threads(graph, keys, num_workers: int | None = None, memory_limit=None, local_directory=None,
+                **options) -> list:
     """Run ``graph`` on a pool of ``num_workers`` threads started for this call.
 
     The default is one thread per CPU core (config ``num_workers``).
+    ``memory_limit`` (bytes or ``"2GiB"``): keep results in a spilling store, see `_results`.
 
     >>> from graphflow.spec import TaskGraph, DataNode, Task, Ref
     >>> get_threads(TaskGraph([DataNode("a", 2), Task("b", pow, Ref("a"), 10)]), ["b"])
@@ -315,7 +361,11 @@ def get_threads(graph, keys, num_workers: int | None = None, **options) -> list:
     """
     _check_options(options, "threads")
     plan = ExecutionPlan(graph, keys)
-    return _ThreadRun(plan, _workers(num_workers)).run()
+    results = _results(memory_limit, local_directory)
+    try:
+        return _ThreadRun(plan, _workers(num_workers), results).run()
+    finally:
+        _close(results)
 
 
 def _workers(num_workers) -> int:

@@ -178,14 +178,21 @@ class Supervisor:
                 child.on_restart(child)
 
     def close(self, timeout: float = 3.0) -> None:
-        """Terminate every child (SIGTERM, then SIGKILL after ``timeout``) and wait for them."""
-        self._closing.set()
-        if self._thread is not threading.current_thread():
-            self._thread.join()
+        """Terminate every child (SIGTERM, then SIGKILL after ``timeout``) and wait for them.
+
+        The children go first and the thread after: the thread's exit sends
+        every child it forked the parent-death SIGKILL, which would cut short
+        their clean exit (a worker removing its spill directory, saying
+        goodbye).  Emptying ``children`` first keeps the thread from
+        restarting them meanwhile.
+        """
         with self._lock:
             children = list(self.children.values())
             self.children.clear()
         _terminate(children, timeout)
+        self._closing.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
 
 
 def _terminate(children: list, timeout: float) -> None:

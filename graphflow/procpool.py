@@ -42,6 +42,7 @@ import time
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for
 
+from .actor import ActorRelease, LocalActorRef, home_pid
 from .errors import RemoteTaskError, SerializationError, WorkerProcessDiedError
 from .pickling import describe_unpicklable, dumps, loads
 
@@ -154,6 +155,7 @@ def run_on_pool(plan, num_workers: int, raise_task_error) -> dict:
     try:
         return dispatcher.run()
     finally:
+        dispatcher.release_actors()
         # After Ctrl-C or a dead child the pool's state is unknown: kill it.
         _release(pool, shared, broken=not dispatcher.clean)
 
@@ -169,6 +171,10 @@ class _Dispatcher:
         self.remaining = len(plan)
         self.batch_size = 1  # grows while tasks are fast; see the module docstring
         self.clean = False  # True once no batch is left running in a child
+        # Actors (graphflow.actor): each lives in the child that created it; its calls wait for that child.
+        self.home_of = {proc.pid: conn for proc, conn in zip(pool.procs, pool.conns)}
+        self.parked: dict = {}  # conn -> task indices waiting for that child
+        self.actors: dict = {}  # conn -> uids of actors pinned there, released when the run ends
 
     def run(self) -> dict:
         """Dispatch and collect until every task is done; returns the results dict."""
@@ -182,23 +188,64 @@ class _Dispatcher:
         return self.results
 
     def _dispatch(self) -> None:
-        plan, ready, results = self.plan, self.ready, self.results
+        plan, ready = self.plan, self.ready
         idle = [c for c in self.pool.conns if c not in self.in_flight]
+        for conn in idle:
+            for i in self.parked.pop(conn, ()):
+                heapq.heappush(ready, plan.rank[i])
         while ready and idle:
             size = max(1, min(self.batch_size, -(-len(ready) // len(self.pool.conns))))
-            batch = [plan.by_rank[heapq.heappop(ready)] for _ in range(min(size, len(ready)))]
-            payload = []
-            for i in batch:
-                node = plan.nodes[i]
-                payload.append((i, node, {k: results[k] for k in node.dependencies}))
+            batch = self._take(idle[-1], size)
+            if not batch:
+                continue
+            self._send_batch(idle.pop(), batch)
+        for conn in idle:  # actor calls parked for a child that is still idle
+            batch = self.parked.pop(conn, None)
+            if batch:
+                self._send_batch(conn, batch)
+
+    def _take(self, conn, size: int) -> list:
+        """Up to ``size`` ready tasks for ``conn``; actor calls pinned to another child are parked for it."""
+        plan, ready, results = self.plan, self.ready, self.results
+        batch = []
+        while ready and len(batch) < size:
+            i = plan.by_rank[heapq.heappop(ready)]
+            pid = home_pid(plan.nodes[i], results)
+            home = self.home_of.get(pid) if pid is not None else None
+            if home is None or home is conn:
+                batch.append(i)
+            else:
+                self.parked.setdefault(home, []).append(i)
+        return batch
+
+    def _send_batch(self, conn, batch: list) -> None:
+        plan, results = self.plan, self.results
+        payload = []
+        for i in batch:
+            node = plan.nodes[i]
+            payload.append((i, node, {k: results[k] for k in node.dependencies}))
+        try:
+            message = self._serialize(payload)
+        except SerializationError:
+            self._drain()
+            raise
+        conn.send_bytes(message)
+        self.in_flight[conn] = batch
+
+    def release_actors(self, timeout: float = 2.0) -> None:
+        """Tell each child to drop the actors this run pinned there (a child still busy is killed anyway)."""
+        for conn, uids in self.actors.items():
+            if conn in self.in_flight:
+                continue
             try:
-                message = self._serialize(payload)
-            except SerializationError:
-                self._drain()
-                raise
-            conn = idle.pop()
-            conn.send_bytes(message)
-            self.in_flight[conn] = batch
+                conn.send_bytes(dumps([(-1, ActorRelease(uids), {})]))
+                if conn.poll(timeout):
+                    conn.recv_bytes()
+                    continue
+            except (EOFError, OSError):
+                pass
+            self.clean = False  # no answer: the pool is replaced
+        self.actors.clear()
 
     def _serialize(self, payload) -> bytes:
         try:
@@ -236,6 +283,8 @@ class _Dispatcher:
                 failure = failure or (i, value)
                 continue
             results[plan.keys[i]] = value
+            if type(value) is LocalActorRef:
+                self.actors.setdefault(conn, []).append(value.uid)
             for d in plan.dependents[i]:
                 plan.waiting[d] -= 1
                 if plan.waiting[d] == 0:

@@ -69,9 +69,16 @@ class StopWorker:
 
 @dataclass(slots=True)
 class Goodbye:
-    """A worker or client closing on purpose: forget it now, not after the heartbeat timeout."""
+    """A worker or client closing on purpose: forget it now, not after the heartbeat timeout.
+
+    ``memory``: ``(rss, limit)`` when a worker leaves because its process
+    passed the terminate threshold -- a death (its running tasks get a
+    strike), with the reason known, so a task that keeps doing it fails with
+    `MemoryLimitError` rather than `KilledWorkerError`.
+    """
 
     reason: str = ""
+    memory: tuple | None = None
 
 
 @dataclass(slots=True)
@@ -105,6 +112,7 @@ class DataReply:
     missing: list = field(default_factory=list)
     errors: dict = field(default_factory=dict)  # key -> exception: held, but cannot be sent
     lent: dict = field(default_factory=dict)  # key -> comm.vmcopy.Lent (same host, large values)
+    shared: dict = field(default_factory=dict)  # key -> comm.shm.ShmRef (same host, in shared memory)
 
 
 @dataclass(slots=True)
@@ -128,3 +136,29 @@ class RpcReply:
     request_id: int
     value: object = None
     error: BaseException | None = None
+
+
+@dataclass(slots=True)
+class ActorCalls:
+    """Calls on ``actor``, to the worker hosting it (`graphflow.worker.actors`).
+
+    ``calls``: ``[(seq, method, kind, args, kwargs)]`` of one ``caller``, whose
+    sequence numbers the host runs in order, each once.  From a caller,
+    answered with `ActorResults`; forwarded by the scheduler after a restart
+    (``reply=False``), only run (and their results kept for a resend).
+    """
+
+    actor: object
+    caller: str
+    incarnation: int
+    calls: list
+    reply: bool = True
+
+
+@dataclass(slots=True)
+class ActorResults:
+    """Answers to `ActorCalls`: ``[(seq, ok, value or exception, traceback)]``."""
+
+    actor: object
+    caller: str
+    results: list

@@ -74,3 +74,72 @@ def test_ray_anchor_is_installed():
     """Only says so: ray comes with the bench extra, not the test extra, so CI may lack it."""
     if not _has("ray"):
         pytest.skip("ray is not installed (pip install -e '.[bench]'): the cluster smoke test ran without it")
+
+
+def test_quick_spill_run_reports_peak_rss_and_bytes_spilled(tmp_path):
+    """graphflow alone (the anchors' quick runs add ~6 s): every spill workload reports its workers' peak RSS
+    and what they wrote to disk beside the time."""
+    out, report = _quick(tmp_path, "spill", "--vs", "none", "--timeout", "60", timeout=120)
+    results = {r["workload"]: r for r in report["results"]}
+    assert set(results) == {"spill-tree", "spill-sums", "spill-transfer"}
+    for name, result in results.items():
+        assert result["median"]["graphflow"] > 0, result
+        [counts] = result["counts"]["graphflow"]
+        assert counts["procs"] == 2, counts  # the two workers of the cluster
+        assert counts["rss_1"] >= counts["rss_2"] > 10 * 2**20, counts  # a python process with numpy loaded
+        assert counts["spilled"] >= 0 and "on_disk_peak" in counts, counts
+        assert result["failures"] == {}, result
+    assert "GiB, spilled" in out.stdout and "peak RSS (VmHWM)" in out.stdout
+
+
+def _flaky_result(keep_going: bool):
+    from benchmarks import runner
+    from benchmarks.model import Engine, Workload
+    from benchmarks.targets import finishes
+
+    calls = []
+
+    def case(params):
+        calls.append(1)
+        if len(calls) == 2:
+            raise MemoryError("a worker was killed")
+        return {"total": 0.5}
+
+    workload = Workload(name="flaky", summary="", kind="flaky", params={}, quick_params={}, repeat=3,
+                        warmup="none", target=finishes(), keep_going=keep_going)
+    return runner.run_workload(workload, [Engine("graphflow", "0", {"flaky": case}, "")], {}, in_process=True)
+
+
+def test_keep_going_counts_a_failed_run_and_runs_the_next():
+    from benchmarks import report
+
+    result = _flaky_result(keep_going=True)
+    assert len(result.samples["graphflow"]) == 2 and len(result.failures["graphflow"]) == 1
+    assert "MemoryError" in result.failures["graphflow"][0]
+    assert result.verdict() is False  # one failure misses "every run finishes"
+    assert "1 of 3 FAILED" in report.format_table([result], [])
+    assert "graphflow: 1 of 3 runs FAILED" in report.format_notes([result])
+
+    stopped = _flaky_result(keep_going=False)  # the default: the first failure ends the engine's runs
+    assert "graphflow" not in stopped.samples and stopped.skipped["graphflow"].startswith("FAILED")
+
+
+_ALLOCATE = ("import sys\nsys.stdin.readline()\nblock = b\"x\" * (200 * 2**20)\ndel block\n"
+             "print('freed', flush=True)\nsys.stdin.readline()\n")
+
+
+def test_peak_rss_of_another_process_sees_a_peak_that_is_gone():
+    from benchmarks.probe import PeakRSS, rss_of
+
+    child = subprocess.Popen([sys.executable, "-c", _ALLOCATE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        watch = PeakRSS(lambda: [child.pid]).start()
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        assert child.stdout.readline() == "freed\n"
+        peaks = watch.stop()
+        assert peaks[child.pid] >= 200 * 2**20 > rss_of(child.pid)
+    finally:
+        child.kill()
+        child.wait()

@@ -60,7 +60,9 @@ def test_cli_scheduler_and_two_workers_survive_a_killed_worker(home):
         assert address.startswith("tcp://127.0.0.1:")
         token_file = home / ".graphflow" / "token"
         assert token_file.exists() and (token_file.stat().st_mode & 0o777) == 0o600
-        workers = start(["worker", address, "--nworkers", "2", "--nthreads", "1", "--memory-limit", "1GiB"])
+        spill_dir = home / "spill"
+        workers = start(["worker", address, "--nworkers", "2", "--nthreads", "1", "--memory-limit", "1GiB",
+                         "--local-directory", str(spill_dir), "--memory-target", "0.01", "--memory-pause", "off"])
         with gf.Client(address, timeout=30) as client:
             deadline = time.monotonic() + 30
             while len(client.scheduler_info()["workers"]) < 2:
@@ -78,6 +80,10 @@ def test_cli_scheduler_and_two_workers_survive_a_killed_worker(home):
             time.sleep(0.4)
             os.kill(next(iter(info.values()))["pid"], signal.SIGKILL)
             assert fut.result(timeout=60) == 20 + 1020
+            # the memory flags reached the workers: a 20 MB result is past a 1% target, so it is on disk
+            big = client.submit(bytes, 20_000_000)
+            assert len(big.result(timeout=30)) == 20_000_000
+            assert list(spill_dir.glob("graphflow-spill-*/*.block"))
             # The worker's supervisor started a replacement.
             deadline = time.monotonic() + 30
             while len(client.scheduler_info()["workers"]) < 2:

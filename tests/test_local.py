@@ -191,7 +191,7 @@ def test_invalid_graphs_fail_before_anything_runs(name, marker):
 @ALL
 def test_unknown_options_are_refused(name):
     with pytest.raises(TypeError, match="unexpected option"):
-        run(name, diamond(), ["d"], memory_limit="1GiB")
+        run(name, diamond(), ["d"], no_such_option=1)
 
 
 def test_sync_accepts_num_workers_for_uniform_calls():

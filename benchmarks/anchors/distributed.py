@@ -9,6 +9,10 @@ measures):
 * ``dist_transfer``: ``client.submit(make, workers=[a])``, ``client.submit(consume, fut, workers=[b])``;
 * ``dist_latency``: ``client.submit(inc, i, pure=False).result()``, one at a time;
 * ``sched_memory``: RSS growth of the scheduler process while it holds a gated graph.
+* ``spill_tree`` / ``spill_sums`` / ``spill_transfer`` (`benchmarks.workloads.spill`): the
+  same on a cluster with ``memory_limit="1GiB"`` per worker; peak RSS of the
+  worker processes (pids from ``client.run(os.getpid)``) and the bytes their
+  spill buffers wrote to disk (its ``disk-write`` metric) beside each time.
 
 The cluster starts on the first (untimed warm-up) sample and serves every
 sample of the session (`benchmarks.sessions`).  The dashboard is off (it is a
@@ -36,7 +40,7 @@ from dask.task_spec import Task, TaskRef
 from distributed import Client, LocalCluster
 from distributed.diagnostics.plugin import SchedulerPlugin
 
-from .. import futures_cases, sessions, shapes
+from .. import futures_cases, sessions, shapes, spill_cases
 from ..clock import Stopwatch
 from ..model import Engine
 from ..probe import rss_of
@@ -71,7 +75,8 @@ def _scheduler_tasks(dask_scheduler=None):
 
 def _start(params) -> Client:
     cluster = LocalCluster(n_workers=params["workers"], threads_per_worker=params["threads_per_worker"],
-                           processes=True, dashboard_address=None)
+                           processes=True, dashboard_address=None,
+                           memory_limit=params.get("memory_limit", "auto"))  # set by the spill workloads
     client = Client(cluster)
     client.register_plugin(TaskCounter())
     return client
@@ -84,7 +89,7 @@ def _close(client: Client) -> None:
 
 
 def _client(params) -> Client:
-    key = (NAME, params["workers"], params["threads_per_worker"])
+    key = (NAME, params["workers"], params["threads_per_worker"], params.get("memory_limit"))
     return sessions.shared(key, lambda: _start(params), _close)
 
 
@@ -200,13 +205,123 @@ def sched_memory(params) -> dict:
     return {"total": rss - baseline, "baseline": baseline, "counts": {"held": held}}
 
 
+# ------------------------------------------------------------------ spilling (benchmarks.workloads.spill)
+
+
+def _disk_written(dask_worker=None) -> int:
+    """Bytes this worker's spill buffer has written to disk since it started (0 without one)."""
+    metrics = getattr(dask_worker.data, "cumulative_metrics", None) or {}
+    return int(metrics.get(("disk-write", "bytes"), 0))
+
+
+def _all_workers(client: Client, n: int) -> None:
+    """Untimed, before a sample: ``n`` workers are up.  One the nanny restarted for memory in the previous
+    sample may still be starting, and one whose nanny gave up (killed after ignoring a restart) is gone
+    from the cluster until ``scale`` starts it afresh.
+    """
+    if len(client.scheduler_info()["workers"]) < n:
+        client.cluster.scale(n)
+    client.wait_for_workers(n, timeout=60)
+
+
+def _spill_memory(client: Client) -> spill_cases.SampleMemory:
+
+    def pids():
+        return list(client.run(os.getpid).values())
+
+    def written():
+        return sum(client.run(_disk_written).values())
+
+    return spill_cases.SampleMemory(pids, spill_cases.Cumulative(written), "disk_write")
+
+
+def spill_tree(params) -> dict:
+    """The pairwise tree of chunks as ``dask.delayed`` calls, one ``dask.compute`` on the client."""
+    client = _client(params)
+    _all_workers(client, params["workers"])
+    c, n = params["chunks"], params["elements"]
+
+    def run():
+        make = dask.delayed(spill_cases.make_chunk, pure=False)
+        add = dask.delayed(spill_cases.add_pair, pure=False)
+        total = dask.delayed(spill_cases.chunk_total, pure=False)
+        (value,) = dask.compute(spill_cases.tree(c, n, make, add, total), scheduler=client)
+        return value
+
+    return spill_cases.measure(NAME, run, spill_cases.expected(c, n), _spill_memory(client),
+                               lambda: _ran(client))
+
+
+def spill_sums(params) -> dict:
+    """Each chunk summed on its own, then the sum of sums, one ``dask.compute`` on the client."""
+    client = _client(params)
+    _all_workers(client, params["workers"])
+    c, n = params["chunks"], params["elements"]
+
+    def run():
+        make = dask.delayed(spill_cases.make_chunk, pure=False)
+        total = dask.delayed(spill_cases.chunk_total, pure=False)
+        add_all = dask.delayed(shapes.add, pure=False)
+        (value,) = dask.compute(spill_cases.sums(c, n, make, total, add_all), scheduler=client)
+        return value
+
+    return spill_cases.measure(NAME, run, spill_cases.expected(c, n), _spill_memory(client),
+                               lambda: _ran(client))
+
+
+def spill_transfer(params) -> dict:
+    """``dist_transfer`` on the memory-limited cluster."""
+    client = _client(params)
+    _all_workers(client, params["workers"])
+    memory = _spill_memory(client)
+    with memory:
+        phases = futures_cases.transfer(client, params, _ran, NAME)
+    return spill_cases.with_memory(phases, memory)
+
+
+def _actor(params):
+    from ..workloads.actors import Counter
+
+    client = _client(params)
+    a = client.submit(Counter, actor=True, pure=False).result()
+    a.add(0).result()
+    return a
+
+
+def actor_pipelined(params) -> dict:
+    """``calls`` ``a.add(1)`` on a dask actor made at once, every result waited for at the end."""
+    a, calls = _actor(params), params["calls"]
+    start = time.perf_counter()
+    futures = [a.add(1) for _ in range(calls)]
+    values = [f.result() for f in futures]
+    elapsed = time.perf_counter() - start
+    shapes.check(NAME, values[-1], calls)
+    return {"total": elapsed, "counts": {"ran": calls}}
+
+
+def actor_blocking(params) -> dict:
+    """``calls`` ``a.add(1).result()``, one at a time."""
+    a, calls = _actor(params), params["calls"]
+    start = time.perf_counter()
+    for _ in range(calls):
+        value = a.add(1).result()
+    elapsed = time.perf_counter() - start
+    shapes.check(NAME, value, calls)
+    return {"total": elapsed, "counts": {"ran": calls}}
+
+
 def engine() -> Engine:
     """dask.distributed as an `Engine`."""
     cases = {
+        "actor_pipelined": actor_pipelined,
+        "actor_blocking": actor_blocking,
         "dist_delayed_sum": dist_delayed_sum,
         "dist_raw_tree": dist_raw_tree,
         "dist_transfer": dist_transfer,
         "dist_latency": dist_latency,
         "sched_memory": sched_memory,
+        "spill_tree": spill_tree,
+        "spill_sums": spill_sums,
+        "spill_transfer": spill_transfer,
     }
     return Engine(NAME, distributed.__version__, cases, "import distributed")

@@ -7,12 +7,12 @@ it.  The anchors' cases for the same kinds live in `benchmarks.anchors`.
 
 from __future__ import annotations
 
-from . import array, chain, cluster, dataframe, delayed_sum, graph1m, imports, memory, tree
+from . import actors, array, chain, cluster, dataframe, delayed_sum, graph1m, imports, interop, memory, spill, tree
 
 __all__ = ["WORKLOADS", "GROUPS", "GRAPHFLOW_CASES"]
 
 _LOCAL = (delayed_sum, chain, tree, graph1m, memory, imports)
-_MODULES = _LOCAL + (cluster, dataframe, array)
+_MODULES = _LOCAL + (cluster, actors, dataframe, array, spill, interop)
 
 WORKLOADS: dict = {w.name: w for module in _MODULES for w in module.WORKLOADS}
 
@@ -20,8 +20,11 @@ WORKLOADS: dict = {w.name: w for module in _MODULES for w in module.WORKLOADS}
 GROUPS: dict = {
     "local": [w.name for module in _LOCAL for w in module.WORKLOADS],
     "dist": [w.name for w in cluster.WORKLOADS],
+    "actors": [w.name for w in actors.WORKLOADS],
     "dataframe": [w.name for w in dataframe.WORKLOADS],
     "array": [w.name for w in array.WORKLOADS],
+    "spill": [w.name for w in spill.WORKLOADS],
+    "interop": [w.name for w in interop.WORKLOADS],
 }
 
 # One kind per module (``KIND`` and ``run``), or several (``CASES``).  Subprocess

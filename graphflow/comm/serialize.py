@@ -258,6 +258,43 @@ def _rebuild_serialized(*frames) -> Serialized:
     return Serialized(frames)
 
 
+class SerializedValue:
+    """Frames of a value, sent unopened, that arrive as *the value itself*.
+
+    Unlike `Serialized` (which arrives as a `Serialized`), loading the
+    enclosing message rebuilds the value from these frames, so the receiver
+    cannot tell it from a value that was in memory.  A worker wraps the
+    memory-mapped frames of a spilled result in it (`worker.blocks.block_frames`)
+    to serve a peer without unpickling the result first:
+
+        >>> msg = {"data": SerializedValue(dumps([1, 2, 3]))}
+        >>> loads(dumps(msg))["data"]
+        [1, 2, 3]
+    """
+
+    __slots__ = ("frames",)
+
+    def __init__(self, frames):
+        self.frames = list(frames)
+
+    @property
+    def nbytes(self) -> int:
+        """Total size of the frames in bytes."""
+        return sum(memoryview(f).nbytes for f in self.frames)
+
+    def __reduce_ex__(self, protocol):
+        if protocol >= 5:
+            return (_rebuild_value, tuple(pickle.PickleBuffer(f) for f in self.frames))
+        return (_rebuild_value, tuple(bytes(f) for f in self.frames))
+
+    def __repr__(self):
+        return f"<SerializedValue: {len(self.frames)} frames, {self.nbytes} bytes>"
+
+
+def _rebuild_value(*frames):
+    return loads(frames)
+
+
 # ---------------------------------------------------------------- numpy
 
 

@@ -36,7 +36,7 @@ def concat_tables(parts, schema=None):
     return pa.concat_tables(parts, promote_options="permissive")
 
 
-class PlanCollection:
+class PlanCollection(base.DaskCollection):
     """Base of the dataframe collections: holds ``_plan`` and implements the protocol."""
 
     __graphflow_scheduler__ = "threads"

@@ -108,14 +108,31 @@ class WorkerLeft(SchedulerEvent):
 
     worker: str
     expected: bool = False
+    memory: tuple | None = None  # (rss, limit): it left because it ran out of memory
 
 
 @dataclass(slots=True)
 class Heartbeat(SchedulerEvent):
+    """A worker is alive, and how much memory it uses.
+
+    ``memory``: bytes its store holds in memory (managed); ``spilled``: bytes
+    on disk; ``rss``: the process's resident set.  ``paused``: the worker
+    stopped starting tasks (memory past its pause threshold, or spilling
+    failed); it gets no new work until a heartbeat says otherwise.
+    ``over_target``: managed bytes above the target fraction even after
+    spilling -- root tasks wait for other workers.  Workers send one at once
+    when ``paused`` or ``over_target`` changes.
+    """
+
     worker: str
     now: float
-    memory: int = 0  # bytes the worker's store holds
+    memory: int = 0
     executing: int = 0
+    spilled: int = 0
+    rss: int = 0
+    paused: bool = False
+    over_target: bool = False
+    shared: int = 0  # bytes mapped from other workers' shared-memory blocks (they count them)
 
 
 @dataclass(slots=True)

@@ -136,6 +136,7 @@ def worker_joined(s, ev: WorkerJoined) -> None:
         s._remove_worker(old, False, ev.stimulus_id, "rejoined")
     ws = s.workers[ev.worker] = SchedWorker(ev.worker, ev.nthreads, ev.memory_limit, ev.now)
     s._total_nthreads += ws.nthreads
+    s._update_memory_cap()
     s._dirty.add(ws)
     for ts in s._no_worker:
         if ts.restrictions is None or ws.address in ts.restrictions:
@@ -146,7 +147,8 @@ def worker_left(s, ev: WorkerLeft) -> None:
     """A clean exit or a death: see `SchedulerState._remove_worker`."""
     ws = s.workers.get(ev.worker)
     if ws is not None:
-        s._remove_worker(ws, not ev.expected, ev.stimulus_id, "left" if ev.expected else "died")
+        why = "left" if ev.expected else ("out of memory" if ev.memory else "died")
+        s._remove_worker(ws, not ev.expected, ev.stimulus_id, why, ev.memory)
 
 
 def heartbeat(s, ev: Heartbeat) -> None:
@@ -158,6 +160,13 @@ def heartbeat(s, ev: Heartbeat) -> None:
     ws.last_seen = max(ws.last_seen, ev.now)
     ws.memory = ev.memory
     ws.executing = ev.executing
+    ws.spilled = ev.spilled
+    ws.shared = ev.shared
+    ws.rss = ev.rss
+    if (ws.paused and not ev.paused) or (ws.over_target and not ev.over_target):
+        s._dirty.add(ws)  # may take queued work again
+    ws.paused = ev.paused
+    ws.over_target = ev.over_target
 
 
 def tick(s, ev: Tick) -> None:

@@ -99,7 +99,8 @@ class SchedWorker:
     """The scheduler's record of one worker process."""
 
     __slots__ = ("address", "nthreads", "memory_limit", "last_seen", "memory", "executing", "processing",
-                 "occupancy", "has_what", "nbytes")
+                 "occupancy", "has_what", "nbytes", "spilled", "rss", "paused", "over_target",
+                 "shared")
 
     def __init__(self, address: str, nthreads: int, memory_limit, now: float):
         self.address = address
@@ -112,6 +113,11 @@ class SchedWorker:
         self.occupancy = 0.0  # sum of processing.values()
         self.has_what = set()
         self.nbytes = 0  # sum of nbytes of has_what
+        self.spilled = 0  # bytes on the worker's disk, last reported
+        self.shared = 0  # bytes it maps from other workers' shared-memory blocks, last reported
+        self.rss = 0  # the worker process's resident memory, last reported
+        self.paused = False  # starts no tasks: gets no new ones
+        self.over_target = False  # holds more than its target in memory: gets no root tasks
 
     def __repr__(self):
         return f"<SchedWorker {self.address!r} processing={len(self.processing)} memory={len(self.has_what)}>"

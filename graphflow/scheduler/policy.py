@@ -143,19 +143,26 @@ def decide_worker(ts, workers: dict):
         best = None
         best_key = None
         for ws in valid_workers(ts, workers):
-            k = (ws.occupancy / ws.nthreads, len(ws.processing))
+            # a paused worker starts nothing: last resort only
+            k = (ws.paused, ws.occupancy / ws.nthreads, len(ws.processing))
             if best is None or k < best_key:
                 best, best_key = ws, k
         return best
     if len(held) == 1:
         for ws in held:
-            return ws
+            if not ws.paused:
+                return ws
     best = None
     best_key = None
     for ws, nbytes in held.items():
-        k = (-nbytes, ws.occupancy / ws.nthreads, len(ws.processing))
+        k = (ws.paused, -nbytes, ws.occupancy / ws.nthreads, len(ws.processing))
         if best is None or k < best_key:
             best, best_key = ws, k
+    if best.paused:  # every holder is paused: a running worker fetches the inputs instead
+        for ws in valid_workers(ts, workers):
+            k = (ws.paused, 0, ws.occupancy / ws.nthreads, len(ws.processing))
+            if k < best_key:
+                best, best_key = ws, k
     return best
 
 

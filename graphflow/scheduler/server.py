@@ -33,6 +33,7 @@ import time
 from .. import wire
 from ..comm.transport import Listener
 from ..errors import GraphflowError
+from . import actors
 from . import events as ev
 from .state import SchedulerState
 
@@ -41,8 +42,9 @@ logger = logging.getLogger("graphflow.scheduler")
 __all__ = ["Scheduler", "main"]
 
 # Events a worker may send, and the field that must name the sender.
-_FROM_WORKER = (ev.TaskFinished, ev.TaskErred, ev.MissingData, ev.StealResponse, ev.Heartbeat)
-_FROM_CLIENT = (ev.UpdateGraph, ev.ClientReleasesKeys, ev.ClientCancelsKeys)
+_FROM_WORKER = (ev.TaskFinished, ev.TaskErred, ev.MissingData, ev.StealResponse, ev.Heartbeat,
+                actors.ActorHosted, actors.ActorCheckpointed)
+_FROM_CLIENT = (ev.UpdateGraph, ev.ClientReleasesKeys, ev.ClientCancelsKeys, actors.ActorLog)
 
 
 class Scheduler:
@@ -132,7 +134,7 @@ class Scheduler:
         role, name = known
         if isinstance(msg, wire.Goodbye):
             logger.info("scheduler: %s %s is leaving: %s", role, name, msg.reason)
-            return self._forget_peer(peer, expected=True)
+            return self._forget_peer(peer, expected=msg.memory is None, memory=msg.memory)
         if role == "worker" and isinstance(msg, _FROM_WORKER):
             msg.worker = name  # a worker speaks only for itself
             if isinstance(msg, ev.Heartbeat):
@@ -180,13 +182,13 @@ class Scheduler:
         if peer in self.name_of:
             self._forget_peer(peer, expected=False)
 
-    def _forget_peer(self, peer: bytes, expected: bool) -> None:
+    def _forget_peer(self, peer: bytes, expected: bool, memory=None) -> None:
         role, name = self.name_of.pop(peer)
         if self.peer_of.get(name) == peer:
             del self.peer_of[name]
         if role == "worker":
             logger.warning("scheduler: worker %s %s", name, "left" if expected else "is gone")
-            self._feed(ev.WorkerLeft(self._stim("worker-left"), name, expected))
+            self._feed(ev.WorkerLeft(self._stim("worker-left"), name, expected, memory))
         else:
             self.client_seen.pop(name, None)
             self._feed(ev.ClientLeft(self._stim("client-left"), name))
@@ -251,6 +253,10 @@ class Scheduler:
             self._send(peer, wev.FreeKeys(cmd.stimulus_id, cmd.keys))
         elif isinstance(cmd, ev.RequestSteal):
             self._send(peer, wev.StealRequest(cmd.stimulus_id, cmd.key))
+        elif isinstance(cmd, actors.ForwardActorCalls):
+            from ..comm.serialize import SerializedValue
+
+            self._send(peer, wire.ActorCalls(cmd.actor, cmd.caller, -1, SerializedValue(cmd.calls.frames), False))
         elif isinstance(cmd, ev.RetireWorker):
             self._send(peer, wire.StopWorker("asked by the scheduler"))
         else:  # pragma: no cover - a new command type without a route is a bug
@@ -302,6 +308,18 @@ class Scheduler:
         chosen = self.state.choose_worker_for_data(nbytes)
         return [] if chosen is None else [chosen]
 
+    def _rpc_choose_actor_worker(self, client, workers=None):
+        """Where a new actor should live: among ``workers`` if given, else the worker with the fewest actors."""
+        pool = [ws for a, ws in self.state.workers.items() if not workers or a in workers]
+        return self.state.actors.choose_worker(pool)
+
+    def _rpc_actor_location(self, client, key):
+        """``(host address, incarnation)`` of a live actor, or None while it is being (re)created."""
+        rec = self.state.actors.records.get(key)
+        if rec is None or rec.host is None or self.state.task_state(key) != "memory":
+            return None
+        return (rec.host, rec.incarnation)
+
     def _rpc_scattered(self, client, worker, nbytes: dict):
         self._feed(ev.KeysScattered(self._stim("scatter"), client, worker, nbytes))
         return True
@@ -315,6 +333,7 @@ class Scheduler:
                 "nbytes": getattr(ws, "nbytes", 0),
                 "processing": len(getattr(ws, "processing", ())),
                 "pid": self.worker_pid.get(address),
+                "memory": memory_report(ws),
             }
         return {
             "address": self.address,
@@ -324,6 +343,9 @@ class Scheduler:
             "tasks_executed": self.tasks_executed,
             "started": self.started,
         }
+
+    def _rpc_memory(self, client):
+        return {address: memory_report(ws) for address, ws in self.state.workers.items()}
 
     def _rpc_retire_workers(self, client, workers):
         retired = []
@@ -385,3 +407,11 @@ def main(argv=None) -> int:  # pragma: no cover - exercised through the CLI test
     from ..cli import main as cli_main
 
     return cli_main(["scheduler", *(sys.argv[1:] if argv is None else argv)])
+
+
+def memory_report(ws) -> dict:
+    """One worker's memory as its last heartbeat told it (see `Client.memory`)."""
+    managed = ws.memory
+    return {"managed": managed, "spilled": ws.spilled, "shared": ws.shared,
+            "unmanaged": max(0, ws.rss - managed - ws.shared), "rss": ws.rss, "limit": ws.memory_limit,
+            "paused": ws.paused}

@@ -55,7 +55,7 @@ import itertools
 from collections import deque
 from operator import attrgetter
 
-from ..errors import InvalidTransition, KilledWorkerError
+from ..errors import InvalidTransition, KilledWorkerError, MemoryLimitError
 from ..spec.keys import key_split
 from . import policy
 from .events import (
@@ -63,6 +63,7 @@ from .events import (
     KeysScattered, MissingData, ReleaseOnWorker, RequestSteal, StealResponse, TaskErred, TaskFinished, UpdateGraph,
     WorkerJoined, WorkerLeft,
 )
+from .actors import SchedActors
 from .handlers import HANDLERS
 from .model import (
     ACTIVE, ERRED, FORGOTTEN, MEMORY, NO_WORKER, PROCESSING, QUEUED, RELEASED, WAITING, SchedPrefix, SchedTask,
@@ -98,6 +99,7 @@ class SchedulerState:
         self.bandwidth = bandwidth
         self.default_duration = default_duration
         self.work_stealing = work_stealing
+        self.actors = SchedActors()  # actors' hosts, call logs and checkpoints (scheduler/actors.py)
         self.tasks = {}
         self.workers = {}
         self.clients = set()
@@ -112,6 +114,8 @@ class SchedulerState:
         self._steals = {}  # SchedTask -> (victim, thief) while a RequestSteal is unanswered
         self._generation = 0
         self._total_nthreads = 0
+        self._memory_cap = None  # the largest worker memory limit, when every worker has one
+        self._memory_deaths = {}  # task -> (rss, limit) of the last worker that died of memory running it
         self._recs = {}  # SchedTask -> finish state, or (finish state, argument)
         self._dirty = set()  # workers whose processing shrank or who joined: may take more work
         self._queue_grew = False
@@ -267,10 +271,17 @@ class SchedulerState:
 
     # --------------------------------------------------------------- workers
 
-    def _remove_worker(self, ws: SchedWorker, died: bool, stim: str, why: str) -> None:
-        """Forget a worker: its results are lost, its tasks run elsewhere (a death is a strike)."""
+    def _remove_worker(self, ws: SchedWorker, died: bool, stim: str, why: str, memory=None) -> None:
+        """Forget a worker: its results are lost, its tasks run elsewhere (a death is a strike).
+
+        ``memory``: ``(rss, limit)`` if it died of memory; the tasks it was
+        running remember it, and one that runs out of strikes that way errs
+        with `MemoryLimitError`.
+        """
+        self.actors.worker_removed(self, ws, stim)  # actors it hosted: restore specs or tombstones
         del self.workers[ws.address]
         self._total_nthreads -= ws.nthreads
+        self._update_memory_cap()
         self._note(ws.address, "worker-removed", why, stim)
         lost = []
         for ts in ws.has_what:
@@ -287,14 +298,25 @@ class SchedulerState:
         for ts in ws.processing:
             if died:
                 ts.suspicious += 1
+                if memory is not None:
+                    self._memory_deaths[ts] = memory
             if died and ts.suspicious >= self.allowed_failures:
-                recs[ts] = (ERRED, (_killed_worker(ts.key, ts.suspicious, ws.address), "", ts.key))
+                memory_death = self._memory_deaths.pop(ts, None)
+                if memory_death is not None:
+                    error = _out_of_memory(ts.key, ts.suspicious, ws.address, *memory_death)
+                else:
+                    error = _killed_worker(ts.key, ts.suspicious, ws.address)
+                recs[ts] = (ERRED, (error, "", ts.key))
             else:
                 recs[ts] = WAITING
         self._run(stim)
         self._out_free.pop(ws, None)
         self._out_execute.pop(ws, None)
         self._dirty.discard(ws)
+
+    def _update_memory_cap(self) -> None:
+        limits = [ws.memory_limit for ws in self.workers.values()]
+        self._memory_cap = max(limits) if limits and all(limits) else None
 
     def _prefix(self, key) -> SchedPrefix:
         name = key_split(key)
@@ -383,8 +405,10 @@ class SchedulerState:
     def _fill_slots(self, candidates, stim: str) -> None:
         """Hand queued tasks, best priority first, to the least loaded workers with a free slot."""
         workers = self.workers
+        # Admission control: a paused worker, or one holding more than its memory target, gets no root
+        # tasks; the ready tasks that consume results (and so free memory) still go everywhere.
         heap = [(len(ws.processing) / ws.nthreads, i, ws) for i, ws in enumerate(candidates)
-                if workers.get(ws.address) is ws]
+                if workers.get(ws.address) is ws and not ws.paused and not ws.over_target]
         heapq.heapify(heap)
         queue = self._queue
         while heap and self._n_queued:
@@ -411,7 +435,14 @@ class SchedulerState:
             self._note(ts.key, "steal-request", f"{victim.address}->{thief.address}", stim)
 
     def _ready_target(self, ts: SchedTask) -> str:
-        """Where a task whose inputs are all in memory goes next."""
+        """Where a task whose inputs are all in memory goes next (erred if no worker could hold them)."""
+        cap = self._memory_cap
+        if cap is not None and ts.dependencies:
+            need = 0
+            for dep in ts.dependencies:
+                need += dep.nbytes
+            if need > cap:
+                return (ERRED, (_memory_limit_error(ts, need, cap), "", ts.key))
         if policy.is_rootish(ts, self._total_nthreads):
             return QUEUED
         if ts.restrictions is None:
@@ -535,6 +566,8 @@ class SchedulerState:
 
     def _enter_memory(self, ts: SchedTask, ev: TaskFinished, stim: str) -> None:
         ws = self.workers[ev.worker]
+        if self._memory_deaths:
+            self._memory_deaths.pop(ts, None)
         ts.state = MEMORY
         ts.nbytes = ev.nbytes
         ts.type_name = ev.type_name
@@ -576,9 +609,11 @@ class SchedulerState:
         del self._no_worker[ts]
 
     def _transition_released_waiting(self, ts, stim, arg):
-        if ts.spec is None:  # scattered data has no lineage to recompute from
+        if ts.spec is None or getattr(ts.spec, "__graphflow_actor__", None) == "dead":
+            # scattered data has no lineage to recompute from; a dead actor cannot come back
             ts.state = WAITING
-            self._recs[ts] = (ERRED, (_lost_scattered(ts.key), "", ts.key))
+            error = _lost_scattered(ts.key) if ts.spec is None else ts.spec.error
+            self._recs[ts] = (ERRED, (error, "", ts.key))
             return
         self._enter_waiting(ts)
 
@@ -709,6 +744,9 @@ class SchedulerState:
     def _forget(self, ts: SchedTask) -> None:
         ts.state = FORGOTTEN
         del self.tasks[ts.key]
+        self.actors.forget(ts.key)
+        if self._memory_deaths:
+            self._memory_deaths.pop(ts, None)
         recs = self._recs
         for dep in ts.dependencies:
             dep.dependents.discard(ts)
@@ -744,6 +782,25 @@ def _event_record(ev) -> tuple | None:
     if kind is ClientJoined or kind is ClientLeft:
         return (ev.client, name, None, stim)
     return None  # heartbeats and ticks arrive every second: they would flush the log
+
+
+def _memory_limit_error(ts, need: int, cap: int) -> MemoryLimitError:
+    from ..units import format_bytes
+
+    return MemoryLimitError(
+        f"task {ts.key!r} needs {format_bytes(need)} of inputs ({len(ts.dependencies)} of them) but the largest "
+        f"worker memory limit is {format_bytes(cap)}; split the work into smaller pieces or give workers more "
+        f"memory (memory_limit=)", key=ts.key, nbytes=need, limit=cap)
+
+
+def _out_of_memory(key, strikes: int, address: str, rss: int, limit: int) -> MemoryLimitError:
+    from ..units import format_bytes
+
+    return MemoryLimitError(
+        f"task {key!r} was running on {strikes} workers that ran out of memory (the last, {address}, used "
+        f"{format_bytes(rss)} of its {format_bytes(limit)} limit); it needs more memory than a worker has: split "
+        f"the work into smaller pieces or give workers more memory (memory_limit=)", key=key, nbytes=rss,
+        limit=limit)
 
 
 def _killed_worker(key, strikes: int, address: str) -> KilledWorkerError:

@@ -61,8 +61,8 @@ def joined(worker: str, nthreads: int = 1, *, memory_limit=None, now: float = 0.
     return WorkerJoined(stimulus_id or stim("worker-joined"), worker, nthreads, memory_limit, now)
 
 
-def left(worker: str, *, expected: bool = False, stimulus_id=None) -> WorkerLeft:
-    return WorkerLeft(stimulus_id or stim("worker-left"), worker, expected)
+def left(worker: str, *, expected: bool = False, memory=None, stimulus_id=None) -> WorkerLeft:
+    return WorkerLeft(stimulus_id or stim("worker-left"), worker, expected, memory)
 
 
 def finished(worker: str, key, *, nbytes: int = 8, duration=None, type_name: str = "int", inline=None,
@@ -93,8 +93,10 @@ def client_left(client: str = "C", *, stimulus_id=None) -> ClientLeft:
     return ClientLeft(stimulus_id or stim("client-left"), client)
 
 
-def heartbeat(worker: str, now: float, *, memory: int = 0, executing: int = 0, stimulus_id=None) -> Heartbeat:
-    return Heartbeat(stimulus_id or stim("heartbeat"), worker, now, memory, executing)
+def heartbeat(worker: str, now: float, *, memory: int = 0, executing: int = 0, spilled: int = 0, rss: int = 0,
+              paused: bool = False, over_target: bool = False, stimulus_id=None) -> Heartbeat:
+    return Heartbeat(stimulus_id or stim("heartbeat"), worker, now, memory, executing, spilled, rss, paused,
+                     over_target)
 
 
 def tick(now: float, *, stimulus_id=None) -> Tick:

@@ -96,6 +96,13 @@ class UpdateData(WorkerEvent):
     nbytes: dict
 
 
+@dataclass(slots=True)
+class PauseChanged(WorkerEvent):
+    """The shell's memory monitor paused the worker (no task starts) or let it run again."""
+
+    paused: bool
+
+
 # ------------------------------------------------------------------- commands
 
 

@@ -34,18 +34,26 @@ import threading
 import time
 import traceback
 
-from .. import wire
+from .. import config, wire
+from ..comm import shm
 from ..comm.transport import Connection, Listener
 from ..errors import RemoteTaskError
+from ..actor import bind_host
 from . import events as wev
+from .actors import ActorHost, register_worker
+from ..units import format_bytes
+from .memory import process_rss
+from .monitor import MemoryPolicy, return_freed_memory_promptly
 from .state import WorkerState
-from .store import WorkerStore
+from .store import Shared, WorkerStore, clean_stale_spill_dirs
 
 logger = logging.getLogger("graphflow.worker")
 
-__all__ = ["Worker", "run_worker", "EXIT_SCHEDULER_GONE"]
+__all__ = ["Worker", "run_worker", "EXIT_SCHEDULER_GONE", "EXIT_MEMORY"]
 
 EXIT_SCHEDULER_GONE = 3
+EXIT_MEMORY = 4  # past the terminate threshold: the supervisor starts a fresh worker
+MEMORY_MONITOR_INTERVAL = 0.1  # seconds between RSS samples (a /proc read: microseconds)
 SHORT_TASK = 0.002  # seconds; below this a task costs less than handing it over
 TASKS_PER_THREAD_WHEN_SHORT = 16
 
@@ -57,16 +65,28 @@ class Worker:
     bind the peer socket (port 0 picks one); its resolved address names the
     worker.  ``on_exit(code, reason)`` is called when the worker stops on its
     own (scheduler gone or closed, or told to close).
+
+    Memory: with a ``memory_limit`` the store spills to Arrow blocks under
+    ``local_directory`` (at most ``max_spill`` bytes) and a monitor samples
+    the process's RSS every 100 ms (`graphflow.worker.monitor`); ``memory``
+    overrides the thresholds, e.g. ``{"target": 0.5, "pause": False}``.
     """
 
     def __init__(self, scheduler_address: str, token: bytes | None = None, *, nthreads: int = 1,
                  memory_limit: int | None = None, listen: str = "tcp://127.0.0.1:0", name: str = "",
                  heartbeat_interval: float = 0.5, fetch_timeout: float = 60.0, loop=None, on_exit=None,
-                 validate: bool = False):
+                 validate: bool = False, local_directory: str | None = None, max_spill: int | None = None,
+                 memory: dict | None = None):
         self.scheduler_address = scheduler_address
         self.token = token
         self.nthreads = nthreads
         self.memory_limit = memory_limit
+        self.local_directory = local_directory
+        self.max_spill = max_spill
+        self.memory_policy = MemoryPolicy(memory_limit, **(memory or {}))
+        self._paused = False
+        self._over_target = False
+        self._rss = 0
         self.listen_address = listen
         self.name = name
         self.heartbeat_interval = heartbeat_interval
@@ -87,6 +107,9 @@ class Worker:
         self._events: list = []
         self._process_scheduled = False
         self._no_vmcopy: set = set()  # peers whose memory we cannot read (process_vm_readv)
+        self._owned_shm: dict = {}  # key -> ShmRef: our results in host shared memory, mapped by peers
+        self._lent_once: dict = {}  # key -> None: large results already copied to a peer on this host
+        self._shm_failed = False
         self._mean_duration = 1.0  # assume slow until measured: no deep queues of unknown work
         self._threads: list = []
         self._timers: list = []
@@ -109,7 +132,15 @@ class Worker:
 
         self._host = host_id()
         self.listener = Listener(self.listen_address, self.token, self._on_peer_message, loop=self.loop)
-        self.state = WorkerState(self.address, self.nthreads, WorkerStore(self.memory_limit), validate=self.validate)
+        policy = self.memory_policy
+        clean_stale_spill_dirs(self.local_directory)  # blocks of workers killed here before us
+        shm.clean_stale()
+        store = WorkerStore(self.memory_limit, target=policy.target or False, local_directory=self.local_directory,
+                            max_spill=self.max_spill)
+        self.state = WorkerState(self.address, self.nthreads, store, validate=self.validate)
+        self.actors = ActorHost(self.address, self.loop.add_callback, self.listener.send_many,
+                                lambda msgs: self.scheduler.send_many(msgs))
+        register_worker(self.scheduler_address, self.token)
         for i in range(self.nthreads):
             t = threading.Thread(target=self._run_jobs, name=f"graphflow-task-{i}", daemon=True)
             t.start()
@@ -119,7 +150,10 @@ class Worker:
         self.scheduler.on_drained = self.listener.on_drained = self._process
         self.scheduler.send(wire.RegisterWorker(self.address, self.nthreads, self.memory_limit, os.getpid(),
                                                 self.name))
-        for callback, seconds in ((self._heartbeat, self.heartbeat_interval), (self._check_fetches, 1.0)):
+        timers = [(self._heartbeat, self.heartbeat_interval), (self._check_fetches, 1.0)]
+        if self.memory_limit:
+            timers.append((self._check_memory, MEMORY_MONITOR_INTERVAL))
+        for callback, seconds in timers:
             timer = PeriodicCallback(callback, seconds * 1000)
             timer.start()
             self._timers.append(timer)
@@ -135,12 +169,15 @@ class Worker:
             timer.stop()
         for _ in self._threads:
             self._jobs.put(None)
+        self.actors.close()
         for conn in self.peers.values():
             conn.close()
-        if code == 0 and not self.scheduler.closed:
-            self.scheduler.send(wire.Goodbye(reason))
+        if code in (0, EXIT_MEMORY) and not self.scheduler.closed:
+            memory = (self._rss, self.memory_limit) if code == EXIT_MEMORY else None
+            self.scheduler.send(wire.Goodbye(reason, memory))
         self.scheduler.close()
         self.listener.close()
+        self.state.data.close()  # its spill directory goes with it
         if self.on_exit is not None:
             self.on_exit(code, reason)
 
@@ -148,7 +185,11 @@ class Worker:
 
     def _on_scheduler_message(self, msg) -> None:
         if isinstance(msg, (wev.ComputeTasks, wev.FreeKeys, wev.StealRequest)):
+            if type(msg) is wev.FreeKeys:
+                self.actors.forget(msg.keys)
             self._feed(msg)
+        elif isinstance(msg, wire.ActorCalls):  # forwarded by the scheduler after an actor was restored
+            self.actors.submit(msg, None)
         elif isinstance(msg, wire.HeartbeatAck):
             self._last_ack = time.monotonic()
         elif isinstance(msg, wire.Welcome):
@@ -177,8 +218,83 @@ class Worker:
         if silent > self.heartbeat_timeout:
             return self._scheduler_gone(
                 f"no answer from the scheduler at {self.scheduler_address} for {silent:.1f} s")
-        state = self.state
-        self.scheduler.send(wev_heartbeat(self, state))
+        self.scheduler.send(wev_heartbeat(self, self.state))
+        self._sweep_shared()
+
+    # ------------------------------------------------------------------ shared memory
+
+    def _share_by_shm(self, key) -> bool:
+        """Hand ``key`` to a peer on this host through shared memory rather than a copy?
+
+        ``worker.shared_memory`` True or False decides; ``"auto"`` shares a
+        result asked for a second time (a broadcast: one block, any number of
+        readers, one copy on the host) or when this worker is short of memory
+        -- otherwise a copy with `process_vm_readv` is faster on hosts whose
+        shared memory has no huge pages (see `graphflow.comm.shm`).
+        """
+        if self._shm_failed or not shm.available():
+            return False
+        mode = config.get("worker.shared_memory")
+        if mode != "auto":
+            return bool(mode)
+        return key in self._lent_once or self._paused or self._over_target
+
+    def _put_shared(self, key):
+        """Write ``key``'s value into shared memory once and keep the mapped view in place of our copy."""
+        ref = self._owned_shm.get(key)
+        if ref is not None:
+            return ref
+        store = self.state.data
+        try:
+            ref = shm.put(store[key])
+            view = shm.open_ref(ref)
+        except OSError as exc:  # /dev/shm full or missing: copies still work
+            logger.warning("worker %s: cannot put %r in shared memory (%s); copying instead", self.address, key, exc)
+            self._shm_failed = True
+            return None
+        store.set(key, view, store.nbytes(key))  # our private copy goes; the host holds one
+        self._owned_shm[key] = ref
+        return ref
+
+    def _sweep_shared(self) -> None:
+        """Unlink the blocks of results this worker no longer holds (readers keep their mappings)."""
+        store = self.state.data
+        gone = [k for k in self._owned_shm if k not in store]
+        refs = [self._owned_shm.pop(k) for k in gone]
+        for k in [k for k in self._lent_once if k not in store]:
+            del self._lent_once[k]
+        if refs:  # unlinking a big block takes tens of ms: not on the event loop
+            threading.Thread(target=lambda: [shm.release(r) for r in refs], daemon=True).start()
+
+    # ------------------------------------------------------------------ memory
+
+    def _check_memory(self) -> None:
+        """Sample RSS; spill, pause, resume or terminate as `MemoryPolicy` says."""
+        if self._closed:
+            return
+        store = self.state.data
+        self._rss = process_rss()
+        target = self.memory_policy.bytes_at("target")
+        if store.spill_failed and (target is None or store.managed_bytes <= target):
+            store.reset_spill_failure()  # memory was freed another way: the next spill may well succeed
+        decision = self.memory_policy.decide(rss=self._rss, managed=store.managed_bytes,
+                                             spill_failed=store.spill_failed)
+        if decision.terminate:
+            logger.error("worker %s: process memory %s is past %d%% of the limit %s; restarting (the scheduler "
+                         "recomputes its results elsewhere)", self.address, format_bytes(self._rss),
+                         round(100 * self.memory_policy.terminate), format_bytes(self.memory_limit))
+            return self.close("memory limit", EXIT_MEMORY)
+        if decision.spill_bytes:
+            store.spill_lru(decision.spill_bytes)
+        over = target is not None and store.managed_bytes > target
+        if decision.paused != self._paused or over != self._over_target:
+            if decision.paused != self._paused:
+                logger.warning("worker %s: %s (process memory %s of %s%s)", self.address,
+                               "paused" if decision.paused else "resumed", format_bytes(self._rss),
+                               format_bytes(self.memory_limit), "; spilling failed" if store.spill_failed else "")
+                self._feed(wev.PauseChanged(self._stim("memory"), decision.paused))
+            self._paused, self._over_target = decision.paused, over
+            self.scheduler.send(wev_heartbeat(self, self.state))  # the scheduler learns at once, not in 0.5 s
 
     # ------------------------------------------------------------------ the state machine
 
@@ -202,7 +318,8 @@ class Worker:
         for cmd in self.state.handle(*events):
             if isinstance(cmd, wev.Execute):
                 spec, inputs = self.state.execution_inputs(cmd.key)
-                self._jobs.put((cmd.key, spec, inputs))
+                data = self.state.data
+                self._jobs.put((cmd.key, spec, inputs, sum(data.nbytes(k) for k in inputs)))
             elif isinstance(cmd, wev.GatherDep):
                 self._gather(cmd.peer, cmd.keys)
             elif isinstance(cmd, wev.SendToScheduler):
@@ -221,12 +338,14 @@ class Worker:
     # ------------------------------------------------------------------ running tasks
 
     def _run_jobs(self) -> None:
+        bind_host(self.actors)  # actors created by tasks of this thread live in this worker
         sizer = self.state.data.sizer
+        limit = self.memory_limit
         while True:
             job = self._jobs.get()
             if job is None:
                 return
-            key, spec, inputs = job
+            key, spec, inputs, input_bytes = job
             start = time.time()
             try:
                 value = spec(inputs)
@@ -239,9 +358,14 @@ class Worker:
                     nbytes = sizer(value)
                 except Exception:
                     nbytes = sys.getsizeof(value)
-                event = wev.ExecuteSuccess(self._stim("task-finished"), key, value, nbytes, type(value).__name__,
-                                           start, stop)
-            del inputs, job
+                if limit and nbytes + input_bytes > limit:
+                    exc = _too_big(key, self.address, input_bytes, nbytes, limit)
+                    event = wev.ExecuteFailure(self._stim("task-erred"), key, exc, "", start, stop)
+                else:
+                    event = wev.ExecuteSuccess(self._stim("task-finished"), key, value, nbytes,
+                                               type(value).__name__, start, stop)
+                del value
+            del inputs, job, spec  # a finished task must not keep its arguments (actor handles) alive
             self._completed(event)
 
     def _completed(self, event) -> None:
@@ -288,6 +412,11 @@ class Worker:
             return  # timed out earlier: already reported as failed
         peer, keys, _ = entry
         data, missing = dict(msg.data), list(msg.missing)
+        for key, ref in msg.shared.items():
+            try:
+                data[key] = Shared(shm.open_ref(ref))
+            except OSError:  # released by its owner meanwhile: ask again
+                missing.append(key)
         if msg.lent:
             from ..comm.vmcopy import borrow_all
 
@@ -317,22 +446,44 @@ class Worker:
     # ------------------------------------------------------------------ serving peers
 
     def _serve_data(self, peer_id: bytes, msg: wire.GetData) -> None:
-        from ..comm.vmcopy import host_id
+        """Answer a peer's (or client's) `GetData`: values inline, lent for copying, or in shared memory.
 
+        Whatever goes wrong is answered as an error for the keys asked, so the
+        asker never waits for its fetch timeout.
+        """
         data = self.state.data
-        found = {k: data[k] for k in msg.keys if k in data}
-        nbytes = {k: data.nbytes(k) for k in found}
-        lent = _lend_large(found, nbytes) if msg.host == host_id() else {}
-        reply = wire.DataReply(msg.request_id, found, nbytes, [k for k in msg.keys if k not in data], {}, lent)
+        keys = [k for k in msg.keys if k in data]
         try:
+            reply = self._data_reply(msg, keys)
             self.listener.send(peer_id, reply)
         except Exception as exc:
+            logger.exception("worker %s: cannot serve %s", self.address, keys)
             errors = {k: RemoteTaskError(f"the result of {k!r} on worker {self.address} cannot be sent: "
-                                         f"{exc}") for k in nbytes}
+                                         f"{type(exc).__name__}: {exc}") for k in keys}
             self.listener.send(peer_id, wire.DataReply(msg.request_id, {}, {}, [], errors))
 
+    def _data_reply(self, msg: wire.GetData, keys: list) -> wire.DataReply:
+        from ..comm.vmcopy import MIN_BYTES, host_id
+
+        data = self.state.data
+        found = {k: _peek(data, k) for k in keys}
+        nbytes = {k: data.nbytes(k) for k in keys}
+        shared, lent = {}, {}
+        if msg.host == host_id():
+            for key in [k for k in keys if nbytes[k] >= MIN_BYTES and self._share_by_shm(k)]:
+                ref = self._put_shared(key)
+                if ref is not None:
+                    shared[key] = ref
+                    del found[key]
+            lent = _lend_large(found, {k: nbytes[k] for k in found})
+            self._lent_once.update(dict.fromkeys(lent))
+        missing = [k for k in msg.keys if k not in data]
+        return wire.DataReply(msg.request_id, found, nbytes, missing, {}, lent, shared)
+
     def _on_peer_message(self, peer_id: bytes, msg) -> None:
-        if isinstance(msg, wire.GetData):
+        if type(msg) is wire.ActorCalls:
+            self.actors.submit(msg, peer_id)
+        elif isinstance(msg, wire.GetData):
             self._serve_data(peer_id, msg)
         elif isinstance(msg, wire.ReturnLease):
             from ..comm.vmcopy import return_lease
@@ -345,6 +496,17 @@ class Worker:
             self.listener.send(peer_id, wire.DataReply(msg.request_id, {}, nbytes, []))
         else:
             logger.warning("worker %s: unexpected %s from a peer", self.address, type(msg).__name__)
+
+
+def _peek(store: WorkerStore, key):
+    """``key``'s value for a peer: from memory, or a spilled block's mapped frames, sent without unpickling."""
+    if store.is_spilled(key):
+        frames = store.frames(key)
+        if frames is not None:
+            from ..comm.serialize import SerializedValue
+
+            return SerializedValue(frames)
+    return store[key]
 
 
 def _lend_large(found: dict, nbytes: dict) -> dict:
@@ -364,7 +526,20 @@ def wev_heartbeat(worker: Worker, state: WorkerState):
     """The heartbeat message: how busy this worker is and how much it holds."""
     from ..scheduler.events import Heartbeat
 
-    return Heartbeat("heartbeat", worker.address, 0.0, state.nbytes_total, state.executing_count)
+    store = state.data
+    rss = process_rss()
+    return Heartbeat("heartbeat", worker.address, 0.0, store.managed_bytes, state.executing_count,
+                     store.spilled_bytes, rss, worker._paused, worker._over_target, store.shared_bytes)
+
+
+def _too_big(key, address: str, input_bytes: int, nbytes: int, limit: int):
+    from ..errors import MemoryLimitError
+
+    return MemoryLimitError(
+        f"task {key!r} on worker {address}: its inputs ({format_bytes(input_bytes)}) plus its output "
+        f"({format_bytes(nbytes)}) do not fit the worker's memory limit of {format_bytes(limit)}; split the work "
+        f"into smaller pieces or give workers more memory (memory_limit=)", key=key,
+        nbytes=input_bytes + nbytes, limit=limit)
 
 
 def _picklable(exc: BaseException) -> BaseException:
@@ -393,13 +568,18 @@ def _sendable(msg):
 
 
 def run_worker(scheduler_address: str, token: bytes | None, *, nthreads: int = 1, memory_limit=None,
-               listen: str = "tcp://127.0.0.1:0", name: str = "") -> int:
-    """Run one worker in this process until it is closed or the scheduler goes; returns the exit code."""
+               listen: str = "tcp://127.0.0.1:0", name: str = "", **options) -> int:
+    """Run one worker in this process until it is closed or the scheduler goes; returns the exit code.
+
+    ``options``: more `Worker` keyword arguments (``local_directory``, ``max_spill``, ``memory``).
+    """
     from tornado.ioloop import IOLoop
 
     from ..process import die_with_parent
 
     die_with_parent(only_if_supervised=True)
+    if memory_limit:
+        return_freed_memory_promptly()
     loop = IOLoop.current()
     exit_code = []
 
@@ -408,7 +588,7 @@ def run_worker(scheduler_address: str, token: bytes | None, *, nthreads: int = 1
         loop.add_callback(loop.stop)
 
     worker = Worker(scheduler_address, token, nthreads=nthreads, memory_limit=memory_limit, listen=listen,
-                    name=name, loop=loop, on_exit=on_exit).start()
+                    name=name, loop=loop, on_exit=on_exit, **options).start()
 
     def stop(*_):
         loop.add_callback_from_signal(worker.close, "signal", 0)
@@ -425,6 +605,7 @@ def main(argv=None) -> int:
 
     from ..security import load_token
     from ..units import parse_bytes
+    from .options import add_memory_options, worker_memory_kwargs
 
     parser = argparse.ArgumentParser(prog="python -m graphflow.worker.server")
     parser.add_argument("scheduler")
@@ -434,12 +615,13 @@ def main(argv=None) -> int:
     parser.add_argument("--name", default="")
     parser.add_argument("--token-file", default=None)
     parser.add_argument("--no-token", action="store_true")
+    add_memory_options(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     token = None if args.no_token else load_token(args.token_file)
     memory_limit = parse_bytes(args.memory_limit) if args.memory_limit else None
     return run_worker(args.scheduler, token, nthreads=args.nthreads, memory_limit=memory_limit,
-                      listen=args.listen, name=args.name)
+                      listen=args.listen, name=args.name, **worker_memory_kwargs(args))
 
 
 if __name__ == "__main__":

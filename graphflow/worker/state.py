@@ -63,11 +63,12 @@ from .events import (
     GatherDep,
     GatherDepFailure,
     GatherDepSuccess,
+    PauseChanged,
     SendToScheduler,
     StealRequest,
     UpdateData,
 )
-from .store import WorkerStore
+from .store import Shared, WorkerStore
 
 __all__ = ["WorkerState", "WorkerTask"]
 
@@ -117,6 +118,8 @@ class WorkerState:
         # above ``nthreads`` when tasks take microseconds, so a thread finds its
         # next task queued instead of waiting for a trip through the event loop.
         self.slots = nthreads
+        # Paused by the shell's memory monitor: ready tasks wait, nothing new starts.
+        self.paused = False
         self.data = WorkerStore() if data is None else data
         self.validate = validate
         self.log: deque = deque(maxlen=log_length)
@@ -297,12 +300,13 @@ class WorkerState:
                 self._transition(ts, "released")
             else:
                 value = ev.data[key]
+                plain = value.value if type(value) is Shared else value  # Shared: the store keeps it apart
                 nbytes = ev.nbytes.get(key)
                 if nbytes is None:
-                    nbytes = int(self.data.sizer(value))
-                self._transition(ts, "memory", value, nbytes, type(value).__name__)
+                    nbytes = int(self.data.sizer(plain))
+                self._transition(ts, "memory", value, nbytes, type(plain).__name__)
                 if ts.assigned:
-                    self._report_finished(ts, value, nbytes, 0.0, 0.0)
+                    self._report_finished(ts, plain, nbytes, 0.0, 0.0)
 
     def _handle_gather_dep_failure(self, ev: GatherDepFailure) -> None:
         for key in self._close_request(ev.peer, ev.keys):
@@ -342,7 +346,12 @@ class WorkerState:
             elif ts.state != "executing":  # a running task keeps its own result
                 self._transition(ts, "memory", value, nbytes, type(value).__name__)
 
+    def _handle_pause_changed(self, ev: PauseChanged) -> None:
+        self.paused = ev.paused
+        self.log.append(("worker", "paused" if ev.paused else "running", self._stimulus_id))
+
     _HANDLERS = {
+        PauseChanged: _handle_pause_changed,
         ComputeTasks: _handle_compute_tasks,
         FreeKeys: _handle_free_keys,
         StealRequest: _handle_steal_request,
@@ -356,6 +365,8 @@ class WorkerState:
     # ------------------------------------------------------------ starting work
 
     def _ensure_computing(self) -> None:
+        if self.paused:
+            return
         ready = self._ready
         executing = self.executing
         slots = self.slots
@@ -696,7 +707,7 @@ class WorkerState:
         assert self.executing == running, (self.executing, running)
         ready = {ts for ts in tasks if ts.state == "ready"}
         assert self._n_ready == len(ready), (self._n_ready, ready)
-        assert not ready or len(self.executing) >= self.slots, "a thread is idle while tasks are ready"
+        assert not ready or self.paused or len(self.executing) >= self.slots, "a thread is idle while tasks are ready"
         assert ready <= {entry[2] for entry in self._ready}
         assert self._n_requests == sum(map(len, self._requests.values())) <= self.max_concurrent_fetches
         for peer, requests in self._requests.items():

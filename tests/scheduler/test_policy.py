@@ -224,3 +224,16 @@ def test_choose_worker_for_data():
     w1.nbytes = 900
     assert policy.choose_worker_for_data([w1, w2, w3], 400) is w3  # no limit
     assert policy.choose_worker_for_data([], 1) is None
+
+
+def test_decide_worker_avoids_paused_workers():
+    w1, w2 = worker("W1"), worker("W2")
+    workers = {"W1": w1, "W2": w2}
+    a = in_memory("a", 100, w1)
+    w1.paused = True
+    # the only holder is paused: a running worker fetches the input instead
+    assert policy.decide_worker(task("x", [a]), workers) is w2
+    run_on(w2, task("busy"), 100.0)
+    assert policy.decide_worker(task("r"), workers) is w2  # busy beats paused
+    w2.paused = True  # everyone paused: the holder, where the task starts first once memory frees
+    assert policy.decide_worker(task("y", [a]), workers) is w1

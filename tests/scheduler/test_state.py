@@ -754,3 +754,59 @@ def test_memory_per_task_stays_small():
     finally:
         tracemalloc.stop()
     assert held / len(deps) < 2048  # Dask's scheduler needs more than 1 KB per task for TaskState alone
+
+
+# ------------------------------------------------------------ memory admission
+
+
+def test_paused_and_over_target_workers_get_no_root_tasks():
+    s = SchedulerState(validate=True)
+    s.handle(joined("W1"), joined("W2"))
+    s.handle(heartbeat("W1", 1.0, paused=True), heartbeat("W2", 1.0, over_target=True))
+    cmds = s.handle(graph({("load", i): () for i in range(10)}))
+    assert executes(cmds) == {} and s.queued_count == 10
+    # W2 spilled below its target: it takes root tasks again, W1 stays paused
+    cmds = s.handle(heartbeat("W2", 1.5, memory=10, spilled=500, rss=200))
+    assert set(executes(cmds)) == {"W2"} and len(s.processing("W2")) == 2
+    cmds = s.handle(heartbeat("W1", 2.0))
+    assert set(executes(cmds)) == {"W1"}
+    ws = s.workers["W2"]
+    assert (ws.memory, ws.spilled, ws.rss) == (10, 500, 200)
+
+
+def test_task_whose_inputs_exceed_every_memory_limit_errs_with_memory_limit_error():
+    from graphflow.errors import MemoryLimitError
+
+    s = SchedulerState(validate=True)
+    s.handle(joined("W1", memory_limit=1000), joined("W2", memory_limit=1500))
+    s.handle(graph({"a": (), "b": (), "c": ("a", "b")}))
+    s.handle(finished("W1", "a", nbytes=900))
+    cmds = s.handle(finished("W2", "b", nbytes=700))
+    [(client, key, state)] = reports(cmds)
+    assert (key, state) == ("c", "erred")
+    exc = s.tasks["c"].error[0]
+    assert isinstance(exc, MemoryLimitError) and exc.key == "c" and exc.nbytes == 1600 and exc.limit == 1500
+    assert "'c'" in str(exc) and "1.56 KiB" in str(exc) and "1.46 KiB" in str(exc)
+    # a worker without a limit can hold anything: no error
+    s2 = SchedulerState(validate=True)
+    s2.handle(joined("W1", memory_limit=1000), joined("W2"))
+    s2.handle(graph({"a": (), "c": ("a",)}))
+    cmds = s2.handle(finished("W1", "a", nbytes=5000))
+    assert executes(cmds) and not reports(cmds)
+
+
+def test_a_task_that_keeps_killing_workers_by_memory_errs_with_memory_limit_error():
+    from graphflow.errors import MemoryLimitError
+
+    s = SchedulerState(validate=True, allowed_failures=2)
+    s.handle(*(joined(f"W{i}", memory_limit=100) for i in range(3)))
+    s.handle(graph({"big": ()}))
+    (worker,) = [w for w in s.workers if "big" in s.processing(w)]
+    s.handle(left(worker, memory=(96, 100)))
+    (worker,) = [w for w in s.workers if "big" in s.processing(w)]
+    cmds = s.handle(left(worker, memory=(97, 100)))
+    [(_, key, state)] = reports(cmds)
+    exc = s.tasks["big"].error[0]
+    assert (key, state) == ("big", "erred") and isinstance(exc, MemoryLimitError)
+    assert exc.key == "big" and exc.limit == 100 and worker in str(exc) and "memory_limit=" in str(exc)
+    assert not s._memory_deaths

@@ -22,6 +22,7 @@ from graphflow.worker.events import (
     GatherDep,
     GatherDepFailure,
     GatherDepSuccess,
+    PauseChanged,
     SendToScheduler,
     StealRequest,
     UpdateData,
@@ -458,12 +459,12 @@ def test_update_data_stores_without_report_and_wakes_readers():
     ws.handle(compute(es("c", ["x"], who_has={"x": [P]})))
     cmds = ws.handle(UpdateData("scatter", {"x": 5, "y": b"abc"}, {"x": 28}))
     assert messages(cmds) == [] and executes(cmds) == ["c"]
-    assert ws.data.nbytes("y") == 3 and ws.data.nbytes("x") == 28
+    assert ws.data.nbytes("y") == ws.data.sizer(b"abc") and ws.data.nbytes("x") == 28
     assert ws.handle(GatherDepSuccess("g", P, {"x": 6}, {"x": 28})) == []  # late reply ignored
     ws.handle(ok("c"))
     assert states(ws) == {"x": "memory", "y": "memory", "c": "memory"}  # scattered data is kept
     ws.handle(UpdateData("again", {"y": b"abcdef"}, {}))
-    assert ws.nbytes_total == 28 + 6 + 8
+    assert ws.nbytes_total == 28 + ws.data.sizer(b"abcdef") + 8
 
 
 def test_update_data_for_a_queued_task_or_a_queued_fetch():
@@ -584,3 +585,14 @@ def test_add_is_a_real_task_spec():
     ws.handle(GatherDepSuccess("g", P, {"a": 41}, {"a": 28}))
     node, inputs = ws.execution_inputs("s")
     assert node(inputs) == 42
+
+
+def test_paused_worker_starts_nothing_until_resumed():
+    ws = new(nthreads=2)
+    ws.handle(PauseChanged("mem", True))
+    assert executes(ws.handle(compute(es("a"), es("b"), es("c")))) == []
+    assert ws.ready_count == 3 and ws.executing_count == 0
+    assert executes(ws.handle(PauseChanged("mem", False))) == ["a", "b"]
+    ws.handle(PauseChanged("mem", True))
+    assert executes(ws.handle(ok("a"))) == []  # a finished thread takes no new task while paused
+    assert ws.executing_count == 1
