@@ -77,17 +77,23 @@ def _shared() -> bool:
 
 
 @contextlib.contextmanager
-def shared_cores():
-    """Run a block product: BLAS gets one thread while other executor threads or products share the cores."""
+def shared_cores(pooled: bool | None = None):
+    """Run a block product: BLAS gets one thread while other executor threads or products share the cores.
+
+    ``pooled=True`` says the caller shares the cores with other threads
+    whatever `graphflow.local.pool_size` says (a whole run of a graph with
+    several products on a multi-threaded executor, e.g. `gf.dask_get`).
+    """
     global _running, _pooled, _saved
     ctl = controls()
     if ctl is None:
         yield
         return
-    from ..local import pool_size
-
     get, put = ctl
-    pooled = pool_size() > 1
+    if pooled is None:
+        from ..local import pool_size
+
+        pooled = pool_size() > 1
     with _lock:
         _running += 1
         _pooled += pooled

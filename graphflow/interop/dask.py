@@ -100,9 +100,39 @@ def dask_get(dsk, keys, num_workers: int | None = None, optimize_graph: bool = T
     if kwargs:
         raise TypeError(f"gf.dask_get got unexpected option(s) {sorted(kwargs)}; "
                         f"it takes num_workers= and optimize_graph=")
-    from ..local import get_threads
+    import contextlib
 
-    return run_dask_graph(dsk, keys, get_threads, optimize_graph, num_workers=num_workers)
+    from ..local import _workers, get_threads
+
+    dsk = materialize(dsk)
+    scope = contextlib.nullcontext()
+    if _workers(num_workers) > 1 and _blas_tasks(dsk) > 1:
+        from ..array.blas import shared_cores
+
+        scope = shared_cores(pooled=True)  # Dask's products run side by side: one BLAS thread each
+    with scope:
+        return run_dask_graph(dsk, keys, get_threads, optimize_graph, num_workers=num_workers)
+
+
+# Block functions of dask.array that are one BLAS call (or a few): numpy's own names and Dask's wrappers.
+_BLAS_NAMES = frozenset({"matmul", "_matmul", "dot", "tensordot", "_tensordot", "einsum", "_einsum", "inner",
+                         "outer", "vdot", "solve", "lstsq", "qr", "svd", "cholesky", "inv"})
+
+
+def _blas_tasks(dsk) -> int:
+    """How many tasks of ``dsk`` run a matrix product or factorization (by function name)."""
+    import functools
+
+    count = 0
+    for value in dsk.values():
+        func = getattr(value, "func", None)
+        if func is None and type(value) is tuple and value and callable(value[0]):
+            func = value[0]
+        while isinstance(func, functools.partial):
+            func = func.func
+        if getattr(func, "__name__", None) in _BLAS_NAMES:
+            count += 1
+    return count
 
 
 class DistributedScheduler:

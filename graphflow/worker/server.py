@@ -41,6 +41,7 @@ from ..errors import RemoteTaskError
 from ..actor import bind_host
 from . import events as wev
 from .actors import ActorHost, register_worker
+from ..spec.keys import key_split
 from ..units import format_bytes
 from .memory import process_rss
 from .monitor import MemoryPolicy, return_freed_memory_promptly
@@ -110,6 +111,7 @@ class Worker:
         self._owned_shm: dict = {}  # key -> ShmRef: our results in host shared memory, mapped by peers
         self._lent_once: dict = {}  # key -> None: large results already copied to a peer on this host
         self._shm_failed = False
+        self._output_sizes: dict = {}  # key prefix -> largest result it made here (room to make before a task)
         self._mean_duration = 1.0  # assume slow until measured: no deep queues of unknown work
         self._threads: list = []
         self._timers: list = []
@@ -319,6 +321,8 @@ class Worker:
             if isinstance(cmd, wev.Execute):
                 spec, inputs = self.state.execution_inputs(cmd.key)
                 data = self.state.data
+                if self.memory_limit:
+                    self._make_room(cmd.key, inputs)
                 self._jobs.put((cmd.key, spec, inputs, sum(data.nbytes(k) for k in inputs)))
             elif isinstance(cmd, wev.GatherDep):
                 self._gather(cmd.peer, cmd.keys)
@@ -381,9 +385,47 @@ class Worker:
             done, self._done = self._done, []
             self._drain_scheduled = False
         self._adapt_slots(done)
+        if self.memory_limit:
+            sizes = self._output_sizes
+            for event in done:
+                if type(event) is wev.ExecuteSuccess:
+                    prefix = key_split(event.key)
+                    if event.nbytes > sizes.get(prefix, -1):
+                        sizes[prefix] = event.nbytes
         if done:
             self._events.extend(done)
             self._process()
+
+    def _make_room(self, key, inputs: dict) -> None:
+        """Spill before a task starts, so its output fits under the target too.
+
+        The store spills by what it holds, the monitor by RSS every 100 ms:
+        neither sees a 200 MB output being allocated, and two inputs plus
+        the output of one tree-sum add are 600 MB at once.  The output is
+        guessed as the largest one this key prefix made here so far (else the
+        largest input).
+        """
+        store = self.state.data
+        guess = self._output_sizes.get(key_split(key))
+        if guess is None:
+            guess = max((store.nbytes(k) for k in inputs), default=0)
+        self._spill_for(guess)
+
+    def _spill_for(self, incoming: int) -> None:
+        """Spill least recently used values until ``incoming`` more bytes fit: managed bytes under the
+        target, and the process's RSS under the spill threshold (which sees what the store cannot:
+        values lent to a peer, temporaries, a result just made)."""
+        policy = self.memory_policy
+        target = policy.bytes_at("target")
+        if target is None or not incoming:
+            return
+        store = self.state.data
+        excess = store.managed_bytes + incoming - target
+        spill_at = policy.bytes_at("spill")
+        if spill_at is not None:
+            excess = max(excess, process_rss() + incoming - spill_at)
+        if excess > 0:
+            store.spill_lru(excess)
 
     def _adapt_slots(self, done: list) -> None:
         """Queue several tasks per thread while tasks are tiny (a loop round trip would cost more)."""
@@ -395,6 +437,9 @@ class Worker:
     # ------------------------------------------------------------------ fetching from peers
 
     def _gather(self, peer: str, keys: list) -> None:
+        if self.memory_limit:  # the values land in memory before the store sees them: make room first
+            tasks = self.state.tasks
+            self._spill_for(sum(tasks[k].nbytes or 0 for k in keys if k in tasks))
         request_id = next(self._request_ids)
         self.requests[request_id] = (peer, keys, time.monotonic())
         conn = self.peers.get(peer)
