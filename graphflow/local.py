@@ -379,12 +379,15 @@ def _workers(num_workers) -> int:
 # --------------------------------------------------------------------------- processes
 
 
-def get_processes(graph, keys, num_workers: int | None = None, **options) -> list:
+def get_processes(graph, keys, num_workers: int | None = None, memory_limit=None, local_directory=None,
+                  **options) -> list:
     """Run ``graph`` on a pool of local worker processes (kept between calls).
 
     Tasks, their inputs and their results cross process boundaries with
     cloudpickle, so lambdas and closures work; something that cannot be
     pickled raises `SerializationError` naming the key and the object.
+    ``memory_limit``: results waiting in this process for their readers
+    spill to disk past it, as with the other executors (see `_results`).
     """
     _check_options(options, "processes")
     from .procpool import run_on_pool
@@ -392,5 +395,9 @@ def get_processes(graph, keys, num_workers: int | None = None, **options) -> lis
     plan = ExecutionPlan(graph, keys)
     if not len(plan):
         return []
-    results = run_on_pool(plan, _workers(num_workers), _raise_task_error)
-    return plan.gather(results)
+    store = _results(memory_limit, local_directory)
+    try:
+        results = run_on_pool(plan, _workers(num_workers), _raise_task_error, store)
+        return plan.gather(results)
+    finally:
+        _close(store)

@@ -148,10 +148,14 @@ def shutdown() -> None:
 # --------------------------------------------------------------------- parent side
 
 
-def run_on_pool(plan, num_workers: int, raise_task_error) -> dict:
-    """Run every task of ``plan`` on the pool; returns ``{key: value}`` for the outputs."""
+def run_on_pool(plan, num_workers: int, raise_task_error, results=None) -> dict:
+    """Run every task of ``plan`` on the pool; returns ``{key: value}`` for the outputs.
+
+    ``results``: the mapping results are kept in while the run needs them
+    (default a dict; a spilling `WorkerStore` with ``memory_limit``).
+    """
     pool, shared = _acquire(num_workers)
-    dispatcher = _Dispatcher(plan, pool, raise_task_error)
+    dispatcher = _Dispatcher(plan, pool, raise_task_error, results)
     try:
         return dispatcher.run()
     finally:
@@ -161,12 +165,12 @@ def run_on_pool(plan, num_workers: int, raise_task_error) -> dict:
 
 
 class _Dispatcher:
-    def __init__(self, plan, pool: ProcessPool, raise_task_error):
+    def __init__(self, plan, pool: ProcessPool, raise_task_error, results=None):
         self.plan = plan
         self.pool = pool
         self.raise_task_error = raise_task_error
         self.ready = plan.initial_ready()
-        self.results: dict = {}
+        self.results = {} if results is None else results
         self.in_flight: dict = {}  # conn -> list of task indices
         self.remaining = len(plan)
         self.batch_size = 1  # grows while tasks are fast; see the module docstring

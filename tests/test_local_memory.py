@@ -25,7 +25,7 @@ def spilled_then_sum(directory, *chunks):
     return len(files), float(sum(c.sum() for c in chunks))
 
 
-@pytest.mark.parametrize("scheduler", ["sync", "threads"])
+@pytest.mark.parametrize("scheduler", ["sync", "threads", "processes"])
 def test_working_set_three_times_the_limit(tmp_path, scheduler):
     chunks = [make(i) for i in range(N)]
     result = spilled_then_sum(str(tmp_path), *chunks)
