@@ -61,7 +61,54 @@ def _assemble(results, ndim):
         flat = flat[0]
     if type(flat) is not list:  # a single block: hand it back without a copy
         return np.asarray(flat)
-    return np.block(results)
+    blocks = []
+    _flatten(results, (), blocks)
+    if sum(b.nbytes for _, b in blocks) < _PARALLEL_ASSEMBLY_BYTES:
+        return np.block(results)
+    return _assemble_in_threads(blocks, ndim)
+
+
+# A result this big is copied together by two threads: the copy is mostly the kernel faulting in the
+# fresh output's pages, which runs at the end of a compute on one core while the other idles.
+_PARALLEL_ASSEMBLY_BYTES = 64 * 2**20
+
+
+def _flatten(nested, index: tuple, out: list) -> None:
+    if type(nested) is list:
+        for i, item in enumerate(nested):
+            _flatten(item, index + (i,), out)
+    else:
+        out.append((index, np.asarray(nested)))
+
+
+def _assemble_in_threads(blocks: list, ndim: int):
+    """``np.block`` of ``(index, block)`` pairs (all ``ndim``-d), copied by two threads."""
+    import threading
+
+    sizes = [dict() for _ in range(ndim)]
+    for index, block in blocks:
+        for axis in range(ndim):
+            sizes[axis][index[axis]] = block.shape[axis]
+    starts = []
+    for axis in range(ndim):
+        offsets, total = {}, 0
+        for i in sorted(sizes[axis]):
+            offsets[i] = total
+            total += sizes[axis][i]
+        starts.append((offsets, total))
+    out = np.empty(tuple(total for _, total in starts), dtype=np.result_type(*[b for _, b in blocks]))
+
+    def copy(part):
+        for index, block in part:
+            where = tuple(slice(starts[a][0][index[a]], starts[a][0][index[a]] + block.shape[a]) for a in range(ndim))
+            out[where] = block
+
+    half = len(blocks) // 2
+    helper = threading.Thread(target=copy, args=(blocks[half:],), daemon=True)
+    helper.start()
+    copy(blocks[:half])
+    helper.join()
+    return out
 
 
 def _keys(name, numblocks, prefix=()):
