@@ -17,7 +17,7 @@ from .clock import Stopwatch, latency_summary
 def transfer(client, params, ran, name: str) -> dict:
     """make on worker A, consume on worker B (pinned with ``workers=``); submit to result."""
     n = params["elements"]
-    a, b = sorted(client.scheduler_info()["workers"])[:2]
+    a, b = _two_workers(client)
     before = ran(client)
     watch = Stopwatch()
     made = client.submit(shapes.make_array, n, workers=[a], pure=False)
@@ -30,6 +30,18 @@ def transfer(client, params, ran, name: str) -> dict:
     phases["counts"] = {"ran": ran(client) - before}
     phases["floor"] = shapes.transfer_floor(n)
     return phases
+
+
+def _two_workers(client, timeout: float = 30.0) -> list:
+    """Two worker addresses, once both are connected (a cluster may still be (re)starting one)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        workers = sorted(client.scheduler_info()["workers"])
+        if len(workers) >= 2:
+            return workers[:2]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the cluster has {len(workers)} workers after {timeout:.0f} s; the transfer needs 2")
+        time.sleep(0.05)
 
 
 def latency(client, params, ran, name: str) -> dict:

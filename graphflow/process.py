@@ -208,3 +208,25 @@ def _terminate(children: list, timeout: float) -> None:
         except subprocess.TimeoutExpired:
             child.popen.kill()
             child.popen.wait()
+
+
+def remove_stale_dirs(base: str, prefix: str, is_stale) -> list:
+    """Remove the directories ``base/<prefix><rest>`` for which ``is_stale(rest)`` is true; return their paths.
+
+    Spill and shared-memory directories are named after the process that
+    owns them; a process killed with ``kill -9`` cannot remove its own, so the
+    next worker on the host (and a LocalCluster's parent) sweeps them.
+    """
+    import shutil
+
+    removed = []
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return removed
+    for name in names:
+        if name.startswith(prefix) and is_stale(name[len(prefix):]):
+            path = os.path.join(base, name)
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed

@@ -137,7 +137,7 @@ def consume(x, i=0, delay=0.0):
     return float(x[::512].sum())
 
 
-def test_shared_memory_hands_a_result_to_every_worker_on_the_host_once(monkeypatch):
+def test_shared_memory_hands_a_result_to_every_worker_on_the_host_once():
     """With worker.shared_memory on, a 64 MiB result read by tasks on the other worker and by the client is
     written once to /dev/shm: its holder keeps the mapped block in place of its own copy, the readers map it
     (counted as shared, not managed), and the block is unlinked when the result is released."""
@@ -160,3 +160,22 @@ def test_shared_memory_hands_a_result_to_every_worker_on_the_host_once(monkeypat
             assert big.result(timeout=30)[0] == 7.0  # the client maps it too
             del big, readers
             assert wait_until(lambda: not glob.glob(f"/dev/shm/graphflow-shm-{holder_pid}-*/*"), 10)
+
+
+def test_shared_memory_blocks_do_not_outlive_a_killed_worker():
+    """The holder of a block is killed with kill -9: its reader keeps a working value, the worker that
+    replaces it sweeps the dead process's /dev/shm directory, and nothing is left after the cluster closes."""
+    with gf.config.set({"worker.shared_memory": True}):
+        with gf.Client(n_workers=2, threads_per_worker=1, heartbeat_timeout=3) as client:
+            a, b = sorted(worker_pids(client))
+            holder_pid = worker_pids(client)[a]
+            big = client.submit(make_chunk, 5, 32 * MiB, workers=[a])
+            value = big.result(timeout=60)  # mapped from the holder's block
+            assert glob.glob(f"/dev/shm/graphflow-shm-{holder_pid}-*/*")
+            os.kill(holder_pid, signal.SIGKILL)
+            assert wait_until(lambda: len(worker_pids(client)) == 2 and holder_pid not in
+                              worker_pids(client).values(), 30)
+            assert wait_until(lambda: not glob.glob(f"/dev/shm/graphflow-shm-{holder_pid}-*"), 10)
+            assert value[::4096].sum() == 5.0 * len(value[::4096])  # our mapping outlives the file
+            assert big.result(timeout=60)[0] == 5.0  # recomputed from lineage
+    assert not glob.glob(f"/dev/shm/graphflow-shm-{holder_pid}-*")

@@ -161,21 +161,13 @@ def clean_stale(prefix: str = SHM_PREFIX, base: str = SHM_DIR) -> list:
     that pid, or the process with it started at another time (the pid was
     reused).
     """
-    removed = []
-    try:
-        names = os.listdir(base)
-    except OSError:
-        return removed
-    for name in names:
-        if not name.startswith(prefix):
-            continue
-        pid, _, start = name[len(prefix):].partition("-")
-        if not pid.isdigit() or _start_time(int(pid)) == start:
-            continue
-        path = os.path.join(base, name)
-        shutil.rmtree(path, ignore_errors=True)
-        removed.append(path)
-    return removed
+    from ..process import remove_stale_dirs
+
+    def is_stale(rest: str) -> bool:
+        pid, _, start = rest.partition("-")
+        return pid.isdigit() and _start_time(int(pid)) != start
+
+    return remove_stale_dirs(base, prefix, is_stale)
 
 
 def _remove_own() -> None:

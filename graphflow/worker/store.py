@@ -429,20 +429,13 @@ def clean_stale_spill_dirs(base: str | None = None) -> list:
     no process with that pid exists (a live process of another user counts as
     alive), so a running worker's spill files are never touched.
     """
-    base = base or tempfile.gettempdir()
-    removed = []
-    try:
-        names = os.listdir(base)
-    except OSError:
-        return removed
-    for name in names:
-        match = _DIR_PATTERN.match(name)
-        if match is None or _pid_alive(int(match.group(1))):
-            continue
-        path = os.path.join(base, name)
-        shutil.rmtree(path, ignore_errors=True)
-        removed.append(path)
-    return removed
+    from ..process import remove_stale_dirs
+
+    def is_stale(rest: str) -> bool:
+        match = _DIR_PATTERN.match(SPILL_PREFIX + rest)
+        return match is not None and not _pid_alive(int(match.group(1)))
+
+    return remove_stale_dirs(base or tempfile.gettempdir(), SPILL_PREFIX, is_stale)
 
 
 def _pid_alive(pid: int) -> bool:
