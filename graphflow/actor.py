@@ -359,6 +359,10 @@ class ActorRestore(ActorCreate):
         self.state = state
         self.hw = dict(hw or {})
         self.replay = list(replay)
+        if isinstance(results, bytes):  # as checkpoints carry them: pickled once by the actor's worker
+            import pickle
+
+            results = pickle.loads(results)
         self.results = dict(results or {})
         self.incarnation = incarnation
 

@@ -88,7 +88,7 @@ class ActorCheckpointed(SchedulerEvent):
     incarnation: int
     state: bytes
     hw: dict
-    results: dict = field(default_factory=dict)
+    results: bytes | dict = field(default_factory=dict)  # (caller, seq) -> result, pickled by the worker
 
 
 @dataclass(slots=True)
@@ -248,7 +248,7 @@ def actor_checkpointed(s, ev: ActorCheckpointed) -> None:
         return  # from an instance that is no longer the actor
     rec.state = ev.state
     rec.hw = dict(ev.hw)
-    rec.results = dict(ev.results)
+    rec.results = ev.results  # pickled by the worker; opened only by the next host, on recovery
     hw = rec.hw
     rec.log = [e for e in rec.log if e[2] > hw.get(e[0], 0)]  # the host skips calls a batch has in the state
 

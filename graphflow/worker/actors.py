@@ -217,7 +217,7 @@ class HostedActor:
             window, self.window = self.window, {}
             done = dict(self.done)
             self.since = 0
-        results = _picklable_results(window)
+        results = _pickled_results(window)
         from ..scheduler.actors import ActorCheckpointed
 
         self.host.to_scheduler(ActorCheckpointed("actor-checkpoint", self.host.address, self.key, self.incarnation,
@@ -376,11 +376,11 @@ def _picklable(exc: BaseException) -> BaseException:
             return RemoteTaskError(f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}")
 
 
-def _picklable_results(window: dict) -> dict:
-    """The results a checkpoint carries; values that will not pickle are left out (their callers got them)."""
+def _pickled_results(window: dict) -> bytes:
+    """The results a checkpoint carries, pickled once (the scheduler keeps them unopened); values that will
+    not pickle are left out (their callers got them)."""
     try:
-        pickle.dumps(window, protocol=5)
-        return window
+        return pickle.dumps(window, protocol=5)
     except Exception:
         out = {}
         for k, v in window.items():
@@ -389,7 +389,7 @@ def _picklable_results(window: dict) -> dict:
                 out[k] = v
             except Exception:
                 pass
-        return out
+        return pickle.dumps(out, protocol=5)
 
 
 def _sendable(msg):
