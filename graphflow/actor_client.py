@@ -167,6 +167,7 @@ class ActorCaller:
         self.status = READY if address else MOVING
         self.error: BaseException | None = None
         self.seq = 0
+        self.acked = 0  # every call up to this seq is answered (the host is told, so it can forget them)
         self.pending: dict = {}  # seq -> (KeyState, entry): sent, not answered
         self.outbox: list = []
         self.lock = threading.Lock()
@@ -257,6 +258,19 @@ class ActorCaller:
                 item[0].finish(value, True, (), 0, "")
             else:
                 item[0].fail(value, tb)
+        if self.logged:
+            self._acknowledge()
+
+    def _acknowledge(self) -> None:
+        """Tell the host which answers arrived, so its checkpoints stop carrying their results."""
+        with self.lock:
+            acked, last, pending = self.acked, self.seq, self.pending
+            while acked < last and acked + 1 not in pending:
+                acked += 1
+            if acked == self.acked or self.status != READY:
+                return
+            self.acked = acked
+        self._conn().send(wire.ActorCalls(self.key, self.caller_id, self.incarnation, [], True, acked))
 
     def on_report(self, msg) -> None:
         """The scheduler reports the actor's key: lost (moving), in memory (here now), erred (dead)."""

@@ -153,6 +153,7 @@ class ActorCalls:
     incarnation: int
     calls: list
     reply: bool = True
+    acked: int = 0  # the caller has every answer up to this seq: the host may forget their results
 
 
 @dataclass(slots=True)

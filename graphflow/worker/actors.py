@@ -76,6 +76,11 @@ class ActorMailbox:
         for k in [k for k in self.cache if k[0] == caller and k[1] < below]:
             del self.cache[k]
 
+    def forget_answered(self, caller, acked: int) -> None:
+        """The caller has every answer up to ``acked``: no repeat of those calls will come."""
+        if self.cache:
+            self._drop_cached(caller, acked + 1)
+
     def settle(self, caller, seq, result, reply) -> object:
         """Where the result of a call that just ran goes: its ``reply`` (or a repeat's), else None (cached)."""
         if reply is None:
@@ -134,7 +139,9 @@ class HostedActor:
         self.keep = options.max_restarts > 0
         self.since = 0
         self.done = dict(mailbox.accepted)  # caller -> last seq run (what a checkpoint includes)
-        self.window: dict = {}  # (caller, seq) -> result, since the last checkpoint
+        # caller -> {seq: result} of calls run here whose answers the caller has not acknowledged: every
+        # checkpoint carries them, so a result lost with a dying worker is still answered after a restore
+        self.window: dict = {}
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.outstanding = 0  # batches queued and not run yet (guarded by the host's lock)
         self.mean = 1.0  # seconds per call, learnt; calls run on the worker's loop once they are quick
@@ -192,7 +199,10 @@ class HostedActor:
                 if seq > self.done.get(caller, 0):
                     self.done[caller] = seq
                 if self.keep:
-                    self.window[(caller, seq)] = result
+                    window = self.window.get(caller)
+                    if window is None:
+                        window = self.window[caller] = {}
+                    window[seq] = result
                 if reply is None:
                     with self.host.lock:  # a repeat may be asking for it right now
                         reply = self.mailbox.settle(caller, seq, result, None)
@@ -204,6 +214,16 @@ class HostedActor:
                 self.checkpoint()
         self.mean += 0.2 * ((clock() - start) / len(batch) - self.mean) if batch else 0.0
 
+    def forget_answered(self, caller, acked: int) -> None:
+        """``caller`` has every answer up to ``acked``: later checkpoints need not carry those results."""
+        with self.state_lock:
+            window = self.window.get(caller)
+            while window:
+                seq = next(iter(window))  # calls of one caller run, and enter, in seq order
+                if seq > acked:
+                    break
+                del window[seq]
+
     def checkpoint(self) -> bool:
         """Send the instance's state, and the calls it includes, to the scheduler."""
         with self.state_lock:
@@ -214,7 +234,7 @@ class HostedActor:
                 from ..pickling import dumps
 
                 blob = dumps(state)
-            window, self.window = self.window, {}
+            window = {(caller, seq): r for caller, w in self.window.items() for seq, r in w.items()}
             done = dict(self.done)
             self.since = 0
         results = _pickled_results(window)
@@ -251,6 +271,9 @@ class ActorHost:
         """Host a recovered instance: replay ``node.replay`` after its checkpoint, then serve; returns its handle."""
         mailbox = ActorMailbox(node.hw, node.results)
         actor = HostedActor(self, node.key, node.actor_class, instance, mailbox, node.incarnation)
+        if actor.keep:  # still unacknowledged: the next checkpoint must carry them again
+            for (caller, seq), result in sorted(node.results.items(), key=lambda item: item[0][1]):
+                actor.window.setdefault(caller, {})[seq] = result
         for caller, _, _, calls in node.replay:
             run, _ = mailbox.accept(caller, calls.to_object() if hasattr(calls, "to_object") else calls, None)
             actor.run(run, {})
@@ -287,6 +310,11 @@ class ActorHost:
             self._accept(actor, msg, reply, on_loop=True)
 
     def _accept(self, actor: HostedActor, msg, reply, on_loop: bool = False) -> None:
+        if msg.acked:
+            actor.forget_answered(msg.caller, msg.acked)
+            actor.mailbox.forget_answered(msg.caller, msg.acked)
+        if not msg.calls:
+            return
         run, answers = actor.mailbox.accept(msg.caller, msg.calls, reply if msg.reply else None)
         if answers:
             self.deliver(actor.key, {(reply, msg.caller): answers})
