@@ -81,9 +81,15 @@ def run_dask_graph(dsk, keys, get, optimize_graph: bool = True, **options):
     if optimize_graph:
         from ..optimize import optimize_graph as run_optimizer
 
-        graph = run_optimizer(graph, gkeys)
+        graph = run_optimizer(graph, gkeys, stages=_STAGES)
     values = dict(zip(flat, get(graph, gkeys, **options)))
     return nest_values(keys, values)
+
+
+# Dask optimized its graph already (blockwise fusion, culling); graphflow's chain fusion and inlining
+# on top of it merge a block's producer into one reader and leave the block alive for the others:
+# (x + x.T).mean(0) then held 610 MB in the sync order where culling and ordering alone hold 61 MB.
+_STAGES = ("cull", "order")
 
 
 def dask_get(dsk, keys, num_workers: int | None = None, optimize_graph: bool = True, **kwargs):
