@@ -55,6 +55,7 @@ __all__ = ["Worker", "run_worker", "EXIT_SCHEDULER_GONE", "EXIT_MEMORY"]
 EXIT_SCHEDULER_GONE = 3
 EXIT_MEMORY = 4  # past the terminate threshold: the supervisor starts a fresh worker
 MEMORY_MONITOR_INTERVAL = 0.1  # seconds between RSS samples (a /proc read: microseconds)
+ROOM_MIN_BYTES = 2**20  # results and fetches smaller than this make no room first (tiny tasks stay cheap)
 SHORT_TASK = 0.002  # seconds; below this a task costs less than handing it over
 TASKS_PER_THREAD_WHEN_SHORT = 16
 
@@ -387,8 +388,8 @@ class Worker:
         self._adapt_slots(done)
         if self.memory_limit:
             sizes = self._output_sizes
-            for event in done:
-                if type(event) is wev.ExecuteSuccess:
+            for event in done:  # only big results are worth remembering: tiny tasks pay nothing here
+                if type(event) is wev.ExecuteSuccess and event.nbytes >= ROOM_MIN_BYTES:
                     prefix = key_split(event.key)
                     if event.nbytes > sizes.get(prefix, -1):
                         sizes[prefix] = event.nbytes
@@ -406,10 +407,11 @@ class Worker:
         largest input).
         """
         store = self.state.data
-        guess = self._output_sizes.get(key_split(key))
-        if guess is None:
+        guess = self._output_sizes.get(key_split(key), 0) if self._output_sizes else 0
+        if not guess:
             guess = max((store.nbytes(k) for k in inputs), default=0)
-        self._spill_for(guess)
+        if guess >= ROOM_MIN_BYTES:  # below that the monitor and the store's own target suffice
+            self._spill_for(guess)
 
     def _spill_for(self, incoming: int) -> None:
         """Spill least recently used values until ``incoming`` more bytes fit: managed bytes under the
@@ -439,7 +441,9 @@ class Worker:
     def _gather(self, peer: str, keys: list) -> None:
         if self.memory_limit:  # the values land in memory before the store sees them: make room first
             tasks = self.state.tasks
-            self._spill_for(sum(tasks[k].nbytes or 0 for k in keys if k in tasks))
+            incoming = sum(tasks[k].nbytes or 0 for k in keys if k in tasks)
+            if incoming >= ROOM_MIN_BYTES:
+                self._spill_for(incoming)
         request_id = next(self._request_ids)
         self.requests[request_id] = (peer, keys, time.monotonic())
         conn = self.peers.get(peer)
