@@ -113,6 +113,10 @@ class Worker:
         self._lent_once: dict = {}  # key -> None: large results already copied to a peer on this host
         self._shm_failed = False
         self._output_sizes: dict = {}  # key prefix -> largest result it made here (room to make before a task)
+        # Bytes on their way into memory: fetches in flight (request id -> bytes) and running tasks' expected
+        # outputs (key -> bytes).  Room made for one must not be counted again for the next.
+        self._reserved: dict = {}
+        self._reserved_total = 0
         self._mean_duration = 1.0  # assume slow until measured: no deep queues of unknown work
         self._threads: list = []
         self._timers: list = []
@@ -388,6 +392,9 @@ class Worker:
         self._adapt_slots(done)
         if self.memory_limit:
             sizes = self._output_sizes
+            if self._reserved:
+                for event in done:
+                    self._unreserve(event.key)  # its result is in the store (or it failed)
             for event in done:  # only big results are worth remembering: tiny tasks pay nothing here
                 if type(event) is wev.ExecuteSuccess and event.nbytes >= ROOM_MIN_BYTES:
                     prefix = key_split(event.key)
@@ -412,6 +419,15 @@ class Worker:
             guess = max((store.nbytes(k) for k in inputs), default=0)
         if guess >= ROOM_MIN_BYTES:  # below that the monitor and the store's own target suffice
             self._spill_for(guess)
+            self._reserve(key, guess)
+
+    def _reserve(self, what, nbytes: int) -> None:
+        self._reserved[what] = nbytes
+        self._reserved_total += nbytes
+
+    def _unreserve(self, what) -> None:
+        if self._reserved:
+            self._reserved_total -= self._reserved.pop(what, 0)
 
     def _spill_for(self, incoming: int) -> None:
         """Spill least recently used values until ``incoming`` more bytes fit: managed bytes under the
@@ -422,6 +438,7 @@ class Worker:
         if target is None or not incoming:
             return
         store = self.state.data
+        incoming += self._reserved_total
         excess = store.managed_bytes + incoming - target
         spill_at = policy.bytes_at("spill")
         if spill_at is not None:
@@ -445,6 +462,8 @@ class Worker:
             if incoming >= ROOM_MIN_BYTES:
                 self._spill_for(incoming)
         request_id = next(self._request_ids)
+        if self.memory_limit and incoming >= ROOM_MIN_BYTES:
+            self._reserve(("fetch", request_id), incoming)
         self.requests[request_id] = (peer, keys, time.monotonic())
         conn = self.peers.get(peer)
         if conn is None:
@@ -457,6 +476,7 @@ class Worker:
         if not isinstance(msg, wire.DataReply):
             return
         entry = self.requests.pop(msg.request_id, None)
+        self._unreserve(("fetch", msg.request_id))
         if entry is None:
             return  # timed out earlier: already reported as failed
         peer, keys, _ = entry
@@ -481,6 +501,8 @@ class Worker:
         if conn is not None:
             conn.close()
         failed = [rid for rid, (p, _, _) in self.requests.items() if p == peer]
+        for rid in failed:
+            self._unreserve(("fetch", rid))
         events = [wev.GatherDepFailure(self._stim("gather-dep-failed"), peer, self.requests.pop(rid)[1], str(exc))
                   for rid in failed]
         if events:
