@@ -392,13 +392,16 @@ class Worker:
         self._adapt_slots(done)
         if self.memory_limit:
             sizes = self._output_sizes
-            if self._reserved:
-                for event in done:
+            reserved = self._reserved
+            for event in done:
+                # Remembered: big results, and the result of any task room was made for (a guess from its
+                # inputs may have been far off: a 400 MB array in, a float out).  Tiny tasks pay nothing.
+                guessed = reserved and event.key in reserved
+                if guessed:
                     self._unreserve(event.key)  # its result is in the store (or it failed)
-            for event in done:  # only big results are worth remembering: tiny tasks pay nothing here
-                if type(event) is wev.ExecuteSuccess and event.nbytes >= ROOM_MIN_BYTES:
+                if type(event) is wev.ExecuteSuccess and (guessed or event.nbytes >= ROOM_MIN_BYTES):
                     prefix = key_split(event.key)
-                    if event.nbytes > sizes.get(prefix, -1):
+                    if guessed or event.nbytes > sizes.get(prefix, -1):
                         sizes[prefix] = event.nbytes
         if done:
             self._events.extend(done)
@@ -414,8 +417,8 @@ class Worker:
         largest input).
         """
         store = self.state.data
-        guess = self._output_sizes.get(key_split(key), 0) if self._output_sizes else 0
-        if not guess:
+        guess = self._output_sizes.get(key_split(key)) if self._output_sizes else None
+        if guess is None:
             guess = max((store.nbytes(k) for k in inputs), default=0)
         if guess >= ROOM_MIN_BYTES:  # below that the monitor and the store's own target suffice
             self._spill_for(guess)
