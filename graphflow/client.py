@@ -492,11 +492,12 @@ class Client:
                 if borrow_all(reply.lent, found, give_back):
                     self._no_vmcopy.add(worker)
                     return None  # asked again, over the socket this time
-            if reply.shared:
+            if reply.shared or reply.on_disk:
                 from .comm import shm
 
                 try:
-                    found.update({key: shm.open_ref(ref) for key, ref in reply.shared.items()})
+                    refs = {**reply.shared, **reply.on_disk}
+                    found.update({key: shm.open_ref(ref) for key, ref in refs.items()})
                 except OSError:  # released by its worker meanwhile: ask again
                     return None
             if reply.missing:

@@ -113,6 +113,7 @@ class DataReply:
     errors: dict = field(default_factory=dict)  # key -> exception: held, but cannot be sent
     lent: dict = field(default_factory=dict)  # key -> comm.vmcopy.Lent (same host, large values)
     shared: dict = field(default_factory=dict)  # key -> comm.shm.ShmRef (same host, in shared memory)
+    on_disk: dict = field(default_factory=dict)  # key -> ShmRef of a spilled block the asker maps itself
 
 
 @dataclass(slots=True)

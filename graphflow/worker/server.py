@@ -489,6 +489,11 @@ class Worker:
                 data[key] = Shared(shm.open_ref(ref))
             except OSError:  # released by its owner meanwhile: ask again
                 missing.append(key)
+        for key, ref in msg.on_disk.items():
+            try:
+                data[key] = shm.open_ref(ref)  # our own mapping of the holder's spill file: ours to count
+            except OSError:  # the holder dropped it meanwhile
+                missing.append(key)
         if msg.lent:
             from ..comm.vmcopy import borrow_all
 
@@ -542,9 +547,16 @@ class Worker:
         data = self.state.data
         found = {k: _peek(data, k) for k in keys}
         nbytes = {k: data.nbytes(k) for k in keys}
-        shared, lent = {}, {}
+        shared, lent, on_disk = {}, {}, {}
         if msg.host == host_id():
-            for key in [k for k in keys if nbytes[k] >= MIN_BYTES and self._share_by_shm(k)]:
+            for key in [k for k in keys if nbytes[k] >= MIN_BYTES and data.is_spilled(k)]:
+                # On disk here: the asker maps the block file itself.  Lending the mapped frames instead
+                # would fault the whole block into this worker's memory while the asker copies it.
+                path = data.block_path(key)
+                if path is not None:
+                    on_disk[key] = shm.ShmRef(path, nbytes[key], "block", os.getpid())
+                    del found[key]
+            for key in [k for k in keys if k in found and nbytes[k] >= MIN_BYTES and self._share_by_shm(k)]:
                 ref = self._put_shared(key)
                 if ref is not None:
                     shared[key] = ref
@@ -552,7 +564,7 @@ class Worker:
             lent = _lend_large(found, {k: nbytes[k] for k in found})
             self._lent_once.update(dict.fromkeys(lent))
         missing = [k for k in msg.keys if k not in data]
-        return wire.DataReply(msg.request_id, found, nbytes, missing, {}, lent, shared)
+        return wire.DataReply(msg.request_id, found, nbytes, missing, {}, lent, shared, on_disk)
 
     def _on_peer_message(self, peer_id: bytes, msg) -> None:
         if type(msg) is wire.ActorCalls:

@@ -334,6 +334,12 @@ class WorkerStore(MutableMapping):
             entry = self._slow.get(key)
             return None if entry is None else blocks.block_frames(entry[0])[1]
 
+    def block_path(self, key):
+        """The path of ``key``'s block file, or None if it has none.  Does not count as a use."""
+        with self._lock:
+            entry = self._slow.get(key)
+            return None if entry is None else entry[0]
+
     def __contains__(self, key) -> bool:
         return key in self._nbytes
 
