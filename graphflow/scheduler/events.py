@@ -269,3 +269,27 @@ class RetireWorker(SchedulerCommand):
     """Tell ``worker`` to shut down (retirement, or it was declared dead but is still talking)."""
 
     worker: str
+
+
+def event_record(ev) -> tuple | None:
+    """The log record of an event: small, and holding no payload (results, exceptions, specs)."""
+    kind = type(ev)
+    name = kind.__name__
+    stim = ev.stimulus_id
+    if kind is TaskFinished or kind is TaskErred or kind is StealResponse:
+        return (ev.key, name, ev.worker, stim)
+    if kind is MissingData:
+        return (ev.key, name, [ev.missing, ev.holder, ev.worker], stim)
+    if kind is UpdateGraph:
+        return (ev.client, name, list(ev.specs), stim)
+    if kind is ClientReleasesKeys or kind is ClientCancelsKeys:
+        return (ev.client, name, list(ev.keys), stim)
+    if kind is KeysScattered:
+        return (ev.client, name, list(ev.nbytes), stim)
+    if kind is WorkerJoined:
+        return (ev.worker, name, ev.nthreads, stim)
+    if kind is WorkerLeft:
+        return (ev.worker, name, "expected" if ev.expected else "died", stim)
+    if kind is ClientJoined or kind is ClientLeft:
+        return (ev.client, name, None, stim)
+    return None  # heartbeats and ticks arrive every second: they would flush the log

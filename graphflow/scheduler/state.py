@@ -55,15 +55,12 @@ import itertools
 from collections import deque
 from operator import attrgetter
 
-from ..errors import InvalidTransition, KilledWorkerError, MemoryLimitError
+from ..errors import InvalidTransition
 from ..spec.keys import key_split
 from . import policy
-from .events import (
-    AssignTasks, ClientCancelsKeys, ClientJoined, ClientLeft, ClientReleasesKeys, ExecuteSpec, KeyReport,
-    KeysScattered, MissingData, ReleaseOnWorker, RequestSteal, StealResponse, TaskErred, TaskFinished, UpdateGraph,
-    WorkerJoined, WorkerLeft,
-)
+from .events import AssignTasks, ExecuteSpec, KeyReport, ReleaseOnWorker, RequestSteal, TaskFinished, event_record
 from .actors import SchedActors
+from .failures import killed_worker, lost_scattered, memory_limit_error, out_of_memory
 from .handlers import HANDLERS
 from .model import (
     ACTIVE, ERRED, FORGOTTEN, MEMORY, NO_WORKER, PROCESSING, QUEUED, RELEASED, WAITING, SchedPrefix, SchedTask,
@@ -141,7 +138,7 @@ class SchedulerState:
                 raise TypeError(f"SchedulerState cannot handle {ev!r}: not a graphflow.scheduler.events event")
             stim = ev.stimulus_id
             if self._logging:
-                rec = _event_record(ev)
+                rec = event_record(ev)
                 if rec is not None:
                     self.log.append(rec)
             handler(self, ev)
@@ -303,9 +300,9 @@ class SchedulerState:
             if died and ts.suspicious >= self.allowed_failures:
                 memory_death = self._memory_deaths.pop(ts, None)
                 if memory_death is not None:
-                    error = _out_of_memory(ts.key, ts.suspicious, ws.address, *memory_death)
+                    error = out_of_memory(ts.key, ts.suspicious, ws.address, *memory_death)
                 else:
-                    error = _killed_worker(ts.key, ts.suspicious, ws.address)
+                    error = killed_worker(ts.key, ts.suspicious, ws.address)
                 recs[ts] = (ERRED, (error, "", ts.key))
             else:
                 recs[ts] = WAITING
@@ -442,7 +439,7 @@ class SchedulerState:
             for dep in ts.dependencies:
                 need += dep.nbytes
             if need > cap:
-                return (ERRED, (_memory_limit_error(ts, need, cap), "", ts.key))
+                return (ERRED, (memory_limit_error(ts, need, cap), "", ts.key))
         if policy.is_rootish(ts, self._total_nthreads):
             return QUEUED
         if ts.restrictions is None:
@@ -612,7 +609,7 @@ class SchedulerState:
         if ts.spec is None or getattr(ts.spec, "__graphflow_actor__", None) == "dead":
             # scattered data has no lineage to recompute from; a dead actor cannot come back
             ts.state = WAITING
-            error = _lost_scattered(ts.key) if ts.spec is None else ts.spec.error
+            error = lost_scattered(ts.key) if ts.spec is None else ts.spec.error
             self._recs[ts] = (ERRED, (error, "", ts.key))
             return
         self._enter_waiting(ts)
@@ -758,63 +755,6 @@ class SchedulerState:
     def validate_state(self) -> None:
         """Check every invariant; raise AssertionError naming the key and what is wrong."""
         validate_scheduler_state(self)
-
-
-def _event_record(ev) -> tuple | None:
-    """The log record of an event: small, and holding no payload (results, exceptions, specs)."""
-    kind = type(ev)
-    name = kind.__name__
-    stim = ev.stimulus_id
-    if kind is TaskFinished or kind is TaskErred or kind is StealResponse:
-        return (ev.key, name, ev.worker, stim)
-    if kind is MissingData:
-        return (ev.key, name, [ev.missing, ev.holder, ev.worker], stim)
-    if kind is UpdateGraph:
-        return (ev.client, name, list(ev.specs), stim)
-    if kind is ClientReleasesKeys or kind is ClientCancelsKeys:
-        return (ev.client, name, list(ev.keys), stim)
-    if kind is KeysScattered:
-        return (ev.client, name, list(ev.nbytes), stim)
-    if kind is WorkerJoined:
-        return (ev.worker, name, ev.nthreads, stim)
-    if kind is WorkerLeft:
-        return (ev.worker, name, "expected" if ev.expected else "died", stim)
-    if kind is ClientJoined or kind is ClientLeft:
-        return (ev.client, name, None, stim)
-    return None  # heartbeats and ticks arrive every second: they would flush the log
-
-
-def _memory_limit_error(ts, need: int, cap: int) -> MemoryLimitError:
-    from ..units import format_bytes
-
-    return MemoryLimitError(
-        f"task {ts.key!r} needs {format_bytes(need)} of inputs ({len(ts.dependencies)} of them) but the largest "
-        f"worker memory limit is {format_bytes(cap)}; split the work into smaller pieces or give workers more "
-        f"memory (memory_limit=)", key=ts.key, nbytes=need, limit=cap)
-
-
-def _out_of_memory(key, strikes: int, address: str, rss: int, limit: int) -> MemoryLimitError:
-    from ..units import format_bytes
-
-    return MemoryLimitError(
-        f"task {key!r} was running on {strikes} workers that ran out of memory (the last, {address}, used "
-        f"{format_bytes(rss)} of its {format_bytes(limit)} limit); it needs more memory than a worker has: split "
-        f"the work into smaller pieces or give workers more memory (memory_limit=)", key=key, nbytes=rss,
-        limit=limit)
-
-
-def _killed_worker(key, strikes: int, address: str) -> KilledWorkerError:
-    return KilledWorkerError(
-        f"task {key!r} was running on {strikes} workers that died while running it; the last one was "
-        f"{address}.  The task itself may be killing them (segfault, running out of memory, os._exit): "
-        f"read that worker's log, make the task use less memory, or allow more attempts with "
-        f"allowed_failures", key=key, last_worker=address)
-
-
-def _lost_scattered(key) -> KilledWorkerError:
-    return KilledWorkerError(
-        f"the data of key {key!r} was scattered by a client and every worker holding it left; it has no "
-        f"lineage to recompute it from: scatter it again", key=key)
 
 
 _TRANSITIONS = {
