@@ -95,18 +95,22 @@ def graphflow_case(kind, params) -> dict:
 # ------------------------------------------------------------------ dask.array (threads)
 
 
-def dask_case(kind, params) -> dict:
+def dask_expression(kind, params):
+    """The lazy dask.array expression of ``kind`` (what every dask-side case computes)."""
     import dask.array as da
 
     n, c, seed = params["n"], params["chunk"], params["seed"]
-    watch = Stopwatch()
     if kind == "array_matmul":
         a = da.random.default_rng(seed).random((n, n), chunks=(c, c))
         b = da.random.default_rng(seed + 1).random((n, n), chunks=(c, c))
-        expr = a @ b
-    else:
-        x = da.random.default_rng(seed).random((n, n), chunks=(c, c))
-        expr = x.sum() if kind == "array_sum" else (x + x.T).mean(axis=0)
+        return a @ b
+    x = da.random.default_rng(seed).random((n, n), chunks=(c, c))
+    return x.sum() if kind == "array_sum" else (x + x.T).mean(axis=0)
+
+
+def dask_case(kind, params) -> dict:
+    watch = Stopwatch()
+    expr = dask_expression(kind, params)
     watch.lap("build")
     value = expr.compute(scheduler="threads")
     watch.lap("compute")

@@ -64,17 +64,8 @@ def _scheduler(engine: str):
 
 def array_case(engine: str, kind: str, params) -> dict:
     """A dask.array workload computed by ``engine``'s scheduler function."""
-    import dask.array as da
-
-    n, c, seed = params["n"], params["chunk"], params["seed"]
     watch = Stopwatch()
-    if kind == "array_matmul":
-        a = da.random.default_rng(seed).random((n, n), chunks=(c, c))
-        b = da.random.default_rng(seed + 1).random((n, n), chunks=(c, c))
-        expr = a @ b
-    else:
-        x = da.random.default_rng(seed).random((n, n), chunks=(c, c))
-        expr = x.sum() if kind == "array_sum" else (x + x.T).mean(axis=0)
+    expr = array_workloads.dask_expression(kind, params)
     watch.lap("build")
     value = expr.compute(scheduler=_scheduler(engine))
     watch.lap("compute")
