@@ -1,4 +1,12 @@
-"""`LocalCluster`: a scheduler and worker processes on this machine, on loopback.
+"""`Cluster`, what every cluster offers (``scale``, ``adapt``, ``workers``, ``close``), and `LocalCluster`.
+
+`Cluster` holds the logic shared by every launcher: wait for started workers
+to connect, pick who leaves on scale down and retire them through the
+scheduler (their results move to the others) before stopping them, and the
+``adapt`` loop (`graphflow.adaptive`).  A launcher implements only
+``_start_workers(n)`` and ``_stop_workers(names)`` (see `Cluster`).
+
+`LocalCluster`: a scheduler and worker processes on this machine, on loopback.
 
 Each part is a real process started the way a user would start it on a
 cluster (``python -m graphflow scheduler``, ``python -m graphflow.worker.server``),
@@ -22,6 +30,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from .errors import CommClosedError, ConfigError
@@ -29,7 +38,7 @@ from .process import Supervisor
 from .security import CURVE_ENV, ENV_VAR, new_token
 from .units import parse_bytes
 
-__all__ = ["LocalCluster"]
+__all__ = ["Cluster", "LocalCluster"]
 
 
 def _usable_cores() -> int:
@@ -63,7 +72,206 @@ def _worker_layout(n_workers, threads_per_worker) -> tuple:
     return n_workers, threads_per_worker
 
 
-class LocalCluster:
+class Cluster:
+    """What every graphflow cluster offers, and the two methods a launcher implements.
+
+    Users call `scale`, `adapt`, `workers`, `wait_for_workers` and `close`.
+    A launcher (local processes, SSH, a batch queue) subclasses this, starts
+    a scheduler, sets ``scheduler_address`` (and ``token`` /
+    ``curve_secret`` when the cluster has its own), calls
+    `_connect_admin`, and implements:
+
+    * ``_start_workers(n) -> list of names``: launch ``n`` workers, each
+      given its name (``graphflow worker ... --name NAME``), all at once, and
+      return without waiting for them;
+    * ``_stop_workers(names)``: stop those workers' processes (or cancel
+      their jobs) and do not bring them back.
+
+    The base class does the rest: waiting until started workers have
+    connected (matched by name), choosing who leaves on scale down (the
+    scheduler ranks workers, least data first) and retiring them through
+    the scheduler -- which moves their results to the others -- before
+    `_stop_workers`, and the ``adapt`` loop (`graphflow.adaptive`).
+    """
+
+    token = None  # None: the client finds the token as for any address (GRAPHFLOW_TOKEN, ~/.graphflow/token)
+    curve_secret = None
+    scheduler_address = ""
+
+    def __init__(self, *, timeout: float = 30.0):
+        self.timeout = timeout
+        self.status = "starting"
+        self._admin = None
+        self._adaptive = None
+        self._worker_names: dict = {}  # names launched and not stopped, in start order
+        self._pid_names: dict = {}  # pid -> name, as the scheduler last reported them
+        self._scale_lock = threading.RLock()  # one scale at a time: adapt's thread and the user's
+
+    # ------------------------------------------------------------------ what a launcher implements
+
+    def _start_workers(self, n: int) -> list:
+        """Launch ``n`` workers at once, without waiting for them; return their names."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _start_workers(n) -> list of names")
+
+    def _stop_workers(self, names) -> None:
+        """Stop the workers called ``names`` for good (already retired, or not connected)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _stop_workers(names)")
+
+    def _launched(self) -> list:
+        """Names of the workers launched and not stopped (a launcher may drop those that ended on their own)."""
+        return list(self._worker_names)
+
+    def _max_workers(self) -> int | None:
+        """The most workers ``adapt`` starts when given no maximum (None: no bound)."""
+        return None
+
+    def _connect_admin(self) -> None:
+        from .client import Client
+
+        self._admin = Client(self, set_as_default=False, timeout=self.timeout)
+
+    # ------------------------------------------------------------------ the user's view
+
+    @property
+    def workers(self) -> list:
+        """Addresses of the workers connected to the scheduler now."""
+        return sorted(self.scheduler_info()["workers"])
+
+    def scheduler_info(self) -> dict:
+        """The scheduler's address, its workers (name, pid, threads, memory, tasks) and counters."""
+        info = self._admin.scheduler_info()
+        for w in info["workers"].values():
+            if w.get("pid") is not None and w.get("name"):
+                self._pid_names[w["pid"]] = w["name"]
+        return info
+
+    def wait_for_workers(self, n: int, timeout: float | None = None) -> None:
+        """Block until ``n`` workers are connected (CommClosedError after ``timeout``)."""
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        while len(self.scheduler_info()["workers"]) < n:
+            if time.monotonic() > deadline:
+                have = len(self.scheduler_info()["workers"])
+                raise CommClosedError(f"only {have} of {n} workers connected within {timeout} s")
+            time.sleep(0.02)
+
+    def scale(self, n: int) -> None:
+        """Run ``n`` workers; returns when they are connected (up) or retired and stopped (down).
+
+        Scaling up starts every new worker at once, so four are ready in
+        about the time one takes.  Scaling down retires the workers holding
+        the least data first: the scheduler copies their results to the
+        others before they stop, so nothing is recomputed.
+        """
+        if n < 0:
+            raise ConfigError(f"scale needs a worker count >= 0, not {n}")
+        self._scale_to(int(n))
+
+    def adapt(self, minimum: int = 0, maximum: int | None = None, interval="1s", wait_count: int = 3,
+              target_duration="5s"):
+        """Grow and shrink between ``minimum`` and ``maximum`` workers as work queues up and drains.
+
+        Every ``interval`` the scheduler recommends a count from its ready
+        work (measured durations per task prefix: enough workers to finish
+        it within ``target_duration``) and memory pressure; the cluster
+        scales up at once and down after ``wait_count`` consecutive checks
+        asked for it.  ``maximum=None``: the launcher's bound (`_max_workers`;
+        LocalCluster: one thread per core), else none.  Returns the
+        `graphflow.adaptive.Adaptive` loop (``.stop()`` ends it); calling
+        adapt again replaces it.
+        """
+        from .adaptive import Adaptive
+
+        self._stop_adaptive()
+        if maximum is None:
+            maximum = self._max_workers()
+            if maximum is not None:
+                maximum = max(maximum, minimum)
+        self._adaptive = Adaptive(self, minimum, maximum, interval, wait_count, target_duration)
+        return self._adaptive
+
+    def close(self) -> None:
+        """Stop adapting and disconnect; a launcher's close then stops its processes."""
+        self._stop_adaptive()
+        if self._admin is not None:
+            self._admin.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    # ------------------------------------------------------------------ scaling
+
+    def _stop_adaptive(self) -> None:
+        adaptive, self._adaptive = self._adaptive, None
+        if adaptive is not None:
+            adaptive.stop()
+
+    def _adaptive_target(self, minimum: int, maximum, target_duration: float) -> dict:
+        return self._admin._rpc("adaptive_target", minimum=minimum, maximum=maximum,
+                                target_duration=target_duration)
+
+    def _scale_to(self, n: int, order=None) -> None:
+        """Start or retire workers until ``n`` run; ``order``: addresses best retired first (else asked for)."""
+        with self._scale_lock:
+            current = len(self._launched())
+            if n > current:
+                names = self._start_workers(n - current)
+                self._worker_names.update(dict.fromkeys(names))
+                self._wait_for_names(names)
+            elif n < current:
+                self._scale_down(current - n, order)
+
+    def _wait_for_names(self, names, timeout: float | None = None) -> None:
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        missing = set(names)
+        while missing:
+            connected = {w.get("name") for w in self.scheduler_info()["workers"].values()}
+            missing -= connected
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise CommClosedError(f"workers {sorted(missing)} did not connect to the scheduler at "
+                                      f"{self.scheduler_address} within {timeout} s; see their output")
+            time.sleep(0.02)
+
+    def _scale_down(self, k: int, order=None) -> None:
+        """Stop ``k`` of this cluster's workers: unconnected ones first, then retire in ``order``."""
+        info = self.scheduler_info()["workers"]
+        address_of = {w.get("name"): a for a, w in info.items() if w.get("name") in self._worker_names}
+        unconnected = [name for name in self._launched() if name not in address_of]
+        stop = unconnected[:k]
+        if len(stop) < k:
+            if order is None:
+                order = self._adaptive_target(0, None, 5.0)["order"]
+            mine = {a: name for name, a in address_of.items()}
+            retire = [a for a in order if a in mine][:k - len(stop)]
+            retire += [a for a in sorted(mine) if a not in retire][:k - len(stop) - len(retire)]
+            retired = []
+            if retire and len(retire) >= len(info):  # nobody left to take their results: scale(0) drops them
+                retired = self._admin.retire_workers(retire, close_anyway=True)
+            elif retire:
+                retired = self._admin.retire_workers(retire)  # graceful: results move to the others first
+            stop += [mine[a] for a in retired if a in mine]  # one that vanished meanwhile goes as unconnected
+        self._forget_names(stop)
+
+    def _forget_names(self, names) -> None:
+        with self._scale_lock:
+            names = [name for name in names if name in self._worker_names]
+            for name in names:
+                del self._worker_names[name]
+        if names:
+            self._stop_workers(names)
+
+    def _forget_workers(self, pids) -> None:
+        """Workers with these pids were retired (`Client.retire_workers`): stop them for good."""
+        self._forget_names([self._pid_names[p] for p in pids if p in self._pid_names])
+
+
+class LocalCluster(Cluster):
     """A scheduler and ``n_workers`` worker processes of ``threads_per_worker`` threads each.
 
     ``memory_limit`` per worker: ``"auto"`` (the machine's memory split
@@ -73,40 +281,52 @@ class LocalCluster:
     ``memory``: thresholds as fractions of the limit, e.g. ``{"target": 0.5,
     "pause": False}`` (`graphflow.worker.monitor`).
     ``encrypt=True`` encrypts every connection with zmq CURVE under a fresh key.
+    ``dashboard_address``: where the scheduler serves the dashboard (``":8787"``, a free port if
+    taken; ``":0"`` any free port; None: no dashboard); ``client.dashboard_link`` has its URL.
+    ``lifetime`` (``"1h"``, seconds), ``lifetime_stagger``, ``lifetime_restart``: each worker retires
+    itself gracefully after its lifetime, as ``graphflow worker --lifetime`` (`graphflow.worker.lifetime`);
+    it is not restarted unless ``lifetime_restart``.
     """
 
     def __init__(self, n_workers: int | None = None, threads_per_worker: int | None = None,
                  memory_limit="auto", *, host: str = "127.0.0.1", scheduler_port: int = 0,
                  local_directory: str | None = None, timeout: float = 30.0, heartbeat_timeout: float = 5.0,
-                 encrypt: bool = False, max_spill=None, memory: dict | None = None):
+                 encrypt: bool = False, max_spill=None, memory: dict | None = None,
+                 dashboard_address: str | None = ":8787", lifetime=None, lifetime_stagger=None,
+                 lifetime_restart: bool = False):
         n_workers, threads = _worker_layout(n_workers, threads_per_worker)
         if n_workers < 0 or threads < 1:
             raise ConfigError(f"LocalCluster needs n_workers >= 0 and threads_per_worker >= 1, "
                               f"not {n_workers} and {threads}")
+        super().__init__(timeout=timeout)
         self.n_workers = n_workers
         self.threads_per_worker = threads
         self.memory_limit = self._memory_limit(memory_limit, n_workers)
         self.host = host
         self.local_directory = local_directory
+        if dashboard_address is not None:
+            from .diagnostics.dashboard.server import parse_address
+
+            parse_address(dashboard_address)  # a typo fails here, not in the scheduler process
+        self.dashboard_address = dashboard_address
         from .worker.options import memory_argv
 
         self._memory_argv = memory_argv({"local_directory": local_directory, "max_spill": max_spill,
                                          "memory": memory})  # checked here: a typo fails before any start
-        self.timeout = timeout
+        from .worker.lifetime import lifetime_argv
+
+        self._lifetime_argv = lifetime_argv({"lifetime": lifetime, "lifetime_stagger": lifetime_stagger,
+                                             "lifetime_restart": lifetime_restart})
         self.token = new_token()
         self.curve_secret = _new_curve_secret() if encrypt else None
         self.supervisor = Supervisor()
         self._names = iter(range(10**9))
-        self._admin = None
-        self.status = "starting"
         try:
             self.scheduler_address = self._start_scheduler(scheduler_port, heartbeat_timeout)
-            for _ in range(n_workers):
-                self._start_worker()
-            from .client import Client
-
-            self._admin = Client(self, set_as_default=False, timeout=timeout)
-            self.wait_for_workers(n_workers, timeout)
+            names = self._start_workers(n_workers)
+            self._worker_names.update(dict.fromkeys(names))
+            self._connect_admin()
+            self._wait_for_names(names, timeout)
         except BaseException:
             self.close()
             raise
@@ -141,6 +361,8 @@ class LocalCluster:
         argv = [sys.executable, "-m", "graphflow", "scheduler", "--host", self.host, "--port", str(port),
                 "--address-file", address_file, "--heartbeat-timeout", str(heartbeat_timeout),
                 "--log-level", "warning"]
+        dashboard = self.dashboard_address
+        argv += ["--no-dashboard"] if dashboard is None else ["--dashboard-address", dashboard]
         child = self.supervisor.start("scheduler", argv, env=self._env(), restart=False, stdout=subprocess.DEVNULL)
         self.scheduler_pid = child.pid
         deadline = time.monotonic() + self.timeout
@@ -156,7 +378,35 @@ class LocalCluster:
         os.unlink(address_file)
         return address
 
-    def _start_worker(self) -> None:
+    def _start_workers(self, n: int) -> list:
+        """Start ``n`` worker processes; each takes ~0.3-0.5 s to import and connect, all at the same time."""
+        return [self._start_worker() for _ in range(n)]
+
+    def _stop_workers(self, names) -> None:
+        for name in names:
+            self.supervisor.stop(name)
+
+    def _launched(self) -> list:
+        """Workers running, or dead and about to be restarted; not those that ended for good (retired, lifetime)."""
+        out = []
+        for name in list(self._worker_names):  # another thread may retire workers meanwhile
+            child = self.supervisor.children.get(name)
+            if child is None or child.popen is None:
+                continue
+            code = child.popen.poll()
+            if code is None or (child.restart and code not in child.final_codes):
+                out.append(name)
+        return out
+
+    def _max_workers(self) -> int:
+        return max(1, _usable_cores() // self.threads_per_worker)  # more would only share the cores
+
+    def _forget_workers(self, pids) -> None:
+        by_pid = {c.pid: c.name for c in self.supervisor.running()}
+        self._pid_names.update({p: by_pid[p] for p in pids if p in by_pid})
+        super()._forget_workers(pids)
+
+    def _start_worker(self) -> str:
         from .worker.server import EXIT_SCHEDULER_GONE
 
         name = f"worker-{next(self._names)}"
@@ -164,69 +414,20 @@ class LocalCluster:
                 "--nthreads", str(self.threads_per_worker), "--listen", f"tcp://{self.host}:0", "--name", name]
         if self.memory_limit:
             argv += ["--memory-limit", str(self.memory_limit)]
-        argv += self._memory_argv
+        argv += self._memory_argv + self._lifetime_argv
         self.supervisor.start(name, argv, env=self._env(), restart=True, final_codes=(0, EXIT_SCHEDULER_GONE))
-
-    # ------------------------------------------------------------------ the user's view
-
-    @property
-    def workers(self) -> list:
-        """Addresses of the workers connected to the scheduler now."""
-        return sorted(self._admin.scheduler_info()["workers"])
-
-    def scheduler_info(self) -> dict:
-        return self._admin.scheduler_info()
-
-    def wait_for_workers(self, n: int, timeout: float | None = None) -> None:
-        """Block until ``n`` workers are connected (CommClosedError after ``timeout``)."""
-        timeout = self.timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
-        while len(self._admin.scheduler_info()["workers"]) < n:
-            if time.monotonic() > deadline:
-                have = len(self._admin.scheduler_info()["workers"])
-                raise CommClosedError(f"only {have} of {n} workers connected within {timeout} s")
-            time.sleep(0.02)
-
-    def scale(self, n: int) -> None:
-        """Run ``n`` workers: start new ones, or retire the most recently started."""
-        names = [c.name for c in self.supervisor.running() if c.name.startswith("worker-")]
-        if n > len(names):
-            for _ in range(n - len(names)):
-                self._start_worker()
-            self.wait_for_workers(n)
-        elif n < len(names):
-            pids = {c.pid: c.name for c in self.supervisor.running()}
-            info = self._admin.scheduler_info()["workers"]
-            by_name = {pids.get(w["pid"]): addr for addr, w in info.items()}
-            drop = sorted(names, key=lambda s: int(s.split("-")[1]))[n:]
-            self._admin.retire_workers([by_name[name] for name in drop if name in by_name])
-            for name in drop:
-                self.supervisor.stop(name)
-        self.n_workers = n
-
-    def _forget_workers(self, pids) -> None:
-        """Stop supervising retired workers (so they are not restarted)."""
-        for child in self.supervisor.running():
-            if child.pid in pids:
-                self.supervisor.stop(child.name)
+        return name
 
     def close(self) -> None:
         """Stop every process of the cluster."""
         if self.status == "closed":
             return
         self.status = "closed"
-        if self._admin is not None:
-            self._admin.close()
+        super().close()  # adapting stops before the processes do
         self.supervisor.close()
         from .comm import shm
 
         shm.clean_stale()  # blocks of workers that were killed (kill -9 leaves them behind)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
 
     def __del__(self):
         if getattr(self, "status", "closed") != "closed":
@@ -235,6 +436,11 @@ class LocalCluster:
             except Exception:
                 pass
 
+    def _repr_html_(self):
+        from .diagnostics.html import cluster_html
+
+        return cluster_html(self)
+
     def __repr__(self):
-        return (f"LocalCluster({self.scheduler_address!r}, workers={self.n_workers}, "
+        return (f"LocalCluster({self.scheduler_address!r}, workers={len(self._launched())}, "
                 f"threads_per_worker={self.threads_per_worker})")

@@ -197,6 +197,27 @@ class SpillError(GraphflowError, OSError):
         return (type(self), (self.args[0], self.key, self.directory))
 
 
+class RetireError(GraphflowError, RuntimeError):
+    """Workers could not retire gracefully (``workers``), and why; they keep running.
+
+    ``retired``: the workers of the same request that did leave; ``left``:
+    worker -> what kept it (``{"keys": [...], "tasks": [...], "actors": [...]}``).
+    No running worker left to receive the data (every worker is retiring, or
+    the others died), or the deadline (config ``scheduler.retire_timeout``)
+    passed.  Start more workers first, retire fewer, or pass
+    ``close_anyway=True`` to close them and recompute what they held.
+    """
+
+    def __init__(self, message: str, workers=(), retired=(), left=None):
+        super().__init__(message)
+        self.workers = list(workers)
+        self.retired = list(retired)
+        self.left = dict(left or {})
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.workers, self.retired, self.left))
+
+
 class AuthenticationError(GraphflowError, PermissionError):
     """A peer did not prove it holds the cluster's token; nothing it sent was deserialized."""
 

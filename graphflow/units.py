@@ -6,6 +6,8 @@
     1500
     >>> format_bytes(3 * 2**20)
     '3.00 MiB'
+    >>> parse_duration("1h"), parse_duration("2.5s"), parse_duration("5m"), parse_duration(30)
+    (3600.0, 2.5, 300.0, 30.0)
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 
 from .errors import ConfigError
 
-__all__ = ["parse_bytes", "format_bytes"]
+__all__ = ["parse_bytes", "format_bytes", "parse_duration"]
 
 _UNITS = {
     "": 1, "b": 1,
@@ -46,3 +48,18 @@ def format_bytes(n: int) -> str:
         if n >= size:
             return f"{n / size:.2f} {unit}"
     return f"{n} B"
+
+
+_SECONDS = {"": 1.0, "ms": 1e-3, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "hr": 3600.0,
+            "d": 86400.0, "day": 86400.0, "days": 86400.0}
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([a-z]*)\s*$", re.IGNORECASE)
+
+
+def parse_duration(value) -> float:
+    """Seconds in ``value``: a number, or a string like ``"30s"``, ``"5m"``, ``"1h"``, ``"2.5s"``, ``"250ms"``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match is None or match.group(2).lower() not in _SECONDS:
+        raise ConfigError(f"cannot read {value!r} as a duration; write it like 30s, 5m, 1h or 2.5s")
+    return float(match.group(1)) * _SECONDS[match.group(2).lower()]

@@ -324,4 +324,7 @@ def engine() -> Engine:
         "spill_sums": spill_sums,
         "spill_transfer": spill_transfer,
     }
+    from .. import elastic_cases
+
+    cases.update(elastic_cases.DISTRIBUTED_CASES)
     return Engine(NAME, distributed.__version__, cases, "import distributed")

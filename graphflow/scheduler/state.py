@@ -60,6 +60,7 @@ from ..spec.keys import key_split
 from . import policy
 from .events import AssignTasks, ExecuteSpec, KeyReport, ReleaseOnWorker, RequestSteal, TaskFinished, event_record
 from .actors import SchedActors
+from .retire import SchedRetirements
 from .failures import killed_worker, lost_scattered, memory_limit_error, out_of_memory
 from .handlers import HANDLERS
 from .model import (
@@ -97,6 +98,7 @@ class SchedulerState:
         self.default_duration = default_duration
         self.work_stealing = work_stealing
         self.actors = SchedActors()  # actors' hosts, call logs and checkpoints (scheduler/actors.py)
+        self.retiring = SchedRetirements()  # workers leaving gracefully (scheduler/retire.py)
         self.tasks = {}
         self.workers = {}
         self.clients = set()
@@ -146,6 +148,8 @@ class SchedulerState:
             if self.validate:
                 self.validate_state()
         if stim is not None:
+            if self.retiring.closing or self.retiring.requests:
+                self.retiring.progress(self, events, stim)
             self._balance(stim)
             if self.validate:
                 self.validate_state()
@@ -393,7 +397,7 @@ class SchedulerState:
         if self.work_stealing and self._dirty and not self._n_queued:
             workers = self.workers
             for ws in self._dirty:
-                if len(ws.processing) < ws.nthreads and workers.get(ws.address) is ws:
+                if len(ws.processing) < ws.nthreads and not ws.paused and workers.get(ws.address) is ws:
                     self._request_steals(ws, stim)
         self._dirty.clear()
         self._queue_grew = False

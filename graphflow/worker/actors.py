@@ -256,6 +256,7 @@ class ActorHost:
         self.send_scheduler = send_scheduler
         self.actors: dict = {}
         self.waiting: dict = {}  # key -> [(msg, reply)] that came before the actor was registered
+        self.frozen: set = set()  # actors moving off this retiring worker: later calls are not run here
         self.lock = threading.RLock()
         self._outbox: list = []
         self._scheduled = False
@@ -304,6 +305,8 @@ class ActorHost:
         """Calls arrived (``reply``: the caller's peer id, or None when the scheduler forwards them)."""
         with self.lock:
             actor = self.actors.get(msg.actor)
+            if msg.actor in self.frozen:
+                return  # moving: the caller keeps the calls and resends them to the next host
             if actor is None:
                 self.waiting.setdefault(msg.actor, []).append((msg, reply))
                 return
@@ -381,6 +384,29 @@ class ActorHost:
                         self.deliver(key, {(reply, msg.caller): [(c[0], False, err, "") for c in msg.calls]})
         for actor in dropped:
             actor.stop()
+
+    def freeze(self, keys) -> None:
+        """This worker is retiring: run no later calls to these actors, and checkpoint each once it is idle.
+
+        The scheduler recreates each from that checkpoint on another worker;
+        callers hold the calls nobody answered and resend them there, so none
+        is lost and none runs twice (`graphflow.scheduler.retire`).
+        """
+        with self.lock:
+            actors = [self.actors[k] for k in keys if k in self.actors]
+            self.frozen.update(a.key for a in actors)
+        for actor in actors:
+            threading.Thread(target=self._checkpoint_when_idle, args=(actor,), daemon=True).start()
+
+    def _checkpoint_when_idle(self, actor: HostedActor, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while actor.outstanding and time.monotonic() < deadline:
+            time.sleep(0.002)
+        time.sleep(0.01)  # the last batch's answers are handed to the loop before the checkpoint is
+        try:
+            actor.checkpoint()
+        except Exception:  # the scheduler's retirement times out and names the actor
+            logger.exception("worker %s: cannot checkpoint actor %r to move it", self.address, actor.key)
 
     def close(self) -> None:
         """Stop every actor thread."""

@@ -1,0 +1,115 @@
+"""cluster.adapt(): the loop on its own (a stand-in cluster), then on real worker processes."""
+
+import gc
+import threading
+import time
+
+import pytest
+
+import graphflow as gf
+from graphflow.adaptive import Adaptive, parse_seconds
+from graphflow.errors import ConfigError
+
+
+class StandInCluster:
+    """Just what `Adaptive` calls: recommendations from a script, a count of launched workers, scale calls."""
+
+    def __init__(self, targets, n=1):
+        self.targets = list(targets)
+        self.n = n
+        self.calls = []
+        self.done = threading.Event()
+
+    def _adaptive_target(self, minimum, maximum, target_duration):
+        if not self.targets:
+            self.done.set()
+            return {"target": self.n, "order": []}
+        target = self.targets.pop(0)
+        if isinstance(target, Exception):
+            raise target
+        return {"target": target, "order": [f"w{i}" for i in range(self.n)]}
+
+    def _launched(self):
+        return list(range(self.n))
+
+    def _scale_to(self, n, order=None):
+        self.calls.append(n)
+        self.n = n
+
+
+def run(cluster, **kw):
+    adaptive = Adaptive(cluster, interval=0.01, **kw)
+    assert cluster.done.wait(10)
+    adaptive.stop()
+    return adaptive
+
+
+def test_loop_scales_up_at_once_and_down_after_wait_count():
+    cluster = StandInCluster([4, 1, 1, 4, 1, 1, 1, 2])
+    run(cluster, minimum=1, maximum=4, wait_count=3)
+    assert cluster.calls == [4, 1, 2]
+
+
+def test_loop_survives_failed_checks_and_stops():
+    cluster = StandInCluster([RuntimeError("scheduler busy"), 3, ConnectionError("gone for a moment"), 3])
+    adaptive = run(cluster, minimum=0, maximum=4)
+    assert cluster.calls == [3] and adaptive.errors == 2 and adaptive.checks >= 2
+    assert not adaptive._thread.is_alive() and not adaptive.running
+
+
+def test_loop_corrects_a_count_outside_the_bounds_at_once():
+    cluster = StandInCluster([2, 2], n=0)
+    run(cluster, minimum=2, maximum=3)
+    assert cluster.calls == [2]
+    cluster = StandInCluster([6, 6], n=6)
+    run(cluster, minimum=1, maximum=3)
+    assert cluster.calls == [3]
+
+
+def test_loop_ends_when_the_cluster_is_dropped():
+    cluster = StandInCluster([1] * 10_000)
+    adaptive = Adaptive(cluster, interval=0.01)
+    del cluster
+    gc.collect()
+    adaptive._thread.join(10)
+    assert not adaptive._thread.is_alive() and adaptive.cluster is None
+
+
+def test_bad_bounds_and_durations_are_refused():
+    with pytest.raises(ConfigError):
+        Adaptive(StandInCluster([]), minimum=3, maximum=2)
+    with pytest.raises(ConfigError):
+        parse_seconds("soon")
+    assert parse_seconds("250ms") == 0.25 and parse_seconds("2m") == 120.0
+
+
+# ---------------------------------------------------------------- on a real LocalCluster
+
+
+def nap(i):
+    time.sleep(0.2)
+    return i
+
+
+def wait_until(predicate, timeout, what, adaptive):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s; {adaptive.checks} checks, "
+                                 f"{adaptive.errors} failed (last: {adaptive.last_error!r}), "
+                                 f"last advice {adaptive.last_recommendation}")
+        time.sleep(0.05)
+
+
+def test_adapt_grows_to_maximum_under_a_queue_and_returns_to_minimum():
+    with gf.LocalCluster(n_workers=1, threads_per_worker=1, memory_limit="1GiB") as cluster, \
+            gf.Client(cluster, set_as_default=False) as client:
+        adaptive = cluster.adapt(minimum=1, maximum=3, interval="0.2s", wait_count=3, target_duration="1s")
+        futures = client.map(nap, range(40), pure=False)  # 8 s of work on one worker
+        wait_until(lambda: len(cluster.workers) == 3, 20, "growing to 3 workers", adaptive)
+        assert sorted(client.gather(futures)) == list(range(40))
+        wait_until(lambda: len(cluster.workers) == 1, 20, "shrinking back to 1 worker", adaptive)
+        assert len(cluster._launched()) == 1
+        time.sleep(1.0)  # stays at the minimum while idle
+        assert len(cluster.workers) == 1 and adaptive.running and adaptive.checks > 5
+    assert not adaptive.running and not adaptive._thread.is_alive()  # close() stopped the loop
