@@ -8,12 +8,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test bench graphviz clean
+.PHONY: demo test bench graphviz chromium clean
 
 demo: $(VENV)/.installed-base
 	$(PY) -m graphflow demo
 
-test: $(VENV)/.installed-test graphviz
+test: $(VENV)/.installed-test graphviz chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The anchors (dask, distributed, ray, pandas) are compared side by side:
@@ -46,6 +46,16 @@ graphviz:
 	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q graphviz >/dev/null 2>&1; } || \
 	    echo "could not install graphviz: SVG rendering tests will be skipped"; \
 	  else echo "graphviz (dot) not found and not root: SVG rendering tests will be skipped"; fi; }
+
+# Debian's chromium runs the dashboard's browser test (tests/diagnostics/test_dashboard_browser.py).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the dashboard's browser test"; \
+	    apt-get install -y -q chromium >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	    echo "could not install chromium: the dashboard's browser test will be skipped"; \
+	  else echo "chromium not found and not root: the dashboard's browser test will be skipped"; fi; }
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

@@ -13,7 +13,8 @@ function; dask loads on its first call).  Only light modules are
 imported here; numpy, pyarrow, zmq and tornado load when something uses them.
 """
 
-from . import config, errors
+from . import config, diagnostics, errors
+from .logs import setup_logging as _setup_logging
 from .actor import actor
 from .base import compute, dask_get, get_scheduler, is_collection, optimize, persist, to_networkx, visualize
 from .delayed import Delayed, delayed
@@ -22,10 +23,14 @@ from .spec import tokenize
 
 __version__ = "0.1.0"
 
+_setup_logging()  # graphflow.* loggers: level from GRAPHFLOW_LOGGING_LEVEL (graphflow.logs)
+
 # The distributed runtime loads zmq and tornado: import it only when asked for.
 _LAZY = {
     "Client": "client", "default_client": "client", "LocalCluster": "cluster",
     "Future": "futures", "wait": "futures", "as_completed": "futures",
+    "progress": "diagnostics.progress",
+    "performance_report": "diagnostics.report",
 }
 
 
@@ -53,11 +58,14 @@ __all__ = [
     "config",
     "dask_get",
     "delayed",
+    "diagnostics",
     "errors",
     "get_scheduler",
     "is_collection",
     "optimize",
+    "performance_report",
     "persist",
+    "progress",
     "sizeof",
     "to_networkx",
     "tokenize",

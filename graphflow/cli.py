@@ -23,6 +23,7 @@ import time
 
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
+    from .worker.lifetime import add_lifetime_options
     from .worker.options import add_memory_options
 
     parser = argparse.ArgumentParser(prog="graphflow", description="A lazy task-graph compute engine.")
@@ -42,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="how much the scheduler logs to stderr (default info)")
     sched.add_argument("--heartbeat-timeout", type=float, default=5.0,
                        help="seconds of silence after which a worker is declared dead (default 5)")
+    sched.add_argument("--dashboard-address", default=":8787", metavar="HOST:PORT",
+                       help="where the dashboard listens (default :8787, i.e. 127.0.0.1:8787; a taken port is "
+                            "replaced by a free one; any host but loopback asks for the cluster token)")
+    sched.add_argument("--no-dashboard", dest="dashboard_address", action="store_const", const=None,
+                       help="run without the dashboard")
 
     worker = sub.add_parser("worker", help="run worker processes for a scheduler")
     worker.add_argument("scheduler", help="the scheduler's address, e.g. tcp://127.0.0.1:8786")
@@ -52,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--token-file", default=None, help="file holding the cluster token")
     worker.add_argument("--name", default="worker", help="prefix of the workers' names")
     add_memory_options(worker)
+    add_lifetime_options(worker)
     return parser
 
 
@@ -87,13 +94,14 @@ def _run_scheduler(args) -> int:
 
     token = _token(args, create=True)
     return run_scheduler(f"tcp://{args.host}:{args.port}", token, address_file=args.address_file,
-                         heartbeat_timeout=args.heartbeat_timeout)
+                         heartbeat_timeout=args.heartbeat_timeout, dashboard_address=args.dashboard_address)
 
 
 def _run_workers(args) -> int:
     """Supervise ``--nworkers`` worker processes: restart one that dies, stop when the scheduler is gone."""
     from .process import Supervisor
     from .units import parse_bytes
+    from .worker.lifetime import lifetime_argv, lifetime_kwargs
     from .worker.options import memory_argv, worker_memory_kwargs
     from .worker.server import EXIT_SCHEDULER_GONE
 
@@ -108,7 +116,7 @@ def _run_workers(args) -> int:
             argv += ["--memory-limit", args.memory_limit]
         if args.token_file:
             argv += ["--token-file", args.token_file]
-        argv += memory_argv(worker_memory_kwargs(args))
+        argv += memory_argv(worker_memory_kwargs(args)) + lifetime_argv(lifetime_kwargs(args))
         supervisor.start(f"{args.name}-{i}", argv, restart=True, final_codes=(0, EXIT_SCHEDULER_GONE))
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))

@@ -66,7 +66,7 @@ class Client(ClusterQueries):
 
     def __init__(self, address=None, *, timeout: float = 10.0, token: bytes | str | None = None,
                  set_as_default: bool = True, ping_interval: float = 1.0, curve_secret=None, **cluster_kwargs):
-        from .cluster import LocalCluster
+        from .cluster import Cluster, LocalCluster
 
         self.cluster = None
         self._own_cluster = False
@@ -76,7 +76,7 @@ class Client(ClusterQueries):
         elif cluster_kwargs:
             raise TypeError(f"Client({address!r}) connects to a running scheduler; cluster options "
                             f"{sorted(cluster_kwargs)} apply only when the Client starts its own cluster")
-        if isinstance(address, LocalCluster):
+        if isinstance(address, Cluster):  # a LocalCluster, or any launcher built on the Cluster interface
             self.cluster = address
             token = address.token if token is None else token
             curve_secret = address.curve_secret if curve_secret is None else curve_secret
@@ -213,6 +213,9 @@ class Client(ClusterQueries):
         if msg.state == "memory":
             if state.status == "cancelled":
                 return  # cancelled here while the report was on its way
+            if state.status == "finished" and state.has_value:  # new holders (a worker retired): keep the value
+                state.who_has = list(msg.who_has)
+                return
             state.finish(msg.inline, msg.inline is not None, msg.who_has, msg.nbytes, msg.type_name)
         elif msg.state == "erred":
             state.fail(msg.exception, msg.traceback)

@@ -50,6 +50,12 @@ DEFAULTS: dict = {
     "worker.memory.spill": 0.7,
     "worker.memory.pause": 0.8,
     "worker.memory.terminate": 0.95,
+    "scheduler.retire_timeout": 60.0,  # seconds a graceful retirement may take before it is called off
+    # Diagnostics (graphflow.diagnostics.snapshot): task-stream ring size, how often the dashboard's
+    # snapshot is rebuilt while someone watches (seconds), and how many tasks its graph shows at most.
+    "scheduler.task_stream_size": 100_000,
+    "scheduler.dashboard_interval": 0.5,
+    "scheduler.dashboard_graph_limit": 5000,
 }
 
 
@@ -68,6 +74,10 @@ _CHECKS = {
     "optimization.order": lambda v: isinstance(v, bool),
     "tokenize_ensure_deterministic": lambda v: isinstance(v, bool),
     **{f"worker.memory.{k}": _fraction for k in ("target", "spill", "pause", "terminate")},
+    "scheduler.retire_timeout": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
+    "scheduler.task_stream_size": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+    "scheduler.dashboard_interval": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
+    "scheduler.dashboard_graph_limit": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
 }
 
 _lock = threading.Lock()

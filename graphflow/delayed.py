@@ -125,6 +125,11 @@ class Delayed(base.DaskCollection):
     def __repr__(self):
         return f"Delayed({self._key!r})"
 
+    def _repr_html_(self):
+        from .diagnostics.html import delayed_html
+
+        return delayed_html(self)
+
     def __hash__(self):
         return hash(self._key)
 

@@ -160,6 +160,11 @@ class Future:
     def __graphflow_tokenize__(self):
         return ("graphflow.Future", self.key)
 
+    def _repr_html_(self):
+        from .diagnostics.html import future_html
+
+        return future_html(self)
+
     def __repr__(self):
         extra = f", type: {self._state.type_name}" if self._state.type_name else ""
         return f"<Future: {self.status}{extra}, key: {self.key!r}>"

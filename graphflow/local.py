@@ -32,6 +32,14 @@ results then live in a `graphflow.worker.store.WorkerStore` instead of a dict,
 and the least recently used ones spill to disk as memory-mapped blocks, so a
 working set larger than memory still finishes.
 
+Callbacks (`graphflow.diagnostics.Callback`, e.g. ``ProgressBar``): while
+one is registered, each run calls its ``start(plan)``, ``task_start(key)`` and
+``task_finish(key)`` per task (from the thread that ran it -- a thread taking
+a batch of tiny tasks reports the batch's starts before running it and its
+ends after; for processes, from the dispatching thread) and ``finish()``.
+With none registered a run pays one test of an empty tuple (per batch of tasks
+for threads).
+
 Errors: a task's exception is re-raised in the caller with its own type and
 message, plus a note naming the key (and, from a process, the remote
 traceback).  Ctrl-C stops dispatching at once, waits briefly for tasks in
@@ -50,7 +58,8 @@ from .errors import annotate_task_error
 from .optimize.cull import cull
 from .spec import TaskGraph
 
-__all__ = ["get_sync", "get_threads", "get_processes", "ExecutionPlan", "default_num_workers", "pool_size"]
+__all__ = ["get_sync", "get_threads", "get_processes", "ExecutionPlan", "default_num_workers", "pool_size",
+           "add_callback", "remove_callback"]
 
 
 def default_num_workers() -> int:
@@ -149,6 +158,89 @@ def pool_size() -> int:
     return getattr(_pool, "size", 1)
 
 
+# --------------------------------------------------------------------------- callbacks
+
+# Active `graphflow.diagnostics.Callback`s.  Replaced whole under the lock, never mutated, so a run reads it once
+# without locking; with none active a run pays one truthiness test.
+_callbacks: tuple = ()
+_callbacks_lock = threading.Lock()
+
+
+def add_callback(callback) -> None:
+    """Let ``callback`` (``start(plan)``, ``task_start(key)``, ``task_finish(key)``, ``finish()``) watch runs."""
+    global _callbacks
+    with _callbacks_lock:
+        if callback not in _callbacks:
+            _callbacks = _callbacks + (callback,)
+
+
+def remove_callback(callback) -> None:
+    """Stop ``callback`` watching runs (no error if it was not watching)."""
+    global _callbacks
+    with _callbacks_lock:
+        _callbacks = tuple(c for c in _callbacks if c is not callback)
+
+
+def _watch(plan: "ExecutionPlan") -> tuple:
+    """The callbacks watching a run about to start, after their ``start(plan)``; ``()`` when none.
+
+    A run started by one of the run's own tasks (a nested ``compute()``) is not
+    watched: it would restart the outer run's bars.  Such a run starts on a
+    thread of a threaded run (``_pool.size`` is set there) or on the thread of
+    a watched sync run (``_pool.watched``).
+    """
+    callbacks = _callbacks
+    if not callbacks or getattr(_pool, "watched", False) or hasattr(_pool, "size"):
+        return ()
+    for cb in callbacks:
+        cb.start(plan)
+    return callbacks
+
+
+def _hooks(callbacks: tuple) -> tuple:
+    """``(task_start hooks, task_finish hooks)`` that do something (the base class's no-ops are left out)."""
+    from .diagnostics.callbacks import Callback
+
+    def live(cb, hook):
+        return hook in vars(cb) or getattr(type(cb), hook) is not getattr(Callback, hook)
+
+    return (tuple(cb.task_start for cb in callbacks if live(cb, "task_start")),
+            tuple(cb.task_finish for cb in callbacks if live(cb, "task_finish")))
+
+
+def _report(hooks: tuple, keys: list, batch) -> None:
+    for hook in hooks:
+        for i in batch:
+            hook(keys[i])
+
+
+def _unwatch(callbacks: tuple) -> None:
+    for cb in callbacks:
+        cb.finish()
+
+
+def _run_sync_watched(plan: "ExecutionPlan", results, callbacks: tuple) -> list:
+    """`get_sync`'s loop, telling ``callbacks`` about each task (kept apart: the plain loop pays nothing)."""
+    starts, finishes = _hooks(callbacks)
+    nodes, keys_of, release = plan.nodes, plan.keys, plan.release
+    _pool.watched = True  # a compute() inside a task of this run is not reported
+    try:
+        for i in plan.run_order():
+            key = keys_of[i]
+            for hook in starts:
+                hook(key)
+            try:
+                results[key] = nodes[i](results)
+            except BaseException as exc:
+                _raise_task_error(exc, key)
+            for hook in finishes:
+                hook(key)
+            release(i, results)
+        return plan.gather(results)
+    finally:
+        _pool.watched = False
+
+
 def _raise_task_error(exc: BaseException, key, remote_traceback=None):
     annotate_task_error(exc, key, remote_traceback)
     raise exc
@@ -169,8 +261,15 @@ def get_sync(graph, keys, num_workers=None, memory_limit=None, local_directory=N
     """
     _check_options(options, "sync")
     plan = ExecutionPlan(graph, keys)
-    nodes, keys_of = plan.nodes, plan.keys
     results = _results(memory_limit, local_directory)
+    callbacks = _watch(plan)
+    if callbacks:
+        try:
+            return _run_sync_watched(plan, results, callbacks)
+        finally:
+            _close(results)
+            _unwatch(callbacks)
+    nodes, keys_of = plan.nodes, plan.keys
     release = plan.release
     try:
         for i in plan.run_order():
@@ -229,8 +328,9 @@ _MAX_BATCH = 8
 class _ThreadRun:
     """Shared state of one threaded run; every field is guarded by ``lock``."""
 
-    def __init__(self, plan: ExecutionPlan, num_workers: int, results=None):
+    def __init__(self, plan: ExecutionPlan, num_workers: int, results=None, hooks=None):
         self.plan = plan
+        self.starts, self.finishes = hooks or ((), ())  # callbacks' task_start / task_finish (see _hooks)
         self.lock = threading.Lock()
         self.wakeup = threading.Condition(self.lock)
         self.done = threading.Event()
@@ -252,6 +352,7 @@ class _ThreadRun:
         nodes, keys, dependents, waiting = plan.nodes, plan.keys, plan.dependents, plan.waiting
         rank = plan.rank
         ready, results, lock = self.ready, self.results, self.lock
+        starts, finishes = self.starts, self.finishes
         heappush = heapq.heappush
         release = plan.release
         clock = time.perf_counter
@@ -268,6 +369,8 @@ class _ThreadRun:
                         return
                     batch = self._take(fast)
             done = []
+            if starts:  # callbacks are told per batch: a run without them pays one test per batch
+                _report(starts, keys, batch)
             start = clock()
             for i in batch:
                 try:
@@ -276,6 +379,8 @@ class _ThreadRun:
                     self._fail(exc, keys[i])
                     return
             fast = clock() - start < _FAST_TASK * len(batch)
+            if finishes:
+                _report(finishes, keys, batch)
             with lock:
                 for i, value in zip(batch, done):
                     results[keys[i]] = value
@@ -362,10 +467,12 @@ def get_threads(graph, keys, num_workers: int | None = None, memory_limit=None, 
     _check_options(options, "threads")
     plan = ExecutionPlan(graph, keys)
     results = _results(memory_limit, local_directory)
+    callbacks = _watch(plan)
     try:
-        return _ThreadRun(plan, _workers(num_workers), results).run()
+        return _ThreadRun(plan, _workers(num_workers), results, _hooks(callbacks) if callbacks else None).run()
     finally:
         _close(results)
+        _unwatch(callbacks)
 
 
 def _workers(num_workers) -> int:
@@ -396,8 +503,10 @@ def get_processes(graph, keys, num_workers: int | None = None, memory_limit=None
     if not len(plan):
         return []
     store = _results(memory_limit, local_directory)
+    callbacks = _watch(plan)  # tasks report from the dispatcher: they run in other processes
     try:
-        results = run_on_pool(plan, _workers(num_workers), _raise_task_error, store)
+        results = run_on_pool(plan, _workers(num_workers), _raise_task_error, store, callbacks)
         return plan.gather(results)
     finally:
         _close(store)
+        _unwatch(callbacks)

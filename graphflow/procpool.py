@@ -148,14 +148,15 @@ def shutdown() -> None:
 # --------------------------------------------------------------------- parent side
 
 
-def run_on_pool(plan, num_workers: int, raise_task_error, results=None) -> dict:
+def run_on_pool(plan, num_workers: int, raise_task_error, results=None, callbacks=()) -> dict:
     """Run every task of ``plan`` on the pool; returns ``{key: value}`` for the outputs.
 
     ``results``: the mapping results are kept in while the run needs them
     (default a dict; a spilling `WorkerStore` with ``memory_limit``).
+    ``callbacks``: `graphflow.diagnostics.Callback`s told when each task is sent and when it is back.
     """
     pool, shared = _acquire(num_workers)
-    dispatcher = _Dispatcher(plan, pool, raise_task_error, results)
+    dispatcher = _Dispatcher(plan, pool, raise_task_error, results, callbacks)
     try:
         return dispatcher.run()
     finally:
@@ -165,8 +166,9 @@ def run_on_pool(plan, num_workers: int, raise_task_error, results=None) -> dict:
 
 
 class _Dispatcher:
-    def __init__(self, plan, pool: ProcessPool, raise_task_error, results=None):
+    def __init__(self, plan, pool: ProcessPool, raise_task_error, results=None, callbacks=()):
         self.plan = plan
+        self.callbacks = callbacks
         self.pool = pool
         self.raise_task_error = raise_task_error
         self.ready = plan.initial_ready()
@@ -235,6 +237,9 @@ class _Dispatcher:
             raise
         conn.send_bytes(message)
         self.in_flight[conn] = batch
+        for cb in self.callbacks:
+            for i in batch:
+                cb.task_start(plan.keys[i])
 
     def release_actors(self, timeout: float = 2.0) -> None:
         """Tell each child to drop the actors this run pinned there (a child still busy is killed anyway)."""
@@ -295,6 +300,10 @@ class _Dispatcher:
                     heapq.heappush(ready, plan.rank[d])
             plan.release(i, results)
             self.remaining -= 1
+        for cb in self.callbacks:
+            for i, ok, _ in outcomes:
+                if ok:
+                    cb.task_finish(plan.keys[i])
         if failure is not None:
             self._fail(*failure)
 

@@ -82,6 +82,21 @@ class Goodbye:
 
 
 @dataclass(slots=True)
+class FreezeActors:
+    """Sent to a retiring worker: hold back new calls to these actors and checkpoint each once idle; it also
+    hands its results to peers on its host through shared memory from now on (``keys`` may be empty)."""
+
+    keys: list
+
+
+@dataclass(slots=True)
+class RetireRefused:
+    """Sent to a worker that asked to retire (its ``--lifetime`` is up) when it cannot yet: it asks again later."""
+
+    reason: str = ""
+
+
+@dataclass(slots=True)
 class SchedulerClosing:
     """Sent to everyone when the scheduler shuts down on purpose."""
 

@@ -290,7 +290,7 @@ class Array(base.DaskCollection):
         return array_repr(self)
 
     def _repr_html_(self):
-        from .display import array_html
+        from ..diagnostics.html import array_html
 
         return array_html(self)
 

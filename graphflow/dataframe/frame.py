@@ -67,9 +67,9 @@ class DataFrame(PlanCollection):
         return f"graphflow.DataFrame<npartitions={self.npartitions}>\n{cols}"
 
     def _repr_html_(self):
-        rows = "".join(f"<tr><td>{f.name}</td><td>{f.type}</td></tr>" for f in self.schema)
-        return (f"<div><b>graphflow.DataFrame</b> ({self.npartitions} partitions)"
-                f"<table><tr><th>column</th><th>type</th></tr>{rows}</table></div>")
+        from ..diagnostics.html import dataframe_html
+
+        return dataframe_html(self)
 
     def __dir__(self):
         return list(super().__dir__()) + [c for c in self.columns if isinstance(c, str) and c.isidentifier()]

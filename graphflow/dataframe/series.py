@@ -72,7 +72,9 @@ class Series(PlanCollection):
         return f"graphflow.Series<name={self.name!r}, dtype={self.dtype}, npartitions={self.npartitions}>"
 
     def _repr_html_(self):
-        return f"<div><b>graphflow.Series</b> {self.name}: {self.dtype} ({self.npartitions} partitions)</div>"
+        from ..diagnostics.html import series_html
+
+        return series_html(self)
 
     # -- alignment
     def _expr_on(self, plan):

@@ -133,6 +133,7 @@ class Heartbeat(SchedulerEvent):
     paused: bool = False
     over_target: bool = False
     shared: int = 0  # bytes mapped from other workers' shared-memory blocks (they count them)
+    cpu: float = 0.0  # percent of one core the worker process used since its previous heartbeat
 
 
 @dataclass(slots=True)
@@ -157,6 +158,7 @@ class TaskFinished(SchedulerEvent):
     start: float = 0.0
     stop: float = 0.0
     inline: object = None
+    thread: int = 0  # which of the worker's threads ran it (0 .. nthreads - 1), for the task stream
 
 
 @dataclass(slots=True)
@@ -169,6 +171,7 @@ class TaskErred(SchedulerEvent):
     traceback: str = ""
     start: float = 0.0
     stop: float = 0.0
+    thread: int = 0
 
 
 @dataclass(slots=True)

@@ -33,8 +33,9 @@ import time
 from .. import wire
 from ..comm.transport import Listener
 from ..errors import GraphflowError
-from . import actors
+from . import actors, policy, retire
 from . import events as ev
+from .progress import ProgressBoard
 from .state import SchedulerState
 
 logger = logging.getLogger("graphflow.scheduler")
@@ -43,7 +44,7 @@ __all__ = ["Scheduler", "main"]
 
 # Events a worker may send, and the field that must name the sender.
 _FROM_WORKER = (ev.TaskFinished, ev.TaskErred, ev.MissingData, ev.StealResponse, ev.Heartbeat,
-                actors.ActorHosted, actors.ActorCheckpointed)
+                actors.ActorHosted, actors.ActorCheckpointed, retire.WorkerAsksToRetire)
 _FROM_CLIENT = (ev.UpdateGraph, ev.ClientReleasesKeys, ev.ClientCancelsKeys, actors.ActorLog)
 
 
@@ -65,18 +66,26 @@ class Scheduler:
         self.client_timeout = client_timeout
         self.tick_interval = tick_interval
         self.state = SchedulerState(heartbeat_timeout=heartbeat_timeout, validate=validate)
+        from ..diagnostics.snapshot import Diagnostics  # lazily: graphflow.diagnostics imports client-side code
+
+        self.diagnostics = Diagnostics(self)  # task stream, memory history, dashboard snapshots
+        self.progress = ProgressBoard()  # per-prefix counters for gf.progress
         self.loop = loop
         self.listener: Listener | None = None
         self.peer_of: dict = {}  # worker address or client id -> zmq routing id
         self.name_of: dict = {}  # zmq routing id -> ("worker" | "client", name)
         self.client_seen: dict = {}
         self.worker_pid: dict = {}
+        self.worker_name: dict = {}
+        self.dashboard = None  # the DashboardServer run_scheduler starts (graphflow.diagnostics.dashboard)
         self.tasks_executed = 0
         self.started = time.time()
         self._stimulus = itertools.count()
         self._outbox: dict = {}
         self._events: list = []
         self._process_scheduled = False
+        self._deferred: dict = {}  # request id -> Deferred: RPC answers that wait for the state (retirements)
+        self._deferred_ids = itertools.count(1)
         self._timers: list = []
         self._closed = False
 
@@ -97,6 +106,7 @@ class Scheduler:
         tick = PeriodicCallback(self._tick, self.tick_interval * 1000)
         tick.start()
         self._timers.append(tick)
+        self.diagnostics.start()
         logger.info("graphflow scheduler at %s", self.address)
         return self
 
@@ -107,6 +117,7 @@ class Scheduler:
         self._closed = True
         for timer in self._timers:
             timer.stop()
+        self.diagnostics.close()
         for peer in list(self.name_of):
             self._send(peer, wire.SchedulerClosing(reason))
         self._flush()
@@ -140,8 +151,15 @@ class Scheduler:
             if isinstance(msg, ev.Heartbeat):
                 msg.now = time.monotonic()
                 self._send(peer, wire.HeartbeatAck())
+                self.diagnostics.heartbeat(msg)
             elif isinstance(msg, ev.TaskFinished):
-                self.tasks_executed += 1
+                if msg.stop:  # start == stop == 0: a copy made for a retirement, or a re-report; nothing ran
+                    self.tasks_executed += 1
+                    self.diagnostics.task_done(msg)
+            elif isinstance(msg, retire.WorkerAsksToRetire):  # its --lifetime is up
+                msg.now, msg.timeout = time.monotonic(), _retire_timeout()
+            elif isinstance(msg, ev.TaskErred):
+                self.diagnostics.task_done(msg)
             self._feed(msg)
         elif role == "client" and isinstance(msg, _FROM_CLIENT):
             msg.client = name
@@ -166,6 +184,7 @@ class Scheduler:
         self._feed(ev.WorkerJoined(self._stim("worker-joined"), msg.address, msg.nthreads, msg.memory_limit,
                                    time.monotonic()))
         self.worker_pid[msg.address] = msg.pid
+        self.worker_name[msg.address] = msg.name  # the launcher's name for it (Cluster.scale matches on it)
         logger.info("scheduler: worker %s joined (%d threads, pid %d)", msg.address, msg.nthreads, msg.pid)
 
     def _register_client(self, peer: bytes, msg: wire.RegisterClient) -> None:
@@ -234,9 +253,13 @@ class Scheduler:
         if events:
             for command in self.state.handle(*events):
                 self._command(command)
+            if self.progress.trackers:  # gf.progress is watching: count finished and erred tasks
+                self.progress.observe(events, self.state)
         self._flush()
 
     def _command(self, cmd) -> None:
+        if isinstance(cmd, retire.RetireDone):
+            return self._retire_done(cmd)
         if isinstance(cmd, ev.KeyReport):
             peer = self.peer_of.get(cmd.client)
             if peer is not None:
@@ -259,6 +282,12 @@ class Scheduler:
             self._send(peer, wire.ActorCalls(cmd.actor, cmd.caller, -1, SerializedValue(cmd.calls.frames), False))
         elif isinstance(cmd, ev.RetireWorker):
             self._send(peer, wire.StopWorker("asked by the scheduler"))
+        elif isinstance(cmd, retire.ReplicateKeys):
+            from ..worker.replicas import FetchReplicas
+
+            self._send(peer, FetchReplicas(cmd.stimulus_id, cmd.who_has, cmd.nbytes))
+        elif isinstance(cmd, retire.FreezeActors):
+            self._send(peer, wire.FreezeActors(cmd.keys))
         else:  # pragma: no cover - a new command type without a route is a bug
             raise TypeError(f"scheduler shell has no route for {cmd!r}")
 
@@ -289,10 +318,17 @@ class Scheduler:
         try:
             if handler is None:
                 raise GraphflowError(f"the scheduler has no operation {msg.op!r}")
-            reply = wire.RpcReply(msg.request_id, handler(client, **msg.kwargs))
+            value = handler(client, **msg.kwargs)
         except Exception as exc:
-            reply = wire.RpcReply(msg.request_id, None, exc)
-        self._send(peer, reply)
+            value = Deferred()
+            value.fail(exc)
+        if not isinstance(value, Deferred):
+            self._send(peer, wire.RpcReply(msg.request_id, value))
+            return self._schedule_flush()
+        value.then(lambda result, error: self._reply_later(peer, msg.request_id, result, error))
+
+    def _reply_later(self, peer: bytes, request_id, value, error) -> None:
+        self._send(peer, wire.RpcReply(request_id, value, error))
         self._schedule_flush()
 
     def _rpc_who_has(self, client, keys):
@@ -305,12 +341,17 @@ class Scheduler:
             if unknown:
                 raise GraphflowError(f"unknown workers {unknown}; known: {sorted(self.state.workers)}")
             return list(workers)[:1]
+        closing = self.state.retiring.closing
+        if closing:  # a retiring worker takes no new data
+            ws = policy.choose_worker_for_data([w for a, w in self.state.workers.items() if a not in closing], nbytes)
+            return [] if ws is None else [ws.address]
         chosen = self.state.choose_worker_for_data(nbytes)
         return [] if chosen is None else [chosen]
 
     def _rpc_choose_actor_worker(self, client, workers=None):
         """Where a new actor should live: among ``workers`` if given, else the worker with the fewest actors."""
-        pool = [ws for a, ws in self.state.workers.items() if not workers or a in workers]
+        closing = self.state.retiring.closing
+        pool = [ws for a, ws in self.state.workers.items() if (not workers or a in workers) and a not in closing]
         return self.state.actors.choose_worker(pool)
 
     def _rpc_actor_location(self, client, key):
@@ -333,6 +374,8 @@ class Scheduler:
                 "nbytes": getattr(ws, "nbytes", 0),
                 "processing": len(getattr(ws, "processing", ())),
                 "pid": self.worker_pid.get(address),
+                "name": self.worker_name.get(address, ""),
+                "status": "closing" if address in self.state.retiring.closing else "running",
                 "memory": memory_report(ws),
             }
         return {
@@ -342,21 +385,43 @@ class Scheduler:
             "tasks": len(self.state.tasks),
             "tasks_executed": self.tasks_executed,
             "started": self.started,
+            "dashboard": self.dashboard.url if self.dashboard is not None else None,
         }
 
     def _rpc_memory(self, client):
         return {address: memory_report(ws) for address, ws in self.state.workers.items()}
 
-    def _rpc_retire_workers(self, client, workers):
-        retired = []
-        for address in workers:
-            peer = self.peer_of.get(address)
-            if peer is None:
-                continue
-            self._send(peer, wire.StopWorker("retired"))
-            self._forget_peer(peer, expected=True)
-            retired.append(address)
-        return retired
+    def _rpc_retire_workers(self, client, workers, close_anyway=False, retire_timeout=None):
+        """Retire ``workers`` gracefully (`graphflow.scheduler.retire`); answered once they are gone."""
+        from .. import config
+
+        self.state.retiring.target = config.get("worker.memory.target") or retire.DEFAULT_TARGET
+        request = next(self._deferred_ids)
+        answer = self._deferred[request] = Deferred()
+        self._feed(retire.RetireWorkers(self._stim("retire-workers"), list(workers), request, time.monotonic(),
+                                        _retire_timeout() if retire_timeout is None else float(retire_timeout),
+                                        close_anyway))
+        return answer
+
+    def _retire_done(self, cmd) -> None:
+        if cmd.request is None:  # a worker asked (--lifetime): tell it if it must stay for now
+            for address, why in cmd.failed.items():
+                peer = self.peer_of.get(address)
+                if peer is not None:
+                    self._send(peer, wire.RetireRefused(why))
+            return
+        answer = self._deferred.pop(cmd.request, None)
+        if answer is not None:
+            if cmd.error is not None:
+                answer.fail(cmd.error)
+            else:
+                answer.resolve(cmd.retired)
+
+    def _rpc_adaptive_target(self, client, minimum=0, maximum=None, target_duration=5.0):
+        """How many workers the cluster should have and who should leave (`graphflow.scheduler.adaptive`)."""
+        from . import adaptive
+
+        return adaptive.recommend(adaptive.observe(self.state), minimum, maximum, target_duration).as_dict()
 
     def _rpc_shutdown(self, client):
         self.loop.add_callback(self._shutdown)
@@ -369,13 +434,76 @@ class Scheduler:
     def _rpc_story(self, client, keys):
         return [tuple(map(str, record)) for record in self.state.story(*keys)]
 
+    def _rpc_progress(self, client, keys=None, ident=None, close=False):
+        """Open a progress tracker for ``keys`` or poll tracker ``ident`` (`graphflow.scheduler.progress`)."""
+        return self.progress.rpc(self.state, keys, ident, close)
+
+    def _rpc_task_stream(self, client, start=None, count=None):
+        """Task-stream records (`graphflow.diagnostics.taskstream`) with ``stop >= start``, the last ``count``."""
+        return self.diagnostics.task_stream(start, count)
+
+    def _rpc_memory_history(self, client, start=None):
+        """Each worker's memory samples since ``start`` (`Diagnostics.memory_history`)."""
+        return self.diagnostics.memory_history(start)
+
+    def _rpc_diagnostics_snapshot(self, client):
+        """What the dashboard shows (`graphflow.diagnostics.snapshot`), fresh."""
+        return self.diagnostics.snapshot()
+
+
+class Deferred:
+    """An RPC answer that comes later: a ``_rpc_*`` handler returns one and calls `resolve` or `fail` once
+    the answer is known (e.g. when the state machine says a retirement is over); the shell replies then.
+
+        >>> d = Deferred(); got = []
+        >>> d.then(lambda value, error: got.append((value, error)))
+        >>> d.resolve(["tcp://a"]); got
+        [(['tcp://a'], None)]
+    """
+
+    __slots__ = ("_callbacks", "_outcome")
+
+    def __init__(self):
+        self._callbacks: list = []
+        self._outcome = None
+
+    def then(self, callback) -> None:
+        """Call ``callback(value, error)`` once the answer is known (at once if it is)."""
+        if self._outcome is not None:
+            callback(*self._outcome)
+        else:
+            self._callbacks.append(callback)
+
+    def resolve(self, value=None) -> None:
+        self._finish((value, None))
+
+    def fail(self, error: BaseException) -> None:
+        self._finish((None, error))
+
+    def _finish(self, outcome) -> None:
+        if self._outcome is None:
+            self._outcome = outcome
+            callbacks, self._callbacks = self._callbacks, []
+            for callback in callbacks:
+                callback(*outcome)
+
+
+def _retire_timeout() -> float:
+    from .. import config
+
+    return float(config.get("scheduler.retire_timeout"))
+
 
 # ---------------------------------------------------------------------- process entry
 
 
 def run_scheduler(address: str, token: bytes | None, *, address_file: str | None = None,
-                  heartbeat_timeout: float = 5.0) -> int:
-    """Serve a scheduler in this process until SIGTERM/SIGINT or a shutdown request."""
+                  heartbeat_timeout: float = 5.0, dashboard_address: str | None = None) -> int:
+    """Serve a scheduler in this process until SIGTERM/SIGINT or a shutdown request.
+
+    ``dashboard_address`` (``":8787"``, ``"0.0.0.0:8787"``; None: no dashboard): where the dashboard
+    listens, on a thread of its own (`graphflow.diagnostics.dashboard`).
+    """
     from tornado.ioloop import IOLoop
 
     from ..process import die_with_parent
@@ -389,10 +517,17 @@ def run_scheduler(address: str, token: bytes | None, *, address_file: str | None
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    from ..diagnostics.dashboard import start_for_scheduler
+
+    scheduler.dashboard = start_for_scheduler(scheduler, dashboard_address, token)
     print(f"graphflow scheduler at {scheduler.address}", flush=True)
+    if scheduler.dashboard is not None:
+        print(f"graphflow dashboard at {scheduler.dashboard.url}", flush=True)
     if address_file:
         _write_atomically(address_file, scheduler.address)
     loop.start()
+    if scheduler.dashboard is not None:
+        scheduler.dashboard.close()
     return 0
 
 

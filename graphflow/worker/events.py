@@ -58,6 +58,7 @@ class ExecuteSuccess(WorkerEvent):
     type_name: str
     start: float
     stop: float
+    thread: int = 0  # index of the pool thread that ran it
 
 
 @dataclass(slots=True)
@@ -67,6 +68,7 @@ class ExecuteFailure(WorkerEvent):
     traceback: str
     start: float
     stop: float
+    thread: int = 0
 
 
 @dataclass(slots=True)

@@ -31,11 +31,13 @@ RSS is past 0.7, so values go to disk until RSS would be back at the target,
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 
 from .. import config
 
-__all__ = ["MemoryPolicy", "MemoryDecision", "THRESHOLDS"]
+__all__ = ["MemoryPolicy", "MemoryDecision", "THRESHOLDS", "CpuMeter"]
 
 THRESHOLDS = ("target", "spill", "pause", "terminate")
 
@@ -120,3 +122,37 @@ def return_freed_memory_promptly(threshold: int = 2 ** 20) -> bool:
         return bool(libc.mallopt(_M_MMAP_THRESHOLD, threshold)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, threshold))
     except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to tune
         return False
+
+
+class CpuMeter:
+    """CPU use of this process since the previous `sample`, in percent of one core (200.0: two cores busy).
+
+    Reads ``os.times()`` (user + system time of all threads): two system calls'
+    worth of work, cheap enough for every heartbeat.  Samples closer together
+    than ``min_interval`` return the previous value (too noisy otherwise).
+
+    >>> meter = CpuMeter()
+    >>> 0.0 <= meter.sample(now=meter.last_wall + 1.0)
+    True
+    """
+
+    def __init__(self, min_interval: float = 0.05):
+        self.min_interval = min_interval
+        self.last_wall = time.monotonic()
+        self.last_cpu = _process_cpu_seconds()
+        self.value = 0.0
+
+    def sample(self, now: float | None = None) -> float:
+        now = time.monotonic() if now is None else now
+        elapsed = now - self.last_wall
+        if elapsed < self.min_interval:
+            return self.value
+        cpu = _process_cpu_seconds()
+        self.value = max(0.0, 100.0 * (cpu - self.last_cpu) / elapsed)
+        self.last_wall, self.last_cpu = now, cpu
+        return self.value
+
+
+def _process_cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system

@@ -43,8 +43,11 @@ from . import events as wev
 from .actors import ActorHost, register_worker
 from ..spec.keys import key_split
 from ..units import format_bytes
+from .logs import answer_rpc, running
+from .logs import install as install_log_capture
 from .memory import process_rss
-from .monitor import MemoryPolicy, return_freed_memory_promptly
+from .monitor import CpuMeter, MemoryPolicy, return_freed_memory_promptly
+from .replicas import FetchReplicas
 from .state import WorkerState
 from .store import Shared, WorkerStore, clean_stale_spill_dirs
 
@@ -78,7 +81,8 @@ class Worker:
                  memory_limit: int | None = None, listen: str = "tcp://127.0.0.1:0", name: str = "",
                  heartbeat_interval: float = 0.5, fetch_timeout: float = 60.0, loop=None, on_exit=None,
                  validate: bool = False, local_directory: str | None = None, max_spill: int | None = None,
-                 memory: dict | None = None):
+                 memory: dict | None = None, lifetime: float | None = None, lifetime_stagger: float = 0.0,
+                 lifetime_restart: bool = False):
         self.scheduler_address = scheduler_address
         self.token = token
         self.nthreads = nthreads
@@ -87,6 +91,7 @@ class Worker:
         self.max_spill = max_spill
         self.memory_policy = MemoryPolicy(memory_limit, **(memory or {}))
         self._paused = False
+        self._cpu = CpuMeter()  # the heartbeat reports CPU use (graphflow.worker.monitor)
         self._over_target = False
         self._rss = 0
         self.listen_address = listen
@@ -97,6 +102,9 @@ class Worker:
         self.loop = loop
         self.on_exit = on_exit
         self.validate = validate
+        self._lifetime_options = (lifetime, lifetime_stagger, lifetime_restart)  # graphflow.worker.lifetime
+        self._lifetime = None
+        self._retiring = False  # leaving: peers on this host get its results through shared memory
         self.state: WorkerState | None = None
         self.peers: dict = {}  # peer address -> Connection
         self.requests: dict = {}  # request id -> (peer, keys, started)
@@ -149,7 +157,7 @@ class Worker:
                                 lambda msgs: self.scheduler.send_many(msgs))
         register_worker(self.scheduler_address, self.token)
         for i in range(self.nthreads):
-            t = threading.Thread(target=self._run_jobs, name=f"graphflow-task-{i}", daemon=True)
+            t = threading.Thread(target=self._run_jobs, args=(i,), name=f"graphflow-task-{i}", daemon=True)
             t.start()
             self._threads.append(t)
         self.scheduler = Connection(self.scheduler_address, self.token, self._on_scheduler_message, loop=self.loop,
@@ -165,6 +173,11 @@ class Worker:
             timer.start()
             self._timers.append(timer)
         self._last_ack = time.monotonic()
+        if self._lifetime_options[0] is not None:
+            from .lifetime import Lifetime
+
+            self._lifetime = Lifetime(self, *self._lifetime_options)
+            self._lifetime.start()
         return self
 
     def close(self, reason: str = "closed", code: int = 0) -> None:
@@ -174,6 +187,8 @@ class Worker:
         self._closed = True
         for timer in self._timers:
             timer.stop()
+        if self._lifetime is not None:
+            self._lifetime.stop()
         for _ in self._threads:
             self._jobs.put(None)
         self.actors.close()
@@ -191,7 +206,7 @@ class Worker:
     # ------------------------------------------------------------------ scheduler traffic
 
     def _on_scheduler_message(self, msg) -> None:
-        if isinstance(msg, (wev.ComputeTasks, wev.FreeKeys, wev.StealRequest)):
+        if isinstance(msg, (wev.ComputeTasks, wev.FreeKeys, wev.StealRequest, FetchReplicas)):
             if type(msg) is wev.FreeKeys:
                 self.actors.forget(msg.keys)
             self._feed(msg)
@@ -206,7 +221,13 @@ class Worker:
             logger.info("worker %s: registered with the scheduler at %s", self.address, self.scheduler_address)
         elif isinstance(msg, wire.StopWorker):
             logger.info("worker %s: closing: %s", self.address, msg.reason)
-            self.close(msg.reason, 0)
+            self.close(msg.reason, self._lifetime.exit_code() if self._lifetime is not None else 0)
+        elif isinstance(msg, wire.FreezeActors):  # retiring: its actors move (graphflow.scheduler.retire)
+            self._retiring = True
+            self.actors.freeze(msg.keys)
+        elif isinstance(msg, wire.RetireRefused):
+            if self._lifetime is not None:
+                self._lifetime.refused(msg.reason)
         elif isinstance(msg, wire.SchedulerClosing):
             self._scheduler_gone(f"the scheduler closed ({msg.reason})")
         else:
@@ -235,7 +256,7 @@ class Worker:
 
         ``worker.shared_memory`` True or False decides; ``"auto"`` shares a
         result asked for a second time (a broadcast: one block, any number of
-        readers, one copy on the host) or when this worker is short of memory
+        readers, one copy on the host), when this worker is short of memory or retiring
         -- otherwise a copy with `process_vm_readv` is faster on hosts whose
         shared memory has no huge pages (see `graphflow.comm.shm`).
         """
@@ -244,7 +265,7 @@ class Worker:
         mode = config.get("worker.shared_memory")
         if mode != "auto":
             return bool(mode)
-        return key in self._lent_once or self._paused or self._over_target
+        return key in self._lent_once or self._paused or self._over_target or self._retiring
 
     def _put_shared(self, key):
         """Write ``key``'s value into shared memory once and keep the mapped view in place of our copy."""
@@ -346,7 +367,7 @@ class Worker:
 
     # ------------------------------------------------------------------ running tasks
 
-    def _run_jobs(self) -> None:
+    def _run_jobs(self, thread: int = 0) -> None:
         bind_host(self.actors)  # actors created by tasks of this thread live in this worker
         sizer = self.state.data.sizer
         limit = self.memory_limit
@@ -355,12 +376,13 @@ class Worker:
             if job is None:
                 return
             key, spec, inputs, input_bytes = job
+            running(key)  # what it prints is logged under this key (graphflow.worker.logs)
             start = time.time()
             try:
                 value = spec(inputs)
             except BaseException as exc:  # noqa: B902 - every task error goes back to its caller
                 event = wev.ExecuteFailure(self._stim("task-erred"), key, _picklable(exc),
-                                           traceback.format_exc(), start, time.time())
+                                           traceback.format_exc(), start, time.time(), thread)
             else:
                 stop = time.time()
                 try:
@@ -369,10 +391,10 @@ class Worker:
                     nbytes = sys.getsizeof(value)
                 if limit and nbytes + input_bytes > limit:
                     exc = _too_big(key, self.address, input_bytes, nbytes, limit)
-                    event = wev.ExecuteFailure(self._stim("task-erred"), key, exc, "", start, stop)
+                    event = wev.ExecuteFailure(self._stim("task-erred"), key, exc, "", start, stop, thread)
                 else:
                     event = wev.ExecuteSuccess(self._stim("task-finished"), key, value, nbytes,
-                                               type(value).__name__, start, stop)
+                                               type(value).__name__, start, stop, thread)
                 del value
             del inputs, job, spec  # a finished task must not keep its arguments (actor handles) alive
             self._completed(event)
@@ -575,6 +597,8 @@ class Worker:
             from ..comm.vmcopy import return_lease
 
             return_lease(msg.lease)
+        elif isinstance(msg, wire.Rpc):  # a client asking for this worker's logs
+            self.listener.send(peer_id, answer_rpc(msg))
         elif isinstance(msg, wire.PutData):
             sizer = self.state.data.sizer
             nbytes = {k: sizer(v) for k, v in msg.data.items()}
@@ -615,7 +639,8 @@ def wev_heartbeat(worker: Worker, state: WorkerState):
     store = state.data
     rss = process_rss()
     return Heartbeat("heartbeat", worker.address, 0.0, store.managed_bytes, state.executing_count,
-                     store.spilled_bytes, rss, worker._paused, worker._over_target, store.shared_bytes)
+                     store.spilled_bytes, rss, worker._paused, worker._over_target, store.shared_bytes,
+                     worker._cpu.sample())
 
 
 def _too_big(key, address: str, input_bytes: int, nbytes: int, limit: int):
@@ -664,6 +689,7 @@ def run_worker(scheduler_address: str, token: bytes | None, *, nthreads: int = 1
     from ..process import die_with_parent
 
     die_with_parent(only_if_supervised=True)
+    install_log_capture()  # a ring of log records and task prints, for client.get_worker_logs()
     if memory_limit:
         return_freed_memory_promptly()
     loop = IOLoop.current()
@@ -691,6 +717,7 @@ def main(argv=None) -> int:
 
     from ..security import load_token
     from ..units import parse_bytes
+    from .lifetime import add_lifetime_options, lifetime_kwargs
     from .options import add_memory_options, worker_memory_kwargs
 
     parser = argparse.ArgumentParser(prog="python -m graphflow.worker.server")
@@ -702,12 +729,13 @@ def main(argv=None) -> int:
     parser.add_argument("--token-file", default=None)
     parser.add_argument("--no-token", action="store_true")
     add_memory_options(parser)
+    add_lifetime_options(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     token = None if args.no_token else load_token(args.token_file)
     memory_limit = parse_bytes(args.memory_limit) if args.memory_limit else None
     return run_worker(args.scheduler, token, nthreads=args.nthreads, memory_limit=memory_limit,
-                      listen=args.listen, name=args.name, **worker_memory_kwargs(args))
+                      listen=args.listen, name=args.name, **worker_memory_kwargs(args), **lifetime_kwargs(args))
 
 
 if __name__ == "__main__":

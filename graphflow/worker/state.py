@@ -277,7 +277,7 @@ class WorkerState:
             return
         self._transition(ts, "memory", ev.value, ev.nbytes, ev.type_name)
         if ts.assigned:
-            self._report_finished(ts, ev.value, ev.nbytes, ev.start, ev.stop)
+            self._report_finished(ts, ev.value, ev.nbytes, ev.start, ev.stop, ev.thread)
 
     def _handle_execute_failure(self, ev: ExecuteFailure) -> None:
         ts = self._running(ev.key)
@@ -321,12 +321,13 @@ class WorkerState:
         self.log.append((ts.key, "missing", peer, self._stimulus_id))
         if ts.state == "cancelled":
             self._transition(ts, "released")
-        elif ts.assigned:
+        elif ts.assigned and ts.run is not None:
             # The scheduler asked us to compute it, so its own who_has is empty: ours is stale.
             self._transition(ts, "waiting")
         elif ts.who_has:
             self._transition(ts, "fetch")
-        else:
+        else:  # (an assigned one was a copy the scheduler asked for, worker/replicas.py: say it is not to be had)
+            self._missing(ts, ts.key, peer)
             self._transition(ts, "released")
 
     def _handle_update_data(self, ev: UpdateData) -> None:
@@ -434,11 +435,13 @@ class WorkerState:
 
     # ------------------------------------------------------------ helpers
 
-    def _report_finished(self, ts: WorkerTask, value, nbytes: int, start: float, stop: float) -> None:
+    def _report_finished(self, ts: WorkerTask, value, nbytes: int, start: float, stop: float,
+                         thread: int = 0) -> None:
         run = ts.run
         inline = value if run is not None and run.inline_result and nbytes <= self.inline_limit else None
         self._messages.append(TaskFinished(self._stimulus_id, worker=self.address, key=ts.key, nbytes=nbytes,
-                                           type_name=ts.type_name, start=start, stop=stop, inline=inline))
+                                           type_name=ts.type_name, start=start, stop=stop, inline=inline,
+                                           thread=thread))
 
     def _store(self, ts: WorkerTask, value, nbytes: int, type_name: str) -> None:
         self.data.set(ts.key, value, nbytes)
@@ -630,7 +633,7 @@ class WorkerState:
         if ts.assigned:
             self._messages.append(TaskErred(self._stimulus_id, worker=self.address, key=ts.key,
                                             exception=ev.exception, traceback=ev.traceback,
-                                            start=ev.start, stop=ev.stop))
+                                            start=ev.start, stop=ev.stop, thread=ev.thread))
         self._transition(ts, "released")
 
     def _transition_executing_cancelled(self, ts):
@@ -739,14 +742,14 @@ class WorkerState:
         assert ts in self.executing, ts
 
     def _validate_fetch(self, ts):
-        assert not ts.assigned and ts.dependents, ts  # an assigned key goes to waiting instead
+        # assigned without a task to run: a copy the scheduler asked for (worker/replicas.py)
+        assert (not ts.assigned and ts.dependents) or (ts.assigned and ts.run is None), ts
         assert ts.who_has and self.address not in ts.who_has, ts
         assert not ts.dependencies and ts.coming_from is None and ts.key not in self.data, ts
 
     def _validate_flight(self, ts):
         self._validate_needed(ts)
         assert ts.coming_from is not None and not ts.dependencies and ts.key not in self.data, ts
-        assert not ts.assigned or ts.run is not None, ts
 
     def _validate_memory(self, ts):
         self._validate_needed(ts)

@@ -1,0 +1,113 @@
+"""The task stream: a bounded ring of what ran where, from the scheduler's point of view.
+
+Every `TaskFinished` and `TaskErred` a worker sends carries the wall-clock
+``start`` and ``stop`` of the run and the index of the worker thread that ran
+it.  The scheduler shell hands each one to `TaskStream.add` as it arrives;
+the ring keeps the last ``scheduler.task_stream_size`` (gf.config, default
+100,000) runs, dropping the oldest.  The dashboard, the performance report
+and ``client.get_task_stream()`` read it.
+
+Cost model.  ``add`` runs on the scheduler's loop once per finished task, so
+it stores a plain tuple (no dict, no key formatting, no prefix split): a
+tuple and a deque append, well under a microsecond.  Readers pay instead:
+`records` copies the ring under a lock and turns the tuples it returns into
+the records of the diagnostics contract::
+
+    {"key": "inc-0a1b2c3d4e", "prefix": "inc", "worker": "tcp://127.0.0.1:40123",
+     "thread": 0, "start": 1700000000.01, "stop": 1700000000.02, "nbytes": 28,
+     "status": "finished"}
+
+Worked example::
+
+    >>> from graphflow.testing.events import finished
+    >>> ring = TaskStream(maxlen=2)
+    >>> for i in range(3):
+    ...     ev = finished("tcp://w:1", f"inc-{i}", duration=1.0)
+    ...     ev.start, ev.stop = 100.0 + i, 101.0 + i
+    ...     ring.add(ev)
+    >>> [(r["key"], r["stop"]) for r in ring.records()]
+    [('inc-1', 102.0), ('inc-2', 103.0)]
+    >>> [r["key"] for r in ring.records(since=102.5)], [r["key"] for r in ring.records(count=1)]
+    (['inc-2'], ['inc-2'])
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+from ..scheduler.events import TaskErred
+from ..spec.keys import key_split
+
+__all__ = ["TaskStream", "DEFAULT_SIZE"]
+
+DEFAULT_SIZE = 100_000
+
+# Records arrive in the order workers report them, which is nearly but not exactly the order of their
+# ``stop`` times (clocks of other hosts, batching).  A reader asking for ``stop >= since`` scans back
+# from the newest record until records *arrived* this long before ``since``.
+_ARRIVAL_SLACK = 30.0
+
+
+class TaskStream:
+    """A bounded ring of task runs; `add` on the scheduler loop, `records` from any thread."""
+
+    __slots__ = ("_ring", "_lock", "maxlen", "added")
+
+    def __init__(self, maxlen: int = DEFAULT_SIZE):
+        if not isinstance(maxlen, int) or maxlen < 0:
+            raise ValueError(f"task stream size must be a non-negative int, not {maxlen!r} "
+                             f"(config 'scheduler.task_stream_size')")
+        self.maxlen = maxlen
+        self._ring = deque(maxlen=maxlen)
+        self._lock = threading.Lock()
+        self.added = 0  # runs seen in total, dropped ones included
+
+    def __len__(self) -> int:
+        return len(self._ring)
+
+    def add(self, ev) -> None:
+        """Record one `TaskFinished` or `TaskErred` event (``worker`` already set by the shell).
+
+        Reports of results that were not run here (a result already in
+        memory re-announced, with no start or stop) are skipped.
+        """
+        stop = ev.stop
+        if not stop:
+            return
+        erred = type(ev) is TaskErred
+        rec = (ev.key, ev.worker, ev.thread, ev.start, stop,
+               0 if erred else ev.nbytes, erred, time.time())
+        with self._lock:
+            self._ring.append(rec)
+        self.added += 1
+
+    def records(self, since: float | None = None, count: int | None = None) -> list:
+        """Records with ``stop >= since`` (all when None), the last ``count`` of them when given, oldest first."""
+        with self._lock:
+            raw = list(self._ring)
+        if since is not None:
+            floor = since - _ARRIVAL_SLACK
+            picked = []
+            for rec in reversed(raw):
+                if rec[7] < floor:
+                    break
+                if rec[4] >= since:
+                    picked.append(rec)
+            picked.reverse()
+            raw = picked
+        if count is not None:
+            raw = raw[-count:] if count > 0 else []
+        return [_record(rec) for rec in raw]
+
+    def clear(self) -> None:
+        """Forget every record."""
+        with self._lock:
+            self._ring.clear()
+
+
+def _record(rec: tuple) -> dict:
+    key, worker, thread, start, stop, nbytes, erred, _ = rec
+    return {"key": str(key), "prefix": key_split(key), "worker": worker, "thread": thread, "start": start,
+            "stop": stop, "nbytes": nbytes, "status": "erred" if erred else "finished"}

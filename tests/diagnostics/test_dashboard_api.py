@@ -1,0 +1,310 @@
+"""The dashboard's HTTP API, with plain HTTP (urllib).
+
+The first tests serve a tiny stand-in source (the two methods the app may
+call) to check the HTTP layer alone: routes, ``?after=``, ``?since=``, the
+token.  The rest run the real thing: ``graphflow scheduler`` from the command
+line, and a LocalCluster whose dashboard listens on 0.0.0.0 (so it asks for the
+cluster token).
+"""
+
+import http.cookiejar
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+import graphflow as gf
+from graphflow.diagnostics.dashboard import DashboardServer, parse_address
+from graphflow.diagnostics.dashboard.server import link_for_client
+from graphflow.errors import ConfigError
+
+
+class FakeSource:
+    """Stands in for ``scheduler.diagnostics`` in the HTTP-layer tests only."""
+
+    def __init__(self):
+        self.snap = {
+            "time": 100.0, "scheduler": "tcp://127.0.0.1:1",
+            "workers": [{"address": "tcp://127.0.0.1:2", "name": "w", "nthreads": 1, "pid": 1, "processing": 0,
+                         "executing": 0, "cpu": 1.5, "paused": False,
+                         "memory": {"managed": 10, "spilled": 0, "shared": 0, "unmanaged": 5, "rss": 15,
+                                    "limit": None}}],
+            "progress": [{"prefix": "inc", "total": 2, "waiting": 0, "processing": 0, "memory": 2, "erred": 0,
+                          "released": 0, "done": 2}],
+            "graph": {"nodes": [{"key": "inc-1", "prefix": "inc", "state": "memory"}], "edges": [],
+                      "truncated": False},
+            "counts": {"tasks": 2, "workers": 1, "clients": 1},
+        }
+        self.stream_calls = []
+
+    def snapshot(self):
+        return self.snap
+
+    def task_stream(self, since=None, count=None):
+        self.stream_calls.append((since, count))
+        return [{"key": "inc-1", "prefix": "inc", "worker": "tcp://127.0.0.1:2", "thread": 0, "start": 99.0,
+                 "stop": 99.5, "nbytes": 28, "status": "finished"}]
+
+
+def get(url, opener=None, headers=None):
+    """(status, body bytes) of a GET; HTTP errors are answers too."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with (opener or urllib.request.build_opener()).open(request, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+@pytest.fixture
+def served():
+    source = FakeSource()
+    server = DashboardServer(source, ":0").start()
+    yield source, f"http://127.0.0.1:{server.port}"
+    server.close()
+
+
+def test_parse_address():
+    assert parse_address(":8787") == ("127.0.0.1", 8787)
+    assert parse_address("8787") == ("127.0.0.1", 8787)
+    assert parse_address("0.0.0.0:0") == ("0.0.0.0", 0)
+    assert parse_address("http://localhost:9000/") == ("localhost", 9000)
+    for bad in ("nonsense", ":99999", "host:"):
+        with pytest.raises(ConfigError, match="dashboard address"):
+            parse_address(bad)
+
+
+def test_link_for_client_uses_the_schedulers_host_when_remote():
+    assert link_for_client(None, "tcp://127.0.0.1:1") is None
+    assert link_for_client("http://127.0.0.1:8787/status", "tcp://10.1.2.3:8786") == "http://10.1.2.3:8787/status"
+    assert link_for_client("http://10.9.9.9:8787/status", "tcp://10.1.2.3:8786") == "http://10.9.9.9:8787/status"
+
+
+def test_snapshot_parts(served):
+    source, base = served
+    status, body = get(base + "/api/v1/snapshot")
+    assert status == 200 and json.loads(body) == source.snap
+    assert json.loads(get(base + "/api/v1/workers")[1]) == source.snap["workers"]
+    tasks = json.loads(get(base + "/api/v1/tasks")[1])
+    assert set(tasks) == {"progress", "graph", "counts"} and tasks["progress"][0]["done"] == 2
+    assert json.loads(get(base + "/api/v1/memory")[1]) == {"tcp://127.0.0.1:2": source.snap["workers"][0]["memory"]}
+
+
+def test_after_answers_204_until_a_newer_snapshot(served):
+    source, base = served
+    assert get(base + "/api/v1/snapshot?after=100.0") == (204, b"")
+    assert get(base + "/api/v1/snapshot?after=99.0")[0] == 200
+    source.snap = dict(source.snap, time=101.0, counts={"tasks": 7, "workers": 1, "clients": 1})
+    status, body = get(base + "/api/v1/tasks?after=100.0")
+    assert status == 200 and json.loads(body)["counts"]["tasks"] == 7  # not the cached encoding of the old one
+    assert get(base + "/api/v1/snapshot?after=abc")[0] == 400
+
+
+def test_task_stream_passes_since_and_count(served):
+    source, base = served
+    status, body = get(base + "/api/v1/task_stream?since=99.25&count=10")
+    assert status == 200 and json.loads(body)[0]["key"] == "inc-1"
+    get(base + "/api/v1/task_stream")
+    assert source.stream_calls[0] == (99.25, 10)
+    assert source.stream_calls[1][0] is None and source.stream_calls[1][1] > 0
+    assert get(base + "/api/v1/task_stream?since=x")[0] == 400
+
+
+def test_task_stream_sample_keeps_an_even_spread(served):
+    source, base = served
+    many = [{"key": f"inc-{i}", "prefix": "inc", "worker": "w", "thread": 0, "start": float(i), "stop": i + 0.5,
+             "nbytes": 1, "status": "finished"} for i in range(100)]
+    source.task_stream = lambda since=None, count=None: many
+    keys = [r["key"] for r in json.loads(get(base + "/api/v1/task_stream?sample=10")[1])]
+    assert keys == [f"inc-{i}" for i in range(0, 100, 10)]
+    assert len(json.loads(get(base + "/api/v1/task_stream?sample=1000")[1])) == 100
+
+
+def test_summary_and_graph_split_the_snapshot(served):
+    source, base = served
+    summary = json.loads(get(base + "/api/v1/summary")[1])
+    assert "graph" not in summary and summary["counts"] == source.snap["counts"]
+    assert json.loads(get(base + "/api/v1/graph")[1]) == source.snap["graph"]
+
+
+def test_long_poll_answers_when_a_newer_snapshot_is_published(served):
+    source, base = served
+    import threading
+
+    threading.Timer(0.3, lambda: setattr(source, "snap", dict(source.snap, time=200.0))).start()
+    t0 = time.monotonic()
+    status, body = get(base + "/api/v1/summary?after=100.0&wait=5")
+    assert status == 200 and json.loads(body)["time"] == 200.0
+    assert 0.2 < time.monotonic() - t0 < 4
+    t0 = time.monotonic()
+    assert get(base + "/api/v1/summary?after=200.0&wait=0.3")[0] == 204
+    assert time.monotonic() - t0 >= 0.25
+
+
+def test_page_and_static_files(served):
+    _, base = served
+    for path in ("/", "/status"):
+        status, body = get(base + path)
+        assert status == 200 and b'id="chart-task-stream"' in body
+    assert b"GFCharts" in get(base + "/static/charts.js")[1]
+    assert get(base + "/static/vendor/chart-4.6.1.umd.min.js")[0] == 200
+    assert get(base + "/api/v1/nothing")[0] == 404
+
+
+def test_loopback_dashboard_refuses_other_host_names(served):
+    """A page on another domain re-pointed at 127.0.0.1 (DNS rebinding) must not read the dashboard."""
+    _, base = served
+    assert get(base + "/api/v1/workers", headers={"Host": "evil.example:80"})[0] == 403
+    port = base.rsplit(":", 1)[1]
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}"):
+        assert get(base + "/api/v1/workers", headers={"Host": host})[0] == 200
+
+
+def test_a_taken_port_falls_back_to_a_free_one():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = DashboardServer(FakeSource(), f"127.0.0.1:{port}").start()
+        try:
+            assert server.port not in (None, port)
+            assert get(f"http://127.0.0.1:{server.port}/api/v1/workers")[0] == 200
+        finally:
+            server.close()
+
+
+def test_token_required_beyond_loopback():
+    server = DashboardServer(FakeSource(), "0.0.0.0:0", token=b"s3cret").start()
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+        assert server.require_token
+        assert get(base + "/api/v1/workers")[0] == 403
+        assert get(base + "/status")[0] == 403
+        assert get(base + "/static/charts.js")[0] == 403
+        assert get(base + "/api/v1/workers?token=wrong")[0] == 403
+        assert get(base + "/api/v1/workers", headers={"Authorization": "Bearer s3cret"})[0] == 200
+        # ?token= once, then the cookie it set (which is not the token itself)
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        assert get(base + "/status?token=s3cret", opener)[0] == 200
+        assert [c.value for c in jar] and all("s3cret" not in c.value for c in jar)
+        assert get(base + "/api/v1/snapshot", opener)[0] == 200
+    finally:
+        server.close()
+
+
+# ---------------------------------------------------------------------- the real scheduler
+
+
+def inc(x):
+    return x + 1
+
+
+def test_cli_dashboard_address_and_port_fallback(tmp_path):
+    """``graphflow scheduler --dashboard-address`` serves the API; a taken port is replaced and logged."""
+    env = dict(os.environ, GRAPHFLOW_TOKEN="cli-test-token")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.Popen([sys.executable, "-m", "graphflow", "scheduler", "--port", "0",
+                                 "--dashboard-address", f"127.0.0.1:{port}", "--log-level", "warning"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            lines = [proc.stdout.readline() for _ in range(2)]
+            assert lines[0].startswith("graphflow scheduler at tcp://"), lines
+            assert lines[1].startswith("graphflow dashboard at http://127.0.0.1:"), lines
+            url = lines[1].split(" at ", 1)[1].strip()
+            assert f":{port}/" not in url
+            status, body = get(url.replace("/status", "/api/v1/snapshot"))
+            assert status == 200 and json.loads(body)["scheduler"] == lines[0].split(" at ", 1)[1].strip()
+        finally:
+            proc.terminate()
+            _, err = proc.communicate(timeout=20)
+    assert f"port {port} is in use" in err
+
+
+def test_cli_no_dashboard():
+    env = dict(os.environ, GRAPHFLOW_TOKEN="cli-test-token")
+    proc = subprocess.Popen([sys.executable, "-m", "graphflow", "scheduler", "--port", "0", "--no-dashboard"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        assert proc.stdout.readline().startswith("graphflow scheduler at")
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=20)
+    assert "dashboard" not in out
+
+
+@pytest.fixture(scope="module")
+def public_client():
+    with gf.Client(n_workers=2, threads_per_worker=1, memory_limit="1GiB", dashboard_address="0.0.0.0:0") as c:
+        yield c
+
+
+def wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.1)
+
+
+def test_cluster_dashboard_needs_the_cluster_token(public_client):
+    link = public_client.dashboard_link
+    assert link.startswith("http://127.0.0.1:") and link.endswith("/status")
+    assert public_client.scheduler_info()["dashboard"] == link
+    base = link.rsplit("/", 1)[0]
+    assert get(link)[0] == 403
+    assert get(base + "/api/v1/workers")[0] == 403
+    token = public_client.token.decode()
+    status, body = get(f"{link}?token={token}")
+    assert status == 200 and b"chart-task-stream" in body
+
+
+def test_cluster_api_shows_workers_progress_and_task_stream(public_client):
+    c = public_client
+    base = c.dashboard_link.rsplit("/", 1)[0]
+    auth = {"Authorization": f"Bearer {c.token.decode()}"}
+
+    def api(path):
+        status, body = get(base + "/api/v1/" + path, headers=auth)
+        assert status == 200, (path, status, body)
+        return json.loads(body)
+
+    t0 = time.time()
+    futures = c.map(inc, range(40))
+    assert c.gather(futures) == list(range(1, 41))
+    workers = api("workers")
+    assert sorted(w["address"] for w in workers) == sorted(c.scheduler_info()["workers"])
+    assert all(w["nthreads"] == 1 and w["memory"]["limit"] == 2 ** 30 for w in workers)
+    memory = wait_for(lambda: (lambda m: m if all(v["rss"] > 0 for v in m.values()) else None)(api("memory")))
+    assert set(memory) == {w["address"] for w in workers}
+
+    def inc_done():
+        rows = [p for p in api("tasks")["progress"] if p["prefix"] == "inc"]
+        return rows and rows[0]["done"] == rows[0]["total"] == 40
+
+    wait_for(inc_done)
+    records = api(f"task_stream?since={t0}")
+    assert len([r for r in records if r["prefix"] == "inc"]) == 40
+    assert {r["worker"] for r in records} <= {w["address"] for w in workers}
+    assert all(r["start"] <= r["stop"] for r in records)
+    snap = api("snapshot")
+    assert snap["counts"]["workers"] == 2 and len(snap["graph"]["nodes"]) >= 40
+    assert get(f"{base}/api/v1/snapshot?after={snap['time']}", headers=auth)[0] in (200, 204)
+
+
+def test_no_dashboard_means_no_link():
+    with gf.Client(n_workers=0, dashboard_address=None) as c:
+        assert c.dashboard_link is None
+        assert c.scheduler_info()["dashboard"] is None

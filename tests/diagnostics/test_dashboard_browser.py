@@ -1,0 +1,166 @@
+"""The dashboard in a real headless Chromium (Debian's ``chromium``, driven by playwright).
+
+While a graph of a few hundred tasks runs on a LocalCluster (2 workers), the
+page must show task-stream bars, progress reaching 100% for every prefix of
+the graph and each worker's memory; the same facts are checked on the JSON
+API with plain HTTP.  A screenshot lands in ``test-artifacts/dashboard.png``
+at the repository root.  A performance report is then opened offline (every
+network request refused) and must draw its task stream.
+
+Skipped, saying why, only when Chromium is not installed (``make test``
+installs it where it can: apt-get as root).
+"""
+
+import json
+import pathlib
+import shutil
+import time
+import urllib.request
+
+import pytest
+from playwright import sync_api  # a test dependency: missing it is an error, not a skip
+
+import graphflow as gf
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    pytest.skip("chromium not found: install Debian's 'chromium' package (make test does so when run as root)",
+                allow_module_level=True)
+
+ARTIFACTS = pathlib.Path(__file__).resolve().parents[2] / "test-artifacts"
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+PREFIXES = ("nap", "square", "combine")
+
+pytestmark = pytest.mark.slow
+
+
+def nap(i):
+    time.sleep(0.02 if i % 5 == 0 else 0.001)
+    return i
+
+
+def square(x):
+    return x * x
+
+
+def combine(*xs):
+    return sum(xs)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def client():
+    with gf.Client(n_workers=2, threads_per_worker=2, memory_limit="1GiB", dashboard_address=":0") as c:
+        yield c
+
+
+def wait_for(page_or_none, predicate, timeout=30.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            if page_or_none is not None:
+                page_or_none.screenshot(path=str(ARTIFACTS / "dashboard-timeout.png"))
+            raise AssertionError(f"{what} not met within {timeout} s")
+        time.sleep(0.1)
+
+
+def graph(n=300):
+    """300 naps (every fifth sleeps 20 ms) -> 300 squares -> combine in groups of 10 -> one combine."""
+    squares = [gf.delayed(square)(gf.delayed(nap)(i)) for i in range(n)]
+    groups = [gf.delayed(combine)(*squares[i:i + 10]) for i in range(0, n, 10)]
+    return gf.delayed(combine)(*groups), sum(i * i for i in range(n))
+
+
+def progress_rows(page) -> dict:
+    return {r["prefix"]: r for r in page.eval_on_selector_all(
+        "#progress-summary tbody tr", "rows => rows.map(r => Object.assign({}, r.dataset))")}
+
+
+def memory_rows(page) -> dict:
+    return {r["worker"]: r for r in page.eval_on_selector_all(
+        "#memory-summary tbody tr", "rows => rows.map(r => Object.assign({}, r.dataset))")}
+
+
+def test_dashboard_shows_a_running_graph(client, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    link = client.dashboard_link
+    assert link.startswith("http://127.0.0.1:") and link.endswith("/status")
+    page.goto(link)
+    wait_for(page, lambda: page.get_attribute("#summary", "data-status") == "live", what="first snapshot")
+
+    t0 = time.time()
+    total, expected = graph()
+    future = client.compute(total, optimize_graph=False)  # keep every task: each prefix must show
+    # While it runs: bars appear in the task stream.
+    wait_for(page, lambda: int(page.get_attribute("#summary", "data-stream-bars")) > 0, what="task-stream bars")
+    assert future.result(timeout=60) == expected
+
+    def all_done():
+        rows = progress_rows(page)
+        return all(p in rows and rows[p]["percent"] == "100" for p in PREFIXES) and rows
+
+    rows = wait_for(page, all_done, what="progress at 100% for every prefix")
+    assert rows["nap"]["total"] == "300" and rows["square"]["total"] == "300"
+    workers = sorted(client.scheduler_info()["workers"])
+
+    def memory_shown():
+        mem = memory_rows(page)
+        return sorted(mem) == workers and all(int(m["rss"]) > 0 and m["limit"] == str(2 ** 30)
+                                              for m in mem.values()) and mem
+
+    wait_for(page, memory_shown, what="each worker's memory")
+    bars = int(page.get_attribute("#summary", "data-stream-bars"))
+    assert bars >= 300, bars
+    wait_for(page, lambda: int(page.get_attribute("#summary", "data-graph-nodes")) >= 600, what="the task graph")
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+    assert errors == []
+
+    # The same facts through the JSON API.
+    base = link.rsplit("/", 1)[0]
+
+    def api(path):
+        with urllib.request.urlopen(f"{base}/api/v1/{path}", timeout=10) as r:
+            return json.loads(r.read())
+
+    progress = {p["prefix"]: p for p in api("tasks")["progress"]}
+    assert all(progress[p]["done"] == progress[p]["total"] for p in PREFIXES)
+    records = api(f"task_stream?since={t0}")
+    assert sum(r["prefix"] == "nap" for r in records) == 300
+    assert sorted(api("memory")) == workers
+    page.close()
+
+
+def test_report_opens_offline(client, browser, tmp_path):
+    path = tmp_path / "report.html"
+    with gf.performance_report(str(path)):
+        total, expected = graph(60)
+        assert client.compute(total, optimize_graph=False).result(timeout=60) == expected
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors, requests = [], []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def only_the_file(route):
+        if route.request.url.startswith("file:"):
+            return route.continue_()
+        requests.append(route.request.url)
+        return route.abort()
+
+    page.route("**/*", only_the_file)
+    page.goto(path.as_uri())
+    wait_for(page, lambda: int(page.get_attribute("#summary", "data-stream-bars")) >= 60, what="report bars")
+    assert errors == [] and requests == []
+    page.close()

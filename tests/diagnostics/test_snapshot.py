@@ -1,0 +1,163 @@
+"""Dashboard snapshots: the pure builder against a fed `SchedulerState`, then the scheduler shell's `Diagnostics`.
+
+The shell tests run an in-process cluster (real scheduler and worker shells
+on one loop thread), so they can count builds and read
+``scheduler.diagnostics`` directly, as the dashboard's HTTP thread does.
+"""
+
+import threading
+import time
+
+import pytest
+
+import graphflow as gf
+from graphflow import delayed
+from graphflow.diagnostics import snapshot as snapshot_module
+from graphflow.diagnostics.snapshot import build_snapshot, empty_snapshot
+from graphflow.scheduler.state import SchedulerState
+from graphflow.testing.cluster import InProcessCluster
+from graphflow.testing.events import erred, finished, graph, heartbeat, joined
+
+PROGRESS_KEYS = {"prefix", "total", "waiting", "processing", "memory", "erred", "released", "done"}
+
+
+def inc(x):
+    return x + 1
+
+
+def add(*xs):
+    return sum(xs)
+
+
+def check_progress_adds_up(snap):
+    for row in snap["progress"]:
+        assert set(row) == PROGRESS_KEYS
+        assert row["total"] == row["waiting"] + row["processing"] + row["memory"] + row["erred"] + row["released"]
+        assert row["memory"] <= row["done"] <= row["memory"] + row["released"]
+    assert sum(r["total"] for r in snap["progress"]) == snap["counts"]["tasks"]
+
+
+def test_builder_progress_graph_and_workers():
+    """
+    a -> b1, b2 -> c ;  x (fails) -> y
+    """
+    s = SchedulerState(validate=True)
+    s.handle(joined("W", nthreads=2, memory_limit=1000), heartbeat("W", 0.0, memory=100, rss=400))
+    a, b1, b2, c, x, y = ("a", 0), ("b", 1), ("b", 2), ("c", 0), ("x", 0), ("y", 0)
+    s.handle(graph({a: (), b1: (a,), b2: (a,), c: (b1, b2), x: (), y: (x,)}))
+    s.handle(finished("W", a), finished("W", b1), finished("W", b2), erred("W", x))
+    snap = build_snapshot(s, address="tcp://s:1", cpu={"W": 55.0}, names={"W": "w0"}, pids={"W": 42})
+    check_progress_adds_up(snap)
+    rows = {r["prefix"]: r for r in snap["progress"]}
+    assert rows["a"] == dict(prefix="a", total=1, waiting=0, processing=0, memory=0, erred=0, released=1, done=1)
+    assert rows["b"]["memory"] == 2 and rows["b"]["done"] == 2
+    assert rows["c"]["processing"] == 1 and rows["c"]["done"] == 0
+    assert rows["x"]["erred"] == 1 and rows["y"]["erred"] == 1
+    nodes = snap["graph"]["nodes"]
+    index = {n["key"]: i for i, n in enumerate(nodes)}
+    edges = {(nodes[i]["key"], nodes[j]["key"]) for i, j in snap["graph"]["edges"]}
+    assert edges == {tuple(map(str, e)) for e in [(a, b1), (a, b2), (b1, c), (b2, c), (x, y)]}
+    assert nodes[index[str(c)]]["state"] == "processing" and not snap["graph"]["truncated"]
+    [w] = snap["workers"]
+    assert w["name"] == "w0" and w["pid"] == 42 and w["cpu"] == 55.0 and w["nthreads"] == 2
+    assert w["processing"] == 1 and w["paused"] is False
+    assert w["memory"] == {"managed": 100, "spilled": 0, "shared": 0, "unmanaged": 300, "rss": 400, "limit": 1000}
+    assert snap["counts"] == {"tasks": 6, "workers": 1, "clients": 1}
+    assert snap["scheduler"] == "tcp://s:1"
+
+
+def test_builder_truncates_to_the_newest_tasks_and_is_quick():
+    """A 10k-task tree: the graph keeps the newest ``graph_limit`` tasks, and edges only between kept ones."""
+    s = SchedulerState()
+    s.handle(joined("W", nthreads=4))
+    deps = {f"leaf-{i}": () for i in range(8000)}
+    deps.update({f"sum-{i}": tuple(f"leaf-{j}" for j in range(4 * i, 4 * i + 4)) for i in range(2000)})
+    s.handle(graph(deps))
+    t0 = time.perf_counter()
+    snap = build_snapshot(s, graph_limit=5000)
+    took = time.perf_counter() - t0
+    assert snap["graph"]["truncated"] and len(snap["graph"]["nodes"]) == 5000
+    assert snap["graph"]["nodes"][-1]["key"] == "sum-1999"  # the newest
+    n = len(snap["graph"]["nodes"])
+    assert all(0 <= i < n and 0 <= j < n for i, j in snap["graph"]["edges"])
+    # kept: leaf-5000..leaf-7999 and the 2000 sums; sum-1250.. read only kept leaves
+    assert len(snap["graph"]["edges"]) == 4 * 750
+    check_progress_adds_up(snap)
+    assert snap["counts"]["tasks"] == 10_000
+    assert took < 1.0, f"building a 10k-task snapshot took {took:.3f} s"  # ~15 ms here; generous for a loaded box
+
+
+def test_empty_snapshot_has_the_contract_keys():
+    assert set(empty_snapshot("x")) == {"time", "scheduler", "workers", "progress", "graph", "counts"}
+    assert build_snapshot(SchedulerState())["graph"] == {"nodes": [], "edges": [], "truncated": False}
+
+
+@pytest.fixture()
+def cluster():
+    with gf.config.set({"scheduler.dashboard_graph_limit": 12, "scheduler.dashboard_interval": 0.1}):
+        with InProcessCluster(n_workers=2, nthreads=2, validate=False) as c:
+            yield c
+
+
+def test_snapshot_of_a_delayed_graph_on_a_cluster(cluster):
+    """
+    a -> b0, b1, b2 -> c     (persisted unoptimized: five tasks, six edges)
+    """
+    diag = cluster.scheduler.diagnostics
+    with gf.Client(cluster.address, token=cluster.token, set_as_default=False) as client:
+        a = delayed(inc, pure=True)(1)
+        c = delayed(add, pure=True)(*[delayed(inc, key=f"b-{i}")(a) for i in range(3)])
+        c_p = client.persist(c, optimize_graph=False)
+        assert c_p.compute(scheduler=client) == 9
+        snap = diag.snapshot()  # from this (non-loop) thread
+        assert len(snap["workers"]) == 2
+        for w in snap["workers"]:
+            assert {"address", "name", "nthreads", "pid", "processing", "executing", "cpu", "paused",
+                    "memory"} <= set(w)
+            assert set(w["memory"]) == {"managed", "spilled", "shared", "unmanaged", "rss", "limit"}
+            assert w["nthreads"] == 2
+        check_progress_adds_up(snap)
+        assert snap["counts"]["tasks"] == 5 and not snap["graph"]["truncated"]
+        nodes = snap["graph"]["nodes"]
+        assert sorted(n["prefix"] for n in nodes) == ["add", "b-0", "b-1", "b-2", "inc"]
+        assert len(snap["graph"]["edges"]) == 6
+        assert sum(r["done"] for r in snap["progress"]) == 5
+
+        more = client.map(inc, range(100, 120))  # 25 tasks, graph limit 12
+        client.gather(more)
+        time.sleep(0.3)
+        snap = diag.snapshot()
+        assert snap["graph"]["truncated"] and len(snap["graph"]["nodes"]) == 12
+        assert snap["counts"]["tasks"] == 25
+
+
+def test_snapshots_are_built_only_while_someone_reads(cluster, monkeypatch):
+    diag = cluster.scheduler.diagnostics
+    diag.idle_after = 0.5
+    built_on = set()
+    real_build = snapshot_module.build_snapshot
+
+    def spy(*args, **kwargs):
+        built_on.add(threading.current_thread())
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(snapshot_module, "build_snapshot", spy)
+    time.sleep(0.5)  # five intervals, nobody reading
+    assert diag.builds == 0
+    seen = []
+    reader = threading.Thread(target=lambda: seen.append(diag.snapshot()))
+    reader.start()
+    reader.join(5)
+    assert seen and seen[0]["counts"]["workers"] == 2 and diag.builds >= 1  # built on the loop, waited for
+    time.sleep(0.35)
+    assert diag.builds >= 2  # read recently: the timer keeps building
+    time.sleep(0.8)  # the reader went away
+    settled = diag.builds
+    time.sleep(0.5)
+    assert diag.builds == settled
+    diag.watchers += 1  # the dashboard has a client
+    time.sleep(0.5)
+    assert diag.builds > settled
+    diag.watchers -= 1
+    assert built_on == {cluster._thread.thread}  # always on the scheduler's loop, never on a reader's thread
+    assert diag.task_stream() == []  # no task ran
