@@ -206,7 +206,9 @@ class Scheduler:
         if self.peer_of.get(name) == peer:
             del self.peer_of[name]
         if role == "worker":
-            logger.warning("scheduler: worker %s %s", name, "left" if expected else "is gone")
+            # A worker saying goodbye (retired, lifetime, shutdown) is routine; one that vanished is not.
+            logger.log(logging.INFO if expected else logging.WARNING, "scheduler: worker %s %s", name,
+                       "left" if expected else "is gone")
             self._feed(ev.WorkerLeft(self._stim("worker-left"), name, expected, memory))
         else:
             self.client_seen.pop(name, None)

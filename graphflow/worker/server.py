@@ -229,16 +229,17 @@ class Worker:
             if self._lifetime is not None:
                 self._lifetime.refused(msg.reason)
         elif isinstance(msg, wire.SchedulerClosing):
-            self._scheduler_gone(f"the scheduler closed ({msg.reason})")
+            self._scheduler_gone(f"the scheduler closed ({msg.reason})", expected=True)
         else:
             logger.warning("worker %s: unexpected %s from the scheduler", self.address, type(msg).__name__)
 
     def _on_scheduler_lost(self, exc=None) -> None:
         self._scheduler_gone(f"lost the connection to the scheduler at {self.scheduler_address}: {exc}")
 
-    def _scheduler_gone(self, reason: str) -> None:
+    def _scheduler_gone(self, reason: str, expected: bool = False) -> None:
         if not self._closed:
-            logger.error("worker %s: %s; exiting", self.address, reason)
+            # A scheduler that said goodbye was shut down on purpose: not an error for whoever reads the log.
+            logger.log(logging.INFO if expected else logging.ERROR, "worker %s: %s; exiting", self.address, reason)
             self.close(reason, EXIT_SCHEDULER_GONE)
 
     def _heartbeat(self) -> None:
