@@ -11,6 +11,7 @@ import pytest
 import graphflow as gf
 from graphflow import delayed
 from graphflow.errors import FutureCancelledError
+from graphflow.testing.wait import wait_for
 
 
 def inc(x):
@@ -34,14 +35,6 @@ def fail(x):
 def client():
     with gf.Client(n_workers=2, threads_per_worker=1, memory_limit="1GiB") as c:
         yield c
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
 
 
 def test_submit_and_result(client):

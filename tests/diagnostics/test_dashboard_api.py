@@ -23,6 +23,7 @@ import graphflow as gf
 from graphflow.diagnostics.dashboard import DashboardServer, parse_address
 from graphflow.diagnostics.dashboard.server import link_for_client
 from graphflow.errors import ConfigError
+from graphflow.testing.wait import wait_for
 
 
 class FakeSource:
@@ -248,17 +249,6 @@ def public_client():
         yield c
 
 
-def wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.1)
-
-
 def test_cluster_dashboard_needs_the_cluster_token(public_client):
     link = public_client.dashboard_link
     assert link.startswith("http://127.0.0.1:") and link.endswith("/status")
@@ -287,14 +277,15 @@ def test_cluster_api_shows_workers_progress_and_task_stream(public_client):
     workers = api("workers")
     assert sorted(w["address"] for w in workers) == sorted(c.scheduler_info()["workers"])
     assert all(w["nthreads"] == 1 and w["memory"]["limit"] == 2 ** 30 for w in workers)
-    memory = wait_for(lambda: (lambda m: m if all(v["rss"] > 0 for v in m.values()) else None)(api("memory")))
+    memory = wait_for(lambda: (lambda m: m if all(v["rss"] > 0 for v in m.values()) else None)(api("memory")),
+                      timeout=20)
     assert set(memory) == {w["address"] for w in workers}
 
     def inc_done():
         rows = [p for p in api("tasks")["progress"] if p["prefix"] == "inc"]
         return rows and rows[0]["done"] == rows[0]["total"] == 40
 
-    wait_for(inc_done)
+    wait_for(inc_done, timeout=20)
     records = api(f"task_stream?since={t0}")
     assert len([r for r in records if r["prefix"] == "inc"]) == 40
     assert {r["worker"] for r in records} <= {w["address"] for w in workers}

@@ -21,6 +21,7 @@ import pytest
 from playwright import sync_api  # a test dependency: missing it is an error, not a skip
 
 import graphflow as gf
+from graphflow.testing.wait import wait_for as wait_until
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
@@ -62,17 +63,10 @@ def client():
         yield c
 
 
-def wait_for(page_or_none, predicate, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            if page_or_none is not None:
-                page_or_none.screenshot(path=str(ARTIFACTS / "dashboard-timeout.png"))
-            raise AssertionError(f"{what} not met within {timeout} s")
-        time.sleep(0.1)
+def wait_for(page, predicate, what: str, timeout: float = 30.0):
+    """Poll the page; on a timeout keep a screenshot of what it showed instead."""
+    return wait_until(predicate, timeout=timeout, interval=0.1, what=what,
+                      on_timeout=lambda: page.screenshot(path=str(ARTIFACTS / "dashboard-timeout.png")))
 
 
 def graph(n=300):

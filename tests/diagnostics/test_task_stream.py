@@ -13,6 +13,7 @@ import pytest
 import graphflow as gf
 from graphflow.diagnostics.taskstream import TaskStream
 from graphflow.testing.events import erred, finished
+from graphflow.testing.wait import wait_for
 
 RING = 60
 
@@ -43,17 +44,6 @@ def client():
     with gf.config.set({"scheduler.task_stream_size": RING}):
         with gf.Client(n_workers=2, threads_per_worker=2, memory_limit="1GiB") as c:
             yield c
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def test_a_record_for_every_task(client):

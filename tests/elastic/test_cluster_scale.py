@@ -13,6 +13,7 @@ import pytest
 import graphflow as gf
 from graphflow.cluster import Cluster, LocalCluster
 from graphflow.security import ENV_VAR
+from graphflow.testing.wait import wait_for
 
 
 def pid_alive(pid) -> bool:
@@ -21,14 +22,6 @@ def pid_alive(pid) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def wait_for(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def test_local_cluster_is_a_cluster():
@@ -63,7 +56,8 @@ def test_retire_workers_through_the_client_shrinks_the_cluster():
             gf.Client(cluster, set_as_default=False) as client:
         leaving = cluster.workers[0]
         assert client.retire_workers([leaving]) == [leaving]
-        wait_for(lambda: cluster.workers == [a for a in cluster.workers if a != leaving] and len(cluster.workers) == 1)
+        wait_for(lambda: cluster.workers == [a for a in cluster.workers if a != leaving] and len(cluster.workers) == 1,
+                 timeout=15)
         assert len(cluster._launched()) == 1
         cluster.scale(2)
         assert len(cluster.workers) == 2 and leaving not in cluster.workers
