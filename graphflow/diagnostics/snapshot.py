@@ -149,10 +149,13 @@ class Diagnostics:
         snap = self._published
         return snap if snap is not None else empty_snapshot(self._address())
 
-    def task_stream(self, since: float | None = None, count: int | None = None) -> list:
-        """Task-stream records with ``stop >= since`` (all when None), the last ``count``, oldest first."""
+    def task_stream(self, since: float | None = None, count: int | None = None, sample: int | None = None) -> list:
+        """Task-stream records with ``stop >= since`` (all when None), the last ``count``, oldest first.
+
+        ``sample``: at most that many of them, evenly spaced (`TaskStream.records`).
+        """
         self._last_read = time.monotonic()
-        return self.stream.records(since, count)
+        return self.stream.records(since, count, sample)
 
     def memory_history(self, since: float | None = None) -> dict:
         """``{worker address: [{"time", "managed", "spilled", "unmanaged", "rss"}, ...]}``, oldest first.

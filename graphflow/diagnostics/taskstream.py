@@ -33,6 +33,7 @@ Worked example::
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import deque
@@ -83,23 +84,36 @@ class TaskStream:
             self._ring.append(rec)
         self.added += 1
 
-    def records(self, since: float | None = None, count: int | None = None) -> list:
-        """Records with ``stop >= since`` (all when None), the last ``count`` of them when given, oldest first."""
+    def records(self, since: float | None = None, count: int | None = None, sample: int | None = None) -> list:
+        """Records with ``stop >= since`` (all when None), the last ``count`` of them when given, oldest first.
+
+        ``sample``: at most this many of those, evenly spaced (the dashboard's
+        view of a busy second).  Only the records returned are formatted, and
+        with ``since`` or ``count`` only the newest end of the ring is read: a
+        reader holds the lock (and the GIL) for what it asked for, not for
+        the whole ring, since the scheduler's loop waits on both.
+        """
         with self._lock:
-            raw = list(self._ring)
-        if since is not None:
-            floor = since - _ARRIVAL_SLACK
-            picked = []
-            for rec in reversed(raw):
-                if rec[7] < floor:
-                    break
-                if rec[4] >= since:
-                    picked.append(rec)
-            picked.reverse()
-            raw = picked
-        if count is not None:
-            raw = raw[-count:] if count > 0 else []
+            if since is None and count is None:
+                raw = list(self._ring)
+            else:
+                raw = self._newest(since, count)
+        if sample is not None and len(raw) > max(1, sample):
+            step = len(raw) / max(1, sample)
+            raw = [raw[int(i * step)] for i in range(max(1, sample))]
         return [_record(rec) for rec in raw]
+
+    def _newest(self, since, count) -> list:
+        limit = len(self._ring) if count is None else max(0, count)
+        floor = None if since is None else since - _ARRIVAL_SLACK
+        picked = []
+        for rec in itertools.islice(reversed(self._ring), len(self._ring)):
+            if len(picked) >= limit or (floor is not None and rec[7] < floor):
+                break
+            if since is None or rec[4] >= since:
+                picked.append(rec)
+        picked.reverse()
+        return picked
 
     def clear(self) -> None:
         """Forget every record."""

@@ -47,7 +47,7 @@ class FakeSource:
     def snapshot(self):
         return self.snap
 
-    def task_stream(self, since=None, count=None):
+    def task_stream(self, since=None, count=None, sample=None):
         self.stream_calls.append((since, count))
         return [{"key": "inc-1", "prefix": "inc", "worker": "tcp://127.0.0.1:2", "thread": 0, "start": 99.0,
                  "stop": 99.5, "nbytes": 28, "status": "finished"}]
@@ -118,13 +118,23 @@ def test_task_stream_passes_since_and_count(served):
 
 
 def test_task_stream_sample_keeps_an_even_spread(served):
+    from graphflow.diagnostics.taskstream import TaskStream
+    from graphflow.testing.events import finished
+
     source, base = served
-    many = [{"key": f"inc-{i}", "prefix": "inc", "worker": "w", "thread": 0, "start": float(i), "stop": i + 0.5,
-             "nbytes": 1, "status": "finished"} for i in range(100)]
-    source.task_stream = lambda since=None, count=None: many
+    ring = TaskStream(maxlen=1000)
+    for i in range(100):
+        ev = finished("tcp://127.0.0.1:2", f"inc-{i}", duration=0.5)
+        ev.start, ev.stop = float(i), i + 0.5
+        ring.add(ev)
+    source.task_stream = ring.records  # the real ring samples before it formats
     keys = [r["key"] for r in json.loads(get(base + "/api/v1/task_stream?sample=10")[1])]
     assert keys == [f"inc-{i}" for i in range(0, 100, 10)]
     assert len(json.loads(get(base + "/api/v1/task_stream?sample=1000")[1])) == 100
+    newest = json.loads(get(base + "/api/v1/task_stream?count=20&sample=5")[1])
+    assert [r["key"] for r in newest] == [f"inc-{i}" for i in range(80, 100, 4)]
+    since = json.loads(get(base + "/api/v1/task_stream?since=95")[1])
+    assert [r["key"] for r in since] == [f"inc-{i}" for i in range(95, 100)]
 
 
 def test_summary_and_graph_split_the_snapshot(served):
