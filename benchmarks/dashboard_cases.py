@@ -40,8 +40,8 @@ import tempfile
 import time
 
 from . import futures_cases, sessions, shapes
-from .model import Target, Workload
-from .targets import value_below
+from .model import Workload
+from .targets import overhead_below, value_below
 
 __all__ = ["WORKLOADS", "GROUP", "GRAPHFLOW_CASES"]
 
@@ -210,27 +210,6 @@ def _wait_scheduler_empty(client, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
-def _overhead_below(limit: float) -> Target:
-    """The median with the page open is less than ``1 + limit`` times the median without."""
-
-    def ratio(result):
-        watched, plain = result.median(NAME), result.median(NAME, "plain")
-        return None if watched is None or not plain else watched / plain
-
-    def check(result):
-        r = ratio(result)
-        return None if r is None else r < 1 + limit
-
-    def describe(result):
-        r = ratio(result)
-        if r is None:
-            return None
-        return (f"page open {result.median(NAME):.3f} s vs no page {result.median(NAME, 'plain'):.3f} s "
-                f"(medians): x{r:.3f}, {100 * (r - 1):+.1f}%")
-
-    return Target(f"page open < +{100 * limit:.0f}%", check, describe)
-
-
 GRAPHFLOW_CASES = {"dashboard_overhead": dashboard_overhead, "dashboard_visible": dashboard_visible}
 
 WORKLOADS = [
@@ -243,7 +222,7 @@ WORKLOADS = [
         tasks=lambda params: shapes.tree_task_count(params["leaves"], params["fan_in"]),
         repeat=9,
         warmup="small",
-        target=_overhead_below(0.05),
+        target=overhead_below(0.05, "plain", "page open", "no page"),
         anchors=(),
         session=SESSION,
     ),

@@ -15,7 +15,7 @@ import dataclasses
 from .model import Result, Target
 
 __all__ = ["ratio_at_most", "ratio_below", "value_below", "phase_growth_at_most", "all_of", "with_note",
-           "finishes", "worst_count_at_most"]
+           "finishes", "worst_count_at_most", "overhead_below"]
 
 
 def ratio_at_most(limit: float, anchor: str = "dask") -> Target:
@@ -135,3 +135,25 @@ def worst_count_at_most(name: str, limit: float, text: str, engine: str = "graph
         return f"{engine} worst {name} of {len(values)} runs: {max(values) / limit:.3f} of the bound ({text})"
 
     return Target(text, check, describe)
+
+
+def overhead_below(limit: float, phase: str, watched: str, plain: str, engine: str = "graphflow") -> Target:
+    """graphflow's median total (with something on: ``watched``) is under ``1 + limit`` times its ``phase``
+    median (the same work without it: ``plain``); the note gives both medians and the ratio."""
+
+    def ratio(result):
+        on, off = result.median(engine), result.median(engine, phase)
+        return None if on is None or not off else on / off
+
+    def check(result):
+        r = ratio(result)
+        return None if r is None else r < 1 + limit
+
+    def describe(result):
+        r = ratio(result)
+        if r is None:
+            return None
+        return (f"{watched} {result.median(engine):.3f} s vs {plain} {result.median(engine, phase):.3f} s "
+                f"(medians): x{r:.3f}, {100 * (r - 1):+.1f}%")
+
+    return Target(f"{watched} < +{100 * limit:.0f}%", check, describe)

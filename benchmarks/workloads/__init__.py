@@ -7,7 +7,7 @@ it.  The anchors' cases for the same kinds live in `benchmarks.anchors`.
 
 from __future__ import annotations
 
-from .. import dashboard_cases, elastic_cases
+from .. import dashboard_cases, elastic_cases, progress_cases
 from . import actors, array, chain, cluster, dataframe, delayed_sum, graph1m, imports, interop, memory, spill, tree
 
 __all__ = ["WORKLOADS", "GROUPS", "GRAPHFLOW_CASES"]
@@ -15,7 +15,8 @@ __all__ = ["WORKLOADS", "GROUPS", "GRAPHFLOW_CASES"]
 _LOCAL = (delayed_sum, chain, tree, graph1m, memory, imports)
 _MODULES = _LOCAL + (cluster, actors, dataframe, array, spill, interop)
 
-WORKLOADS: dict = {w.name: w for module in _MODULES + (elastic_cases, dashboard_cases) for w in module.WORKLOADS}
+_OWN_GROUPS = (elastic_cases, dashboard_cases, progress_cases)  # modules outside workloads/, one group each
+WORKLOADS: dict = {w.name: w for module in _MODULES + _OWN_GROUPS for w in module.WORKLOADS}
 
 # Names that select several workloads on the command line (besides "all").
 GROUPS: dict = {
@@ -28,6 +29,7 @@ GROUPS: dict = {
     "interop": [w.name for w in interop.WORKLOADS],
     "elastic": elastic_cases.GROUP,  # retire-1gb; scale-up (benchmarks/elastic_cases.py)
     "dashboard": dashboard_cases.GROUP,  # dash-overhead, dash-visible (benchmarks/dashboard_cases.py)
+    "progress": progress_cases.GROUP,  # progress-overhead, progressbar-overhead (benchmarks/progress_cases.py)
 }
 
 # One kind per module (``KIND`` and ``run``), or several (``CASES``).  Subprocess
@@ -40,3 +42,4 @@ for _module in _MODULES:
     GRAPHFLOW_CASES.update(getattr(_module, "CASES", {}))
 GRAPHFLOW_CASES.update(elastic_cases.GRAPHFLOW_CASES)
 GRAPHFLOW_CASES.update(dashboard_cases.GRAPHFLOW_CASES)
+GRAPHFLOW_CASES.update(progress_cases.GRAPHFLOW_CASES)
