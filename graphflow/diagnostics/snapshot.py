@@ -59,6 +59,9 @@ __all__ = ["Diagnostics", "build_snapshot", "empty_snapshot", "MEMORY_HISTORY_SI
 MEMORY_HISTORY_SIZE = 100_000  # samples (one per worker per interval): 14 hours of 2 workers at 0.5 s
 IDLE_AFTER = 5.0  # seconds without a reader after which snapshots stop being built
 FIRST_READ_WAIT = 1.0  # seconds a reader waits for the loop to build a fresh snapshot
+# The graph is most of a snapshot's cost (thousands of nodes to build here and encode for the page, on the
+# scheduler's process): it is rebuilt when tasks were added or dropped, else its states refresh this often.
+GRAPH_REFRESH = 2.0
 
 
 class Diagnostics:
@@ -91,6 +94,7 @@ class Diagnostics:
         self._last_read = float("-inf")  # time.monotonic() of the last reader
         self._loop_ident = None
         self._timer = None
+        self._graph = None  # (the graph dict, what the task table looked like, time.monotonic() of the build)
 
     # ---------------------------------------------------------------- lifecycle (loop thread)
 
@@ -209,7 +213,10 @@ class Diagnostics:
         if len(self._cpu) > len(state.workers):
             self._cpu = {a: c for a, c in self._cpu.items() if a in state.workers}
         snap = build_snapshot(state, address=self._address(), cpu=self._cpu, names=getattr(sched, "worker_name", {}),
-                              pids=getattr(sched, "worker_pid", {}), graph_limit=self.graph_limit)
+                              pids=getattr(sched, "worker_pid", {}), graph_limit=self.graph_limit,
+                              graph=self._reused_graph(state.tasks))
+        if self._graph is None or snap["graph"] is not self._graph[0]:
+            self._graph = (snap["graph"], _table_shape(state.tasks), time.monotonic())
         self.build_seconds = time.perf_counter() - t0
         with self._cond:
             self._published = snap
@@ -217,6 +224,20 @@ class Diagnostics:
             self.builds += 1
             self._cond.notify_all()
         return snap
+
+    def _reused_graph(self, tasks: dict):
+        """The last graph, while the same tasks are there and it is younger than GRAPH_REFRESH; else None."""
+        if self._graph is None:
+            return None
+        graph, shape, built = self._graph
+        if shape != _table_shape(tasks) or time.monotonic() - built >= GRAPH_REFRESH:
+            return None
+        return graph
+
+
+def _table_shape(tasks: dict) -> tuple:
+    """Cheap stand-in for "the same tasks": their number and the newest key (dicts keep insertion order)."""
+    return len(tasks), next(reversed(tasks), None)
 
 
 def _unmanaged(ws) -> int:
@@ -235,12 +256,13 @@ _WAITING = {WAITING: True, QUEUED: True, NO_WORKER: True}
 
 
 def build_snapshot(state, *, address: str = "", cpu=None, names=None, pids=None, graph_limit: int = 5000,
-                   now: float | None = None) -> dict:
+                   now: float | None = None, graph: dict | None = None) -> dict:
     """The snapshot dict of a `SchedulerState` (see the module docstring); pure, reads ``state`` only.
 
     ``cpu``, ``names``, ``pids``: per worker address, what the shell learned
     from heartbeats and registrations.  The graph holds the ``graph_limit``
-    most recently submitted tasks (``truncated`` says some were left out).
+    most recently submitted tasks (``truncated`` says some were left out);
+    ``graph``: use this one instead of building it (an earlier snapshot's).
     """
     cpu = cpu or {}
     names = names or {}
@@ -260,7 +282,7 @@ def build_snapshot(state, *, address: str = "", cpu=None, names=None, pids=None,
         "scheduler": address,
         "workers": workers,
         "progress": _progress(tasks),
-        "graph": _graph(tasks, graph_limit),
+        "graph": _graph(tasks, graph_limit) if graph is None else graph,
         "counts": {"tasks": len(tasks), "workers": len(state.workers), "clients": len(state.clients)},
     }
 

@@ -131,6 +131,7 @@ class SnapshotCache:
         self.source = source
         self._snapshot = None
         self._encoded: dict = {}
+        self._graph_json = (None, b"")  # (graph dict, its JSON): snapshots share a graph until it is rebuilt
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="graphflow-dashboard-reader")
         self._asked = float("-inf")  # time.monotonic() of the last snapshot() call
 
@@ -153,8 +154,16 @@ class SnapshotCache:
             return encode(_PARTS[part](snap))
         data = self._encoded.get(part)
         if data is None:
-            data = self._encoded[part] = encode(_PARTS[part](snap))
+            if part == "graph":
+                data = self._encoded[part] = self._graph_body(_PARTS[part](snap))
+            else:
+                data = self._encoded[part] = encode(_PARTS[part](snap))
         return data
+
+    def _graph_body(self, graph) -> bytes:
+        if graph is not self._graph_json[0]:
+            self._graph_json = (graph, encode(graph))
+        return self._graph_json[1]
 
     def close(self) -> None:
         self._reader.shutdown(wait=False)
