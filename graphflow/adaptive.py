@@ -22,33 +22,16 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 import weakref
 
 from .errors import ConfigError
 from .scheduler.adaptive import TARGET_DURATION, ScaleDecider
+from .units import parse_duration
 
 logger = logging.getLogger("graphflow.adaptive")
 
-__all__ = ["Adaptive", "parse_seconds"]
-
-_SECONDS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
-
-
-def parse_seconds(value) -> float:
-    """Seconds in ``value``: a number, or a string such as ``"1s"``, ``"200ms"``, ``"5m"``, ``"1h"``.
-
-    >>> parse_seconds("200ms"), parse_seconds(2), parse_seconds("1.5m")
-    (0.2, 2.0, 90.0)
-    """
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        return float(value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if match is None or match.group(2).lower() not in _SECONDS:
-        raise ConfigError(f"cannot read {value!r} as a duration; write it like 1s, 200ms, 5m or 1h")
-    return float(match.group(1)) * _SECONDS[match.group(2).lower()]
+__all__ = ["Adaptive"]
 
 
 class Adaptive:
@@ -66,8 +49,8 @@ class Adaptive:
         self._cluster = weakref.ref(cluster)  # a cluster dropped without close() is collected, and the loop ends
         self.minimum = int(minimum)
         self.maximum = None if maximum is None else int(maximum)
-        self.interval = parse_seconds(interval)
-        self.target_duration = parse_seconds(target_duration)
+        self.interval = parse_duration(interval)
+        self.target_duration = parse_duration(target_duration)
         self.decider = ScaleDecider(wait_count)
         self.last_recommendation = None
         self.checks = 0

@@ -7,7 +7,8 @@ import time
 import pytest
 
 import graphflow as gf
-from graphflow.adaptive import Adaptive, parse_seconds
+from graphflow.adaptive import Adaptive
+from graphflow.units import parse_duration
 from graphflow.errors import ConfigError
 
 
@@ -79,8 +80,8 @@ def test_bad_bounds_and_durations_are_refused():
     with pytest.raises(ConfigError):
         Adaptive(StandInCluster([]), minimum=3, maximum=2)
     with pytest.raises(ConfigError):
-        parse_seconds("soon")
-    assert parse_seconds("250ms") == 0.25 and parse_seconds("2m") == 120.0
+        parse_duration("soon")
+    assert parse_duration("250ms") == 0.25 and parse_duration("2m") == 120.0
 
 
 # ---------------------------------------------------------------- on a real LocalCluster
