@@ -60,7 +60,8 @@ MEMORY_HISTORY_SIZE = 100_000  # samples (one per worker per interval): 14 hours
 IDLE_AFTER = 5.0  # seconds without a reader after which snapshots stop being built
 FIRST_READ_WAIT = 1.0  # seconds a reader waits for the loop to build a fresh snapshot
 # The graph is most of a snapshot's cost (thousands of nodes to build here and encode for the page, on the
-# scheduler's process): it is rebuilt when tasks were added or dropped, else its states refresh this often.
+# scheduler's process): it is rebuilt when tasks were submitted, else its states (and the tasks that finished
+# and left) refresh this often.
 GRAPH_REFRESH = 2.0
 
 
@@ -226,7 +227,7 @@ class Diagnostics:
         return snap
 
     def _reused_graph(self, tasks: dict):
-        """The last graph, while the same tasks are there and it is younger than GRAPH_REFRESH; else None."""
+        """The last graph, while no task was submitted since and it is younger than GRAPH_REFRESH; else None."""
         if self._graph is None:
             return None
         graph, shape, built = self._graph
@@ -235,9 +236,13 @@ class Diagnostics:
         return graph
 
 
-def _table_shape(tasks: dict) -> tuple:
-    """Cheap stand-in for "the same tasks": their number and the newest key (dicts keep insertion order)."""
-    return len(tasks), next(reversed(tasks), None)
+def _table_shape(tasks: dict):
+    """Cheap stand-in for "nothing was submitted since": the newest key (dicts keep insertion order).
+
+    Tasks that finish and leave don't change it: a graph shrinking as a
+    computation ends is redrawn within GRAPH_REFRESH, not on every snapshot.
+    """
+    return next(reversed(tasks), None)
 
 
 def _unmanaged(ws) -> int:
