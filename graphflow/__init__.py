@@ -27,8 +27,8 @@ _setup_logging()  # graphflow.* loggers: level from GRAPHFLOW_LOGGING_LEVEL (gra
 
 # The distributed runtime loads zmq and tornado: import it only when asked for.
 _LAZY = {
-    "Client": "client", "default_client": "client", "LocalCluster": "cluster",
-    "Future": "futures", "wait": "futures", "as_completed": "futures",
+    "Client": "client", "default_client": "client", "LocalCluster": "deploy", "Cluster": "deploy",
+    "Future": "client", "wait": "client", "as_completed": "client",
     "progress": "diagnostics.progress",
     "performance_report": "diagnostics.report",
 }
@@ -48,6 +48,7 @@ def __getattr__(name):
 __all__ = [
     "actor",
     "Client",
+    "Cluster",
     "Delayed",
     "Future",
     "LocalCluster",

@@ -46,9 +46,9 @@ pool process that ran it (processes), which every later call of that actor
 is then sent to (`home_pid`), and which drops it when the run ends.  Run on a
 cluster worker, the worker's `graphflow.worker.actors.ActorHost` (bound to
 the task threads with `bind_host`) keeps the instance and the node returns
-an `graphflow.actor_client.ActorHandle`; calls then travel straight from the
+an `graphflow.client.actors.ActorHandle`; calls then travel straight from the
 caller to that worker.  ``client.actor(Counter, 10)`` makes such an actor
-eagerly (see `graphflow.actor_client`).
+eagerly (see `graphflow.client.actors`).
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ class ActorClass:
             if found is self or found is self.cls:
                 return (_import_actor_class, (module, self.cls.__qualname__, self.options))
         if self._payload is None:  # defined in a script or a test function: the class travels by value, once
-            from .pickling import dumps
+            from .utils.pickling import dumps
 
             self._payload = dumps(self.cls)
         return (_actor_class_from_payload, (self._payload, self.options))
@@ -376,7 +376,7 @@ class ActorRestore(ActorCreate):
         """The instance at the checkpoint: unpickled state, or a fresh construction when none was taken."""
         if self.state is None:
             return self.construct(data)
-        from .pickling import loads
+        from .utils.pickling import loads
 
         return restore_instance(self._class.cls, loads(self.state))
 

@@ -80,7 +80,7 @@ def register_scheduler(get, *names: str) -> None:
 
 
 def _register_local() -> None:
-    from .local import get_processes, get_sync, get_threads
+    from .local.executors import get_processes, get_sync, get_threads
 
     register_scheduler(get_sync, "sync", "synchronous", "single-threaded")
     register_scheduler(get_threads, "threads", "threading")

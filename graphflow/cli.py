@@ -8,7 +8,7 @@
 
 The cluster token comes from ``GRAPHFLOW_TOKEN``, else ``--token-file``, else
 ``~/.graphflow/token`` (the scheduler creates it when missing), so on one host
-no flags are needed; see `graphflow.security`.  The scheduler listens on
+no flags are needed; see `graphflow.comm.security`.  The scheduler listens on
 127.0.0.1 unless ``--host`` says otherwise.
 """
 
@@ -80,7 +80,7 @@ def main(argv=None) -> int:
 
 def _token(args, create: bool) -> bytes:
     from .errors import ConfigError
-    from .security import load_token
+    from .comm.security import load_token
 
     try:
         return load_token(args.token_file, create=create)
@@ -99,7 +99,7 @@ def _run_scheduler(args) -> int:
 
 def _run_workers(args) -> int:
     """Supervise ``--nworkers`` worker processes: restart one that dies, stop when the scheduler is gone."""
-    from .process import Supervisor
+    from .deploy.process import Supervisor
     from .units import parse_bytes
     from .worker.lifetime import lifetime_argv, lifetime_kwargs
     from .worker.options import memory_argv, worker_memory_kwargs

@@ -43,7 +43,7 @@ DEFAULTS: dict = {
     "optimization.fuse": True,
     "optimization.order": True,
     "tokenize_ensure_deterministic": False,
-    # Fractions of a worker's memory limit (graphflow.worker.store): spill by
+    # Fractions of a worker's memory limit (graphflow.store.spill): spill by
     # managed bytes, spill by process RSS, pause new tasks, restart the worker.
     "worker.shared_memory": "auto",  # same-host transfers: True (always), False (never), "auto" (see worker)
     "worker.memory.target": 0.6,

@@ -40,7 +40,7 @@ import functools
 import operator
 
 from . import base
-from .gcpause import no_gc
+from .utils.gcpause import no_gc
 from .spec import DataNode, Ref, Task, TaskGraph, funcname, tokenize, unique_suffix
 
 __all__ = ["delayed", "Delayed", "DelayedFunction", "DelayedAttr"]

@@ -73,7 +73,7 @@ def word_count(n_shards: int = 16, n_words: int = 20_000):
 
 def _cluster_step(total, want: int, n_nodes: int) -> None:
     """The same graph on a LocalCluster: a scheduler and two worker processes over zmq on loopback."""
-    from .client import Client
+    from .client.client import Client
 
     t0 = time.perf_counter()
     with Client(n_workers=2, threads_per_worker=1) as client:

@@ -51,7 +51,7 @@ import sys
 import threading
 import types
 
-from .dispatch import Dispatch
+from .utils.dispatch import Dispatch
 
 __all__ = ["sizeof", "SAMPLE_ABOVE"]
 

@@ -8,7 +8,7 @@ took 1.5-4 s instead of 1.4 s (measured here, 2 cores).  `shared_cores()`
 wraps each contraction task and sets BLAS to one thread
 
 - while the task runs on a thread of a local executor with two or more
-  threads (`graphflow.local.pool_size`): the other threads have work of their
+  threads (`graphflow.local.executors.pool_size`): the other threads have work of their
   own (drawing the next blocks, other products), and a BLAS call that took
   both cores would run beside them; and
 - while two or more contraction tasks run at once on any threads.
@@ -81,7 +81,7 @@ def shared_cores(pooled: bool | None = None):
     """Run a block product: BLAS gets one thread while other executor threads or products share the cores.
 
     ``pooled=True`` says the caller shares the cores with other threads
-    whatever `graphflow.local.pool_size` says (a whole run of a graph with
+    whatever `graphflow.local.executors.pool_size` says (a whole run of a graph with
     several products on a multi-threaded executor, e.g. `gf.dask_get`).
     """
     global _running, _pooled, _saved
@@ -91,7 +91,7 @@ def shared_cores(pooled: bool | None = None):
         return
     get, put = ctl
     if pooled is None:
-        from ..local import pool_size
+        from ..local.executors import pool_size
 
         pooled = pool_size() > 1
     with _lock:

@@ -32,7 +32,7 @@ import operator
 import numpy as np
 
 from .. import base
-from ..gcpause import no_gc
+from ..utils.gcpause import no_gc
 from ..spec import TaskGraph
 from .chunks import has_unknown
 

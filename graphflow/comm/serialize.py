@@ -52,7 +52,7 @@ import pickle
 import sys
 import threading
 
-from graphflow.dispatch import Dispatch
+from graphflow.utils.dispatch import Dispatch
 from graphflow.errors import SerializationError
 
 #: Buffers smaller than this are copied into the pickle instead of becoming frames.
@@ -175,7 +175,7 @@ def dumps(obj) -> list:
 
 
 def _serialization_error(obj, exc: BaseException) -> SerializationError:
-    from graphflow.pickling import describe_unpicklable
+    from graphflow.utils.pickling import describe_unpicklable
 
     try:
         where = describe_unpicklable(obj)

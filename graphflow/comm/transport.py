@@ -98,7 +98,7 @@ def _curve_secret(explicit: bytes | str | None) -> bytes | None:
 def _apply_curve(sock: zmq.Socket, address: str, secret: bytes | None, server: bool) -> None:
     """Encrypt with zmq CURVE: every listener uses the cluster key; connectors use throwaway keys.
 
-    Authentication stays the token's job (see `graphflow.security`); CURVE adds
+    Authentication stays the token's job (see `graphflow.comm.security`); CURVE adds
     secrecy on networks that are not trusted.
     """
     if secret is None or address.startswith("inproc://"):

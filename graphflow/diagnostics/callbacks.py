@@ -6,7 +6,7 @@ active while registered (in a ``with`` block, or between `register` and
 
 ``start(plan)``
     once, before the first task, in the thread that called ``compute()``;
-    ``plan`` is the run's `graphflow.local.ExecutionPlan` (``len(plan)`` tasks,
+    ``plan`` is the run's `graphflow.local.executors.ExecutionPlan` (``len(plan)`` tasks,
     ``plan.keys``);
 ``task_start(key)`` / ``task_finish(key)``
     around each task, from the thread that ran it (threads: any of the run's
@@ -32,7 +32,7 @@ Runs on a distributed `Client` are not local runs: use `graphflow.progress`.
 
 from __future__ import annotations
 
-from .. import local
+from ..local import executors as local
 
 __all__ = ["Callback"]
 

@@ -259,8 +259,8 @@ class DistributedProgress:
 def _futures_of(args) -> list:
     """The futures behind ``args``: futures (also in lists, dicts), or persisted collections."""
     from ..base import is_collection
-    from ..client import _collect_futures
-    from ..futures import Future
+    from ..client.client import _collect_futures
+    from ..client.futures import Future
     from ..spec import DataNode
 
     found: list = []

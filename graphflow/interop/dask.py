@@ -108,7 +108,7 @@ def dask_get(dsk, keys, num_workers: int | None = None, optimize_graph: bool = T
                         f"it takes num_workers= and optimize_graph=")
     import contextlib
 
-    from ..local import _workers, get_threads
+    from ..local.executors import _workers, get_threads
 
     dsk = materialize(dsk)
     scope = contextlib.nullcontext()

@@ -169,7 +169,7 @@ class _RayRun:
     """One run: submits nodes in order, drops refs after their last reader, gathers the outputs."""
 
     def __init__(self, graph: TaskGraph, keys: list):
-        from ..local import ExecutionPlan
+        from ..local.executors import ExecutionPlan
 
         self.plan = ExecutionPlan(graph, keys)
         self.kept: list = []

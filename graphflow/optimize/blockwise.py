@@ -33,7 +33,7 @@ a reduction) are never fused, which keeps the tree's parallelism:
 
 from __future__ import annotations
 
-from ..gcpause import no_gc
+from ..utils.gcpause import no_gc
 from ..spec import FusedTask, Task, TaskGraph
 
 __all__ = ["fuse_blockwise", "block_index"]

@@ -13,7 +13,7 @@ and the input graph is returned as it is when nothing is dropped.
 from __future__ import annotations
 
 from ..errors import MissingDependencyError
-from ..gcpause import no_gc
+from ..utils.gcpause import no_gc
 from ..spec import TaskGraph
 from ..spec.keys import key_str
 

@@ -20,7 +20,7 @@ A fused task runs its chain in a loop, so chains of any length are fine.
 
 from __future__ import annotations
 
-from ..gcpause import no_gc
+from ..utils.gcpause import no_gc
 from ..spec import FusedTask, Task, TaskGraph
 
 _FUSABLE = (Task, FusedTask)

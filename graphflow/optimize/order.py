@@ -36,7 +36,7 @@ and counts live results; tests use it to check the promises above.
 
 from __future__ import annotations
 
-from ..gcpause import no_gc
+from ..utils.gcpause import no_gc
 from ..spec import TaskGraph
 
 

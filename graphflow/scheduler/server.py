@@ -30,7 +30,7 @@ import signal
 import sys
 import time
 
-from .. import wire
+from ..comm import messages as wire
 from ..comm.transport import Listener
 from ..errors import GraphflowError
 from . import actors, policy, retire
@@ -508,7 +508,7 @@ def run_scheduler(address: str, token: bytes | None, *, address_file: str | None
     """
     from tornado.ioloop import IOLoop
 
-    from ..process import die_with_parent
+    from ..utils.processes import die_with_parent
 
     die_with_parent(only_if_supervised=True)
     loop = IOLoop.current()

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from ..errors import CycleError, InvalidGraphError, MissingDependencyError
-from ..gcpause import no_gc
+from ..utils.gcpause import no_gc
 from .keys import key_split, key_str
 from .nodes import Node
 

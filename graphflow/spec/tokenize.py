@@ -41,7 +41,7 @@ import threading
 import types
 import uuid
 
-from ..dispatch import Dispatch
+from ..utils.dispatch import Dispatch
 from ..errors import TokenizeError
 
 __all__ = ["tokenize", "normalize_token"]

@@ -36,7 +36,7 @@ class InProcessCluster:
         self._thread = None
 
     def __enter__(self) -> "InProcessCluster":
-        from ..loopthread import LoopThread
+        from ..client.loop import LoopThread
 
         self._thread = LoopThread("graphflow-in-process-cluster")
         self.loop = self._thread.loop

@@ -5,7 +5,7 @@ run in a task thread bound to this host (`graphflow.actor.bind_host`), builds
 the instance and hands it to `ActorHost.create`, which registers it, tells the
 scheduler (`ActorHosted`) and returns the small `ActorHandle` the task
 reports as its result.  From then on calls skip the scheduler: a caller sends
-`graphflow.wire.ActorCalls` to this worker's peer socket, `ActorHost.submit`
+`graphflow.comm.messages.ActorCalls` to this worker's peer socket, `ActorHost.submit`
 sequences them and a thread per actor runs them; answers go back to the
 caller's socket as `ActorResults`, batched per caller.
 
@@ -231,7 +231,7 @@ class HostedActor:
             try:
                 blob = pickle.dumps(state, protocol=5)
             except Exception:
-                from ..pickling import dumps
+                from ..utils.pickling import dumps
 
                 blob = dumps(state)
             window = {(caller, seq): r for caller, w in self.window.items() for seq, r in w.items()}
@@ -284,7 +284,7 @@ class ActorHost:
         return self._register(actor)
 
     def _register(self, actor: HostedActor):
-        from ..actor_client import ActorHandle
+        from ..client.actors import ActorHandle
         from ..scheduler.actors import ActorHosted
 
         with self.lock:
@@ -344,7 +344,7 @@ class ActorHost:
         self.post(self._flush)
 
     def _flush(self) -> None:
-        from ..wire import ActorResults
+        from ..comm.messages import ActorResults
 
         with self.lock:
             outbox, self._outbox = self._outbox, []
@@ -422,7 +422,7 @@ def _picklable(exc: BaseException) -> BaseException:
         return exc
     except Exception:
         try:
-            from ..pickling import dumps
+            from ..utils.pickling import dumps
 
             dumps(exc)
             return exc
@@ -450,7 +450,7 @@ def _sendable(msg):
     fixed = []
     for seq, ok, value, tb in msg.results:
         try:
-            from ..pickling import dumps
+            from ..utils.pickling import dumps
 
             dumps(value)
         except Exception as exc:

@@ -19,7 +19,7 @@ State, one per worker process: a ring of the last `RING_SIZE` records, each
     >>> recent(1)                                                        # doctest: +SKIP
     [(1714557600.0, 'INFO', '[inc-1] hello from a task')]
 
-The client asks each worker directly (a `graphflow.wire.Rpc` ``"logs"`` on the
+The client asks each worker directly (a `graphflow.comm.messages.Rpc` ``"logs"`` on the
 worker's peer socket, answered by `answer_rpc`), so a worker that is gone
 only leaves its own entry out of the answer.
 """
@@ -126,8 +126,8 @@ def install() -> None:
 
 
 def answer_rpc(msg):
-    """The `graphflow.wire.RpcReply` to a client's `graphflow.wire.Rpc` sent to this worker."""
-    from .. import wire
+    """The `graphflow.comm.messages.RpcReply` to a client's `graphflow.comm.messages.Rpc` sent to this worker."""
+    from ..comm import messages as wire
     from ..errors import GraphflowError
 
     if msg.op == "logs":
@@ -138,7 +138,7 @@ def answer_rpc(msg):
 
 def ask_workers(client, workers: list, n: int | None, timeout: float) -> dict:
     """Client side of ``client.get_worker_logs``: one ``logs`` request per worker, answers within ``timeout``."""
-    from .. import wire
+    from ..comm import messages as wire
 
     make = lambda request_id: wire.Rpc(request_id, "logs", {"n": n})  # noqa: E731
     requests = {}

@@ -34,8 +34,9 @@ import threading
 import time
 import traceback
 
-from .. import config, wire
-from ..comm import shm
+from .. import config
+from ..comm import messages as wire
+from ..store import shm
 from ..comm.transport import Connection, Listener
 from ..errors import RemoteTaskError
 from ..actor import bind_host
@@ -45,11 +46,11 @@ from ..spec.keys import key_split
 from ..units import format_bytes
 from .logs import answer_rpc, running
 from .logs import install as install_log_capture
-from .memory import process_rss
+from ..store.rss import process_rss
 from .monitor import CpuMeter, MemoryPolicy, return_freed_memory_promptly
 from .replicas import FetchReplicas
 from .state import WorkerState
-from .store import Shared, WorkerStore, clean_stale_spill_dirs
+from ..store.spill import Shared, WorkerStore, clean_stale_spill_dirs
 
 logger = logging.getLogger("graphflow.worker")
 
@@ -259,7 +260,7 @@ class Worker:
         result asked for a second time (a broadcast: one block, any number of
         readers, one copy on the host), when this worker is short of memory or retiring
         -- otherwise a copy with `process_vm_readv` is faster on hosts whose
-        shared memory has no huge pages (see `graphflow.comm.shm`).
+        shared memory has no huge pages (see `graphflow.store.shm`).
         """
         if self._shm_failed or not shm.available():
             return False
@@ -657,7 +658,7 @@ def _too_big(key, address: str, input_bytes: int, nbytes: int, limit: int):
 def _picklable(exc: BaseException) -> BaseException:
     """``exc`` if it can cross to the client as it is, else a RemoteTaskError carrying its text."""
     try:
-        from ..pickling import dumps
+        from ..utils.pickling import dumps
 
         dumps(exc)
         return exc
@@ -687,7 +688,7 @@ def run_worker(scheduler_address: str, token: bytes | None, *, nthreads: int = 1
     """
     from tornado.ioloop import IOLoop
 
-    from ..process import die_with_parent
+    from ..utils.processes import die_with_parent
 
     die_with_parent(only_if_supervised=True)
     install_log_capture()  # a ring of log records and task prints, for client.get_worker_logs()
@@ -716,7 +717,7 @@ def main(argv=None) -> int:
     """``python -m graphflow.worker.server SCHEDULER [--nthreads N] [--memory-limit M] ...``: one worker process."""
     import argparse
 
-    from ..security import load_token
+    from ..comm.security import load_token
     from ..units import parse_bytes
     from .lifetime import add_lifetime_options, lifetime_kwargs
     from .options import add_memory_options, worker_memory_kwargs

@@ -68,7 +68,7 @@ from .events import (
     StealRequest,
     UpdateData,
 )
-from .store import Shared, WorkerStore
+from ..store.spill import Shared, WorkerStore
 
 __all__ = ["WorkerState", "WorkerTask"]
 

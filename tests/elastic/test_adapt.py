@@ -7,7 +7,7 @@ import time
 import pytest
 
 import graphflow as gf
-from graphflow.adaptive import Adaptive
+from graphflow.deploy.adaptive import Adaptive
 from graphflow.units import parse_duration
 from graphflow.errors import ConfigError
 

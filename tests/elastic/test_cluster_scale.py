@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow.cluster import Cluster, LocalCluster
-from graphflow.security import ENV_VAR
+from graphflow.deploy.cluster import Cluster, LocalCluster
+from graphflow.comm.security import ENV_VAR
 from graphflow.testing.wait import wait_for
 
 

@@ -28,7 +28,7 @@ from graphflow.worker.events import (
     UpdateData,
 )
 from graphflow.worker.state import WorkerState
-from graphflow.worker.store import WorkerStore
+from graphflow.store.spill import WorkerStore
 
 ME, P, Q, R = "tcp://me:1", "tcp://p:1", "tcp://q:1", "tcp://r:1"
 

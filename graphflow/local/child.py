@@ -1,6 +1,6 @@
-"""A worker process of the local process pool (the child side of `graphflow.procpool`).
+"""A worker process of the local process pool (the child side of `graphflow.local.pool`).
 
-Started as ``python -m graphflow.procworker FD`` with one end of a socket pair
+Started as ``python -m graphflow.local.child FD`` with one end of a socket pair
 as file descriptor ``FD``.  The first message is ``{"sys_path": [...]}``; every
 later one is a batch ``[(i, node, {dep_key: value}), ...]``, answered with
 ``(seconds_taken, [(i, ok, value_or_error), ...])``:
@@ -22,7 +22,7 @@ import time
 import traceback
 from multiprocessing.connection import Connection
 
-from .pickling import describe_unpicklable, dumps, loads
+from ..utils.pickling import describe_unpicklable, dumps, loads
 
 
 def serve(conn: Connection) -> None:

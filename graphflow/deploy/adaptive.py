@@ -25,11 +25,11 @@ import math
 import threading
 import weakref
 
-from .errors import ConfigError
-from .scheduler.adaptive import TARGET_DURATION, ScaleDecider
-from .units import parse_duration
+from ..errors import ConfigError
+from ..scheduler.adaptive import TARGET_DURATION, ScaleDecider
+from ..units import parse_duration
 
-logger = logging.getLogger("graphflow.adaptive")
+logger = logging.getLogger("graphflow.deploy.adaptive")
 
 __all__ = ["Adaptive"]
 

@@ -16,7 +16,7 @@ closes).
 
 Calls do not go through the scheduler.  Per (client, actor) one `ActorCaller`
 numbers the calls (``seq``), buffers them, and the client's I/O thread sends
-each buffer in one `graphflow.wire.ActorCalls` message straight to the host,
+each buffer in one `graphflow.comm.messages.ActorCalls` message straight to the host,
 which answers with `ActorResults`: two hops for a blocking call, and ten
 thousand pipelined calls travel as a few dozen messages.  For actors that may
 be restarted, each buffer also goes to the scheduler's call log
@@ -40,9 +40,9 @@ import itertools
 import threading
 import weakref
 
-from . import wire
-from .actor import as_actor_class
-from .errors import ActorDiedError, CommClosedError, GraphflowError
+from ..comm import messages as wire
+from ..actor import as_actor_class
+from ..errors import ActorDiedError, CommClosedError, GraphflowError
 from .futures import Future, KeyState
 
 __all__ = ["ActorHandle", "ActorCaller", "ActorFuture", "create_actor", "process_client"]
@@ -205,7 +205,7 @@ class ActorCaller:
         client = self.client
         if client._closed_error is not None:
             return
-        from .comm.serialize import Serialized, SerializedValue
+        from ..comm.serialize import Serialized, SerializedValue
 
         try:  # pickled once, here: the same frames go to the host and, opaque, to the scheduler's log
             blob = Serialized.from_object(calls)
@@ -216,13 +216,13 @@ class ActorCaller:
             blob = Serialized.from_object(calls)
         self._conn().send(wire.ActorCalls(self.key, self.caller_id, self.incarnation, SerializedValue(blob.frames)))
         if self.logged:
-            from .scheduler.actors import ActorLog
+            from ..scheduler.actors import ActorLog
 
             client._conn.send(ActorLog("actor-log", client.id, self.key, self.caller_id, self.incarnation, blob,
                                        calls[0][0], calls[-1][0]))
 
     def _drop_unpicklable(self, calls: list) -> list:
-        from .comm.serialize import Serialized
+        from ..comm.serialize import Serialized
 
         good = []
         for entry in calls:
@@ -239,7 +239,7 @@ class ActorCaller:
         client, address = self.client, self.address
         conn = client._peers.get(address)
         if conn is None:
-            from .comm.transport import Connection
+            from ..comm.transport import Connection
 
             conn = client._peers[address] = Connection(
                 address, client.token, client._on_message, loop=client._io.loop,
@@ -342,9 +342,9 @@ class ActorCaller:
 
 def create_actor(client, cls, args: tuple, kwargs: dict, workers=None, timeout: float | None = None) -> ActorHandle:
     """``client.actor(cls, *args, **kwargs)``: create the actor on a worker and return its handle."""
-    from .actor import ActorCreate
+    from ..actor import ActorCreate
     from .client import _as_list, _futures_to_refs
-    from .spec import unique_suffix
+    from ..spec import unique_suffix
 
     actor_class = as_actor_class(cls)
     key = f"{actor_class.name}-actor-{unique_suffix()}"
@@ -397,7 +397,7 @@ def process_client():
 
     if _current:
         return _current[-1]
-    from .worker.actors import worker_info
+    from ..worker.actors import worker_info
 
     info = worker_info()
     if info is None:

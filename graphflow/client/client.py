@@ -30,15 +30,16 @@ import time
 import uuid
 import weakref
 
-from . import config, wire
-from .errors import AuthenticationError, CommClosedError, GraphflowError, annotate_task_error
-from .client_queries import ClusterQueries
+from .. import config
+from ..comm import messages as wire
+from ..errors import AuthenticationError, CommClosedError, GraphflowError, annotate_task_error
+from .queries import ClusterQueries
 from .futures import Future, KeyState
-from .loopthread import LoopThread
-from .remote_functions import wrap_functions
-from .scheduler import events as ev
-from .spec import DataNode, Ref, Task, TaskGraph, tokenize
-from .spec.nodes import funcname
+from .loop import LoopThread
+from .remote import wrap_functions
+from ..scheduler import events as ev
+from ..spec import DataNode, Ref, Task, TaskGraph, tokenize
+from ..spec.nodes import funcname
 
 logger = logging.getLogger("graphflow.client")
 
@@ -66,7 +67,7 @@ class Client(ClusterQueries):
 
     def __init__(self, address=None, *, timeout: float = 10.0, token: bytes | str | None = None,
                  set_as_default: bool = True, ping_interval: float = 1.0, curve_secret=None, **cluster_kwargs):
-        from .cluster import Cluster, LocalCluster
+        from ..deploy.cluster import Cluster, LocalCluster
 
         self.cluster = None
         self._own_cluster = False
@@ -82,7 +83,7 @@ class Client(ClusterQueries):
             curve_secret = address.curve_secret if curve_secret is None else curve_secret
             address = address.scheduler_address
         if token is None:
-            from .security import load_token
+            from ..comm.security import load_token
 
             token = load_token()
         self.token = token.encode() if isinstance(token, str) else token
@@ -100,7 +101,7 @@ class Client(ClusterQueries):
         self._request_ids = itertools.count(1)
         self._peers: dict = {}
         self._peer_requests: dict = {}  # request id -> worker address, for requests sent to workers
-        self._actor_callers = weakref.WeakValueDictionary()  # actor key -> ActorCaller (graphflow.actor_client)
+        self._actor_callers = weakref.WeakValueDictionary()  # actor key -> ActorCaller (graphflow.client.actors)
         self._no_vmcopy: set = set()  # workers whose memory this process cannot read
         self._generation = itertools.count()
         self._closed_error: BaseException | None = None
@@ -124,7 +125,7 @@ class Client(ClusterQueries):
     def _connect(self) -> None:
         from tornado.ioloop import PeriodicCallback
 
-        from .comm.transport import Connection
+        from ..comm.transport import Connection
 
         self._conn = Connection(self.scheduler_address, self.token, self._on_message, loop=self._io.loop,
                                 on_close=self._on_lost, curve_secret=self.curve_secret)
@@ -174,7 +175,7 @@ class Client(ClusterQueries):
             caller.fail_all(error)
 
     def _on_message(self, msg) -> None:
-        if type(msg) is wire.ActorResults:  # answers from an actor's worker (graphflow.actor_client)
+        if type(msg) is wire.ActorResults:  # answers from an actor's worker (graphflow.client.actors)
             caller = self._actor_callers.get(msg.actor)
             if caller is not None:
                 caller.on_results(msg)
@@ -368,7 +369,7 @@ class Client(ClusterQueries):
 
     def compute(self, collections, sync: bool = False, optimize_graph: bool = True):
         """Start computing collections; returns one Future per collection (its final value), or values if ``sync``."""
-        from .base import _flatten, collections_to_graph, is_collection
+        from ..base import _flatten, collections_to_graph, is_collection
 
         single = not isinstance(collections, (list, tuple))
         items = [collections] if single else list(collections)
@@ -378,7 +379,7 @@ class Client(ClusterQueries):
             graph = collections_to_graph(found)
             outputs = list(dict.fromkeys(_flatten([c.__graphflow_keys__() for c in found], [])))
             if optimize_graph:
-                from .optimize import optimize_graph as run_optimizer
+                from ..optimize import optimize_graph as run_optimizer
 
                 graph = run_optimizer(graph, outputs)
             specs, priorities = self._graph_specs(graph)
@@ -397,7 +398,7 @@ class Client(ClusterQueries):
 
     def persist(self, collections, optimize_graph: bool = True):
         """Start computing collections and return copies backed by the results held on the cluster."""
-        from .base import _flatten, _prepare, is_collection
+        from ..base import _flatten, _prepare, is_collection
 
         single = not isinstance(collections, (list, tuple))
         items = [collections] if single else list(collections)
@@ -421,7 +422,7 @@ class Client(ClusterQueries):
         is converted and optimized as by ``gf.dask_get``, then sent like ``client.get``;
         ``kwargs`` are ``get``'s options (``workers=``, ``retries=``).
         """
-        from .interop.dask import run_dask_graph
+        from ..interop.dask import run_dask_graph
 
         return run_dask_graph(dsk, keys, self.get, optimize_graph, **kwargs)
 
@@ -489,7 +490,7 @@ class Client(ClusterQueries):
                 key, error = next(iter(reply.errors.items()))
                 raise annotate_task_error(error, key)
             if reply.lent:
-                from .comm.vmcopy import borrow_all
+                from ..comm.vmcopy import borrow_all
 
                 conn = self._peers[worker]
                 give_back = lambda lease: self._io.loop.add_callback(conn.send, wire.ReturnLease(lease))  # noqa: E731
@@ -497,7 +498,7 @@ class Client(ClusterQueries):
                     self._no_vmcopy.add(worker)
                     return None  # asked again, over the socket this time
             if reply.shared or reply.on_disk:
-                from .comm import shm
+                from ..store import shm
 
                 try:
                     refs = {**reply.shared, **reply.on_disk}
@@ -522,14 +523,14 @@ class Client(ClusterQueries):
                     raise concurrent.futures.CancelledError() from None
 
     def _request_data(self, worker: str, keys: list) -> concurrent.futures.Future:
-        from .comm.vmcopy import host_id
+        from ..comm.vmcopy import host_id
 
         host = "" if worker in self._no_vmcopy else host_id()
         return self._peer_request(worker, lambda request_id: wire.GetData(request_id, keys, host))
 
     def _peer_request(self, worker: str, make_message) -> concurrent.futures.Future:
         """Send ``make_message(request_id)`` to ``worker``; the future resolves with its `DataReply`."""
-        from .comm.transport import Connection
+        from ..comm.transport import Connection
 
         request: concurrent.futures.Future = concurrent.futures.Future()
         request_id = next(self._request_ids)
@@ -561,15 +562,15 @@ class Client(ClusterQueries):
 
         Each method call on the handle returns a Future at once; calls run on
         that worker one at a time, in the order they were made.  See
-        `graphflow.actor_client`.
+        `graphflow.client.actors`.
         """
-        from .actor_client import create_actor
+        from .actors import create_actor
 
         return create_actor(self, cls, args, kwargs, workers)
 
     def scatter(self, data, workers=None, hash: bool = True):
         """Put local data on the cluster; returns Futures in the shape of ``data`` (one object, list or dict)."""
-        from .worker.store import nbytes_of
+        from ..store.spill import nbytes_of
 
         if isinstance(data, dict):
             items = dict(data)

@@ -1,7 +1,7 @@
 """The local process pool behind ``scheduler="processes"``.
 
 Model: ``n`` child processes, each joined to the parent by one socket pair.
-The parent owns all scheduling state; a child (`graphflow.procworker`) only
+The parent owns all scheduling state; a child (`graphflow.local.child`) only
 runs what it is sent:
 
     parent                                   child
@@ -17,7 +17,7 @@ time, so results come back, and inputs are freed, in the optimizer's order:
 a tree reduction over 80 MB arrays holds a handful of them, not all.  Messages are
 cloudpickle'd (lambdas and closures work); results travel back the same way.
 
-Children are fresh interpreters (``python -m graphflow.procworker``), not
+Children are fresh interpreters (``python -m graphflow.local.child``), not
 `multiprocessing` children: they never import the user's main module, so a
 script works without an ``if __name__ == "__main__":`` guard, and so do
 notebooks.  The parent sends its ``sys.path`` first so that functions pickled
@@ -42,9 +42,9 @@ import time
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for
 
-from .actor import ActorRelease, LocalActorRef, home_pid
-from .errors import RemoteTaskError, SerializationError, WorkerProcessDiedError
-from .pickling import describe_unpicklable, dumps, loads
+from ..actor import ActorRelease, LocalActorRef, home_pid
+from ..errors import RemoteTaskError, SerializationError, WorkerProcessDiedError
+from ..utils.pickling import describe_unpicklable, dumps, loads
 
 _MAX_BATCH = 256
 _FAST_TASK = 1e-3  # seconds: tasks faster than this are worth batching
@@ -62,7 +62,7 @@ class ProcessPool:
             parent_end, child_end = socket.socketpair()
             fd = child_end.fileno()
             proc = subprocess.Popen(
-                [sys.executable, "-m", "graphflow.procworker", str(fd)],
+                [sys.executable, "-m", "graphflow.local.child", str(fd)],
                 pass_fds=(fd,), stdin=subprocess.DEVNULL,
             )
             child_end.close()

@@ -24,11 +24,11 @@ then under the lock records the result and takes the next best task for itself
 thread takes a few at a time, since the lock hand-off would cost more than the
 tasks.  Threads are per call, so a task
 that itself calls ``.compute()`` gets its own threads and cannot deadlock.
-`get_processes` keeps a pool of worker processes (`graphflow.procpool`) and
+`get_processes` keeps a pool of worker processes (`graphflow.local.pool`) and
 ships batches of ready tasks with their inputs to idle processes.
 
 Memory: ``get_sync`` and ``get_threads`` take ``memory_limit=`` (``"2GiB"``):
-results then live in a `graphflow.worker.store.WorkerStore` instead of a dict,
+results then live in a `graphflow.store.spill.WorkerStore` instead of a dict,
 and the least recently used ones spill to disk as memory-mapped blocks, so a
 working set larger than memory still finishes.
 
@@ -53,10 +53,10 @@ import os
 import threading
 import time
 
-from . import config
-from .errors import annotate_task_error
-from .optimize.cull import cull
-from .spec import TaskGraph
+from .. import config
+from ..errors import annotate_task_error
+from ..optimize.cull import cull
+from ..spec import TaskGraph
 
 __all__ = ["get_sync", "get_threads", "get_processes", "ExecutionPlan", "default_num_workers", "pool_size",
            "add_callback", "remove_callback"]
@@ -199,7 +199,7 @@ def _watch(plan: "ExecutionPlan") -> tuple:
 
 def _hooks(callbacks: tuple) -> tuple:
     """``(task_start hooks, task_finish hooks)`` that do something (the base class's no-ops are left out)."""
-    from .diagnostics.callbacks import Callback
+    from ..diagnostics.callbacks import Callback
 
     def live(cb, hook):
         return hook in vars(cb) or getattr(type(cb), hook) is not getattr(Callback, hook)
@@ -296,7 +296,7 @@ def _results(memory_limit, local_directory):
         if local_directory is not None:
             raise ValueError("local_directory= is where results spill to; it needs memory_limit= as well")
         return {}
-    from .worker.store import WorkerStore
+    from ..store.spill import WorkerStore
 
     return WorkerStore(memory_limit, local_directory=local_directory)
 
@@ -497,7 +497,7 @@ def get_processes(graph, keys, num_workers: int | None = None, memory_limit=None
     spill to disk past it, as with the other executors (see `_results`).
     """
     _check_options(options, "processes")
-    from .procpool import run_on_pool
+    from .pool import run_on_pool
 
     plan = ExecutionPlan(graph, keys)
     if not len(plan):

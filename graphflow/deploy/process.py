@@ -23,49 +23,18 @@ the window before ``prctl`` ran.
 from __future__ import annotations
 
 import concurrent.futures
-import ctypes
 import logging
 import os
 import queue
-import signal
 import subprocess
 import threading
 import time
 
-logger = logging.getLogger("graphflow.process")
+from ..utils.processes import SUPERVISED_ENV
 
-__all__ = ["Supervisor", "Child", "die_with_parent"]
+logger = logging.getLogger("graphflow.deploy.process")
 
-_PR_SET_PDEATHSIG = 1
-
-
-SUPERVISED_ENV = "GRAPHFLOW_SUPERVISED"
-
-
-def die_with_parent(only_if_supervised: bool = False) -> None:
-    """Make this process exit when its parent dies (Linux: at once; elsewhere: within a second).
-
-    ``only_if_supervised``: do it only for a child a `Supervisor` started (a
-    scheduler started by hand from a shell must outlive that shell).
-    """
-    if only_if_supervised and os.environ.get(SUPERVISED_ENV) != "1":
-        return
-    parent = os.getppid()
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-    def watch():
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="graphflow-parent-watch", daemon=True).start()
+__all__ = ["Supervisor", "Child"]
 
 
 class Child:
@@ -208,25 +177,3 @@ def _terminate(children: list, timeout: float) -> None:
         except subprocess.TimeoutExpired:
             child.popen.kill()
             child.popen.wait()
-
-
-def remove_stale_dirs(base: str, prefix: str, is_stale) -> list:
-    """Remove the directories ``base/<prefix><rest>`` for which ``is_stale(rest)`` is true; return their paths.
-
-    Spill and shared-memory directories are named after the process that
-    owns them; a process killed with ``kill -9`` cannot remove its own, so the
-    next worker on the host (and a LocalCluster's parent) sweeps them.
-    """
-    import shutil
-
-    removed = []
-    try:
-        names = os.listdir(base)
-    except OSError:
-        return removed
-    for name in names:
-        if name.startswith(prefix) and is_stale(name[len(prefix):]):
-            path = os.path.join(base, name)
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
-    return removed

@@ -9,7 +9,7 @@ import pytest
 
 from graphflow.comm.protocol import pack, unpack
 from graphflow.comm.serialize import SerializedValue, loads
-from graphflow.worker.blocks import MAGIC, block_frames, block_kind, read_block, write_block
+from graphflow.store.blocks import MAGIC, block_frames, block_kind, read_block, write_block
 
 
 def roundtrip(tmp_path, value):
@@ -43,7 +43,7 @@ def test_numpy_round_trip_is_bit_exact(tmp_path, make):
 
 
 def test_strided_array_is_written_in_slices_without_a_full_copy(tmp_path, monkeypatch):
-    import graphflow.worker.blocks as blocks
+    import graphflow.store.blocks as blocks
 
     monkeypatch.setattr(blocks, "_CHUNK", 4096)
     x = np.random.default_rng(2).random((2000, 50))[:, ::2]

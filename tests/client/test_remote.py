@@ -5,7 +5,7 @@ import subprocess
 import sys
 import textwrap
 
-from graphflow.remote_functions import PickledFunction, by_value, needs_by_value, wrap_functions
+from graphflow.client.remote import PickledFunction, by_value, needs_by_value, wrap_functions
 from graphflow.spec import DataNode, FusedTask, Ref, Task
 
 
@@ -44,7 +44,7 @@ def test_wrap_functions_rewrites_tasks_and_fused_tasks():
 def test_a_main_function_runs_in_a_process_that_never_saw_it(tmp_path):
     script = textwrap.dedent("""
         import pickle, sys
-        from graphflow.remote_functions import by_value
+        from graphflow.client.remote import by_value
         def triple(x):
             return 3 * x
         sys.stdout.buffer.write(pickle.dumps(by_value(triple)))

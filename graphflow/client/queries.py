@@ -1,6 +1,6 @@
 """What a `Client` can ask the scheduler about the cluster: who holds what, workers, memory, stories.
 
-Kept apart from `graphflow.client` (connection, submission, results) so the
+Kept apart from `graphflow.client.client` (connection, submission, results) so the
 questions a user asks of a running cluster grow here: a mixin that needs only
 ``self._rpc`` (a blocking call to the scheduler) and ``self.cluster``.
 """
@@ -62,7 +62,7 @@ class ClusterQueries:
         >>> client.retire_workers([a]), client.who_has([x])            # doctest: +SKIP
         (['tcp://127.0.0.1:40231'], {'make_array-1f2e...': ['tcp://127.0.0.1:40232']})
         """
-        from . import config
+        from .. import config
 
         workers = _as_list(workers)
         info = self.scheduler_info()["workers"] if self.cluster is not None else {}
@@ -92,12 +92,12 @@ class ClusterQueries:
         >>> [m for logs in client.get_worker_logs().values() for _, _, m in logs]   # doctest: +SKIP
         ['[print-5f0c...] hello']
         """
-        from .worker.logs import ask_workers
+        from ..worker.logs import ask_workers
 
         return ask_workers(self, list(self._rpc("scheduler_info")["workers"]), n, timeout)
 
     def _repr_html_(self):
-        from .diagnostics.html import client_html
+        from ..diagnostics.html import client_html
 
         return client_html(self)
 
@@ -108,7 +108,7 @@ class ClusterQueries:
         A dashboard listening beyond loopback asks for the cluster token once:
         open the link with ``?token=TOKEN`` appended (``client.token``).
         """
-        from .diagnostics.dashboard.server import link_for_client
+        from ..diagnostics.dashboard.server import link_for_client
 
         return link_for_client(self._rpc("scheduler_info").get("dashboard"), self.scheduler_address)
 
@@ -150,7 +150,7 @@ class ClusterQueries:
 
 
 def _as_list(x) -> list:
-    from .client import _as_list as as_list  # lazily: graphflow.client imports this module
+    from .client import _as_list as as_list  # lazily: graphflow.client.client imports this module
 
     return as_list(x)
 

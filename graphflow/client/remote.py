@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 import weakref
 
-from .spec.nodes import DataNode, FusedTask, Task
+from ..spec.nodes import DataNode, FusedTask, Task
 
 __all__ = ["PickledFunction", "by_value", "needs_by_value", "wrap_functions"]
 
@@ -96,7 +96,7 @@ def by_value(func):
     except TypeError:  # not weak-referenceable: wrap every time
         wrapper = None
     if wrapper is None:
-        from .pickling import dumps
+        from ..utils.pickling import dumps
 
         wrapper = PickledFunction(dumps(func), getattr(func, "__name__", "function"), func)
         try:
@@ -130,8 +130,8 @@ def wrap_functions(node):
 
 
 def _unpicklable(key, func, exc):
-    from .errors import SerializationError
-    from .pickling import describe_unpicklable
+    from ..errors import SerializationError
+    from ..utils.pickling import describe_unpicklable
 
     try:
         where = describe_unpicklable(func)

@@ -13,9 +13,9 @@ import pytest
 import graphflow as gf
 from graphflow.comm.serialize import loads
 from graphflow.errors import SpillError
-from graphflow.worker import blocks
-from graphflow.worker.memory import process_rss
-from graphflow.worker.store import SPILL_PREFIX, WorkerStore, clean_stale_spill_dirs, nbytes_of
+from graphflow.store import blocks
+from graphflow.store.rss import process_rss
+from graphflow.store.spill import SPILL_PREFIX, WorkerStore, clean_stale_spill_dirs, nbytes_of
 
 
 @pytest.fixture
@@ -163,7 +163,7 @@ def test_max_spill_gives_spill_error_once_and_no_retry_loop(tmp_path, caplog, mo
     calls = []
     real = blocks.write_block
     monkeypatch.setattr(blocks, "write_block", lambda p, v: calls.append(p) or real(p, v))
-    with caplog.at_level(logging.ERROR, logger="graphflow.worker.store"):
+    with caplog.at_level(logging.ERROR, logger="graphflow.store.spill"):
         s["c"] = bytes(400)  # b must spill but max_spill is reached: it stays in memory
         for i in range(5):
             s[f"more{i}"] = bytes(100)
@@ -233,7 +233,7 @@ def test_thresholds_come_from_config():
 
 CHILD = """
 import os, sys
-from graphflow.worker.store import WorkerStore
+from graphflow.store.spill import WorkerStore
 s = WorkerStore(100, local_directory=sys.argv[1], sizer=len)
 s["a"] = bytes(1000)
 print(s.directory, flush=True)
@@ -288,7 +288,7 @@ def test_process_rss_sees_touched_memory():
 
 
 def test_shared_values_are_held_apart_and_never_spilled():
-    from graphflow.worker.store import Shared
+    from graphflow.store.spill import Shared
 
     s = WorkerStore(100, sizer=len)
     s.set("peer", Shared(b"p" * 90), 90)  # another worker's block: not ours to count or spill

@@ -1,7 +1,7 @@
 """Values handed between processes on one host through shared memory.
 
 The holder writes the value's block (the spill format of
-`graphflow.worker.blocks`) once into a file under ``/dev/shm`` and sends the
+`graphflow.store.blocks`) once into a file under ``/dev/shm`` and sends the
 small picklable `ShmRef`; the reader maps the file and has the value, with no
 copy through a socket.  The pages live once in the host's memory however many
 processes map them.
@@ -106,7 +106,7 @@ def put(value, owner: int | None = None, base: str = SHM_DIR) -> ShmRef:
     and `clean_stale` runs.  Raises ``OSError`` (``ENOSPC`` when ``/dev/shm``
     is full) after removing the partial block.
     """
-    from graphflow.worker import blocks
+    from graphflow.store import blocks
 
     directory = owner_directory(owner, base)
     with _lock:
@@ -127,7 +127,7 @@ def open_ref(ref: ShmRef, release: bool = False):
     clean up even if this process is killed.  Raises ``FileNotFoundError`` if
     the block is gone (released, or its owner exited).
     """
-    from graphflow.worker import blocks
+    from graphflow.store import blocks
 
     value = blocks.read_block(ref.path)
     if release:
@@ -137,7 +137,7 @@ def open_ref(ref: ShmRef, release: bool = False):
 
 def frames(ref: ShmRef) -> list:
     """The block's mapped frames (``serialize.loads`` rebuilds the value)."""
-    from graphflow.worker import blocks
+    from graphflow.store import blocks
 
     return blocks.block_frames(ref.path)[1]
 
@@ -161,7 +161,7 @@ def clean_stale(prefix: str = SHM_PREFIX, base: str = SHM_DIR) -> list:
     that pid, or the process with it started at another time (the pid was
     reused).
     """
-    from ..process import remove_stale_dirs
+    from ..utils.processes import remove_stale_dirs
 
     def is_stale(rest: str) -> bool:
         pid, _, start = rest.partition("-")

@@ -5,7 +5,7 @@ shell read and write results like a dict and never know where a value lives
 (DESIGN: "the spill store is a mapping").  Values live in memory until the
 *managed* bytes (the sum of the sizes of values held in memory) pass
 ``target * memory_limit``; then the least recently used ones are written to
-block files (`graphflow.worker.blocks`) and dropped from memory.  Reading a
+block files (`graphflow.store.blocks`) and dropped from memory.  Reading a
 spilled key maps its block back.
 
 State, per key: its size (``nbytes``), and where it is --
@@ -84,7 +84,7 @@ from . import blocks
 
 __all__ = ["WorkerStore", "SpillError", "Shared", "clean_stale_spill_dirs", "nbytes_of", "SPILL_PREFIX"]
 
-logger = logging.getLogger("graphflow.worker.store")
+logger = logging.getLogger("graphflow.store.spill")
 
 #: Former name of the default sizer, kept for callers that import it.
 nbytes_of = sizeof
@@ -435,7 +435,7 @@ def clean_stale_spill_dirs(base: str | None = None) -> list:
     no process with that pid exists (a live process of another user counts as
     alive), so a running worker's spill files are never touched.
     """
-    from ..process import remove_stale_dirs
+    from ..utils.processes import remove_stale_dirs
 
     def is_stale(rest: str) -> bool:
         match = _DIR_PATTERN.match(SPILL_PREFIX + rest)

@@ -27,7 +27,7 @@ import os
 import secrets
 from pathlib import Path
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["CURVE_ENV", "ENV_VAR", "default_token_path", "new_token", "token_from_env", "load_token", "CurveKeys"]
 

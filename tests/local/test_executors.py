@@ -18,12 +18,12 @@ from graphflow.errors import (
     SerializationError,
     WorkerProcessDiedError,
 )
-from graphflow import local
+from graphflow.local import executors as local
 from graphflow.local import get_processes, get_sync, get_threads
 from graphflow.optimize import optimize_graph
 from graphflow.spec import DataNode, Ref, Task, TaskGraph
 
-from .optimize.graphs import chains_into_tree, diamond, inc, tree_reduction
+from ..optimize.graphs import chains_into_tree, diamond, inc, tree_reduction
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXECUTORS = {"sync": get_sync, "threads": get_threads, "processes": get_processes}
@@ -309,7 +309,7 @@ INTERRUPT_SCRIPT = textwrap.dedent("""
     import os, sys, threading, time
     from graphflow.local import get_processes, get_threads
     from graphflow.spec import Task, TaskGraph
-    import graphflow.procpool as procpool
+    import graphflow.local.pool as procpool
 
     def nap(i):
         time.sleep(0.5)

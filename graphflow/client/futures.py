@@ -23,7 +23,7 @@ import threading
 import time
 from collections import namedtuple
 
-from .errors import FutureCancelledError, annotate_task_error
+from ..errors import FutureCancelledError, annotate_task_error
 
 __all__ = ["Future", "KeyState", "wait", "as_completed", "DoneAndNotDone"]
 
@@ -161,7 +161,7 @@ class Future:
         return ("graphflow.Future", self.key)
 
     def _repr_html_(self):
-        from .diagnostics.html import future_html
+        from ..diagnostics.html import future_html
 
         return future_html(self)
 

@@ -10,13 +10,13 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from graphflow.comm import shm
+from graphflow.store import shm
 
 pytestmark = pytest.mark.skipif(not shm.available(), reason="no writable /dev/shm")
 
 READER = """
 import pickle, sys
-from graphflow.comm import shm
+from graphflow.store import shm
 ref = pickle.loads(bytes.fromhex(sys.argv[1]))
 value = shm.open_ref(ref, release=sys.argv[2] == "release")
 print(int(value.sum()) if hasattr(value, "sum") else value.num_rows)
@@ -84,7 +84,7 @@ def test_a_block_can_belong_to_another_process():
 OWNER = """
 import os, sys
 import numpy as np
-from graphflow.comm import shm
+from graphflow.store import shm
 ref = shm.put(np.ones(100_000))
 print(ref.path, flush=True)
 os.kill(os.getpid(), 9)
@@ -104,7 +104,7 @@ def test_blocks_of_a_killed_owner_are_cleaned():
 
 
 def test_a_clean_exit_removes_the_owner_directory():
-    code = "from graphflow.comm import shm; import numpy as np; r = shm.put(np.ones(10)); print(r.path)"
+    code = "from graphflow.store import shm; import numpy as np; r = shm.put(np.ones(10)); print(r.path)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     path = out.stdout.strip()
     assert path and not os.path.exists(os.path.dirname(path))

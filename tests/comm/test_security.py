@@ -14,7 +14,7 @@ import zmq
 import graphflow as gf
 from graphflow.comm import AUTH_FAILED, pack
 from graphflow.errors import AuthenticationError, CommClosedError, ConfigError
-from graphflow.security import default_token_path, load_token, new_token
+from graphflow.comm.security import default_token_path, load_token, new_token
 
 
 class _Tripwire:

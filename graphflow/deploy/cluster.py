@@ -3,7 +3,7 @@
 `Cluster` holds the logic shared by every launcher: wait for started workers
 to connect, pick who leaves on scale down and retire them through the
 scheduler (their results move to the others) before stopping them, and the
-``adapt`` loop (`graphflow.adaptive`).  A launcher implements only
+``adapt`` loop (`graphflow.deploy.adaptive`).  A launcher implements only
 ``_start_workers(n)`` and ``_stop_workers(names)`` (see `Cluster`).
 
 `LocalCluster`: a scheduler and worker processes on this machine, on loopback.
@@ -11,7 +11,7 @@ scheduler (their results move to the others) before stopping them, and the
 Each part is a real process started the way a user would start it on a
 cluster (``python -m graphflow scheduler``, ``python -m graphflow.worker.server``),
 so a LocalCluster exercises exactly the code a multi-host cluster runs.
-A `graphflow.process.Supervisor` restarts a worker that dies (``kill -9``
+A `graphflow.deploy.process.Supervisor` restarts a worker that dies (``kill -9``
 included; the scheduler recomputes what it held), and every child dies with
 this process, so nothing is orphaned even if the parent is killed.
 
@@ -33,10 +33,10 @@ import tempfile
 import threading
 import time
 
-from .errors import CommClosedError, ConfigError
+from ..errors import CommClosedError, ConfigError
 from .process import Supervisor
-from .security import CURVE_ENV, ENV_VAR, new_token
-from .units import parse_bytes
+from ..comm.security import CURVE_ENV, ENV_VAR, new_token
+from ..units import parse_bytes
 
 __all__ = ["Cluster", "LocalCluster"]
 
@@ -56,7 +56,7 @@ def _total_memory() -> int | None:
 
 
 def _new_curve_secret() -> bytes:
-    from .security import CurveKeys
+    from ..comm.security import CurveKeys
 
     return CurveKeys.generate().secret
 
@@ -91,7 +91,7 @@ class Cluster:
     connected (matched by name), choosing who leaves on scale down (the
     scheduler ranks workers, least data first) and retiring them through
     the scheduler -- which moves their results to the others -- before
-    `_stop_workers`, and the ``adapt`` loop (`graphflow.adaptive`).
+    `_stop_workers`, and the ``adapt`` loop (`graphflow.deploy.adaptive`).
     """
 
     token = None  # None: the client finds the token as for any address (GRAPHFLOW_TOKEN, ~/.graphflow/token)
@@ -126,7 +126,7 @@ class Cluster:
         return None
 
     def _connect_admin(self) -> None:
-        from .client import Client
+        from ..client.client import Client
 
         self._admin = Client(self, set_as_default=False, timeout=self.timeout)
 
@@ -177,7 +177,7 @@ class Cluster:
         scales up at once and down after ``wait_count`` consecutive checks
         asked for it.  ``maximum=None``: the launcher's bound (`_max_workers`;
         LocalCluster: one thread per core), else none.  Returns the
-        `graphflow.adaptive.Adaptive` loop (``.stop()`` ends it); calling
+        `graphflow.deploy.adaptive.Adaptive` loop (``.stop()`` ends it); calling
         adapt again replaces it.
         """
         from .adaptive import Adaptive
@@ -305,15 +305,15 @@ class LocalCluster(Cluster):
         self.host = host
         self.local_directory = local_directory
         if dashboard_address is not None:
-            from .diagnostics.dashboard.server import parse_address
+            from ..diagnostics.dashboard.server import parse_address
 
             parse_address(dashboard_address)  # a typo fails here, not in the scheduler process
         self.dashboard_address = dashboard_address
-        from .worker.options import memory_argv
+        from ..worker.options import memory_argv
 
         self._memory_argv = memory_argv({"local_directory": local_directory, "max_spill": max_spill,
                                          "memory": memory})  # checked here: a typo fails before any start
-        from .worker.lifetime import lifetime_argv
+        from ..worker.lifetime import lifetime_argv
 
         self._lifetime_argv = lifetime_argv({"lifetime": lifetime, "lifetime_stagger": lifetime_stagger,
                                              "lifetime_restart": lifetime_restart})
@@ -342,7 +342,7 @@ class LocalCluster(Cluster):
         return parse_bytes(value)
 
     def _env(self) -> dict:
-        from . import config
+        from .. import config
 
         env = dict(os.environ)
         env.update(config.as_environ())  # gf.config.set(...) around the cluster's start reaches its processes
@@ -407,7 +407,7 @@ class LocalCluster(Cluster):
         super()._forget_workers(pids)
 
     def _start_worker(self) -> str:
-        from .worker.server import EXIT_SCHEDULER_GONE
+        from ..worker.server import EXIT_SCHEDULER_GONE
 
         name = f"worker-{next(self._names)}"
         argv = [sys.executable, "-m", "graphflow.worker.server", self.scheduler_address,
@@ -425,7 +425,7 @@ class LocalCluster(Cluster):
         self.status = "closed"
         super().close()  # adapting stops before the processes do
         self.supervisor.close()
-        from .comm import shm
+        from ..store import shm
 
         shm.clean_stale()  # blocks of workers that were killed (kill -9 leaves them behind)
 
@@ -437,7 +437,7 @@ class LocalCluster(Cluster):
                 pass
 
     def _repr_html_(self):
-        from .diagnostics.html import cluster_html
+        from ..diagnostics.html import cluster_html
 
         return cluster_html(self)
 
