@@ -90,7 +90,7 @@ def _token(args, create: bool) -> bytes:
 
 
 def _run_scheduler(args) -> int:
-    from .scheduler.server import run_scheduler
+    from .deploy.scheduler_process import run_scheduler
 
     token = _token(args, create=True)
     return run_scheduler(f"tcp://{args.host}:{args.port}", token, address_file=args.address_file,
@@ -110,7 +110,8 @@ def _run_workers(args) -> int:
         parse_bytes(args.memory_limit)
     supervisor = Supervisor()
     for i in range(args.nworkers):
-        argv = [sys.executable, "-m", "graphflow.worker.server", args.scheduler, "--nthreads", str(args.nthreads),
+        argv = [sys.executable, "-m", "graphflow.deploy.worker_process", args.scheduler,
+                "--nthreads", str(args.nthreads),
                 "--listen", f"tcp://{args.host}:0", "--name", f"{args.name}-{i}"]
         if args.memory_limit:
             argv += ["--memory-limit", args.memory_limit]

@@ -51,7 +51,7 @@ DEFAULTS: dict = {
     "worker.memory.pause": 0.8,
     "worker.memory.terminate": 0.95,
     "scheduler.retire_timeout": 60.0,  # seconds a graceful retirement may take before it is called off
-    # Diagnostics (graphflow.diagnostics.snapshot): task-stream ring size, how often the dashboard's
+    # Diagnostics (graphflow.scheduler.snapshot): task-stream ring size, how often the dashboard's
     # snapshot is rebuilt while someone watches (seconds), and how many tasks its graph shows at most.
     "scheduler.task_stream_size": 100_000,
     "scheduler.dashboard_interval": 0.5,

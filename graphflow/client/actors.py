@@ -41,7 +41,7 @@ import threading
 import weakref
 
 from ..comm import messages as wire
-from ..actor import as_actor_class
+from ..spec.actors import as_actor_class
 from ..errors import ActorDiedError, CommClosedError, GraphflowError
 from .futures import Future, KeyState
 
@@ -342,7 +342,7 @@ class ActorCaller:
 
 def create_actor(client, cls, args: tuple, kwargs: dict, workers=None, timeout: float | None = None) -> ActorHandle:
     """``client.actor(cls, *args, **kwargs)``: create the actor on a worker and return its handle."""
-    from ..actor import ActorCreate
+    from ..spec.actors import ActorCreate
     from .client import _as_list, _futures_to_refs
     from ..spec import unique_suffix
 

@@ -9,7 +9,7 @@ scheduler (their results move to the others) before stopping them, and the
 `LocalCluster`: a scheduler and worker processes on this machine, on loopback.
 
 Each part is a real process started the way a user would start it on a
-cluster (``python -m graphflow scheduler``, ``python -m graphflow.worker.server``),
+cluster (``python -m graphflow scheduler``, ``python -m graphflow.deploy.worker_process``),
 so a LocalCluster exercises exactly the code a multi-host cluster runs.
 A `graphflow.deploy.process.Supervisor` restarts a worker that dies (``kill -9``
 included; the scheduler recomputes what it held), and every child dies with
@@ -410,7 +410,7 @@ class LocalCluster(Cluster):
         from ..worker.server import EXIT_SCHEDULER_GONE
 
         name = f"worker-{next(self._names)}"
-        argv = [sys.executable, "-m", "graphflow.worker.server", self.scheduler_address,
+        argv = [sys.executable, "-m", "graphflow.deploy.worker_process", self.scheduler_address,
                 "--nthreads", str(self.threads_per_worker), "--listen", f"tcp://{self.host}:0", "--name", name]
         if self.memory_limit:
             argv += ["--memory-limit", str(self.memory_limit)]

@@ -39,7 +39,6 @@ the same way (`register_node_kind`).
 
 from __future__ import annotations
 
-import importlib.util
 
 from ..errors import GraphflowError, annotate_task_error, task_error_key
 from ..spec import DataNode, Ref, Task, TaskGraph
@@ -94,9 +93,7 @@ def _load_node_kinds() -> None:
     if _kinds_loaded:
         return
     _kinds_loaded = True
-    if importlib.util.find_spec("graphflow.actor") is None:  # pragma: no cover - actors not built in
-        return
-    from ..actor import ActorCall, ActorCreate
+    from ..spec.actors import ActorCall, ActorCreate
 
     register_node_kind(ActorCreate, _submit_actor_create)
     register_node_kind(ActorCall, _submit_actor_call)
@@ -113,7 +110,7 @@ class _ActorBox:
             raise
 
     def call(self, key, method, kind, args, kwargs, dep_keys, *values):
-        from ..actor import invoke
+        from ..spec.actors import invoke
         from ..spec.nodes import substitute
 
         try:

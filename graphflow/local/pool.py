@@ -42,7 +42,7 @@ import time
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for
 
-from ..actor import ActorRelease, LocalActorRef, home_pid
+from ..spec.actors import ActorRelease, LocalActorRef, home_pid
 from ..errors import RemoteTaskError, SerializationError, WorkerProcessDiedError
 from ..utils.pickling import describe_unpicklable, dumps, loads
 

@@ -26,8 +26,6 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import signal
-import sys
 import time
 
 from ..comm import messages as wire
@@ -36,11 +34,12 @@ from ..errors import GraphflowError
 from . import actors, policy, retire
 from . import events as ev
 from .progress import ProgressBoard
+from .snapshot import Diagnostics
 from .state import SchedulerState
 
 logger = logging.getLogger("graphflow.scheduler")
 
-__all__ = ["Scheduler", "main"]
+__all__ = ["Scheduler"]
 
 # Events a worker may send, and the field that must name the sender.
 _FROM_WORKER = (ev.TaskFinished, ev.TaskErred, ev.MissingData, ev.StealResponse, ev.Heartbeat,
@@ -66,8 +65,6 @@ class Scheduler:
         self.client_timeout = client_timeout
         self.tick_interval = tick_interval
         self.state = SchedulerState(heartbeat_timeout=heartbeat_timeout, validate=validate)
-        from ..diagnostics.snapshot import Diagnostics  # lazily: graphflow.diagnostics imports client-side code
-
         self.diagnostics = Diagnostics(self)  # task stream, memory history, dashboard snapshots
         self.progress = ProgressBoard()  # per-prefix counters for gf.progress
         self.loop = loop
@@ -77,7 +74,7 @@ class Scheduler:
         self.client_seen: dict = {}
         self.worker_pid: dict = {}
         self.worker_name: dict = {}
-        self.dashboard = None  # the DashboardServer run_scheduler starts (graphflow.diagnostics.dashboard)
+        self.dashboard = None  # set by whoever starts a dashboard on it (graphflow.deploy.scheduler_process)
         self.tasks_executed = 0
         self.started = time.time()
         self._stimulus = itertools.count()
@@ -426,10 +423,11 @@ class Scheduler:
         return adaptive.recommend(adaptive.observe(self.state), minimum, maximum, target_duration).as_dict()
 
     def _rpc_shutdown(self, client):
-        self.loop.add_callback(self._shutdown)
+        self.loop.add_callback(self.shutdown)
         return True
 
-    def _shutdown(self):
+    def shutdown(self):
+        """Close, then stop the IOLoop this scheduler runs on (a SIGTERM or a client's shutdown request)."""
         self.close("the cluster was shut down")
         self.loop.add_callback(self.loop.stop)
 
@@ -441,7 +439,7 @@ class Scheduler:
         return self.progress.rpc(self.state, keys, ident, close)
 
     def _rpc_task_stream(self, client, start=None, count=None):
-        """Task-stream records (`graphflow.diagnostics.taskstream`) with ``stop >= start``, the last ``count``."""
+        """Task-stream records (`graphflow.scheduler.taskstream`) with ``stop >= start``, the last ``count``."""
         return self.diagnostics.task_stream(start, count)
 
     def _rpc_memory_history(self, client, start=None):
@@ -449,7 +447,7 @@ class Scheduler:
         return self.diagnostics.memory_history(start)
 
     def _rpc_diagnostics_snapshot(self, client):
-        """What the dashboard shows (`graphflow.diagnostics.snapshot`), fresh."""
+        """What the dashboard shows (`graphflow.scheduler.snapshot`), fresh."""
         return self.diagnostics.snapshot()
 
 
@@ -494,56 +492,6 @@ def _retire_timeout() -> float:
     from .. import config
 
     return float(config.get("scheduler.retire_timeout"))
-
-
-# ---------------------------------------------------------------------- process entry
-
-
-def run_scheduler(address: str, token: bytes | None, *, address_file: str | None = None,
-                  heartbeat_timeout: float = 5.0, dashboard_address: str | None = None) -> int:
-    """Serve a scheduler in this process until SIGTERM/SIGINT or a shutdown request.
-
-    ``dashboard_address`` (``":8787"``, ``"0.0.0.0:8787"``; None: no dashboard): where the dashboard
-    listens, on a thread of its own (`graphflow.diagnostics.dashboard`).
-    """
-    from tornado.ioloop import IOLoop
-
-    from ..utils.processes import die_with_parent
-
-    die_with_parent(only_if_supervised=True)
-    loop = IOLoop.current()
-    scheduler = Scheduler(address, token, heartbeat_timeout=heartbeat_timeout, loop=loop).start()
-
-    def stop(*_):
-        loop.add_callback_from_signal(scheduler._shutdown)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    from ..diagnostics.dashboard import start_for_scheduler
-
-    scheduler.dashboard = start_for_scheduler(scheduler, dashboard_address, token)
-    print(f"graphflow scheduler at {scheduler.address}", flush=True)
-    if scheduler.dashboard is not None:
-        print(f"graphflow dashboard at {scheduler.dashboard.url}", flush=True)
-    if address_file:
-        _write_atomically(address_file, scheduler.address)
-    loop.start()
-    if scheduler.dashboard is not None:
-        scheduler.dashboard.close()
-    return 0
-
-
-def _write_atomically(path: str, text: str) -> None:
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-def main(argv=None) -> int:  # pragma: no cover - exercised through the CLI tests
-    from ..cli import main as cli_main
-
-    return cli_main(["scheduler", *(sys.argv[1:] if argv is None else argv)])
 
 
 def memory_report(ws) -> dict:

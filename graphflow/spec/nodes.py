@@ -287,7 +287,7 @@ class Task(Node):
         if not any(k in values for k in self._deps):
             return self
         return Task.from_call(
-            self._key, self._func, _replace_refs(self._args, values), _replace_refs(self._kwargs or {}, values)
+            self._key, self._func, replace_refs(self._args, values), replace_refs(self._kwargs or {}, values)
         )
 
     def __repr__(self):
@@ -300,21 +300,21 @@ class Task(Node):
         return ("Task", self._key, self._func, self._args, self._kwargs)
 
 
-def _replace_refs(obj, values):
+def replace_refs(obj, values):
     """Replace only the Refs whose key is in ``values``; leave the others as Refs."""
     t = type(obj)
     if t is Ref:
         return values[obj._key] if obj._key in values else obj
     if t is list:
-        return [_replace_refs(x, values) for x in obj]
+        return [replace_refs(x, values) for x in obj]
     if t is tuple:
-        return tuple([_replace_refs(x, values) for x in obj])
+        return tuple([replace_refs(x, values) for x in obj])
     if t is dict:
-        return {k: _replace_refs(v, values) for k, v in obj.items()}
+        return {k: replace_refs(v, values) for k, v in obj.items()}
     if t is set or t is frozenset:
-        return t([_replace_refs(x, values) for x in obj])
+        return t([replace_refs(x, values) for x in obj])
     if _is_namedtuple(obj):
-        return t(*[_replace_refs(x, values) for x in obj])
+        return t(*[replace_refs(x, values) for x in obj])
     return obj
 
 

@@ -48,6 +48,7 @@ class InProcessCluster:
         return self
 
     def _start(self) -> None:
+        from ..client.actors import ActorHandle
         from ..scheduler.server import Scheduler
         from ..worker.server import Worker
 
@@ -55,7 +56,7 @@ class InProcessCluster:
         for _ in range(self.n_workers):
             listen = f"inproc://graphflow-worker-{next(_names)}"
             self.workers.append(Worker(self.address, self.token, nthreads=self.nthreads, listen=listen,
-                                       loop=self.loop, validate=self.validate).start())
+                                       loop=self.loop, validate=self.validate, actor_handle=ActorHandle).start())
 
     def call(self, fn, *args):
         """Run ``fn(*args)`` on the cluster's loop and return its result."""

@@ -39,8 +39,8 @@ import threading
 import time
 import traceback
 
-from ..actor import checkpoint_state, invoke
-from ..errors import ActorDiedError, RemoteTaskError
+from ..spec.actors import checkpoint_state, invoke
+from ..errors import ActorDiedError, GraphflowError, RemoteTaskError
 
 logger = logging.getLogger("graphflow.worker")
 
@@ -247,10 +247,13 @@ class HostedActor:
 
 class ActorHost:
     """The actors of one worker.  ``post(fn, *args)`` runs on the worker's loop; ``send_peer(peer_id, msgs)``
-    and ``send_scheduler(msgs)`` send from it."""
+    and ``send_scheduler(msgs)`` send from it.  ``make_handle(key, actor_class, address, incarnation)`` builds
+    what an actor's creation returns to its callers (the client's ``ActorHandle``, given by the process that
+    starts the worker: this package does not import the client)."""
 
-    def __init__(self, address: str, post, send_peer, send_scheduler):
+    def __init__(self, address: str, post, send_peer, send_scheduler, make_handle=None):
         self.address = address
+        self.make_handle = make_handle
         self.post = post
         self.send_peer = send_peer
         self.send_scheduler = send_scheduler
@@ -284,8 +287,12 @@ class ActorHost:
         return self._register(actor)
 
     def _register(self, actor: HostedActor):
-        from ..client.actors import ActorHandle
         from ..scheduler.actors import ActorHosted
+
+        if self.make_handle is None:
+            raise GraphflowError(
+                f"worker {self.address} cannot host actor {actor.key!r}: it was started without an actor handle "
+                f"type (start workers with graphflow.deploy.worker_process, or pass Worker(actor_handle=...))")
 
         with self.lock:
             old = self.actors.pop(actor.key, None)
@@ -297,7 +304,7 @@ class ActorHost:
         if old is not None:
             old.stop()
         self.to_scheduler(ActorHosted("actor-hosted", self.address, actor.key, actor.incarnation))
-        return ActorHandle(actor.key, actor.actor_class, self.address, actor.incarnation)
+        return self.make_handle(actor.key, actor.actor_class, self.address, actor.incarnation)
 
     # -- calls (loop thread)
 

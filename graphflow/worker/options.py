@@ -1,6 +1,6 @@
 """The worker's memory and spill command-line options, shared by every way a worker starts.
 
-``graphflow worker`` (the supervisor), ``python -m graphflow.worker.server``
+``graphflow worker`` (the supervisor), ``python -m graphflow.deploy.worker_process``
 (one worker process) and `LocalCluster` all take the same flags; this module
 declares them once (`add_memory_options`), turns parsed flags into `Worker`
 keyword arguments (`worker_memory_kwargs`) and back into argv for a child

@@ -28,7 +28,6 @@ import logging
 import os
 import pickle
 import queue
-import signal
 import sys
 import threading
 import time
@@ -39,22 +38,21 @@ from ..comm import messages as wire
 from ..store import shm
 from ..comm.transport import Connection, Listener
 from ..errors import RemoteTaskError
-from ..actor import bind_host
+from ..spec.actors import bind_host
 from . import events as wev
 from .actors import ActorHost, register_worker
 from ..spec.keys import key_split
 from ..units import format_bytes
 from .logs import answer_rpc, running
-from .logs import install as install_log_capture
 from ..store.rss import process_rss
-from .monitor import CpuMeter, MemoryPolicy, return_freed_memory_promptly
+from .monitor import CpuMeter, MemoryPolicy
 from .replicas import FetchReplicas
 from .state import WorkerState
 from ..store.spill import Shared, WorkerStore, clean_stale_spill_dirs
 
 logger = logging.getLogger("graphflow.worker")
 
-__all__ = ["Worker", "run_worker", "EXIT_SCHEDULER_GONE", "EXIT_MEMORY"]
+__all__ = ["Worker", "EXIT_SCHEDULER_GONE", "EXIT_MEMORY"]
 
 EXIT_SCHEDULER_GONE = 3
 EXIT_MEMORY = 4  # past the terminate threshold: the supervisor starts a fresh worker
@@ -83,8 +81,11 @@ class Worker:
                  heartbeat_interval: float = 0.5, fetch_timeout: float = 60.0, loop=None, on_exit=None,
                  validate: bool = False, local_directory: str | None = None, max_spill: int | None = None,
                  memory: dict | None = None, lifetime: float | None = None, lifetime_stagger: float = 0.0,
-                 lifetime_restart: bool = False):
+                 lifetime_restart: bool = False, actor_handle=None):
         self.scheduler_address = scheduler_address
+        # What an actor's creation task returns to its callers: the client's ActorHandle class, given by
+        # whoever starts the worker (graphflow.deploy.worker_process), since the worker cannot import the client.
+        self.actor_handle = actor_handle
         self.token = token
         self.nthreads = nthreads
         self.memory_limit = memory_limit
@@ -155,7 +156,7 @@ class Worker:
                             max_spill=self.max_spill)
         self.state = WorkerState(self.address, self.nthreads, store, validate=self.validate)
         self.actors = ActorHost(self.address, self.loop.add_callback, self.listener.send_many,
-                                lambda msgs: self.scheduler.send_many(msgs))
+                                lambda msgs: self.scheduler.send_many(msgs), self.actor_handle)
         register_worker(self.scheduler_address, self.token)
         for i in range(self.nthreads):
             t = threading.Thread(target=self._run_jobs, args=(i,), name=f"graphflow-task-{i}", daemon=True)
@@ -675,70 +676,3 @@ def _sendable(msg):
         except Exception:
             msg.inline = None
     return msg
-
-
-# ---------------------------------------------------------------------- process entry
-
-
-def run_worker(scheduler_address: str, token: bytes | None, *, nthreads: int = 1, memory_limit=None,
-               listen: str = "tcp://127.0.0.1:0", name: str = "", **options) -> int:
-    """Run one worker in this process until it is closed or the scheduler goes; returns the exit code.
-
-    ``options``: more `Worker` keyword arguments (``local_directory``, ``max_spill``, ``memory``).
-    """
-    from tornado.ioloop import IOLoop
-
-    from ..utils.processes import die_with_parent
-
-    die_with_parent(only_if_supervised=True)
-    install_log_capture()  # a ring of log records and task prints, for client.get_worker_logs()
-    if memory_limit:
-        return_freed_memory_promptly()
-    loop = IOLoop.current()
-    exit_code = []
-
-    def on_exit(code, reason):
-        exit_code.append(code)
-        loop.add_callback(loop.stop)
-
-    worker = Worker(scheduler_address, token, nthreads=nthreads, memory_limit=memory_limit, listen=listen,
-                    name=name, loop=loop, on_exit=on_exit, **options).start()
-
-    def stop(*_):
-        loop.add_callback_from_signal(worker.close, "signal", 0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    loop.start()
-    return exit_code[0] if exit_code else 0
-
-
-def main(argv=None) -> int:
-    """``python -m graphflow.worker.server SCHEDULER [--nthreads N] [--memory-limit M] ...``: one worker process."""
-    import argparse
-
-    from ..comm.security import load_token
-    from ..units import parse_bytes
-    from .lifetime import add_lifetime_options, lifetime_kwargs
-    from .options import add_memory_options, worker_memory_kwargs
-
-    parser = argparse.ArgumentParser(prog="python -m graphflow.worker.server")
-    parser.add_argument("scheduler")
-    parser.add_argument("--nthreads", type=int, default=1)
-    parser.add_argument("--memory-limit", default=None)
-    parser.add_argument("--listen", default="tcp://127.0.0.1:0")
-    parser.add_argument("--name", default="")
-    parser.add_argument("--token-file", default=None)
-    parser.add_argument("--no-token", action="store_true")
-    add_memory_options(parser)
-    add_lifetime_options(parser)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    token = None if args.no_token else load_token(args.token_file)
-    memory_limit = parse_bytes(args.memory_limit) if args.memory_limit else None
-    return run_worker(args.scheduler, token, nthreads=args.nthreads, memory_limit=memory_limit,
-                      listen=args.listen, name=args.name, **worker_memory_kwargs(args), **lifetime_kwargs(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -51,7 +51,7 @@ import time
 from collections import deque
 
 from .. import config
-from ..scheduler.model import MEMORY, NO_WORKER, PROCESSING, QUEUED, RELEASED, WAITING
+from .model import MEMORY, NO_WORKER, PROCESSING, QUEUED, RELEASED, WAITING
 from .taskstream import TaskStream
 
 __all__ = ["Diagnostics", "build_snapshot", "empty_snapshot", "MEMORY_HISTORY_SIZE"]

@@ -38,7 +38,7 @@ import threading
 import time
 from collections import deque
 
-from ..scheduler.events import TaskErred
+from .events import TaskErred
 from ..spec.keys import key_split
 
 __all__ = ["TaskStream", "DEFAULT_SIZE"]

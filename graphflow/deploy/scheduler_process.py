@@ -1,0 +1,60 @@
+"""One scheduler process: the `Scheduler` shell on this process's IOLoop, with its dashboard.
+
+This is where the scheduler and the dashboard meet: the scheduler package
+knows nothing of the dashboard (it only keeps the snapshots the dashboard
+reads), so the process that runs both wires them here.  ``graphflow
+scheduler`` (`graphflow.cli`) calls `run_scheduler`; a `LocalCluster` starts
+that command.
+
+    $ graphflow scheduler --port 8786 --dashboard-address :8787
+    graphflow scheduler at tcp://127.0.0.1:8786
+    graphflow dashboard at http://127.0.0.1:8787/status
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from tornado.ioloop import IOLoop
+
+from ..diagnostics.dashboard import start_for_scheduler
+from ..scheduler.server import Scheduler
+from ..utils.processes import die_with_parent
+
+__all__ = ["run_scheduler"]
+
+
+def run_scheduler(address: str, token: bytes | None, *, address_file: str | None = None,
+                  heartbeat_timeout: float = 5.0, dashboard_address: str | None = None) -> int:
+    """Serve a scheduler in this process until SIGTERM/SIGINT or a shutdown request.
+
+    ``dashboard_address`` (``":8787"``, ``"0.0.0.0:8787"``; None: no dashboard): where the dashboard
+    listens, on a thread of its own (`graphflow.diagnostics.dashboard`).
+    """
+    die_with_parent(only_if_supervised=True)
+    loop = IOLoop.current()
+    scheduler = Scheduler(address, token, heartbeat_timeout=heartbeat_timeout, loop=loop).start()
+
+    def stop(*_):
+        loop.add_callback_from_signal(scheduler.shutdown)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    scheduler.dashboard = start_for_scheduler(scheduler, dashboard_address, token)
+    print(f"graphflow scheduler at {scheduler.address}", flush=True)
+    if scheduler.dashboard is not None:
+        print(f"graphflow dashboard at {scheduler.dashboard.url}", flush=True)
+    if address_file:
+        _write_atomically(address_file, scheduler.address)
+    loop.start()
+    if scheduler.dashboard is not None:
+        scheduler.dashboard.close()
+    return 0
+
+
+def _write_atomically(path: str, text: str) -> None:
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
