@@ -16,13 +16,16 @@ imported here; numpy, pyarrow, zmq and tornado load when something uses them.
 from . import config, diagnostics, errors
 from .logs import setup_logging as _setup_logging
 from .actor import actor
-from .base import compute, dask_get, get_scheduler, is_collection, optimize, persist, to_networkx, visualize
+from .base import compute, get_scheduler, is_collection, optimize, persist, to_networkx, visualize
+from .interop.protocol import dask_get
+from .interop.schedulers import register as _register_foreign_schedulers
 from .delayed import Delayed, delayed
 from .sizeof import sizeof  # light (no numpy/pyarrow until an object of theirs is measured)
 from .spec import tokenize
 
 __version__ = "0.1.0"
 
+_register_foreign_schedulers()  # scheduler="ray" and dask.distributed clients (graphflow.interop.schedulers)
 _setup_logging()  # graphflow.* loggers: level from GRAPHFLOW_LOGGING_LEVEL (graphflow.logs)
 
 # The distributed runtime loads zmq and tornado: import it only when asked for.

@@ -50,6 +50,9 @@ DEFAULTS: dict = {
     "worker.memory.spill": 0.7,
     "worker.memory.pause": 0.8,
     "worker.memory.terminate": 0.95,
+    # What Client() with no address starts: a class or "module:Name" called with the Client's cluster keywords.
+    # The client package names it here instead of importing graphflow.deploy (which imports the client).
+    "client.default_cluster": "graphflow.deploy:LocalCluster",
     "scheduler.retire_timeout": 60.0,  # seconds a graceful retirement may take before it is called off
     # Diagnostics (graphflow.scheduler.snapshot): task-stream ring size, how often the dashboard's
     # snapshot is rebuilt while someone watches (seconds), and how many tasks its graph shows at most.
@@ -74,6 +77,7 @@ _CHECKS = {
     "optimization.order": lambda v: isinstance(v, bool),
     "tokenize_ensure_deterministic": lambda v: isinstance(v, bool),
     **{f"worker.memory.{k}": _fraction for k in ("target", "spill", "pause", "terminate")},
+    "client.default_cluster": lambda v: callable(v) or (isinstance(v, str) and v.count(":") == 1),
     "scheduler.retire_timeout": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
     "scheduler.task_stream_size": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
     "scheduler.dashboard_interval": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,

@@ -40,6 +40,7 @@ import functools
 import operator
 
 from . import base
+from .interop.protocol import DaskCollection
 from .utils.gcpause import no_gc
 from .spec import DataNode, Ref, Task, TaskGraph, funcname, tokenize, unique_suffix
 
@@ -68,7 +69,7 @@ def _finalize_collection(results, func, extra):
     return func(results, *extra)
 
 
-class Delayed(base.DaskCollection):
+class Delayed(DaskCollection):
     """A lazy value: the result of a delayed call, attribute access, operator or `delayed(obj)`."""
 
     __slots__ = ("_key", "_nodes", "_parents", "_length", "__weakref__")
@@ -126,7 +127,7 @@ class Delayed(base.DaskCollection):
         return f"Delayed({self._key!r})"
 
     def _repr_html_(self):
-        from .diagnostics.html import delayed_html
+        from .cards import delayed_html
 
         return delayed_html(self)
 

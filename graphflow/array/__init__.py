@@ -10,7 +10,7 @@
 
 Modules: `core` (the Array), `chunks`, `creation`, `random`, `elementwise`,
 `blockwise`, `rechunk`, `reductions`, `stream` (reduction chunks that evaluate
-elementwise work and random draws band by band, in cache), `linalg`, `blas`,
+elementwise work and random draws band by band, in cache), `linalg`,
 `slicing`, `manipulation`, `npfuncs` (numpy protocols), `display`.
 """
 

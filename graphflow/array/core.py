@@ -32,6 +32,7 @@ import operator
 import numpy as np
 
 from .. import base
+from ..interop.protocol import DaskCollection
 from ..utils.gcpause import no_gc
 from ..spec import TaskGraph
 from .chunks import has_unknown
@@ -117,7 +118,7 @@ def _keys(name, numblocks, prefix=()):
     return [_keys(name, numblocks, prefix + (i,)) for i in range(numblocks[len(prefix)])]
 
 
-class Array(base.DaskCollection):
+class Array(DaskCollection):
     """A lazy chunked numpy array; see the module docstring."""
 
     __slots__ = ("_name", "_chunks", "_dtype", "_nodes", "_parents", "_recipe", "__weakref__")
@@ -290,7 +291,7 @@ class Array(base.DaskCollection):
         return array_repr(self)
 
     def _repr_html_(self):
-        from ..diagnostics.html import array_html
+        from ..cards import array_html
 
         return array_html(self)
 

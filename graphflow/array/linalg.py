@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from ..spec import Ref, Task
-from .blas import shared_cores
+from ..local.blas import shared_cores
 from .chunks import common_chunks
 from .core import Array, new_name
 

@@ -38,7 +38,10 @@ from .futures import Future, KeyState
 from .loop import LoopThread
 from .remote import wrap_functions
 from ..scheduler import events as ev
+from ..optimize import optimize_collections
 from ..spec import DataNode, Ref, Task, TaskGraph, tokenize
+from ..spec.collections import flatten_keys, is_collection
+from ..utils.importing import import_object
 from ..spec.nodes import funcname
 
 logger = logging.getLogger("graphflow.client")
@@ -67,17 +70,15 @@ class Client(ClusterQueries):
 
     def __init__(self, address=None, *, timeout: float = 10.0, token: bytes | str | None = None,
                  set_as_default: bool = True, ping_interval: float = 1.0, curve_secret=None, **cluster_kwargs):
-        from ..deploy.cluster import Cluster, LocalCluster
-
         self.cluster = None
         self._own_cluster = False
         if address is None:
-            address = LocalCluster(**cluster_kwargs, timeout=max(timeout, 30.0))
+            address = _default_cluster()(**cluster_kwargs, timeout=max(timeout, 30.0))
             self._own_cluster = True
         elif cluster_kwargs:
             raise TypeError(f"Client({address!r}) connects to a running scheduler; cluster options "
                             f"{sorted(cluster_kwargs)} apply only when the Client starts its own cluster")
-        if isinstance(address, Cluster):  # a LocalCluster, or any launcher built on the Cluster interface
+        if hasattr(address, "scheduler_address"):  # a LocalCluster, or any launcher built on deploy.Cluster
             self.cluster = address
             token = address.token if token is None else token
             curve_secret = address.curve_secret if curve_secret is None else curve_secret
@@ -369,19 +370,12 @@ class Client(ClusterQueries):
 
     def compute(self, collections, sync: bool = False, optimize_graph: bool = True):
         """Start computing collections; returns one Future per collection (its final value), or values if ``sync``."""
-        from ..base import _flatten, collections_to_graph, is_collection
-
         single = not isinstance(collections, (list, tuple))
         items = [collections] if single else list(collections)
         found = [c for c in items if is_collection(c)]
         futures = {}
         if found:
-            graph = collections_to_graph(found)
-            outputs = list(dict.fromkeys(_flatten([c.__graphflow_keys__() for c in found], [])))
-            if optimize_graph:
-                from ..optimize import optimize_graph as run_optimizer
-
-                graph = run_optimizer(graph, outputs)
+            graph, _ = optimize_collections(found, optimize_graph)
             specs, priorities = self._graph_specs(graph)
             finals = {}
             for c in found:
@@ -398,19 +392,17 @@ class Client(ClusterQueries):
 
     def persist(self, collections, optimize_graph: bool = True):
         """Start computing collections and return copies backed by the results held on the cluster."""
-        from ..base import _flatten, _prepare, is_collection
-
         single = not isinstance(collections, (list, tuple))
         items = [collections] if single else list(collections)
         found = [c for c in items if is_collection(c)]
         if not found:
             return collections
-        graph, keys = _prepare(found, optimize_graph)
+        graph, keys = optimize_collections(found, optimize_graph)
         specs, priorities = self._graph_specs(graph)
         futures = self._update_graph(specs, keys, priorities)
         rebuilt = {}
         for c in found:
-            own = _flatten(c.__graphflow_keys__(), [])
+            own = flatten_keys(c.__graphflow_keys__(), [])
             rebuilt[id(c)] = c.__graphflow_rebuild__(TaskGraph._from_dict({k: DataNode(k, futures[k]) for k in own}))
         out = [rebuilt.get(id(c), c) for c in items]
         return out[0] if single else out
@@ -682,6 +674,12 @@ class Client(ClusterQueries):
 # ---------------------------------------------------------------------- helpers
 
 _SKIP = object()
+
+
+def _default_cluster():
+    """The cluster class ``Client()`` starts: ``config["client.default_cluster"]`` (LocalCluster)."""
+    factory = config.get("client.default_cluster")
+    return import_object(factory) if isinstance(factory, str) else factory
 
 
 def _identity(x):

@@ -161,7 +161,7 @@ class Future:
         return ("graphflow.Future", self.key)
 
     def _repr_html_(self):
-        from ..diagnostics.html import future_html
+        from ..cards import future_html
 
         return future_html(self)
 

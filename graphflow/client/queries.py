@@ -97,7 +97,7 @@ class ClusterQueries:
         return ask_workers(self, list(self._rpc("scheduler_info")["workers"]), n, timeout)
 
     def _repr_html_(self):
-        from ..diagnostics.html import client_html
+        from ..cards import client_html
 
         return client_html(self)
 
@@ -108,7 +108,7 @@ class ClusterQueries:
         A dashboard listening beyond loopback asks for the cluster token once:
         open the link with ``?token=TOKEN`` appended (``client.token``).
         """
-        from ..diagnostics.dashboard.server import link_for_client
+        from ..comm.addresses import link_for_client
 
         return link_for_client(self._rpc("scheduler_info").get("dashboard"), self.scheduler_address)
 

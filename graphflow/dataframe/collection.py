@@ -20,6 +20,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from .. import base
+from ..interop.protocol import DaskCollection
 from ..spec import TaskGraph
 from .plan import FromKeys, lower
 
@@ -36,7 +37,7 @@ def concat_tables(parts, schema=None):
     return pa.concat_tables(parts, promote_options="permissive")
 
 
-class PlanCollection(base.DaskCollection):
+class PlanCollection(DaskCollection):
     """Base of the dataframe collections: holds ``_plan`` and implements the protocol."""
 
     __graphflow_scheduler__ = "threads"

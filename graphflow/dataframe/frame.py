@@ -67,7 +67,7 @@ class DataFrame(PlanCollection):
         return f"graphflow.DataFrame<npartitions={self.npartitions}>\n{cols}"
 
     def _repr_html_(self):
-        from ..diagnostics.html import dataframe_html
+        from ..cards import dataframe_html
 
         return dataframe_html(self)
 

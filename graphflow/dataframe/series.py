@@ -72,7 +72,7 @@ class Series(PlanCollection):
         return f"graphflow.Series<name={self.name!r}, dtype={self.dtype}, npartitions={self.npartitions}>"
 
     def _repr_html_(self):
-        from ..diagnostics.html import series_html
+        from ..cards import series_html
 
         return series_html(self)
 

@@ -437,7 +437,7 @@ class LocalCluster(Cluster):
                 pass
 
     def _repr_html_(self):
-        from ..diagnostics.html import cluster_html
+        from ..cards import cluster_html
 
         return cluster_html(self)
 

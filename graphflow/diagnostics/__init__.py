@@ -15,8 +15,9 @@ work on a cluster.  Nothing heavy is imported here: tqdm and the client load whe
 first used, so the scheduler process can import the package's other modules.
 """
 
+from ..local.callbacks import Callback  # the local executors' seam, re-exported here as in Dask
+
 _LAZY = {
-    "Callback": "callbacks",
     "ProgressBar": "progress",
     "performance_report": "report",
 }

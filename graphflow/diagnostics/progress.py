@@ -34,7 +34,7 @@ import sys
 import threading
 import time
 
-from .callbacks import Callback
+from ..local.callbacks import Callback
 
 __all__ = ["ProgressBar", "progress", "DistributedProgress"]
 

@@ -22,7 +22,7 @@ graphflow graphs on dask.distributed
 
 graphflow collections in Dask
     `collection_graph`, `rebuild_persisted` and `optimize_identity` back the
-    ``__dask_*__`` methods of `graphflow.base.DaskCollection`, so
+    ``__dask_*__`` methods of `graphflow.interop.protocol.DaskCollection`, so
     ``dask.compute(gf_array)`` works (on graphflow's threads, through
     `dask_get`, unless another Dask scheduler is chosen).
 """
@@ -113,7 +113,7 @@ def dask_get(dsk, keys, num_workers: int | None = None, optimize_graph: bool = T
     dsk = materialize(dsk)
     scope = contextlib.nullcontext()
     if _workers(num_workers) > 1 and _blas_tasks(dsk) > 1:
-        from ..array.blas import shared_cores
+        from ..local.blas import shared_cores
 
         scope = shared_cores(pooled=True)  # Dask's products run side by side: one BLAS thread each
     with scope:
@@ -162,7 +162,7 @@ class DistributedScheduler:
 
 def collection_graph(collection) -> dict:
     """The Dask task-spec graph of a graphflow collection (unoptimized, as Dask expects)."""
-    from ..base import collections_to_graph
+    from ..spec.collections import collections_to_graph
 
     return to_dask(collections_to_graph([collection]))
 
@@ -174,7 +174,7 @@ def optimize_identity(dsk, keys, **kwargs):
 
 def rebuild_persisted(dsk, collection, rename=None):
     """A collection's ``__dask_postpersist__`` rebuild: the same keys, backed by Dask's computed values."""
-    from ..base import _flatten
+    from ..spec.collections import flatten_keys
 
-    values = {key: DataNode(key, dsk[key]) for key in _flatten(collection.__graphflow_keys__(), [])}
+    values = {key: DataNode(key, dsk[key]) for key in flatten_keys(collection.__graphflow_keys__(), [])}
     return collection.__graphflow_rebuild__(TaskGraph._from_dict(values))

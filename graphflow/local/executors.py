@@ -54,12 +54,12 @@ import threading
 import time
 
 from .. import config
+from . import callbacks as callback_registry
 from ..errors import annotate_task_error
 from ..optimize.cull import cull
 from ..spec import TaskGraph
 
-__all__ = ["get_sync", "get_threads", "get_processes", "ExecutionPlan", "default_num_workers", "pool_size",
-           "add_callback", "remove_callback"]
+__all__ = ["get_sync", "get_threads", "get_processes", "ExecutionPlan", "default_num_workers", "pool_size"]
 
 
 def default_num_workers() -> int:
@@ -160,27 +160,6 @@ def pool_size() -> int:
 
 # --------------------------------------------------------------------------- callbacks
 
-# Active `graphflow.diagnostics.Callback`s.  Replaced whole under the lock, never mutated, so a run reads it once
-# without locking; with none active a run pays one truthiness test.
-_callbacks: tuple = ()
-_callbacks_lock = threading.Lock()
-
-
-def add_callback(callback) -> None:
-    """Let ``callback`` (``start(plan)``, ``task_start(key)``, ``task_finish(key)``, ``finish()``) watch runs."""
-    global _callbacks
-    with _callbacks_lock:
-        if callback not in _callbacks:
-            _callbacks = _callbacks + (callback,)
-
-
-def remove_callback(callback) -> None:
-    """Stop ``callback`` watching runs (no error if it was not watching)."""
-    global _callbacks
-    with _callbacks_lock:
-        _callbacks = tuple(c for c in _callbacks if c is not callback)
-
-
 def _watch(plan: "ExecutionPlan") -> tuple:
     """The callbacks watching a run about to start, after their ``start(plan)``; ``()`` when none.
 
@@ -189,7 +168,7 @@ def _watch(plan: "ExecutionPlan") -> tuple:
     thread of a threaded run (``_pool.size`` is set there) or on the thread of
     a watched sync run (``_pool.watched``).
     """
-    callbacks = _callbacks
+    callbacks = callback_registry.active
     if not callbacks or getattr(_pool, "watched", False) or hasattr(_pool, "size"):
         return ()
     for cb in callbacks:
@@ -199,7 +178,7 @@ def _watch(plan: "ExecutionPlan") -> tuple:
 
 def _hooks(callbacks: tuple) -> tuple:
     """``(task_start hooks, task_finish hooks)`` that do something (the base class's no-ops are left out)."""
-    from ..diagnostics.callbacks import Callback
+    Callback = callback_registry.Callback
 
     def live(cb, hook):
         return hook in vars(cb) or getattr(type(cb), hook) is not getattr(Callback, hook)

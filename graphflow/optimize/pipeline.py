@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from .. import config
 from ..spec import TaskGraph
+from ..spec.collections import collections_to_graph, flatten_keys
 from .blockwise import fuse_blockwise
 from .cull import cull
 from .fuse import fuse_linear
@@ -60,3 +61,15 @@ def optimize_graph(graph: TaskGraph, keys, *, until: str | None = None, stages=N
         if name == until:
             break
     return graph
+
+
+def optimize_collections(collections, optimize: bool = True, until: str | None = None) -> tuple:
+    """``(graph, keys)``: the collections' merged graph (optimized unless told not to) and their unique keys.
+
+    What every runner of collections does first (``gf.compute``, ``client.compute``, the Dask interop).
+    """
+    graph = collections_to_graph(collections)
+    keys = list(dict.fromkeys(flatten_keys([c.__graphflow_keys__() for c in collections], [])))
+    if optimize:
+        graph = optimize_graph(graph, keys, until=until)
+    return graph, keys

@@ -21,7 +21,7 @@ checkpoints (`ActorCheckpointed`).  `SchedActor` keeps, per actor:
 ``host``, ``incarnation``
     the worker holding it (from `ActorHosted`) and how often it was recreated.
 
-Recovery, as `SchedulerState._remove_worker` calls `worker_removed`: each actor
+Recovery, as `SchedulerState.remove_worker` calls `worker_removed`: each actor
 hosted on the lost worker either gets a new spec, an `ActorRestore` carrying
 the checkpoint and the log (its replicas elsewhere are dropped, so the task
 is lost and lineage reruns it on another worker: recreate, replay, register),
@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 
 from ..errors import ActorDiedError
 from .events import SchedulerCommand, SchedulerEvent
-from .handlers import HANDLERS
 from .model import MEMORY, PROCESSING
 
 __all__ = ["SchedActors", "SchedActor", "ActorLog", "ActorCheckpointed", "ActorHosted", "ForwardActorCalls",
@@ -174,8 +173,8 @@ class SchedActors:
             if rec is not None and rec.host is not None and rec.host != ws.address:
                 continue  # only a copy of its handle was here
             for other in [w for w in ts.who_has if w is not ws]:  # copies of the handle: the instance is gone
-                s._remove_replica(ts, other)
-                s._free(other, ts.key, stim)
+                s.remove_replica(ts, other)
+                s.free_on_worker(other, ts.key, stim)
             self._recover(ts, rec, ws.address, stim, s)
 
     def _recover(self, ts, rec, address: str, stim: str, s) -> None:
@@ -190,7 +189,7 @@ class SchedActors:
             ts.spec = spec.restore_spec(state=rec.state, hw=rec.hw, replay=list(rec.log), results=rec.results,
                                         incarnation=used + 1)
             ts.restrictions = None
-            s._note(ts.key, "actor-restore", [address, len(rec.log)], stim)
+            s.note(ts.key, "actor-restore", [address, len(rec.log)], stim)
             return
         if options.max_restarts:
             why = f"it was restarted {used} times already (max_restarts={options.max_restarts})"
@@ -200,10 +199,10 @@ class SchedActors:
         ts.spec = ActorTombstone(ActorDiedError(
             f"actor {ts.key!r} ({name}) died with its worker {address}; {why}",
             actor=ts.key, worker=address))
-        s._note(ts.key, "actor-died", address, stim)
+        s.note(ts.key, "actor-died", address, stim)
 
 
-# --------------------------------------------------------------------- handlers
+# --------------------------------------------------------------------- handlers (listed in handlers.HANDLERS)
 
 
 def actor_hosted(s, ev: ActorHosted) -> None:
@@ -235,7 +234,7 @@ def actor_log(s, ev: ActorLog) -> None:
     elif hasattr(ts.spec, "replay"):  # not sent yet: the restore will carry them
         ts.spec.replay.append(entry)
     if target is not None:
-        s._out_other.append(ForwardActorCalls(ev.stimulus_id, target, ev.actor, caller, calls))
+        s.emit(ForwardActorCalls(ev.stimulus_id, target, ev.actor, caller, calls))
 
 
 def actor_checkpointed(s, ev: ActorCheckpointed) -> None:
@@ -251,8 +250,3 @@ def actor_checkpointed(s, ev: ActorCheckpointed) -> None:
     rec.results = ev.results  # pickled by the worker; opened only by the next host, on recovery
     hw = rec.hw
     rec.log = [e for e in rec.log if e[2] > hw.get(e[0], 0)]  # the host skips calls a batch has in the state
-
-
-HANDLERS[ActorHosted] = actor_hosted
-HANDLERS[ActorLog] = actor_log
-HANDLERS[ActorCheckpointed] = actor_checkpointed

@@ -227,12 +227,12 @@ def observe(state) -> Observation:
         counts[ts.prefix] = 1 if entry is None else entry + 1
 
     seen = set()
-    for entry in state._queue:  # stale heap entries of tasks that left the queue are skipped
+    for entry in state.queue:  # stale heap entries of tasks that left the queue are skipped
         ts = entry[2]
         if ts.state == QUEUED and ts not in seen:
             seen.add(ts)
             count(ts)
-    for ts in state._no_worker:
+    for ts in state.no_worker:
         count(ts)
     hosts: dict = {}
     for rec in state.actors.records.values():

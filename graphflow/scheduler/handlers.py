@@ -2,7 +2,7 @@
 
 A handler reads one event, updates the records it concerns and states what
 should happen next, as direct transitions or as recommendations in
-``state._recs``; `SchedulerState.handle` then runs the recommendations, fills
+``state.recommendations``; `SchedulerState.handle` then runs the recommendations, fills
 free worker slots and steals.  Handlers are friends of `SchedulerState`: they
 use its underscored helpers, and nothing outside this package does.
 
@@ -35,17 +35,17 @@ __all__ = ["HANDLERS"]
 
 def update_graph(s, ev: UpdateGraph) -> None:
     """New tasks start released; wanted keys pull what they need to waiting, the rest is forgotten."""
-    s._generation += 1
-    gen = s._generation
+    s.generation += 1
+    gen = s.generation
     client, stim = ev.client, ev.stimulus_id
-    s._add_client(client)
+    s.add_client(client)
     tasks = s.tasks
     prios, retries, restrictions = ev.priorities, ev.retries, ev.restrictions
     new = []
     for key, spec in ev.specs.items():
         if key in tasks:
             continue  # known key: keep its state, spec and result
-        ts = tasks[key] = SchedTask(key, spec, s._prefix(key), (gen, prios.get(key, 0)))
+        ts = tasks[key] = SchedTask(key, spec, s.prefix(key), (gen, prios.get(key, 0)))
         if retries:
             ts.retries = retries.get(key, 0)
         if restrictions and restrictions.get(key):
@@ -54,17 +54,17 @@ def update_graph(s, ev: UpdateGraph) -> None:
     broken = _link(s, new, ev.dependencies)
     for ts, missing in broken:
         if ts.state == RELEASED:  # a task missing two inputs is listed twice
-            s._transition(ts, ERRED, stim, (_missing_dependency(ts.key, missing), "", ts.key))
+            s.transition(ts, ERRED, stim, (_missing_dependency(ts.key, missing), "", ts.key))
     for key in ev.wanted:
         ts = tasks.get(key)
         if ts is None:
             exc = MissingDependencyError(
                 f"key {key!r} is not known to the scheduler: it was never submitted or has been released; "
                 f"submit its computation again", key=key, missing=key)
-            s._out_other.append(KeyReport(stim, client, key, "erred", exception=exc))
+            s.emit(KeyReport(stim, client, key, "erred", exception=exc))
         else:
-            s._want(ts, client, stim)
-    recs = s._recs
+            s.want(ts, client, stim)
+    recs = s.recommendations
     for ts in new:
         if ts.state == RELEASED and not ts.dependents and ts.wanted_by is None:
             recs[ts] = FORGOTTEN  # submitted but wanted by nobody
@@ -95,7 +95,7 @@ def client_releases_keys(s, ev: ClientReleasesKeys) -> None:
     for key in ev.keys:
         ts = s.tasks.get(key)
         if ts is not None:
-            s._unwant(ts, ev.client)
+            s.unwant(ts, ev.client)
 
 
 def client_cancels_keys(s, ev: ClientCancelsKeys) -> None:
@@ -110,22 +110,22 @@ def client_cancels_keys(s, ev: ClientCancelsKeys) -> None:
     for ts in seen:
         if ts.wanted_by is not None:
             for client in sorted(ts.wanted_by):
-                s._out_other.append(KeyReport(ev.stimulus_id, client, ts.key, "cancelled"))
-                s._wants[client].discard(ts)
+                s.emit(KeyReport(ev.stimulus_id, client, ts.key, "cancelled"))
+                s.wants[client].discard(ts)
             ts.wanted_by = None
     for ts in seen:
-        s._maybe_release(ts)
+        s.maybe_release(ts)
 
 
 def client_joined(s, ev: ClientJoined) -> None:
-    s._add_client(ev.client)
+    s.add_client(ev.client)
 
 
 def client_left(s, ev: ClientLeft) -> None:
     """Release everything the client wanted."""
-    for ts in list(s._wants.get(ev.client, ())):
-        s._unwant(ts, ev.client)
-    s._wants.pop(ev.client, None)
+    for ts in list(s.wants.get(ev.client, ())):
+        s.unwant(ts, ev.client)
+    s.wants.pop(ev.client, None)
     s.clients.discard(ev.client)
 
 
@@ -133,29 +133,29 @@ def worker_joined(s, ev: WorkerJoined) -> None:
     """Register a worker; tasks that had no allowed worker are placed (queued ones when slots are filled)."""
     old = s.workers.get(ev.worker)
     if old is not None:  # the same address again: the old process is gone
-        s._remove_worker(old, False, ev.stimulus_id, "rejoined")
+        s.remove_worker(old, False, ev.stimulus_id, "rejoined")
     ws = s.workers[ev.worker] = SchedWorker(ev.worker, ev.nthreads, ev.memory_limit, ev.now)
-    s._total_nthreads += ws.nthreads
-    s._update_memory_cap()
-    s._dirty.add(ws)
-    for ts in s._no_worker:
+    s.total_nthreads += ws.nthreads
+    s.update_memory_cap()
+    s.dirty_workers.add(ws)
+    for ts in s.no_worker:
         if ts.restrictions is None or ws.address in ts.restrictions:
-            s._recs[ts] = PROCESSING
+            s.recommendations[ts] = PROCESSING
 
 
 def worker_left(s, ev: WorkerLeft) -> None:
-    """A clean exit or a death: see `SchedulerState._remove_worker`."""
+    """A clean exit or a death: see `SchedulerState.remove_worker`."""
     ws = s.workers.get(ev.worker)
     if ws is not None:
         why = "left" if ev.expected else ("out of memory" if ev.memory else "died")
-        s._remove_worker(ws, not ev.expected, ev.stimulus_id, why, ev.memory)
+        s.remove_worker(ws, not ev.expected, ev.stimulus_id, why, ev.memory)
 
 
 def heartbeat(s, ev: Heartbeat) -> None:
     """The worker is alive; remember what it reports."""
     ws = s.workers.get(ev.worker)
     if ws is None:  # declared dead (e.g. timed out) but still talking: make it restart cleanly
-        s._out_other.append(RetireWorker(ev.stimulus_id, ev.worker))
+        s.emit(RetireWorker(ev.stimulus_id, ev.worker))
         return
     ws.last_seen = max(ws.last_seen, ev.now)
     ws.memory = ev.memory
@@ -164,7 +164,7 @@ def heartbeat(s, ev: Heartbeat) -> None:
     ws.shared = ev.shared
     ws.rss = ev.rss
     if (ws.paused and not ev.paused) or (ws.over_target and not ev.over_target):
-        s._dirty.add(ws)  # may take queued work again
+        s.dirty_workers.add(ws)  # may take queued work again
     ws.paused = ev.paused
     ws.over_target = ev.over_target
 
@@ -173,16 +173,16 @@ def tick(s, ev: Tick) -> None:
     """Remove workers silent for longer than the heartbeat timeout, refresh occupancies, let idle workers steal."""
     for ws in list(s.workers.values()):
         if ev.now - ws.last_seen > s.heartbeat_timeout:
-            s._remove_worker(ws, True, ev.stimulus_id, "heartbeat-timeout")
+            s.remove_worker(ws, True, ev.stimulus_id, "heartbeat-timeout")
     # durations learnt since tasks were placed make old estimates stale
     for ws in s.workers.values():
         total = 0.0
         procs = ws.processing
         for ts in procs:
-            procs[ts] = cost = s._cost(ts, ws)
+            procs[ts] = cost = s.cost(ts, ws)
             total += cost
         ws.occupancy = total
-    s._dirty.update(s.workers.values())
+    s.dirty_workers.update(s.workers.values())
 
 
 def task_finished(s, ev: TaskFinished) -> None:
@@ -190,18 +190,18 @@ def task_finished(s, ev: TaskFinished) -> None:
     ws = s.workers.get(ev.worker)
     stim = ev.stimulus_id
     if ws is None:
-        s._note(ev.key, "stale-finished", ev.worker, stim)
+        s.note(ev.key, "stale-finished", ev.worker, stim)
         return
     ts = s.tasks.get(ev.key)
     state = ts.state if ts is not None else FORGOTTEN
     if state in ACTIVE:  # from its worker, or from one that ran it before it moved: a result is a result
-        s._transition(ts, MEMORY, stim, ev)
+        s.transition(ts, MEMORY, stim, ev)
     elif state == MEMORY:
         if ws not in ts.who_has:
-            s._add_replica(ts, ws, stim)
+            s.add_replica(ts, ws, stim)
     else:  # nobody needs it (released, erred or forgotten): let the worker drop it
-        s._note(ev.key, "stale-finished", ev.worker, stim)
-        s._free(ws, ev.key, stim)
+        s.note(ev.key, "stale-finished", ev.worker, stim)
+        s.free_on_worker(ws, ev.key, stim)
 
 
 def task_erred(s, ev: TaskErred) -> None:
@@ -210,15 +210,15 @@ def task_erred(s, ev: TaskErred) -> None:
     ts = s.tasks.get(ev.key)
     stim = ev.stimulus_id
     if ws is None or ts is None or ts.processing_on is not ws:
-        s._note(ev.key, "stale-erred", ev.worker, stim)
+        s.note(ev.key, "stale-erred", ev.worker, stim)
         if ws is not None and (ts is None or ws not in ts.who_has):
-            s._free(ws, ev.key, stim)
+            s.free_on_worker(ws, ev.key, stim)
         return
     if ts.retries > 0:
         ts.retries -= 1
-        s._transition(ts, WAITING, stim)
+        s.transition(ts, WAITING, stim)
     else:
-        s._transition(ts, ERRED, stim, (ev.exception, ev.traceback, ts.key))
+        s.transition(ts, ERRED, stim, (ev.exception, ev.traceback, ts.key))
 
 
 def missing_data(s, ev: MissingData) -> None:
@@ -227,36 +227,36 @@ def missing_data(s, ev: MissingData) -> None:
     mts = s.tasks.get(ev.missing)
     holder = s.workers.get(ev.holder)
     if mts is not None and holder is not None and holder in mts.who_has:
-        s._remove_replica(mts, holder)
+        s.remove_replica(mts, holder)
         if not mts.who_has:
-            s._transition(mts, RELEASED, stim)  # lost: recomputed if still needed
+            s.transition(mts, RELEASED, stim)  # lost: recomputed if still needed
     ts = s.tasks.get(ev.key)
     ws = s.workers.get(ev.worker)
     if ts is not None and ws is not None and ts.processing_on is ws:
-        s._recs[ts] = WAITING  # resent with fresh who_has once its inputs are in memory
+        s.recommendations[ts] = WAITING  # resent with fresh who_has once its inputs are in memory
 
 
 def steal_response(s, ev: StealResponse) -> None:
     """Move a released task to its thief; a refusal or an answer overtaken by events changes nothing."""
     ts = s.tasks.get(ev.key)
     stim = ev.stimulus_id
-    rec = s._steals.get(ts) if ts is not None else None
+    rec = s.steals.get(ts) if ts is not None else None
     if rec is None or rec[0].address != ev.worker or ts.processing_on is not rec[0]:
-        s._note(ev.key, "stale-steal-response", ev.worker, stim)
+        s.note(ev.key, "stale-steal-response", ev.worker, stim)
         return
-    del s._steals[ts]
+    del s.steals[ts]
     victim, thief = rec
     if not ev.released:
-        s._note(ts.key, "steal-refused", victim.address, stim)
+        s.note(ts.key, "steal-refused", victim.address, stim)
         return
     allowed = ts.restrictions is None or thief.address in ts.restrictions
     if s.workers.get(thief.address) is thief and allowed:
         # a move between workers, not a state change: the task stays processing
-        s._exit_processing(ts)
-        s._assign(ts, thief, stim)
-        s._note(ts.key, "stolen", f"{victim.address}->{thief.address}", stim)
+        s.exit_processing(ts)
+        s.assign(ts, thief, stim)
+        s.note(ts.key, "stolen", f"{victim.address}->{thief.address}", stim)
     else:
-        s._transition(ts, WAITING, stim)
+        s.transition(ts, WAITING, stim)
 
 
 def keys_scattered(s, ev: KeysScattered) -> None:
@@ -264,24 +264,24 @@ def keys_scattered(s, ev: KeysScattered) -> None:
     ws = s.workers.get(ev.worker)
     stim = ev.stimulus_id
     if ws is None:
-        s._note(ev.worker, "scatter-to-unknown-worker", list(ev.nbytes), stim)
+        s.note(ev.worker, "scatter-to-unknown-worker", list(ev.nbytes), stim)
         return
-    s._add_client(ev.client)
+    s.add_client(ev.client)
     for key, nbytes in ev.nbytes.items():
         ts = s.tasks.get(key)
         if ts is None:
-            ts = s.tasks[key] = SchedTask(key, None, s._prefix(key), (s._generation, 0))
+            ts = s.tasks[key] = SchedTask(key, None, s.prefix(key), (s.generation, 0))
         state = ts.state
         if state == MEMORY:
             if ws not in ts.who_has:
-                s._add_replica(ts, ws, stim)
-            s._want(ts, ev.client, stim)
+                s.add_replica(ts, ws, stim)
+            s.want(ts, ev.client, stim)
         elif state == ERRED:
-            s._want(ts, ev.client, stim)
-            s._free(ws, key, stim)
+            s.want(ts, ev.client, stim)
+            s.free_on_worker(ws, key, stim)
         else:
-            s._add_want(ts, ev.client)
-            s._transition(ts, MEMORY, stim, TaskFinished(stim, ev.worker, key, nbytes))
+            s.add_want(ts, ev.client)
+            s.transition(ts, MEMORY, stim, TaskFinished(stim, ev.worker, key, nbytes))
 
 
 def _missing_dependency(key, missing) -> MissingDependencyError:

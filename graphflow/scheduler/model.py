@@ -171,7 +171,7 @@ def _validate_no_worker(state, ts) -> None:
     if not _needed(ts):
         _fail(ts, "no-worker but not needed")
     _check_inputs_in_memory(ts)
-    if ts not in state._no_worker:
+    if ts not in state.no_worker:
         _fail(ts, "missing from the no-worker set")
     allowed = state.workers if ts.restrictions is None else [a for a in ts.restrictions if a in state.workers]
     if allowed:
@@ -237,7 +237,7 @@ def _validate_links(state, ts) -> None:
         if not ts.wanted_by:
             _fail(ts, "wanted_by is an empty set instead of None")
         for client in ts.wanted_by:
-            if ts not in state._wants.get(client, ()):
+            if ts not in state.wants.get(client, ()):
                 _fail(ts, f"wanted by {client!r}, whose wants do not include it")
     if ts.state != MEMORY and ts.who_has:
         _fail(ts, f"who_has {ts.who_has} outside memory")
@@ -262,27 +262,27 @@ def _validate_workers(state) -> None:
                 raise AssertionError(f"worker {address} holds {ts!r}, whose who_has is {ts.who_has}")
         nbytes = sum(ts.nbytes for ts in ws.has_what)
         assert ws.nbytes == nbytes, f"worker {address}: nbytes {ws.nbytes} != {nbytes}"
-    assert total == state._total_nthreads, f"total threads {state._total_nthreads} != {total}"
+    assert total == state.total_nthreads, f"total threads {state.total_nthreads} != {total}"
 
 
 def _validate_queues(state) -> None:
     queued = [ts for ts in state.tasks.values() if ts.state == QUEUED]
-    assert len(queued) == state._n_queued, f"{len(queued)} tasks queued, counter says {state._n_queued}"
-    in_heap = {entry[2] for entry in state._queue}
+    assert len(queued) == state.queued_count, f"{len(queued)} tasks queued, counter says {state.queued_count}"
+    in_heap = {entry[2] for entry in state.queue}
     for ts in queued:
         if ts not in in_heap:
             _fail(ts, "queued but not in the queue heap")
     no_worker = {ts for ts in state.tasks.values() if ts.state == NO_WORKER}
-    assert no_worker == set(state._no_worker), "the no-worker set does not match the tasks in no-worker"
-    for ts, (victim, _) in state._steals.items():
+    assert no_worker == set(state.no_worker), "the no-worker set does not match the tasks in no-worker"
+    for ts, (victim, _) in state.steals.items():
         if ts.processing_on is not victim:
             _fail(ts, f"steal from {victim.address} in flight but the task is on {ts.processing_on!r}")
-    assert not state._recs, f"recommendations left unapplied: {state._recs}"
+    assert not state.recommendations, f"recommendations left unapplied: {state.recommendations}"
 
 
 def _validate_clients(state) -> None:
-    assert set(state._wants) == state.clients, f"clients {state.clients} != wants {set(state._wants)}"
-    for client, wanted in state._wants.items():
+    assert set(state.wants) == state.clients, f"clients {state.clients} != wants {set(state.wants)}"
+    for client, wanted in state.wants.items():
         for ts in wanted:
             if state.tasks.get(ts.key) is not ts or client not in (ts.wanted_by or ()):
                 raise AssertionError(f"client {client!r} wants {ts!r}, which does not list it")

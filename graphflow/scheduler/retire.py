@@ -57,7 +57,6 @@ from ..units import format_bytes
 from . import policy
 from .actors import is_actor_spec
 from .events import KeyReport, RetireWorker, SchedulerCommand, SchedulerEvent
-from .handlers import HANDLERS
 from .model import MEMORY, RELEASED
 
 __all__ = ["RetireWorkers", "WorkerAsksToRetire", "ReplicateKeys", "FreezeActors", "RetireDone",
@@ -220,7 +219,7 @@ class SchedRetirements:
             if leaving is None:
                 ws = s.workers[address]
                 leaving = self.closing[address] = Leaving(ws, now + timeout, close_anyway)
-                s._note(address, "retire-start", list(workers), stim)
+                s.note(address, "retire-start", list(workers), stim)
             leaving.requests.append(req)
         if not known:
             self._answer(s, req, stim)
@@ -249,14 +248,14 @@ class SchedRetirements:
             return self._fail(s, leaving, "it left (or died) before its data was moved; what it alone held "
                                           "is recomputed from lineage where needed", stim)
         ws.paused = ws.over_target = True  # again after every heartbeat: no new work for it
-        s._dirty.discard(ws)
+        s.dirty_workers.discard(ws)
         receivers = {a: w for a, w in s.workers.items() if a not in self.closing}
         left = self._left(s, ws)
         if not receivers:
             if not any(left.values()):
                 return self._retire(s, leaving, stim)
             if leaving.close_anyway:
-                s._note(ws.address, "retire-close-anyway", None, stim)
+                s.note(ws.address, "retire-close-anyway", None, stim)
                 return self._retire(s, leaving, stim)
             others = "every worker is retiring" if len(s.workers) > 1 else "it is the only worker"
             return self._fail(s, leaving, f"no running worker is left to receive its data ({others}); retire "
@@ -293,7 +292,7 @@ class SchedRetirements:
     def _reroute(self, s, leaving: Leaving, receivers: dict, tasks: list, stim: str) -> None:
         """Ask back every task sent to it (once): the worker gives up those it has not started."""
         for ts in tasks:
-            if ts in leaving.asked or ts in s._steals:
+            if ts in leaving.asked or ts in s.steals:
                 continue
             leaving.asked.add(ts)
             thief = policy.decide_worker(ts, receivers)
@@ -302,9 +301,7 @@ class SchedRetirements:
                             key=lambda w: (w.paused, w.occupancy / w.nthreads, len(w.processing), w.address))
             if thief is None:
                 continue  # restricted to this worker: it runs here before the worker leaves
-            s._steals[ts] = (leaving.ws, thief)
-            s._out_steal.append((stim, ts))
-            s._note(ts.key, "retire-reroute", f"{leaving.ws.address}->{thief.address}", stim)
+            s.request_steal(ts, leaving.ws, thief, stim, "retire-reroute")
 
     def _move_actors(self, s, leaving: Leaving, actors: list, stim: str) -> int:
         """Freeze each actor once; when its checkpoint is in, recreate it elsewhere from that checkpoint."""
@@ -320,7 +317,7 @@ class SchedRetirements:
                 moved += 1
         if freeze or not leaving.told:  # the first one also tells it to serve its data through shared memory
             leaving.told = True
-            s._out_other.append(FreezeActors(stim, leaving.ws.address, freeze))
+            s.emit(FreezeActors(stim, leaving.ws.address, freeze))
         return moved
 
     def _recreate(self, s, ts, rec, address: str, stim: str) -> None:
@@ -333,11 +330,11 @@ class SchedRetirements:
         rec.host = None
         rec.incarnation = used + 1
         for holder in list(ts.who_has):
-            s._remove_replica(ts, holder)
-            s._free(holder, ts.key, stim)
-        s._note(ts.key, "actor-move", [address, len(rec.log)], stim)
-        s._transition(ts, RELEASED, stim)  # wanted: waiting again, created on a running worker
-        s._run(stim)
+            s.remove_replica(ts, holder)
+            s.free_on_worker(holder, ts.key, stim)
+        s.note(ts.key, "actor-move", [address, len(rec.log)], stim)
+        s.transition(ts, RELEASED, stim)  # wanted: waiting again, created on a running worker
+        s.run_recommendations(stim)
 
     def _copy(self, s, leaving: Leaving, receivers: list, keys: list, stim: str) -> None:
         """Ask running workers to fetch the results only closing workers hold."""
@@ -361,8 +358,8 @@ class SchedRetirements:
             batch[0][ts.key] = [w.address for w in ts.who_has]
             batch[1][ts.key] = ts.nbytes
         for receiver, (who_has, nbytes) in batches.items():
-            s._out_other.append(ReplicateKeys(stim, receiver.address, who_has, nbytes))
-            s._note(receiver.address, "retire-copy", list(who_has), stim)
+            s.emit(ReplicateKeys(stim, receiver.address, who_has, nbytes))
+            s.note(receiver.address, "retire-copy", list(who_has), stim)
 
     # -- endings
 
@@ -373,9 +370,9 @@ class SchedRetirements:
             if ts.wanted_by is not None:
                 where = [w.address for w in ts.who_has if w is not ws]
                 for client in ts.wanted_by:
-                    s._out_other.append(KeyReport(stim, client, ts.key, MEMORY, ts.nbytes, ts.type_name, where))
-        s._out_other.append(RetireWorker(stim, ws.address))
-        s._remove_worker(ws, False, stim, "retired")
+                    s.emit(KeyReport(stim, client, ts.key, MEMORY, ts.nbytes, ts.type_name, where))
+        s.emit(RetireWorker(stim, ws.address))
+        s.remove_worker(ws, False, stim, "retired")
         for req in leaving.requests:
             req.pending.discard(ws.address)
             req.retired.append(ws.address)
@@ -387,9 +384,9 @@ class SchedRetirements:
         self._drop(leaving)
         if s.workers.get(ws.address) is ws:
             ws.paused = ws.over_target = False  # running again; its next heartbeat says how it really is
-            s._dirty.add(ws)
+            s.dirty_workers.add(ws)
         what = _describe(left) if left else ""
-        s._note(ws.address, "retire-failed", why, stim)
+        s.note(ws.address, "retire-failed", why, stim)
         for req in leaving.requests:
             req.pending.discard(ws.address)
             req.failed[ws.address] = (why, what, left)
@@ -414,7 +411,7 @@ class SchedRetirements:
                                 workers=list(req.failed), retired=list(req.retired), left=left)
         request = None if req.lifetime else req.id
         failed = {a: info[0] for a, info in req.failed.items()}
-        s._out_other.append(RetireDone(stim, request, list(req.retired), failed, error))
+        s.emit(RetireDone(stim, request, list(req.retired), failed, error))
 
 
 def _keys_of(left) -> dict:
@@ -440,7 +437,7 @@ def _describe(left: dict) -> str:
     return ", ".join(parts)
 
 
-# --------------------------------------------------------------------- handlers
+# --------------------------------------------------------------------- handlers (listed in handlers.HANDLERS)
 
 
 def retire_workers(s, ev: RetireWorkers) -> None:
@@ -451,7 +448,3 @@ def worker_asks_to_retire(s, ev: WorkerAsksToRetire) -> None:
     if ev.worker in s.retiring.closing:
         return  # already leaving
     s.retiring.start(s, [ev.worker], None, ev.now, ev.timeout, False, ev.stimulus_id)
-
-
-HANDLERS[RetireWorkers] = retire_workers
-HANDLERS[WorkerAsksToRetire] = worker_asks_to_retire

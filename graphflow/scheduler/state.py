@@ -81,6 +81,10 @@ class SchedulerState:
     `has_what`, `processing`, `queued_count`, `choose_worker_for_data`,
     `story`.  ``log`` holds the last ``log_length`` records of events and
     transitions (see `story`); ``log_length=0`` turns logging off.
+
+    The event handlers (`graphflow.scheduler.handlers`) use the other public
+    members, an API internal to ``graphflow.scheduler`` (`transition`, `note`,
+    `emit`, ``recommendations``, ...); underscored members are this class's own.
     """
 
     def __init__(self, *, allowed_failures: int = 3, heartbeat_timeout: float = 5.0, validate: bool = False,
@@ -103,20 +107,22 @@ class SchedulerState:
         self.workers = {}
         self.clients = set()
         self.log = deque(maxlen=log_length)
+        # shared with the handlers (see the class docstring)
+        self.wants = {}  # client -> set of SchedTask it wants
+        self.queue = []  # heap of (priority, seq, SchedTask); entries of tasks no longer queued are skipped lazily
+        self.no_worker = {}  # ordered set of tasks in no-worker
+        self.steals = {}  # SchedTask -> (victim, thief) while a RequestSteal is unanswered
+        self.recommendations = {}  # SchedTask -> finish state, or (finish state, argument)
+        self.dirty_workers = set()  # workers whose processing shrank or who joined: may take more work
+        self.generation = 0  # UpdateGraph calls so far: the first part of every priority
+        self.total_nthreads = 0
+        # this class's own
         self._logging = log_length > 0
-        self._wants = {}  # client -> set of SchedTask it wants
         self._prefixes = {}
-        self._queue = []  # heap of (priority, seq, SchedTask); entries of tasks no longer queued are skipped lazily
         self._seq = itertools.count()
         self._n_queued = 0
-        self._no_worker = {}  # ordered set of tasks in no-worker
-        self._steals = {}  # SchedTask -> (victim, thief) while a RequestSteal is unanswered
-        self._generation = 0
-        self._total_nthreads = 0
         self._memory_cap = None  # the largest worker memory limit, when every worker has one
         self._memory_deaths = {}  # task -> (rss, limit) of the last worker that died of memory running it
-        self._recs = {}  # SchedTask -> finish state, or (finish state, argument)
-        self._dirty = set()  # workers whose processing shrank or who joined: may take more work
         self._queue_grew = False
         # commands of the current handle() call, merged per worker
         self._out_free = {}  # SchedWorker -> [stimulus_id, {key: None}]
@@ -144,7 +150,7 @@ class SchedulerState:
                 if rec is not None:
                     self.log.append(rec)
             handler(self, ev)
-            self._run(stim)
+            self.run_recommendations(stim)
             if self.validate:
                 self.validate_state()
         if stim is not None:
@@ -216,51 +222,51 @@ class SchedulerState:
 
     # ------------------------------------------------------- clients' wishes
 
-    def _add_client(self, client: str) -> None:
-        if client not in self._wants:
-            self._wants[client] = set()
+    def add_client(self, client: str) -> None:
+        if client not in self.wants:
+            self.wants[client] = set()
             self.clients.add(client)
 
-    def _add_want(self, ts: SchedTask, client: str) -> None:
-        self._add_client(client)
+    def add_want(self, ts: SchedTask, client: str) -> None:
+        self.add_client(client)
         if ts.wanted_by is None:
             ts.wanted_by = {client}
         else:
             ts.wanted_by.add(client)
-        self._wants[client].add(ts)
+        self.wants[client].add(ts)
 
-    def _want(self, ts: SchedTask, client: str, stim: str) -> None:
-        self._add_want(ts, client)
+    def want(self, ts: SchedTask, client: str, stim: str) -> None:
+        self.add_want(ts, client)
         state = ts.state
         if state == MEMORY:
             self._report_memory(ts, client, None, stim)
         elif state == ERRED:
             self._report_erred(ts, client, stim)
         elif state == RELEASED:
-            self._recs[ts] = WAITING
+            self.recommendations[ts] = WAITING
 
-    def _unwant(self, ts: SchedTask, client: str) -> None:
+    def unwant(self, ts: SchedTask, client: str) -> None:
         wb = ts.wanted_by
         if wb is None or client not in wb:
             return
         wb.discard(client)
-        wants = self._wants.get(client)
+        wants = self.wants.get(client)
         if wants is not None:
             wants.discard(ts)
         if not wb:
             ts.wanted_by = None
-            self._maybe_release(ts)
+            self.maybe_release(ts)
 
-    def _maybe_release(self, ts: SchedTask) -> None:
+    def maybe_release(self, ts: SchedTask) -> None:
         """Recommend releasing (or forgetting) ``ts`` if nothing needs it any more."""
         if ts.n_waiters or ts.wanted_by is not None:
             return
         state = ts.state
         if state == RELEASED or state == ERRED:
             if not ts.dependents:
-                self._recs[ts] = FORGOTTEN
+                self.recommendations[ts] = FORGOTTEN
         else:
-            self._recs[ts] = RELEASED
+            self.recommendations[ts] = RELEASED
 
     def _report_memory(self, ts: SchedTask, client: str, inline, stim: str) -> None:
         self._out_other.append(KeyReport(stim, client, ts.key, MEMORY, ts.nbytes, ts.type_name,
@@ -272,7 +278,7 @@ class SchedulerState:
 
     # --------------------------------------------------------------- workers
 
-    def _remove_worker(self, ws: SchedWorker, died: bool, stim: str, why: str, memory=None) -> None:
+    def remove_worker(self, ws: SchedWorker, died: bool, stim: str, why: str, memory=None) -> None:
         """Forget a worker: its results are lost, its tasks run elsewhere (a death is a strike).
 
         ``memory``: ``(rss, limit)`` if it died of memory; the tasks it was
@@ -281,9 +287,9 @@ class SchedulerState:
         """
         self.actors.worker_removed(self, ws, stim)  # actors it hosted: restore specs or tombstones
         del self.workers[ws.address]
-        self._total_nthreads -= ws.nthreads
-        self._update_memory_cap()
-        self._note(ws.address, "worker-removed", why, stim)
+        self.total_nthreads -= ws.nthreads
+        self.update_memory_cap()
+        self.note(ws.address, "worker-removed", why, stim)
         lost = []
         for ts in ws.has_what:
             ts.who_has.remove(ws)
@@ -294,8 +300,8 @@ class SchedulerState:
         ws.nbytes = 0
         # release lost results first, so tasks that were running see their inputs missing
         for ts in lost:
-            self._transition(ts, RELEASED, stim)
-        recs = self._recs
+            self.transition(ts, RELEASED, stim)
+        recs = self.recommendations
         for ts in ws.processing:
             if died:
                 ts.suspicious += 1
@@ -310,33 +316,33 @@ class SchedulerState:
                 recs[ts] = (ERRED, (error, "", ts.key))
             else:
                 recs[ts] = WAITING
-        self._run(stim)
+        self.run_recommendations(stim)
         self._out_free.pop(ws, None)
         self._out_execute.pop(ws, None)
-        self._dirty.discard(ws)
+        self.dirty_workers.discard(ws)
 
-    def _update_memory_cap(self) -> None:
+    def update_memory_cap(self) -> None:
         limits = [ws.memory_limit for ws in self.workers.values()]
         self._memory_cap = max(limits) if limits and all(limits) else None
 
-    def _prefix(self, key) -> SchedPrefix:
+    def prefix(self, key) -> SchedPrefix:
         name = key_split(key)
         prefix = self._prefixes.get(name)
         if prefix is None:
             prefix = self._prefixes[name] = SchedPrefix(name)
         return prefix
 
-    def _cost(self, ts: SchedTask, ws: SchedWorker) -> float:
+    def cost(self, ts: SchedTask, ws: SchedWorker) -> float:
         d = ts.prefix.duration
         cost = self.default_duration if d is None else d
         if ts.dependencies:
             cost += policy.transfer_cost(ts, ws, self.bandwidth)
         return cost
 
-    def _assign(self, ts: SchedTask, ws: SchedWorker, stim: str) -> None:
+    def assign(self, ts: SchedTask, ws: SchedWorker, stim: str) -> None:
         ts.state = PROCESSING
         ts.processing_on = ws
-        ws.processing[ts] = cost = self._cost(ts, ws)
+        ws.processing[ts] = cost = self.cost(ts, ws)
         ws.occupancy += cost
         buf = self._out_execute.get(ws)
         if buf is None:
@@ -345,18 +351,18 @@ class SchedulerState:
             buf[0] = stim
             buf[1][ts] = None
 
-    def _exit_processing(self, ts: SchedTask) -> SchedWorker:
+    def exit_processing(self, ts: SchedTask) -> SchedWorker:
         ws = ts.processing_on
         cost = ws.processing.pop(ts)
         # reset when empty so float error cannot accumulate over millions of tasks
         ws.occupancy = ws.occupancy - cost if ws.processing else 0.0
         ts.processing_on = None
-        self._dirty.add(ws)
-        if self._steals:
-            self._steals.pop(ts, None)
+        self.dirty_workers.add(ws)
+        if self.steals:
+            self.steals.pop(ts, None)
         return ws
 
-    def _add_replica(self, ts: SchedTask, ws: SchedWorker, stim: str) -> None:
+    def add_replica(self, ts: SchedTask, ws: SchedWorker, stim: str) -> None:
         if ts.who_has:
             ts.who_has.append(ws)
         else:
@@ -367,14 +373,14 @@ class SchedulerState:
         if pending is not None:
             pending[1].pop(ts.key, None)  # it has the key again: do not tell it to drop it
 
-    def _remove_replica(self, ts: SchedTask, ws: SchedWorker) -> None:
+    def remove_replica(self, ts: SchedTask, ws: SchedWorker) -> None:
         ts.who_has.remove(ws)
         if not ts.who_has:
             ts.who_has = ()
         ws.has_what.discard(ts)
         ws.nbytes -= ts.nbytes
 
-    def _free(self, ws: SchedWorker, key, stim: str) -> None:
+    def free_on_worker(self, ws: SchedWorker, key, stim: str) -> None:
         if self.workers.get(ws.address) is not ws:
             return
         buf = self._out_free.get(ws)
@@ -384,24 +390,29 @@ class SchedulerState:
             buf[0] = stim
             buf[1][key] = None
 
-    def _note(self, key, what: str, detail, stim: str) -> None:
+    def note(self, key, what: str, detail, stim: str) -> None:
+        """Log something that changed no state (see `story`)."""
         if self._logging:
             self.log.append((key, what, detail, stim))
+
+    def emit(self, command) -> None:
+        """Return ``command`` from this `handle` call, after the batched worker commands and steals."""
+        self._out_other.append(command)
 
     # ------------------------------------------------- queue and stealing
 
     def _balance(self, stim: str) -> None:
         """Fill free slots from the queue, then let idle workers steal."""
-        if self._n_queued and self.workers and (self._queue_grew or self._dirty):
-            self._fill_slots(self.workers.values() if self._queue_grew else list(self._dirty), stim)
-        if self.work_stealing and self._dirty and not self._n_queued:
+        if self._n_queued and self.workers and (self._queue_grew or self.dirty_workers):
+            self._fill_slots(self.workers.values() if self._queue_grew else list(self.dirty_workers), stim)
+        if self.work_stealing and self.dirty_workers and not self._n_queued:
             workers = self.workers
-            for ws in self._dirty:
+            for ws in self.dirty_workers:
                 if len(ws.processing) < ws.nthreads and not ws.paused and workers.get(ws.address) is ws:
                     self._request_steals(ws, stim)
-        self._dirty.clear()
+        self.dirty_workers.clear()
         self._queue_grew = False
-        self._run(stim)
+        self.run_recommendations(stim)
 
     def _fill_slots(self, candidates, stim: str) -> None:
         """Hand queued tasks, best priority first, to the least loaded workers with a free slot."""
@@ -411,7 +422,7 @@ class SchedulerState:
         heap = [(len(ws.processing) / ws.nthreads, i, ws) for i, ws in enumerate(candidates)
                 if workers.get(ws.address) is ws and not ws.paused and not ws.over_target]
         heapq.heapify(heap)
-        queue = self._queue
+        queue = self.queue
         while heap and self._n_queued:
             ts = queue[0][2]
             if ts.state != QUEUED:
@@ -424,16 +435,21 @@ class SchedulerState:
                 heapq.heappop(heap)
                 continue
             heapq.heappop(queue)
-            self._transition(ts, PROCESSING, stim, ws)
+            self.transition(ts, PROCESSING, stim, ws)
             heapq.heapreplace(heap, (len(ws.processing) / ws.nthreads, i, ws))
 
     def _request_steals(self, thief: SchedWorker, stim: str) -> None:
-        plan = policy.steal_plan(thief, self.workers.values(), self._steals, bandwidth=self.bandwidth,
+        plan = policy.steal_plan(thief, self.workers.values(), self.steals, bandwidth=self.bandwidth,
                                  default_duration=self.default_duration)
         for ts, victim in plan:
-            self._steals[ts] = (victim, thief)
-            self._out_steal.append((stim, ts))
-            self._note(ts.key, "steal-request", f"{victim.address}->{thief.address}", stim)
+            self.request_steal(ts, victim, thief, stim)
+
+    def request_steal(self, ts: SchedTask, victim: SchedWorker, thief: SchedWorker, stim: str,
+                      why: str = "steal-request") -> None:
+        """Ask ``victim`` to give ``ts`` back (`RequestSteal`); its `StealResponse` moves it to ``thief``."""
+        self.steals[ts] = (victim, thief)
+        self._out_steal.append((stim, ts))
+        self.note(ts.key, why, f"{victim.address}->{thief.address}", stim)
 
     def _ready_target(self, ts: SchedTask) -> str:
         """Where a task whose inputs are all in memory goes next (erred if no worker could hold them)."""
@@ -444,7 +460,7 @@ class SchedulerState:
                 need += dep.nbytes
             if need > cap:
                 return (ERRED, (memory_limit_error(ts, need, cap), "", ts.key))
-        if policy.is_rootish(ts, self._total_nthreads):
+        if policy.is_rootish(ts, self.total_nthreads):
             return QUEUED
         if ts.restrictions is None:
             return PROCESSING if self.workers else NO_WORKER
@@ -469,7 +485,7 @@ class SchedulerState:
                 out.append(AssignTasks(stim, ws.address, specs))
         sent = set()
         for stim, ts in self._out_steal:
-            rec = self._steals.get(ts)
+            rec = self.steals.get(ts)
             if rec is not None and ts not in sent and ts.processing_on is rec[0]:
                 sent.add(ts)
                 out.append(RequestSteal(stim, rec[0].address, ts.key))
@@ -490,9 +506,9 @@ class SchedulerState:
 
     # ---------------------------------------------------------- transitions
 
-    def _run(self, stim: str) -> None:
+    def run_recommendations(self, stim: str) -> None:
         """Apply recommendations until none remain, skipping those that went stale meanwhile."""
-        recs = self._recs
+        recs = self.recommendations
         while recs:
             ts, rec = recs.popitem()
             if type(rec) is tuple:
@@ -514,9 +530,9 @@ class SchedulerState:
             elif finish == FORGOTTEN:
                 if ts.dependents or ts.wanted_by is not None or ts.n_waiters:
                     continue
-            self._transition(ts, finish, stim, arg)
+            self.transition(ts, finish, stim, arg)
 
-    def _transition(self, ts: SchedTask, finish: str, stim: str, arg=None) -> None:
+    def transition(self, ts: SchedTask, finish: str, stim: str, arg=None) -> None:
         start = ts.state
         method = _TRANSITIONS.get((start, finish))
         if method is None:
@@ -536,7 +552,7 @@ class SchedulerState:
             for dep in ts.dependencies:
                 dep.n_waiters += 1
             return
-        recs = self._recs
+        recs = self.recommendations
         for dep in ts.dependencies:
             dep.n_waiters -= 1
             if not dep.n_waiters and dep.wanted_by is None:
@@ -555,7 +571,7 @@ class SchedulerState:
                 if state == ERRED:
                     error = dep.error
         ts.n_waiting_on = missing
-        recs = self._recs
+        recs = self.recommendations
         if error is not None:
             recs[ts] = (ERRED, error)
         elif missing:
@@ -572,8 +588,8 @@ class SchedulerState:
         ts.state = MEMORY
         ts.nbytes = ev.nbytes
         ts.type_name = ev.type_name
-        self._add_replica(ts, ws, stim)
-        recs = self._recs
+        self.add_replica(ts, ws, stim)
+        recs = self.recommendations
         for dts in ts.dependents:
             if dts.state == WAITING:
                 dts.n_waiting_on -= 1
@@ -588,7 +604,7 @@ class SchedulerState:
     def _enter_erred(self, ts: SchedTask, error: tuple, stim: str) -> None:
         ts.state = ERRED
         ts.error = error
-        recs = self._recs
+        recs = self.recommendations
         for dts in ts.dependents:
             if dts.state in ACTIVE:
                 recs[dts] = (ERRED, error)
@@ -601,20 +617,20 @@ class SchedulerState:
     def _enter_released(self, ts: SchedTask) -> None:
         ts.state = RELEASED
         if not ts.dependents and ts.wanted_by is None:
-            self._recs[ts] = FORGOTTEN
+            self.recommendations[ts] = FORGOTTEN
 
     def _leave_queued(self, ts: SchedTask) -> None:
         self._n_queued -= 1
 
     def _leave_no_worker(self, ts: SchedTask) -> None:
-        del self._no_worker[ts]
+        del self.no_worker[ts]
 
     def _transition_released_waiting(self, ts, stim, arg):
         if ts.spec is None or getattr(ts.spec, "__graphflow_actor__", None) == "dead":
             # scattered data has no lineage to recompute from; a dead actor cannot come back
             ts.state = WAITING
             error = lost_scattered(ts.key) if ts.spec is None else ts.spec.error
-            self._recs[ts] = (ERRED, (error, "", ts.key))
+            self.recommendations[ts] = (ERRED, (error, "", ts.key))
             return
         self._enter_waiting(ts)
 
@@ -629,21 +645,21 @@ class SchedulerState:
 
     def _transition_waiting_queued(self, ts, stim, arg):
         ts.state = QUEUED
-        queue = self._queue
+        queue = self.queue
         heapq.heappush(queue, (ts.priority, next(self._seq), ts))
         self._n_queued += 1
         self._queue_grew = True
         if len(queue) > 2 * self._n_queued + 1000:  # drop entries of tasks that left the queue
             live = {entry[2]: entry for entry in queue if entry[2].state == QUEUED}
-            self._queue = list(live.values())
-            heapq.heapify(self._queue)
+            self.queue = list(live.values())
+            heapq.heapify(self.queue)
 
     def _transition_waiting_processing(self, ts, stim, arg):
-        self._assign(ts, arg or policy.decide_worker(ts, self.workers), stim)
+        self.assign(ts, arg or policy.decide_worker(ts, self.workers), stim)
 
     def _transition_waiting_no_worker(self, ts, stim, arg):
         ts.state = NO_WORKER
-        self._no_worker[ts] = None
+        self.no_worker[ts] = None
 
     def _transition_waiting_released(self, ts, stim, arg):
         self._enter_released(ts)
@@ -656,7 +672,7 @@ class SchedulerState:
 
     def _transition_queued_processing(self, ts, stim, arg):
         self._leave_queued(ts)
-        self._assign(ts, arg or policy.decide_worker(ts, self.workers), stim)
+        self.assign(ts, arg or policy.decide_worker(ts, self.workers), stim)
 
     def _transition_queued_waiting(self, ts, stim, arg):
         self._leave_queued(ts)
@@ -676,7 +692,7 @@ class SchedulerState:
 
     def _transition_no_worker_processing(self, ts, stim, arg):
         self._leave_no_worker(ts)
-        self._assign(ts, arg or policy.decide_worker(ts, self.workers), stim)
+        self.assign(ts, arg or policy.decide_worker(ts, self.workers), stim)
 
     def _transition_no_worker_waiting(self, ts, stim, arg):
         self._leave_no_worker(ts)
@@ -700,20 +716,20 @@ class SchedulerState:
             if arg.stop > arg.start:
                 ts.prefix.record(arg.stop - arg.start)
         else:  # another worker finished first: cancel the copy still running
-            self._free(on, ts.key, stim)
-        self._exit_processing(ts)
+            self.free_on_worker(on, ts.key, stim)
+        self.exit_processing(ts)
         self._enter_memory(ts, arg, stim)
 
     def _transition_processing_waiting(self, ts, stim, arg):
-        self._free(self._exit_processing(ts), ts.key, stim)
+        self.free_on_worker(self.exit_processing(ts), ts.key, stim)
         self._enter_waiting(ts)
 
     def _transition_processing_released(self, ts, stim, arg):
-        self._free(self._exit_processing(ts), ts.key, stim)
+        self.free_on_worker(self.exit_processing(ts), ts.key, stim)
         self._enter_released(ts)
 
     def _transition_processing_erred(self, ts, stim, arg):
-        self._free(self._exit_processing(ts), ts.key, stim)
+        self.free_on_worker(self.exit_processing(ts), ts.key, stim)
         self._enter_erred(ts, arg, stim)
 
     def _transition_memory_released(self, ts, stim, arg):
@@ -722,9 +738,9 @@ class SchedulerState:
         for ws in ts.who_has:
             ws.has_what.discard(ts)
             ws.nbytes -= ts.nbytes
-            self._free(ws, ts.key, stim)
+            self.free_on_worker(ws, ts.key, stim)
         ts.who_has = ()
-        recs = self._recs
+        recs = self.recommendations
         for dts in ts.dependents:
             state = dts.state
             if state == WAITING:
@@ -748,7 +764,7 @@ class SchedulerState:
         self.actors.forget(ts.key)
         if self._memory_deaths:
             self._memory_deaths.pop(ts, None)
-        recs = self._recs
+        recs = self.recommendations
         for dep in ts.dependencies:
             dep.dependents.discard(ts)
             if not dep.dependents and dep.wanted_by is None and (dep.state == RELEASED or dep.state == ERRED):

@@ -25,6 +25,7 @@ import errno
 import logging
 import threading
 
+from ...comm.addresses import is_loopback, link_for_client  # noqa: F401  (re-exported)
 from ...errors import ConfigError, GraphflowError
 
 logger = logging.getLogger("graphflow.dashboard")
@@ -32,7 +33,6 @@ logger = logging.getLogger("graphflow.dashboard")
 __all__ = ["DashboardServer", "parse_address", "is_loopback", "link_for_client", "start_for_scheduler"]
 
 DEFAULT_ADDRESS = ":8787"
-_LOOPBACK = ("127.", "localhost", "::1")
 
 
 def parse_address(address: str) -> tuple:
@@ -61,11 +61,6 @@ def parse_address(address: str) -> tuple:
     if not 0 <= number < 65536:
         raise ConfigError(f"bad dashboard address {address!r}: port {number} is out of range")
     return (host or "127.0.0.1"), number
-
-
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach (no token needed there)."""
-    return host.startswith(_LOOPBACK)
 
 
 class DashboardServer:
@@ -169,27 +164,6 @@ class DashboardServer:
             self._http.stop()
             self._app.snapshot_cache.close()
         asyncio.get_event_loop().stop()
-
-
-def link_for_client(url: str | None, scheduler_address: str) -> str | None:
-    """The dashboard URL as a client should open it: a loopback host becomes the scheduler's host
-    when the client reached the scheduler from elsewhere (the dashboard was bound to every interface).
-
-    >>> link_for_client("http://127.0.0.1:8787/status", "tcp://10.0.0.5:8786")
-    'http://10.0.0.5:8787/status'
-    >>> link_for_client("http://127.0.0.1:8787/status", "tcp://127.0.0.1:8786")
-    'http://127.0.0.1:8787/status'
-    """
-    if not url:
-        return None
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    sched_host = urlsplit(scheduler_address.replace("tcp://", "http://", 1)).hostname or ""
-    if is_loopback(parts.hostname or "") and sched_host and not is_loopback(sched_host) and sched_host != "0.0.0.0":
-        host = f"[{sched_host}]" if ":" in sched_host else sched_host
-        return urlunsplit(parts._replace(netloc=f"{host}:{parts.port}"))
-    return url
 
 
 def start_for_scheduler(scheduler, address: str | None, token: bytes | None) -> DashboardServer | None:

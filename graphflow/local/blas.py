@@ -91,7 +91,7 @@ def shared_cores(pooled: bool | None = None):
         return
     get, put = ctl
     if pooled is None:
-        from ..local.executors import pool_size
+        from .executors import pool_size
 
         pooled = pool_size() > 1
     with _lock:

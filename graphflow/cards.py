@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import math
 
-from ..units import format_bytes
+from .units import format_bytes
 
 __all__ = ["client_html", "cluster_html", "future_html", "delayed_html", "array_html", "dataframe_html",
            "series_html", "card", "table"]
@@ -171,7 +171,7 @@ def delayed_html(value) -> str:
 
 def array_html(x) -> str:
     """An Array's card: shape, dtype, chunks, blocks, tasks, bytes, and the chunk grid as an SVG."""
-    from ..spec import key_split
+    from .spec import key_split
 
     chunk_bytes = math.prod(x.chunksize) * x.dtype.itemsize if x.ndim else x.dtype.itemsize
     facts = [("Shape", x.shape), ("Dtype", x.dtype), ("Chunk shape", x.chunksize), ("Blocks", x.npartitions),

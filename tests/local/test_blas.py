@@ -1,4 +1,4 @@
-"""graphflow.array.blas: BLAS runs one thread per product only while two products run at once."""
+"""graphflow.local.blas: BLAS runs one thread per product only while two products run at once."""
 
 import threading
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import graphflow.array as ga
-from graphflow.array import blas
+from graphflow.local import blas
 
 
 def test_blas_threads_drop_to_one_while_two_products_run_and_come_back():

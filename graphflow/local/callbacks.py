@@ -32,9 +32,29 @@ Runs on a distributed `Client` are not local runs: use `graphflow.progress`.
 
 from __future__ import annotations
 
-from ..local import executors as local
+import threading
 
-__all__ = ["Callback"]
+__all__ = ["Callback", "active", "add_callback", "remove_callback"]
+
+# The callbacks now active.  Replaced whole under the lock, never mutated, so a run reads it once without
+# locking; with none active a run pays one truthiness test (`graphflow.local.executors`).
+active: tuple = ()
+_lock = threading.Lock()
+
+
+def add_callback(callback) -> None:
+    """Let ``callback`` (``start(plan)``, ``task_start(key)``, ``task_finish(key)``, ``finish()``) watch runs."""
+    global active
+    with _lock:
+        if callback not in active:
+            active = active + (callback,)
+
+
+def remove_callback(callback) -> None:
+    """Stop ``callback`` watching runs (no error if it was not watching)."""
+    global active
+    with _lock:
+        active = tuple(c for c in active if c is not callback)
 
 
 class Callback:
@@ -67,16 +87,16 @@ class Callback:
     # -- activation
     def register(self) -> None:
         """Watch every local run from now on (all threads), until `unregister`."""
-        local.add_callback(self)
+        add_callback(self)
 
     def unregister(self) -> None:
         """Stop watching runs."""
-        local.remove_callback(self)
+        remove_callback(self)
 
     @property
     def active(self) -> bool:
         """True while registered."""
-        return self in local._callbacks
+        return self in active
 
     def __enter__(self):
         self.register()

@@ -1,0 +1,169 @@
+"""The collection protocol: how graphflow finds collections and turns them into one graph.
+
+A *collection* is any object whose type defines ``__graphflow_graph__()``,
+``__graphflow_keys__()``, ``__graphflow_finalize__()`` and
+``__graphflow_rebuild__(graph)`` (see `graphflow.base`).  Everything that
+runs collections -- `graphflow.base.compute`, a cluster `Client`, the Dask
+interop -- uses these helpers: `unpack` finds the collections among
+arguments (inside lists, tuples, dicts and sets) and gives back a `Repack`
+that puts results where they were; `collections_to_graph` merges their
+graphs (refusing two different computations under one key);
+`flatten_keys`, `nest_values` and `finalize` turn a collection's nested keys
+into its result.
+
+    >>> from graphflow.spec import DataNode, TaskGraph
+    >>> class Box:
+    ...     def __init__(self, key, value): self.key, self.value = key, value
+    ...     def __graphflow_graph__(self): return TaskGraph({self.key: DataNode(self.key, self.value)})
+    ...     def __graphflow_keys__(self): return [self.key]
+    ...     def __graphflow_finalize__(self): return (lambda values: values[0]), ()
+    >>> found, repack = unpack(([Box("a", 1), "plain"],), traverse=True)
+    >>> len(found), sorted(collections_to_graph(found))
+    (1, ['a'])
+    >>> repack({id(found[0]): 1})
+    ([1, 'plain'],)
+"""
+
+from __future__ import annotations
+
+from ..errors import KeyConflictError
+from .graph import TaskGraph
+from .keys import key_str
+from .tokenize import tokenize
+
+__all__ = ["is_collection", "unpack", "Repack", "collections_to_graph", "merge_nodes", "check_same_node",
+           "flatten_keys", "nest_values", "finalize"]
+
+
+def is_collection(obj) -> bool:
+    """True if ``obj`` follows the collection protocol (checked on its type, never computed)."""
+    return not isinstance(obj, type) and hasattr(type(obj), "__graphflow_graph__")
+
+
+# ------------------------------------------------------------------ finding collections
+
+
+def unpack(args, traverse: bool):
+    """Collections found in ``args`` (deduplicated) and a function putting results back.
+
+    The helpers are module-level functions, not closures: a closure that calls
+    itself is a reference cycle, and would keep every computed result alive
+    until the cyclic garbage collector happened to run.
+    """
+    found: dict = {}
+    template = [_scan(a, found, traverse) for a in args]
+    return list(found.values()), Repack(template)
+
+
+def _scan(obj, found: dict, traverse: bool):
+    if is_collection(obj):
+        found.setdefault(id(obj), obj)
+        return _Slot(id(obj))
+    if not traverse:
+        return obj
+    t = type(obj)
+    if t in (list, tuple, set, frozenset):
+        items = [_scan(x, found, traverse) for x in obj]
+        return _Container(t, items) if any(isinstance(x, (_Slot, _Container)) for x in items) else obj
+    if t is dict:
+        items = {k: _scan(v, found, traverse) for k, v in obj.items()}
+        changed = any(isinstance(v, (_Slot, _Container)) for v in items.values())
+        return _Container(dict, items) if changed else obj
+    return obj
+
+
+def _fill(obj, results_by_id: dict):
+    if isinstance(obj, _Slot):
+        return results_by_id[obj.ident]
+    if isinstance(obj, _Container):
+        if obj.kind is dict:
+            return {k: _fill(v, results_by_id) for k, v in obj.items.items()}
+        return obj.kind(_fill(x, results_by_id) for x in obj.items)
+    return obj
+
+
+class Repack:
+    """Puts results back where the collections were: ``repack({id(collection): result})``."""
+
+    __slots__ = ("template",)
+
+    def __init__(self, template):
+        self.template = template
+
+    def __call__(self, results_by_id: dict) -> tuple:
+        return tuple(_fill(t, results_by_id) for t in self.template)
+
+
+class _Slot:
+    __slots__ = ("ident",)
+
+    def __init__(self, ident):
+        self.ident = ident
+
+
+class _Container:
+    __slots__ = ("kind", "items")
+
+    def __init__(self, kind, items):
+        self.kind = kind
+        self.items = items
+
+
+# ------------------------------------------------------------------ graphs
+
+
+def collections_to_graph(collections) -> TaskGraph:
+    """One graph holding everything the collections need (shared keys merged, conflicts refused)."""
+    if len(collections) == 1 and not hasattr(type(collections[0]), "__graphflow_collect__"):
+        graph = collections[0].__graphflow_graph__()
+        return graph if isinstance(graph, TaskGraph) else TaskGraph(graph)
+    nodes: dict = {}
+    by_collector: dict = {}
+    for c in collections:
+        collect = getattr(type(c), "__graphflow_collect__", None)
+        if collect is not None:
+            by_collector.setdefault(collect, []).append(c)
+        else:
+            merge_nodes(nodes, c.__graphflow_graph__().values())
+    for collect, group in by_collector.items():
+        merge_nodes(nodes, collect(group).values())
+    return TaskGraph._from_dict(nodes)
+
+
+def merge_nodes(into: dict, nodes) -> None:
+    """Add ``nodes`` to the dict ``into``; a key already there must hold the same computation."""
+    for node in nodes:
+        key = node.key
+        old = into.get(key)
+        if old is None:
+            into[key] = node
+        elif old is not node:
+            check_same_node(old, node)
+
+
+def check_same_node(a, b) -> None:
+    """Raise `KeyConflictError` unless two nodes with one key describe the same computation."""
+    if type(a) is type(b) and tokenize(a) == tokenize(b):
+        return
+    raise KeyConflictError(
+        f"two different computations are named {key_str(a.key)!r} ({a!r} and {b!r}); "
+        f"give them different keys (key=... / graphflow_key=...), or let graphflow name them"
+    )
+
+
+def flatten_keys(keys, out: list) -> list:
+    for k in keys:
+        if type(k) is list:
+            flatten_keys(k, out)
+        else:
+            out.append(k)
+    return out
+
+
+def nest_values(keys, values: dict):
+    return [nest_values(k, values) if type(k) is list else values[k] for k in keys]
+
+
+def finalize(collection, values: dict):
+    func, extra = collection.__graphflow_finalize__()
+    return func(nest_values(collection.__graphflow_keys__(), values), *extra)
