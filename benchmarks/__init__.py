@@ -7,7 +7,8 @@
     python -m benchmarks --list               # the workloads and what they measure
 
 Layout: `model` (Workload, Engine, Result), `workloads/` (graphflow's case
-and the rows of each kind of measurement), `anchors/` (the same cases for
+and the rows of each kind of measurement; `catalog` lists them, the groups
+and graphflow's cases), `anchors/` (the same cases for
 dask, dask.distributed and ray; a registry for more), `runner` (warm-up,
 alternating rounds, medians), `worker` (a process per engine and workload, so
 engines cannot slow each other), `sessions` (clusters kept between samples),

@@ -18,8 +18,8 @@ import json
 import sys
 
 from . import anchors, report, runner
+from .catalog import GROUPS, WORKLOADS
 from .engines import SUBJECT, load_engine
-from .workloads import GROUPS, WORKLOADS
 
 
 def _parser() -> argparse.ArgumentParser:

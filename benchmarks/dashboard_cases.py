@@ -98,7 +98,7 @@ def _close_page(page) -> None:
 def _settle_seconds() -> float:
     """The pause before each run: longer than the scheduler goes on building snapshots for a closed page."""
     try:
-        from graphflow.diagnostics.snapshot import IDLE_AFTER
+        from graphflow.scheduler.snapshot import IDLE_AFTER
     except ImportError:  # pragma: no cover - an older scheduler: it builds nothing for nobody
         IDLE_AFTER = 0.0
     return max(3.0, IDLE_AFTER + 1.0)

@@ -20,11 +20,13 @@
 The issue's target: retiring a worker that holds 1 GB takes under 1 s on one
 host and no task re-runs.  The case is written once for both engines: they
 share ``submit(workers=)``, ``who_has``, ``retire_workers`` and
-``scheduler_info()``; each passes how it starts a cluster and counts tasks.
+``scheduler_info()``; each passes how it starts a cluster and counts tasks
+(graphflow's cases below; dask.distributed's in `benchmarks.anchors.distributed`,
+which calls `retire_case` and `scale_up_case` with its own cluster).
 
 To add a case to the ``elastic`` group: write ``case(params) -> {phase: value}``
-here, add it to `GRAPHFLOW_CASES` (and the anchor's to `DISTRIBUTED_CASES`)
-and add a `Workload` row to `WORKLOADS`.
+here, add it to `GRAPHFLOW_CASES` (and the anchor's to the cases of
+`benchmarks.anchors.distributed.engine`) and add a `Workload` row to `WORKLOADS`.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from .clock import Stopwatch
 from .model import Target, Workload
 from .targets import all_of, value_below
 
-__all__ = ["WORKLOADS", "GROUP", "GRAPHFLOW_CASES", "DISTRIBUTED_CASES", "retire_case"]
+__all__ = ["WORKLOADS", "GROUP", "GRAPHFLOW_CASES", "retire_case", "scale_up_case"]
 
 RETIRE = {"workers": 3, "threads_per_worker": 1, "arrays": 8, "elements": 16 * 2**20}  # 8 x 128 MiB
 RETIRE_QUICK = {"workers": 3, "threads_per_worker": 1, "arrays": 4, "elements": 2**18}
@@ -114,22 +116,6 @@ def graphflow_retire(params) -> dict:
             return retire_case(client, params, _gf_ran, "graphflow")
 
 
-# ------------------------------------------------------------------ dask.distributed
-
-
-def distributed_retire(params) -> dict:
-    """dask.distributed: a fresh LocalCluster(processes=True) per sample, counting task runs on the scheduler."""
-    from distributed import Client, LocalCluster
-
-    from .anchors.distributed import TaskCounter, _ran
-
-    with LocalCluster(n_workers=params["workers"], threads_per_worker=params["threads_per_worker"],
-                      processes=True, dashboard_address=None) as cluster:
-        with Client(cluster) as client:
-            client.register_plugin(TaskCounter())
-            return retire_case(client, params, _ran, "distributed")
-
-
 def _no_reruns(engine: str = "graphflow") -> Target:
     """No sample of ``engine`` ran a task during the retirement (its ``ran`` count is 0 every time)."""
 
@@ -188,22 +174,7 @@ def graphflow_scale_up(params) -> dict:
             return scale_up_case(cluster, client, params, cluster.scale)
 
 
-def distributed_scale_up(params) -> dict:
-    """dask.distributed: ``scale`` asks for workers; ``wait_for_workers`` waits for them."""
-    from distributed import Client, LocalCluster
-
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        with Client(cluster) as client:
-            def scale_and_wait(n):
-                cluster.scale(n)
-                if n > 1:
-                    client.wait_for_workers(n, timeout=60)
-
-            return scale_up_case(cluster, client, params, scale_and_wait)
-
-
 GRAPHFLOW_CASES = {"retire_1gb": graphflow_retire, "scale_up": graphflow_scale_up}
-DISTRIBUTED_CASES = {"retire_1gb": distributed_retire, "scale_up": distributed_scale_up}
 
 WORKLOADS = [
     Workload(

@@ -19,7 +19,7 @@ def load_engine(name: str) -> Engine:
     if name == SUBJECT:
         import graphflow
 
-        from .workloads import GRAPHFLOW_CASES
+        from .catalog import GRAPHFLOW_CASES
 
         return Engine(SUBJECT, graphflow.__version__, GRAPHFLOW_CASES, "import graphflow")
     if name not in anchors.ANCHORS:

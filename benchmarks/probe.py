@@ -6,9 +6,11 @@ time, so both are measured in a child process started for one sample.
 Peak memory: the child imports the engine (and the benchmark's case for it),
 records its resident set size as the baseline, builds + culls + orders the
 graph with the engine's ``graph_phases`` case, and prints ``{"total": peak -
-baseline, "baseline": baseline}`` in bytes as JSON.  Run by hand:
+baseline, "baseline": baseline}`` in bytes as JSON (`peak_growth`).  The
+child's entry point is `benchmarks.probe_child` (it finds the engine, so it
+sits above the workloads that use this module).  Run by hand:
 
-    python -m benchmarks.probe peak-rss dask '{"leaves": 2000, "fan_in": 8}'
+    python -m benchmarks.probe_child peak-rss dask '{"leaves": 2000, "fan_in": 8}'
 
 The peak is Linux's ``VmHWM`` (``/proc/self/status``), reset after the imports
 through ``/proc/self/clear_refs``, not ``getrusage().ru_maxrss``: Linux carries
@@ -40,8 +42,8 @@ import sys
 import threading
 from pathlib import Path
 
-__all__ = ["ROOT", "child_env", "peak_rss", "import_seconds", "rss_of", "hwm_of", "reset_hwm", "PeakRSS",
-           "written_of", "ray_worker_pids", "main"]
+__all__ = ["ROOT", "child_env", "peak_rss", "peak_growth", "import_seconds", "rss_of", "hwm_of", "reset_hwm",
+           "PeakRSS", "written_of", "ray_worker_pids"]
 
 ROOT = Path(__file__).resolve().parent.parent  # the directory holding the benchmarks package
 
@@ -64,7 +66,7 @@ def _run_child(args: list) -> str:
 
 def peak_rss(engine: str, params) -> dict:
     """Peak RSS growth of a fresh process running the ``graph_phases`` case of ``engine``."""
-    return json.loads(_run_child(["-m", "benchmarks.probe", "peak-rss", engine, json.dumps(dict(params))]))
+    return json.loads(_run_child(["-m", "benchmarks.probe_child", "peak-rss", engine, json.dumps(dict(params))]))
 
 
 _IMPORT_TIMER = "import time\nt = time.perf_counter()\n{statement}\nprint(time.perf_counter() - t)\n"
@@ -220,27 +222,13 @@ def _rss_and_peak() -> tuple:
     return rss, peak
 
 
-def _peak_rss_child(engine_name: str, params: dict) -> dict:
-    from .engines import load_engine
-
-    case = load_engine(engine_name).cases["graph_phases"]
+def peak_growth(case, params) -> dict:
+    """Run ``case(params)`` once in this (fresh) process: ``{"total": peak RSS - baseline, "baseline": ...}``
+    in bytes, the baseline being the RSS right before it (after the imports and a collection).
+    """
     gc.collect()
     _reset_peak()
     rss, peak = _rss_and_peak()
     baseline = rss if rss is not None else peak
     case(params)
     return {"total": _rss_and_peak()[1] - baseline, "baseline": baseline}
-
-
-def main(argv=None) -> int:
-    """Child entry point: ``peak-rss ENGINE PARAMS_JSON``."""
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 3 or argv[0] != "peak-rss":
-        print("usage: python -m benchmarks.probe peak-rss ENGINE PARAMS_JSON", file=sys.stderr)
-        return 2
-    print(json.dumps(_peak_rss_child(argv[1], json.loads(argv[2]))))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

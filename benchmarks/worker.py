@@ -138,8 +138,8 @@ _GROUPS = hasattr(os, "killpg") and hasattr(os, "setsid")  # POSIX: a process gr
 
 def _serve(engine_name: str, workload_name: str, requests, answers) -> None:
     from . import sessions
+    from .catalog import WORKLOADS
     from .engines import load_engine
-    from .workloads import WORKLOADS
 
     engine = load_engine(engine_name)
     cases: dict = {}

@@ -114,7 +114,9 @@ def _ask_info(client) -> tuple:
     if getattr(client, "status", None) != "running":
         return None, f"the client is {getattr(client, 'status', 'closed')}"
     try:
-        return client._rpc("scheduler_info", timeout=INFO_TIMEOUT), ""
+        from .comm.messages import SchedulerInfoRequest
+
+        return client.ask(SchedulerInfoRequest(), timeout=INFO_TIMEOUT), ""
     except Exception as exc:
         return None, f"{type(exc).__name__}: {exc}"
 
@@ -150,7 +152,7 @@ def cluster_html(cluster) -> str:
 
 def future_html(future) -> str:
     """A Future's card: key, status, result type and size once known, error type if it failed."""
-    state = future._state
+    state = future.key_state
     facts = [("Key", future.key), ("Status", state.status)]
     if state.type_name:
         facts.append(("Type", state.type_name))

@@ -13,6 +13,8 @@ measures):
   same on a cluster with ``memory_limit="1GiB"`` per worker; peak RSS of the
   worker processes (pids from ``client.run(os.getpid)``) and the bytes their
   spill buffers wrote to disk (its ``disk-write`` metric) beside each time.
+* ``retire_1gb`` / ``scale_up`` (`benchmarks.elastic_cases`): the cases written there for both
+  engines, on a fresh ``LocalCluster(processes=True)`` per sample.
 
 The cluster starts on the first (untimed warm-up) sample and serves every
 sample of the session (`benchmarks.sessions`).  The dashboard is off (it is a
@@ -40,7 +42,7 @@ from dask.task_spec import Task, TaskRef
 from distributed import Client, LocalCluster
 from distributed.diagnostics.plugin import SchedulerPlugin
 
-from .. import futures_cases, sessions, shapes, spill_cases
+from .. import elastic_cases, futures_cases, sessions, shapes, spill_cases
 from ..clock import Stopwatch
 from ..model import Engine
 from ..probe import rss_of
@@ -310,6 +312,30 @@ def actor_blocking(params) -> dict:
     return {"total": elapsed, "counts": {"ran": calls}}
 
 
+# ------------------------------------------------------------------ elastic (benchmarks.elastic_cases)
+
+
+def retire_1gb(params) -> dict:
+    """A fresh LocalCluster(processes=True) per sample, counting task runs on the scheduler."""
+    with LocalCluster(n_workers=params["workers"], threads_per_worker=params["threads_per_worker"],
+                      processes=True, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            client.register_plugin(TaskCounter())
+            return elastic_cases.retire_case(client, params, _ran, NAME)
+
+
+def scale_up(params) -> dict:
+    """``scale`` asks for workers; ``wait_for_workers`` waits for them."""
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            def scale_and_wait(n):
+                cluster.scale(n)
+                if n > 1:
+                    client.wait_for_workers(n, timeout=60)
+
+            return elastic_cases.scale_up_case(cluster, client, params, scale_and_wait)
+
+
 def engine() -> Engine:
     """dask.distributed as an `Engine`."""
     cases = {
@@ -323,8 +349,7 @@ def engine() -> Engine:
         "spill_tree": spill_tree,
         "spill_sums": spill_sums,
         "spill_transfer": spill_transfer,
+        "retire_1gb": retire_1gb,
+        "scale_up": scale_up,
     }
-    from .. import elastic_cases
-
-    cases.update(elastic_cases.DISTRIBUTED_CASES)
     return Engine(NAME, distributed.__version__, cases, "import distributed")

@@ -1,45 +1,9 @@
-"""The workloads, in the order ``all`` runs them, and graphflow's case for each kind.
+"""The workloads, one module per kind of measurement.
 
 Each module here owns one kind of measurement: its graphflow case (a
 function ``run(params) -> {phase: value}``) and the `Workload` rows that use
 it.  The anchors' cases for the same kinds live in `benchmarks.anchors`.
+`benchmarks.catalog` lists them (the order ``all`` runs them in, the groups,
+graphflow's cases); this package imports none of its modules, so they may
+import each other.
 """
-
-from __future__ import annotations
-
-from .. import dashboard_cases, elastic_cases, progress_cases
-from . import actors, array, chain, cluster, dataframe, delayed_sum, graph1m, imports, interop, memory, spill, tree
-
-__all__ = ["WORKLOADS", "GROUPS", "GRAPHFLOW_CASES"]
-
-_LOCAL = (delayed_sum, chain, tree, graph1m, memory, imports)
-_MODULES = _LOCAL + (cluster, actors, dataframe, array, spill, interop)
-
-_OWN_GROUPS = (elastic_cases, dashboard_cases, progress_cases)  # modules outside workloads/, one group each
-WORKLOADS: dict = {w.name: w for module in _MODULES + _OWN_GROUPS for w in module.WORKLOADS}
-
-# Names that select several workloads on the command line (besides "all").
-GROUPS: dict = {
-    "local": [w.name for module in _LOCAL for w in module.WORKLOADS],
-    "dist": [w.name for w in cluster.WORKLOADS],
-    "actors": [w.name for w in actors.WORKLOADS],
-    "dataframe": [w.name for w in dataframe.WORKLOADS],
-    "array": [w.name for w in array.WORKLOADS],
-    "spill": [w.name for w in spill.WORKLOADS],
-    "interop": [w.name for w in interop.WORKLOADS],
-    "elastic": elastic_cases.GROUP,  # retire-1gb; scale-up (benchmarks/elastic_cases.py)
-    "dashboard": dashboard_cases.GROUP,  # dash-overhead, dash-visible (benchmarks/dashboard_cases.py)
-    "progress": progress_cases.GROUP,  # progress-overhead, progressbar-overhead (benchmarks/progress_cases.py)
-}
-
-# One kind per module (``KIND`` and ``run``), or several (``CASES``).  Subprocess
-# kinds (memory, imports) have no in-process case: their workloads make one per
-# engine with `Workload.case_for`.
-GRAPHFLOW_CASES: dict = {
-    module.KIND: module.run for module in _MODULES if hasattr(module, "run")
-}
-for _module in _MODULES:
-    GRAPHFLOW_CASES.update(getattr(_module, "CASES", {}))
-GRAPHFLOW_CASES.update(elastic_cases.GRAPHFLOW_CASES)
-GRAPHFLOW_CASES.update(dashboard_cases.GRAPHFLOW_CASES)
-GRAPHFLOW_CASES.update(progress_cases.GRAPHFLOW_CASES)

@@ -32,7 +32,6 @@ is the numpy anchor built from ``NUMPY_CASES``.
 from __future__ import annotations
 
 import functools
-import gc
 import json
 import sys
 
@@ -189,13 +188,7 @@ def _peak_child(engine: str, kind: str, params: dict) -> dict:
     import importlib
 
     importlib.import_module(_IMPORTS[engine])
-    case = _BY_ENGINE[engine][kind]
-    gc.collect()
-    probe._reset_peak()
-    rss, peak = probe._rss_and_peak()
-    baseline = rss if rss is not None else peak
-    case(params)
-    return {"total": probe._rss_and_peak()[1] - baseline, "baseline": baseline}
+    return probe.peak_growth(_BY_ENGINE[engine][kind], params)
 
 
 def _case_for(kind):

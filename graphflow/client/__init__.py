@@ -3,10 +3,14 @@
 `client` is the `Client` (a connection to a scheduler, driven from a
 background event loop, `loop`); `futures` are the handles it returns;
 `actors` are eager actor handles; `remote` ships functions by value;
-`queries` are the client's questions about the cluster.
+`session` is its connection to the scheduler, `transfer` to workers, `refs`
+the keys its futures hold, `current` which client a call without one uses.
 """
 
-from .client import Client, default_client
+from .client import Client
+from .current import default_client, set_client_class
 from .futures import Future, as_completed, wait
+
+set_client_class(Client)  # actor handles in a task open a Client through graphflow.client.current
 
 __all__ = ["Client", "Future", "as_completed", "default_client", "wait"]

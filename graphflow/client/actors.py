@@ -35,17 +35,17 @@ and asks the scheduler where the actor lives.
 
 from __future__ import annotations
 
-import concurrent.futures
 import itertools
 import threading
-import weakref
 
 from ..comm import messages as wire
-from ..spec.actors import as_actor_class
 from ..errors import ActorDiedError, CommClosedError, GraphflowError
-from .futures import Future, KeyState
+from ..spec import unique_suffix
+from ..spec.actors import ActorCreate, as_actor_class
+from .current import process_client
+from .futures import Future, KeyState, futures_to_refs
 
-__all__ = ["ActorHandle", "ActorCaller", "ActorFuture", "create_actor", "process_client"]
+__all__ = ["ActorHandle", "ActorCaller", "ActorFuture", "create_actor", "bind"]
 
 READY, MOVING, DEAD = "ready", "moving", "dead"
 _caller_ids = itertools.count()
@@ -59,7 +59,7 @@ class ActorFuture(Future):
     def __init__(self, key, client, state: KeyState, owner):
         self.key = key
         self.client = client
-        self._state = state
+        self.key_state = state
         self._owner = owner  # the caller: keeps the actor alive while this call may still be answered
 
     def cancel(self) -> bool:
@@ -172,7 +172,7 @@ class ActorCaller:
         self.outbox: list = []
         self.lock = threading.Lock()
         self.scheduled = False
-        self._loop = client._io.loop
+        self._loop = client.session.loop
 
     # -- user threads
 
@@ -203,7 +203,7 @@ class ActorCaller:
                 return
             calls, self.outbox = self.outbox, []
         client = self.client
-        if client._closed_error is not None:
+        if client.session.error is not None:
             return
         from ..comm.serialize import Serialized, SerializedValue
 
@@ -218,8 +218,8 @@ class ActorCaller:
         if self.logged:
             from ..scheduler.actors import ActorLog
 
-            client._conn.send(ActorLog("actor-log", client.id, self.key, self.caller_id, self.incarnation, blob,
-                                       calls[0][0], calls[-1][0]))
+            client.session.send(ActorLog("actor-log", client.id, self.key, self.caller_id, self.incarnation, blob,
+                                         calls[0][0], calls[-1][0]))
 
     def _drop_unpicklable(self, calls: list) -> list:
         from ..comm.serialize import Serialized
@@ -236,16 +236,7 @@ class ActorCaller:
         return good
 
     def _conn(self):
-        client, address = self.client, self.address
-        conn = client._peers.get(address)
-        if conn is None:
-            from ..comm.transport import Connection
-
-            conn = client._peers[address] = Connection(
-                address, client.token, client._on_message, loop=client._io.loop,
-                on_close=lambda exc, w=address: client._peer_lost(w, exc), curve_secret=client.curve_secret,
-                fail_if_unreachable=True)
-        return conn
+        return self.client.transfer.connection(self.address)
 
     def on_results(self, msg) -> None:
         """Answers from the host: settle each pending call once."""
@@ -289,11 +280,9 @@ class ActorCaller:
             self.fail_all(error)
 
     def _ask_location(self) -> None:
-        client = self.client
-        request: concurrent.futures.Future = concurrent.futures.Future()
-        request_id = next(client._request_ids)
-        client._requests[request_id] = request
-        client._conn.send(wire.Rpc(request_id, "actor_location", {"key": self.key}))
+        session = self.client.session
+        request_id, request = session.new_request()
+        session.send(wire.Rpc(request_id, wire.ActorLocationRequest(self.key)))
         request.add_done_callback(
             lambda f: self._loop.add_callback(self._located, f.result() if not f.exception() else None))
 
@@ -342,34 +331,23 @@ class ActorCaller:
 
 def create_actor(client, cls, args: tuple, kwargs: dict, workers=None, timeout: float | None = None) -> ActorHandle:
     """``client.actor(cls, *args, **kwargs)``: create the actor on a worker and return its handle."""
-    from ..spec.actors import ActorCreate
-    from .client import _as_list, _futures_to_refs
-    from ..spec import unique_suffix
-
     actor_class = as_actor_class(cls)
     key = f"{actor_class.name}-actor-{unique_suffix()}"
-    allowed = _as_list(workers) if workers else None
-    chosen = client._rpc("choose_actor_worker", workers=allowed)
+    allowed = ([workers] if isinstance(workers, str) else list(workers)) if workers else None
+    chosen = client.ask(wire.ChooseActorWorkerRequest(allowed))
     if chosen is None:
         raise GraphflowError(f"no worker to create the {actor_class.name} actor on"
                              + (f" among {allowed}" if allowed else "; wait for workers to join"))
-    spec = ActorCreate(key, actor_class, _futures_to_refs(args, client), _futures_to_refs(kwargs, client))
-    future = client._update_graph({key: spec}, [key], {key: 0}, None, {key: {chosen}})[key]
+    spec = ActorCreate(key, actor_class, futures_to_refs(args, client), futures_to_refs(kwargs, client))
+    future = client.submit_graph({key: spec}, [key], {key: 0}, None, {key: {chosen}})[key]
     info = future.result(timeout if timeout is not None else max(client.timeout, 60.0))
     caller = ActorCaller(client, key, actor_class, future, info.address, info.incarnation)
     _register(client, caller)
     return ActorHandle(key, actor_class, info.address, info.incarnation, caller)
 
 
-def _callers(client) -> "weakref.WeakValueDictionary":
-    callers = getattr(client, "_actor_callers", None)
-    if callers is None:
-        callers = client._actor_callers = weakref.WeakValueDictionary()
-    return callers
-
-
 def _register(client, caller: ActorCaller) -> None:
-    _callers(client)[caller.key] = caller
+    client.actor_callers[caller.key] = caller
 
 
 _bind_lock = threading.Lock()
@@ -379,35 +357,13 @@ def bind(handle: ActorHandle) -> ActorCaller:
     """The caller of this process's client for ``handle``'s actor (made, and the key wanted, on first use)."""
     client = process_client()
     with _bind_lock:
-        caller = _callers(client).get(handle.key)
+        caller = client.actor_callers.get(handle.key)
         if caller is not None:
             return caller
         caller = ActorCaller(client, handle.key, handle.actor_class, None)
         _register(client, caller)
-    caller.future = client._update_graph({}, [handle.key])[handle.key]  # its report says where it lives
+    caller.future = client.submit_graph({}, [handle.key])[handle.key]  # its report says where it lives
     return caller
-
-
-_process_client: list = []
-
-
-def process_client():
-    """The client this process's actor handles use: the open one, else one to this worker's scheduler."""
-    from .client import _current
-
-    if _current:
-        return _current[-1]
-    from ..worker.actors import worker_info
-
-    info = worker_info()
-    if info is None:
-        raise GraphflowError("this actor handle is not connected to a cluster: open a gf.Client(...) first")
-    with _bind_lock:
-        if not _process_client or _process_client[0].status != "running":
-            from .client import Client
-
-            _process_client[:] = [Client(info[0], token=info[1], set_as_default=False)]
-        return _process_client[0]
 
 
 def _seq(entry) -> int:

@@ -22,44 +22,36 @@ raises `CommClosedError` within seconds.
 
 from __future__ import annotations
 
-import concurrent.futures
 import itertools
 import logging
-import threading
 import time
 import uuid
 import weakref
 
 from .. import config
 from ..comm import messages as wire
-from ..errors import AuthenticationError, CommClosedError, GraphflowError, annotate_task_error
-from .queries import ClusterQueries
-from .futures import Future, KeyState
-from .loop import LoopThread
-from .remote import wrap_functions
-from ..scheduler import events as ev
+from ..errors import CommClosedError, GraphflowError
 from ..optimize import optimize_collections
+from ..scheduler import events as ev
 from ..spec import DataNode, Ref, Task, TaskGraph, tokenize
 from ..spec.collections import flatten_keys, is_collection
-from ..utils.importing import import_object
 from ..spec.nodes import funcname
+from ..utils.importing import import_object
+from ..utils.traverse import DROP, identity, leaves, rebuild
+from .actors import create_actor
+from .current import open_clients
+from .futures import Future, futures_to_refs
+from .refs import KeyRefs
+from .remote import wrap_functions
+from .session import SchedulerSession
+from .transfer import WorkerData
 
 logger = logging.getLogger("graphflow.client")
 
-__all__ = ["Client", "default_client"]
-
-_current: list = []
-RELEASE_INTERVAL = 0.05  # seconds between batches of "no longer wanted" keys sent to the scheduler
+__all__ = ["Client"]
 
 
-def default_client() -> "Client":
-    """The most recently opened client that is still open."""
-    if not _current:
-        raise GraphflowError("no graphflow Client is open; start one with gf.Client()")
-    return _current[-1]
-
-
-class Client(ClusterQueries):
+class Client:
     """Connect to a cluster, or start a `LocalCluster` when no address is given.
 
     ``Client()``, ``Client(n_workers=2, threads_per_worker=1, memory_limit="2GiB")``,
@@ -92,124 +84,51 @@ class Client(ClusterQueries):
         self.scheduler_address = address
         self.id = f"client-{uuid.uuid4().hex[:12]}"
         self.timeout = timeout
-        self.ping_interval = ping_interval
         self.status = "connecting"
-        self._states: dict = {}
-        self._refcount: dict = {}
-        self._ref_lock = threading.RLock()
-        self._to_release: list = []
-        self._requests: dict = {}
-        self._request_ids = itertools.count(1)
-        self._peers: dict = {}
-        self._peer_requests: dict = {}  # request id -> worker address, for requests sent to workers
-        self._actor_callers = weakref.WeakValueDictionary()  # actor key -> ActorCaller (graphflow.client.actors)
-        self._no_vmcopy: set = set()  # workers whose memory this process cannot read
+        self.refs = KeyRefs()  # key states and reference counts of this client's futures
+        self.actor_callers = weakref.WeakValueDictionary()  # actor key -> ActorCaller (graphflow.client.actors)
         self._generation = itertools.count()
-        self._closed_error: BaseException | None = None
-        self._welcome = threading.Event()
-        self._last_ack = time.monotonic()
         self._default_token = None
-        self._io = LoopThread(f"graphflow-client-{self.id}")
+        self.session = SchedulerSession(address, self.token, client_id=self.id, on_message=self._on_message,
+                                        on_fail=self._on_fail, periodic=self._send_releases,
+                                        curve_secret=curve_secret, timeout=timeout, ping_interval=ping_interval)
+        self.transfer = WorkerData(self.session, self.session.dispatch)  # values to and from workers
+        self.session.close_peers = self.transfer.close
         try:
-            self._io.call(self._connect)
-            self._await_welcome()
+            self.session.start()
         except BaseException:
-            self._teardown()
+            self._teardown(say_goodbye=False)
             raise
         self.status = "running"
-        _current.append(self)
+        open_clients.append(self)
         if set_as_default:
             self._default_token = config.set(scheduler=self)
 
-    # ------------------------------------------------------------------ connection
+    # ------------------------------------------------------------------ messages
 
-    def _connect(self) -> None:
-        from tornado.ioloop import PeriodicCallback
-
-        from ..comm.transport import Connection
-
-        self._conn = Connection(self.scheduler_address, self.token, self._on_message, loop=self._io.loop,
-                                on_close=self._on_lost, curve_secret=self.curve_secret)
-        self._conn.send(wire.RegisterClient(self.id))
-        self._pinger = PeriodicCallback(self._ping, self.ping_interval * 1000)
-        self._pinger.start()
-        self._releaser = PeriodicCallback(self._flush_releases, RELEASE_INTERVAL * 1000)
-        self._releaser.start()
-
-    def _await_welcome(self) -> None:
-        deadline = time.monotonic() + self.timeout
-        while not self._welcome.wait(0.05):
-            if self._closed_error is not None:
-                raise self._closed_error
-            if time.monotonic() > deadline:
-                raise CommClosedError(
-                    f"could not reach a graphflow scheduler at {self.scheduler_address} within {self.timeout} s; "
-                    f"is it running, and is the address right?")
-
-    def _ping(self) -> None:
-        silent = time.monotonic() - self._last_ack
-        if self._welcome.is_set() and silent > max(5.0, 5 * self.ping_interval):
-            return self._on_lost(f"no answer for {silent:.1f} s")
-        self._conn.send(wire.Ping(time.time()))
-
-    def _on_lost(self, exc=None) -> None:
-        if isinstance(exc, AuthenticationError):
-            error = AuthenticationError(f"the scheduler at {self.scheduler_address} refused this client: the "
-                                        f"cluster token does not match (set GRAPHFLOW_TOKEN or ~/.graphflow/token)")
-        else:
-            error = CommClosedError(f"lost the scheduler at {self.scheduler_address}: {exc}; its results are gone "
-                                    f"- start a new cluster and Client")
-        self._fail_everything(error)
-
-    def _fail_everything(self, error: BaseException) -> None:
-        if self._closed_error is not None:
-            return
-        self._closed_error = error
+    def _on_fail(self, error: BaseException) -> None:
+        """The session ended (scheduler gone, token refused): every pending future and actor call fails."""
         self.status = "closed"
-        for state in list(self._states.values()):
-            if state.status == "pending":
-                state.fail(error)
-        for request in list(self._requests.values()):
-            if not request.done():
-                request.set_exception(error)
-        for caller in list(self._actor_callers.values()):
+        self.refs.fail_pending(error)
+        for caller in list(self.actor_callers.values()):
             caller.fail_all(error)
 
     def _on_message(self, msg) -> None:
         if type(msg) is wire.ActorResults:  # answers from an actor's worker (graphflow.client.actors)
-            caller = self._actor_callers.get(msg.actor)
+            caller = self.actor_callers.get(msg.actor)
             if caller is not None:
                 caller.on_results(msg)
         elif isinstance(msg, ev.KeyReport):
             self._on_report(msg)
-        elif isinstance(msg, wire.RpcReply):
-            request = self._requests.pop(msg.request_id, None)
-            if request is not None and not request.done():
-                if msg.error is not None:
-                    request.set_exception(msg.error)
-                else:
-                    request.set_result(msg.value)
-        elif isinstance(msg, wire.DataReply):
-            self._peer_requests.pop(msg.request_id, None)
-            request = self._requests.pop(msg.request_id, None)
-            if request is not None and not request.done():
-                request.set_result(msg)
-        elif isinstance(msg, wire.HeartbeatAck):
-            self._last_ack = time.monotonic()
-        elif isinstance(msg, wire.Welcome):
-            self._last_ack = time.monotonic()
-            self._welcome.set()
-        elif isinstance(msg, wire.SchedulerClosing):
-            self._fail_everything(CommClosedError(f"the scheduler at {self.scheduler_address} closed: {msg.reason}"))
         else:
             logger.warning("client: unexpected %s from the scheduler", type(msg).__name__)
 
     def _on_report(self, msg: ev.KeyReport) -> None:
-        if self._actor_callers:
-            caller = self._actor_callers.get(msg.key)
+        if self.actor_callers:
+            caller = self.actor_callers.get(msg.key)
             if caller is not None:
                 caller.on_report(msg)
-        state = self._states.get(msg.key)
+        state = self.refs.get(msg.key)
         if state is None:
             return
         if msg.state == "memory":
@@ -226,75 +145,45 @@ class Client(ClusterQueries):
         elif msg.state == "cancelled":
             state.cancel()
 
-    def _check_open(self) -> None:
-        if self._closed_error is not None:
-            raise self._closed_error
+    def check_open(self) -> None:
+        """Raise if this client can no longer talk to its scheduler (`CommClosedError`, or why it failed)."""
+        self.session.check_open()
         if self.status != "running":
             raise CommClosedError(f"this Client is {self.status}; open a new one")
 
-    def _send(self, msg) -> None:
-        """Serialize here, in the caller's thread (so a SerializationError reaches the caller), send on the loop."""
-        self._check_open()
-        self._conn.send_threadsafe(msg)
+    def _send_releases(self) -> None:
+        """Tell the scheduler which keys no future wants any more (every 50 ms, on the I/O thread)."""
+        keys = self.refs.take_released()
+        if keys and self.session.error is None:
+            self.session.send(ev.ClientReleasesKeys("client-release", self.id, keys))
 
-    def _rpc(self, op: str, timeout: float | None = None, **kwargs):
-        """Call ``op`` on the scheduler and wait for its answer."""
-        self._check_open()
-        request: concurrent.futures.Future = concurrent.futures.Future()
-        request_id = next(self._request_ids)
-        self._requests[request_id] = request
-        self._io.loop.add_callback(self._conn.send, wire.Rpc(request_id, op, kwargs))
-        try:
-            return request.result(self.timeout if timeout is None else timeout)
-        except concurrent.futures.TimeoutError:
-            self._requests.pop(request_id, None)
-            raise CommClosedError(f"the scheduler at {self.scheduler_address} did not answer {op!r} "
-                                  f"within {self.timeout} s") from None
+    def ask(self, request: wire.Request, timeout: float | None = None):
+        """Ask the scheduler ``request`` (a `graphflow.comm.messages.Request`) and return its answer.
 
-    # ------------------------------------------------------------------ futures bookkeeping
-
-    def _key_state(self, key) -> KeyState:
-        with self._ref_lock:
-            state = self._states.get(key)
-            if state is None:
-                state = self._states[key] = KeyState(key)
-            return state
-
-    def _inc_ref(self, key) -> None:
-        with self._ref_lock:
-            self._refcount[key] = self._refcount.get(key, 0) + 1
-
-    def _dec_ref(self, key) -> None:
-        with self._ref_lock:
-            n = self._refcount.get(key, 0) - 1
-            if n > 0:
-                self._refcount[key] = n
-                return
-            self._refcount.pop(key, None)
-            self._states.pop(key, None)
-            # Sent by the release timer on the I/O thread: no wake-up per dropped future.
-            self._to_release.append(key)
-
-    def _flush_releases(self) -> None:
-        if not self._to_release:
-            return
-        with self._ref_lock:
-            keys, self._to_release = self._to_release, []
-        if keys and self._closed_error is None:
-            self._conn.send(ev.ClientReleasesKeys("client-release", self.id, keys))
+        The typed questions the scheduler answers are listed in
+        `graphflow.comm.messages`; the methods below (``who_has``,
+        ``scheduler_info``, ...) are made of them.
+        """
+        self.check_open()
+        return self.session.ask(request, timeout)
 
     # ------------------------------------------------------------------ submitting work
 
-    def _update_graph(self, specs: dict, wanted: list, priorities=None, retries=None, restrictions=None) -> dict:
-        """Send tasks; returns {key: Future} for ``wanted``."""
-        self._check_open()
+    def submit_graph(self, specs: dict, wanted: list, priorities=None, retries=None, restrictions=None) -> dict:
+        """Send tasks (``{key: node}``) to the scheduler; returns ``{key: Future}`` for the keys in ``wanted``.
+
+        The one way work reaches the scheduler: ``submit``, ``map``, ``compute``,
+        ``persist`` and actors all end here.  ``retries`` and ``restrictions``
+        map keys to a retry count and to the workers allowed to run them.
+        """
+        self.check_open()
         futures = {k: Future(k, self) for k in wanted}
         # Session-only functions go as bytes pickled once, so every message stays on the fast pickle path.
         specs = {k: wrap_functions(node) for k, node in specs.items()}
         dependencies = {k: node.dependencies for k, node in specs.items()}
         msg = ev.UpdateGraph(f"update-graph-{next(self._generation)}", self.id, specs, dependencies,
                              priorities or {}, list(wanted), retries or {}, restrictions or {})
-        self._send(msg)
+        self.session.send_threadsafe(msg)
         return futures
 
     def submit(self, func, *args, key=None, pure: bool = True, workers=None, retries: int = 0, **kwargs) -> Future:
@@ -333,12 +222,12 @@ class Client(ClusterQueries):
     def _submit_tasks(self, calls: list, workers, retries: int) -> list:
         specs = {}
         for key, func, args, kwargs in calls:
-            args, kwargs = _futures_to_refs(args, self), _futures_to_refs(kwargs, self)
+            args, kwargs = futures_to_refs(args, self), futures_to_refs(kwargs, self)
             specs[key] = Task.from_call(key, func, args, kwargs)
         keys = list(specs)
-        restrictions = {k: set(_as_list(workers)) for k in keys} if workers else None
-        futures = self._update_graph(specs, keys, {k: i for i, k in enumerate(keys)},
-                                     {k: retries for k in keys} if retries else None, restrictions)
+        restrictions = {k: set(as_list(workers)) for k in keys} if workers else None
+        futures = self.submit_graph(specs, keys, {k: i for i, k in enumerate(keys)},
+                                    {k: retries for k in keys} if retries else None, restrictions)
         return [futures[k] for k in (c[0] for c in calls)]
 
     def _graph_specs(self, graph: TaskGraph) -> tuple:
@@ -349,7 +238,7 @@ class Client(ClusterQueries):
         for i, (key, node) in enumerate(zip(idx.keys, idx.nodes)):
             if type(node) is DataNode and isinstance(node.value, Future):
                 if node.value.key != key:
-                    specs[key] = Task(key, _identity, Ref(node.value.key))
+                    specs[key] = Task(key, identity, Ref(node.value.key))
                 continue
             specs[key] = node
             priorities[key] = order[i] if order is not None else i
@@ -363,9 +252,9 @@ class Client(ClusterQueries):
         graph = graph if isinstance(graph, TaskGraph) else TaskGraph(graph)
         specs, priorities = self._graph_specs(graph)
         retries = options.get("retries") or 0
-        futures = self._update_graph(specs, list(keys), priorities, {k: retries for k in specs} if retries else None,
-                                     {k: set(_as_list(options["workers"])) for k in specs}
-                                     if options.get("workers") else None)
+        restrictions = {k: set(as_list(options["workers"])) for k in specs} if options.get("workers") else None
+        futures = self.submit_graph(specs, list(keys), priorities, {k: retries for k in specs} if retries else None,
+                                    restrictions)
         return self.gather([futures[k] for k in keys])
 
     def compute(self, collections, sync: bool = False, optimize_graph: bool = True):
@@ -383,7 +272,7 @@ class Client(ClusterQueries):
                 fkey = f"finalize-{tokenize(c.__graphflow_keys__(), func, extra)}"
                 specs[fkey] = Task(fkey, _finalize_call, _nested_refs(c.__graphflow_keys__()), func, *extra)
                 finals[id(c)] = fkey
-            sent = self._update_graph(specs, list(finals.values()), priorities)
+            sent = self.submit_graph(specs, list(finals.values()), priorities)
             futures = {cid: sent[fkey] for cid, fkey in finals.items()}
         out = [futures.get(id(c), c) for c in items]
         if sync:
@@ -399,7 +288,7 @@ class Client(ClusterQueries):
             return collections
         graph, keys = optimize_collections(found, optimize_graph)
         specs, priorities = self._graph_specs(graph)
-        futures = self._update_graph(specs, keys, priorities)
+        futures = self.submit_graph(specs, keys, priorities)
         rebuilt = {}
         for c in found:
             own = flatten_keys(c.__graphflow_keys__(), [])
@@ -428,30 +317,28 @@ class Client(ClusterQueries):
 
         ``errors="skip"`` leaves out failed futures instead of raising.
         """
-        flat: list = []
-        _collect_futures(futures, flat)
-        values = self._gather_flat(flat, errors)
-        return _fill(futures, values)
+        values = self._gather_flat(leaves(futures, _is_future), errors)
+        return rebuild(futures, _is_future, lambda f: values[f.key])
 
     def _gather_flat(self, futures: list, errors: str) -> dict:
         values: dict = {}
         pending = list(dict.fromkeys(futures))
         while pending:
             for f in pending:
-                f._wait(None)
+                f.wait_settled(None)
             fetch = []
             for f in pending:
-                state = f._state
+                state = f.key_state
                 if state.status == "finished":
                     if state.has_value:
                         values[f.key] = state.value
                     else:
                         fetch.append(f)
                 elif errors == "skip":
-                    values[f.key] = _SKIP
+                    values[f.key] = DROP
                 else:
-                    f._raise()
-            got = self._fetch([f._state for f in fetch], None) if fetch else []
+                    f.raise_error()
+            got = self.transfer.fetch([f.key_state for f in fetch], None) if fetch else []
             if got is None:  # something was lost on the way: wait for it again
                 time.sleep(0.05)
                 pending = fetch
@@ -459,93 +346,6 @@ class Client(ClusterQueries):
             values.update(zip((f.key for f in fetch), got))
             pending = []
         return values
-
-    def _fetch(self, states: list, deadline) -> list | None:
-        """Fetch values from the workers holding them; None if one was lost (the caller waits again)."""
-        by_worker: dict = {}
-        for s in states:
-            if not s.who_has:
-                return None
-            by_worker.setdefault(s.who_has[0], []).append(s.key)
-        requests = {w: self._io.call(self._request_data, w, keys) for w, keys in by_worker.items()}
-        found: dict = {}
-        for worker, request in requests.items():
-            try:
-                reply = self._await_reply(request, states, deadline)
-            except (CommClosedError, concurrent.futures.CancelledError):
-                if self._closed_error is not None:
-                    raise self._closed_error
-                return None
-            except concurrent.futures.TimeoutError:
-                raise TimeoutError(f"fetching results from worker {worker} took longer than the timeout") from None
-            if reply.errors:
-                key, error = next(iter(reply.errors.items()))
-                raise annotate_task_error(error, key)
-            if reply.lent:
-                from ..comm.vmcopy import borrow_all
-
-                conn = self._peers[worker]
-                give_back = lambda lease: self._io.loop.add_callback(conn.send, wire.ReturnLease(lease))  # noqa: E731
-                if borrow_all(reply.lent, found, give_back):
-                    self._no_vmcopy.add(worker)
-                    return None  # asked again, over the socket this time
-            if reply.shared or reply.on_disk:
-                from ..store import shm
-
-                try:
-                    refs = {**reply.shared, **reply.on_disk}
-                    found.update({key: shm.open_ref(ref) for key, ref in refs.items()})
-                except OSError:  # released by its worker meanwhile: ask again
-                    return None
-            if reply.missing:
-                return None
-            found.update(reply.data)
-        return [found[s.key] for s in states]
-
-    def _await_reply(self, request: concurrent.futures.Future, states: list, deadline):
-        """The reply to a data request; CancelledError if a key was lost meanwhile (ask again later)."""
-        while True:
-            timeout = 0.1 if deadline is None else min(0.1, max(0.0, deadline - time.monotonic()))
-            try:
-                return request.result(timeout)
-            except concurrent.futures.TimeoutError:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise
-                if any(s.status != "finished" for s in states):
-                    raise concurrent.futures.CancelledError() from None
-
-    def _request_data(self, worker: str, keys: list) -> concurrent.futures.Future:
-        from ..comm.vmcopy import host_id
-
-        host = "" if worker in self._no_vmcopy else host_id()
-        return self._peer_request(worker, lambda request_id: wire.GetData(request_id, keys, host))
-
-    def _peer_request(self, worker: str, make_message) -> concurrent.futures.Future:
-        """Send ``make_message(request_id)`` to ``worker``; the future resolves with its `DataReply`."""
-        from ..comm.transport import Connection
-
-        request: concurrent.futures.Future = concurrent.futures.Future()
-        request_id = next(self._request_ids)
-        self._requests[request_id] = request
-        self._peer_requests[request_id] = worker
-        conn = self._peers.get(worker)
-        if conn is None:
-            conn = self._peers[worker] = Connection(worker, self.token, self._on_message, loop=self._io.loop,
-                                                    on_close=lambda exc, w=worker: self._peer_lost(w, exc),
-                                                    curve_secret=self.curve_secret, fail_if_unreachable=True)
-        conn.send(make_message(request_id))
-        return request
-
-    def _peer_lost(self, worker: str, exc) -> None:
-        conn = self._peers.pop(worker, None)
-        if conn is not None:
-            conn.close()
-        for request_id, w in list(self._peer_requests.items()):
-            if w == worker:
-                del self._peer_requests[request_id]
-                request = self._requests.pop(request_id, None)
-                if request is not None and not request.done():
-                    request.set_exception(CommClosedError(f"lost worker {worker}: {exc}"))
 
     # ------------------------------------------------------------------ scatter, cancel, introspection
 
@@ -556,8 +356,6 @@ class Client(ClusterQueries):
         that worker one at a time, in the order they were made.  See
         `graphflow.client.actors`.
         """
-        from .actors import create_actor
-
         return create_actor(self, cls, args, kwargs, workers)
 
     def scatter(self, data, workers=None, hash: bool = True):
@@ -571,15 +369,15 @@ class Client(ClusterQueries):
         else:
             items = {_scatter_key(data, hash): data}
         nbytes = sum(nbytes_of(v) for v in items.values())
-        chosen = self._rpc("choose_workers", nbytes=nbytes, workers=_as_list(workers) if workers else None)
+        chosen = self.ask(wire.ChooseWorkersRequest(nbytes, as_list(workers) if workers else None))
         if not chosen:
             raise GraphflowError("no worker is connected to scatter to; wait for workers to join")
         worker = chosen[0]
-        states = [self._key_state(k) for k in items]
+        states = [self.refs.state(k) for k in items]
         futures = {k: Future(k, self, s) for k, s in zip(items, states)}
-        request = self._io.call(self._put_data, worker, items)
+        request = self.transfer.put(worker, items)
         reply = request.result(self.timeout + nbytes / 1e8)
-        self._rpc("scattered", worker=worker, nbytes=dict(reply.nbytes))
+        self.ask(wire.ScatteredRequest(worker, dict(reply.nbytes)))
         for k, s in zip(items, states):
             if s.status == "pending":
                 s.finish(None, False, [worker], reply.nbytes.get(k, 0), type(items[k]).__name__)
@@ -589,67 +387,177 @@ class Client(ClusterQueries):
             return type(data)(futures[k] for k in items) if isinstance(data, list) else tuple(futures.values())
         return next(iter(futures.values()))
 
-    def _put_data(self, worker: str, data: dict) -> concurrent.futures.Future:
-        return self._peer_request(worker, lambda request_id: wire.PutData(request_id, data))
-
     def cancel(self, futures) -> None:
         """Cancel ``futures``: their tasks (and what depends on them) stop; ``result()`` raises."""
-        flat: list = []
-        _collect_futures(futures, flat)
+        flat = leaves(futures, _is_future)
         keys = list(dict.fromkeys(f.key for f in flat))
         for f in flat:
-            f._state.cancel()
+            f.key_state.cancel()
         if keys:
-            self._send(ev.ClientCancelsKeys("client-cancel", self.id, keys))
+            self.check_open()
+            self.session.send_threadsafe(ev.ClientCancelsKeys("client-cancel", self.id, keys))
+
+    # ------------------------------------------------------------------ questions about the cluster
+
+    def who_has(self, futures=None) -> dict:
+        """``{key: [worker addresses]}`` for ``futures`` (all of this client's when None)."""
+        keys = [f.key for f in leaves(futures, _is_future)] if futures is not None else list(self.refs.states)
+        return self.ask(wire.WhoHasRequest(keys))
+
+    def scheduler_info(self) -> dict:
+        """The scheduler's address and pid, its workers (threads, memory, tasks) and counters."""
+        return self.ask(wire.SchedulerInfoRequest())
+
+    def memory(self) -> dict:
+        """Each worker's memory, as of its last heartbeat (at most 0.5 s old): ``{address: {...}}``.
+
+        ``managed``: bytes of results held in memory; ``spilled``: bytes of
+        results on disk; ``shared``: bytes of results it maps from another
+        worker's shared-memory block on the same host (that worker counts
+        them in its ``managed``: the host holds them once); ``unmanaged``:
+        the rest of the process's resident memory (interpreter, libraries,
+        temporaries of running tasks); ``rss`` = managed + shared + unmanaged; ``limit``: its memory limit (None: no
+        limit); ``paused``: it starts no tasks until its memory drops.
+
+        >>> with gf.Client(n_workers=1, memory_limit="1GiB") as c:   # doctest: +SKIP
+        ...     c.memory()
+        {'tcp://127.0.0.1:40231': {'managed': 0, 'spilled': 0, 'unmanaged': 71811072, ...}}
+        """
+        return self.ask(wire.MemoryRequest())
+
+    def retire_workers(self, workers, close_anyway: bool = False, timeout: float | None = None) -> list:
+        """Retire ``workers`` gracefully; return the addresses that left (unknown ones are skipped).
+
+        Each worker first hands everything over: results only it holds are
+        copied to the other workers (within their memory targets; through
+        shared memory on one host), tasks it has not started go elsewhere, one
+        it is running finishes there, and its actors are recreated on another
+        worker from a fresh checkpoint.  Nothing is recomputed and no task
+        runs twice; `who_has` names the new holders as soon as this returns.
+
+        Raises `graphflow.errors.RetireError` (the workers keep running) when
+        it cannot finish within ``timeout`` seconds (default: config
+        ``scheduler.retire_timeout``, 60 s), or when no running worker would
+        be left to receive the data -- unless ``close_anyway=True``: then
+        such workers are closed anyway and what they held is recomputed.
+
+        >>> a, b = client.scheduler_info()["workers"]                  # doctest: +SKIP
+        >>> x = client.submit(make_array, workers=[a])                 # doctest: +SKIP
+        >>> client.retire_workers([a]), client.who_has([x])            # doctest: +SKIP
+        (['tcp://127.0.0.1:40231'], {'make_array-1f2e...': ['tcp://127.0.0.1:40232']})
+        """
+        from .. import config
+
+        workers = as_list(workers)
+        info = self.scheduler_info()["workers"] if self.cluster is not None else {}
+        limit = float(config.get("scheduler.retire_timeout") if timeout is None else timeout)
+        # the scheduler answers by its own deadline; ours only guards against a scheduler that is gone
+        retired = self.ask(wire.RetireWorkersRequest(workers, close_anyway, timeout),
+                           timeout=limit + max(10.0, self.timeout))
+        if self.cluster is not None:
+            self.cluster.forget_workers({info[a]["pid"] for a in retired if a in info})
+        return retired
+
+    def story(self, *keys) -> list:
+        """The scheduler's log records that mention ``keys``: how each got to its state."""
+        return self.ask(wire.StoryRequest(list(keys)))
+
+    def get_worker_logs(self, n: int | None = None, timeout: float = 5.0) -> dict:
+        """Each worker's recent log: ``{address: [(time, level, message), ...]}``, oldest first.
+
+        Holds the worker's ``graphflow`` log records (at ``GRAPHFLOW_LOGGING_LEVEL``,
+        WARNING by default) and every line its tasks printed (``"[key] text"``;
+        level INFO for stdout, WARNING for stderr); the last 10,000 per worker.
+        ``n``: only the last ``n`` of each.  Workers are asked directly, all at
+        once; one that does not answer within ``timeout`` seconds is left out
+        (and named in a warning) rather than holding up the others.
+
+        >>> client.submit(print, "hello").result()                   # doctest: +SKIP
+        >>> [m for logs in client.get_worker_logs().values() for _, _, m in logs]   # doctest: +SKIP
+        ['[print-5f0c...] hello']
+        """
+        workers = list(self.ask(wire.SchedulerInfoRequest())["workers"])
+        answers = self.transfer.ask_each(workers, wire.WorkerLogsRequest(n), timeout)
+        return {worker: [tuple(record) for record in records] for worker, records in answers.items()}
+
+    def _repr_html_(self):
+        from ..cards import client_html
+
+        return client_html(self)
+
+    @property
+    def dashboard_link(self) -> str | None:
+        """The dashboard's URL, ``http://127.0.0.1:8787/status`` by default; None if the scheduler runs without one.
+
+        A dashboard listening beyond loopback asks for the cluster token once:
+        open the link with ``?token=TOKEN`` appended (``client.token``).
+        """
+        from ..comm.addresses import link_for_client
+
+        return link_for_client(self.ask(wire.SchedulerInfoRequest()).get("dashboard"), self.scheduler_address)
+
+    def get_task_stream(self, start=None, count=None) -> list:
+        """What ran where: one record per finished or erred task, oldest first.
+
+        Each record is a dict ``{"key", "prefix", "worker", "thread", "start",
+        "stop", "nbytes", "status"}``: ``thread`` is the index of the worker
+        thread that ran it, ``start``/``stop`` wall-clock seconds
+        (``time.time()`` on the worker), ``nbytes`` the result's size (0 when
+        erred), ``status`` ``"finished"`` or ``"erred"``.  ``start`` keeps the
+        records that stopped at or after that time; ``count`` keeps the last
+        ``count``.  The scheduler remembers the last 100,000 runs (gf.config
+        ``scheduler.task_stream_size``).
+
+        >>> t0 = time.time()                                             # doctest: +SKIP
+        >>> client.gather(client.map(inc, range(10)))                     # doctest: +SKIP
+        >>> recs = client.get_task_stream(start=t0)                       # doctest: +SKIP
+        >>> len(recs), recs[-1]["prefix"], recs[-1]["status"]             # doctest: +SKIP
+        (10, 'inc', 'finished')
+        """
+        return self.ask(wire.TaskStreamRequest(start, count))
+
+    def get_memory_history(self, start=None) -> dict:
+        """Each worker's memory over time: ``{address: [{"time", "managed", "spilled", "unmanaged", "rss"}, ...]}``.
+
+        The scheduler samples every worker's last reported memory every 0.5 s
+        (gf.config ``scheduler.dashboard_interval``) and keeps the last
+        100,000 samples; ``start`` (a ``time.time()`` value) keeps the samples
+        taken since.  Byte counts mean what they mean in `memory`.
+
+        >>> t0 = time.time()                                             # doctest: +SKIP
+        >>> x = client.compute(big_array.sum()).result()                  # doctest: +SKIP
+        >>> hist = client.get_memory_history(start=t0)                    # doctest: +SKIP
+        >>> max(s["managed"] for samples in hist.values() for s in samples)   # doctest: +SKIP
+        160000000
+        """
+        return self.ask(wire.MemoryHistoryRequest(start))
 
     # ------------------------------------------------------------------ closing
 
     def close(self) -> None:
         """Release everything, disconnect, and shut down the cluster this client started."""
-        if self.status == "closed" and self._io is None:
+        if self.status == "closed" and self.session.io is None:
             return
         if self._default_token is not None:
             self._default_token.restore()
             self._default_token = None
-        if self in _current:
-            _current.remove(self)
-        if self._closed_error is None and self.status == "running":
-            try:
-                self._io.call(self._say_goodbye, timeout=2)
-            except Exception:
-                pass
+        if self in open_clients:
+            open_clients.remove(self)
+        say_goodbye = self.status == "running"
         self.status = "closed"
-        for caller in list(self._actor_callers.values()):
+        for caller in list(self.actor_callers.values()):
             caller.fail_all(CommClosedError("the Client was closed while actor calls were pending"))
-        self._teardown()
+        self._teardown(say_goodbye)
 
-    def _say_goodbye(self) -> None:
-        self._conn.send(wire.Goodbye("client closed"))  # the scheduler releases everything we wanted
-
-    def _teardown(self) -> None:
-        io, self._io = self._io, None
-        if io is not None:
-            try:
-                io.call(self._close_sockets, timeout=2)
-            except Exception:
-                pass
-            io.stop()
+    def _teardown(self, say_goodbye: bool) -> None:
+        self.session.close(say_goodbye)
         if self._own_cluster and self.cluster is not None:
             self.cluster.close()
-
-    def _close_sockets(self) -> None:
-        if getattr(self, "_pinger", None) is not None:
-            self._pinger.stop()
-            self._releaser.stop()
-        for conn in self._peers.values():
-            conn.close()
-        if getattr(self, "_conn", None) is not None:
-            self._conn.close()
 
     def shutdown(self) -> None:
         """Stop the scheduler and its workers (any cluster, not only one this client started), then close."""
         try:
-            self._rpc("shutdown", timeout=5)
+            self.ask(wire.ShutdownRequest(), timeout=5)
         finally:
             self.close()
 
@@ -673,17 +581,10 @@ class Client(ClusterQueries):
 
 # ---------------------------------------------------------------------- helpers
 
-_SKIP = object()
-
-
 def _default_cluster():
     """The cluster class ``Client()`` starts: ``config["client.default_cluster"]`` (LocalCluster)."""
     factory = config.get("client.default_cluster")
     return import_object(factory) if isinstance(factory, str) else factory
-
-
-def _identity(x):
-    return x
 
 
 def _finalize_call(parts, func, *extra):
@@ -710,44 +611,9 @@ def _scatter_key(value, hash: bool) -> str:
     return f"{type(value).__name__}-{tokenize(value) if hash else uuid.uuid4().hex}"
 
 
-def _as_list(x) -> list:
+def as_list(x) -> list:
     return [x] if isinstance(x, str) else list(x)
 
 
-def _futures_to_refs(obj, client):
-    """``obj`` with every Future replaced by a Ref to its key (containers rebuilt only when needed)."""
-    t = type(obj)
-    if t is Future:
-        if obj.client is not client:
-            raise GraphflowError(f"the future {obj.key!r} belongs to another client; gather it first")
-        return Ref(obj.key)
-    if t in (list, tuple, set, frozenset):
-        items = [_futures_to_refs(x, client) for x in obj]
-        return t(items) if any(a is not b for a, b in zip(items, obj)) else obj
-    if t is dict:
-        items = {k: _futures_to_refs(v, client) for k, v in obj.items()}
-        return items if any(items[k] is not obj[k] for k in obj) else obj
-    return obj
-
-
-def _collect_futures(obj, out: list) -> None:
-    if isinstance(obj, Future):
-        out.append(obj)
-    elif isinstance(obj, (list, tuple, set, frozenset)):
-        for x in obj:
-            _collect_futures(x, out)
-    elif isinstance(obj, dict):
-        for x in obj.values():
-            _collect_futures(x, out)
-
-
-def _fill(obj, values: dict):
-    if isinstance(obj, Future):
-        return values[obj.key]
-    if isinstance(obj, (list, tuple)):
-        items = [_fill(x, values) for x in obj]
-        return type(obj)(x for x in items if x is not _SKIP) if isinstance(obj, list) else \
-            tuple(x for x in items if x is not _SKIP)
-    if isinstance(obj, dict):
-        return {k: v for k, v in ((k, _fill(x, values)) for k, x in obj.items()) if v is not _SKIP}
-    return obj
+def _is_future(obj) -> bool:
+    return isinstance(obj, Future)

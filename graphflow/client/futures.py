@@ -23,7 +23,9 @@ import threading
 import time
 from collections import namedtuple
 
-from ..errors import FutureCancelledError, annotate_task_error
+from ..errors import FutureCancelledError, GraphflowError, annotate_task_error
+from ..spec import Ref
+from ..utils.traverse import rebuild
 
 __all__ = ["Future", "KeyState", "wait", "as_completed", "DoneAndNotDone"]
 
@@ -96,46 +98,49 @@ class Future:
     ``add_done_callback(fn)`` behave as in `concurrent.futures`.
     """
 
-    __slots__ = ("key", "client", "_state", "__weakref__")
+    __slots__ = ("key", "client", "key_state", "__weakref__")
 
     def __init__(self, key, client, state: KeyState | None = None):
         self.key = key
         self.client = client
-        self._state = state if state is not None else client._key_state(key)
-        client._inc_ref(key)
+        self.key_state = state if state is not None else client.refs.state(key)
+        client.refs.acquire(key)
 
     @property
     def status(self) -> str:
-        return self._state.status
+        return self.key_state.status
 
     def done(self) -> bool:
         """True once the task finished, failed or was cancelled."""
-        return self._state.event.is_set()
+        return self.key_state.event.is_set()
 
     def cancelled(self) -> bool:
-        return self._state.status == CANCELLED
+        return self.key_state.status == CANCELLED
 
-    def _wait(self, timeout) -> None:
-        if not self._state.event.wait(timeout):
+    def wait_settled(self, timeout) -> None:
+        """Block until the key finished, failed or was cancelled (TimeoutError after ``timeout`` s)."""
+        if not self.key_state.event.wait(timeout):
             raise TimeoutError(f"the result of {self.key!r} was not ready within {timeout} s")
 
     def result(self, timeout: float | None = None):
         """The task's value; waits up to ``timeout`` seconds (TimeoutError after)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            self._wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
-            state = self._state
+            self.wait_settled(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            state = self.key_state
             if state.status == FINISHED:
                 if state.has_value:
                     return state.value
-                values = self.client._fetch([state], deadline)
+                values = self.client.transfer.fetch([state], deadline)
                 if values is not None:
                     return values[0]
                 continue  # lost while fetching: wait for the recomputation
-            self._raise()
+            self.raise_error()
 
-    def _raise(self):
-        state = self._state
+    def raise_error(self):
+        """Raise what ended this key: the task's own exception (with its key and remote traceback), or
+        `FutureCancelledError`."""
+        state = self.key_state
         if state.status == CANCELLED:
             raise FutureCancelledError(f"the future for {self.key!r} was cancelled", key=self.key)
         exc = state.exception
@@ -143,10 +148,10 @@ class Future:
 
     def exception(self, timeout: float | None = None):
         """The task's exception, or None if it succeeded."""
-        self._wait(timeout)
-        if self._state.status == CANCELLED:
-            self._raise()
-        return self._state.exception if self._state.status == ERROR else None
+        self.wait_settled(timeout)
+        if self.key_state.status == CANCELLED:
+            self.raise_error()
+        return self.key_state.exception if self.key_state.status == ERROR else None
 
     def cancel(self) -> bool:
         """Stop computing this key (and what depends on it); returns True."""
@@ -155,7 +160,7 @@ class Future:
 
     def add_done_callback(self, fn) -> None:
         """Call ``fn(future)`` when it settles, on the client's I/O thread (or here, if it has)."""
-        self._state.on_done(lambda: fn(self))
+        self.key_state.on_done(lambda: fn(self))
 
     def __graphflow_tokenize__(self):
         return ("graphflow.Future", self.key)
@@ -166,12 +171,12 @@ class Future:
         return future_html(self)
 
     def __repr__(self):
-        extra = f", type: {self._state.type_name}" if self._state.type_name else ""
+        extra = f", type: {self.key_state.type_name}" if self.key_state.type_name else ""
         return f"<Future: {self.status}{extra}, key: {self.key!r}>"
 
     def __del__(self):
         try:
-            self.client._dec_ref(self.key)
+            self.client.refs.release(self.key)
         except Exception:  # interpreter shutdown: the client is going away anyway
             pass
 
@@ -200,13 +205,13 @@ def wait(fs, timeout: float | None = None, return_when: str = "ALL_COMPLETED") -
     if return_when == "ALL_COMPLETED":
         for f in fs:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if not f._state.event.wait(left):
+            if not f.key_state.event.wait(left):
                 raise TimeoutError(f"{sum(not g.done() for g in fs)} of {len(fs)} futures not done "
                                    f"within {timeout} s")
     elif fs:
         first = threading.Event()
         for f in fs:
-            f._state.on_done(first.set)
+            f.key_state.on_done(first.set)
         if not first.wait(timeout):
             raise TimeoutError(f"none of {len(fs)} futures finished within {timeout} s")
     done = {f for f in fs if f.done()}
@@ -232,7 +237,7 @@ class as_completed:
     def add(self, future: Future) -> None:
         with self._lock:
             self._pending += 1
-        future._state.on_done(lambda: self._queue.put(future))
+        future.key_state.on_done(lambda: self._queue.put(future))
 
     def update(self, futures) -> None:
         for f in futures:
@@ -261,3 +266,21 @@ class as_completed:
         if self.with_results:
             return future, future.result()
         return future
+
+
+def futures_to_refs(obj, client):
+    """``obj`` with every Future of ``client`` replaced by a Ref to its key (containers rebuilt only when needed).
+
+    A Future of another client cannot be used by this one's tasks: `GraphflowError`.
+    """
+    return rebuild(obj, _is_plain_future, lambda f: _ref_of(f, client))
+
+
+def _is_plain_future(obj) -> bool:
+    return type(obj) is Future
+
+
+def _ref_of(future: Future, client) -> Ref:
+    if future.client is not client:
+        raise GraphflowError(f"the future {future.key!r} belongs to another client; gather it first")
+    return Ref(future.key)

@@ -140,11 +140,11 @@ class ReturnLease:
 
 @dataclass(slots=True)
 class Rpc:
-    """A call of ``op`` on the scheduler with ``kwargs``; answered by `RpcReply` with the same id."""
+    """A question to the scheduler or a worker: ``request`` is one of the `Request` types below;
+    answered by `RpcReply` with the same id."""
 
     request_id: int
-    op: str
-    kwargs: dict = field(default_factory=dict)
+    request: "Request"
 
 
 @dataclass(slots=True)
@@ -179,3 +179,126 @@ class ActorResults:
     actor: object
     caller: str
     results: list
+
+
+# --------------------------------------------------------------------------- requests
+# What a client may ask the scheduler (or, for WorkerLogsRequest, a worker), each answered by one value.
+# The answering side keeps one table from these types to its handlers (graphflow.scheduler.answers).
+
+
+@dataclass(slots=True)
+class Request:
+    """Base of the typed questions carried by `Rpc`."""
+
+
+@dataclass(slots=True)
+class WhoHasRequest(Request):
+    """``{key: [worker addresses]}`` for ``keys`` (all keys when None)."""
+
+    keys: list | None = None
+
+
+@dataclass(slots=True)
+class SchedulerInfoRequest(Request):
+    """The scheduler's address, pid, workers (with their memory), task counts and dashboard URL."""
+
+
+@dataclass(slots=True)
+class MemoryRequest(Request):
+    """Each worker's memory as its last heartbeat told it."""
+
+
+@dataclass(slots=True)
+class ChooseWorkersRequest(Request):
+    """Where to scatter ``nbytes`` of data: ``[address]`` (one of ``workers`` if given), or ``[]``."""
+
+    nbytes: int
+    workers: list | None = None
+
+
+@dataclass(slots=True)
+class ScatteredRequest(Request):
+    """This client put values on ``worker`` (``nbytes`` per key): the scheduler records them as in memory."""
+
+    worker: str
+    nbytes: dict
+
+
+@dataclass(slots=True)
+class ChooseActorWorkerRequest(Request):
+    """Where a new actor should live (among ``workers`` if given)."""
+
+    workers: list | None = None
+
+
+@dataclass(slots=True)
+class ActorLocationRequest(Request):
+    """``(worker address, incarnation)`` of the live actor ``key``, or None while it is (re)created."""
+
+    key: object
+
+
+@dataclass(slots=True)
+class RetireWorkersRequest(Request):
+    """Retire ``workers`` gracefully; answered with the retired addresses once they are gone."""
+
+    workers: list
+    close_anyway: bool = False
+    retire_timeout: float | None = None
+
+
+@dataclass(slots=True)
+class AdaptiveTargetRequest(Request):
+    """How many workers the work needs, and which to retire first (`graphflow.scheduler.adaptive`)."""
+
+    minimum: int = 0
+    maximum: int | None = None
+    target_duration: float = 5.0
+
+
+@dataclass(slots=True)
+class ShutdownRequest(Request):
+    """Stop the scheduler and its workers."""
+
+
+@dataclass(slots=True)
+class StoryRequest(Request):
+    """The scheduler's recent events about ``keys``."""
+
+    keys: list
+
+
+@dataclass(slots=True)
+class ProgressRequest(Request):
+    """Open a progress tracker for ``keys``, or poll (and with ``close`` end) tracker ``ident``."""
+
+    keys: list | None = None
+    ident: int | None = None
+    close: bool = False
+
+
+@dataclass(slots=True)
+class TaskStreamRequest(Request):
+    """Task-stream records with ``stop >= start``, the last ``count`` of them."""
+
+    start: float | None = None
+    count: int | None = None
+
+
+@dataclass(slots=True)
+class MemoryHistoryRequest(Request):
+    """Each worker's memory samples since ``start``."""
+
+    start: float | None = None
+
+
+@dataclass(slots=True)
+class SnapshotRequest(Request):
+    """What the dashboard shows, fresh."""
+
+
+@dataclass(slots=True)
+class WorkerLogsRequest(Request):
+    """Sent to a worker: its last ``n`` log records and task prints (all it keeps when None)."""
+
+    n: int | None = None

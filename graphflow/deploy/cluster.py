@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 
+from ..comm.messages import AdaptiveTargetRequest
 from ..errors import CommClosedError, ConfigError
 from .process import Supervisor
 from ..comm.security import CURVE_ENV, ENV_VAR, new_token
@@ -210,8 +211,7 @@ class Cluster:
             adaptive.stop()
 
     def _adaptive_target(self, minimum: int, maximum, target_duration: float) -> dict:
-        return self._admin._rpc("adaptive_target", minimum=minimum, maximum=maximum,
-                                target_duration=target_duration)
+        return self._admin.ask(AdaptiveTargetRequest(minimum, maximum, target_duration))
 
     def _scale_to(self, n: int, order=None) -> None:
         """Start or retire workers until ``n`` run; ``order``: addresses best retired first (else asked for)."""
@@ -266,7 +266,7 @@ class Cluster:
         if names:
             self._stop_workers(names)
 
-    def _forget_workers(self, pids) -> None:
+    def forget_workers(self, pids) -> None:
         """Workers with these pids were retired (`Client.retire_workers`): stop them for good."""
         self._forget_names([self._pid_names[p] for p in pids if p in self._pid_names])
 
@@ -401,10 +401,10 @@ class LocalCluster(Cluster):
     def _max_workers(self) -> int:
         return max(1, _usable_cores() // self.threads_per_worker)  # more would only share the cores
 
-    def _forget_workers(self, pids) -> None:
+    def forget_workers(self, pids) -> None:
         by_pid = {c.pid: c.name for c in self.supervisor.running()}
         self._pid_names.update({p: by_pid[p] for p in pids if p in by_pid})
-        super()._forget_workers(pids)
+        super().forget_workers(pids)
 
     def _start_worker(self) -> str:
         from ..worker.server import EXIT_SCHEDULER_GONE

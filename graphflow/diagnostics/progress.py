@@ -34,6 +34,7 @@ import sys
 import threading
 import time
 
+from ..comm.messages import ProgressRequest
 from ..local.callbacks import Callback
 
 __all__ = ["ProgressBar", "progress", "DistributedProgress"]
@@ -204,14 +205,14 @@ class DistributedProgress:
 
     def _poll_until_settled(self) -> None:
         keys = list(dict.fromkeys(f.key for f in self.futures))
-        report = self.client._rpc("progress", keys=keys)
+        report = self.client.ask(ProgressRequest(keys=keys))
         ident = report["id"]
         self._draw(report)
         while not report["finished"] and not self._settled.is_set():
             self._settled.wait(self.interval)
-            report = self.client._rpc("progress", ident=ident)
+            report = self.client.ask(ProgressRequest(ident=ident))
             self._draw(report)
-        self._draw(self.client._rpc("progress", ident=ident, close=True))
+        self._draw(self.client.ask(ProgressRequest(ident=ident, close=True)))
 
     def _draw(self, report: dict) -> None:
         counts = {}

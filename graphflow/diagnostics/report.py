@@ -48,7 +48,7 @@ class performance_report:
 
     def __enter__(self) -> "performance_report":
         if self.client is None:
-            from ..client.client import default_client
+            from ..client.current import default_client
 
             self.client = default_client()
         self.start = time.time()

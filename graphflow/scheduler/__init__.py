@@ -3,7 +3,7 @@
 * `graphflow.scheduler.events`: typed events in and commands out.
 * `graphflow.scheduler.state`: `SchedulerState`, ``handle(*events) -> commands``.
 * `graphflow.scheduler.model`: the task and worker records and their invariants.
-* `graphflow.scheduler.handlers`: what each event does.
+* `graphflow.scheduler.handlers`: what each event does, and ``HANDLERS``, the one table of them.
 * `graphflow.scheduler.policy`: placement, root-task queuing, work stealing.
 * `graphflow.scheduler.server`: the tornado + zmq shell that has a `SchedulerState`.
 

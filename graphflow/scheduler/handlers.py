@@ -1,10 +1,17 @@
-"""What each scheduler event does: one function per event type, registered in ``HANDLERS``.
+"""What each scheduler event does: one function per event type, all listed in ``HANDLERS``.
 
 A handler reads one event, updates the records it concerns and states what
-should happen next, as direct transitions or as recommendations in
-``state.recommendations``; `SchedulerState.handle` then runs the recommendations, fills
-free worker slots and steals.  Handlers are friends of `SchedulerState`: they
-use its underscored helpers, and nothing outside this package does.
+should happen next, as direct transitions or as ``state.recommendations``;
+`SchedulerState.handle` then runs the recommendations, fills free worker
+slots and steals.  Handlers use the public members of `SchedulerState` that
+the shell does not (`transition`, `note`, `emit`, ...), never its underscored
+ones.
+
+``HANDLERS`` is the scheduler's whole event table, built here once: the
+events of this module, of actors (`graphflow.scheduler.actors`) and of
+retirement (`graphflow.scheduler.retire`).  Nothing adds to it later, so what
+`SchedulerState` does never depends on which modules were imported; a new
+event is a new line in it.
 
 Worked example, worker ``W`` dies while running ``b = inc(a)`` and holding
 ``a`` (``b`` wanted by client ``C``, worker ``V`` still alive)::
@@ -28,7 +35,9 @@ from .events import (
     ClientCancelsKeys, ClientJoined, ClientLeft, ClientReleasesKeys, RetireWorker, Heartbeat, KeyReport,
     KeysScattered, MissingData, StealResponse, TaskErred, TaskFinished, Tick, UpdateGraph, WorkerJoined, WorkerLeft,
 )
+from .actors import ActorCheckpointed, ActorHosted, ActorLog, actor_checkpointed, actor_hosted, actor_log
 from .model import ACTIVE, ERRED, FORGOTTEN, MEMORY, PROCESSING, RELEASED, WAITING, SchedTask, SchedWorker
+from .retire import RetireWorkers, WorkerAsksToRetire, retire_workers, worker_asks_to_retire
 
 __all__ = ["HANDLERS"]
 
@@ -306,4 +315,11 @@ HANDLERS = {
     MissingData: missing_data,
     StealResponse: steal_response,
     KeysScattered: keys_scattered,
+    # actors.py
+    ActorHosted: actor_hosted,
+    ActorLog: actor_log,
+    ActorCheckpointed: actor_checkpointed,
+    # retire.py
+    RetireWorkers: retire_workers,
+    WorkerAsksToRetire: worker_asks_to_retire,
 }

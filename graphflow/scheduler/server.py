@@ -312,12 +312,13 @@ class Scheduler:
     # ------------------------------------------------------------------ rpc
 
     def _rpc(self, peer: bytes, client: str, msg: wire.Rpc) -> None:
-        handler = getattr(self, f"_rpc_{msg.op}", None)
+        handler = _ANSWERS.get(type(msg.request))
         self._process()  # answer with every earlier message taken into account
         try:
             if handler is None:
-                raise GraphflowError(f"the scheduler has no operation {msg.op!r}")
-            value = handler(client, **msg.kwargs)
+                raise GraphflowError(f"the scheduler does not answer {type(msg.request).__name__}; it answers "
+                                     f"{sorted(t.__name__ for t in _ANSWERS)}")
+            value = handler(self, client, msg.request)
         except Exception as exc:
             value = Deferred()
             value.fail(exc)
@@ -330,41 +331,43 @@ class Scheduler:
         self._send(peer, wire.RpcReply(request_id, value, error))
         self._schedule_flush()
 
-    def _rpc_who_has(self, client, keys):
-        return self.state.who_has(keys)
+    def _answer_who_has(self, client, req: wire.WhoHasRequest):
+        return self.state.who_has(req.keys)
 
-    def _rpc_choose_workers(self, client, nbytes: int, workers=None):
-        """The worker a client should scatter data to: one of ``workers`` if given, else the least loaded."""
-        if workers:
-            unknown = [w for w in workers if w not in self.state.workers]
+    def _answer_choose_workers(self, client, req: wire.ChooseWorkersRequest):
+        """The worker a client should scatter data to: one of ``req.workers`` if given, else the least loaded."""
+        if req.workers:
+            unknown = [w for w in req.workers if w not in self.state.workers]
             if unknown:
                 raise GraphflowError(f"unknown workers {unknown}; known: {sorted(self.state.workers)}")
-            return list(workers)[:1]
+            return list(req.workers)[:1]
         closing = self.state.retiring.closing
         if closing:  # a retiring worker takes no new data
-            ws = policy.choose_worker_for_data([w for a, w in self.state.workers.items() if a not in closing], nbytes)
+            open_workers = [w for a, w in self.state.workers.items() if a not in closing]
+            ws = policy.choose_worker_for_data(open_workers, req.nbytes)
             return [] if ws is None else [ws.address]
-        chosen = self.state.choose_worker_for_data(nbytes)
+        chosen = self.state.choose_worker_for_data(req.nbytes)
         return [] if chosen is None else [chosen]
 
-    def _rpc_choose_actor_worker(self, client, workers=None):
-        """Where a new actor should live: among ``workers`` if given, else the worker with the fewest actors."""
+    def _answer_choose_actor_worker(self, client, req: wire.ChooseActorWorkerRequest):
+        """Where a new actor should live: among ``req.workers`` if given, else the worker with the fewest actors."""
         closing = self.state.retiring.closing
-        pool = [ws for a, ws in self.state.workers.items() if (not workers or a in workers) and a not in closing]
+        pool = [ws for a, ws in self.state.workers.items()
+                if (not req.workers or a in req.workers) and a not in closing]
         return self.state.actors.choose_worker(pool)
 
-    def _rpc_actor_location(self, client, key):
+    def _answer_actor_location(self, client, req: wire.ActorLocationRequest):
         """``(host address, incarnation)`` of a live actor, or None while it is being (re)created."""
-        rec = self.state.actors.records.get(key)
-        if rec is None or rec.host is None or self.state.task_state(key) != "memory":
+        rec = self.state.actors.records.get(req.key)
+        if rec is None or rec.host is None or self.state.task_state(req.key) != "memory":
             return None
         return (rec.host, rec.incarnation)
 
-    def _rpc_scattered(self, client, worker, nbytes: dict):
-        self._feed(ev.KeysScattered(self._stim("scatter"), client, worker, nbytes))
+    def _answer_scattered(self, client, req: wire.ScatteredRequest):
+        self._feed(ev.KeysScattered(self._stim("scatter"), client, req.worker, req.nbytes))
         return True
 
-    def _rpc_scheduler_info(self, client):
+    def _answer_scheduler_info(self, client, req: wire.SchedulerInfoRequest):
         workers = {}
         for address, ws in self.state.workers.items():
             workers[address] = {
@@ -387,19 +390,19 @@ class Scheduler:
             "dashboard": self.dashboard.url if self.dashboard is not None else None,
         }
 
-    def _rpc_memory(self, client):
+    def _answer_memory(self, client, req: wire.MemoryRequest):
         return {address: memory_report(ws) for address, ws in self.state.workers.items()}
 
-    def _rpc_retire_workers(self, client, workers, close_anyway=False, retire_timeout=None):
-        """Retire ``workers`` gracefully (`graphflow.scheduler.retire`); answered once they are gone."""
+    def _answer_retire_workers(self, client, req: wire.RetireWorkersRequest):
+        """Retire ``req.workers`` gracefully (`graphflow.scheduler.retire`); answered once they are gone."""
         from .. import config
 
         self.state.retiring.target = config.get("worker.memory.target") or retire.DEFAULT_TARGET
         request = next(self._deferred_ids)
         answer = self._deferred[request] = Deferred()
-        self._feed(retire.RetireWorkers(self._stim("retire-workers"), list(workers), request, time.monotonic(),
-                                        _retire_timeout() if retire_timeout is None else float(retire_timeout),
-                                        close_anyway))
+        timeout = _retire_timeout() if req.retire_timeout is None else float(req.retire_timeout)
+        self._feed(retire.RetireWorkers(self._stim("retire-workers"), list(req.workers), request, time.monotonic(),
+                                        timeout, req.close_anyway))
         return answer
 
     def _retire_done(self, cmd) -> None:
@@ -416,13 +419,13 @@ class Scheduler:
             else:
                 answer.resolve(cmd.retired)
 
-    def _rpc_adaptive_target(self, client, minimum=0, maximum=None, target_duration=5.0):
+    def _answer_adaptive_target(self, client, req: wire.AdaptiveTargetRequest):
         """How many workers the cluster should have and who should leave (`graphflow.scheduler.adaptive`)."""
         from . import adaptive
 
-        return adaptive.recommend(adaptive.observe(self.state), minimum, maximum, target_duration).as_dict()
+        return adaptive.recommend(adaptive.observe(self.state), req.minimum, req.maximum, req.target_duration).as_dict()
 
-    def _rpc_shutdown(self, client):
+    def _answer_shutdown(self, client, req: wire.ShutdownRequest):
         self.loop.add_callback(self.shutdown)
         return True
 
@@ -431,28 +434,48 @@ class Scheduler:
         self.close("the cluster was shut down")
         self.loop.add_callback(self.loop.stop)
 
-    def _rpc_story(self, client, keys):
-        return [tuple(map(str, record)) for record in self.state.story(*keys)]
+    def _answer_story(self, client, req: wire.StoryRequest):
+        return [tuple(map(str, record)) for record in self.state.story(*req.keys)]
 
-    def _rpc_progress(self, client, keys=None, ident=None, close=False):
-        """Open a progress tracker for ``keys`` or poll tracker ``ident`` (`graphflow.scheduler.progress`)."""
-        return self.progress.rpc(self.state, keys, ident, close)
+    def _answer_progress(self, client, req: wire.ProgressRequest):
+        """Open a progress tracker for ``req.keys`` or poll tracker ``req.ident`` (`graphflow.scheduler.progress`)."""
+        return self.progress.rpc(self.state, req.keys, req.ident, req.close)
 
-    def _rpc_task_stream(self, client, start=None, count=None):
-        """Task-stream records (`graphflow.scheduler.taskstream`) with ``stop >= start``, the last ``count``."""
-        return self.diagnostics.task_stream(start, count)
+    def _answer_task_stream(self, client, req: wire.TaskStreamRequest):
+        """Task-stream records (`graphflow.scheduler.taskstream`) with ``stop >= req.start``, the last ``req.count``."""
+        return self.diagnostics.task_stream(req.start, req.count)
 
-    def _rpc_memory_history(self, client, start=None):
-        """Each worker's memory samples since ``start`` (`Diagnostics.memory_history`)."""
-        return self.diagnostics.memory_history(start)
+    def _answer_memory_history(self, client, req: wire.MemoryHistoryRequest):
+        """Each worker's memory samples since ``req.start`` (`Diagnostics.memory_history`)."""
+        return self.diagnostics.memory_history(req.start)
 
-    def _rpc_diagnostics_snapshot(self, client):
+    def _answer_snapshot(self, client, req: wire.SnapshotRequest):
         """What the dashboard shows (`graphflow.scheduler.snapshot`), fresh."""
         return self.diagnostics.snapshot()
 
 
+# What the scheduler answers, by request type (graphflow.comm.messages): the one table of its questions.
+_ANSWERS = {
+    wire.WhoHasRequest: Scheduler._answer_who_has,
+    wire.ChooseWorkersRequest: Scheduler._answer_choose_workers,
+    wire.ChooseActorWorkerRequest: Scheduler._answer_choose_actor_worker,
+    wire.ActorLocationRequest: Scheduler._answer_actor_location,
+    wire.ScatteredRequest: Scheduler._answer_scattered,
+    wire.SchedulerInfoRequest: Scheduler._answer_scheduler_info,
+    wire.MemoryRequest: Scheduler._answer_memory,
+    wire.RetireWorkersRequest: Scheduler._answer_retire_workers,
+    wire.AdaptiveTargetRequest: Scheduler._answer_adaptive_target,
+    wire.ShutdownRequest: Scheduler._answer_shutdown,
+    wire.StoryRequest: Scheduler._answer_story,
+    wire.ProgressRequest: Scheduler._answer_progress,
+    wire.TaskStreamRequest: Scheduler._answer_task_stream,
+    wire.MemoryHistoryRequest: Scheduler._answer_memory_history,
+    wire.SnapshotRequest: Scheduler._answer_snapshot,
+}
+
+
 class Deferred:
-    """An RPC answer that comes later: a ``_rpc_*`` handler returns one and calls `resolve` or `fail` once
+    """An RPC answer that comes later: an ``_answer_*`` method returns one and calls `resolve` or `fail` once
     the answer is known (e.g. when the state machine says a retirement is over); the shell replies then.
 
         >>> d = Deferred(); got = []

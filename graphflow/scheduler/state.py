@@ -236,6 +236,7 @@ class SchedulerState:
         self.wants[client].add(ts)
 
     def want(self, ts: SchedTask, client: str, stim: str) -> None:
+        """``client`` wants ``ts``: reported at once if done, else recommended to be computed."""
         self.add_want(ts, client)
         state = ts.state
         if state == MEMORY:
@@ -326,6 +327,7 @@ class SchedulerState:
         self._memory_cap = max(limits) if limits and all(limits) else None
 
     def prefix(self, key) -> SchedPrefix:
+        """The `SchedPrefix` of ``key`` (created on first use)."""
         name = key_split(key)
         prefix = self._prefixes.get(name)
         if prefix is None:
@@ -333,6 +335,7 @@ class SchedulerState:
         return prefix
 
     def cost(self, ts: SchedTask, ws: SchedWorker) -> float:
+        """Expected seconds ``ts`` keeps ``ws`` busy: its duration plus fetching its inputs."""
         d = ts.prefix.duration
         cost = self.default_duration if d is None else d
         if ts.dependencies:
@@ -340,6 +343,7 @@ class SchedulerState:
         return cost
 
     def assign(self, ts: SchedTask, ws: SchedWorker, stim: str) -> None:
+        """Send ``ts`` to ``ws`` (state processing); no transition: callers are transitions or steals."""
         ts.state = PROCESSING
         ts.processing_on = ws
         ws.processing[ts] = cost = self.cost(ts, ws)
@@ -352,6 +356,7 @@ class SchedulerState:
             buf[1][ts] = None
 
     def exit_processing(self, ts: SchedTask) -> SchedWorker:
+        """Take ``ts`` off its worker, which is returned; the caller sets the new state."""
         ws = ts.processing_on
         cost = ws.processing.pop(ts)
         # reset when empty so float error cannot accumulate over millions of tasks
@@ -381,6 +386,7 @@ class SchedulerState:
         ws.nbytes -= ts.nbytes
 
     def free_on_worker(self, ws: SchedWorker, key, stim: str) -> None:
+        """Tell ``ws`` to drop ``key`` (one `ReleaseOnWorker` per worker per `handle` call)."""
         if self.workers.get(ws.address) is not ws:
             return
         buf = self._out_free.get(ws)
@@ -444,8 +450,7 @@ class SchedulerState:
         for ts, victim in plan:
             self.request_steal(ts, victim, thief, stim)
 
-    def request_steal(self, ts: SchedTask, victim: SchedWorker, thief: SchedWorker, stim: str,
-                      why: str = "steal-request") -> None:
+    def request_steal(self, ts: SchedTask, victim, thief, stim: str, why: str = "steal-request") -> None:
         """Ask ``victim`` to give ``ts`` back (`RequestSteal`); its `StealResponse` moves it to ``thief``."""
         self.steals[ts] = (victim, thief)
         self._out_steal.append((stim, ts))
@@ -533,6 +538,7 @@ class SchedulerState:
             self.transition(ts, finish, stim, arg)
 
     def transition(self, ts: SchedTask, finish: str, stim: str, arg=None) -> None:
+        """Move ``ts`` to ``finish`` through ``_TRANSITIONS``; `InvalidTransition` if the table lacks it."""
         start = ts.state
         method = _TRANSITIONS.get((start, finish))
         if method is None:

@@ -4,7 +4,9 @@ Tests wait on the state they need (a worker joined, a file appeared, a counter
 moved), never for a fixed time: a wait returns as soon as the condition holds,
 so its timeout can be generous for a loaded machine at no cost.
 `wait_for_async` is the same wait for a coroutine, whose event loop must keep
-running between checks for the condition to come true.
+running between checks for the condition to come true.  To wait until a loop
+in this process has gone round (a watcher looked again, so what it would do
+is done), count the calls of the method it calls each time with `count_calls`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-__all__ = ["wait_for", "wait_for_async"]
+__all__ = ["wait_for", "wait_for_async", "count_calls"]
 
 
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05, what="condition", on_timeout=None):
@@ -60,3 +62,32 @@ def _give_up(timeout: float, what, on_timeout) -> None:
     if on_timeout is not None:
         on_timeout()
     raise AssertionError(f"{what() if callable(what) else what} not met within {timeout} s")
+
+
+def count_calls(obj, name: str):
+    """Count the calls of method ``name`` of ``obj`` that finish from now on; return a function giving the count.
+
+    The method is wrapped on this instance only, so a loop that looks it up on
+    ``self`` each time goes through the wrapper.  A call in progress when
+    this runs is not counted: ``wait_for(lambda: passes() >= 1)`` waits for a
+    whole call that began afterwards.
+
+    >>> class Loop:
+    ...     def tick(self):
+    ...         return "ticked"
+    >>> loop = Loop()
+    >>> ticks = count_calls(loop, "tick")
+    >>> loop.tick(), loop.tick(), ticks()
+    ('ticked', 'ticked', 2)
+    """
+    method = getattr(obj, name)
+    count = [0]
+
+    def counted(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        finally:
+            count[0] += 1
+
+    setattr(obj, name, counted)
+    return lambda: count[0]

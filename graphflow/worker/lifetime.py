@@ -94,7 +94,7 @@ class Lifetime:
 
         worker = self.worker
         self._timer = None
-        if worker._closed:
+        if worker.closed:
             return
         if not self.asked:
             logger.info("worker %s: lifetime of %.1f s is up; asking the scheduler to retire it", worker.address,
@@ -106,7 +106,7 @@ class Lifetime:
         """The scheduler cannot retire this worker now: keep working, ask again later."""
         wait = RETRY_INTERVAL * random.uniform(0.5, 1.5)  # workers refused together do not ask together again
         logger.info("worker %s: cannot retire yet (%s); asking again in %.1f s", self.worker.address, reason, wait)
-        if self._timer is None and not self.worker._closed:
+        if self._timer is None and not self.worker.closed:
             self._timer = self.worker.loop.call_later(wait, self.ask)
 
     def exit_code(self) -> int:

@@ -19,7 +19,7 @@ State, one per worker process: a ring of the last `RING_SIZE` records, each
     >>> recent(1)                                                        # doctest: +SKIP
     [(1714557600.0, 'INFO', '[inc-1] hello from a task')]
 
-The client asks each worker directly (a `graphflow.comm.messages.Rpc` ``"logs"`` on the
+The client asks each worker directly (a `graphflow.comm.messages.WorkerLogsRequest` on the
 worker's peer socket, answered by `answer_rpc`), so a worker that is gone
 only leaves its own entry out of the answer.
 """
@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 
-__all__ = ["install", "running", "recent", "answer_rpc", "ask_workers", "RING_SIZE"]
+__all__ = ["install", "running", "recent", "answer_rpc", "RING_SIZE"]
 
 logger = logging.getLogger("graphflow.worker.logs")
 
@@ -130,37 +130,7 @@ def answer_rpc(msg):
     from ..comm import messages as wire
     from ..errors import GraphflowError
 
-    if msg.op == "logs":
-        return wire.RpcReply(msg.request_id, recent(msg.kwargs.get("n")))
-    return wire.RpcReply(msg.request_id, None, GraphflowError(f"a worker has no operation {msg.op!r}; it answers "
-                                                              f"'logs'"))
-
-
-def ask_workers(client, workers: list, n: int | None, timeout: float) -> dict:
-    """Client side of ``client.get_worker_logs``: one ``logs`` request per worker, answers within ``timeout``."""
-    from ..comm import messages as wire
-
-    make = lambda request_id: wire.Rpc(request_id, "logs", {"n": n})  # noqa: E731
-    requests = {}
-    for worker in workers:
-        try:
-            requests[worker] = client._io.call(client._peer_request, worker, make)
-        except Exception as exc:
-            logger.warning("get_worker_logs: cannot reach worker %s: %s", worker, exc)
-    deadline = time.monotonic() + timeout
-    logs = {}
-    for worker, request in requests.items():
-        try:
-            logs[worker] = [tuple(r) for r in request.result(max(0.0, deadline - time.monotonic()))]
-        except Exception as exc:
-            logger.warning("get_worker_logs: no logs from worker %s (%s: %s); left out", worker,
-                           type(exc).__name__, exc or "no answer in time")
-    client._io.call(_forget_requests, client, set(map(id, requests.values())))
-    return logs
-
-
-def _forget_requests(client, request_ids: set) -> None:
-    """Drop the client's bookkeeping of these requests (answered or not), on its I/O thread."""
-    for rid in [rid for rid, r in client._requests.items() if id(r) in request_ids]:
-        client._requests.pop(rid, None)
-        client._peer_requests.pop(rid, None)
+    if type(msg.request) is wire.WorkerLogsRequest:
+        return wire.RpcReply(msg.request_id, recent(msg.request.n))
+    return wire.RpcReply(msg.request_id, None, GraphflowError(
+        f"a worker does not answer {type(msg.request).__name__}; it answers WorkerLogsRequest"))

@@ -15,18 +15,25 @@ Worked example, ``x`` (128 MiB) only on retiring worker ``R``::
     FetchReplicas({x: [R]})     x: released -> fetch -> flight   -> GatherDep(R, [x])
     GatherDepSuccess(R, {x})    x: flight -> memory               -> TaskFinished(x, nbytes=134217728)
 
-The handler is added to `WorkerState`'s event table when this module is
-imported (the worker shell imports it).
+`fetch_replicas` is listed in `WorkerState`'s event table (in
+``graphflow/worker/state.py``), like every handler; this module adds nothing
+to it.  It uses the public members of `WorkerState` meant for its handlers
+(`WorkerState.transition`, `WorkerState.report_finished`,
+`WorkerState.add_holders`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .events import WorkerEvent
-from .state import WorkerState, WorkerTask
+from .model import WorkerTask
 
-__all__ = ["FetchReplicas", "REPLICA_PRIORITY"]
+if TYPE_CHECKING:
+    from .state import WorkerState
+
+__all__ = ["FetchReplicas", "fetch_replicas", "REPLICA_PRIORITY"]
 
 REPLICA_PRIORITY = (-1,)  # before every task's inputs: a retiring worker is waiting for these
 
@@ -39,29 +46,26 @@ class FetchReplicas(WorkerEvent):
     nbytes: dict
 
 
-def fetch_replicas(self: WorkerState, ev: FetchReplicas) -> None:
+def fetch_replicas(ws: WorkerState, ev: FetchReplicas) -> None:
     """Start fetching each key not held here; a key already here (or on its way) is just kept and reported."""
-    tasks = self.tasks
+    tasks = ws.tasks
     for key, holders in ev.who_has.items():
-        holders = [h for h in holders if h != self.address]
+        holders = [h for h in holders if h != ws.address]
         ts = tasks.get(key)
-        self.log.append((key, "fetch-replica", holders, ev.stimulus_id))
+        ws.log.append((key, "fetch-replica", holders, ev.stimulus_id))
         if ts is None:
             if not holders:
                 continue
             ts = tasks[key] = WorkerTask(key, priority=REPLICA_PRIORITY, assigned=True,
                                          nbytes=ev.nbytes.get(key, 0), who_has=holders)
-            self._transition(ts, "fetch")
+            ws.transition(ts, "fetch")
         elif ts.state == "memory":
             ts.assigned = True
-            self._report_finished(ts, None, ts.nbytes, 0.0, 0.0)  # the scheduler may not count this copy yet
+            ws.report_finished(ts, None, ts.nbytes, 0.0, 0.0)  # the scheduler may not count this copy yet
         elif ts.state in ("fetch", "flight"):
             ts.assigned = True
-            self._add_holders(ts, holders)
+            ws.add_holders(ts, holders)
         elif ts.state == "cancelled" and ts.previous == "flight":
             ts.assigned = True
-            self._transition(ts, "flight")
+            ws.transition(ts, "flight")
         # waiting, ready, executing: computed here, and reported when done
-
-
-WorkerState._HANDLERS[FetchReplicas] = fetch_replicas

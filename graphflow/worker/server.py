@@ -138,6 +138,11 @@ class Worker:
     def address(self) -> str:
         return self.listener.address
 
+    @property
+    def closed(self) -> bool:
+        """True once `close` has run (the process is on its way out)."""
+        return self._closed
+
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> "Worker":
@@ -249,8 +254,18 @@ class Worker:
         if silent > self.heartbeat_timeout:
             return self._scheduler_gone(
                 f"no answer from the scheduler at {self.scheduler_address} for {silent:.1f} s")
-        self.scheduler.send(wev_heartbeat(self, self.state))
+        self.scheduler.send(self._heartbeat_message())
         self._sweep_shared()
+
+    def _heartbeat_message(self):
+        """The heartbeat message: how busy this worker is and how much it holds."""
+        from ..scheduler.events import Heartbeat
+
+        store = self.state.data
+        rss = process_rss()
+        return Heartbeat("heartbeat", self.address, 0.0, store.managed_bytes, self.state.executing_count,
+                         store.spilled_bytes, rss, self._paused, self._over_target, store.shared_bytes,
+                         self._cpu.sample())
 
     # ------------------------------------------------------------------ shared memory
 
@@ -325,7 +340,7 @@ class Worker:
                                format_bytes(self.memory_limit), "; spilling failed" if store.spill_failed else "")
                 self._feed(wev.PauseChanged(self._stim("memory"), decision.paused))
             self._paused, self._over_target = decision.paused, over
-            self.scheduler.send(wev_heartbeat(self, self.state))  # the scheduler learns at once, not in 0.5 s
+            self.scheduler.send(self._heartbeat_message())  # the scheduler learns at once, not in 0.5 s
 
     # ------------------------------------------------------------------ the state machine
 
@@ -633,17 +648,6 @@ def _lend_large(found: dict, nbytes: dict) -> dict:
             lent[key] = frames
             del found[key]
     return lent
-
-
-def wev_heartbeat(worker: Worker, state: WorkerState):
-    """The heartbeat message: how busy this worker is and how much it holds."""
-    from ..scheduler.events import Heartbeat
-
-    store = state.data
-    rss = process_rss()
-    return Heartbeat("heartbeat", worker.address, 0.0, store.managed_bytes, state.executing_count,
-                     store.spilled_bytes, rss, worker._paused, worker._over_target, store.shared_bytes,
-                     worker._cpu.sample())
 
 
 def _too_big(key, address: str, input_bytes: int, nbytes: int, limit: int):

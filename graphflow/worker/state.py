@@ -43,6 +43,7 @@ All state changes go through one table (``_TRANSITIONS``), logged in a bounded
 ``log`` that `story` filters; anything else raises `InvalidTransition`.
 Events handled in one call share one `SendToScheduler`, and new work starts
 (`Execute`, `GatherDep`) once, after all of them, so fetches group per peer.
+The record `WorkerTask` is defined in `graphflow.worker.model`.
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import deque
-from dataclasses import dataclass, field
 
 from ..errors import InvalidTransition
 from ..scheduler.events import MissingData, StealResponse, TaskErred, TaskFinished
@@ -69,34 +69,12 @@ from .events import (
     UpdateData,
 )
 from ..store.spill import Shared, WorkerStore
+from .model import WorkerTask
+from .replicas import FetchReplicas, fetch_replicas
 
 __all__ = ["WorkerState", "WorkerTask"]
 
 MiB = 2**20
-
-
-@dataclass(slots=True, eq=False)
-class WorkerTask:
-    """One key as this worker sees it (hashed by identity; see the module docstring for states)."""
-
-    key: object
-    state: str = "released"
-    run: object = None  # the ExecuteSpec, for a task the scheduler sent here to run
-    priority: tuple = ()
-    assigned: bool = False
-    # Ordered sets (dicts of task -> None): identity-hashed sets would iterate in memory-address
-    # order, and the order of cascading transitions (so of commands and log) must be reproducible.
-    dependencies: dict = field(default_factory=dict)
-    dependents: dict = field(default_factory=dict)
-    waiting_for: dict = field(default_factory=dict)  # dependencies not in memory yet
-    who_has: list = field(default_factory=list)  # peers to fetch from (never this worker)
-    nbytes: int = 0  # expected size while fetched, actual once in memory
-    type_name: str = ""
-    coming_from: str | None = None
-    previous: str | None = None  # while cancelled: "executing" or "flight"
-
-    def __repr__(self):
-        return f"<WorkerTask {self.key!r} {self.state}>"
 
 
 class WorkerState:
@@ -107,6 +85,11 @@ class WorkerState:
     ``max_concurrent_fetches`` bound the requests open to one peer and in all;
     ``inline_limit``: results up to this size ride along with `TaskFinished`
     when the task asked for it.
+
+    Every event type it handles is listed in ``_HANDLERS``, including those
+    other modules define (`graphflow.worker.replicas.fetch_replicas`); such a
+    handler uses the public `transition`, `report_finished` and `add_holders`,
+    never an underscored member.
     """
 
     def __init__(self, address: str, nthreads: int, data: WorkerStore | None = None, *, validate: bool = False,
@@ -218,7 +201,7 @@ class WorkerState:
             ts = tasks.get(key)
             if ts is None:
                 ts = tasks[key] = WorkerTask(key, run=es, priority=es.priority, assigned=True)
-                self._transition(ts, "waiting")
+                self.transition(ts, "waiting")
             else:
                 self._compute_known(ts, es)
 
@@ -231,11 +214,11 @@ class WorkerState:
         ts.assigned = True
         if state == "memory":
             # Finished before (perhaps as a replica): tell the scheduler again, it may not know.
-            self._report_finished(ts, self.data[ts.key], self.data.nbytes(ts.key), 0.0, 0.0)
+            self.report_finished(ts, self.data[ts.key], self.data.nbytes(ts.key), 0.0, 0.0)
         elif state == "fetch":
-            self._transition(ts, "waiting")
+            self.transition(ts, "waiting")
         elif state == "cancelled":
-            self._transition(ts, ts.previous)
+            self.transition(ts, ts.previous)
         # waiting, ready, executing, flight: already under way, and reported when done.
 
     def _handle_free_keys(self, ev: FreeKeys) -> None:
@@ -273,20 +256,20 @@ class WorkerState:
         if ts is None:
             return
         if ts.state == "cancelled":
-            self._transition(ts, "released")
+            self.transition(ts, "released")
             return
-        self._transition(ts, "memory", ev.value, ev.nbytes, ev.type_name)
+        self.transition(ts, "memory", ev.value, ev.nbytes, ev.type_name)
         if ts.assigned:
-            self._report_finished(ts, ev.value, ev.nbytes, ev.start, ev.stop, ev.thread)
+            self.report_finished(ts, ev.value, ev.nbytes, ev.start, ev.stop, ev.thread)
 
     def _handle_execute_failure(self, ev: ExecuteFailure) -> None:
         ts = self._running(ev.key)
         if ts is None:
             return
         if ts.state == "cancelled":
-            self._transition(ts, "released")
+            self.transition(ts, "released")
         else:
-            self._transition(ts, "error", ev)
+            self.transition(ts, "error", ev)
 
     def _handle_gather_dep_success(self, ev: GatherDepSuccess) -> None:
         request = self._close_request(ev.peer, [*ev.data, *ev.missing])
@@ -297,16 +280,16 @@ class WorkerState:
             if key not in ev.data:
                 self._fetch_failed(ts, ev.peer)
             elif ts.state == "cancelled":
-                self._transition(ts, "released")
+                self.transition(ts, "released")
             else:
                 value = ev.data[key]
                 plain = value.value if type(value) is Shared else value  # Shared: the store keeps it apart
                 nbytes = ev.nbytes.get(key)
                 if nbytes is None:
                     nbytes = int(self.data.sizer(plain))
-                self._transition(ts, "memory", value, nbytes, type(plain).__name__)
+                self.transition(ts, "memory", value, nbytes, type(plain).__name__)
                 if ts.assigned:
-                    self._report_finished(ts, plain, nbytes, 0.0, 0.0)
+                    self.report_finished(ts, plain, nbytes, 0.0, 0.0)
 
     def _handle_gather_dep_failure(self, ev: GatherDepFailure) -> None:
         for key in self._close_request(ev.peer, ev.keys):
@@ -320,15 +303,15 @@ class WorkerState:
             ts.who_has.remove(peer)
         self.log.append((ts.key, "missing", peer, self._stimulus_id))
         if ts.state == "cancelled":
-            self._transition(ts, "released")
+            self.transition(ts, "released")
         elif ts.assigned and ts.run is not None:
             # The scheduler asked us to compute it, so its own who_has is empty: ours is stale.
-            self._transition(ts, "waiting")
+            self.transition(ts, "waiting")
         elif ts.who_has:
-            self._transition(ts, "fetch")
+            self.transition(ts, "fetch")
         else:  # (an assigned one was a copy the scheduler asked for, worker/replicas.py: say it is not to be had)
             self._missing(ts, ts.key, peer)
-            self._transition(ts, "released")
+            self.transition(ts, "released")
 
     def _handle_update_data(self, ev: UpdateData) -> None:
         for key, value in ev.data.items():
@@ -341,11 +324,11 @@ class WorkerState:
             ts.assigned = True
             self.log.append((key, "update-data", self._stimulus_id))
             if ts.state == "cancelled":
-                self._transition(ts, ts.previous)
+                self.transition(ts, ts.previous)
             if ts.state == "memory":
                 self._store(ts, value, nbytes, type(value).__name__)
             elif ts.state != "executing":  # a running task keeps its own result
-                self._transition(ts, "memory", value, nbytes, type(value).__name__)
+                self.transition(ts, "memory", value, nbytes, type(value).__name__)
 
     def _handle_pause_changed(self, ev: PauseChanged) -> None:
         self.paused = ev.paused
@@ -361,6 +344,7 @@ class WorkerState:
         GatherDepSuccess: _handle_gather_dep_success,
         GatherDepFailure: _handle_gather_dep_failure,
         UpdateData: _handle_update_data,
+        FetchReplicas: fetch_replicas,  # worker/replicas.py
     }
 
     # ------------------------------------------------------------ starting work
@@ -374,7 +358,7 @@ class WorkerState:
         while ready and len(executing) < slots:
             ts = heapq.heappop(ready)[2]
             if ts.state == "ready":
-                self._transition(ts, "executing")
+                self.transition(ts, "executing")
 
     def _ensure_communicating(self) -> None:
         """Open requests to peers, up to the limits; a peer we already talk to goes first."""
@@ -406,7 +390,7 @@ class WorkerState:
             total += ts.nbytes
             keys.append(ts.key)
             # At once, so a second queue entry for this task (it may be queued twice) is seen as stale.
-            self._transition(ts, "flight", peer)
+            self.transition(ts, "flight", peer)
             self.log.append((ts.key, "gather-dep", peer, self._stimulus_id))
         if keys:
             self._requests.setdefault(peer, []).append(dict.fromkeys(keys))
@@ -435,8 +419,9 @@ class WorkerState:
 
     # ------------------------------------------------------------ helpers
 
-    def _report_finished(self, ts: WorkerTask, value, nbytes: int, start: float, stop: float,
-                         thread: int = 0) -> None:
+    def report_finished(self, ts: WorkerTask, value, nbytes: int, start: float, stop: float,
+                        thread: int = 0) -> None:
+        """Tell the scheduler ``ts`` is in memory here (with its value inline if it asked and it is small)."""
         run = ts.run
         inline = value if run is not None and run.inline_result and nbytes <= self.inline_limit else None
         self._messages.append(TaskFinished(self._stimulus_id, worker=self.address, key=ts.key, nbytes=nbytes,
@@ -463,13 +448,13 @@ class WorkerState:
                 dts = tasks[dkey] = WorkerTask(dkey, priority=ts.priority, nbytes=run.nbytes.get(dkey, 0),
                                                who_has=holders)
                 dts.dependents[ts] = None
-                self._transition(dts, "fetch")
+                self.transition(dts, "fetch")
             else:
                 dts.dependents[ts] = None
                 if dts.state == "cancelled":
-                    self._transition(dts, dts.previous)
+                    self.transition(dts, dts.previous)
                 elif dts.state in ("fetch", "flight"):
-                    self._add_holders(dts, run.who_has.get(dkey, ()))
+                    self.add_holders(dts, run.who_has.get(dkey, ()))
             ts.dependencies[dts] = None
             if dts.state != "memory":
                 ts.waiting_for[dts] = None
@@ -477,11 +462,12 @@ class WorkerState:
             for dkey in lost:
                 holder = self.address if self.address in run.who_has.get(dkey, ()) else ""
                 self._missing(ts, dkey, holder)
-            self._transition(ts, "released")
+            self.transition(ts, "released")
         elif not ts.waiting_for:
-            self._transition(ts, "ready")
+            self.transition(ts, "ready")
 
-    def _add_holders(self, ts: WorkerTask, holders) -> None:
+    def add_holders(self, ts: WorkerTask, holders) -> None:
+        """More peers hold ``ts`` (fetched, or to be fetched): queue it towards them too."""
         for peer in holders:
             if peer != self.address and peer not in ts.who_has:
                 ts.who_has.append(peer)
@@ -516,16 +502,16 @@ class WorkerState:
             if dependent.state == "waiting":
                 dependent.waiting_for.pop(ts, None)
                 if not dependent.waiting_for:
-                    self._transition(dependent, "ready")
+                    self.transition(dependent, "ready")
 
     def _release_if_unneeded(self, ts: WorkerTask) -> None:
         if ts.assigned or ts.dependents:
             return
         state = ts.state
         if state == "flight" or state == "executing":
-            self._transition(ts, "cancelled")
+            self.transition(ts, "cancelled")
         elif state in ("fetch", "waiting", "ready", "memory"):
-            self._transition(ts, "released")
+            self.transition(ts, "released")
 
     def _drop(self, ts: WorkerTask, holder: str) -> None:
         """Common end of every ``*_released`` transition; local readers of ``ts`` lose their input."""
@@ -533,12 +519,13 @@ class WorkerState:
         for dependent in list(ts.dependents):
             if dependent in ts.dependents:  # not already dropped along with an earlier one
                 self._missing(dependent, ts.key, holder)
-                self._transition(dependent, "released")
-        self._transition(ts, "forgotten")
+                self.transition(dependent, "released")
+        self.transition(ts, "forgotten")
 
     # ------------------------------------------------------------ transitions
 
-    def _transition(self, ts: WorkerTask, finish: str, *args) -> None:
+    def transition(self, ts: WorkerTask, finish: str, *args) -> None:
+        """Move ``ts`` to ``finish`` through ``_TRANSITIONS`` (`InvalidTransition` if it has no such change)."""
         # The new state is set before the method runs, so a method may chain
         # further transitions of the same task (waiting -> ready, error -> released).
         start = ts.state
@@ -634,7 +621,7 @@ class WorkerState:
             self._messages.append(TaskErred(self._stimulus_id, worker=self.address, key=ts.key,
                                             exception=ev.exception, traceback=ev.traceback,
                                             start=ev.start, stop=ev.stop, thread=ev.thread))
-        self._transition(ts, "released")
+        self.transition(ts, "released")
 
     def _transition_executing_cancelled(self, ts):
         ts.previous = "executing"  # stays in self.executing, and keeps its inputs, until the thread returns

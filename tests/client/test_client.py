@@ -211,11 +211,11 @@ def test_large_values_move_between_workers_and_over_the_socket_too(client):
     x = client.submit(np.arange, 6_000_000, dtype="float64", workers=[a], pure=False)
     total = client.submit(np.sum, x, workers=[b], pure=False)  # copied from a's memory into b
     assert total.result(timeout=30) == np.arange(6_000_000, dtype="float64").sum()
-    client._no_vmcopy.add(a)  # as if a's memory could not be read: the socket path
+    client.transfer.no_vmcopy.add(a)  # as if a's memory could not be read: the socket path
     try:
         value = x.result(timeout=30)
     finally:
-        client._no_vmcopy.discard(a)
+        client.transfer.no_vmcopy.discard(a)
     assert value.flags.writeable and value[-1] == 5_999_999
 
 

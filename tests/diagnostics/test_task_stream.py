@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow.diagnostics.taskstream import TaskStream
+from graphflow.comm.messages import SnapshotRequest
+from graphflow.scheduler.taskstream import TaskStream
 from graphflow.testing.events import erred, finished
 from graphflow.testing.wait import wait_for
 
@@ -103,7 +104,7 @@ def test_memory_history_and_cpu(client):
     fut = client.submit(busy, 1.5, pure=False)
 
     def busy_worker():
-        snap = client._rpc("diagnostics_snapshot")
+        snap = client.ask(SnapshotRequest())
         return [w for w in snap["workers"] if w["cpu"] > 20.0]
 
     assert wait_for(busy_worker, timeout=10)

@@ -8,6 +8,7 @@ import pytest
 import graphflow as gf
 from graphflow import delayed
 from graphflow.testing.cluster import InProcessCluster
+from graphflow.testing.wait import wait_for
 
 
 def inc(x):
@@ -50,11 +51,8 @@ def test_results_are_forgotten_everywhere_once_released(cluster, client):
     assert cluster.call(lambda: len(cluster.scheduler.state.tasks)) == 50
     del futs
     gc.collect()
-    deadline = time.monotonic() + 10
-    while cluster.call(lambda: len(cluster.scheduler.state.tasks)) or any(
-            cluster.call(lambda w=w: len(w.state.data)) for w in cluster.workers):
-        assert time.monotonic() < deadline, "keys were not released"
-        time.sleep(0.02)
+    wait_for(lambda: not cluster.call(lambda: len(cluster.scheduler.state.tasks)) and not any(
+        cluster.call(lambda w=w: len(w.state.data)) for w in cluster.workers), timeout=10, what="keys released")
 
 
 def test_work_spreads_over_both_workers(cluster, client):
@@ -68,9 +66,12 @@ def test_a_worker_that_leaves_cleanly_loses_nothing(cluster, client):
     x = delayed(0)
     for _ in range(30):
         x = delayed(slow_inc)(x)
-    fut = client.compute(x)
-    time.sleep(0.15)
-    cluster.call(cluster.workers[0].close, "retired in a test")
+    fut = client.compute(x)  # one task once fused: 30 links, 0.6 s
+    # the worker running it leaves mid-run; the task runs again on the other one
+    worker = wait_for(lambda: cluster.call(lambda: next((w for w in cluster.workers if w.state.executing), None)),
+                      timeout=10, what="the chain running on a worker")
+    cluster.call(worker.close, "retired in a test")
+    assert not fut.done(), "the chain finished before the worker left: nothing was tested"
     assert fut.result(timeout=30) == 30
     cluster.call(cluster.scheduler.state.validate_state)
 

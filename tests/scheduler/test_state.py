@@ -576,7 +576,7 @@ def test_invalid_transition_raises(s):
     s.handle(graph({"a": ()}))
     s.handle(finished("W", "a"))
     with pytest.raises(InvalidTransition, match="'a'.*'memory'.*'processing'") as info:
-        s._transition(s.tasks["a"], "processing", "bad-stimulus")
+        s.transition(s.tasks["a"], "processing", "bad-stimulus")
     assert (info.value.key, info.value.start, info.value.finish, info.value.stimulus_id) == (
         "a", "memory", "processing", "bad-stimulus")
 

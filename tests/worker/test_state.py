@@ -174,7 +174,7 @@ def test_bad_transition_raises_invalid_transition():
     ws = new()
     ws.handle(compute(es("a"), es("b")))
     with pytest.raises(InvalidTransition) as info:
-        ws._transition(ws.tasks["b"], "flight", P)
+        ws.transition(ws.tasks["b"], "flight", P)
     assert (info.value.key, info.value.start, info.value.finish) == ("b", "ready", "flight")
 
 

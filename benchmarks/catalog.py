@@ -1,0 +1,48 @@
+"""The workloads, in the order ``all`` runs them, the groups, and graphflow's case for each kind.
+
+This is the one module that imports every module of workloads (those in
+`benchmarks.workloads` and the ``*_cases`` modules that are a group each);
+none of them imports it (or `benchmarks.engines`, which reads
+`GRAPHFLOW_CASES` from here), so the import graph has no cycles
+(``tests/test_benchmark_imports.py``).
+"""
+
+from __future__ import annotations
+
+from . import dashboard_cases, elastic_cases, progress_cases
+from .workloads import actors, array, chain, cluster, dataframe, delayed_sum, graph1m, imports, interop, memory, spill
+from .workloads import tree
+
+__all__ = ["WORKLOADS", "GROUPS", "GRAPHFLOW_CASES"]
+
+_LOCAL = (delayed_sum, chain, tree, graph1m, memory, imports)
+_MODULES = _LOCAL + (cluster, actors, dataframe, array, spill, interop)
+
+_OWN_GROUPS = (elastic_cases, dashboard_cases, progress_cases)  # modules outside workloads/, one group each
+WORKLOADS: dict = {w.name: w for module in _MODULES + _OWN_GROUPS for w in module.WORKLOADS}
+
+# Names that select several workloads on the command line (besides "all").
+GROUPS: dict = {
+    "local": [w.name for module in _LOCAL for w in module.WORKLOADS],
+    "dist": [w.name for w in cluster.WORKLOADS],
+    "actors": [w.name for w in actors.WORKLOADS],
+    "dataframe": [w.name for w in dataframe.WORKLOADS],
+    "array": [w.name for w in array.WORKLOADS],
+    "spill": [w.name for w in spill.WORKLOADS],
+    "interop": [w.name for w in interop.WORKLOADS],
+    "elastic": elastic_cases.GROUP,  # retire-1gb; scale-up (benchmarks/elastic_cases.py)
+    "dashboard": dashboard_cases.GROUP,  # dash-overhead, dash-visible (benchmarks/dashboard_cases.py)
+    "progress": progress_cases.GROUP,  # progress-overhead, progressbar-overhead (benchmarks/progress_cases.py)
+}
+
+# One kind per module (``KIND`` and ``run``), or several (``CASES``).  Subprocess
+# kinds (memory, imports) have no in-process case: their workloads make one per
+# engine with `Workload.case_for`.
+GRAPHFLOW_CASES: dict = {
+    module.KIND: module.run for module in _MODULES if hasattr(module, "run")
+}
+for _module in _MODULES:
+    GRAPHFLOW_CASES.update(getattr(_module, "CASES", {}))
+GRAPHFLOW_CASES.update(elastic_cases.GRAPHFLOW_CASES)
+GRAPHFLOW_CASES.update(dashboard_cases.GRAPHFLOW_CASES)
+GRAPHFLOW_CASES.update(progress_cases.GRAPHFLOW_CASES)

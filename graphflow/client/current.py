@@ -1,0 +1,53 @@
+"""Which client a call with no client in hand should use: the open ones, and one per worker process.
+
+`default_client` is the most recently opened client still open (what
+``gf.performance_report`` and actor handles use).  A task running on a worker
+that calls an actor handle has no client of its own: `process_client` opens
+one to that worker's scheduler the first time and reuses it.
+
+The `Client` class registers itself here (`set_client_class`, called once by
+``graphflow/client/__init__.py``), so the modules below it -- actor handles
+among them -- can open a client without importing the module that defines it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ..errors import GraphflowError
+
+__all__ = ["open_clients", "default_client", "process_client", "set_client_class"]
+
+open_clients: list = []  # Clients in the order they were opened; a Client removes itself when it closes
+_client_class: list = []
+_process_client: list = []
+_lock = threading.Lock()
+
+
+def set_client_class(cls) -> None:
+    """Tell `process_client` which class to open (``graphflow.client.Client``)."""
+    _client_class[:] = [cls]
+
+
+def default_client():
+    """The most recently opened client that is still open."""
+    if not open_clients:
+        raise GraphflowError("no graphflow Client is open; start one with gf.Client()")
+    return open_clients[-1]
+
+
+def process_client():
+    """The client this process's actor handles use: the open one, else one to this worker's scheduler."""
+    if open_clients:
+        return open_clients[-1]
+    from ..worker.actors import worker_info
+
+    info = worker_info()
+    if info is None:
+        raise GraphflowError("this actor handle is not connected to a cluster: open a gf.Client(...) first")
+    with _lock:
+        if not _process_client or _process_client[0].status != "running":
+            if not _client_class:
+                raise GraphflowError("graphflow.client was not set up: import graphflow.client first")
+            _process_client[:] = [_client_class[0](info[0], token=info[1], set_as_default=False)]
+        return _process_client[0]

@@ -1,0 +1,82 @@
+"""Which keys this client holds, and how many of its `Future` objects point at each.
+
+A `Future` counts itself in (`KeyRefs.acquire`) when made and out
+(`KeyRefs.release`) when garbage collected; a key whose count drops to zero is
+no longer wanted, and is queued for the scheduler in one batch (`take_released`,
+sent every 50 ms by the session's periodic job) rather than one message per
+dropped future.  Each key has one `graphflow.client.futures.KeyState` shared by
+all its futures, which the client's reports settle.
+
+    >>> refs = KeyRefs()
+    >>> state = refs.state("x"); refs.acquire("x"); refs.acquire("x")
+    >>> refs.release("x"); refs.take_released()
+    []
+    >>> refs.release("x"); refs.take_released(), "x" in refs
+    (['x'], False)
+"""
+
+from __future__ import annotations
+
+import threading
+
+from .futures import KeyState
+
+__all__ = ["KeyRefs"]
+
+
+class KeyRefs:
+    """Key states and reference counts of one client (thread-safe)."""
+
+    def __init__(self):
+        self.states: dict = {}  # key -> KeyState, while some Future points at the key
+        self._counts: dict = {}
+        self._released: list = []
+        self._lock = threading.RLock()
+
+    def __contains__(self, key) -> bool:
+        return key in self.states
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def state(self, key) -> KeyState:
+        """The key's state, made on first use."""
+        with self._lock:
+            state = self.states.get(key)
+            if state is None:
+                state = self.states[key] = KeyState(key)
+            return state
+
+    def get(self, key) -> KeyState | None:
+        """The key's state if some Future points at it, else None."""
+        return self.states.get(key)
+
+    def acquire(self, key) -> None:
+        """One more Future points at ``key``."""
+        with self._lock:
+            self._counts[key] = self._counts.get(key, 0) + 1
+
+    def release(self, key) -> None:
+        """One Future fewer points at ``key``; at none, the key is forgotten and queued for the scheduler."""
+        with self._lock:
+            n = self._counts.get(key, 0) - 1
+            if n > 0:
+                self._counts[key] = n
+                return
+            self._counts.pop(key, None)
+            self.states.pop(key, None)
+            self._released.append(key)
+
+    def take_released(self) -> list:
+        """The keys released since the last call (the caller tells the scheduler)."""
+        if not self._released:
+            return []
+        with self._lock:
+            keys, self._released = self._released, []
+        return keys
+
+    def fail_pending(self, error: BaseException) -> None:
+        """Settle every key still pending with ``error`` (the scheduler is gone)."""
+        for state in list(self.states.values()):
+            if state.status == "pending":
+                state.fail(error)
