@@ -20,7 +20,7 @@ each buffer in one `graphflow.comm.messages.ActorCalls` message straight to the 
 which answers with `ActorResults`: two hops for a blocking call, and ten
 thousand pipelined calls travel as a few dozen messages.  For actors that may
 be restarted, each buffer also goes to the scheduler's call log
-(`graphflow.scheduler.actors.ActorLog`).  The caller keeps every unanswered
+(`graphflow.comm.messages.ActorCallLog`).  The caller keeps every unanswered
 call; when the actor's key is reported lost it holds new calls back, and when
 it is reported in memory again (restored elsewhere) it resends the unanswered
 ones there -- the host answers each sequence number once, so no result is
@@ -216,10 +216,8 @@ class ActorCaller:
             blob = Serialized.from_object(calls)
         self._conn().send(wire.ActorCalls(self.key, self.caller_id, self.incarnation, SerializedValue(blob.frames)))
         if self.logged:
-            from ..scheduler.actors import ActorLog
-
-            client.session.send(ActorLog("actor-log", client.id, self.key, self.caller_id, self.incarnation, blob,
-                                         calls[0][0], calls[-1][0]))
+            client.session.send(wire.ActorCallLog("actor-log", self.key, self.caller_id, self.incarnation, blob,
+                                                  calls[0][0], calls[-1][0]))
 
     def _drop_unpicklable(self, calls: list) -> list:
         from ..comm.serialize import Serialized

@@ -32,7 +32,6 @@ from .. import config
 from ..comm import messages as wire
 from ..errors import CommClosedError, GraphflowError
 from ..optimize import optimize_collections
-from ..scheduler import events as ev
 from ..spec import DataNode, Ref, Task, TaskGraph, tokenize
 from ..spec.collections import flatten_keys, is_collection
 from ..spec.nodes import funcname
@@ -118,12 +117,12 @@ class Client:
             caller = self.actor_callers.get(msg.actor)
             if caller is not None:
                 caller.on_results(msg)
-        elif isinstance(msg, ev.KeyReport):
+        elif type(msg) is wire.KeyStatus:
             self._on_report(msg)
         else:
             logger.warning("client: unexpected %s from the scheduler", type(msg).__name__)
 
-    def _on_report(self, msg: ev.KeyReport) -> None:
+    def _on_report(self, msg: wire.KeyStatus) -> None:
         if self.actor_callers:
             caller = self.actor_callers.get(msg.key)
             if caller is not None:
@@ -155,7 +154,7 @@ class Client:
         """Tell the scheduler which keys no future wants any more (every 50 ms, on the I/O thread)."""
         keys = self.refs.take_released()
         if keys and self.session.error is None:
-            self.session.send(ev.ClientReleasesKeys("client-release", self.id, keys))
+            self.session.send(wire.DropKeys("client-release", keys))
 
     def ask(self, request: wire.Request, timeout: float | None = None):
         """Ask the scheduler ``request`` (a `graphflow.comm.messages.Request`) and return its answer.
@@ -181,8 +180,8 @@ class Client:
         # Session-only functions go as bytes pickled once, so every message stays on the fast pickle path.
         specs = {k: wrap_functions(node) for k, node in specs.items()}
         dependencies = {k: node.dependencies for k, node in specs.items()}
-        msg = ev.UpdateGraph(f"update-graph-{next(self._generation)}", self.id, specs, dependencies,
-                             priorities or {}, list(wanted), retries or {}, restrictions or {})
+        msg = wire.SubmitGraph(f"update-graph-{next(self._generation)}", specs, dependencies,
+                               priorities or {}, list(wanted), retries or {}, restrictions or {})
         self.session.send_threadsafe(msg)
         return futures
 
@@ -395,7 +394,7 @@ class Client:
             f.key_state.cancel()
         if keys:
             self.check_open()
-            self.session.send_threadsafe(ev.ClientCancelsKeys("client-cancel", self.id, keys))
+            self.session.send_threadsafe(wire.CancelKeys("client-cancel", keys))
 
     # ------------------------------------------------------------------ questions about the cluster
 

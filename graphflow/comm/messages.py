@@ -1,17 +1,28 @@
-"""Messages between graphflow processes that are not state-machine events.
+"""The wire protocol: every message graphflow processes send each other, declared once.
 
-Most of what crosses the network *is* an event or command of a state machine
-(`graphflow.scheduler.events`, `graphflow.worker.events`) and travels as it is.
-These are the rest: saying who you are, liveness, data requests between
-peers, and small request/reply calls (`Rpc`/`RpcReply`).
+Clients, the scheduler and workers exchange only these slotted dataclasses
+(pickled by `graphflow.comm.protocol`, authenticated before they are read).
+They are not the state machines' events: a shell turns a message into an
+event of its own state machine (`graphflow.scheduler.events`,
+`graphflow.worker.events`) and its commands into messages, so either side can
+change its internals without changing what travels.  A message that names a
+sender (a worker's results) never carries it: the receiving shell knows who
+sent it, and a peer speaks only for itself.
 
 A session of a worker with the scheduler::
 
     worker -> RegisterWorker(address, nthreads, ...)     scheduler: WorkerJoined
     worker <- Welcome(...)
-    worker -> Heartbeat(...) every 0.5 s                 scheduler <- HeartbeatAck
-    worker <- ComputeTasks(...) / FreeKeys / StealRequest
-    worker -> TaskFinished / TaskErred / MissingData / StealResponse
+    worker -> WorkerStatus(...) every 0.5 s              scheduler: Heartbeat; worker <- HeartbeatAck
+    worker <- RunTasks([TaskSpec, ...]) / ReleaseKeys / StealAsk / CopyKeys
+    worker -> TaskDone / TaskFailed / DepMissing / StealAnswer
+
+of a client::
+
+    client -> RegisterClient(client)                     client <- Welcome(...)
+    client -> SubmitGraph(specs, ...) / DropKeys / CancelKeys
+    client <- KeyStatus(key, "memory" | "erred" | "lost" | "cancelled", ...)
+    client -> Rpc(id, WhoHasRequest(...)) ...            client <- RpcReply(id, value)
 
 and between peers (and from a client gathering results)::
 
@@ -302,3 +313,207 @@ class WorkerLogsRequest(Request):
     """Sent to a worker: its last ``n`` log records and task prints (all it keeps when None)."""
 
     n: int | None = None
+
+
+# --------------------------------------------------------------------------- tasks: scheduler <-> worker
+
+
+@dataclass(slots=True)
+class TaskSpec:
+    """One task as a worker needs it: its node, where its inputs live and how big they are."""
+
+    key: object
+    spec: object
+    who_has: dict  # dependency key -> list of worker addresses
+    nbytes: dict  # dependency key -> bytes
+    priority: tuple
+    inline_result: bool = False  # the client wants the value: send it along with TaskDone when small
+
+
+@dataclass(slots=True)
+class RunTasks:
+    """Scheduler -> worker: run these `TaskSpec` s."""
+
+    stimulus_id: str
+    tasks: list
+
+
+@dataclass(slots=True)
+class ReleaseKeys:
+    """Scheduler -> worker: forget ``keys`` (results, queued tasks; a running one's result is dropped)."""
+
+    stimulus_id: str
+    keys: list
+
+
+@dataclass(slots=True)
+class StealAsk:
+    """Scheduler -> worker: give ``key`` back if it has not started (answered by `StealAnswer`)."""
+
+    stimulus_id: str
+    key: object
+
+
+@dataclass(slots=True)
+class CopyKeys:
+    """Scheduler -> worker: fetch ``who_has`` (key -> holders) and keep the copies (``nbytes``: expected sizes)."""
+
+    stimulus_id: str
+    who_has: dict
+    nbytes: dict
+
+
+@dataclass(slots=True)
+class TaskDone:
+    """Worker -> scheduler: it holds ``key``'s result.  ``inline``: the value itself (serialized, opaque to the
+    scheduler) when the task asked for it and it is small; ``start``/``stop`` 0 for a copy (nothing ran)."""
+
+    stimulus_id: str
+    key: object
+    nbytes: int
+    type_name: str = ""
+    start: float = 0.0
+    stop: float = 0.0
+    inline: object = None
+    thread: int = 0
+
+
+@dataclass(slots=True)
+class TaskFailed:
+    """Worker -> scheduler: running ``key`` raised ``exception`` (serialized, opaque to the scheduler)."""
+
+    stimulus_id: str
+    key: object
+    exception: object
+    traceback: str = ""
+    start: float = 0.0
+    stop: float = 0.0
+    thread: int = 0
+
+
+@dataclass(slots=True)
+class DepMissing:
+    """Worker -> scheduler: it could not get input ``missing`` of ``key`` from ``holder``."""
+
+    stimulus_id: str
+    key: object
+    missing: object
+    holder: str
+
+
+@dataclass(slots=True)
+class StealAnswer:
+    """Worker -> scheduler: ``released`` True when it gave ``key`` up unstarted."""
+
+    stimulus_id: str
+    key: object
+    released: bool
+
+
+@dataclass(slots=True)
+class WorkerStatus:
+    """Worker -> scheduler, every heartbeat interval and when ``paused``/``over_target`` change: how busy it
+    is and its memory (bytes managed in memory, on disk, mapped from peers; RSS; CPU percent of one core)."""
+
+    memory: int = 0
+    executing: int = 0
+    spilled: int = 0
+    rss: int = 0
+    paused: bool = False
+    over_target: bool = False
+    shared: int = 0
+    cpu: float = 0.0
+
+
+@dataclass(slots=True)
+class RetireMe:
+    """Worker -> scheduler: its ``--lifetime`` is up; retire it gracefully (`RetireRefused` if it cannot yet)."""
+
+
+# --------------------------------------------------------------------------- actors: worker -> scheduler
+
+
+@dataclass(slots=True)
+class ActorUp:
+    """Worker -> scheduler: it now holds the instance of ``actor`` (created or restored)."""
+
+    actor: object
+    incarnation: int = 0
+
+
+@dataclass(slots=True)
+class ActorCheckpoint:
+    """Worker -> scheduler: ``actor``'s pickled ``state`` after calls up to ``hw`` (caller -> seq), with the
+    ``results`` ((caller, seq) -> result, pickled once by the worker) callers have not acknowledged."""
+
+    actor: object
+    incarnation: int
+    state: bytes
+    hw: dict
+    results: bytes | dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- client <-> scheduler
+
+
+@dataclass(slots=True)
+class SubmitGraph:
+    """Client -> scheduler: tasks (``specs``: key -> node, ``dependencies``: key -> keys) and the keys it wants.
+
+    ``priorities``: key -> order within this graph; ``retries``: key -> times an error may be retried;
+    ``restrictions``: key -> set of worker addresses allowed to run it.
+    """
+
+    stimulus_id: str
+    specs: dict
+    dependencies: dict
+    priorities: dict = field(default_factory=dict)
+    wanted: list = field(default_factory=list)
+    retries: dict = field(default_factory=dict)
+    restrictions: dict = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class DropKeys:
+    """Client -> scheduler: it no longer holds futures for ``keys``."""
+
+    stimulus_id: str
+    keys: list
+
+
+@dataclass(slots=True)
+class CancelKeys:
+    """Client -> scheduler: cancel ``keys`` (every client's futures for them)."""
+
+    stimulus_id: str
+    keys: list
+
+
+@dataclass(slots=True)
+class ActorCallLog:
+    """Client -> scheduler: it sent calls ``first..last`` of ``caller`` to ``actor`` (``calls`` pickled once);
+    kept so a restarted actor can replay them."""
+
+    stimulus_id: str
+    actor: object
+    caller: str
+    incarnation: int
+    calls: object
+    first: int = 0
+    last: int = 0
+
+
+@dataclass(slots=True)
+class KeyStatus:
+    """Scheduler -> client: ``key`` is now ``state``: ``"memory"`` (``nbytes``, ``type_name``, ``who_has``, and
+    the value in ``inline`` when small), ``"erred"`` (``exception``, ``traceback``), ``"lost"`` (being
+    recomputed) or ``"cancelled"``."""
+
+    key: object
+    state: str
+    nbytes: int = 0
+    type_name: str = ""
+    who_has: list = field(default_factory=list)
+    inline: object = None
+    exception: object = None
+    traceback: str = ""

@@ -3,7 +3,9 @@
 The scheduler's logic is a state machine: ``SchedulerState.handle(*events)``
 returns a list of commands and does no I/O.  The network shell
 (`graphflow.scheduler.server`) turns wire messages from clients and workers
-into these events, and these commands into wire messages.  Everything here is
+(`graphflow.comm.messages`) into these events, and these commands into wire
+messages; neither is the other, so the state machine's vocabulary can change
+without changing the protocol.  Everything here is
 a slotted dataclass carrying a ``stimulus_id`` (a short string naming what
 caused it, e.g. ``"update-graph-3"``), so the event log can explain any
 transition (`SchedulerState.story`).
@@ -211,20 +213,9 @@ class SchedulerCommand:
 
 
 @dataclass(slots=True)
-class ExecuteSpec:
-    """One task as a worker needs it: where its inputs live and how big they are."""
-
-    key: object
-    spec: object
-    who_has: dict  # dependency key -> list of worker addresses
-    nbytes: dict  # dependency key -> bytes
-    priority: tuple
-    inline_result: bool = False
-
-
-@dataclass(slots=True)
 class AssignTasks(SchedulerCommand):
-    """Run ``tasks`` (a list of `ExecuteSpec`) on ``worker``; the shell sends them as one message."""
+    """Run ``tasks`` (a list of `graphflow.comm.messages.TaskSpec`) on ``worker``; the shell sends them as one
+    message."""
 
     worker: str
     tasks: list

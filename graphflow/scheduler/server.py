@@ -41,10 +41,30 @@ logger = logging.getLogger("graphflow.scheduler")
 
 __all__ = ["Scheduler"]
 
-# Events a worker may send, and the field that must name the sender.
-_FROM_WORKER = (ev.TaskFinished, ev.TaskErred, ev.MissingData, ev.StealResponse, ev.Heartbeat,
-                actors.ActorHosted, actors.ActorCheckpointed, retire.WorkerAsksToRetire)
-_FROM_CLIENT = (ev.UpdateGraph, ev.ClientReleasesKeys, ev.ClientCancelsKeys, actors.ActorLog)
+# Wire messages (graphflow.comm.messages) as events of the state machine.  A peer speaks only for itself:
+# the worker or client a message names is the one the shell knows sent it, never a field of the message.
+_FROM_WORKER = {
+    wire.TaskDone: lambda w, m, now: ev.TaskFinished(m.stimulus_id, w, m.key, m.nbytes, m.type_name, m.start,
+                                                     m.stop, m.inline, m.thread),
+    wire.TaskFailed: lambda w, m, now: ev.TaskErred(m.stimulus_id, w, m.key, m.exception, m.traceback, m.start,
+                                                    m.stop, m.thread),
+    wire.DepMissing: lambda w, m, now: ev.MissingData(m.stimulus_id, w, m.key, m.missing, m.holder),
+    wire.StealAnswer: lambda w, m, now: ev.StealResponse(m.stimulus_id, w, m.key, m.released),
+    wire.WorkerStatus: lambda w, m, now: ev.Heartbeat("heartbeat", w, now, m.memory, m.executing, m.spilled, m.rss,
+                                                      m.paused, m.over_target, m.shared, m.cpu),
+    wire.ActorUp: lambda w, m, now: actors.ActorHosted("actor-hosted", w, m.actor, m.incarnation),
+    wire.ActorCheckpoint: lambda w, m, now: actors.ActorCheckpointed("actor-checkpoint", w, m.actor, m.incarnation,
+                                                                     m.state, m.hw, m.results),
+    wire.RetireMe: lambda w, m, now: retire.WorkerAsksToRetire("lifetime", w, now, _retire_timeout()),
+}
+_FROM_CLIENT = {
+    wire.SubmitGraph: lambda c, m: ev.UpdateGraph(m.stimulus_id, c, m.specs, m.dependencies, m.priorities, m.wanted,
+                                                  m.retries, m.restrictions),
+    wire.DropKeys: lambda c, m: ev.ClientReleasesKeys(m.stimulus_id, c, m.keys),
+    wire.CancelKeys: lambda c, m: ev.ClientCancelsKeys(m.stimulus_id, c, m.keys),
+    wire.ActorCallLog: lambda c, m: actors.ActorLog(m.stimulus_id, c, m.actor, m.caller, m.incarnation, m.calls,
+                                                    m.first, m.last),
+}
 
 
 class Scheduler:
@@ -143,25 +163,22 @@ class Scheduler:
         if isinstance(msg, wire.Goodbye):
             logger.info("scheduler: %s %s is leaving: %s", role, name, msg.reason)
             return self._forget_peer(peer, expected=msg.memory is None, memory=msg.memory)
-        if role == "worker" and isinstance(msg, _FROM_WORKER):
-            msg.worker = name  # a worker speaks only for itself
-            if isinstance(msg, ev.Heartbeat):
-                msg.now = time.monotonic()
+        if role == "worker" and type(msg) in _FROM_WORKER:
+            event = _FROM_WORKER[type(msg)](name, msg, time.monotonic())
+            kind = type(event)
+            if kind is ev.Heartbeat:
                 self._send(peer, wire.HeartbeatAck())
-                self.diagnostics.heartbeat(msg)
-            elif isinstance(msg, ev.TaskFinished):
-                if msg.stop:  # start == stop == 0: a copy made for a retirement, or a re-report; nothing ran
+                self.diagnostics.heartbeat(event)
+            elif kind is ev.TaskFinished:
+                if event.stop:  # start == stop == 0: a copy made for a retirement, or a re-report; nothing ran
                     self.tasks_executed += 1
-                    self.diagnostics.task_done(msg)
-            elif isinstance(msg, retire.WorkerAsksToRetire):  # its --lifetime is up
-                msg.now, msg.timeout = time.monotonic(), _retire_timeout()
-            elif isinstance(msg, ev.TaskErred):
-                self.diagnostics.task_done(msg)
-            self._feed(msg)
-        elif role == "client" and isinstance(msg, _FROM_CLIENT):
-            msg.client = name
+                    self.diagnostics.task_done(event)
+            elif kind is ev.TaskErred:
+                self.diagnostics.task_done(event)
+            self._feed(event)
+        elif role == "client" and type(msg) in _FROM_CLIENT:
             self.client_seen[name] = time.monotonic()
-            self._feed(msg)
+            self._feed(_FROM_CLIENT[type(msg)](name, msg))
         elif role == "client" and isinstance(msg, wire.Ping):
             self.client_seen[name] = time.monotonic()
             self._send(peer, wire.HeartbeatAck(msg.sent))
@@ -262,19 +279,18 @@ class Scheduler:
         if isinstance(cmd, ev.KeyReport):
             peer = self.peer_of.get(cmd.client)
             if peer is not None:
-                self._send(peer, cmd)
+                self._send(peer, wire.KeyStatus(cmd.key, cmd.state, cmd.nbytes, cmd.type_name, cmd.who_has, cmd.inline,
+                                                cmd.exception, cmd.traceback))
             return
         peer = self.peer_of.get(cmd.worker)
         if peer is None:
             return  # the worker is gone; the state learns it through WorkerLeft
-        from ..worker import events as wev
-
         if isinstance(cmd, ev.AssignTasks):
-            self._send(peer, wev.ComputeTasks(cmd.stimulus_id, cmd.tasks))
+            self._send(peer, wire.RunTasks(cmd.stimulus_id, cmd.tasks))
         elif isinstance(cmd, ev.ReleaseOnWorker):
-            self._send(peer, wev.FreeKeys(cmd.stimulus_id, cmd.keys))
+            self._send(peer, wire.ReleaseKeys(cmd.stimulus_id, cmd.keys))
         elif isinstance(cmd, ev.RequestSteal):
-            self._send(peer, wev.StealRequest(cmd.stimulus_id, cmd.key))
+            self._send(peer, wire.StealAsk(cmd.stimulus_id, cmd.key))
         elif isinstance(cmd, actors.ForwardActorCalls):
             from ..comm.serialize import SerializedValue
 
@@ -282,9 +298,7 @@ class Scheduler:
         elif isinstance(cmd, ev.RetireWorker):
             self._send(peer, wire.StopWorker("asked by the scheduler"))
         elif isinstance(cmd, retire.ReplicateKeys):
-            from ..worker.replicas import FetchReplicas
-
-            self._send(peer, FetchReplicas(cmd.stimulus_id, cmd.who_has, cmd.nbytes))
+            self._send(peer, wire.CopyKeys(cmd.stimulus_id, cmd.who_has, cmd.nbytes))
         elif isinstance(cmd, retire.FreezeActors):
             self._send(peer, wire.FreezeActors(cmd.keys))
         else:  # pragma: no cover - a new command type without a route is a bug

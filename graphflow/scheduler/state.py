@@ -58,7 +58,8 @@ from operator import attrgetter
 from ..errors import InvalidTransition
 from ..spec.keys import key_split
 from . import policy
-from .events import AssignTasks, ExecuteSpec, KeyReport, ReleaseOnWorker, RequestSteal, TaskFinished, event_record
+from ..comm.messages import TaskSpec
+from .events import AssignTasks, KeyReport, ReleaseOnWorker, RequestSteal, TaskFinished, event_record
 from .actors import SchedActors
 from .retire import SchedRetirements
 from .failures import killed_worker, lost_scattered, memory_limit_error, out_of_memory
@@ -501,13 +502,13 @@ class SchedulerState:
         self._out_other = []
         return out
 
-    def _execute_spec(self, ts: SchedTask) -> ExecuteSpec:
+    def _execute_spec(self, ts: SchedTask) -> TaskSpec:
         who_has = {}
         nbytes = {}
         for dep in ts.dependencies:
             who_has[dep.key] = [ws.address for ws in dep.who_has]
             nbytes[dep.key] = dep.nbytes
-        return ExecuteSpec(ts.key, ts.spec, who_has, nbytes, ts.priority, ts.wanted_by is not None)
+        return TaskSpec(ts.key, ts.spec, who_has, nbytes, ts.priority, ts.wanted_by is not None)
 
     # ---------------------------------------------------------- transitions
 

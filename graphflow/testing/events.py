@@ -132,7 +132,7 @@ class FakeCluster:
         self.store = {}
         self.steals = []  # (victim, key) not answered yet
         self.reports = {}
-        self.executed = []  # every ExecuteSpec received, in order
+        self.executed = []  # every TaskSpec received, in order
 
     def handle(self, *events) -> list:
         """Feed ``events`` to the state machine and apply the commands; return them."""

@@ -3,7 +3,7 @@
 An actor arrives as a task: its create node (`graphflow.actor.ActorCreate`),
 run in a task thread bound to this host (`graphflow.actor.bind_host`), builds
 the instance and hands it to `ActorHost.create`, which registers it, tells the
-scheduler (`ActorHosted`) and returns the small `ActorHandle` the task
+scheduler (`graphflow.comm.messages.ActorUp`) and returns the small `ActorHandle` the task
 reports as its result.  From then on calls skip the scheduler: a caller sends
 `graphflow.comm.messages.ActorCalls` to this worker's peer socket, `ActorHost.submit`
 sequences them and a thread per actor runs them; answers go back to the
@@ -39,6 +39,7 @@ import threading
 import time
 import traceback
 
+from ..comm import messages as wire
 from ..spec.actors import checkpoint_state, invoke
 from ..errors import ActorDiedError, GraphflowError, RemoteTaskError
 
@@ -238,10 +239,7 @@ class HostedActor:
             done = dict(self.done)
             self.since = 0
         results = _pickled_results(window)
-        from ..scheduler.actors import ActorCheckpointed
-
-        self.host.to_scheduler(ActorCheckpointed("actor-checkpoint", self.host.address, self.key, self.incarnation,
-                                                 blob, done, results))
+        self.host.to_scheduler(wire.ActorCheckpoint(self.key, self.incarnation, blob, done, results))
         return True
 
 
@@ -287,8 +285,6 @@ class ActorHost:
         return self._register(actor)
 
     def _register(self, actor: HostedActor):
-        from ..scheduler.actors import ActorHosted
-
         if self.make_handle is None:
             raise GraphflowError(
                 f"worker {self.address} cannot host actor {actor.key!r}: it was started without an actor handle "
@@ -303,7 +299,7 @@ class ActorHost:
                 self._accept(actor, msg, reply)
         if old is not None:
             old.stop()
-        self.to_scheduler(ActorHosted("actor-hosted", self.address, actor.key, actor.incarnation))
+        self.to_scheduler(wire.ActorUp(actor.key, actor.incarnation))
         return self.make_handle(actor.key, actor.actor_class, self.address, actor.incarnation)
 
     # -- calls (loop thread)
@@ -351,15 +347,13 @@ class ActorHost:
         self.post(self._flush)
 
     def _flush(self) -> None:
-        from ..comm.messages import ActorResults
-
         with self.lock:
             outbox, self._outbox = self._outbox, []
             self._scheduled = False
         by_peer: dict = {}
         for key, out in outbox:
             for (peer, caller), results in out.items():
-                by_peer.setdefault(peer, []).append(ActorResults(key, caller, results))
+                by_peer.setdefault(peer, []).append(wire.ActorResults(key, caller, results))
         for peer, msgs in by_peer.items():
             try:
                 self.send_peer(peer, msgs)

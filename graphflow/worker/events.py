@@ -14,7 +14,7 @@ peer ``P``::
     GatherDepSuccess(P, {b: 2})
         -> Execute(c)                            b: memory;  c: executing
     ExecuteSuccess(c, value=3, nbytes=28)
-        -> SendToScheduler([TaskFinished(c, ...)])
+        -> SendToScheduler([TaskDone(c, ...)])
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class WorkerEvent:
 
 @dataclass(slots=True)
 class ComputeTasks(WorkerEvent):
-    """The scheduler sends tasks to run: a list of `graphflow.scheduler.events.ExecuteSpec`."""
+    """The scheduler sends tasks to run: a list of `graphflow.comm.messages.TaskSpec`."""
 
     tasks: list
 
@@ -45,7 +45,7 @@ class FreeKeys(WorkerEvent):
 
 @dataclass(slots=True)
 class StealRequest(WorkerEvent):
-    """Give ``key`` back if it has not started; answered by a `StealResponse` message."""
+    """Give ``key`` back if it has not started; answered by a `graphflow.comm.messages.StealAnswer`."""
 
     key: object
 
@@ -130,6 +130,6 @@ class GatherDep(WorkerCommand):
 
 @dataclass(slots=True)
 class SendToScheduler(WorkerCommand):
-    """Messages for the scheduler: `graphflow.scheduler.events` instances with ``worker`` filled in."""
+    """Messages for the scheduler (`graphflow.comm.messages`: `TaskDone`, `TaskFailed`, `DepMissing`, ...)."""
 
     messages: list

@@ -90,7 +90,7 @@ class Lifetime:
 
     def ask(self) -> None:
         """Ask the scheduler to retire this worker (the reply is a `StopWorker`, or a `RetireRefused`)."""
-        from ..scheduler.retire import WorkerAsksToRetire
+        from ..comm.messages import RetireMe
 
         worker = self.worker
         self._timer = None
@@ -100,7 +100,7 @@ class Lifetime:
             logger.info("worker %s: lifetime of %.1f s is up; asking the scheduler to retire it", worker.address,
                         self.delay)
         self.asked = True
-        worker.scheduler.send(WorkerAsksToRetire("lifetime", worker.address))
+        worker.scheduler.send(RetireMe())
 
     def refused(self, reason: str) -> None:
         """The scheduler cannot retire this worker now: keep working, ask again later."""

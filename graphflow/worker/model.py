@@ -33,7 +33,7 @@ class WorkerTask:
 
     key: object
     state: str = "released"
-    run: object = None  # the ExecuteSpec, for a task the scheduler sent here to run
+    run: object = None  # the comm.messages.TaskSpec, for a task the scheduler sent here to run
     priority: tuple = ()
     assigned: bool = False
     # Ordered sets (dicts of task -> None): identity-hashed sets would iterate in memory-address

@@ -5,15 +5,15 @@ only it holds is copied by a running worker.  The scheduler sends that
 worker `FetchReplicas` (key -> holders); `WorkerState` treats each key like an
 input it must fetch, through the same queues, peers and limits, except that
 the copy is *assigned* (kept until the scheduler frees it) and has no task to
-run (``run`` is None).  When it lands it is reported with `TaskFinished`
+run (``run`` is None).  When it lands it is reported with `TaskDone`
 (``start == stop == 0``: no task ran), which adds this worker to the key's
-``who_has``.  If no holder delivers it, the worker reports `MissingData` for
+``who_has``.  If no holder delivers it, the worker reports `DepMissing` for
 the key, so the scheduler stops counting on that copy.
 
 Worked example, ``x`` (128 MiB) only on retiring worker ``R``::
 
     FetchReplicas({x: [R]})     x: released -> fetch -> flight   -> GatherDep(R, [x])
-    GatherDepSuccess(R, {x})    x: flight -> memory               -> TaskFinished(x, nbytes=134217728)
+    GatherDepSuccess(R, {x})    x: flight -> memory               -> TaskDone(x, nbytes=134217728)
 
 `fetch_replicas` is listed in `WorkerState`'s event table (in
 ``graphflow/worker/state.py``), like every handler; this module adds nothing
@@ -25,13 +25,9 @@ to it.  It uses the public members of `WorkerState` meant for its handlers
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from .events import WorkerEvent
 from .model import WorkerTask
-
-if TYPE_CHECKING:
-    from .state import WorkerState
 
 __all__ = ["FetchReplicas", "fetch_replicas", "REPLICA_PRIORITY"]
 
@@ -46,8 +42,11 @@ class FetchReplicas(WorkerEvent):
     nbytes: dict
 
 
-def fetch_replicas(ws: WorkerState, ev: FetchReplicas) -> None:
-    """Start fetching each key not held here; a key already here (or on its way) is just kept and reported."""
+def fetch_replicas(ws, ev: FetchReplicas) -> None:
+    """Start fetching each key not held here; a key already here (or on its way) is just kept and reported.
+
+    ``ws``: the `graphflow.worker.state.WorkerState` whose table lists this handler.
+    """
     tasks = ws.tasks
     for key, holders in ev.who_has.items():
         holders = [h for h in holders if h != ws.address]

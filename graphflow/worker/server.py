@@ -3,8 +3,8 @@
 The shell does I/O only; `WorkerState` decides.  Three kinds of traffic:
 
 * with the scheduler (one DEALER): `RegisterWorker`, then task batches in
-  (`ComputeTasks`, `FreeKeys`, `StealRequest`), results out (`TaskFinished`,
-  `TaskErred`, ...), and a `Heartbeat` every ``heartbeat_interval``;
+  (`RunTasks`, `ReleaseKeys`, `StealAsk`, `CopyKeys`), results out (`TaskDone`,
+  `TaskFailed`, ...), and a `WorkerStatus` every ``heartbeat_interval``;
 * with peers (a ROUTER this worker binds; its address is the worker's name):
   `GetData` requests answered straight from the store, and `PutData` from a
   client scattering;
@@ -213,10 +213,16 @@ class Worker:
     # ------------------------------------------------------------------ scheduler traffic
 
     def _on_scheduler_message(self, msg) -> None:
-        if isinstance(msg, (wev.ComputeTasks, wev.FreeKeys, wev.StealRequest, FetchReplicas)):
-            if type(msg) is wev.FreeKeys:
-                self.actors.forget(msg.keys)
-            self._feed(msg)
+        t = type(msg)
+        if t is wire.RunTasks:
+            self._feed(wev.ComputeTasks(msg.stimulus_id, msg.tasks))
+        elif t is wire.ReleaseKeys:
+            self.actors.forget(msg.keys)
+            self._feed(wev.FreeKeys(msg.stimulus_id, msg.keys))
+        elif t is wire.StealAsk:
+            self._feed(wev.StealRequest(msg.stimulus_id, msg.key))
+        elif t is wire.CopyKeys:  # a retiring peer's results, to keep (graphflow.scheduler.retire)
+            self._feed(FetchReplicas(msg.stimulus_id, msg.who_has, msg.nbytes))
         elif isinstance(msg, wire.ActorCalls):  # forwarded by the scheduler after an actor was restored
             self.actors.submit(msg, None)
         elif isinstance(msg, wire.HeartbeatAck):
@@ -259,13 +265,10 @@ class Worker:
 
     def _heartbeat_message(self):
         """The heartbeat message: how busy this worker is and how much it holds."""
-        from ..scheduler.events import Heartbeat
-
         store = self.state.data
-        rss = process_rss()
-        return Heartbeat("heartbeat", self.address, 0.0, store.managed_bytes, self.state.executing_count,
-                         store.spilled_bytes, rss, self._paused, self._over_target, store.shared_bytes,
-                         self._cpu.sample())
+        return wire.WorkerStatus(store.managed_bytes, self.state.executing_count, store.spilled_bytes,
+                                 process_rss(), self._paused, self._over_target, store.shared_bytes,
+                                 self._cpu.sample())
 
     # ------------------------------------------------------------------ shared memory
 

@@ -37,7 +37,7 @@ Worked example, ``c = add(a, b)``; ``a`` is here, ``b`` on peer ``P``::
         -> Execute(c)                (the shell calls execution_inputs(c))
     ExecuteSuccess(c, value=3)
         c: executing -> memory       b: memory -> released -> forgotten
-        -> SendToScheduler([TaskFinished(c)])
+        -> SendToScheduler([TaskDone(c)])
 
 All state changes go through one table (``_TRANSITIONS``), logged in a bounded
 ``log`` that `story` filters; anything else raises `InvalidTransition`.
@@ -53,7 +53,7 @@ import itertools
 from collections import deque
 
 from ..errors import InvalidTransition
-from ..scheduler.events import MissingData, StealResponse, TaskErred, TaskFinished
+from ..comm.messages import DepMissing, StealAnswer, TaskDone, TaskFailed
 from .events import (
     ComputeTasks,
     Execute,
@@ -241,7 +241,7 @@ class WorkerState:
                 ts.assigned = False
                 self._release_if_unneeded(ts)
         self.log.append((ev.key, "steal-request", released, ev.stimulus_id))
-        self._messages.append(StealResponse(ev.stimulus_id, worker=self.address, key=ev.key, released=released))
+        self._messages.append(StealAnswer(ev.stimulus_id, key=ev.key, released=released))
 
     def _running(self, key):
         """The task whose thread just reported, or None for a stale report."""
@@ -424,9 +424,8 @@ class WorkerState:
         """Tell the scheduler ``ts`` is in memory here (with its value inline if it asked and it is small)."""
         run = ts.run
         inline = value if run is not None and run.inline_result and nbytes <= self.inline_limit else None
-        self._messages.append(TaskFinished(self._stimulus_id, worker=self.address, key=ts.key, nbytes=nbytes,
-                                           type_name=ts.type_name, start=start, stop=stop, inline=inline,
-                                           thread=thread))
+        self._messages.append(TaskDone(self._stimulus_id, key=ts.key, nbytes=nbytes, type_name=ts.type_name,
+                                       start=start, stop=stop, inline=inline, thread=thread))
 
     def _store(self, ts: WorkerTask, value, nbytes: int, type_name: str) -> None:
         self.data.set(ts.key, value, nbytes)
@@ -482,8 +481,7 @@ class WorkerState:
         self.log.append((ts.key, "missing-data", missing, holder, self._stimulus_id))
         self.log.append((missing, "missing-data-for", ts.key, holder, self._stimulus_id))
         if ts.assigned:
-            self._messages.append(MissingData(self._stimulus_id, worker=self.address, key=ts.key,
-                                              missing=missing, holder=holder))
+            self._messages.append(DepMissing(self._stimulus_id, key=ts.key, missing=missing, holder=holder))
 
     def _unlink_dependencies(self, ts: WorkerTask) -> None:
         """``ts`` no longer reads its inputs: drop the ones nothing else keeps."""
@@ -618,9 +616,8 @@ class WorkerState:
     def _transition_executing_error(self, ts, ev):
         self.executing.discard(ts)
         if ts.assigned:
-            self._messages.append(TaskErred(self._stimulus_id, worker=self.address, key=ts.key,
-                                            exception=ev.exception, traceback=ev.traceback,
-                                            start=ev.start, stop=ev.stop, thread=ev.thread))
+            self._messages.append(TaskFailed(self._stimulus_id, key=ts.key, exception=ev.exception,
+                                             traceback=ev.traceback, start=ev.start, stop=ev.stop, thread=ev.thread))
         self.transition(ts, "released")
 
     def _transition_executing_cancelled(self, ts):

@@ -57,6 +57,15 @@ def test_map_gather_and_kwargs(client):
     assert client.gather({"a": futs[0], "b": [futs[1], (futs[2],)]}) == {"a": 1, "b": [2, (3,)]}
 
 
+def test_gather_keeps_every_container_shape_sets_included(client):
+    """A set of futures gathers to the set of their values (it used to come back as the futures themselves)."""
+    a, b = client.submit(inc, 1), client.submit(inc, 2)
+    assert client.gather({a, b}) == {2, 3}
+    assert client.gather(frozenset([a])) == frozenset([2])
+    assert client.gather([{a}, ({"k": b},)]) == [{2}, ({"k": 3},)]
+    assert client.who_has({a})[a.key]  # the walk that finds futures for who_has reads sets too
+
+
 def test_futures_as_arguments_build_dependencies(client):
     x = client.submit(inc, 1)
     y = client.submit(inc, x)

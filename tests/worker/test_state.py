@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphflow.errors import InvalidTransition
-from graphflow.scheduler.events import ExecuteSpec, MissingData, StealResponse, TaskErred, TaskFinished
+from graphflow.comm.messages import DepMissing, StealAnswer, TaskDone, TaskFailed, TaskSpec
 from graphflow.spec import Ref, Task
 from graphflow.worker.events import (
     ComputeTasks,
@@ -38,10 +38,10 @@ def total(*xs):
 
 
 def es(key, deps=(), who_has=None, nbytes=None, priority=(0,), inline=False):
-    """An ExecuteSpec for ``key = total(*deps)``; every dependency is on ``ME`` unless ``who_has`` says."""
+    """A TaskSpec for ``key = total(*deps)``; every dependency is on ``ME`` unless ``who_has`` says."""
     who_has = {d: [ME] for d in deps} | (who_has or {})
     nbytes = {d: 8 for d in deps} | (nbytes or {})
-    return ExecuteSpec(key, Task(key, total, *[Ref(d) for d in deps]), who_has, nbytes, priority, inline)
+    return TaskSpec(key, Task(key, total, *[Ref(d) for d in deps]), who_has, nbytes, priority, inline)
 
 
 def compute(*specs, stim="compute"):
@@ -84,7 +84,7 @@ def test_chain_on_one_worker():
     assert ws.execution_inputs("a")[1] == {}
     cmds = ws.handle(ok("a", value=10))
     [msg] = messages(cmds)
-    assert msg == TaskFinished("done", worker=ME, key="a", nbytes=8, type_name="int", start=1.0, stop=2.0)
+    assert msg == TaskDone("done", key="a", nbytes=8, type_name="int", start=1.0, stop=2.0)
     assert executes(cmds) == []
 
     assert executes(ws.handle(compute(es("b", ["a"])))) == ["b"]
@@ -122,8 +122,8 @@ def test_failure_is_reported_and_forgotten_and_frees_the_thread():
     ws.handle(compute(es("a", priority=(0,)), es("b", priority=(1,))))
     exc = ZeroDivisionError("boom")
     cmds = ws.handle(ExecuteFailure("fail", "a", exc, "Traceback...", 1.0, 2.0))
-    assert messages(cmds) == [TaskErred("fail", worker=ME, key="a", exception=exc, traceback="Traceback...",
-                                        start=1.0, stop=2.0)]
+    assert messages(cmds) == [TaskFailed("fail", key="a", exception=exc, traceback="Traceback...",
+                                         start=1.0, stop=2.0)]
     assert executes(cmds) == ["b"]
     assert "a" not in ws.tasks
     steps = [entry[1:3] for entry in ws.story("a")]
@@ -302,7 +302,7 @@ def test_missing_key_without_another_holder_drops_the_reader(failure):
         cmds = ws.handle(GatherDepSuccess("g", P, {}, {}, missing=["x"]))
     else:
         cmds = ws.handle(GatherDepFailure("g", P, ["x"], reason="connection refused"))
-    assert messages(cmds) == [MissingData("g", worker=ME, key="c", missing="x", holder=P)]
+    assert messages(cmds) == [DepMissing("g", key="c", missing="x", holder=P)]
     assert states(ws) == {"y": "cancelled"}  # still in flight from Q; dropped when it lands
     assert ws.handle(GatherDepSuccess("g", Q, {"y": 1}, {"y": 8})) == []
     assert ws.tasks == {} and ws.nbytes_total == 0
@@ -319,7 +319,7 @@ def test_unlisted_keys_of_a_reply_count_as_missing():
 def test_input_listed_only_on_this_worker_but_absent():
     ws = new()
     cmds = ws.handle(compute(es("c", ["x"])))  # who_has says ME, but ME never had x
-    assert messages(cmds) == [MissingData("compute", worker=ME, key="c", missing="x", holder=ME)]
+    assert messages(cmds) == [DepMissing("compute", key="c", missing="x", holder=ME)]
     assert ws.tasks == {}
 
 
@@ -343,7 +343,7 @@ def test_assigned_key_in_flight_is_computed_when_the_fetch_fails():
     ws.handle(compute(es("c", ["x"], who_has={"x": [P]})))
     ws.handle(compute(es("x")))
     cmds = ws.handle(GatherDepFailure("g", P, ["x"]))
-    assert executes(cmds) == ["x"] and messages(cmds) == []  # no MissingData: c waits for x to run here
+    assert executes(cmds) == ["x"] and messages(cmds) == []  # no DepMissing: c waits for x to run here
     cmds = ws.handle(ok("x", value=4))
     assert [m.key for m in messages(cmds)] == ["x"] and executes(cmds) == ["c"]
 
@@ -424,7 +424,7 @@ def test_free_queued_and_unknown_keys():
 
 def steal(ws, key):
     [msg] = messages(ws.handle(StealRequest("steal", key)))
-    assert isinstance(msg, StealResponse) and msg.key == key and msg.worker == ME
+    assert isinstance(msg, StealAnswer) and msg.key == key
     return msg.released
 
 
@@ -580,7 +580,7 @@ def test_random_event_orders_keep_every_invariant(data, nthreads, per_peer):
 def test_add_is_a_real_task_spec():
     """The specs in these tests are real graph nodes: the shell calls ``spec(inputs)``."""
     ws = new()
-    spec = ExecuteSpec("s", Task("s", add, Ref("a"), 1), {"a": [P]}, {"a": 8}, (0,))
+    spec = TaskSpec("s", Task("s", add, Ref("a"), 1), {"a": [P]}, {"a": 8}, (0,))
     ws.handle(compute(spec))
     ws.handle(GatherDepSuccess("g", P, {"a": 41}, {"a": 28}))
     node, inputs = ws.execution_inputs("s")
