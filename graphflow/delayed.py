@@ -42,15 +42,12 @@ import operator
 from . import base
 from .interop.protocol import DaskCollection
 from .utils.gcpause import no_gc
+from .utils.traverse import identity
 from .spec import DataNode, Ref, Task, TaskGraph, funcname, tokenize, unique_suffix
 
 __all__ = ["delayed", "Delayed", "DelayedFunction", "DelayedAttr"]
 
 _NOTHING = object()
-
-
-def _identity(x):
-    return x
 
 
 def _first(results):
@@ -364,14 +361,14 @@ def delayed(obj=_NOTHING, *, key=None, pure=None, nout=None, traverse: bool = Tr
         extra: list = []
         ref = _collection_ref(obj, parents, extra)
         name = key or f"delayed-{tokenize(ref.key)}"
-        node = Task(name, _identity, ref)
+        node = Task(name, identity, ref)
         return Delayed(name, tuple(extra) + (node,), tuple(parents.values()), _check_nout(nout))
     parents, extra = {}, []
     value = _unpack_arg(obj, parents, extra) if traverse else obj
     if key is None:
         key = f"{type(obj).__name__}-{tokenize(obj) if pure else unique_suffix()}"
     if parents:
-        node = Task(key, _identity, value)
+        node = Task(key, identity, value)
         return Delayed(key, tuple(extra) + (node,), tuple(parents.values()), _check_nout(nout))
     return Delayed(key, (DataNode(key, obj),), (), _check_nout(nout))
 

@@ -47,6 +47,7 @@ from ..spec import DataNode, FusedTask, Ref, Task, TaskGraph
 from ..spec.keys import is_valid_key
 from ..spec.nodes import Node, find_refs
 from . import require
+from ..utils.traverse import identity
 
 _spec = require("dask._task_spec", "dask", "Dask graphs")
 
@@ -60,15 +61,12 @@ _identity_cast = getattr(_spec, "_identity_cast", None)
 _CONTAINERS = {c: c.klass for c in (_spec.List, _spec.Tuple, _spec.Set) if hasattr(c, "klass")}
 _DICT = getattr(_spec, "Dict", None)
 
-__all__ = ["DaskGraph", "from_dask", "to_dask", "call_nested", "run_graphflow_node", "flatten_keys", "nest_values"]
+__all__ = ["DaskGraph", "from_dask", "to_dask", "call_nested", "run_graphflow_node", "flatten_dask_keys",
+           "nest_dask_values"]
 
 _ATOMIC = (int, float, str, bytes, bool, type(None), complex)
 _KEYLIKE = (int, float, str, tuple)
 _CAST_TYPES = (list, tuple, set, frozenset)
-
-
-def _identity(x):
-    return x
 
 
 class _Nested:
@@ -167,7 +165,7 @@ class _FromDask:
         if t is DaskAlias:
             if value.target == key:
                 return None  # a reference to itself: a key held elsewhere (a persisted future)
-            return Task(gk, _identity, self.ref(value.target))
+            return Task(gk, identity, self.ref(value.target))
         if isinstance(value, DaskGraphNode):
             return self.foreign(gk, value)
         if t is tuple and value and callable(value[0]):
@@ -177,14 +175,14 @@ class _FromDask:
         if self.is_key(value):
             if value == key:
                 return None
-            return Task(gk, _identity, self.ref(value))
+            return Task(gk, identity, self.ref(value))
         if isinstance(value, (list, set, frozenset)) or (t is tuple and value):
             self.nested = False
             converted = self.legacy(value)
             if self.nested:
-                return Task(gk, call_nested, _identity, (converted,), {})
+                return Task(gk, call_nested, identity, (converted,), {})
             if _has_ref(converted):
-                return Task(gk, _identity, converted)
+                return Task(gk, identity, converted)
         return DataNode(gk, value)
 
     def task(self, gk, task) -> Node:
@@ -235,7 +233,7 @@ class _FromDask:
             if type(node) is FusedTask:
                 tasks.extend(node.tasks)
             elif type(node) is DataNode:
-                tasks.append(Task(k, _identity, node.value))
+                tasks.append(Task(k, identity, node.value))
             else:
                 tasks.append(node)
         if not tasks or tasks[-1].key != gk:  # not the single-output group Dask makes: let Dask run it
@@ -389,20 +387,20 @@ def from_dask(dsk, keys=()) -> DaskGraph:
     return DaskGraph(TaskGraph._from_dict(nodes), conv.renamed)
 
 
-def flatten_keys(keys, out: list) -> list:
+def flatten_dask_keys(keys, out: list) -> list:
     """Dask's requested keys (a key, or nested lists of keys) as one flat list."""
     if type(keys) is list:
         for k in keys:
-            flatten_keys(k, out)
+            flatten_dask_keys(k, out)
     else:
         out.append(keys)
     return out
 
 
-def nest_values(keys, values: dict):
+def nest_dask_values(keys, values: dict):
     """The values of ``keys`` nested like ``keys``, lists as tuples (what Dask's local schedulers return)."""
     if type(keys) is list:
-        return tuple([nest_values(k, values) for k in keys])
+        return tuple([nest_dask_values(k, values) for k in keys])
     return values[keys]
 
 

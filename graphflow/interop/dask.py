@@ -36,7 +36,8 @@ from . import require
 
 require("dask", "dask", "running Dask graphs")
 
-from .convert import flatten_keys, from_dask, nest_values, to_dask  # noqa: E402
+from ..spec.collections import flatten_keys  # noqa: E402
+from .convert import flatten_dask_keys, from_dask, nest_dask_values, to_dask  # noqa: E402
 
 __all__ = ["dask_get", "run_dask_graph", "DistributedScheduler", "collection_graph", "rebuild_persisted",
            "optimize_identity"]
@@ -75,7 +76,7 @@ def materialize(dsk) -> Mapping:
 def run_dask_graph(dsk, keys, get, optimize_graph: bool = True, **options):
     """Run a Dask graph with a graphflow ``get(graph, keys, **options)``; values nested like ``keys``."""
     converted = from_dask(materialize(dsk), keys)
-    flat = list(dict.fromkeys(flatten_keys(keys, [])))
+    flat = list(dict.fromkeys(flatten_dask_keys(keys, [])))
     gkeys = converted.keys_of(flat)
     graph = converted.graph
     if optimize_graph:
@@ -83,7 +84,7 @@ def run_dask_graph(dsk, keys, get, optimize_graph: bool = True, **options):
 
         graph = run_optimizer(graph, gkeys, stages=_STAGES)
     values = dict(zip(flat, get(graph, gkeys, **options)))
-    return nest_values(keys, values)
+    return nest_dask_values(keys, values)
 
 
 # Dask optimized its graph already (blockwise fusion, culling); graphflow's chain fusion and inlining
@@ -174,7 +175,5 @@ def optimize_identity(dsk, keys, **kwargs):
 
 def rebuild_persisted(dsk, collection, rename=None):
     """A collection's ``__dask_postpersist__`` rebuild: the same keys, backed by Dask's computed values."""
-    from ..spec.collections import flatten_keys
-
     values = {key: DataNode(key, dsk[key]) for key in flatten_keys(collection.__graphflow_keys__(), [])}
     return collection.__graphflow_rebuild__(TaskGraph._from_dict(values))

@@ -30,6 +30,7 @@ from ..errors import KeyConflictError
 from .graph import TaskGraph
 from .keys import key_str
 from .tokenize import tokenize
+from ..utils.traverse import leaves, rebuild
 
 __all__ = ["is_collection", "unpack", "Repack", "collections_to_graph", "merge_nodes", "check_same_node",
            "flatten_keys", "nest_values", "finalize"]
@@ -44,69 +45,32 @@ def is_collection(obj) -> bool:
 
 
 def unpack(args, traverse: bool):
-    """Collections found in ``args`` (deduplicated) and a function putting results back.
+    """The collections among ``args`` (each once, in order) and a `Repack` putting results back.
 
-    The helpers are module-level functions, not closures: a closure that calls
-    itself is a reference cycle, and would keep every computed result alive
-    until the cyclic garbage collector happened to run.
+    With ``traverse`` they are looked for inside lists, tuples, sets and dicts
+    too (`graphflow.utils.traverse`), else only among ``args`` themselves.
     """
-    found: dict = {}
-    template = [_scan(a, found, traverse) for a in args]
-    return list(found.values()), Repack(template)
-
-
-def _scan(obj, found: dict, traverse: bool):
-    if is_collection(obj):
-        found.setdefault(id(obj), obj)
-        return _Slot(id(obj))
-    if not traverse:
-        return obj
-    t = type(obj)
-    if t in (list, tuple, set, frozenset):
-        items = [_scan(x, found, traverse) for x in obj]
-        return _Container(t, items) if any(isinstance(x, (_Slot, _Container)) for x in items) else obj
-    if t is dict:
-        items = {k: _scan(v, found, traverse) for k, v in obj.items()}
-        changed = any(isinstance(v, (_Slot, _Container)) for v in items.values())
-        return _Container(dict, items) if changed else obj
-    return obj
-
-
-def _fill(obj, results_by_id: dict):
-    if isinstance(obj, _Slot):
-        return results_by_id[obj.ident]
-    if isinstance(obj, _Container):
-        if obj.kind is dict:
-            return {k: _fill(v, results_by_id) for k, v in obj.items.items()}
-        return obj.kind(_fill(x, results_by_id) for x in obj.items)
-    return obj
+    if traverse:
+        candidates = leaves(args, is_collection)
+    else:
+        candidates = [a for a in args if is_collection(a)]
+    found = list({id(c): c for c in candidates}.values())
+    return found, Repack(args, traverse)
 
 
 class Repack:
-    """Puts results back where the collections were: ``repack({id(collection): result})``."""
+    """Puts results back where the collections were: ``repack({id(collection): result})`` -> a tuple like ``args``."""
 
-    __slots__ = ("template",)
+    __slots__ = ("args", "traverse")
 
-    def __init__(self, template):
-        self.template = template
+    def __init__(self, args, traverse: bool):
+        self.args = args
+        self.traverse = traverse
 
     def __call__(self, results_by_id: dict) -> tuple:
-        return tuple(_fill(t, results_by_id) for t in self.template)
-
-
-class _Slot:
-    __slots__ = ("ident",)
-
-    def __init__(self, ident):
-        self.ident = ident
-
-
-class _Container:
-    __slots__ = ("kind", "items")
-
-    def __init__(self, kind, items):
-        self.kind = kind
-        self.items = items
+        if not self.traverse:
+            return tuple(results_by_id[id(a)] if is_collection(a) else a for a in self.args)
+        return tuple(rebuild(a, is_collection, lambda c: results_by_id[id(c)]) for a in self.args)
 
 
 # ------------------------------------------------------------------ graphs
