@@ -31,7 +31,7 @@ _setup_logging()  # graphflow.* loggers: level from GRAPHFLOW_LOGGING_LEVEL (gra
 # The distributed runtime loads zmq and tornado: import it only when asked for.
 _LAZY = {
     "Client": "client", "default_client": "client", "LocalCluster": "deploy", "Cluster": "deploy",
-    "Future": "client", "wait": "client", "as_completed": "client",
+    "Future": "client", "wait": "client", "as_completed": "client", "futures_of": "client",
     "progress": "diagnostics.progress",
     "performance_report": "diagnostics.report",
 }
@@ -57,6 +57,7 @@ __all__ = [
     "LocalCluster",
     "as_completed",
     "default_client",
+    "futures_of",
     "wait",
     "compute",
     "config",

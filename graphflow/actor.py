@@ -165,10 +165,10 @@ class _LazyMethod:
 
 def _unpack(args, kwargs) -> tuple:
     """Arguments with lazy values replaced by Refs; their collections as parents, plus extra nodes."""
-    from .delayed import _unpack_arg
+    from .delayed import unpack_arg
 
     parents: dict = {}
     extra: list = []
-    args2 = tuple(_unpack_arg(a, parents, extra) for a in args)
-    kwargs2 = {k: _unpack_arg(v, parents, extra) for k, v in kwargs.items()} if kwargs else None
+    args2 = tuple(unpack_arg(a, parents, extra) for a in args)
+    kwargs2 = {k: unpack_arg(v, parents, extra) for k, v in kwargs.items()} if kwargs else None
     return args2, kwargs2, tuple(parents.values()), extra

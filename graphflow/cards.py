@@ -140,7 +140,7 @@ def client_html(client) -> str:
 
 def cluster_html(cluster) -> str:
     """A LocalCluster's card, as `client_html` (through the cluster's own admin client)."""
-    admin = getattr(cluster, "_admin", None)
+    admin = getattr(cluster, "admin", None)
     info, error = _ask_info(admin) if admin is not None else (None, "the cluster is not running")
     dashboard = _dashboard_link(cluster, info) or _dashboard_link(admin, info)
     return _cluster_card("graphflow.LocalCluster", cluster.scheduler_address, cluster.status, dashboard,

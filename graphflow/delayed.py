@@ -231,8 +231,8 @@ def _call_node(func, name, args, kwargs, pure, key, nout) -> Delayed:
     """The Delayed for ``func(*args, **kwargs)`` whose arguments may hold collections."""
     parents: dict = {}
     extra: list = []
-    args2 = tuple([_unpack_arg(a, parents, extra) for a in args])
-    kwargs2 = {k: _unpack_arg(v, parents, extra) for k, v in kwargs.items()} if kwargs else {}
+    args2 = tuple([unpack_arg(a, parents, extra) for a in args])
+    kwargs2 = {k: unpack_arg(v, parents, extra) for k, v in kwargs.items()} if kwargs else {}
     if key is None:
         prefix = name or funcname(func)
         key = f"{prefix}-{tokenize(func, args, kwargs) if pure else unique_suffix()}"
@@ -245,22 +245,22 @@ _SEQUENCES = (list, tuple, set, frozenset)
 _ATOMIC = frozenset([int, float, str, bytes, bool, type(None), complex])
 
 
-def _unpack_arg(obj, parents: dict, extra: list):
+def unpack_arg(obj, parents: dict, extra: list):
     """``obj`` with collections replaced by Refs; records them as parents."""
     t = type(obj)
     if t is Delayed or isinstance(obj, Delayed):
         parents[id(obj)] = obj
         return Ref(obj._key)
     if t in _SEQUENCES:
-        items = [_unpack_arg(x, parents, extra) for x in obj]
+        items = [unpack_arg(x, parents, extra) for x in obj]
         return obj if all(a is b for a, b in zip(items, obj)) else t(items)
     if t is dict:
-        items = {k: _unpack_arg(v, parents, extra) for k, v in obj.items()}
+        items = {k: unpack_arg(v, parents, extra) for k, v in obj.items()}
         return obj if all(items[k] is v for k, v in obj.items()) else items
     if t in _ATOMIC:
         return obj
     if isinstance(obj, tuple) and hasattr(t, "_fields"):  # a named tuple
-        items = [_unpack_arg(x, parents, extra) for x in obj]
+        items = [unpack_arg(x, parents, extra) for x in obj]
         return obj if all(a is b for a, b in zip(items, obj)) else t(*items)
     if dataclasses.is_dataclass(obj) and t is not type:
         return _dataclass_ref(obj, parents, extra)
@@ -272,7 +272,7 @@ def _unpack_arg(obj, parents: dict, extra: list):
 def _dataclass_ref(obj, parents: dict, extra: list):
     """A dataclass holding lazy values becomes a node that builds it from their results."""
     fields = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.init}
-    unpacked = {k: _unpack_arg(v, parents, extra) for k, v in fields.items()}
+    unpacked = {k: unpack_arg(v, parents, extra) for k, v in fields.items()}
     if all(unpacked[k] is v for k, v in fields.items()):
         return obj
     key = f"{type(obj).__name__}-{unique_suffix()}"
@@ -364,7 +364,7 @@ def delayed(obj=_NOTHING, *, key=None, pure=None, nout=None, traverse: bool = Tr
         node = Task(name, identity, ref)
         return Delayed(name, tuple(extra) + (node,), tuple(parents.values()), _check_nout(nout))
     parents, extra = {}, []
-    value = _unpack_arg(obj, parents, extra) if traverse else obj
+    value = unpack_arg(obj, parents, extra) if traverse else obj
     if key is None:
         key = f"{type(obj).__name__}-{tokenize(obj) if pure else unique_suffix()}"
     if parents:

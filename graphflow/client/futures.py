@@ -24,10 +24,11 @@ import time
 from collections import namedtuple
 
 from ..errors import FutureCancelledError, GraphflowError, annotate_task_error
-from ..spec import Ref
-from ..utils.traverse import rebuild
+from ..spec import DataNode, Ref
+from ..spec.collections import is_collection
+from ..utils.traverse import leaves, rebuild
 
-__all__ = ["Future", "KeyState", "wait", "as_completed", "DoneAndNotDone"]
+__all__ = ["Future", "KeyState", "wait", "as_completed", "DoneAndNotDone", "futures_of", "futures_to_refs"]
 
 PENDING, FINISHED, ERROR, CANCELLED = "pending", "finished", "error", "cancelled"
 
@@ -284,3 +285,25 @@ def _ref_of(future: Future, client) -> Ref:
     if future.client is not client:
         raise GraphflowError(f"the future {future.key!r} belongs to another client; gather it first")
     return Ref(future.key)
+
+
+def futures_of(obj) -> list:
+    """The Futures inside ``obj``, each once: a Future, lists/tuples/sets/dicts of them, or a collection
+    persisted on a cluster (``client.persist(x)``: the futures its graph holds).
+
+    >>> futures_of([1, "two"])
+    []
+    """
+    found: dict = {}
+    for item in leaves(obj, _is_future_or_collection):
+        if isinstance(item, Future):
+            found.setdefault(item.key, item)
+            continue
+        for node in item.__graphflow_graph__().values():
+            if type(node) is DataNode and isinstance(node.value, Future):
+                found.setdefault(node.value.key, node.value)
+    return list(found.values())
+
+
+def _is_future_or_collection(obj) -> bool:
+    return isinstance(obj, Future) or is_collection(obj)

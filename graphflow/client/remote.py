@@ -118,7 +118,7 @@ def wrap_functions(node):
             raise _unpicklable(node.key, func, exc) from exc
         if wrapped is func:
             return node
-        return Task.from_call(node.key, wrapped, node.args, node._kwargs)
+        return Task.from_call(node.key, wrapped, node.args, node.kwargs)
     if t is FusedTask:
         tasks = [wrap_functions(inner) for inner in node.tasks]
         if all(a is b for a, b in zip(tasks, node.tasks)):

@@ -5,7 +5,7 @@ Every ``interval`` it asks the scheduler what it recommends (the RPC
 policy from queued work, measured durations and memory), lets a
 `ScaleDecider` apply the hysteresis (up at once, down only after
 ``wait_count`` consecutive checks asked for it), and acts through the
-cluster: `Cluster._scale_to`, which starts workers in parallel, or retires the
+cluster: `Cluster.scale_to`, which starts workers in parallel, or retires the
 recommended ones gracefully and then stops their processes.
 
 A failing check (the scheduler slow to answer, a worker that did not start
@@ -94,10 +94,10 @@ class Adaptive:
         if cluster is None or getattr(cluster, "status", None) == "closed":
             self._stopped.set()
             return
-        rec = cluster._adaptive_target(self.minimum, self.maximum, self.target_duration)
+        rec = cluster.adaptive_target(self.minimum, self.maximum, self.target_duration)
         self.last_recommendation = rec
         self.checks += 1
-        current = len(cluster._launched())
+        current = len(cluster.launched())
         high = math.inf if self.maximum is None else self.maximum
         target = min(max(rec["target"], self.minimum), high)
         if not self.minimum <= current <= high:  # a manual scale, workers that left on their own: correct at once
@@ -106,7 +106,7 @@ class Adaptive:
             n = self.decider.decide(current, target)
         if n is not None and n != current and not self._stopped.is_set():
             logger.info("adapt: %d -> %d workers (%s)", current, n, rec.get("reasons"))
-            cluster._scale_to(n, order=rec.get("order"))
+            cluster.scale_to(n, order=rec.get("order"))
 
     def __repr__(self):
         bound = "inf" if self.maximum is None else self.maximum

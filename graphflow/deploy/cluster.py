@@ -102,7 +102,7 @@ class Cluster:
     def __init__(self, *, timeout: float = 30.0):
         self.timeout = timeout
         self.status = "starting"
-        self._admin = None
+        self.admin = None  # a Client of the cluster's own, for its questions to the scheduler (_connect_admin)
         self._adaptive = None
         self._worker_names: dict = {}  # names launched and not stopped, in start order
         self._pid_names: dict = {}  # pid -> name, as the scheduler last reported them
@@ -118,7 +118,7 @@ class Cluster:
         """Stop the workers called ``names`` for good (already retired, or not connected)."""
         raise NotImplementedError(f"{type(self).__name__} must implement _stop_workers(names)")
 
-    def _launched(self) -> list:
+    def launched(self) -> list:
         """Names of the workers launched and not stopped (a launcher may drop those that ended on their own)."""
         return list(self._worker_names)
 
@@ -129,7 +129,7 @@ class Cluster:
     def _connect_admin(self) -> None:
         from ..client.client import Client
 
-        self._admin = Client(self, set_as_default=False, timeout=self.timeout)
+        self.admin = Client(self, set_as_default=False, timeout=self.timeout)
 
     # ------------------------------------------------------------------ the user's view
 
@@ -140,7 +140,7 @@ class Cluster:
 
     def scheduler_info(self) -> dict:
         """The scheduler's address, its workers (name, pid, threads, memory, tasks) and counters."""
-        info = self._admin.scheduler_info()
+        info = self.admin.scheduler_info()
         for w in info["workers"].values():
             if w.get("pid") is not None and w.get("name"):
                 self._pid_names[w["pid"]] = w["name"]
@@ -166,7 +166,7 @@ class Cluster:
         """
         if n < 0:
             raise ConfigError(f"scale needs a worker count >= 0, not {n}")
-        self._scale_to(int(n))
+        self.scale_to(int(n))
 
     def adapt(self, minimum: int = 0, maximum: int | None = None, interval="1s", wait_count: int = 3,
               target_duration="5s"):
@@ -194,8 +194,8 @@ class Cluster:
     def close(self) -> None:
         """Stop adapting and disconnect; a launcher's close then stops its processes."""
         self._stop_adaptive()
-        if self._admin is not None:
-            self._admin.close()
+        if self.admin is not None:
+            self.admin.close()
 
     def __enter__(self):
         return self
@@ -210,13 +210,14 @@ class Cluster:
         if adaptive is not None:
             adaptive.stop()
 
-    def _adaptive_target(self, minimum: int, maximum, target_duration: float) -> dict:
-        return self._admin.ask(AdaptiveTargetRequest(minimum, maximum, target_duration))
+    def adaptive_target(self, minimum: int, maximum, target_duration: float) -> dict:
+        """The scheduler's recommendation for `Adaptive`: ``{"target": n, "order": [...], "reasons": ...}``."""
+        return self.admin.ask(AdaptiveTargetRequest(minimum, maximum, target_duration))
 
-    def _scale_to(self, n: int, order=None) -> None:
+    def scale_to(self, n: int, order=None) -> None:
         """Start or retire workers until ``n`` run; ``order``: addresses best retired first (else asked for)."""
         with self._scale_lock:
-            current = len(self._launched())
+            current = len(self.launched())
             if n > current:
                 names = self._start_workers(n - current)
                 self._worker_names.update(dict.fromkeys(names))
@@ -242,19 +243,19 @@ class Cluster:
         """Stop ``k`` of this cluster's workers: unconnected ones first, then retire in ``order``."""
         info = self.scheduler_info()["workers"]
         address_of = {w.get("name"): a for a, w in info.items() if w.get("name") in self._worker_names}
-        unconnected = [name for name in self._launched() if name not in address_of]
+        unconnected = [name for name in self.launched() if name not in address_of]
         stop = unconnected[:k]
         if len(stop) < k:
             if order is None:
-                order = self._adaptive_target(0, None, 5.0)["order"]
+                order = self.adaptive_target(0, None, 5.0)["order"]
             mine = {a: name for name, a in address_of.items()}
             retire = [a for a in order if a in mine][:k - len(stop)]
             retire += [a for a in sorted(mine) if a not in retire][:k - len(stop) - len(retire)]
             retired = []
             if retire and len(retire) >= len(info):  # nobody left to take their results: scale(0) drops them
-                retired = self._admin.retire_workers(retire, close_anyway=True)
+                retired = self.admin.retire_workers(retire, close_anyway=True)
             elif retire:
-                retired = self._admin.retire_workers(retire)  # graceful: results move to the others first
+                retired = self.admin.retire_workers(retire)  # graceful: results move to the others first
             stop += [mine[a] for a in retired if a in mine]  # one that vanished meanwhile goes as unconnected
         self._forget_names(stop)
 
@@ -386,7 +387,7 @@ class LocalCluster(Cluster):
         for name in names:
             self.supervisor.stop(name)
 
-    def _launched(self) -> list:
+    def launched(self) -> list:
         """Workers running, or dead and about to be restarted; not those that ended for good (retired, lifetime)."""
         out = []
         for name in list(self._worker_names):  # another thread may retire workers meanwhile
@@ -442,5 +443,5 @@ class LocalCluster(Cluster):
         return cluster_html(self)
 
     def __repr__(self):
-        return (f"LocalCluster({self.scheduler_address!r}, workers={len(self._launched())}, "
+        return (f"LocalCluster({self.scheduler_address!r}, workers={len(self.launched())}, "
                 f"threads_per_worker={self.threads_per_worker})")

@@ -259,26 +259,18 @@ class DistributedProgress:
 
 def _futures_of(args) -> list:
     """The futures behind ``args``: futures (also in lists, dicts), or persisted collections."""
-    from ..base import is_collection
-    from ..client.client import _collect_futures
-    from ..client.futures import Future
-    from ..spec import DataNode
+    from ..client.futures import futures_of
+    from ..spec.collections import is_collection
 
     found: list = []
     for arg in args:
-        if is_collection(arg):
-            graph = arg.__graphflow_graph__()
-            held = [node.value for node in graph.values()
-                    if type(node) is DataNode and isinstance(node.value, Future)]
-            if not held:
-                raise TypeError(f"gf.progress follows work on a cluster; {type(arg).__name__} {arg!r:.80} is not "
-                                f"persisted there: pass client.persist(x) (or futures from client.compute)")
-            found.extend(held)
-        else:
-            before = len(found)
-            _collect_futures(arg, found)
-            if len(found) == before:
-                raise TypeError(f"gf.progress takes futures or persisted collections, not {arg!r:.80}")
+        held = futures_of(arg)
+        if not held and is_collection(arg):
+            raise TypeError(f"gf.progress follows work on a cluster; {type(arg).__name__} {arg!r:.80} is not "
+                            f"persisted there: pass client.persist(x) (or futures from client.compute)")
+        if not held:
+            raise TypeError(f"gf.progress takes futures or persisted collections, not {arg!r:.80}")
+        found.extend(held)
     clients = {id(f.client) for f in found}
     if len(clients) > 1:
         raise ValueError("gf.progress got futures of several clients; call it once per client")

@@ -109,11 +109,11 @@ def dask_get(dsk, keys, num_workers: int | None = None, optimize_graph: bool = T
                         f"it takes num_workers= and optimize_graph=")
     import contextlib
 
-    from ..local.executors import _workers, get_threads
+    from ..local.executors import get_threads, resolve_num_workers
 
     dsk = materialize(dsk)
     scope = contextlib.nullcontext()
-    if _workers(num_workers) > 1 and _blas_tasks(dsk) > 1:
+    if resolve_num_workers(num_workers) > 1 and _blas_tasks(dsk) > 1:
         from ..local.blas import shared_cores
 
         scope = shared_cores(pooled=True)  # Dask's products run side by side: one BLAS thread each

@@ -159,7 +159,7 @@ def _only_top_refs(task: Task) -> bool:
     for a in task.args:
         if type(a) is not Ref and find_refs(a, {}):
             return False
-    return not (task._kwargs and find_refs(task._kwargs, {}))
+    return not (task.kwargs and find_refs(task.kwargs, {}))
 
 
 class _RayRun:
@@ -185,7 +185,7 @@ class _RayRun:
                 args = [by_key[a.key] if type(a) is Ref else a for a in node.args]
             else:
                 args = node.args
-            return _call_remote.remote((node.key, node.func, node._kwargs), *args)
+            return _call_remote.remote((node.key, node.func, node.kwargs), *args)
         kind = _NODE_KINDS.get(t)
         if kind is not None:
             return kind(node, dict(zip(node.dependencies, deps)), self)

@@ -448,13 +448,15 @@ def get_threads(graph, keys, num_workers: int | None = None, memory_limit=None, 
     results = _results(memory_limit, local_directory)
     callbacks = _watch(plan)
     try:
-        return _ThreadRun(plan, _workers(num_workers), results, _hooks(callbacks) if callbacks else None).run()
+        hooks = _hooks(callbacks) if callbacks else None
+        return _ThreadRun(plan, resolve_num_workers(num_workers), results, hooks).run()
     finally:
         _close(results)
         _unwatch(callbacks)
 
 
-def _workers(num_workers) -> int:
+def resolve_num_workers(num_workers) -> int:
+    """``num_workers`` checked (a positive int), or one per usable core when None."""
     if num_workers is None:
         return default_num_workers()
     if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 1:
@@ -484,7 +486,7 @@ def get_processes(graph, keys, num_workers: int | None = None, memory_limit=None
     store = _results(memory_limit, local_directory)
     callbacks = _watch(plan)  # tasks report from the dispatcher: they run in other processes
     try:
-        results = run_on_pool(plan, _workers(num_workers), _raise_task_error, store, callbacks)
+        results = run_on_pool(plan, resolve_num_workers(num_workers), _raise_task_error, store, callbacks)
         return plan.gather(results)
     finally:
         _close(store)

@@ -111,6 +111,15 @@ def test_client_compute_returns_futures_and_persist_keeps_results(client):
     assert client.compute([x, 3], sync=True) == [55, 3]
 
 
+def test_futures_of_finds_the_futures_behind_persisted_collections_and_containers(client):
+    x = client.persist(delayed(add)(delayed(inc)(1), 2))
+    (held,) = gf.futures_of(x)
+    assert isinstance(held, gf.Future) and held.key == x.key and held.result(timeout=10) == 4
+    a = client.submit(inc, 10)
+    assert [f.key for f in gf.futures_of([a, {"x": x, "again": a}, 3])] == [a.key, x.key]
+    assert gf.futures_of(delayed(inc)(1)) == []  # not persisted: no futures behind it
+
+
 def test_scatter_numpy_and_use_it(client):
     data = np.arange(1_000_000, dtype="float64")
     fut = client.scatter(data)

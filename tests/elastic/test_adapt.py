@@ -10,6 +10,7 @@ import graphflow as gf
 from graphflow.deploy.adaptive import Adaptive
 from graphflow.units import parse_duration
 from graphflow.errors import ConfigError
+from graphflow.testing.wait import wait_for
 
 
 class StandInCluster:
@@ -21,7 +22,7 @@ class StandInCluster:
         self.calls = []
         self.done = threading.Event()
 
-    def _adaptive_target(self, minimum, maximum, target_duration):
+    def adaptive_target(self, minimum, maximum, target_duration):
         if not self.targets:
             self.done.set()
             return {"target": self.n, "order": []}
@@ -30,10 +31,10 @@ class StandInCluster:
             raise target
         return {"target": target, "order": [f"w{i}" for i in range(self.n)]}
 
-    def _launched(self):
+    def launched(self):
         return list(range(self.n))
 
-    def _scale_to(self, n, order=None):
+    def scale_to(self, n, order=None):
         self.calls.append(n)
         self.n = n
 
@@ -92,14 +93,10 @@ def nap(i):
     return i
 
 
-def wait_until(predicate, timeout, what, adaptive):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout} s; {adaptive.checks} checks, "
-                                 f"{adaptive.errors} failed (last: {adaptive.last_error!r}), "
-                                 f"last advice {adaptive.last_recommendation}")
-        time.sleep(0.05)
+def progress(adaptive):
+    """What a timed-out wait says about the loop: how many checks ran, failed, and the last advice."""
+    return (f"{adaptive.checks} checks, {adaptive.errors} failed (last: {adaptive.last_error!r}), "
+            f"last advice {adaptive.last_recommendation}")
 
 
 def test_adapt_grows_to_maximum_under_a_queue_and_returns_to_minimum():
@@ -107,10 +104,15 @@ def test_adapt_grows_to_maximum_under_a_queue_and_returns_to_minimum():
             gf.Client(cluster, set_as_default=False) as client:
         adaptive = cluster.adapt(minimum=1, maximum=3, interval="0.2s", wait_count=3, target_duration="1s")
         futures = client.map(nap, range(40), pure=False)  # 8 s of work on one worker
-        wait_until(lambda: len(cluster.workers) == 3, 20, "growing to 3 workers", adaptive)
+        wait_for(lambda: len(cluster.workers) == 3, timeout=20,
+                 what=lambda: f"growing to 3 workers ({progress(adaptive)})")
         assert sorted(client.gather(futures)) == list(range(40))
-        wait_until(lambda: len(cluster.workers) == 1, 20, "shrinking back to 1 worker", adaptive)
-        assert len(cluster._launched()) == 1
-        time.sleep(1.0)  # stays at the minimum while idle
-        assert len(cluster.workers) == 1 and adaptive.running and adaptive.checks > 5
+        wait_for(lambda: len(cluster.workers) == 1, timeout=20,
+                 what=lambda: f"shrinking back to 1 worker ({progress(adaptive)})")
+        assert len(cluster.launched()) == 1
+        checks = adaptive.checks
+        # stays at the minimum while idle: five more checks done (a sixth began, so the fifth's scaling is over)
+        wait_for(lambda: adaptive.checks > checks + 5, timeout=20,
+                 what=lambda: f"five idle checks ({progress(adaptive)})")
+        assert len(cluster.workers) == 1 and adaptive.running
     assert not adaptive.running and not adaptive._thread.is_alive()  # close() stopped the loop
