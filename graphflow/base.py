@@ -170,7 +170,7 @@ def persist(*args, scheduler=None, optimize_graph: bool = True, traverse: bool =
     rebuilt = {}
     for c in collections:
         own = flatten_keys(c.__graphflow_keys__(), [])
-        rebuilt[id(c)] = c.__graphflow_rebuild__(TaskGraph._from_dict({k: DataNode(k, values[k]) for k in own}))
+        rebuilt[id(c)] = c.__graphflow_rebuild__(TaskGraph.adopt({k: DataNode(k, values[k]) for k in own}))
     return repack(rebuilt)
 
 

@@ -84,7 +84,7 @@ class Delayed(DaskCollection):
         return self._key
 
     def __graphflow_graph__(self) -> TaskGraph:
-        return TaskGraph._from_dict(collect([self]))
+        return TaskGraph.adopt(collect([self]))
 
     def __graphflow_keys__(self) -> list:
         return [self._key]
@@ -169,7 +169,7 @@ class Delayed(DaskCollection):
 
 
 def _rebuild_delayed(key, nodes, length):
-    return Delayed(key, TaskGraph._from_dict(nodes), (), length)
+    return Delayed(key, TaskGraph.adopt(nodes), (), length)
 
 
 class DelayedFunction(Delayed):

@@ -1,7 +1,9 @@
-"""No module of the scheduler or the worker reaches into another's underscored members.
+"""No module of the runtime reaches into another's underscored members.
 
-The modules of ``graphflow/scheduler`` and ``graphflow/worker`` talk to each
-other through public names (`SchedulerState.transition`, `WorkerState.report_finished`, ...);
+The modules of the runtime packages (``scheduler``, ``worker``, ``client``,
+``deploy``, ``local``) talk to each other through public names
+(`SchedulerState.transition`, `WorkerState.report_finished`, `Client.ask`,
+`Cluster.scale_to`, ...);
 a leading underscore means "this object's own".  Every module there is parsed with
 `ast`, and these are refused, each reported as ``file:line``:
 
@@ -24,7 +26,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("graphflow/scheduler", "graphflow/worker")
+PACKAGES = ("graphflow/scheduler", "graphflow/worker", "graphflow/client", "graphflow/deploy", "graphflow/local")
 
 
 def _private(name: str) -> bool:

@@ -12,9 +12,14 @@ Modules: `core` (the Array), `chunks`, `creation`, `random`, `elementwise`,
 `blockwise`, `rechunk`, `reductions`, `stream` (reduction chunks that evaluate
 elementwise work and random draws band by band, in cache), `linalg`,
 `slicing`, `manipulation`, `npfuncs` (numpy protocols), `display`.
+
+The modules form a DAG: every operation module imports `core` (the Array), and
+`core` imports none of them.  Array's methods (``x + y``, ``x[0]``, ``x.sum()``,
+``np.sin(x)``) reach the operations through `core.OPERATIONS`, which this file
+fills once, at the bottom, with `core.bind_operations`.
 """
 
-from . import random
+from . import core, elementwise, npfuncs, random, slicing
 from .blockwise import blockwise, map_blocks
 from .core import Array
 from .creation import (arange, array, asarray, empty, empty_like, eye, from_array, from_npy, full, full_like,
@@ -35,3 +40,14 @@ __all__ = [
     "rechunk", "all", "any", "argmax", "argmin", "cumprod", "cumsum", "max", "mean", "min", "nanmean",
     "nansum", "prod", "std", "sum", "var",
 ]
+
+# Array's methods call these (see the module docstring): the one place that binds them.
+core.bind_operations(
+    getitem=slicing.getitem, setitem=slicing.setitem,
+    transpose=transpose, reshape=reshape, ravel=ravel, squeeze=squeeze, rechunk=rechunk,
+    astype=astype, round=round, clip=clip, elemwise=elemwise, is_operand=elementwise.is_operand,
+    map_blocks=map_blocks, dot=dot, matmul=matmul, to_npy=to_npy,
+    array_ufunc=npfuncs.array_ufunc, array_function=npfuncs.array_function,
+    sum=sum, prod=prod, mean=mean, std=std, var=var, min=min, max=max, argmin=argmin, argmax=argmax,
+    any=any, all=all, cumsum=cumsum, cumprod=cumprod, nansum=nansum, nanmean=nanmean,
+)

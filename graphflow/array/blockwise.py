@@ -29,6 +29,7 @@ import numpy as np
 from ..spec import Ref, Task, funcname
 from .chunks import common_chunks, has_unknown
 from .core import Array, new_name
+from .rechunk import rechunk
 
 __all__ = ["blockwise", "map_blocks", "unify_chunks"]
 
@@ -39,8 +40,6 @@ def _is_broadcast(arr, d, length) -> bool:
 
 def unify_chunks(pairs) -> tuple:
     """Chunks per index letter, and the arrays rechunked to them.  ``pairs``: (array|value, index|None)."""
-    from .rechunk import rechunk
-
     lengths: dict = {}
     for arr, ind in pairs:
         for d, letter in enumerate(ind or ()):

@@ -22,6 +22,11 @@ twice gets the same keys.  Operators, numpy ufuncs (``__array_ufunc__``) and
 numpy functions (``__array_function__``) all build new Arrays; nothing here
 computes except ``compute``, ``persist``, ``__array__`` and ``__len__`` of an
 unknown length.
+
+The operations live in their own modules (`elementwise`, `slicing`, `reductions`, ...), which
+import `Array`; so `Array`'s methods reach them through `OPERATIONS`, a table that
+``graphflow/array/__init__.py`` fills once with `bind_operations` when the package is imported.
+The table is the only way up: this module imports nothing from the operation modules.
 """
 
 from __future__ import annotations
@@ -34,16 +39,16 @@ import numpy as np
 from .. import base
 from ..interop.protocol import DaskCollection
 from ..utils.gcpause import no_gc
-from ..spec import TaskGraph
+from ..spec import TaskGraph, tokenize
 from .chunks import has_unknown
+from .display import array_repr
 
-__all__ = ["Array", "collect", "new_name", "is_array"]
+__all__ = ["Array", "collect", "new_name", "is_array", "ArrayOperations", "OPERATIONS", "bind_operations",
+           "REDUCTIONS"]
 
 
 def new_name(prefix: str, *parts) -> str:
     """``prefix-<token>``: the deterministic name of an operation on ``parts``."""
-    from ..spec import tokenize
-
     return f"{prefix}-{tokenize(prefix, *parts)}"
 
 
@@ -116,6 +121,55 @@ def _keys(name, numblocks, prefix=()):
     if len(prefix) == len(numblocks):
         return (name,) + prefix
     return [_keys(name, numblocks, prefix + (i,)) for i in range(numblocks[len(prefix)])]
+
+
+# ------------------------------------------------------------------ the operations table
+
+# The reductions that are also methods: ``x.sum(axis=0)`` is ``graphflow.array.sum(x, axis=0)``.
+REDUCTIONS = ("sum", "prod", "mean", "std", "var", "min", "max", "argmin", "argmax", "any", "all",
+              "cumsum", "cumprod", "nansum", "nanmean")
+
+
+class ArrayOperations:
+    """The functions `Array`'s methods call, from the modules that build on `Array`.
+
+    One slot per operation, each filled once by `bind_operations`.  Reading a slot
+    that was never filled says so (it can only happen while ``graphflow.array``
+    itself is still being imported).
+    """
+
+    __slots__ = ("getitem", "setitem", "transpose", "reshape", "ravel", "squeeze", "rechunk", "astype",
+                 "round", "clip", "map_blocks", "dot", "matmul", "to_npy", "elemwise", "is_operand",
+                 "array_ufunc", "array_function") + REDUCTIONS
+
+    def __getattr__(self, name):
+        if name in ArrayOperations.__slots__:
+            raise RuntimeError(f"Array operation {name!r} is not bound yet: graphflow.array binds them "
+                               f"(core.bind_operations) at the end of its import")
+        raise AttributeError(name)
+
+
+OPERATIONS = ArrayOperations()
+
+
+def bind_operations(**functions) -> None:
+    """Fill `OPERATIONS`: every slot, each by name.  Called once, by ``graphflow/array/__init__.py``.
+
+    A missing or unknown name is a TypeError, so the table and the package
+    cannot drift apart silently.
+    """
+    slots = set(ArrayOperations.__slots__)
+    if set(functions) != slots:
+        raise TypeError(f"bind_operations: missing {sorted(slots - set(functions))}, "
+                        f"unknown {sorted(set(functions) - slots)}")
+    for name, func in functions.items():
+        setattr(OPERATIONS, name, func)
+
+
+_ops = OPERATIONS  # the short name Array's methods use
+
+
+# ------------------------------------------------------------------ the Array
 
 
 class Array(DaskCollection):
@@ -203,7 +257,7 @@ class Array(DaskCollection):
 
     # -- collection protocol
     def __graphflow_graph__(self) -> TaskGraph:
-        return TaskGraph._from_dict(collect([self]))
+        return TaskGraph.adopt(collect([self]))
 
     def __graphflow_keys__(self) -> list:
         if not self._chunks:
@@ -269,9 +323,7 @@ class Array(DaskCollection):
         """Compute unknown block lengths (after a boolean mask) in place; returns self."""
         if not has_unknown(self._chunks):
             return self
-        from .blockwise import map_blocks
-
-        shapes = map_blocks(_block_shape, self, dtype=object, chunks=tuple((1,) * n for n in self.numblocks))
+        shapes = _ops.map_blocks(_block_shape, self, dtype=object, chunks=tuple((1,) * n for n in self.numblocks))
         shapes = shapes.compute()
         chunks = []
         for d in range(self.ndim):
@@ -286,8 +338,6 @@ class Array(DaskCollection):
 
     # -- display
     def __repr__(self):
-        from .display import array_repr
-
         return array_repr(self)
 
     def _repr_html_(self):
@@ -297,90 +347,60 @@ class Array(DaskCollection):
 
     # -- numpy protocols
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        from .npfuncs import array_ufunc
-
-        return array_ufunc(ufunc, method, inputs, kwargs)
+        return _ops.array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        from .npfuncs import array_function
+        return _ops.array_function(func, types, args, kwargs)
 
-        return array_function(func, types, args, kwargs)
-
-    # -- methods (implemented in the operation modules)
+    # -- methods (implemented in the operation modules, reached through OPERATIONS)
     def __getitem__(self, index):
-        from .slicing import getitem
-
-        return getitem(self, index)
+        return _ops.getitem(self, index)
 
     def __setitem__(self, index, value):
-        from .slicing import setitem
-
-        new = setitem(self, index, value)
+        new = _ops.setitem(self, index, value)
         # Flatten before rebinding: other arrays (the mask itself, often) read the old self.
         nodes = collect([new])
         self._name, self._chunks, self._dtype = new._name, new._chunks, new._dtype
         self._nodes, self._parents, self._recipe = nodes, (), None
 
     def transpose(self, *axes) -> "Array":
-        from .manipulation import transpose
-
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
             axes = axes[0]
-        return transpose(self, axes or None)
+        return _ops.transpose(self, axes or None)
 
     def reshape(self, *shape) -> "Array":
-        from .manipulation import reshape
-
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
-        return reshape(self, tuple(shape))
+        return _ops.reshape(self, tuple(shape))
 
     def ravel(self) -> "Array":
-        from .manipulation import ravel
-
-        return ravel(self)
+        return _ops.ravel(self)
 
     flatten = ravel
 
     def squeeze(self, axis=None) -> "Array":
-        from .manipulation import squeeze
-
-        return squeeze(self, axis)
+        return _ops.squeeze(self, axis)
 
     def rechunk(self, chunks="auto", limit=None) -> "Array":
-        from .rechunk import rechunk
-
-        return rechunk(self, chunks, limit=limit)
+        return _ops.rechunk(self, chunks, limit=limit)
 
     def astype(self, dtype, casting="unsafe", copy=True) -> "Array":
-        from .elementwise import astype
-
-        return astype(self, dtype, casting=casting)
+        return _ops.astype(self, dtype, casting=casting)
 
     def round(self, decimals=0) -> "Array":
-        from .elementwise import round_
-
-        return round_(self, decimals)
+        return _ops.round(self, decimals)
 
     def clip(self, min=None, max=None) -> "Array":  # noqa: A002 - numpy's names
-        from .elementwise import clip
-
-        return clip(self, min, max)
+        return _ops.clip(self, min, max)
 
     def map_blocks(self, func, *args, **kwargs) -> "Array":
-        from .blockwise import map_blocks
-
-        return map_blocks(func, self, *args, **kwargs)
+        return _ops.map_blocks(func, self, *args, **kwargs)
 
     def dot(self, other) -> "Array":
-        from .linalg import dot
-
-        return dot(self, other)
+        return _ops.dot(self, other)
 
     def to_npy(self, path) -> None:
-        from .creation import to_npy
-
-        to_npy(path, self)
+        _ops.to_npy(path, self)
 
     def copy(self) -> "Array":
         return self  # Arrays are immutable recipes; __setitem__ rebinds rather than mutates
@@ -405,20 +425,16 @@ def _block_shape(block):
 
 def _add_reductions():
     """Reduction methods: ``x.sum(axis=0)`` is ``ga.sum(x, axis=0)``."""
-    names = ["sum", "prod", "mean", "std", "var", "min", "max", "argmin", "argmax", "any", "all",
-             "cumsum", "cumprod", "nansum", "nanmean"]
 
     def make(name):
         def method(self, *args, **kwargs):
-            from . import reductions
-
-            return getattr(reductions, name)(self, *args, **kwargs)
+            return getattr(_ops, name)(self, *args, **kwargs)
 
         method.__name__ = name
         method.__doc__ = f"``{name}`` of this array; same arguments as ``numpy.{name}``."
         return method
 
-    for name in names:
+    for name in REDUCTIONS:
         setattr(Array, name, make(name))
 
 
@@ -436,19 +452,15 @@ def _add_operators():
 
     def make(op, reflected):
         def method(self, other):
-            from .elementwise import elemwise, is_operand
-
-            if not is_operand(other):
+            if not _ops.is_operand(other):
                 return NotImplemented
-            return elemwise(op, other, self) if reflected else elemwise(op, self, other)
+            return _ops.elemwise(op, other, self) if reflected else _ops.elemwise(op, self, other)
 
         return method
 
     def make_unary(op):
         def method(self):
-            from .elementwise import elemwise
-
-            return elemwise(op, self)
+            return _ops.elemwise(op, self)
 
         return method
 
@@ -461,15 +473,9 @@ def _add_operators():
         setattr(Array, f"__{name}__", make(op, False))
     for name, op in unary.items():
         setattr(Array, f"__{name}__", make_unary(op))
-    Array.__matmul__ = lambda self, other: _matmul(self, other)
-    Array.__rmatmul__ = lambda self, other: _matmul(other, self)
+    Array.__matmul__ = lambda self, other: _ops.matmul(self, other)
+    Array.__rmatmul__ = lambda self, other: _ops.matmul(other, self)
     Array.__hash__ = object.__hash__
-
-
-def _matmul(a, b):
-    from .linalg import matmul
-
-    return matmul(a, b)
 
 
 _add_operators()

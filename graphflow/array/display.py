@@ -26,9 +26,8 @@ def format_bytes(n) -> str:
 
 
 def _task_count(x) -> int:
-    from .core import collect
-
-    return len(collect([x]))
+    # Through the collection protocol (``Array.__graphflow_collect__`` is `core.collect`): core imports this module.
+    return len(x.__graphflow_collect__([x]))
 
 
 def array_repr(x) -> str:

@@ -27,6 +27,7 @@ import numpy as np
 from ..spec import Ref, Task, funcname
 from .blockwise import blockwise, infer_dtype
 from .core import Array, new_name
+from .creation import asarray
 from .stream import streamable_op
 
 __all__ = ["elemwise", "is_operand", "astype", "round_", "clip", "where", "isnan"]
@@ -41,8 +42,6 @@ def _as_input(obj):
     if isinstance(obj, Array):
         return obj
     if isinstance(obj, (np.ndarray, list)):
-        from .creation import asarray
-
         arr = np.asarray(obj)
         return asarray(arr) if arr.ndim else arr[()]
     return obj

@@ -24,6 +24,8 @@ from ..spec import Ref, Task
 from ..local.blas import shared_cores
 from .chunks import common_chunks
 from .core import Array, new_name
+from .creation import asarray
+from .rechunk import rechunk
 
 __all__ = ["tensordot", "matmul", "dot", "outer", "SPLIT_EVERY"]
 
@@ -85,9 +87,6 @@ def tensordot(a, b, axes=2, split_every=None) -> Array:
     >>> tensordot(ga.ones((4, 3), chunks=2), ga.ones((3, 5), chunks=2), axes=1).compute()[0, 0]
     np.float64(3.0)
     """
-    from .creation import asarray
-    from .rechunk import rechunk
-
     a, b = asarray(a), asarray(b)
     ax_a, ax_b = _normalize_axes(axes, a, b)
     for i, j in zip(ax_a, ax_b):
@@ -146,8 +145,6 @@ def matmul(a, b) -> Array:
     >>> (ga.ones((3, 1, 4, 2), chunks=2) @ ga.ones((5, 2, 6), chunks=2)).shape
     (3, 5, 4, 6)
     """
-    from .creation import asarray
-
     a, b = asarray(a), asarray(b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul: Input operand does not have enough dimensions")
@@ -170,8 +167,6 @@ def matmul(a, b) -> Array:
 def _matmul_stack(a, b) -> Array:
     """Stacks of matrices (ndim >= 2 each, one of them > 2): blocks along the stack
     dimensions pair up as numpy broadcasts them; each output block sums ``a @ b`` over k."""
-    from .rechunk import rechunk
-
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     nb = len(batch)
     a = a[(None,) * (nb + 2 - a.ndim) + (Ellipsis,)] if a.ndim < nb + 2 else a
@@ -202,8 +197,6 @@ def _matmul_stack(a, b) -> Array:
 
 def dot(a, b) -> Array:
     """``numpy.dot``: scalars multiply, otherwise sum over a's last and b's second-to-last axis."""
-    from .creation import asarray
-
     a, b = asarray(a), asarray(b)
     if a.ndim == 0 or b.ndim == 0:
         return a * b
@@ -212,7 +205,5 @@ def dot(a, b) -> Array:
 
 def outer(a, b) -> Array:
     """``numpy.outer`` of the flattened inputs."""
-    from .creation import asarray
-
     a, b = asarray(a).ravel(), asarray(b).ravel()
     return a[:, None] * b[None, :]

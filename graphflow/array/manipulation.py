@@ -28,6 +28,8 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 from ..spec import Ref, Task
 from .chunks import common_chunks, has_unknown
 from .core import Array, new_name
+from .creation import asarray
+from .rechunk import rechunk
 
 __all__ = ["transpose", "reshape", "ravel", "squeeze", "expand_dims", "concatenate", "stack", "moveaxis",
            "swapaxes"]
@@ -44,8 +46,6 @@ def _relabel(x, name, chunks, func, index_map, *args, dtype=None) -> Array:
 
 def transpose(x, axes=None) -> Array:
     """``numpy.transpose``: block ``(i, j)`` of ``x.T`` is the transpose of block ``(j, i)``."""
-    from .creation import asarray
-
     x = asarray(x)
     axes = tuple(reversed(range(x.ndim))) if axes is None else normalize_axis_tuple(axes, x.ndim)
     if len(axes) != x.ndim:
@@ -100,8 +100,6 @@ def squeeze(x, axis=None) -> Array:
 
 def expand_dims(x, axis) -> Array:
     """``numpy.expand_dims``: insert length-1 axes."""
-    from .creation import asarray
-
     x = asarray(x)
     axis = (axis,) if isinstance(axis, int) else tuple(axis)
     ndim = x.ndim + len(axis)
@@ -150,9 +148,6 @@ def _resolve_shape(shape, size):
 
 def reshape(x, shape) -> Array:
     """``numpy.reshape`` (C order) where block boundaries allow; see the module docstring."""
-    from .creation import asarray
-    from .rechunk import rechunk
-
     x = asarray(x)
     if has_unknown(x.chunks):
         raise ValueError("cannot reshape an array with unknown chunk sizes; call .compute_chunk_sizes() first")
@@ -214,9 +209,6 @@ def _cast(block, dtype):
 
 def concatenate(seq, axis=0) -> Array:
     """``numpy.concatenate``: the blocks of each input, one after another along ``axis``."""
-    from .creation import asarray
-    from .rechunk import rechunk
-
     seq = [asarray(a) for a in seq]
     if not seq:
         raise ValueError("need at least one array to concatenate")

@@ -3,8 +3,7 @@
 ``np.sin(x)`` on an Array calls ``x.__array_ufunc__(np.sin, "__call__", x)``,
 which builds ``elemwise(np.sin, x)``; ``np.add.reduce`` becomes a sum.
 ``np.mean(x, axis=0)`` calls ``x.__array_function__``, which looks numpy's
-function up in `HANDLED` and calls graphflow's version.  The table is filled
-lazily, on the first call, so importing graphflow.array stays cheap:
+function up in `HANDLED` and calls graphflow's version:
 
     >>> import numpy as np, graphflow.array as ga
     >>> x = ga.ones((4, 4), chunks=2)
@@ -19,99 +18,78 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import creation, elementwise, linalg, manipulation, reductions
+from .core import Array
+
 __all__ = ["array_ufunc", "array_function", "HANDLED"]
-
-HANDLED: dict = {}
-
-
-def _fill():
-    from . import creation, elementwise, linalg, manipulation, reductions
-
-    HANDLED.update({
-        np.sum: reductions.sum, np.prod: reductions.prod, np.mean: reductions.mean, np.std: reductions.std,
-        np.var: reductions.var, np.min: reductions.min, np.max: reductions.max, np.amin: reductions.min,
-        np.amax: reductions.max, np.argmin: reductions.argmin, np.argmax: reductions.argmax,
-        np.any: reductions.any, np.all: reductions.all, np.nansum: reductions.nansum,
-        np.nanmean: reductions.nanmean, np.cumsum: reductions.cumsum, np.cumprod: reductions.cumprod,
-        np.dot: linalg.dot, np.matmul: linalg.matmul, np.tensordot: linalg.tensordot, np.outer: linalg.outer,
-        np.transpose: manipulation.transpose, np.concatenate: manipulation.concatenate,
-        np.stack: manipulation.stack, np.reshape: _reshape, np.ravel: manipulation.ravel,
-        np.squeeze: manipulation.squeeze, np.expand_dims: manipulation.expand_dims,
-        np.moveaxis: manipulation.moveaxis, np.swapaxes: manipulation.swapaxes,
-        np.where: elementwise.where, np.clip: elementwise.clip, np.round: elementwise.round_,
-        np.around: elementwise.round_, np.isclose: _isclose, np.allclose: _allclose,
-        np.shape: lambda a: a.shape, np.ndim: lambda a: a.ndim, np.size: lambda a, axis=None: a.size,
-        np.zeros_like: creation.zeros_like, np.ones_like: creation.ones_like,
-        np.full_like: creation.full_like, np.empty_like: creation.empty_like,
-        np.real: lambda a: elementwise.elemwise(np.real, a), np.imag: lambda a: elementwise.elemwise(np.imag, a),
-        np.conj: lambda a: elementwise.elemwise(np.conj, a), np.result_type: _result_type,
-    })
 
 
 def _reshape(a, shape=None, order="C", **kw):
-    from .manipulation import reshape
-
     shape = kw.pop("newshape", shape)
     if order != "C":
         raise NotImplementedError("only C-order reshape is supported")
-    return reshape(a, shape)
+    return manipulation.reshape(a, shape)
 
 
 def _isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    from .elementwise import elemwise
-
-    return elemwise(np.isclose, a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return elementwise.elemwise(np.isclose, a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
 def _allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    from .reductions import all as all_
-
-    return all_(_isclose(a, b, rtol, atol, equal_nan))
+    return reductions.all(_isclose(a, b, rtol, atol, equal_nan))
 
 
 def _result_type(*args):
     return np.result_type(*[getattr(a, "dtype", a) for a in args])
 
 
+HANDLED: dict = {
+    np.sum: reductions.sum, np.prod: reductions.prod, np.mean: reductions.mean, np.std: reductions.std,
+    np.var: reductions.var, np.min: reductions.min, np.max: reductions.max, np.amin: reductions.min,
+    np.amax: reductions.max, np.argmin: reductions.argmin, np.argmax: reductions.argmax,
+    np.any: reductions.any, np.all: reductions.all, np.nansum: reductions.nansum,
+    np.nanmean: reductions.nanmean, np.cumsum: reductions.cumsum, np.cumprod: reductions.cumprod,
+    np.dot: linalg.dot, np.matmul: linalg.matmul, np.tensordot: linalg.tensordot, np.outer: linalg.outer,
+    np.transpose: manipulation.transpose, np.concatenate: manipulation.concatenate,
+    np.stack: manipulation.stack, np.reshape: _reshape, np.ravel: manipulation.ravel,
+    np.squeeze: manipulation.squeeze, np.expand_dims: manipulation.expand_dims,
+    np.moveaxis: manipulation.moveaxis, np.swapaxes: manipulation.swapaxes,
+    np.where: elementwise.where, np.clip: elementwise.clip, np.round: elementwise.round_,
+    np.around: elementwise.round_, np.isclose: _isclose, np.allclose: _allclose,
+    np.shape: lambda a: a.shape, np.ndim: lambda a: a.ndim, np.size: lambda a, axis=None: a.size,
+    np.zeros_like: creation.zeros_like, np.ones_like: creation.ones_like,
+    np.full_like: creation.full_like, np.empty_like: creation.empty_like,
+    np.real: lambda a: elementwise.elemwise(np.real, a), np.imag: lambda a: elementwise.elemwise(np.imag, a),
+    np.conj: lambda a: elementwise.elemwise(np.conj, a), np.result_type: _result_type,
+}
+
+# ``ufunc.reduce`` and ``ufunc.accumulate`` that are graphflow reductions.
+_REDUCE = {np.add: reductions.sum, np.multiply: reductions.prod, np.minimum: reductions.min,
+           np.maximum: reductions.max, np.logical_and: reductions.all, np.logical_or: reductions.any}
+_ACCUMULATE = {np.add: reductions.cumsum, np.multiply: reductions.cumprod}
+
+
 def array_ufunc(ufunc, method, inputs, kwargs):
     """Build the Array for ``ufunc.<method>(*inputs)``; NotImplemented for what is not supported."""
-    from .core import Array
-    from .elementwise import elemwise, is_operand
-
     if kwargs.get("out") is not None:
         return NotImplemented
-    if not all(is_operand(i) or isinstance(i, Array) for i in inputs):
+    if not all(elementwise.is_operand(i) or isinstance(i, Array) for i in inputs):
         return NotImplemented
     if method == "__call__":
         if ufunc is np.matmul and not kwargs:  # a gufunc: its core dimensions are not elementwise
-            from .linalg import matmul
-
-            return matmul(*inputs)
+            return linalg.matmul(*inputs)
         if ufunc.nout != 1 or ufunc.signature is not None:
             return NotImplemented
-        return elemwise(ufunc, *inputs, **kwargs)
-    if method == "reduce" and len(inputs) == 1:
-        from . import reductions
-
-        table = {np.add: reductions.sum, np.multiply: reductions.prod, np.minimum: reductions.min,
-                 np.maximum: reductions.max, np.logical_and: reductions.all, np.logical_or: reductions.any}
-        func = table.get(ufunc)
-        if func is not None:
-            return func(inputs[0], axis=kwargs.get("axis", 0), keepdims=kwargs.get("keepdims", False))
-    if method == "accumulate" and ufunc in (np.add, np.multiply) and len(inputs) == 1:
-        from . import reductions
-
-        func = reductions.cumsum if ufunc is np.add else reductions.cumprod
-        return func(inputs[0], axis=kwargs.get("axis", 0))
+        return elementwise.elemwise(ufunc, *inputs, **kwargs)
+    if method == "reduce" and len(inputs) == 1 and ufunc in _REDUCE:
+        return _REDUCE[ufunc](inputs[0], axis=kwargs.get("axis", 0), keepdims=kwargs.get("keepdims", False))
+    if method == "accumulate" and ufunc in _ACCUMULATE and len(inputs) == 1:
+        return _ACCUMULATE[ufunc](inputs[0], axis=kwargs.get("axis", 0))
     return NotImplemented
 
 
 def array_function(func, types, args, kwargs):
     """Call graphflow's version of numpy ``func``; TypeError naming it when there is none."""
-    from .core import Array
-
-    if not HANDLED:
-        _fill()
     impl = HANDLED.get(func)
     if impl is None:
         raise TypeError(f"numpy.{func.__name__} is not implemented for graphflow arrays; "

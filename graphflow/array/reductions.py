@@ -38,6 +38,8 @@ from . import stream
 from .blockwise import concat_nested
 from .chunks import offsets
 from .core import Array, new_name
+from .creation import asarray
+from .manipulation import ravel
 
 __all__ = ["reduction", "sum", "prod", "min", "max", "any", "all", "mean", "var", "std", "nansum",
            "nanmean", "argmin", "argmax", "cumsum", "cumprod", "SPLIT_EVERY"]
@@ -137,8 +139,6 @@ def _require_numeric(x, what):
 
 def _simple(npfunc, what):
     def reduce(x, axis=None, dtype=None, keepdims=False, split_every=None, out=None):
-        from .creation import asarray
-
         x = asarray(x)
         if out is not None:
             raise NotImplementedError(f"{what}(out=...) is not supported on graphflow arrays")
@@ -205,8 +205,6 @@ def _mean_agg(part, axis, keepdims, dtype=None):
 def _mean_impl(x, axis, dtype, keepdims, split_every, nan):
     from functools import partial
 
-    from .creation import asarray
-
     x = asarray(x)
     _require_numeric(x, "mean")
     out_dtype = np.dtype(dtype) if dtype is not None else np.mean(np.ones(1, x.dtype)).dtype
@@ -262,8 +260,6 @@ def _moment_agg(part, axis, keepdims, ddof=0, root=False, dtype=None):
 
 def _moment(x, axis, dtype, keepdims, ddof, split_every, root):
     from functools import partial
-
-    from .creation import asarray
 
     x = asarray(x)
     _require_numeric(x, "std" if root else "var")
@@ -322,8 +318,6 @@ def _arg_agg(part, axis, keepdims, kind="min"):
 def _arg(x, axis, keepdims, split_every, kind):
     from functools import partial
 
-    from .creation import asarray
-
     x = asarray(x)
     if x.size == 0:
         raise ValueError(f"attempt to get arg{kind} of an empty sequence")
@@ -368,9 +362,6 @@ def _apply_carry(cum, carry, op):
 
 
 def _cumulative(x, axis, dtype, op, what):
-    from .creation import asarray
-    from .manipulation import ravel
-
     x = asarray(x)
     if axis is None:
         x, axis = ravel(x), 0

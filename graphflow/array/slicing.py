@@ -24,8 +24,13 @@ import operator
 import numpy as np
 
 from ..spec import Ref, Task
+from .blockwise import unify_chunks
 from .chunks import has_unknown, offsets
 from .core import Array, new_name
+from .creation import asarray, from_array
+from .elementwise import elemwise, where
+from .rechunk import rechunk
+from ..utils.traverse import identity
 
 __all__ = ["getitem", "setitem"]
 
@@ -201,14 +206,10 @@ def _mask(x, index):
             return out if all(isinstance(i, slice) and i == slice(None) for i in rest) else getitem(out, rest)
         raise NotImplementedError("boolean indexing needs one mask with the array's shape "
                                   "(or a 1-d mask along one axis)")
-    from .blockwise import unify_chunks
-
     mask = index[0]
     if tuple(mask.shape) != tuple(x.shape):
         raise IndexError(f"boolean index shape {tuple(mask.shape)} does not match the array's shape {x.shape}")
     if isinstance(mask, np.ndarray):
-        from .creation import from_array
-
         mask = from_array(mask, chunks=x.chunks)
     ind = tuple(range(x.ndim))
     _, [(x, _), (mask, _)] = unify_chunks([(x, ind), (mask, ind)])
@@ -226,8 +227,6 @@ def _compress(block, keep, axis):
 def _mask_axis(x, mask, axis):
     """``x[..., mask, ...]`` for a 1-d boolean Array ``mask`` along ``axis``: block lengths
     along that axis become unknown; the mask is rechunked to ``x``'s blocks there."""
-    from .rechunk import rechunk
-
     if mask.shape[0] != x.shape[axis]:
         raise IndexError(f"boolean index did not match indexed array along axis {axis}; size of axis is "
                          f"{x.shape[axis]} but size of corresponding boolean axis is {mask.shape[0]}")
@@ -246,8 +245,6 @@ def _mask_axis(x, mask, axis):
 def setitem(x: Array, index, value) -> Array:
     """The Array ``x`` with ``x[index] = value``: a boolean mask with a scalar, or ints and
     slices with a scalar or an array (numpy or graphflow) that broadcasts to ``x[index]``."""
-    from .elementwise import elemwise, where
-
     if _is_bool_array(index) and np.ndim(index) == x.ndim:
         if isinstance(value, Array) or np.ndim(value) != 0:
             return _assign_masked(x, index, value)
@@ -260,8 +257,6 @@ def setitem(x: Array, index, value) -> Array:
         return _assign_array(x, index, value)
     marks = np.zeros(x.shape, dtype=bool)
     marks[index] = True  # numpy checks the index here; the mask is small next to most data
-    from .creation import from_array
-
     hit = from_array(marks, chunks=x.chunks)
     return elemwise(np.where, hit, np.asarray(value, dtype=x.dtype)[()], x, dtype=x.dtype)
 
@@ -275,9 +270,6 @@ def _assign_masked(x, mask, value):
     element takes the value at its own position (``where(mask, value, x)``,
     as dask.array does).
     """
-    from .creation import asarray
-    from .elementwise import where
-
     if not isinstance(mask, Array) and not isinstance(value, Array):
         mask, value = np.asarray(mask), np.asarray(value)
         if tuple(mask.shape) != tuple(x.shape):
@@ -367,7 +359,7 @@ def _assign_fancy(x, index, value):
         if hit:
             nodes[key] = Task(key, _assign_positions, block, tuple(local), np.ascontiguousarray(part))
         else:
-            nodes[key] = Task(key, _identity, block)
+            nodes[key] = Task(key, identity, block)
     return Array(name, x.chunks, x.dtype, nodes, [x])
 
 
@@ -389,9 +381,6 @@ def _assign_block(block, local, part):
 def _assign_array(x, index, value):
     """``x[index] = value`` for ints and slices: each block of ``x`` the region touches is
     copied and gets the piece of ``value`` (rechunked to the region's runs) that lands in it."""
-    from .creation import asarray
-    from .rechunk import rechunk
-
     index = _normalize(index, x.ndim)
     if any(not isinstance(i, slice) and (i is None or np.ndim(i) != 0) for i in index):
         raise NotImplementedError("x[index] = array needs an index of ints and slices")
@@ -439,9 +428,5 @@ def _assign_array(x, index, value):
         if idx in touched:
             nodes[key] = Task(key, _assign_block, block, *touched[idx])
         else:
-            nodes[key] = Task(key, _identity, block)
+            nodes[key] = Task(key, identity, block)
     return Array(name, x.chunks, x.dtype, nodes, [x, value])
-
-
-def _identity(block):
-    return block

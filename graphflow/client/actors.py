@@ -102,7 +102,9 @@ class ActorHandle:
         caller = self._caller
         return caller.incarnation if caller is not None else self._incarnation
 
-    def _bound(self) -> "ActorCaller":
+    def __graphflow_caller__(self) -> "ActorCaller":
+        """This process's `ActorCaller` for the actor, bound on first use (a dunder: it never shadows a method
+        of the actor class, which the handle exposes by name)."""
         caller = self._caller
         if caller is None:
             caller = self._caller = bind(self)
@@ -113,11 +115,11 @@ class ActorHandle:
             raise AttributeError(f"actor handles do not expose private attribute {name!r}")
         if name in self.actor_class.methods:
             return ActorMethod(self, name)
-        return self._bound().call(name, "getattr", (), None)
+        return self.__graphflow_caller__().call(name, "getattr", (), None)
 
     def checkpoint(self) -> ActorFuture:
         """Checkpoint the actor now (in call order); the Future settles once the state is sent."""
-        return self._bound().call("checkpoint", "checkpoint", (), None)
+        return self.__graphflow_caller__().call("checkpoint", "checkpoint", (), None)
 
     def call_blocking(self, method: str, kind: str, args, kwargs):
         """Make a call and wait for its value (what an `ActorCall` node does on a cluster).
@@ -146,7 +148,7 @@ class ActorMethod:
         self._name = name
 
     def __call__(self, *args, **kwargs) -> ActorFuture:
-        return self._handle._bound().call(self._name, "call", args, kwargs or None)
+        return self._handle.__graphflow_caller__().call(self._name, "call", args, kwargs or None)
 
     def __repr__(self):
         return f"<actor method {self._handle.actor_class.name}.{self._name}>"

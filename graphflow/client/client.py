@@ -291,7 +291,7 @@ class Client:
         rebuilt = {}
         for c in found:
             own = flatten_keys(c.__graphflow_keys__(), [])
-            rebuilt[id(c)] = c.__graphflow_rebuild__(TaskGraph._from_dict({k: DataNode(k, futures[k]) for k in own}))
+            rebuilt[id(c)] = c.__graphflow_rebuild__(TaskGraph.adopt({k: DataNode(k, futures[k]) for k in own}))
         out = [rebuilt.get(id(c), c) for c in items]
         return out[0] if single else out
 

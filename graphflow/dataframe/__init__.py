@@ -12,8 +12,15 @@ GIL); ``compute()`` gives a ``pyarrow.Table`` (a Series: a ChunkedArray).
 Operations build a plan (`plan`), which is optimized (`optimize`: predicate
 and projection pushdown into Parquet reads, partition-wise fusion) and lowered
 to tasks when computed.  Nulls behave as in pyarrow (see `series`).
+
+The modules form a DAG: `collection` (the base, and `Scalar`) under `series`
+under `frame`, and the operation modules (`reductions`, `groupby`, `join`,
+`sort`, `repartition`, `io`) above them.  DataFrame's and Series' methods reach
+those operations through `collection.OPERATIONS`, which this file fills once,
+at the bottom, with `collection.bind_operations`.
 """
 
+from . import collection, groupby, join, reductions, repartition, sort
 from .construct import from_arrow, from_delayed, from_dict, from_pandas
 from .frame import DataFrame
 from .io import read_csv, read_parquet, to_csv, to_parquet
@@ -40,3 +47,12 @@ def concat(frames) -> DataFrame:
     frames = list(frames)
     schema = pa.unify_schemas([f.schema for f in frames], promote_options="permissive")
     return DataFrame(Concat([f._plan for f in frames], schema))
+
+
+# DataFrame's and Series' methods call these (see the module docstring): the one place that binds them.
+collection.bind_operations(
+    DataFrame=DataFrame, reduce=reductions.reduce_collection, describe=reductions.describe,
+    value_counts=reductions.value_counts, unique=reductions.unique, row_count=reductions.row_count,
+    GroupBy=groupby.GroupBy, drop_duplicates=groupby.drop_duplicates, merge=join.merge,
+    sort_values=sort.sort_values, repartition=repartition.repartition, to_parquet=to_parquet, to_csv=to_csv,
+)

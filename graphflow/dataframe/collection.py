@@ -13,6 +13,13 @@ output keys, so the graph and the keys always agree.
 
 `persist` rebuilds a handle over a `FromKeys` plan whose partitions are the
 computed values, with the same keys.
+
+The operations on collections live in modules that import the collections
+(`reductions`, `groupby`, `join`, `sort`, `repartition`, `io`), so the
+collections' methods reach them through `OPERATIONS`, a table that
+``graphflow/dataframe/__init__.py`` fills once with `bind_operations` when the
+package is imported.  The table is the only way up: `collection`, `series` and
+`frame` import nothing from the modules above them.
 """
 
 from __future__ import annotations
@@ -22,9 +29,11 @@ import pyarrow as pa
 from .. import base
 from ..interop.protocol import DaskCollection
 from ..spec import TaskGraph
+from .optimize import format_plan, optimize_plan
 from .plan import FromKeys, lower
 
-__all__ = ["PlanCollection", "concat_tables"]
+__all__ = ["PlanCollection", "Scalar", "ColumnReductions", "concat_tables", "CollectionOperations", "OPERATIONS",
+           "bind_operations"]
 
 
 def concat_tables(parts, schema=None):
@@ -50,13 +59,11 @@ class PlanCollection(DaskCollection):
         try:
             return self.__dict__["_opt"]
         except KeyError:
-            from .optimize import optimize_plan
-
             self.__dict__["_opt"] = opt = optimize_plan(self._plan)
             return opt
 
     def __graphflow_graph__(self):
-        return TaskGraph._from_dict(lower(self._optimized()))
+        return TaskGraph.adopt(lower(self._optimized()))
 
     def __graphflow_keys__(self):
         return self._optimized().keys()
@@ -87,8 +94,6 @@ class PlanCollection(DaskCollection):
 
     def explain(self, optimized: bool = True, file=None) -> str:
         """Print (and return) the plan tree, optimized unless ``optimized=False``."""
-        from .optimize import format_plan
-
         text = format_plan(self._optimized() if optimized else self._plan)
         print(text, file=file)
         return text
@@ -103,3 +108,113 @@ class PlanCollection(DaskCollection):
         ``npartitions + 1`` sort keys with each partition's keys after ``divisions[i]`` and at most
         ``divisions[i + 1]`` (None ends: unbounded; see `graphflow.dataframe.sort`)."""
         return self._plan.divisions
+
+
+class Scalar(PlanCollection):
+    """A lazy single value (a Series reduction)."""
+
+    def __graphflow_finalize__(self):
+        return _first, ()
+
+    def __repr__(self):
+        return f"graphflow.Scalar<{self._plan.name}>"
+
+    def __graphflow_rebuild__(self, graph):
+        opt = self._optimized()
+        return Scalar(FromKeys(dict(graph), opt.keys(), None, name=opt.name))
+
+
+def _first(parts):
+    return parts[0]
+
+
+# ------------------------------------------------------------------ the operations table
+
+
+class CollectionOperations:
+    """The functions the collections' methods call, from the modules that build on the collections.
+
+    One slot per operation, each filled once by `bind_operations`.  Reading a
+    slot that was never filled says so (it can only happen while
+    ``graphflow.dataframe`` itself is still being imported).
+    """
+
+    __slots__ = ("DataFrame", "reduce", "describe", "value_counts", "unique", "row_count", "GroupBy", "merge",
+                 "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv")
+
+    def __getattr__(self, name):
+        if name in CollectionOperations.__slots__:
+            raise RuntimeError(f"dataframe operation {name!r} is not bound yet: graphflow.dataframe binds them "
+                               f"(collection.bind_operations) at the end of its import")
+        raise AttributeError(name)
+
+
+OPERATIONS = CollectionOperations()
+
+
+def bind_operations(**functions) -> None:
+    """Fill `OPERATIONS`: every slot, each by name.  Called once, by ``graphflow/dataframe/__init__.py``.
+
+    A missing or unknown name is a TypeError, so the table and the package
+    cannot drift apart silently.
+    """
+    slots = set(CollectionOperations.__slots__)
+    if set(functions) != slots:
+        raise TypeError(f"bind_operations: missing {sorted(slots - set(functions))}, "
+                        f"unknown {sorted(set(functions) - slots)}")
+    for name, func in functions.items():
+        setattr(OPERATIONS, name, func)
+
+
+class ColumnReductions:
+    """The reductions of DataFrame and Series (`graphflow.dataframe.reductions`): on a Series a lazy
+    `Scalar`, on a DataFrame a lazy one-row DataFrame with one column per reduced column."""
+
+    def sum(self, **kw):
+        """The sum of each column (nulls skipped); lazy."""
+        return OPERATIONS.reduce(self, "sum", **kw)
+
+    def mean(self, **kw):
+        """The mean of each column (nulls skipped); lazy."""
+        return OPERATIONS.reduce(self, "mean", **kw)
+
+    def min(self, **kw):
+        """The min of each column (nulls skipped); lazy."""
+        return OPERATIONS.reduce(self, "min", **kw)
+
+    def max(self, **kw):
+        """The max of each column (nulls skipped); lazy."""
+        return OPERATIONS.reduce(self, "max", **kw)
+
+    def count(self, **kw):
+        """The count of each column (nulls skipped); lazy."""
+        return OPERATIONS.reduce(self, "count", **kw)
+
+    def nunique(self, **kw):
+        """The nunique of each column (nulls skipped); lazy."""
+        return OPERATIONS.reduce(self, "nunique", **kw)
+
+    def any(self, **kw):
+        """The any of each column (nulls skipped); lazy."""
+        return OPERATIONS.reduce(self, "any", **kw)
+
+    def all(self, **kw):
+        """The all of each column (nulls skipped); lazy."""
+        return OPERATIONS.reduce(self, "all", **kw)
+
+    def var(self, ddof: int = 1):
+        """Variance with ``ddof`` (default 1, as pandas); nulls skipped."""
+        return OPERATIONS.reduce(self, "var", ddof=ddof)
+
+    def std(self, ddof: int = 1):
+        """Standard deviation with ``ddof`` (default 1); nulls skipped."""
+        return OPERATIONS.reduce(self, "std", ddof=ddof)
+
+    def quantile(self, q: float = 0.5):
+        """Approximate quantile ``q`` (see `graphflow.dataframe.reductions` for the error)."""
+        return OPERATIONS.reduce(self, "quantile", q=q)
+
+    def describe(self):
+        """count, mean, std, min, 25%, 50%, 75%, max of the numeric columns: a lazy table with a ``statistic``
+        column."""
+        return OPERATIONS.describe(self)

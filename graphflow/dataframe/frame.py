@@ -17,15 +17,21 @@ A Series used on a frame derived from its own by filters and projections
 (``df[df.x > 1].assign(y=df.x * 2)`` above) is evaluated row by row on the
 derived frame, which is what pandas' index alignment would give.  Series from
 unrelated frames cannot be combined (there is no index to align on).
+
+Methods whose work lives in a module that imports DataFrame (reductions,
+``groupby``, ``merge``, ``sort_values``, ``repartition``, the writers) call it
+through `collection.OPERATIONS`; see `graphflow.dataframe.collection`.
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from .collection import PlanCollection, concat_tables
+from .collection import OPERATIONS, ColumnReductions, PlanCollection, concat_tables
 from .colexpr import Call, Col, ColExpr, Lit, output_type
-from .plan import Blockwise, Filter, Func, Partitions, Project
+from .plan import Blockwise, Filter, Func, Partitions, Project, Reduce
+from .series import Series
 
 __all__ = ["DataFrame", "check_columns"]
 
@@ -43,7 +49,7 @@ def _finalize_frame(parts, schema):
     return concat_tables(parts, schema)
 
 
-class DataFrame(PlanCollection):
+class DataFrame(ColumnReductions, PlanCollection):
     """A lazy partitioned table; ``compute()`` returns a ``pyarrow.Table``."""
 
     def __graphflow_finalize__(self):
@@ -81,8 +87,6 @@ class DataFrame(PlanCollection):
         raise AttributeError(f"'DataFrame' has no attribute or column {name!r}")
 
     def __getitem__(self, key):
-        from .series import Series
-
         if isinstance(key, Series):
             return DataFrame(Blockwise(Filter(key._expr_on(self._plan)), (self._plan,), self.schema))
         if isinstance(key, (list, tuple)):
@@ -100,8 +104,6 @@ class DataFrame(PlanCollection):
         return DataFrame(Blockwise(Project(exprs), (self._plan,), pa.schema(fields)))
 
     def _as_expr(self, value) -> ColExpr:
-        from .series import Series
-
         if callable(value) and not isinstance(value, Series):
             value = value(self)
         if isinstance(value, Series):
@@ -179,9 +181,7 @@ class DataFrame(PlanCollection):
 
     # -- size and peeking
     def __len__(self):
-        from .reductions import row_count
-
-        return row_count(self).compute()
+        return OPERATIONS.row_count(self).compute()
 
     def head(self, n: int = 5, compute: bool = True):
         """The first ``n`` rows, reading partitions from the front only until there are enough."""
@@ -203,55 +203,37 @@ class DataFrame(PlanCollection):
         """Compute, then convert to a pandas DataFrame (needs pandas)."""
         return self.compute(**kwargs).to_pandas()
 
-    # -- the rest of the API lives in its own modules
-    from .reductions import (  # noqa: E402
-        sum, mean, min, max, count, std, var, nunique, any, all, describe, quantile,
-    )
-
+    # -- the rest of the API lives in its own modules (reached through OPERATIONS)
     def groupby(self, by, dropna: bool = True):
         """Group rows by one or more columns; see `graphflow.dataframe.groupby`."""
-        from .groupby import GroupBy
-
-        return GroupBy(self, by, dropna=dropna)
+        return OPERATIONS.GroupBy(self, by, dropna=dropna)
 
     def merge(self, right, **kwargs) -> "DataFrame":
         """Join with another DataFrame; see `graphflow.dataframe.join.merge`."""
-        from .join import merge
-
-        return merge(self, right, **kwargs)
+        return OPERATIONS.merge(self, right, **kwargs)
 
     def sort_values(self, by, ascending=True, npartitions=None) -> "DataFrame":
         """Sort by one or more columns; see `graphflow.dataframe.sort.sort_values`."""
-        from .sort import sort_values
-
-        return sort_values(self, by, ascending=ascending, npartitions=npartitions)
+        return OPERATIONS.sort_values(self, by, ascending=ascending, npartitions=npartitions)
 
     def drop_duplicates(self, subset=None, split_out=None) -> "DataFrame":
         """Distinct rows (over ``subset`` columns, keeping the first row of each)."""
-        from .groupby import drop_duplicates
-
-        return drop_duplicates(self, subset, split_out)
+        return OPERATIONS.drop_duplicates(self, subset, split_out)
 
     def repartition(self, npartitions: int) -> "DataFrame":
         """Split or merge partitions into ``npartitions`` (no shuffle: order kept)."""
-        from .repartition import repartition
-
-        return repartition(self, npartitions)
+        return OPERATIONS.repartition(self, npartitions)
 
     def to_parquet(self, path, **kwargs):
-        from .io.parquet import to_parquet
-
-        return to_parquet(self, path, **kwargs)
+        """Write one Parquet file per partition; see `graphflow.dataframe.io.parquet.to_parquet`."""
+        return OPERATIONS.to_parquet(self, path, **kwargs)
 
     def to_csv(self, path, **kwargs):
-        from .io.csv import to_csv
-
-        return to_csv(self, path, **kwargs)
+        """Write one CSV file per partition; see `graphflow.dataframe.io.csv.to_csv`."""
+        return OPERATIONS.to_csv(self, path, **kwargs)
 
 
 def _cast(expr, dtype):
-    import pyarrow.compute as pc
-
     t = dtype if isinstance(dtype, pa.DataType) else pa.type_for_alias(str(dtype))
     return Call("cast", [expr], pc.CastOptions.safe(t))
 
@@ -268,8 +250,6 @@ class _PartitionIndexer:
 
 def _lazy_edge(df, n, front):
     """A one-partition frame with the first/last ``n`` rows of every partition concatenated and cut."""
-    from .plan import Reduce
-
     cut = Func(_slice_rows, n, front)
     per = Blockwise(cut, (df._plan,), df.schema)
     return DataFrame(Reduce(per, _concat_list, _Slicer(n, front), df.schema))

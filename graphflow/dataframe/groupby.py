@@ -45,9 +45,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import base
 from ..spec import tokenize
+from .collection import Scalar
 from .frame import DataFrame, check_columns
-from .plan import Blockwise, Func, PlanNode, Reduce
+from .plan import Blockwise, Func, Partitions, PlanNode, Reduce, lower
 from .shuffle import shuffle
 
 __all__ = ["GroupBy", "drop_duplicates", "SHUFFLE_GROUPS"]
@@ -284,8 +286,6 @@ class GroupbyAgg(PlanNode):
         return self._expanded.name
 
     def tasks(self):
-        from .plan import lower
-
         return list(lower(self._expanded).values())
 
     def describe(self):
@@ -319,13 +319,8 @@ def _choose(node) -> int:
 
 
 def _sample_choice(node) -> int:
-    from .. import base
-    from .plan import Partitions
-
     child = node.children[0]
     part = Blockwise(Func(_chunk, node.agg), (Partitions(child, [0]),), schema=pa.schema([]))
-    from .reductions import Scalar
-
     [first] = base.compute(Scalar(part), scheduler="sync")
     if first.num_rows <= SHUFFLE_GROUPS:
         return 1

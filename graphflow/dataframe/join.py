@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .frame import DataFrame, check_columns
+from .io.parquet import ReadParquet
 from .plan import Blockwise, FromTables, Reduce, walk
 from .shuffle import shuffle
 
@@ -50,8 +51,6 @@ _HOW = {"inner": "inner", "left": "left outer", "right": "right outer", "outer":
 
 def estimate_bytes(plan) -> float:
     """An upper estimate of the bytes a plan produces (inf if unknown)."""
-    from .io.parquet import ReadParquet
-
     total = 0.0
     for node in walk(plan):
         if node.children:

@@ -30,7 +30,8 @@ import pyarrow.compute as pc
 
 from ..spec import DataNode, Ref, Task, tokenize
 from ..spec.keys import unique_suffix
-from .colexpr import evaluate_on
+from .colexpr import Col, evaluate_on
+from ..utils.traverse import identity
 
 __all__ = [
     "PlanNode", "FromTables", "FromKeys", "Blockwise", "Project", "Filter", "Func", "Chain",
@@ -85,6 +86,17 @@ class PlanNode:
         """One line for `explain`."""
         return f"{type(self).__name__}[{self.npartitions}]"
 
+    # -- pushdown: the optimizer's rules ask a source whether it can read less (ReadParquet can)
+    def with_columns(self, columns) -> "PlanNode | None":
+        """This source (a node without children) reading only ``columns`` (some of its own, in order);
+        None if it cannot."""
+        return None
+
+    def with_predicate(self, predicate) -> "PlanNode | None":
+        """This source keeping only the rows where ``predicate`` (a `ColExpr`) holds as it reads; None if it
+        cannot."""
+        return None
+
 
 class FromTables(PlanNode):
     """In-memory partitions (`from_arrow`, `from_pandas`, ...).
@@ -134,12 +146,8 @@ class FromKeys(PlanNode):
     def tasks(self):
         out = list(self.nodes.values())
         if self.keys() != self.source_keys:
-            out += [Task(k, _identity, Ref(s)) for k, s in zip(self.keys(), self.source_keys)]
+            out += [Task(k, identity, Ref(s)) for k, s in zip(self.keys(), self.source_keys)]
         return out
-
-
-def _identity(x):
-    return x
 
 
 # ------------------------------------------------------------------ partition-wise ops
@@ -259,16 +267,12 @@ class Chain:
 
 
 def _selects_columns(op) -> bool:
-    from .colexpr import Col
-
     return isinstance(op, Project) and all(isinstance(e, Col) for _, e in op.exprs)
 
 
 def _keeps_values(op, child) -> bool:
     """A projection that leaves every input column it outputs under the same name unchanged (so row
     boundaries such as a sort's divisions still hold)."""
-    from .colexpr import Col
-
     if not isinstance(op, Project):
         return False
     names = set(child.schema.names)
@@ -355,7 +359,7 @@ class Reduce(PlanNode):
         return out
 
     def describe(self):
-        f = self.combine if getattr(self.finalize, "__name__", "") == "_identity" else self.finalize
+        f = self.combine if getattr(self.finalize, "__name__", "") == "identity" else self.finalize
         step = getattr(f, "__name__", None) or type(f).__name__.lstrip("_")
         return f"Reduce[{self.children[0].npartitions} -> 1] {step}"
 
@@ -417,7 +421,7 @@ class Partitions(PlanNode):
 
     def tasks(self):
         c = self.children[0]
-        return [Task((self.name, j), _identity, Ref((c.name, i))) for j, i in enumerate(self.indices)]
+        return [Task((self.name, j), identity, Ref((c.name, i))) for j, i in enumerate(self.indices)]
 
 
 # ------------------------------------------------------------------ lowering

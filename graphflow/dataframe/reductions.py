@@ -19,6 +19,9 @@ one-row table (one column per reduced column).  Nulls are skipped, as in
 pandas (``skipna=True``); a sum of no values is 0, a mean of none is null.
 ``quantile`` is approximate: each partition keeps ``QUANTILE_SAMPLE`` evenly
 spaced order statistics; error is about 1/QUANTILE_SAMPLE of the rank.
+
+DataFrame and Series reach these through `collection.OPERATIONS` (their
+methods are `collection.ColumnReductions`), since this module imports them.
 """
 
 from __future__ import annotations
@@ -30,33 +33,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .collection import PlanCollection
-from .plan import Blockwise, Func, Reduce
+from .colexpr import Col
+from .collection import Scalar
+from .frame import DataFrame
+from .groupby import GroupBy
+from .plan import Blockwise, Concat, Func, Reduce
+from .series import Series
+from ..utils.traverse import identity
 
 QUANTILE_SAMPLE = 1001
 _NUMERIC_ONLY = {"sum", "mean", "std", "var", "quantile", "describe"}
 
-__all__ = ["Scalar", "row_count", "QUANTILE_SAMPLE"]
-
-
-class Scalar(PlanCollection):
-    """A lazy single value (a Series reduction)."""
-
-    def __graphflow_finalize__(self):
-        return _first, ()
-
-    def __repr__(self):
-        return f"graphflow.Scalar<{self._plan.name}>"
-
-    def __graphflow_rebuild__(self, graph):
-        from .plan import FromKeys
-
-        opt = self._optimized()
-        return Scalar(FromKeys(dict(graph), opt.keys(), None, name=opt.name))
-
-
-def _first(parts):
-    return parts[0]
+__all__ = ["Scalar", "row_count", "reduce_collection", "describe", "value_counts", "unique", "QUANTILE_SAMPLE"]
 
 
 # ------------------------------------------------------------------ per-column states
@@ -216,9 +204,6 @@ def _is_numeric(t):
 
 def reduce_collection(coll, how, **kw):
     """The reduction ``how`` of a Series (a `Scalar`) or of a DataFrame (a one-row DataFrame)."""
-    from .frame import DataFrame
-    from .series import Series
-
     if isinstance(coll, Series):
         if how in _NUMERIC_ONLY and not _is_numeric(coll.dtype):
             raise TypeError(f"cannot take the {how} of Series {coll.name!r} of type {coll.dtype}")
@@ -230,40 +215,8 @@ def reduce_collection(coll, how, **kw):
     return DataFrame(_reduction_plan(coll[[f.name for f in fields]]._plan, spec, schema))
 
 
-def _make(how):
-    def method(self, **kw):
-        return reduce_collection(self, how, **kw)
-
-    method.__name__ = how
-    method.__doc__ = f"The {how} of each column (nulls skipped); lazy."
-    return method
-
-
-sum, min, max, count, nunique, any, all, mean = (
-    _make(h) for h in ("sum", "min", "max", "count", "nunique", "any", "all", "mean"))
-
-
-def var(self, ddof: int = 1):
-    """Variance with ``ddof`` (default 1, as pandas); nulls skipped."""
-    return reduce_collection(self, "var", ddof=ddof)
-
-
-def std(self, ddof: int = 1):
-    """Standard deviation with ``ddof`` (default 1); nulls skipped."""
-    return reduce_collection(self, "std", ddof=ddof)
-
-
-def quantile(self, q: float = 0.5):
-    """Approximate quantile ``q`` (see the module note for the error)."""
-    return reduce_collection(self, "quantile", q=q)
-
-
 def describe(self):
     """count, mean, std, min, 25%, 50%, 75%, max of the numeric columns: a lazy table with a ``statistic`` column."""
-    from .frame import DataFrame
-    from .plan import Concat
-    from .series import Series
-
     frame = self.to_frame() if isinstance(self, Series) else self
     stats = [("count", {}), ("mean", {}), ("std", {}), ("min", {}), ("quantile", {"q": 0.25}),
              ("quantile", {"q": 0.5}), ("quantile", {"q": 0.75}), ("max", {})]
@@ -273,21 +226,15 @@ def describe(self):
     for label, (how, kw) in zip(names, stats):
         r = reduce_collection(numeric, how, **kw).astype(pa.float64())
         parts.append(r.assign(statistic=label)[["statistic"] + numeric.columns]._plan)
-    return DataFrame(Reduce(Concat(parts, parts[0].schema), _concat_parts, _identity, parts[0].schema))
+    return DataFrame(Reduce(Concat(parts, parts[0].schema), _concat_parts, identity, parts[0].schema))
 
 
 def _concat_parts(parts):
     return pa.concat_tables(parts)
 
 
-def _identity(x):
-    return x
-
-
 def value_counts(self, sort: bool = True, ascending: bool = False, dropna: bool = True):
     """Counts of each distinct value: a lazy DataFrame with columns (name, "count"), most frequent first."""
-    from .groupby import GroupBy
-
     out = GroupBy(self.to_frame(), [self.name], dropna=dropna).size()
     out = out.rename(columns={"size": "count"})
     return out.sort_values("count", ascending=ascending) if sort else out
@@ -295,9 +242,6 @@ def value_counts(self, sort: bool = True, ascending: bool = False, dropna: bool 
 
 def unique(self):
     """The distinct values (nulls included once), as a lazy Series."""
-    from .colexpr import Col
-    from .series import Series
-
     frame = self.to_frame().drop_duplicates()
     return Series(frame._plan, Col(self.name), self.name, self.dtype)
 
@@ -305,7 +249,7 @@ def unique(self):
 def row_count(df):
     """The number of rows, as a lazy `Scalar`."""
     chunk = Blockwise(Func(_num_rows), (df._plan,), schema=pa.schema([]), label="len-chunk")
-    return Scalar(Reduce(chunk, _sum_list, _identity, None))
+    return Scalar(Reduce(chunk, _sum_list, identity, None))
 
 
 def _num_rows(table):

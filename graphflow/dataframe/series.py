@@ -12,6 +12,9 @@ Operators build `Call` nodes and check the result type on the empty schema
 right away (``df.s + 1`` raises TypeError here, not at compute time).  ``/``
 always gives float64, as in pandas; comparisons and arithmetic with nulls give
 nulls (pyarrow semantics); a null in a filter mask drops the row.
+
+`frame` imports this module; ``to_frame`` and the reductions reach DataFrame
+and `graphflow.dataframe.reductions` through `collection.OPERATIONS`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .collection import PlanCollection, concat_tables
+from .accessors import DatetimeAccessor, StringAccessor
+from .collection import OPERATIONS, ColumnReductions, PlanCollection, concat_tables
 from .colexpr import Call, Col, Lit, output_type
 from .plan import Blockwise, Filter, Project
 
@@ -43,7 +47,7 @@ def _float(expr, dtype):
     return Call("cast", [expr], pc.CastOptions.safe(pa.float64()))
 
 
-class Series(PlanCollection):
+class Series(ColumnReductions, PlanCollection):
     """A lazy column; ``compute()`` returns a ``pyarrow.ChunkedArray``."""
 
     def __init__(self, frame, expr, name, dtype=None):
@@ -187,11 +191,9 @@ class Series(PlanCollection):
         return Series(frame, self._expr, self.name, self.dtype)
 
     def to_frame(self, name=None):
-        from .frame import DataFrame
-
         name = self.name if name is None else name
-        return DataFrame(Blockwise(Project([(name, self._expr)]), (self._frame,),
-                                   pa.schema([pa.field(name, self.dtype)])))
+        schema = pa.schema([pa.field(name, self.dtype)])
+        return OPERATIONS.DataFrame(Blockwise(Project([(name, self._expr)]), (self._frame,), schema))
 
     def head(self, n: int = 5):
         return self.to_frame().head(n).column(0)
@@ -207,20 +209,19 @@ class Series(PlanCollection):
 
     @property
     def str(self):
-        from .accessors import StringAccessor
-
         return StringAccessor(self)
 
     @property
     def dt(self):
-        from .accessors import DatetimeAccessor
-
         return DatetimeAccessor(self)
 
-    from .reductions import (  # noqa: E402
-        sum, mean, min, max, count, std, var, nunique, any, all, describe, quantile,
-        value_counts, unique,
-    )
+    def value_counts(self, sort: bool = True, ascending: bool = False, dropna: bool = True):
+        """Counts of each distinct value: a lazy DataFrame with columns (name, "count"), most frequent first."""
+        return OPERATIONS.value_counts(self, sort=sort, ascending=ascending, dropna=dropna)
+
+    def unique(self):
+        """The distinct values (nulls included once), as a lazy Series."""
+        return OPERATIONS.unique(self)
 
 
 def _make_binary(op):

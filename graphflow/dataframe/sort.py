@@ -39,9 +39,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import base
+from .collection import Scalar
 from .frame import DataFrame, check_columns
 from .plan import Blockwise, Func, Reduce
 from .shuffle import Shuffle
+from ..utils.traverse import identity
 
 __all__ = ["sort_values", "SAMPLES_PER_PARTITION"]
 
@@ -74,10 +77,6 @@ class _Boundaries:
 
     def __graphflow_tokenize__(self):
         return ("bounds", self.by, self.ascending, self.n)
-
-
-def _identity(x):
-    return x
 
 
 class _RangeBy:
@@ -179,9 +178,6 @@ class _SortPart:
             return None
         bounds = shuffled.children[1]
         if bounds.name not in _DIVISIONS:
-            from .. import base
-            from .reductions import Scalar
-
             if len(_DIVISIONS) > 256:
                 _DIVISIONS.clear()
             [table] = base.compute(Scalar(bounds), scheduler="sync")
@@ -206,6 +202,6 @@ def sort_values(df, by, ascending=True, npartitions=None) -> DataFrame:
     if n == 1 and df.npartitions == 1:
         return DataFrame(Blockwise(sort, (df._plan,), df.schema, label="sort"))
     samples = Blockwise(Func(_sample, by), (df._plan,), df.schema, label="sort-sample")
-    bounds = Reduce(samples, _Boundaries(by, asc, n), _identity, samples.schema)
+    bounds = Reduce(samples, _Boundaries(by, asc, n), identity, samples.schema)
     shuffled = Shuffle(df._plan, _RangeBy(by, asc), n, extra=(bounds,))
     return DataFrame(Blockwise(sort, (shuffled,), df.schema, label="sort"))

@@ -384,7 +384,7 @@ def from_dask(dsk, keys=()) -> DaskGraph:
         n = node(key, value)
         if n is not None:
             nodes[n.key] = n
-    return DaskGraph(TaskGraph._from_dict(nodes), conv.renamed)
+    return DaskGraph(TaskGraph.adopt(nodes), conv.renamed)
 
 
 def flatten_dask_keys(keys, out: list) -> list:

@@ -21,7 +21,7 @@ graphflow graphs on dask.distributed
     exception comes back with its type and a note naming the graphflow key.
 
 graphflow collections in Dask
-    `collection_graph`, `rebuild_persisted` and `optimize_identity` back the
+    `collection_graph` and `rebuild_persisted` back the
     ``__dask_*__`` methods of `graphflow.interop.protocol.DaskCollection`, so
     ``dask.compute(gf_array)`` works (on graphflow's threads, through
     `dask_get`, unless another Dask scheduler is chosen).
@@ -39,8 +39,7 @@ require("dask", "dask", "running Dask graphs")
 from ..spec.collections import flatten_keys  # noqa: E402
 from .convert import flatten_dask_keys, from_dask, nest_dask_values, to_dask  # noqa: E402
 
-__all__ = ["dask_get", "run_dask_graph", "DistributedScheduler", "collection_graph", "rebuild_persisted",
-           "optimize_identity"]
+__all__ = ["dask_get", "run_dask_graph", "DistributedScheduler", "collection_graph", "rebuild_persisted"]
 
 
 def materialize(dsk) -> Mapping:
@@ -168,12 +167,7 @@ def collection_graph(collection) -> dict:
     return to_dask(collections_to_graph([collection]))
 
 
-def optimize_identity(dsk, keys, **kwargs):
-    """A collection's ``__dask_optimize__``: graphflow optimizes when one of its executors runs the graph."""
-    return dsk
-
-
 def rebuild_persisted(dsk, collection, rename=None):
     """A collection's ``__dask_postpersist__`` rebuild: the same keys, backed by Dask's computed values."""
     values = {key: DataNode(key, dsk[key]) for key in flatten_keys(collection.__graphflow_keys__(), [])}
-    return collection.__graphflow_rebuild__(TaskGraph._from_dict(values))
+    return collection.__graphflow_rebuild__(TaskGraph.adopt(values))

@@ -94,4 +94,4 @@ def _fuse(graph: TaskGraph, keys) -> TaskGraph:
             node = nodes[j]
             tasks.extend(node.tasks if type(node) is FusedTask else (node,))
         new[key] = FusedTask(key, tasks)
-    return TaskGraph._from_dict(new)
+    return TaskGraph.adopt(new)

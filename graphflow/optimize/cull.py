@@ -44,7 +44,7 @@ def cull(graph: TaskGraph, keys) -> TaskGraph:
         return graph
     ks, nodes = idx.keys, idx.nodes
     with no_gc():
-        return TaskGraph._from_dict({ks[i]: nodes[i] for i in range(len(ks)) if seen[i]})
+        return TaskGraph.adopt({ks[i]: nodes[i] for i in range(len(ks)) if seen[i]})
 
 
 def _contains(index, key) -> bool:

@@ -69,4 +69,4 @@ def _fuse(graph: TaskGraph, keys) -> TaskGraph:
             else:
                 tasks.append(node)
         new[keys_of[i]] = FusedTask(keys_of[i], tasks)
-    return TaskGraph._from_dict(new)
+    return TaskGraph.adopt(new)

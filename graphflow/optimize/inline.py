@@ -56,4 +56,4 @@ def inline_constants(graph: TaskGraph, keys) -> TaskGraph:
             continue
         node = nodes[i]
         new[key] = node.substitute(values) if i in readers else node
-    return TaskGraph._from_dict(new)
+    return TaskGraph.adopt(new)

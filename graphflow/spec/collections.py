@@ -91,7 +91,7 @@ def collections_to_graph(collections) -> TaskGraph:
             merge_nodes(nodes, c.__graphflow_graph__().values())
     for collect, group in by_collector.items():
         merge_nodes(nodes, collect(group).values())
-    return TaskGraph._from_dict(nodes)
+    return TaskGraph.adopt(nodes)
 
 
 def merge_nodes(into: dict, nodes) -> None:

@@ -135,7 +135,7 @@ class TaskGraph(Mapping):
         self._topo = None
 
     @classmethod
-    def _from_dict(cls, nodes: dict) -> "TaskGraph":
+    def adopt(cls, nodes: dict) -> "TaskGraph":
         """Adopt a dict of nodes that the caller built and will not touch again (no copy, no checks)."""
         self = cls.__new__(cls)
         self._nodes = nodes
@@ -211,7 +211,7 @@ class TaskGraph(Mapping):
         """The same graph carrying ``priorities`` (one int per node index)."""
         if len(priorities) != len(self._nodes):
             raise ValueError("one priority per node is needed")
-        new = TaskGraph._from_dict(self._nodes)
+        new = TaskGraph.adopt(self._nodes)
         new._index = self._index
         new._topo = self._topo
         new._order = priorities
@@ -236,7 +236,7 @@ def toposort(graph) -> list:
 
 
 def _rebuild_graph(nodes, order):
-    g = TaskGraph._from_dict(nodes)
+    g = TaskGraph.adopt(nodes)
     g._order = order
     return g
 

@@ -261,3 +261,19 @@ def test_numpy_functions_of_the_issue_dispatch_and_match_numpy():
         got, want = case(np, x, y), case(np, a, b)
         assert isinstance(got, ga.Array)  # dispatched, lazy
         np.testing.assert_allclose(np.asarray(got), want, equal_nan=True)  # np.asarray of 0-d results too
+
+
+def test_methods_reach_the_operation_modules_through_one_bound_table():
+    """core imports no operation module: Array's methods call core.OPERATIONS, which graphflow.array fills once."""
+    from graphflow.array import core, elementwise, reductions, slicing
+
+    ops = core.OPERATIONS
+    assert ops.getitem is slicing.getitem and ops.elemwise is elementwise.elemwise and ops.sum is reductions.sum
+    assert all(callable(getattr(ops, name)) for name in core.ArrayOperations.__slots__)
+    with pytest.raises(RuntimeError, match="not bound yet"):
+        core.ArrayOperations().getitem
+    with pytest.raises(TypeError, match=r"missing \[.*'transpose'.*unknown \['typo'\]"):
+        core.bind_operations(getitem=slicing.getitem, typo=len)
+    assert ops.getitem is slicing.getitem  # a refused binding changes nothing
+    x = ga.ones((4, 4), chunks=2)
+    assert (x + 1)[0].sum().compute() == 8.0 and float(np.sum(np.sin(x) * 0)) == 0.0

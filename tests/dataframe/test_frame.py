@@ -148,3 +148,19 @@ def test_schedulers_agree(df):
 def test_to_pandas(df, table):
     pdf = df.to_pandas()
     assert list(pdf.columns) == table.column_names and len(pdf) == table.num_rows
+
+
+def test_methods_reach_the_operation_modules_through_one_bound_table(df):
+    """frame and series import no operation module: their methods call collection.OPERATIONS, bound once."""
+    from graphflow.dataframe import collection, groupby, join, reductions
+
+    ops = collection.OPERATIONS
+    assert ops.GroupBy is groupby.GroupBy and ops.merge is join.merge and ops.reduce is reductions.reduce_collection
+    assert ops.DataFrame is gd.DataFrame
+    assert all(getattr(ops, name) is not None for name in collection.CollectionOperations.__slots__)
+    with pytest.raises(RuntimeError, match="not bound yet"):
+        collection.CollectionOperations().merge
+    with pytest.raises(TypeError, match=r"missing \[.*'merge'.*unknown \['typo'\]"):
+        collection.bind_operations(DataFrame=gd.DataFrame, typo=len)
+    assert ops.DataFrame is gd.DataFrame
+    assert isinstance(df.x.to_frame(), gd.DataFrame) and isinstance(df.groupby("k").x, groupby.GroupBy)

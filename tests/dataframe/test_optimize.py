@@ -153,3 +153,31 @@ def test_shuffle_pruned_to_the_partitions_read(table):
     kept = optimize_plan(both, until="partitions")
     assert [n.only for n in walk(kept) if isinstance(n, Shuffle)] == [None]
     assert optimize_plan(Partitions(hashed, [3]), until="partitions").only == (3,)
+
+
+def test_pushdown_asks_the_source_not_its_type():
+    """The rules know no source by name: a node that answers ``with_predicate``/``with_columns`` gets the
+    filter and the narrowed columns; one that does not (``FromTables``) keeps them above it::
+
+        Blockwise[Project(a)] <- Blockwise[Filter(b > 1)] <- source(a, b, c)
+    """
+    from graphflow.dataframe.plan import FromTables
+
+    class Narrowing(FromTables):
+        def with_columns(self, columns):
+            return Narrowing([t.select(columns) for t in self.parts])
+
+        def with_predicate(self, predicate):
+            from graphflow.dataframe.colexpr import evaluate_on
+
+            return Narrowing([t.filter(evaluate_on(predicate, t)) for t in self.parts])
+
+    t = pa.table({"a": [1, 2, 3], "b": [0, 2, 4], "c": ["x", "y", "z"]})
+    for source, pushed in ((FromTables([t]), False), (Narrowing([t]), True)):
+        df = gd.DataFrame(source)
+        plan = optimize_plan(df[df.b > 1][["a"]]._plan, until="projection")
+        [leaf] = [n for n in walk(plan) if not n.children]
+        assert (leaf is not source) is pushed
+        assert leaf.schema.names == (["a"] if pushed else ["a", "b", "c"])  # b is read by the source's filter
+        assert (leaf.parts[0].num_rows == 2) is pushed
+        assert df[df.b > 1][["a"]].compute(scheduler="sync").to_pydict() == {"a": [2, 3]}

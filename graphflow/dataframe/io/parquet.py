@@ -26,8 +26,8 @@ import pyarrow.parquet as pq
 
 from ...spec import Task
 from ..frame import DataFrame, check_columns
-from ..colexpr import evaluate_on
-from ..plan import Blockwise, Func, PlanNode, _filter
+from ..colexpr import Call, Col, Lit, evaluate_on
+from ..plan import Blockwise, Concat, Func, PlanNode, _filter
 from .paths import expand_paths
 from .stats import excluded
 
@@ -56,6 +56,13 @@ class ReadParquet(PlanNode):
         return ReadParquet(self.pieces, self.full_schema,
                            self.columns if columns == "same" else columns,
                            self.predicate if predicate == "same" else predicate)
+
+    def with_columns(self, columns) -> "ReadParquet":
+        return self.replace(columns=columns)
+
+    def with_predicate(self, predicate) -> "ReadParquet":
+        both = predicate if self.predicate is None else Call("and_kleene", [self.predicate, predicate])
+        return self.replace(predicate=both)
 
     def tasks(self):
         cols = list(self._schema.names)
@@ -134,8 +141,6 @@ def _dnf_to_expr(filters, schema):
     """pyarrow's ``filters=`` (a list of tuples, or a list of such lists: OR of ANDs) as a `ColExpr`."""
     import pyarrow.compute as pc
 
-    from ..colexpr import Call, Col, Lit
-
     groups = filters if isinstance(filters[0], list) else [filters]
     ors = []
     for group in groups:
@@ -171,7 +176,5 @@ def to_parquet(df, path, compression: str = "snappy", compute: bool = True, **co
     os.makedirs(path, exist_ok=True)
     parts = [Blockwise(Func(_write_part, os.fspath(path), i, compression), (df.partitions[i]._plan,),
                        pa.schema([("path", pa.string())])) for i in range(df.npartitions)]
-    from ..plan import Concat
-
     out = DataFrame(Concat(parts, parts[0].schema))
     return out.compute(**compute_kwargs).column("path").to_pylist() if compute else out

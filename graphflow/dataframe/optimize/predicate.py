@@ -4,7 +4,8 @@
       ==>  ReadParquet(columns, predicate=q AND p)
 
 The read task then skips row groups whose statistics exclude ``p`` and filters
-the rest as they are decoded; the rows that come out are the same.
+the rest as they are decoded; the rows that come out are the same.  The rule
+knows no source by name: it asks the node below (`PlanNode.with_predicate`).
 
     >>> import os, tempfile, pyarrow as pa, pyarrow.parquet as pq
     >>> from graphflow.dataframe import read_parquet
@@ -16,8 +17,7 @@ the rest as they are decoded; the rows that come out are the same.
 
 from __future__ import annotations
 
-from ..colexpr import Call, Col
-from ..io.parquet import ReadParquet
+from ..colexpr import Col
 from ..plan import Blockwise, Filter, Project
 from .transform import parent_counts, transform
 
@@ -36,12 +36,12 @@ def pushdown_predicates(plan):
         if not _is_filter(node):
             return node
         child = node.children[0]
-        if parents.get(id(original.children[0]), 0) > 1 and not isinstance(child, ReadParquet):
-            return node
         pred = node.op.predicate
-        if isinstance(child, ReadParquet):
-            both = pred if child.predicate is None else Call("and_kleene", [child.predicate, pred])
-            return child.replace(predicate=both)
+        pushed = child.with_predicate(pred)  # a new node: a shared source stays as it was for its other readers
+        if pushed is not None:
+            return pushed
+        if parents.get(id(original.children[0]), 0) > 1:
+            return node
         if isinstance(child, Blockwise) and isinstance(child.op, Project) and len(child.children) == 1:
             exprs = dict(child.op.exprs)
             if all(exprs.get(c) == Col(c) for c in pred.columns()):

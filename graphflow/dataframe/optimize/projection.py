@@ -2,9 +2,10 @@
 
 A top-down pass carries the set of columns each node's readers need:
 a `Project` needs the columns of the expressions that are still used (and
-drops the others); a `Filter` adds its predicate's columns; a `ReadParquet`
-narrows its ``columns``.  Anything else (a function, a shuffle, a join)
-needs all of its input, which ends the pass on that branch.
+drops the others); a `Filter` adds its predicate's columns; a source that can
+read fewer columns (`PlanNode.with_columns`: a `ReadParquet`) narrows its
+``columns``.  Anything else (a function, a shuffle, a join) needs all of its
+input, which ends the pass on that branch.
 
     >>> import os, tempfile, pyarrow as pa, pyarrow.parquet as pq
     >>> from graphflow.dataframe import read_parquet
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from ..io.parquet import ReadParquet
 from ..plan import Blockwise, Filter, Project, walk
 
 __all__ = ["pushdown_projection"]
@@ -43,11 +43,11 @@ def _needs(node, needed):
 
 def _narrow(node, needed, kids):
     """``node`` over new children, itself computing only ``needed`` where it can."""
-    if isinstance(node, ReadParquet):
-        if needed is None:
-            return node
+    if needed is not None and not node.children:
         cols = [n for n in node.schema.names if n in needed]
-        return node.replace(columns=cols) if cols != node.schema.names else node
+        narrowed = node.with_columns(cols) if cols != node.schema.names else None
+        if narrowed is not None:
+            return narrowed
     if isinstance(node, Blockwise) and isinstance(node.op, Project) and needed is not None:
         exprs = [(n, e) for n, e in node.op.exprs if n in needed]
         if len(exprs) < len(node.op.exprs):
