@@ -4,13 +4,13 @@ import gc
 import os
 import signal
 import threading
-import time
 
 import pytest
 
 import graphflow as gf
 from graphflow.errors import ActorDiedError
 from graphflow.testing.cluster import InProcessCluster
+from graphflow.testing.wait import wait_for
 
 
 @gf.actor
@@ -59,10 +59,6 @@ def client():
         with gf.Client(cluster.address, token=cluster.token, set_as_default=False) as c:
             c.test_cluster = cluster
             yield c
-
-
-def hosted(client) -> int:
-    return sum(len(w.actors.actors) for w in client.test_cluster.workers)
 
 
 def test_eager_handle_pipelines_calls(client):
@@ -126,20 +122,21 @@ def test_actor_placed_where_asked_and_spread_by_load(client):
 
 
 def test_no_actor_left_after_handles_are_dropped(client):
+    workers = client.test_cluster.workers
+
     def make():
         h = client.actor(Counter, 0)
         client.gather([h.add(1) for _ in range(10)])
-        assert hosted(client) >= 1
+        assert any(h.key in w.actors.actors for w in workers)
+        return h.key
 
-    gc.collect()
-    time.sleep(0.3)
-    before = hosted(client)
-    make()
-    deadline = time.monotonic() + 5
-    while hosted(client) > before and time.monotonic() < deadline:
-        gc.collect()
-        time.sleep(0.05)
-    assert hosted(client) == before
+    key = make()
+
+    def gone():
+        gc.collect()  # a handle caught in a reference cycle is released only when collected
+        return not any(key in w.actors.actors for w in workers)
+
+    wait_for(gone, timeout=10, what="the actor leaving its worker")
 
 
 def test_scheduler_forgets_released_actors(client):
@@ -149,12 +146,13 @@ def test_scheduler_forgets_released_actors(client):
         return h.key
 
     key = make()
-    deadline = time.monotonic() + 5
     state = client.test_cluster.scheduler.state
-    while key in state.actors.records and time.monotonic() < deadline:
-        gc.collect()
-        time.sleep(0.05)
-    assert key not in state.actors.records
+
+    def forgotten():
+        gc.collect()  # as above
+        return key not in state.actors.records
+
+    wait_for(forgotten, timeout=10, what="the scheduler forgetting the actor")
 
 
 def _pid_of(client, address):
@@ -178,8 +176,12 @@ def test_kill_9_mid_calls_replays_to_the_fault_free_state_and_exhausted_restarts
         plain = client.actor(Counter, 0)  # no restarts asked for
         assert plain.add(1).result(timeout=30) == 1
         os.kill(_pid_of(client, plain.address), signal.SIGKILL)
-        with pytest.raises(ActorDiedError, match="not asked to survive") as info:
-            for _ in range(200):
+
+        def died():  # calls succeed until the client learns that the worker is gone
+            try:
                 plain.add(1).result(timeout=30)
-                time.sleep(0.05)
-        assert info.value.actor == plain.key
+            except ActorDiedError as exc:
+                return exc
+
+        error = wait_for(died, timeout=30, what="the actor's death reaching its handle")
+        assert "not asked to survive" in str(error) and error.actor == plain.key

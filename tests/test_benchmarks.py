@@ -70,12 +70,6 @@ def test_quick_cluster_run_compares_with_distributed_and_ray(tmp_path):
     assert "gf/distributed" in out.stdout
 
 
-def test_ray_anchor_is_installed():
-    """Only says so: ray comes with the bench extra, not the test extra, so CI may lack it."""
-    if not _has("ray"):
-        pytest.skip("ray is not installed (pip install -e '.[bench]'): the cluster smoke test ran without it")
-
-
 def test_quick_spill_run_reports_peak_rss_and_bytes_spilled(tmp_path):
     """graphflow alone (the anchors' quick runs add ~6 s): every spill workload reports its workers' peak RSS
     and what they wrote to disk beside the time."""

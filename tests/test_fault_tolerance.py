@@ -12,6 +12,7 @@ import pytest
 import graphflow as gf
 from graphflow import delayed
 from graphflow.errors import CommClosedError, KilledWorkerError
+from graphflow.testing.wait import wait_for
 
 
 def slow_inc(x, delay=0.05):
@@ -40,15 +41,6 @@ def pid_alive(pid):
     return True
 
 
-def wait_until(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def test_killing_a_worker_mid_graph_still_gives_the_right_answer():
     """Two chains of slow tasks feeding a sum; one worker is killed while they run.
 
@@ -65,9 +57,10 @@ def test_killing_a_worker_mid_graph_still_gives_the_right_answer():
             chains.append(x)
         total = delayed(add)(*chains)
         fut = client.compute(total)
-        time.sleep(0.4)
-        victim = client.scheduler_info()["workers"]
-        pid = next(iter(victim.values()))["pid"]
+        # killed while a chain (20 links, 1 s) is on it
+        victim = wait_for(lambda: next((w for w in client.scheduler_info()["workers"].values() if w["processing"]),
+                                       None), timeout=30, what="a worker running a chain")
+        pid = victim["pid"]
         os.kill(pid, signal.SIGKILL)
         assert fut.result(timeout=60) == 20 + 120
         assert not pid_alive(pid)
@@ -95,7 +88,7 @@ def test_scheduler_gone_fails_waiting_futures_and_stops_workers():
         assert time.monotonic() - started < 15
         with pytest.raises(CommClosedError):
             client.submit(slow_inc, 2)
-        assert wait_until(lambda: not any(pid_alive(p) for p in worker_pids), 20)
+        wait_for(lambda: not any(pid_alive(p) for p in worker_pids), timeout=20, what="the workers exiting")
     finally:
         client.close()
 
@@ -115,7 +108,7 @@ def test_no_orphans_when_the_parent_is_killed(tmp_path):
         assert len(pids) == 3 and all(pid_alive(p) for p in pids)
         parent.kill()
         parent.wait()
-        assert wait_until(lambda: not any(pid_alive(p) for p in pids), 10), "children outlived their parent"
+        wait_for(lambda: not any(pid_alive(p) for p in pids), timeout=20, what="no child outliving its parent")
     finally:
         parent.kill()
 
@@ -143,11 +136,15 @@ def test_a_cluster_made_in_a_short_lived_thread_outlives_that_thread():
     box = []
     t = threading.Thread(target=lambda: box.append(gf.LocalCluster(n_workers=1, threads_per_worker=1)))
     t.start()
+    tid = t.native_id
     t.join()
     cluster = box[0]
     try:
-        time.sleep(0.5)  # a parent-death signal tied to the thread would have fired by now
+        # A parent-death signal tied to the thread is sent as it exits, before the kernel forgets it.
+        wait_for(lambda: not os.path.exists(f"/proc/self/task/{tid}"), timeout=20, what="the thread's exit")
+        children = list(cluster.supervisor.children.values())
         with gf.Client(cluster) as client:
             assert client.submit(slow_inc, 1, 0).result(timeout=20) == 2
+        assert all(c.alive and c.restarts == 0 for c in children), "a child died with the thread"
     finally:
         cluster.close()

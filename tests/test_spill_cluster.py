@@ -15,6 +15,8 @@ import pytest
 
 import graphflow as gf
 from graphflow.errors import MemoryLimitError
+from graphflow.testing.wait import wait_for
+from graphflow.worker.server import MEMORY_MONITOR_INTERVAL
 
 MiB = 2 ** 20
 LIMIT = 320 * MiB  # per worker; an idle worker process already holds ~100 MiB of it
@@ -45,15 +47,6 @@ def worker_pids(client) -> dict:
     return {a: w["pid"] for a, w in client.scheduler_info()["workers"].items()}
 
 
-def wait_until(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def spill_files(directory) -> list:
     return [p for p in glob.glob(os.path.join(str(directory), "**"), recursive=True) if os.path.isfile(p)]
 
@@ -74,7 +67,8 @@ def test_working_set_three_times_the_cluster_memory_finishes_within_the_limit(tm
         for address, pid in worker_pids(client).items():
             assert peak_rss(pid) <= 1.15 * LIMIT, (address, peak_rss(pid) / MiB)
         del chunks, sums
-        assert wait_until(lambda: sum(w["spilled"] for w in client.memory().values()) == 0, 10)
+        wait_for(lambda: sum(w["spilled"] for w in client.memory().values()) == 0, timeout=20,
+                 what="the spilled blocks deleted")
     assert spill_files(tmp_path) == []  # every block went with its key, and the directories at exit
 
 
@@ -82,7 +76,8 @@ def test_memory_report_and_a_task_too_big_for_any_worker(tmp_path):
     with gf.Client(n_workers=1, threads_per_worker=1, memory_limit=LIMIT, local_directory=str(tmp_path)) as client:
         fut = client.submit(make_chunk, 1, 8 * MiB)
         fut.result()
-        assert wait_until(lambda: next(iter(client.memory().values()))["managed"] >= 8 * MiB, 5)
+        wait_for(lambda: next(iter(client.memory().values()))["managed"] >= 8 * MiB, timeout=20,
+                 what="a heartbeat counting the 8 MiB")
         [report] = client.memory().values()
         assert set(report) >= {"managed", "spilled", "unmanaged", "rss", "limit", "paused"}
         assert report["limit"] == LIMIT and report["rss"] >= report["managed"] + report["unmanaged"] - 1
@@ -101,8 +96,9 @@ def test_a_spill_that_cannot_happen_pauses_the_worker_without_a_crash_loop(tmp_p
                    max_spill=1) as client:
         [(address, pid)] = worker_pids(client).items()
         chunks = client.map(make_chunk, range(12))  # 192 MiB more than the target: spilling is needed
-        assert wait_until(lambda: client.memory()[address]["paused"], 60)
-        time.sleep(1.0)
+        wait_for(lambda: client.memory()[address]["paused"], timeout=60, what="the worker pausing")
+        # Not a wait but a window: ten memory checks, in which a crash loop or a log line per check would show.
+        time.sleep(10 * MEMORY_MONITOR_INTERVAL)
         assert worker_pids(client) == {address: pid}  # same process: not killed, not restarted
         err = capfd.readouterr().err
         assert "SpillError" in err and str(tmp_path) in err and "make_chunk" in err
@@ -111,7 +107,7 @@ def test_a_spill_that_cannot_happen_pauses_the_worker_without_a_crash_loop(tmp_p
         done = [c for c in chunks if c.done()]
         assert done and all(c.result().nbytes == CHUNK for c in done)  # kept in memory, intact
         del chunks, done
-        assert wait_until(lambda: not client.memory()[address]["paused"], 20)
+        wait_for(lambda: not client.memory()[address]["paused"], timeout=30, what="the worker resuming")
         assert client.submit(chunk_sum, client.submit(make_chunk, 3, MiB)).result(timeout=30) == 3.0 * MiB / 8
 
 
@@ -124,7 +120,7 @@ def test_kill_9_while_spilling_gives_the_right_answer_and_leaves_no_file(tmp_pat
         sums = client.map(chunk_sum, chunks)
         total = client.submit(add, *sums)
         victim = sorted(worker_pids(client).values())[0]
-        assert wait_until(lambda: spill_files(tmp_path), 60), "nothing was spilled before the kill"
+        wait_for(lambda: spill_files(tmp_path), timeout=60, what="a spill before the kill")
         os.kill(victim, signal.SIGKILL)
         assert total.result(timeout=180) == sum(float(i) * (CHUNK // 8) for i in range(n))
         del chunks, sums, total
@@ -153,13 +149,14 @@ def test_shared_memory_hands_a_result_to_every_worker_on_the_host_once():
                 memory = client.memory()
                 return memory[b]["shared"] >= 64 * MiB and memory[b]["managed"] < 64 * MiB <= memory[a]["managed"]
 
-            assert wait_until(counted_once, 10), client.memory()
+            wait_for(counted_once, timeout=20, what=lambda: f"the block counted once: {client.memory()}")
             assert [r.result(timeout=60) for r in readers] == [7.0 * (64 * MiB // 8 // 512)] * 3
             blocks = [p for p in glob.glob(f"/dev/shm/graphflow-shm-{holder_pid}-*/*")]
             assert len(blocks) == 1 and os.path.getsize(blocks[0]) >= 64 * MiB
             assert big.result(timeout=30)[0] == 7.0  # the client maps it too
             del big, readers
-            assert wait_until(lambda: not glob.glob(f"/dev/shm/graphflow-shm-{holder_pid}-*/*"), 10)
+            wait_for(lambda: not glob.glob(f"/dev/shm/graphflow-shm-{holder_pid}-*/*"), timeout=20,
+                     what="the block unlinked")
 
 
 def test_shared_memory_blocks_do_not_outlive_a_killed_worker():
@@ -173,8 +170,9 @@ def test_shared_memory_blocks_do_not_outlive_a_killed_worker():
             value = big.result(timeout=60)  # mapped from the holder's block
             assert glob.glob(f"/dev/shm/graphflow-shm-{holder_pid}-*/*")
             os.kill(holder_pid, signal.SIGKILL)
-            assert wait_until(lambda: len(worker_pids(client)) == 2 and holder_pid not in
-                              worker_pids(client).values(), 30)
-            assert wait_until(lambda: not glob.glob(f"/dev/shm/graphflow-shm-{holder_pid}-*"), 10)
+            wait_for(lambda: len(pids := worker_pids(client)) == 2 and holder_pid not in pids.values(), timeout=30,
+                     what="a replacement for the killed holder")
+            wait_for(lambda: not glob.glob(f"/dev/shm/graphflow-shm-{holder_pid}-*"), timeout=20,
+                     what="the dead holder's directory swept")
             assert value[::4096].sum() == 5.0 * len(value[::4096])  # our mapping outlives the file
     assert not glob.glob(f"/dev/shm/graphflow-shm-{holder_pid}-*")

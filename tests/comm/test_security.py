@@ -15,6 +15,7 @@ import graphflow as gf
 from graphflow.comm import AUTH_FAILED, pack
 from graphflow.errors import AuthenticationError, CommClosedError, ConfigError
 from graphflow.comm.security import default_token_path, load_token, new_token
+from graphflow.testing.wait import wait_for
 
 
 class _Tripwire:
@@ -109,10 +110,7 @@ def test_the_scheduler_listens_on_loopback_by_default(tmp_path):
                              "--address-file", str(address_file)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while not address_file.exists():
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_for(address_file.exists, timeout=30, what="the scheduler writing its address")
         assert address_file.read_text().startswith("tcp://127.0.0.1:")
     finally:
         proc.terminate()

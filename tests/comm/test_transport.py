@@ -7,7 +7,6 @@ import queue
 import subprocess
 import sys
 import threading
-import time
 import uuid
 
 import numpy as np
@@ -19,6 +18,7 @@ from graphflow.comm import transport
 from graphflow.comm.protocol import AUTH_FAILED, pack, unpack
 from graphflow.comm.transport import Connection, Listener, monitor
 from graphflow.errors import AuthenticationError, CommClosedError, SerializationError
+from graphflow.testing.wait import wait_for_async
 
 TOKEN = b"test token"
 
@@ -26,13 +26,6 @@ TOKEN = b"test token"
 def run(coro, timeout=30):
     """Run ``coro`` on a fresh event loop (tornado's IOLoop wraps it)."""
     return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-async def until(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.002)
 
 
 @pytest.fixture(params=["inproc", "ipc", "tcp"])
@@ -65,7 +58,7 @@ def test_request_reply(address):
             if address.startswith("tcp"):
                 assert not echo.listener.address.endswith(":0")
             conn.send({"op": "ping"})
-            await until(lambda: replies)
+            await wait_for_async(lambda: replies)
             assert replies == [{"echo": {"op": "ping"}}]
             assert echo.seen == [(conn.peer_id, {"op": "ping"})]
         finally:
@@ -82,7 +75,7 @@ def test_send_many_is_one_zmq_message_and_many_handler_calls():
         conn = Connection(f"tcp://127.0.0.1:{port}", TOKEN, print)
         try:
             conn.send_many([{"i": i} for i in range(5)])
-            await until(lambda: raw.poll(0))
+            await wait_for_async(lambda: raw.poll(0))
             frames = raw.recv_multipart(copy=False)
             assert unpack(frames[1:], TOKEN) == [{"i": i} for i in range(5)]
             assert not raw.poll(50)  # nothing else was sent
@@ -95,10 +88,10 @@ def test_send_many_is_one_zmq_message_and_many_handler_calls():
         conn = Connection(echo.listener.address, TOKEN, replies.append)
         try:
             conn.send_many(["a", "b", "c"])
-            await until(lambda: len(replies) == 3)
+            await wait_for_async(lambda: len(replies) == 3)
             assert [m for _, m in echo.seen] == ["a", "b", "c"]
             assert echo.listener.send_many(conn.peer_id, [1, 2]) is True
-            await until(lambda: len(replies) == 5)
+            await wait_for_async(lambda: len(replies) == 5)
             assert replies == [{"echo": "a"}, {"echo": "b"}, {"echo": "c"}, 1, 2]
         finally:
             conn.close()
@@ -115,7 +108,7 @@ def test_many_messages_keep_their_order(address):
         try:
             for i in range(3000):  # more than one drain's worth
                 conn.send(i)
-            await until(lambda: len(replies) == 3000)
+            await wait_for_async(lambda: len(replies) == 3000)
             assert replies == [{"echo": i} for i in range(3000)]
         finally:
             conn.close()
@@ -133,7 +126,7 @@ def test_100_mb_array_over_tcp_arrives_intact_without_copies():
         conn = Connection(listener.address, TOKEN, print)
         try:
             conn.send({"x": x, "small": np.arange(3)})
-            await until(lambda: received)
+            await wait_for_async(lambda: received)
         finally:
             conn.close()
             listener.close()
@@ -157,7 +150,7 @@ def test_inproc_receivers_do_not_share_the_senders_memory():
         conn = Connection(listener.address, None, print)
         try:
             conn.send(x)
-            await until(lambda: received)
+            await wait_for_async(lambda: received)
             received[0][0] = 1.0
         finally:
             conn.close()
@@ -177,7 +170,7 @@ def test_auth_failure_reaches_the_connector_and_is_counted(client_token):
         conn = Connection(listener.address, client_token, print, on_close=closed.append)
         try:
             conn.send({"op": "register"})
-            await until(lambda: closed)
+            await wait_for_async(lambda: closed)
             assert conn.closed
             assert listener.rejected == 1
             with pytest.raises(CommClosedError):
@@ -202,11 +195,11 @@ def test_connection_refuses_unauthenticated_replies():
         conn = Connection(f"tcp://127.0.0.1:{port}", TOKEN, handled.append)
         try:
             conn.send("hello")
-            await until(lambda: raw.poll(0))
+            await wait_for_async(lambda: raw.poll(0))
             peer = raw.recv_multipart()[0]
             raw.send_multipart([peer, *pack(["forged"], b"other token")])
             raw.send_multipart([peer, *pack(["genuine"], TOKEN)])
-            await until(lambda: handled)
+            await wait_for_async(lambda: handled)
             assert handled == ["genuine"] and conn.rejected == 1 and not conn.closed
         finally:
             conn.close()
@@ -222,7 +215,7 @@ def test_listener_answers_garbage_with_auth_failed():
         raw.connect(listener.address)
         try:
             raw.send_multipart([b"not graphflow", b"at all"])
-            await until(lambda: raw.poll(0))
+            await wait_for_async(lambda: raw.poll(0))
             assert raw.recv_multipart() == [AUTH_FAILED]
             assert listener.rejected == 1
         finally:
@@ -253,7 +246,7 @@ def test_unpicklable_message_raises_at_the_sender_and_the_connection_survives():
             with pytest.raises(SerializationError):
                 conn.send({"lock": threading.Lock()})
             conn.send("fine")
-            await until(lambda: replies)
+            await wait_for_async(lambda: replies)
         finally:
             conn.close()
             echo.listener.close()
@@ -276,7 +269,7 @@ def test_handler_errors_are_logged_and_do_not_stop_the_listener(caplog):
         try:
             conn.send_many(["boom", "after"])
             conn.send("later")
-            await until(lambda: len(seen) == 3)
+            await wait_for_async(lambda: len(seen) == 3)
         finally:
             conn.close()
             listener.close()
@@ -296,9 +289,9 @@ def test_connection_on_close_when_listener_goes_away(tmp_path):
             conn = Connection(echo.listener.address, TOKEN, replies.append, on_close=closed.append)
             try:
                 conn.send("hi")
-                await until(lambda: replies)
+                await wait_for_async(lambda: replies)
                 echo.listener.close(linger=0)
-                await until(lambda: closed, timeout=5)
+                await wait_for_async(lambda: closed)
                 assert conn.closed
             finally:
                 conn.close()
@@ -316,14 +309,16 @@ def test_listener_on_disconnect_names_the_peer():
         try:
             for c in conns:
                 c.send("hello")
-            await until(lambda: len(echo.seen) == 3)
+            await wait_for_async(lambda: len(echo.seen) == 3)
             conns[1].close(linger=0)
-            await until(lambda: lost, timeout=5)
-            await asyncio.sleep(0.1)
+            await wait_for_async(lambda: lost)
+            for c in (conns[0], conns[2]):  # the others are still connected, and not reported lost
+                c.send("still here")
+            await wait_for_async(lambda: len(echo.seen) == 5)
             assert lost == [conns[1].peer_id]
             for c in (conns[0], conns[2]):
                 c.close(linger=0)
-            await until(lambda: len(lost) == 3, timeout=5)
+            await wait_for_async(lambda: len(lost) == 3)
             assert set(lost) == {c.peer_id for c in conns}
         finally:
             for c in conns:
@@ -343,9 +338,9 @@ def test_monitor_reports_accept_and_disconnect():
         peer = zmq.Context.instance().socket(zmq.DEALER)
         try:
             peer.connect(f"tcp://127.0.0.1:{port}")
-            await until(lambda: any(e == zmq.EVENT_ACCEPTED for e, _ in events))
+            await wait_for_async(lambda: any(e == zmq.EVENT_ACCEPTED for e, _ in events))
             peer.close(linger=0)
-            await until(lambda: any(e == zmq.EVENT_DISCONNECTED for e, _ in events))
+            await wait_for_async(lambda: any(e == zmq.EVENT_DISCONNECTED for e, _ in events))
             assert events[0][1] == f"tcp://127.0.0.1:{port}"
         finally:
             mon.close()
@@ -384,9 +379,9 @@ def test_killed_listener_process_closes_the_connection():
         conn = Connection(proc.stdout.readline().strip(), TOKEN, replies.append, on_close=closed.append)
         try:
             conn.send("ping")
-            await until(lambda: replies)
+            await wait_for_async(lambda: replies)
             proc.kill()
-            await until(lambda: closed, timeout=5)
+            await wait_for_async(lambda: closed)
         finally:
             conn.close()
 
@@ -406,9 +401,9 @@ def test_killed_connecting_process_is_reported_by_the_listener():
                             on_disconnect=lost.append)
         proc = _peer_process("connection", listener.address)
         try:
-            await until(lambda: seen)
+            await wait_for_async(lambda: seen)
             proc.kill()
-            await until(lambda: lost, timeout=5)
+            await wait_for_async(lambda: lost)
         finally:
             proc.kill()
             proc.communicate()
@@ -498,7 +493,7 @@ def test_messages_zmq_refuses_are_queued_and_sent_in_order(monkeypatch):
         try:
             conn.send(1)  # refused: queued and retried
             conn.send(2)  # queued behind it
-            await until(lambda: len(replies) == 2)
+            await wait_for_async(lambda: len(replies) == 2)
             assert replies == [{"echo": 1}, {"echo": 2}]
         finally:
             conn.close()

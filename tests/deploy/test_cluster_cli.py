@@ -10,6 +10,7 @@ import pytest
 
 import graphflow as gf
 from graphflow import delayed
+from graphflow.testing.wait import wait_for
 
 
 def slow_inc(x, delay=0.05):
@@ -51,11 +52,9 @@ def test_cli_scheduler_and_two_workers_survive_a_killed_worker(home):
     scheduler = start(["scheduler", "--port", "0", "--address-file", str(address_file), "--heartbeat-timeout", "3"])
     workers = None
     try:
-        deadline = time.monotonic() + 30
-        while not address_file.exists():
-            assert scheduler.poll() is None, scheduler.stdout.read()
-            assert time.monotonic() < deadline, "the scheduler did not start"
-            time.sleep(0.05)
+        wait_for(lambda: address_file.exists() or scheduler.poll() is not None, timeout=30,
+                 what="the scheduler writing its address")
+        assert scheduler.poll() is None, scheduler.stdout.read()
         address = address_file.read_text().strip()
         assert address.startswith("tcp://127.0.0.1:")
         token_file = home / ".graphflow" / "token"
@@ -64,11 +63,8 @@ def test_cli_scheduler_and_two_workers_survive_a_killed_worker(home):
         workers = start(["worker", address, "--nworkers", "2", "--nthreads", "1", "--memory-limit", "1GiB",
                          "--local-directory", str(spill_dir), "--memory-target", "0.01", "--memory-pause", "off"])
         with gf.Client(address, timeout=30) as client:
-            deadline = time.monotonic() + 30
-            while len(client.scheduler_info()["workers"]) < 2:
-                assert time.monotonic() < deadline, "workers did not join"
-                time.sleep(0.05)
-            info = client.scheduler_info()["workers"]
+            info = wait_for(lambda: w if len(w := client.scheduler_info()["workers"]) == 2 else None, timeout=30,
+                            what="both workers joining")
             assert all(w["memory_limit"] == 2**30 and w["nthreads"] == 1 for w in info.values())
             chains = []
             for start_value in (0, 1000):
@@ -77,18 +73,20 @@ def test_cli_scheduler_and_two_workers_survive_a_killed_worker(home):
                     x = delayed(slow_inc)(x, 0.05)
                 chains.append(x)
             fut = client.compute(delayed(add)(*chains))
-            time.sleep(0.4)
-            os.kill(next(iter(info.values()))["pid"], signal.SIGKILL)
+
+            def busy():  # killed while a chain (20 links, 1 s) is on it
+                return next((a for a, w in client.scheduler_info()["workers"].items() if w["processing"]), None)
+
+            victim = wait_for(busy, timeout=30, what="a worker running a chain")
+            os.kill(info[victim]["pid"], signal.SIGKILL)
             assert fut.result(timeout=60) == 20 + 1020
             # the memory flags reached the workers: a 20 MB result is past a 1% target, so it is on disk
             big = client.submit(bytes, 20_000_000)
             assert len(big.result(timeout=30)) == 20_000_000
             assert list(spill_dir.glob("graphflow-spill-*/*.block"))
             # The worker's supervisor started a replacement.
-            deadline = time.monotonic() + 30
-            while len(client.scheduler_info()["workers"]) < 2:
-                assert time.monotonic() < deadline, "the killed worker was not replaced"
-                time.sleep(0.1)
+            wait_for(lambda: len(w := client.scheduler_info()["workers"]) == 2 and victim not in w, timeout=30,
+                     what="a replacement for the killed worker")
     finally:
         stop(*(p for p in (workers, scheduler) if p is not None))
 
@@ -105,17 +103,11 @@ def test_cli_workers_exit_when_the_scheduler_goes(home):
     scheduler = start(["scheduler", "--port", "0", "--address-file", str(address_file)])
     workers = None
     try:
-        deadline = time.monotonic() + 30
-        while not address_file.exists():
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_for(address_file.exists, timeout=30, what="the scheduler writing its address")
         address = address_file.read_text().strip()
         workers = start(["worker", address, "--nworkers", "1"])
         with gf.Client(address, timeout=30) as client:
-            deadline = time.monotonic() + 30
-            while not client.scheduler_info()["workers"]:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_for(lambda: client.scheduler_info()["workers"], timeout=30, what="the worker joining")
         scheduler.send_signal(signal.SIGTERM)
         scheduler.wait(15)
         assert workers.wait(30) == 3

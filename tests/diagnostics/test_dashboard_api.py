@@ -118,7 +118,7 @@ def test_task_stream_passes_since_and_count(served):
 
 
 def test_task_stream_sample_keeps_an_even_spread(served):
-    from graphflow.diagnostics.taskstream import TaskStream
+    from graphflow.scheduler.taskstream import TaskStream
     from graphflow.testing.events import finished
 
     source, base = served

@@ -21,7 +21,7 @@ import pytest
 from playwright import sync_api  # a test dependency: missing it is an error, not a skip
 
 import graphflow as gf
-from graphflow.testing.wait import wait_for as wait_until
+from graphflow.testing.wait import wait_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
@@ -63,10 +63,10 @@ def client():
         yield c
 
 
-def wait_for(page, predicate, what: str, timeout: float = 30.0):
-    """Poll the page; on a timeout keep a screenshot of what it showed instead."""
-    return wait_until(predicate, timeout=timeout, interval=0.1, what=what,
-                      on_timeout=lambda: page.screenshot(path=str(ARTIFACTS / "dashboard-timeout.png")))
+def wait_on_page(page, predicate, what: str, timeout: float = 30.0):
+    """`wait_for` on the page; on a timeout keep a screenshot of what it showed instead."""
+    return wait_for(predicate, timeout=timeout, interval=0.1, what=what,
+                    on_timeout=lambda: page.screenshot(path=str(ARTIFACTS / "dashboard-timeout.png")))
 
 
 def graph(n=300):
@@ -94,20 +94,20 @@ def test_dashboard_shows_a_running_graph(client, browser):
     link = client.dashboard_link
     assert link.startswith("http://127.0.0.1:") and link.endswith("/status")
     page.goto(link)
-    wait_for(page, lambda: page.get_attribute("#summary", "data-status") == "live", what="first snapshot")
+    wait_on_page(page, lambda: page.get_attribute("#summary", "data-status") == "live", what="first snapshot")
 
     t0 = time.time()
     total, expected = graph()
     future = client.compute(total, optimize_graph=False)  # keep every task: each prefix must show
     # While it runs: bars appear in the task stream.
-    wait_for(page, lambda: int(page.get_attribute("#summary", "data-stream-bars")) > 0, what="task-stream bars")
+    wait_on_page(page, lambda: int(page.get_attribute("#summary", "data-stream-bars")) > 0, what="task-stream bars")
     assert future.result(timeout=60) == expected
 
     def all_done():
         rows = progress_rows(page)
         return all(p in rows and rows[p]["percent"] == "100" for p in PREFIXES) and rows
 
-    rows = wait_for(page, all_done, what="progress at 100% for every prefix")
+    rows = wait_on_page(page, all_done, what="progress at 100% for every prefix")
     assert rows["nap"]["total"] == "300" and rows["square"]["total"] == "300"
     workers = sorted(client.scheduler_info()["workers"])
 
@@ -116,10 +116,10 @@ def test_dashboard_shows_a_running_graph(client, browser):
         return sorted(mem) == workers and all(int(m["rss"]) > 0 and m["limit"] == str(2 ** 30)
                                               for m in mem.values()) and mem
 
-    wait_for(page, memory_shown, what="each worker's memory")
+    wait_on_page(page, memory_shown, what="each worker's memory")
     bars = int(page.get_attribute("#summary", "data-stream-bars"))
     assert bars >= 300, bars
-    wait_for(page, lambda: int(page.get_attribute("#summary", "data-graph-nodes")) >= 600, what="the task graph")
+    wait_on_page(page, lambda: int(page.get_attribute("#summary", "data-graph-nodes")) >= 600, what="the task graph")
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     assert errors == []
 
@@ -155,6 +155,6 @@ def test_report_opens_offline(client, browser, tmp_path):
 
     page.route("**/*", only_the_file)
     page.goto(path.as_uri())
-    wait_for(page, lambda: int(page.get_attribute("#summary", "data-stream-bars")) >= 60, what="report bars")
+    wait_on_page(page, lambda: int(page.get_attribute("#summary", "data-stream-bars")) >= 60, what="report bars")
     assert errors == [] and requests == []
     page.close()

@@ -1,4 +1,4 @@
-"""HTML cards (`graphflow.diagnostics.html`): the facts each one shows, escaping, and no compute."""
+"""HTML cards (`graphflow.cards`): the facts each one shows, escaping, and no compute."""
 
 import html.parser
 

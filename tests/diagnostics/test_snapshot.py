@@ -12,11 +12,12 @@ import pytest
 
 import graphflow as gf
 from graphflow import delayed
-from graphflow.diagnostics import snapshot as snapshot_module
-from graphflow.diagnostics.snapshot import build_snapshot, empty_snapshot
+from graphflow.scheduler import snapshot as snapshot_module
+from graphflow.scheduler.snapshot import build_snapshot, empty_snapshot
 from graphflow.scheduler.state import SchedulerState
 from graphflow.testing.cluster import InProcessCluster
 from graphflow.testing.events import erred, finished, graph, heartbeat, joined
+from graphflow.testing.wait import wait_for
 
 PROGRESS_KEYS = {"prefix", "total", "waiting", "processing", "memory", "erred", "released", "done"}
 
@@ -125,15 +126,20 @@ def test_snapshot_of_a_delayed_graph_on_a_cluster(cluster):
 
         more = client.map(inc, range(100, 120))  # 25 tasks, graph limit 12
         client.gather(more)
-        time.sleep(0.3)
-        snap = diag.snapshot()
+
+        def with_the_new_tasks():  # published by the next tick (0.1 s) after the scheduler took them
+            snap = diag.snapshot()
+            return snap if snap["counts"]["tasks"] == 25 else None
+
+        snap = wait_for(with_the_new_tasks, timeout=10, what="a snapshot with the 20 new tasks")
         assert snap["graph"]["truncated"] and len(snap["graph"]["nodes"]) == 12
         assert snap["counts"]["tasks"] == 25
 
 
 def test_snapshots_are_built_only_while_someone_reads(cluster, monkeypatch):
+    """Counted in ticks of the diagnostics timer (each appends one memory sample per worker), not in seconds."""
     diag = cluster.scheduler.diagnostics
-    diag.idle_after = 0.5
+    diag.idle_after = 1.0  # ten intervals: room for two builds after a read even on a loaded machine
     built_on = set()
     real_build = snapshot_module.build_snapshot
 
@@ -141,23 +147,29 @@ def test_snapshots_are_built_only_while_someone_reads(cluster, monkeypatch):
         built_on.add(threading.current_thread())
         return real_build(*args, **kwargs)
 
+    def ticks() -> int:
+        return min((len(samples) for samples in diag.memory_history().values()), default=0)
+
+    def wait_ticks(n):
+        start = ticks()
+        wait_for(lambda: ticks() >= start + n, timeout=20, what=f"{n} ticks of the diagnostics timer")
+
     monkeypatch.setattr(snapshot_module, "build_snapshot", spy)
-    time.sleep(0.5)  # five intervals, nobody reading
+    wait_ticks(5)  # nobody reading
     assert diag.builds == 0
     seen = []
     reader = threading.Thread(target=lambda: seen.append(diag.snapshot()))
     reader.start()
     reader.join(5)
     assert seen and seen[0]["counts"]["workers"] == 2 and diag.builds >= 1  # built on the loop, waited for
-    time.sleep(0.35)
-    assert diag.builds >= 2  # read recently: the timer keeps building
-    time.sleep(0.8)  # the reader went away
+    wait_for(lambda: diag.builds >= 2, timeout=10, what="a build by the timer")  # read recently: it keeps building
+    wait_for(lambda: not diag.watched, timeout=10, what="the reader going away")
+    wait_ticks(2)  # a build the last watched tick started is published
     settled = diag.builds
-    time.sleep(0.5)
+    wait_ticks(5)
     assert diag.builds == settled
     diag.watchers += 1  # the dashboard has a client
-    time.sleep(0.5)
-    assert diag.builds > settled
+    wait_for(lambda: diag.builds > settled, timeout=10, what="a build for the dashboard's client")
     diag.watchers -= 1
     assert built_on == {cluster._thread.thread}  # always on the scheduler's loop, never on a reader's thread
     assert diag.task_stream() == []  # no task ran

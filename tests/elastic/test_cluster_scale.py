@@ -13,7 +13,7 @@ import pytest
 import graphflow as gf
 from graphflow.deploy.cluster import Cluster, LocalCluster
 from graphflow.comm.security import ENV_VAR
-from graphflow.testing.wait import wait_for
+from graphflow.testing.wait import count_calls, wait_for
 
 
 def pid_alive(pid) -> bool:
@@ -40,8 +40,9 @@ def test_scale_down_retires_the_workers_with_least_data_and_their_processes_end(
         assert cluster.workers == [keeper]
         gone = [pids[a] for a in addresses if a != keeper]
         assert not any(pid_alive(pid) for pid in gone)
-        time.sleep(0.5)  # the supervisor does not bring them back
-        assert cluster.workers == [keeper] and len(cluster._launched()) == 1
+        passes = count_calls(cluster.supervisor, "_restart_dead")
+        wait_for(lambda: passes() >= 2, timeout=20, what="the supervisor looking twice")  # it does not bring them back
+        assert cluster.workers == [keeper] and len(cluster.launched()) == 1
         assert client.who_has([held]) == {held.key: [keeper]}
         assert held.result(timeout=30).sum() == 2_000_000
 
@@ -58,7 +59,7 @@ def test_retire_workers_through_the_client_shrinks_the_cluster():
         assert client.retire_workers([leaving]) == [leaving]
         wait_for(lambda: cluster.workers == [a for a in cluster.workers if a != leaving] and len(cluster.workers) == 1,
                  timeout=15)
-        assert len(cluster._launched()) == 1
+        assert len(cluster.launched()) == 1
         cluster.scale(2)
         assert len(cluster.workers) == 2 and leaving not in cluster.workers
 

@@ -9,6 +9,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.errors import ConfigError
+from graphflow.testing.wait import count_calls, wait_for
 from graphflow.units import parse_duration
 from graphflow.worker.lifetime import (
     EXIT_LIFETIME_RESTART, add_lifetime_options, lifetime_argv, lifetime_delay, lifetime_kwargs,
@@ -62,12 +63,16 @@ def test_lifetime_workers_leave_and_the_graph_still_finishes(tmp_path):
         with open(log) as f:
             ran = f.read().split()
         assert sorted(map(int, ran)) == list(range(n)), "every leaf ran exactly once"
-        deadline = time.monotonic() + 20
-        while len(client.scheduler_info()["workers"]) > 1 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert len(client.scheduler_info()["workers"]) <= 1, "the last one stays only while it holds data or work"
-        time.sleep(1.0)  # a supervisor restarting them would have done so by now
-        gone = [c for c in started.values() if not c.alive]
-        assert len(gone) >= 2 and all(c.popen.returncode == 0 and c.restarts == 0 for c in gone)
+        wait_for(lambda: len(client.scheduler_info()["workers"]) <= 1, timeout=20,
+                 what="the workers leaving (the last one stays only while it holds data or work)")
+
+        def exited():
+            gone = [c for c in started.values() if not c.alive]
+            return gone if len(gone) >= 2 else None
+
+        gone = wait_for(exited, timeout=20, what="two worker processes exiting")
+        passes = count_calls(cluster.supervisor, "_restart_dead")
+        wait_for(lambda: passes() >= 2, timeout=20, what="the supervisor looking twice")  # it would restart them now
+        assert all(c.popen.returncode == 0 and c.restarts == 0 and not c.alive for c in gone)
         workers = [name for name in cluster.supervisor.children if name.startswith("worker")]
         assert set(workers) <= set(started), "no worker was started in their place"

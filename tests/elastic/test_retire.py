@@ -13,6 +13,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.errors import RetireError
+from graphflow.testing.wait import wait_for
 
 MiB = 2**20
 
@@ -78,9 +79,7 @@ def test_queued_tasks_move_and_none_runs_twice(tmp_path):
             gf.Client(cluster, set_as_default=False) as client:
         a, b = workers_of(client)
         futs = [client.submit(logged_sleep, log, i, 0.2, pure=False) for i in range(12)]
-        deadline = time.monotonic() + 10
-        while len(runs(log)) < 2 and time.monotonic() < deadline:  # both busy: a has a task running
-            time.sleep(0.01)
+        wait_for(lambda: len(runs(log)) >= 2, timeout=30, what="both workers busy")  # so a has a task running
         assert client.retire_workers([a]) == [a]
         assert client.gather(futs) == list(range(12))
         ran = runs(log)
@@ -98,7 +97,7 @@ def test_an_actor_on_a_retiring_worker_keeps_its_state():
         assert client.retire_workers([a]) == [a]
         later = [counter.add(1) for _ in range(5)]
         assert [f.result(timeout=30) for f in pending + later] == list(range(16, 71)), "no call lost or run twice"
-        assert client.who_has()  # and the actor's key now lives on b
+        assert client.who_has()[counter.key] == [b], "the actor's key now lives on b"
         assert counter.add(0).result(timeout=30) == 70
 
 

@@ -22,6 +22,7 @@ from graphflow.local import executors as local
 from graphflow.local import get_processes, get_sync, get_threads
 from graphflow.optimize import optimize_graph
 from graphflow.spec import DataNode, Ref, Task, TaskGraph
+from graphflow.testing.wait import wait_for
 
 from ..optimize.graphs import chains_into_tree, diamond, inc, tree_reduction
 
@@ -236,8 +237,8 @@ def test_no_threads_left_behind():
     with pytest.raises(ZeroDivisionError):
         get_threads(TaskGraph([Task("x", fail, 1)] + [Task(("ok", i), inc, i) for i in range(100)]),
                     ["x"] + [("ok", i) for i in range(100)], num_workers=4)
-    time.sleep(0.05)
-    assert threading.active_count() == before
+    wait_for(lambda: threading.active_count() == before, timeout=10,
+             what=lambda: f"the pool's threads ending ({threading.active_count()} alive, {before} before)")
 
 
 # ------------------------------------------------------------------ processes
@@ -309,15 +310,18 @@ INTERRUPT_SCRIPT = textwrap.dedent("""
     import os, sys, threading, time
     from graphflow.local import get_processes, get_threads
     from graphflow.spec import Task, TaskGraph
+    from graphflow.testing.wait import wait_for
     import graphflow.local.pool as procpool
 
-    def nap(i):
+    def nap(i, started=None):
+        if started:
+            open(started, "a").close()  # the test presses Ctrl-C once naps run
         time.sleep(0.5)
         return i
 
-    scheduler = sys.argv[1]
+    scheduler, started = sys.argv[1:]
     get = get_threads if scheduler == "threads" else get_processes
-    g = TaskGraph([Task(("nap", i), nap, i) for i in range(400)])
+    g = TaskGraph([Task(("nap", i), nap, i, started) for i in range(400)])
     if scheduler == "processes":
         get(TaskGraph([Task("warm", nap, 0)]), ["warm"], num_workers=2)
         print("pids", *procpool._shared.pids(), flush=True)
@@ -327,7 +331,10 @@ INTERRUPT_SCRIPT = textwrap.dedent("""
         get(g, [("nap", i) for i in range(400)], num_workers=2)
     except KeyboardInterrupt:
         print("interrupted-after", time.time() - t0, flush=True)
-        time.sleep(0.7)
+        try:
+            wait_for(lambda: threading.active_count() == 1, timeout=10)
+        except AssertionError:
+            pass  # the test says how many are left
         print("threads", threading.active_count(), flush=True)
         sys.exit(0)
     print("finished", flush=True)
@@ -338,7 +345,8 @@ INTERRUPT_SCRIPT = textwrap.dedent("""
 def test_ctrl_c_stops_promptly_and_leaves_nothing_behind(scheduler, tmp_path):
     script = tmp_path / "interrupt.py"
     script.write_text(INTERRUPT_SCRIPT)
-    proc = subprocess.Popen([sys.executable, str(script), scheduler], cwd=ROOT,
+    started = tmp_path / "started"
+    proc = subprocess.Popen([sys.executable, str(script), scheduler, str(started)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     pids = []
@@ -347,7 +355,7 @@ def test_ctrl_c_stops_promptly_and_leaves_nothing_behind(scheduler, tmp_path):
             pids = [int(p) for p in line.split()[1:]]
         if line.startswith("start"):
             break
-    time.sleep(1.0)
+    wait_for(started.exists, timeout=30, what="the naps running")
     # Like a terminal's Ctrl-C: SIGINT to the whole process group.
     os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=20)
