@@ -19,12 +19,14 @@ from .actor import actor
 from .base import compute, get_scheduler, is_collection, optimize, persist, to_networkx, visualize
 from .interop.protocol import dask_get
 from .interop.schedulers import register as _register_foreign_schedulers
+from .utils.moved import install as _install_moved_modules
 from .delayed import Delayed, delayed
 from .sizeof import sizeof  # light (no numpy/pyarrow until an object of theirs is measured)
 from .spec import tokenize
 
 __version__ = "0.1.0"
 
+_install_moved_modules()  # old module paths (graphflow.cluster ...) import from their new places
 _register_foreign_schedulers()  # scheduler="ray" and dask.distributed clients (graphflow.interop.schedulers)
 _setup_logging()  # graphflow.* loggers: level from GRAPHFLOW_LOGGING_LEVEL (graphflow.logs)
 
