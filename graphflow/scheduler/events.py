@@ -287,3 +287,32 @@ def event_record(ev) -> tuple | None:
     if kind is ClientJoined or kind is ClientLeft:
         return (ev.client, name, None, stim)
     return None  # heartbeats and ticks arrive every second: they would flush the log
+
+
+def story(log, keys) -> list:
+    """The records of ``log`` that involve any of ``keys`` (task keys, worker addresses or client ids), in order.
+
+    Every record is a tuple ``(subject, what, detail, stimulus_id)``:
+
+    * a transition: ``(key, start state, finish state, stimulus_id)``;
+    * an event: ``(key, "TaskFinished", worker, ...)``, ``(client,
+      "UpdateGraph", [keys], ...)``, ``(worker, "WorkerLeft", "died", ...)``
+      and so on (heartbeats and ticks are not logged, see `event_record`);
+    * a note on something that changed no state: ``(key, note, detail,
+      ...)`` with ``note`` such as ``"steal-request"``, ``"stolen"``,
+      ``"stale-finished"``, ``"worker-removed"``.
+
+    A record matches when its subject is one of ``keys``, or its detail is
+    a list holding one of them.
+
+        >>> story([("a", "released", "waiting", "s1"), ("c", "UpdateGraph", ["a", "b"], "s1"), ("x", "n", 1, "s2")],
+        ...       ["a"])
+        [('a', 'released', 'waiting', 's1'), ('c', 'UpdateGraph', ['a', 'b'], 's1')]
+    """
+    wanted = set(keys)
+    out = []
+    for rec in log:
+        detail = rec[2]
+        if rec[0] in wanted or (type(detail) is list and any(k in wanted for k in detail)):
+            out.append(rec)
+    return out

@@ -59,7 +59,7 @@ from ..errors import InvalidTransition
 from ..spec.keys import key_split
 from . import policy
 from ..comm.messages import TaskSpec
-from .events import AssignTasks, KeyReport, ReleaseOnWorker, RequestSteal, TaskFinished, event_record
+from .events import AssignTasks, KeyReport, ReleaseOnWorker, RequestSteal, TaskFinished, event_record, story
 from .actors import SchedActors
 from .retire import SchedRetirements
 from .failures import killed_worker, lost_scattered, memory_limit_error, out_of_memory
@@ -198,28 +198,9 @@ class SchedulerState:
         return ws.address if ws is not None else None
 
     def story(self, *keys) -> list:
-        """Log records that involve any of ``keys`` (task keys, worker addresses or client ids), oldest first.
-
-        Every record is a tuple ``(subject, what, detail, stimulus_id)``:
-
-        * a transition: ``(key, start state, finish state, stimulus_id)``;
-        * an event: ``(key, "TaskFinished", worker, ...)``, ``(client,
-          "UpdateGraph", [keys], ...)``, ``(worker, "WorkerLeft", "died", ...)``
-          and so on (heartbeats and ticks are not logged);
-        * a note on something that changed no state: ``(key, note, detail,
-          ...)`` with ``note`` such as ``"steal-request"``, ``"stolen"``,
-          ``"stale-finished"``, ``"worker-removed"``.
-
-        A record matches when its subject is one of ``keys``, or its detail is
-        a list holding one of them.
-        """
-        wanted = set(keys)
-        out = []
-        for rec in self.log:
-            detail = rec[2]
-            if rec[0] in wanted or (type(detail) is list and any(k in wanted for k in detail)):
-                out.append(rec)
-        return out
+        """Log records that involve any of ``keys`` (task keys, worker addresses or client ids), oldest first
+        (the record format: `graphflow.scheduler.events.story`)."""
+        return story(self.log, keys)
 
     # ------------------------------------------------------- clients' wishes
 
