@@ -85,8 +85,15 @@ def test_cli_scheduler_and_two_workers_survive_a_killed_worker(home):
             assert len(big.result(timeout=30)) == 20_000_000
             assert list(spill_dir.glob("graphflow-spill-*/*.block"))
             # The worker's supervisor started a replacement.
-            wait_for(lambda: len(w := client.scheduler_info()["workers"]) == 2 and victim not in w, timeout=30,
-                     what="a replacement for the killed worker")
+            seen = []
+
+            def replaced():
+                seen[:] = [{a: (w["pid"], w["name"]) for a, w in client.scheduler_info()["workers"].items()}]
+                return len(seen[0]) == 2 and victim not in seen[0]
+
+            wait_for(replaced, timeout=30,
+                     what=lambda: f"a replacement for the killed worker {victim} (pid {info[victim]['pid']}): "
+                                  f"the scheduler lists {seen}")
     finally:
         stop(*(p for p in (workers, scheduler) if p is not None))
 
