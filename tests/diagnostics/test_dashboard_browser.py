@@ -63,7 +63,7 @@ def client():
         yield c
 
 
-def wait_on_page(page, predicate, what: str, timeout: float = 30.0):
+def wait_on_page(page, predicate, what, timeout: float = 30.0):
     """`wait_for` on the page; on a timeout keep a screenshot of what it showed instead."""
     return wait_for(predicate, timeout=timeout, interval=0.1, what=what,
                     on_timeout=lambda: page.screenshot(path=str(ARTIFACTS / "dashboard-timeout.png")))
@@ -117,8 +117,10 @@ def test_dashboard_shows_a_running_graph(client, browser):
                                               for m in mem.values()) and mem
 
     wait_on_page(page, memory_shown, what="each worker's memory")
-    bars = int(page.get_attribute("#summary", "data-stream-bars"))
-    assert bars >= 300, bars
+    # The stream's bars come with the page's next task-stream poll, which may land after the memory rows.
+    wait_on_page(page, lambda: int(page.get_attribute("#summary", "data-stream-bars")) >= 300,
+                 what=lambda: f"at least 300 task-stream bars (the page shows "
+                              f"{page.get_attribute('#summary', 'data-stream-bars')})")
     wait_on_page(page, lambda: int(page.get_attribute("#summary", "data-graph-nodes")) >= 600, what="the task graph")
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     assert errors == []
