@@ -138,7 +138,7 @@ class LazyActor:
         if name.startswith("_"):
             raise AttributeError(f"{self._class.name} actor handles do not expose private attribute {name!r}")
         if name in self._class.methods:
-            return _LazyMethod(self, name)
+            return _LazyMethod(self._call, self._class.name, name)
         return self._call(name, "getattr", (), None)
 
     def __reduce__(self):
@@ -150,17 +150,18 @@ class LazyActor:
 
 
 class _LazyMethod:
-    __slots__ = ("_handle", "_name")
+    __slots__ = ("_call", "_class_name", "_name")
 
-    def __init__(self, handle: LazyActor, name: str):
-        self._handle = handle
+    def __init__(self, call, class_name: str, name: str):
+        self._call = call  # the handle's bound ``LazyActor._call``
+        self._class_name = class_name
         self._name = name
 
     def __call__(self, *args, **kwargs):
-        return self._handle._call(self._name, "call", args, kwargs)
+        return self._call(self._name, "call", args, kwargs)
 
     def __repr__(self):
-        return f"<lazy actor method {self._handle._class.name}.{self._name}>"
+        return f"<lazy actor method {self._class_name}.{self._name}>"
 
 
 def _unpack(args, kwargs) -> tuple:

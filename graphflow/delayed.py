@@ -69,13 +69,16 @@ def _finalize_collection(results, func, extra):
 class Delayed(DaskCollection):
     """A lazy value: the result of a delayed call, attribute access, operator or `delayed(obj)`."""
 
-    __slots__ = ("_key", "_nodes", "_parents", "_length", "__weakref__")
+    # ``__graphflow_nodes__`` / ``__graphflow_parents__``: read by `collect` for every Delayed it walks, so
+    # slots other modules may read; dunder-named, as a public name would hide the lazy ``d.name`` of
+    # `__getattr__`.  Read-only by contract.
+    __slots__ = ("_key", "__graphflow_nodes__", "__graphflow_parents__", "_length", "__weakref__")
     __graphflow_scheduler__ = "threads"
 
     def __init__(self, key, nodes=(), parents=(), length=None):
         self._key = key
-        self._nodes = nodes  # this object's own nodes, or a whole TaskGraph
-        self._parents = parents  # collections whose graphs these nodes read
+        self.__graphflow_nodes__ = nodes  # this object's own nodes, or a whole TaskGraph
+        self.__graphflow_parents__ = parents  # collections whose graphs these nodes read
         self._length = length
 
     # -- collection protocol
@@ -208,8 +211,8 @@ class DelayedAttr(Delayed):
     __slots__ = ("_obj", "_attr")
 
     def __init__(self, obj: Delayed, attr: str):
-        key = f"getattr-{tokenize(obj._key, attr)}"
-        super().__init__(key, (Task(key, getattr, Ref(obj._key), attr),), (obj,))
+        key = f"getattr-{tokenize(obj.key, attr)}"
+        super().__init__(key, (Task(key, getattr, Ref(obj.key), attr),), (obj,))
         self._obj = obj
         self._attr = attr
 
@@ -250,7 +253,7 @@ def unpack_arg(obj, parents: dict, extra: list):
     t = type(obj)
     if t is Delayed or isinstance(obj, Delayed):
         parents[id(obj)] = obj
-        return Ref(obj._key)
+        return Ref(obj.key)
     if t in _SEQUENCES:
         items = [unpack_arg(x, parents, extra) for x in obj]
         return obj if all(a is b for a, b in zip(items, obj)) else t(items)
@@ -316,17 +319,18 @@ def _collect(collections) -> dict:
             continue
         seen.add(id(c))
         if isinstance(c, Delayed):
-            own = c._nodes
+            own = c.__graphflow_nodes__
             if type(own) is tuple and len(own) == 1:
                 node = own[0]
-                old = nodes.get(node._key)
+                key = node.key
+                old = nodes.get(key)
                 if old is None:
-                    nodes[node._key] = node
+                    nodes[key] = node
                 elif old is not node:
                     base.check_same_node(old, node)
             else:
                 merge(nodes, own.values() if isinstance(own, TaskGraph) else own)
-            stack.extend(c._parents)
+            stack.extend(c.__graphflow_parents__)
         else:
             others.append(c)
     for c in others:

@@ -190,8 +190,8 @@ def test_chain_building_does_constant_work_per_call():
     for _ in range(100_000):
         x = inc(x)
         links.append(x)
-    assert all(len(d._nodes) == 1 for d in links)
-    assert all(len(d._parents) == 1 for d in links[1:]) and links[0]._parents == ()
+    assert all(len(d.__graphflow_nodes__) == 1 for d in links)
+    assert all(len(d.__graphflow_parents__) == 1 for d in links[1:]) and links[0].__graphflow_parents__ == ()
     assert x.compute() == 100_000
     assert len(x.__graphflow_graph__()) == 100_000
 

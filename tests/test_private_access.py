@@ -1,11 +1,10 @@
-"""No module of the runtime reaches into another's underscored members.
+"""No module of graphflow reaches into another's underscored members.
 
-The modules of the runtime packages (``scheduler``, ``worker``, ``client``,
-``deploy``, ``local``) talk to each other through public names
-(`SchedulerState.transition`, `WorkerState.report_finished`, `Client.ask`,
-`Cluster.scale_to`, ...);
-a leading underscore means "this object's own".  Every module there is parsed with
-`ast`, and these are refused, each reported as ``file:line``:
+Modules talk to each other through public names (`SchedulerState.transition`,
+`WorkerState.report_finished`, `Client.ask`, `Cluster.scale_to`, `Node.deps`,
+`DataFrame.expr`, ...); a leading underscore means "this object's own".  Every
+module of the package is parsed with `ast`, and these are refused, each
+reported as ``file:line``:
 
 * ``obj._name`` (read or written) where ``obj`` is not the ``self`` or ``cls``
   of the method it appears in (nested functions and lambdas of a method count
@@ -26,7 +25,25 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("graphflow/scheduler", "graphflow/worker", "graphflow/client", "graphflow/deploy", "graphflow/local")
+PACKAGES = ("graphflow",)
+# Third-party privates with no public equivalent, as exact "file: text" findings (the rule is about our own
+# modules; these are another library's API that we cannot rename):
+# pyarrow has no public way to build a compute Expression calling any kernel by name; Expression._call is it.
+THIRD_PARTY = {"graphflow/dataframe/colexpr.py: pc.Expression._call",
+               # a named tuple's ``_fields`` and ``_replace`` are its public API (named so not to clash with fields):
+               "graphflow/spec/nodes.py: type(obj)._fields", "graphflow/delayed.py: t._fields",
+               "graphflow/interop/convert.py: type(obj)._fields", "graphflow/comm/addresses.py: parts._replace",
+               # os._exit is the documented way out of a child without running cleanups:
+               "graphflow/utils/processes.py: os._exit",
+               # Dask's task-spec internals the graph converter must read (dask has no public equivalent):
+               "graphflow/interop/convert.py: _spec._execute_subgraph",
+               "graphflow/interop/convert.py: _spec._identity_cast",
+               "graphflow/interop/dask.py: from dask._expr import _HLGExprSequence",
+               # tornado's request summary for log lines; numpy's masked-array mask buffer; pyarrow's IPC readers
+               # that map a block without copying (no public API takes a memory map):
+               "graphflow/diagnostics/dashboard/app.py: handler._request_summary", "graphflow/sizeof.py: arr._mask",
+               "graphflow/store/blocks.py: s._batch_from_ipc", "graphflow/store/blocks.py: s._table_from_ipc",
+               "graphflow/store/blocks.py: s._array_from_ipc", "graphflow/store/blocks.py: s._chunked_from_ipc"}
 
 
 def _private(name: str) -> bool:
@@ -97,7 +114,8 @@ def private_accesses(source: str) -> list:
 
 
 def _modules() -> list:
-    return sorted(path for package in PACKAGES for path in (ROOT / package).rglob("*.py"))
+    return sorted(path for package in PACKAGES
+                  for path in ([ROOT / package] if package.endswith(".py") else (ROOT / package).rglob("*.py")))
 
 
 def test_the_rule_itself():
@@ -114,6 +132,7 @@ def test_no_module_reads_another_modules_underscored_members():
     found = []
     for path in _modules():
         rel = path.relative_to(ROOT).as_posix()
-        found += [f"{rel}:{line}: {text}" for line, text in private_accesses(path.read_text())]
+        found += [f"{rel}:{line}: {text}" for line, text in private_accesses(path.read_text())
+                  if f"{rel}: {text}" not in THIRD_PARTY]
     assert not found, ("underscored members used from outside their object (give them a public name, or keep "
                        "the work inside the class that owns them):\n" + "\n".join(found))

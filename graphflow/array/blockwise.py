@@ -244,4 +244,4 @@ def _with_chunks(arr, chunks):
             fixed.append(tuple(c))
         else:
             fixed.append((int(c),) * arr.numblocks[d])
-    return Array(arr.name, fixed, arr.dtype, arr._nodes, arr._parents)
+    return Array(arr.name, fixed, arr.dtype, arr.graph_nodes, arr.parents)

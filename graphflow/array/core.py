@@ -175,7 +175,7 @@ _ops = OPERATIONS  # the short name Array's methods use
 class Array(DaskCollection):
     """A lazy chunked numpy array; see the module docstring."""
 
-    __slots__ = ("_name", "_chunks", "_dtype", "_nodes", "_parents", "_recipe", "__weakref__")
+    __slots__ = ("_name", "_chunks", "_dtype", "_nodes", "_parents", "recipe", "__weakref__")
     __graphflow_scheduler__ = "threads"
     __array_priority__ = 11
 
@@ -187,13 +187,24 @@ class Array(DaskCollection):
         self._parents = tuple(parents)
         # What made this array, for rewrites that need more than its tasks: ("elemwise",) (a numpy ufunc
         # or operator, block by block), ("random", method, seed, kwargs), ("transpose", axes); else None.
-        self._recipe = None
+        # Public, as the operation modules set it on the arrays they make; graphflow-internal all the same.
+        self.recipe = None
 
     # -- metadata
     @property
     def name(self) -> str:
         """The name shared by all this array's block keys."""
         return self._name
+
+    @property
+    def graph_nodes(self) -> dict:
+        """This array's own ``{key: node}`` (not its parents'): shared, read it, never change it."""
+        return self._nodes
+
+    @property
+    def parents(self) -> tuple:
+        """The collections this array's nodes read (their graphs are not in `graph_nodes`)."""
+        return self._parents
 
     @property
     def chunks(self) -> tuple:
@@ -360,8 +371,8 @@ class Array(DaskCollection):
         new = _ops.setitem(self, index, value)
         # Flatten before rebinding: other arrays (the mask itself, often) read the old self.
         nodes = collect([new])
-        self._name, self._chunks, self._dtype = new._name, new._chunks, new._dtype
-        self._nodes, self._parents, self._recipe = nodes, (), None
+        self._name, self._chunks, self._dtype = new.name, new.chunks, new.dtype
+        self._nodes, self._parents, self.recipe = nodes, (), None
 
     def transpose(self, *axes) -> "Array":
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
@@ -494,9 +505,8 @@ def collect(arrays) -> dict:
                 continue
             seen.add(id(a))
             if isinstance(a, Array):
-                own = a._nodes
-                base.merge_nodes(nodes, own.values())
-                stack.extend(a._parents)
+                base.merge_nodes(nodes, a.graph_nodes.values())
+                stack.extend(a.parents)
             else:
                 base.merge_nodes(nodes, base.collections_to_graph([a]).values())
         return nodes

@@ -92,7 +92,7 @@ def elemwise(op, *args, dtype=None, **kwargs) -> Array:
         return _symmetric(op, args, mirrored, dtype, name)
     out = blockwise(op, tuple(range(ndim)), *pairs, dtype=dtype, name=name, **kwargs)
     if op is _astype or streamable_op(op):
-        out._recipe = ("elemwise",)  # reductions may evaluate it band by band (graphflow.array.stream)
+        out.recipe = ("elemwise",)  # reductions may evaluate it band by band (graphflow.array.stream)
     return out
 
 
@@ -107,7 +107,7 @@ def _mirrored_pair(args):
     if len(args) != 2 or not all(isinstance(a, Array) for a in args):
         return None
     for a, t in (args, args[::-1]):
-        if (t._recipe == ("transpose", (1, 0)) and len(t._parents) == 1 and t._parents[0].name == a.name
+        if (t.recipe == ("transpose", (1, 0)) and len(t.parents) == 1 and t.parents[0].name == a.name
                 and a.ndim == 2 and a.chunks[0] == a.chunks[1]):
             return a
     return None

@@ -56,7 +56,7 @@ def transpose(x, axes=None) -> Array:
     chunks = [x.chunks[a] for a in axes]
     out = _relabel(x, new_name("transpose", x, axes), chunks, np.transpose,
                    lambda idx: tuple(idx[inverse[d]] for d in range(x.ndim)), axes)
-    out._recipe = ("transpose", axes)
+    out.recipe = ("transpose", axes)
     return out
 
 

@@ -45,7 +45,7 @@ def _make(method, size, chunks, seed, out_dtype, **kwargs) -> Array:
         bshape = tuple(chunks[d][i] for d, i in enumerate(idx))
         nodes[key] = Task(key, _draw, method, seed, idx, bshape, kwargs)
     out = Array(name, chunks, out_dtype, nodes)
-    out._recipe = ("random", method, seed, kwargs)
+    out.recipe = ("random", method, seed, kwargs)
     return out
 
 

@@ -68,7 +68,7 @@ def streamable_op(op) -> bool:
 
 def _inner_kind(arr, x):
     """``"elemwise"``/``"random"`` when ``arr`` may be inlined into ``x``'s chunk tasks, else None."""
-    kind = arr._recipe
+    kind = arr.recipe
     if kind is None or kind[0] not in ("elemwise", "random") or arr.chunks != x.chunks:
         return None
     if kind[0] == "random" and kind[1] not in RANDOM_METHODS:
@@ -88,7 +88,7 @@ def _arrays(x) -> tuple:
             seen.add(a.name)
             if a.name not in forced and _inner_kind(a, x) is not None:
                 inner.add(a.name)
-                stack.extend(p for p in a._parents)
+                stack.extend(p for p in a.parents)
             else:
                 leaves[a.name] = a
         below = _reachable(leaves.values())
@@ -101,13 +101,13 @@ def _arrays(x) -> tuple:
 def _reachable(arrays) -> set:
     """Names of every array some array in ``arrays`` reads, directly or not."""
     out: set = set()
-    stack = [p for a in arrays for p in a._parents]
+    stack = [p for a in arrays for p in a.parents]
     while stack:
         a = stack.pop()
         if a.name in out:
             continue
         out.add(a.name)
-        stack.extend(a._parents)
+        stack.extend(a.parents)
     return out
 
 
@@ -132,7 +132,7 @@ def plan(x, chunk, combine, axes):
             continue
         by_name[a.name] = a
         if a.name in inner:
-            stack.extend(a._parents)
+            stack.extend(a.parents)
 
     def tasks_for(key, idx):
         program, refs = _compile(x, idx, by_name, inner)
@@ -156,11 +156,11 @@ def _compile(x, idx, arrays, inner) -> tuple:
         if arr is None or key[0] not in inner:
             refs.append(Ref(key))
             step = ("leaf", len(refs) - 1)
-        elif arr._recipe[0] == "random":
-            _, method, seed, kwargs = arr._recipe
+        elif arr.recipe[0] == "random":
+            _, method, seed, kwargs = arr.recipe
             step = ("random", method, seed, key[1:], kwargs)
         else:
-            task = arr._nodes[key]
+            task = arr.graph_nodes[key]
             args = tuple(("reg", visit(a.key)) if type(a) is Ref else ("const", a) for a in task.args)
             step = ("op", task.func, args, task.kwargs)
         program.append(step)

@@ -79,10 +79,10 @@ class _Pickler(pickle.Pickler):
     def __init__(self, file=None):
         self.file = file or io.BytesIO()
         self.frames: list = []
-        super().__init__(self.file, protocol=5, buffer_callback=self._buffer)
+        super().__init__(self.file, protocol=5, buffer_callback=self.collect_buffer)
         self.busy = False
 
-    def _buffer(self, buf: pickle.PickleBuffer):
+    def collect_buffer(self, buf: pickle.PickleBuffer):
         try:
             raw = buf.raw()
         except BufferError:  # non-contiguous: let pickle copy it in-band
@@ -136,7 +136,7 @@ def _cloud_pickler_class():
 def _cloudpickle_run(obj) -> list:
     collector = _Pickler()  # only for its buffer callback
     file = io.BytesIO()
-    _cloud_pickler_class()(file, protocol=5, buffer_callback=collector._buffer).dump(obj)
+    _cloud_pickler_class()(file, protocol=5, buffer_callback=collector.collect_buffer).dump(obj)
     return [file.getvalue(), *collector.frames]
 
 

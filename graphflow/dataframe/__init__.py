@@ -46,7 +46,7 @@ def concat(frames) -> DataFrame:
 
     frames = list(frames)
     schema = pa.unify_schemas([f.schema for f in frames], promote_options="permissive")
-    return DataFrame(Concat([f._plan for f in frames], schema))
+    return DataFrame(Concat([f.expr for f in frames], schema))
 
 
 # DataFrame's and Series' methods call these (see the module docstring): the one place that binds them.

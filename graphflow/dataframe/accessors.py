@@ -32,7 +32,7 @@ class StringAccessor:
         self._s = series
 
     def _call(self, func, options=None):
-        return self._s._derive(Call(func, [self._s._expr], options))
+        return self._s.derive(Call(func, [self._s.column_expr], options))
 
     def lower(self):
         return self._call("utf8_lower")
@@ -79,7 +79,7 @@ class DatetimeAccessor:
         self._s = series
 
     def _call(self, func, options=None):
-        return self._s._derive(Call(func, [self._s._expr], options))
+        return self._s.derive(Call(func, [self._s.column_expr], options))
 
     @property
     def year(self):

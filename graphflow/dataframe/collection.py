@@ -47,19 +47,19 @@ def concat_tables(parts, schema=None):
 
 
 class PlanCollection(DaskCollection):
-    """Base of the dataframe collections: holds ``_plan`` and implements the protocol."""
+    """Base of the dataframe collections: holds ``expr`` (the logical plan) and implements the protocol."""
 
     __graphflow_scheduler__ = "threads"
 
     def __init__(self, plan):
-        self._plan = plan
+        self.expr = plan
 
     # -- the optimized plan, once
     def _optimized(self):
         try:
             return self.__dict__["_opt"]
         except KeyError:
-            self.__dict__["_opt"] = opt = optimize_plan(self._plan)
+            self.__dict__["_opt"] = opt = optimize_plan(self.expr)
             return opt
 
     def __graphflow_graph__(self):
@@ -69,7 +69,7 @@ class PlanCollection(DaskCollection):
         return self._optimized().keys()
 
     def __graphflow_tokenize__(self):
-        return self._plan.name
+        return self.expr.name
 
     def __graphflow_rebuild__(self, graph):
         opt = self._optimized()  # the graph holds our keys and all they need (persist: just our keys)
@@ -94,20 +94,20 @@ class PlanCollection(DaskCollection):
 
     def explain(self, optimized: bool = True, file=None) -> str:
         """Print (and return) the plan tree, optimized unless ``optimized=False``."""
-        text = format_plan(self._optimized() if optimized else self._plan)
+        text = format_plan(self._optimized() if optimized else self.expr)
         print(text, file=file)
         return text
 
     @property
     def npartitions(self) -> int:
-        return self._plan.npartitions
+        return self.expr.npartitions
 
     @property
     def divisions(self):
         """Partition boundaries when known, else None: after ``sort_values``, a tuple of
         ``npartitions + 1`` sort keys with each partition's keys after ``divisions[i]`` and at most
         ``divisions[i + 1]`` (None ends: unbounded; see `graphflow.dataframe.sort`)."""
-        return self._plan.divisions
+        return self.expr.divisions
 
 
 class Scalar(PlanCollection):
@@ -117,7 +117,7 @@ class Scalar(PlanCollection):
         return _first, ()
 
     def __repr__(self):
-        return f"graphflow.Scalar<{self._plan.name}>"
+        return f"graphflow.Scalar<{self.expr.name}>"
 
     def __graphflow_rebuild__(self, graph):
         opt = self._optimized()

@@ -7,7 +7,7 @@ In-memory data is cut into ``npartitions`` contiguous slices (zero-copy
     >>> df = from_dict({"a": list(range(10))}, npartitions=3)
     >>> df.npartitions, df.divisions
     (3, None)
-    >>> [p.num_rows for p in df._plan.parts]
+    >>> [p.num_rows for p in df.expr.parts]
     [4, 4, 2]
 
 `from_delayed` wraps lazy values that compute to tables; their schema is

@@ -53,20 +53,20 @@ class DataFrame(ColumnReductions, PlanCollection):
     """A lazy partitioned table; ``compute()`` returns a ``pyarrow.Table``."""
 
     def __graphflow_finalize__(self):
-        return _finalize_frame, (self._plan.schema,)
+        return _finalize_frame, (self.expr.schema,)
 
     # -- schema, without computing
     @property
     def schema(self) -> pa.Schema:
-        return self._plan.schema
+        return self.expr.schema
 
     @property
     def columns(self) -> list:
-        return list(self._plan.schema.names)
+        return list(self.expr.schema.names)
 
     @property
     def dtypes(self) -> dict:
-        return {f.name: f.type for f in self._plan.schema}
+        return {f.name: f.type for f in self.expr.schema}
 
     def __repr__(self):
         cols = "\n".join(f"  {f.name}: {f.type}" for f in self.schema)
@@ -82,32 +82,33 @@ class DataFrame(ColumnReductions, PlanCollection):
 
     # -- selection
     def __getattr__(self, name):
-        if not name.startswith("_") and name in self._plan.schema.names:
+        # "expr" itself is only missing before __init__ (copy/unpickle): it must not recurse into self.expr
+        if not name.startswith("_") and name != "expr" and name in self.expr.schema.names:
             return self[name]
         raise AttributeError(f"'DataFrame' has no attribute or column {name!r}")
 
     def __getitem__(self, key):
         if isinstance(key, Series):
-            return DataFrame(Blockwise(Filter(key._expr_on(self._plan)), (self._plan,), self.schema))
+            return DataFrame(Blockwise(Filter(key.column_expr_on(self.expr)), (self.expr,), self.schema))
         if isinstance(key, (list, tuple)):
             check_columns(key, self.schema)
             return self._project([(n, Col(n)) for n in key])
         check_columns([key], self.schema)
-        return Series(self._plan, Col(key), key, self.schema.field(key).type)
+        return Series(self.expr, Col(key), key, self.schema.field(key).type)
 
     def __setitem__(self, name, value):
-        self._plan = self.assign(**{name: value})._plan
+        self.expr = self.assign(**{name: value}).expr
         self.__dict__.pop("_opt", None)
 
     def _project(self, exprs) -> "DataFrame":
         fields = [pa.field(n, output_type(e, self.schema)) for n, e in exprs]
-        return DataFrame(Blockwise(Project(exprs), (self._plan,), pa.schema(fields)))
+        return DataFrame(Blockwise(Project(exprs), (self.expr,), pa.schema(fields)))
 
     def _as_expr(self, value) -> ColExpr:
         if callable(value) and not isinstance(value, Series):
             value = value(self)
         if isinstance(value, Series):
-            return value._expr_on(self._plan)
+            return value.column_expr_on(self.expr)
         return Lit(value)
 
     # -- column operations
@@ -159,7 +160,7 @@ class DataFrame(ColumnReductions, PlanCollection):
         pred = valid[0]
         for v in valid[1:]:
             pred = Call("and" if how == "any" else "or", [pred, v])
-        return DataFrame(Blockwise(Filter(pred), (self._plan,), self.schema))
+        return DataFrame(Blockwise(Filter(pred), (self.expr,), self.schema))
 
     def where(self, cond, other=None) -> "DataFrame":
         """Keep values where ``cond`` (a boolean Series) is true, else ``other`` (null by default)."""
@@ -177,7 +178,7 @@ class DataFrame(ColumnReductions, PlanCollection):
         from calling ``func`` on an empty table of this schema.
         """
         schema = meta.schema if isinstance(meta, pa.Table) else meta
-        return DataFrame(Blockwise(Func(func, *args, **kwargs), (self._plan,), schema))
+        return DataFrame(Blockwise(Func(func, *args, **kwargs), (self.expr,), schema))
 
     # -- size and peeking
     def __len__(self):
@@ -245,13 +246,13 @@ class _PartitionIndexer:
     def __getitem__(self, item):
         idx = list(range(self._df.npartitions))[item]
         idx = idx if isinstance(idx, list) else [idx]
-        return DataFrame(Partitions(self._df._plan, idx))
+        return DataFrame(Partitions(self._df.expr, idx))
 
 
 def _lazy_edge(df, n, front):
     """A one-partition frame with the first/last ``n`` rows of every partition concatenated and cut."""
     cut = Func(_slice_rows, n, front)
-    per = Blockwise(cut, (df._plan,), df.schema)
+    per = Blockwise(cut, (df.expr,), df.schema)
     return DataFrame(Reduce(per, _concat_list, _Slicer(n, front), df.schema))
 
 
@@ -262,7 +263,7 @@ def _edge(df, n, front):
     pos, rows = 0, 0
     while pos < total and rows < n:
         idx = order[pos:pos + want]
-        part = _lazy_edge(DataFrame(Partitions(df._plan, idx if front else idx[::-1])), n, front).compute()
+        part = _lazy_edge(DataFrame(Partitions(df.expr, idx if front else idx[::-1])), n, front).compute()
         got.append(part)
         rows += part.num_rows
         pos, want = pos + len(idx), want * 2

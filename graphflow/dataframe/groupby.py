@@ -235,20 +235,20 @@ class GroupbyAgg(PlanNode):
 
     label = "groupby-agg"
 
-    def __init__(self, child, plan: AggPlan, split_out, schema):
+    def __init__(self, child, plan: AggPlan, split_out, schema, chosen=None):
         self.children = (child,)
         self.agg = plan
         self.split_out = split_out
         self._schema = schema
+        if chosen is not None:  # an output count already chosen (by sampling) for the same rows
+            self._chosen = chosen
 
     def params(self):
         return (self.agg.__graphflow_tokenize__(), self.split_out)
 
     def with_children(self, children):
-        node = GroupbyAgg(children[0], self.agg, self.split_out, self._schema)
-        if hasattr(self, "_chosen"):  # the rewritten child holds the same rows: keep the sampled choice
-            node._chosen = self._chosen
-        return node
+        # the rewritten child holds the same rows: keep the sampled choice, if made
+        return GroupbyAgg(children[0], self.agg, self.split_out, self._schema, getattr(self, "_chosen", None))
 
     def _strategy(self):
         try:
@@ -263,10 +263,10 @@ class GroupbyAgg(PlanNode):
 
     def expanded(self) -> PlanNode:
         child, n = self.children[0], self._strategy()
-        partial = Blockwise(Func(_chunk, self.agg), (child,), schema=pa.schema([]), label="groupby-chunk")
         if n == 1:
+            partial = Blockwise(Func(_chunk, self.agg), (child,), schema=pa.schema([]), label="groupby-chunk")
             return Reduce(partial, self.agg.merge, self.agg.finalize, self._schema)
-        partial._schema = _partial_schema(self)
+        partial = Blockwise(Func(_chunk, self.agg), (child,), schema=_partial_schema(self), label="groupby-chunk")
         shuffled = shuffle(partial, self.agg.keys, n)
         return Blockwise(Func(_merge_finalize_one, self.agg), (shuffled,), self._schema, label="groupby-merge")
 
@@ -373,7 +373,7 @@ class GroupBy:
         schema = plan.finalize(plan.merge([plan.chunk(df.schema.empty_table())])).schema
         if split_out is not None and split_out < 1:
             raise ValueError("split_out must be a positive int or None")
-        return DataFrame(GroupbyAgg(df._plan, plan, split_out, schema))
+        return DataFrame(GroupbyAgg(df.expr, plan, split_out, schema))
 
     def size(self, split_out=None) -> DataFrame:
         """Rows per group, in a column ``size``."""
@@ -419,5 +419,5 @@ def drop_duplicates(df, subset=None, split_out=None) -> DataFrame:
     check_columns(subset, df.schema)
     others = [c for c in df.columns if c not in subset]
     aggs = [(c, "first", c) for c in others]
-    out = GroupBy(df, subset, dropna=False)._build(aggs, split_out, False)
+    out = GroupBy._build(GroupBy(df, subset, dropna=False), aggs, split_out, False)  # this module's own GroupBy
     return out[df.columns]

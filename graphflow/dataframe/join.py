@@ -296,14 +296,14 @@ def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
     side = _broadcast_side(left, right, how, broadcast)
     bop = _BroadcastJoin(left_on, right_on, how, suffixes, side)
     if side == "right":
-        plan = Blockwise(bop, (left._plan, _one_partition(right._plan, right_on)), schema, (False, True),
+        plan = Blockwise(bop, (left.expr, _one_partition(right.expr, right_on)), schema, (False, True),
                          label="merge")
     elif side == "left":
-        plan = Blockwise(bop, (_one_partition(left._plan, left_on), right._plan), schema, (True, False),
+        plan = Blockwise(bop, (_one_partition(left.expr, left_on), right.expr), schema, (True, False),
                          label="merge")
     else:
         n = npartitions or max(left.npartitions, right.npartitions)
-        lp, rp = shuffle(left._plan, left_on, n), shuffle(right._plan, right_on, n)
+        lp, rp = shuffle(left.expr, left_on, n), shuffle(right.expr, right_on, n)
         plan = Blockwise(op, (lp, rp), schema, label="merge")
     return DataFrame(plan)
 
@@ -312,7 +312,7 @@ def _broadcast_side(left, right, how, broadcast):
     if broadcast is False:
         return None
     right_ok, left_ok = how in ("inner", "left"), how in ("inner", "right")
-    rb, lb = estimate_bytes(right._plan), estimate_bytes(left._plan)
+    rb, lb = estimate_bytes(right.expr), estimate_bytes(left.expr)
     if broadcast is True:
         if right_ok and (rb <= lb or not left_ok):
             return "right"

@@ -35,7 +35,7 @@ from ..utils.traverse import identity
 
 __all__ = [
     "PlanNode", "FromTables", "FromKeys", "Blockwise", "Project", "Filter", "Func", "Chain",
-    "Reduce", "Concat", "Partitions", "lower", "walk",
+    "Reduce", "Concat", "Partitions", "lower", "walk", "filter_table",
 ]
 
 
@@ -153,7 +153,7 @@ class FromKeys(PlanNode):
 # ------------------------------------------------------------------ partition-wise ops
 
 
-def _filter(table, mask):
+def filter_table(table, mask):
     """``table.filter(mask)``, without the copy when every row is kept."""
     if mask.null_count == 0 and pc.all(mask).as_py() is not False:
         return table
@@ -188,7 +188,7 @@ class Filter:
         self.predicate = predicate
 
     def __call__(self, table):
-        return _filter(table, evaluate_on(self.predicate, table))
+        return filter_table(table, evaluate_on(self.predicate, table))
 
     def __graphflow_tokenize__(self):
         return ("Filter", self.predicate.__graphflow_tokenize__())
@@ -207,7 +207,7 @@ class FilterProject:
 
     def __call__(self, table):
         mask = evaluate_on(self.predicate, table)
-        return _filter(self.project(table), mask)
+        return filter_table(self.project(table), mask)
 
     def __graphflow_tokenize__(self):
         return ("FilterProject", self.predicate.__graphflow_tokenize__(), self.project.__graphflow_tokenize__())

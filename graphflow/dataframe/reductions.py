@@ -208,11 +208,11 @@ def reduce_collection(coll, how, **kw):
         if how in _NUMERIC_ONLY and not _is_numeric(coll.dtype):
             raise TypeError(f"cannot take the {how} of Series {coll.name!r} of type {coll.dtype}")
         spec = _Spec(how, [coll.name], **kw)
-        return Scalar(_reduction_plan(coll._plan, spec, None))
+        return Scalar(_reduction_plan(coll.expr, spec, None))
     fields = [f for f in coll.schema if how not in _NUMERIC_ONLY or _is_numeric(f.type)]
     spec = _Spec(how, [f.name for f in fields], **kw)
     schema = pa.schema([pa.field(f.name, _out_type(how, f.type)) for f in fields])
-    return DataFrame(_reduction_plan(coll[[f.name for f in fields]]._plan, spec, schema))
+    return DataFrame(_reduction_plan(coll[[f.name for f in fields]].expr, spec, schema))
 
 
 def describe(self):
@@ -225,7 +225,7 @@ def describe(self):
     parts = []
     for label, (how, kw) in zip(names, stats):
         r = reduce_collection(numeric, how, **kw).astype(pa.float64())
-        parts.append(r.assign(statistic=label)[["statistic"] + numeric.columns]._plan)
+        parts.append(r.assign(statistic=label)[["statistic"] + numeric.columns].expr)
     return DataFrame(Reduce(Concat(parts, parts[0].schema), _concat_parts, identity, parts[0].schema))
 
 
@@ -243,12 +243,12 @@ def value_counts(self, sort: bool = True, ascending: bool = False, dropna: bool 
 def unique(self):
     """The distinct values (nulls included once), as a lazy Series."""
     frame = self.to_frame().drop_duplicates()
-    return Series(frame._plan, Col(self.name), self.name, self.dtype)
+    return Series(frame.expr, Col(self.name), self.name, self.dtype)
 
 
 def row_count(df):
     """The number of rows, as a lazy `Scalar`."""
-    chunk = Blockwise(Func(_num_rows), (df._plan,), schema=pa.schema([]), label="len-chunk")
+    chunk = Blockwise(Func(_num_rows), (df.expr,), schema=pa.schema([]), label="len-chunk")
     return Scalar(Reduce(chunk, _sum_list, identity, None))
 
 

@@ -64,4 +64,4 @@ class Repartition(PlanNode):
 def repartition(df, npartitions: int) -> DataFrame:
     if not isinstance(npartitions, int) or npartitions < 1:
         raise ValueError(f"npartitions must be a positive int, not {npartitions!r}")
-    return DataFrame(Repartition(df._plan, npartitions))
+    return DataFrame(Repartition(df.expr, npartitions))

@@ -52,17 +52,18 @@ class Series(ColumnReductions, PlanCollection):
 
     def __init__(self, frame, expr, name, dtype=None):
         self._frame = frame
-        self._expr = expr
+        self.column_expr = expr
         self.name = name
         self.dtype = dtype if dtype is not None else output_type(expr, frame.schema)
 
     @property
-    def _plan(self):
+    def expr(self):
+        """This column's logical plan: a one-column `Blockwise` projection of its frame (made once)."""
         try:
             return self.__dict__["_plan_cache"]
         except KeyError:
             schema = pa.schema([pa.field(self.name, self.dtype)])
-            plan = Blockwise(Project([(self.name, self._expr)]), (self._frame,), schema)
+            plan = Blockwise(Project([(self.name, self.column_expr)]), (self._frame,), schema)
             self.__dict__["_plan_cache"] = plan
             return plan
 
@@ -81,9 +82,11 @@ class Series(ColumnReductions, PlanCollection):
         return series_html(self)
 
     # -- alignment
-    def _expr_on(self, plan):
+    def column_expr_on(self, plan):
         """This column's formula evaluated on ``plan``, a frame derived from ours by filters/projections."""
-        p, used = plan, self._expr.columns()
+        if plan is self._frame:
+            return self.column_expr
+        p, used = plan, self.column_expr.columns()
         while p is not self._frame:
             op = getattr(p, "op", None)
             if isinstance(op, Filter) and len(p.children) == 1:
@@ -94,29 +97,30 @@ class Series(ColumnReductions, PlanCollection):
                 raise ValueError(
                     f"cannot align Series {self.name!r} with this frame: it comes from an unrelated frame "
                     f"(graphflow frames have no index; combine columns of one frame, or merge first)")
-        return self._expr
+        return self.column_expr
 
-    def _derive(self, expr, name=None) -> "Series":
+    def derive(self, expr, name=None) -> "Series":
+        """A Series computing the formula ``expr`` (a `ColExpr`) on this column's frame, named ``name`` (ours)."""
         return Series(self._frame, expr, self.name if name is None else name)
 
     def _operand(self, other):
         if isinstance(other, Series):
-            return other._expr if other._frame is self._frame else other._expr_on(self._frame)
+            return other.column_expr_on(self._frame)  # other's own formula when it is on our frame
         return Lit(other)
 
     def _binary(self, op, other, reflect=False):
-        a, b = self._expr, self._operand(other)
+        a, b = self.column_expr, self._operand(other)
         if reflect:
             a, b = b, a
-        return self._derive(Call(op, [a, b]))
+        return self.derive(Call(op, [a, b]))
 
     def _div(self, other, reflect=False, floor=False):
         b_type = other.dtype if isinstance(other, Series) else pa.scalar(other).type
-        a, b = _float(self._expr, self.dtype), _float(self._operand(other), b_type)
+        a, b = _float(self.column_expr, self.dtype), _float(self._operand(other), b_type)
         if reflect:
             a, b = b, a
         out = Call("divide", [a, b])
-        return self._derive(Call("floor", [out]) if floor else out)
+        return self.derive(Call("floor", [out]) if floor else out)
 
     # -- operators
     def __truediv__(self, other):
@@ -132,16 +136,16 @@ class Series(ColumnReductions, PlanCollection):
         return self._div(other, reflect=True, floor=True)
 
     def __neg__(self):
-        return self._derive(Call("negate", [self._expr]))
+        return self.derive(Call("negate", [self.column_expr]))
 
     def __invert__(self):
-        return self._derive(Call("invert", [self._expr]))
+        return self.derive(Call("invert", [self.column_expr]))
 
     def __abs__(self):
         return self.abs()
 
     def abs(self):
-        return self._derive(Call("abs", [self._expr]))
+        return self.derive(Call("abs", [self.column_expr]))
 
     def __bool__(self):
         raise TypeError("the truth value of a lazy Series is unknown: use & | ~ for logic, .compute() for values")
@@ -151,7 +155,7 @@ class Series(ColumnReductions, PlanCollection):
     # -- column methods
     def isin(self, values) -> "Series":
         value_set = pa.array(list(values), type=self.dtype)
-        return self._derive(Call("is_in", [self._expr], pc.SetLookupOptions(value_set)))
+        return self.derive(Call("is_in", [self.column_expr], pc.SetLookupOptions(value_set)))
 
     def between(self, left, right, inclusive: str = "both") -> "Series":
         lo = self >= left if inclusive in ("both", "left") else self > left
@@ -159,41 +163,41 @@ class Series(ColumnReductions, PlanCollection):
         return lo & hi
 
     def fillna(self, value) -> "Series":
-        return self._derive(Call("coalesce", [self._expr, Lit(pa.scalar(value).cast(self.dtype))]))
+        return self.derive(Call("coalesce", [self.column_expr, Lit(pa.scalar(value).cast(self.dtype))]))
 
     def isna(self) -> "Series":
-        return self._derive(Call("is_null", [self._expr]))
+        return self.derive(Call("is_null", [self.column_expr]))
 
     isnull = isna
 
     def notna(self) -> "Series":
-        return self._derive(Call("is_valid", [self._expr]))
+        return self.derive(Call("is_valid", [self.column_expr]))
 
     def astype(self, dtype) -> "Series":
         t = dtype if isinstance(dtype, pa.DataType) else pa.type_for_alias(str(dtype))
-        return self._derive(Call("cast", [self._expr], pc.CastOptions.safe(t)))
+        return self.derive(Call("cast", [self.column_expr], pc.CastOptions.safe(t)))
 
     def where(self, cond, other=None) -> "Series":
         alt = self._operand(other) if other is not None else Lit(pa.scalar(None, type=self.dtype))
-        return self._derive(Call("if_else", [self._operand(cond), self._expr, alt]))
+        return self.derive(Call("if_else", [self._operand(cond), self.column_expr, alt]))
 
     def rename(self, name) -> "Series":
-        return self._derive(self._expr, name)
+        return self.derive(self.column_expr, name)
 
     def dropna(self) -> "Series":
-        frame = Blockwise(Filter(Call("is_valid", [self._expr])), (self._frame,), self._frame.schema)
-        return Series(frame, self._expr, self.name, self.dtype)
+        frame = Blockwise(Filter(Call("is_valid", [self.column_expr])), (self._frame,), self._frame.schema)
+        return Series(frame, self.column_expr, self.name, self.dtype)
 
     def __getitem__(self, mask):
         if not isinstance(mask, Series):
             raise TypeError("a Series can be indexed only by a boolean Series (lazy: no positions)")
         frame = Blockwise(Filter(self._operand(mask)), (self._frame,), self._frame.schema)
-        return Series(frame, self._expr, self.name, self.dtype)
+        return Series(frame, self.column_expr, self.name, self.dtype)
 
     def to_frame(self, name=None):
         name = self.name if name is None else name
         schema = pa.schema([pa.field(name, self.dtype)])
-        return OPERATIONS.DataFrame(Blockwise(Project([(name, self._expr)]), (self._frame,), schema))
+        return OPERATIONS.DataFrame(Blockwise(Project([(name, self.column_expr)]), (self._frame,), schema))
 
     def head(self, n: int = 5):
         return self.to_frame().head(n).column(0)
@@ -226,10 +230,10 @@ class Series(ColumnReductions, PlanCollection):
 
 def _make_binary(op):
     def method(self, other):
-        return self._binary(op, other)
+        return Series._binary(self, op, other)
 
     def rmethod(self, other):
-        return self._binary(op, other, reflect=True)
+        return Series._binary(self, op, other, reflect=True)
 
     return method, rmethod
 

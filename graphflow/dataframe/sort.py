@@ -200,8 +200,8 @@ def sort_values(df, by, ascending=True, npartitions=None) -> DataFrame:
     n = npartitions or df.npartitions
     sort = _SortPart(by, asc)
     if n == 1 and df.npartitions == 1:
-        return DataFrame(Blockwise(sort, (df._plan,), df.schema, label="sort"))
-    samples = Blockwise(Func(_sample, by), (df._plan,), df.schema, label="sort-sample")
+        return DataFrame(Blockwise(sort, (df.expr,), df.schema, label="sort"))
+    samples = Blockwise(Func(_sample, by), (df.expr,), df.schema, label="sort-sample")
     bounds = Reduce(samples, _Boundaries(by, asc, n), identity, samples.schema)
-    shuffled = Shuffle(df._plan, _RangeBy(by, asc), n, extra=(bounds,))
+    shuffled = Shuffle(df.expr, _RangeBy(by, asc), n, extra=(bounds,))
     return DataFrame(Blockwise(sort, (shuffled,), df.schema, label="sort"))

@@ -79,7 +79,7 @@ class ActorClass:
     the subclass whose call builds a lazy handle; the runtime only needs this.
     """
 
-    def __init__(self, cls, options: ActorOptions | None = None):
+    def __init__(self, cls, options: ActorOptions | None = None, payload: bytes | None = None):
         if isinstance(cls, ActorClass):
             cls = cls.cls
         if not isinstance(cls, type):
@@ -91,7 +91,7 @@ class ActorClass:
         self.__qualname__ = cls.__qualname__
         self.__doc__ = cls.__doc__
         self.methods = frozenset(n for n, v in inspect.getmembers(cls) if callable(v) and not n.startswith("_"))
-        self._payload = None
+        self._payload = payload  # the pickled class, when it travels by value
 
     def __reduce__(self):
         module = self.cls.__module__
@@ -138,9 +138,7 @@ def _actor_class_from_payload(payload: bytes, options):
             import pickle
 
             cls = _from_payload[payload] = pickle.loads(payload)
-    ac = ActorClass(cls, options)
-    ac._payload = payload
-    return ac
+    return ActorClass(cls, options, payload)
 
 
 def as_actor_class(cls) -> ActorClass:
@@ -232,7 +230,7 @@ class LocalActorRef:
 def home_pid(node, results: dict):
     """The pid of the pool process a node must run in (an `ActorCall` of a pinned actor), else None."""
     if type(node) is ActorCall:
-        ref = results.get(node._actor)
+        ref = results.get(node.actor_key)
         if type(ref) is LocalActorRef:
             return ref.pid
     return None
@@ -256,7 +254,7 @@ def _refs_of(*objs) -> dict:
 class ActorCreate(Node):
     """Create an actor: ``actor_class.cls(*args, **kwargs)``, at the place the executor runs it."""
 
-    __slots__ = ("_key", "_deps", "_class", "_args", "_kwargs")
+    __slots__ = ("_key", "deps", "_class", "_args", "_kwargs")
     __graphflow_actor__ = "create"
 
     def __init__(self, key, actor_class, args=(), kwargs=None):
@@ -264,17 +262,32 @@ class ActorCreate(Node):
         self._class = as_actor_class(actor_class)
         self._args = tuple(args)
         self._kwargs = dict(kwargs) if kwargs else None
-        self._deps = tuple(_refs_of(self._args, self._kwargs or {}))
+        self.deps = tuple(_refs_of(self._args, self._kwargs or {}))
 
-    actor_class = property(lambda self: self._class, doc="The `ActorClass`.")
-    args = property(lambda self: self._args, doc="Constructor arguments as stored, Refs included.")
-    kwargs = property(lambda self: dict(self._kwargs or ()), doc="Constructor keywords as stored.")
-    label = property(lambda self: f"{self._class.name}()", doc="What drawings show.")
+    @property
+    def actor_class(self):
+        """The `ActorClass`."""
+        return self._class
+
+    @property
+    def args(self) -> tuple:
+        """Constructor arguments as stored, Refs included."""
+        return self._args
+
+    @property
+    def kwargs(self) -> dict:
+        """Constructor keywords as stored."""
+        return dict(self._kwargs or ())
+
+    @property
+    def label(self) -> str:
+        """What drawings show."""
+        return f"{self._class.name}()"
 
     def construct(self, data=None):
         """A new instance, with the Refs among the arguments replaced by ``data``'s values."""
         args, kwargs = self._args, self._kwargs
-        if self._deps:
+        if self.deps:
             args, kwargs = substitute(args, data), (substitute(kwargs, data) if kwargs else None)
         return self._class.cls(*args, **(kwargs or {}))
 
@@ -290,7 +303,7 @@ class ActorCreate(Node):
 
     def substitute(self, values):
         """A copy with Refs to keys in ``values`` replaced by those values."""
-        if not any(k in values for k in self._deps):
+        if not any(k in values for k in self.deps):
             return self
         return ActorCreate(self._key, self._class, replace_refs(self._args, values),
                            replace_refs(self._kwargs or {}, values))
@@ -319,7 +332,7 @@ class ActorRestore(ActorCreate):
     __slots__ = ("state", "hw", "replay", "results", "incarnation")
 
     def __init__(self, create: ActorCreate, state=None, hw=None, replay=(), results=None, incarnation=1):
-        super().__init__(create._key, create._class, create._args, create._kwargs)
+        super().__init__(create.key, create.actor_class, create.args, create.kwargs)
         self.state = state
         self.hw = dict(hw or {})
         self.replay = list(replay)
@@ -384,7 +397,7 @@ def restore_instance(cls, state):
 class ActorCall(Node):
     """Call ``method`` of the actor created under ``actor_key`` (or read a field: ``kind="getattr"``)."""
 
-    __slots__ = ("_key", "_deps", "_actor", "_method", "_kind", "_args", "_kwargs", "_after")
+    __slots__ = ("_key", "deps", "_actor", "_method", "_kind", "_args", "_kwargs", "_after")
     __graphflow_actor__ = "call"
 
     def __init__(self, key, actor_key, method: str, kind: str = "call", args=(), kwargs=None, after=None):
@@ -403,20 +416,47 @@ class ActorCall(Node):
             find_refs(self._kwargs, found)
         if after is not None:
             found[after] = None
-        self._deps = tuple(found)
+        self.deps = tuple(found)
 
-    actor_key = property(lambda self: self._actor, doc="Key of the `ActorCreate` node.")
-    method = property(lambda self: self._method, doc="The method (or field) name.")
-    kind = property(lambda self: self._kind, doc="``'call'`` or ``'getattr'``.")
-    args = property(lambda self: self._args, doc="Arguments as stored, Refs included.")
-    kwargs = property(lambda self: dict(self._kwargs or ()), doc="Keywords as stored.")
-    after = property(lambda self: self._after, doc="Key of the call that must run first (ordering edge).")
-    label = property(lambda self: f".{self._method}", doc="What drawings show.")
+    @property
+    def actor_key(self):
+        """Key of the `ActorCreate` node."""
+        return self._actor
+
+    @property
+    def method(self) -> str:
+        """The method (or field) name."""
+        return self._method
+
+    @property
+    def kind(self) -> str:
+        """``'call'`` or ``'getattr'``."""
+        return self._kind
+
+    @property
+    def args(self) -> tuple:
+        """Arguments as stored, Refs included."""
+        return self._args
+
+    @property
+    def kwargs(self) -> dict:
+        """Keywords as stored."""
+        return dict(self._kwargs or ())
+
+    @property
+    def after(self):
+        """Key of the call that must run first (ordering edge)."""
+        return self._after
+
+    @property
+    def label(self) -> str:
+        """What drawings show."""
+        return f".{self._method}"
 
     def __call__(self, data):
         target = data[self._actor]
         args, kwargs = self._args, self._kwargs
-        if len(self._deps) > 1 + (self._after is not None):
+        if len(self.deps) > 1 + (self._after is not None):
             args, kwargs = substitute(args, data), (substitute(kwargs, data) if kwargs else None)
         if type(target) is LocalActorRef:
             return target.invoke(self._method, self._kind, args, kwargs)
@@ -424,14 +464,14 @@ class ActorCall(Node):
 
     def substitute(self, values):
         """A copy with Refs to keys in ``values`` replaced (the actor and ordering edges stay)."""
-        own = [k for k in self._deps if k != self._actor and k != self._after]
+        own = [k for k in self.deps if k != self._actor and k != self._after]
         if not any(k in values for k in own):
             return self
         return ActorCall(self._key, self._actor, self._method, self._kind, replace_refs(self._args, values),
                          replace_refs(self._kwargs or {}, values), self._after)
 
     def __repr__(self):
-        return f"ActorCall({self._key!r}, {self._method}, deps={list(self._deps)!r})"
+        return f"ActorCall({self._key!r}, {self._method}, deps={list(self.deps)!r})"
 
     def __reduce__(self):
         return (ActorCall, (self._key, self._actor, self._method, self._kind, self._args, self._kwargs,
@@ -444,12 +484,12 @@ class ActorCall(Node):
 class ActorRelease(Node):
     """Drop actors pinned in this process (sent by the process pool when a run ends)."""
 
-    __slots__ = ("_key", "_deps", "uids")
+    __slots__ = ("_key", "deps", "uids")
     __graphflow_actor__ = "release"
 
     def __init__(self, uids):
         self._key = "actor-release"
-        self._deps = ()
+        self.deps = ()
         self.uids = tuple(uids)
 
     def __call__(self, data=None):

@@ -53,7 +53,7 @@ class GraphIndex:
         lookup = index.__getitem__
         try:
             for node in node_list:
-                d = node._deps
+                d = node.deps
                 append(tuple(map(lookup, d)) if d else ())
         except (KeyError, TypeError):
             _raise_missing(node_list[len(deps)], index)
@@ -102,14 +102,29 @@ def _similar_keys(key, index, limit=3):
     return out
 
 
+class _Adopted:
+    """What `TaskGraph` takes as is: a node dict the caller gives away, plus the caches to carry over."""
+
+    __slots__ = ("nodes", "index", "topo", "order")
+
+    def __init__(self, nodes: dict, index=None, topo=None, order=None):
+        self.nodes = nodes
+        self.index = index
+        self.topo = topo
+        self.order = order
+
+
 class TaskGraph(Mapping):
     """An immutable mapping from keys to nodes (`Task`, `DataNode`, `FusedTask`)."""
 
     __slots__ = ("_nodes", "_index", "_order", "_topo")
 
     def __init__(self, nodes: Mapping | Iterable[Node] = ()):
+        if type(nodes) is _Adopted:  # from adopt / with_order / unpickling: no copy, no checks
+            self._nodes, self._index, self._topo, self._order = nodes.nodes, nodes.index, nodes.topo, nodes.order
+            return
         if isinstance(nodes, TaskGraph):
-            self._nodes = nodes._nodes
+            self._nodes = nodes.mapping
         elif isinstance(nodes, Mapping):
             for k, node in nodes.items():
                 if not isinstance(node, Node):
@@ -137,12 +152,12 @@ class TaskGraph(Mapping):
     @classmethod
     def adopt(cls, nodes: dict) -> "TaskGraph":
         """Adopt a dict of nodes that the caller built and will not touch again (no copy, no checks)."""
-        self = cls.__new__(cls)
-        self._nodes = nodes
-        self._index = None
-        self._order = None
-        self._topo = None
-        return self
+        return cls(_Adopted(nodes))
+
+    @property
+    def mapping(self) -> dict:
+        """The dict of nodes behind this graph, shared, not copied: read it, never change it."""
+        return self._nodes
 
     # Mapping interface
     def __getitem__(self, key):
@@ -211,11 +226,7 @@ class TaskGraph(Mapping):
         """The same graph carrying ``priorities`` (one int per node index)."""
         if len(priorities) != len(self._nodes):
             raise ValueError("one priority per node is needed")
-        new = TaskGraph.adopt(self._nodes)
-        new._index = self._index
-        new._topo = self._topo
-        new._order = priorities
-        return new
+        return TaskGraph(_Adopted(self._nodes, self._index, self._topo, priorities))
 
     def order_keys(self) -> list:
         """Keys sorted by priority (the optimizer's static order), or topological order."""
@@ -236,9 +247,7 @@ def toposort(graph) -> list:
 
 
 def _rebuild_graph(nodes, order):
-    g = TaskGraph.adopt(nodes)
-    g._order = order
-    return g
+    return TaskGraph(_Adopted(nodes, None, None, order))
 
 
 def _kahn(idx: GraphIndex) -> list:

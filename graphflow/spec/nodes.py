@@ -24,7 +24,10 @@ as its last reader is done, and it is iterative, so a 100k-long chain does not
 touch the recursion limit.
 
 A node's key is read-only: fields are private slots behind properties, so
-``task.key = ...`` raises ``AttributeError``.  Nodes pickle as plain data.
+``task.key = ...`` raises ``AttributeError``.  The one exception is ``deps``
+(the same tuple as ``dependencies``), a public slot because graph indexing
+and fusing read it for every node; treat it as read-only.  ``Ref.key`` is a
+public slot for the same reason.  Nodes pickle as plain data.
 """
 
 from __future__ import annotations
@@ -38,31 +41,27 @@ __all__ = ["Ref", "Node", "Task", "DataNode", "FusedTask", "funcname"]
 class Ref:
     """A reference to the value of another key in the graph."""
 
-    __slots__ = ("_key",)
+    # ``key``: the key this reference points at; a public slot (read on every task call), read-only by contract.
+    __slots__ = ("key",)
 
     def __init__(self, key):
         # Not validated: a Ref to a bad key is a missing dependency, reported as such.
-        self._key = key
-
-    @property
-    def key(self):
-        """The key this reference points at."""
-        return self._key
+        self.key = key
 
     def __eq__(self, other):
-        return type(other) is Ref and other._key == self._key
+        return type(other) is Ref and other.key == self.key
 
     def __hash__(self):
-        return hash((Ref, self._key))
+        return hash((Ref, self.key))
 
     def __repr__(self):
-        return f"Ref({self._key!r})"
+        return f"Ref({self.key!r})"
 
     def __reduce__(self):
-        return (Ref, (self._key,))
+        return (Ref, (self.key,))
 
     def __graphflow_tokenize__(self):
-        return ("Ref", self._key)
+        return ("Ref", self.key)
 
 
 _PLAIN_SEQUENCES = (list, tuple, set, frozenset)
@@ -82,7 +81,7 @@ def find_refs(obj, found: dict) -> bool:
     """
     t = type(obj)
     if t is Ref:
-        found[obj._key] = None
+        found[obj.key] = None
         return True
     if t in _PLAIN_SEQUENCES or (t is not str and _is_namedtuple(obj)):
         hit = False
@@ -103,7 +102,7 @@ def substitute(obj, data):
     """``obj`` with every `Ref` inside it replaced by ``data[ref.key]``."""
     t = type(obj)
     if t is Ref:
-        return data[obj._key]
+        return data[obj.key]
     if t is list:
         return [substitute(x, data) for x in obj]
     if t is tuple:
@@ -142,10 +141,12 @@ class Node:
         """This node's key (read-only)."""
         return self._key
 
+    # Subclasses define the slot ``deps``: the same tuple as ``dependencies``, read-only by contract.
+
     @property
     def dependencies(self) -> tuple:
         """Keys this node reads, unique, in the order they first appear."""
-        return self._deps
+        return self.deps
 
     def substitute(self, values: dict) -> "Node":
         """A copy with Refs to keys in ``values`` replaced by those literal values."""
@@ -161,11 +162,11 @@ class Node:
 class DataNode(Node):
     """A literal value stored in the graph under a key."""
 
-    __slots__ = ("_key", "_deps", "_value")
+    __slots__ = ("_key", "deps", "_value")
 
     def __init__(self, key, value):
         self._key = key if type(key) is str else validate_key(key)
-        self._deps = ()
+        self.deps = ()
         self._value = value
 
     @property
@@ -209,7 +210,7 @@ class Task(Node):
     arguments may be called ``key`` or ``func`` too.
     """
 
-    __slots__ = ("_key", "_deps", "_func", "_args", "_kwargs", "_mode")
+    __slots__ = ("_key", "deps", "_func", "_args", "_kwargs", "_mode")
 
     def __init__(self, key, func, /, *args, **kwargs):
         if type(key) is not str and not is_valid_key(key):
@@ -224,7 +225,7 @@ class Task(Node):
         for a in args:
             ta = type(a)
             if ta is Ref:
-                found[a._key] = None
+                found[a.key] = None
                 if mode == _NO_REFS:
                     mode = _TOP_REFS
             elif ta in _ATOMIC:
@@ -237,7 +238,7 @@ class Task(Node):
         self._func = func
         self._args = args
         self._kwargs = kwargs or None  # no empty dict per task: 1M tasks would carry 64 MB of them
-        self._deps = tuple(found) if found else ()
+        self.deps = tuple(found) if found else ()
         self._mode = mode
 
     @classmethod
@@ -270,7 +271,7 @@ class Task(Node):
     def __call__(self, data):
         mode = self._mode
         if mode == _TOP_REFS:
-            args = [data[a._key] if type(a) is Ref else a for a in self._args]
+            args = [data[a.key] if type(a) is Ref else a for a in self._args]
             kwargs = self._kwargs
         elif mode == _NO_REFS:
             args = self._args
@@ -284,14 +285,14 @@ class Task(Node):
 
     def substitute(self, values):
         """A copy with Refs to keys in ``values`` replaced by those values (self if none)."""
-        if not any(k in values for k in self._deps):
+        if not any(k in values for k in self.deps):
             return self
         return Task.from_call(
             self._key, self._func, replace_refs(self._args, values), replace_refs(self._kwargs or {}, values)
         )
 
     def __repr__(self):
-        return f"Task({self._key!r}, {funcname(self._func)}, deps={list(self._deps)!r})"
+        return f"Task({self._key!r}, {funcname(self._func)}, deps={list(self.deps)!r})"
 
     def __reduce__(self):
         return (Task.from_call, (self._key, self._func, self._args, self._kwargs))
@@ -304,7 +305,7 @@ def replace_refs(obj, values):
     """Replace only the Refs whose key is in ``values``; leave the others as Refs."""
     t = type(obj)
     if t is Ref:
-        return values[obj._key] if obj._key in values else obj
+        return values[obj.key] if obj.key in values else obj
     if t is list:
         return [replace_refs(x, values) for x in obj]
     if t is tuple:
@@ -326,7 +327,7 @@ class FusedTask(Node):
     scope; each inner result is dropped right after its last reader ran.
     """
 
-    __slots__ = ("_key", "_deps", "_tasks", "_drops")
+    __slots__ = ("_key", "deps", "_tasks", "_drops")
 
     def __init__(self, key, tasks):
         tasks = tuple(tasks)
@@ -336,10 +337,10 @@ class FusedTask(Node):
         self._tasks = tasks
         if _is_linear(tasks):
             # What fuse_linear builds: each step reads only the one before it.
-            self._deps = tasks[0]._deps
+            self.deps = tasks[0].deps
             self._drops = None
         else:
-            self._deps, self._drops = _scope_plan(tasks)
+            self.deps, self._drops = _scope_plan(tasks)
 
     @property
     def tasks(self) -> tuple:
@@ -363,16 +364,16 @@ class FusedTask(Node):
                 result = task(data)
                 scope = {}
                 for task in tasks[1:]:
-                    scope[task._deps[0]] = result
+                    scope[task.deps[0]] = result
                     result = None  # only the scope holds it: freed as soon as it is overwritten
                     result = task(scope)
                     scope.clear()
                 return result
-            scope = {k: data[k] for k in self._deps}
+            scope = {k: data[k] for k in self.deps}
             drops = self._drops
             for i, task in enumerate(self._tasks):
                 result = task(scope)
-                scope[task._key] = result
+                scope[task.key] = result
                 for k in drops[i]:
                     del scope[k]
             return result
@@ -388,7 +389,7 @@ class FusedTask(Node):
         return FusedTask(self._key, tasks)
 
     def __repr__(self):
-        return f"FusedTask({self._key!r}, {len(self._tasks)} tasks, deps={list(self._deps)!r})"
+        return f"FusedTask({self._key!r}, {len(self._tasks)} tasks, deps={list(self.deps)!r})"
 
     def __reduce__(self):
         return (FusedTask, (self._key, self._tasks))
@@ -400,8 +401,8 @@ class FusedTask(Node):
 def _is_linear(tasks) -> bool:
     prev = tasks[0]
     for task in tasks[1:]:
-        deps = task._deps
-        if len(deps) != 1 or deps[0] != prev._key:
+        deps = task.deps
+        if len(deps) != 1 or deps[0] != prev.key:
             return False
         prev = task
     return True

@@ -33,20 +33,20 @@ def reads(plan):
 def test_projection_pushdown(path, table):
     df = gd.read_parquet(path)
     q = df[df.x > 0][["k", "y"]]
-    [read] = reads(pushdown_projection(q._plan))  # the rule alone: the filter still needs x
+    [read] = reads(pushdown_projection(q.expr))  # the rule alone: the filter still needs x
     assert list(read.schema.names) == ["k", "x", "y"]
-    [read] = reads(optimize_plan(q._plan))  # after predicate pushdown the reader filters on x itself
+    [read] = reads(optimize_plan(q.expr))  # after predicate pushdown the reader filters on x itself
     assert list(read.schema.names) == ["k", "y"] and read.predicate.columns() == {"x"}
     got = q.compute()
     assert got.equals(table.filter(pc.greater(table["x"], 0)).select(["k", "y"]))
-    [read] = reads(optimize_plan(df.groupby("k2").y.sum()._plan))
+    [read] = reads(optimize_plan(df.groupby("k2").y.sum().expr))
     assert list(read.schema.names) == ["k2", "y"]
 
 
 def test_predicate_pushdown(path, table):
     df = gd.read_parquet(path, columns=["k", "x", "s"])
     q = df[df.k < 4][df.s.str.startswith("a")]
-    plan = optimize_plan(q._plan, until="predicates")
+    plan = optimize_plan(q.expr, until="predicates")
     [read] = reads(plan)
     assert read is plan  # both filters are now inside the read
     assert "less" in repr(read.predicate) or "<" in repr(read.predicate)
@@ -59,7 +59,7 @@ def test_predicate_pushed_through_projection(path, table):
     df = gd.read_parquet(path)
     q = df[["k", "y"]]
     q = q[q.y > 10]
-    plan = optimize_plan(q._plan)
+    plan = optimize_plan(q.expr)
     [read] = reads(plan)
     assert read.predicate is not None and list(read.schema.names) == ["k", "y"]
     assert q.compute().equals(table.select(["k", "y"]).filter(pc.greater(table["y"], 10)))
@@ -69,7 +69,7 @@ def test_filter_on_computed_column_not_pushed(path, table):
     df = gd.read_parquet(path)
     q = df.assign(z=df.y * 2)
     q = q[q.z > 10]
-    [read] = reads(optimize_plan(q._plan))
+    [read] = reads(optimize_plan(q.expr))
     assert read.predicate is None  # z does not exist in the file
     assert q.compute().num_rows == pc.sum(pc.greater(table["y"], 5)).as_py()
 
@@ -77,7 +77,7 @@ def test_filter_on_computed_column_not_pushed(path, table):
 def test_fusion_one_task_per_partition(table):
     df = gd.from_arrow(table, npartitions=4)
     q = df[df.x > 0].assign(z=df.y + 1).rename(columns={"z": "w"})[["k", "w"]]
-    plan = optimize_plan(q._plan)
+    plan = optimize_plan(q.expr)
     assert isinstance(plan, Blockwise) and isinstance(plan.op, Chain) and len(plan.op.ops) == 2
     graph = q.__graphflow_graph__()
     assert len(graph) == 4 + 4  # data + one fused task per partition
@@ -89,7 +89,7 @@ def test_shared_node_not_fused(table):
     df = gd.from_arrow(table, npartitions=2)
     base = df[df.x > 0]
     both = gd.concat([base.assign(a=1), base.assign(a=2)])
-    plan = optimize_plan(both._plan)
+    plan = optimize_plan(both.expr)
     ops = [n.op for n in walk(plan) if isinstance(n, Blockwise)]
     assert [type(op).__name__ for op in ops].count("Filter") == 1  # the shared filter stays one node
     assert not any(isinstance(op, Chain) for op in ops)  # nothing was fused into it
@@ -141,14 +141,14 @@ def test_shuffle_pruned_to_the_partitions_read(table):
 
     df = gd.from_arrow(table, npartitions=4)
     some = df.sort_values("x").partitions[1:3]
-    plan = optimize_plan(some._plan, until="partitions")
+    plan = optimize_plan(some.expr, until="partitions")
     assert not any(isinstance(n, Partitions) for n in walk(plan))
     assert [n.only for n in walk(plan) if isinstance(n, Shuffle)] == [(1, 2)]
     full = df.sort_values("x").compute()["x"].to_pylist()
     got = some.compute()["x"].to_pylist()
     assert got == sorted(got) and all(v in full for v in got[:5])
 
-    hashed = shuffle(df._plan, ["k"], 4)
+    hashed = shuffle(df.expr, ["k"], 4)
     both = Concat([Partitions(hashed, [0]), hashed], hashed.schema)
     kept = optimize_plan(both, until="partitions")
     assert [n.only for n in walk(kept) if isinstance(n, Shuffle)] == [None]
@@ -175,7 +175,7 @@ def test_pushdown_asks_the_source_not_its_type():
     t = pa.table({"a": [1, 2, 3], "b": [0, 2, 4], "c": ["x", "y", "z"]})
     for source, pushed in ((FromTables([t]), False), (Narrowing([t]), True)):
         df = gd.DataFrame(source)
-        plan = optimize_plan(df[df.b > 1][["a"]]._plan, until="projection")
+        plan = optimize_plan(df[df.b > 1][["a"]].expr, until="projection")
         [leaf] = [n for n in walk(plan) if not n.children]
         assert (leaf is not source) is pushed
         assert leaf.schema.names == (["a"] if pushed else ["a", "b", "c"])  # b is read by the source's filter

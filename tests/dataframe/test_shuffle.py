@@ -38,7 +38,7 @@ def test_equal_keys_meet_and_split_keeps_rows():
 def test_shuffle_node(scheduler):
     t = random_table(n=800, seed=43)
     df = gd.from_arrow(t, npartitions=4)
-    plan = shuffle(df._plan, ["k"], 3)
+    plan = shuffle(df.expr, ["k"], 3)
     out = gd.DataFrame(plan)
     assert out.npartitions == 3
     got = out.compute(scheduler=scheduler)

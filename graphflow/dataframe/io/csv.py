@@ -141,7 +141,7 @@ def _write_csv(table, path, index):
 def to_csv(df, path, compute: bool = True, **compute_kwargs):
     """Write one CSV file per partition, ``path/part.{i}.csv`` (with a header); returns the names."""
     os.makedirs(path, exist_ok=True)
-    parts = [Blockwise(Func(_write_csv, os.fspath(path), i), (df.partitions[i]._plan,),
+    parts = [Blockwise(Func(_write_csv, os.fspath(path), i), (df.partitions[i].expr,),
                        pa.schema([("path", pa.string())])) for i in range(df.npartitions)]
     out = DataFrame(Concat(parts, parts[0].schema))
     return out.compute(**compute_kwargs).column("path").to_pylist() if compute else out

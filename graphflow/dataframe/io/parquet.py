@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from ...spec import Task
 from ..frame import DataFrame, check_columns
 from ..colexpr import Call, Col, Lit, evaluate_on
-from ..plan import Blockwise, Concat, Func, PlanNode, _filter
+from ..plan import Blockwise, Concat, Func, PlanNode, filter_table
 from .paths import expand_paths
 from .stats import excluded
 
@@ -100,7 +100,7 @@ def read_piece(path, row_group, columns, predicate):
     table = table.replace_schema_metadata(None)
     if predicate is None:
         return table
-    return _filter(table, evaluate_on(predicate, table)).select(wanted)
+    return filter_table(table, evaluate_on(predicate, table)).select(wanted)
 
 
 def read_parquet(path, columns=None, filters=None, split_row_groups: bool = True) -> DataFrame:
@@ -174,7 +174,7 @@ def to_parquet(df, path, compression: str = "snappy", compute: bool = True, **co
     With ``compute=False`` returns the lazy DataFrame of written paths instead.
     """
     os.makedirs(path, exist_ok=True)
-    parts = [Blockwise(Func(_write_part, os.fspath(path), i, compression), (df.partitions[i]._plan,),
+    parts = [Blockwise(Func(_write_part, os.fspath(path), i, compression), (df.partitions[i].expr,),
                        pa.schema([("path", pa.string())])) for i in range(df.npartitions)]
     out = DataFrame(Concat(parts, parts[0].schema))
     return out.compute(**compute_kwargs).column("path").to_pylist() if compute else out

@@ -9,7 +9,7 @@ results the scheduler must track (or, on a cluster, place and transfer).
     >>> import pyarrow as pa
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_arrow(pa.table({"a": [1, 2]}))
-    >>> fused = fuse_partitionwise(df[df.a > 1].assign(b=df.a + 1)._plan)
+    >>> fused = fuse_partitionwise(df[df.a > 1].assign(b=df.a + 1).expr)
     >>> type(fused.op).__name__, type(fused.children[0]).__name__
     ('Chain', 'FromTables')
 """

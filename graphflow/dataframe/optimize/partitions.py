@@ -9,7 +9,7 @@ filtered to the rows of the first range rather than reordered in full.
 
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_dict({"x": [5, 3, 1, 4]}, npartitions=2).sort_values("x")
-    >>> pruned = prune_shuffle_outputs(df.partitions[0]._plan)
+    >>> pruned = prune_shuffle_outputs(df.partitions[0].expr)
     >>> pruned.children[0].only, pruned.npartitions
     ((0,), 1)
 """

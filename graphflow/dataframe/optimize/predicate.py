@@ -11,7 +11,7 @@ knows no source by name: it asks the node below (`PlanNode.with_predicate`).
     >>> from graphflow.dataframe import read_parquet
     >>> d = tempfile.mkdtemp(); pq.write_table(pa.table({"a": [1, 2, 3]}), os.path.join(d, "x.parquet"))
     >>> df = read_parquet(d)
-    >>> pushdown_predicates(df[df.a > 1]._plan).describe()
+    >>> pushdown_predicates(df[df.a > 1].expr).describe()
     'ReadParquet[1] columns=[a] filter=((a > 1))'
 """
 

@@ -12,7 +12,7 @@ input, which ends the pass on that branch.
     >>> d = tempfile.mkdtemp()
     >>> pq.write_table(pa.table({"a": [1], "b": [2], "c": [3]}), os.path.join(d, "x.parquet"))
     >>> df = read_parquet(d)
-    >>> plan = pushdown_projection(df[df.a > 0][["b"]]._plan)
+    >>> plan = pushdown_projection(df[df.a > 0][["b"]].expr)
     >>> plan.children[0].children[0].describe()
     'ReadParquet[1] columns=[a, b]'
 """
