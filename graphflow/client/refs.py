@@ -4,7 +4,9 @@ A `Future` counts itself in (`KeyRefs.acquire`) when made and out
 (`KeyRefs.release`) when garbage collected; a key whose count drops to zero is
 no longer wanted, and is queued for the scheduler in one batch (`take_released`,
 sent every 50 ms by the session's periodic job) rather than one message per
-dropped future.  Each key has one `graphflow.client.futures.KeyState` shared by
+dropped future.  A key wanted again before that batch leaves is taken out of
+it: the release would otherwise reach the scheduler after the new submission
+and free a result a live future is about to fetch.  Each key has one `graphflow.client.futures.KeyState` shared by
 all its futures, which the client's reports settle.
 
     >>> refs = KeyRefs()
@@ -13,6 +15,8 @@ all its futures, which the client's reports settle.
     []
     >>> refs.release("x"); refs.take_released(), "x" in refs
     (['x'], False)
+    >>> refs.release("y"); refs.acquire("y"); refs.take_released()    # wanted again before the batch left
+    []
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ class KeyRefs:
     def __init__(self):
         self.states: dict = {}  # key -> KeyState, while some Future points at the key
         self._counts: dict = {}
-        self._released: list = []
+        self._released: dict = {}  # keys released since the last batch, in order (a dict: O(1) removal)
         self._lock = threading.RLock()
 
     def __contains__(self, key) -> bool:
@@ -52,9 +56,11 @@ class KeyRefs:
         return self.states.get(key)
 
     def acquire(self, key) -> None:
-        """One more Future points at ``key``."""
+        """One more Future points at ``key`` (a release of it still waiting to be sent is called off)."""
         with self._lock:
             self._counts[key] = self._counts.get(key, 0) + 1
+            if self._released:
+                self._released.pop(key, None)
 
     def release(self, key) -> None:
         """One Future fewer points at ``key``; at none, the key is forgotten and queued for the scheduler."""
@@ -65,14 +71,18 @@ class KeyRefs:
                 return
             self._counts.pop(key, None)
             self.states.pop(key, None)
-            self._released.append(key)
+            self._released[key] = None
+
+    def queued(self) -> int:
+        """How many released keys wait for the next batch to the scheduler."""
+        return len(self._released)
 
     def take_released(self) -> list:
         """The keys released since the last call (the caller tells the scheduler)."""
         if not self._released:
             return []
         with self._lock:
-            keys, self._released = self._released, []
+            keys, self._released = list(self._released), {}
         return keys
 
     def fail_pending(self, error: BaseException) -> None:

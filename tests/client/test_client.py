@@ -95,6 +95,24 @@ def test_collections_compute_on_the_cluster_while_the_client_is_open(client):
     assert (a, b) == (5050, 2)
 
 
+def test_a_key_wanted_again_before_its_release_left_keeps_its_result(client):
+    """The last future of a key going away queues the key's release for the next batch (every 50 ms); the
+    same key wanted again before that batch leaves must call the release off.  Otherwise the scheduler frees
+    the result after the new submission, the new future is told "memory" but finds nothing: it waited forever.
+    """
+    total = delayed(add)(*[delayed(inc)(i) for i in range(20)])
+    for _ in range(5):
+        futures = client.compute([total])
+        assert client.gather(futures) == [210]
+        del futures  # the key's release is queued ...
+        futures = client.compute([total])  # ... and the key wanted again before the batch leaves
+        assert client.gather(futures) == [210]
+        wait_for(lambda: client.refs.queued() == 0, timeout=10, what="the release batch leaving")
+        client.scheduler_info()  # a round trip behind that batch: the scheduler has read it
+        assert client.who_has(futures)[futures[0].key], "the scheduler freed a key a live future holds"
+        del futures
+
+
 def test_sync_scheduler_still_runs_locally_when_asked(client):
     assert delayed(os.getpid, pure=False)().compute(scheduler="sync") == os.getpid()
 
