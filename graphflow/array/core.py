@@ -42,6 +42,7 @@ from ..utils.gcpause import no_gc
 from ..spec import TaskGraph, tokenize
 from .chunks import has_unknown
 from .display import array_repr
+from ..utils.optable import OperationTable
 
 __all__ = ["Array", "collect", "new_name", "is_array", "ArrayOperations", "OPERATIONS", "bind_operations",
            "REDUCTIONS"]
@@ -130,7 +131,7 @@ REDUCTIONS = ("sum", "prod", "mean", "std", "var", "min", "max", "argmin", "argm
               "cumsum", "cumprod", "nansum", "nanmean")
 
 
-class ArrayOperations:
+class ArrayOperations(OperationTable):
     """The functions `Array`'s methods call, from the modules that build on `Array`.
 
     One slot per operation, each filled once by `bind_operations`.  Reading a slot
@@ -142,11 +143,7 @@ class ArrayOperations:
                  "round", "clip", "map_blocks", "dot", "matmul", "to_npy", "elemwise", "is_operand",
                  "array_ufunc", "array_function") + REDUCTIONS
 
-    def __getattr__(self, name):
-        if name in ArrayOperations.__slots__:
-            raise RuntimeError(f"Array operation {name!r} is not bound yet: graphflow.array binds them "
-                               f"(core.bind_operations) at the end of its import")
-        raise AttributeError(name)
+    package = "graphflow.array"
 
 
 OPERATIONS = ArrayOperations()
@@ -158,12 +155,7 @@ def bind_operations(**functions) -> None:
     A missing or unknown name is a TypeError, so the table and the package
     cannot drift apart silently.
     """
-    slots = set(ArrayOperations.__slots__)
-    if set(functions) != slots:
-        raise TypeError(f"bind_operations: missing {sorted(slots - set(functions))}, "
-                        f"unknown {sorted(set(functions) - slots)}")
-    for name, func in functions.items():
-        setattr(OPERATIONS, name, func)
+    OPERATIONS.bind(**functions)
 
 
 _ops = OPERATIONS  # the short name Array's methods use

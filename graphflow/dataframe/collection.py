@@ -31,6 +31,7 @@ from ..interop.protocol import DaskCollection
 from ..spec import TaskGraph
 from .optimize import format_plan, optimize_plan
 from .plan import FromKeys, lower
+from ..utils.optable import OperationTable
 
 __all__ = ["PlanCollection", "Scalar", "ColumnReductions", "concat_tables", "CollectionOperations", "OPERATIONS",
            "bind_operations"]
@@ -131,7 +132,7 @@ def _first(parts):
 # ------------------------------------------------------------------ the operations table
 
 
-class CollectionOperations:
+class CollectionOperations(OperationTable):
     """The functions the collections' methods call, from the modules that build on the collections.
 
     One slot per operation, each filled once by `bind_operations`.  Reading a
@@ -142,11 +143,7 @@ class CollectionOperations:
     __slots__ = ("DataFrame", "reduce", "describe", "value_counts", "unique", "row_count", "GroupBy", "merge",
                  "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv")
 
-    def __getattr__(self, name):
-        if name in CollectionOperations.__slots__:
-            raise RuntimeError(f"dataframe operation {name!r} is not bound yet: graphflow.dataframe binds them "
-                               f"(collection.bind_operations) at the end of its import")
-        raise AttributeError(name)
+    package = "graphflow.dataframe"
 
 
 OPERATIONS = CollectionOperations()
@@ -158,12 +155,7 @@ def bind_operations(**functions) -> None:
     A missing or unknown name is a TypeError, so the table and the package
     cannot drift apart silently.
     """
-    slots = set(CollectionOperations.__slots__)
-    if set(functions) != slots:
-        raise TypeError(f"bind_operations: missing {sorted(slots - set(functions))}, "
-                        f"unknown {sorted(set(functions) - slots)}")
-    for name, func in functions.items():
-        setattr(OPERATIONS, name, func)
+    OPERATIONS.bind(**functions)
 
 
 class ColumnReductions:
