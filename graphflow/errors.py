@@ -226,6 +226,22 @@ class CommClosedError(GraphflowError, ConnectionError):
     """The scheduler (or a peer) went away or cannot be reached; the message says which address."""
 
 
+class MessageTooLargeError(SerializationError):
+    """A message is larger than ``comm.max_message_size`` (``size``, ``limit``): its receiver would drop it.
+
+    A kind of `SerializationError`, so what cannot be sent because of its size
+    is handled like what cannot be pickled.
+    """
+
+    def __init__(self, message: str, size: int = 0, limit: int = 0, key=None):
+        super().__init__(message, key)
+        self.size = size
+        self.limit = limit
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.size, self.limit, self.key))
+
+
 def __getattr__(name):
     # FutureCancelledError derives from concurrent.futures.CancelledError, so that
     # ``except CancelledError`` works; it is built on first use to keep

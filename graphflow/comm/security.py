@@ -1,7 +1,7 @@
 """The cluster's shared secret: where it comes from and how it is kept.
 
 Every peer proves it holds the cluster token before anything it sends is
-deserialized (`graphflow.comm.protocol` puts an HMAC of each message under the
+deserialized (`graphflow.comm.protocol` puts a MAC of each message under the
 token).  The token is looked up in this order:
 
 1. ``GRAPHFLOW_TOKEN`` in the environment;

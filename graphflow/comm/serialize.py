@@ -219,7 +219,7 @@ class Serialized:
     The scheduler forwards a task's function and arguments this way without
     importing user code, and a deserialization failure stays confined to the
     one task.  Its frames stay separate frames of the enclosing message (no
-    copy, no hashing by the MAC):
+    copy; the wire MAC covers them like any buffer, see `graphflow.comm.protocol`):
 
         >>> s = Serialized.from_object([1, 2, 3])
         >>> loads(dumps({"payload": s}))["payload"].to_object()
@@ -305,7 +305,7 @@ def _register_numpy():
     @reducers.register(np.ndarray)
     def _reduce_ndarray(x):
         # Contiguous arrays already reduce to a PickleBuffer.  A big strided view
-        # would be copied into the pickle (and then hashed by the protocol's MAC):
+        # would be copied into the pickle, through its output stream (and then hashed by the MAC):
         # one contiguous copy that travels out-of-band is cheaper.
         if (
             type(x) is np.ndarray

@@ -1,7 +1,7 @@
 """Micro-benchmarks of graphflow.comm (not collected by pytest; run by hand).
 
     python -m tests.comm.bench_transport            # everything
-    python -m tests.comm.bench_transport latency    # or: rate, throughput
+    python -m tests.comm.bench_transport latency    # or: rate, throughput, mac
 
 Every measurement runs the two ends in separate processes, as in a cluster:
 
@@ -13,7 +13,9 @@ Every measurement runs the two ends in separate processes, as in a cluster:
 - throughput: a 400 MB numpy array (and a 400 MB Arrow table) sent as one
   message over tcp loopback and ipc, timed from ``send`` until the receiver's
   acknowledgement (the receiver has the array by then, as a zero-copy view over
-  the received frame); with blocking zmq and a plain TCP socket as ceilings.
+  the received frame); with blocking zmq and a plain TCP socket as ceilings;
+- mac: what `protocol.pack` and `protocol.verify` add for a tiny message and for
+  a 100 MB buffer (the MAC covers every byte), against `serialize.dumps` alone.
 """
 
 from __future__ import annotations
@@ -347,9 +349,46 @@ def bench_throughput(repeat: int = 5) -> None:
     show("plain TCP socket, sendall / recv_into", _baseline_times("socket-sink", None, x, repeat))
 
 
+def bench_mac(repeat: int = 9) -> None:
+    """The MAC's cost, in this process: a tiny message and a 100 MB buffer, pack and verify."""
+    import hashlib
+    import timeit
+
+    import numpy as np
+
+    from graphflow.comm import protocol
+    from graphflow.comm.serialize import dumps
+
+    tiny = [{"op": "ping", "key": ("x", 1)}]
+    n = 100_000
+    base = min(timeit.repeat(lambda: dumps(tiny), number=n, repeat=5)) / n
+    packed = min(timeit.repeat(lambda: protocol.pack(tiny, TOKEN), number=n, repeat=5)) / n
+    frames = protocol.pack(tiny, TOKEN)
+    check = min(timeit.repeat(lambda: protocol.verify(frames, TOKEN), number=n, repeat=5)) / n
+    print(f"tiny message ({len(frames[0])} bytes): dumps {base * 1e6:.2f} us, pack {packed * 1e6:.2f} us "
+          f"(MAC {max(packed - base, 0) * 1e6:.2f} us), verify {check * 1e6:.2f} us")
+    x = np.random.default_rng(0).integers(0, 255, 100 * 2**20, dtype=np.uint8)
+    big = protocol.pack([{"x": x}], TOKEN)
+
+    def median(fn):
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        return statistics.median(times), min(times)
+
+    for label, fn in [("verify (threads as configured)", lambda: protocol.verify(big, TOKEN)),
+                      ("SHA-256 in one thread", lambda: hashlib.sha256(big[1]).digest()),
+                      ("keyed BLAKE2b in one thread", lambda: hashlib.blake2b(big[1], key=TOKEN).digest())]:
+        med, best = median(fn)
+        print(f"100 MiB buffer, {label:32s} median {med * 1e3:6.1f} ms, best {best * 1e3:6.1f} ms "
+              f"({x.nbytes / best / 1e9:.2f} GB/s)")
+
+
 def main(argv) -> None:
     """Run the benchmarks named in ``argv`` (all by default)."""
-    names = argv or ["latency", "rate", "throughput"]
+    names = argv or ["latency", "rate", "throughput", "mac"]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     for name in names:
         globals()[f"bench_{name}"]()

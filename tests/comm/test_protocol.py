@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from graphflow.comm import protocol
 from graphflow.comm.protocol import AUTH_FAILED, MAC_SIZE, MAGIC, pack, unpack, verify
-from graphflow.errors import AuthenticationError
+from graphflow.errors import AuthenticationError, MessageTooLargeError, SerializationError
 
 TOKEN = b"a" * 32
 
@@ -86,7 +87,7 @@ def test_endpoint_with_token_refuses_messages_without_mac():
     assert UNPICKLED == []
 
 
-@pytest.mark.parametrize("head", [b"", b"GF", b"GF2\x10" + b"0" * 40, b"\x80\x05garbage", AUTH_FAILED])
+@pytest.mark.parametrize("head", [b"", b"GF", b"GF1\x10" + b"0" * 40, b"\x80\x05garbage", AUTH_FAILED])
 def test_wrong_magic_is_refused(head):
     with pytest.raises(AuthenticationError):
         verify([head], TOKEN)
@@ -108,13 +109,72 @@ def test_buffer_count_and_lengths_are_authenticated():
     assert UNPICKLED == []
 
 
-def test_buffer_contents_are_not_hashed():
-    # Documented limit: the MAC covers lengths, not the bytes of big buffers.
+def test_buffer_contents_are_authenticated():
+    """A same-length change to a buffer (an array's bytes) is refused: before protocol 2 it got through."""
     x = np.arange(100_000)
     head, buf = pack({"x": x}, TOKEN)
     changed = bytearray(buf)
     changed[:8] = (7).to_bytes(8, "little")
-    assert unpack([head, changed], TOKEN)["x"][0] == 7
+    with pytest.raises(AuthenticationError, match="bad MAC"):
+        unpack([head, changed], TOKEN)
+    assert unpack([head, bytearray(buf)], TOKEN)["x"][0] == 0
+
+
+def test_a_swapped_pickle_in_a_buffer_is_refused_before_it_runs():
+    """The attack of issue 17: a `SerializedValue` (a spilled result) travels as a pickle in a buffer from 2 KB
+    on, and loading the message unpickles it.  Swapping in a same-length pickle must not run it."""
+    from graphflow.comm.serialize import SerializedValue, dumps
+
+    honest = dumps(["x" * 3000, Sentinel("honest")])
+    evil = dumps(["y" * 3000, Sentinel("evil!!")])
+    assert len(honest) == len(evil) == 1 and len(honest[0]) == len(evil[0]) >= 2048
+    head, *buffers = pack({"data": SerializedValue(honest)}, TOKEN)
+    i = next(i for i, b in enumerate(buffers) if bytes(b) == honest[0])
+    buffers[i] = evil[0]
+    with pytest.raises(AuthenticationError, match="bad MAC"):
+        unpack([head, *buffers], TOKEN)
+    assert UNPICKLED == []
+    buffers[i] = honest[0]
+    assert unpack([head, *buffers], TOKEN)["data"][1] == "honest"
+
+
+@pytest.mark.parametrize("nbytes", [2048, protocol.PIECE_BYTES, protocol.PIECE_BYTES + 1,
+                                    protocol.PARALLEL_MIN_BYTES + 3 * protocol.PIECE_BYTES // 2])
+def test_every_piece_of_a_large_buffer_is_covered(nbytes):
+    """Buffers are hashed in pieces (by several threads when large): a flip in any piece is caught."""
+    x = np.zeros(nbytes, dtype=np.uint8)
+    head, buf = pack({"x": x}, TOKEN)
+    for position in sorted({0, protocol.PIECE_BYTES - 1, protocol.PIECE_BYTES, nbytes // 2, nbytes - 1}):
+        if position >= nbytes:
+            continue
+        changed = bytearray(buf)
+        changed[position] ^= 0x80
+        with pytest.raises(AuthenticationError):
+            unpack([head, changed], TOKEN)
+    assert unpack([head, bytearray(buf)], TOKEN)["x"].nbytes == nbytes
+
+
+def test_the_digest_does_not_depend_on_threads(monkeypatch):
+    x = np.random.default_rng(0).integers(0, 255, protocol.PARALLEL_MIN_BYTES + 5, dtype=np.uint8)
+    parallel = protocol.buffer_digests([x.data])
+    monkeypatch.setattr(protocol, "PARALLEL_MIN_BYTES", 2**62)
+    assert protocol.buffer_digests([x.data]) == parallel
+
+
+def test_two_buffers_swapped_are_refused():
+    a, b = np.zeros(10_000, np.uint8), np.ones(10_000, np.uint8)
+    head, buf_a, buf_b = pack({"a": a, "b": b, "s": Sentinel("x")}, TOKEN)
+    with pytest.raises(AuthenticationError):
+        unpack([head, buf_b, buf_a], TOKEN)
+    assert UNPICKLED == []
+
+
+def test_a_message_over_max_size_is_refused_at_the_sender():
+    x = np.zeros(10_000, np.uint8)
+    with pytest.raises(MessageTooLargeError, match="comm.max_message_size") as info:
+        pack([{"x": x}], TOKEN, max_size=5_000)
+    assert isinstance(info.value, SerializationError) and info.value.size > 10_000 and info.value.limit == 5_000
+    assert len(pack([{"x": x}], TOKEN, max_size=20_000)) == 2
 
 
 def test_long_tokens_work():
