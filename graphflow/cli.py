@@ -23,6 +23,7 @@ import time
 
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
+    from .comm.options import add_comm_options
     from .worker.lifetime import add_lifetime_options
     from .worker.options import add_memory_options
 
@@ -48,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
                             "replaced by a free one; any host but loopback asks for the cluster token)")
     sched.add_argument("--no-dashboard", dest="dashboard_address", action="store_const", const=None,
                        help="run without the dashboard")
+    add_comm_options(sched)
 
     worker = sub.add_parser("worker", help="run worker processes for a scheduler")
     worker.add_argument("scheduler", help="the scheduler's address, e.g. tcp://127.0.0.1:8786")
@@ -59,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--name", default="worker", help="prefix of the workers' names")
     add_memory_options(worker)
     add_lifetime_options(worker)
+    add_comm_options(worker)
     return parser
 
 
@@ -79,20 +82,35 @@ def main(argv=None) -> int:
 
 
 def _token(args, create: bool) -> bytes:
+    """The cluster token (exit 2 with the reason if there is none); warns if it is weak for ``--host``."""
     from .errors import ConfigError
-    from .comm.security import load_token
+    from .comm.security import exposure_warnings, load_token, token_file_in_use
 
     try:
-        return load_token(args.token_file, create=create)
+        token = load_token(args.token_file, create=create)
     except ConfigError as exc:
         print(f"graphflow {args.command}: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    for warning in exposure_warnings(token, args.host, token_file_in_use(args.token_file)):
+        logging.getLogger("graphflow.security").warning("graphflow %s: %s", args.command, warning)
+    return token
+
+
+def _comm_settings(args) -> dict:
+    """``--encrypt`` and ``--max-message-size``, now in force in this process (and returned for children)."""
+    from . import config
+    from .comm.options import comm_settings
+
+    settings = comm_settings(args)
+    config.set(settings)
+    return settings
 
 
 def _run_scheduler(args) -> int:
     from .deploy.scheduler_process import run_scheduler
 
     token = _token(args, create=True)
+    _comm_settings(args)
     return run_scheduler(f"tcp://{args.host}:{args.port}", token, address_file=args.address_file,
                          heartbeat_timeout=args.heartbeat_timeout, dashboard_address=args.dashboard_address)
 
@@ -103,9 +121,12 @@ def _run_workers(args) -> int:
     from .units import parse_bytes
     from .worker.lifetime import lifetime_argv, lifetime_kwargs
     from .worker.options import memory_argv, worker_memory_kwargs
-    from .worker.server import EXIT_SCHEDULER_GONE
+    from .comm.options import comm_argv
+    from .worker.server import EXIT_AUTH_FAILED, EXIT_SCHEDULER_GONE
 
     _token(args, create=False)  # fail here, with a clear message, rather than in every child
+    comm = comm_argv(_comm_settings(args))
+    final = (0, EXIT_SCHEDULER_GONE, EXIT_AUTH_FAILED)  # not restarted: a new process would fare no better
     if args.memory_limit:
         parse_bytes(args.memory_limit)
     supervisor = Supervisor()
@@ -117,8 +138,8 @@ def _run_workers(args) -> int:
             argv += ["--memory-limit", args.memory_limit]
         if args.token_file:
             argv += ["--token-file", args.token_file]
-        argv += memory_argv(worker_memory_kwargs(args)) + lifetime_argv(lifetime_kwargs(args))
-        supervisor.start(f"{args.name}-{i}", argv, restart=True, final_codes=(0, EXIT_SCHEDULER_GONE))
+        argv += memory_argv(worker_memory_kwargs(args)) + lifetime_argv(lifetime_kwargs(args)) + comm
+        supervisor.start(f"{args.name}-{i}", argv, restart=True, final_codes=final)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
@@ -126,10 +147,15 @@ def _run_workers(args) -> int:
     while not stopping:
         time.sleep(0.2)
         children = list(supervisor.children.values())
-        if children and all(c.popen.poll() is not None and c.popen.returncode in (0, EXIT_SCHEDULER_GONE)
-                            for c in children):
-            code = max(c.popen.returncode for c in children)
-            if code == EXIT_SCHEDULER_GONE:
+        if children and all(c.popen.poll() is not None and c.popen.returncode in final for c in children):
+            codes = {c.popen.returncode for c in children}
+            code = EXIT_AUTH_FAILED if EXIT_AUTH_FAILED in codes else max(codes)
+            if code == EXIT_AUTH_FAILED:
+                print(f"graphflow worker: authentication failed: the scheduler at {args.scheduler} refused this "
+                      f"worker's messages. The worker's cluster token is not the scheduler's: give it the same token "
+                      f"(GRAPHFLOW_TOKEN, --token-file, or a copy of the scheduler's ~/.graphflow/token), and the "
+                      f"same --encrypt setting; exiting", file=sys.stderr)
+            elif code == EXIT_SCHEDULER_GONE:
                 print(f"graphflow worker: the scheduler at {args.scheduler} is gone; exiting", file=sys.stderr)
             break
     supervisor.close()

@@ -59,12 +59,27 @@ DEFAULTS: dict = {
     "scheduler.task_stream_size": 100_000,
     "scheduler.dashboard_interval": 0.5,
     "scheduler.dashboard_graph_limit": 5000,
+    # The wire (graphflow.comm): encrypt every connection with zmq CURVE under a key derived from the
+    # cluster token (every process of a cluster must agree), and the largest message a process accepts:
+    # "auto" is this host's physical memory (a larger message could not be received anyway), or bytes.
+    "comm.encrypt": False,
+    "comm.max_message_size": "auto",
 }
 
 
 def _fraction(v) -> bool:
     """A memory threshold: a fraction of the limit in (0, 1], or False/None to turn it off."""
     return v is None or v is False or (isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 1)
+
+
+def _byte_size(v) -> bool:
+    """A positive byte size: an int or a string like ``"4GiB"``."""
+    from .units import parse_bytes
+
+    try:
+        return parse_bytes(v) > 0
+    except (ConfigError, TypeError):
+        return False
 
 
 _CHECKS = {
@@ -82,6 +97,8 @@ _CHECKS = {
     "scheduler.task_stream_size": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
     "scheduler.dashboard_interval": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
     "scheduler.dashboard_graph_limit": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+    "comm.encrypt": lambda v: isinstance(v, bool),
+    "comm.max_message_size": lambda v: v == "auto" or _byte_size(v),
 }
 
 _lock = threading.Lock()

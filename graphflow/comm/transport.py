@@ -30,17 +30,34 @@ parts are sent with ``copy=False`` (pyzmq still copies those under its 64 KiB
 ``copy_threshold``) and received as zero-copy ``zmq.Frame`` objects.
 
 Socket options: no high-water mark (zmq never drops or blocks; memory is the
-limit), ``ROUTER_MANDATORY`` so a send to a peer that is gone fails at once --
+limit), ``MAXMSGSIZE`` from ``comm.max_message_size`` (libzmq drops a peer
+whose frame is larger before reading it; a message's total is checked once it
+has arrived -- see `graphflow.comm.limits`), ``ROUTER_MANDATORY`` so a send to a peer that is gone fails at once --
 `Listener.send` returns False instead of raising into the loop or silently
 dropping -- and ``ROUTER_HANDOVER`` with a fixed routing id per `Connection`
 so a reconnecting peer keeps its ``peer_id``.  TCP keepalive and ZMTP
 heartbeats detect a peer whose host vanished; a killed process closes its
 sockets and is noticed at once.
 
+Encryption: with ``comm.encrypt`` on (or a ``curve_secret``, or
+``GRAPHFLOW_CURVE_SECRET``), every tcp/ipc socket speaks zmq CURVE under the
+key `graphflow.comm.security.curve_secret` picks -- by default one derived
+from the token, so a peer without the token cannot even finish the handshake.
+A handshake that fails (one side encrypts, the other does not, or their keys
+differ) is reported by name: ``on_close(AuthenticationError)`` on a
+`Connection`, one rate-limited warning on a `Listener`.
+
+Bad peers: a message that fails authentication or is over the size limit is
+dropped without being deserialized, and logged at most once per peer per
+`graphflow.comm.limits.REJECTION_LOG_INTERVAL` seconds, with the count of
+those held back.  A tcp connection that zmq cut before it delivered one whole
+message (a frame over ``MAXMSGSIZE``, or a peer that does not speak ZMTP) is
+logged the same way.
+
 Losing the peer: `Connection(on_close=...)` watches its socket with a zmq
 monitor and calls ``on_close(CommClosedError)`` when the connection drops
-(and ``on_close(AuthenticationError)`` if the listener refused our token),
-then closes itself.  `Listener(on_disconnect=...)` learns each peer's file
+(and ``on_close(AuthenticationError)`` if the listener refused our token or
+the encryption handshake failed), then closes itself.  `Listener(on_disconnect=...)` learns each peer's file
 descriptor from its messages (``zmq.SRCFD``) and reports ``peer_id`` when the
 monitor sees that descriptor disconnect.  Both need tcp or ipc: zmq emits no
 connection events for inproc.  `monitor` is the raw helper.
@@ -57,7 +74,7 @@ it until the send is done: big buffers are sent zero-copy.
 from __future__ import annotations
 
 import logging
-import os
+import socket
 import uuid
 from collections import deque
 from typing import Callable
@@ -66,9 +83,12 @@ import zmq
 from tornado.ioloop import IOLoop
 from zmq.utils.monitor import parse_monitor_message
 
-from graphflow.comm.protocol import AUTH_FAILED, pack, verify
+from graphflow.comm.limits import RateLimitedLog, max_message_size
+from graphflow.comm.protocol import AUTH_FAILED, pack, verify, wire_size
+from graphflow.comm import security
 from graphflow.comm.serialize import loads
 from graphflow.errors import AuthenticationError, CommClosedError, SerializationError
+from graphflow.units import format_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -86,13 +106,12 @@ RETRY_INTERVAL = 0.01
 DEFAULT_LINGER = 0.1
 
 
-CURVE_ENV = "GRAPHFLOW_CURVE_SECRET"
+_HANDSHAKE_FAILED = zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | \
+    zmq.EVENT_HANDSHAKE_FAILED_AUTH
 
-
-def _curve_secret(explicit: bytes | str | None) -> bytes | None:
-    """The cluster's CURVE secret key (Z85): given explicitly, else from ``GRAPHFLOW_CURVE_SECRET``."""
-    value = explicit if explicit is not None else os.environ.get(CURVE_ENV) or None
-    return value.encode() if isinstance(value, str) else value
+_ENCRYPTION_HINT = ("set comm.encrypt the same way on every process of the cluster (graphflow scheduler/worker "
+                    "--encrypt, GRAPHFLOW_COMM__ENCRYPT=1 or gf.config.set({'comm.encrypt': True}) for a client), "
+                    "with the same token")
 
 
 def _apply_curve(sock: zmq.Socket, address: str, secret: bytes | None, server: bool) -> None:
@@ -115,12 +134,14 @@ def _apply_curve(sock: zmq.Socket, address: str, secret: bytes | None, server: b
         sock.curve_secretkey = own_secret
 
 
-def _make_socket(kind: int, address: str, curve_secret: bytes | None = None) -> zmq.Socket:
+def _make_socket(kind: int, address: str, curve_secret: bytes | None, max_size: int) -> zmq.Socket:
     sock = zmq.Context.instance().socket(kind)
     _apply_curve(sock, address, curve_secret, server=kind == zmq.ROUTER)
     sock.setsockopt(zmq.SNDHWM, 0)
     sock.setsockopt(zmq.RCVHWM, 0)
     sock.setsockopt(zmq.LINGER, int(DEFAULT_LINGER * 1000))
+    # libzmq checks each frame's length as its header arrives, before reading the frame (limits.py).
+    sock.setsockopt(zmq.MAXMSGSIZE, max_size)
     if address.startswith("tcp://"):
         sock.setsockopt(zmq.TCP_KEEPALIVE, 1)
         sock.setsockopt(zmq.TCP_KEEPALIVE_IDLE, 30)
@@ -207,10 +228,12 @@ class _Endpoint:
     #: called (on the loop) after each burst of received messages has been handed to the handler
     on_drained: Callable[[], None] | None = None
 
-    def __init__(self, sock: zmq.Socket, address: str, token: bytes | None, loop: IOLoop):
+    def __init__(self, sock: zmq.Socket, address: str, token: bytes | None, loop: IOLoop, max_size: int):
         self._socket = sock
         self._token = token
         self._loop = loop
+        self.max_message_size = max_size
+        self.complaints = RateLimitedLog(logger)  # rejected messages and cut connections, per peer
         self._copy = address.startswith("inproc://")  # see the module notes
         self._pending: deque = deque()  # frames zmq would not take yet, in order
         self._retry_handle = None
@@ -280,6 +303,19 @@ class _Endpoint:
         while sock.getsockopt(zmq.RCVMORE):
             buffers.append(sock.recv(zmq.NOBLOCK, copy=False))
         return buffers
+
+    def _too_large(self, head, buffers: list) -> str | None:
+        """Why a received message is refused for its size (zmq checked each frame; this is the total), or None."""
+        if not buffers:
+            return None  # one frame: zmq already held it to the limit
+        size = wire_size([head, *buffers])
+        if size <= self.max_message_size:
+            return None
+        return (f"message dropped unread: {len(buffers) + 1} frames of {format_bytes(size)} in all, over "
+                f"comm.max_message_size ({format_bytes(self.max_message_size)})")
+
+    def _pack(self, msgs: list) -> list:
+        return pack(msgs, self._token, self.max_message_size)
 
     def _deliver(self, pickled, buffers: list, deliver: Callable) -> None:
         """Deserialize an authenticated batch and hand each message to ``deliver``."""
@@ -381,7 +417,8 @@ class Listener(_Endpoint):
     ``handler(peer_id, msg)`` runs on the loop for every message that passed
     authentication.  A message that fails is never deserialized: it is counted
     in ``rejected``, reported to ``on_auth_failure(peer_id, reason)`` and
-    answered with the raw `AUTH_FAILED` frame.  ``on_disconnect(peer_id)``
+    answered with the raw `AUTH_FAILED` frame.  One over the size limit is
+    counted in ``oversized`` and dropped.  ``on_disconnect(peer_id)``
     (tcp/ipc only) runs when a peer that has sent something loses its
     connection.
     """
@@ -397,17 +434,22 @@ class Listener(_Endpoint):
         curve_secret: bytes | str | None = None,
     ):
         loop = loop or IOLoop.current()
-        sock = _make_socket(zmq.ROUTER, address, _curve_secret(curve_secret))
+        max_size = max_message_size()
+        sock = _make_socket(zmq.ROUTER, address, security.curve_secret(curve_secret, token), max_size)
         sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
         sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
         self._handler = handler
         self._on_auth_failure = on_auth_failure
         self._on_disconnect = on_disconnect
-        self._fd_peer: dict[int, bytes] = {}
+        self.oversized = 0
+        self._fd_peer: dict[int, bytes] = {}  # connections of peers that passed authentication
         self._peer_fd: dict[bytes, int] = {}
+        self._fd_spoke: set = set()  # connections that delivered a whole message (good or bad)
+        self._fd_from: dict[int, str] = {}  # connection -> the peer's address, for log lines
+        self._handshake_failures = 0  # reported, not yet matched with their DISCONNECTED event
         self._monitor = None
-        if on_disconnect is not None and not address.startswith("inproc://"):
-            events = zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED
+        if not address.startswith("inproc://"):  # zmq has no connection events for inproc
+            events = zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED | _HANDSHAKE_FAILED
             self._monitor = SocketMonitor(sock, self._on_monitor_event, events, loop)
         try:
             sock.bind(address)
@@ -416,50 +458,72 @@ class Listener(_Endpoint):
                 self._monitor.close()
             sock.close(linger=0)
             raise OSError(exc.errno, f"cannot listen on {address}: {exc}") from exc
-        super().__init__(sock, sock.getsockopt_string(zmq.LAST_ENDPOINT), token, loop)
+        super().__init__(sock, sock.getsockopt_string(zmq.LAST_ENDPOINT), token, loop, max_size)
 
     def send(self, peer_id: bytes, msg) -> bool:
         """Send ``msg`` to ``peer_id``; False (never an exception) if that peer is gone or not yet connected.
 
         True means zmq queued it: a peer that disconnects later loses what
-        was still queued for it (watch ``on_disconnect``).
+        was still queued for it (watch ``on_disconnect``).  Raises
+        `SerializationError` (`MessageTooLargeError` over ``comm.max_message_size``).
         """
         return self.send_many(peer_id, [msg])
 
     def send_many(self, peer_id: bytes, msgs: list) -> bool:
         """Send several messages as one wire message (one pickle, one MAC, one zmq send)."""
         self._check_open()
-        return self._send_frames([peer_id, *pack(list(msgs), self._token)])
+        return self._send_frames([peer_id, *self._pack(list(msgs))])
 
     def send_threadsafe(self, peer_id: bytes, msg) -> None:
         """`send` from any thread: serialize here, send on the loop."""
         self._check_open()
-        frames = [peer_id, *pack([msg], self._token)]
+        frames = [peer_id, *self._pack([msg])]
         self._loop.add_callback(self._send_frames, frames)
 
     def _receive_one(self) -> None:
         sock = self._socket
         peer = sock.recv(zmq.NOBLOCK)
-        tracking = self._monitor is not None
-        head = sock.recv(zmq.NOBLOCK, copy=not tracking)  # a Frame knows its connection's fd
+        monitored = self._monitor is not None
+        head = sock.recv(zmq.NOBLOCK, copy=not monitored)  # a Frame knows its connection's fd and address
         buffers = self._recv_buffers()
+        fd = self._spoke(head) if monitored else None
+        too_large = self._too_large(head, buffers)
+        if too_large is not None:
+            self.oversized += 1
+            self._complain(head, peer, too_large)
+            return
         try:
             pickled = verify([head, *buffers], self._token)
         except AuthenticationError as exc:
-            self._reject(peer, str(exc))
+            self._reject(head, peer, str(exc))
             return
-        if tracking:
-            try:
-                self._track(peer, head.get(zmq.SRCFD))
-            except zmq.ZMQError:  # a libzmq without ZMQ_SRCFD (deprecated upstream): no tracking
-                logger.warning("%s: cannot tell peers' connections apart; on_disconnect is off", self.address)
-                self._monitor.close()
-                self._monitor = None
+        if fd is not None and self._on_disconnect is not None:
+            self._track(peer, fd)
         self._deliver(pickled, buffers, lambda msg: self._handler(peer, msg))
 
-    def _reject(self, peer: bytes, reason: str) -> None:
+    def _spoke(self, head) -> int | None:
+        """Note that ``head``'s connection delivered a message; its file descriptor (None if zmq cannot tell)."""
+        try:
+            fd = head.get(zmq.SRCFD)
+        except zmq.ZMQError:  # a libzmq without ZMQ_SRCFD (deprecated upstream): no tracking
+            logger.warning("%s: cannot tell peers' connections apart; on_disconnect is off", self.address)
+            self._monitor.close()
+            self._monitor = None
+            return None
+        if fd not in self._fd_spoke:
+            # A new connection, maybe on the descriptor of one that just left: handle the
+            # events zmq queued before it (that one's DISCONNECTED, this one's ACCEPTED) first.
+            self._monitor.drain()
+            self._fd_spoke.add(fd)
+        return fd
+
+    def _complain(self, head, peer: bytes, reason: str) -> None:
+        source = _peer_address(head) or repr(peer)
+        self.complaints.warning(source, f"{self.address}: {reason} (peer {source})")
+
+    def _reject(self, head, peer: bytes, reason: str) -> None:
         self.rejected += 1
-        logger.warning("%s: %s (peer %r)", self.address, reason, peer)
+        self._complain(head, peer, reason)
         try:
             self._socket.send_multipart([peer, AUTH_FAILED], zmq.NOBLOCK)
         except zmq.ZMQError:  # the peer already left; nothing to tell
@@ -470,30 +534,95 @@ class Listener(_Endpoint):
             except Exception:
                 logger.exception("error in on_auth_failure")
 
-    # ------------------------------------------------------------ peer loss
+    # ------------------------------------------------------------ connections
 
     def _track(self, peer: bytes, fd: int) -> None:
         if self._peer_fd.get(peer) == fd:
             return
-        # A new connection.  Its file descriptor may be one a departed peer
-        # used; zmq queued that DISCONNECTED event before this connection was
-        # even accepted, so handle it now or it would be blamed on ``peer``.
-        if self._monitor is not None:
-            self._monitor.drain()
         old = self._peer_fd.get(peer)
         if old is not None and self._fd_peer.get(old) == peer:
             del self._fd_peer[old]
         self._fd_peer[fd] = peer
         self._peer_fd[peer] = fd
 
-    def _on_monitor_event(self, event: int, endpoint: str, fd: int) -> None:
-        if event != zmq.EVENT_DISCONNECTED:
+    def _on_monitor_event(self, event: int, endpoint: str, value: int) -> None:
+        if event == zmq.EVENT_ACCEPTED:
+            self._fd_spoke.discard(value)
+            self._fd_from[value] = _remote_address(value)
+        elif event & _HANDSHAKE_FAILED:
+            self._handshake_failures += 1
+            self.complaints.warning(
+                "handshake", f"{self.address}: a peer failed the encryption handshake "
+                f"({_handshake_detail(event, value)}); {_ENCRYPTION_HINT}")
+        elif event == zmq.EVENT_DISCONNECTED:
+            self._disconnected(value)
+
+    def _disconnected(self, fd: int) -> None:
+        source = self._fd_from.pop(fd, None)
+        if fd not in self._fd_spoke:
+            if self._handshake_failures:
+                self._handshake_failures -= 1  # already reported
+            else:
+                self._loop.add_callback(self._check_cut_off, fd, source)
             return
+        self._fd_spoke.discard(fd)
         peer = self._fd_peer.pop(fd, None)
         if peer is None or self._peer_fd.get(peer) != fd:
-            return  # a peer that never sent anything, or one that already reconnected
+            return  # a peer that never passed authentication, or one that already reconnected
         del self._peer_fd[peer]
         self._on_disconnect(peer)
+
+    def _check_cut_off(self, fd: int, source: str | None) -> None:
+        """A connection closed before any whole message of it was read: was it cut by zmq?"""
+        if self.closed:
+            return
+        if not self._in_drain:
+            self._drain()  # its message may still be waiting behind the event
+        if fd in self._fd_spoke:
+            self._fd_spoke.discard(fd)
+            return
+        source = source or "a peer"
+        self.complaints.warning(
+            source, f"{self.address}: the connection from {source} closed before it delivered a whole message: "
+            f"zmq cuts off a peer that sends a frame over comm.max_message_size "
+            f"({format_bytes(self.max_message_size)}) or does not speak graphflow's protocol")
+
+
+def _peer_address(frame) -> str | None:
+    """The sending peer's address as zmq saw it (tcp: its IP), or None for a frame received as bytes."""
+    if isinstance(frame, bytes):
+        return None
+    try:
+        return frame.get("Peer-Address") or None
+    except zmq.ZMQError:
+        return None
+
+
+def _remote_address(fd: int) -> str | None:
+    """``host:port`` of the peer of a socket descriptor zmq just accepted, or None (ipc, or already gone)."""
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError:
+        return None
+    try:
+        host, port = sock.getpeername()[:2]
+        return f"{host}:{port}"
+    except (OSError, ValueError, TypeError):
+        return None
+    finally:
+        sock.detach()  # the descriptor is zmq's: never close it
+
+
+def _handshake_detail(event: int, value: int) -> str:
+    if event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
+        if value == zmq.PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
+            return "one side encrypts and the other does not"
+        if value == zmq.PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC:
+            return "the keys differ"
+        return f"protocol error {value:#x}"
+    if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+        return f"refused, status {value}"
+    return "the listener's key is not the one we expect, or it does not encrypt"
 
 
 class Connection(_Endpoint):
@@ -501,11 +630,12 @@ class Connection(_Endpoint):
 
     ``handler(msg)`` runs on the loop for each authenticated message.
     ``on_close(exc)`` runs once if the connection is lost (`CommClosedError`,
-    tcp/ipc only) or the listener refused our token (`AuthenticationError`);
-    the connection is closed by then.  It is not called for ``close()``.
-    ``peer_id`` is the routing id the listener sees for us.  With
-    ``fail_if_unreachable``, a refused first connection attempt also calls
-    ``on_close`` (for peers that may be dead already; zmq would retry forever).
+    tcp/ipc only) or the listener refused our token or our encryption
+    (`AuthenticationError`); the connection is closed by then.  It is not
+    called for ``close()``.  ``peer_id`` is the routing id the listener sees
+    for us.  With ``fail_if_unreachable``, a refused first connection attempt
+    also calls ``on_close`` (for peers that may be dead already; zmq would
+    retry forever).
     """
 
     def __init__(
@@ -519,7 +649,8 @@ class Connection(_Endpoint):
         fail_if_unreachable: bool = False,
     ):
         loop = loop or IOLoop.current()
-        sock = _make_socket(zmq.DEALER, address, _curve_secret(curve_secret))
+        max_size = max_message_size()
+        sock = _make_socket(zmq.DEALER, address, security.curve_secret(curve_secret, token), max_size)
         self._fail_if_unreachable = fail_if_unreachable
         self._connected = False
         self.peer_id = b"gf-" + uuid.uuid4().bytes
@@ -527,8 +658,8 @@ class Connection(_Endpoint):
         self._handler = handler
         self._on_close = on_close
         self._monitor = None
-        if on_close is not None and not address.startswith("inproc://"):
-            events = zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECTED | zmq.EVENT_CONNECT_RETRIED
+        if not address.startswith("inproc://"):
+            events = zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECTED | zmq.EVENT_CONNECT_RETRIED | _HANDSHAKE_FAILED
             self._monitor = SocketMonitor(sock, self._on_monitor_event, events, loop)
         try:
             sock.connect(address)
@@ -537,21 +668,24 @@ class Connection(_Endpoint):
                 self._monitor.close()
             sock.close(linger=0)
             raise CommClosedError(f"cannot connect to {address}: {exc}") from exc
-        super().__init__(sock, address, token, loop)
+        super().__init__(sock, address, token, loop, max_size)
 
     def send(self, msg) -> None:
-        """Send ``msg`` to the listener (queued by zmq until connected)."""
+        """Send ``msg`` to the listener (queued by zmq until connected).
+
+        Raises `SerializationError` (`MessageTooLargeError` over ``comm.max_message_size``).
+        """
         self.send_many([msg])
 
     def send_many(self, msgs: list) -> None:
         """Send several messages as one wire message (one pickle, one MAC, one zmq send)."""
         self._check_open()
-        self._send_frames(pack(list(msgs), self._token))
+        self._send_frames(self._pack(list(msgs)))
 
     def send_threadsafe(self, msg) -> None:
         """`send` from any thread: serialize here (errors raise here), send on the loop."""
         self._check_open()
-        frames = pack([msg], self._token)
+        frames = self._pack([msg])
         self._loop.add_callback(self._send_frames, frames)
 
     def _receive_one(self) -> None:
@@ -559,33 +693,51 @@ class Connection(_Endpoint):
         head = sock.recv(zmq.NOBLOCK)
         buffers = self._recv_buffers()
         if head == AUTH_FAILED and not buffers:
-            self._fail(AuthenticationError(
-                f"{self.address} refused our messages: this process does not hold the cluster's token "
-                "(set GRAPHFLOW_TOKEN, or copy the scheduler's ~/.graphflow/token)"
+            self._fail(close=True, exc=AuthenticationError(
+                f"{self.address} refused our messages: authentication failed. This process does not hold "
+                "the cluster's token (set GRAPHFLOW_TOKEN, pass --token-file, or copy the scheduler's "
+                "~/.graphflow/token here), or our messages were altered on the way"
             ))
+            return
+        too_large = self._too_large(head, buffers)
+        if too_large is not None:
+            self.complaints.warning(self.address, f"{self.address}: {too_large}")
             return
         try:
             pickled = verify([head, *buffers], self._token)
         except AuthenticationError as exc:
             self.rejected += 1
-            logger.warning("%s: %s", self.address, exc)
+            self.complaints.warning(self.address, f"{self.address}: {exc}")
             return
         self._deliver(pickled, buffers, self._handler)
 
-    def _on_monitor_event(self, event: int, endpoint: str, fd: int) -> None:
+    def _on_monitor_event(self, event: int, endpoint: str, value: int) -> None:
         if event == zmq.EVENT_CONNECTED:
             self._connected = True
+        elif event & _HANDSHAKE_FAILED:
+            error = AuthenticationError(
+                f"the encryption handshake with {self.address} failed ({_handshake_detail(event, value)}): "
+                f"{_ENCRYPTION_HINT}")
+            if self._on_close is None:
+                self.complaints.warning(self.address, str(error))
+            self._fail(error)
         elif event == zmq.EVENT_DISCONNECTED:
             self._fail(CommClosedError(f"lost the connection to {self.address}"))
         elif event == zmq.EVENT_CONNECT_RETRIED and self._fail_if_unreachable and not self._connected:
             self._fail(CommClosedError(f"cannot connect to {self.address}: nothing listens there"))
 
-    def _fail(self, exc: Exception) -> None:
+    def _fail(self, exc: Exception, close: bool = False) -> None:
+        """Close and tell ``on_close``; without one, only a refusal (``close``) closes, after a log line --
+        zmq keeps reconnecting after anything else, as it does with no monitor."""
         if self.closed:
             return
+        if self._on_close is None:
+            if close:
+                self.complaints.warning(self.address, str(exc))
+                self.close(linger=0)
+            return
         self.close(linger=0)
-        if self._on_close is not None:
-            try:
-                self._on_close(exc)
-            except Exception:
-                logger.exception("error in on_close")
+        try:
+            self._on_close(exc)
+        except Exception:
+            logger.exception("error in on_close")

@@ -281,7 +281,7 @@ class LocalCluster(Cluster):
     temp directory); ``max_spill``: most bytes each worker spills;
     ``memory``: thresholds as fractions of the limit, e.g. ``{"target": 0.5,
     "pause": False}`` (`graphflow.worker.monitor`).
-    ``encrypt=True`` encrypts every connection with zmq CURVE under a fresh key.
+    ``encrypt=True`` encrypts every connection with zmq CURVE under a fresh key (default: ``comm.encrypt``).
     ``dashboard_address``: where the scheduler serves the dashboard (``":8787"``, a free port if
     taken; ``":0"`` any free port; None: no dashboard); ``client.dashboard_link`` has its URL.
     ``lifetime`` (``"1h"``, seconds), ``lifetime_stagger``, ``lifetime_restart``: each worker retires
@@ -319,7 +319,9 @@ class LocalCluster(Cluster):
         self._lifetime_argv = lifetime_argv({"lifetime": lifetime, "lifetime_stagger": lifetime_stagger,
                                              "lifetime_restart": lifetime_restart})
         self.token = new_token()
-        self.curve_secret = _new_curve_secret() if encrypt else None
+        from .. import config
+
+        self.curve_secret = _new_curve_secret() if encrypt or config.get("comm.encrypt") else None
         self.supervisor = Supervisor()
         self._names = iter(range(10**9))
         try:

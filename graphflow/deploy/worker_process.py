@@ -17,7 +17,9 @@ import sys
 
 from tornado.ioloop import IOLoop
 
+from .. import config
 from ..client.actors import ActorHandle
+from ..comm.options import add_comm_options, comm_settings
 from ..comm.security import load_token
 from ..units import parse_bytes
 from ..utils.processes import die_with_parent
@@ -71,8 +73,10 @@ def main(argv=None) -> int:
     parser.add_argument("--no-token", action="store_true")
     add_memory_options(parser)
     add_lifetime_options(parser)
+    add_comm_options(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    config.set(comm_settings(args))
     token = None if args.no_token else load_token(args.token_file)
     memory_limit = parse_bytes(args.memory_limit) if args.memory_limit else None
     return run_worker(args.scheduler, token, nthreads=args.nthreads, memory_limit=memory_limit,

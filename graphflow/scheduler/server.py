@@ -209,7 +209,8 @@ class Scheduler:
         self._feed(ev.ClientJoined(self._stim("client-joined"), msg.client))
 
     def _on_auth_failure(self, peer: bytes, reason: str) -> None:
-        logger.warning("scheduler: refused a message from an unauthenticated peer: %s", reason)
+        # The listener already logged it, rate-limited per peer (graphflow.comm.transport).
+        logger.debug("scheduler: refused a message from an unauthenticated peer: %s", reason)
 
     def _on_disconnect(self, peer: bytes) -> None:
         if peer in self.name_of:

@@ -19,6 +19,8 @@ so a burst of tiny tasks costs one loop wake-up, not one each.
 If the scheduler goes away (its socket closes, or no heartbeat answer for
 ``heartbeat_timeout``), the worker logs why and exits with code
 `EXIT_SCHEDULER_GONE`, which tells a supervising parent not to restart it.
+If the scheduler refuses it (another token, or the encryption setting
+differs), it says so and exits with `EXIT_AUTH_FAILED`, also final.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from .. import config
 from ..comm import messages as wire
 from ..store import shm
 from ..comm.transport import Connection, Listener
-from ..errors import RemoteTaskError
+from ..errors import AuthenticationError, RemoteTaskError
 from ..spec.actors import bind_host
 from . import events as wev
 from .actors import ActorHost, register_worker
@@ -52,10 +54,11 @@ from ..store.spill import Shared, WorkerStore, clean_stale_spill_dirs
 
 logger = logging.getLogger("graphflow.worker")
 
-__all__ = ["Worker", "EXIT_SCHEDULER_GONE", "EXIT_MEMORY"]
+__all__ = ["Worker", "EXIT_SCHEDULER_GONE", "EXIT_MEMORY", "EXIT_AUTH_FAILED"]
 
 EXIT_SCHEDULER_GONE = 3
 EXIT_MEMORY = 4  # past the terminate threshold: the supervisor starts a fresh worker
+EXIT_AUTH_FAILED = 5  # the scheduler refused our token or our encryption: a restart would be refused too
 MEMORY_MONITOR_INTERVAL = 0.1  # seconds between RSS samples (a /proc read: microseconds)
 ROOM_MIN_BYTES = 2**20  # results and fetches smaller than this make no room first (tiny tasks stay cheap)
 SHORT_TASK = 0.002  # seconds; below this a task costs less than handing it over
@@ -247,6 +250,12 @@ class Worker:
             logger.warning("worker %s: unexpected %s from the scheduler", self.address, type(msg).__name__)
 
     def _on_scheduler_lost(self, exc=None) -> None:
+        if isinstance(exc, AuthenticationError):
+            if not self._closed:
+                logger.error("worker %s: authentication failed, the scheduler refused this worker: %s; exiting",
+                             self.address, exc)
+                self.close(str(exc), EXIT_AUTH_FAILED)
+            return
         self._scheduler_gone(f"lost the connection to the scheduler at {self.scheduler_address}: {exc}")
 
     def _scheduler_gone(self, reason: str, expected: bool = False) -> None:
