@@ -151,10 +151,10 @@ def _run_workers(args) -> int:
             codes = {c.popen.returncode for c in children}
             code = EXIT_AUTH_FAILED if EXIT_AUTH_FAILED in codes else max(codes)
             if code == EXIT_AUTH_FAILED:
-                print(f"graphflow worker: authentication failed: the scheduler at {args.scheduler} refused this "
-                      f"worker's messages. The worker's cluster token is not the scheduler's: give it the same token "
-                      f"(GRAPHFLOW_TOKEN, --token-file, or a copy of the scheduler's ~/.graphflow/token), and the "
-                      f"same --encrypt setting; exiting", file=sys.stderr)
+                print(f"graphflow worker: authentication failed: the scheduler at {args.scheduler} refused the "
+                      f"workers (the error above says why). Give them the scheduler's token (GRAPHFLOW_TOKEN, "
+                      f"--token-file, or a copy of its ~/.graphflow/token) and its --encrypt setting; exiting",
+                      file=sys.stderr)
             elif code == EXIT_SCHEDULER_GONE:
                 print(f"graphflow worker: the scheduler at {args.scheduler} is gone; exiting", file=sys.stderr)
             break

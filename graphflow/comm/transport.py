@@ -553,7 +553,7 @@ class Listener(_Endpoint):
             self._handshake_failures += 1
             self.complaints.warning(
                 "handshake", f"{self.address}: a peer failed the encryption handshake "
-                f"({_handshake_detail(event, value)}); {_ENCRYPTION_HINT}")
+                f"({_handshake_detail(event, value, listening=True)}); {_ENCRYPTION_HINT}")
         elif event == zmq.EVENT_DISCONNECTED:
             self._disconnected(value)
 
@@ -613,7 +613,7 @@ def _remote_address(fd: int) -> str | None:
         sock.detach()  # the descriptor is zmq's: never close it
 
 
-def _handshake_detail(event: int, value: int) -> str:
+def _handshake_detail(event: int, value: int, listening: bool = False) -> str:
     if event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
         if value == zmq.PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
             return "one side encrypts and the other does not"
@@ -622,6 +622,8 @@ def _handshake_detail(event: int, value: int) -> str:
         return f"protocol error {value:#x}"
     if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
         return f"refused, status {value}"
+    if listening:  # the peer hung up mid-handshake: it found out first
+        return "the peer gave up: it does not encrypt, or holds another key"
     return "the listener's key is not the one we expect, or it does not encrypt"
 
 
