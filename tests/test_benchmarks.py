@@ -137,3 +137,13 @@ def test_peak_rss_of_another_process_sees_a_peak_that_is_gone():
     finally:
         child.kill()
         child.wait()
+
+
+def test_quick_encrypt_run_times_the_same_work_on_an_encrypted_and_a_plain_cluster(tmp_path):
+    out, report = _quick(tmp_path, "encrypt", "--timeout", "60", timeout=120)
+    (result,) = report["results"]
+    assert result["workload"] == "dist10k-encrypt" and result["median"]["graphflow"] > 0
+    (sample,) = result["samples"]["graphflow"]
+    assert sample["plain"] > 0 and sample["total"] > 0, sample  # both clusters ran the work
+    assert result["counts"]["graphflow"] == [{"ran": result["tasks"]}]
+    assert "encrypted" in out.stdout and "vs plain" in out.stdout
