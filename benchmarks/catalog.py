@@ -18,7 +18,8 @@ __all__ = ["WORKLOADS", "GROUPS", "GRAPHFLOW_CASES"]
 _LOCAL = (delayed_sum, chain, tree, graph1m, memory, imports)
 _MODULES = _LOCAL + (cluster, actors, dataframe, array, spill, interop)
 
-_OWN_GROUPS = (elastic_cases, dashboard_cases, progress_cases, encrypt_cases)  # modules outside workloads/, one group each
+# modules outside workloads/, one group each
+_OWN_GROUPS = (elastic_cases, dashboard_cases, progress_cases, encrypt_cases)
 WORKLOADS: dict = {w.name: w for module in _MODULES + _OWN_GROUPS for w in module.WORKLOADS}
 
 # Names that select several workloads on the command line (besides "all").

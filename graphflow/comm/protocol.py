@@ -34,10 +34,10 @@ is deserialized.
     (1, b'GF2\\x10')
     >>> unpack(frames, token)
     {'op': 'ping'}
-    >>> unpack(frames, b"another secret")
+    >>> unpack(frames, b"another secret")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    graphflow.errors.AuthenticationError: message rejected: bad MAC (the peer holds a different token, or the message was altered on the way)
+    graphflow.errors.AuthenticationError: message rejected: bad MAC (the peer holds a different token, or ...)
 
 Without a token (``token=None``) the sender writes no MAC and the receiver
 checks nothing but the magic; an endpoint that has a token refuses messages

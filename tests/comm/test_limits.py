@@ -203,7 +203,6 @@ def test_many_rejected_messages_make_one_line_per_peer_per_interval(caplog):
     assert during == 1, "200 bad messages within one interval must log one line"
     lines = warnings_from(caplog, "bad MAC")
     assert len(lines) == 2 and "199 more like it from 127.0.0.1 suppressed" in lines[1]
-    assert all(r.levelno < logging.WARNING or r.name == TRANSPORT_LOG for r in caplog.records if "MAC" in r.getMessage())
 
 
 def test_rate_limited_log_by_source_with_a_cap_on_sources(caplog):

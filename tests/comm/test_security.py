@@ -13,7 +13,7 @@ import zmq
 
 import graphflow as gf
 from graphflow.comm import AUTH_FAILED, pack
-from graphflow.errors import AuthenticationError, CommClosedError, ConfigError
+from graphflow.errors import AuthenticationError, ConfigError
 from graphflow.comm.security import default_token_path, load_token, new_token
 from graphflow.testing.wait import wait_for
 

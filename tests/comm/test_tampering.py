@@ -136,16 +136,16 @@ MESSAGES = {
     "StealAsk": lambda: wire.StealAsk("steal-1", ("inc", 1)),
     "CopyKeys": lambda: wire.CopyKeys("retire-1", {"x-1": ["tcp://10.0.0.2:40001"]}, {"x-1": 2**20}),
     "TaskDone": lambda: wire.TaskDone("done-1", ("inc", 1), 2**20, "ndarray", 1.0, 2.0,
-                                         Serialized.from_object(array()), 1),
+                                      Serialized.from_object(array()), 1),
     "TaskFailed": lambda: wire.TaskFailed("failed-1", ("inc", 1), Serialized.from_object(ValueError("x" * 3000)),
-                                             "Traceback ...", 1.0, 2.0, 1),
+                                          "Traceback ...", 1.0, 2.0, 1),
     "DepMissing": lambda: wire.DepMissing("missing-1", ("inc", 1), "x-1", "tcp://10.0.0.2:40001"),
     "StealAnswer": lambda: wire.StealAnswer("steal-1", ("inc", 1), True),
     "WorkerStatus": lambda: wire.WorkerStatus(2**20, 1, 0, 2**28, False, False, 0, 12.5),
     "RetireMe": lambda: wire.RetireMe(),
     "ActorUp": lambda: wire.ActorUp(("Counter", "abc"), 1),
     "ActorCheckpoint": lambda: wire.ActorCheckpoint(("Counter", "abc"), 1, b"state" * 1000, {"caller-1": 3},
-                                                       {("caller-1", 3): array()}),
+                                                    {("caller-1", 3): array()}),
     "SubmitGraph": lambda: wire.SubmitGraph(
         "update-graph-1", {"x-1": DataNode("x-1", array()), "f-1": Task("f-1", _big_function(), Ref("x-1"))},
         {"x-1": (), "f-1": ("x-1",)}, {"x-1": 0, "f-1": 1}, ["f-1"], {"f-1": 2}, {}),
@@ -153,7 +153,7 @@ MESSAGES = {
     "CancelKeys": lambda: wire.CancelKeys("cancel-1", ["x-1"]),
     "ActorCallLog": lambda: wire.ActorCallLog("log-1", ("Counter", "abc"), "caller-1", 0, big_serialized(), 1, 3),
     "KeyStatus": lambda: wire.KeyStatus(("inc", 1), "memory", 2**20, "ndarray", ["tcp://10.0.0.2:40001"],
-                                           Serialized.from_object(table())),
+                                        Serialized.from_object(table())),
 }
 
 
