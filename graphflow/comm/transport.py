@@ -420,7 +420,9 @@ class Listener(_Endpoint):
     answered with the raw `AUTH_FAILED` frame.  One over the size limit is
     counted in ``oversized`` and dropped.  ``on_disconnect(peer_id)``
     (tcp/ipc only) runs when a peer that has sent something loses its
-    connection.
+    connection.  ``curve_secret``: the CURVE secret key (False: no
+    encryption whatever ``comm.encrypt`` says; None: as
+    `graphflow.comm.security.curve_secret` decides).
     """
 
     def __init__(
@@ -431,7 +433,7 @@ class Listener(_Endpoint):
         loop: IOLoop | None = None,
         on_auth_failure: Callable[[bytes, str], None] | None = None,
         on_disconnect: Callable[[bytes], None] | None = None,
-        curve_secret: bytes | str | None = None,
+        curve_secret: bytes | str | bool | None = None,
     ):
         loop = loop or IOLoop.current()
         max_size = max_message_size()
@@ -637,7 +639,8 @@ class Connection(_Endpoint):
     called for ``close()``.  ``peer_id`` is the routing id the listener sees
     for us.  With ``fail_if_unreachable``, a refused first connection attempt
     also calls ``on_close`` (for peers that may be dead already; zmq would
-    retry forever).
+    retry forever).  ``curve_secret``: the listener's CURVE secret key, as for
+    `Listener` (False: no encryption).
     """
 
     def __init__(
@@ -647,7 +650,7 @@ class Connection(_Endpoint):
         handler: Callable[[object], None],
         loop: IOLoop | None = None,
         on_close: Callable[[Exception], None] | None = None,
-        curve_secret: bytes | str | None = None,
+        curve_secret: bytes | str | bool | None = None,
         fail_if_unreachable: bool = False,
     ):
         loop = loop or IOLoop.current()
