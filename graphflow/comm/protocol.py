@@ -103,6 +103,17 @@ _pool = None
 _pool_lock = threading.Lock()
 
 
+def _forget_pool_in_child() -> None:
+    # A forked child inherits the pool object but not its threads: work given to it would never run.
+    global _pool, _pool_lock
+    _pool = None
+    _pool_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 def _hash_pool():
     global _pool
     with _pool_lock:

@@ -186,3 +186,21 @@ def test_long_tokens_work():
 
 def test_auth_failed_reply_is_not_a_message():
     assert isinstance(AUTH_FAILED, bytes) and not AUTH_FAILED.startswith(MAGIC)
+
+
+def test_a_forked_child_hashes_large_buffers_with_threads_of_its_own():
+    """The hashing pool's threads do not survive fork(); a child must not wait on them forever."""
+    import multiprocessing
+
+    x = np.ones(protocol.PARALLEL_MIN_BYTES + 10, dtype=np.uint8)
+    frames = pack({"x": x}, TOKEN)  # the parent's pool now exists
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        result = pool.apply_async(_pack_and_check, (protocol.PARALLEL_MIN_BYTES + 10,))
+        assert result.get(timeout=60) == len(frames)
+
+
+def _pack_and_check(nbytes):
+    frames = pack({"x": np.ones(nbytes, dtype=np.uint8)}, TOKEN)
+    assert unpack(frames, TOKEN)["x"].nbytes == nbytes
+    return len(frames)
