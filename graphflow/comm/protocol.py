@@ -166,7 +166,7 @@ def pack(msg, token: bytes | None, max_size: int | None = None) -> list:
     ``max_size`` bytes -- the receiver would cut the connection (``comm.max_message_size``).
     """
     frames = dumps(msg)
-    if max_size is not None:
+    if max_size is not None and (len(frames) > 1 or len(frames[0]) > max_size):  # one pickle: len() is enough
         size = wire_size(frames)
         if size > max_size:
             raise _too_large(msg, size, max_size)
