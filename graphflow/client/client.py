@@ -488,12 +488,16 @@ class Client:
     def dashboard_link(self) -> str | None:
         """The dashboard's URL, ``http://127.0.0.1:8787/status`` by default; None if the scheduler runs without one.
 
-        A dashboard listening beyond loopback asks for the cluster token once:
-        open the link with ``?token=TOKEN`` appended (``client.token``).
+        A dashboard listening beyond loopback asks for the cluster token: then
+        the link carries this client's token (``...?token=TOKEN``), so it opens
+        as it is.  The scheduler only says whether a token is asked; the token
+        added is the one this client already holds.
         """
         from ..comm.addresses import link_for_client
 
-        return link_for_client(self.ask(wire.SchedulerInfoRequest()).get("dashboard"), self.scheduler_address)
+        info = self.ask(wire.SchedulerInfoRequest())
+        token = self.token if info.get("dashboard_token") else None
+        return link_for_client(info.get("dashboard"), self.scheduler_address, token=token)
 
     def get_task_stream(self, start=None, count=None) -> list:
         """What ran where: one record per finished or erred task, oldest first.

@@ -35,8 +35,8 @@ import time
 
 from .serialize import dumps, loads
 
-__all__ = ["MIN_BYTES", "Lent", "VMCopyUnavailable", "host_id", "lend", "borrow", "borrow_all", "return_lease",
-           "available"]
+__all__ = ["MIN_BYTES", "Lent", "VMCopyUnavailable", "host_id", "namespaces", "lend", "borrow", "borrow_all",
+           "return_lease", "available"]
 
 logger = logging.getLogger("graphflow.comm")
 
@@ -47,8 +47,21 @@ _SAFETY = 30.0  # a reader refuses leases this close to expiry
 _host_id: str | None = None
 
 
+# The namespaces that decide whether a same-host shortcut is sound between two processes of one kernel:
+# mnt (the same /dev/shm and the same files at a spilled block's path), pid (a Lent's pid names the holder),
+# user (the uid means the same) and net (a process in its own network namespace stands for another machine:
+# containers and `ip netns` hosts talk over the network, which is also how the multi-host tests reach it).
+_NAMESPACES = ("mnt", "pid", "user", "net")
+
+
 def host_id() -> str:
-    """Processes with the same id can read each other's memory: same kernel boot, same hostname."""
+    """Processes with the same id may share memory: same kernel boot, hostname, uid and namespaces.
+
+    Two processes with equal ids read each other's memory (`borrow`) and map each other's shared-memory
+    and spilled blocks by path (`graphflow.store.shm`); any other pair goes through the socket.
+    ``boot_id`` alone is shared by every container on a kernel, which may not share ``/dev/shm``, files
+    or pids, so the namespace inodes (``/proc/self/ns/*``, unique per boot) are part of the id.
+    """
     global _host_id
     if _host_id is None:
         try:
@@ -56,8 +69,20 @@ def host_id() -> str:
                 boot = f.read().strip()
         except OSError:
             boot = "no-boot-id"
-        _host_id = f"{boot}/{socket.gethostname()}/{os.getuid() if hasattr(os, 'getuid') else ''}"
+        uid = os.getuid() if hasattr(os, "getuid") else ""
+        _host_id = f"{boot}/{socket.gethostname()}/{uid}/{namespaces()}"
     return _host_id
+
+
+def namespaces() -> str:
+    """``mnt:I,pid:J,user:K,net:L``, the inodes of this process's namespaces ('' where there is no /proc)."""
+    parts = []
+    for name in _NAMESPACES:
+        try:
+            parts.append(f"{name}:{os.stat(f'/proc/self/ns/{name}').st_ino}")
+        except OSError:
+            parts.append(f"{name}:")
+    return ",".join(parts)
 
 
 class _IOVec(ctypes.Structure):

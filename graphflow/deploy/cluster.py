@@ -146,6 +146,11 @@ class Cluster:
                 self._pid_names[w["pid"]] = w["name"]
         return info
 
+    @property
+    def dashboard_link(self) -> str | None:
+        """The scheduler's dashboard URL (with the cluster token when it asks for one); None without a dashboard."""
+        return self.admin.dashboard_link if self.admin is not None else None
+
     def wait_for_workers(self, n: int, timeout: float | None = None) -> None:
         """Block until ``n`` workers are connected (CommClosedError after ``timeout``)."""
         timeout = self.timeout if timeout is None else timeout

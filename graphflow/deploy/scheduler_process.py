@@ -44,7 +44,8 @@ def run_scheduler(address: str, token: bytes | None, *, address_file: str | None
     scheduler.dashboard = start_for_scheduler(scheduler, dashboard_address, token)
     print(f"graphflow scheduler at {scheduler.address}", flush=True)
     if scheduler.dashboard is not None:
-        print(f"graphflow dashboard at {scheduler.dashboard.url}", flush=True)
+        # with the token when one is asked: the printed link is the one a person opens (Jupyter does the same)
+        print(f"graphflow dashboard at {scheduler.dashboard.link}", flush=True)
     if address_file:
         _write_atomically(address_file, scheduler.address)
     loop.start()

@@ -403,6 +403,8 @@ class Scheduler:
             "tasks_executed": self.tasks_executed,
             "started": self.started,
             "dashboard": self.dashboard.url if self.dashboard is not None else None,
+            # whether it asks for the token; never the token itself: this answer may cross an unencrypted link
+            "dashboard_token": bool(self.dashboard is not None and self.dashboard.require_token),
         }
 
     def _answer_memory(self, client, req: wire.MemoryRequest):

@@ -72,3 +72,14 @@ def test_lease_pins_the_frames_until_returned():
     return_lease(lent.lease)
     assert lent.lease not in vmcopy._leases
     assert os.getpid() == lent.pid
+
+
+def test_host_id_names_this_processs_namespaces():
+    """Same boot and uid are not enough: the mount, pid, user and network namespaces are part of the id
+    (tests/multihost runs processes in other network namespaces and checks their ids differ)."""
+    ids = vmcopy.host_id()
+    for name in ("mnt", "pid", "user", "net"):
+        assert f"{name}:{os.stat(f'/proc/self/ns/{name}').st_ino}" in ids
+    child = subprocess.run([sys.executable, "-c", "from graphflow.comm.vmcopy import host_id; print(host_id())"],
+                           capture_output=True, text=True, timeout=60, env=dict(os.environ))
+    assert child.stdout.strip() == ids  # another process in the same namespaces: the same host

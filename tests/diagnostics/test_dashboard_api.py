@@ -21,6 +21,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.diagnostics.dashboard import DashboardServer, parse_address
+from graphflow.comm.addresses import host_header_is_loopback, is_loopback
 from graphflow.diagnostics.dashboard.server import link_for_client
 from graphflow.errors import ConfigError
 from graphflow.testing.wait import wait_for
@@ -85,6 +86,38 @@ def test_link_for_client_uses_the_schedulers_host_when_remote():
     assert link_for_client(None, "tcp://127.0.0.1:1") is None
     assert link_for_client("http://127.0.0.1:8787/status", "tcp://10.1.2.3:8786") == "http://10.1.2.3:8787/status"
     assert link_for_client("http://10.9.9.9:8787/status", "tcp://10.1.2.3:8786") == "http://10.9.9.9:8787/status"
+    assert link_for_client("http://127.0.0.1:8787/status", "tcp://[fd00::5]:8786") == "http://[fd00::5]:8787/status"
+    # a scheduler host that only looks like loopback is a remote host: the link must point there
+    assert (link_for_client("http://127.0.0.1:8787/status", "tcp://127.0.0.1.nip.io:8786")
+            == "http://127.0.0.1.nip.io:8787/status")
+    assert (link_for_client("http://127.0.0.1:8787/status", "tcp://0.0.0.0:8786", token=b"a/b")
+            == "http://127.0.0.1:8787/status?token=a%2Fb")
+
+
+LOOKALIKES = ["127.attacker.example", "127.0.0.1.nip.io", "localhost.example.com", "::1234:5678",
+              "[::1234:5678]", "localhost..", "127.1", "0.0.0.0", "::", "", "evil.example", "[::1", "::2"]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.9.8.7", "::1", "[::1]", "localhost", "LOCALHOST.",
+                                  "LocalHost", "::ffff:127.0.0.1"])
+def test_is_loopback_accepts_exactly_loopback(host):
+    assert is_loopback(host)
+
+
+@pytest.mark.parametrize("host", LOOKALIKES)
+def test_is_loopback_refuses_lookalikes(host):
+    """Names anyone can point at 127.0.0.1 (DNS rebinding) and routable IPv6 addresses are not loopback."""
+    assert not is_loopback(host)
+
+
+@pytest.mark.parametrize("host", ["localhost.example.com", "127.0.0.1.nip.io", "::1234:5678", "0.0.0.0", "::"])
+def test_a_dashboard_bound_to_a_lookalike_asks_for_the_token(host):
+    address = f"[{host}]:0" if ":" in host else f"{host}:0"
+    server = DashboardServer(FakeSource(), address, token=b"s3cret")  # not started: the decision alone
+    assert server.require_token
+    for host in ("127.0.0.1", "localhost", "::1"):
+        address = f"[{host}]:0" if ":" in host else f"{host}:0"
+        assert not DashboardServer(FakeSource(), address, token=b"s3cret").require_token
 
 
 def test_snapshot_parts(served):
@@ -169,12 +202,28 @@ def test_page_and_static_files(served):
 
 
 def test_loopback_dashboard_refuses_other_host_names(served):
-    """A page on another domain re-pointed at 127.0.0.1 (DNS rebinding) must not read the dashboard."""
+    """A page on another domain re-pointed at 127.0.0.1 (DNS rebinding) must not read the dashboard.
+
+    The browser sends the page's own host name, so every look-alike of a loopback name is refused,
+    over the real tornado server; the real loopback names, with or without a port, are served.
+    """
     _, base = served
-    assert get(base + "/api/v1/workers", headers={"Host": "evil.example:80"})[0] == 403
     port = base.rsplit(":", 1)[1]
-    for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}"):
-        assert get(base + "/api/v1/workers", headers={"Host": host})[0] == 200
+    refused = ["evil.example:80", f"127.attacker.example:{port}", "127.attacker.example",
+               f"127.0.0.1.nip.io:{port}", "127.0.0.1.nip.io", f"localhost.example.com:{port}",
+               f"[::1234:5678]:{port}", f"localhost..:{port}", f"127.0.0.1:{port}x", "[::1"]
+    for host in refused:
+        assert get(base + "/api/v1/workers", headers={"Host": host})[0] == 403, host
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}", "localhost", "LOCALHOST.",
+                 f"LOCALHOST.:{port}", "127.0.0.1", "[::1]"):
+        assert get(base + "/api/v1/workers", headers={"Host": host})[0] == 200, host
+
+
+def test_host_header_parsing():
+    assert host_header_is_loopback("127.0.0.1:8787") and host_header_is_loopback("[::1]:8787")
+    assert host_header_is_loopback("localhost") and host_header_is_loopback("LOCALHOST.")
+    for header in ("127.0.0.1:0", "127.0.0.1:99999", "[::1]x", "::1:8787", "127.0.0.1.nip.io:8787", ""):
+        assert not host_header_is_loopback(header), header
 
 
 def test_a_taken_port_falls_back_to_a_free_one():
@@ -206,6 +255,19 @@ def test_token_required_beyond_loopback():
         assert get(base + "/status?token=s3cret", opener)[0] == 200
         assert [c.value for c in jar] and all("s3cret" not in c.value for c in jar)
         assert get(base + "/api/v1/snapshot", opener)[0] == 200
+        # the link a person is given opens as it is, on this machine too
+        assert server.link == f"http://127.0.0.1:{server.port}/status?token=s3cret"
+        assert get(server.link)[0] == 200 and get(server.url)[0] == 403
+    finally:
+        server.close()
+
+
+def test_a_loopback_link_carries_no_token(served):
+    source, _ = served
+    server = DashboardServer(source, "localhost:0", token=b"s3cret").start()
+    try:
+        assert not server.require_token and server.link == server.url == f"http://localhost:{server.port}/status"
+        assert get(server.link)[0] == 200
     finally:
         server.close()
 
@@ -232,13 +294,32 @@ def test_cli_dashboard_address_and_port_fallback(tmp_path):
             assert lines[0].startswith("graphflow scheduler at tcp://"), lines
             assert lines[1].startswith("graphflow dashboard at http://127.0.0.1:"), lines
             url = lines[1].split(" at ", 1)[1].strip()
-            assert f":{port}/" not in url
+            assert f":{port}/" not in url and "token" not in url  # loopback: no token asked, none printed
             status, body = get(url.replace("/status", "/api/v1/snapshot"))
             assert status == 200 and json.loads(body)["scheduler"] == lines[0].split(" at ", 1)[1].strip()
         finally:
             proc.terminate()
             _, err = proc.communicate(timeout=20)
     assert f"port {port} is in use" in err
+
+
+def test_cli_dashboard_beyond_loopback_prints_a_link_that_opens():
+    """Bound to every interface, the dashboard asks for the token: the printed link carries it, so the
+    person who started the scheduler can open it as printed (it answered 403 when it carried none)."""
+    env = dict(os.environ, GRAPHFLOW_TOKEN="cli-test-token")
+    proc = subprocess.Popen([sys.executable, "-m", "graphflow", "scheduler", "--host", "127.0.0.1", "--port", "0",
+                             "--dashboard-address", "0.0.0.0:0", "--log-level", "warning"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        lines = [proc.stdout.readline() for _ in range(2)]
+        link = lines[1].split(" at ", 1)[1].strip()
+        assert link.startswith("http://127.0.0.1:") and link.endswith("/status?token=cli-test-token"), lines
+        status, body = get(link)
+        assert status == 200 and b"chart-task-stream" in body
+        assert get(link.split("?")[0])[0] == 403
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
 
 
 def test_cli_no_dashboard():
@@ -260,20 +341,24 @@ def public_client():
 
 
 def test_cluster_dashboard_needs_the_cluster_token(public_client):
-    link = public_client.dashboard_link
-    assert link.startswith("http://127.0.0.1:") and link.endswith("/status")
-    assert public_client.scheduler_info()["dashboard"] == link
-    base = link.rsplit("/", 1)[0]
-    assert get(link)[0] == 403
-    assert get(base + "/api/v1/workers")[0] == 403
     token = public_client.token.decode()
-    status, body = get(f"{link}?token={token}")
+    link = public_client.dashboard_link
+    assert link.startswith("http://127.0.0.1:") and link.endswith(f"/status?token={token}")
+    assert public_client.cluster.dashboard_link == link
+    info = public_client.scheduler_info()
+    url = info["dashboard"]
+    assert info["dashboard_token"] and token not in url  # the scheduler never sends the token itself
+    assert link.split("?")[0] == url
+    base = url.rsplit("/", 1)[0]
+    assert get(url)[0] == 403
+    assert get(base + "/api/v1/workers")[0] == 403
+    status, body = get(link)
     assert status == 200 and b"chart-task-stream" in body
 
 
 def test_cluster_api_shows_workers_progress_and_task_stream(public_client):
     c = public_client
-    base = c.dashboard_link.rsplit("/", 1)[0]
+    base = c.scheduler_info()["dashboard"].rsplit("/", 1)[0]
     auth = {"Authorization": f"Bearer {c.token.decode()}"}
 
     def api(path):

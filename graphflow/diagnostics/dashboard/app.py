@@ -29,9 +29,10 @@ Access: with ``token`` set (the dashboard listens beyond loopback), a request
 must carry the cluster token once as ``?token=...`` (the reply sets a cookie
 derived from it, never the token itself) or as ``Authorization: Bearer ...``;
 otherwise 403.  On loopback (``loopback_only``) no token is asked, but a
-request must name a loopback host (``Host: 127.0.0.1:8787``, ``localhost``):
-a web page that re-points its own domain at 127.0.0.1 (DNS rebinding) gets
-403, not the cluster's task names.
+request must name a loopback host (``Host: 127.0.0.1:8787``, ``[::1]:8787``,
+``localhost``), checked exactly (`graphflow.comm.addresses.host_header_is_loopback`):
+a web page that re-points its own domain at 127.0.0.1 (DNS rebinding, e.g.
+``127.0.0.1.nip.io``) gets 403, not the cluster's task names.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ import os
 import time
 
 from tornado import web
+
+from ...comm.addresses import host_header_is_loopback
 
 logger = logging.getLogger("graphflow.dashboard")
 
@@ -169,12 +172,6 @@ class SnapshotCache:
         self._reader.shutdown(wait=False)
 
 
-def _loopback_host(host_header: str) -> bool:
-    host = host_header.rsplit(":", 1)[0] if not host_header.endswith("]") else host_header
-    host = host.strip("[]").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
-
-
 def _log_request(handler) -> None:
     # Tornado logs every request at INFO: at the page's 2-4 polls a second that floods the scheduler's log.
     status = handler.get_status()
@@ -190,7 +187,7 @@ class _Guarded:
     def prepare(self):
         token = self.settings.get("token")
         if token is None:
-            if self.settings.get("loopback_only") and not _loopback_host(self.request.host or ""):
+            if self.settings.get("loopback_only") and not host_header_is_loopback(self.request.host or ""):
                 self.set_status(403)
                 self.finish("403: this dashboard answers only requests to a loopback host name "
                             "(127.0.0.1, localhost, ::1).\n")

@@ -9,13 +9,17 @@ scheduling decision.  Python's GIL is still shared: the app keeps its work
 small (each published snapshot is encoded to JSON once, whoever asks).
 
 Address: ``":8787"`` means 127.0.0.1:8787, ``"0.0.0.0:8787"`` every
-interface (then the cluster token is required, see `graphflow.diagnostics.dashboard.app`).
-If the port is taken, a free one is used and logged, as dask does.
+interface.  Only a loopback address (an IP literal that is loopback, or the
+name ``localhost``: `graphflow.comm.addresses.is_loopback`) serves without
+the cluster token; any other asks for it (see
+`graphflow.diagnostics.dashboard.app`), and then `DashboardServer.link`, the
+URL printed and handed to clients, carries it.  If the port is taken, a free
+one is used and logged, as dask does.
 
-    >>> server = DashboardServer(source, ":0", token=b"s3cret").start()   # doctest: +SKIP
-    >>> server.url                                                         # doctest: +SKIP
-    'http://127.0.0.1:40123/status'
-    >>> server.close()                                                     # doctest: +SKIP
+    >>> server = DashboardServer(source, "0.0.0.0:0", token=b"s3cret").start()   # doctest: +SKIP
+    >>> server.url, server.link                                                  # doctest: +SKIP
+    ('http://127.0.0.1:40123/status', 'http://127.0.0.1:40123/status?token=s3cret')
+    >>> server.close()                                                           # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import errno
 import logging
 import threading
 
-from ...comm.addresses import is_loopback, link_for_client  # noqa: F401  (re-exported)
+from ...comm.addresses import is_loopback, is_wildcard, link_for_client, with_token  # noqa: F401  (re-exported)
 from ...errors import ConfigError, GraphflowError
 
 logger = logging.getLogger("graphflow.dashboard")
@@ -83,14 +87,23 @@ class DashboardServer:
 
     @property
     def require_token(self) -> bool:
+        """Does a request need the cluster token?  Yes unless the dashboard listens on loopback only."""
         return not is_loopback(self.host)
 
     @property
     def url(self) -> str:
-        """``http://HOST:PORT/status`` (a wildcard host is shown as 127.0.0.1)."""
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
+        """``http://HOST:PORT/status``, without the token (a wildcard host is shown as this machine's loopback)."""
+        host = self.host
+        if is_wildcard(host):
+            # tornado binds "::" to IPv6 alone (IPV6_V6ONLY), so 127.0.0.1 would not reach it
+            host = "::1" if ":" in host else "127.0.0.1"
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}/status"
+
+    @property
+    def link(self) -> str:
+        """`url` as a person opens it: with ``?token=`` when the dashboard asks for the token."""
+        return with_token(self.url, self.token if self.require_token else None)
 
     def start(self, timeout: float = 10.0) -> "DashboardServer":
         """Bind and serve on a daemon thread; raise if the socket cannot be bound within ``timeout``."""
@@ -182,5 +195,5 @@ def start_for_scheduler(scheduler, address: str | None, token: bytes | None) -> 
     if server.require_token and token is None:
         logger.warning("the dashboard listens on %s without a cluster token: anyone who can reach it can read it",
                        server.host)
-    logger.info("graphflow dashboard at %s", server.url)
+    logger.info("graphflow dashboard at %s", server.link)
     return server
