@@ -6,6 +6,11 @@ Three layers, each usable alone:
 - `protocol`: frames <-> wire frames with a MAC checked before anything is unpickled.
 - `transport`: `Listener` (ROUTER) and `Connection` (DEALER) on a tornado IOLoop.
 
+Around them: `security` (the token, the encryption key derived from it, warnings
+about weak tokens), `limits` (``comm.max_message_size``, rate-limited
+complaints about bad peers) and `options` (the ``--encrypt`` and
+``--max-message-size`` flags).
+
     >>> from graphflow.comm import pack, unpack
     >>> unpack(pack({"op": "ping"}, b"token"), b"token")
     {'op': 'ping'}

@@ -31,13 +31,14 @@ parts are sent with ``copy=False`` (pyzmq still copies those under its 64 KiB
 
 Socket options: no high-water mark (zmq never drops or blocks; memory is the
 limit), ``MAXMSGSIZE`` from ``comm.max_message_size`` (libzmq drops a peer
-whose frame is larger before reading it; a message's total is checked once it
-has arrived -- see `graphflow.comm.limits`), ``ROUTER_MANDATORY`` so a send to a peer that is gone fails at once --
-`Listener.send` returns False instead of raising into the loop or silently
-dropping -- and ``ROUTER_HANDOVER`` with a fixed routing id per `Connection`
-so a reconnecting peer keeps its ``peer_id``.  TCP keepalive and ZMTP
-heartbeats detect a peer whose host vanished; a killed process closes its
-sockets and is noticed at once.
+whose frame is larger before reading it; a message's total is checked once
+it has arrived -- see `graphflow.comm.limits`), ``ROUTER_MANDATORY`` so a
+send to a peer that is gone fails at once -- `Listener.send` returns False
+instead of raising into the loop or silently dropping -- and
+``ROUTER_HANDOVER`` with a fixed routing id per `Connection` so a
+reconnecting peer keeps its ``peer_id``.  TCP keepalive and ZMTP heartbeats
+detect a peer whose host vanished; a killed process closes its sockets and is
+noticed at once.
 
 Encryption: with ``comm.encrypt`` on (or a ``curve_secret``, or
 ``GRAPHFLOW_CURVE_SECRET``), every tcp/ipc socket speaks zmq CURVE under the
@@ -57,9 +58,10 @@ logged the same way.
 Losing the peer: `Connection(on_close=...)` watches its socket with a zmq
 monitor and calls ``on_close(CommClosedError)`` when the connection drops
 (and ``on_close(AuthenticationError)`` if the listener refused our token or
-the encryption handshake failed), then closes itself.  `Listener(on_disconnect=...)` learns each peer's file
-descriptor from its messages (``zmq.SRCFD``) and reports ``peer_id`` when the
-monitor sees that descriptor disconnect.  Both need tcp or ipc: zmq emits no
+the encryption handshake failed), then closes itself.
+`Listener(on_disconnect=...)` learns each peer's file descriptor from its
+messages (``zmq.SRCFD``) and reports ``peer_id`` when the monitor sees that
+descriptor disconnect.  Both need tcp or ipc: zmq emits no
 connection events for inproc.  `monitor` is the raw helper.
 
 Threads: zmq sockets are not thread-safe.  A constructor may run on any
