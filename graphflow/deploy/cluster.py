@@ -297,7 +297,7 @@ class LocalCluster(Cluster):
     def __init__(self, n_workers: int | None = None, threads_per_worker: int | None = None,
                  memory_limit="auto", *, host: str = "127.0.0.1", scheduler_port: int = 0,
                  local_directory: str | None = None, timeout: float = 30.0, heartbeat_timeout: float = 5.0,
-                 encrypt: bool = False, max_spill=None, memory: dict | None = None,
+                 encrypt: bool | None = None, max_spill=None, memory: dict | None = None,
                  dashboard_address: str | None = ":8787", lifetime=None, lifetime_stagger=None,
                  lifetime_restart: bool = False):
         n_workers, threads = _worker_layout(n_workers, threads_per_worker)
@@ -326,7 +326,9 @@ class LocalCluster(Cluster):
         self.token = new_token()
         from .. import config
 
-        self.curve_secret = _new_curve_secret() if encrypt or config.get("comm.encrypt") else None
+        if encrypt is None:
+            encrypt = bool(config.get("comm.encrypt"))
+        self.curve_secret = _new_curve_secret() if encrypt else None
         self.supervisor = Supervisor()
         self._names = iter(range(10**9))
         try:
