@@ -59,7 +59,10 @@ Decisions:
 
 Spill directory: ``<local_directory or tempdir>/graphflow-spill-<pid>-<random>``,
 made on the first spill, removed by `close()`, when the store is collected and
-at interpreter exit.  A worker killed with ``kill -9`` leaves its directory
+at interpreter exit.  It is private (`graphflow.utils.private_dirs`): a random
+name nobody can make in advance, created 0700 and checked (a real directory of
+this user), blocks created 0600 with ``O_EXCL | O_NOFOLLOW``, and only this
+user's own blocks are read back.  A worker killed with ``kill -9`` leaves its directory
 behind; `clean_stale_spill_dirs` (called when a worker starts) removes the
 directories of dead processes.
 """
@@ -80,6 +83,7 @@ from .. import config
 from ..errors import SpillError
 from ..sizeof import sizeof
 from ..units import format_bytes, parse_bytes
+from ..utils.private_dirs import make_private_dir
 from . import blocks
 
 __all__ = ["WorkerStore", "SpillError", "Shared", "clean_stale_spill_dirs", "nbytes_of", "SPILL_PREFIX"]
@@ -300,8 +304,8 @@ class WorkerStore(MutableMapping):
     def _directory(self) -> str:
         if self._dir is None:
             base = self.local_directory or tempfile.gettempdir()
-            os.makedirs(base, exist_ok=True)
-            self._dir = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=base)
+            os.makedirs(base, exist_ok=True)  # the user's directory, possibly shared: ours goes inside it
+            self._dir = make_private_dir(base, f"{SPILL_PREFIX}{os.getpid()}-")
             self._finalizer = weakref.finalize(self, shutil.rmtree, self._dir, True)
         return self._dir
 

@@ -12,7 +12,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.comm.serialize import loads
-from graphflow.errors import SpillError
+from graphflow.errors import SpillError, UnsafePathError
 from graphflow.store import blocks
 from graphflow.store.rss import process_rss
 from graphflow.store.spill import SPILL_PREFIX, WorkerStore, clean_stale_spill_dirs, nbytes_of
@@ -303,4 +303,38 @@ def test_shared_values_are_held_apart_and_never_spilled():
     s.set("own", Shared(b"x"), 1)  # replacing a key moves it between tiers
     assert s.shared_bytes == 1 and s.managed_bytes == 40
     s.validate()
+    s.close()
+
+
+def test_spill_directory_and_blocks_are_private_and_a_squatted_name_is_not_used(tmp_path):
+    """Someone made folders under the spill prefix in advance (open to all, another user's when we are root):
+    the store makes its own with a random name, 0700, blocks 0600, and writes nothing into theirs."""
+    squatted = [tmp_path / f"{SPILL_PREFIX}{os.getpid()}-{suffix}" for suffix in ("", "x", "00000000")]
+    for path in squatted:
+        path.mkdir()
+        path.chmod(0o777)
+        if os.geteuid() == 0:
+            os.chown(path, 65534, 65534)
+    s = WorkerStore(100, local_directory=str(tmp_path), sizer=len)
+    s["a"] = bytes(100)
+    s["b"] = bytes(100)
+    assert s.is_spilled("a") and s.directory not in map(str, squatted)
+    st = os.lstat(s.directory)
+    assert st.st_uid == os.geteuid() and st.st_mode & 0o777 == 0o700
+    blocks_made = os.listdir(s.directory)
+    assert blocks_made and all(os.lstat(os.path.join(s.directory, b)).st_mode & 0o777 == 0o600 for b in blocks_made)
+    assert all(os.listdir(path) == [] for path in squatted)
+    assert clean_stale_spill_dirs(str(tmp_path)) == []  # our pid is alive: nothing of ours is stale
+    s.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another uid (os.chown) needs root")
+def test_a_block_replaced_by_another_users_file_is_not_unpickled(tmp_path):
+    s = WorkerStore(100, local_directory=str(tmp_path), sizer=len)
+    s["a"] = bytes(100)
+    s["b"] = bytes(100)
+    path = s.block_path("a")
+    os.chown(path, 65534, 65534)  # as if someone else had put their own pickle there
+    with pytest.raises(UnsafePathError, match="owned by uid 65534"):
+        s["a"]
     s.close()
