@@ -187,20 +187,22 @@ class SpillError(GraphflowError, OSError):
     The disk is full, the directory unwritable, or ``max_spill`` reached.  The
     values stay in memory; the worker pauses work that needs room, and each task
     that needs room fails with this error (``needed``: bytes it had to spill,
-    ``free``: bytes left in ``directory``, None if unknown).  Free disk space,
+    ``free``: bytes left in ``directory``, None if unknown; ``reason``: why the
+    spill failed, e.g. "No space left on device").  Free disk space,
     release results you no longer need, point ``--local-directory`` at a larger
     disk, or raise ``max_spill``.
     """
 
-    def __init__(self, message: str, key=None, directory=None, needed=None, free=None):
+    def __init__(self, message: str, key=None, directory=None, needed=None, free=None, reason=None):
         super().__init__(message)
         self.key = key
         self.directory = directory
         self.needed = needed
         self.free = free
+        self.reason = reason
 
     def __reduce__(self):
-        return (type(self), (self.args[0], self.key, self.directory, self.needed, self.free))
+        return (type(self), (self.args[0], self.key, self.directory, self.needed, self.free, self.reason))
 
 
 class UnsafePathError(GraphflowError, PermissionError):

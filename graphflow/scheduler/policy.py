@@ -24,6 +24,12 @@ With the defaults (saturation 1.5, budget 5 ms, cap 1000) a 1-thread worker
 gets 2 slots while the duration is unknown or above 2.5 ms, 5 slots for 1 ms
 tasks and 500 for 10 us tasks.
 
+Root queuing when disks are full (`short_of_room_only`).  A worker that cannot
+spill reports itself paused and over its target, and stays so until memory is
+freed, so root tasks would wait for it forever.  When no worker takes root
+tasks, those short of room do: they run what fits and fail with `SpillError`
+the tasks that need room, so every future ends.
+
 Stealing (`steal_plan`).  A worker running fewer tasks than it has threads,
 with nothing left in the queue for it, takes work from the busiest workers.
 Only tasks beyond a victim's first ``nthreads`` by priority are candidates
@@ -232,6 +238,18 @@ def steal_plan(thief, workers, steals: dict, *, bandwidth: float = BANDWIDTH,
             if budget == 0:
                 return plan
     return plan
+
+
+def short_of_room_only(candidates, workers: dict, closing=()) -> list:
+    """The ``candidates`` that may take root tasks because no worker takes them normally and they cannot spill.
+
+    Empty while any worker of ``workers`` is neither paused nor over its
+    target (root tasks wait for it), and for workers in ``closing``
+    (retiring).
+    """
+    if any(not ws.paused and not ws.over_target for ws in workers.values()):
+        return []
+    return [ws for ws in candidates if ws.spill_error and workers.get(ws.address) is ws and ws.address not in closing]
 
 
 def choose_worker_for_data(workers, nbytes: int):

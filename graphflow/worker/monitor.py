@@ -11,11 +11,20 @@ target      0.6     the store spills least-recently-used values once the
                     bytes it manages pass this (done by the store on write)
 spill       0.7     the process's RSS passed this: spill until managed
                     bytes are back under target
-pause       0.8     RSS passed this, or a spill failed: start no tasks and
-                    tell the scheduler, until RSS drops back under it
+pause       0.8     RSS passed this: start no tasks and tell the scheduler,
+                    until RSS drops back under it
 terminate   0.95    RSS passed this: the worker exits, its parent starts a
                     fresh one and the scheduler recomputes its results
 ==========  ======  =====================================================
+
+When a spill fails (disk full, ``max_spill`` reached) spilling cannot bring
+memory down, so pausing would wait forever: the worker is *short of room*
+instead.  Tasks keep starting, but one whose output is known to need room
+(more than fits under the pause threshold, `fits_without_spilling`) fails
+with `graphflow.errors.SpillError` rather than run; tiny results, and tasks
+never seen before (a sum of a large input frees memory), still run.  The scheduler is told (it sends such a worker
+new work only when no other worker can take it).  It lasts until memory is
+back under the target or a spill succeeds.
 
 Worked example, limit 1000 bytes, RSS 750, the store manages 650::
 
@@ -36,20 +45,24 @@ import time
 from dataclasses import dataclass
 
 from .. import config
+from ..errors import SpillError
+from ..units import format_bytes
 
-__all__ = ["MemoryPolicy", "MemoryDecision", "THRESHOLDS", "CpuMeter"]
+__all__ = ["MemoryPolicy", "MemoryDecision", "THRESHOLDS", "CpuMeter", "no_room_error"]
 
 THRESHOLDS = ("target", "spill", "pause", "terminate")
 
 
 @dataclass(frozen=True)
 class MemoryDecision:
-    """What the shell does now: spill this many bytes, be paused or not, report over target, or exit."""
+    """What the shell does now: spill this many bytes, be paused or short of room or neither, report over
+    target, or exit."""
 
     spill_bytes: int = 0
     paused: bool = False
     over_target: bool = False
     terminate: bool = False
+    short_of_room: bool = False
 
 
 _NO_LIMIT = MemoryDecision()
@@ -82,7 +95,8 @@ class MemoryPolicy:
         return int(fraction * self.memory_limit)
 
     def decide(self, *, rss: int, managed: int, spill_failed: bool) -> MemoryDecision:
-        """The decision for one sample: process ``rss``, ``managed`` bytes in the store's memory tier."""
+        """The decision for one sample: process ``rss``, ``managed`` bytes in the store's memory tier,
+        ``spill_failed``: the store is in a spill failure episode (then short of room, never paused)."""
         if not self.memory_limit:
             return _NO_LIMIT
         terminate_at = self.bytes_at("terminate")
@@ -95,9 +109,60 @@ class MemoryPolicy:
             floor = target_at if target_at is not None else spill_at
             spill = min(managed, rss - floor)
         pause_at = self.bytes_at("pause")
-        paused = spill_failed or (pause_at is not None and rss > pause_at)
+        paused = not spill_failed and pause_at is not None and rss > pause_at
         over = target_at is not None and managed - spill > target_at
-        return MemoryDecision(spill_bytes=max(0, spill), paused=paused, over_target=over)
+        return MemoryDecision(spill_bytes=max(0, spill), paused=paused, over_target=over, short_of_room=spill_failed)
+
+    def fits_without_spilling(self, *, rss: int, incoming: int, small: bool = False) -> bool:
+        """While nothing can be spilled: may ``incoming`` more bytes come into memory?
+
+        Yes while the process stays at or under the pause threshold (else the
+        terminate threshold, else the limit): over its target, but clear of a
+        restart.  A ``small`` result (a count, a float) may go half way from
+        there to the terminate threshold, so a tiny task still runs on a worker
+        whose memory is full of what it could not spill.  Always yes without
+        a limit.
+
+        >>> p = MemoryPolicy(1000, target=0.6, spill=0.7, pause=0.8, terminate=0.95)
+        >>> p.fits_without_spilling(rss=700, incoming=100), p.fits_without_spilling(rss=700, incoming=101)
+        (True, False)
+        >>> p.fits_without_spilling(rss=870, incoming=5, small=True)
+        True
+        """
+        if not self.memory_limit:
+            return True
+        top = self.bytes_at("terminate") or self.memory_limit
+        ceiling = self.bytes_at("pause") or top
+        if small:
+            ceiling = (ceiling + top) // 2
+        return rss + incoming <= ceiling
+
+
+def no_room_error(key, worker: str, output: int, needed: int, rss: int, limit: int, last: SpillError | None,
+                  free: int | None, directory: str | None) -> SpillError:
+    """The `SpillError` a task gets instead of running on a worker short of room.
+
+    ``output``: the bytes the task is expected to make; ``needed``: what would
+    have to be spilled to make room for them; ``free``: what the spill
+    directory (or ``max_spill``) still takes; ``last``: the store's last
+    spill failure (its reason is quoted).
+
+    >>> e = no_room_error("x-1", "tcp://w", 10 * 2**20, 8 * 2**20, 78 * 2**20, 100 * 2**20, None, 2**20, "/d")
+    >>> (e.key, e.needed, e.free, e.directory)
+    ('x-1', 8388608, 1048576, '/d')
+    >>> print(str(e).split(". ")[0])
+    task 'x-1' on worker tcp://w needs room for about 10.00 MiB and none is left: memory is at 78.00 MiB \
+of the 100.00 MiB limit, and spilling to /d cannot make room (it needs 8.00 MiB, 1.00 MiB are free)
+    """
+    directory = directory or (last.directory if last is not None else None) or "the spill directory"
+    reason = f"; {last.reason}" if last is not None and last.reason else ""
+    free_text = "unknown" if free is None else format_bytes(free)
+    return SpillError(
+        f"task {key!r} on worker {worker} needs room for about {format_bytes(output)} and none is left: memory is "
+        f"at {format_bytes(rss)} of the {format_bytes(limit)} limit, and spilling to {directory} cannot make room "
+        f"(it needs {format_bytes(needed)}, {free_text} are free{reason}). The task did not run. Free disk space, "
+        "release results you no longer need, point --local-directory at a larger disk, or raise max_spill.",
+        key=key, directory=directory, needed=needed, free=free, reason=last.reason if last is not None else None)
 
 
 _M_TRIM_THRESHOLD = -1

@@ -155,7 +155,7 @@ def test_frames_of_a_spilled_key_load_without_the_store(store):
         store.frames("missing")
 
 
-def test_max_spill_gives_spill_error_once_and_no_retry_loop(tmp_path, caplog, monkeypatch):
+def test_max_spill_gives_spill_error_once_per_episode_and_no_write_loop(tmp_path, caplog, monkeypatch):
     s = WorkerStore(1000, local_directory=str(tmp_path), max_spill=700, sizer=len)
     s["a"] = bytes(400)
     s["b"] = bytes(400)  # a spills: 400 bytes + a small header, within 700
@@ -172,11 +172,17 @@ def test_max_spill_gives_spill_error_once_and_no_retry_loop(tmp_path, caplog, mo
     assert isinstance(err, SpillError) and err.key == "b" and err.directory == s.directory
     assert "max_spill" in str(err) and repr("b") in str(err)
     assert len([r for r in caplog.records if "cannot spill" in r.getMessage()]) == 1
-    assert s.spill_lru(10**6) == 0  # the monitor asking again does not retry either
-    del s["a"]  # disk space came free: spilling may work again
-    assert not s.spill_failed
+    assert s.spill_lru(10**6) == 0 and calls == []  # the monitor asking again fails before writing too
+    assert err.needed == 400 and 0 <= err.free < 400 and "it needs 400 B" in str(err)
+    del s["a"]  # room for one more block: b spills at the next attempt, c still cannot
     s["d"] = bytes(10)
-    assert s.is_spilled("b")
+    assert s.is_spilled("b") and not s.is_spilled("c") and s.spill_failed  # still over target: same episode
+    assert len([r for r in caplog.records if "cannot spill" in r.getMessage()]) == 1
+    s.max_spill = 10_000  # room for everything: the next spill brings memory to the target, ending the episode
+    with caplog.at_level(logging.INFO, logger="graphflow.store.spill"):
+        s["e"] = bytes(10)
+    assert s.is_spilled("c") and not s.spill_failed and s.managed_bytes <= 600
+    assert [r.getMessage() for r in caplog.records if "works again" in r.getMessage()]
     s.validate()
     s.close()
 
