@@ -27,8 +27,8 @@ tasks and 500 for 10 us tasks.
 Root queuing when disks are full (`short_of_room_only`).  A worker that cannot
 spill reports itself paused and over its target, and stays so until memory is
 freed, so root tasks would wait for it forever.  When no worker takes root
-tasks, those short of room do: they run what fits and fail with `SpillError`
-the tasks that need room, so every future ends.
+tasks and every worker is short of room, those do: they run what fits and
+fail with `SpillError` the tasks that need room, so every future ends.
 
 Stealing (`steal_plan`).  A worker running fewer tasks than it has threads,
 with nothing left in the queue for it, takes work from the busiest workers.
@@ -240,16 +240,16 @@ def steal_plan(thief, workers, steals: dict, *, bandwidth: float = BANDWIDTH,
     return plan
 
 
-def short_of_room_only(candidates, workers: dict, closing=()) -> list:
-    """The ``candidates`` that may take root tasks because no worker takes them normally and they cannot spill.
+def short_of_room_only(workers: dict, closing=()) -> list:
+    """The workers that take root tasks, although paused and over their target, because none can spill.
 
-    Empty while any worker of ``workers`` is neither paused nor over its
-    target (root tasks wait for it), and for workers in ``closing``
-    (retiring).
+    For when no worker takes root tasks normally.  Empty while any worker
+    (``closing``: retiring, not counted) can still spill: that one gets back
+    under its target by spilling, and the root tasks wait for it as always.
     """
-    if any(not ws.paused and not ws.over_target for ws in workers.values()):
+    if any(not ws.spill_error and a not in closing for a, ws in workers.items()):
         return []
-    return [ws for ws in candidates if ws.spill_error and workers.get(ws.address) is ws and ws.address not in closing]
+    return [ws for a, ws in workers.items() if a not in closing]
 
 
 def choose_worker_for_data(workers, nbytes: int):

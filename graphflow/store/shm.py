@@ -11,7 +11,7 @@ processes map them.
                                                (mapped; the name is unlinked at once,
                                                 the pages stay until every mapping is gone)
 
-Where blocks live: ``/dev/shm/graphflow-shm-<pid>-<start time>-<random>/<n>.block``,
+Where blocks live: ``/dev/shm/graphflow-shared-<pid>-<start time>-<random>/<n>.block``,
 a directory per *owner* process (the holder by default; pass ``owner=`` the
 reader's pid to make the reader responsible).  The process start time in the
 name tells a reused pid from the original.  The directory is private
@@ -57,7 +57,9 @@ __all__ = ["ShmRef", "put", "open_ref", "release", "clean_stale", "available", "
            "SHM_DIR", "SHM_PREFIX"]
 
 SHM_DIR = "/dev/shm"
-SHM_PREFIX = "graphflow-shm-"
+# Not "graphflow-shm-", the prefix of the predictable names of earlier versions: their stale-directory sweep
+# would take a name with a random tail for a dead process's and remove a live one's blocks.
+SHM_PREFIX = "graphflow-shared-"
 
 _counter = itertools.count(1)
 _lock = threading.Lock()
@@ -102,7 +104,7 @@ def _start_time(pid: int) -> str | None:
 def owner_directory(owner: int | None = None, base: str = SHM_DIR) -> str:
     """The directory this process puts ``owner``'s blocks in (this process by default), made on first use.
 
-    Its name is ``graphflow-shm-<pid>-<start time>-<random>``; raises
+    Its name is ``graphflow-shared-<pid>-<start time>-<random>``; raises
     ``ProcessLookupError`` if ``owner`` is not running, and
     `graphflow.errors.UnsafePathError` if the directory made is not private.
     """

@@ -118,11 +118,14 @@ class WorkerStore(MutableMapping):
     restarting), kept here so the numbers live in one place.
     ``local_directory``: where the spill directory goes (default: the system
     temp dir).  ``max_spill``: bytes of block files allowed on disk (``None``:
-    from ``gf.config`` ``worker.max_spill``; ``False``: no cap).  ``sizer``: ``value -> int`` for ``store[key] = value``.
+    from ``gf.config`` ``worker.max_spill``; ``False``: no cap).  ``sizer``:
+    ``value -> int`` for ``store[key] = value``.  ``log_spill_errors``: log the
+    start of each spill failure episode (False: the caller does, as the worker).
     """
 
     def __init__(self, memory_limit=None, *, target=None, spill=None, pause=None, terminate=None,
-                 local_directory: str | None = None, max_spill=None, sizer=sizeof, log_spill_errors: bool = True):
+                 local_directory: str | None = None, max_spill=None, sizer=sizeof,
+                 log_spill_errors: bool = True):
         self.memory_limit = None if memory_limit is None else parse_bytes(memory_limit)
         given = {"target": target, "spill": spill, "pause": pause, "terminate": terminate}
         self.thresholds = {k: config.get(f"worker.memory.{k}") if v is None else v for k, v in given.items()}

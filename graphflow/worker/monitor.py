@@ -21,8 +21,9 @@ When a spill fails (disk full, ``max_spill`` reached) spilling cannot bring
 memory down, so pausing would wait forever: the worker is *short of room*
 instead.  Tasks keep starting, but one whose output is known to need room
 (more than fits under the pause threshold, `fits_without_spilling`) fails
-with `graphflow.errors.SpillError` rather than run; tiny results, and tasks
-never seen before (a sum of a large input frees memory), still run.  The scheduler is told (it sends such a worker
+with `graphflow.errors.SpillError` rather than run; small results (within
+`small_results_budget`), and tasks never seen before (a sum of a large input
+frees memory), still run.  The scheduler is told (it sends such a worker
 new work only when no other worker can take it).  It lasts until memory is
 back under the target or a spill succeeds.
 
@@ -48,7 +49,8 @@ from .. import config
 from ..errors import SpillError
 from ..units import format_bytes
 
-__all__ = ["MemoryPolicy", "MemoryDecision", "THRESHOLDS", "CpuMeter", "no_room_error"]
+__all__ = ["MemoryPolicy", "MemoryDecision", "THRESHOLDS", "CpuMeter", "no_room_error", "trim_freed_memory",
+           "SMALL_RESULT"]
 
 THRESHOLDS = ("target", "spill", "pause", "terminate")
 
@@ -66,6 +68,7 @@ class MemoryDecision:
 
 
 _NO_LIMIT = MemoryDecision()
+SMALL_RESULT = 64 * 2**10  # bytes: results under this are "small" to a worker short of room
 
 
 class MemoryPolicy:
@@ -113,29 +116,40 @@ class MemoryPolicy:
         over = target_at is not None and managed - spill > target_at
         return MemoryDecision(spill_bytes=max(0, spill), paused=paused, over_target=over, short_of_room=spill_failed)
 
-    def fits_without_spilling(self, *, rss: int, incoming: int, small: bool = False) -> bool:
+    def fits_without_spilling(self, *, rss: int, incoming: int) -> bool:
         """While nothing can be spilled: may ``incoming`` more bytes come into memory?
 
         Yes while the process stays at or under the pause threshold (else the
         terminate threshold, else the limit): over its target, but clear of a
-        restart.  A ``small`` result (a count, a float) may go half way from
-        there to the terminate threshold, so a tiny task still runs on a worker
-        whose memory is full of what it could not spill.  Always yes without
-        a limit.
+        restart.  Always yes without a limit.
 
         >>> p = MemoryPolicy(1000, target=0.6, spill=0.7, pause=0.8, terminate=0.95)
         >>> p.fits_without_spilling(rss=700, incoming=100), p.fits_without_spilling(rss=700, incoming=101)
         (True, False)
-        >>> p.fits_without_spilling(rss=870, incoming=5, small=True)
-        True
         """
         if not self.memory_limit:
             return True
-        top = self.bytes_at("terminate") or self.memory_limit
-        ceiling = self.bytes_at("pause") or top
-        if small:
-            ceiling = (ceiling + top) // 2
+        ceiling = self.bytes_at("pause") or self.bytes_at("terminate") or self.memory_limit
         return rss + incoming <= ceiling
+
+    def small_results_budget(self) -> int:
+        """Bytes of small results a worker short of room still takes in when nothing fits any more.
+
+        A worker whose memory is full of what it could not spill must still
+        answer a ``len`` or a ``sum``: results under `SMALL_RESULT` run until
+        they added this much in one episode -- half the way from the pause to
+        the terminate threshold (5% of the limit when either is off) -- so
+        even a flood of them stops well short of a restart.
+
+        >>> MemoryPolicy(1000, target=0.6, spill=0.7, pause=0.8, terminate=0.95).small_results_budget()
+        75
+        """
+        if not self.memory_limit:
+            return 0
+        pause, terminate = self.bytes_at("pause"), self.bytes_at("terminate")
+        if pause is None or terminate is None or terminate <= pause:
+            return self.memory_limit // 20
+        return (terminate - pause) // 2
 
 
 def no_room_error(key, worker: str, output: int, needed: int, rss: int, limit: int, last: SpillError | None,
@@ -186,6 +200,22 @@ def return_freed_memory_promptly(threshold: int = 2 ** 20) -> bool:
         libc = ctypes.CDLL("libc.so.6")
         return bool(libc.mallopt(_M_MMAP_THRESHOLD, threshold)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, threshold))
     except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to tune
+        return False
+
+
+def trim_freed_memory() -> bool:
+    """Give the heap's free pages back to the OS (glibc ``malloc_trim(0)``); True if some were.
+
+    Values under the mmap threshold (`return_freed_memory_promptly`) come
+    from the heap, and freeing thousands of them leaves holes that only a
+    trim returns: a worker that released every result would otherwise keep
+    the RSS of its busiest moment, and stay paused.  Takes a few ms.
+    """
+    try:
+        import ctypes
+
+        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
+    except (OSError, AttributeError):  # not glibc
         return False
 
 

@@ -45,7 +45,7 @@ from ..spec.keys import key_split
 from ..units import format_bytes
 from .logs import answer_rpc, running
 from ..store.rss import process_rss
-from .monitor import CpuMeter, MemoryPolicy, no_room_error
+from .monitor import SMALL_RESULT, CpuMeter, MemoryPolicy, no_room_error, trim_freed_memory
 from .replicas import FetchReplicas
 from .state import WorkerState
 from ..store.spill import Shared, WorkerStore, clean_stale_spill_dirs
@@ -58,7 +58,6 @@ EXIT_SCHEDULER_GONE = 3
 EXIT_MEMORY = 4  # past the terminate threshold: the supervisor starts a fresh worker
 MEMORY_MONITOR_INTERVAL = 0.1  # seconds between RSS samples (a /proc read: microseconds)
 ROOM_MIN_BYTES = 2**20  # results and fetches smaller than this make no room first (tiny tasks stay cheap)
-SMALL_RESULT = 64 * 2**10  # short of room, results under this may still go past the pause threshold
 ROOM_LOG_INTERVAL = 60.0  # seconds: at most one warning a minute for episodes of failed spills
 SHORT_TASK = 0.002  # seconds; below this a task costs less than handing it over
 TASKS_PER_THREAD_WHEN_SHORT = 16
@@ -99,6 +98,8 @@ class Worker:
         # running, the rest run (graphflow.worker.monitor); the scheduler hears it in every heartbeat.
         self._short_of_room = False
         self._room_warned_at = None  # when the last short-of-room episode was logged (one line per episode)
+        self._trimmed_at = 0.0  # when freed heap pages were last given back (monotonic)
+        self._small_budget = 0  # bytes of small results still taken in, short of room, past the pause threshold
         self._cpu = CpuMeter()  # the heartbeat reports CPU use (graphflow.worker.monitor)
         self._over_target = False
         self._rss = 0
@@ -341,6 +342,9 @@ class Worker:
             elif over:
                 store.spill_lru(store.managed_bytes - target)  # a statvfs while the disk stays full; ends it if not
         decision = policy.decide(rss=self._rss, managed=store.managed_bytes, spill_failed=store.spill_failed)
+        if (decision.paused or decision.short_of_room) and not decision.terminate and self._trim_heap(target):
+            self._rss = process_rss()
+            decision = policy.decide(rss=self._rss, managed=store.managed_bytes, spill_failed=store.spill_failed)
         if decision.terminate:
             logger.error("worker %s: process memory %s is past %d%% of the limit %s; restarting (the scheduler "
                          "recomputes its results elsewhere)", self.address, format_bytes(self._rss),
@@ -353,6 +357,15 @@ class Worker:
         over = target is not None and store.managed_bytes > target
         self._memory_state(decision.paused, decision.short_of_room, over)
 
+    def _trim_heap(self, target) -> bool:
+        """Return freed heap pages to the OS when memory is high but mostly not held values (released,
+        spilled); at most once a second.  True if it did (sample RSS again)."""
+        now = time.monotonic()
+        if now - self._trimmed_at < 1.0 or (target is not None and self.state.data.managed_bytes > target):
+            return False
+        self._trimmed_at = now
+        return trim_freed_memory()
+
     def _memory_state(self, paused: bool, short: bool, over: bool) -> None:
         """Apply a memory decision: feed a pause change to the state machine, log, tell the scheduler at once."""
         short_changed = short != self._short_of_room
@@ -360,6 +373,7 @@ class Worker:
             return
         if short_changed:
             self._short_of_room = short
+            self._small_budget = self.memory_policy.small_results_budget()
             self._log_room(short)
         if paused != self._paused:
             if not (short_changed and not paused):  # going short of room lifts a pause: the line above says so
@@ -479,6 +493,7 @@ class Worker:
         if self.memory_limit:
             sizes = self._output_sizes
             reserved = self._reserved
+            spill_failed = self.state.data.spill_failed
             for event in done:
                 # Remembered: big results, and the result of any task room was made for (a guess from its
                 # inputs may have been far off: a 400 MB array in, a float out).  Tiny tasks pay nothing.
@@ -486,7 +501,7 @@ class Worker:
                 if guessed:
                     self._unreserve(event.key)  # its result is in the store (or it failed)
                 if type(event) is wev.ExecuteSuccess and (guessed or event.nbytes >= ROOM_MIN_BYTES or
-                                                          self._short_of_room):  # short of room: all count
+                                                          spill_failed):  # nothing can be spilled: all count
                     prefix = key_split(event.key)
                     if guessed or event.nbytes > sizes.get(prefix, -1):
                         sizes[prefix] = event.nbytes
@@ -505,7 +520,8 @@ class Worker:
         largest input).  When spilling fails (short of room), a task whose
         prefix is known to make output is refused unless that output fits as
         it is (`MemoryPolicy.fits_without_spilling`) -- small outputs too,
-        since thousands of them fill memory as surely; a task never seen
+        since thousands of them fill memory as surely, except within the
+        episode's `MemoryPolicy.small_results_budget`; a task never seen
         before runs (its output may be small: a sum of a large input), and
         teaches the guess.
         """
@@ -518,12 +534,15 @@ class Worker:
             needed = guess  # below ROOM_MIN_BYTES nothing is spilled for it: it all needs room
         else:
             return None  # below ROOM_MIN_BYTES the monitor and the store's own target suffice
+        if store.spill_failed and not self._short_of_room:  # the monitor would see it within 100 ms: now
+            self._memory_state(False, True, self._over_target)
         if needed and store.spill_failed and known is not None:
             rss = process_rss()
-            if not self.memory_policy.fits_without_spilling(rss=rss, incoming=self._reserved_total + guess,
-                                                            small=guess < SMALL_RESULT):
-                if not self._short_of_room:  # the monitor would notice within 100 ms; the scheduler hears it now
-                    self._memory_state(False, True, self._over_target)
+            fits = self.memory_policy.fits_without_spilling(rss=rss, incoming=self._reserved_total + guess)
+            if not fits and guess < SMALL_RESULT and guess <= self._small_budget:
+                self._small_budget -= guess  # a count or a sum still runs, up to a bound per episode
+                fits = True
+            if not fits:
                 return no_room_error(key, self.address, guess, needed, rss, self.memory_limit,
                                      store.last_spill_error, store.spill_room(), store.directory)
         self._reserve(key, guess)

@@ -145,8 +145,9 @@ def test_folders_made_in_advance_for_a_worker_are_not_used(tmp_path):
     owner = NOBODY if os.geteuid() == 0 else None
     child = subprocess.Popen([sys.executable, "-c", SQUATTED], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              text=True)
-    squatted = os.path.join(shm.SHM_DIR, f"{shm.SHM_PREFIX}{child.pid}-{shm._start_time(child.pid)}")
-    linked = squatted + "-0000000000000000"
+    start = shm._start_time(child.pid)
+    squatted = os.path.join(shm.SHM_DIR, f"graphflow-shm-{child.pid}-{start}")  # the name before this hardening
+    linked = os.path.join(shm.SHM_DIR, f"{shm.SHM_PREFIX}{child.pid}-{start}-0000000000000000")
     elsewhere = tmp_path / "theirs"
     try:
         _squat(squatted, owner)
@@ -167,7 +168,7 @@ def test_folders_made_in_advance_for_a_worker_are_not_used(tmp_path):
         assert child.wait(timeout=60) == 0
         assert not os.path.exists(directory)  # its own folder went with it
         if owner is not None:  # another user's folders are never swept, even under a stale-looking name
-            assert squatted not in shm.clean_stale() and os.path.isdir(squatted)
+            assert squatted not in shm.clean_stale("graphflow-shm-") and os.path.isdir(squatted)
         assert os.path.islink(linked) and os.path.isdir(elsewhere)  # a link is not followed by the sweep
     finally:
         child.kill()

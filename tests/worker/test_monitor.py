@@ -44,9 +44,9 @@ def test_short_of_room_lets_in_what_stays_under_the_pause_threshold():
     assert policy(pause=False).fits_without_spilling(rss=900 * MB, incoming=50 * MB)  # then terminate bounds it
     assert not policy(pause=False).fits_without_spilling(rss=900 * MB, incoming=51 * MB)
     assert MemoryPolicy(None).fits_without_spilling(rss=10**12, incoming=10**12)
-    # a small result may go half way from pause (800) to terminate (950): 875
-    assert p.fits_without_spilling(rss=870 * MB, incoming=5 * MB, small=True)
-    assert not p.fits_without_spilling(rss=870 * MB, incoming=5 * MB + 1, small=True)
+    # small results may add half the way from pause (800) to terminate (950) in one episode
+    assert p.small_results_budget() == 75 * MB and policy(pause=False).small_results_budget() == 50 * MB
+    assert MemoryPolicy(None).small_results_budget() == 0
 
 
 def test_over_target_after_what_can_be_spilled():
