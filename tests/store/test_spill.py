@@ -228,6 +228,21 @@ def test_close_and_collection_remove_the_directory(tmp_path):
     assert not os.path.exists(directory)
 
 
+def test_max_spill_comes_from_config_unless_given(tmp_path):
+    assert WorkerStore(1000).max_spill is None
+    with gf.config.set({"worker.max_spill": "1KiB"}):
+        s = WorkerStore(1000, local_directory=str(tmp_path), sizer=len)
+        assert s.max_spill == 1024 and WorkerStore(1000, max_spill=False).max_spill is None
+        assert WorkerStore(1000, max_spill="2KiB").max_spill == 2048
+    s["a"] = bytes(700)
+    s["b"] = bytes(700)  # a (700) spills, b cannot: 1400 > 1 KiB
+    assert s.is_spilled("a") and not s.is_spilled("b") and s.spill_failed
+    assert s.spill_room() < 700 and s.last_spill_error.needed == 700
+    with pytest.raises(gf.errors.ConfigError, match="worker.max_spill"):
+        gf.config.set({"worker.max_spill": "lots"})
+    s.close()
+
+
 def test_thresholds_come_from_config():
     assert WorkerStore(1000).thresholds == {"target": 0.6, "spill": 0.7, "pause": 0.8, "terminate": 0.95}
     with gf.config.set({"worker.memory.target": 0.5, "worker.memory.pause": False}):
@@ -344,3 +359,31 @@ def test_a_block_replaced_by_another_users_file_is_not_unpickled(tmp_path):
     with pytest.raises(UnsafePathError, match="owned by uid 65534"):
         s["a"]
     s.close()
+
+
+def test_a_full_disk_fails_the_spill_before_writing_and_logs_once(caplog):
+    """A 1 MiB filesystem (a tmpfs when root, else max_spill): the blocks that fit are written, the next spill
+    fails without a partial file, the error names the directory and the bytes needed and free, and trying
+    again while the disk stays full logs nothing more."""
+    from graphflow.testing.disks import small_disk
+
+    with small_disk(2**20) as (path, mounted):
+        s = WorkerStore(100_000, local_directory=path, max_spill=None if mounted else 2**20, sizer=len)
+        with caplog.at_level(logging.ERROR, logger="graphflow.store.spill"):
+            for i in range(8):
+                s[i] = bytes(300_000)  # each spills the one before: 1 MiB holds three
+            for _ in range(20):
+                s.spill_lru(10**7)
+        assert s.spill_failed and 2 <= s.spilled_count <= 3
+        assert sorted(os.listdir(s.directory)) == sorted(os.path.basename(s.block_path(k)) for k in s
+                                                         if s.block_path(k))  # no partial block left
+        err = s.last_spill_error
+        assert err.directory == s.directory and err.needed == 300_000 and err.free < 300_000
+        assert s.directory in str(err) and "are free" in str(err)
+        assert len([r for r in caplog.records if "cannot spill" in r.getMessage()]) == 1
+        for k in list(s):
+            del s[k]
+        s[100] = bytes(300_000)
+        s[101] = bytes(300_000)  # room again: spills, and the episode is over
+        assert s.is_spilled(100) and not s.spill_failed
+        s.close()

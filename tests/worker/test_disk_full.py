@@ -35,15 +35,17 @@ def worker_pids(client) -> dict:
 
 
 @pytest.fixture
-def full_disk_client():
+def full_disk_client(request):
+    """A cluster spilling to a 50 MiB tmpfs, or (param "max_spill", and without root) capped by max_spill."""
     with small_disk(DISK) as (path, mounted):
-        extra = {} if mounted else {"max_spill": DISK}
+        extra = {} if mounted and request.param == "disk" else {"max_spill": DISK}
         with gf.Client(n_workers=2, threads_per_worker=1, memory_limit=LIMIT, local_directory=path,
                        **extra) as client:
             yield client, path
 
 
-@pytest.mark.parametrize("chunk", [10 * MiB, MiB // 2], ids=["10MiB-chunks", "512KiB-chunks"])
+@pytest.mark.parametrize("full_disk_client, chunk", [("disk", 10 * MiB), ("disk", MiB // 2), ("max_spill", 10 * MiB)],
+                         ids=["10MiB-chunks", "512KiB-chunks", "10MiB-chunks-max-spill"], indirect=["full_disk_client"])
 def test_a_full_disk_fails_what_needs_room_and_keeps_serving_the_rest(full_disk_client, capfd, chunk):
     client, path = full_disk_client
     pids = worker_pids(client)
