@@ -91,7 +91,14 @@ def test_a_full_disk_fails_what_needs_room_and_keeps_serving_the_rest(full_disk_
 
 
 def test_without_a_full_disk_nothing_changes(tmp_path):
-    """The same 300 MiB with room on disk: all of it is kept, spilled, nothing fails."""
+    """The same 300 MiB with room on disk: all of it is kept, spilled, nothing fails.  The workers' spill
+    folders are private (0700, blocks 0600), and a folder someone made in advance under the same prefix
+    (open to all; another user's when we are root) is neither used nor removed."""
+    squat = tmp_path / "graphflow-spill-1-squat"  # pid 1 never dies: not stale either
+    squat.mkdir()
+    squat.chmod(0o777)
+    if os.geteuid() == 0:
+        os.chown(squat, 65534, 65534)
     with gf.Client(n_workers=2, threads_per_worker=1, memory_limit=LIMIT, local_directory=str(tmp_path)) as client:
         futures = client.map(make_chunk, range(30), nbytes=10 * MiB)
         gf.wait(futures, timeout=120)
@@ -100,4 +107,10 @@ def test_without_a_full_disk_nothing_changes(tmp_path):
                  what=lambda: f"a heartbeat counting the spilled chunks: {client.memory()}")
         assert not any(w["spill_error"] for w in client.memory().values())
         assert sum(f.result()[0] for f in futures) == sum(range(30))
-    assert not [p for p in os.listdir(tmp_path) if p.startswith("graphflow-spill-")]
+        folders = [tmp_path / p for p in os.listdir(tmp_path) if p.startswith("graphflow-spill-") and p != squat.name]
+        assert len(folders) == 2
+        for folder in folders:
+            st = os.lstat(folder)
+            assert st.st_uid == os.geteuid() and st.st_mode & 0o777 == 0o700
+            assert all(os.lstat(folder / b).st_mode & 0o777 == 0o600 for b in os.listdir(folder))
+    assert os.listdir(tmp_path) == [squat.name] and os.listdir(squat) == []
