@@ -55,9 +55,9 @@ Decisions:
   it lasts, spilling is still tried whenever asked, but a value that cannot
   fit in the free space (``statvfs``) or under ``max_spill`` fails before a
   byte is written, so a full disk costs a ``statvfs`` call per attempt, not a
-  partial write.  A failure that free space did not predict (a write error,
-  an unwritable directory) stops further writes until a spilled key is
-  deleted here or the episode is reset.
+  partial write.  Any other failure (a write error, an unwritable
+  directory) stops further writes until a spilled key is deleted here or the
+  episode is reset.
 * **Sizes** come from ``store.set(key, value, nbytes)`` when the caller already
   measured (a task's thread, a peer's message) or from ``sizer`` (default
   `graphflow.sizeof`) for ``store[key] = value``.
@@ -77,6 +77,7 @@ directories of dead processes.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -294,7 +295,9 @@ class WorkerStore(MutableMapping):
             path = os.path.join(directory, f"{self._files}.block")
             written = blocks.write_block(path, value)
         except OSError as exc:
-            self._blocked = True
+            # A full disk raced with another writer: the free-space check keeps the next tries from writing.
+            # Anything else (EACCES, EIO, ...) would fail again after writing: none until space is freed here.
+            self._blocked = exc.errno not in (errno.ENOSPC, errno.EDQUOT)
             raise self._error(key, f"{type(exc).__name__}: {exc}", nbytes) from exc
         if self.max_spill is not None and self._disk + written > self.max_spill:
             _unlink(path)
