@@ -51,13 +51,12 @@ Decisions:
   ``log_spill_errors=False`` leaves the logging to the caller, as the worker
   does), which lasts until a spill succeeds or ``reset_spill_failure()`` is
   called (the worker does when its memory is back under the target); a spill
-  that frees only part of what was asked does not end it.  While
-  it lasts, spilling is still tried whenever asked, but a value that cannot
-  fit in the free space (``statvfs``) or under ``max_spill`` fails before a
-  byte is written, so a full disk costs a ``statvfs`` call per attempt, not a
-  partial write.  Any other failure (a write error, an unwritable
-  directory) stops further writes until a spilled key is deleted here or the
-  episode is reset.
+  that frees only part of what was asked does not end it.  While it lasts,
+  spilling is still tried whenever asked, but a value that cannot fit in the
+  free space (``statvfs``) or under ``max_spill`` fails before a byte is
+  written, so a full disk costs a ``statvfs`` call per attempt, not a partial
+  write.  Any other failure (a write error, an unwritable directory) stops
+  further writes until a spilled key is deleted here or the episode is reset.
 * **Sizes** come from ``store.set(key, value, nbytes)`` when the caller already
   measured (a task's thread, a peer's message) or from ``sizer`` (default
   `graphflow.sizeof`) for ``store[key] = value``.
@@ -70,9 +69,9 @@ made on the first spill, removed by `close()`, when the store is collected and
 at interpreter exit.  It is private (`graphflow.utils.private_dirs`): a random
 name nobody can make in advance, created 0700 and checked (a real directory of
 this user), blocks created 0600 with ``O_EXCL | O_NOFOLLOW``, and only this
-user's own blocks are read back.  A worker killed with ``kill -9`` leaves its directory
-behind; `clean_stale_spill_dirs` (called when a worker starts) removes the
-directories of dead processes.
+user's own blocks are read back.  A worker killed with ``kill -9`` leaves its
+directory behind; `clean_stale_spill_dirs` (called when a worker starts)
+removes the directories of dead processes (this user's only).
 """
 
 from __future__ import annotations
