@@ -50,6 +50,9 @@ DEFAULTS: dict = {
     "worker.memory.spill": 0.7,
     "worker.memory.pause": 0.8,
     "worker.memory.terminate": 0.95,
+    # Most bytes a worker (or a local executor's store) spills to disk: False for no cap, else bytes or "20GiB".
+    # The --max-spill flag and max_spill= arguments win over it.
+    "worker.max_spill": False,
     # What Client() with no address starts: a class or "module:Name" called with the Client's cluster keywords.
     # The client package names it here instead of importing graphflow.deploy (which imports the client).
     "client.default_cluster": "graphflow.deploy:LocalCluster",
@@ -76,9 +79,11 @@ def _byte_size(v) -> bool:
     """A positive byte size: an int or a string like ``"4GiB"``."""
     from .units import parse_bytes
 
+    if isinstance(v, bool):
+        return False
     try:
         return parse_bytes(v) > 0
-    except (ConfigError, TypeError):
+    except (ConfigError, TypeError, ValueError):
         return False
 
 
@@ -92,6 +97,7 @@ _CHECKS = {
     "optimization.order": lambda v: isinstance(v, bool),
     "tokenize_ensure_deterministic": lambda v: isinstance(v, bool),
     **{f"worker.memory.{k}": _fraction for k in ("target", "spill", "pause", "terminate")},
+    "worker.max_spill": lambda v: v is None or v is False or _byte_size(v),
     "client.default_cluster": lambda v: callable(v) or (isinstance(v, str) and v.count(":") == 1),
     "scheduler.retire_timeout": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
     "scheduler.task_stream_size": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,

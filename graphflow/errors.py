@@ -182,19 +182,39 @@ class MemoryLimitError(GraphflowError, MemoryError):
 
 
 class SpillError(GraphflowError, OSError):
-    """A result could not be spilled to disk (``key``, ``directory``): disk full, unwritable, or over ``max_spill``.
+    """A result could not be spilled to disk, so there is no room for more (``key``, ``directory``).
 
-    The value stays in memory and the worker pauses.  Free disk space, point
-    ``--local-directory`` at a larger disk, or raise ``max_spill``.
+    The disk is full, the directory unwritable, or ``max_spill`` reached.  The
+    values stay in memory; the worker pauses work that needs room, and each task
+    that needs room fails with this error (``needed``: bytes it had to spill,
+    ``free``: bytes left in ``directory``, None if unknown; ``reason``: why the
+    spill failed, e.g. "No space left on device").  Free disk space,
+    release results you no longer need, point ``--local-directory`` at a larger
+    disk, or raise ``max_spill``.
     """
 
-    def __init__(self, message: str, key=None, directory=None):
+    def __init__(self, message: str, key=None, directory=None, needed=None, free=None, reason=None):
         super().__init__(message)
         self.key = key
         self.directory = directory
+        self.needed = needed
+        self.free = free
+        self.reason = reason
 
     def __reduce__(self):
-        return (type(self), (self.args[0], self.key, self.directory))
+        return (type(self), (self.args[0], self.key, self.directory, self.needed, self.free, self.reason))
+
+
+class UnsafePathError(GraphflowError, PermissionError):
+    """A directory or file graphflow would use is not private (``path``): made in advance, a symlink, owned by
+    another user, or open to other users.  Nothing was written to it or read from it."""
+
+    def __init__(self, message: str, path=None):
+        super().__init__(message)
+        self.path = path
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.path))
 
 
 class RetireError(GraphflowError, RuntimeError):

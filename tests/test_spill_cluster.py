@@ -15,6 +15,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.errors import MemoryLimitError
+from graphflow.store.shm import SHM_PREFIX
 from graphflow.testing.wait import wait_for
 from graphflow.worker.server import MEMORY_MONITOR_INTERVAL
 
@@ -89,14 +90,16 @@ def test_memory_report_and_a_task_too_big_for_any_worker(tmp_path):
 
 
 def test_a_spill_that_cannot_happen_pauses_the_worker_without_a_crash_loop(tmp_path, capfd):
-    """max_spill of 1 byte: nothing can go to disk, so past its pause threshold the worker pauses, logs a
-    SpillError naming the key and the directory, and keeps everything; dropping the data lets it run again.
+    """max_spill of 1 byte: nothing can go to disk, so once it must spill the worker is short of room (paused,
+    to the scheduler), logs one line naming the key and the directory, and keeps everything it holds; dropping
+    the data lets it run again.  (tests/worker/test_disk_full.py fills a real disk.)
     """
     with gf.Client(n_workers=1, threads_per_worker=1, memory_limit=LIMIT, local_directory=str(tmp_path),
                    max_spill=1) as client:
         [(address, pid)] = worker_pids(client).items()
         chunks = client.map(make_chunk, range(12))  # 192 MiB more than the target: spilling is needed
         wait_for(lambda: client.memory()[address]["paused"], timeout=60, what="the worker pausing")
+        assert "max_spill" in client.memory()[address]["spill_error"]
         # Not a wait but a window: ten memory checks, in which a crash loop or a log line per check would show.
         time.sleep(10 * MEMORY_MONITOR_INTERVAL)
         assert worker_pids(client) == {address: pid}  # same process: not killed, not restarted
@@ -151,11 +154,11 @@ def test_shared_memory_hands_a_result_to_every_worker_on_the_host_once():
 
             wait_for(counted_once, timeout=20, what=lambda: f"the block counted once: {client.memory()}")
             assert [r.result(timeout=60) for r in readers] == [7.0 * (64 * MiB // 8 // 512)] * 3
-            blocks = [p for p in glob.glob(f"/dev/shm/graphflow-shm-{holder_pid}-*/*")]
+            blocks = [p for p in glob.glob(f"/dev/shm/{SHM_PREFIX}{holder_pid}-*/*")]
             assert len(blocks) == 1 and os.path.getsize(blocks[0]) >= 64 * MiB
             assert big.result(timeout=30)[0] == 7.0  # the client maps it too
             del big, readers
-            wait_for(lambda: not glob.glob(f"/dev/shm/graphflow-shm-{holder_pid}-*/*"), timeout=20,
+            wait_for(lambda: not glob.glob(f"/dev/shm/{SHM_PREFIX}{holder_pid}-*/*"), timeout=20,
                      what="the block unlinked")
 
 
@@ -168,11 +171,11 @@ def test_shared_memory_blocks_do_not_outlive_a_killed_worker():
             holder_pid = worker_pids(client)[a]
             big = client.submit(make_chunk, 5, 32 * MiB, workers=[a])
             value = big.result(timeout=60)  # mapped from the holder's block
-            assert glob.glob(f"/dev/shm/graphflow-shm-{holder_pid}-*/*")
+            assert glob.glob(f"/dev/shm/{SHM_PREFIX}{holder_pid}-*/*")
             os.kill(holder_pid, signal.SIGKILL)
             wait_for(lambda: len(pids := worker_pids(client)) == 2 and holder_pid not in pids.values(), timeout=30,
                      what="a replacement for the killed holder")
-            wait_for(lambda: not glob.glob(f"/dev/shm/graphflow-shm-{holder_pid}-*"), timeout=20,
+            wait_for(lambda: not glob.glob(f"/dev/shm/{SHM_PREFIX}{holder_pid}-*"), timeout=20,
                      what="the dead holder's directory swept")
             assert value[::4096].sum() == 5.0 * len(value[::4096])  # our mapping outlives the file
-    assert not glob.glob(f"/dev/shm/graphflow-shm-{holder_pid}-*")
+    assert not glob.glob(f"/dev/shm/{SHM_PREFIX}{holder_pid}-*")

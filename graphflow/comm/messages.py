@@ -413,7 +413,8 @@ class StealAnswer:
 @dataclass(slots=True)
 class WorkerStatus:
     """Worker -> scheduler, every heartbeat interval and when ``paused``/``over_target`` change: how busy it
-    is and its memory (bytes managed in memory, on disk, mapped from peers; RSS; CPU percent of one core)."""
+    is and its memory (bytes managed in memory, on disk, mapped from peers; RSS; CPU percent of one core).
+    ``spill_error``: why it cannot spill (it is short of room), "" while spilling works."""
 
     memory: int = 0
     executing: int = 0
@@ -423,6 +424,7 @@ class WorkerStatus:
     over_target: bool = False
     shared: int = 0
     cpu: float = 0.0
+    spill_error: str = ""
 
 
 @dataclass(slots=True)

@@ -122,8 +122,12 @@ class Heartbeat(SchedulerEvent):
     stopped starting tasks (memory past its pause threshold, or spilling
     failed); it gets no new work until a heartbeat says otherwise.
     ``over_target``: managed bytes above the target fraction even after
-    spilling -- root tasks wait for other workers.  Workers send one at once
-    when ``paused`` or ``over_target`` changes.
+    spilling -- root tasks wait for other workers.  ``spill_error``: the
+    worker cannot spill (disk full, ``max_spill`` reached) and says why; it
+    reports itself paused, yet runs what fits and fails with `SpillError` the
+    tasks that need room, so it gets new work when no other worker can take
+    it (else that work would wait forever).  Workers send one at once when
+    ``paused``, ``over_target`` or ``spill_error`` changes.
     """
 
     worker: str
@@ -136,6 +140,7 @@ class Heartbeat(SchedulerEvent):
     over_target: bool = False
     shared: int = 0  # bytes mapped from other workers' shared-memory blocks (they count them)
     cpu: float = 0.0  # percent of one core the worker process used since its previous heartbeat
+    spill_error: str = ""
 
 
 @dataclass(slots=True)

@@ -172,10 +172,12 @@ def heartbeat(s, ev: Heartbeat) -> None:
     ws.spilled = ev.spilled
     ws.shared = ev.shared
     ws.rss = ev.rss
-    if (ws.paused and not ev.paused) or (ws.over_target and not ev.over_target):
+    short_now = ev.spill_error and not ws.spill_error  # runs what fits: takes root tasks if no one else can
+    if (ws.paused and not ev.paused) or (ws.over_target and not ev.over_target) or short_now:
         s.dirty_workers.add(ws)  # may take queued work again
     ws.paused = ev.paused
     ws.over_target = ev.over_target
+    ws.spill_error = ev.spill_error
 
 
 def tick(s, ev: Tick) -> None:

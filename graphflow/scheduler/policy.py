@@ -24,6 +24,12 @@ With the defaults (saturation 1.5, budget 5 ms, cap 1000) a 1-thread worker
 gets 2 slots while the duration is unknown or above 2.5 ms, 5 slots for 1 ms
 tasks and 500 for 10 us tasks.
 
+Root queuing when disks are full (`short_of_room_only`).  A worker that cannot
+spill reports itself paused and over its target, and stays so until memory is
+freed, so root tasks would wait for it forever.  When no worker takes root
+tasks and every worker is short of room, those do: they run what fits and
+fail with `SpillError` the tasks that need room, so every future ends.
+
 Stealing (`steal_plan`).  A worker running fewer tasks than it has threads,
 with nothing left in the queue for it, takes work from the busiest workers.
 Only tasks beyond a victim's first ``nthreads`` by priority are candidates
@@ -232,6 +238,18 @@ def steal_plan(thief, workers, steals: dict, *, bandwidth: float = BANDWIDTH,
             if budget == 0:
                 return plan
     return plan
+
+
+def short_of_room_only(workers: dict, closing=()) -> list:
+    """The workers that take root tasks, although paused and over their target, because none can spill.
+
+    For when no worker takes root tasks normally.  Empty while any worker
+    (``closing``: retiring, not counted) can still spill: that one gets back
+    under its target by spilling, and the root tasks wait for it as always.
+    """
+    if any(not ws.spill_error and a not in closing for a, ws in workers.items()):
+        return []
+    return [ws for a, ws in workers.items() if a not in closing]
 
 
 def choose_worker_for_data(workers, nbytes: int):

@@ -51,7 +51,8 @@ _FROM_WORKER = {
     wire.DepMissing: lambda w, m, now: ev.MissingData(m.stimulus_id, w, m.key, m.missing, m.holder),
     wire.StealAnswer: lambda w, m, now: ev.StealResponse(m.stimulus_id, w, m.key, m.released),
     wire.WorkerStatus: lambda w, m, now: ev.Heartbeat("heartbeat", w, now, m.memory, m.executing, m.spilled, m.rss,
-                                                      m.paused, m.over_target, m.shared, m.cpu),
+                                                      m.paused, m.over_target, m.shared, m.cpu,
+                                                      m.spill_error),
     wire.ActorUp: lambda w, m, now: actors.ActorHosted("actor-hosted", w, m.actor, m.incarnation),
     wire.ActorCheckpoint: lambda w, m, now: actors.ActorCheckpointed("actor-checkpoint", w, m.actor, m.incarnation,
                                                                      m.state, m.hw, m.results),
@@ -539,4 +540,4 @@ def memory_report(ws) -> dict:
     managed = ws.memory
     return {"managed": managed, "spilled": ws.spilled, "shared": ws.shared,
             "unmanaged": max(0, ws.rss - managed - ws.shared), "rss": ws.rss, "limit": ws.memory_limit,
-            "paused": ws.paused}
+            "paused": ws.paused, "spill_error": ws.spill_error}

@@ -409,6 +409,9 @@ class SchedulerState:
         # tasks; the ready tasks that consume results (and so free memory) still go everywhere.
         heap = [(len(ws.processing) / ws.nthreads, i, ws) for i, ws in enumerate(candidates)
                 if workers.get(ws.address) is ws and not ws.paused and not ws.over_target]
+        if not heap:  # no worker takes root tasks, and if none can spill either, the queue would wait forever
+            heap = [(len(ws.processing) / ws.nthreads, i, ws)
+                    for i, ws in enumerate(policy.short_of_room_only(workers, self.retiring.closing))]
         heapq.heapify(heap)
         queue = self.queue
         while heap and self._n_queued:

@@ -51,6 +51,7 @@ import pickle
 import struct
 
 from graphflow.comm.serialize import dumps, loads
+from graphflow.utils.private_dirs import create_private_file, open_private_file
 
 __all__ = ["write_block", "read_block", "block_frames", "block_kind", "MAGIC"]
 
@@ -75,15 +76,17 @@ def block_kind(value) -> str:
 
 
 def write_block(path: str, value) -> int:
-    """Write ``value`` to a new block file at ``path``; return the bytes written.
+    """Write ``value`` to a new block file at ``path`` (mode 0600); return the bytes written.
 
-    Raises ``OSError`` (``ENOSPC`` for a full disk, ``EACCES``, ...) after
-    removing the partial file; `graphflow.errors.SerializationError` if the
-    value cannot be pickled.
+    Raises ``FileExistsError`` if anything is at ``path`` already (it is left
+    alone: see `graphflow.utils.private_dirs`); ``OSError`` (``ENOSPC`` for a
+    full disk, ``EACCES``, ...) after removing the partial file;
+    `graphflow.errors.SerializationError` if the value cannot be pickled.
     """
     kind = block_kind(value)
+    fd = create_private_file(path)  # 0600, never through a symlink nor over an existing file
     try:
-        with open(path, "wb", buffering=0) as f:
+        with open(fd, "wb", buffering=0) as f:
             f.write(_PREFIX.pack(MAGIC, 0, 0))
             if kind == "numpy":
                 spans, meta = _write_ndarray(f, value)
@@ -228,9 +231,11 @@ def block_frames(path: str) -> tuple:
 
     ``serialize.loads(frames)`` rebuilds the value; the frames can also be sent
     to a peer as they are (wrapped in ``serialize.SerializedValue``).  Raises
-    ``ValueError`` if the file is not a graphflow block.
+    ``ValueError`` if the file is not a graphflow block,
+    `graphflow.errors.UnsafePathError` if it is a symlink or another user's
+    file (a block is unpickled: only this user's own blocks are read).
     """
-    with open(path, "rb") as f:
+    with open(open_private_file(path), "rb") as f:  # ours only: a planted file or a symlink is refused
         prefix = f.read(_PREFIX.size)
         if len(prefix) < _PREFIX.size or prefix[:8] != MAGIC:
             raise ValueError(f"{path} is not a graphflow spill block (magic {prefix[:8]!r}, want {MAGIC!r})")

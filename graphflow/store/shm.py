@@ -11,13 +11,20 @@ processes map them.
                                                (mapped; the name is unlinked at once,
                                                 the pages stay until every mapping is gone)
 
-Where blocks live: ``/dev/shm/graphflow-shm-<pid>-<start time>/<n>.block``, a
-directory per *owner* process (the holder by default; pass ``owner=`` the
+Where blocks live: ``/dev/shm/graphflow-shared-<pid>-<start time>-<random>/<n>.block``,
+a directory per *owner* process (the holder by default; pass ``owner=`` the
 reader's pid to make the reader responsible).  The process start time in the
-name tells a reused pid from the original.  Blocks are removed by
-`release`, by ``open_ref(..., release=True)``, by the owner at exit, and --
-when the owner was killed with ``kill -9`` -- by `clean_stale`, which a worker
-and the cluster's parent process call at start.
+name tells a reused pid from the original.  The directory is private
+(`graphflow.utils.private_dirs`): its name ends in random digits, so nobody
+can make it in advance, it is created 0700 and refused unless it is a real
+directory of this user, and blocks are created 0600 with ``O_EXCL |
+O_NOFOLLOW``.  No reader derives the name: the `ShmRef` a holder sends
+carries the block's path, and a reader maps only files of its own user.
+Blocks are removed by `release`, by ``open_ref(..., release=True)``, by the
+process that made the directory at exit, and -- when the owner was killed
+with ``kill -9`` -- by `clean_stale`, which a worker and the cluster's parent
+process call at start (it removes only this user's directories, never
+through a symlink).
 
 Speed: writing costs one copy into freshly allocated shared pages, reading
 costs the page-table work of the mapping (and no copy).  On a kernel whose
@@ -44,15 +51,20 @@ import os
 import shutil
 import threading
 
+from ..utils.private_dirs import is_own_directory, make_private_dir
+
 __all__ = ["ShmRef", "put", "open_ref", "release", "clean_stale", "available", "owner_directory",
            "SHM_DIR", "SHM_PREFIX"]
 
 SHM_DIR = "/dev/shm"
-SHM_PREFIX = "graphflow-shm-"
+# Not "graphflow-shm-", the prefix of the predictable names of earlier versions: their stale-directory sweep
+# would take a name with a random tail for a dead process's and remove a live one's blocks.
+SHM_PREFIX = "graphflow-shared-"
 
 _counter = itertools.count(1)
 _lock = threading.Lock()
 _made: dict = {}  # directory -> pid of the process that created it (removed at that process's exit)
+_dirs: dict = {}  # (base, owner pid, its start time) -> the private directory this process made for that owner's blocks
 
 
 class ShmRef:
@@ -90,12 +102,25 @@ def _start_time(pid: int) -> str | None:
 
 
 def owner_directory(owner: int | None = None, base: str = SHM_DIR) -> str:
-    """The directory holding ``owner``'s blocks (this process by default); not created here."""
+    """The directory this process puts ``owner``'s blocks in (this process by default), made on first use.
+
+    Its name is ``graphflow-shared-<pid>-<start time>-<random>``; raises
+    ``ProcessLookupError`` if ``owner`` is not running, and
+    `graphflow.errors.UnsafePathError` if the directory made is not private.
+    """
     pid = os.getpid() if owner is None else owner
     start = _start_time(pid)
     if start is None:
         raise ProcessLookupError(f"cannot put a shared-memory block owned by process {pid}: it is not running")
-    return os.path.join(base, f"{SHM_PREFIX}{pid}-{start}")
+    with _lock:
+        directory = _dirs.get((base, pid, start))
+        if directory is not None and is_own_directory(directory):
+            return directory  # (else gone, e.g. /dev/shm swept by hand: a fresh one is made)
+        directory = make_private_dir(base, f"{SHM_PREFIX}{pid}-{start}-")
+        _dirs[(base, pid, start)] = directory
+        if pid == os.getpid():  # another owner's directory is swept by clean_stale once that owner is gone
+            _made[directory] = pid
+        return directory
 
 
 def put(value, owner: int | None = None, base: str = SHM_DIR) -> ShmRef:
@@ -104,17 +129,13 @@ def put(value, owner: int | None = None, base: str = SHM_DIR) -> ShmRef:
     ``owner``: the pid whose directory holds the block (default: this
     process); the block is removed at the latest when that process is gone
     and `clean_stale` runs.  Raises ``OSError`` (``ENOSPC`` when ``/dev/shm``
-    is full) after removing the partial block.
+    is full, `graphflow.errors.UnsafePathError` when the directory is not
+    private) after removing the partial block.
     """
     from graphflow.store import blocks
 
     directory = owner_directory(owner, base)
-    with _lock:
-        if directory not in _made:
-            os.makedirs(directory, mode=0o700, exist_ok=True)
-            if owner is None or owner == os.getpid():
-                _made[directory] = os.getpid()
-        path = os.path.join(directory, f"{next(_counter)}-{threading.get_ident()}.block")
+    path = os.path.join(directory, f"{next(_counter)}-{threading.get_ident()}.block")
     nbytes = blocks.write_block(path, value)
     return ShmRef(path, nbytes, blocks.block_kind(value), os.getpid() if owner is None else owner)
 
@@ -157,14 +178,16 @@ def _unlink(path: str) -> None:
 def clean_stale(prefix: str = SHM_PREFIX, base: str = SHM_DIR) -> list:
     """Remove the block directories of processes that are gone; return the paths removed.
 
-    A directory ``<prefix><pid>-<start time>`` is stale when no process has
-    that pid, or the process with it started at another time (the pid was
-    reused).
+    A directory ``<prefix><pid>-<start time>-<random>`` is stale when no
+    process has that pid, or the process with it started at another time
+    (the pid was reused).  Only directories of this user are removed, never
+    through a symlink (`graphflow.utils.processes.remove_stale_dirs`).
     """
     from ..utils.processes import remove_stale_dirs
 
     def is_stale(rest: str) -> bool:
-        pid, _, start = rest.partition("-")
+        pid, _, rest = rest.partition("-")
+        start = rest.partition("-")[0]
         return pid.isdigit() and _start_time(int(pid)) != start
 
     return remove_stale_dirs(base, prefix, is_stale)
@@ -173,9 +196,10 @@ def clean_stale(prefix: str = SHM_PREFIX, base: str = SHM_DIR) -> list:
 def _remove_own() -> None:
     pid = os.getpid()  # a forked child inherits _made but must not remove its parent's blocks
     for directory, creator in list(_made.items()):
-        if creator == pid:
+        if creator == pid and is_own_directory(directory):
             shutil.rmtree(directory, ignore_errors=True)
     _made.clear()
+    _dirs.clear()
 
 
 atexit.register(_remove_own)

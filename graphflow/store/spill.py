@@ -45,11 +45,18 @@ Decisions:
   pages become resident as it does.  The block file stays as a clean copy, so
   spilling the value again costs no write; the file is deleted with the key.
 * **Failure** (disk full, directory unwritable, ``max_spill`` reached): the
-  value stays in memory, a `SpillError` naming the key and the directory is
-  logged once, and ``spill_failed`` becomes True (the worker pauses on it).
-  No further spill is tried until the store frees disk space (a spilled key is
-  deleted) or ``reset_spill_failure()`` is called, so a full disk never turns
-  into a retry loop.
+  value stays in memory, ``spill_failed`` becomes True and ``last_spill_error``
+  holds a `SpillError` naming the key, the directory, the bytes needed and the
+  bytes free.  That starts a *failure episode*, logged once (not per attempt;
+  ``log_spill_errors=False`` leaves the logging to the caller, as the worker
+  does), which lasts until a spill succeeds or ``reset_spill_failure()`` is
+  called (the worker does when its memory is back under the target); a spill
+  that frees only part of what was asked does not end it.  While it lasts,
+  spilling is still tried whenever asked, but a value that cannot fit in the
+  free space (``statvfs``) or under ``max_spill`` fails before a byte is
+  written, so a full disk costs a ``statvfs`` call per attempt, not a partial
+  write.  Any other failure (a write error, an unwritable directory) stops
+  further writes until a spilled key is deleted here or the episode is reset.
 * **Sizes** come from ``store.set(key, value, nbytes)`` when the caller already
   measured (a task's thread, a peer's message) or from ``sizer`` (default
   `graphflow.sizeof`) for ``store[key] = value``.
@@ -59,13 +66,17 @@ Decisions:
 
 Spill directory: ``<local_directory or tempdir>/graphflow-spill-<pid>-<random>``,
 made on the first spill, removed by `close()`, when the store is collected and
-at interpreter exit.  A worker killed with ``kill -9`` leaves its directory
-behind; `clean_stale_spill_dirs` (called when a worker starts) removes the
-directories of dead processes.
+at interpreter exit.  It is private (`graphflow.utils.private_dirs`): a random
+name nobody can make in advance, created 0700 and checked (a real directory of
+this user), blocks created 0600 with ``O_EXCL | O_NOFOLLOW``, and only this
+user's own blocks are read back.  A worker killed with ``kill -9`` leaves its
+directory behind; `clean_stale_spill_dirs` (called when a worker starts)
+removes the directories of dead processes (this user's only).
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -80,6 +91,7 @@ from .. import config
 from ..errors import SpillError
 from ..sizeof import sizeof
 from ..units import format_bytes, parse_bytes
+from ..utils.private_dirs import make_private_dir
 from . import blocks
 
 __all__ = ["WorkerStore", "SpillError", "Shared", "clean_stale_spill_dirs", "nbytes_of", "SPILL_PREFIX"]
@@ -92,6 +104,7 @@ nbytes_of = sizeof
 SPILL_PREFIX = "graphflow-spill-"
 _DIR_PATTERN = re.compile(re.escape(SPILL_PREFIX) + r"(\d+)-")
 _THRESHOLDS = ("target", "spill", "pause", "terminate")
+_BLOCK_SLACK = 64 * 1024  # a block's header and frame alignment, on top of the value's bytes
 
 
 class WorkerStore(MutableMapping):
@@ -105,19 +118,26 @@ class WorkerStore(MutableMapping):
     restarting), kept here so the numbers live in one place.
     ``local_directory``: where the spill directory goes (default: the system
     temp dir).  ``max_spill``: bytes of block files allowed on disk (``None``:
-    no cap).  ``sizer``: ``value -> int`` for ``store[key] = value``.
+    from ``gf.config`` ``worker.max_spill``; ``False``: no cap).  ``sizer``:
+    ``value -> int`` for ``store[key] = value``.  ``log_spill_errors``: log the
+    start of each spill failure episode (False: the caller does, as the worker).
     """
 
     def __init__(self, memory_limit=None, *, target=None, spill=None, pause=None, terminate=None,
-                 local_directory: str | None = None, max_spill=None, sizer=sizeof):
+                 local_directory: str | None = None, max_spill=None, sizer=sizeof,
+                 log_spill_errors: bool = True):
         self.memory_limit = None if memory_limit is None else parse_bytes(memory_limit)
         given = {"target": target, "spill": spill, "pause": pause, "terminate": terminate}
         self.thresholds = {k: config.get(f"worker.memory.{k}") if v is None else v for k, v in given.items()}
         self.local_directory = local_directory
+        if max_spill is None:
+            max_spill = config.get("worker.max_spill")
         self.max_spill = None if max_spill is None or max_spill is False else parse_bytes(max_spill)
+        self.log_spill_errors = log_spill_errors
         self.sizer = sizer
-        self.spill_failed = False
+        self.spill_failed = False  # in a failure episode (see the module docstring)
         self.last_spill_error: SpillError | None = None
+        self._blocked = False  # an unpredicted failure: no write is tried until disk space is freed here
         self._fast: OrderedDict = OrderedDict()  # key -> value, least recently used first
         self._slow: dict = {}  # key -> (path, file size)
         self._shared: dict = {}  # key -> value mapped from a host shared-memory block another process owns
@@ -219,7 +239,7 @@ class WorkerStore(MutableMapping):
     def _maybe_evict(self) -> None:
         """After every write: spill LRU values while managed bytes exceed the target."""
         target = self._target_bytes
-        if target is not None and self._managed > target and not self.spill_failed:
+        if target is not None and self._managed > target:
             self._spill_until(lambda: self._managed <= target)
 
     def spill_lru(self, nbytes: int) -> int:
@@ -230,13 +250,13 @@ class WorkerStore(MutableMapping):
         out of values or a spill fails (then ``spill_failed`` is True).
         """
         with self._lock:
-            if self.spill_failed:
-                return 0
             start = self._managed
             self._spill_until(lambda: start - self._managed >= nbytes)
             return start - self._managed
 
     def _spill_until(self, done) -> None:
+        if self._blocked:
+            return
         while self._fast and not done():
             key = next(iter(self._fast))
             try:
@@ -244,6 +264,8 @@ class WorkerStore(MutableMapping):
             except SpillError as exc:
                 self._fail(exc)
                 return
+        if self.spill_failed and done():  # made all the room asked for: the episode is over
+            self._recovered()
 
     def _spill(self, key) -> None:
         """Move ``key`` from memory to disk (raises `SpillError`, leaving it in memory)."""
@@ -258,18 +280,28 @@ class WorkerStore(MutableMapping):
             self._drop_clean_copies()
             if self._disk + nbytes > self.max_spill:
                 raise self._error(key, f"max_spill is {format_bytes(self.max_spill)} and "
-                                       f"{format_bytes(self._disk)} are spilled already")
+                                       f"{format_bytes(self._disk)} are spilled already", nbytes)
         try:
             directory = self._directory()
+        except OSError as exc:
+            self._blocked = True
+            raise self._error(key, f"{type(exc).__name__}: {exc}", nbytes, unknown_room=True) from exc
+        free = _free_bytes(directory)
+        if free is not None and free < nbytes + _BLOCK_SLACK:  # would fail part-way: do not write at all
+            raise self._error(key, "No space left on device", nbytes, free)
+        try:
             self._files += 1
             path = os.path.join(directory, f"{self._files}.block")
             written = blocks.write_block(path, value)
         except OSError as exc:
-            raise self._error(key, f"{type(exc).__name__}: {exc}") from exc
+            # A full disk raced with another writer: the free-space check keeps the next tries from writing.
+            # Anything else (EACCES, EIO, ...) would fail again after writing: none until space is freed here.
+            self._blocked = exc.errno not in (errno.ENOSPC, errno.EDQUOT)
+            raise self._error(key, f"{type(exc).__name__}: {exc}", nbytes) from exc
         if self.max_spill is not None and self._disk + written > self.max_spill:
             _unlink(path)
             raise self._error(key, f"max_spill is {format_bytes(self.max_spill)}; the block was "
-                                   f"{format_bytes(written)} with {format_bytes(self._disk)} spilled already")
+                                   f"{format_bytes(written)} with {format_bytes(self._disk)} spilled already", written)
         self._slow[key] = (path, written)
         self._disk += written
 
@@ -279,29 +311,47 @@ class WorkerStore(MutableMapping):
             self._disk -= size
             _unlink(path)
 
-    def _error(self, key, why: str) -> SpillError:
+    def spill_room(self) -> int | None:
+        """Bytes that could still be spilled: free space where the blocks go, capped by what ``max_spill``
+        leaves (None if neither is known, e.g. the directory cannot be made)."""
+        with self._lock:
+            free = _free_bytes(self._dir or self.local_directory or tempfile.gettempdir())
+            if self.max_spill is not None:
+                left = max(0, self.max_spill - self._disk)
+                free = left if free is None else min(free, left)
+            return free
+
+    def _error(self, key, why: str, needed: int, free: int | None = None, unknown_room: bool = False) -> SpillError:
         where = self._dir or self.local_directory or tempfile.gettempdir()
+        if free is None and not unknown_room:
+            free = self.spill_room()
+        room = "" if free is None else f"; it needs {format_bytes(needed)} and {format_bytes(free)} are free"
         return SpillError(
-            f"cannot spill {key!r} ({format_bytes(self._nbytes[key])}) to {where}: {why}. The value stays in "
-            "memory and the worker pauses; free disk space, point --local-directory at a larger disk, or "
-            "raise max_spill.", key=key, directory=where)
+            f"cannot spill {key!r} ({format_bytes(self._nbytes[key])}) to {where}: {why}{room}. The value stays "
+            "in memory; free disk space, release results you no longer need, point --local-directory at a "
+            "larger disk, or raise max_spill.", key=key, directory=where, needed=needed, free=free, reason=why)
 
     def _fail(self, exc: SpillError) -> None:
-        if not self.spill_failed:
-            logger.error("SpillError: %s", exc)
+        if not self.spill_failed and self.log_spill_errors:
+            logger.error("SpillError: %s", exc)  # once per episode: the next attempts fail quietly
         self.spill_failed = True
         self.last_spill_error = exc
 
+    def _recovered(self) -> None:
+        if self.log_spill_errors:
+            logger.info("spilling to %s works again", self._dir)
+        self.spill_failed = self._blocked = False
+
     def reset_spill_failure(self) -> None:
-        """Allow spilling again after a `SpillError` (e.g. once the operator freed disk space)."""
+        """End a failure episode (e.g. the worker's memory is back under its target): spill freely again."""
         with self._lock:
-            self.spill_failed = False
+            self.spill_failed = self._blocked = False
 
     def _directory(self) -> str:
         if self._dir is None:
             base = self.local_directory or tempfile.gettempdir()
-            os.makedirs(base, exist_ok=True)
-            self._dir = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=base)
+            os.makedirs(base, exist_ok=True)  # the user's directory, possibly shared: ours goes inside it
+            self._dir = make_private_dir(base, f"{SPILL_PREFIX}{os.getpid()}-")
             self._finalizer = weakref.finalize(self, shutil.rmtree, self._dir, True)
         return self._dir
 
@@ -368,7 +418,7 @@ class WorkerStore(MutableMapping):
         if entry is not None:
             self._disk -= entry[1]
             _unlink(entry[0])
-            self.spill_failed = False  # disk space came free: spilling may work again
+            self._blocked = False  # disk space came free: writing may work again
 
     def clear(self) -> None:
         """Drop every value and block file."""
@@ -442,6 +492,15 @@ def clean_stale_spill_dirs(base: str | None = None) -> list:
         return match is not None and not _pid_alive(int(match.group(1)))
 
     return remove_stale_dirs(base or tempfile.gettempdir(), SPILL_PREFIX, is_stale)
+
+
+def _free_bytes(path: str) -> int | None:
+    """Bytes an unprivileged write may still use on ``path``'s filesystem (None if it cannot be asked)."""
+    try:
+        st = os.statvfs(path)
+    except (OSError, AttributeError):  # missing directory, or no statvfs (Windows)
+        return None
+    return st.f_bavail * st.f_frsize
 
 
 def _pid_alive(pid: int) -> bool:

@@ -94,9 +94,9 @@ def client_left(client: str = "C", *, stimulus_id=None) -> ClientLeft:
 
 
 def heartbeat(worker: str, now: float, *, memory: int = 0, executing: int = 0, spilled: int = 0, rss: int = 0,
-              paused: bool = False, over_target: bool = False, stimulus_id=None) -> Heartbeat:
+              paused: bool = False, over_target: bool = False, spill_error: str = "", stimulus_id=None) -> Heartbeat:
     return Heartbeat(stimulus_id or stim("heartbeat"), worker, now, memory, executing, spilled, rss, paused,
-                     over_target)
+                     over_target, spill_error=spill_error)
 
 
 def tick(now: float, *, stimulus_id=None) -> Tick:

@@ -3,7 +3,7 @@
 A worker or scheduler started by a `graphflow.deploy.process.Supervisor` calls
 `die_with_parent` first thing, so it never outlives the cluster that started
 it.  Spill and shared-memory directories are named after their owner's pid and
-start time; `remove_stale_dirs` removes those whose owner is gone.
+start time; `remove_stale_dirs` removes those whose owner is gone (only this user's, never via a symlink).
 
     >>> import os, tempfile
     >>> base = tempfile.mkdtemp()
@@ -60,8 +60,14 @@ def remove_stale_dirs(base: str, prefix: str, is_stale) -> list:
 
     Spill and shared-memory directories are named after the process that
     owns them; a process killed with ``kill -9`` cannot remove its own, so the
-    next worker on the host (and a LocalCluster's parent) sweeps them.
+    next worker on the host (and a LocalCluster's parent) sweeps them.  Only
+    real directories of this user are removed: a symlink, a file, or another
+    user's directory under a matching name is left alone (``/dev/shm`` and
+    ``/tmp`` are shared by every user), and the removal itself never follows a
+    symlink inside (``shutil.rmtree`` works through directory descriptors).
     """
+    from .private_dirs import is_own_directory
+
     removed = []
     try:
         names = os.listdir(base)
@@ -70,6 +76,8 @@ def remove_stale_dirs(base: str, prefix: str, is_stale) -> list:
     for name in names:
         if name.startswith(prefix) and is_stale(name[len(prefix):]):
             path = os.path.join(base, name)
+            if not is_own_directory(path):
+                continue
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed

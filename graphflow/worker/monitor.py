@@ -11,11 +11,21 @@ target      0.6     the store spills least-recently-used values once the
                     bytes it manages pass this (done by the store on write)
 spill       0.7     the process's RSS passed this: spill until managed
                     bytes are back under target
-pause       0.8     RSS passed this, or a spill failed: start no tasks and
-                    tell the scheduler, until RSS drops back under it
+pause       0.8     RSS passed this: start no tasks and tell the scheduler,
+                    until RSS drops back under it
 terminate   0.95    RSS passed this: the worker exits, its parent starts a
                     fresh one and the scheduler recomputes its results
 ==========  ======  =====================================================
+
+When a spill fails (disk full, ``max_spill`` reached) spilling cannot bring
+memory down, so pausing would wait forever: the worker is *short of room*
+instead.  Tasks keep starting, but one whose output is known to need room
+(more than fits under the pause threshold, `fits_without_spilling`) fails
+with `graphflow.errors.SpillError` rather than run; small results (within
+`small_results_budget`), and tasks never seen before (a sum of a large input
+frees memory), still run.  The scheduler is told (it sends such a worker
+new work only when no other worker can take it).  It lasts until memory is
+back under the target or a spill succeeds.
 
 Worked example, limit 1000 bytes, RSS 750, the store manages 650::
 
@@ -36,23 +46,29 @@ import time
 from dataclasses import dataclass
 
 from .. import config
+from ..errors import SpillError
+from ..units import format_bytes
 
-__all__ = ["MemoryPolicy", "MemoryDecision", "THRESHOLDS", "CpuMeter"]
+__all__ = ["MemoryPolicy", "MemoryDecision", "THRESHOLDS", "CpuMeter", "no_room_error", "trim_freed_memory",
+           "SMALL_RESULT"]
 
 THRESHOLDS = ("target", "spill", "pause", "terminate")
 
 
 @dataclass(frozen=True)
 class MemoryDecision:
-    """What the shell does now: spill this many bytes, be paused or not, report over target, or exit."""
+    """What the shell does now: spill this many bytes, be paused or short of room or neither, report over
+    target, or exit."""
 
     spill_bytes: int = 0
     paused: bool = False
     over_target: bool = False
     terminate: bool = False
+    short_of_room: bool = False
 
 
 _NO_LIMIT = MemoryDecision()
+SMALL_RESULT = 64 * 2**10  # bytes: results under this are "small" to a worker short of room
 
 
 class MemoryPolicy:
@@ -82,7 +98,8 @@ class MemoryPolicy:
         return int(fraction * self.memory_limit)
 
     def decide(self, *, rss: int, managed: int, spill_failed: bool) -> MemoryDecision:
-        """The decision for one sample: process ``rss``, ``managed`` bytes in the store's memory tier."""
+        """The decision for one sample: process ``rss``, ``managed`` bytes in the store's memory tier,
+        ``spill_failed``: the store is in a spill failure episode (then short of room, never paused)."""
         if not self.memory_limit:
             return _NO_LIMIT
         terminate_at = self.bytes_at("terminate")
@@ -95,9 +112,71 @@ class MemoryPolicy:
             floor = target_at if target_at is not None else spill_at
             spill = min(managed, rss - floor)
         pause_at = self.bytes_at("pause")
-        paused = spill_failed or (pause_at is not None and rss > pause_at)
+        paused = not spill_failed and pause_at is not None and rss > pause_at
         over = target_at is not None and managed - spill > target_at
-        return MemoryDecision(spill_bytes=max(0, spill), paused=paused, over_target=over)
+        return MemoryDecision(spill_bytes=max(0, spill), paused=paused, over_target=over, short_of_room=spill_failed)
+
+    def fits_without_spilling(self, *, rss: int, incoming: int) -> bool:
+        """While nothing can be spilled: may ``incoming`` more bytes come into memory?
+
+        Yes while the process stays at or under the pause threshold (else the
+        terminate threshold, else the limit): over its target, but clear of a
+        restart.  Always yes without a limit.
+
+        >>> p = MemoryPolicy(1000, target=0.6, spill=0.7, pause=0.8, terminate=0.95)
+        >>> p.fits_without_spilling(rss=700, incoming=100), p.fits_without_spilling(rss=700, incoming=101)
+        (True, False)
+        """
+        if not self.memory_limit:
+            return True
+        ceiling = self.bytes_at("pause") or self.bytes_at("terminate") or self.memory_limit
+        return rss + incoming <= ceiling
+
+    def small_results_budget(self) -> int:
+        """Bytes of small results a worker short of room still takes in when nothing fits any more.
+
+        A worker whose memory is full of what it could not spill must still
+        answer a ``len`` or a ``sum``: results under `SMALL_RESULT` run until
+        they added this much in one episode -- half the way from the pause to
+        the terminate threshold (5% of the limit when either is off) -- so
+        even a flood of them stops well short of a restart.
+
+        >>> MemoryPolicy(1000, target=0.6, spill=0.7, pause=0.8, terminate=0.95).small_results_budget()
+        75
+        """
+        if not self.memory_limit:
+            return 0
+        pause, terminate = self.bytes_at("pause"), self.bytes_at("terminate")
+        if pause is None or terminate is None or terminate <= pause:
+            return self.memory_limit // 20
+        return (terminate - pause) // 2
+
+
+def no_room_error(key, worker: str, output: int, needed: int, rss: int, limit: int, last: SpillError | None,
+                  free: int | None, directory: str | None) -> SpillError:
+    """The `SpillError` a task gets instead of running on a worker short of room.
+
+    ``output``: the bytes the task is expected to make; ``needed``: what would
+    have to be spilled to make room for them; ``free``: what the spill
+    directory (or ``max_spill``) still takes; ``last``: the store's last
+    spill failure (its reason is quoted).
+
+    >>> e = no_room_error("x-1", "tcp://w", 10 * 2**20, 8 * 2**20, 78 * 2**20, 100 * 2**20, None, 2**20, "/d")
+    >>> (e.key, e.needed, e.free, e.directory)
+    ('x-1', 8388608, 1048576, '/d')
+    >>> print(str(e).split(". ")[0])
+    task 'x-1' on worker tcp://w needs room for about 10.00 MiB and none is left: memory is at 78.00 MiB \
+of the 100.00 MiB limit, and spilling to /d cannot make room (it needs 8.00 MiB, 1.00 MiB are free)
+    """
+    directory = directory or (last.directory if last is not None else None) or "the spill directory"
+    reason = f"; {last.reason}" if last is not None and last.reason else ""
+    free_text = "unknown" if free is None else format_bytes(free)
+    return SpillError(
+        f"task {key!r} on worker {worker} needs room for about {format_bytes(output)} and none is left: memory is "
+        f"at {format_bytes(rss)} of the {format_bytes(limit)} limit, and spilling to {directory} cannot make room "
+        f"(it needs {format_bytes(needed)}, {free_text} are free{reason}). The task did not run. Free disk space, "
+        "release results you no longer need, point --local-directory at a larger disk, or raise max_spill.",
+        key=key, directory=directory, needed=needed, free=free, reason=last.reason if last is not None else None)
 
 
 _M_TRIM_THRESHOLD = -1
@@ -121,6 +200,22 @@ def return_freed_memory_promptly(threshold: int = 2 ** 20) -> bool:
         libc = ctypes.CDLL("libc.so.6")
         return bool(libc.mallopt(_M_MMAP_THRESHOLD, threshold)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, threshold))
     except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to tune
+        return False
+
+
+def trim_freed_memory() -> bool:
+    """Give the heap's free pages back to the OS (glibc ``malloc_trim(0)``); True if some were.
+
+    Values under the mmap threshold (`return_freed_memory_promptly`) come
+    from the heap, and freeing thousands of them leaves holes that only a
+    trim returns: a worker that released every result would otherwise keep
+    the RSS of its busiest moment, and stay paused.  Takes a few ms.
+    """
+    try:
+        import ctypes
+
+        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
+    except (OSError, AttributeError):  # not glibc
         return False
 
 

@@ -47,7 +47,7 @@ from ..spec.keys import key_split
 from ..units import format_bytes
 from .logs import answer_rpc, running
 from ..store.rss import process_rss
-from .monitor import CpuMeter, MemoryPolicy
+from .monitor import SMALL_RESULT, CpuMeter, MemoryPolicy, no_room_error, trim_freed_memory
 from .replicas import FetchReplicas
 from .state import WorkerState
 from ..store.spill import Shared, WorkerStore, clean_stale_spill_dirs
@@ -61,6 +61,7 @@ EXIT_MEMORY = 4  # past the terminate threshold: the supervisor starts a fresh w
 EXIT_AUTH_FAILED = 5  # the scheduler refused our token or our encryption: a restart would be refused too
 MEMORY_MONITOR_INTERVAL = 0.1  # seconds between RSS samples (a /proc read: microseconds)
 ROOM_MIN_BYTES = 2**20  # results and fetches smaller than this make no room first (tiny tasks stay cheap)
+ROOM_LOG_INTERVAL = 60.0  # seconds: at most one warning a minute for episodes of failed spills
 SHORT_TASK = 0.002  # seconds; below this a task costs less than handing it over
 TASKS_PER_THREAD_WHEN_SHORT = 16
 
@@ -96,6 +97,12 @@ class Worker:
         self.max_spill = max_spill
         self.memory_policy = MemoryPolicy(memory_limit, **(memory or {}))
         self._paused = False
+        # A spill failed (disk full, max_spill reached): tasks that need room fail with SpillError instead of
+        # running, the rest run (graphflow.worker.monitor); the scheduler hears it in every heartbeat.
+        self._short_of_room = False
+        self._room_warned_at = None  # when the last short-of-room episode was logged (one line per episode)
+        self._trimmed_at = 0.0  # when freed heap pages were last given back (monotonic)
+        self._small_budget = 0  # bytes of small results still taken in, short of room, past the pause threshold
         self._cpu = CpuMeter()  # the heartbeat reports CPU use (graphflow.worker.monitor)
         self._over_target = False
         self._rss = 0
@@ -161,7 +168,7 @@ class Worker:
         clean_stale_spill_dirs(self.local_directory)  # blocks of workers killed here before us
         shm.clean_stale()
         store = WorkerStore(self.memory_limit, target=policy.target or False, local_directory=self.local_directory,
-                            max_spill=self.max_spill)
+                            max_spill=self.max_spill, log_spill_errors=False)  # _check_memory logs per episode
         self.state = WorkerState(self.address, self.nthreads, store, validate=self.validate)
         self.actors = ActorHost(self.address, self.loop.add_callback, self.listener.send_many,
                                 lambda msgs: self.scheduler.send_many(msgs), self.actor_handle)
@@ -275,9 +282,11 @@ class Worker:
     def _heartbeat_message(self):
         """The heartbeat message: how busy this worker is and how much it holds."""
         store = self.state.data
+        short = self._short_of_room and store.last_spill_error is not None
         return wire.WorkerStatus(store.managed_bytes, self.state.executing_count, store.spilled_bytes,
-                                 process_rss(), self._paused, self._over_target, store.shared_bytes,
-                                 self._cpu.sample())
+                                 process_rss(), self._paused or self._short_of_room, self._over_target,
+                                 store.shared_bytes, self._cpu.sample(),
+                                 str(store.last_spill_error) if short else "")
 
     # ------------------------------------------------------------------ shared memory
 
@@ -327,32 +336,77 @@ class Worker:
     # ------------------------------------------------------------------ memory
 
     def _check_memory(self) -> None:
-        """Sample RSS; spill, pause, resume or terminate as `MemoryPolicy` says."""
+        """Sample RSS; spill, pause, resume, go short of room or terminate as `MemoryPolicy` says."""
         if self._closed:
             return
         store = self.state.data
+        policy = self.memory_policy
         self._rss = process_rss()
-        target = self.memory_policy.bytes_at("target")
-        if store.spill_failed and (target is None or store.managed_bytes <= target):
-            store.reset_spill_failure()  # memory was freed another way: the next spill may well succeed
-        decision = self.memory_policy.decide(rss=self._rss, managed=store.managed_bytes,
-                                             spill_failed=store.spill_failed)
+        target = policy.bytes_at("target")
+        if store.spill_failed:
+            wanted = policy.decide(rss=self._rss, managed=store.managed_bytes, spill_failed=False).spill_bytes
+            over = target is not None and store.managed_bytes > target
+            if not wanted and not over:
+                store.reset_spill_failure()  # memory was freed another way: no spill needed, the episode is over
+            elif over:
+                store.spill_lru(store.managed_bytes - target)  # a statvfs while the disk stays full; ends it if not
+        decision = policy.decide(rss=self._rss, managed=store.managed_bytes, spill_failed=store.spill_failed)
+        if (decision.paused or decision.short_of_room) and not decision.terminate and self._trim_heap(target):
+            self._rss = process_rss()
+            decision = policy.decide(rss=self._rss, managed=store.managed_bytes, spill_failed=store.spill_failed)
         if decision.terminate:
             logger.error("worker %s: process memory %s is past %d%% of the limit %s; restarting (the scheduler "
                          "recomputes its results elsewhere)", self.address, format_bytes(self._rss),
-                         round(100 * self.memory_policy.terminate), format_bytes(self.memory_limit))
+                         round(100 * policy.terminate), format_bytes(self.memory_limit))
             return self.close("memory limit", EXIT_MEMORY)
         if decision.spill_bytes:
             store.spill_lru(decision.spill_bytes)
+            if store.spill_failed != decision.short_of_room:  # this very spill failed (or ended the episode)
+                decision = policy.decide(rss=self._rss, managed=store.managed_bytes, spill_failed=store.spill_failed)
         over = target is not None and store.managed_bytes > target
-        if decision.paused != self._paused or over != self._over_target:
-            if decision.paused != self._paused:
-                logger.warning("worker %s: %s (process memory %s of %s%s)", self.address,
-                               "paused" if decision.paused else "resumed", format_bytes(self._rss),
-                               format_bytes(self.memory_limit), "; spilling failed" if store.spill_failed else "")
-                self._feed(wev.PauseChanged(self._stim("memory"), decision.paused))
-            self._paused, self._over_target = decision.paused, over
-            self.scheduler.send(self._heartbeat_message())  # the scheduler learns at once, not in 0.5 s
+        self._memory_state(decision.paused, decision.short_of_room, over)
+
+    def _trim_heap(self, target) -> bool:
+        """Return freed heap pages to the OS when memory is high but mostly not held values (released,
+        spilled); at most once a second.  True if it did (sample RSS again)."""
+        now = time.monotonic()
+        if now - self._trimmed_at < 1.0 or (target is not None and self.state.data.managed_bytes > target):
+            return False
+        self._trimmed_at = now
+        return trim_freed_memory()
+
+    def _memory_state(self, paused: bool, short: bool, over: bool) -> None:
+        """Apply a memory decision: feed a pause change to the state machine, log, tell the scheduler at once."""
+        short_changed = short != self._short_of_room
+        if not short_changed and paused == self._paused and over == self._over_target:
+            return
+        if short_changed:
+            self._short_of_room = short
+            self._small_budget = self.memory_policy.small_results_budget()
+            self._log_room(short)
+        if paused != self._paused:
+            if not (short_changed and not paused):  # going short of room lifts a pause: the line above says so
+                logger.warning("worker %s: %s (process memory %s of %s)", self.address,
+                               "paused" if paused else "resumed", format_bytes(self._rss),
+                               format_bytes(self.memory_limit))
+            self._feed(wev.PauseChanged(self._stim("memory"), paused))
+        self._paused, self._over_target = paused, over
+        self.scheduler.send(self._heartbeat_message())  # the scheduler learns at once, not in 0.5 s
+
+    def _log_room(self, short: bool) -> None:
+        """One line when an episode of failed spills starts (at most one a minute), one when it ends."""
+        store = self.state.data
+        if short:
+            now = time.monotonic()
+            quiet = self._room_warned_at is not None and now - self._room_warned_at < ROOM_LOG_INTERVAL
+            logger.log(logging.DEBUG if quiet else logging.WARNING,
+                       "worker %s: short of room, tasks that need room fail with SpillError and smaller ones keep "
+                       "running until memory or disk space is freed: %s", self.address, store.last_spill_error)
+            if not quiet:
+                self._room_warned_at = now
+        else:
+            logger.info("worker %s: room again (process memory %s of %s, %s spilled)", self.address,
+                        format_bytes(self._rss), format_bytes(self.memory_limit), format_bytes(store.spilled_bytes))
 
     # ------------------------------------------------------------------ the state machine
 
@@ -377,8 +431,11 @@ class Worker:
             if isinstance(cmd, wev.Execute):
                 spec, inputs = self.state.execution_inputs(cmd.key)
                 data = self.state.data
-                if self.memory_limit:
-                    self._make_room(cmd.key, inputs)
+                refused = self._make_room(cmd.key, inputs) if self.memory_limit else None
+                if refused is not None:  # short of room: the task fails now instead of filling memory
+                    now = time.time()
+                    self._feed(wev.ExecuteFailure(self._stim("no-room"), cmd.key, refused, "", now, now, 0))
+                    continue
                 self._jobs.put((cmd.key, spec, inputs, sum(data.nbytes(k) for k in inputs)))
             elif isinstance(cmd, wev.GatherDep):
                 self._gather(cmd.peer, cmd.keys)
@@ -445,13 +502,15 @@ class Worker:
         if self.memory_limit:
             sizes = self._output_sizes
             reserved = self._reserved
+            spill_failed = self.state.data.spill_failed
             for event in done:
                 # Remembered: big results, and the result of any task room was made for (a guess from its
                 # inputs may have been far off: a 400 MB array in, a float out).  Tiny tasks pay nothing.
                 guessed = reserved and event.key in reserved
                 if guessed:
                     self._unreserve(event.key)  # its result is in the store (or it failed)
-                if type(event) is wev.ExecuteSuccess and (guessed or event.nbytes >= ROOM_MIN_BYTES):
+                if type(event) is wev.ExecuteSuccess and (guessed or event.nbytes >= ROOM_MIN_BYTES or
+                                                          spill_failed):  # nothing can be spilled: all count
                     prefix = key_split(event.key)
                     if guessed or event.nbytes > sizes.get(prefix, -1):
                         sizes[prefix] = event.nbytes
@@ -459,22 +518,44 @@ class Worker:
             self._events.extend(done)
             self._process()
 
-    def _make_room(self, key, inputs: dict) -> None:
-        """Spill before a task starts, so its output fits under the target too.
+    def _make_room(self, key, inputs: dict):
+        """Spill before a task starts, so its output fits under the target too; None, or the `SpillError`
+        the task fails with when no room can be made.
 
         The store spills by what it holds, the monitor by RSS every 100 ms:
         neither sees a 200 MB output being allocated, and two inputs plus
         the output of one tree-sum add are 600 MB at once.  The output is
         guessed as the largest one this key prefix made here so far (else the
-        largest input).
+        largest input).  When spilling fails (short of room), a task whose
+        prefix is known to make output is refused unless that output fits as
+        it is (`MemoryPolicy.fits_without_spilling`) -- small outputs too,
+        since thousands of them fill memory as surely, except within the
+        episode's `MemoryPolicy.small_results_budget`; a task never seen
+        before runs (its output may be small: a sum of a large input), and
+        teaches the guess.
         """
         store = self.state.data
-        guess = self._output_sizes.get(key_split(key)) if self._output_sizes else None
-        if guess is None:
-            guess = max((store.nbytes(k) for k in inputs), default=0)
-        if guess >= ROOM_MIN_BYTES:  # below that the monitor and the store's own target suffice
-            self._spill_for(guess)
-            self._reserve(key, guess)
+        known = self._output_sizes.get(key_split(key)) if self._output_sizes else None
+        guess = known if known is not None else max((store.nbytes(k) for k in inputs), default=0)
+        if guess >= ROOM_MIN_BYTES:
+            needed = self._spill_for(guess)
+        elif store.spill_failed and known is not None:
+            needed = guess  # below ROOM_MIN_BYTES nothing is spilled for it: it all needs room
+        else:
+            return None  # below ROOM_MIN_BYTES the monitor and the store's own target suffice
+        if store.spill_failed and not self._short_of_room:  # the monitor would see it within 100 ms: now
+            self._memory_state(False, True, self._over_target)
+        if needed and store.spill_failed and known is not None:
+            rss = process_rss()
+            fits = self.memory_policy.fits_without_spilling(rss=rss, incoming=self._reserved_total + guess)
+            if not fits and guess < SMALL_RESULT and guess <= self._small_budget:
+                self._small_budget -= guess  # a count or a sum still runs, up to a bound per episode
+                fits = True
+            if not fits:
+                return no_room_error(key, self.address, guess, needed, rss, self.memory_limit,
+                                     store.last_spill_error, store.spill_room(), store.directory)
+        self._reserve(key, guess)
+        return None
 
     def _reserve(self, what, nbytes: int) -> None:
         self._reserved[what] = nbytes
@@ -484,22 +565,23 @@ class Worker:
         if self._reserved:
             self._reserved_total -= self._reserved.pop(what, 0)
 
-    def _spill_for(self, incoming: int) -> None:
+    def _spill_for(self, incoming: int) -> int:
         """Spill least recently used values until ``incoming`` more bytes fit: managed bytes under the
         target, and the process's RSS under the spill threshold (which sees what the store cannot:
-        values lent to a peer, temporaries, a result just made)."""
+        values lent to a peer, temporaries, a result just made).  Returns the bytes it could not free."""
         policy = self.memory_policy
         target = policy.bytes_at("target")
         if target is None or not incoming:
-            return
+            return 0
         store = self.state.data
         incoming += self._reserved_total
         excess = store.managed_bytes + incoming - target
         spill_at = policy.bytes_at("spill")
         if spill_at is not None:
             excess = max(excess, process_rss() + incoming - spill_at)
-        if excess > 0:
-            store.spill_lru(excess)
+        if excess <= 0:
+            return 0
+        return max(0, excess - store.spill_lru(excess))
 
     def _adapt_slots(self, done: list) -> None:
         """Queue several tasks per thread while tasks are tiny (a loop round trip would cost more)."""

@@ -237,3 +237,18 @@ def test_decide_worker_avoids_paused_workers():
     assert policy.decide_worker(task("r"), workers) is w2  # busy beats paused
     w2.paused = True  # everyone paused: the holder, where the task starts first once memory frees
     assert policy.decide_worker(task("y", [a]), workers) is w1
+
+
+# ---------------------------------------------------------------- short of room
+
+
+def test_workers_short_of_room_take_root_tasks_only_when_none_can_spill():
+    w1, w2, w3 = worker("W1"), worker("W2"), worker("W3")
+    for ws in (w1, w2, w3):
+        ws.paused = ws.over_target = True
+    w1.spill_error = w2.spill_error = "disk full"
+    workers = {ws.address: ws for ws in (w1, w2, w3)}
+    assert policy.short_of_room_only(workers) == []  # W3 can spill its way back: wait for it
+    assert policy.short_of_room_only(workers, closing={"W3": None}) == [w1, w2]  # W3 is leaving
+    w3.spill_error = "max_spill reached"
+    assert policy.short_of_room_only(workers, closing={"W1": None}) == [w2, w3]

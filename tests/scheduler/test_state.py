@@ -771,6 +771,27 @@ def test_paused_and_over_target_workers_get_no_root_tasks():
     assert (ws.memory, ws.spilled, ws.rss) == (10, 500, 200)
 
 
+def test_workers_short_of_room_take_root_tasks_only_when_no_worker_can():
+    """W1 cannot spill (disk full): paused and over target, yet it runs what fits, so root tasks go to it
+    once no worker takes them normally -- else they would wait forever; while W2 can, they wait for W2."""
+    s = SchedulerState(validate=True)
+    s.handle(joined("W1"), joined("W2"))
+    s.handle(heartbeat("W1", 1.0, paused=True, over_target=True, spill_error="disk full"),
+             heartbeat("W2", 1.0, over_target=True))
+    cmds = s.handle(graph({("load", i): () for i in range(10)}))
+    assert executes(cmds) == {} and s.queued_count == 10  # W2 may get back under target by spilling
+    cmds = s.handle(heartbeat("W2", 1.5, paused=True, over_target=True))
+    assert executes(cmds) == {}  # only paused for memory: W2 spills, so still nobody
+    cmds = s.handle(heartbeat("W2", 2.0, paused=True, over_target=True, spill_error="disk full"))
+    assert set(executes(cmds)) == {"W1", "W2"} and s.queued_count == 6  # both short of room: both get slots
+    s.handle(heartbeat("W1", 2.5))  # W1 got room back, W2 not: W2 gets nothing new while W1 can take it
+    assert s.workers["W1"].spill_error == "" and s.workers["W2"].spill_error == "disk full"
+    load_on_w2 = len(s.processing("W2"))
+    for key in list(s.processing("W2")):
+        s.handle(finished("W2", key))
+    assert len(s.processing("W2")) == 0 < load_on_w2 and len(s.processing("W1")) == 2
+
+
 def test_task_whose_inputs_exceed_every_memory_limit_errs_with_memory_limit_error():
     from graphflow.errors import MemoryLimitError
 

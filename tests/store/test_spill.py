@@ -12,7 +12,7 @@ import pytest
 
 import graphflow as gf
 from graphflow.comm.serialize import loads
-from graphflow.errors import SpillError
+from graphflow.errors import SpillError, UnsafePathError
 from graphflow.store import blocks
 from graphflow.store.rss import process_rss
 from graphflow.store.spill import SPILL_PREFIX, WorkerStore, clean_stale_spill_dirs, nbytes_of
@@ -155,7 +155,7 @@ def test_frames_of_a_spilled_key_load_without_the_store(store):
         store.frames("missing")
 
 
-def test_max_spill_gives_spill_error_once_and_no_retry_loop(tmp_path, caplog, monkeypatch):
+def test_max_spill_gives_spill_error_once_per_episode_and_no_write_loop(tmp_path, caplog, monkeypatch):
     s = WorkerStore(1000, local_directory=str(tmp_path), max_spill=700, sizer=len)
     s["a"] = bytes(400)
     s["b"] = bytes(400)  # a spills: 400 bytes + a small header, within 700
@@ -172,11 +172,17 @@ def test_max_spill_gives_spill_error_once_and_no_retry_loop(tmp_path, caplog, mo
     assert isinstance(err, SpillError) and err.key == "b" and err.directory == s.directory
     assert "max_spill" in str(err) and repr("b") in str(err)
     assert len([r for r in caplog.records if "cannot spill" in r.getMessage()]) == 1
-    assert s.spill_lru(10**6) == 0  # the monitor asking again does not retry either
-    del s["a"]  # disk space came free: spilling may work again
-    assert not s.spill_failed
+    assert s.spill_lru(10**6) == 0 and calls == []  # the monitor asking again fails before writing too
+    assert err.needed == 400 and 0 <= err.free < 400 and "it needs 400 B" in str(err)
+    del s["a"]  # room for one more block: b spills at the next attempt, c still cannot
     s["d"] = bytes(10)
-    assert s.is_spilled("b")
+    assert s.is_spilled("b") and not s.is_spilled("c") and s.spill_failed  # still over target: same episode
+    assert len([r for r in caplog.records if "cannot spill" in r.getMessage()]) == 1
+    s.max_spill = 10_000  # room for everything: the next spill brings memory to the target, ending the episode
+    with caplog.at_level(logging.INFO, logger="graphflow.store.spill"):
+        s["e"] = bytes(10)
+    assert s.is_spilled("c") and not s.spill_failed and s.managed_bytes <= 600
+    assert [r.getMessage() for r in caplog.records if "works again" in r.getMessage()]
     s.validate()
     s.close()
 
@@ -220,6 +226,21 @@ def test_close_and_collection_remove_the_directory(tmp_path):
     directory = s.directory
     del s
     assert not os.path.exists(directory)
+
+
+def test_max_spill_comes_from_config_unless_given(tmp_path):
+    assert WorkerStore(1000).max_spill is None
+    with gf.config.set({"worker.max_spill": "1KiB"}):
+        s = WorkerStore(1000, local_directory=str(tmp_path), sizer=len)
+        assert s.max_spill == 1024 and WorkerStore(1000, max_spill=False).max_spill is None
+        assert WorkerStore(1000, max_spill="2KiB").max_spill == 2048
+    s["a"] = bytes(700)
+    s["b"] = bytes(700)  # a (700) spills, b cannot: 1400 > 1 KiB
+    assert s.is_spilled("a") and not s.is_spilled("b") and s.spill_failed
+    assert s.spill_room() < 700 and s.last_spill_error.needed == 700
+    with pytest.raises(gf.errors.ConfigError, match="worker.max_spill"):
+        gf.config.set({"worker.max_spill": "lots"})
+    s.close()
 
 
 def test_thresholds_come_from_config():
@@ -304,3 +325,65 @@ def test_shared_values_are_held_apart_and_never_spilled():
     assert s.shared_bytes == 1 and s.managed_bytes == 40
     s.validate()
     s.close()
+
+
+def test_spill_directory_and_blocks_are_private_and_a_squatted_name_is_not_used(tmp_path):
+    """Someone made folders under the spill prefix in advance (open to all, another user's when we are root):
+    the store makes its own with a random name, 0700, blocks 0600, and writes nothing into theirs."""
+    squatted = [tmp_path / f"{SPILL_PREFIX}{os.getpid()}-{suffix}" for suffix in ("", "x", "00000000")]
+    for path in squatted:
+        path.mkdir()
+        path.chmod(0o777)
+        if os.geteuid() == 0:
+            os.chown(path, 65534, 65534)
+    s = WorkerStore(100, local_directory=str(tmp_path), sizer=len)
+    s["a"] = bytes(100)
+    s["b"] = bytes(100)
+    assert s.is_spilled("a") and s.directory not in map(str, squatted)
+    st = os.lstat(s.directory)
+    assert st.st_uid == os.geteuid() and st.st_mode & 0o777 == 0o700
+    blocks_made = os.listdir(s.directory)
+    assert blocks_made and all(os.lstat(os.path.join(s.directory, b)).st_mode & 0o777 == 0o600 for b in blocks_made)
+    assert all(os.listdir(path) == [] for path in squatted)
+    assert clean_stale_spill_dirs(str(tmp_path)) == []  # our pid is alive: nothing of ours is stale
+    s.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another uid (os.chown) needs root")
+def test_a_block_replaced_by_another_users_file_is_not_unpickled(tmp_path):
+    s = WorkerStore(100, local_directory=str(tmp_path), sizer=len)
+    s["a"] = bytes(100)
+    s["b"] = bytes(100)
+    path = s.block_path("a")
+    os.chown(path, 65534, 65534)  # as if someone else had put their own pickle there
+    with pytest.raises(UnsafePathError, match="owned by uid 65534"):
+        s["a"]
+    s.close()
+
+
+def test_a_full_disk_fails_the_spill_before_writing_and_logs_once(caplog):
+    """A 1 MiB filesystem (a tmpfs when root, else max_spill): the blocks that fit are written, the next spill
+    fails without a partial file, the error names the directory and the bytes needed and free, and trying
+    again while the disk stays full logs nothing more."""
+    from graphflow.testing.disks import small_disk
+
+    with small_disk(2**20) as (path, mounted):
+        s = WorkerStore(100_000, local_directory=path, max_spill=None if mounted else 2**20, sizer=len)
+        with caplog.at_level(logging.ERROR, logger="graphflow.store.spill"):
+            for i in range(8):
+                s[i] = bytes(300_000)  # each spills the one before: 1 MiB holds three
+            for _ in range(20):
+                s.spill_lru(10**7)
+        assert s.spill_failed and 2 <= s.spilled_count <= 3
+        assert sorted(os.listdir(s.directory)) == sorted(os.path.basename(s.block_path(k)) for k in s
+                                                         if s.block_path(k))  # no partial block left
+        err = s.last_spill_error
+        assert err.directory == s.directory and err.needed == 300_000 and err.free < 300_000
+        assert s.directory in str(err) and "are free" in str(err)
+        assert len([r for r in caplog.records if "cannot spill" in r.getMessage()]) == 1
+        for k in list(s):
+            del s[k]
+        s[100] = bytes(300_000)
+        s[101] = bytes(300_000)  # room again: spills, and the episode is over
+        assert s.is_spilled(100) and not s.spill_failed
+        s.close()

@@ -31,8 +31,22 @@ def test_pause_and_terminate():
     assert policy().decide(rss=850 * MB, managed=0, spill_failed=False).paused
     d = policy().decide(rss=960 * MB, managed=0, spill_failed=False)
     assert d.terminate and d.paused
-    # a failed spill pauses even with little memory in use
-    assert policy().decide(rss=100 * MB, managed=0, spill_failed=True).paused
+    # a failed spill: short of room instead of paused (pausing would wait for a spill that cannot happen)
+    short = policy().decide(rss=850 * MB, managed=700 * MB, spill_failed=True)  # spilling cannot help: no pause
+    assert short.short_of_room and not short.paused and not short.terminate
+    assert not policy().decide(rss=850 * MB, managed=700 * MB, spill_failed=False).short_of_room
+
+
+def test_short_of_room_lets_in_what_stays_under_the_pause_threshold():
+    p = policy()
+    assert p.fits_without_spilling(rss=700 * MB, incoming=100 * MB)
+    assert not p.fits_without_spilling(rss=700 * MB, incoming=100 * MB + 1)
+    assert policy(pause=False).fits_without_spilling(rss=900 * MB, incoming=50 * MB)  # then terminate bounds it
+    assert not policy(pause=False).fits_without_spilling(rss=900 * MB, incoming=51 * MB)
+    assert MemoryPolicy(None).fits_without_spilling(rss=10**12, incoming=10**12)
+    # small results may add half the way from pause (800) to terminate (950) in one episode
+    assert p.small_results_budget() == 75 * MB and policy(pause=False).small_results_budget() == 50 * MB
+    assert MemoryPolicy(None).small_results_budget() == 0
 
 
 def test_over_target_after_what_can_be_spilled():
