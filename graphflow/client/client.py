@@ -42,7 +42,8 @@ from .actors import create_actor
 from .current import open_clients
 from .futures import Future, futures_to_refs
 from .refs import KeyRefs
-from .remote import wrap_functions
+from .remote import wrap_nodes
+from .ship import ModuleShipper
 from .session import SchedulerSession
 from .transfer import WorkerData
 
@@ -58,11 +59,23 @@ class Client:
     ``Client("tcp://host:8786", timeout=10)`` or ``Client(cluster)``.  While it
     is open it is the default scheduler of ``.compute()``; `close` (or leaving
     a ``with`` block) undoes that and shuts down a cluster it started.
+
+    Workers import the functions and classes of a task by name, so they need
+    the modules the client's tasks use; a worker without one fails those
+    tasks with a `SerializationError` naming the module.  ``ship_modules=True``
+    sends the client's own modules -- ``.py`` files outside the standard
+    library, site-packages and graphflow, such as ``mymod.py`` next to the
+    notebook -- by value with the tasks, so workers need only the installed
+    libraries (see `graphflow.client.ship` for what counts as the client's own
+    and what shipping costs).
     """
 
     def __init__(self, address=None, *, timeout: float = 10.0, token: bytes | str | None = None,
-                 set_as_default: bool = True, ping_interval: float = 1.0, curve_secret=None, **cluster_kwargs):
+                 set_as_default: bool = True, ping_interval: float = 1.0, curve_secret=None,
+                 ship_modules: bool = False, **cluster_kwargs):
         self.cluster = None
+        # The user's own modules travel by value (graphflow.client.ship); set before anything can fail, for close().
+        self.shipper = ModuleShipper() if ship_modules else None
         self._own_cluster = False
         if address is None:
             address = _default_cluster()(**cluster_kwargs, timeout=max(timeout, 30.0))
@@ -184,8 +197,11 @@ class Client:
         if cycle is not None:
             raise CycleError.along(cycle)
         futures = {k: Future(k, self) for k in wanted}
-        # Session-only functions go as bytes pickled once, so every message stays on the fast pickle path.
-        specs = {k: wrap_functions(node) for k, node in specs.items()}
+        # Only the worker that runs a task imports the user's code (graphflow.client.remote).
+        ship = self.shipper is not None
+        if ship:
+            self.shipper.refresh()
+        specs = wrap_nodes(specs, ship)
         msg = wire.SubmitGraph(f"update-graph-{next(self._generation)}", specs, dependencies,
                                priorities or {}, list(wanted), retries or {}, restrictions or {})
         self.session.send_threadsafe(msg)
@@ -559,6 +575,8 @@ class Client:
         self._teardown(say_goodbye)
 
     def _teardown(self, say_goodbye: bool) -> None:
+        if self.shipper is not None:
+            self.shipper.close()
         self.session.close(say_goodbye)
         if self._own_cluster and self.cluster is not None:
             self.cluster.close()

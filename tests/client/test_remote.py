@@ -1,11 +1,21 @@
-"""Session-only functions travel as bytes pickled once per function."""
+"""How tasks travel: session-only functions as bytes pickled once, the user's own code so only workers import it."""
 
+import functools
+import operator
 import pickle
 import subprocess
 import sys
 import textwrap
+import uuid
 
-from graphflow.client.remote import PickledFunction, by_value, needs_by_value, wrap_functions
+import numpy as np
+import pytest
+
+import graphflow.client.remote as gf_remote
+from graphflow.client.remote import (
+    SCAN_BUDGET, NamedFunction, PickledFunction, SealedNode, by_value, needs_by_value, portable, wrap_functions,
+)
+from graphflow.client.ship import ModuleShipper, is_local_module, local_modules
 from graphflow.spec import DataNode, FusedTask, Ref, Task
 
 
@@ -51,3 +61,107 @@ def test_a_main_function_runs_in_a_process_that_never_saw_it(tmp_path):
     """)
     payload = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True).stdout
     assert pickle.loads(payload)(4) == 12
+
+
+# ---------------------------------------------------------------- the client's own modules
+
+USERMOD = """
+    class Point:
+        def __init__(self, x):
+            self.x = x
+
+
+    def double(x):
+        return 2 * x
+"""
+
+
+@pytest.fixture
+def usermod(tmp_path, monkeypatch):
+    """A module of a fresh name that only this process can import (its folder is on our sys.path only)."""
+    name = f"gf_remote_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{name}.py").write_text(textwrap.dedent(USERMOD))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = __import__(name)
+    yield module
+    sys.modules.pop(name, None)
+
+
+def run_elsewhere(payload: bytes) -> str:
+    """Unpickle ``payload`` in a fresh interpreter that lacks the test's module, call it with {}, print what happens."""
+    script = textwrap.dedent("""
+        import pickle, sys
+        obj = pickle.loads(sys.stdin.buffer.read())  # loading alone never imports the user's module
+        try:
+            print("ok", obj({}) if not isinstance(obj, tuple) else obj[0](*obj[1:]))
+        except Exception as exc:
+            print(type(exc).__name__, getattr(exc, "module", None), exc)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], input=payload, capture_output=True, check=True)
+    return out.stdout.decode()
+
+
+def test_local_modules_are_told_apart_by_where_their_file_is(usermod):
+    import json
+
+    import numpy
+
+    assert is_local_module(usermod.__name__)
+    assert not any(is_local_module(m.__name__) for m in (json, numpy, pytest, gf_remote))
+    assert not is_local_module("__main__") and not is_local_module("not_imported_anywhere")
+    assert usermod.__name__ in local_modules()
+
+
+def test_a_local_function_travels_by_name_and_is_imported_where_it_runs(usermod):
+    task = wrap_functions(Task("t", usermod.double, 3))
+    assert isinstance(task.func, NamedFunction) and task({}) == 6
+    assert wrap_functions(Task("t2", usermod.double, 4)).func is task.func  # one wrapper per function
+    out = run_elsewhere(pickle.dumps(task))
+    assert out.startswith(f"SerializationError {usermod.__name__} function {usermod.__name__}.double")
+    assert usermod.__file__ in out and "ship_modules=True" in out
+
+
+def test_a_node_holding_the_users_objects_is_sealed_and_opened_where_it_runs(usermod):
+    task = Task("t", getattr, Ref("p"), "x")
+    value = wrap_functions(DataNode("p", usermod.Point(5)))
+    assert isinstance(value, SealedNode) and value.key == "p" and value({}).x == 5
+    sealed = wrap_functions(Task("s", operator.add, Ref("a"), usermod.Point(1)))
+    assert isinstance(sealed, SealedNode) and sealed.dependencies == ("a",)
+    assert wrap_functions(task) is task
+    out = run_elsewhere(pickle.dumps(sealed))
+    assert out.startswith(f"SerializationError {usermod.__name__} task 's' cannot be loaded on host")
+    chain = [Task("e", getattr, usermod.Point(7), "x"), Task("f", operator.neg, Ref("e"))]
+    fused = wrap_functions(FusedTask("f", chain))
+    assert isinstance(fused, SealedNode) and fused({}) == -7
+    made = wrap_functions(Task("m", usermod.Point, 2))  # a class called as the task's function goes by name
+    assert isinstance(made.func, NamedFunction) and made({}).x == 2
+
+
+def test_plain_arguments_are_never_sealed_and_doubtful_ones_are():
+    arr = np.arange(10)
+    for node in (Task("a", abs, -1), Task("b", operator.add, Ref("a"), [1, (2.0, {"k": Ref("x")})]),
+                 Task("c", np.sum, arr), Task("d", functools.partial(operator.add, 1), Ref("a")),
+                 DataNode("e", {"x": slice(1, 2)})):
+        assert wrap_functions(node) is node
+    for node in (Task("f", len, np.array([object()], dtype=object)),  # an object array may hold anything
+                 Task("g", len, list(range(SCAN_BUDGET + 1)))):  # big literals are pickled once either way
+        assert isinstance(wrap_functions(node), SealedNode)
+    assert portable(functools.partial(Task, "k"))  # graphflow's own classes are everywhere
+    assert not portable(functools.partial(run_elsewhere, b""))  # this test module is local: workers may lack it
+
+
+def test_ship_mode_sends_local_functions_by_value(usermod):
+    shipper = ModuleShipper()
+    try:
+        shipper.refresh()
+        assert usermod.__name__ in shipper.registered
+        task = wrap_functions(Task("t", usermod.double, 3), ship=True)
+        assert isinstance(task.func, PickledFunction)
+        assert run_elsewhere(pickle.dumps(task)).split() == ["ok", "6"]
+        sealed = wrap_functions(Task("s", getattr, usermod.Point(8), "x"), ship=True)
+        assert run_elsewhere(pickle.dumps(sealed)).split() == ["ok", "8"]
+    finally:
+        shipper.close()
+    import cloudpickle
+
+    assert usermod.__name__ not in cloudpickle.list_registry_pickle_by_value()
