@@ -44,7 +44,12 @@ __all__ = ["HANDLERS"]
 
 
 def update_graph(s, ev: UpdateGraph) -> None:
-    """New tasks start released; wanted keys pull what they need to waiting, the rest is forgotten."""
+    """New tasks start released; wanted keys pull what they need to waiting, the rest is forgotten.
+
+    New tasks that read each other in a circle would wait forever: such a
+    submission is refused whole (`_refuse_cycle`), checked at one set lookup
+    per edge when every task comes after its new inputs (as clients send them).
+    """
     s.generation += 1
     gen = s.generation
     client, stim = ev.client, ev.stimulus_id
