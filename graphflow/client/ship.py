@@ -100,6 +100,15 @@ _lock = threading.Lock()
 _shipping: dict = {}  # module name -> how many open ModuleShippers registered it
 
 
+def _outermost_local(name: str) -> str:
+    parts = name.split(".")
+    for i in range(1, len(parts)):
+        parent = ".".join(parts[:i])
+        if is_local_module(parent):
+            return parent
+    return name
+
+
 class ModuleShipper:
     """Registers the local modules for pickling by value while its client is open (see the module notes)."""
 
@@ -116,7 +125,9 @@ class ModuleShipper:
         if not new:
             return
         self._seen.update(new)
-        local = [name for name in new if is_local_module(name)]
+        # A package covers its submodules (cloudpickle looks at parents), and every registered name costs a
+        # scan of each outgoing message: register the outermost local package of each local module.
+        local = {_outermost_local(name) for name in new if is_local_module(name)} - self.registered
         if not local:
             return
         import cloudpickle
