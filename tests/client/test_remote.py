@@ -165,3 +165,22 @@ def test_ship_mode_sends_local_functions_by_value(usermod):
     import cloudpickle
 
     assert usermod.__name__ not in cloudpickle.list_registry_pickle_by_value()
+
+
+def test_a_shipped_package_takes_its_submodules_along(tmp_path, monkeypatch):
+    name = f"gf_pkg_{uuid.uuid4().hex[:8]}"
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "__init__.py").write_text("")
+    (tmp_path / name / "sub.py").write_text("def quadruple(x):\n    return 4 * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sub = __import__(f"{name}.sub", fromlist=["quadruple"])
+    shipper = ModuleShipper()
+    try:
+        shipper.refresh()
+        assert name in shipper.registered and sub.__name__ not in shipper.registered
+        task = wrap_functions(Task("t", sub.quadruple, 2), ship=True)
+        assert run_elsewhere(pickle.dumps(task)).split() == ["ok", "8"]
+    finally:
+        shipper.close()
+        for mod in (sub.__name__, name):
+            sys.modules.pop(mod, None)

@@ -18,9 +18,11 @@ import textwrap
 import time
 import uuid
 
+import numpy as np
 import pytest
 
 import graphflow as gf
+import graphflow.array as ga
 from graphflow import delayed
 from graphflow.errors import SerializationError
 from graphflow.testing.wait import wait_for
@@ -143,6 +145,10 @@ def test_a_value_or_argument_the_workers_cannot_load_errs_its_task(cluster, user
             bad.result(timeout=30)
         missing(info, usermod)
         assert good.result(timeout=30) == 42  # the rest of the same graph ran
+        blocks = ga.from_array(np.arange(6), chunks=3).map_blocks(usermod.double)  # a function as an argument
+        with pytest.raises(SerializationError) as info:
+            client.compute(blocks.sum()).result(timeout=30)
+        missing(info, usermod)
 
 
 def test_ship_modules_sends_the_clients_own_modules_by_value(cluster, usermod):
@@ -156,5 +162,7 @@ def test_ship_modules_sends_the_clients_own_modules_by_value(cluster, usermod):
         point = client.submit(usermod.make_point, 5).result(timeout=30)
         assert isinstance(point, usermod.Point) and point.x == 5  # the client's own class comes back
         assert client.compute(delayed(usermod.double)(delayed(usermod.Point(4)).x)).result(timeout=30) == 8
+        blocks = ga.from_array(np.arange(6), chunks=3).map_blocks(usermod.double)
+        assert client.compute(blocks.sum()).result(timeout=30) == 30
         assert usermod.__name__ in cloudpickle.list_registry_pickle_by_value()
     assert usermod.__name__ not in cloudpickle.list_registry_pickle_by_value()  # undone on close
