@@ -14,6 +14,7 @@ import pytest
 
 import graphflow as gf
 import graphflow.array as ga
+import graphflow.dataframe as gd
 from graphflow import delayed
 from graphflow.comm import messages as wire
 from graphflow.errors import CycleError
@@ -31,6 +32,10 @@ def fail(x):
 
 def fail_block(block):
     raise ValueError("bad block")
+
+
+def fail_partition(table):
+    raise ValueError("bad partition")
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +93,11 @@ def test_collections_compute_on_the_cluster_names_the_failing_task(client):
     arr = ga.from_array(np.arange(8), chunks=4).map_blocks(fail_block) + 1
     assert blamed(raised(arr.compute)) == "fail_block"
     assert blamed(raised(lambda: gf.compute(arr.sum()))) == "fail_block"
+    frame = gd.from_dict({"a": list(range(10))}, npartitions=2)
+    df = frame.map_partitions(fail_partition, meta=frame.schema)
+    # the dataframe planner names tasks by operation; a map_partitions feeding a sum runs inside its chunk task
+    assert blamed(raised(df.compute)) == "blockwise"
+    assert blamed(raised(lambda: df.a.sum().compute())) == "sum-chunk"
 
 
 def test_a_cycle_is_refused_by_the_client_before_anything_is_sent(client):
