@@ -192,16 +192,22 @@ class Client:
         other in a circle (nothing is sent: the scheduler would refuse them too).
         """
         self.check_open()
-        dependencies = {k: node.dependencies for k, node in specs.items()}
-        cycle = find_cycle(list(dependencies), dependencies.__getitem__)
+        cycle = find_cycle({k: node.dependencies for k, node in specs.items()})
         if cycle is not None:
             raise CycleError.along(cycle)
+        return self._send_graph(specs, wanted, priorities, retries, restrictions)
+
+    def _send_graph(self, specs: dict, wanted: list, priorities=None, retries=None, restrictions=None) -> dict:
+        # submit_graph without the cycle check, for callers whose tasks cannot form one: a toposorted
+        # TaskGraph (compute, persist, get), or new tasks reading only existing futures (submit, map).
+        self.check_open()
         futures = {k: Future(k, self) for k in wanted}
         # Only the worker that runs a task imports the user's code (graphflow.client.remote).
         ship = self.shipper is not None
         if ship:
             self.shipper.refresh()
         specs = wrap_nodes(specs, ship)
+        dependencies = {k: node.dependencies for k, node in specs.items()}
         msg = wire.SubmitGraph(f"update-graph-{next(self._generation)}", specs, dependencies,
                                priorities or {}, list(wanted), retries or {}, restrictions or {})
         self.session.send_threadsafe(msg)
@@ -247,8 +253,8 @@ class Client:
             specs[key] = Task.from_call(key, func, args, kwargs)
         keys = list(specs)
         restrictions = {k: set(as_list(workers)) for k in keys} if workers else None
-        futures = self.submit_graph(specs, keys, {k: i for i, k in enumerate(keys)},
-                                    {k: retries for k in keys} if retries else None, restrictions)
+        futures = self._send_graph(specs, keys, {k: i for i, k in enumerate(keys)},
+                                   {k: retries for k in keys} if retries else None, restrictions)
         return [futures[k] for k in (c[0] for c in calls)]
 
     def _graph_specs(self, graph: TaskGraph) -> tuple:
@@ -278,8 +284,8 @@ class Client:
         specs, priorities = self._graph_specs(graph)
         retries = options.get("retries") or 0
         restrictions = {k: set(as_list(options["workers"])) for k in specs} if options.get("workers") else None
-        futures = self.submit_graph(specs, list(keys), priorities, {k: retries for k in specs} if retries else None,
-                                    restrictions)
+        futures = self._send_graph(specs, list(keys), priorities, {k: retries for k in specs} if retries else None,
+                                   restrictions)
         return self.gather([futures[k] for k in keys])
 
     def compute(self, collections, sync: bool = False, optimize_graph: bool = True):
@@ -297,7 +303,7 @@ class Client:
                 fkey = f"finalize-{tokenize(c.__graphflow_keys__(), func, extra)}"
                 specs[fkey] = Task(fkey, _finalize_call, _nested_refs(c.__graphflow_keys__()), func, *extra)
                 finals[id(c)] = fkey
-            sent = self.submit_graph(specs, list(finals.values()), priorities)
+            sent = self._send_graph(specs, list(finals.values()), priorities)
             futures = {cid: sent[fkey] for cid, fkey in finals.items()}
         out = [futures.get(id(c), c) for c in items]
         if sync:
@@ -313,7 +319,7 @@ class Client:
             return collections
         graph, keys = optimize_collections(found, optimize_graph)
         specs, priorities = self._graph_specs(graph)
-        futures = self.submit_graph(specs, keys, priorities)
+        futures = self._send_graph(specs, keys, priorities)
         rebuilt = {}
         for c in found:
             own = flatten_keys(c.__graphflow_keys__(), [])

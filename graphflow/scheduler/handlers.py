@@ -68,7 +68,7 @@ def update_graph(s, ev: UpdateGraph) -> None:
         new.append(ts)
     broken, in_order = _link(s, new, ev.dependencies)
     if not in_order:  # some task reads a new key listed after it: a cycle is possible, look for one
-        cycle = find_cycle(new, _inputs)
+        cycle = find_cycle({ts: ts.dependencies for ts in new})
         if cycle is not None:
             return _refuse_cycle(s, ev, new, [ts.key for ts in cycle])
     for ts, missing in broken:
@@ -114,10 +114,6 @@ def _link(s, new: list, dependencies: dict) -> tuple:
             ts.dependencies = tuple(deps)
         unlinked.discard(ts)
     return broken, in_order
-
-
-def _inputs(ts: SchedTask) -> tuple:
-    return ts.dependencies
 
 
 def _refuse_cycle(s, ev: UpdateGraph, new: list, cycle: list) -> None:

@@ -1,9 +1,9 @@
 """Finding a cycle in the part of a graph that was just submitted, in linear time.
 
-A client checks the tasks it is about to send and the scheduler checks the
-tasks it takes in (`graphflow.scheduler.handlers.update_graph`); both look
-only at the new part (edges to anything outside ``items`` are ignored: those
-keys already exist, so they cannot depend on the new ones).
+A client checks the tasks it is asked to send (`graphflow.client.Client.submit_graph`)
+and the scheduler the tasks it takes in (`graphflow.scheduler.handlers.update_graph`);
+both look at the new part only: inputs outside it already exist, so they cannot
+depend on the new tasks.
 
 Graph intake is on the hot path, so the common case costs one set lookup per
 edge: submissions usually list every task after its inputs, and such an
@@ -11,10 +11,9 @@ order is itself the proof that there is no cycle.  Only when some task reads
 a new key listed after it (or itself) does Kahn's algorithm run, and then it
 names one cycle::
 
-    >>> deps = {"a": ["c"], "b": ["a"], "c": ["b"], "d": ["c"]}
-    >>> find_cycle(list(deps), deps.__getitem__)
+    >>> find_cycle({"a": ["c"], "b": ["a"], "c": ["b"], "d": ["c"]})
     ['a', 'b', 'c', 'a']
-    >>> find_cycle(["x", "y"], {"x": [], "y": ["x", "old"]}.__getitem__) is None
+    >>> find_cycle({"x": [], "y": ["x", "an-older-key"]}) is None
     True
 
 The cycle is shown in execution direction (``a -> b`` means ``b`` reads
@@ -26,29 +25,28 @@ from __future__ import annotations
 __all__ = ["find_cycle"]
 
 
-def find_cycle(items: list, deps_of) -> list | None:
-    """A cycle among ``items`` (its first item repeated at its end), or None.
+def find_cycle(deps: dict) -> list | None:
+    """A cycle in ``{item: the items it reads}`` (its first item repeated at its end), or None.
 
-    ``deps_of(item)`` gives the items it reads; values that are not in
-    ``items`` are ignored.  Linear in items plus edges.
+    Values that are not keys of ``deps`` are ignored.  Linear in items plus edges.
     """
-    unseen = set(items)
-    for item in items:
-        for dep in deps_of(item):
+    unseen = set(deps)
+    discard = unseen.discard
+    for item, inputs in deps.items():
+        for dep in inputs:
             if dep in unseen:  # a new input listed later, or the item itself: look closer
-                return _kahn_cycle(items, deps_of)
-        unseen.discard(item)
+                return _kahn_cycle(deps)
+        discard(item)
     return None
 
 
-def _kahn_cycle(items: list, deps_of) -> list | None:
-    members = set(items)
+def _kahn_cycle(deps: dict) -> list | None:
     waiting = {}
     dependents: dict = {}
-    for item in items:
+    for item, inputs in deps.items():
         n = 0
-        for dep in deps_of(item):
-            if dep in members:
+        for dep in inputs:
+            if dep in deps:
                 n += 1
                 dependents.setdefault(dep, []).append(item)
         waiting[item] = n
@@ -70,10 +68,10 @@ def _kahn_cycle(items: list, deps_of) -> list | None:
     while item not in seen:
         seen[item] = len(path)
         path.append(item)
-        item = next(dep for dep in deps_of(item) if dep in members and waiting[dep] > 0)
+        item = next(dep for dep in deps[item] if dep in deps and waiting[dep] > 0)
     cycle = path[seen[item]:]
     cycle.reverse()
-    position = {item: i for i, item in enumerate(items)}
+    position = {item: i for i, item in enumerate(deps)}
     first = min(range(len(cycle)), key=lambda i: position[cycle[i]])  # start where the submission does
     cycle = cycle[first:] + cycle[:first]
     cycle.append(cycle[0])
