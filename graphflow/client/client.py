@@ -35,8 +35,8 @@ from ..optimize import optimize_collections
 from ..spec import DataNode, Ref, Task, TaskGraph, tokenize
 from ..spec.collections import flatten_keys, is_collection
 from ..spec.nodes import funcname
-from ..utils.importing import import_object
 from ..utils.cycles import find_cycle
+from ..utils.importing import import_object
 from ..utils.traverse import DROP, identity, leaves, rebuild
 from .actors import create_actor
 from .current import open_clients
@@ -186,7 +186,8 @@ class Client:
         """Send tasks (``{key: node}``) to the scheduler; returns ``{key: Future}`` for the keys in ``wanted``.
 
         The one way work reaches the scheduler: ``submit``, ``map``, ``compute``,
-        ``persist`` and actors all end here.  ``retries`` and ``restrictions``
+        ``persist`` and actors all end here (those whose tasks cannot form a
+        cycle skip the check below).  ``retries`` and ``restrictions``
         map keys to a retry count and to the workers allowed to run them.
         Raises `CycleError`, naming the keys along it, if the tasks read each
         other in a circle (nothing is sent: the scheduler would refuse them too).
@@ -263,8 +264,8 @@ class Client:
         order = graph.priorities
         keys, nodes = idx.keys, idx.nodes
         specs, priorities = {}, {}
-        # Inputs first (a CycleError here if there is none such order): the cycle checks of submit_graph and
-        # of the scheduler then cost one lookup per edge.  Ordered graphs have their toposort cached.
+        # Inputs first (CycleError here if no such order exists), so the scheduler's cycle check costs one
+        # lookup per edge.  Ordered graphs have their toposort cached.
         for i in graph.toposort_indices():
             key, node = keys[i], nodes[i]
             if type(node) is DataNode and isinstance(node.value, Future):
