@@ -1,11 +1,14 @@
-"""How a task travels to the workers, so that only the worker that runs it ever imports the user's code.
+"""How a task travels to the workers, so that only the worker that runs it imports the code it needs.
 
 The scheduler takes a client's tasks in and passes them on to workers; it
 must not need the user's modules (a scheduler started with ``graphflow
-scheduler`` has none of them), and a worker that lacks one must fail *that
-task*, with an error that says what is missing, not drop a whole message and
-leave the caller waiting.  `wrap_functions` rewrites each node before it is
-sent, with three wrappers, each pickling with the plain pickler:
+scheduler`` has none of them), and a worker that lacks a module must fail
+*the tasks that need it*, with an error that says what is missing, not drop
+a whole message and leave the caller waiting.  Only modules every graphflow
+process has (`graphflow.client.ship.module_kind` ``"everywhere"``: the
+standard library, graphflow and the libraries it requires) may be imported
+while a message is read.  `wrap_functions` rewrites each node before it is
+sent, with three wrappers that the plain pickler carries:
 
 * `PickledFunction`: a function that only exists in the user's session (one
   defined in ``__main__`` or a notebook, a lambda, a local function), or one
@@ -13,21 +16,21 @@ sent, with three wrappers, each pickling with the plain pickler:
   `graphflow.client.ship`), pickled once with cloudpickle.  Sent inside
   every task of a 10,000-task graph, cloudpickle would make every message
   take the slow path; as bytes pickled once, it does not.
-* `NamedFunction`: a function of one of the user's own modules
-  (`graphflow.client.ship.is_local_module`) carried by name and imported
-  on the worker when first called.  Importing it earlier -- while the
-  scheduler or a worker reads the message -- is what used to drop messages.
+* `NamedFunction`: a function of any other module -- the user's own
+  ``mymod.py``, or an installed library such as pandas -- carried by name and
+  imported on the worker when first called.
 * `SealedNode`: a whole node pickled on the client, for arguments or values
-  that come from the user's modules (an instance of ``mymod.Point``).  The
-  worker opens it when it runs the task.
+  of such modules (an instance of ``mymod.Point``, a pandas frame) or of
+  graphflow internals that may hold them.  The worker opens it when it runs
+  the task.
 
-Each raises `graphflow.errors.SerializationError` on the worker when the
-module is missing there, naming the module and what to do; the task errs
-and the error reaches the caller's future.  Functions and values of
-installed libraries (the standard library, site-packages, graphflow) go as
-they are.  Objects of installed libraries are trusted to hold only
-importable things: a pandas object column of the user's own instances, say,
-is not looked into.
+Each raises `graphflow.errors.SerializationError` on a worker that lacks
+the module, naming it and what to do; the task errs, its dependents err, and
+the error reaches the caller's future.  Objects of the libraries every
+process has are trusted to hold only importable things (a numpy array of
+objects is not; an Arrow table is).  Tasks made only of plain values, `Ref`
+s and such functions -- nearly all tasks of the collections -- go as they
+are.
 
     >>> square = lambda x: x * x
     >>> f = by_value(square)
@@ -48,7 +51,7 @@ import weakref
 
 from ..errors import SerializationError
 from ..spec.nodes import DataNode, FusedTask, Node, Ref, Task
-from .ship import is_local_module
+from .ship import module_kind
 
 __all__ = ["NamedFunction", "PickledFunction", "SealedNode", "by_value", "needs_by_value", "portable",
            "portable_function", "wrap_functions", "wrap_nodes"]
@@ -228,11 +231,17 @@ def portable_function(func, ship: bool = False):
         return func
     if needs_by_value(func):
         return _pickled(func, _wrappers)
-    if not isinstance(func, (types.FunctionType, type)) or not is_local_module(func.__module__):
-        return func  # installed, or a callable object (its type is checked with the arguments)
-    if ship:
+    if not isinstance(func, _FUNCTIONS) or type(func.__module__) is not str:
+        return func  # a callable object: its type is checked with the arguments
+    kind = module_kind(func.__module__)
+    if kind == "everywhere":
+        return func
+    if kind == "local" and ship:
         return _pickled(func, _shipped)
-    return _by_name(func) or _pickled(func, _wrappers)
+    named = _by_name(func)
+    if named is not None:
+        return named
+    return _pickled(func, _wrappers) if kind == "local" else func  # unnamed: only a local one's code can travel
 
 
 # ---------------------------------------------------------------- whole nodes
@@ -313,12 +322,13 @@ SCAN_BUDGET = 256  # objects and container items looked at per node; bigger lite
 
 
 def portable(obj, budget: int = SCAN_BUDGET) -> bool:
-    """Can ``obj`` be unpickled where none of the user's own modules is importable?
+    """Can ``obj`` be unpickled where only the modules every graphflow process has are importable?
 
     Plain values, `Ref` s, containers of such, numpy arrays of numbers, and
-    functions, classes and objects of installed libraries are; anything of
-    the user's own modules, of ``__main__`` or of graphflow's internals (which
-    may hold user code) is not, and neither is more than ``budget`` objects.
+    functions, classes and objects of the libraries every graphflow process
+    has are; anything of another module (the user's, ``__main__``, another
+    installed library), of graphflow's internals (which may hold user code),
+    or more than ``budget`` objects, is not.
     """
     stack = [obj]
     pop, push, extend = stack.pop, stack.append, stack.extend
@@ -336,15 +346,17 @@ def portable(obj, budget: int = SCAN_BUDGET) -> bool:
             extend(x.keys())
             extend(x.values())
         elif isinstance(x, _FUNCTIONS):
-            module = getattr(x, "__module__", None)
-            if module == "__main__" or is_local_module(module):
+            if module_kind(getattr(x, "__module__", None)) != "everywhere":
                 return False
+            owner = getattr(x, "__self__", None)  # a builtin method: of a module, or of some object
+            if owner is not None and type(owner) is not types.ModuleType:
+                push(owner)
         elif t is types.MethodType:
             push(x.__self__)
             push(x.__func__)
         else:
             module = t.__module__ or ""
-            if module == "__main__" or module.startswith("graphflow") or is_local_module(module):
+            if module.startswith("graphflow") or module_kind(module) != "everywhere":
                 return False
             if t.__name__ == "partial" and module == "functools":
                 push(x.func)

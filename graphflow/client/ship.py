@@ -1,41 +1,45 @@
-"""The client's own modules: telling them from installed ones, and sending them to the workers by value.
+"""Where a module comes from -- everywhere, installed, or the client's own -- and shipping the client's own.
 
 A function or class travels *by reference* -- its module's name and its own
--- and the receiving process imports it.  That works for what is installed
-everywhere (the standard library, site-packages, graphflow), and fails on a
-worker for the user's own code: ``mymod.py`` in the directory the client was
-started from, or in a folder the session put on ``sys.path``.
+-- and the receiving process imports it.  Whether that works there depends
+on the module, and `module_kind` sorts modules into three kinds, deliberately
+by *where the module's file is* rather than by its name:
 
-`is_local_module` draws that line, deliberately by *where the module's file
-is*, not by its name:
+* ``"everywhere"``: what every graphflow process has -- the standard library
+  (built-in and frozen modules, files under the standard library's folders),
+  graphflow itself and the libraries it requires (`EVERYWHERE`: numpy,
+  pyarrow, ...);
+* ``"installed"``: any other file under a ``site-packages`` /
+  ``dist-packages`` folder: a worker has it if its environment matches;
+* ``"local"``: any other ``.py`` file -- the current directory, a ``sys.path``
+  entry the session added, a project installed in editable mode -- which
+  workers started elsewhere usually lack.
 
-* installed: graphflow itself, built-in and frozen modules, modules with no
-  file, and every file under the standard library or a ``site-packages`` /
-  ``dist-packages`` folder (this interpreter's, the user's, or any other on
-  ``sys.path``);
-* local: any other ``.py`` file -- the current directory, a ``sys.path``
-  entry the session added, a project installed in editable mode.
-
-``__main__`` is neither: functions defined there always travel by value
-(`graphflow.client.remote.by_value`).  Extension modules (``.so``) outside
-site-packages count as installed: their code cannot travel by value.
+Only the first kind may be imported by the scheduler, or by a worker while
+it reads a message (`graphflow.client.remote` makes the others wait until a
+task runs).  ``__main__`` is none of them: functions defined there always
+travel by value (`graphflow.client.remote.by_value`).  Modules with no file,
+and extension modules (``.so``) outside site-packages, count as installed:
+their code cannot travel by value.
 
 `ModuleShipper` is what ``Client(ship_modules=True)`` uses.  Before each
 submission it registers every local module imported so far with
 ``cloudpickle.register_pickle_by_value``, so cloudpickle writes their
 functions and classes into the pickle instead of naming them, and workers
-that never had the files run them.  Ray's ``runtime_env={"py_modules": ...}``
-ships such code as files; sending the code objects needs no upload step and
-no shared directory, at the cost of size (each function carries its
-bytecode) and of identity (a module's globals are rebuilt per function on the
-worker, so module-level state is not shared between shipped functions).  The
-registration is global to this process (cloudpickle keeps one registry), so
-it lasts while any shipping client is open; a message naming a registered
-module goes through cloudpickle rather than the faster plain pickle.
+that never had the files run them.  Installed libraries are never shipped:
+their code may be compiled, and their size is the environment's business.
+Ray's ``runtime_env={"py_modules": ...}`` ships such code as files; sending
+the code objects needs no upload step and no shared directory, at the cost
+of size (each function carries its bytecode) and of identity (a module's
+globals are rebuilt per function on the worker, so module-level state is not
+shared between shipped functions).  The registration is global to this
+process (cloudpickle keeps one registry), so it lasts while any shipping
+client is open; a message naming a registered module goes through
+cloudpickle rather than the faster plain pickle.
 
     >>> import json
-    >>> is_local_module("json"), is_local_module("graphflow.client")
-    (False, False)
+    >>> module_kind("json"), module_kind("graphflow.client"), module_kind("numpy")
+    ('everywhere', 'everywhere', 'everywhere')
 """
 
 from __future__ import annotations
@@ -44,37 +48,54 @@ import os
 import sys
 import threading
 
-__all__ = ["ModuleShipper", "is_local_module", "local_modules"]
+__all__ = ["EVERYWHERE", "ModuleShipper", "is_local_module", "local_modules", "module_kind"]
+
+#: Top-level modules every graphflow process can import: graphflow and what pyproject.toml requires.
+EVERYWHERE = frozenset(["graphflow", "numpy", "pyarrow", "zmq", "tornado", "networkx", "cloudpickle", "tqdm"])
 
 _INSTALLED_DIRS = ("site-packages", "dist-packages")
-_kinds: dict = {}  # (module name, file) -> True if local
+_kinds: dict = {}  # (module name, file) -> kind
+
+
+def module_kind(name) -> str:
+    """``"everywhere"``, ``"installed"`` or ``"local"`` for module ``name`` as imported here (see the notes).
+
+    ``None``, and modules not imported here (nothing we hold can come from
+    them), count as everywhere; ``__main__`` as local.
+    """
+    if not name:
+        return "everywhere"
+    if name == "__main__":
+        return "local"
+    if name.partition(".")[0] in EVERYWHERE:
+        return "everywhere"
+    module = sys.modules.get(name)
+    if module is None:
+        return "everywhere"
+    path = getattr(module, "__file__", None)
+    key = (name, path)
+    kind = _kinds.get(key)
+    if kind is None:
+        kind = _kinds[key] = _kind_of(module, path)
+    return kind
+
+
+def _kind_of(module, path) -> str:
+    if not path:  # built into the interpreter, frozen, or made at run time (a namespace package, a dynamic module)
+        origin = getattr(getattr(module, "__spec__", None), "origin", None)
+        return "everywhere" if origin in ("built-in", "frozen") else "installed"
+    real = os.path.realpath(path)
+    installed = any(d in real.split(os.sep) for d in _INSTALLED_DIRS)
+    if not installed and any(real.startswith(root) for root in _stdlib_roots()):
+        return "everywhere"
+    if installed or not path.endswith(".py"):
+        return "installed"  # also bytecode-only and extension modules: they cannot travel as source
+    return "local"
 
 
 def is_local_module(name) -> bool:
-    """Is module ``name`` (as imported here) the user's own code, which workers may lack? See the module notes."""
-    if not name or name == "__main__" or name == "graphflow" or name.startswith("graphflow."):
-        return False
-    module = sys.modules.get(name)
-    if module is None:  # not imported here: nothing we hold can come from it
-        return False
-    path = getattr(module, "__file__", None)
-    if not path:
-        return False
-    key = (name, path)
-    local = _kinds.get(key)
-    if local is None:
-        local = _kinds[key] = _is_local_file(path)
-    return local
-
-
-def _is_local_file(path: str) -> bool:
-    if not path.endswith(".py"):
-        return False  # bytecode-only or an extension module: it cannot travel as source
-    real = os.path.realpath(path)
-    parts = real.split(os.sep)
-    if any(d in parts for d in _INSTALLED_DIRS):
-        return False
-    return not any(real.startswith(root) for root in _stdlib_roots())
+    """Is module ``name`` (as imported here) the user's own code, which workers may lack?"""
+    return name != "__main__" and module_kind(name) == "local"
 
 
 _roots = None

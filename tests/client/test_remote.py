@@ -15,7 +15,7 @@ import graphflow.client.remote as gf_remote
 from graphflow.client.remote import (
     SCAN_BUDGET, NamedFunction, PickledFunction, SealedNode, by_value, needs_by_value, portable, wrap_functions,
 )
-from graphflow.client.ship import ModuleShipper, is_local_module, local_modules
+from graphflow.client.ship import EVERYWHERE, ModuleShipper, is_local_module, local_modules, module_kind
 from graphflow.spec import DataNode, FusedTask, Ref, Task
 
 
@@ -101,15 +101,26 @@ def run_elsewhere(payload: bytes) -> str:
     return out.stdout.decode()
 
 
-def test_local_modules_are_told_apart_by_where_their_file_is(usermod):
+def test_modules_are_told_apart_by_where_their_file_is(usermod):
     import json
 
     import numpy
 
-    assert is_local_module(usermod.__name__)
+    assert is_local_module(usermod.__name__) and module_kind(usermod.__name__) == "local"
     assert not any(is_local_module(m.__name__) for m in (json, numpy, pytest, gf_remote))
     assert not is_local_module("__main__") and not is_local_module("not_imported_anywhere")
     assert usermod.__name__ in local_modules()
+    assert [module_kind(m.__name__) for m in (json, numpy, gf_remote, sys)] == ["everywhere"] * 4
+    assert module_kind(pytest.__name__) == "installed"  # a worker has it only if its environment matches
+    assert set(EVERYWHERE) >= {"graphflow", "numpy", "pyarrow"}
+
+
+def test_what_an_installed_library_gives_travels_by_name_or_sealed():
+    """pytest stands for any library the client has and a worker may not (pandas, scipy, ...)."""
+    task = wrap_functions(Task("t", pytest.approx, 1.0))
+    assert isinstance(task.func, NamedFunction) and task.func.module.startswith("_pytest")
+    sealed = wrap_functions(Task("s", repr, pytest.approx(2.0)))
+    assert isinstance(sealed, SealedNode) and sealed({}) == repr(pytest.approx(2.0))
 
 
 def test_a_local_function_travels_by_name_and_is_imported_where_it_runs(usermod):
@@ -184,3 +195,17 @@ def test_a_shipped_package_takes_its_submodules_along(tmp_path, monkeypatch):
         shipper.close()
         for mod in (sub.__name__, name):
             sys.modules.pop(mod, None)
+
+
+def test_everywhere_lists_what_graphflow_requires():
+    """A new requirement in pyproject.toml is a library every graphflow process has: list it in EVERYWHERE."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+    block = re.search(r"^dependencies = \[(.*?)^\]", text, re.S | re.M).group(1)
+    names = re.findall(r'^\s*"([\w-]+)', block, re.M)
+    modules = {"pyzmq": "zmq"}  # distribution name -> top-level module, where they differ
+    required = {modules.get(name, name) for name in names}
+    assert "numpy" in required
+    assert EVERYWHERE == {"graphflow"} | required
