@@ -46,6 +46,15 @@ MODULE = """
 
     def make_point(x):
         return Point(x)
+
+
+    class Counter:
+        def __init__(self):
+            self.n = 0
+
+        def add(self, k):
+            self.n += k
+            return {helper}.triple(self.n)
 """
 
 HELPER = """
@@ -164,5 +173,7 @@ def test_ship_modules_sends_the_clients_own_modules_by_value(cluster, usermod):
         assert client.compute(delayed(usermod.double)(delayed(usermod.Point(4)).x)).result(timeout=30) == 8
         blocks = ga.from_array(np.arange(6), chunks=3).map_blocks(usermod.double)
         assert client.compute(blocks.sum()).result(timeout=30) == 30
+        counter = client.actor(usermod.Counter)  # an actor's class goes by value too
+        assert counter.add(1).result(timeout=30) == 3 and counter.add(2).result(timeout=30) == 9
         assert usermod.__name__ in cloudpickle.list_registry_pickle_by_value()
     assert usermod.__name__ not in cloudpickle.list_registry_pickle_by_value()  # undone on close
