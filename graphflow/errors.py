@@ -15,6 +15,14 @@ from __future__ import annotations
 class GraphflowError(Exception):
     """Base class of every graphflow-specific error."""
 
+    def __reduce_ex__(self, protocol):
+        # Subclasses rebuild from their constructor's arguments (``__reduce__``); keep what was set on the
+        # error afterwards as well -- the task it is blamed on, notes -- as BaseException's own reduce does.
+        rv = self.__reduce__()
+        if type(rv) is tuple and len(rv) == 2 and self.__dict__:
+            return (*rv, self.__dict__)
+        return rv
+
 
 class InvalidKeyError(GraphflowError, TypeError):
     """A key is neither a ``str`` nor a tuple ``(name, i, j, ...)``."""
@@ -44,6 +52,16 @@ class CycleError(InvalidGraphError):
         super().__init__(message)
         self.cycle = tuple(cycle)
 
+    @classmethod
+    def along(cls, cycle) -> "CycleError":
+        """The error for ``cycle``, keys in execution order with the first repeated at the end."""
+        shown = " -> ".join(repr(k) for k in cycle)
+        return cls(f"the graph has a cycle: {shown}. A task cannot depend, directly or through others, on "
+                   f"itself; break one of these references.", cycle=cycle)
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.cycle))
+
 
 class KeyConflictError(InvalidGraphError):
     """Two different computations were given the same key."""
@@ -54,11 +72,16 @@ class UnknownSchedulerError(GraphflowError, ValueError):
 
 
 class SerializationError(GraphflowError, TypeError):
-    """A task, its inputs or its result cannot be pickled to cross a process boundary."""
+    """A task, its inputs or its result cannot be pickled to cross a process boundary, or unpickled on the
+    other side (``key``: the task; ``module``: the module the receiver could not import, if that was why)."""
 
-    def __init__(self, message: str, key=None):
+    def __init__(self, message: str, key=None, module=None):
         super().__init__(message)
         self.key = key
+        self.module = module
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.key, self.module))
 
 
 class WorkerProcessDiedError(GraphflowError, RuntimeError):
@@ -95,6 +118,21 @@ class RemoteTraceback(Exception):
 def task_error_key(exc: BaseException, default=None):
     """The key of the task that raised ``exc`` (the inner key for a fused task), or ``default``."""
     return getattr(exc, "__graphflow_key__", None) or default
+
+
+def blame_task(exc: BaseException, key) -> BaseException:
+    """Record that task ``key`` raised ``exc`` (unless an inner task was already blamed); returns ``exc``.
+
+    Where a task fails (a worker thread, the scheduler erring a task), so that
+    dependents failing with the same exception -- a ``compute``'s final task
+    included -- still name the task that raised it.
+    """
+    if exc is not None and getattr(exc, "__graphflow_key__", None) is None:
+        try:
+            exc.__graphflow_key__ = key
+        except Exception:  # pragma: no cover - exceptions without a __dict__
+            pass
+    return exc
 
 
 def annotate_task_error(exc: BaseException, key, remote_traceback: str | None = None) -> BaseException:

@@ -30,18 +30,20 @@ import weakref
 
 from .. import config
 from ..comm import messages as wire
-from ..errors import CommClosedError, GraphflowError
+from ..errors import CommClosedError, CycleError, GraphflowError
 from ..optimize import optimize_collections
 from ..spec import DataNode, Ref, Task, TaskGraph, tokenize
 from ..spec.collections import flatten_keys, is_collection
 from ..spec.nodes import funcname
+from ..utils.cycles import find_cycle
 from ..utils.importing import import_object
 from ..utils.traverse import DROP, identity, leaves, rebuild
 from .actors import create_actor
 from .current import open_clients
 from .futures import Future, futures_to_refs
 from .refs import KeyRefs
-from .remote import wrap_functions
+from .remote import wrap_nodes
+from .ship import ModuleShipper
 from .session import SchedulerSession
 from .transfer import WorkerData
 
@@ -57,11 +59,23 @@ class Client:
     ``Client("tcp://host:8786", timeout=10)`` or ``Client(cluster)``.  While it
     is open it is the default scheduler of ``.compute()``; `close` (or leaving
     a ``with`` block) undoes that and shuts down a cluster it started.
+
+    Workers import the functions and classes of a task by name, so they need
+    the modules the client's tasks use; a worker without one fails those
+    tasks with a `SerializationError` naming the module.  ``ship_modules=True``
+    sends the client's own modules -- ``.py`` files outside the standard
+    library, site-packages and graphflow, such as ``mymod.py`` next to the
+    notebook -- by value with the tasks, so workers need only the installed
+    libraries (see `graphflow.client.ship` for what counts as the client's own
+    and what shipping costs).
     """
 
     def __init__(self, address=None, *, timeout: float = 10.0, token: bytes | str | None = None,
-                 set_as_default: bool = True, ping_interval: float = 1.0, curve_secret=None, **cluster_kwargs):
+                 set_as_default: bool = True, ping_interval: float = 1.0, curve_secret=None,
+                 ship_modules: bool = False, **cluster_kwargs):
         self.cluster = None
+        # The user's own modules travel by value (graphflow.client.ship); set before anything can fail, for close().
+        self.shipper = ModuleShipper() if ship_modules else None
         self._own_cluster = False
         if address is None:
             address = _default_cluster()(**cluster_kwargs, timeout=max(timeout, 30.0))
@@ -172,13 +186,28 @@ class Client:
         """Send tasks (``{key: node}``) to the scheduler; returns ``{key: Future}`` for the keys in ``wanted``.
 
         The one way work reaches the scheduler: ``submit``, ``map``, ``compute``,
-        ``persist`` and actors all end here.  ``retries`` and ``restrictions``
+        ``persist`` and actors all end here (those whose tasks cannot form a
+        cycle skip the check below).  ``retries`` and ``restrictions``
         map keys to a retry count and to the workers allowed to run them.
+        Raises `CycleError`, naming the keys along it, if the tasks read each
+        other in a circle (nothing is sent: the scheduler would refuse them too).
         """
         self.check_open()
+        cycle = find_cycle({k: node.dependencies for k, node in specs.items()})
+        if cycle is not None:
+            raise CycleError.along(cycle)
+        return self._send_graph(specs, wanted, priorities, retries, restrictions)
+
+    def _send_graph(self, specs: dict, wanted: list, priorities=None, retries=None, restrictions=None) -> dict:
+        # submit_graph without the cycle check, for callers whose tasks cannot form one: a toposorted
+        # TaskGraph (compute, persist, get), or new tasks reading only existing futures (submit, map).
+        self.check_open()
         futures = {k: Future(k, self) for k in wanted}
-        # Session-only functions go as bytes pickled once, so every message stays on the fast pickle path.
-        specs = {k: wrap_functions(node) for k, node in specs.items()}
+        # Only the worker that runs a task imports the user's code (graphflow.client.remote).
+        ship = self.shipper is not None
+        if ship:
+            self.shipper.refresh()
+        specs = wrap_nodes(specs, ship)
         dependencies = {k: node.dependencies for k, node in specs.items()}
         msg = wire.SubmitGraph(f"update-graph-{next(self._generation)}", specs, dependencies,
                                priorities or {}, list(wanted), retries or {}, restrictions or {})
@@ -225,16 +254,20 @@ class Client:
             specs[key] = Task.from_call(key, func, args, kwargs)
         keys = list(specs)
         restrictions = {k: set(as_list(workers)) for k in keys} if workers else None
-        futures = self.submit_graph(specs, keys, {k: i for i, k in enumerate(keys)},
-                                    {k: retries for k in keys} if retries else None, restrictions)
+        futures = self._send_graph(specs, keys, {k: i for i, k in enumerate(keys)},
+                                   {k: retries for k in keys} if retries else None, restrictions)
         return [futures[k] for k in (c[0] for c in calls)]
 
     def _graph_specs(self, graph: TaskGraph) -> tuple:
         """Nodes to send and priorities; persisted keys (DataNodes holding this client's Futures) stay out."""
         idx = graph.index
         order = graph.priorities
+        keys, nodes = idx.keys, idx.nodes
         specs, priorities = {}, {}
-        for i, (key, node) in enumerate(zip(idx.keys, idx.nodes)):
+        # Inputs first (CycleError here if no such order exists), so the scheduler's cycle check costs one
+        # lookup per edge.  Ordered graphs have their toposort cached.
+        for i in graph.toposort_indices():
+            key, node = keys[i], nodes[i]
             if type(node) is DataNode and isinstance(node.value, Future):
                 if node.value.key != key:
                     specs[key] = Task(key, identity, Ref(node.value.key))
@@ -252,8 +285,8 @@ class Client:
         specs, priorities = self._graph_specs(graph)
         retries = options.get("retries") or 0
         restrictions = {k: set(as_list(options["workers"])) for k in specs} if options.get("workers") else None
-        futures = self.submit_graph(specs, list(keys), priorities, {k: retries for k in specs} if retries else None,
-                                    restrictions)
+        futures = self._send_graph(specs, list(keys), priorities, {k: retries for k in specs} if retries else None,
+                                   restrictions)
         return self.gather([futures[k] for k in keys])
 
     def compute(self, collections, sync: bool = False, optimize_graph: bool = True):
@@ -271,7 +304,7 @@ class Client:
                 fkey = f"finalize-{tokenize(c.__graphflow_keys__(), func, extra)}"
                 specs[fkey] = Task(fkey, _finalize_call, _nested_refs(c.__graphflow_keys__()), func, *extra)
                 finals[id(c)] = fkey
-            sent = self.submit_graph(specs, list(finals.values()), priorities)
+            sent = self._send_graph(specs, list(finals.values()), priorities)
             futures = {cid: sent[fkey] for cid, fkey in finals.items()}
         out = [futures.get(id(c), c) for c in items]
         if sync:
@@ -287,7 +320,7 @@ class Client:
             return collections
         graph, keys = optimize_collections(found, optimize_graph)
         specs, priorities = self._graph_specs(graph)
-        futures = self.submit_graph(specs, keys, priorities)
+        futures = self._send_graph(specs, keys, priorities)
         rebuilt = {}
         for c in found:
             own = flatten_keys(c.__graphflow_keys__(), [])
@@ -553,6 +586,8 @@ class Client:
         self._teardown(say_goodbye)
 
     def _teardown(self, say_goodbye: bool) -> None:
+        if self.shipper is not None:
+            self.shipper.close()
         self.session.close(say_goodbye)
         if self._own_cluster and self.cluster is not None:
             self.cluster.close()

@@ -30,7 +30,8 @@ logged as a note, and a worker holding an unwanted result is told to free it.
 
 from __future__ import annotations
 
-from ..errors import MissingDependencyError
+from ..errors import CycleError, MissingDependencyError, blame_task
+from ..utils.cycles import find_cycle
 from .events import (
     ClientCancelsKeys, ClientJoined, ClientLeft, ClientReleasesKeys, RetireWorker, Heartbeat, KeyReport,
     KeysScattered, MissingData, StealResponse, TaskErred, TaskFinished, Tick, UpdateGraph, WorkerJoined, WorkerLeft,
@@ -43,7 +44,12 @@ __all__ = ["HANDLERS"]
 
 
 def update_graph(s, ev: UpdateGraph) -> None:
-    """New tasks start released; wanted keys pull what they need to waiting, the rest is forgotten."""
+    """New tasks start released; wanted keys pull what they need to waiting, the rest is forgotten.
+
+    New tasks that read each other in a circle would wait forever: such a
+    submission is refused whole (`_refuse_cycle`), checked at one set lookup
+    per edge when every task comes after its new inputs (as clients send them).
+    """
     s.generation += 1
     gen = s.generation
     client, stim = ev.client, ev.stimulus_id
@@ -60,17 +66,18 @@ def update_graph(s, ev: UpdateGraph) -> None:
         if restrictions and restrictions.get(key):
             ts.restrictions = frozenset(restrictions[key])
         new.append(ts)
-    broken = _link(s, new, ev.dependencies)
+    broken, in_order = _link(s, new, ev.dependencies)
+    if not in_order:  # some task reads a new key listed after it: a cycle is possible, look for one
+        cycle = find_cycle({ts: ts.dependencies for ts in new})
+        if cycle is not None:
+            return _refuse_cycle(s, ev, new, [ts.key for ts in cycle])
     for ts, missing in broken:
         if ts.state == RELEASED:  # a task missing two inputs is listed twice
             s.transition(ts, ERRED, stim, (_missing_dependency(ts.key, missing), "", ts.key))
     for key in ev.wanted:
         ts = tasks.get(key)
         if ts is None:
-            exc = MissingDependencyError(
-                f"key {key!r} is not known to the scheduler: it was never submitted or has been released; "
-                f"submit its computation again", key=key, missing=key)
-            s.emit(KeyReport(stim, client, key, "erred", exception=exc))
+            s.emit(KeyReport(stim, client, key, "erred", exception=_unknown_key(key)))
         else:
             s.want(ts, client, stim)
     recs = s.recommendations
@@ -79,24 +86,57 @@ def update_graph(s, ev: UpdateGraph) -> None:
             recs[ts] = FORGOTTEN  # submitted but wanted by nobody
 
 
-def _link(s, new: list, dependencies: dict) -> list:
-    """Connect new tasks to their inputs; return ``(task, missing key)`` for inputs nobody knows."""
+def _link(s, new: list, dependencies: dict) -> tuple:
+    """Connect new tasks to their inputs.
+
+    Returns ``(task, missing key)`` for inputs nobody knows, and whether every
+    task came after the new tasks it reads -- the proof that the new part has
+    no cycle, checked here at one set lookup per edge (`find_cycle` looks
+    closer when it fails).
+    """
     tasks = s.tasks
     broken = []
+    unlinked = set(new)
+    in_order = True
     for ts in new:
         dkeys = dependencies.get(ts.key)
-        if not dkeys:
-            continue
-        deps = []
-        for dk in (dkeys if len(dkeys) == 1 else dict.fromkeys(dkeys)):
-            dts = tasks.get(dk)
-            if dts is None:
-                broken.append((ts, dk))
+        if dkeys:
+            deps = []
+            for dk in (dkeys if len(dkeys) == 1 else dict.fromkeys(dkeys)):
+                dts = tasks.get(dk)
+                if dts is None:
+                    broken.append((ts, dk))
+                else:
+                    deps.append(dts)
+                    dts.dependents.add(ts)
+                    if dts in unlinked:  # listed after ts, or ts itself
+                        in_order = False
+            ts.dependencies = tuple(deps)
+        unlinked.discard(ts)
+    return broken, in_order
+
+
+def _refuse_cycle(s, ev: UpdateGraph, new: list, cycle: list) -> None:
+    """Take none of a cyclic submission's new tasks; its wanted new keys err with `CycleError` at once.
+
+    Its keys the scheduler already held are wanted as usual: they cannot depend on the new ones.
+    """
+    for ts in new:
+        for dts in ts.dependencies:
+            dts.dependents.discard(ts)
+        del s.tasks[ts.key]
+    error = blame_task(CycleError.along(cycle), cycle[0])
+    s.note(cycle[0], "cycle-refused", cycle, ev.stimulus_id)
+    refused = {ts.key for ts in new}
+    for key in ev.wanted:
+        if key in refused:
+            s.emit(KeyReport(ev.stimulus_id, ev.client, key, "erred", exception=error))
+        else:
+            ts = s.tasks.get(key)
+            if ts is not None:
+                s.want(ts, ev.client, ev.stimulus_id)
             else:
-                deps.append(dts)
-                dts.dependents.add(ts)
-        ts.dependencies = tuple(deps)
-    return broken
+                s.emit(KeyReport(ev.stimulus_id, ev.client, key, "erred", exception=_unknown_key(key)))
 
 
 def client_releases_keys(s, ev: ClientReleasesKeys) -> None:
@@ -293,6 +333,12 @@ def keys_scattered(s, ev: KeysScattered) -> None:
         else:
             s.add_want(ts, ev.client)
             s.transition(ts, MEMORY, stim, TaskFinished(stim, ev.worker, key, nbytes))
+
+
+def _unknown_key(key) -> MissingDependencyError:
+    return MissingDependencyError(
+        f"key {key!r} is not known to the scheduler: it was never submitted or has been released; "
+        f"submit its computation again", key=key, missing=key)
 
 
 def _missing_dependency(key, missing) -> MissingDependencyError:

@@ -55,7 +55,7 @@ import itertools
 from collections import deque
 from operator import attrgetter
 
-from ..errors import InvalidTransition
+from ..errors import InvalidTransition, blame_task
 from ..spec.keys import key_split
 from . import policy
 from ..comm.messages import TaskSpec
@@ -595,6 +595,9 @@ class SchedulerState:
     def _enter_erred(self, ts: SchedTask, error: tuple, stim: str) -> None:
         ts.state = ERRED
         ts.error = error
+        # Dependents fail with this same exception: it names the task that failed (a worker already
+        # blamed the tasks it ran; this covers the scheduler's own errors, a killed worker's task say).
+        blame_task(error[0], error[2])
         recs = self.recommendations
         for dts in ts.dependents:
             if dts.state in ACTIVE:

@@ -95,7 +95,7 @@ class ActorClass:
 
     def __reduce__(self):
         module = self.cls.__module__
-        if module != "__main__":
+        if module != "__main__" and not _shipped_by_value(module):
             found = _lookup(module, self.cls.__qualname__)
             if found is self or found is self.cls:
                 return (_import_actor_class, (module, self.cls.__qualname__, self.options))
@@ -107,6 +107,18 @@ class ActorClass:
 
     def __repr__(self):
         return f"<actor class {self.__qualname__}>"
+
+
+def _shipped_by_value(module: str) -> bool:
+    """Is ``module`` (or a package of it) registered with cloudpickle to travel by value (``ship_modules``)?"""
+    import sys
+
+    cloudpickle = sys.modules.get("cloudpickle")
+    if cloudpickle is None:
+        return False
+    registered = cloudpickle.list_registry_pickle_by_value()
+    parts = module.split(".")
+    return any(".".join(parts[:i]) in registered for i in range(1, len(parts) + 1))
 
 
 def _lookup(module: str, qualname: str):

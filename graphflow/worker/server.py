@@ -39,7 +39,7 @@ from .. import config
 from ..comm import messages as wire
 from ..store import shm
 from ..comm.transport import Connection, Listener
-from ..errors import AuthenticationError, RemoteTaskError
+from ..errors import AuthenticationError, RemoteTaskError, SerializationError, blame_task, task_error_key
 from ..spec.actors import bind_host
 from . import events as wev
 from .actors import ActorHost, register_worker
@@ -468,7 +468,7 @@ class Worker:
             try:
                 value = spec(inputs)
             except BaseException as exc:  # noqa: B902 - every task error goes back to its caller
-                event = wev.ExecuteFailure(self._stim("task-erred"), key, _picklable(exc),
+                event = wev.ExecuteFailure(self._stim("task-erred"), key, _picklable(exc, key),
                                            traceback.format_exc(), start, time.time(), thread)
             else:
                 stop = time.time()
@@ -477,7 +477,7 @@ class Worker:
                 except Exception:
                     nbytes = sys.getsizeof(value)
                 if limit and nbytes + input_bytes > limit:
-                    exc = _too_big(key, self.address, input_bytes, nbytes, limit)
+                    exc = blame_task(_too_big(key, self.address, input_bytes, nbytes, limit), key)
                     event = wev.ExecuteFailure(self._stim("task-erred"), key, exc, "", start, stop, thread)
                 else:
                     event = wev.ExecuteSuccess(self._stim("task-finished"), key, value, nbytes,
@@ -754,15 +754,20 @@ def _too_big(key, address: str, input_bytes: int, nbytes: int, limit: int):
         nbytes=input_bytes + nbytes, limit=limit)
 
 
-def _picklable(exc: BaseException) -> BaseException:
-    """``exc`` if it can cross to the client as it is, else a RemoteTaskError carrying its text."""
+def _picklable(exc: BaseException, key) -> BaseException:
+    """``exc`` if it can cross to the client as it is, else a RemoteTaskError carrying its text; either way
+    blamed on the task that raised it (the inner task of a fused one), so every dependent's error names it."""
+    blame_task(exc, key)
+    if type(exc) is SerializationError and exc.key is None:
+        exc.key = task_error_key(exc, key)
     try:
         from ..utils.pickling import dumps
 
         dumps(exc)
         return exc
     except Exception:
-        return RemoteTaskError(f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}")
+        error = RemoteTaskError(f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}")
+        return blame_task(error, task_error_key(exc, key))
 
 
 def _sendable(msg):

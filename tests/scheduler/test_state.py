@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graphflow.errors import InvalidTransition, KilledWorkerError, MissingDependencyError
+from graphflow.errors import CycleError, InvalidTransition, KilledWorkerError, MissingDependencyError
 from graphflow.scheduler.events import RetireWorker, AssignTasks, ReleaseOnWorker, KeyReport, RequestSteal, UpdateGraph
 from graphflow.scheduler.state import SchedulerState
 from graphflow.testing.events import (
@@ -328,6 +328,64 @@ def test_missing_dependency_errs_with_a_named_error(s):
     assert reports(cmds) == [("C", "nope", "erred")]
     cmds = s.handle(UpdateGraph("ug3", "C", {"c": "spec", "d": "spec"}, {"c": ("x", "y"), "d": ("c",)}, {}, ["d"]))
     assert reports(cmds) == [("C", "d", "erred")] and s.tasks["d"].error[2] == "c"
+
+
+def test_error_names_the_task_that_raised_it_on_every_dependent(s):
+    """a -> b -> finalize: the client's future is for finalize, its error must still name a."""
+    s.handle(joined("W"))
+    s.handle(graph({"a": (), "b": ("a",), "finalize-1": ("b",)}))
+    cmds = s.handle(erred("W", "a", ValueError("boom")))
+    (rep,) = [c for c in cmds if type(c) is KeyReport]
+    assert rep.key == "finalize-1" and rep.exception.__graphflow_key__ == "a"
+
+
+def test_scheduler_made_errors_name_their_task_too(s):
+    """W dies running a three times; b's (and the client's) error is a's KilledWorkerError, blamed on a."""
+    s.handle(joined("W"))
+    s.handle(graph({"a": (), "b": ("a",)}))
+    for i in range(3):
+        cmds = s.handle(left("W"), joined("W"))
+    (rep,) = [c for c in cmds if type(c) is KeyReport]
+    assert rep.key == "b" and isinstance(rep.exception, KilledWorkerError)
+    assert rep.exception.__graphflow_key__ == "a"
+
+
+def test_a_cyclic_submission_is_refused_at_once(s):
+    """a -> b -> c -> a, d reads the cycle, e stands alone; x was submitted before and is wanted again.
+
+    Nothing of the new part is taken (a cycle never runs), every wanted new key errs with a CycleError
+    naming the cycle, and x is unaffected.
+    """
+    s.handle(joined("W"))
+    s.handle(graph({"x": ()}))
+    s.handle(finished("W", "x"))
+    cmds = s.handle(graph({"a": ("c", "x"), "b": ("a",), "c": ("b",), "d": ("c",), "e": ()},
+                          wanted=["d", "e", "x"]))
+    errs = {c.key: c.exception for c in cmds if type(c) is KeyReport and c.state == "erred"}
+    assert set(errs) == {"d", "e"} and not executes(cmds)
+    err = errs["d"]
+    assert isinstance(err, CycleError) and isinstance(err, ValueError)
+    assert err.cycle == ("a", "b", "c", "a") and "'a' -> 'b' -> 'c' -> 'a'" in str(err)
+    assert reports(cmds)[-1] == ("C", "x", "memory")
+    assert set(s.tasks) == {"x"} and not s.tasks["x"].dependents
+    assert any(rec[1] == "cycle-refused" for rec in s.story("a"))
+    # the same keys, acyclic this time, run as usual
+    cmds = s.handle(graph({"a": ("x",), "b": ("a",)}))
+    assert executes(cmds) == {"W": ["a"]}
+
+
+def test_a_task_reading_itself_is_a_cycle(s):
+    s.handle(joined("W"))
+    cmds = s.handle(graph({"a": ("a",)}, wanted=["a"]))
+    (rep,) = [c for c in cmds if type(c) is KeyReport]
+    assert rep.exception.cycle == ("a", "a") and not s.tasks
+
+
+def test_submission_order_does_not_matter_to_the_cycle_check(s):
+    """Dependents listed before their inputs (the in-order proof fails): a full check finds no cycle."""
+    s.handle(joined("W"))
+    cmds = s.handle(graph({"c": ("b",), "b": ("a",), "a": ()}, wanted=["c"]))
+    assert executes(cmds) == {"W": ["a"]} and not reports(cmds)
 
 
 # ---------------------------------------------------------- worker failure

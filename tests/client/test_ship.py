@@ -1,0 +1,179 @@
+"""Tasks whose code only the client has: a named error without ``ship_modules``, the answer with it.
+
+The scheduler and a worker are started from the command line, as a user
+starts them on another host; their ``sys.path`` lacks the folder the client
+imports its own module from (the usual state of ``mymod.py`` next to a
+notebook).  Every test writes a module of a fresh name into its own folder
+and puts that folder on this process's ``sys.path`` only::
+
+    client  (imports usermod, usermod_helper)  --SubmitGraph-->  scheduler (has neither)
+                                                                    |  RunTasks
+                                                                  worker (has neither)
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+
+import numpy as np
+import pytest
+
+import graphflow as gf
+import graphflow.array as ga
+from graphflow import delayed
+from graphflow.errors import SerializationError
+from graphflow.testing.wait import wait_for
+
+MODULE = """
+    import {helper}
+
+
+    class Point:
+        def __init__(self, x):
+            self.x = x
+
+
+    def double(x):
+        return 2 * x
+
+
+    def helped(x):
+        return {helper}.triple(x)
+
+
+    def make_point(x):
+        return Point(x)
+
+
+    class Counter:
+        def __init__(self):
+            self.n = 0
+
+        def add(self, k):
+            self.n += k
+            return {helper}.triple(self.n)
+"""
+
+HELPER = """
+    def triple(x):
+        return 3 * x
+"""
+
+
+def inc(x):
+    return x + 1
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """``(address, token)`` of a CLI scheduler with one CLI worker, neither of which can import the test modules."""
+    home = tmp_path_factory.mktemp("cli-home")
+    token = uuid.uuid4().hex
+    env = dict(os.environ, HOME=str(home), GRAPHFLOW_TOKEN=token)
+    address_file = home / "address"
+    procs = [subprocess.Popen([sys.executable, "-m", "graphflow", "scheduler", "--port", "0", "--no-dashboard",
+                               "--address-file", str(address_file)], env=env, cwd=home)]
+    try:
+        wait_for(lambda: address_file.exists() and address_file.read_text().strip() or procs[0].poll() is not None,
+                 timeout=60, what="the scheduler writing its address")
+        assert procs[0].poll() is None, "the scheduler exited"
+        address = address_file.read_text().strip()
+        procs.append(subprocess.Popen([sys.executable, "-m", "graphflow", "worker", address], env=env, cwd=home))
+        with gf.Client(address, token=token, timeout=30, set_as_default=False) as client:
+            wait_for(lambda: client.scheduler_info()["workers"], timeout=60, what="the worker joining")
+        yield address, token
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+def usermod(tmp_path, monkeypatch):
+    """A fresh module (importing a fresh helper module) only this process can import."""
+    name = f"gf_usermod_{uuid.uuid4().hex[:8]}"
+    helper = f"{name}_helper"
+    (tmp_path / f"{name}.py").write_text(textwrap.dedent(MODULE.format(helper=helper)))
+    (tmp_path / f"{helper}.py").write_text(textwrap.dedent(HELPER))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = __import__(name)
+    yield module
+    for mod in (name, helper):
+        sys.modules.pop(mod, None)
+
+
+def client_for(cluster, **kwargs):
+    address, token = cluster
+    return gf.Client(address, token=token, timeout=30, set_as_default=False, **kwargs)
+
+
+def missing(info, usermod) -> SerializationError:
+    err = info.value
+    assert err.module == usermod.__name__
+    assert f"no module named {usermod.__name__!r}" in str(err)
+    assert "install" in str(err).lower() and "ship_modules=True" in str(err)
+    return err
+
+
+def test_a_function_the_workers_lack_errs_every_task_with_the_module_named(cluster, usermod):
+    """One message carries five tasks of usermod.double: each errs, none waits; other work goes on."""
+    with client_for(cluster) as client:
+        started = time.monotonic()
+        futures = client.map(usermod.double, range(5))
+        for future in futures:
+            with pytest.raises(SerializationError) as info:
+                future.result(timeout=30)
+            err = missing(info, usermod)
+            assert err.key == future.key and err.__graphflow_key__ == future.key
+            assert str(usermod.__file__) in str(err)  # where the client has it from
+        assert time.monotonic() - started < 20  # an answer, not the caller's timeout
+        reader = client.submit(inc, futures[0])
+        with pytest.raises(SerializationError) as info:
+            reader.result(timeout=30)
+        assert missing(info, usermod).__graphflow_key__ == futures[0].key
+        assert client.submit(inc, 1).result(timeout=30) == 2
+
+
+def test_a_value_or_argument_the_workers_cannot_load_errs_its_task(cluster, usermod):
+    with client_for(cluster) as client:
+        arg = client.submit(getattr, usermod.Point(3), "x")  # an installed function, the user's object
+        with pytest.raises(SerializationError) as info:
+            arg.result(timeout=30)
+        assert missing(info, usermod).key == arg.key
+        value = delayed(usermod.Point(4))  # a value in the graph
+        bad, good = client.compute([delayed(getattr)(value, "x"), delayed(inc)(41)])
+        with pytest.raises(SerializationError) as info:
+            bad.result(timeout=30)
+        missing(info, usermod)
+        assert good.result(timeout=30) == 42  # the rest of the same graph ran
+        blocks = ga.from_array(np.arange(6), chunks=3).map_blocks(usermod.double)  # a function as an argument
+        with pytest.raises(SerializationError) as info:
+            client.compute(blocks.sum()).result(timeout=30)
+        missing(info, usermod)
+
+
+def test_ship_modules_sends_the_clients_own_modules_by_value(cluster, usermod):
+    import cloudpickle
+
+    with client_for(cluster, ship_modules=True) as client:
+        assert client.submit(usermod.double, 21).result(timeout=30) == 42
+        assert client.submit(usermod.helped, 2).result(timeout=30) == 6  # its own imports go along
+        assert client.gather(client.map(usermod.double, range(4))) == [0, 2, 4, 6]
+        assert client.submit(getattr, usermod.Point(3), "x").result(timeout=30) == 3
+        point = client.submit(usermod.make_point, 5).result(timeout=30)
+        assert isinstance(point, usermod.Point) and point.x == 5  # the client's own class comes back
+        assert client.compute(delayed(usermod.double)(delayed(usermod.Point(4)).x)).result(timeout=30) == 8
+        blocks = ga.from_array(np.arange(6), chunks=3).map_blocks(usermod.double)
+        assert client.compute(blocks.sum()).result(timeout=30) == 30
+        counter = client.actor(usermod.Counter)  # an actor's class goes by value too
+        assert counter.add(1).result(timeout=30) == 3 and counter.add(2).result(timeout=30) == 9
+        assert usermod.__name__ in cloudpickle.list_registry_pickle_by_value()
+    assert usermod.__name__ not in cloudpickle.list_registry_pickle_by_value()  # undone on close
