@@ -595,8 +595,7 @@ class SchedulerState:
     def _enter_erred(self, ts: SchedTask, error: tuple, stim: str) -> None:
         ts.state = ERRED
         ts.error = error
-        # Dependents fail with this same exception: it names the task that failed (a worker already
-        # blamed the tasks it ran; this covers the scheduler's own errors, a killed worker's task say).
+        # Dependents fail with this exception: it names the failed task (workers name theirs; this covers ours).
         blame_task(error[0], error[2])
         recs = self.recommendations
         for dts in ts.dependents:
