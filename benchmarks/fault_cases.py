@@ -50,6 +50,7 @@ def run_seeds(name: str, params) -> dict:
         times.append(run.seconds)
         kills += len(run.kills)
         line = f"  faults {name} seed {seed}: {run.outcome} in {run.seconds:.2f} s, {len(run.kills)} kills"
+        line += "".join(f"\n    {note}" for note in run.notes if "exited with" in note)  # e.g. an abort on close
         print(line if run.outcome in ("right", "named") else run.describe(), file=sys.stderr, flush=True)
     phases = {"max": max(times), "total": statistics.median(times)}
     phases["counts"] = {"runs": len(times), **counts, "kills": kills}

@@ -93,6 +93,11 @@ class Context:
         self.run = run
         self.waiting: list = []  # futures a hang report should explain
         self.victims = None  # optional: a function () -> preferred pid for the next kill (the actor's host)
+        self.armed = threading.Event()  # the kill plan's clock starts when this is set (`arm`)
+
+    def arm(self) -> None:
+        """Start the kill plan's clock now: for a workload whose set-up must not be hit (``arms_killer``)."""
+        self.armed.set()
 
     def remaining(self) -> float:
         """Seconds left before the run counts as hung (at least a little, so a late check still waits)."""
@@ -133,8 +138,12 @@ class Killer(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        while not self.ctx.armed.wait(0.05):  # the plan's times count from when the workload arms the killer
+            if self.stopped.is_set():
+                return
+        armed = time.monotonic()
         for at, pick in self.plan:
-            if self.stopped.wait(max(0.0, self.started + at - time.monotonic())):
+            if self.stopped.wait(max(0.0, armed + at - time.monotonic())):
                 return
             workers = sorted((c.name, c.pid) for c in self.cluster.supervisor.running() if c.name.startswith("worker-"))
             if not workers:
@@ -152,48 +161,71 @@ class Killer(threading.Thread):
         self.stopped.set()
 
 
-def run_once(workload, seed: int, *, bound: float = 60.0, kills=(1, 3), window=(0.2, 2.0), n_workers: int = 3,
+def run_once(workload, seed: int, *, bound: float = 60.0, kills=None, window=None, n_workers=None,
              heartbeat_timeout: float = 5.0) -> Run:
     """Run ``workload(ctx)`` at ``seed`` on a fresh cluster under a `Killer`; return its `Run`.
 
     ``workload`` is a function of a `Context` that raises `WrongAnswer` on a wrong answer and
-    returns normally on a right one (see `benchmarks.fault_workloads`); its ``name`` and, optionally,
-    ``n_workers`` and ``window`` attributes override the defaults.  Never raises for what the workload does.
+    returns normally on a right one (see `benchmarks.fault_workloads`).  ``kills`` (least, most),
+    ``window`` (seconds after the start) and ``n_workers`` default to the workload's attributes of
+    those names, else 1-3 kills within 0.2-2 s on 3 workers.  A workload with ``arms_killer = True``
+    calls ``ctx.arm()`` when its set-up is done, and the window counts from then.  Never raises for
+    what the workload does.
     """
     import graphflow as gf
 
     name = getattr(workload, "name", workload.__name__)
+    kills = kills or getattr(workload, "kills", (1, 3))
+    window = window or getattr(workload, "window", (0.2, 2.0))
+    n_workers = n_workers or getattr(workload, "n_workers", 3)
     run = Run(name, seed)
-    n_workers = getattr(workload, "n_workers", n_workers)
-    window = getattr(workload, "window", window)
     cluster = gf.LocalCluster(n_workers=n_workers, threads_per_worker=1, dashboard_address=None,
                               heartbeat_timeout=heartbeat_timeout, memory_limit=None)
-    client = gf.Client(cluster, set_as_default=False)
-    ctx = Context(client, cluster, seed, bound, run)
+    client = None
+    try:
+        client = gf.Client(cluster, set_as_default=False)
+        _run(workload, Context(client, cluster, seed, bound, run), kill_plan(seed, kills, window), bound)
+    finally:
+        children = list(cluster.supervisor.children.values())
+        _close(client, cluster)
+    # On close a worker exits 0 (SIGTERM) or EXIT_SCHEDULER_GONE (it saw the scheduler go first); anything else
+    # (an abort: -6) is worth a look, though not a failure of the run.
+    from graphflow.worker.server import EXIT_SCHEDULER_GONE
+
+    for child in children:
+        code = child.popen.returncode if child.popen is not None else None
+        if code not in (0, None, EXIT_SCHEDULER_GONE):
+            run.notes.append(f"{child.name} (pid {child.pid}) exited with {code} when the cluster closed")
+    return run
+
+
+def _run(workload, ctx: Context, plan: list, bound: float) -> None:
+    """The workload in a thread and the killer beside it; fills in ``ctx.run``."""
+    run = ctx.run
     box: list = []
-    thread = threading.Thread(target=_guarded, args=(workload, ctx, box), name=f"fault-{name}", daemon=True)
+    thread = threading.Thread(target=_guarded, args=(workload, ctx, box), name=f"fault-{run.workload}",
+                              daemon=True)
     started = ctx.started = time.monotonic()
     ctx.deadline = started + bound
-    killer = Killer(cluster, kill_plan(seed, kills, window), started, ctx)
+    killer = Killer(ctx.cluster, plan, started, ctx)
+    if not getattr(workload, "arms_killer", False):
+        ctx.arm()
     try:
         thread.start()
         killer.start()
         thread.join(bound)
         run.seconds = time.monotonic() - started
-        killer.stop()
-        if thread.is_alive() or (box and isinstance(box[0], TimeoutError)):
-            run.outcome = "hang"
-            run.error = f"no end within {bound:.0f} s" + (f" ({box[0]})" if box else "")
-            run.detail = hang_report(ctx)
-        elif not box:
-            run.outcome = "right"
-        else:
-            _classify(run, box[0])
-        killer.join(5)
     finally:
         killer.stop()
-        _close(client, cluster)
-    return run
+    killer.join(5)
+    if thread.is_alive() or (box and isinstance(box[0], TimeoutError)):  # TimeoutError: a wait hit the deadline
+        run.outcome = "hang"
+        run.error = f"no end within {bound:.0f} s" + (f" ({box[0]})" if box else "")
+        run.detail = hang_report(ctx)
+    elif not box:
+        run.outcome = "right"
+    else:
+        _classify(run, box[0])
 
 
 def _guarded(workload, ctx: Context, box: list) -> None:
@@ -216,9 +248,10 @@ def _classify(run: Run, exc: BaseException) -> None:
 
 def _close(client, cluster) -> None:
     """Close the client and cluster; a client stuck on a hung scheduler does not keep us here."""
-    closer = threading.Thread(target=client.close, daemon=True)
-    closer.start()
-    closer.join(15)
+    if client is not None:
+        closer = threading.Thread(target=client.close, daemon=True)
+        closer.start()
+        closer.join(15)
     cluster.close()
 
 

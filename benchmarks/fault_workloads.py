@@ -13,7 +13,7 @@ little, so the killer's kills (0.2-2 s after the start) land while work is in fl
 ``actor``      two actors on one worker of a 3-worker cluster: ``Hash`` (``max_restarts=10,
                checkpoint_every=40``, order-sensitive state) takes 600 calls in 30 batches, ``Tally`` (no
                restarts) one call per batch; the killer's first kill is always their host, and lands
-               while the calls go on (window 0.1-1 s; the calls take over 1.2 s).  Documented behaviour
+               while the calls go on (0.1-1 s after they start; they take over 1.2 s).  Documented behaviour
                (`graphflow.actor`, `graphflow.scheduler.actors`): Hash is recreated from its checkpoint
                on another worker and the calls since are replayed, so every answer equals the fault-free
                sequence; Tally's calls fail from then on with `ActorDiedError` naming it ("not asked to
@@ -193,6 +193,7 @@ def actor(ctx) -> None:
         return None
 
     ctx.victims = victim
+    ctx.arm()  # the kills are planned from here: both actors exist, the calls are about to start
     batches, per = 30, 20
     expected = _fault_free(batches * per)
     got, tally, died, last_sent = [], [], None, 0.0
@@ -271,6 +272,7 @@ elastic.n_workers = 2
 array.window = (0.2, 1.5)
 dataframe.window = (0.2, 2.0)
 actor.window = (0.1, 1.0)
+actor.arms_killer = True
 elastic.window = (0.2, 1.4)
 
 WORKLOADS = {w.name: w for w in (array, dataframe, actor, elastic)}
