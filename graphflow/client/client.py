@@ -159,12 +159,13 @@ class Client:
         needs (MissingDependencyError), when this job had its turn in the loop's round before the send.
         """
         keys = self.refs.take_released()
-        if keys:
-            self.session.loop.add_callback(self._send_drop, keys)
+        io = self.session.io
+        if keys and io is not None:  # None: closing, and the goodbye releases every key anyway
+            io.loop.add_callback(self._send_drop, keys)
 
     def _send_drop(self, keys: list) -> None:
         session = self.session
-        if session.error is None and session.io is not None:  # closing: the goodbye releases every key anyway
+        if session.error is None and session.io is not None:
             session.send(wire.DropKeys("client-release", keys))
 
     def ask(self, request: wire.Request, timeout: float | None = None):
