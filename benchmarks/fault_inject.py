@@ -188,13 +188,14 @@ def run_once(workload, seed: int, *, bound: float = 60.0, kills=None, window=Non
     finally:
         children = list(cluster.supervisor.children.values())
         _close(client, cluster)
-    # On close a worker exits 0 (SIGTERM) or EXIT_SCHEDULER_GONE (it saw the scheduler go first); anything else
-    # (an abort: -6) is worth a look, though not a failure of the run.
+    # On close a process exits 0 (its SIGTERM handler), EXIT_SCHEDULER_GONE (a worker that saw the scheduler go
+    # first), -15 (SIGTERM before its handler was installed) or -9 (not gone within 3 s); anything else, as an
+    # abort (-6) or a segfault (-11), is worth a look, though not a failure of the run.
     from graphflow.worker.server import EXIT_SCHEDULER_GONE
 
     for child in children:
         code = child.popen.returncode if child.popen is not None else None
-        if code not in (0, None, EXIT_SCHEDULER_GONE):
+        if code not in (0, None, EXIT_SCHEDULER_GONE, -signal.SIGTERM, -signal.SIGKILL):
             run.notes.append(f"{child.name} (pid {child.pid}) exited with {code} when the cluster closed")
     return run
 
