@@ -16,11 +16,13 @@ The target is 0 hangs, 0 wrong, 0 errors (issue 17).  Each failing run is printe
 kills, error, the scheduler's state for a hang) on stderr as it happens.
 
 Seeds: the first sample of a workload runs seeds 0..19, and each further sample (``--repeat N``) the
-next 20, so ``--repeat 5`` tries 100 different seeds.  The CI suite (``tests/faults``) runs seeds 0-2.
+next 20, so ``--repeat 5`` tries 100 different seeds; ``GRAPHFLOW_FAULT_SEED=100`` starts at seed 100
+instead.  The CI suite (``tests/faults``) runs seeds 0-2.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 
@@ -41,7 +43,7 @@ def run_seeds(name: str, params) -> dict:
 
     block = _blocks.get(name, 0)
     _blocks[name] = block + 1
-    first = params["first_seed"] + block * params["seeds"]
+    first = int(os.environ.get("GRAPHFLOW_FAULT_SEED", params["first_seed"])) + block * params["seeds"]
     counts = dict.fromkeys(OUTCOMES, 0)
     times, kills = [], 0
     for seed in range(first, first + params["seeds"]):
