@@ -9,7 +9,7 @@ none of them imports it (or `benchmarks.engines`, which reads
 
 from __future__ import annotations
 
-from . import dashboard_cases, elastic_cases, encrypt_cases, progress_cases
+from . import dashboard_cases, elastic_cases, encrypt_cases, fault_cases, progress_cases, soak_cases
 from .workloads import actors, array, chain, cluster, dataframe, delayed_sum, graph1m, imports, interop, memory, spill
 from .workloads import tree
 
@@ -19,7 +19,7 @@ _LOCAL = (delayed_sum, chain, tree, graph1m, memory, imports)
 _MODULES = _LOCAL + (cluster, actors, dataframe, array, spill, interop)
 
 # modules outside workloads/, one group each
-_OWN_GROUPS = (elastic_cases, dashboard_cases, progress_cases, encrypt_cases)
+_OWN_GROUPS = (elastic_cases, dashboard_cases, progress_cases, encrypt_cases, fault_cases, soak_cases)
 WORKLOADS: dict = {w.name: w for module in _MODULES + _OWN_GROUPS for w in module.WORKLOADS}
 
 # Names that select several workloads on the command line (besides "all").
@@ -35,6 +35,8 @@ GROUPS: dict = {
     "dashboard": dashboard_cases.GROUP,  # dash-overhead, dash-visible (benchmarks/dashboard_cases.py)
     "progress": progress_cases.GROUP,  # progress-overhead, progressbar-overhead (benchmarks/progress_cases.py)
     "encrypt": encrypt_cases.GROUP,  # dist10k-encrypt (benchmarks/encrypt_cases.py)
+    "faults": fault_cases.GROUP,  # faults-array, -dataframe, -actor, -elastic: kill -9 at 20 seeds each
+    "soak": soak_cases.GROUP,  # 1M tasks through map in rounds of 100k, RSS bounded
 }
 
 # One kind per module (``KIND`` and ``run``), or several (``CASES``).  Subprocess
@@ -49,3 +51,5 @@ GRAPHFLOW_CASES.update(elastic_cases.GRAPHFLOW_CASES)
 GRAPHFLOW_CASES.update(dashboard_cases.GRAPHFLOW_CASES)
 GRAPHFLOW_CASES.update(progress_cases.GRAPHFLOW_CASES)
 GRAPHFLOW_CASES.update(encrypt_cases.GRAPHFLOW_CASES)
+GRAPHFLOW_CASES.update(fault_cases.GRAPHFLOW_CASES)
+GRAPHFLOW_CASES.update(soak_cases.GRAPHFLOW_CASES)

@@ -165,10 +165,22 @@ class Client:
             raise CommClosedError(f"this Client is {self.status}; open a new one")
 
     def _send_releases(self) -> None:
-        """Tell the scheduler which keys no future wants any more (every 50 ms, on the I/O thread)."""
+        """Tell the scheduler which keys no future wants any more (every 50 ms, on the I/O thread).
+
+        The release goes out behind what callers already queued on the loop (`send_threadsafe`), never
+        before it: a caller that submitted work using a future and then dropped that future queued the
+        submission first, and a release overtaking it made the scheduler forget an input the new task
+        needs (MissingDependencyError), when this job had its turn in the loop's round before the send.
+        """
         keys = self.refs.take_released()
-        if keys and self.session.error is None:
-            self.session.send(wire.DropKeys("client-release", keys))
+        io = self.session.io
+        if keys and io is not None:  # None: closing, and the goodbye releases every key anyway
+            io.loop.add_callback(self._send_drop, keys)
+
+    def _send_drop(self, keys: list) -> None:
+        session = self.session
+        if session.error is None and session.io is not None:
+            session.send(wire.DropKeys("client-release", keys))
 
     def ask(self, request: wire.Request, timeout: float | None = None):
         """Ask the scheduler ``request`` (a `graphflow.comm.messages.Request`) and return its answer.
