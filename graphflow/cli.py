@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="how much the scheduler logs to stderr (default info)")
     sched.add_argument("--heartbeat-timeout", type=float, default=5.0,
                        help="seconds of silence after which a worker is declared dead (default 5)")
+    sched.add_argument("--allowed-failures", type=_positive_int, default=None, metavar="N",
+                       help="workers that may die running one task before it fails with KilledWorkerError "
+                            "(default: the setting scheduler.allowed_failures, 3)")
     sched.add_argument("--dashboard-address", default=":8787", metavar="HOST:PORT",
                        help="where the dashboard listens (default :8787, i.e. 127.0.0.1:8787; a taken port is "
                             "replaced by a free one; any host but loopback asks for the cluster token)")
@@ -60,6 +63,16 @@ def _parser() -> argparse.ArgumentParser:
     add_memory_options(worker)
     add_lifetime_options(worker)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"needs a whole number of at least 1, not {text!r}")
+    return value
 
 
 def main(argv=None) -> int:
@@ -94,7 +107,8 @@ def _run_scheduler(args) -> int:
 
     token = _token(args, create=True)
     return run_scheduler(f"tcp://{args.host}:{args.port}", token, address_file=args.address_file,
-                         heartbeat_timeout=args.heartbeat_timeout, dashboard_address=args.dashboard_address)
+                         heartbeat_timeout=args.heartbeat_timeout, dashboard_address=args.dashboard_address,
+                         allowed_failures=args.allowed_failures)
 
 
 def _run_workers(args) -> int:

@@ -180,6 +180,7 @@ class Worker:
             timer.start()
             self._timers.append(timer)
         self._last_ack = time.monotonic()
+        self._silence_noted = False
         if self._lifetime_options[0] is not None:
             from .lifetime import Lifetime
 
@@ -258,8 +259,17 @@ class Worker:
     def _heartbeat(self) -> None:
         silent = time.monotonic() - self._last_ack
         if silent > self.heartbeat_timeout:
-            return self._scheduler_gone(
-                f"no answer from the scheduler at {self.scheduler_address} for {silent:.1f} s")
+            if self.scheduler_address.startswith("inproc://"):  # no disconnect notice there: silence must do
+                return self._scheduler_gone(
+                    f"no answer from the scheduler at {self.scheduler_address} for {silent:.1f} s")
+            # Over tcp/ipc a dead scheduler closes the connection (or stops answering the transport's own
+            # heartbeats, which libzmq answers off the Python loop): silence on a live connection means busy.
+            if not self._silence_noted:
+                self._silence_noted = True
+                logger.warning("worker %s: the scheduler at %s has not answered for %.0f s; its connection is up, "
+                               "so it is busy; still waiting", self.address, self.scheduler_address, silent)
+        else:
+            self._silence_noted = False
         self.scheduler.send(self._heartbeat_message())
         self._sweep_shared()
 
@@ -624,6 +634,9 @@ class Worker:
             sizer = self.state.data.sizer
             nbytes = {k: sizer(v) for k, v in msg.data.items()}
             self._feed(wev.UpdateData(self._stim("scatter"), msg.data, nbytes))
+            # Stored before the answer: the asker may tell the scheduler and be asked for the data again within
+            # this same burst of messages (which on_drained would only handle at its end).
+            self._process()
             self.listener.send(peer_id, wire.DataReply(msg.request_id, {}, nbytes, []))
         else:
             logger.warning("worker %s: unexpected %s from a peer", self.address, type(msg).__name__)
