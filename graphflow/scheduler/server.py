@@ -48,7 +48,9 @@ from .state import SchedulerState
 
 logger = logging.getLogger("graphflow.scheduler")
 
-__all__ = ["Scheduler"]
+__all__ = ["Scheduler", "trim_memory"]
+
+TRIM_AFTER = 10_000  # tasks: a computation at least this big, once every key is released, trims the heap
 
 # Wire messages (graphflow.comm.messages) as events of the state machine.  A peer speaks only for itself:
 # the worker or client a message names is the one the shell knows sent it, never a field of the message.
@@ -120,6 +122,7 @@ class Scheduler:
         self._timers: list = []
         self._closed = False
         self._stalled = 0.0  # seconds this scheduler's loop was too busy to listen, summed (see `clock`)
+        self._peak_tasks = 0  # most tasks held since the last time none were (see `_tick`)
         self._last_tick: float | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -270,6 +273,13 @@ class Scheduler:
         before = set(self.state.workers)
         self._feed(ev.Tick(self._stim("tick"), now))
         self._process()
+        n_tasks = len(self.state.tasks)
+        self._peak_tasks = max(self._peak_tasks, n_tasks)
+        if n_tasks == 0 and self._peak_tasks >= TRIM_AFTER:
+            # A big computation was released.  The C allocator keeps what Python freed for reuse (the top of its
+            # heaps, and blocks the dynamic mmap threshold kept off mmap): hand it back to the system now.
+            self._peak_tasks = 0
+            trim_memory()
         for gone in before - set(self.state.workers):  # timed out: stop listening to its ghost
             peer = self.peer_of.pop(gone, None)
             if peer is not None:
@@ -449,9 +459,20 @@ class Scheduler:
             "workers": workers,
             "tasks": len(self.state.tasks),
             "tasks_executed": self.tasks_executed,
+            "held": self.held(),
             "started": self.started,
             "dashboard": self.dashboard.url if self.dashboard is not None else None,
         }
+
+    def held(self) -> dict:
+        """How many entries each of the scheduler's growing structures holds now: per-key state (empty once
+        every key is released) and the bounded rings (``log``, ``task_stream``; full at their size)."""
+        st = self.state
+        return {"tasks": len(st.tasks), "wanted": sum(len(w) for w in st.wants.values()),
+                "queue": len(st.queue), "no_worker": len(st.no_worker), "steals": len(st.steals),
+                "recommendations": len(st.recommendations), "clients": len(st.clients),
+                "progress_trackers": len(self.progress.trackers), "pending_answers": len(self._deferred),
+                "peers": len(self.name_of), "log": len(st.log), "task_stream": len(self.diagnostics.stream)}
 
     def _answer_memory(self, client, req: wire.MemoryRequest):
         return {address: memory_report(ws) for address, ws in self.state.workers.items()}
@@ -573,6 +594,22 @@ class Deferred:
             callbacks, self._callbacks = self._callbacks, []
             for callback in callbacks:
                 callback(*outcome)
+
+
+_malloc_trim: list = []
+
+
+def trim_memory() -> bool:
+    """Return the C heap's free memory to the system (glibc ``malloc_trim``); False where there is none."""
+    if not _malloc_trim:
+        try:
+            import ctypes
+
+            _malloc_trim.append(ctypes.CDLL("libc.so.6").malloc_trim)
+        except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim with
+            _malloc_trim.append(None)
+    trim = _malloc_trim[0]
+    return bool(trim is not None and trim(0))
 
 
 def _retire_timeout() -> float:
