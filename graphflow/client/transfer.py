@@ -11,7 +11,7 @@ a lost scheduler fails exactly the requests it should.
 
 A value the scheduler says is in memory may still not come: its holder
 answers that it does not have it, its connection fails, or it does not
-answer within `fetch_timeout`.  `fetch` then tells the scheduler
+answer within `FETCH_TIMEOUT`.  `fetch` then tells the scheduler
 (`graphflow.comm.messages.MissingDataRequest`), which drops that replica and
 answers with the holders left: the fetch tries another, and a key with none
 left is recomputed (the client's key report says "lost", so the caller waits
@@ -38,6 +38,7 @@ logger = logging.getLogger("graphflow.client")
 
 MAX_FETCH_ROUNDS = 5  # failed fetches of one key (recomputations included) before it raises LostDataError
 FETCH_TIMEOUT = 30.0  # seconds a holder may take to answer, plus 1 s per 20 MB asked
+ANSWER_TIMEOUT = 300.0  # seconds the scheduler may take to answer which holders are left (it may be busy)
 
 
 class WorkerData:
@@ -135,14 +136,16 @@ class WorkerData:
                     if s.fetch_failures >= MAX_FETCH_ROUNDS:
                         holder, why = failed[s.key]
                         raise LostDataError(
-                            f"could not fetch the result of {s.key!r} {s.fetch_failures} times (recomputed in "
-                            f"between); the last try asked worker {holder or '(none known)'}: {why}.  Can this "
+                            f"could not fetch the result of {s.key!r} {s.fetch_failures} times (asking the scheduler "
+                            f"for its holders in between, which recomputes it when none is left); the last try "
+                            f"asked worker {holder or '(none known)'}: {why}.  Can this "
                             f"process reach the workers' addresses?", key=s.key, worker=holder)
             # The scheduler still lists those holders: tell it they did not deliver.  It drops those replicas and
             # answers with the holders left; a key with none left is recomputed, and its "lost" report reaches us
             # before this answer, so its state is pending by the time we look.
             holders = {key: holder for key, (holder, _) in failed.items()}
-            fresh = self.session.ask(messages.MissingDataRequest(holders))
+            # A generous wait: a scheduler that is gone fails this at once; one that is slow is only busy.
+            fresh = self.session.ask(messages.MissingDataRequest(holders), timeout=ANSWER_TIMEOUT)
             for s in states:
                 if s.key in fresh and s.status == "finished" and not s.has_value:
                     s.who_has = list(fresh[s.key])

@@ -88,7 +88,11 @@ def test_a_million_task_graph_going_in_stalls_nobody_into_being_declared_dead():
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
+@pytest.mark.skipif(not os.environ.get("GRAPHFLOW_TEST_1M"),
+                    reason="runs all of 1M tasks: 10 min on 2 busy cores (set GRAPHFLOW_TEST_1M=1); the graph going "
+                           "in, which is what used to fail, is tested above on every run")
 def test_a_million_task_sum_tree_on_two_workers_gets_its_answer():
+    """Every one of the million tasks runs (about 1,500 a second on 2 busy cores, so this takes minutes)."""
     specs, root = sum_tree(N_LEAVES, FAN_IN)
     with gf.Client(n_workers=2, threads_per_worker=1, memory_limit="2GiB", dashboard_address=None) as client:
         pids = worker_pids(client)
