@@ -14,13 +14,16 @@ before it was deserialized.
 Liveness: the transport's disconnect notice removes a killed worker or
 client at once (and one whose host vanished, when the transport's own
 heartbeats -- answered by libzmq's I/O thread, off every Python loop -- stop).
-Workers also heartbeat every ``heartbeat_interval``; a `Tick` every
+Workers also heartbeat every ``heartbeat_interval``; a worker silent for
+``heartbeat_timeout`` is logged as unresponsive (once), and a `Tick` every
 ``tick_interval`` lets the state drop workers silent for longer than
-``heartbeat_timeout``.  That silence is measured on the scheduler's
-*liveness clock* (`clock`), which stands still while the scheduler's own loop
-is stalled (taking in a graph of a million tasks can take half a minute): a
-worker is not dead because the scheduler was too busy to read its
-heartbeats.  Clients ping; a client is only dropped for silence (after
+``heartbeat_timeout`` over ``inproc://`` (no disconnect notices there), or
+`WEDGED_AFTER` over tcp/ipc: there, silence on a live connection means a
+busy worker (a task holding the GIL in a long C call), not a dead one.  That
+silence is measured on the scheduler's *liveness clock* (`clock`), which
+stands still while the scheduler's own loop is stalled (taking in a graph of
+a million tasks can take half a minute): a worker is not dead because the
+scheduler was too busy to read its heartbeats.  Clients ping; a client is only dropped for silence (after
 ``client_timeout``) over ``inproc://``, where no disconnect is ever noticed:
 over tcp a client busy pickling a huge graph is alive while its connection
 is.  A lost client is one WARNING line naming it (one that says goodbye,
@@ -51,6 +54,7 @@ logger = logging.getLogger("graphflow.scheduler")
 __all__ = ["Scheduler", "trim_memory"]
 
 TRIM_AFTER = 10_000  # tasks: a computation at least this big, once every key is released, trims the heap
+WEDGED_AFTER = 300.0  # seconds: a worker silent this long on a live tcp/ipc connection is taken for wedged
 
 # Wire messages (graphflow.comm.messages) as events of the state machine.  A peer speaks only for itself:
 # the worker or client a message names is the one the shell knows sent it, never a field of the message.
@@ -99,7 +103,10 @@ class Scheduler:
         self.tick_interval = tick_interval
         if allowed_failures is None:
             allowed_failures = config.get("scheduler.allowed_failures")
-        self.state = SchedulerState(heartbeat_timeout=heartbeat_timeout, validate=validate,
+        # Over tcp/ipc a dead worker's connection closes (the transport's own heartbeats, answered off every
+        # Python loop, catch a vanished host): silence alone only removes a worker wedged for WEDGED_AFTER.
+        dead_after = heartbeat_timeout if address.startswith("inproc://") else max(heartbeat_timeout, WEDGED_AFTER)
+        self.state = SchedulerState(heartbeat_timeout=dead_after, validate=validate,
                                     allowed_failures=allowed_failures)
         self.diagnostics = Diagnostics(self)  # task stream, memory history, dashboard snapshots
         self.progress = ProgressBoard()  # per-prefix counters for gf.progress
@@ -124,6 +131,7 @@ class Scheduler:
         self._stalled = 0.0  # seconds this scheduler's loop was too busy to listen, summed (see `clock`)
         self._peak_tasks = 0  # most tasks held since the last time none were (see `_tick`)
         self._last_tick: float | None = None
+        self._silent: set = set()  # workers logged as unresponsive, until they are heard again
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -280,6 +288,7 @@ class Scheduler:
             # heaps, and blocks the dynamic mmap threshold kept off mmap): hand it back to the system now.
             self._peak_tasks = 0
             trim_memory()
+        self._note_silent_workers(now)
         for gone in before - set(self.state.workers):  # timed out: stop listening to its ghost
             peer = self.peer_of.pop(gone, None)
             if peer is not None:
@@ -292,6 +301,18 @@ class Scheduler:
                     if peer is not None:
                         self._forget_peer(peer, expected=False, why=f"silent for {now - seen:.0f} s")
         self._schedule_flush()
+
+    def _note_silent_workers(self, now: float) -> None:
+        """Log once each worker silent for ``heartbeat_timeout``, and once more when it is heard again."""
+        silent = {a for a, ws in self.state.workers.items() if now - ws.last_seen > self.heartbeat_timeout}
+        for address in sorted(silent - self._silent):
+            logger.warning("scheduler: worker %s has sent no heartbeat for %.0f s; its connection is up, so it is "
+                           "busy (a task holding the GIL?) and keeps its work", address,
+                           now - self.state.workers[address].last_seen)
+        for address in sorted(self._silent - silent):
+            if address in self.state.workers:
+                logger.info("scheduler: worker %s is heard again", address)
+        self._silent = silent
 
     # ------------------------------------------------------------------ the state machine
 

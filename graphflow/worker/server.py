@@ -16,8 +16,9 @@ state or the store: it runs ``spec(inputs)``, measures the result, and appends
 an `ExecuteSuccess`/`ExecuteFailure` to a list that the loop drains in one go,
 so a burst of tiny tasks costs one loop wake-up, not one each.
 
-If the scheduler goes away (its socket closes, or no heartbeat answer for
-``heartbeat_timeout``), the worker logs why and exits with code
+If the scheduler goes away (its socket closes; over ``inproc://``, where no
+close is noticed, no heartbeat answer for ``heartbeat_timeout``), the worker
+logs why and exits with code
 `EXIT_SCHEDULER_GONE`, which tells a supervising parent not to restart it.
 """
 

@@ -144,6 +144,26 @@ def test_a_stalled_scheduler_loop_does_not_declare_its_workers_dead(token_env):
         io.stop()
 
 
+def hold_the_gil(n):
+    """Busy in one C call that never lets the GIL go: the worker's loop sends no heartbeat meanwhile."""
+    start = time.monotonic()
+    total = sum(range(n))
+    return total, time.monotonic() - start
+
+
+def test_a_worker_busy_holding_the_gil_past_the_heartbeat_timeout_keeps_its_work():
+    """Before: the scheduler dropped the silent worker after its 1 s heartbeat timeout, told it to stop, and
+    ran the task again elsewhere; now a silent worker whose connection is up is busy, not dead."""
+    with gf.Client(n_workers=1, threads_per_worker=1, heartbeat_timeout=1, dashboard_address=None) as client:
+        pids = worker_pids(client)
+        n = 400_000_000
+        total, took = client.submit(hold_the_gil, n).result(timeout=120)
+        assert total == n * (n - 1) // 2
+        assert took > 2, f"the call took {took:.1f} s: too short to test a silent worker"
+        assert worker_pids(client) == pids, "the busy worker was declared dead"
+        assert client.scheduler_info()["tasks_executed"] == 1, "the task ran twice"
+
+
 def test_the_scheduler_logs_a_lost_client_by_name(token_env, tmp_path):
     """A client process killed with SIGKILL: one WARNING line naming it; one that closes: INFO, leaving."""
     _, env = token_env
