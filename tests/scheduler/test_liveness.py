@@ -6,6 +6,7 @@ declared dead meanwhile: not the scheduler by the client or the workers, not the
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -162,6 +163,21 @@ def test_a_worker_busy_holding_the_gil_past_the_heartbeat_timeout_keeps_its_work
         assert took > 2, f"the call took {took:.1f} s: too short to test a silent worker"
         assert worker_pids(client) == pids, "the busy worker was declared dead"
         assert client.scheduler_info()["tasks_executed"] == 1, "the task ran twice"
+
+
+def test_a_frozen_worker_is_still_found_dead_by_its_connection():
+    """Silence no longer kills a connected worker, so a frozen one (SIGSTOP: its libzmq thread stops too)
+    must be caught by the transport's own heartbeats: the connection drops within their 10 s timeout."""
+    with gf.Client(n_workers=2, threads_per_worker=1, heartbeat_timeout=1, dashboard_address=None) as client:
+        frozen, other = sorted(worker_pids(client))
+        os.kill(frozen, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            wait_for(lambda: worker_pids(client) == {other}, timeout=60, what="the frozen worker removed")
+            assert time.monotonic() - started < 30
+        finally:
+            os.kill(frozen, signal.SIGCONT)
+        assert client.submit(total, 2, 3).result(timeout=60) == 5
 
 
 def test_the_scheduler_logs_a_lost_client_by_name(token_env, tmp_path):
