@@ -43,7 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     sched.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
                        help="how much the scheduler logs to stderr (default info)")
     sched.add_argument("--heartbeat-timeout", type=float, default=5.0,
-                       help="seconds of silence after which a worker is declared dead (default 5)")
+                       help="seconds without a heartbeat after which a worker is logged as unresponsive (default "
+                            "5); a worker is declared dead when its connection closes, or after 300 s of silence")
+    sched.add_argument("--allowed-failures", type=_positive_int, default=None, metavar="N",
+                       help="workers that may die running one task before it fails with KilledWorkerError "
+                            "(default: the setting scheduler.allowed_failures, 3)")
     sched.add_argument("--dashboard-address", default=":8787", metavar="HOST:PORT",
                        help="where the dashboard listens (default :8787, i.e. 127.0.0.1:8787; a taken port is "
                             "replaced by a free one; any host but loopback asks for the cluster token)")
@@ -63,6 +67,16 @@ def _parser() -> argparse.ArgumentParser:
     add_lifetime_options(worker)
     add_comm_options(worker)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"needs a whole number of at least 1, not {text!r}")
+    return value
 
 
 def main(argv=None) -> int:
@@ -112,7 +126,8 @@ def _run_scheduler(args) -> int:
     token = _token(args, create=True)
     _comm_settings(args)
     return run_scheduler(f"tcp://{args.host}:{args.port}", token, address_file=args.address_file,
-                         heartbeat_timeout=args.heartbeat_timeout, dashboard_address=args.dashboard_address)
+                         heartbeat_timeout=args.heartbeat_timeout, dashboard_address=args.dashboard_address,
+                         allowed_failures=args.allowed_failures)
 
 
 def _run_workers(args) -> int:

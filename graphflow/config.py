@@ -57,6 +57,9 @@ DEFAULTS: dict = {
     # The client package names it here instead of importing graphflow.deploy (which imports the client).
     "client.default_cluster": "graphflow.deploy:LocalCluster",
     "scheduler.retire_timeout": 60.0,  # seconds a graceful retirement may take before it is called off
+    # Workers that may die while running one task before it fails with KilledWorkerError (the task itself may
+    # be what kills them).  `graphflow scheduler --allowed-failures N` and LocalCluster(allowed_failures=N) too.
+    "scheduler.allowed_failures": 3,
     # Diagnostics (graphflow.scheduler.snapshot): task-stream ring size, how often the dashboard's
     # snapshot is rebuilt while someone watches (seconds), and how many tasks its graph shows at most.
     "scheduler.task_stream_size": 100_000,
@@ -100,6 +103,7 @@ _CHECKS = {
     "worker.max_spill": lambda v: v is None or v is False or _byte_size(v),
     "client.default_cluster": lambda v: callable(v) or (isinstance(v, str) and v.count(":") == 1),
     "scheduler.retire_timeout": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
+    "scheduler.allowed_failures": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
     "scheduler.task_stream_size": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
     "scheduler.dashboard_interval": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
     "scheduler.dashboard_graph_limit": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,

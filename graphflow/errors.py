@@ -276,6 +276,24 @@ class RetireError(GraphflowError, RuntimeError):
         return (type(self), (self.args[0], self.workers, self.retired, self.left))
 
 
+class LostDataError(GraphflowError, RuntimeError):
+    """A finished result could not be fetched from its workers, again and again (``key``, ``worker``).
+
+    Each time it was recomputed or asked of another holder first; the
+    message says what the last holder answered.  Usually this process cannot
+    reach the workers' addresses (a firewall, or workers listening on an
+    interface the client cannot route to: ``graphflow worker --host``).
+    """
+
+    def __init__(self, message: str, key=None, worker=None):
+        super().__init__(message)
+        self.key = key
+        self.worker = worker
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.key, self.worker))
+
+
 class AuthenticationError(GraphflowError, PermissionError):
     """A peer did not prove it holds the cluster's token; nothing it sent was deserialized."""
 

@@ -17,14 +17,17 @@ the worker that holds them.
 127.0.0.1, with a fresh token); ``gf.Client("tcp://host:8786")`` connects to a
 running scheduler with the token from ``GRAPHFLOW_TOKEN`` or
 ``~/.graphflow/token``.  If the scheduler goes away, every waiting call
-raises `CommClosedError` within seconds.
+raises `CommClosedError` at once (one line in the log says so), calls made
+while it is away raise it too, and the client reconnects by itself when a
+scheduler answers at the same address again (``client.status`` is
+``"reconnecting"`` meanwhile); see `graphflow.client.session`.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import time
+import threading
 import uuid
 import weakref
 
@@ -103,7 +106,8 @@ class Client:
         self._generation = itertools.count()
         self._default_token = None
         self.session = SchedulerSession(address, self.token, client_id=self.id, on_message=self._on_message,
-                                        on_fail=self._on_fail, periodic=self._send_releases,
+                                        on_fail=self._on_fail, on_reconnect=self._on_reconnect,
+                                        periodic=self._send_releases,
                                         curve_secret=curve_secret, timeout=timeout, ping_interval=ping_interval)
         self.transfer = WorkerData(self.session, self.session.dispatch)  # values to and from workers
         self.session.close_peers = self.transfer.close
@@ -120,11 +124,17 @@ class Client:
     # ------------------------------------------------------------------ messages
 
     def _on_fail(self, error: BaseException) -> None:
-        """The session ended (scheduler gone, token refused): every pending future and actor call fails."""
-        self.status = "closed"
-        self.refs.fail_pending(error)
+        """The scheduler is gone (or refused our token): every pending future and actor call fails, once."""
+        if self.status != "closed":
+            self.status = self.session.status  # "reconnecting", or "closed" for good
+        self.refs.fail_all(error)
         for caller in list(self.actor_callers.values()):
             caller.fail_all(error)
+
+    def _on_reconnect(self) -> None:
+        """A scheduler answers at our address again: new work can be submitted (old results are gone)."""
+        if self.status == "reconnecting":
+            self.status = "running"
 
     def _on_message(self, msg) -> None:
         if type(msg) is wire.ActorResults:  # answers from an actor's worker (graphflow.client.actors)
@@ -383,8 +393,7 @@ class Client:
                 else:
                     f.raise_error()
             got = self.transfer.fetch([f.key_state for f in fetch], None) if fetch else []
-            if got is None:  # something was lost on the way: wait for it again
-                time.sleep(0.05)
+            if got is None:  # a key was lost on the way and is being recomputed: wait for it again
                 pending = fetch
                 continue
             values.update(zip((f.key for f in fetch), got))
@@ -618,14 +627,22 @@ class Client:
         self.close()
 
     def __del__(self):
-        if getattr(self, "status", "closed") == "running":
+        if getattr(self, "status", "closed") in ("running", "reconnecting"):
             try:
                 self.close()
             except Exception:
                 pass
 
     def __repr__(self):
-        workers = len(self.cluster.workers) if self.cluster is not None else "?"
+        # Never raises, never waits long: a repr runs inside log calls and on the I/O thread too.
+        workers = "?"
+        session = self.session if hasattr(self, "session") else None
+        if (self.status == "running" and session is not None and session.io is not None
+                and threading.current_thread() is not session.io.thread):
+            try:
+                workers = len(self.ask(wire.SchedulerInfoRequest(), timeout=2)["workers"])
+            except Exception:
+                pass
         return f"<Client: scheduler={self.scheduler_address!r}, workers={workers}, status={self.status}>"
 
 

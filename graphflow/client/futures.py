@@ -37,7 +37,7 @@ class KeyState:
     """What the client knows about one key; updated on the client's I/O thread."""
 
     __slots__ = ("key", "status", "value", "has_value", "exception", "traceback", "who_has", "nbytes",
-                 "type_name", "event", "callbacks", "lock")
+                 "type_name", "event", "callbacks", "lock", "by_task", "fetch_failures")
 
     def __init__(self, key):
         self.key = key
@@ -52,14 +52,17 @@ class KeyState:
         self.event = threading.Event()
         self.callbacks: list = []
         self.lock = threading.Lock()
+        self.by_task = True  # the error (if any) was raised by the task, not by losing the scheduler
+        self.fetch_failures = 0  # tries to fetch the finished value that failed (graphflow.client.transfer)
 
     def finish(self, value, has_value: bool, who_has, nbytes: int, type_name: str) -> None:
         self.value, self.has_value = value, has_value
         self.who_has, self.nbytes, self.type_name = list(who_has), nbytes, type_name
         self._settle(FINISHED)
 
-    def fail(self, exception, traceback: str = "") -> None:
-        self.exception, self.traceback = exception, traceback
+    def fail(self, exception, traceback: str = "", by_task: bool = True) -> None:
+        """Settle with an error: the task's own (``by_task``), or why the result is gone (the scheduler is)."""
+        self.exception, self.traceback, self.by_task = exception, traceback, by_task
         self._settle(ERROR)
 
     def cancel(self) -> None:
@@ -135,7 +138,7 @@ class Future:
                 values = self.client.transfer.fetch([state], deadline)
                 if values is not None:
                     return values[0]
-                continue  # lost while fetching: wait for the recomputation
+                continue  # lost while fetching (now pending): wait for the recomputation
             self.raise_error()
 
     def raise_error(self):
@@ -145,6 +148,8 @@ class Future:
         if state.status == CANCELLED:
             raise FutureCancelledError(f"the future for {self.key!r} was cancelled", key=self.key)
         exc = state.exception
+        if not state.by_task:  # the scheduler was lost: one error shared by every key, not this task's doing
+            raise _copy_error(exc, f" [the result of {self.key!r} was waiting on it]") from None
         raise annotate_task_error(exc, self.key, state.traceback or None)
 
     def exception(self, timeout: float | None = None):
@@ -177,7 +182,7 @@ class Future:
 
     def __del__(self):
         try:
-            self.client.refs.release(self.key)
+            self.client.refs.release(self.key, self.key_state)
         except Exception:  # interpreter shutdown: the client is going away anyway
             pass
 
@@ -186,6 +191,14 @@ class Future:
             f"a Future ({self.key!r}) cannot be pickled into a task; pass it as an argument to "
             f"client.submit(...) instead, and the task receives its value"
         )
+
+
+def _copy_error(exc: BaseException, suffix: str) -> BaseException:
+    """A fresh copy of a shared error with ``suffix`` added to its message (the shared one is left alone)."""
+    try:
+        return type(exc)(f"{exc}{suffix}")
+    except Exception:  # an exception type that wants other arguments
+        return exc
 
 
 DoneAndNotDone = namedtuple("DoneAndNotDone", ["done", "not_done"])

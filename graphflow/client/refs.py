@@ -62,9 +62,15 @@ class KeyRefs:
             if self._released:
                 self._released.pop(key, None)
 
-    def release(self, key) -> None:
-        """One Future fewer points at ``key``; at none, the key is forgotten and queued for the scheduler."""
+    def release(self, key, state: KeyState | None = None) -> None:
+        """One Future fewer points at ``key``; at none, the key is forgotten and queued for the scheduler.
+
+        ``state``: the releasing Future's; a Future made before the scheduler was lost (`fail_all`) holds a
+        state no longer listed, and its release does not count against the key's new futures.
+        """
         with self._lock:
+            if state is not None and self.states.get(key) is not state:
+                return
             n = self._counts.get(key, 0) - 1
             if n > 0:
                 self._counts[key] = n
@@ -85,8 +91,14 @@ class KeyRefs:
             keys, self._released = list(self._released), {}
         return keys
 
-    def fail_pending(self, error: BaseException) -> None:
-        """Settle every key still pending with ``error`` (the scheduler is gone)."""
-        for state in list(self.states.values()):
-            if state.status == "pending":
-                state.fail(error)
+    def fail_all(self, error: BaseException) -> None:
+        """The scheduler is gone, and every result it held: fail the keys still pending or not yet fetched
+        with ``error``, and forget them all (a key submitted again later gets a fresh state)."""
+        with self._lock:
+            states = list(self.states.values())
+            self.states.clear()
+            self._counts.clear()
+            self._released.clear()
+        for state in states:
+            if state.status == "pending" or (state.status == "finished" and not state.has_value):
+                state.fail(error, by_task=False)

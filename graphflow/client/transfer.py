@@ -9,9 +9,18 @@ or maps its shared-memory or spilled block (`graphflow.store.shm`).  Every
 request is a pending answer of the `SchedulerSession`, so one lost worker or
 a lost scheduler fails exactly the requests it should.
 
-`fetch` returns None when a value was lost on the way (its worker died or
-dropped it): the caller waits for the scheduler to recompute it and asks
-again.
+A value the scheduler says is in memory may still not come: its holder
+answers that it does not have it, its connection fails, or it does not
+answer within `FETCH_TIMEOUT`.  `fetch` then tells the scheduler
+(`graphflow.comm.messages.MissingDataRequest`), which drops that replica and
+answers with the holders left: the fetch tries another, and a key with none
+left is recomputed (the client's key report says "lost", so the caller waits
+for it again: `fetch` returns None).  It never spins: every round either
+fetches, moves to another holder, or waits on the key's new state, and a key
+that could not be fetched `MAX_FETCH_ROUNDS` times raises `LostDataError`
+naming it, its holders and why.
+
+    values = transfer.fetch(states, deadline)     # None: a key is no longer finished; wait and call again
 """
 
 from __future__ import annotations
@@ -21,11 +30,15 @@ import logging
 import time
 
 from ..comm import messages
-from ..errors import CommClosedError, annotate_task_error
+from ..errors import CommClosedError, LostDataError, annotate_task_error
 
-__all__ = ["WorkerData"]
+__all__ = ["WorkerData", "MAX_FETCH_ROUNDS"]
 
 logger = logging.getLogger("graphflow.client")
+
+MAX_FETCH_ROUNDS = 5  # failed fetches of one key (recomputations included) before it raises LostDataError
+FETCH_TIMEOUT = 30.0  # seconds a holder may take to answer, plus 1 s per 20 MB asked
+ANSWER_TIMEOUT = 300.0  # seconds the scheduler may take to answer which holders are left (it may be busy)
 
 
 class WorkerData:
@@ -99,39 +112,94 @@ class WorkerData:
         return self.request(worker, lambda request_id: messages.GetData(request_id, keys, host))
 
     def fetch(self, states: list, deadline) -> list | None:
-        """The values of these finished keys, fetched from their holders; None if one was lost on the way."""
+        """The values of these finished keys, fetched from their holders (call from a user thread).
+
+        None when a key is no longer finished (lost and being recomputed):
+        the caller waits for it to settle and calls again.  Raises
+        `LostDataError` for a key that could not be fetched `MAX_FETCH_ROUNDS`
+        times, and TimeoutError past ``deadline``.
+        """
+        while True:
+            failed: dict = {}  # key -> (holder, why) for keys whose holder did not deliver
+            values = self._fetch_once(states, deadline, failed)
+            if values is not None:
+                for s in states:
+                    s.fetch_failures = 0
+                return values
+            if any(s.status != "finished" for s in states):
+                return None  # lost meanwhile: the caller waits for the recomputation
+            if not failed:
+                continue  # asked again at once (a lent value this host cannot copy)
+            for s in states:
+                if s.key in failed:
+                    s.fetch_failures += 1
+                    if s.fetch_failures >= MAX_FETCH_ROUNDS:
+                        holder, why = failed[s.key]
+                        raise LostDataError(
+                            f"could not fetch the result of {s.key!r} {s.fetch_failures} times (asking the scheduler "
+                            f"for its holders in between, which recomputes it when none is left); the last try "
+                            f"asked worker {holder or '(none known)'}: {why}.  Can this "
+                            f"process reach the workers' addresses?", key=s.key, worker=holder)
+            # The scheduler still lists those holders: tell it they did not deliver.  It drops those replicas and
+            # answers with the holders left; a key with none left is recomputed, and its "lost" report reaches us
+            # before this answer, so its state is pending by the time we look.
+            holders = {key: holder for key, (holder, _) in failed.items()}
+            # A generous wait: a scheduler that is gone fails this at once; one that is slow is only busy.
+            fresh = self.session.ask(messages.MissingDataRequest(holders), timeout=ANSWER_TIMEOUT)
+            for s in states:
+                if s.key in fresh and s.status == "finished" and not s.has_value:
+                    s.who_has = list(fresh[s.key])
+            if any(s.status != "finished" for s in states):
+                return None
+
+    def _fetch_once(self, states: list, deadline, failed: dict) -> list | None:
+        """One try at fetching ``states``; None if some did not come (their holders and why put in ``failed``)."""
         by_worker: dict = {}
         for s in states:
             if not s.who_has:
-                return None
-            by_worker.setdefault(s.who_has[0], []).append(s.key)
+                failed[s.key] = ("", "the scheduler named no worker holding it")
+                continue
+            by_worker.setdefault(s.who_has[0], []).append(s)
+        if failed:
+            return None
         io = self.session.io
-        requests = {w: io.call(self._get, w, keys) for w, keys in by_worker.items()}
+        requests = {w: io.call(self._get, w, [s.key for s in group]) for w, group in by_worker.items()}
         found: dict = {}
+        incomplete = False
         for worker, request in requests.items():
+            group = by_worker[worker]
+            limit = FETCH_TIMEOUT + sum(s.nbytes for s in group) / 20e6
             try:
-                reply = _await_reply(request, states, deadline)
-            except (CommClosedError, concurrent.futures.CancelledError):
-                self.session.check_open()
+                reply = _await_reply(request, states, deadline, time.monotonic() + limit)
+            except concurrent.futures.CancelledError:  # a key was lost meanwhile
                 return None
-            except concurrent.futures.TimeoutError:
-                raise TimeoutError(f"fetching results from worker {worker} took longer than the timeout") from None
+            except CommClosedError as exc:
+                self.session.check_open()  # the scheduler is gone: that error, not the worker's
+                failed.update({s.key: (worker, str(exc)) for s in group})
+                continue
+            except _NoAnswer:
+                io.call(self.forget, [request])
+                failed.update({s.key: (worker, f"no answer within {limit:.0f} s") for s in group})
+                continue
             if reply.errors:
                 key, error = next(iter(reply.errors.items()))
                 raise annotate_task_error(error, key)
             if reply.lent and self._borrow(worker, reply.lent, found):
-                return None  # asked again, over the socket this time
+                incomplete = True  # asked again, over the socket this time
+                continue
             if reply.shared or reply.on_disk:
                 from ..store import shm
 
-                try:
-                    refs = {**reply.shared, **reply.on_disk}
-                    found.update({key: shm.open_ref(ref) for key, ref in refs.items()})
-                except OSError:  # released by its worker meanwhile: ask again
-                    return None
-            if reply.missing:
-                return None
+                for key, ref in {**reply.shared, **reply.on_disk}.items():
+                    try:
+                        found[key] = shm.open_ref(ref)
+                    except OSError as exc:  # released by its worker meanwhile
+                        failed[key] = (worker, f"its shared-memory block is gone ({exc})")
+            for key in reply.missing:
+                failed[key] = (worker, "the worker does not hold it")
             found.update(reply.data)
+        if failed or incomplete:
+            return None
         return [found[s.key] for s in states]
 
     def _borrow(self, worker: str, lent: dict, found: dict) -> bool:
@@ -171,14 +239,24 @@ class WorkerData:
         return got
 
 
-def _await_reply(request: concurrent.futures.Future, states: list, deadline):
-    """The reply to a data request; CancelledError if a key was lost meanwhile (ask again later)."""
+class _NoAnswer(Exception):
+    """A holder did not answer a data request in time."""
+
+
+def _await_reply(request: concurrent.futures.Future, states: list, deadline, give_up: float):
+    """The reply to a data request; CancelledError if a key was lost meanwhile, `_NoAnswer` after ``give_up``
+    (a `time.monotonic` time), TimeoutError after the caller's ``deadline``."""
     while True:
-        timeout = 0.1 if deadline is None else min(0.1, max(0.0, deadline - time.monotonic()))
+        now = time.monotonic()
+        timeout = 0.1 if deadline is None else min(0.1, max(0.0, deadline - now))
         try:
             return request.result(timeout)
         except concurrent.futures.TimeoutError:
-            if deadline is not None and time.monotonic() >= deadline:
-                raise
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                keys = [s.key for s in states]
+                raise TimeoutError(f"fetching the results of {keys} took longer than the timeout") from None
             if any(s.status != "finished" for s in states):
                 raise concurrent.futures.CancelledError() from None
+            if now >= give_up:
+                raise _NoAnswer() from None

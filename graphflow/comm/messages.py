@@ -309,6 +309,14 @@ class SnapshotRequest(Request):
 
 
 @dataclass(slots=True)
+class MissingDataRequest(Request):
+    """The client could not fetch these keys from these holders (key -> worker address, "" if none was named):
+    the scheduler drops those replicas (recomputing a key with none left) and answers ``{key: [holders left]}``."""
+
+    holders: dict
+
+
+@dataclass(slots=True)
 class WorkerLogsRequest(Request):
     """Sent to a worker: its last ``n`` log records and task prints (all it keeps when None)."""
 

@@ -26,6 +26,7 @@ environment; only clients given the cluster (``Client(cluster)``) know it.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -130,6 +131,7 @@ class Cluster:
         from ..client.client import Client
 
         self.admin = Client(self, set_as_default=False, timeout=self.timeout)
+        self.admin.session.log_level = logging.DEBUG  # the user's own client says it when the scheduler is lost
 
     # ------------------------------------------------------------------ the user's view
 
@@ -292,6 +294,8 @@ class LocalCluster(Cluster):
     ``lifetime`` (``"1h"``, seconds), ``lifetime_stagger``, ``lifetime_restart``: each worker retires
     itself gracefully after its lifetime, as ``graphflow worker --lifetime`` (`graphflow.worker.lifetime`);
     it is not restarted unless ``lifetime_restart``.
+    ``allowed_failures``: how many workers may die running one task before it fails with
+    `KilledWorkerError` (default: the setting ``scheduler.allowed_failures``, 3).
     """
 
     def __init__(self, n_workers: int | None = None, threads_per_worker: int | None = None,
@@ -299,8 +303,12 @@ class LocalCluster(Cluster):
                  local_directory: str | None = None, timeout: float = 30.0, heartbeat_timeout: float = 5.0,
                  encrypt: bool | None = None, max_spill=None, memory: dict | None = None,
                  dashboard_address: str | None = ":8787", lifetime=None, lifetime_stagger=None,
-                 lifetime_restart: bool = False):
+                 lifetime_restart: bool = False, allowed_failures: int | None = None):
         n_workers, threads = _worker_layout(n_workers, threads_per_worker)
+        if allowed_failures is not None and (isinstance(allowed_failures, bool) or not isinstance(allowed_failures, int)
+                                             or allowed_failures < 1):
+            raise ConfigError(f"LocalCluster needs allowed_failures >= 1 (a whole number), not {allowed_failures!r}")
+        self.allowed_failures = allowed_failures
         if n_workers < 0 or threads < 1:
             raise ConfigError(f"LocalCluster needs n_workers >= 0 and threads_per_worker >= 1, "
                               f"not {n_workers} and {threads}")
@@ -371,6 +379,8 @@ class LocalCluster(Cluster):
         argv = [sys.executable, "-m", "graphflow", "scheduler", "--host", self.host, "--port", str(port),
                 "--address-file", address_file, "--heartbeat-timeout", str(heartbeat_timeout),
                 "--log-level", "warning"]
+        if self.allowed_failures is not None:
+            argv += ["--allowed-failures", str(self.allowed_failures)]
         dashboard = self.dashboard_address
         argv += ["--no-dashboard"] if dashboard is None else ["--dashboard-address", dashboard]
         child = self.supervisor.start("scheduler", argv, env=self._env(), restart=False, stdout=subprocess.DEVNULL)

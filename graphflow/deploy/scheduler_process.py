@@ -26,15 +26,18 @@ __all__ = ["run_scheduler"]
 
 
 def run_scheduler(address: str, token: bytes | None, *, address_file: str | None = None,
-                  heartbeat_timeout: float = 5.0, dashboard_address: str | None = None) -> int:
+                  heartbeat_timeout: float = 5.0, dashboard_address: str | None = None,
+                  allowed_failures: int | None = None) -> int:
     """Serve a scheduler in this process until SIGTERM/SIGINT or a shutdown request.
 
     ``dashboard_address`` (``":8787"``, ``"0.0.0.0:8787"``; None: no dashboard): where the dashboard
-    listens, on a thread of its own (`graphflow.diagnostics.dashboard`).
+    listens, on a thread of its own (`graphflow.diagnostics.dashboard`).  ``allowed_failures``: deaths of
+    workers running one task before it errs (None: the setting ``scheduler.allowed_failures``).
     """
     die_with_parent(only_if_supervised=True)
     loop = IOLoop.current()
-    scheduler = Scheduler(address, token, heartbeat_timeout=heartbeat_timeout, loop=loop).start()
+    scheduler = Scheduler(address, token, heartbeat_timeout=heartbeat_timeout, allowed_failures=allowed_failures,
+                          loop=loop).start()
 
     def stop(*_):
         loop.add_callback_from_signal(scheduler.shutdown)

@@ -34,8 +34,11 @@ def killed_worker(key, strikes: int, address: str) -> KilledWorkerError:
     return KilledWorkerError(
         f"task {key!r} was running on {strikes} workers that died while running it; the last one was "
         f"{address}.  The task itself may be killing them (segfault, running out of memory, os._exit): "
-        f"read that worker's log, make the task use less memory, or allow more attempts with "
-        f"allowed_failures", key=key, last_worker=address)
+        f"read that worker's log, make the task use less memory, or allow more attempts: the setting "
+        f"scheduler.allowed_failures (now {strikes}; gf.config.set({{'scheduler.allowed_failures': "
+        f"{strikes + 2}}}) before starting the cluster, or GRAPHFLOW_SCHEDULER__ALLOWED_FAILURES={strikes + 2}), "
+        f"`graphflow scheduler --allowed-failures {strikes + 2}` or LocalCluster(allowed_failures={strikes + 2})",
+        key=key, last_worker=address)
 
 
 def lost_scattered(key) -> KilledWorkerError:

@@ -11,11 +11,23 @@ address becomes its name), a client with `RegisterClient`; before that, a peer
 may send nothing else.  Every message was authenticated by the transport
 before it was deserialized.
 
-Liveness: workers heartbeat every ``heartbeat_interval``; a `Tick` every
+Liveness: the transport's disconnect notice removes a killed worker or
+client at once (and one whose host vanished, when the transport's own
+heartbeats -- answered by libzmq's I/O thread, off every Python loop -- stop).
+Workers also heartbeat every ``heartbeat_interval``; a worker silent for
+``heartbeat_timeout`` is logged as unresponsive (once), and a `Tick` every
 ``tick_interval`` lets the state drop workers silent for longer than
-``heartbeat_timeout``; the transport's disconnect notice removes a killed
-worker at once.  Clients ping; a client silent for ``client_timeout`` is
-treated as gone and its keys released.
+``heartbeat_timeout`` over ``inproc://`` (no disconnect notices there), or
+`WEDGED_AFTER` over tcp/ipc: there, silence on a live connection means a
+busy worker (a task holding the GIL in a long C call), not a dead one.  That
+silence is measured on the scheduler's *liveness clock* (`clock`), which
+stands still while the scheduler's own loop is stalled (taking in a graph of
+a million tasks can take half a minute): a worker is not dead because the
+scheduler was too busy to read its heartbeats.  Clients ping; a client is only dropped for silence (after
+``client_timeout``) over ``inproc://``, where no disconnect is ever noticed:
+over tcp a client busy pickling a huge graph is alive while its connection
+is.  A lost client is one WARNING line naming it (one that says goodbye,
+INFO), and its keys are released.
 
     $ graphflow scheduler --port 8786
     graphflow scheduler at tcp://127.0.0.1:8786
@@ -39,7 +51,10 @@ from .state import SchedulerState
 
 logger = logging.getLogger("graphflow.scheduler")
 
-__all__ = ["Scheduler"]
+__all__ = ["Scheduler", "trim_memory"]
+
+TRIM_AFTER = 10_000  # tasks: a computation at least this big, once every key is released, trims the heap
+WEDGED_AFTER = 300.0  # seconds: a worker silent this long on a live tcp/ipc connection is taken for wedged
 
 # Wire messages (graphflow.comm.messages) as events of the state machine.  A peer speaks only for itself:
 # the worker or client a message names is the one the shell knows sent it, never a field of the message.
@@ -78,14 +93,22 @@ class Scheduler:
     def __init__(self, address: str = "tcp://127.0.0.1:8786", token: bytes | None = None, *,
                  heartbeat_interval: float = 0.5, heartbeat_timeout: float = 5.0,
                  client_timeout: float = 30.0, tick_interval: float = 0.25, validate: bool = False,
-                 loop=None):
+                 allowed_failures: int | None = None, loop=None):
+        from .. import config
+
         self.requested_address = address
         self.token = token
         self.heartbeat_interval = heartbeat_interval
         self.heartbeat_timeout = heartbeat_timeout
         self.client_timeout = client_timeout
         self.tick_interval = tick_interval
-        self.state = SchedulerState(heartbeat_timeout=heartbeat_timeout, validate=validate)
+        if allowed_failures is None:
+            allowed_failures = config.get("scheduler.allowed_failures")
+        # Over tcp/ipc a dead worker's connection closes (the transport's own heartbeats, answered off every
+        # Python loop, catch a vanished host): silence alone only removes a worker wedged for WEDGED_AFTER.
+        dead_after = heartbeat_timeout if address.startswith("inproc://") else max(heartbeat_timeout, WEDGED_AFTER)
+        self.state = SchedulerState(heartbeat_timeout=dead_after, validate=validate,
+                                    allowed_failures=allowed_failures)
         self.diagnostics = Diagnostics(self)  # task stream, memory history, dashboard snapshots
         self.progress = ProgressBoard()  # per-prefix counters for gf.progress
         self.loop = loop
@@ -106,6 +129,10 @@ class Scheduler:
         self._deferred_ids = itertools.count(1)
         self._timers: list = []
         self._closed = False
+        self._stalled = 0.0  # seconds this scheduler's loop was too busy to listen, summed (see `clock`)
+        self._peak_tasks = 0  # most tasks held since the last time none were (see `_tick`)
+        self._last_tick: float | None = None
+        self._silent: set = set()  # workers logged as unresponsive, until they are heard again
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -163,9 +190,11 @@ class Scheduler:
         role, name = known
         if isinstance(msg, wire.Goodbye):
             logger.info("scheduler: %s %s is leaving: %s", role, name, msg.reason)
+            if role == "client":
+                return self._forget_peer(peer, expected=True)
             return self._forget_peer(peer, expected=msg.memory is None, memory=msg.memory)
         if role == "worker" and type(msg) in _FROM_WORKER:
-            event = _FROM_WORKER[type(msg)](name, msg, time.monotonic())
+            event = _FROM_WORKER[type(msg)](name, msg, self.clock())
             kind = type(event)
             if kind is ev.Heartbeat:
                 self._send(peer, wire.HeartbeatAck())
@@ -178,13 +207,13 @@ class Scheduler:
                 self.diagnostics.task_done(event)
             self._feed(event)
         elif role == "client" and type(msg) in _FROM_CLIENT:
-            self.client_seen[name] = time.monotonic()
+            self.client_seen[name] = self.clock()
             self._feed(_FROM_CLIENT[type(msg)](name, msg))
         elif role == "client" and isinstance(msg, wire.Ping):
-            self.client_seen[name] = time.monotonic()
+            self.client_seen[name] = self.clock()
             self._send(peer, wire.HeartbeatAck(msg.sent))
         elif role == "client" and isinstance(msg, wire.Rpc):
-            self.client_seen[name] = time.monotonic()
+            self.client_seen[name] = self.clock()
             self._rpc(peer, name, msg)
         else:
             logger.warning("scheduler: unexpected %s from %s %s; ignored", type(msg).__name__, role, name)
@@ -197,7 +226,7 @@ class Scheduler:
         self.name_of[peer] = ("worker", msg.address)
         self._send(peer, wire.Welcome(self.address, self.heartbeat_interval, self.heartbeat_timeout))
         self._feed(ev.WorkerJoined(self._stim("worker-joined"), msg.address, msg.nthreads, msg.memory_limit,
-                                   time.monotonic()))
+                                   self.clock()))
         self.worker_pid[msg.address] = msg.pid
         self.worker_name[msg.address] = msg.name  # the launcher's name for it (Cluster.scale matches on it)
         logger.info("scheduler: worker %s joined (%d threads, pid %d)", msg.address, msg.nthreads, msg.pid)
@@ -205,7 +234,7 @@ class Scheduler:
     def _register_client(self, peer: bytes, msg: wire.RegisterClient) -> None:
         self.peer_of[msg.client] = peer
         self.name_of[peer] = ("client", msg.client)
-        self.client_seen[msg.client] = time.monotonic()
+        self.client_seen[msg.client] = self.clock()
         self._send(peer, wire.Welcome(self.address, self.heartbeat_interval, self.heartbeat_timeout))
         self._feed(ev.ClientJoined(self._stim("client-joined"), msg.client))
 
@@ -215,9 +244,9 @@ class Scheduler:
 
     def _on_disconnect(self, peer: bytes) -> None:
         if peer in self.name_of:
-            self._forget_peer(peer, expected=False)
+            self._forget_peer(peer, expected=False, why="its connection closed")
 
-    def _forget_peer(self, peer: bytes, expected: bool, memory=None) -> None:
+    def _forget_peer(self, peer: bytes, expected: bool, memory=None, why: str = "") -> None:
         role, name = self.name_of.pop(peer)
         if self.peer_of.get(name) == peer:
             del self.peer_of[name]
@@ -228,25 +257,64 @@ class Scheduler:
             self._feed(ev.WorkerLeft(self._stim("worker-left"), name, expected, memory))
         else:
             self.client_seen.pop(name, None)
+            wanted = len(self.state.wants.get(name, ()))
+            if not expected:  # a client that said goodbye was logged as leaving already
+                logger.warning("scheduler: client %s is gone (%s); releasing the %d keys it wanted", name,
+                               why or "no reason given", wanted)
             self._feed(ev.ClientLeft(self._stim("client-left"), name))
 
+    def clock(self) -> float:
+        """The liveness clock: `time.monotonic` less the time this scheduler's loop was stalled.
+
+        Heartbeats are stamped with it and silences measured on it, so a
+        scheduler too busy to read (a graph of a million tasks going in)
+        never blames its workers for the wait.  A stall is noticed as a late
+        `Tick`: lateness beyond ``tick_interval`` is added to the stalled time.
+        """
+        return time.monotonic() - self._stalled
+
     def _tick(self) -> None:
-        now = time.monotonic()
+        real = time.monotonic()
+        if self._last_tick is not None:
+            self._stalled += max(0.0, real - self._last_tick - self.tick_interval)
+        self._last_tick = real
+        now = self.clock()
         self._process()
         before = set(self.state.workers)
         self._feed(ev.Tick(self._stim("tick"), now))
         self._process()
+        n_tasks = len(self.state.tasks)
+        self._peak_tasks = max(self._peak_tasks, n_tasks)
+        if n_tasks == 0 and self._peak_tasks >= TRIM_AFTER:
+            # A big computation was released.  The C allocator keeps what Python freed for reuse (the top of its
+            # heaps, and blocks the dynamic mmap threshold kept off mmap): hand it back to the system now.
+            self._peak_tasks = 0
+            trim_memory()
+        self._note_silent_workers(now)
         for gone in before - set(self.state.workers):  # timed out: stop listening to its ghost
             peer = self.peer_of.pop(gone, None)
             if peer is not None:
                 self.name_of.pop(peer, None)
                 self._send(peer, wire.StopWorker("no heartbeat within the timeout"))
-        for client, seen in list(self.client_seen.items()):
-            if now - seen > self.client_timeout:
-                peer = self.peer_of.get(client)
-                if peer is not None:
-                    self._forget_peer(peer, expected=False)
+        if self.address.startswith("inproc://"):  # no disconnect notices there: silence is all we have
+            for client, seen in list(self.client_seen.items()):
+                if now - seen > self.client_timeout:
+                    peer = self.peer_of.get(client)
+                    if peer is not None:
+                        self._forget_peer(peer, expected=False, why=f"silent for {now - seen:.0f} s")
         self._schedule_flush()
+
+    def _note_silent_workers(self, now: float) -> None:
+        """Log once each worker silent for ``heartbeat_timeout``, and once more when it is heard again."""
+        silent = {a for a, ws in self.state.workers.items() if now - ws.last_seen > self.heartbeat_timeout}
+        for address in sorted(silent - self._silent):
+            logger.warning("scheduler: worker %s has sent no heartbeat for %.0f s; its connection is up, so it is "
+                           "busy (a task holding the GIL?) and keeps its work", address,
+                           now - self.state.workers[address].last_seen)
+        for address in sorted(self._silent - silent):
+            if address in self.state.workers:
+                logger.info("scheduler: worker %s is heard again", address)
+        self._silent = silent
 
     # ------------------------------------------------------------------ the state machine
 
@@ -350,6 +418,18 @@ class Scheduler:
     def _answer_who_has(self, client, req: wire.WhoHasRequest):
         return self.state.who_has(req.keys)
 
+    def _answer_missing_data(self, client, req: wire.MissingDataRequest):
+        """A client could not fetch these keys from these holders: drop those replicas (a key left with none is
+        recomputed, and the client told "lost" before this answer), and answer with the holders left."""
+        holders = {key: holder for key, holder in req.holders.items() if holder}
+        if holders:
+            logger.info("scheduler: client %s could not fetch %d keys from their holders (e.g. %r from %s); "
+                        "dropping those replicas", client, len(holders), *next(iter(holders.items())))
+            self._feed(*[ev.MissingData(self._stim("client-missing-data"), holder, key, key, holder)
+                         for key, holder in holders.items()])
+            self._process()
+        return self.state.who_has(list(req.holders))
+
     def _answer_choose_workers(self, client, req: wire.ChooseWorkersRequest):
         """The worker a client should scatter data to: one of ``req.workers`` if given, else the least loaded."""
         if req.workers:
@@ -402,11 +482,22 @@ class Scheduler:
             "workers": workers,
             "tasks": len(self.state.tasks),
             "tasks_executed": self.tasks_executed,
+            "held": self.held(),
             "started": self.started,
             "dashboard": self.dashboard.url if self.dashboard is not None else None,
             # whether it asks for the token; never the token itself: this answer may cross an unencrypted link
             "dashboard_token": bool(self.dashboard is not None and self.dashboard.require_token),
         }
+
+    def held(self) -> dict:
+        """How many entries each of the scheduler's growing structures holds now: per-key state (empty once
+        every key is released) and the bounded rings (``log``, ``task_stream``; full at their size)."""
+        st = self.state
+        return {"tasks": len(st.tasks), "wanted": sum(len(w) for w in st.wants.values()),
+                "queue": len(st.queue), "no_worker": len(st.no_worker), "steals": len(st.steals),
+                "recommendations": len(st.recommendations), "clients": len(st.clients),
+                "progress_trackers": len(self.progress.trackers), "pending_answers": len(self._deferred),
+                "peers": len(self.name_of), "log": len(st.log), "task_stream": len(self.diagnostics.stream)}
 
     def _answer_memory(self, client, req: wire.MemoryRequest):
         return {address: memory_report(ws) for address, ws in self.state.workers.items()}
@@ -419,7 +510,7 @@ class Scheduler:
         request = next(self._deferred_ids)
         answer = self._deferred[request] = Deferred()
         timeout = _retire_timeout() if req.retire_timeout is None else float(req.retire_timeout)
-        self._feed(retire.RetireWorkers(self._stim("retire-workers"), list(req.workers), request, time.monotonic(),
+        self._feed(retire.RetireWorkers(self._stim("retire-workers"), list(req.workers), request, self.clock(),
                                         timeout, req.close_anyway))
         return answer
 
@@ -475,6 +566,7 @@ class Scheduler:
 # What the scheduler answers, by request type (graphflow.comm.messages): the one table of its questions.
 _ANSWERS = {
     wire.WhoHasRequest: Scheduler._answer_who_has,
+    wire.MissingDataRequest: Scheduler._answer_missing_data,
     wire.ChooseWorkersRequest: Scheduler._answer_choose_workers,
     wire.ChooseActorWorkerRequest: Scheduler._answer_choose_actor_worker,
     wire.ActorLocationRequest: Scheduler._answer_actor_location,
@@ -527,6 +619,22 @@ class Deferred:
             callbacks, self._callbacks = self._callbacks, []
             for callback in callbacks:
                 callback(*outcome)
+
+
+_malloc_trim: list = []
+
+
+def trim_memory() -> bool:
+    """Return the C heap's free memory to the system (glibc ``malloc_trim``); False where there is none."""
+    if not _malloc_trim:
+        try:
+            import ctypes
+
+            _malloc_trim.append(ctypes.CDLL("libc.so.6").malloc_trim)
+        except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim with
+            _malloc_trim.append(None)
+    trim = _malloc_trim[0]
+    return bool(trim is not None and trim(0))
 
 
 def _retire_timeout() -> float:

@@ -16,8 +16,9 @@ state or the store: it runs ``spec(inputs)``, measures the result, and appends
 an `ExecuteSuccess`/`ExecuteFailure` to a list that the loop drains in one go,
 so a burst of tiny tasks costs one loop wake-up, not one each.
 
-If the scheduler goes away (its socket closes, or no heartbeat answer for
-``heartbeat_timeout``), the worker logs why and exits with code
+If the scheduler goes away (its socket closes; over ``inproc://``, where no
+close is noticed, no heartbeat answer for ``heartbeat_timeout``), the worker
+logs why and exits with code
 `EXIT_SCHEDULER_GONE`, which tells a supervising parent not to restart it.
 If the scheduler refuses it (another token, or the encryption setting
 differs), it says so and exits with `EXIT_AUTH_FAILED`, also final.
@@ -190,6 +191,7 @@ class Worker:
             timer.start()
             self._timers.append(timer)
         self._last_ack = time.monotonic()
+        self._silence_noted = False
         if self._lifetime_options[0] is not None:
             from .lifetime import Lifetime
 
@@ -274,8 +276,17 @@ class Worker:
     def _heartbeat(self) -> None:
         silent = time.monotonic() - self._last_ack
         if silent > self.heartbeat_timeout:
-            return self._scheduler_gone(
-                f"no answer from the scheduler at {self.scheduler_address} for {silent:.1f} s")
+            if self.scheduler_address.startswith("inproc://"):  # no disconnect notice there: silence must do
+                return self._scheduler_gone(
+                    f"no answer from the scheduler at {self.scheduler_address} for {silent:.1f} s")
+            # Over tcp/ipc a dead scheduler closes the connection (or stops answering the transport's own
+            # heartbeats, which libzmq answers off the Python loop): silence on a live connection means busy.
+            if not self._silence_noted:
+                self._silence_noted = True
+                logger.warning("worker %s: the scheduler at %s has not answered for %.0f s; its connection is up, "
+                               "so it is busy; still waiting", self.address, self.scheduler_address, silent)
+        else:
+            self._silence_noted = False
         self.scheduler.send(self._heartbeat_message())
         self._sweep_shared()
 
@@ -715,6 +726,9 @@ class Worker:
             sizer = self.state.data.sizer
             nbytes = {k: sizer(v) for k, v in msg.data.items()}
             self._feed(wev.UpdateData(self._stim("scatter"), msg.data, nbytes))
+            # Stored before the answer: the asker may tell the scheduler and be asked for the data again within
+            # this same burst of messages (which on_drained would only handle at its end).
+            self._process()
             self.listener.send(peer_id, wire.DataReply(msg.request_id, {}, nbytes, []))
         else:
             logger.warning("worker %s: unexpected %s from a peer", self.address, type(msg).__name__)
