@@ -11,6 +11,8 @@ and puts that folder on this process's ``sys.path`` only::
                                                                   worker (has neither)
 """
 
+import functools
+import operator
 import os
 import subprocess
 import sys
@@ -63,8 +65,8 @@ HELPER = """
 """
 
 
-def inc(x):
-    return x + 1
+# The workers cannot import this test module, so the function that must run there comes from the stdlib.
+inc = functools.partial(operator.add, 1)
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +75,7 @@ def cluster(tmp_path_factory):
     home = tmp_path_factory.mktemp("cli-home")
     token = uuid.uuid4().hex
     env = dict(os.environ, HOME=str(home), GRAPHFLOW_TOKEN=token)
+    env.pop("PYTHONPATH", None)  # as on a CI clone: the checkout is not on the workers' path
     address_file = home / "address"
     procs = [subprocess.Popen([sys.executable, "-m", "graphflow", "scheduler", "--port", "0", "--no-dashboard",
                                "--address-file", str(address_file)], env=env, cwd=home)]
