@@ -145,7 +145,9 @@ class Killer(threading.Thread):
         for at, pick in self.plan:
             if self.stopped.wait(max(0.0, armed + at - time.monotonic())):
                 return
-            workers = sorted((c.name, c.pid) for c in self.cluster.supervisor.running() if c.name.startswith("worker-"))
+            killed = {pid for _, _, pid in self.ctx.run.kills}  # dead, if not yet reaped by the supervisor
+            workers = sorted((c.name, c.pid) for c in self.cluster.supervisor.running()
+                             if c.name.startswith("worker-") and c.pid not in killed)
             if not workers:
                 continue
             preferred = self.ctx.victims() if self.ctx.victims is not None else None
