@@ -191,8 +191,8 @@ class SchedulerSession:
         self.conn = None
         if isinstance(exc, AuthenticationError):
             return self._end(AuthenticationError(
-                f"the scheduler at {self.address} refused this client: the cluster token does not match "
-                f"(set GRAPHFLOW_TOKEN or ~/.graphflow/token)"))
+                f"the scheduler at {self.address} refused this client: {exc} (this client needs the "
+                f"cluster token, GRAPHFLOW_TOKEN or ~/.graphflow/token, and the cluster's comm.encrypt setting)"))
         if self.status == RECONNECTING:
             return  # nothing listens there yet; the next attempt comes within RECONNECT_INTERVAL
         self._lost(exc)
