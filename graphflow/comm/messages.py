@@ -73,9 +73,15 @@ class HeartbeatAck:
 
 @dataclass(slots=True)
 class StopWorker:
-    """Sent to a worker: stop (the cluster is shutting down, or the worker was retired)."""
+    """Sent to a worker: stop (the cluster is shutting down, or the worker was retired).
+
+    ``timed_out``: the scheduler dropped it for silence (its work was given
+    to others); it exits with `graphflow.worker.server.EXIT_TIMED_OUT`, which
+    a supervisor answers with a fresh worker, where a deliberate stop exits 0.
+    """
 
     reason: str = ""
+    timed_out: bool = False
 
 
 @dataclass(slots=True)

@@ -18,8 +18,8 @@ Workers also heartbeat every ``heartbeat_interval``; a worker silent for
 ``heartbeat_timeout`` is logged as unresponsive (once), and a `Tick` every
 ``tick_interval`` lets the state drop workers silent for longer than
 ``heartbeat_timeout`` over ``inproc://`` (no disconnect notices there), or
-`WEDGED_AFTER` over tcp/ipc: there, silence on a live connection means a
-busy worker (a task holding the GIL in a long C call), not a dead one.  That
+``scheduler.wedged_after`` (`WEDGED_AFTER` by default) over tcp/ipc: there, silence on a live
+connection means a busy worker (a task holding the GIL in a long C call), not a dead one.  That
 silence is measured on the scheduler's *liveness clock* (`clock`), which
 stands still while the scheduler's own loop is stalled (taking in a graph of
 a million tasks can take half a minute): a worker is not dead because the
@@ -54,7 +54,7 @@ logger = logging.getLogger("graphflow.scheduler")
 __all__ = ["Scheduler", "trim_memory"]
 
 TRIM_AFTER = 10_000  # tasks: a computation at least this big, once every key is released, trims the heap
-WEDGED_AFTER = 300.0  # seconds: a worker silent this long on a live tcp/ipc connection is taken for wedged
+WEDGED_AFTER = 300.0  # seconds: the default of scheduler.wedged_after (silent this long on a live connection: wedged)
 
 # Wire messages (graphflow.comm.messages) as events of the state machine.  A peer speaks only for itself:
 # the worker or client a message names is the one the shell knows sent it, never a field of the message.
@@ -105,8 +105,9 @@ class Scheduler:
         if allowed_failures is None:
             allowed_failures = config.get("scheduler.allowed_failures")
         # Over tcp/ipc a dead worker's connection closes (the transport's own heartbeats, answered off every
-        # Python loop, catch a vanished host): silence alone only removes a worker wedged for WEDGED_AFTER.
-        dead_after = heartbeat_timeout if address.startswith("inproc://") else max(heartbeat_timeout, WEDGED_AFTER)
+        # Python loop, catch a vanished host): silence alone only removes a worker wedged that long.
+        wedged = config.get("scheduler.wedged_after", WEDGED_AFTER)
+        dead_after = heartbeat_timeout if address.startswith("inproc://") else max(heartbeat_timeout, wedged)
         self.state = SchedulerState(heartbeat_timeout=dead_after, validate=validate,
                                     allowed_failures=allowed_failures)
         self.diagnostics = Diagnostics(self)  # task stream, memory history, dashboard snapshots
@@ -295,7 +296,8 @@ class Scheduler:
             peer = self.peer_of.pop(gone, None)
             if peer is not None:
                 self.name_of.pop(peer, None)
-                self._send(peer, wire.StopWorker("no heartbeat within the timeout"))
+                # Alive but given up on (its work went elsewhere): it exits so that its supervisor replaces it.
+                self._send(peer, wire.StopWorker("no heartbeat within the timeout", timed_out=True))
         if self.address.startswith("inproc://"):  # no disconnect notices there: silence is all we have
             for client, seen in list(self.client_seen.items()):
                 if now - seen > self.client_timeout:
