@@ -11,6 +11,7 @@ and puts that folder on this process's ``sys.path`` only::
                                                                   worker (has neither)
 """
 
+import collections
 import functools
 import operator
 import os
@@ -75,7 +76,11 @@ def cluster(tmp_path_factory):
     home = tmp_path_factory.mktemp("cli-home")
     token = uuid.uuid4().hex
     env = dict(os.environ, HOME=str(home), GRAPHFLOW_TOKEN=token)
-    env.pop("PYTHONPATH", None)  # as on a CI clone: the checkout is not on the workers' path
+    # As on a CI clone, the checkout is not on their path (the tests could be imported from it): only the graphflow
+    # under test is, through a folder of its own (an editable install may point at another checkout).
+    only_graphflow = tmp_path_factory.mktemp("graphflow-only")
+    (only_graphflow / "graphflow").symlink_to(os.path.dirname(gf.__file__), target_is_directory=True)
+    env["PYTHONPATH"] = str(only_graphflow)
     address_file = home / "address"
     procs = [subprocess.Popen([sys.executable, "-m", "graphflow", "scheduler", "--port", "0", "--no-dashboard",
                                "--address-file", str(address_file)], env=env, cwd=home)]
@@ -163,6 +168,29 @@ def test_a_value_or_argument_the_workers_cannot_load_errs_its_task(cluster, user
         missing(info, usermod)
 
 
+def test_an_actor_the_workers_cannot_load_errs_its_creation_and_each_call(cluster, usermod):
+    """The actor's class and arguments go by name to the worker, which lacks them: the creation errs naming
+    the module, at once.  Before: the scheduler imported the class to read the SubmitGraph, could not, dropped
+    the message, and ``client.actor`` waited 60 s for an answer that never came."""
+    with client_for(cluster) as client:
+        started = time.monotonic()
+        with pytest.raises(SerializationError) as info:
+            client.actor(usermod.Counter)
+        missing(info, usermod)
+        assert "actor class" in str(info.value) and str(usermod.__file__) in str(info.value)
+        with pytest.raises(SerializationError) as info:  # a class every process has, an argument of the user's
+            client.actor(collections.deque, [usermod.Point(1)])
+        missing(info, usermod)
+        lazy = gf.actor(usermod.Counter)()  # a lazy actor: its creation and every call on it err
+        calls = client.compute([lazy.add(1), lazy.add(2), lazy.n])
+        for call in calls:
+            with pytest.raises(SerializationError) as info:
+                call.result(timeout=30)
+            missing(info, usermod)
+        assert time.monotonic() - started < 30  # answers, not the callers' timeouts
+        assert client.submit(inc, 1).result(timeout=30) == 2
+
+
 def test_ship_modules_sends_the_clients_own_modules_by_value(cluster, usermod):
     import cloudpickle
 
@@ -178,5 +206,9 @@ def test_ship_modules_sends_the_clients_own_modules_by_value(cluster, usermod):
         assert client.compute(blocks.sum()).result(timeout=30) == 30
         counter = client.actor(usermod.Counter)  # an actor's class goes by value too
         assert counter.add(1).result(timeout=30) == 3 and counter.add(2).result(timeout=30) == 9
+        queue = client.actor(collections.deque, [usermod.Point(1)])  # and its arguments
+        assert queue.pop().result(timeout=30).x == 1
+        lazy = gf.actor(usermod.Counter)()
+        assert client.gather(client.compute([lazy.add(1), lazy.add(1)])) == [3, 6]
         assert usermod.__name__ in cloudpickle.list_registry_pickle_by_value()
     assert usermod.__name__ not in cloudpickle.list_registry_pickle_by_value()  # undone on close
