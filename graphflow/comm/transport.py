@@ -490,7 +490,7 @@ class Listener(_Endpoint):
         monitored = self._monitor is not None
         head = sock.recv(zmq.NOBLOCK, copy=not monitored)  # a Frame knows its connection's fd and address
         buffers = self._recv_buffers()
-        fd = self._spoke(head) if monitored else None
+        fd = self._spoke(head, peer) if monitored else None
         too_large = self._too_large(head, buffers)
         if too_large is not None:
             self.oversized += 1
@@ -505,8 +505,9 @@ class Listener(_Endpoint):
             self._track(peer, fd)
         self._deliver(pickled, buffers, lambda msg: self._handler(peer, msg))
 
-    def _spoke(self, head) -> int | None:
-        """Note that ``head``'s connection delivered a message; its file descriptor (None if zmq cannot tell)."""
+    def _spoke(self, head, peer: bytes) -> int | None:
+        """Note that ``head``'s connection (``peer``'s) delivered a message; its file descriptor (None if zmq
+        cannot tell)."""
         try:
             fd = head.get(zmq.SRCFD)
         except zmq.ZMQError:  # a libzmq without ZMQ_SRCFD (deprecated upstream): no tracking
@@ -514,9 +515,11 @@ class Listener(_Endpoint):
             self._monitor.close()
             self._monitor = None
             return None
-        if fd not in self._fd_spoke:
-            # A new connection, maybe on the descriptor of one that just left: handle the
-            # events zmq queued before it (that one's DISCONNECTED, this one's ACCEPTED) first.
+        known = self._fd_peer.get(fd)
+        if fd not in self._fd_spoke or (known is not None and known != peer):
+            # A new connection, maybe on the descriptor of one that just left (whose events may not be
+            # handled yet: it is still listed there): handle the events zmq queued before it (that one's
+            # DISCONNECTED, this one's ACCEPTED) first, or that one's departure would be taken for this one's.
             self._monitor.drain()
             self._fd_spoke.add(fd)
         return fd
