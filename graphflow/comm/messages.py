@@ -198,6 +198,22 @@ class ActorResults:
     results: list
 
 
+@dataclass(slots=True)
+class Unreadable:
+    """Back to the sender of messages that passed authentication but could not be loaded: they hold objects
+    of a module the receiver cannot import (`graphflow.comm.salvage`).
+
+    ``messages``: one ``(kind, request_id, keys, error, module)`` per such
+    message -- its type name, its request id (None if it has none), the keys
+    it carried (task keys; ``(actor, seq)`` for actor calls), what could not
+    be loaded where and what to do, and the missing module (None if that was
+    not why).  The sender fails those requests, tasks and calls with a
+    `graphflow.errors.SerializationError` of that text.
+    """
+
+    messages: list
+
+
 # --------------------------------------------------------------------------- requests
 # What a client may ask the scheduler (or, for WorkerLogsRequest, a worker), each answered by one value.
 # The answering side keeps one table from these types to its handlers (graphflow.scheduler.answers).
