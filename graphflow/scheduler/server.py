@@ -41,6 +41,7 @@ import os
 import time
 
 from ..comm import messages as wire
+from ..comm.salvage import missing_in, task_exception
 from ..comm.transport import Listener
 from ..errors import GraphflowError
 from . import actors, policy, retire
@@ -149,6 +150,7 @@ class Scheduler:
         self.listener = Listener(self.requested_address, self.token, self._on_message, loop=self.loop,
                                  on_auth_failure=self._on_auth_failure, on_disconnect=self._on_disconnect)
         self.listener.on_drained = self._process
+        self.listener.repair = _repair
         tick = PeriodicCallback(self._tick, self.tick_interval * 1000)
         tick.start()
         self._timers.append(tick)
@@ -216,6 +218,10 @@ class Scheduler:
         elif role == "client" and isinstance(msg, wire.Rpc):
             self.client_seen[name] = self.clock()
             self._rpc(peer, name, msg)
+        elif isinstance(msg, wire.Unreadable):  # sent by design only loadable things: say what was not
+            for kind, _, keys, error, _ in msg.messages:
+                logger.error("scheduler: %s %s could not load a %s we sent (keys %s): %s", role, name, kind,
+                             keys[:5], error)
         else:
             logger.warning("scheduler: unexpected %s from %s %s; ignored", type(msg).__name__, role, name)
 
@@ -637,6 +643,19 @@ def trim_memory() -> bool:
             _malloc_trim.append(None)
     trim = _malloc_trim[0]
     return bool(trim is not None and trim(0))
+
+
+def _repair(msg, error):
+    """A worker's report holding a value or exception of a module this scheduler lacks (`graphflow.comm.salvage`):
+    a result goes on without its inline value (the client fetches it from the worker), an exception as a
+    `SerializationError` saying what the task raised.  Anything else goes back to its sender."""
+    if type(msg) is wire.TaskDone and missing_in(msg.inline):
+        msg.inline = None
+        return msg
+    if type(msg) is wire.TaskFailed and missing_in(msg.exception):
+        msg.exception = task_exception(msg.key, msg.exception)
+        return msg
+    return None
 
 
 def _retire_timeout() -> float:

@@ -44,7 +44,7 @@ from ..comm.transport import Connection, Listener
 from ..errors import AuthenticationError, RemoteTaskError, SerializationError, blame_task, task_error_key
 from ..spec.actors import bind_host
 from . import events as wev
-from .actors import ActorHost, register_worker
+from .actors import ActorHost, register_worker, repair_calls
 from ..spec.keys import key_split
 from ..units import format_bytes
 from .logs import answer_rpc, running
@@ -184,6 +184,7 @@ class Worker:
         self.scheduler = Connection(self.scheduler_address, self.token, self._on_scheduler_message, loop=self.loop,
                                     on_close=self._on_scheduler_lost)
         self.scheduler.on_drained = self.listener.on_drained = self._process
+        self.scheduler.repair = self.listener.repair = repair_calls  # calls we cannot load fail in their turn
         self.scheduler.send(wire.RegisterWorker(self.address, self.nthreads, self.memory_limit, os.getpid(),
                                                 self.name))
         timers = [(self._heartbeat, self.heartbeat_interval), (self._check_fetches, 1.0)]
