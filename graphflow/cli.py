@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="how much the scheduler logs to stderr (default info)")
     sched.add_argument("--heartbeat-timeout", type=float, default=5.0,
                        help="seconds without a heartbeat after which a worker is logged as unresponsive (default "
-                            "5); a worker is declared dead when its connection closes, or after 300 s of silence")
+                            "5); a worker is declared dead when its connection closes, or after 300 s of silence (the "
+                            "setting scheduler.wedged_after)")
     sched.add_argument("--allowed-failures", type=_positive_int, default=None, metavar="N",
                        help="workers that may die running one task before it fails with KilledWorkerError "
                             "(default: the setting scheduler.allowed_failures, 3)")

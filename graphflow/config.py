@@ -60,6 +60,9 @@ DEFAULTS: dict = {
     # Workers that may die while running one task before it fails with KilledWorkerError (the task itself may
     # be what kills them).  `graphflow scheduler --allowed-failures N` and LocalCluster(allowed_failures=N) too.
     "scheduler.allowed_failures": 3,
+    # Seconds a worker may stay silent on a live tcp/ipc connection (a task holding the GIL) before the
+    # scheduler takes it for wedged, drops it and tells it to exit so that its supervisor starts a fresh one.
+    "scheduler.wedged_after": 300.0,
     # Diagnostics (graphflow.scheduler.snapshot): task-stream ring size, how often the dashboard's
     # snapshot is rebuilt while someone watches (seconds), and how many tasks its graph shows at most.
     "scheduler.task_stream_size": 100_000,
@@ -104,6 +107,7 @@ _CHECKS = {
     "client.default_cluster": lambda v: callable(v) or (isinstance(v, str) and v.count(":") == 1),
     "scheduler.retire_timeout": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
     "scheduler.allowed_failures": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+    "scheduler.wedged_after": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
     "scheduler.task_stream_size": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
     "scheduler.dashboard_interval": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
     "scheduler.dashboard_graph_limit": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,

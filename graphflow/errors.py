@@ -84,6 +84,29 @@ class SerializationError(GraphflowError, TypeError):
         return (type(self), (self.args[0], self.key, self.module))
 
 
+def cannot_load(what: str, exc: BaseException, key=None) -> SerializationError:
+    """The error for ``what`` (a task, a function, an actor class, a message) failing to load in this process
+    because of ``exc``: which module is missing here, and what to do (install it, or ``ship_modules=True``)."""
+    import os
+    import socket
+
+    cause = exc
+    while isinstance(cause, SerializationError) and cause.__cause__ is not None:
+        cause = cause.__cause__
+    here = f"on host {socket.gethostname()} (pid {os.getpid()})"
+    if isinstance(cause, ModuleNotFoundError) and cause.name:
+        module = cause.name
+        return SerializationError(
+            f"{what} cannot be loaded {here}: no module named {module!r} there. Install "
+            f"{module!r} on every worker (pip install, or put its folder on the workers' PYTHONPATH), or pass "
+            f"Client(..., ship_modules=True) to send the client's own modules with its tasks", key=key,
+            module=module)
+    return SerializationError(
+        f"{what} cannot be loaded {here}: {type(cause).__name__}: {cause}. The client and the "
+        f"workers need the same modules and compatible versions of them (or Client(..., ship_modules=True) "
+        f"for the client's own modules)", key=key)
+
+
 class WorkerProcessDiedError(GraphflowError, RuntimeError):
     """A local worker process exited while it was running tasks."""
 

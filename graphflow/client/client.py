@@ -46,6 +46,7 @@ from .current import open_clients
 from .futures import Future, futures_to_refs
 from .refs import KeyRefs
 from .remote import wrap_nodes
+from .unreadable import fail_work
 from .ship import ModuleShipper
 from .session import SchedulerSession
 from .transfer import WorkerData
@@ -143,6 +144,8 @@ class Client:
                 caller.on_results(msg)
         elif type(msg) is wire.KeyStatus:
             self._on_report(msg)
+        elif type(msg) is wire.Unreadable:  # tasks or actor calls of ours could not be loaded where they went
+            fail_work(self, msg)
         else:
             logger.warning("client: unexpected %s from the scheduler", type(msg).__name__)
 

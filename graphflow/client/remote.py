@@ -24,6 +24,11 @@ sent, with three wrappers that the plain pickler carries:
   graphflow internals that may hold them.  The worker opens it when it runs
   the task.
 
+Actor nodes stay nodes (the scheduler reads their class's name and options):
+their class travels by name or value and is loaded only where ``.cls`` is
+used (`graphflow.spec.actors.ActorClass`), and arguments that are not
+portable go in `graphflow.spec.actors.SealedArguments`.
+
 Each raises `graphflow.errors.SerializationError` on a worker that lacks
 the module, naming it and what to do; the task errs, its dependents err, and
 the error reaches the caller's future.  Objects of the libraries every
@@ -49,8 +54,9 @@ import threading
 import types
 import weakref
 
-from ..errors import SerializationError
-from ..spec.nodes import DataNode, FusedTask, Node, Ref, Task
+from ..errors import SerializationError, cannot_load
+from ..spec.actors import ActorCall, ActorCreate, SealedArguments
+from ..spec.nodes import DataNode, FusedTask, Node, Ref, Task, find_refs
 from .ship import module_kind
 
 __all__ = ["NamedFunction", "PickledFunction", "SealedNode", "by_value", "needs_by_value", "portable",
@@ -289,28 +295,6 @@ class SealedNode(Node):
         return f"SealedNode({self._key!r}, deps={list(self.deps)!r})"
 
 
-def cannot_load(what: str, exc: BaseException, key=None) -> SerializationError:
-    """The error for ``what`` (a task, a function) failing to load here because of ``exc``."""
-    import os
-    import socket
-
-    cause = exc
-    while isinstance(cause, SerializationError) and cause.__cause__ is not None:
-        cause = cause.__cause__
-    here = f"on host {socket.gethostname()} (pid {os.getpid()})"
-    if isinstance(cause, ModuleNotFoundError) and cause.name:
-        module = cause.name
-        return SerializationError(
-            f"{what} cannot be loaded {here}: no module named {module!r} there. Install "
-            f"{module!r} on every worker (pip install, or put its folder on the workers' PYTHONPATH), or pass "
-            f"Client(..., ship_modules=True) to send the client's own modules with its tasks", key=key,
-            module=module)
-    return SerializationError(
-        f"{what} cannot be loaded {here}: {type(cause).__name__}: {cause}. The client and the "
-        f"workers need the same modules and compatible versions of them (or Client(..., ship_modules=True) "
-        f"for the client's own modules)", key=key)
-
-
 # ---------------------------------------------------------------- deciding what to wrap
 
 _ATOMS = frozenset([int, float, str, bytes, bool, type(None), complex, slice, range, type(Ellipsis), Ref,
@@ -393,6 +377,8 @@ def wrap_functions(node, ship: bool = False, decided: dict | None = None):
         return node if all(ok for _, ok in wrapped) else _seal(node)
     if t is DataNode:
         return node if portable(node.value) else _seal(node)
+    if t is ActorCreate or t is ActorCall:
+        return _seal_arguments(node)
     return node
 
 
@@ -429,6 +415,27 @@ def _wrap_task(task: Task, ship: bool, decided: dict) -> tuple:
     if sent is not func:
         task = Task.from_call(task.key, sent, args, kwargs)
     return task, ok
+
+
+def _seal_arguments(node):
+    """An actor node with its arguments sealed if they are not portable.  The scheduler reads the node itself
+    (its class's name and options; the class travels apart, see `graphflow.spec.actors.ActorClass`)."""
+    args, kwargs = node.args, node.kwargs
+    if type(args) is SealedArguments or portable((args, kwargs)):
+        return node
+    from ..comm.serialize import Serialized
+
+    refs: dict = {}
+    find_refs((args, kwargs), refs)
+    try:
+        sealed = SealedArguments(Serialized.from_object((args, kwargs or None)), tuple(refs))
+    except SerializationError as exc:
+        if exc.key is None:
+            exc.key = node.key
+        raise
+    if type(node) is ActorCall:
+        return ActorCall(node.key, node.actor_key, node.method, node.kind, sealed, None, node.after)
+    return ActorCreate(node.key, node.actor_class, sealed)
 
 
 def _seal(node) -> SealedNode:

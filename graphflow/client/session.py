@@ -42,6 +42,7 @@ import time
 from ..comm import messages
 from ..errors import AuthenticationError, CommClosedError
 from .loop import LoopThread
+from .unreadable import failed_requests, repair
 
 __all__ = ["SchedulerSession"]
 
@@ -134,6 +135,7 @@ class SchedulerSession:
         conn = Connection(self.address, self.token, self.dispatch, loop=self.loop,
                           on_close=lambda exc: self._connection_closed(conn, exc), curve_secret=self.curve_secret,
                           fail_if_unreachable=fail_if_unreachable)
+        conn.repair = repair
         self.conn = conn
         conn.send(messages.RegisterClient(self.client_id))
 
@@ -294,6 +296,12 @@ class SchedulerSession:
                 _answer_request(request, msg)
         elif t is messages.HeartbeatAck:
             pass
+        elif t is messages.Unreadable:  # a scatter or question of ours could not be loaded (client.unreadable)
+            for request_id, error in failed_requests(msg):
+                request = self.requests.pop(request_id, None)
+                if request is not None:
+                    _fail_request(request, error)
+            self.on_message(msg)
         elif t is messages.Welcome:
             self._welcomed()
         elif t is messages.SchedulerClosing:

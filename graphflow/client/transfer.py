@@ -31,6 +31,7 @@ import time
 
 from ..comm import messages
 from ..errors import CommClosedError, LostDataError, annotate_task_error
+from .unreadable import repair
 
 __all__ = ["WorkerData", "MAX_FETCH_ROUNDS"]
 
@@ -64,6 +65,7 @@ class WorkerData:
                 worker, session.token, self.on_message, loop=session.loop,
                 on_close=lambda exc, w=worker: self.lost(w, exc), curve_secret=session.curve_secret,
                 fail_if_unreachable=True)
+            conn.repair = repair  # a value this process cannot load becomes that key's error
         return conn
 
     def request(self, worker: str, make_message) -> concurrent.futures.Future:

@@ -73,9 +73,15 @@ class HeartbeatAck:
 
 @dataclass(slots=True)
 class StopWorker:
-    """Sent to a worker: stop (the cluster is shutting down, or the worker was retired)."""
+    """Sent to a worker: stop (the cluster is shutting down, or the worker was retired).
+
+    ``timed_out``: the scheduler dropped it for silence (its work was given
+    to others); it exits with `graphflow.worker.server.EXIT_TIMED_OUT`, which
+    a supervisor answers with a fresh worker, where a deliberate stop exits 0.
+    """
 
     reason: str = ""
+    timed_out: bool = False
 
 
 @dataclass(slots=True)
@@ -190,6 +196,22 @@ class ActorResults:
     actor: object
     caller: str
     results: list
+
+
+@dataclass(slots=True)
+class Unreadable:
+    """Back to the sender of messages that passed authentication but could not be loaded: they hold objects
+    of a module the receiver cannot import (`graphflow.comm.salvage`).
+
+    ``messages``: one ``(kind, request_id, keys, error, module)`` per such
+    message -- its type name, its request id (None if it has none), the keys
+    it carried (task keys; ``(actor, seq)`` for actor calls), what could not
+    be loaded where and what to do, and the missing module (None if that was
+    not why).  The sender fails those requests, tasks and calls with a
+    `graphflow.errors.SerializationError` of that text.
+    """
+
+    messages: list
 
 
 # --------------------------------------------------------------------------- requests

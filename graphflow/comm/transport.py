@@ -48,6 +48,12 @@ A handshake that fails (one side encrypts, the other does not, or their keys
 differ) is reported by name: ``on_close(AuthenticationError)`` on a
 `Connection`, one rate-limited warning on a `Listener`.
 
+Messages that pass authentication but name a module this process cannot
+import are read as far as they can be (`graphflow.comm.salvage`): the rest of
+their batch is delivered, the owner may ``repair`` them, and their sender is
+answered with `graphflow.comm.messages.Unreadable` so it can fail what they
+were for.
+
 Bad peers: a message that fails authentication or is over the size limit is
 dropped without being deserialized, and logged at most once per peer per
 `graphflow.comm.limits.REJECTION_LOG_INTERVAL` seconds, with the count of
@@ -87,6 +93,7 @@ from zmq.utils.monitor import parse_monitor_message
 
 from graphflow.comm.limits import RateLimitedLog, max_message_size
 from graphflow.comm.protocol import AUTH_FAILED, pack, verify, wire_size
+from graphflow.comm.salvage import salvage
 from graphflow.comm import security
 from graphflow.comm.serialize import loads
 from graphflow.errors import AuthenticationError, CommClosedError, SerializationError
@@ -229,6 +236,8 @@ class _Endpoint:
     _monitor: SocketMonitor | None = None
     #: called (on the loop) after each burst of received messages has been handed to the handler
     on_drained: Callable[[], None] | None = None
+    #: ``repair(msg, error)``: a message that could not be loaded whole, fixed to deliver, or None (see `_salvage`)
+    repair: Callable | None = None
 
     def __init__(self, sock: zmq.Socket, address: str, token: bytes | None, loop: IOLoop, max_size: int):
         self._socket = sock
@@ -319,13 +328,12 @@ class _Endpoint:
     def _pack(self, msgs: list) -> list:
         return pack(msgs, self._token, self.max_message_size)
 
-    def _deliver(self, pickled, buffers: list, deliver: Callable) -> None:
-        """Deserialize an authenticated batch and hand each message to ``deliver``."""
+    def _deliver(self, pickled, buffers: list, deliver: Callable, answer: Callable) -> None:
+        """Deserialize an authenticated batch and hand each message to ``deliver``; ``answer(msg)`` replies."""
         try:
             batch = loads([pickled, *buffers])
         except SerializationError:
-            logger.exception("dropped a message from %s that cannot be deserialized", self.address)
-            return
+            batch = self._salvage([pickled, *buffers], answer)
         for msg in batch:
             try:
                 deliver(msg)
@@ -333,6 +341,20 @@ class _Endpoint:
                 logger.exception("error in message handler on %s", self.address)
             if self.closed:
                 return
+
+    def _salvage(self, frames: list, answer: Callable) -> list:
+        """The messages of a batch that did not load that can be delivered; the sender hears of the rest."""
+        where = f"from {self.address}" if isinstance(self, Connection) else f"to {self.address}"
+        batch, unreadable = salvage(frames, self.repair, where)
+        if unreadable is not None:
+            kinds = ", ".join(sorted({m[0] for m in unreadable.messages}))
+            self.complaints.warning("unreadable", f"{self.address}: could not load {len(unreadable.messages)} "
+                                    f"message(s) ({kinds}); told the sender: {unreadable.messages[0][3]}")
+            try:
+                answer(unreadable)
+            except Exception:
+                logger.exception("%s: cannot tell the sender of an unreadable message", self.address)
+        return batch
 
     # ------------------------------------------------------------ sending
 
@@ -490,7 +512,7 @@ class Listener(_Endpoint):
         monitored = self._monitor is not None
         head = sock.recv(zmq.NOBLOCK, copy=not monitored)  # a Frame knows its connection's fd and address
         buffers = self._recv_buffers()
-        fd = self._spoke(head) if monitored else None
+        fd = self._spoke(head, peer) if monitored else None
         too_large = self._too_large(head, buffers)
         if too_large is not None:
             self.oversized += 1
@@ -503,10 +525,11 @@ class Listener(_Endpoint):
             return
         if fd is not None and self._on_disconnect is not None:
             self._track(peer, fd)
-        self._deliver(pickled, buffers, lambda msg: self._handler(peer, msg))
+        self._deliver(pickled, buffers, lambda msg: self._handler(peer, msg), lambda msg: self.send(peer, msg))
 
-    def _spoke(self, head) -> int | None:
-        """Note that ``head``'s connection delivered a message; its file descriptor (None if zmq cannot tell)."""
+    def _spoke(self, head, peer: bytes) -> int | None:
+        """Note that ``head``'s connection (``peer``'s) delivered a message; its file descriptor (None if zmq
+        cannot tell)."""
         try:
             fd = head.get(zmq.SRCFD)
         except zmq.ZMQError:  # a libzmq without ZMQ_SRCFD (deprecated upstream): no tracking
@@ -514,9 +537,11 @@ class Listener(_Endpoint):
             self._monitor.close()
             self._monitor = None
             return None
-        if fd not in self._fd_spoke:
-            # A new connection, maybe on the descriptor of one that just left: handle the
-            # events zmq queued before it (that one's DISCONNECTED, this one's ACCEPTED) first.
+        known = self._fd_peer.get(fd)
+        if fd not in self._fd_spoke or (known is not None and known != peer):
+            # A new connection, maybe on the descriptor of one that just left (whose events may not be
+            # handled yet: it is still listed there): handle the events zmq queued before it (that one's
+            # DISCONNECTED, this one's ACCEPTED) first, or that one's departure would be taken for this one's.
             self._monitor.drain()
             self._fd_spoke.add(fd)
         return fd
@@ -716,7 +741,7 @@ class Connection(_Endpoint):
             self.rejected += 1
             self.complaints.warning(self.address, f"{self.address}: {exc}")
             return
-        self._deliver(pickled, buffers, self._handler)
+        self._deliver(pickled, buffers, self._handler, self.send)
 
     def _on_monitor_event(self, event: int, endpoint: str, value: int) -> None:
         if event == zmq.EVENT_CONNECTED:

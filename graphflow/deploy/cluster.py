@@ -427,7 +427,7 @@ class LocalCluster(Cluster):
         super().forget_workers(pids)
 
     def _start_worker(self) -> str:
-        from ..worker.server import EXIT_SCHEDULER_GONE
+        from ..worker.server import EXIT_AUTH_FAILED, EXIT_SCHEDULER_GONE
 
         name = f"worker-{next(self._names)}"
         argv = [sys.executable, "-m", "graphflow.deploy.worker_process", self.scheduler_address,
@@ -435,7 +435,10 @@ class LocalCluster(Cluster):
         if self.memory_limit:
             argv += ["--memory-limit", str(self.memory_limit)]
         argv += self._memory_argv + self._lifetime_argv
-        self.supervisor.start(name, argv, env=self._env(), restart=True, final_codes=(0, EXIT_SCHEDULER_GONE))
+        # Final: closed or retired (0), no scheduler, refused.  Anything else -- killed, over its memory, dropped
+        # by the scheduler for silence (EXIT_TIMED_OUT), a lifetime restart -- brings a fresh worker.
+        self.supervisor.start(name, argv, env=self._env(), restart=True,
+                              final_codes=(0, EXIT_SCHEDULER_GONE, EXIT_AUTH_FAILED))
         return name
 
     def close(self) -> None:

@@ -18,8 +18,8 @@ Workers also heartbeat every ``heartbeat_interval``; a worker silent for
 ``heartbeat_timeout`` is logged as unresponsive (once), and a `Tick` every
 ``tick_interval`` lets the state drop workers silent for longer than
 ``heartbeat_timeout`` over ``inproc://`` (no disconnect notices there), or
-`WEDGED_AFTER` over tcp/ipc: there, silence on a live connection means a
-busy worker (a task holding the GIL in a long C call), not a dead one.  That
+``scheduler.wedged_after`` (`WEDGED_AFTER` by default) over tcp/ipc: there, silence on a live
+connection means a busy worker (a task holding the GIL in a long C call), not a dead one.  That
 silence is measured on the scheduler's *liveness clock* (`clock`), which
 stands still while the scheduler's own loop is stalled (taking in a graph of
 a million tasks can take half a minute): a worker is not dead because the
@@ -41,6 +41,7 @@ import os
 import time
 
 from ..comm import messages as wire
+from ..comm.salvage import missing_in, task_exception
 from ..comm.transport import Listener
 from ..errors import GraphflowError
 from . import actors, policy, retire
@@ -54,7 +55,7 @@ logger = logging.getLogger("graphflow.scheduler")
 __all__ = ["Scheduler", "trim_memory"]
 
 TRIM_AFTER = 10_000  # tasks: a computation at least this big, once every key is released, trims the heap
-WEDGED_AFTER = 300.0  # seconds: a worker silent this long on a live tcp/ipc connection is taken for wedged
+WEDGED_AFTER = 300.0  # seconds: the default of scheduler.wedged_after (silent this long on a live connection: wedged)
 
 # Wire messages (graphflow.comm.messages) as events of the state machine.  A peer speaks only for itself:
 # the worker or client a message names is the one the shell knows sent it, never a field of the message.
@@ -105,8 +106,9 @@ class Scheduler:
         if allowed_failures is None:
             allowed_failures = config.get("scheduler.allowed_failures")
         # Over tcp/ipc a dead worker's connection closes (the transport's own heartbeats, answered off every
-        # Python loop, catch a vanished host): silence alone only removes a worker wedged for WEDGED_AFTER.
-        dead_after = heartbeat_timeout if address.startswith("inproc://") else max(heartbeat_timeout, WEDGED_AFTER)
+        # Python loop, catch a vanished host): silence alone only removes a worker wedged that long.
+        wedged = config.get("scheduler.wedged_after", WEDGED_AFTER)
+        dead_after = heartbeat_timeout if address.startswith("inproc://") else max(heartbeat_timeout, wedged)
         self.state = SchedulerState(heartbeat_timeout=dead_after, validate=validate,
                                     allowed_failures=allowed_failures)
         self.diagnostics = Diagnostics(self)  # task stream, memory history, dashboard snapshots
@@ -148,6 +150,7 @@ class Scheduler:
         self.listener = Listener(self.requested_address, self.token, self._on_message, loop=self.loop,
                                  on_auth_failure=self._on_auth_failure, on_disconnect=self._on_disconnect)
         self.listener.on_drained = self._process
+        self.listener.repair = _repair
         tick = PeriodicCallback(self._tick, self.tick_interval * 1000)
         tick.start()
         self._timers.append(tick)
@@ -215,6 +218,10 @@ class Scheduler:
         elif role == "client" and isinstance(msg, wire.Rpc):
             self.client_seen[name] = self.clock()
             self._rpc(peer, name, msg)
+        elif isinstance(msg, wire.Unreadable):  # sent by design only loadable things: say what was not
+            for kind, _, keys, error, _ in msg.messages:
+                logger.error("scheduler: %s %s could not load a %s we sent (keys %s): %s", role, name, kind,
+                             keys[:5], error)
         else:
             logger.warning("scheduler: unexpected %s from %s %s; ignored", type(msg).__name__, role, name)
 
@@ -295,7 +302,8 @@ class Scheduler:
             peer = self.peer_of.pop(gone, None)
             if peer is not None:
                 self.name_of.pop(peer, None)
-                self._send(peer, wire.StopWorker("no heartbeat within the timeout"))
+                # Alive but given up on (its work went elsewhere): it exits so that its supervisor replaces it.
+                self._send(peer, wire.StopWorker("no heartbeat within the timeout", timed_out=True))
         if self.address.startswith("inproc://"):  # no disconnect notices there: silence is all we have
             for client, seen in list(self.client_seen.items()):
                 if now - seen > self.client_timeout:
@@ -635,6 +643,19 @@ def trim_memory() -> bool:
             _malloc_trim.append(None)
     trim = _malloc_trim[0]
     return bool(trim is not None and trim(0))
+
+
+def _repair(msg, error):
+    """A worker's report holding a value or exception of a module this scheduler lacks (`graphflow.comm.salvage`):
+    a result goes on without its inline value (the client fetches it from the worker), an exception as a
+    `SerializationError` saying what the task raised.  Anything else goes back to its sender."""
+    if type(msg) is wire.TaskDone and missing_in(msg.inline):
+        msg.inline = None
+        return msg
+    if type(msg) is wire.TaskFailed and missing_in(msg.exception):
+        msg.exception = task_exception(msg.key, msg.exception)
+        return msg
+    return None
 
 
 def _retire_timeout() -> float:

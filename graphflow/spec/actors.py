@@ -36,12 +36,13 @@ import os
 import threading
 import uuid
 
+from ..errors import cannot_load
 from .nodes import Node, find_refs, replace_refs, substitute
 
 __all__ = [
     "ActorClass", "ActorOptions", "ActorCreate", "ActorCall", "ActorRestore", "ActorRelease", "LocalActorRef",
-    "as_actor_class", "bind_host", "checkpoint_state", "current_host", "invoke", "home_pid", "is_actor_node",
-    "restore_instance", "pinned_count",
+    "SealedArguments", "as_actor_class", "bind_host", "checkpoint_state", "current_host", "invoke", "home_pid",
+    "is_actor_node", "restore_instance", "pinned_count",
 ]
 
 
@@ -77,6 +78,15 @@ class ActorClass:
 
     ``@gf.actor`` (`graphflow.actor`) makes a `graphflow.actor.LazyActorClass`,
     the subclass whose call builds a lazy handle; the runtime only needs this.
+
+    It travels by name (a class of an importable module) or by value (one
+    defined in ``__main__`` or a function, or of a module the client ships:
+    ``Client(ship_modules=True)``), and with its name, options and methods,
+    which is all the scheduler reads: the class itself is imported (or
+    unpickled) only where ``.cls`` is first used -- on the worker that hosts
+    the actor -- and a process that lacks its module raises a
+    `graphflow.errors.SerializationError` naming it there, not while it
+    reads a message.
     """
 
     def __init__(self, cls, options: ActorOptions | None = None, payload: bytes | None = None):
@@ -84,7 +94,8 @@ class ActorClass:
             cls = cls.cls
         if not isinstance(cls, type):
             raise TypeError(f"@gf.actor decorates classes, not {cls!r}")
-        self.cls = cls
+        self._cls = cls
+        self._sent = None  # how it came, in a process it was sent to: ("name", module, qualname, origin) or ("value",)
         self.options = options or ActorOptions()
         self.name = cls.__name__
         self.__module__ = cls.__module__
@@ -93,20 +104,47 @@ class ActorClass:
         self.methods = frozenset(n for n, v in inspect.getmembers(cls) if callable(v) and not n.startswith("_"))
         self._payload = payload  # the pickled class, when it travels by value
 
+    @property
+    def cls(self) -> type:
+        """The class (imported or unpickled on first use where it was sent; `SerializationError` if it cannot be)."""
+        cls = self._cls
+        if cls is None:
+            cls = self._cls = _load_class(self._sent, self._payload, self.__qualname__)
+        return cls
+
     def __reduce__(self):
-        module = self.cls.__module__
+        sent = self._sent
+        if sent is None:
+            sent = self._how_to_send()
+        kind = type(self) if type(self).__module__.startswith("graphflow.") else ActorClass
+        # Everything but the class itself, which `cls` loads where it is used.
+        state = {"_cls": None, "_sent": sent, "_payload": self._payload if sent[0] == "value" else None,
+                 "options": self.options, "name": self.name, "__module__": self.__module__,
+                 "__qualname__": self.__qualname__, "__doc__": self.__doc__, "methods": self.methods}
+        return (_new_actor_class, (kind,), state)
+
+    def _how_to_send(self) -> tuple:
+        cls = self._cls
+        module = cls.__module__
         if module != "__main__" and not _shipped_by_value(module):
-            found = _lookup(module, self.cls.__qualname__)
-            if found is self or found is self.cls:
-                return (_import_actor_class, (module, self.cls.__qualname__, self.options))
+            found = _lookup(module, cls.__qualname__)
+            if found is self or found is cls or (isinstance(found, ActorClass) and found.cls is cls):
+                import sys
+
+                origin = getattr(sys.modules.get(module), "__file__", "") or ""
+                return ("name", module, cls.__qualname__, origin)
         if self._payload is None:  # defined in a script or a test function: the class travels by value, once
             from ..utils.pickling import dumps
 
-            self._payload = dumps(self.cls)
-        return (_actor_class_from_payload, (self._payload, self.options))
+            self._payload = dumps(cls)
+        return ("value",)
 
     def __repr__(self):
         return f"<actor class {self.__qualname__}>"
+
+
+def _new_actor_class(kind):
+    return kind.__new__(kind)
 
 
 def _shipped_by_value(module: str) -> bool:
@@ -130,27 +168,39 @@ def _lookup(module: str, qualname: str):
     return obj
 
 
-def _import_actor_class(module: str, qualname: str, options):
-    import importlib
-
-    obj = importlib.import_module(module)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return obj if isinstance(obj, ActorClass) else ActorClass(obj, options)
-
-
 _from_payload: dict = {}
 _from_payload_lock = threading.Lock()
 
 
-def _actor_class_from_payload(payload: bytes, options):
+def _load_class(sent: tuple, payload, qualname: str) -> type:
+    """The class an `ActorClass` was sent with: imported by name, or unpickled (once per process)."""
+    if sent[0] == "name":
+        _, module, qualname, origin = sent
+        try:
+            obj = _import(module, qualname)
+        except Exception as exc:
+            where = f" (on the client: {origin})" if origin else ""
+            raise cannot_load(f"actor class {module}.{qualname}{where}", exc) from exc
+        return obj.cls if isinstance(obj, ActorClass) else obj
     with _from_payload_lock:
         cls = _from_payload.get(payload)
         if cls is None:
             import pickle
 
-            cls = _from_payload[payload] = pickle.loads(payload)
-    return ActorClass(cls, options, payload)
+            try:
+                cls = _from_payload[payload] = pickle.loads(payload)
+            except Exception as exc:  # a module it refers to by name is missing here
+                raise cannot_load(f"actor class {qualname} (sent by value)", exc) from exc
+    return cls
+
+
+def _import(module: str, qualname: str):
+    import importlib
+
+    obj = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 def as_actor_class(cls) -> ActorClass:
@@ -263,8 +313,50 @@ def _refs_of(*objs) -> dict:
     return found
 
 
+class SealedArguments:
+    """An actor node's ``(args, kwargs)`` carried pickled, so that the scheduler never loads them.
+
+    Given as the node's ``args`` (with no ``kwargs``).  ``payload``: anything
+    with ``to_object()`` -- the client seals arguments of its own modules in a
+    `graphflow.comm.serialize.Serialized` (`graphflow.client.remote`);
+    ``deps``: the keys of the Refs inside.  Opened where the node runs, after
+    every graph rewrite (a sealed node is never substituted into).
+    """
+
+    __slots__ = ("payload", "deps")
+
+    def __init__(self, payload, deps=()):
+        self.payload = payload
+        self.deps = tuple(deps)
+
+    def open(self, key) -> tuple:
+        """``(args, kwargs)`` (`SerializationError` naming the missing module if they cannot be loaded here)."""
+        try:
+            return self.payload.to_object()
+        except Exception as exc:
+            raise cannot_load(f"the arguments of {key!r}", exc, key) from exc
+
+    def __reduce__(self):
+        return (SealedArguments, (self.payload, self.deps))
+
+    def __repr__(self):
+        return f"<sealed arguments, refs {list(self.deps)!r}>"
+
+
+def _arguments(args, kwargs) -> tuple:
+    """``(args, kwargs, refs)`` as a node stores them."""
+    if type(args) is SealedArguments:
+        return args, None, dict.fromkeys(args.deps)
+    args = tuple(args)
+    kwargs = dict(kwargs) if kwargs else None
+    return args, kwargs, _refs_of(args, kwargs or {})
+
+
 class ActorCreate(Node):
-    """Create an actor: ``actor_class.cls(*args, **kwargs)``, at the place the executor runs it."""
+    """Create an actor: ``actor_class.cls(*args, **kwargs)``, at the place the executor runs it.
+
+    ``args`` may be `SealedArguments` (then no ``kwargs``).
+    """
 
     __slots__ = ("_key", "deps", "_class", "_args", "_kwargs")
     __graphflow_actor__ = "create"
@@ -272,9 +364,8 @@ class ActorCreate(Node):
     def __init__(self, key, actor_class, args=(), kwargs=None):
         self._key = key
         self._class = as_actor_class(actor_class)
-        self._args = tuple(args)
-        self._kwargs = dict(kwargs) if kwargs else None
-        self.deps = tuple(_refs_of(self._args, self._kwargs or {}))
+        self._args, self._kwargs, refs = _arguments(args, kwargs)
+        self.deps = tuple(refs)
 
     @property
     def actor_class(self):
@@ -283,7 +374,7 @@ class ActorCreate(Node):
 
     @property
     def args(self) -> tuple:
-        """Constructor arguments as stored, Refs included."""
+        """Constructor arguments as stored, Refs included (or their `SealedArguments`)."""
         return self._args
 
     @property
@@ -299,9 +390,12 @@ class ActorCreate(Node):
     def construct(self, data=None):
         """A new instance, with the Refs among the arguments replaced by ``data``'s values."""
         args, kwargs = self._args, self._kwargs
+        cls = self._class.cls  # first: a missing module is named whatever the arguments hold
+        if type(args) is SealedArguments:
+            args, kwargs = args.open(self._key)
         if self.deps:
             args, kwargs = substitute(args, data), (substitute(kwargs, data) if kwargs else None)
-        return self._class.cls(*args, **(kwargs or {}))
+        return cls(*args, **(kwargs or {}))
 
     def __call__(self, data=None):
         host = current_host()
@@ -315,7 +409,7 @@ class ActorCreate(Node):
 
     def substitute(self, values):
         """A copy with Refs to keys in ``values`` replaced by those values."""
-        if not any(k in values for k in self.deps):
+        if not any(k in values for k in self.deps) or type(self._args) is SealedArguments:
             return self
         return ActorCreate(self._key, self._class, replace_refs(self._args, values),
                            replace_refs(self._kwargs or {}, values))
@@ -341,19 +435,30 @@ class ActorRestore(ActorCreate):
     not get them; ``incarnation``: how many times the actor was recreated.
     """
 
-    __slots__ = ("state", "hw", "replay", "results", "incarnation")
+    __slots__ = ("state", "hw", "replay", "_results", "incarnation")
 
     def __init__(self, create: ActorCreate, state=None, hw=None, replay=(), results=None, incarnation=1):
         super().__init__(create.key, create.actor_class, create.args, create.kwargs)
         self.state = state
         self.hw = dict(hw or {})
         self.replay = list(replay)
-        if isinstance(results, bytes):  # as checkpoints carry them: pickled once by the actor's worker
+        # As checkpoints carry them (pickled once by the actor's worker), loaded only where the actor is restored:
+        # the scheduler, which builds this node, may lack the modules of the values.
+        self._results = results if isinstance(results, bytes) else dict(results or {})
+        self.incarnation = incarnation
+
+    @property
+    def results(self) -> dict:
+        """``{(caller, seq): (ok, value, traceback)}`` of the calls the checkpoint covers."""
+        results = self._results
+        if isinstance(results, bytes):
             import pickle
 
-            results = pickle.loads(results)
-        self.results = dict(results or {})
-        self.incarnation = incarnation
+            try:
+                results = self._results = pickle.loads(results)
+            except Exception as exc:
+                raise cannot_load(f"the checkpointed results of actor {self._key!r}", exc, self._key) from exc
+        return results
 
     def __call__(self, data=None):
         host = current_host()
@@ -374,7 +479,7 @@ class ActorRestore(ActorCreate):
 
     def __reduce__(self):
         return (_rebuild_restore, (self._key, self._class, self._args, self._kwargs, self.state, self.hw,
-                                   self.replay, self.results, self.incarnation))
+                                   self.replay, self._results, self.incarnation))
 
     def __repr__(self):
         return f"ActorRestore({self._key!r}, {self._class.name}, replay={len(self.replay)})"
@@ -419,13 +524,10 @@ class ActorCall(Node):
         self._actor = actor_key
         self._method = method
         self._kind = kind
-        self._args = tuple(args)
-        self._kwargs = dict(kwargs) if kwargs else None
+        self._args, self._kwargs, refs = _arguments(args, kwargs)
         self._after = after
         found = {actor_key: None}
-        find_refs(self._args, found)
-        if self._kwargs:
-            find_refs(self._kwargs, found)
+        found.update(refs)
         if after is not None:
             found[after] = None
         self.deps = tuple(found)
@@ -447,7 +549,7 @@ class ActorCall(Node):
 
     @property
     def args(self) -> tuple:
-        """Arguments as stored, Refs included."""
+        """Arguments as stored, Refs included (or their `SealedArguments`)."""
         return self._args
 
     @property
@@ -468,6 +570,8 @@ class ActorCall(Node):
     def __call__(self, data):
         target = data[self._actor]
         args, kwargs = self._args, self._kwargs
+        if type(args) is SealedArguments:
+            args, kwargs = args.open(self._key)
         if len(self.deps) > 1 + (self._after is not None):
             args, kwargs = substitute(args, data), (substitute(kwargs, data) if kwargs else None)
         if type(target) is LocalActorRef:
@@ -477,7 +581,7 @@ class ActorCall(Node):
     def substitute(self, values):
         """A copy with Refs to keys in ``values`` replaced (the actor and ordering edges stay)."""
         own = [k for k in self.deps if k != self._actor and k != self._after]
-        if not any(k in values for k in own):
+        if not any(k in values for k in own) or type(self._args) is SealedArguments:
             return self
         return ActorCall(self._key, self._actor, self._method, self._kind, replace_refs(self._args, values),
                          replace_refs(self._kwargs or {}, values), self._after)

@@ -40,12 +40,13 @@ import time
 import traceback
 
 from ..comm import messages as wire
+from ..comm.salvage import load_error, missing_in
 from ..spec.actors import checkpoint_state, invoke
 from ..errors import ActorDiedError, GraphflowError, RemoteTaskError
 
 logger = logging.getLogger("graphflow.worker")
 
-__all__ = ["ActorHost", "ActorMailbox", "HostedActor", "register_worker", "worker_info"]
+__all__ = ["ActorHost", "ActorMailbox", "HostedActor", "register_worker", "repair_calls", "worker_info"]
 
 INLINE_BUDGET = 0.5e-3  # seconds: a batch of calls expected to take less runs on the worker's loop
 
@@ -192,6 +193,8 @@ class HostedActor:
             try:
                 if kind == "checkpoint":
                     result = (True, self.checkpoint(), "")
+                elif kind == "unloadable":  # arguments this worker cannot load (repair_calls): the error, in turn
+                    result = (False, args, "")
                 else:
                     result = (True, invoke(self.instance, method, kind, args, kwargs), "")
             except BaseException as exc:  # noqa: B902 - every error goes back to its caller
@@ -415,6 +418,23 @@ class ActorHost:
             actors, self.actors = list(self.actors.values()), {}
         for actor in actors:
             actor.stop()
+
+
+def repair_calls(msg, error):
+    """Actor calls holding arguments of a module this worker lacks (`graphflow.comm.salvage`): each keeps its
+    place in its caller's sequence and fails, when its turn comes, with the error naming the module -- the
+    calls after it still run.  None for other messages (their sender is told)."""
+    if type(msg) is not wire.ActorCalls or type(msg.calls) is not list:
+        return None
+    msg.calls = [_unloadable_call(msg.actor, call) if missing_in(call) else call for call in msg.calls]
+    return msg
+
+
+def _unloadable_call(actor, call) -> tuple:
+    """The call ``(seq, method, kind, args, kwargs)`` that fails in its turn with the error naming the module."""
+    seq, method = call[0], call[1]
+    return (seq, method, "unloadable", load_error(f"the arguments of call #{seq} ({method}) on actor {actor!r}", call),
+            None)
 
 
 def _picklable(exc: BaseException) -> BaseException:

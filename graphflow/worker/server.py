@@ -21,7 +21,8 @@ close is noticed, no heartbeat answer for ``heartbeat_timeout``), the worker
 logs why and exits with code
 `EXIT_SCHEDULER_GONE`, which tells a supervising parent not to restart it.
 If the scheduler refuses it (another token, or the encryption setting
-differs), it says so and exits with `EXIT_AUTH_FAILED`, also final.
+differs), it says so and exits with `EXIT_AUTH_FAILED`, also final.  Told to
+stop it exits 0, or `EXIT_TIMED_OUT` (restarted) if dropped for silence.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from ..comm.transport import Connection, Listener
 from ..errors import AuthenticationError, RemoteTaskError, SerializationError, blame_task, task_error_key
 from ..spec.actors import bind_host
 from . import events as wev
-from .actors import ActorHost, register_worker
+from .actors import ActorHost, register_worker, repair_calls
 from ..spec.keys import key_split
 from ..units import format_bytes
 from .logs import answer_rpc, running
@@ -55,11 +56,13 @@ from ..store.spill import Shared, WorkerStore, clean_stale_spill_dirs
 
 logger = logging.getLogger("graphflow.worker")
 
-__all__ = ["Worker", "EXIT_SCHEDULER_GONE", "EXIT_MEMORY", "EXIT_AUTH_FAILED"]
+__all__ = ["Worker", "EXIT_SCHEDULER_GONE", "EXIT_MEMORY", "EXIT_AUTH_FAILED", "EXIT_TIMED_OUT"]
 
+# Supervisors take 0, EXIT_SCHEDULER_GONE, EXIT_AUTH_FAILED as final (lifetime.EXIT_LIFETIME_RESTART is 5).
 EXIT_SCHEDULER_GONE = 3
 EXIT_MEMORY = 4  # past the terminate threshold: the supervisor starts a fresh worker
-EXIT_AUTH_FAILED = 5  # the scheduler refused our token or our encryption: a restart would be refused too
+EXIT_AUTH_FAILED = 6  # the scheduler refused our token or our encryption: a restart would be refused too
+EXIT_TIMED_OUT = 7  # the scheduler gave this (silent) worker up and told it to go: a fresh one takes its place
 MEMORY_MONITOR_INTERVAL = 0.1  # seconds between RSS samples (a /proc read: microseconds)
 ROOM_MIN_BYTES = 2**20  # results and fetches smaller than this make no room first (tiny tasks stay cheap)
 ROOM_LOG_INTERVAL = 60.0  # seconds: at most one warning a minute for episodes of failed spills
@@ -181,6 +184,7 @@ class Worker:
         self.scheduler = Connection(self.scheduler_address, self.token, self._on_scheduler_message, loop=self.loop,
                                     on_close=self._on_scheduler_lost)
         self.scheduler.on_drained = self.listener.on_drained = self._process
+        self.scheduler.repair = self.listener.repair = repair_calls  # calls we cannot load fail in their turn
         self.scheduler.send(wire.RegisterWorker(self.address, self.nthreads, self.memory_limit, os.getpid(),
                                                 self.name))
         timers = [(self._heartbeat, self.heartbeat_interval), (self._check_fetches, 1.0)]
@@ -245,6 +249,10 @@ class Worker:
             self.heartbeat_timeout = max(self.heartbeat_timeout, 2 * msg.heartbeat_timeout)
             logger.info("worker %s: registered with the scheduler at %s", self.address, self.scheduler_address)
         elif isinstance(msg, wire.StopWorker):
+            if msg.timed_out:  # dropped for silence: our tasks run elsewhere now; a fresh worker replaces us
+                logger.warning("worker %s: the scheduler gave this worker up (%s); exiting to be replaced",
+                               self.address, msg.reason)
+                return self.close(msg.reason, EXIT_TIMED_OUT)
             logger.info("worker %s: closing: %s", self.address, msg.reason)
             self.close(msg.reason, self._lifetime.exit_code() if self._lifetime is not None else 0)
         elif isinstance(msg, wire.FreezeActors):  # retiring: its actors move (graphflow.scheduler.retire)

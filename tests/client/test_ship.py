@@ -11,6 +11,8 @@ and puts that folder on this process's ``sys.path`` only::
                                                                   worker (has neither)
 """
 
+import collections
+import contextlib
 import functools
 import operator
 import os
@@ -50,6 +52,14 @@ MODULE = """
         return Point(x)
 
 
+    class Oops(ValueError):
+        pass
+
+
+    def fail(x):
+        raise Oops(f"bad value {{x}}")
+
+
     class Counter:
         def __init__(self):
             self.n = 0
@@ -75,7 +85,11 @@ def cluster(tmp_path_factory):
     home = tmp_path_factory.mktemp("cli-home")
     token = uuid.uuid4().hex
     env = dict(os.environ, HOME=str(home), GRAPHFLOW_TOKEN=token)
-    env.pop("PYTHONPATH", None)  # as on a CI clone: the checkout is not on the workers' path
+    # As on a CI clone, the checkout is not on their path (the tests could be imported from it): only the graphflow
+    # under test is, through a folder of its own (an editable install may point at another checkout).
+    only_graphflow = tmp_path_factory.mktemp("graphflow-only")
+    (only_graphflow / "graphflow").symlink_to(os.path.dirname(gf.__file__), target_is_directory=True)
+    env["PYTHONPATH"] = str(only_graphflow)
     address_file = home / "address"
     procs = [subprocess.Popen([sys.executable, "-m", "graphflow", "scheduler", "--port", "0", "--no-dashboard",
                                "--address-file", str(address_file)], env=env, cwd=home)]
@@ -87,7 +101,7 @@ def cluster(tmp_path_factory):
         procs.append(subprocess.Popen([sys.executable, "-m", "graphflow", "worker", address], env=env, cwd=home))
         with gf.Client(address, token=token, timeout=30, set_as_default=False) as client:
             wait_for(lambda: client.scheduler_info()["workers"], timeout=60, what="the worker joining")
-        yield address, token
+        yield address, token, env
     finally:
         for proc in procs:
             proc.terminate()
@@ -114,8 +128,31 @@ def usermod(tmp_path, monkeypatch):
 
 
 def client_for(cluster, **kwargs):
-    address, token = cluster
+    address, token, _ = cluster
     return gf.Client(address, token=token, timeout=30, set_as_default=False, **kwargs)
+
+
+@contextlib.contextmanager
+def worker_with(cluster, client, folder):
+    """Another CLI worker joining ``cluster``, which can also import the modules in ``folder``; its address."""
+    address, _, env = cluster
+    before = set(client.scheduler_info()["workers"])
+    env = dict(env, PYTHONPATH=os.pathsep.join([env["PYTHONPATH"], str(folder)]))
+    proc = subprocess.Popen([sys.executable, "-m", "graphflow", "worker", address], env=env, cwd=env["HOME"])
+    try:
+        wait_for(lambda: set(client.scheduler_info()["workers"]) - before or proc.poll() is not None, timeout=60,
+                 what="the worker joining")
+        assert proc.poll() is None, "the worker exited"
+        (joined,) = set(client.scheduler_info()["workers"]) - before
+        yield joined
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        wait_for(lambda: set(client.scheduler_info()["workers"]) == before, timeout=60, what="the worker leaving")
 
 
 def missing(info, usermod) -> SerializationError:
@@ -163,6 +200,88 @@ def test_a_value_or_argument_the_workers_cannot_load_errs_its_task(cluster, user
         missing(info, usermod)
 
 
+def test_an_actor_the_workers_cannot_load_errs_its_creation_and_each_call(cluster, usermod):
+    """The actor's class and arguments go by name to the worker, which lacks them: the creation errs naming
+    the module, at once.  Before: the scheduler imported the class to read the SubmitGraph, could not, dropped
+    the message, and ``client.actor`` waited 60 s for an answer that never came."""
+    with client_for(cluster) as client:
+        started = time.monotonic()
+        with pytest.raises(SerializationError) as info:
+            client.actor(usermod.Counter)
+        missing(info, usermod)
+        assert "actor class" in str(info.value) and str(usermod.__file__) in str(info.value)
+        with pytest.raises(SerializationError) as info:  # a class every process has, an argument of the user's
+            client.actor(collections.deque, [usermod.Point(1)])
+        missing(info, usermod)
+        queue = client.actor(collections.deque)  # a call whose argument its worker cannot load fails alone
+        bad = queue.append(usermod.Point(2))
+        with pytest.raises(SerializationError) as info:
+            bad.result(timeout=30)
+        missing(info, usermod)
+        assert "call #1 (append)" in str(info.value)
+        queue.append(5)
+        assert queue.pop().result(timeout=30) == 5  # the calls after it run, in order
+        lazy = gf.actor(usermod.Counter)()  # a lazy actor: its creation and every call on it err
+        calls = client.compute([lazy.add(1), lazy.add(2), lazy.n])
+        for call in calls:
+            with pytest.raises(SerializationError) as info:
+                call.result(timeout=30)
+            missing(info, usermod)
+        assert time.monotonic() - started < 30  # answers, not the callers' timeouts
+        assert client.submit(inc, 1).result(timeout=30) == 2
+
+
+def test_scattering_an_object_the_worker_cannot_load_errs_at_once(cluster, usermod):
+    """The worker cannot load the PutData: it answers that it could not, naming the module.  Before: it dropped
+    the message, and ``scatter`` waited for the client's timeout (30 s here)."""
+    with client_for(cluster) as client:
+        started = time.monotonic()
+        with pytest.raises(SerializationError) as info:
+            client.scatter(usermod.Point(1))
+        err = missing(info, usermod)
+        assert "PutData" in str(err) and err.key is not None
+        with pytest.raises(SerializationError) as info:  # several values, one of them the user's
+            client.scatter([1, usermod.Point(2), 3])
+        missing(info, usermod)
+        assert time.monotonic() - started < 15
+        assert client.submit(inc, client.scatter(41)).result(timeout=30) == 42  # the worker goes on
+
+
+def test_a_result_the_scheduler_cannot_load_still_reaches_the_client(cluster, usermod, tmp_path):
+    """A worker that has the user's module reports results and errors of its classes; the scheduler lacks it.
+    A value it cannot load goes on without its inline copy (the client fetches it from the worker), an error
+    as a SerializationError saying what the task raised.  Before: the scheduler dropped the worker's whole
+    report, and the futures waited forever."""
+    with client_for(cluster) as client, worker_with(cluster, client, tmp_path) as worker:
+        started = time.monotonic()
+        point = client.submit(usermod.make_point, 5, workers=[worker])
+        plain = client.submit(operator.mul, 6, 7, workers=[worker])
+        assert plain.result(timeout=30) == 42
+        value = point.result(timeout=30)
+        assert isinstance(value, usermod.Point) and value.x == 5
+        failed = client.submit(usermod.fail, 3, workers=[worker])
+        with pytest.raises(SerializationError) as info:
+            failed.result(timeout=30)
+        err = missing(info, usermod)
+        assert err.key == failed.key and f"{usermod.__name__}.Oops('bad value 3')" in str(err)
+        assert "bad value 3" in str(err.__cause__)  # the worker's traceback, as text
+        assert time.monotonic() - started < 30
+
+
+def test_a_result_the_client_cannot_load_errs_its_future(cluster, tmp_path):
+    """A module only a worker has (a library installed there alone): the task's value cannot be loaded by the
+    scheduler nor by the client; ``result()`` raises naming the module."""
+    name = f"gf_workermod_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{name}.py").write_text("class Thing:\n    def __init__(self, x):\n        self.x = x\n")
+    with client_for(cluster) as client, worker_with(cluster, client, tmp_path) as worker:
+        future = client.submit(eval, f"__import__({name!r}).Thing(1)", workers=[worker])
+        with pytest.raises(SerializationError) as info:
+            future.result(timeout=30)
+        assert info.value.module == name and info.value.key == future.key
+        assert "ship_modules=True" in str(info.value)
+        assert client.submit(inc, 1, workers=[worker]).result(timeout=30) == 2
+
+
 def test_ship_modules_sends_the_clients_own_modules_by_value(cluster, usermod):
     import cloudpickle
 
@@ -178,5 +297,9 @@ def test_ship_modules_sends_the_clients_own_modules_by_value(cluster, usermod):
         assert client.compute(blocks.sum()).result(timeout=30) == 30
         counter = client.actor(usermod.Counter)  # an actor's class goes by value too
         assert counter.add(1).result(timeout=30) == 3 and counter.add(2).result(timeout=30) == 9
+        queue = client.actor(collections.deque, [usermod.Point(1)])  # and its arguments
+        assert queue.pop().result(timeout=30).x == 1
+        lazy = gf.actor(usermod.Counter)()
+        assert client.gather(client.compute([lazy.add(1), lazy.add(1)])) == [3, 6]
         assert usermod.__name__ in cloudpickle.list_registry_pickle_by_value()
     assert usermod.__name__ not in cloudpickle.list_registry_pickle_by_value()  # undone on close

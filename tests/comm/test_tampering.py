@@ -128,6 +128,8 @@ MESSAGES = {
     "RpcReply": lambda: wire.RpcReply(9, {"workers": {"tcp://10.0.0.2:40001": {"memory": array()}}}),
     "ActorCalls": lambda: wire.ActorCalls(("Counter", "abc"), "caller-1", 0, big_value(), True, 3),
     "ActorResults": lambda: wire.ActorResults(("Counter", "abc"), "caller-1", [(1, True, array(), "")]),
+    "Unreadable": lambda: wire.Unreadable([("PutData", 7, ["x-1"], "mymod.Point in a PutData message cannot be "
+                                                                   "loaded ...", "mymod")]),
     "Request": lambda: wire.Request(),
     **REQUESTS,
     "TaskSpec": task_spec,

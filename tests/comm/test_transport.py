@@ -18,7 +18,7 @@ from graphflow.comm import transport
 from graphflow.comm.protocol import AUTH_FAILED, pack, unpack
 from graphflow.comm.transport import Connection, Listener, monitor
 from graphflow.errors import AuthenticationError, CommClosedError, SerializationError
-from graphflow.testing.wait import wait_for_async
+from graphflow.testing.wait import wait_for, wait_for_async
 
 TOKEN = b"test token"
 
@@ -469,6 +469,47 @@ def test_two_loops_in_two_threads_and_send_threadsafe():
         with pytest.raises(SerializationError):  # raised in the calling thread
             conn.send_threadsafe(threading.Lock())
         client.call(conn.close)
+        server.call(listener.close)
+    finally:
+        client.stop()
+        server.stop()
+
+
+def test_a_peer_on_the_descriptor_of_one_that_just_left_is_not_reported_lost():
+    """Peer A leaves and peer B connects at once; the OS gives B's connection A's file descriptor, and the
+    listener reads B's first message before the monitor events of A leaving and B arriving.  Before: B was
+    tracked on that descriptor, then A's disconnect was reported as B's (the scheduler forgot a live client,
+    which then waited for answers to questions the scheduler ignored)."""
+    server, client = LoopThread(), LoopThread()
+    seen, lost = [], []
+    try:
+        listener = server.call(lambda: Listener("tcp://127.0.0.1:0", TOKEN, lambda p, m: seen.append(p),
+                                                on_disconnect=lost.append))
+        a = client.call(lambda: Connection(listener.address, TOKEN, print))
+        client.call(a.send, "from a")
+        wait_for(lambda: seen == [a.peer_id], timeout=10)
+        gate = threading.Event()
+
+        def stall_then_read():  # the listener's loop is busy while A leaves and B speaks
+            gate.wait(30)
+            listener._drain()  # B's message first, as a loop may pick the socket before its monitor,
+            listener._monitor.drain()  # then the events (whose wake-up our polls below may have taken)
+
+        server.loop.add_callback(stall_then_read)
+        monitor_pair, sock = listener._monitor._pair, listener._socket  # idle while their loop is stalled
+        client.call(lambda: a.close(linger=0))
+        wait_for(lambda: monitor_pair.poll(0), timeout=10, what="A's disconnect queued on the monitor")
+        b = client.call(lambda: Connection(listener.address, TOKEN, print))
+        client.call(b.send, "from b")
+        wait_for(lambda: sock.poll(0), timeout=10, what="B's message waiting at the listener")
+        gate.set()
+        wait_for(lambda: seen == [a.peer_id, b.peer_id] and lost, timeout=10)
+        assert lost == [a.peer_id]
+        client.call(b.send, "still here")
+        wait_for(lambda: len(seen) == 3, timeout=10)
+        assert lost == [a.peer_id]
+        client.call(lambda: b.close(linger=0))
+        wait_for(lambda: lost == [a.peer_id, b.peer_id], timeout=10, what="B's own disconnect reported")
         server.call(listener.close)
     finally:
         client.stop()

@@ -14,6 +14,7 @@ import time
 import pytest
 
 import graphflow as gf
+from graphflow.comm import messages as wire
 from graphflow.spec import Ref, Task
 from graphflow.testing.wait import count_calls, wait_for
 
@@ -215,3 +216,41 @@ def test_the_scheduler_logs_a_lost_client_by_name(token_env, tmp_path):
     finally:
         scheduler.terminate()
         scheduler.wait(10)
+
+
+def test_a_worker_dropped_for_silence_is_replaced_and_a_retired_one_is_not(caplog):
+    """A worker silent past ``scheduler.wedged_after`` on a live connection (stopped here with SIGSTOP; a
+    task holding the GIL does the same) is dropped and told to go.  Before: it exited 0, which its
+    LocalCluster took for a deliberate close, and the cluster was a worker short for good.  Now it exits with
+    EXIT_TIMED_OUT and a fresh worker takes its place; a retired worker still exits 0 and is not replaced."""
+    from graphflow.deploy import LocalCluster
+    from graphflow.worker.server import EXIT_TIMED_OUT
+
+    caplog.set_level("WARNING", logger="graphflow")
+    # 1.5 s of silence is "wedged" here; the transport's own heartbeats would only cut the connection after 10 s.
+    with gf.config.set({"scheduler.wedged_after": 1.5}):
+        cluster = LocalCluster(n_workers=1, threads_per_worker=1, heartbeat_timeout=0.5, dashboard_address=None)
+    with cluster, gf.Client(cluster, timeout=30, set_as_default=False) as client:
+        child = cluster.supervisor.children["worker-0"]
+        (old,) = worker_pids(client)
+        os.kill(old, signal.SIGSTOP)
+        try:
+            wait_for(lambda: not worker_pids(client), timeout=8, what="the scheduler dropping the silent worker")
+        finally:
+            os.kill(old, signal.SIGCONT)  # it reads its StopWorker now
+        wait_for(lambda: child.restarts == 1 and len(worker_pids(client)) == 1, timeout=60,
+                 what="a fresh worker in the place of the one dropped")
+        (new,) = worker_pids(client)
+        assert new != old and child.pid == new
+        restarts = [r.getMessage() for r in caplog.records if "restarting it" in r.getMessage()]
+        assert restarts == [f"worker-0 (pid {old}) exited with code {EXIT_TIMED_OUT}; restarting it"], restarts
+        assert client.submit(total, 1, 2).result(timeout=60) == 3
+
+        (address,) = client.scheduler_info()["workers"]
+        # Asked straight (Client.retire_workers would also have the cluster stop the process): the worker's own
+        # exit code must tell its supervisor not to bring it back.
+        assert client.ask(wire.RetireWorkersRequest([address], close_anyway=True)) == [address]
+        wait_for(lambda: child.popen.poll() is not None, timeout=30, what="the retired worker exiting")
+        assert child.popen.returncode == 0
+        wait_for(lambda: cluster.launched() == [], timeout=10, what="the retired worker counted as gone for good")
+        assert child.restarts == 1 and not worker_pids(client)
