@@ -33,7 +33,7 @@ from .optimize import format_plan, optimize_plan
 from .plan import FromKeys, lower
 from ..utils.optable import OperationTable
 
-__all__ = ["PlanCollection", "Scalar", "ColumnReductions", "concat_tables", "CollectionOperations", "OPERATIONS",
+__all__ = ["PlanCollection", "Scalar", "CallMethod", "ColumnReductions", "concat_tables", "CollectionOperations", "OPERATIONS",
            "bind_operations"]
 
 
@@ -103,12 +103,41 @@ class PlanCollection(DaskCollection):
     def npartitions(self) -> int:
         return self.expr.npartitions
 
+    def _partitionwise(self, method: str, *args, meta=None, **kwargs):
+        """pandas' ``method`` applied to every partition (as pandas objects): for the methods whose answer
+        for a row depends on that row alone (``clip``, ``round``, ``str.pad``...).  ``method`` may be
+        dotted (``"str.pad"``).  The result's columns and dtypes are inferred as in ``map_partitions``."""
+        return OPERATIONS.map_partitions(CallMethod(method, args, kwargs), self, meta=meta)
+
     @property
     def divisions(self):
         """Partition boundaries when known, else None: after ``sort_values``, a tuple of
         ``npartitions + 1`` sort keys with each partition's keys after ``divisions[i]`` and at most
         ``divisions[i + 1]`` (None ends: unbounded; see `graphflow.dataframe.sort`)."""
         return self.expr.divisions
+
+
+class CallMethod:
+    """A picklable ``lambda obj: obj.<method>(*args, **kwargs)`` (``method`` may be dotted: ``"str.pad"``)."""
+
+    __slots__ = ("method", "args", "kwargs")
+
+    def __init__(self, method, args=(), kwargs=None):
+        self.method, self.args, self.kwargs = method, tuple(args), dict(kwargs or {})
+
+    def __call__(self, obj):
+        for part in self.method.split("."):
+            obj = getattr(obj, part)
+        return obj(*self.args, **self.kwargs)
+
+    def __graphflow_tokenize__(self):
+        from ..spec import tokenize
+
+        return ("CallMethod", self.method, tokenize(self.args, self.kwargs))
+
+    @property
+    def __name__(self):
+        return self.method
 
 
 class Scalar(PlanCollection):
@@ -140,7 +169,7 @@ class CollectionOperations(OperationTable):
     ``graphflow.dataframe`` itself is still being imported).
     """
 
-    __slots__ = ("DataFrame", "reduce", "describe", "value_counts", "unique", "row_count", "GroupBy", "merge",
+    __slots__ = ("DataFrame", "Series", "map_partitions", "reduce", "describe", "value_counts", "unique", "row_count", "GroupBy", "merge",
                  "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv")
 
     package = "graphflow.dataframe"

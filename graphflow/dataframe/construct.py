@@ -30,19 +30,57 @@ def from_arrow(table, npartitions: int | None = None, chunksize: int | None = No
         table = pa.Table.from_batches([table])
     if not isinstance(table, pa.Table):
         raise TypeError(f"from_arrow needs a pyarrow.Table, not {type(table).__name__}")
+    return DataFrame(FromTables(_slices(table, npartitions, chunksize)))
+
+
+def from_pandas(data, npartitions: int | None = None, chunksize: int | None = None, sort: bool = True):
+    """A DataFrame (or Series) from a pandas DataFrame (or Series), its index kept, as Dask does.
+
+    With ``sort=True`` (the default) the rows are sorted by the index first
+    unless they already are, so that ``divisions`` are known.
+
+        >>> import pandas as pd
+        >>> df = from_pandas(pd.DataFrame({"x": [1, 2, 3]}, index=pd.Index([30, 10, 20], name="i")), 2)
+        >>> df.compute(scheduler="sync").index.tolist(), df.divisions
+        ([10, 20, 30], (10, 30, 30))
+    """
+    import pandas as pd
+
+    from .pandas_edge import frame_to_arrow, series_to_arrow
+
+    if not isinstance(data, (pd.DataFrame, pd.Series)):
+        raise TypeError(f"from_pandas needs a pandas DataFrame or Series, not {type(data).__name__}")
+    if sort and not data.index.is_monotonic_increasing:
+        data = data.sort_index()
+    table, schema = (series_to_arrow if isinstance(data, pd.Series) else frame_to_arrow)(data, keep_index=True)
+    parts = _slices(table.cast(schema), npartitions, chunksize)
+    frame = DataFrame(FromTables(parts, _index_divisions(parts, data.index)))
+    out = frame if isinstance(data, pd.DataFrame) else frame[frame.columns[0]]
+    return out
+
+
+def _index_divisions(parts, index):
+    """Dask's divisions of sorted partitions: each one's first index value, then the last one's last; None
+    when the index is not sorted, has several levels, or one value spans two partitions."""
+    if index.nlevels != 1 or not index.is_monotonic_increasing or not len(index):
+        return None
+    starts, pos = [], 0
+    for p in parts:
+        starts.append(pos)
+        pos += p.num_rows
+    values = [index[s] for s in starts] + [index[-1]]
+    ends = [index[s - 1] for s in starts[1:]]
+    if any(e >= v for e, v in zip(ends, values[1:-1])):
+        return None
+    return tuple(v.item() if hasattr(v, "item") else v for v in values)
+
+
+def _slices(table, npartitions, chunksize):
     n = table.num_rows
     if chunksize is None:
         npartitions = npartitions or 1
         chunksize = max(-(-n // npartitions), 1)
-    starts = list(range(0, n, chunksize)) or [0]
-    return DataFrame(FromTables([table.slice(s, chunksize) for s in starts]))
-
-
-def from_pandas(frame, npartitions: int | None = None, chunksize: int | None = None,
-                preserve_index: bool = False) -> DataFrame:
-    """A DataFrame from a pandas DataFrame (its index is dropped unless ``preserve_index``)."""
-    table = pa.Table.from_pandas(frame, preserve_index=preserve_index)
-    return from_arrow(table.replace_schema_metadata(None), npartitions=npartitions, chunksize=chunksize)
+    return [table.slice(s, chunksize) for s in range(0, n, chunksize)] or [table.slice(0, 0)]
 
 
 def from_dict(data: dict, npartitions: int | None = None, chunksize: int | None = None) -> DataFrame:

@@ -328,31 +328,47 @@ def _sample_choice(node) -> int:
 
 
 class GroupBy:
-    """``df.groupby(keys)``: call `agg` or one of the aggregation methods."""
+    """``df.groupby(keys)``: call `agg` or one of the aggregation methods.
 
-    def __init__(self, df, by, dropna=True, columns=None):
+    As in pandas, the keys become the result's index (``as_index=False``, or
+    ``.reset_index()``, gives them back as columns), a list of functions gives
+    ``(column, function)`` column labels, and a grouping whose one column was
+    selected (``df.groupby("k").x``) gives Series.
+    """
+
+    def __init__(self, df, by, dropna=True, columns=None, as_index=True, sort=True):
+        df, by = _with_key_columns(df, by)
         self._df = df
-        self._by = [by] if isinstance(by, str) else list(by)
+        self._by = _key_names(df, by)
         check_columns(self._by, df.schema, "groupby key")
         self._dropna = dropna
         self._columns = columns
+        self._as_index, self._sort = as_index, sort
+
+    def _with(self, columns):
+        out = GroupBy(self._df, self._by, self._dropna, columns, self._as_index, self._sort)
+        return out
 
     def __getitem__(self, cols):
-        single = isinstance(cols, str)
+        single = not isinstance(cols, (list, tuple))
         check_columns([cols] if single else cols, self._df.schema)
-        return GroupBy(self._df, self._by, self._dropna, cols)
+        return self._with(cols)
 
     def __getattr__(self, name):
         if not name.startswith("_") and name in self._df.schema.names:
             return self[name]
-        raise AttributeError(f"'GroupBy' has no attribute or column {name!r}")
+        raise AttributeError(f"'GroupBy' object has no attribute or column {name!r}")
 
     def _value_columns(self):
         if self._columns is None:
-            return [c for c in self._df.columns if c not in self._by]
-        return [self._columns] if isinstance(self._columns, str) else list(self._columns)
+            return [c for c in self._df._data_names() if c not in self._by]
+        return [self._columns] if not isinstance(self._columns, (list, tuple)) else list(self._columns)
 
-    def agg(self, spec=None, split_out=None, sort=True, **named) -> DataFrame:
+    @property
+    def _series(self) -> bool:
+        return self._columns is not None and not isinstance(self._columns, (list, tuple))
+
+    def agg(self, spec=None, split_out=None, sort=None, **named):
         """Aggregate: ``{"col": "sum" | [funcs]}``, a function name or list for all columns, or
         named ``out=("col", "func")``."""
         aggs = _parse_spec(spec, named, self._value_columns())
@@ -361,7 +377,9 @@ class GroupBy:
                 raise ValueError(f"unknown aggregation {func!r}; choose from {_AGGS}")
             if func != "size":
                 check_columns([col], self._df.schema)
-        return self._build(aggs, split_out, sort)
+        out = self._build(aggs, split_out, self._sort if sort is None else sort)
+        series = self._series and self._as_index and isinstance(spec, str) and not named
+        return keyed_result(out, self._by, _labels(aggs, spec, named), self._as_index, series)
 
     aggregate = agg
 
@@ -370,14 +388,75 @@ class GroupBy:
         used = list(dict.fromkeys(self._by + [c for c, f, _ in aggs if f != "size"]))
         df = df[used]
         plan = AggPlan(self._by, aggs, sort, self._dropna)
-        schema = plan.finalize(plan.merge([plan.chunk(df.schema.empty_table())])).schema
+        raw = df.schema.remove_metadata().empty_table().select(used)
+        schema = plan.finalize(plan.merge([plan.chunk(raw)])).schema
         if split_out is not None and split_out < 1:
             raise ValueError("split_out must be a positive int or None")
         return DataFrame(GroupbyAgg(df.expr, plan, split_out, schema))
 
-    def size(self, split_out=None) -> DataFrame:
-        """Rows per group, in a column ``size``."""
-        return self._build([(self._by[0], "size", "size")], split_out, True)
+    def size(self, split_out=None):
+        """Rows per group: a Series named None (``as_index=False``: a column ``size``)."""
+        out = self._build([(self._by[0], "size", "size")], split_out, self._sort)
+        return keyed_result(out, self._by, {"size": None if self._as_index else "size"}, self._as_index,
+                            self._as_index)
+
+
+def _with_key_columns(df, by):
+    """``(df, by)`` with Series keys that are not plain columns of ``df`` added as columns (named after the
+    Series); building a graph never computes, so a Series key is never turned into a list."""
+    from .series import Series
+
+    keys = by if isinstance(by, list) else [by]
+    extra = {}
+    for k in keys:
+        if isinstance(k, Series):
+            from .colexpr import Col
+
+            expr = k.column_expr_on(df.expr)
+            if not (isinstance(expr, Col) and expr.name == k._column):
+                extra[k._column] = k
+    return (df.assign(**extra) if extra else df), by
+
+
+def _key_names(df, by) -> list:
+    from .series import Series
+
+    keys = by if isinstance(by, list) else list(by) if isinstance(by, tuple) else [by]
+    return [k._column if isinstance(k, Series) else df._arrow_name(k) for k in keys]
+
+
+def _labels(aggs, spec, named) -> dict:
+    """``{output column: pandas label}``: where a list of functions is given, every output is labelled
+    ``(column, function)`` (pandas' two-level columns)."""
+    if named:
+        return {out: out for _, _, out in aggs}
+    listed = isinstance(spec, (list, tuple)) or (
+        isinstance(spec, dict) and any(not isinstance(v, str) for v in spec.values()))
+    return {out: (col, func) if listed else col for col, func, out in aggs}
+
+
+def keyed_result(out: DataFrame, keys, labels: dict, as_index: bool, series: bool):
+    """A grouped result ``out`` (key columns, then one column per aggregation) with the keys moved to the
+    index (``as_index``) or kept first as columns, the aggregation columns labelled ``labels``; a Series when
+    ``series`` (one aggregation column)."""
+    from .colexpr import Col
+    from .labels import index_column, with_labels
+    from .plan import Blockwise, Project
+    from .series import Series
+
+    values = [n for n in out.schema.names if n not in keys]
+    if as_index:
+        exprs = [(n, Col(n)) for n in values] + [(index_column(i), Col(k)) for i, k in enumerate(keys)]
+        index = tuple(keys)
+    else:
+        exprs = [(k, Col(k)) for k in keys] + [(n, Col(n)) for n in values]
+        index = ()
+    fields = [pa.field(name, out.schema.field(e.name).type) for name, e in exprs]
+    schema = with_labels(pa.schema(fields), index=index, labels={n: labels.get(n, n) for n in values})
+    frame = DataFrame(Blockwise(Project(exprs), (out.expr,), schema, label="groupby-result"))
+    if series:
+        return frame[labels.get(values[0], values[0])]
+    return frame
 
 
 def _parse_spec(spec, named, value_columns):
@@ -415,9 +494,10 @@ def _first_row(table, keys):
 
 def drop_duplicates(df, subset=None, split_out=None) -> DataFrame:
     """Distinct rows over ``subset`` (all columns by default), keeping each group's first row."""
-    subset = df.columns if subset is None else ([subset] if isinstance(subset, str) else list(subset))
+    names = df._data_names()
+    subset = names if subset is None else ([subset] if isinstance(subset, str) else list(subset))
     check_columns(subset, df.schema)
-    others = [c for c in df.columns if c not in subset]
+    others = [c for c in names if c not in subset]
     aggs = [(c, "first", c) for c in others]
     out = GroupBy._build(GroupBy(df, subset, dropna=False), aggs, split_out, False)  # this module's own GroupBy
-    return out[df.columns]
+    return out[names]

@@ -263,11 +263,24 @@ def _one_partition(plan, keys):
     return Reduce(plan, _concat, _Prepare(keys), plan.schema)
 
 
+def _as_frame(obj):
+    """A graphflow DataFrame from a pandas DataFrame (merging with a pandas frame works, as in Dask)."""
+    if isinstance(obj, DataFrame):
+        return obj
+    import pandas as pd
+
+    if isinstance(obj, pd.DataFrame):
+        from .construct import from_pandas
+
+        return from_pandas(obj, npartitions=1, sort=False)
+    raise TypeError(f"can only merge a DataFrame with a graphflow or pandas DataFrame, not {type(obj).__name__}")
+
+
 def _keys(on, left_on, right_on, left, right):
     if on is not None:
         left_on = right_on = [on] if isinstance(on, str) else list(on)
     elif left_on is None or right_on is None:
-        common = [c for c in left.columns if c in right.columns]
+        common = [c for c in left._data_names() if c in right._data_names()]
         if left_on is None and right_on is None and common:
             left_on = right_on = common
         else:
@@ -286,12 +299,16 @@ def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
     """Join two DataFrames on key columns (``how``: inner, left, right, outer)."""
     if how not in _HOW:
         raise ValueError(f"how must be one of {sorted(_HOW)}, not {how!r}")
+    left, right = _as_frame(left), _as_frame(right)
+    # a merge on columns gives a fresh index, as in pandas: the sides' indexes do not take part
+    left, right = left.reset_index(drop=True), right.reset_index(drop=True)
     left_on, right_on = _keys(on, left_on, right_on, left, right)
     op = _Join(left_on, right_on, how, suffixes)
     try:
         schema = op(left.schema.empty_table(), right.schema.empty_table()).schema
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
-        pairs = [f"{a}: {left.dtypes[a]} / {b}: {right.dtypes[b]}" for a, b in zip(left_on, right_on)]
+        pairs = [f"{a}: {left.schema.field(a).type} / {b}: {right.schema.field(b).type}"
+                 for a, b in zip(left_on, right_on)]
         raise TypeError(f"cannot merge on {pairs}: {exc}") from None
     side = _broadcast_side(left, right, how, broadcast)
     bop = _BroadcastJoin(left_on, right_on, how, suffixes, side)

@@ -109,11 +109,16 @@ class FromTables(PlanNode):
 
     label = "from-arrow"
 
-    def __init__(self, parts):
+    def __init__(self, parts, divisions=None):
         self.parts = tuple(parts)
         self._schema = self.parts[0].schema
         self._npartitions = len(self.parts)
         self._token = unique_suffix()
+        self._divisions = tuple(divisions) if divisions is not None else None
+
+    @property
+    def divisions(self):
+        return self._divisions
 
     def params(self):
         return (self._token, str(self._schema), tuple(p.num_rows for p in self.parts))

@@ -37,6 +37,7 @@ from .colexpr import Col
 from .collection import Scalar
 from .frame import DataFrame
 from .groupby import GroupBy
+from .labels import data_names, index_column, label_of, with_labels
 from .plan import Blockwise, Concat, Func, Reduce
 from .series import Series
 from ..utils.traverse import identity
@@ -203,16 +204,45 @@ def _is_numeric(t):
 
 
 def reduce_collection(coll, how, **kw):
-    """The reduction ``how`` of a Series (a `Scalar`) or of a DataFrame (a one-row DataFrame)."""
+    """The reduction ``how`` of a Series (a `Scalar`) or of a DataFrame (a Series indexed by the column
+    labels, as pandas gives)."""
     if isinstance(coll, Series):
         if how in _NUMERIC_ONLY and not _is_numeric(coll.dtype):
             raise TypeError(f"cannot take the {how} of Series {coll.name!r} of type {coll.dtype}")
-        spec = _Spec(how, [coll.name], **kw)
+        spec = _Spec(how, [coll._column], **kw)
         return Scalar(_reduction_plan(coll.expr, spec, None))
-    fields = [f for f in coll.schema if how not in _NUMERIC_ONLY or _is_numeric(f.type)]
+    names = set(data_names(coll.schema))
+    fields = [f for f in coll.schema if f.name in names and (how not in _NUMERIC_ONLY or _is_numeric(f.type))]
     spec = _Spec(how, [f.name for f in fields], **kw)
     schema = pa.schema([pa.field(f.name, _out_type(how, f.type)) for f in fields])
-    return DataFrame(_reduction_plan(coll[[f.name for f in fields]].expr, spec, schema))
+    row = _reduction_plan(coll[[f.name for f in fields]].expr, spec, schema)
+    labels = [label_of(coll.schema, f.name) for f in fields]
+    return _column_series(row, labels)
+
+
+def _column_series(row, labels):
+    """A Series of the one-row table ``row``'s values, indexed by ``labels`` (one per column)."""
+    types = [f.type for f in row.schema]
+    if types and all(pa.types.is_integer(t) or pa.types.is_boolean(t) for t in types) and \
+            not all(pa.types.is_boolean(t) for t in types):
+        value = pa.int64()
+    elif types and all(pa.types.is_boolean(t) for t in types):
+        value = pa.bool_()
+    elif all(_is_numeric(t) for t in types):
+        value = pa.float64()
+    else:
+        value = pa.string()
+    schema = with_labels(pa.schema([pa.field("__series__", value), pa.field(index_column(0), pa.string())]),
+                         index=(None,), labels={"__series__": None})
+    plan = Blockwise(Func(_transpose, [str(x) for x in labels], value), (row,), schema, label="transpose")
+    return Series(plan, Col("__series__"), None, value)
+
+
+def _transpose(table, labels, value_type):
+    values = [table.column(i)[0].cast(value_type) if table.num_rows else pa.scalar(None, value_type)
+              for i in range(table.num_columns)]
+    return pa.table({"__series__": pa.array([v.as_py() for v in values], value_type),
+                     index_column(0): pa.array(labels, pa.string())})
 
 
 def describe(self):
@@ -221,12 +251,18 @@ def describe(self):
     stats = [("count", {}), ("mean", {}), ("std", {}), ("min", {}), ("quantile", {"q": 0.25}),
              ("quantile", {"q": 0.5}), ("quantile", {"q": 0.75}), ("max", {})]
     names = ["count", "mean", "std", "min", "25%", "50%", "75%", "max"]
-    numeric = frame[[f.name for f in frame.schema if _is_numeric(f.type) and not pa.types.is_boolean(f.type)]]
+    data = set(data_names(frame.schema))
+    numeric = frame[[f.name for f in frame.schema
+                     if f.name in data and _is_numeric(f.type) and not pa.types.is_boolean(f.type)]]
+    cols = data_names(numeric.schema)
     parts = []
     for label, (how, kw) in zip(names, stats):
-        r = reduce_collection(numeric, how, **kw).astype(pa.float64())
-        parts.append(r.assign(statistic=label)[["statistic"] + numeric.columns].expr)
-    return DataFrame(Reduce(Concat(parts, parts[0].schema), _concat_parts, identity, parts[0].schema))
+        spec = _Spec(how, cols, **kw)
+        schema = pa.schema([pa.field(c, pa.float64()) for c in cols])
+        row = DataFrame(_reduction_plan(numeric.expr, spec, schema))
+        parts.append(row.assign(**{index_column(0): label}).expr)
+    out = with_labels(parts[0].schema, index=(None,), labels={c: label_of(numeric.schema, c) for c in cols})
+    return DataFrame(Reduce(Concat(parts, out), _concat_parts, identity, out))
 
 
 def _concat_parts(parts):
@@ -234,16 +270,17 @@ def _concat_parts(parts):
 
 
 def value_counts(self, sort: bool = True, ascending: bool = False, dropna: bool = True):
-    """Counts of each distinct value: a lazy DataFrame with columns (name, "count"), most frequent first."""
-    out = GroupBy(self.to_frame(), [self.name], dropna=dropna).size()
-    out = out.rename(columns={"size": "count"})
-    return out.sort_values("count", ascending=ascending) if sort else out
+    """Counts of each distinct value: a lazy Series named ``count`` indexed by the values, most frequent
+    first (as pandas)."""
+    out = GroupBy(self.to_frame(), [self._column], dropna=dropna).size().to_frame("count")
+    out = out.sort_values("count", ascending=ascending) if sort else out
+    return out["count"]
 
 
 def unique(self):
     """The distinct values (nulls included once), as a lazy Series."""
     frame = self.to_frame().drop_duplicates()
-    return Series(frame.expr, Col(self.name), self.name, self.dtype)
+    return Series(frame.expr, Col(self._column), self.name, self.dtype)
 
 
 def row_count(df):

@@ -19,15 +19,18 @@ and `graphflow.dataframe.reductions` through `collection.OPERATIONS`.
 
 from __future__ import annotations
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .accessors import DatetimeAccessor, StringAccessor
 from .collection import OPERATIONS, ColumnReductions, PlanCollection, concat_tables
 from .colexpr import Call, Col, Lit, output_type
+from .labels import index_columns, index_names, with_labels
+from .pandas_edge import to_pandas_series
 from .plan import Blockwise, Filter, Project
 
-__all__ = ["Series"]
+__all__ = ["Series", "Index"]
 
 _BINARY = {
     "add": "add", "sub": "subtract", "mul": "multiply", "pow": "power",
@@ -36,9 +39,17 @@ _BINARY = {
 }
 
 
-def _finalize_series(parts, name, dtype):
-    table = concat_tables(parts, pa.schema([pa.field(name, dtype)]))
-    return table.column(0)
+def _finalize_series(parts, schema):
+    return to_pandas_series(concat_tables(parts, schema), schema)
+
+
+def _finalize_column(parts, schema):
+    return concat_tables(parts, schema).column(0)
+
+
+def arrow_name(label) -> str:
+    """The Arrow column name a Series labelled ``label`` is kept under."""
+    return label if isinstance(label, str) else "__series__"
 
 
 def _float(expr, dtype):
@@ -48,7 +59,7 @@ def _float(expr, dtype):
 
 
 class Series(ColumnReductions, PlanCollection):
-    """A lazy column; ``compute()`` returns a ``pyarrow.ChunkedArray``."""
+    """A lazy column; ``compute()`` returns a ``pandas.Series`` (``to_arrow()`` a ``pyarrow.ChunkedArray``)."""
 
     def __init__(self, frame, expr, name, dtype=None):
         self._frame = frame
@@ -57,21 +68,45 @@ class Series(ColumnReductions, PlanCollection):
         self.dtype = dtype if dtype is not None else output_type(expr, frame.schema)
 
     @property
+    def _column(self) -> str:
+        """The Arrow name of this column in its plan's output."""
+        return arrow_name(self.name)
+
+    @property
     def expr(self):
-        """This column's logical plan: a one-column `Blockwise` projection of its frame (made once)."""
+        """This column's logical plan: a one-column `Blockwise` projection of its frame, the index carried
+        along (made once)."""
         try:
             return self.__dict__["_plan_cache"]
         except KeyError:
-            schema = pa.schema([pa.field(self.name, self.dtype)])
-            plan = Blockwise(Project([(self.name, self.column_expr)]), (self._frame,), schema)
+            plan = Blockwise(Project(self._projection()), (self._frame,), self._plan_schema())
             self.__dict__["_plan_cache"] = plan
             return plan
 
+    def _projection(self, name=None):
+        col = self._column if name is None else arrow_name(name)
+        return [(col, self.column_expr)] + [(c, Col(c)) for c in index_columns(self._frame.schema)]
+
+    def _plan_schema(self, name=None):
+        label = self.name if name is None else name
+        idx = index_columns(self._frame.schema)
+        fields = [pa.field(arrow_name(label), self.dtype)] + [self._frame.schema.field(c) for c in idx]
+        return with_labels(pa.schema(fields), index=index_names(self._frame.schema),
+                           labels={arrow_name(label): label})
+
     def __graphflow_finalize__(self):
-        return _finalize_series, (self.name, self.dtype)
+        if self.__dict__.get("_as_arrow"):
+            return _finalize_column, (self.expr.schema,)
+        return _finalize_series, (self.expr.schema,)
+
+    def to_arrow(self, **kwargs) -> pa.ChunkedArray:
+        """Compute to a ``pyarrow.ChunkedArray`` (no pandas: the Arrow path)."""
+        view = Series(self._frame, self.column_expr, self.name, self.dtype)
+        view.__dict__["_as_arrow"] = True
+        return view.compute(**kwargs)
 
     def _rebuilt(self, plan):
-        return Series(plan, Col(self.name), self.name, self.dtype)
+        return Series(plan, Col(self._column), self.name, self.dtype)
 
     def __repr__(self):
         return f"graphflow.Series<name={self.name!r}, dtype={self.dtype}, npartitions={self.npartitions}>"
@@ -195,21 +230,40 @@ class Series(ColumnReductions, PlanCollection):
         return Series(frame, self.column_expr, self.name, self.dtype)
 
     def to_frame(self, name=None):
+        """A one-column DataFrame (named ``name``, else this Series' name), with this Series' index."""
         name = self.name if name is None else name
-        schema = pa.schema([pa.field(name, self.dtype)])
-        return OPERATIONS.DataFrame(Blockwise(Project([(name, self.column_expr)]), (self._frame,), schema))
+        return OPERATIONS.DataFrame(Blockwise(Project(self._projection(name)), (self._frame,),
+                                              self._plan_schema(name)))
 
-    def head(self, n: int = 5):
-        return self.to_frame().head(n).column(0)
+    @property
+    def index(self):
+        """The index, a lazy `Index`."""
+        return self.to_frame().index
 
-    def tail(self, n: int = 5):
-        return self.to_frame().tail(n).column(0)
+    def reset_index(self, drop: bool = False):
+        """The index as a column (a DataFrame), or dropped (``drop=True``: a Series without a stored index)."""
+        frame = self.to_frame().reset_index(drop=drop)
+        return _as_series(frame, self.name) if drop else frame
+
+    def map_partitions(self, func, *args, meta=None, **kwargs):
+        """``func(series, *args, **kwargs)`` on every partition, given as a ``pandas.Series``; see
+        `DataFrame.map_partitions`."""
+        return OPERATIONS.map_partitions(func, self, *args, meta=meta, **kwargs)
+
+    def head(self, n: int = 5, compute: bool = True):
+        """The first ``n`` values, a pandas Series."""
+        return _as_series(self.to_frame().head(n, compute=compute), self.name)
+
+    def tail(self, n: int = 5, compute: bool = True):
+        """The last ``n`` values, a pandas Series."""
+        return _as_series(self.to_frame().tail(n, compute=compute), self.name)
 
     def __len__(self):
         return len(self.to_frame())
 
     def to_pandas(self, **kwargs):
-        return self.compute(**kwargs).to_pandas()
+        """Compute to a pandas Series (what ``compute()`` gives)."""
+        return self.compute(**kwargs)
 
     @property
     def str(self):
@@ -226,6 +280,35 @@ class Series(ColumnReductions, PlanCollection):
     def unique(self):
         """The distinct values (nulls included once), as a lazy Series."""
         return OPERATIONS.unique(self)
+
+
+class Index(Series):
+    """A lazy index (``df.index``): a Series of the index values whose ``compute()`` is a ``pandas.Index``."""
+
+    def __graphflow_finalize__(self):
+        if self.__dict__.get("_as_arrow"):
+            return _finalize_column, (self.expr.schema,)
+        return _finalize_index, (self.expr.schema,)
+
+    def _rebuilt(self, plan):
+        return Index(plan, Col(self._column), self.name, self.dtype)
+
+    def __repr__(self):
+        return f"graphflow.Index<name={self.name!r}, dtype={self.dtype}, npartitions={self.npartitions}>"
+
+
+def _finalize_index(parts, schema):
+    s = to_pandas_series(concat_tables(parts, schema), schema)
+    return pd.Index(s.array, name=s.name)
+
+
+def _as_series(frame, name):
+    if hasattr(frame, "iloc"):
+        out = frame.iloc[:, 0]
+        out.name = name
+        return out
+    col = frame.schema.names[0]
+    return Series(frame.expr, Col(col), name, frame.schema.field(col).type)
 
 
 def _make_binary(op):
