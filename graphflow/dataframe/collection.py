@@ -178,7 +178,8 @@ class CollectionOperations(OperationTable):
     """
 
     __slots__ = ("DataFrame", "Series", "map_partitions", "reduce", "describe", "value_counts", "unique", "row_count", "GroupBy", "merge",
-                 "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv")
+                 "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv",
+                 "set_index", "loc", "iloc", "join", "align_series", "align_frames")
 
     package = "graphflow.dataframe"
 
