@@ -31,7 +31,6 @@ origins is an outer join on the index, as pandas aligns.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd
@@ -44,8 +43,8 @@ from ..utils.traverse import identity
 from .collection import Scalar, concat_tables
 from .colexpr import Call, Col, Lit, output_type
 from .frame import DataFrame, with_positions
-from .labels import column_labels, data_names, index_column, index_columns, index_names, with_labels
-from .plan import Blockwise, Filter, Func, Partitions, PlanNode, Project, Reduce
+from .labels import column_labels, data_names, index_column, index_names, with_labels
+from .plan import Blockwise, Filter, Partitions, PlanNode, Project, Reduce
 from .series import Series
 from .shuffle import Shuffle, shuffle
 from .sort import SAMPLES_PER_PARTITION, argsort_numeric
@@ -102,7 +101,7 @@ def _keyed(df, other, drop):
     if isinstance(other, (list, DataFrame)):
         raise NotImplementedError(f"Dask dataframe does not yet support multi-indexes.\nYou tried to index with "
                                   f"this index: {other!r}\nIndexes must be single columns only.")
-    names = df._data_names()
+    names = data_names(df.schema)
     if isinstance(other, Series):
         try:
             key = other.column_expr_on(df.expr)
@@ -130,8 +129,8 @@ class _Sample:
         step = max(len(col) // SAMPLES_PER_PARTITION, 1)
         mm = pc.min_max(col)
         picked = col.take(pa.array(np.arange(0, len(col), step)))
-        return pa.table({"v": pa.concat_arrays([picked, pa.array([mm["min"].as_py(), mm["max"].as_py()],
-                                                                   col.type)])})
+        ends = pa.array([mm["min"].as_py(), mm["max"].as_py()], col.type)
+        return pa.table({"v": pa.concat_arrays([picked, ends])})
 
     def __graphflow_tokenize__(self):
         return ("index-sample", SAMPLES_PER_PARTITION)
@@ -205,7 +204,7 @@ class _SortIndex:
         col = table.column(IDX)
         if col.null_count == 0 and (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
             return table.take(pa.array(argsort_numeric(col.to_numpy())))
-        return table.take(pc.sort_indices(table, [(IDX, "ascending")], null_placement="at_end"))
+        return table.take(pc.sort_indices(table, [(IDX, "ascending")]))
 
     def __graphflow_tokenize__(self):
         return "sort-index"
@@ -297,9 +296,11 @@ class RepartitionDivisions(PlanNode):
 
     label = "repartition-divisions"
 
-    def __init__(self, child, divisions):
+    def __init__(self, child, divisions, old=None):
         self.children = (child,)
         self._divs = tuple(divisions)
+        # read now: the optimizer's rewrites of the child need not state them
+        self._old = tuple(old) if old is not None else child.divisions
         self._npartitions = len(self._divs) - 1
         self._schema = child.schema
 
@@ -311,11 +312,11 @@ class RepartitionDivisions(PlanNode):
         return tuple(map(repr, self._divs))
 
     def with_children(self, children):
-        return RepartitionDivisions(children[0], self._divs)
+        return RepartitionDivisions(children[0], self._divs, self._old)
 
     def tasks(self):
         child = self.children[0]
-        old, new, typ = child.divisions, self._divs, self._schema.field(IDX).type
+        old, new, typ = self._old, self._divs, self._schema.field(IDX).type
         out = []
         for j in range(self._npartitions):
             lo, hi, last = new[j], new[j + 1], j == self._npartitions - 1
@@ -377,7 +378,7 @@ def _base(obj):
     if isinstance(obj, Series):
         if not index_names(obj.expr.schema):
             frame = with_positions(obj.to_frame())
-            col = frame._data_names()[0]
+            col = data_names(frame.schema)[0]
             return frame.expr, lambda p: Series(p, Col(col), obj.name, obj.dtype)
         return obj._frame, lambda p: Series(p, obj.column_expr, obj.name, obj.dtype)
     df = with_positions(obj)
@@ -493,10 +494,17 @@ def loc(obj, key):
     return _rows(obj, key)
 
 
+def _empty(df):
+    """The empty pandas frame of ``df`` (its columns and dtypes)."""
+    from .pandas_edge import to_pandas_frame
+
+    return to_pandas_frame(df.schema.empty_table(), df.schema)
+
+
 def _columns(df, cols):
     if isinstance(cols, slice) and cols == slice(None):
         return df
-    picked = df._meta.loc[:, cols]
+    picked = _empty(df).loc[:, cols]
     if isinstance(picked, pd.Series):
         return df[cols]
     return df[list(picked.columns)]
@@ -508,7 +516,7 @@ def iloc(obj, key):
            "To select rows by position, use df.partitions[...], head()/tail(), or compute() first")
     if not isinstance(key, tuple) or len(key) != 2 or not (isinstance(key[0], slice) and key[0] == slice(None)):
         raise NotImplementedError(msg)
-    picked = obj._meta.iloc[:, key[1]]
+    picked = _empty(obj).iloc[:, key[1]]
     if isinstance(picked, pd.Series):
         return obj[picked.name]
     return obj[list(picked.columns)]
@@ -558,7 +566,7 @@ def _frame(obj, what):
 
 
 def _prepare(df, key, key_col, out_names, keep_index_as):
-    names = df._data_names()
+    names = data_names(df.schema)
     exprs = [(o, Col(n)) for n, o in zip(names, out_names)] + [(key_col, key)]
     if keep_index_as is not None:
         exprs.append((keep_index_as, Col(IDX)))
@@ -599,7 +607,7 @@ def index_merge(left, right, how="inner", left_on=None, right_on=None, left_inde
     idx_type = lt if index_from == "key" else (left if index_from == "left" else right).schema.field(IDX).type
     fields = [pa.field(c, lplan.schema.field(c).type) for c in lcols] + \
              [pa.field(c, rplan.schema.field(c).type) for c in rcols] + [pa.field(IDX, idx_type)]
-    inner = pa.schema(fields)
+    inner = with_labels(pa.schema(fields), index=(idx_name,))
     divisions = None
     if index_from == "key" and left.known_divisions and right.known_divisions:
         common = left.divisions if left.divisions == right.divisions else _union(left.divisions, right.divisions)

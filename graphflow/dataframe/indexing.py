@@ -19,6 +19,7 @@ from __future__ import annotations
 import operator
 
 from .collection import OPERATIONS, PlanCollection
+from .labels import data_names
 from .plan import Blockwise
 
 __all__ = ["IndexMethods", "FrameIndexMethods"]
@@ -62,17 +63,17 @@ def _frame_binary(op, reflect=False):
         def combine(x, y):
             return op(y, x) if reflect else op(x, y)
 
-        if isinstance(other, PlanCollection) and hasattr(other, "_data_names") and not hasattr(other, "column_expr"):
+        if isinstance(other, PlanCollection) and hasattr(other, "columns") and not hasattr(other, "column_expr"):
             if other.expr is not self.expr:
                 return OPERATIONS.align_frames(self, other, combine)
             other_cols = {lab: other[lab] for lab in other.columns}
             exprs = [(n, combine(self[lab], other_cols[lab]).column_expr)
-                     for n, lab in zip(self._data_names(), self.columns)]
+                     for n, lab in zip(data_names(self.schema), self.columns)]
             return self._project(exprs)
         if isinstance(other, PlanCollection):
             raise NotImplementedError("arithmetic of a DataFrame with a Series aligns on the columns in pandas; "
                                       "not supported lazily: combine column by column")
-        exprs = [(n, combine(self[lab], other).column_expr) for n, lab in zip(self._data_names(), self.columns)]
+        exprs = [(n, combine(self[lab], other).column_expr) for n, lab in zip(data_names(self.schema), self.columns)]
         return self._project(exprs)
 
     return method

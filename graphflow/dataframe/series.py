@@ -229,7 +229,7 @@ class Series(IndexMethods, ColumnReductions, PlanCollection):
         return self.derive(Call("if_else", [self._operand(cond), self.column_expr, alt]))
 
     def rename(self, name) -> "Series":
-        return self.derive(self.column_expr, name)
+        return Series(self._frame, self.column_expr, name, self.dtype)  # rename(None) clears the name
 
     def dropna(self) -> "Series":
         frame = Blockwise(Filter(Call("is_valid", [self.column_expr])), (self._frame,), self._frame.schema)
