@@ -20,7 +20,7 @@ those operations through `collection.OPERATIONS`, which this file fills once,
 at the bottom, with `collection.bind_operations`.
 """
 
-from . import collection, frame, groupby, join, reductions, repartition, sort
+from . import collection, frame, groupby, index_ops, join, reductions, repartition, sort
 from .construct import from_arrow, from_delayed, from_dict, from_pandas
 from .frame import DataFrame, map_partitions
 from .io import read_csv, read_parquet, to_csv, to_parquet
@@ -55,4 +55,6 @@ collection.bind_operations(
     value_counts=reductions.value_counts, unique=reductions.unique, row_count=reductions.row_count,
     GroupBy=groupby.GroupBy, drop_duplicates=groupby.drop_duplicates, merge=join.merge,
     sort_values=sort.sort_values, repartition=repartition.repartition, to_parquet=to_parquet, to_csv=to_csv,
+    set_index=index_ops.set_index, loc=index_ops.loc, iloc=index_ops.iloc, join=index_ops.join,
+    align_series=index_ops.align_series, align_frames=index_ops.align_frames,
 )

@@ -111,10 +111,18 @@ class PlanCollection(DaskCollection):
 
     @property
     def divisions(self):
-        """Partition boundaries when known, else None: after ``sort_values``, a tuple of
-        ``npartitions + 1`` sort keys with each partition's keys after ``divisions[i]`` and at most
-        ``divisions[i + 1]`` (None ends: unbounded; see `graphflow.dataframe.sort`)."""
-        return self.expr.divisions
+        """The index's divisions, as in Dask: ``npartitions + 1`` index values, partition i holding the rows
+        with ``divisions[i] <= index < divisions[i + 1]`` (the last partition up to and including
+        ``divisions[-1]``); all None when unknown (``set_index`` and ``from_pandas`` know them; filters,
+        projections and ``map_partitions`` keep them; joins on columns, ``groupby``, ``reset_index`` lose
+        them)."""
+        known = self.expr.divisions
+        return tuple(known) if known is not None else (None,) * (self.npartitions + 1)
+
+    @property
+    def known_divisions(self) -> bool:
+        """Whether the divisions are known."""
+        return self.expr.divisions is not None
 
 
 class CallMethod:
@@ -170,7 +178,8 @@ class CollectionOperations(OperationTable):
     """
 
     __slots__ = ("DataFrame", "Series", "map_partitions", "reduce", "describe", "value_counts", "unique", "row_count", "GroupBy", "merge",
-                 "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv")
+                 "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv",
+                 "set_index", "loc", "iloc", "join", "align_series", "align_frames")
 
     package = "graphflow.dataframe"
 

@@ -5,8 +5,8 @@ In-memory data is cut into ``npartitions`` contiguous slices (zero-copy
 
     >>> import pyarrow as pa
     >>> df = from_dict({"a": list(range(10))}, npartitions=3)
-    >>> df.npartitions, df.divisions
-    (3, None)
+    >>> df.npartitions, df.known_divisions
+    (3, False)
     >>> [p.num_rows for p in df.expr.parts]
     [4, 4, 2]
 
@@ -16,6 +16,7 @@ In-memory data is cut into ``npartitions`` contiguous slices (zero-copy
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 
 from .frame import DataFrame
@@ -53,7 +54,7 @@ def from_pandas(data, npartitions: int | None = None, chunksize: int | None = No
     if sort and not data.index.is_monotonic_increasing:
         data = data.sort_index()
     table, schema = (series_to_arrow if isinstance(data, pd.Series) else frame_to_arrow)(data, keep_index=True)
-    parts = _slices(table.cast(schema), npartitions, chunksize)
+    parts = _slices(table.cast(schema), npartitions, chunksize, data.index)
     frame = DataFrame(FromTables(parts, _index_divisions(parts, data.index)))
     out = frame if isinstance(data, pd.DataFrame) else frame[frame.columns[0]]
     return out
@@ -75,12 +76,26 @@ def _index_divisions(parts, index):
     return tuple(v.item() if hasattr(v, "item") else v for v in values)
 
 
-def _slices(table, npartitions, chunksize):
+def _slices(table, npartitions, chunksize, index=None):
+    """``table`` cut into slices of ``chunksize`` rows (or ``npartitions`` slices); with a sorted ``index``,
+    each cut moves past the rows repeating the value before it, so no index value spans two partitions
+    (divisions stay known, as in Dask; there may then be fewer slices)."""
     n = table.num_rows
     if chunksize is None:
         npartitions = npartitions or 1
         chunksize = max(-(-n // npartitions), 1)
-    return [table.slice(s, chunksize) for s in range(0, n, chunksize)] or [table.slice(0, 0)]
+    starts = list(range(0, n, chunksize))
+    if index is not None and index.nlevels == 1 and index.is_monotonic_increasing and len(starts) > 1:
+        values = index.to_numpy()
+        moved = [0]
+        for s in starts[1:]:
+            s = max(s, moved[-1] + 1)
+            s = int(np.searchsorted(values, values[s - 1], side="right")) if s < n else n
+            if s < n and s > moved[-1]:
+                moved.append(s)
+        starts = moved
+    ends = starts[1:] + [n]
+    return [table.slice(s, e - s) for s, e in zip(starts, ends)] or [table.slice(0, 0)]
 
 
 def from_dict(data: dict, npartitions: int | None = None, chunksize: int | None = None) -> DataFrame:

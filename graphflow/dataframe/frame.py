@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 
 from .collection import OPERATIONS, ColumnReductions, PlanCollection, concat_tables
 from .colexpr import Call, Col, ColExpr, Lit, output_type
+from .indexing import FrameIndexMethods
 from .labels import column_labels, data_names, index_column, index_columns, index_names, label_of, with_labels
 from .pandas_edge import PandasFunc, infer_output, meta_schema, sample_meta, to_pandas_frame
 from .plan import Blockwise, Filter, Func, Partitions, Project, Reduce
@@ -55,7 +56,7 @@ def _finalize_arrow(parts, schema):
     return concat_tables(parts, schema)
 
 
-class DataFrame(ColumnReductions, PlanCollection):
+class DataFrame(FrameIndexMethods, ColumnReductions, PlanCollection):
     """A lazy partitioned table; ``compute()`` returns a ``pandas.DataFrame`` (``to_arrow()`` a
     ``pyarrow.Table``)."""
 
@@ -300,9 +301,11 @@ class DataFrame(ColumnReductions, PlanCollection):
         """Distinct rows (over ``subset`` columns, keeping the first row of each)."""
         return OPERATIONS.drop_duplicates(self, subset, split_out)
 
-    def repartition(self, npartitions: int) -> "DataFrame":
-        """Split or merge partitions into ``npartitions`` (no shuffle: order kept)."""
-        return OPERATIONS.repartition(self, npartitions)
+    def repartition(self, divisions=None, npartitions=None, partition_size=None, force: bool = False):
+        """New partitions: at ``divisions`` (known divisions needed), ``npartitions`` of them (no shuffle:
+        order kept), or of about ``partition_size`` bytes each; see `graphflow.dataframe.repartition`."""
+        return OPERATIONS.repartition(self, divisions=divisions, npartitions=npartitions,
+                                      partition_size=partition_size, force=force)
 
     def to_parquet(self, path, **kwargs):
         """Write one Parquet file per partition; see `graphflow.dataframe.io.parquet.to_parquet`."""

@@ -295,8 +295,16 @@ def _keys(on, left_on, right_on, left, right):
 
 
 def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
-          suffixes=("_x", "_y"), broadcast=None, npartitions=None) -> DataFrame:
-    """Join two DataFrames on key columns (``how``: inner, left, right, outer)."""
+          suffixes=("_x", "_y"), broadcast=None, npartitions=None, left_index: bool = False,
+          right_index: bool = False) -> DataFrame:
+    """Join two DataFrames on key columns (``how``: inner, left, right, outer); with ``left_index=True`` /
+    ``right_index=True`` a side's index is its key (`graphflow.dataframe.index_ops.index_merge`)."""
+    if left_index or right_index:
+        from .index_ops import index_merge
+
+        return index_merge(left, right, how=how, left_on=left_on if on is None else on,
+                           right_on=right_on if on is None else on, left_index=left_index,
+                           right_index=right_index, suffixes=suffixes, npartitions=npartitions)
     if how not in _HOW:
         raise ValueError(f"how must be one of {sorted(_HOW)}, not {how!r}")
     left, right = _as_frame(left), _as_frame(right)

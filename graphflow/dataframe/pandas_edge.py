@@ -253,6 +253,7 @@ class PandasFunc:
     """
 
     __slots__ = ("func", "args", "kwargs", "in_schemas", "out_schema", "series")
+    keeps_index = True  # as Dask, map_partitions is taken to keep each row's index (divisions hold)
 
     def __init__(self, func, in_schemas, out_schema, args=(), kwargs=None, series=None):
         self.func, self.args, self.kwargs = func, tuple(args), dict(kwargs or {})

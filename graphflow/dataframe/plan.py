@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 from ..spec import DataNode, Ref, Task, tokenize
 from ..spec.keys import unique_suffix
 from .colexpr import Col, evaluate_on
+from .labels import index_columns, index_names
 from ..utils.traverse import identity
 
 __all__ = [
@@ -55,7 +56,15 @@ class PlanNode:
 
     @property
     def divisions(self):
-        """Known partition boundaries, or None (the default: most operations lose them)."""
+        """The index's divisions when known (Dask's convention: ``npartitions + 1`` values, partition i
+        holding the index values ``divisions[i] <= x < divisions[i + 1]``, the last one inclusive), else
+        None (the default: most operations lose them)."""
+        return None
+
+    @property
+    def sort_bounds(self):
+        """After ``sort_values``: the sort-key boundaries of the partitions (see
+        `graphflow.dataframe.sort`), else None.  Not the index's divisions."""
         return None
 
     def params(self) -> tuple:
@@ -271,6 +280,23 @@ class Chain:
         return " -> ".join(repr(op) for op in self.ops)
 
 
+def keeps_index(op) -> bool:
+    """Whether partition-wise ``op`` leaves the index of each row as it was (so divisions still hold):
+    filters, projections carrying the index columns unchanged, and ops that say so (``keeps_index``, as
+    user functions in ``map_partitions``, which Dask too assumes keep the index)."""
+    if isinstance(op, Filter):
+        return True
+    if isinstance(op, FilterProject):
+        return keeps_index(op.project)
+    if isinstance(op, Project):
+        exprs = dict(op.exprs)
+        return all(k.startswith("__index_level_") and isinstance(e, Col) and e.name == k
+                   for k, e in exprs.items() if k.startswith("__index_level_"))
+    if isinstance(op, Chain):
+        return all(keeps_index(o) for o in op.ops)
+    return bool(getattr(op, "keeps_index", False))
+
+
 def _selects_columns(op) -> bool:
     return isinstance(op, Project) and all(isinstance(e, Col) for _, e in op.exprs)
 
@@ -289,8 +315,10 @@ class Blockwise(PlanNode):
 
     label = "blockwise"
 
-    def __init__(self, op, children, schema: pa.Schema | None = None, broadcast=None, label=None):
+    def __init__(self, op, children, schema: pa.Schema | None = None, broadcast=None, label=None,
+                 divisions=None):
         self.op = op
+        self._divisions = tuple(divisions) if divisions is not None else None
         self.children = tuple(children)
         self.broadcast = tuple(broadcast) if broadcast is not None else (False,) * len(self.children)
         sizes = {c.npartitions for c, b in zip(self.children, self.broadcast) if not b}
@@ -306,13 +334,24 @@ class Blockwise(PlanNode):
 
     @property
     def divisions(self):
+        if self._divisions is not None:
+            return self._divisions
+        if not self.children or self.broadcast[0]:
+            return None
+        child = self.children[0]
+        if not index_names(self._schema) or index_columns(self._schema) != index_columns(child.schema):
+            return None
+        return child.divisions if keeps_index(self.op) else None
+
+    @property
+    def sort_bounds(self):
         if len(self.children) == 1 and (isinstance(self.op, Filter) or _keeps_values(self.op, self.children[0])):
-            return self.children[0].divisions
-        known = getattr(self.op, "divisions_of", None)  # an op that orders rows (sort) knows its boundaries
+            return self.children[0].sort_bounds
+        known = getattr(self.op, "bounds_of", None)  # an op that orders rows (sort) knows its boundaries
         return known(self.children) if known is not None else None
 
     def with_children(self, children):
-        return Blockwise(self.op, children, self._schema, self.broadcast, self.label)
+        return Blockwise(self.op, children, self._schema, self.broadcast, self.label, self._divisions)
 
     def tasks(self):
         out = []
@@ -420,6 +459,15 @@ class Partitions(PlanNode):
 
     def params(self):
         return self.indices
+
+    @property
+    def divisions(self):
+        """The child's divisions of the kept partitions, when they are consecutive and in order."""
+        d = self.children[0].divisions
+        idx = self.indices
+        if d is None or not idx or list(idx) != list(range(idx[0], idx[0] + len(idx))):
+            return None
+        return tuple(d[idx[0]:idx[-1] + 1]) + (d[idx[-1] + 1],)
 
     def with_children(self, children):
         return Partitions(children[0], self.indices)

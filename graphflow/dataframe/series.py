@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from .accessors import DatetimeAccessor, StringAccessor
 from .collection import OPERATIONS, ColumnReductions, PlanCollection, concat_tables
 from .colexpr import Call, Col, Lit, output_type
+from .indexing import IndexMethods
 from .labels import index_columns, index_names, with_labels
 from .pandas_edge import to_pandas_series
 from .plan import Blockwise, Filter, Project
@@ -58,7 +59,7 @@ def _float(expr, dtype):
     return Call("cast", [expr], pc.CastOptions.safe(pa.float64()))
 
 
-class Series(ColumnReductions, PlanCollection):
+class Series(IndexMethods, ColumnReductions, PlanCollection):
     """A lazy column; ``compute()`` returns a ``pandas.Series`` (``to_arrow()`` a ``pyarrow.ChunkedArray``)."""
 
     def __init__(self, frame, expr, name, dtype=None):
@@ -143,13 +144,24 @@ class Series(ColumnReductions, PlanCollection):
             return other.column_expr_on(self._frame)  # other's own formula when it is on our frame
         return Lit(other)
 
+    def _same_origin(self, other) -> bool:
+        try:
+            other.column_expr_on(self._frame)
+        except ValueError:
+            return False
+        return True
+
     def _binary(self, op, other, reflect=False):
+        if isinstance(other, Series) and not self._same_origin(other):  # align on the index, as pandas
+            return OPERATIONS.align_series(self, other, lambda x, y: x._binary(op, y, reflect))
         a, b = self.column_expr, self._operand(other)
         if reflect:
             a, b = b, a
         return self.derive(Call(op, [a, b]))
 
     def _div(self, other, reflect=False, floor=False):
+        if isinstance(other, Series) and not self._same_origin(other):  # align on the index, as pandas
+            return OPERATIONS.align_series(self, other, lambda x, y: x._div(y, reflect, floor))
         b_type = other.dtype if isinstance(other, Series) else pa.scalar(other).type
         a, b = _float(self.column_expr, self.dtype), _float(self._operand(other), b_type)
         if reflect:
@@ -217,7 +229,7 @@ class Series(ColumnReductions, PlanCollection):
         return self.derive(Call("if_else", [self._operand(cond), self.column_expr, alt]))
 
     def rename(self, name) -> "Series":
-        return self.derive(self.column_expr, name)
+        return Series(self._frame, self.column_expr, name, self.dtype)  # rename(None) clears the name
 
     def dropna(self) -> "Series":
         frame = Blockwise(Filter(Call("is_valid", [self.column_expr])), (self._frame,), self._frame.schema)

@@ -55,9 +55,9 @@ def test_sort_then_head_and_errors(table):
 @pytest.mark.parametrize("by, ascending", [("x", True), ("x", False), (["k2", "y"], [True, True])])
 def test_divisions_bound_each_partition(table, by, ascending):
     df = gd.from_arrow(table, npartitions=5).sort_values(by, ascending=ascending)
-    divs = df.divisions
+    divs = df.expr.sort_bounds
     assert len(divs) == df.npartitions + 1 and divs[0] is None and divs[-1] is None
-    assert df[df.columns[:3]].divisions == divs  # projections keep them
+    assert df[df.columns[:3]].expr.sort_bounds == divs  # projections keep them
     cols = [by] if isinstance(by, str) else by
 
     def key(row):
@@ -79,12 +79,12 @@ def test_divisions_bound_each_partition(table, by, ascending):
 
 def test_divisions_unknown_elsewhere(table):
     df = gd.from_arrow(table, npartitions=3)
-    assert df.divisions is None
+    assert df.expr.sort_bounds is None
     by_z = df.assign(z=df.x + 1).sort_values("z")
-    assert by_z.assign(w=1).divisions == by_z.divisions  # new columns keep them
-    assert by_z.assign(z=by_z.x).divisions is None  # an overwritten column loses them
+    assert by_z.assign(w=1).expr.sort_bounds == by_z.expr.sort_bounds  # new columns keep them
+    assert by_z.assign(z=by_z.x).expr.sort_bounds is None  # an overwritten column loses them
     one = gd.from_arrow(table, npartitions=1).sort_values("x")
-    assert one.divisions == (None, None)
+    assert one.expr.sort_bounds == (None, None)
 
 
 def test_head_after_sort_prunes_the_shuffle(table):
