@@ -29,9 +29,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .collection import OPERATIONS, ColumnReductions, PlanCollection, concat_tables
-from .colexpr import Call, Col, ColExpr, Lit, output_type
+from .colexpr import Call, Col, ColExpr, Lit, for_filter, output_type
 from .labels import column_labels, data_names, index_column, index_columns, index_names, label_of, with_labels
 from .pandas_edge import PandasFunc, infer_output, meta_schema, sample_meta, to_pandas_frame
+from .methods import FrameMethods
 from .plan import Blockwise, Filter, Func, Partitions, Project, Reduce
 from .series import Index, Series
 
@@ -55,7 +56,7 @@ def _finalize_arrow(parts, schema):
     return concat_tables(parts, schema)
 
 
-class DataFrame(ColumnReductions, PlanCollection):
+class DataFrame(FrameMethods, ColumnReductions, PlanCollection):
     """A lazy partitioned table; ``compute()`` returns a ``pandas.DataFrame`` (``to_arrow()`` a
     ``pyarrow.Table``)."""
 
@@ -123,7 +124,7 @@ class DataFrame(ColumnReductions, PlanCollection):
 
     def __getitem__(self, key):
         if isinstance(key, Series):
-            return DataFrame(Blockwise(Filter(key.column_expr_on(self.expr)), (self.expr,), self.schema))
+            return DataFrame(Blockwise(Filter(for_filter(key.column_expr_on(self.expr))), (self.expr,), self.schema))
         if isinstance(key, (list, tuple)) or type(key).__name__ == "Index":
             names = [self._arrow_name(k) for k in key]
             return self._project([(n, Col(n)) for n in names])
@@ -388,7 +389,8 @@ def map_partitions(func, *frames, meta=None, **kwargs):
     plans = [c.expr for c in colls]
     in_schemas = [p.schema for p in plans]
     if meta is None:
-        out_schema, is_series = meta_schema(sample_meta(infer_output(func, in_schemas, args, kwargs, series)))
+        sample = sample_meta(infer_output(func, in_schemas, args, kwargs, series))
+        out_schema, is_series = meta_schema(sample, keep_index=bool(index_names(in_schemas[0])))
     else:
         out_schema, is_series = meta_schema(meta, index_like=in_schemas[0])
     op = PandasFunc(func, in_schemas, out_schema, args, kwargs, series)
