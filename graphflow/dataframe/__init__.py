@@ -20,7 +20,7 @@ those operations through `collection.OPERATIONS`, which this file fills once,
 at the bottom, with `collection.bind_operations`.
 """
 
-from . import collection, frame, groupby, join, reductions, repartition, sort
+from . import collection, frame, groupby, join, reductions, repartition, sort, stats
 from .construct import from_arrow, from_delayed, from_dict, from_pandas
 from .frame import DataFrame, map_partitions
 from .io import read_csv, read_parquet, to_csv, to_parquet
@@ -51,7 +51,7 @@ def concat(frames) -> DataFrame:
 
 # DataFrame's and Series' methods call these (see the module docstring): the one place that binds them.
 collection.bind_operations(
-    DataFrame=DataFrame, Series=Series, map_partitions=frame.map_partitions, reduce=reductions.reduce_collection, describe=reductions.describe,
+    DataFrame=DataFrame, Series=Series, map_partitions=frame.map_partitions, stats=stats, reduce=reductions.reduce_collection, describe=reductions.describe,
     value_counts=reductions.value_counts, unique=reductions.unique, row_count=reductions.row_count,
     GroupBy=groupby.GroupBy, drop_duplicates=groupby.drop_duplicates, merge=join.merge,
     sort_values=sort.sort_values, repartition=repartition.repartition, to_parquet=to_parquet, to_csv=to_csv,

@@ -169,7 +169,7 @@ class CollectionOperations(OperationTable):
     ``graphflow.dataframe`` itself is still being imported).
     """
 
-    __slots__ = ("DataFrame", "Series", "map_partitions", "reduce", "describe", "value_counts", "unique", "row_count", "GroupBy", "merge",
+    __slots__ = ("DataFrame", "Series", "map_partitions", "stats", "reduce", "describe", "value_counts", "unique", "row_count", "GroupBy", "merge",
                  "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv")
 
     package = "graphflow.dataframe"

@@ -112,6 +112,49 @@ class CommonMethods:
         return Scalar(Reduce(chunk, _sum_list, identity, None))
 
 
+    # -- statistics (graphflow/dataframe/stats.py)
+    def skew(self, axis=0, skipna=True, numeric_only=False, **kwargs):
+        """Sample skewness (bias-corrected, as pandas) of a Series, or of each numeric column."""
+        return OPERATIONS.stats.moment(self, "skew")
+
+    def kurtosis(self, axis=0, skipna=True, numeric_only=False, **kwargs):
+        """Sample excess kurtosis (Fisher, bias-corrected, as pandas)."""
+        return OPERATIONS.stats.moment(self, "kurtosis")
+
+    kurt = kurtosis
+
+    def sem(self, axis=None, skipna=True, ddof=1, numeric_only=False, **kwargs):
+        """Standard error of the mean with ``ddof``."""
+        return OPERATIONS.stats.moment(self, "sem", ddof=ddof)
+
+    def quantile(self, q=0.5, axis=0, numeric_only=False, method="default", interpolation="linear"):
+        """The exact ``q`` quantile(s) with pandas' linear interpolation (``method="tdigest"`` or ``"dask"``:
+        the approximate, sampled kind)."""
+        if method in ("tdigest", "dask"):
+            return OPERATIONS.reduce(self, "quantile", q=q)
+        return OPERATIONS.stats.quantile(self, q, interpolation)
+
+    def median(self, axis=None, skipna=True, numeric_only=False, **kwargs):
+        """The exact median (Dask offers only ``median_approximate``; here both exist)."""
+        return OPERATIONS.stats.quantile(self, 0.5)
+
+    def median_approximate(self, axis=None, method="default"):
+        """An approximate median from sampled order statistics (see `graphflow.dataframe.reductions`)."""
+        return OPERATIONS.reduce(self, "quantile", q=0.5)
+
+    def idxmax(self, axis=None, skipna=True, numeric_only=False):
+        """The index label of the (first) largest value; per column for a frame."""
+        return OPERATIONS.stats.arg_extreme(self, "max", skipna)
+
+    def idxmin(self, axis=None, skipna=True, numeric_only=False):
+        """The index label of the (first) smallest value; per column for a frame."""
+        return OPERATIONS.stats.arg_extreme(self, "min", skipna)
+
+    def nunique_approx(self, split_every=None):
+        """The number of distinct values (computed exactly here, so within any approximation's bound)."""
+        return self.nunique() if hasattr(self, "dtype") else self.drop_duplicates().shape[0]
+
+
 class FrameMethods(CommonMethods):
     """DataFrame-only methods."""
 
@@ -203,6 +246,22 @@ class FrameMethods(CommonMethods):
 
     applymap = map
 
+    def nlargest(self, n: int = 5, columns=None, keep: str = "first"):
+        """The ``n`` rows with the largest ``columns`` (pandas' ``nlargest``)."""
+        return OPERATIONS.stats.largest(self, n, columns, keep)
+
+    def nsmallest(self, n: int = 5, columns=None, keep: str = "first"):
+        """The ``n`` rows with the smallest ``columns``."""
+        return OPERATIONS.stats.largest(self, n, columns, keep, smallest=True)
+
+    def corr(self, method="pearson", min_periods=None, numeric_only=False, split_every=False):
+        """Pairwise Pearson correlation of the numeric columns (pairwise-complete rows, as pandas)."""
+        return OPERATIONS.stats.correlation(self, "corr", method, min_periods, numeric_only=numeric_only)
+
+    def cov(self, min_periods=None, ddof=1, numeric_only=False, split_every=False):
+        """Pairwise covariance of the numeric columns with ``ddof``."""
+        return OPERATIONS.stats.correlation(self, "cov", "pearson", min_periods, ddof, numeric_only)
+
 
 class SeriesMethods(CommonMethods):
     """Series-only methods."""
@@ -251,6 +310,26 @@ class SeriesMethods(CommonMethods):
     def map(self, arg, na_action=None, meta=None):
         """Values mapped through a dict, a Series or a function (pandas' ``Series.map``)."""
         return self._partitionwise("map", arg, na_action=na_action, meta=meta)
+
+    def nlargest(self, n: int = 5, keep: str = "first"):
+        """The ``n`` largest values, in order."""
+        return OPERATIONS.stats.largest(self, n, keep=keep)
+
+    def nsmallest(self, n: int = 5, keep: str = "first"):
+        """The ``n`` smallest values, in order."""
+        return OPERATIONS.stats.largest(self, n, keep=keep, smallest=True)
+
+    def mode(self, dropna: bool = True):
+        """The most frequent value(s), sorted (pandas' ``mode``)."""
+        return OPERATIONS.stats.mode(self, dropna)
+
+    def corr(self, other, method="pearson", min_periods=None, split_every=False):
+        """Pearson correlation with ``other`` (a Series of the same frame), over rows where both exist."""
+        return OPERATIONS.stats.series_correlation(self, other, "corr", method, min_periods)
+
+    def cov(self, other, min_periods=None, ddof=1, split_every=False):
+        """Covariance with ``other`` with ``ddof``."""
+        return OPERATIONS.stats.series_correlation(self, other, "cov", "pearson", min_periods, ddof)
 
 
 def _num_values(table, width):
