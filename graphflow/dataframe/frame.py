@@ -214,7 +214,8 @@ class DataFrame(FrameMethods, ColumnReductions, PlanCollection):
         for n in self._data_names():
             e = Col(n)
             if n in mapping:
-                e = Call("coalesce", [e, Lit(pa.scalar(mapping[n]).cast(self.schema.field(n).type))])
+                e = Call("coalesce", [_widened(e, self.schema.field(n).type, mapping[n]),
+                                      Lit(_fill_scalar(mapping[n], self.schema.field(n).type))])
             exprs.append((n, e))
         return self._project(exprs)
 
@@ -297,10 +298,6 @@ class DataFrame(FrameMethods, ColumnReductions, PlanCollection):
         """Sort by one or more columns; see `graphflow.dataframe.sort.sort_values`."""
         return OPERATIONS.sort_values(self, by, ascending=ascending, npartitions=npartitions)
 
-    def drop_duplicates(self, subset=None, split_out=None) -> "DataFrame":
-        """Distinct rows (over ``subset`` columns, keeping the first row of each)."""
-        return OPERATIONS.drop_duplicates(self, subset, split_out)
-
     def repartition(self, npartitions: int) -> "DataFrame":
         """Split or merge partitions into ``npartitions`` (no shuffle: order kept)."""
         return OPERATIONS.repartition(self, npartitions)
@@ -312,6 +309,23 @@ class DataFrame(FrameMethods, ColumnReductions, PlanCollection):
     def to_csv(self, path, **kwargs):
         """Write one CSV file per partition; see `graphflow.dataframe.io.csv.to_csv`."""
         return OPERATIONS.to_csv(self, path, **kwargs)
+
+
+def _fill_scalar(value, t: pa.DataType) -> pa.Scalar:
+    """``value`` in the column's type, or as a float where an integer column (a float column to pandas, once
+    it has missing values) is filled with a fraction."""
+    try:
+        return pa.scalar(value).cast(t)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        if pa.types.is_integer(t) and isinstance(value, float):
+            return pa.scalar(value, pa.float64())
+        raise TypeError(f"cannot fill a column of type {t} with {value!r}") from None
+
+
+def _widened(expr, t: pa.DataType, value):
+    if _fill_scalar(value, t).type != t:
+        return Call("cast", [expr], pc.CastOptions.safe(pa.float64()))
+    return expr
 
 
 def _index_labels(names) -> list:

@@ -111,6 +111,55 @@ class CommonMethods:
         chunk = Blockwise(Func(_num_values, self._width()), (self.expr,), schema=pa.schema([]), label="size-chunk")
         return Scalar(Reduce(chunk, _sum_list, identity, None))
 
+    # -- choosing rows (graphflow/dataframe/rows.py)
+    def drop_duplicates(self, subset=None, split_out=None, split_every=None, shuffle_method=None,
+                        ignore_index=False, keep="first"):
+        """Without duplicated rows (over ``subset``), keeping the ``keep`` one of each, as pandas."""
+        return OPERATIONS.rows.drop_duplicates(self, subset, split_out, keep, ignore_index)
+
+    def sample(self, n=None, frac=None, replace=False, random_state=None):
+        """About ``frac`` of the rows, drawn at random in every partition."""
+        return OPERATIONS.rows.sample(self, n, frac, replace, random_state)
+
+    def random_split(self, frac, random_state=None, shuffle=False):
+        """Pieces of the rows in proportions ``frac``; each row in exactly one piece."""
+        return OPERATIONS.rows.random_split(self, frac, random_state, shuffle)
+
+    # -- conversions and bookkeeping (graphflow/dataframe/convert.py)
+    def to_delayed(self, optimize_graph: bool = True):
+        """One Delayed per partition, computing that partition as a pandas object."""
+        return OPERATIONS.convert.to_delayed(self, optimize_graph)
+
+    def memory_usage(self, index: bool = True, deep: bool = False):
+        """Bytes per column (a Series), or in all (a Scalar, for a Series), summed over partitions."""
+        return OPERATIONS.convert.memory_usage(self, index, deep)
+
+    def memory_usage_per_partition(self, index: bool = True, deep: bool = False):
+        """Bytes of each partition."""
+        return OPERATIONS.convert.memory_usage_per_partition(self, index, deep)
+
+    def reduction(self, chunk, aggregate=None, combine=None, meta=None, token=None, split_every=None,
+                  chunk_kwargs=None, aggregate_kwargs=None, combine_kwargs=None):
+        """Dask's generic reduction: ``chunk`` per partition (pandas), ``aggregate`` over their results."""
+        return OPERATIONS.convert.reduction(self, chunk, aggregate or chunk, combine, meta, token, split_every,
+                                            chunk_kwargs, aggregate_kwargs, combine_kwargs)
+
+    def prod(self, axis=None, skipna=True, numeric_only=False, min_count=0, **kwargs):
+        """The product of the values (nulls skipped)."""
+        return OPERATIONS.reduce(self, "prod")
+
+    product = prod
+
+    def to_string(self, max_rows: int = 5):
+        """The structure (columns, dtypes, partitions), not the data, as Dask prints it."""
+        return _structure(self).to_string()
+
+    def rename_axis(self, mapper=None, index=None, columns=None, axis=0):
+        """Rename the index (``rename_axis("name")`` or ``index=``); ``columns=`` names the column axis."""
+        if columns is not None:
+            raise NotImplementedError("rename_axis(columns=) is not supported: column axis names are not kept")
+        name = index if index is not None else mapper
+        return self._partitionwise("rename_axis", name)
 
     # -- statistics (graphflow/dataframe/stats.py)
     def skew(self, axis=0, skipna=True, numeric_only=False, **kwargs):
@@ -246,6 +295,61 @@ class FrameMethods(CommonMethods):
 
     applymap = map
 
+    @property
+    def axes(self):
+        """``[index, columns]``: the lazy index and the column labels."""
+        return [self.index, self.columns]
+
+    def squeeze(self, axis=None):
+        """A one-column frame as a Series (``axis=1`` or None); rows cannot be squeezed lazily (as Dask)."""
+        if axis in (0, "index"):
+            raise NotImplementedError("squeeze(axis=0) needs the number of rows; as in Dask, only axis=1")
+        if len(self.columns) == 1:
+            return self[self.columns[0]]
+        if axis in (1, "columns"):
+            raise ValueError(f"cannot squeeze {len(self.columns)} columns into a Series")
+        return self
+
+    def isin(self, values):
+        """A frame of booleans: whether each value is in ``values`` (a list, or a dict by column)."""
+        return self._partitionwise("isin", values)
+
+    def combine_first(self, other):
+        """Our values, with ``other`` 's where ours are missing (frames partitioned alike), as pandas."""
+        return OPERATIONS.map_partitions(_combine_first, self, other)
+
+    def items(self):
+        """``(label, Series)`` for each column, each computed in turn."""
+        return OPERATIONS.convert.iterate_rows(self, "items")
+
+    def iterrows(self):
+        """``(index, row)`` pairs, one partition in memory at a time."""
+        return OPERATIONS.convert.iterate_rows(self, "iterrows")
+
+    def itertuples(self, index: bool = True, name: str = "Pandas"):
+        """Rows as named tuples, one partition in memory at a time."""
+        return OPERATIONS.convert.iterate_rows(self, "itertuples", index=index, name=name)
+
+    def info(self, buf=None, verbose: bool = False, memory_usage: bool = False):
+        """Print column names, non-null counts (computed) and dtypes."""
+        return OPERATIONS.convert.info(self, buf, verbose, memory_usage)
+
+    def to_html(self, max_rows: int = 5):
+        """The structure (columns, dtypes, partitions) as HTML, as Dask renders it."""
+        return _structure(self).to_html()
+
+    @classmethod
+    def from_dict(cls, data, npartitions: int = 1, orient: str = "columns", dtype=None, columns=None):
+        """A frame from a dict of columns (pandas' ``DataFrame.from_dict``), in ``npartitions``."""
+        import pandas as pd
+
+        pdf = pd.DataFrame.from_dict(data, orient=orient, dtype=dtype, columns=columns)
+        return OPERATIONS.from_pandas(pdf, npartitions=npartitions)
+
+    def shuffle(self, on=None, npartitions=None, ignore_index=False, **kwargs):
+        """Rows moved so that equal ``on`` values (columns) share a partition (a hash shuffle)."""
+        return OPERATIONS.rows.shuffle_on(self, on, npartitions)
+
     def nlargest(self, n: int = 5, columns=None, keep: str = "first"):
         """The ``n`` rows with the largest ``columns`` (pandas' ``nlargest``)."""
         return OPERATIONS.stats.largest(self, n, columns, keep)
@@ -319,6 +423,41 @@ class SeriesMethods(CommonMethods):
         """The ``n`` smallest values, in order."""
         return OPERATIONS.stats.largest(self, n, keep=keep, smallest=True)
 
+    @property
+    def nbytes(self):
+        """The bytes of the values (not the index), a Scalar."""
+        return OPERATIONS.convert.memory_usage(self, False, False)
+
+    @property
+    def is_monotonic_increasing(self):
+        """Whether the values never decrease, over all partitions (a Scalar)."""
+        return OPERATIONS.convert.is_monotonic(self, True)
+
+    @property
+    def is_monotonic_decreasing(self):
+        """Whether the values never increase (a Scalar)."""
+        return OPERATIONS.convert.is_monotonic(self, False)
+
+    def dot(self, other):
+        """The sum of the products with ``other`` (a Series of the same frame)."""
+        return (self * other).sum()
+
+    def case_when(self, caselist):
+        """pandas' ``case_when``: the value of the first ``(condition, replacement)`` that holds, else ours."""
+        out = self
+        for cond, value in reversed(list(caselist)):
+            out = _choose(self, out, cond, value)
+        return out
+
+    def to_string(self, max_rows: int = 5):
+        """The structure (name, dtype, partitions), not the data, as Dask prints it."""
+        return _structure(self).to_string()
+
+    @property
+    def dtypes(self):
+        """The dtype (pandas), as ``dtype``."""
+        return self._meta.dtype
+
     def mode(self, dropna: bool = True):
         """The most frequent value(s), sorted (pandas' ``mode``)."""
         return OPERATIONS.stats.mode(self, dropna)
@@ -330,6 +469,28 @@ class SeriesMethods(CommonMethods):
     def cov(self, other, min_periods=None, ddof=1, split_every=False):
         """Covariance with ``other`` with ``ddof``."""
         return OPERATIONS.stats.series_correlation(self, other, "cov", "pearson", min_periods, ddof)
+
+
+def _combine_first(ours, theirs):
+    return ours.combine_first(theirs)
+
+
+def _choose(series, current, cond, value):
+    """``current`` with ``value`` where ``cond`` holds (one step of ``case_when``)."""
+    cond = cond(series) if callable(cond) else cond
+    value = value(series) if callable(value) else value
+    return current.where(~cond, value)
+
+
+def _structure(coll):
+    """What Dask shows for a collection instead of its data: the empty meta, and the partition count."""
+    import pandas as pd
+
+    meta = coll._meta
+    frame = meta.to_frame() if isinstance(meta, pd.Series) else meta
+    shown = pd.DataFrame({c: [str(t), "..."] for c, t in frame.dtypes.items()},
+                         index=pd.Index([f"npartitions={coll.npartitions}", ""], name=None))
+    return shown
 
 
 def _num_values(table, width):

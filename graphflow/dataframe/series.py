@@ -73,6 +73,11 @@ class Series(SeriesMethods, ColumnReductions, PlanCollection):
         self.dtype = dtype if dtype is not None else output_type(expr, frame.schema)
 
     @property
+    def _meta(self):
+        """An empty pandas Series with this Series' name, dtype and index (as Dask's ``_meta``)."""
+        return to_pandas_series(self.expr.schema.empty_table(), self.expr.schema)
+
+    @property
     def _column(self) -> str:
         """The Arrow name of this column in its plan's output."""
         return arrow_name(self.name)
