@@ -20,38 +20,63 @@ those operations through `collection.OPERATIONS`, which this file fills once,
 at the bottom, with `collection.bind_operations`.
 """
 
-from . import collection, frame, groupby, index_ops, join, reductions, repartition, sort
+from . import collection, convert, frame, groupby, index_ops, join, reductions, repartition, rows, sort, stats
+from .combine import concat, merge_asof
 from .construct import from_arrow, from_delayed, from_dict, from_pandas
+from .convert import assert_eq, from_array, from_map
 from .frame import DataFrame, map_partitions
 from .io import read_csv, read_parquet, to_csv, to_parquet
 from .reductions import Scalar
-from .series import Series
+from .join import merge
+from .series import Index, Series
 
 __all__ = [
     "DataFrame", "Series", "Scalar", "from_arrow", "from_pandas", "from_dict", "from_delayed",
-    "read_parquet", "read_csv", "to_parquet", "to_csv", "concat",
+    "read_parquet", "read_csv", "to_parquet", "to_csv", "concat", "merge", "merge_asof", "map_partitions",
+    "compute", "isna", "Index", "from_array", "from_map", "assert_eq", "get_collection_type", "to_timedelta",
 ]
 
 
-def concat(frames) -> DataFrame:
-    """The partitions of several DataFrames one after another; missing columns become nulls.
+def compute(*args, **kwargs):
+    """Compute several collections at once, sharing their common work (``graphflow.compute``)."""
+    from .. import base
 
-        >>> a, b = from_dict({"x": [1]}), from_dict({"x": [2], "y": ["s"]})
-        >>> concat([a, b]).compute(scheduler="sync").to_pydict()
-        {'x': [1, 2], 'y': [None, 's']}
-    """
-    import pyarrow as pa
+    return base.compute(*args, **kwargs)
 
-    from .plan import Concat
 
-    frames = list(frames)
-    schema = pa.unify_schemas([f.schema for f in frames], promote_options="permissive")
-    return DataFrame(Concat([f.expr for f in frames], schema))
+def isna(obj):
+    """Missing-value mask of a collection (lazy), or ``pandas.isna`` of anything else."""
+    import pandas as pd
+
+    return obj.isna() if isinstance(obj, (DataFrame, Series)) else pd.isna(obj)
+
+
+def get_collection_type(obj):
+    """The graphflow collection class for a pandas object (as ``dask.dataframe.get_collection_type``)."""
+    import pandas as pd
+
+    if isinstance(obj, pd.DataFrame):
+        return DataFrame
+    if isinstance(obj, pd.Series):
+        return Series
+    if isinstance(obj, pd.Index):
+        return Index
+    return Scalar
+
+
+def to_timedelta(arg, unit=None, errors: str = "raise"):
+    """``pandas.to_timedelta`` on every partition of a Series, or directly on anything else."""
+    import pandas as pd
+
+    if isinstance(arg, Series):
+        return map_partitions(pd.to_timedelta, arg, unit=unit, errors=errors)
+    return pd.to_timedelta(arg, unit=unit, errors=errors)
 
 
 # DataFrame's and Series' methods call these (see the module docstring): the one place that binds them.
 collection.bind_operations(
-    DataFrame=DataFrame, Series=Series, map_partitions=frame.map_partitions, reduce=reductions.reduce_collection, describe=reductions.describe,
+    DataFrame=DataFrame, Series=Series, map_partitions=frame.map_partitions, stats=stats, rows=rows,
+    convert=convert, from_pandas=from_pandas, reduce=reductions.reduce_collection, describe=reductions.describe,
     value_counts=reductions.value_counts, unique=reductions.unique, row_count=reductions.row_count,
     GroupBy=groupby.GroupBy, drop_duplicates=groupby.drop_duplicates, merge=join.merge,
     sort_values=sort.sort_values, repartition=repartition.repartition, to_parquet=to_parquet, to_csv=to_csv,

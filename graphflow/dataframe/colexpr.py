@@ -30,7 +30,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["ColExpr", "Col", "Lit", "Call", "output_type", "evaluate_on"]
+__all__ = ["ColExpr", "Col", "Lit", "Call", "output_type", "evaluate_on", "for_filter"]
 
 
 class ColExpr:
@@ -152,6 +152,19 @@ class Call(ColExpr):
     def __graphflow_tokenize__(self):
         opts = None if self.options is None else (type(self.options).__name__, bytes(self.options.serialize()))
         return ("Call", self.func, tuple(a.__graphflow_tokenize__() for a in self.args), opts)
+
+
+def for_filter(expr: ColExpr) -> ColExpr:
+    """``expr`` as a filter sees it: a comparison's pandas fill (``coalesce(cmp, False)``: a missing value
+    compares False, as in pandas) is dropped under ``and``/``or``, since a filter drops null rows anyway; the
+    bare comparison is what the Parquet reader can push down."""
+    if isinstance(expr, Call):
+        if expr.func == "coalesce" and len(expr.args) == 2 and isinstance(expr.args[1], Lit) \
+                and expr.args[1].value.type == pa.bool_() and expr.args[1].value.as_py() is False:
+            return for_filter(expr.args[0])
+        if expr.func in ("and_kleene", "or_kleene", "and", "or"):
+            return Call(expr.func, [for_filter(a) for a in expr.args], expr.options)
+    return expr
 
 
 def evaluate_on(expr: ColExpr, table: pa.Table):

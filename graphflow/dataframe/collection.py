@@ -33,7 +33,8 @@ from .optimize import format_plan, optimize_plan
 from .plan import FromKeys, lower
 from ..utils.optable import OperationTable
 
-__all__ = ["PlanCollection", "Scalar", "CallMethod", "ColumnReductions", "concat_tables", "CollectionOperations", "OPERATIONS",
+__all__ = ["PlanCollection", "Scalar", "CallMethod", "ColumnReductions", "concat_tables", "CollectionOperations",
+           "OPERATIONS",
            "bind_operations"]
 
 
@@ -177,7 +178,8 @@ class CollectionOperations(OperationTable):
     ``graphflow.dataframe`` itself is still being imported).
     """
 
-    __slots__ = ("DataFrame", "Series", "map_partitions", "reduce", "describe", "value_counts", "unique", "row_count", "GroupBy", "merge",
+    __slots__ = ("DataFrame", "Series", "map_partitions", "stats", "rows", "convert", "from_pandas", "reduce",
+                 "describe", "value_counts", "unique", "row_count", "GroupBy", "merge",
                  "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv",
                  "set_index", "loc", "iloc", "join", "align_series", "align_frames")
 
@@ -196,49 +198,38 @@ def bind_operations(**functions) -> None:
     OPERATIONS.bind(**functions)
 
 
+def _reducer(how: str, doc: str, ddof: bool = False):
+    """A pandas-signature reduction method: ``axis=0`` (or None) reduces each column lazily, ``axis=1``
+    reduces each row with pandas' own method per partition; ``skipna``/``split_every``/... are taken as in
+    Dask (nulls are always skipped)."""
+
+    def method(self, axis=None, skipna=True, numeric_only=False, split_every=False, ddof=1, **kwargs):
+        if axis in (1, "columns"):
+            extra = {"ddof": ddof} if how in ("var", "std") else {}
+            return self._partitionwise(how, axis=1, skipna=skipna, numeric_only=numeric_only, **extra)
+        if axis not in (None, 0, "index"):
+            raise ValueError(f"No axis named {axis!r} for object type {type(self).__name__}")
+        return OPERATIONS.reduce(self, how, **({"ddof": ddof} if how in ("var", "std") else {}))
+
+    method.__name__ = how
+    method.__doc__ = doc
+    return method
+
+
 class ColumnReductions:
     """The reductions of DataFrame and Series (`graphflow.dataframe.reductions`): on a Series a lazy
-    `Scalar`, on a DataFrame a lazy one-row DataFrame with one column per reduced column."""
+    `Scalar`, on a DataFrame a lazy Series with one value per column (as pandas); ``axis=1`` reduces rows."""
 
-    def sum(self, **kw):
-        """The sum of each column (nulls skipped); lazy."""
-        return OPERATIONS.reduce(self, "sum", **kw)
-
-    def mean(self, **kw):
-        """The mean of each column (nulls skipped); lazy."""
-        return OPERATIONS.reduce(self, "mean", **kw)
-
-    def min(self, **kw):
-        """The min of each column (nulls skipped); lazy."""
-        return OPERATIONS.reduce(self, "min", **kw)
-
-    def max(self, **kw):
-        """The max of each column (nulls skipped); lazy."""
-        return OPERATIONS.reduce(self, "max", **kw)
-
-    def count(self, **kw):
-        """The count of each column (nulls skipped); lazy."""
-        return OPERATIONS.reduce(self, "count", **kw)
-
-    def nunique(self, **kw):
-        """The nunique of each column (nulls skipped); lazy."""
-        return OPERATIONS.reduce(self, "nunique", **kw)
-
-    def any(self, **kw):
-        """The any of each column (nulls skipped); lazy."""
-        return OPERATIONS.reduce(self, "any", **kw)
-
-    def all(self, **kw):
-        """The all of each column (nulls skipped); lazy."""
-        return OPERATIONS.reduce(self, "all", **kw)
-
-    def var(self, ddof: int = 1):
-        """Variance with ``ddof`` (default 1, as pandas); nulls skipped."""
-        return OPERATIONS.reduce(self, "var", ddof=ddof)
-
-    def std(self, ddof: int = 1):
-        """Standard deviation with ``ddof`` (default 1); nulls skipped."""
-        return OPERATIONS.reduce(self, "std", ddof=ddof)
+    sum = _reducer("sum", "The sum of each column (nulls skipped); lazy.")
+    mean = _reducer("mean", "The mean of each column (nulls skipped); lazy.")
+    min = _reducer("min", "The min of each column (nulls skipped); lazy.")
+    max = _reducer("max", "The max of each column (nulls skipped); lazy.")
+    count = _reducer("count", "The number of present values in each column; lazy.")
+    nunique = _reducer("nunique", "The number of distinct present values in each column; lazy.")
+    any = _reducer("any", "Whether any value of each column is true; lazy.")
+    all = _reducer("all", "Whether every value of each column is true; lazy.")
+    var = _reducer("var", "Variance with ``ddof`` (default 1, as pandas); nulls skipped.")
+    std = _reducer("std", "Standard deviation with ``ddof`` (default 1); nulls skipped.")
 
     def quantile(self, q: float = 0.5):
         """Approximate quantile ``q`` (see `graphflow.dataframe.reductions` for the error)."""

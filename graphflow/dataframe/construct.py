@@ -103,16 +103,36 @@ def from_dict(data: dict, npartitions: int | None = None, chunksize: int | None 
     return from_arrow(pa.table(data), npartitions=npartitions, chunksize=chunksize)
 
 
-def from_delayed(values, meta=None) -> DataFrame:
-    """A DataFrame whose partitions are the results of ``Delayed`` values (each a pyarrow.Table)."""
+def from_delayed(values, meta=None, divisions=None, verify_meta: bool = True):
+    """A DataFrame whose partitions are the results of ``Delayed`` values (pandas DataFrames, as in Dask, or
+    pyarrow Tables).  The columns come from ``meta`` (as ``map_partitions`` takes it) or, failing that, from
+    computing the first value (as Dask does)."""
     from ..base import collections_to_graph
+    from ..spec import Ref, Task
+    from .pandas_edge import meta_schema, sample_meta
 
     values = list(values)
     if not values:
         raise ValueError("from_delayed needs at least one value")
     if meta is None:
-        meta = values[0].compute(scheduler="sync").schema
-    schema = meta.schema if isinstance(meta, pa.Table) else meta
-    graph = collections_to_graph(values)
-    keys = [v.key for v in values]
-    return DataFrame(FromKeys(dict(graph), keys, schema))
+        first = values[0].compute(scheduler="sync")
+        meta = first.schema if isinstance(first, pa.Table) else sample_meta(first)
+    schema, series = meta_schema(meta)
+    graph = dict(collections_to_graph(values))
+    keys = []
+    for i, v in enumerate(values):
+        key = (f"from-delayed-{v.key if isinstance(v.key, str) else v.key[0]}", i)
+        graph[key] = Task(key, _as_partition, Ref(v.key), schema)
+        keys.append(key)
+    frame = DataFrame(FromKeys(graph, keys, schema))
+    return frame[frame.columns[0]] if series else frame
+
+
+def _as_partition(value, schema):
+    """A delayed value's result as a partition of ``schema`` (a pandas object is converted, a table
+    conformed), with a clear error when it is neither."""
+    from .pandas_edge import to_arrow
+
+    if not hasattr(value, "columns") and not hasattr(value, "dtype") and not isinstance(value, pa.Table):
+        raise TypeError(f"from_delayed: a value computed to {type(value).__name__}, not a DataFrame or Series")
+    return to_arrow(value, schema)[0]

@@ -29,10 +29,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .collection import OPERATIONS, ColumnReductions, PlanCollection, concat_tables
-from .colexpr import Call, Col, ColExpr, Lit, output_type
+from .colexpr import Call, Col, ColExpr, Lit, for_filter, output_type
 from .indexing import FrameIndexMethods
 from .labels import column_labels, data_names, index_column, index_columns, index_names, label_of, with_labels
 from .pandas_edge import PandasFunc, infer_output, meta_schema, sample_meta, to_pandas_frame
+from .methods import FrameMethods
 from .plan import Blockwise, Filter, Func, Partitions, Project, Reduce
 from .series import Index, Series
 
@@ -56,7 +57,7 @@ def _finalize_arrow(parts, schema):
     return concat_tables(parts, schema)
 
 
-class DataFrame(FrameIndexMethods, ColumnReductions, PlanCollection):
+class DataFrame(FrameIndexMethods, FrameMethods, ColumnReductions, PlanCollection):
     """A lazy partitioned table; ``compute()`` returns a ``pandas.DataFrame`` (``to_arrow()`` a
     ``pyarrow.Table``)."""
 
@@ -124,7 +125,7 @@ class DataFrame(FrameIndexMethods, ColumnReductions, PlanCollection):
 
     def __getitem__(self, key):
         if isinstance(key, Series):
-            return DataFrame(Blockwise(Filter(key.column_expr_on(self.expr)), (self.expr,), self.schema))
+            return DataFrame(Blockwise(Filter(for_filter(key.column_expr_on(self.expr))), (self.expr,), self.schema))
         if isinstance(key, (list, tuple)) or type(key).__name__ == "Index":
             names = [self._arrow_name(k) for k in key]
             return self._project([(n, Col(n)) for n in names])
@@ -214,7 +215,8 @@ class DataFrame(FrameIndexMethods, ColumnReductions, PlanCollection):
         for n in self._data_names():
             e = Col(n)
             if n in mapping:
-                e = Call("coalesce", [e, Lit(pa.scalar(mapping[n]).cast(self.schema.field(n).type))])
+                e = Call("coalesce", [_widened(e, self.schema.field(n).type, mapping[n]),
+                                      Lit(_fill_scalar(mapping[n], self.schema.field(n).type))])
             exprs.append((n, e))
         return self._project(exprs)
 
@@ -297,10 +299,6 @@ class DataFrame(FrameIndexMethods, ColumnReductions, PlanCollection):
         """Sort by one or more columns; see `graphflow.dataframe.sort.sort_values`."""
         return OPERATIONS.sort_values(self, by, ascending=ascending, npartitions=npartitions)
 
-    def drop_duplicates(self, subset=None, split_out=None) -> "DataFrame":
-        """Distinct rows (over ``subset`` columns, keeping the first row of each)."""
-        return OPERATIONS.drop_duplicates(self, subset, split_out)
-
     def repartition(self, divisions=None, npartitions=None, partition_size=None, force: bool = False):
         """New partitions: at ``divisions`` (known divisions needed), ``npartitions`` of them (no shuffle:
         order kept), or of about ``partition_size`` bytes each; see `graphflow.dataframe.repartition`."""
@@ -314,6 +312,23 @@ class DataFrame(FrameIndexMethods, ColumnReductions, PlanCollection):
     def to_csv(self, path, **kwargs):
         """Write one CSV file per partition; see `graphflow.dataframe.io.csv.to_csv`."""
         return OPERATIONS.to_csv(self, path, **kwargs)
+
+
+def _fill_scalar(value, t: pa.DataType) -> pa.Scalar:
+    """``value`` in the column's type, or as a float where an integer column (a float column to pandas, once
+    it has missing values) is filled with a fraction."""
+    try:
+        return pa.scalar(value).cast(t)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        if pa.types.is_integer(t) and isinstance(value, float):
+            return pa.scalar(value, pa.float64())
+        raise TypeError(f"cannot fill a column of type {t} with {value!r}") from None
+
+
+def _widened(expr, t: pa.DataType, value):
+    if _fill_scalar(value, t).type != t:
+        return Call("cast", [expr], pc.CastOptions.safe(pa.float64()))
+    return expr
 
 
 def _index_labels(names) -> list:
@@ -391,7 +406,8 @@ def map_partitions(func, *frames, meta=None, **kwargs):
     plans = [c.expr for c in colls]
     in_schemas = [p.schema for p in plans]
     if meta is None:
-        out_schema, is_series = meta_schema(sample_meta(infer_output(func, in_schemas, args, kwargs, series)))
+        sample = sample_meta(infer_output(func, in_schemas, args, kwargs, series))
+        out_schema, is_series = meta_schema(sample, keep_index=bool(index_names(in_schemas[0])))
     else:
         out_schema, is_series = meta_schema(meta, index_like=in_schemas[0])
     op = PandasFunc(func, in_schemas, out_schema, args, kwargs, series)

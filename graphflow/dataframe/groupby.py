@@ -442,7 +442,6 @@ def keyed_result(out: DataFrame, keys, labels: dict, as_index: bool, series: boo
     from .colexpr import Col
     from .labels import index_column, with_labels
     from .plan import Blockwise, Project
-    from .series import Series
 
     values = [n for n in out.schema.names if n not in keys]
     if as_index:

@@ -169,18 +169,19 @@ def schema_from_pandas(obj) -> pa.Schema:
     return frame_to_arrow(obj.iloc[:0] if len(obj) else obj, keep_index=not is_default_index(obj.index))[1]
 
 
-def meta_schema(meta, index_like: pa.Schema | None = None):
+def meta_schema(meta, index_like: pa.Schema | None = None, keep_index: bool | None = None):
     """``(schema, is_series)`` from a ``meta=`` as Dask takes it: an empty pandas DataFrame or Series, a
     ``{column: dtype}`` dict or list of pairs, a ``(name, dtype)`` tuple, a dtype, or an Arrow schema/table.
-    The index (name and type) of ``index_like`` is used where ``meta`` does not say."""
+    The index (name and type) of ``index_like`` is used where ``meta`` does not say; ``keep_index=True``
+    keeps a pandas meta's index even when it is a RangeIndex (pandas makes one of any run of integers)."""
     if isinstance(meta, pa.Table):
         meta = meta.schema
     if isinstance(meta, pa.Schema):
         return meta, False
     if isinstance(meta, pd.DataFrame):
-        schema, series = frame_to_arrow(meta.iloc[:0], keep_index=not _is_range(meta.index))[1], False
+        schema, series = frame_to_arrow(meta.iloc[:0], keep_index=keep_index or not _is_range(meta.index))[1], False
     elif isinstance(meta, pd.Series):
-        schema, series = series_to_arrow(meta.iloc[:0], keep_index=not _is_range(meta.index))[1], True
+        schema, series = series_to_arrow(meta.iloc[:0], keep_index=keep_index or not _is_range(meta.index))[1], True
     elif isinstance(meta, dict) or (isinstance(meta, list) and all(isinstance(x, tuple) for x in meta)):
         items = list(meta.items()) if isinstance(meta, dict) else meta
         frame = pd.DataFrame({k: pd.Series([], dtype=v) for k, v in items})

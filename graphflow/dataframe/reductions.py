@@ -43,7 +43,7 @@ from .series import Series
 from ..utils.traverse import identity
 
 QUANTILE_SAMPLE = 1001
-_NUMERIC_ONLY = {"sum", "mean", "std", "var", "quantile", "describe"}
+_NUMERIC_ONLY = {"sum", "prod", "mean", "std", "var", "quantile", "describe"}
 
 __all__ = ["Scalar", "row_count", "reduce_collection", "describe", "value_counts", "unique", "QUANTILE_SAMPLE"]
 
@@ -56,6 +56,8 @@ def _chunk_state(arr, how, q):
         return pc.sum(arr, min_count=0).as_py()
     if how == "count":
         return pc.count(arr).as_py()
+    if how == "prod":
+        return pc.product(arr, min_count=0).as_py()
     if how in ("min", "max"):
         return getattr(pc, how)(arr).as_py()
     if how in ("any", "all"):
@@ -86,6 +88,8 @@ def _sample(arr):
 def _merge_states(states, how):
     if how in ("sum", "count"):
         return builtins.sum(states)
+    if how == "prod":
+        return math.prod(states)
     if how in ("min", "max"):
         present = [s for s in states if s is not None]
         return getattr(builtins, how)(present) if present else None
@@ -189,7 +193,7 @@ def _out_type(how, t):
         return pa.bool_()
     if how in ("min", "max"):
         return t
-    if how == "sum":
+    if how in ("sum", "prod"):
         return t if pa.types.is_integer(t) or pa.types.is_floating(t) else pa.float64()
     return pa.float64()
 

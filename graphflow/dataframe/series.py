@@ -25,10 +25,11 @@ import pyarrow.compute as pc
 
 from .accessors import DatetimeAccessor, StringAccessor
 from .collection import OPERATIONS, ColumnReductions, PlanCollection, concat_tables
-from .colexpr import Call, Col, Lit, output_type
+from .colexpr import Call, Col, Lit, for_filter, output_type
 from .indexing import IndexMethods
 from .labels import index_columns, index_names, with_labels
 from .pandas_edge import to_pandas_series
+from .methods import SeriesMethods
 from .plan import Blockwise, Filter, Project
 
 __all__ = ["Series", "Index"]
@@ -53,13 +54,17 @@ def arrow_name(label) -> str:
     return label if isinstance(label, str) else "__series__"
 
 
+_COMPARISONS = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal"}
+_OURS = object()  # derive's default: keep this Series' name
+
+
 def _float(expr, dtype):
     if pa.types.is_floating(dtype):
         return expr
     return Call("cast", [expr], pc.CastOptions.safe(pa.float64()))
 
 
-class Series(IndexMethods, ColumnReductions, PlanCollection):
+class Series(IndexMethods, SeriesMethods, ColumnReductions, PlanCollection):
     """A lazy column; ``compute()`` returns a ``pandas.Series`` (``to_arrow()`` a ``pyarrow.ChunkedArray``)."""
 
     def __init__(self, frame, expr, name, dtype=None):
@@ -67,6 +72,11 @@ class Series(IndexMethods, ColumnReductions, PlanCollection):
         self.column_expr = expr
         self.name = name
         self.dtype = dtype if dtype is not None else output_type(expr, frame.schema)
+
+    @property
+    def _meta(self):
+        """An empty pandas Series with this Series' name, dtype and index (as Dask's ``_meta``)."""
+        return to_pandas_series(self.expr.schema.empty_table(), self.expr.schema)
 
     @property
     def _column(self) -> str:
@@ -135,9 +145,15 @@ class Series(IndexMethods, ColumnReductions, PlanCollection):
                     f"(graphflow frames have no index; combine columns of one frame, or merge first)")
         return self.column_expr
 
-    def derive(self, expr, name=None) -> "Series":
+    def derive(self, expr, name=_OURS) -> "Series":
         """A Series computing the formula ``expr`` (a `ColExpr`) on this column's frame, named ``name`` (ours)."""
-        return Series(self._frame, expr, self.name if name is None else name)
+        return Series(self._frame, expr, self.name if name is _OURS else name)
+
+    def _name_with(self, other):
+        """The name of ``self <op> other`` as pandas gives it: ours, unless other is a Series named otherwise."""
+        if isinstance(other, Series) and other.name != self.name:
+            return None
+        return self.name
 
     def _operand(self, other):
         if isinstance(other, Series):
@@ -157,7 +173,10 @@ class Series(IndexMethods, ColumnReductions, PlanCollection):
         a, b = self.column_expr, self._operand(other)
         if reflect:
             a, b = b, a
-        return self.derive(Call(op, [a, b]))
+        out = Call(op, [a, b])
+        if op in _COMPARISONS:  # a missing value compares False (True for !=), as in pandas
+            out = Call("coalesce", [out, Lit(op == "not_equal")])
+        return self.derive(out, self._name_with(other))
 
     def _div(self, other, reflect=False, floor=False):
         if isinstance(other, Series) and not self._same_origin(other):  # align on the index, as pandas
@@ -167,7 +186,7 @@ class Series(IndexMethods, ColumnReductions, PlanCollection):
         if reflect:
             a, b = b, a
         out = Call("divide", [a, b])
-        return self.derive(Call("floor", [out]) if floor else out)
+        return self.derive(Call("floor", [out]) if floor else out, self._name_with(other))
 
     # -- operators
     def __truediv__(self, other):
@@ -238,7 +257,7 @@ class Series(IndexMethods, ColumnReductions, PlanCollection):
     def __getitem__(self, mask):
         if not isinstance(mask, Series):
             raise TypeError("a Series can be indexed only by a boolean Series (lazy: no positions)")
-        frame = Blockwise(Filter(self._operand(mask)), (self._frame,), self._frame.schema)
+        frame = Blockwise(Filter(for_filter(self._operand(mask))), (self._frame,), self._frame.schema)
         return Series(frame, self.column_expr, self.name, self.dtype)
 
     def to_frame(self, name=None):
