@@ -23,13 +23,16 @@ at the bottom, with `collection.bind_operations`.
 from . import collection, groupby, join, reductions, repartition, sort
 from .construct import from_arrow, from_delayed, from_dict, from_pandas
 from .frame import DataFrame
-from .io import read_csv, read_parquet, to_csv, to_parquet
+from .io import (read_csv, read_hdf, read_json, read_orc, read_parquet, read_sql, read_sql_query, read_sql_table,
+                 to_csv, to_hdf, to_json, to_orc, to_parquet, to_sql)
 from .reductions import Scalar
 from .series import Series
 
 __all__ = [
     "DataFrame", "Series", "Scalar", "from_arrow", "from_pandas", "from_dict", "from_delayed",
     "read_parquet", "read_csv", "to_parquet", "to_csv", "concat",
+    "read_json", "to_json", "read_orc", "to_orc", "read_hdf", "to_hdf", "read_sql", "read_sql_table",
+    "read_sql_query", "to_sql",
 ]
 
 
@@ -55,4 +58,5 @@ collection.bind_operations(
     value_counts=reductions.value_counts, unique=reductions.unique, row_count=reductions.row_count,
     GroupBy=groupby.GroupBy, drop_duplicates=groupby.drop_duplicates, merge=join.merge,
     sort_values=sort.sort_values, repartition=repartition.repartition, to_parquet=to_parquet, to_csv=to_csv,
+    to_json=to_json, to_orc=to_orc, to_hdf=to_hdf, to_sql=to_sql,
 )

@@ -141,7 +141,8 @@ class CollectionOperations(OperationTable):
     """
 
     __slots__ = ("DataFrame", "reduce", "describe", "value_counts", "unique", "row_count", "GroupBy", "merge",
-                 "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv")
+                 "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv", "to_json", "to_orc",
+                 "to_hdf", "to_sql")
 
     package = "graphflow.dataframe"
 

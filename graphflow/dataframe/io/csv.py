@@ -35,6 +35,7 @@ spans lines ... use blocksize=None") instead of returning wrong rows;
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
@@ -46,7 +47,7 @@ from ..frame import DataFrame
 from ..plan import PlanNode
 from .csv_spec import CSVSpec, implicit_index
 from .index import set_index_columns
-from .paths import check_local, expand_paths, infer_compression, open_input
+from .paths import byte_ranges, check_local, expand_paths, infer_compression, open_input, read_lines
 
 __all__ = ["read_csv", "ReadCSV", "quoted_newline", "DEFAULT_BLOCKSIZE", "reject_keywords"]
 
@@ -95,26 +96,19 @@ class ReadCSV(PlanNode):
         stamps = tuple(sorted({(p, os.stat(p).st_mtime_ns) for p, _, _ in self.blocks}))
         return (self.blocks, self.spec, self.compression, self.path_column, stamps)
 
+    def with_columns(self, columns) -> "ReadCSV":
+        """Parse only ``columns`` (projection pushdown: the CSV reader skips converting the others)."""
+        keep = [self.spec.schema.field(c) for c in columns if c != self.path_column]
+        spec = dataclasses.replace(self.spec, schema=pa.schema(keep))
+        path_column = self.path_column if self.path_column in columns else None
+        return ReadCSV(self.blocks, spec, self.compression, path_column, self.paths)
+
     def tasks(self):
         return [Task((self.name, i), read_block, p, s, n, self.spec, self.compression, self.path_column, self.paths)
                 for i, (p, s, n) in enumerate(self.blocks)]
 
     def describe(self):
         return f"ReadCSV[{self.npartitions}] columns=[{', '.join(self._schema.names)}]"
-
-
-def _block_bytes(path, start, length, compression):
-    if length < 0:
-        with open_input(path, compression) as f:
-            return f.read()
-    with open(path, "rb") as f:
-        if start > 0:
-            f.seek(start - 1)
-            f.readline()  # finish the line that straddles our start: the previous block reads it
-        data = f.read(max(start + length - f.tell(), 0))
-        if data and not data.endswith(b"\n"):
-            data += f.readline()
-    return data
 
 
 def quoted_newline(data: bytes, sep: str = ",", quote: str = '"') -> bool:
@@ -135,7 +129,7 @@ def quoted_newline(data: bytes, sep: str = ",", quote: str = '"') -> bool:
 
 def read_block(path, start, length, spec: CSVSpec, compression="infer", path_column=None, paths=()):
     """One partition: the complete lines of one byte range of a CSV file, parsed by ``spec``."""
-    data = _block_bytes(path, start, length, compression)
+    data = read_lines(path, start, length, compression)
     if (start > 0 or length >= 0) and quoted_newline(data, spec.sep, spec.quotechar):
         raise ValueError(f"a quoted field spans lines in {path} (near byte {start}): a block boundary may cut it; "
                          "use read_csv(..., blocksize=None) to read one partition per file")
@@ -207,17 +201,9 @@ def read_csv(urlpath, blocksize="default", lineterminator=None, compression="inf
 
 
 def _blocks(files, blocksize, compression, spec, head):
-    size_limit = None if blocksize is None else DEFAULT_BLOCKSIZE if blocksize == "default" else parse_bytes(blocksize)
-    out = []
-    for p in files:
-        size = os.path.getsize(p)
-        whole = (size_limit is None or size <= size_limit or infer_compression(p, compression) is not None
-                 or _has_quoted_newline(p, spec, head if p == files[0] else None))
-        if whole:
-            out.append((p, 0, -1))
-        else:
-            out += [(p, s, min(size_limit, size - s)) for s in range(0, size, size_limit)]
-    return out
+    limit = None if blocksize is None else DEFAULT_BLOCKSIZE if blocksize == "default" else parse_bytes(blocksize)
+    return byte_ranges(files, limit, lambda p: infer_compression(p, compression) is not None
+                       or _has_quoted_newline(p, spec, head if p == files[0] else None))
 
 
 def _has_quoted_newline(path, spec, head=None) -> bool:

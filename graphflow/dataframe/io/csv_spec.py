@@ -145,14 +145,14 @@ class CSVSpec:
                    column_nulls=_column_nulls(na_values, keep_default_na),
                    true_values=_TRUE + tuple(true_values or ()), false_values=_FALSE + tuple(false_values or ()),
                    decimal=decimal, encoding=encoding)
-        body = base._lead_stripped(head, first=False)
+        body = base.strip_lead(head, first=False)
         body = drop_lines(body, raw=skiprows)
         if header is not None:
-            file_names = _header_names(_first_line(drop_lines(body, nonblank=header)), base._parse_options(),
-                                       base._read_options(None))
+            file_names = _header_names(_first_line(drop_lines(body, nonblank=header)), base.parse_options(),
+                                       base.read_options(None))
         else:
             line = _first_line(body)
-            width = len(pacsv.read_csv(io.BytesIO(line + b"\n"), parse_options=base._parse_options(),
+            width = len(pacsv.read_csv(io.BytesIO(line + b"\n"), parse_options=base.parse_options(),
                                        read_options=pacsv.ReadOptions(autogenerate_column_names=True)
                                        ).column_names) if line else 0
             file_names = [str(i) for i in range(width)]
@@ -162,7 +162,7 @@ class CSVSpec:
         types = arrow_types(dtype, keep) if dtype is not None else {}
         spec = dataclasses.replace(base, file_names=tuple(file_names),
                                    schema=pa.schema([(n, types.get(n, pa.string())) for n in keep]))
-        sample = spec._read(head, first=True, types=types, infer=True)
+        sample = spec.read_raw(head, first=True, types=types, infer=True)
         for name, values in spec.column_nulls:
             if name in sample.column_names and name not in types:
                 col = pc.if_else(pc.is_in(sample[name], pa.array(values, sample[name].type)), None, sample[name])
@@ -186,15 +186,18 @@ class CSVSpec:
         return tuple((f.name, str(getattr(self, f.name))) for f in dataclasses.fields(self))
 
     # -- pyarrow's options
-    def _parse_options(self):
+    def parse_options(self):
+        """pyarrow's ParseOptions for these keywords."""
         return pacsv.ParseOptions(delimiter=self.sep, quote_char=self.quotechar or False,
                                   double_quote=self.doublequote, escape_char=self.escapechar or False,
                                   ignore_empty_lines=self.skip_blank_lines)
 
-    def _read_options(self, names):
+    def read_options(self, names):
+        """pyarrow's ReadOptions, with ``names`` as the column names (None: read them from a header)."""
         return pacsv.ReadOptions(column_names=names, use_threads=False, encoding=self.encoding)
 
-    def _convert_options(self, types, infer):
+    def convert_options(self, types, infer):
+        """pyarrow's ConvertOptions: ``types`` forced (and the rest inferred) when ``infer``, else the schema's."""
         kept = list(self.schema.names)
         strings = {n for n, _ in self.column_nulls} | {n for n, _ in self.dates}
         if infer:
@@ -208,7 +211,8 @@ class CSVSpec:
             true_values=list(self.true_values), false_values=list(self.false_values), decimal_point=self.decimal)
 
     # -- parsing
-    def _lead_stripped(self, data: bytes, first: bool) -> bytes:
+    def strip_lead(self, data: bytes, first: bool) -> bytes:
+        """``data`` without comments and, at the start of a file (``first``), without skiprows and the header."""
         if first:
             data = drop_lines(data, raw=self.skiprows)
         if self.comment:
@@ -217,17 +221,18 @@ class CSVSpec:
             data = drop_lines(data, nonblank=self.header_lines)
         return data
 
-    def _read(self, data: bytes, first: bool, types=None, infer=False) -> pa.Table:
-        data = self._lead_stripped(data, first)
+    def read_raw(self, data: bytes, first: bool, types=None, infer=False) -> pa.Table:
+        """pyarrow's parse of ``data``, before the per-column nulls, dates and casts of `parse`."""
+        data = self.strip_lead(data, first)
         if not data.strip():
             return pa.schema([(n, pa.string() if infer else self.schema.field(n).type)
                               for n in self.schema.names]).empty_table()
-        return pacsv.read_csv(io.BytesIO(data), read_options=self._read_options(list(self.file_names)),
-                              parse_options=self._parse_options(), convert_options=self._convert_options(types, infer))
+        return pacsv.read_csv(io.BytesIO(data), read_options=self.read_options(list(self.file_names)),
+                              parse_options=self.parse_options(), convert_options=self.convert_options(types, infer))
 
     def parse(self, data: bytes, first: bool) -> pa.Table:
         """The rows of ``data`` (complete lines; ``first``: the start of a file) as a table of ``schema``."""
-        table = self._read(data, first)
+        table = self.read_raw(data, first)
         for name, values in self.column_nulls:
             if name in table.column_names:
                 col = table[name]
@@ -349,4 +354,3 @@ def _to_dates(col, fmt, t):
         return col.cast(t)
     out = pc.strptime(col, format=fmt, unit=t.unit, error_is_null=False)
     return out if out.type == t else out.cast(t)
-

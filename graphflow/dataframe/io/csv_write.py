@@ -144,4 +144,3 @@ def _writer(df, kw, encoding, header_first_only, append, compression) -> _CSVWri
     return _CSVWriter(levels=tuple(levels), data=tuple(data), header=cells, header_first_only=header_first_only,
                       append=append, compression=compression, sep=sep, na_rep=kw.get("na_rep", ""),
                       pandas_kwargs=pandas_kwargs, encoding=encoding)
-

@@ -24,8 +24,8 @@ import glob
 import os
 import re
 
-__all__ = ["expand_paths", "expand_with_roots", "natural_key", "output_paths", "check_local", "infer_compression", "COMPRESSIONS",
-           "open_input", "open_output"]
+__all__ = ["expand_paths", "expand_with_roots", "natural_key", "output_paths", "check_local", "infer_compression",
+           "COMPRESSIONS", "open_input", "open_output", "read_lines", "byte_ranges"]
 
 # Suffix -> codec name, for the codecs these readers can decompress (pyarrow's, and xz through lzma).
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".lz4": "lz4", ".br": "brotli", ".xz": "xz"}
@@ -146,3 +146,33 @@ def open_output(path, compression=None, append: bool = False):
     import pyarrow as pa
 
     return pa.CompressedOutputStream(open(path, mode), codec)
+
+
+def read_lines(path, start: int, length: int, compression="infer") -> bytes:
+    """The complete lines of the byte range ``[start, start + length)`` of ``path`` (``length`` -1: the whole
+    file, decompressed): a line belongs to the range its first byte is in, so ranges that tile a file
+    read every line once."""
+    if length < 0:
+        with open_input(path, compression) as f:
+            return f.read()
+    with open(path, "rb") as f:
+        if start > 0:
+            f.seek(start - 1)
+            f.readline()  # finish the line that straddles our start: the previous range reads it
+        data = f.read(max(start + length - f.tell(), 0))
+        if data and not data.endswith(b"\n"):
+            data += f.readline()
+    return data
+
+
+def byte_ranges(files, blocksize, whole=lambda path: False) -> list:
+    """``(path, start, length)`` ranges of at most ``blocksize`` bytes over ``files`` (``length`` -1: the whole
+    file, for ``blocksize=None``, a small file, or one where ``whole(path)``)."""
+    out = []
+    for p in files:
+        size = os.path.getsize(p)
+        if blocksize is None or size <= blocksize or whole(p):
+            out.append((p, 0, -1))
+        else:
+            out += [(p, s, min(blocksize, size - s)) for s in range(0, size, blocksize)]
+    return out
