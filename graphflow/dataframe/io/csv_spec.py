@@ -295,9 +295,8 @@ def _usecols(usecols, names) -> list:
         return [n for n in names if usecols(n)]
     usecols = [usecols] if isinstance(usecols, (str, int)) else list(usecols)
     if all(isinstance(u, int) and not isinstance(u, bool) for u in usecols):
-        bad = [u for u in usecols if not -len(names) <= u < len(names)]
-        if bad:
-            raise ValueError(f"Usecols do not match columns, columns expected but not found: {bad}")
+        if any(not -len(names) <= u < len(names) for u in usecols):  # pandas lists every position asked for
+            raise ValueError(f"Usecols do not match columns, columns expected but not found: {sorted(usecols)}")
         wanted = {names[u] for u in usecols}
     else:
         missing = [u for u in usecols if u not in names]

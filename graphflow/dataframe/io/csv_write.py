@@ -108,7 +108,8 @@ def to_csv(df, filename, single_file: bool = False, encoding: str = "utf-8", mod
         out = DataFrame(SequentialWrite(df.expr, writer, path))
         return result_paths(out.compute(**options)) if compute else out
     paths = output_paths(filename, df.npartitions, name_function, default="*.part")
-    return write_partitions(df, writer, paths, compute=compute, compute_kwargs=options)
+    return write_partitions(df, writer, paths, compute=compute, compute_kwargs=options,
+                            partition_args=[(i == 0,) for i in range(df.npartitions)])
 
 
 def _writer(df, kw, encoding, header_first_only, append, compression) -> _CSVWriter:

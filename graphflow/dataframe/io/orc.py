@@ -38,9 +38,10 @@ def read_stripes(path, stripes, columns):
 
     f = orc.ORCFile(path)
     if stripes is None:
-        return f.read(columns=list(columns))
+        return f.read(columns=list(columns)).select(list(columns))  # the ORC reader gives the file's order
     parts = [f.read_stripe(i, columns=list(columns)) for i in stripes]
-    return pa.Table.from_batches(parts) if parts else f.schema.empty_table().select(list(columns))
+    table = pa.Table.from_batches(parts) if parts else f.schema.empty_table()
+    return table.select(list(columns))
 
 
 class ReadORC(PlanNode):

@@ -55,11 +55,13 @@ def result_paths(result) -> list:
     return col.to_pylist() if hasattr(col, "to_pylist") else list(col)
 
 
-def write_partitions(df, write, paths, *args, compute: bool = True, compute_kwargs=None, **kwargs):
-    """``write(partition_i, paths[i], *args, **kwargs)`` for every partition; the paths it returns (a
-    list), or with ``compute=False`` the lazy frame of them."""
-    parts = [Blockwise(Func(_as_path_table, write, paths[i], *args, **kwargs), (df.partitions[i].expr,), PATHS)
-             for i in range(df.npartitions)]
+def write_partitions(df, write, paths, *args, compute: bool = True, compute_kwargs=None, partition_args=None,
+                     **kwargs):
+    """``write(partition_i, paths[i], *partition_args[i], *args, **kwargs)`` for every partition; the paths
+    it returns (a list), or with ``compute=False`` the lazy frame of them."""
+    per = partition_args or [()] * df.npartitions
+    parts = [Blockwise(Func(_as_path_table, write, paths[i], *per[i], *args, **kwargs), (df.partitions[i].expr,),
+                       PATHS) for i in range(df.npartitions)]
     out = DataFrame(Concat(parts, PATHS))
     return result_paths(out.compute(**(compute_kwargs or {}))) if compute else out
 
