@@ -221,6 +221,15 @@ def test_read_csv_bad_keywords_raise_as_pandas(csv_file, kw):
     assert str(info.value).startswith(str(expected))  # some add which column it was about
 
 
+def test_read_csv_empty_file_as_pandas(tmp_path):
+    (tmp_path / "e.csv").write_text("")
+    expected = _pandas_error(pd.read_csv, tmp_path / "e.csv")
+    with pytest.raises(type(expected), match=str(expected)):
+        gd.read_csv(str(tmp_path / "e.csv"))
+    (tmp_path / "h.csv").write_text("a,b\n")  # a header and no rows: an empty frame with those columns
+    _same(gd.read_csv(str(tmp_path / "h.csv")), pd.read_csv(tmp_path / "h.csv"))
+
+
 @pytest.mark.parametrize("kw, error, match", [
     ({"nrows": 5}, TypeError, "nrows.*head"),
     ({"skiprows": [1, 2]}, ValueError, "skiprows"),
@@ -352,6 +361,7 @@ def test_read_parquet_filters_match_pandas(pq_dir, filters):
     ([("k", ">")], ValueError, r"\(column, op, value\)"),
     ([("k", "in", 3)], TypeError, "must be a list"),
     ([("zz", "==", 1)], KeyError, "zz"),
+    ([("s", ">", 1)], NotImplementedError, "no kernel matching input types"),  # pandas' error, at once
     ("k > 1", TypeError, "list of"),
 ])
 def test_read_parquet_bad_filters(pq_dir, filters, error, match):

@@ -147,6 +147,8 @@ class CSVSpec:
                    decimal=decimal, encoding=encoding)
         body = base.strip_lead(head, first=False)
         body = drop_lines(body, raw=skiprows)
+        if not body.strip():
+            raise _empty_data_error()
         if header is not None:
             file_names = _header_names(_first_line(drop_lines(body, nonblank=header)), base.parse_options(),
                                        base.read_options(None))
@@ -260,6 +262,14 @@ def _column_nulls(na_values, keep_default_na) -> tuple:
         return ()
     return tuple((col, tuple(str(v) for v in ([vals] if isinstance(vals, (str, int, float)) else vals)))
                  for col, vals in na_values.items())
+
+
+def _empty_data_error():
+    try:  # pandas' own exception (a ValueError), as pandas.read_csv raises for a file without columns
+        from pandas.errors import EmptyDataError
+    except ImportError:  # pragma: no cover - pandas is a dependency of graphflow.dataframe
+        EmptyDataError = ValueError
+    return EmptyDataError("No columns to parse from file")
 
 
 def implicit_index(spec: "CSVSpec") -> list:

@@ -296,6 +296,7 @@ def dnf_to_expr(filters, schema):
                 ands.append(Call(_OPS[op], [Col(name), Lit(value)]))
             else:
                 raise ValueError(f'"{op}" is not a valid operator in predicates.')
+            _check_types(ands[-1], term, schema)
         if not ands:
             continue
         e = ands[0]
@@ -308,3 +309,14 @@ def dnf_to_expr(filters, schema):
     for o in ors[1:]:
         out = Call("or_kleene", [out, o])
     return out
+
+
+def _check_types(expr, term, schema):
+    """Evaluate one filter on an empty table now, so a value of the wrong type fails here (with pyarrow's
+    error, as pandas gives it) rather than in every read task."""
+    try:
+        evaluate_on(expr, schema.empty_table())
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        if hasattr(exc, "add_note"):  # Python >= 3.11
+            exc.add_note(f"in the filter {term!r} on column {term[0]!r} of type {schema.field(term[0]).type}")
+        raise
