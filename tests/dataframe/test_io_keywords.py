@@ -115,6 +115,7 @@ def csv_file(tmp_path_factory):
     {"true_values": ["apple"], "false_values": ["Banana"], "usecols": ["s"], "dtype": {"s": "boolean"},
      "na_values": ["cherry, ripe", 'say "hi"']},
 ])
+@pytest.mark.api("dd.read_csv")
 def test_read_csv_keywords_match_pandas(csv_file, kw):
     """Each keyword, over several blocks: the same frame as pandas.read_csv with the same keywords."""
     df = gd.read_csv(csv_file, blocksize=2000, **kw)
@@ -153,6 +154,7 @@ def test_read_csv_dtypes_known_before_compute(csv_file):
     ("a,b\n1,NA\n2,null\n3,\n4,<NA>\n", {"dtype": {"b": "string"}}),
 ])
 @pytest.mark.filterwarnings("ignore:Could not infer format")  # pandas, on the date that does not parse
+@pytest.mark.api("dd.read_csv")
 def test_read_csv_text_keywords_match_pandas(tmp_path, text, kw):
     path = tmp_path / "f.csv"
     path.write_text(text)
@@ -260,6 +262,7 @@ def test_read_csv_later_value_of_another_type_names_dtype(tmp_path):
 # ---------------------------------------------------------------- to_csv
 
 
+@pytest.mark.api("dd.to_csv", "DataFrame.to_csv", "dd.read_csv")
 def test_to_csv_names_like_dask_and_reads_back(tmp_path):
     frame = _written(400)
     df = gd.from_pandas(frame, npartitions=12)
@@ -272,6 +275,7 @@ def test_to_csv_names_like_dask_and_reads_back(tmp_path):
     assert os.path.basename(named[0]) == "export-day1.csv" and len(named) == 12
 
 
+@pytest.mark.api("DataFrame.to_csv")
 def test_to_csv_single_file_in_partition_order(tmp_path):
     frame = _written(500)
     df = gd.from_pandas(frame, npartitions=5)
@@ -286,6 +290,7 @@ def test_to_csv_single_file_in_partition_order(tmp_path):
     assert pd.read_csv(every[1], header=None).shape[0] == 100
 
 
+@pytest.mark.api("DataFrame.to_csv")
 def test_to_csv_keywords_match_pandas(tmp_path):
     frame = _written(60)
     df = gd.from_pandas(frame, npartitions=1)
@@ -350,6 +355,7 @@ def pq_dir(tmp_path_factory):
     [("t", ">=", pd.Timestamp("2024-01-06").to_pydatetime())],
     [("b", "==", True)],
 ])
+@pytest.mark.api("dd.read_parquet")
 def test_read_parquet_filters_match_pandas(pq_dir, filters):
     df = gd.read_parquet(pq_dir, filters=filters)
     assert "filter=" in df.explain(file=open(os.devnull, "w"))  # pushed into the read
@@ -380,6 +386,7 @@ def test_read_parquet_engine(pq_dir):
         gd.read_parquet(pq_dir, bogus=1)
 
 
+@pytest.mark.api("dd.read_parquet")
 def test_read_parquet_columns_and_index(pq_dir):
     frame = pd.read_parquet(pq_dir)
     s = gd.read_parquet(pq_dir, columns="x")
@@ -401,6 +408,7 @@ def test_read_parquet_uses_the_index_pandas_recorded(tmp_path):
     _same(no_index, pd.read_parquet(tmp_path).reset_index()[list(no_index.columns)])
 
 
+@pytest.mark.api("DataFrame.to_parquet", "dd.read_parquet")
 def test_to_parquet_partition_on_reads_back_as_pandas_does(tmp_path):
     frame = _rows(300).assign(k=lambda f: f.k.astype("int64"), region=lambda f: np.where(f.k % 2, "eu", "us"))
     df = gd.from_pandas(frame, npartitions=3)
@@ -422,6 +430,7 @@ def test_to_parquet_partition_on_reads_back_as_pandas_does(tmp_path):
     assert len(_pd(where[where.region == "us"].compute())) == int((frame.region == "us").sum())
 
 
+@pytest.mark.api("DataFrame.to_parquet")
 def test_to_parquet_write_index_as_pandas(tmp_path):
     frame = _rows(80)
     indexed = set_index_columns(gd.from_pandas(frame, npartitions=2), ["s", "k"])
@@ -437,6 +446,7 @@ def test_to_parquet_write_index_as_pandas(tmp_path):
     assert back.index.name is None and list(back.index) == list(frame.k)
 
 
+@pytest.mark.api("DataFrame.to_parquet", "dd.to_parquet")
 def test_to_parquet_options(tmp_path):
     frame = _rows(120)
     df = gd.from_pandas(frame, npartitions=12)
@@ -476,6 +486,7 @@ def test_to_parquet_bad_input(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:The 'convert_dates' keyword")  # pandas 3.1 deprecates it; Dask passes it
+@pytest.mark.api("dd.read_json")
 def test_read_json_lines_matches_pandas(tmp_path):
     lines = []
     for i in range(300):
@@ -495,6 +506,7 @@ def test_read_json_lines_matches_pandas(tmp_path):
     assert typed.dtypes["id"] == pa.float32()
 
 
+@pytest.mark.api("DataFrame.to_json", "dd.to_json", "dd.read_json")
 def test_json_round_trip_and_layouts(tmp_path):
     frame = _rows(90).drop(columns=["t"])
     df = gd.from_pandas(frame, npartitions=3)
@@ -528,6 +540,7 @@ def test_json_bad_input(tmp_path):
 # ---------------------------------------------------------------- ORC
 
 
+@pytest.mark.api("dd.to_orc", "DataFrame.to_orc", "dd.read_orc")
 def test_orc_round_trip(tmp_path):
     frame = _rows(200)
     df = gd.from_pandas(frame, npartitions=4)
