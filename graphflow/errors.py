@@ -104,6 +104,20 @@ class RemoteTaskError(GraphflowError, RuntimeError):
     """A task failed in another process with an exception that could not be sent back as is."""
 
 
+class MissingExtraError(GraphflowError, ImportError):
+    """A feature needs an optional library that is not installed (``library``: the module to install,
+    ``feature``: what needed it, ``extra``: graphflow's extra that brings it, if there is one)."""
+
+    def __init__(self, message: str, library=None, feature=None, extra=None):
+        super().__init__(message)
+        self.library = library
+        self.feature = feature
+        self.extra = extra
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.library, self.feature, self.extra))
+
+
 class RemoteTraceback(Exception):
     """Carries the text of a traceback from another process; shown as the cause of a task's error."""
 

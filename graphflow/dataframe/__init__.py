@@ -25,7 +25,8 @@ from .combine import concat, merge_asof
 from .construct import from_arrow, from_delayed, from_dict, from_pandas
 from .convert import assert_eq, from_array, from_map
 from .frame import DataFrame, map_partitions
-from .io import read_csv, read_parquet, to_csv, to_parquet
+from .io import (read_csv, read_hdf, read_json, read_orc, read_parquet, read_sql, read_sql_query, read_sql_table,
+                 to_csv, to_hdf, to_json, to_orc, to_parquet, to_sql)
 from .reductions import Scalar
 from .join import merge
 from .series import Index, Series
@@ -34,6 +35,8 @@ __all__ = [
     "DataFrame", "Series", "Scalar", "from_arrow", "from_pandas", "from_dict", "from_delayed",
     "read_parquet", "read_csv", "to_parquet", "to_csv", "concat", "merge", "merge_asof", "map_partitions",
     "compute", "isna", "Index", "from_array", "from_map", "assert_eq", "get_collection_type", "to_timedelta",
+    "read_json", "to_json", "read_orc", "to_orc", "read_hdf", "to_hdf", "read_sql", "read_sql_table",
+    "read_sql_query", "to_sql",
 ]
 
 
@@ -82,4 +85,5 @@ collection.bind_operations(
     sort_values=sort.sort_values, repartition=repartition.repartition, to_parquet=to_parquet, to_csv=to_csv,
     set_index=index_ops.set_index, loc=index_ops.loc, iloc=index_ops.iloc, join=index_ops.join,
     align_series=index_ops.align_series, align_frames=index_ops.align_frames,
+    to_json=to_json, to_orc=to_orc, to_hdf=to_hdf, to_sql=to_sql,
 )

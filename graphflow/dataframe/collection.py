@@ -181,7 +181,8 @@ class CollectionOperations(OperationTable):
     __slots__ = ("DataFrame", "Series", "map_partitions", "stats", "rows", "convert", "from_pandas", "reduce",
                  "describe", "value_counts", "unique", "row_count", "GroupBy", "merge",
                  "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv",
-                 "set_index", "loc", "iloc", "join", "align_series", "align_frames")
+                 "set_index", "loc", "iloc", "join", "align_series", "align_frames",
+                 "to_json", "to_orc", "to_hdf", "to_sql")
 
     package = "graphflow.dataframe"
 

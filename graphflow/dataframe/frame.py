@@ -306,12 +306,28 @@ class DataFrame(FrameIndexMethods, FrameMethods, ColumnReductions, PlanCollectio
                                       partition_size=partition_size, force=force)
 
     def to_parquet(self, path, **kwargs):
-        """Write one Parquet file per partition; see `graphflow.dataframe.io.parquet.to_parquet`."""
+        """Write one Parquet file per partition; see `graphflow.dataframe.io.parquet_write.to_parquet`."""
         return OPERATIONS.to_parquet(self, path, **kwargs)
 
     def to_csv(self, path, **kwargs):
-        """Write one CSV file per partition; see `graphflow.dataframe.io.csv.to_csv`."""
+        """Write CSV, one file per partition or one in all; see `graphflow.dataframe.io.csv_write.to_csv`."""
         return OPERATIONS.to_csv(self, path, **kwargs)
+
+    def to_json(self, url_path, **kwargs):
+        """Write one JSON-lines file per partition; see `graphflow.dataframe.io.json.to_json`."""
+        return OPERATIONS.to_json(self, url_path, **kwargs)
+
+    def to_orc(self, path, **kwargs):
+        """Write one ORC file per partition; see `graphflow.dataframe.io.orc.to_orc`."""
+        return OPERATIONS.to_orc(self, path, **kwargs)
+
+    def to_hdf(self, path, key, **kwargs):
+        """Dask's ``to_hdf``: needs PyTables; see `graphflow.dataframe.io.extras`."""
+        return OPERATIONS.to_hdf(self, path, key, **kwargs)
+
+    def to_sql(self, name, uri, **kwargs):
+        """Dask's ``to_sql``: needs SQLAlchemy; see `graphflow.dataframe.io.extras`."""
+        return OPERATIONS.to_sql(self, name, uri, **kwargs)
 
 
 def _fill_scalar(value, t: pa.DataType) -> pa.Scalar:
