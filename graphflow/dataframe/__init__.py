@@ -25,11 +25,13 @@ from .construct import from_arrow, from_delayed, from_dict, from_pandas
 from .frame import DataFrame, map_partitions
 from .io import read_csv, read_parquet, to_csv, to_parquet
 from .reductions import Scalar
+from .reshape import get_dummies, melt, pivot_table, to_datetime, to_numeric
 from .series import Series
 
 __all__ = [
     "DataFrame", "Series", "Scalar", "from_arrow", "from_pandas", "from_dict", "from_delayed",
     "read_parquet", "read_csv", "to_parquet", "to_csv", "concat",
+    "get_dummies", "melt", "pivot_table", "to_datetime", "to_numeric",
 ]
 
 

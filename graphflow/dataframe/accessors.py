@@ -35,7 +35,7 @@ from .colexpr import Call, Lit
 from .pandas_edge import to_pandas_series
 from .plan import Reduce
 
-__all__ = ["StringAccessor", "DatetimeAccessor", "empty_pandas"]
+__all__ = ["StringAccessor", "DatetimeAccessor", "empty_pandas", "partitionwise", "attribute"]
 
 
 def empty_pandas(coll):
@@ -402,7 +402,7 @@ class DatetimeAccessor(_Accessor):
         """A property: pandas' ``series.dt.<name>`` per partition."""
         if meta is None:
             meta = getattr(empty_pandas(self._s).dt, name)
-        return OPERATIONS.map_partitions(_DtAttr(name), self._s, meta=meta)
+        return attribute(self._s, f"dt.{name}", meta)
 
     @property
     def date(self):
@@ -454,21 +454,29 @@ for _name, _doc in _DT_METHODS.items():
     setattr(DatetimeAccessor, _name, _pw_method(_name, _doc))
 
 
-class _DtAttr:
-    """Op body: ``s.dt.<name>`` (a property, or a method called without arguments)."""
+class _Attr:
+    """Op body: ``obj.<path>`` (a dotted attribute; a method found there is called without arguments)."""
 
-    def __init__(self, name):
-        self.name = name
+    def __init__(self, path):
+        self.path = path
 
-    def __call__(self, s):
-        if self.name == "week":
-            return s.dt.isocalendar().week.rename(s.name)
-        out = getattr(s.dt, self.name)
-        out = out() if callable(out) else out
-        if self.name in ("to_pydatetime", "to_pytimedelta"):
-            return s  # the values themselves: Arrow keeps them as timestamps/durations
-        return out
+    def __call__(self, obj):
+        if self.path == "dt.week":
+            return obj.dt.isocalendar().week.rename(obj.name)
+        if self.path in ("dt.to_pydatetime", "dt.to_pytimedelta"):
+            return obj  # the values themselves: Arrow keeps them as timestamps/durations
+        out = obj
+        for part in self.path.split("."):
+            out = getattr(out, part)
+        return out() if callable(out) else out
 
     def __graphflow_tokenize__(self):
-        return ("dt-attr", self.name)
+        return ("attribute", self.path)
 
+
+def attribute(coll, path: str, meta=None):
+    """pandas' ``obj.<path>`` (``"dt.year"``, ``"cat.codes"``) of every partition of ``coll``; its meta is
+    the attribute of the empty meta unless given."""
+    if meta is None:
+        meta = _Attr(path)(empty_pandas(coll))
+    return OPERATIONS.map_partitions(_Attr(path), coll, meta=meta)

@@ -24,9 +24,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .accessors import DatetimeAccessor, StringAccessor
+from .categorical import CategoricalMethods, is_category_dtype
+from .reshape import SeriesReshapeMethods
 from .collection import OPERATIONS, ColumnReductions, PlanCollection, concat_tables
 from .colexpr import Call, Col, Lit, output_type
-from .labels import index_columns, index_names, with_labels
+from .labels import carry_categories, index_columns, index_names, with_labels
 from .pandas_edge import to_pandas_series
 from .plan import Blockwise, Filter, Project
 
@@ -58,7 +60,7 @@ def _float(expr, dtype):
     return Call("cast", [expr], pc.CastOptions.safe(pa.float64()))
 
 
-class Series(ColumnReductions, PlanCollection):
+class Series(CategoricalMethods, SeriesReshapeMethods, ColumnReductions, PlanCollection):
     """A lazy column; ``compute()`` returns a ``pandas.Series`` (``to_arrow()`` a ``pyarrow.ChunkedArray``)."""
 
     def __init__(self, frame, expr, name, dtype=None):
@@ -91,8 +93,10 @@ class Series(ColumnReductions, PlanCollection):
         label = self.name if name is None else name
         idx = index_columns(self._frame.schema)
         fields = [pa.field(arrow_name(label), self.dtype)] + [self._frame.schema.field(c) for c in idx]
-        return with_labels(pa.schema(fields), index=index_names(self._frame.schema),
-                           labels={arrow_name(label): label})
+        schema = with_labels(pa.schema(fields), index=index_names(self._frame.schema),
+                             labels={arrow_name(label): label})
+        passed = {arrow_name(label): self.column_expr.name} if isinstance(self.column_expr, Col) else {}
+        return carry_categories(self._frame.schema, schema, passed)
 
     def __graphflow_finalize__(self):
         if self.__dict__.get("_as_arrow"):
@@ -209,6 +213,8 @@ class Series(ColumnReductions, PlanCollection):
         return self.derive(Call("is_valid", [self.column_expr]))
 
     def astype(self, dtype) -> "Series":
+        if is_category_dtype(dtype):
+            return self._astype_category(dtype)
         t = dtype if isinstance(dtype, pa.DataType) else pa.type_for_alias(str(dtype))
         return self.derive(Call("cast", [self.column_expr], pc.CastOptions.safe(t)))
 
