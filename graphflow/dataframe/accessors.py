@@ -20,7 +20,8 @@ from running the method on an *empty* pandas Series of the column's dtype
 Booleans over strings follow pandas' ``str`` dtype: a missing value answers
 False (``contains(na=...)`` says otherwise).  ``split(expand=True)`` and
 ``rsplit(expand=True)`` need ``n`` (the number of columns must be known
-without computing; Dask's rule and message).  ``cat()`` without ``others``
+without computing; Dask's rule and message), and always give ``n + 1``
+columns, as Dask's do (pandas gives fewer when no value splits ``n`` times).  ``cat()`` without ``others``
 reduces the whole column to one lazy string.
 """
 
@@ -190,15 +191,14 @@ class StringAccessor(_Accessor):
             meta = pd.DataFrame({i: pd.Series([], dtype=empty_pandas(self._s).dtype) for i in range(n + 1)})
             kw = {"regex": regex} if regex is not None else {}
             return OPERATIONS.map_partitions(_SplitExpand(method, pat, n, kw), self._s, meta=meta)
-        if not self._kernels or regex or (pat is not None and len(pat) > 1 and regex is None):
+        # Arrow's whitespace split keeps empty pieces at the ends, Python's does not: pandas for that
+        if not self._kernels or regex or pat is None or (len(pat) > 1 and regex is None):
             kw = {"regex": regex} if regex is not None else {}
             return self._pw(method, pat, n=n, meta=self._list_meta(), **kw)
         max_splits = None if n is None or n <= 0 else n
         reverse = method == "rsplit"
-        if pat is None:
-            opts = pc.SplitOptions(max_splits=max_splits, reverse=reverse)
-            return self._call("utf8_split_whitespace", options=opts)
-        return self._call("split_pattern", options=pc.SplitPatternOptions(pat, max_splits=max_splits, reverse=reverse))
+        opts = pc.SplitPatternOptions(pat, max_splits=max_splits, reverse=reverse)
+        return self._call("split_pattern", options=opts)
 
     def _list_meta(self):
         return pd.Series([], name=self._s.name, dtype=pd.ArrowDtype(pa.list_(pa.large_string())))
@@ -223,13 +223,14 @@ class StringAccessor(_Accessor):
 
     def extractall(self, pat, flags: int = 0):
         """Every match's groups: one row per match, indexed by the original index and ``match``."""
-        return self._pw("extractall", pat, flags=flags)
+        return self._s._partitionwise("str.extractall", pat, flags=flags)  # meta inferred on made-up rows
 
     def _partition(self, method, sep, expand):
         if not expand:
             raise NotImplementedError(f"str.{method}(expand=False) gives tuples, which graphflow cannot keep in "
                                       f"Arrow partitions; use expand=True (three columns)")
-        return self._pw(method, sep, expand=True)
+        meta = pd.DataFrame({i: pd.Series([], dtype=empty_pandas(self._s).dtype) for i in range(3)})
+        return OPERATIONS.map_partitions(_SplitExpand(method, sep, 2, {}), self._s, meta=meta)
 
     def partition(self, sep: str = " ", expand: bool = True):
         """Split at the first ``sep`` into three columns (before, sep, after)."""
@@ -252,7 +253,7 @@ class StringAccessor(_Accessor):
             raise TypeError("others must be Series/Index")
         args = [self._s.column_expr] + [o.column_expr_on(self._s._frame) for o in others]
         opts = pc.JoinOptions("emit_null" if na_rep is None else "replace", na_rep or "")
-        return self._s.derive(Call("binary_join_element_wise", [*args, Lit(sep or "")], opts))
+        return self._s.derive(Call("binary_join_element_wise", [*args, Lit(pa.scalar(sep or "", pa.large_string()))], opts))
 
     def encode(self, encoding, errors: str = "strict"):
         """Bytes of each value in ``encoding``."""
@@ -318,7 +319,10 @@ class _SplitExpand:
         self.method, self.pat, self.n, self.kwargs = method, pat, n, kwargs
 
     def __call__(self, s):
-        out = getattr(s.str, self.method)(self.pat, n=self.n, expand=True, **self.kwargs)
+        if self.method in ("partition", "rpartition"):
+            out = getattr(s.str, self.method)(self.pat, expand=True)
+        else:
+            out = getattr(s.str, self.method)(self.pat, n=self.n, expand=True, **self.kwargs)
         return out.reindex(columns=range(self.n + 1)).astype(s.dtype)
 
     def __graphflow_tokenize__(self):
