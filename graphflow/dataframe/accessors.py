@@ -397,7 +397,7 @@ class DatetimeAccessor(_Accessor):
 
     def __init__(self, series):
         t = series.dtype
-        ok = pa.types.is_temporal(t) or (pa.types.is_extension_type(t) and "period" in str(t))
+        ok = pa.types.is_temporal(t) or (isinstance(t, pa.ExtensionType) and "period" in str(t.extension_name))
         if not ok:
             raise AttributeError("Can only use .dt accessor with datetimelike values")
         super().__init__(series)
