@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from .. import base
 from ..errors import GraphflowError
 from .accessors import attribute, empty_pandas, partitionwise
-from .collection import OPERATIONS
+from .collection import OPERATIONS, CallMethod
 from .colexpr import Call, Col
 from .labels import categories, column_labels, data_names, with_categories
 from .plan import Blockwise, Project
@@ -263,7 +263,8 @@ class CategoricalAccessor:
     def _change(self, method, *args, **kwargs):
         out = partitionwise(self._s, f"cat.{method}", *args, **kwargs)
         if self.known:
-            cats = _json_values(list(empty_pandas(out).cat.categories), self._s.name)
+            meta = CallMethod(f"cat.{method}", args, kwargs)(empty_pandas(self._s))
+            cats = _json_values(list(meta.cat.categories), self._s.name)
             out = with_known(out, {out._column: cats})
         return out
 
