@@ -231,6 +231,8 @@ class _PivotStep:
             wide = pd.Series(vals.to_numpy(), index=pd.MultiIndex.from_frame(long[[self.index, self.columns]]))
             pieces[v] = wide.unstack(self.columns).reindex(columns=self.cats) if len(wide) else \
                 pd.DataFrame(columns=self.cats)
+            if self.aggfunc == "count":  # a cell without rows counts 0, as pandas
+                pieces[v] = pieces[v].fillna(0)
         out = pd.concat(pieces, axis=1) if len(self.values) > 1 else pieces[self.values[0]]
         out = out.sort_index()
         out.index.name = self.index
@@ -263,7 +265,8 @@ def pivot_table(df, index=None, columns=None, values=None, aggfunc="mean"):
             t = pa.float64() if p in ("sum", "count") or aggfunc == "mean" else schema.field(v).type
             long_fields.append(pa.field(f"{v}__{p}", pa.int64() if p == "count" else t))
     long_schema = pa.schema(long_fields)
-    out_type = {v: "float64" if aggfunc in ("mean", "sum", "count") else empty_pandas(df[v]).dtype for v in vals}
+    out_type = {v: "int64" if aggfunc == "count" else "float64" if aggfunc in ("mean", "sum")
+                else empty_pandas(df[v]).dtype for v in vals}
     cat_index = pd.Index(cats, name=columns)
     if _scalar(values):
         meta = pd.DataFrame({c: pd.Series([], dtype=out_type[values]) for c in cats}, columns=cat_index)
