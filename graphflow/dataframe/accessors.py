@@ -48,7 +48,7 @@ def empty_pandas(coll):
         out = to_pandas_series(schema.empty_table(), schema)
     else:
         out = to_pandas_frame(schema.empty_table(), schema)
-    fix = getattr(coll, "_known_meta", None)  # categoricals with known categories (graphflow.dataframe.categorical)
+    fix = getattr(coll, "known_meta", None)  # categoricals with known categories (graphflow.dataframe.categorical)
     return fix(out) if fix is not None else out
 
 
@@ -73,6 +73,16 @@ class _Accessor:
     def __init__(self, series):
         self._s = series
 
+    @property
+    def series(self):
+        """The Series this accessor works on."""
+        return self._s
+
+    @property
+    def prefix(self) -> str:
+        """The pandas accessor's name (``"str"``, ``"dt"``)."""
+        return self._prefix
+
     def _call(self, func, *args, options=None):
         return self._s.derive(Call(func, [self._s.column_expr, *args], options))
 
@@ -82,7 +92,7 @@ class _Accessor:
 
 def _pw_method(name, doc):
     def method(self, *args, **kwargs):
-        return self._pw(name, *args, **kwargs)
+        return partitionwise(self.series, f"{self.prefix}.{name}", *args, **kwargs)
 
     method.__name__ = name
     method.__doc__ = doc
@@ -223,7 +233,7 @@ class StringAccessor(_Accessor):
 
     def extractall(self, pat, flags: int = 0):
         """Every match's groups: one row per match, indexed by the original index and ``match``."""
-        return self._s._partitionwise("str.extractall", pat, flags=flags)  # meta inferred on made-up rows
+        return OPERATIONS.map_partitions(CallMethod("str.extractall", (pat,), {"flags": flags}), self._s)
 
     def _partition(self, method, sep, expand):
         if not expand:
@@ -253,7 +263,8 @@ class StringAccessor(_Accessor):
             raise TypeError("others must be Series/Index")
         args = [self._s.column_expr] + [o.column_expr_on(self._s._frame) for o in others]
         opts = pc.JoinOptions("emit_null" if na_rep is None else "replace", na_rep or "")
-        return self._s.derive(Call("binary_join_element_wise", [*args, Lit(pa.scalar(sep or "", pa.large_string()))], opts))
+        sep_lit = Lit(pa.scalar(sep or "", pa.large_string()))
+        return self._s.derive(Call("binary_join_element_wise", [*args, sep_lit], opts))
 
     def encode(self, encoding, errors: str = "strict"):
         """Bytes of each value in ``encoding``."""
@@ -383,7 +394,7 @@ _DT_METHODS = {
 
 def _dt_property(name):
     def get(self):
-        return self._pw_attr(name)
+        return attribute(self.series, f"dt.{name}", getattr(empty_pandas(self.series).dt, name))
 
     get.__name__ = name
     get.__doc__ = f"pandas' ``Series.dt.{name}`` of each value."
@@ -402,10 +413,7 @@ class DatetimeAccessor(_Accessor):
             raise AttributeError("Can only use .dt accessor with datetimelike values")
         super().__init__(series)
 
-    def _pw_attr(self, name, meta=None):
-        """A property: pandas' ``series.dt.<name>`` per partition."""
-        if meta is None:
-            meta = getattr(empty_pandas(self._s).dt, name)
+    def _pw_attr(self, name, meta):
         return attribute(self._s, f"dt.{name}", meta)
 
     @property

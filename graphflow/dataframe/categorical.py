@@ -143,7 +143,7 @@ def _find_categories(series_list) -> list:
 class CategoricalMethods:
     """DataFrame and Series methods for categoricals (a mixin of both)."""
 
-    def _known_meta(self, meta):
+    def known_meta(self, meta):
         """The empty pandas object ``meta`` of this collection with its known categories filled in."""
         schema = self.expr.schema
         known = categories(schema)

@@ -76,7 +76,7 @@ class DataFrame(CategoricalMethods, ReshapeMethods, ColumnReductions, PlanCollec
     @property
     def _meta(self):
         """An empty pandas DataFrame with this frame's columns, dtypes and index (as Dask's ``_meta``)."""
-        return self._known_meta(to_pandas_frame(self.schema.empty_table(), self.schema))
+        return self.known_meta(to_pandas_frame(self.schema.empty_table(), self.schema))
 
     @property
     def columns(self):

@@ -174,7 +174,7 @@ def _check_pivot(df, index, columns, values, aggfunc):
         raise ValueError("'index' must be the name of an existing column")
     if not _scalar(columns) or columns not in labels:
         raise ValueError("'columns' must be the name of an existing column")
-    col = df._arrow_name(columns)
+    col = _arrow_name(df, columns)
     if not pa.types.is_dictionary(df.expr.schema.field(col).type):
         raise ValueError("'columns' must be category dtype")
     if col not in categories(df.expr.schema):
@@ -255,9 +255,9 @@ def pivot_table(df, index=None, columns=None, values=None, aggfunc="mean"):
     partition."""
     vals = _check_pivot(df, index, columns, values, aggfunc)
     schema = df.expr.schema
-    col = df._arrow_name(columns)
+    col = _arrow_name(df, columns)
     cats = categories(schema)[col]
-    idx_name, val_names = df._arrow_name(index), [df._arrow_name(v) for v in vals]
+    idx_name, val_names = _arrow_name(df, index), [_arrow_name(df, v) for v in vals]
     value_type = schema.field(col).type.value_type
     long_fields = [pa.field(idx_name, schema.field(idx_name).type), pa.field(col, value_type)]
     for v in val_names:
@@ -340,3 +340,11 @@ def to_numeric(arg, errors="raise", downcast=None, meta=None):
             meta = meta.astype("float64")
     return OPERATIONS.map_partitions(_CallFunc("to_numeric", (), {"errors": errors, "downcast": downcast}), arg,
                                      meta=meta)
+
+
+def _arrow_name(df, label):
+    """The Arrow column of ``df`` labelled ``label``."""
+    names = dict(zip(column_labels(df.expr.schema), data_names(df.expr.schema)))
+    if label not in names:
+        raise KeyError(f"column {label!r} not found; the columns are {list(names)}")
+    return names[label]
