@@ -29,6 +29,7 @@ from .io import (read_csv, read_hdf, read_json, read_orc, read_parquet, read_sql
                  to_csv, to_hdf, to_json, to_orc, to_parquet, to_sql)
 from .reductions import Scalar
 from .join import merge
+from .reshape import get_dummies, melt, pivot_table, to_datetime, to_numeric
 from .series import Index, Series
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "compute", "isna", "Index", "from_array", "from_map", "assert_eq", "get_collection_type", "to_timedelta",
     "read_json", "to_json", "read_orc", "to_orc", "read_hdf", "to_hdf", "read_sql", "read_sql_table",
     "read_sql_query", "to_sql",
+    "get_dummies", "melt", "pivot_table", "to_datetime", "to_numeric",
 ]
 
 

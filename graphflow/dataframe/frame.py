@@ -28,13 +28,16 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .categorical import CategoricalMethods, is_category_dtype
 from .collection import OPERATIONS, ColumnReductions, PlanCollection, concat_tables
 from .colexpr import Call, Col, ColExpr, Lit, for_filter, output_type
 from .indexing import FrameIndexMethods
-from .labels import column_labels, data_names, index_column, index_columns, index_names, label_of, with_labels
+from .labels import (carry_categories, column_labels, data_names, index_column, index_columns, index_names,
+                     label_of, with_labels)
 from .pandas_edge import PandasFunc, infer_output, meta_schema, sample_meta, to_pandas_frame
 from .methods import FrameMethods
 from .plan import Blockwise, Filter, Func, Partitions, Project, Reduce
+from .reshape import ReshapeMethods
 from .series import Index, Series
 
 __all__ = ["DataFrame", "check_columns"]
@@ -57,7 +60,8 @@ def _finalize_arrow(parts, schema):
     return concat_tables(parts, schema)
 
 
-class DataFrame(FrameIndexMethods, FrameMethods, ColumnReductions, PlanCollection):
+class DataFrame(FrameIndexMethods, CategoricalMethods, ReshapeMethods, FrameMethods, ColumnReductions,
+                PlanCollection):
     """A lazy partitioned table; ``compute()`` returns a ``pandas.DataFrame`` (``to_arrow()`` a
     ``pyarrow.Table``)."""
 
@@ -75,7 +79,7 @@ class DataFrame(FrameIndexMethods, FrameMethods, ColumnReductions, PlanCollectio
     @property
     def _meta(self):
         """An empty pandas DataFrame with this frame's columns, dtypes and index (as Dask's ``_meta``)."""
-        return to_pandas_frame(self.schema.empty_table(), self.schema)
+        return self.known_meta(to_pandas_frame(self.schema.empty_table(), self.schema))
 
     @property
     def columns(self):
@@ -143,6 +147,7 @@ class DataFrame(FrameIndexMethods, FrameMethods, ColumnReductions, PlanCollectio
         old = dict(zip(self._data_names(), column_labels(self.schema)))
         keep = {n: old[n] for n, e in exprs if n in old and isinstance(e, Col) and e.name == n}
         schema = with_labels(pa.schema(fields), index=index_names(self.schema), labels={**keep, **(labels or {})})
+        schema = carry_categories(self.schema, schema, {n: e.name for n, e in exprs if isinstance(e, Col)})
         return DataFrame(Blockwise(Project(exprs), (self.expr,), schema))
 
     def _as_expr(self, value) -> ColExpr:
@@ -203,6 +208,8 @@ class DataFrame(FrameIndexMethods, FrameMethods, ColumnReductions, PlanCollectio
         """Cast columns: one type for all, or ``{column: type}``; types are pyarrow types, numpy/pandas dtypes
         or their names."""
         names = self._data_names()
+        if is_category_dtype(dtype) or (isinstance(dtype, dict) and any(map(is_category_dtype, dtype.values()))):
+            return self._astype_categories(dtype) if isinstance(dtype, dict) else self._astype_category(dtype)
         mapping = dtype if isinstance(dtype, dict) else {n: dtype for n in names}
         check_columns(list(mapping), self.schema)
         return self._project([(n, _cast(Col(n), mapping[n]) if n in mapping else Col(n)) for n in names])

@@ -14,6 +14,15 @@ plain strings (numbers, tuples of a MultiIndex), the label of each column:
     >>> column_labels(s2)
     [('x', 'sum')]
 
+A categorical column (an Arrow dictionary column) whose categories are
+*known* (`categorize`, ``astype(CategoricalDtype([...]))``) has its category
+list under ``"categories"`` (`categories`, `with_categories`): every partition
+then holds exactly those categories as its dictionary, and meta knows them.
+
+    >>> s3 = with_categories(pa.schema([("c", pa.dictionary(pa.int8(), pa.string()))]), {"c": ["a", "b"]})
+    >>> categories(s3)
+    {'c': ['a', 'b']}
+
 Only the plan's schema carries the metadata (kernels drop it from the tables
 they make; nothing needs it there).  A schema without it has no stored index:
 its rows get a fresh ``RangeIndex`` when converted to pandas.
@@ -27,7 +36,8 @@ import re
 import pyarrow as pa
 
 __all__ = ["METADATA_KEY", "index_column", "is_index_column", "index_names", "index_columns", "data_names",
-           "data_schema", "column_labels", "label_of", "with_labels", "without_index", "carry_labels"]
+           "data_schema", "column_labels", "label_of", "with_labels", "without_index", "carry_labels",
+           "categories", "with_categories", "carry_categories"]
 
 METADATA_KEY = b"graphflow"
 _INDEX_RE = re.compile(r"^__index_level_\d+__$")
@@ -96,6 +106,10 @@ def with_labels(schema: pa.Schema, index=None, labels=None) -> pa.Schema:
         if keep:
             meta["labels"] = {**meta.get("labels", {}), **keep}
     present = set(schema.names)
+    if "categories" in meta:
+        meta["categories"] = {k: v for k, v in meta["categories"].items() if k in present}
+        if not meta["categories"]:
+            del meta["categories"]
     if "labels" in meta:
         meta["labels"] = {k: v for k, v in meta["labels"].items() if k in present}
         if not meta["labels"]:
@@ -120,3 +134,30 @@ def carry_labels(source: pa.Schema, target: pa.Schema) -> pa.Schema:
     if not names or not all(c in target.names for c in index_columns(source)):
         return with_labels(target, labels=_read(source).get("labels", {}))
     return with_labels(target, index=names, labels=_read(source).get("labels", {}))
+
+
+def categories(schema: pa.Schema) -> dict:
+    """``{arrow name: [category, ...]}`` of the categorical columns whose categories are known."""
+    return dict(_read(schema).get("categories", {}))
+
+
+def with_categories(schema: pa.Schema, known: dict) -> pa.Schema:
+    """``schema`` with the known categories ``{arrow name: list, or None to make them unknown}``."""
+    meta = _read(schema)
+    cats = {**meta.get("categories", {}), **known}
+    meta["categories"] = {k: list(v) for k, v in cats.items() if v is not None and k in schema.names}
+    if not meta["categories"]:
+        del meta["categories"]
+    others = {k: v for k, v in (schema.metadata or {}).items() if k != METADATA_KEY}
+    if meta:
+        others[METADATA_KEY] = json.dumps(meta).encode()
+    return schema.with_metadata(others) if others else schema.remove_metadata()
+
+
+def carry_categories(source: pa.Schema, target: pa.Schema, renames: dict) -> pa.Schema:
+    """``target`` knowing the categories ``source`` knows, for the columns ``renames`` maps
+    ``{target name: source name}`` (columns passed through unchanged by a projection)."""
+    known = categories(source)
+    carried = {new: known[old] for new, old in renames.items()
+               if old in known and new in target.names and pa.types.is_dictionary(target.field(new).type)}
+    return with_categories(target, carried) if carried else target

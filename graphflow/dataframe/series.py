@@ -24,10 +24,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .accessors import DatetimeAccessor, StringAccessor
+from .categorical import CategoricalMethods, is_category_dtype
+from .reshape import SeriesReshapeMethods
 from .collection import OPERATIONS, ColumnReductions, PlanCollection, concat_tables
 from .colexpr import Call, Col, Lit, for_filter, output_type
 from .indexing import IndexMethods
-from .labels import index_columns, index_names, with_labels
+from .labels import carry_categories, index_columns, index_names, with_labels
 from .pandas_edge import to_pandas_series
 from .methods import SeriesMethods
 from .plan import Blockwise, Filter, Project
@@ -64,7 +66,8 @@ def _float(expr, dtype):
     return Call("cast", [expr], pc.CastOptions.safe(pa.float64()))
 
 
-class Series(IndexMethods, SeriesMethods, ColumnReductions, PlanCollection):
+class Series(IndexMethods, CategoricalMethods, SeriesReshapeMethods, SeriesMethods, ColumnReductions,
+             PlanCollection):
     """A lazy column; ``compute()`` returns a ``pandas.Series`` (``to_arrow()`` a ``pyarrow.ChunkedArray``)."""
 
     def __init__(self, frame, expr, name, dtype=None):
@@ -102,8 +105,10 @@ class Series(IndexMethods, SeriesMethods, ColumnReductions, PlanCollection):
         label = self.name if name is None else name
         idx = index_columns(self._frame.schema)
         fields = [pa.field(arrow_name(label), self.dtype)] + [self._frame.schema.field(c) for c in idx]
-        return with_labels(pa.schema(fields), index=index_names(self._frame.schema),
-                           labels={arrow_name(label): label})
+        schema = with_labels(pa.schema(fields), index=index_names(self._frame.schema),
+                             labels={arrow_name(label): label})
+        passed = {arrow_name(label): self.column_expr.name} if isinstance(self.column_expr, Col) else {}
+        return carry_categories(self._frame.schema, schema, passed)
 
     def __graphflow_finalize__(self):
         if self.__dict__.get("_as_arrow"):
@@ -240,6 +245,8 @@ class Series(IndexMethods, SeriesMethods, ColumnReductions, PlanCollection):
         return self.derive(Call("is_valid", [self.column_expr]))
 
     def astype(self, dtype) -> "Series":
+        if is_category_dtype(dtype):
+            return self._astype_category(dtype)
         t = dtype if isinstance(dtype, pa.DataType) else pa.type_for_alias(str(dtype))
         return self.derive(Call("cast", [self.column_expr], pc.CastOptions.safe(t)))
 
