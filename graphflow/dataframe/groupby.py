@@ -422,6 +422,9 @@ def _key_names(df, by) -> list:
     from .series import Series
 
     keys = by if isinstance(by, list) else list(by) if isinstance(by, tuple) else [by]
+    for k in keys:  # a missing key is named as a groupby key (before _arrow_name calls it a column)
+        if not isinstance(k, Series) and k not in list(df.columns):
+            check_columns([k], df.schema, "groupby key")
     return [k._column if isinstance(k, Series) else df._arrow_name(k) for k in keys]
 
 
