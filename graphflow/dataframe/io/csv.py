@@ -36,6 +36,8 @@ import pyarrow.csv as pacsv
 
 from ...spec import Task
 from ..frame import DataFrame, check_columns
+from ..labels import METADATA_KEY
+from ..pandas_edge import to_pandas_frame
 from ..plan import Blockwise, Concat, Func, PlanNode
 from .paths import expand_paths
 
@@ -132,19 +134,23 @@ def read_csv(path, blocksize: int | None = 64 << 20, dtype: dict | None = None, 
     return DataFrame(ReadCSV(blocks, schema, sep))
 
 
-def _write_csv(table, path, index):
+def _write_csv(table, path, index, schema=None):
     name = os.path.join(path, f"part.{index}.csv")
-    pacsv.write_csv(table, name)
+    if schema is not None:  # an index or non-string labels: written as pandas writes them (Dask: index=True)
+        to_pandas_frame(table, schema).to_csv(name)
+    else:
+        pacsv.write_csv(table, name)
     return pa.table({"path": [name]})
 
 
 def to_csv(df, path, compute: bool = True, **compute_kwargs):
     """Write one CSV file per partition, ``path/part.{i}.csv`` (with a header); returns the names."""
     os.makedirs(path, exist_ok=True)
-    parts = [Blockwise(Func(_write_csv, os.fspath(path), i), (df.partitions[i].expr,),
+    labelled = df.schema if METADATA_KEY in (df.schema.metadata or {}) else None
+    parts = [Blockwise(Func(_write_csv, os.fspath(path), i, labelled), (df.partitions[i].expr,),
                        pa.schema([("path", pa.string())])) for i in range(df.npartitions)]
     out = DataFrame(Concat(parts, parts[0].schema))
-    return out.compute(**compute_kwargs).column("path").to_pylist() if compute else out
+    return out.to_arrow(**compute_kwargs).column("path").to_pylist() if compute else out
 
 
 def _sample_has_quoted_newline(path, sep, head=None) -> bool:

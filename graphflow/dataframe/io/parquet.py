@@ -27,6 +27,8 @@ import pyarrow.parquet as pq
 from ...spec import Task
 from ..frame import DataFrame, check_columns
 from ..colexpr import Call, Col, Lit, evaluate_on
+from ..labels import METADATA_KEY, index_names
+from ..pandas_edge import to_pandas_frame
 from ..plan import Blockwise, Concat, Func, PlanNode, filter_table
 from .paths import expand_paths
 from .stats import excluded
@@ -162,8 +164,10 @@ def _dnf_to_expr(filters, schema):
     return out
 
 
-def _write_part(table, path, index, compression):
+def _write_part(table, path, index, compression, schema=None):
     name = os.path.join(path, f"part.{index}.parquet")
+    if schema is not None:  # an index or non-string labels: written with pandas' metadata, as Dask writes them
+        table = pa.Table.from_pandas(to_pandas_frame(table, schema), preserve_index=bool(index_names(schema)))
     pq.write_table(table, name, compression=compression)
     return pa.table({"path": [name]})
 
@@ -174,7 +178,8 @@ def to_parquet(df, path, compression: str = "snappy", compute: bool = True, **co
     With ``compute=False`` returns the lazy DataFrame of written paths instead.
     """
     os.makedirs(path, exist_ok=True)
-    parts = [Blockwise(Func(_write_part, os.fspath(path), i, compression), (df.partitions[i].expr,),
+    labelled = df.schema if METADATA_KEY in (df.schema.metadata or {}) else None
+    parts = [Blockwise(Func(_write_part, os.fspath(path), i, compression, labelled), (df.partitions[i].expr,),
                        pa.schema([("path", pa.string())])) for i in range(df.npartitions)]
     out = DataFrame(Concat(parts, parts[0].schema))
-    return out.compute(**compute_kwargs).column("path").to_pylist() if compute else out
+    return out.to_arrow(**compute_kwargs).column("path").to_pylist() if compute else out
