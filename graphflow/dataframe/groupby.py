@@ -219,6 +219,8 @@ def _final(func, p):
         return pc.sqrt(var) if func == "std" else var
     if func == "nunique":
         return _count_distinct_lists(p[0])
+    if func == "sum":  # a group of nulls only sums to 0, as in pandas (min_count=0); pyarrow gives null
+        return pc.fill_null(p[0], 0) if p[0].null_count else p[0]
     return p[0]
 
 
