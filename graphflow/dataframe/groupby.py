@@ -502,7 +502,23 @@ def drop_duplicates(df, subset=None, split_out=None) -> DataFrame:
     names = df._data_names()
     subset = names if subset is None else ([subset] if isinstance(subset, str) else list(subset))
     check_columns(subset, df.schema)
-    others = [c for c in names if c not in subset]
+    from .colexpr import Col
+    from .labels import column_labels, index_columns, index_names, with_labels
+    from .plan import Project
+
+    # the index rides along as ordinary columns (first of each group: the kept row's index, as in pandas)
+    idx = index_columns(df.schema)
+    tmp = [f"__kept_index_{i}" for i in range(len(idx))]
+    labels = dict(zip(names, column_labels(df.schema)))
+    flat = df
+    if idx:
+        fields = [df.schema.field(n) for n in names] + [df.schema.field(c).with_name(t) for c, t in zip(idx, tmp)]
+        flat = DataFrame(Blockwise(Project([(n, Col(n)) for n in names] + [(t, Col(c)) for c, t in zip(idx, tmp)]),
+                                   (df.expr,), with_labels(pa.schema(fields), labels=labels), label="index-as-columns"))
+    others = [c for c in names if c not in subset] + tmp
     aggs = [(c, "first", c) for c in others]
-    out = GroupBy._build(GroupBy(df, subset, dropna=False), aggs, split_out, False)  # this module's own GroupBy
-    return out[names]
+    out = GroupBy._build(GroupBy(flat, subset, dropna=False), aggs, split_out, False)  # this module's own GroupBy
+    exprs = [(n, Col(n)) for n in names] + [(c, Col(t)) for c, t in zip(idx, tmp)]
+    fields = [out.schema.field(n) for n in names] + [out.schema.field(t).with_name(c) for c, t in zip(idx, tmp)]
+    schema = with_labels(pa.schema(fields), index=index_names(df.schema), labels=labels)
+    return DataFrame(Blockwise(Project(exprs), (out.expr,), schema, label="drop-duplicates"))

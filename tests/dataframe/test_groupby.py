@@ -7,7 +7,7 @@ import pytest
 import graphflow.dataframe as gd
 from graphflow.dataframe import groupby as groupby_module
 
-from .data import assert_like_pandas, needs_pandas, random_table
+from .data import assert_like_pandas, needs_pandas, pd, random_table
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +138,16 @@ def test_variance_of_null_key_group_and_single_rows():
     got = gd.from_arrow(t, npartitions=3).groupby("k", dropna=False).x.var().compute()
     assert_like_pandas(got, t.to_pandas().groupby("k", dropna=False).x.var(), sort=True)
     assert got.isna().tolist() == [True, True, False] and got.iloc[-1] == 2.0
+
+
+@pytest.mark.parametrize("split_out", [None, 2])
+def test_drop_duplicates_keeps_the_kept_rows_index(split_out):
+    import numpy as np
+
+    pdf = pd.DataFrame({"a": np.arange(40) % 7, "b": np.arange(40) * 1.5},
+                       index=pd.Index(np.arange(40) * 3, name="i"))
+    df = gd.from_pandas(pdf, npartitions=3)
+    got = df.drop_duplicates(subset=["a"], split_out=split_out).compute().sort_values("a")
+    pd.testing.assert_frame_equal(got, pdf.drop_duplicates(subset=["a"]))
+    got = df[["a"]].drop_duplicates(split_out=split_out).compute().sort_values("a")
+    pd.testing.assert_frame_equal(got, pdf[["a"]].drop_duplicates())
