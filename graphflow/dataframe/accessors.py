@@ -4,9 +4,9 @@
     >>> import graphflow.dataframe as gd
     >>> ts = [datetime.datetime(2024, 3, 5, 14, 30), None]
     >>> df = gd.from_arrow(pa.table({"t": pa.array(ts, pa.timestamp("us")), "s": ["aXb", "y"]}))
-    >>> df.t.dt.hour.compute(scheduler="sync").to_pylist()
-    [14, None]
-    >>> df.s.str.contains("X").compute(scheduler="sync").to_pylist()
+    >>> df.t.dt.hour.compute(scheduler="sync").tolist()
+    [14.0, nan]
+    >>> df.s.str.contains("X").compute(scheduler="sync").tolist()
     [True, False]
 
 ``contains``/``replace`` take a regular expression when ``regex=True`` (the

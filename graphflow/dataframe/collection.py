@@ -189,7 +189,7 @@ def bind_operations(**functions) -> None:
 
 class ColumnReductions:
     """The reductions of DataFrame and Series (`graphflow.dataframe.reductions`): on a Series a lazy
-    `Scalar`, on a DataFrame a lazy one-row DataFrame with one column per reduced column."""
+    `Scalar`, on a DataFrame a lazy Series indexed by the reduced columns' labels (as pandas)."""
 
     def sum(self, **kw):
         """The sum of each column (nulls skipped); lazy."""
@@ -236,6 +236,6 @@ class ColumnReductions:
         return OPERATIONS.reduce(self, "quantile", q=q)
 
     def describe(self):
-        """count, mean, std, min, 25%, 50%, 75%, max of the numeric columns: a lazy table with a ``statistic``
-        column."""
+        """count, mean, std, min, 25%, 50%, 75%, max of the numeric columns: a lazy DataFrame indexed by the
+        statistics (as pandas)."""
         return OPERATIONS.describe(self)

@@ -7,10 +7,10 @@ returns a new DataFrame, checking names and types against the schema at once
     >>> import pyarrow as pa
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_arrow(pa.table({"k": [1, 1, 2], "x": [1.0, 2.0, 4.0]}), npartitions=2)
-    >>> df.npartitions, df.columns
+    >>> df.npartitions, list(df.columns)
     (2, ['k', 'x'])
     >>> df2 = df[df.x > 1].assign(y=df.x * 2)
-    >>> df2.compute(scheduler="sync").to_pydict()
+    >>> df2.compute(scheduler="sync").to_dict("list")
     {'k': [1, 2], 'x': [2.0, 4.0], 'y': [4.0, 8.0]}
 
 A Series used on a frame derived from its own by filters and projections

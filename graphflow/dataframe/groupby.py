@@ -20,11 +20,15 @@ picks automatically: the partial aggregate of the first partition is computed
     >>> import pyarrow as pa
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_dict({"k": ["a", "b", "a"], "x": [1.0, 2.0, 4.0]}, npartitions=2)
-    >>> df.groupby("k").x.mean().compute(scheduler="sync").to_pydict()
-    {'k': ['a', 'b'], 'x': [2.5, 2.0]}
+    >>> df.groupby("k").x.mean().compute(scheduler="sync").to_dict()
+    {'a': 2.5, 'b': 2.0}
     >>> g = df.groupby("k").agg({"x": ["max", "first"]}, split_out=2).compute(scheduler="sync")
-    >>> g.sort_by("k").to_pydict()
-    {'k': ['a', 'b'], 'x_max': [4.0, 2.0], 'x_first': [1.0, 2.0]}
+    >>> g.sort_index()
+         x
+       max first
+    k
+    a  4.0   1.0
+    b  2.0   2.0
 
 Output columns: the keys, then one column per aggregation, named ``col`` for a
 single function and ``col_func`` for a list.  The tree result is sorted by the

@@ -11,8 +11,8 @@ sample.  The states of all partitions meet in a fan-in-8 tree (`Reduce`).
     >>> df = gd.from_arrow(pa.table({"x": [1.0, 2.0, None, 5.0]}), npartitions=3)
     >>> df.x.mean().compute(scheduler="sync"), df.x.count().compute(scheduler="sync")
     (2.6666666666666665, 3)
-    >>> df.sum().compute(scheduler="sync").to_pydict()
-    {'x': [8.0]}
+    >>> df.sum().compute(scheduler="sync").to_dict()
+    {'x': 8.0}
 
 A Series reduction computes to a Python value; a DataFrame reduction to a
 one-row table (one column per reduced column).  Nulls are skipped, as in
@@ -246,7 +246,7 @@ def _transpose(table, labels, value_type):
 
 
 def describe(self):
-    """count, mean, std, min, 25%, 50%, 75%, max of the numeric columns: a lazy table with a ``statistic`` column."""
+    """count, mean, std, min, 25%, 50%, 75%, max of the numeric columns: a lazy DataFrame indexed by the statistics."""
     frame = self.to_frame() if isinstance(self, Series) else self
     stats = [("count", {}), ("mean", {}), ("std", {}), ("min", {}), ("quantile", {"q": 0.25}),
              ("quantile", {"q": 0.5}), ("quantile", {"q": 0.75}), ("max", {})]

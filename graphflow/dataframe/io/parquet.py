@@ -117,7 +117,7 @@ def read_parquet(path, columns=None, filters=None, split_row_groups: bool = True
         >>> pq.write_table(pa.table({"a": [1, 2, 3], "b": ["x", "y", "z"]}), os.path.join(d, "p.parquet"),
         ...                row_group_size=2)
         >>> df = read_parquet(d, columns=["a"], filters=[("a", ">=", 2)])
-        >>> df.npartitions, df.compute(scheduler="sync").to_pydict()
+        >>> df.npartitions, df.compute(scheduler="sync").to_dict("list")
         (2, {'a': [2, 3]})
     """
     files = expand_paths(path, ".parquet")
