@@ -34,7 +34,7 @@ from .series import Series
 
 __all__ = [
     "DataFrame", "Series", "Scalar", "from_arrow", "from_pandas", "from_dict", "from_delayed",
-    "read_parquet", "read_csv", "to_parquet", "to_csv", "concat",
+    "read_parquet", "read_csv", "to_parquet", "to_csv", "concat", "map_partitions",
 ]
 
 
@@ -56,7 +56,8 @@ def concat(frames) -> DataFrame:
 
 # DataFrame's and Series' methods call these (see the module docstring): the one place that binds them.
 collection.bind_operations(
-    DataFrame=DataFrame, Series=Series, map_partitions=frame.map_partitions, reduce=reductions.reduce_collection, describe=reductions.describe,
+    DataFrame=DataFrame, Series=Series, map_partitions=frame.map_partitions, reduce=reductions.reduce_collection,
+    describe=reductions.describe,
     value_counts=reductions.value_counts, unique=reductions.unique, row_count=reductions.row_count,
     GroupBy=groupby.GroupBy, drop_duplicates=groupby.drop_duplicates, merge=join.merge,
     sort_values=sort.sort_values, repartition=repartition.repartition, to_parquet=to_parquet, to_csv=to_csv,

@@ -33,8 +33,8 @@ from .optimize import format_plan, optimize_plan
 from .plan import FromKeys, lower
 from ..utils.optable import OperationTable
 
-__all__ = ["PlanCollection", "Scalar", "CallMethod", "ColumnReductions", "concat_tables", "CollectionOperations", "OPERATIONS",
-           "bind_operations"]
+__all__ = ["PlanCollection", "Scalar", "CallMethod", "ColumnReductions", "concat_tables", "CollectionOperations",
+           "OPERATIONS", "bind_operations"]
 
 
 def concat_tables(parts, schema=None):
@@ -169,8 +169,8 @@ class CollectionOperations(OperationTable):
     ``graphflow.dataframe`` itself is still being imported).
     """
 
-    __slots__ = ("DataFrame", "Series", "map_partitions", "reduce", "describe", "value_counts", "unique", "row_count", "GroupBy", "merge",
-                 "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv")
+    __slots__ = ("DataFrame", "Series", "map_partitions", "reduce", "describe", "value_counts", "unique", "row_count",
+                 "GroupBy", "merge", "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv")
 
     package = "graphflow.dataframe"
 

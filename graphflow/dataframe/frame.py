@@ -85,11 +85,13 @@ class DataFrame(ColumnReductions, PlanCollection):
         """The pandas dtype of each column, a ``pandas.Series`` (as pandas)."""
         return self._meta.dtypes
 
-    def _data_names(self) -> list:
+    def arrow_names(self) -> list:
         """The Arrow names of the data columns (not the index)."""
         return data_names(self.schema)
 
-    def _arrow_name(self, label) -> str:
+    _data_names = arrow_names
+
+    def arrow_name(self, label) -> str:
         """The Arrow column holding the column labelled ``label`` (its own name unless relabelled)."""
         names = data_names(self.schema)
         if isinstance(label, str) and label in names:
@@ -99,6 +101,8 @@ class DataFrame(ColumnReductions, PlanCollection):
                 return name
         check_columns([label], self.schema)
         return label
+
+    _arrow_name = arrow_name
 
     def __repr__(self):
         cols = "\n".join(f"  {f.name}: {f.type}" for f in self.schema if f.name in self._data_names())
@@ -341,10 +345,10 @@ def reset_index(df: "DataFrame", drop: bool = False) -> "DataFrame":
     """See `DataFrame.reset_index`."""
     df = with_positions(df)
     names, cols = index_names(df.schema), index_columns(df.schema)
-    data = [(n, Col(n)) for n in df._data_names()]
-    labels = dict(zip(df._data_names(), column_labels(df.schema)))
+    data = [(n, Col(n)) for n in df.arrow_names()]
+    labels = dict(zip(df.arrow_names(), column_labels(df.schema)))
     if not drop:
-        new = [_free_name(str(lab), df._data_names()) for lab in _index_labels(names)]
+        new = [_free_name(str(lab), df.arrow_names()) for lab in _index_labels(names)]
         data = [(n, Col(c)) for n, c in zip(new, cols)] + data
         labels.update({n: lab for n, lab in zip(new, _index_labels(names))})
     fields = [pa.field(n, output_type(e, df.schema)) for n, e in data]

@@ -367,7 +367,7 @@ class GroupBy:
 
     def _value_columns(self):
         if self._columns is None:
-            return [c for c in self._df._data_names() if c not in self._by]
+            return [c for c in self._df.arrow_names() if c not in self._by]
         return [self._columns] if not isinstance(self._columns, (list, tuple)) else list(self._columns)
 
     @property
@@ -419,8 +419,8 @@ def _with_key_columns(df, by):
             from .colexpr import Col
 
             expr = k.column_expr_on(df.expr)
-            if not (isinstance(expr, Col) and expr.name == k._column):
-                extra[k._column] = k
+            if not (isinstance(expr, Col) and expr.name == k.arrow_column):
+                extra[k.arrow_column] = k
     return (df.assign(**extra) if extra else df), by
 
 
@@ -431,7 +431,7 @@ def _key_names(df, by) -> list:
     for k in keys:  # a missing key is named as a groupby key (before _arrow_name calls it a column)
         if not isinstance(k, Series) and k not in list(df.columns):
             check_columns([k], df.schema, "groupby key")
-    return [k._column if isinstance(k, Series) else df._arrow_name(k) for k in keys]
+    return [k.arrow_column if isinstance(k, Series) else df.arrow_name(k) for k in keys]
 
 
 def _labels(aggs, spec, named) -> dict:
@@ -451,7 +451,6 @@ def keyed_result(out: DataFrame, keys, labels: dict, as_index: bool, series: boo
     from .colexpr import Col
     from .labels import index_column, with_labels
     from .plan import Blockwise, Project
-    from .series import Series
 
     values = [n for n in out.schema.names if n not in keys]
     if as_index:
@@ -503,7 +502,7 @@ def _first_row(table, keys):
 
 def drop_duplicates(df, subset=None, split_out=None) -> DataFrame:
     """Distinct rows over ``subset`` (all columns by default), keeping each group's first row."""
-    names = df._data_names()
+    names = df.arrow_names()
     subset = names if subset is None else ([subset] if isinstance(subset, str) else list(subset))
     check_columns(subset, df.schema)
     from .colexpr import Col

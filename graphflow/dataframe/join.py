@@ -280,7 +280,7 @@ def _keys(on, left_on, right_on, left, right):
     if on is not None:
         left_on = right_on = [on] if isinstance(on, str) else list(on)
     elif left_on is None or right_on is None:
-        common = [c for c in left._data_names() if c in right._data_names()]
+        common = [c for c in left.arrow_names() if c in right.arrow_names()]
         if left_on is None and right_on is None and common:
             left_on = right_on = common
         else:

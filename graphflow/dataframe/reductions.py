@@ -209,7 +209,7 @@ def reduce_collection(coll, how, **kw):
     if isinstance(coll, Series):
         if how in _NUMERIC_ONLY and not _is_numeric(coll.dtype):
             raise TypeError(f"cannot take the {how} of Series {coll.name!r} of type {coll.dtype}")
-        spec = _Spec(how, [coll._column], **kw)
+        spec = _Spec(how, [coll.arrow_column], **kw)
         return Scalar(_reduction_plan(coll.expr, spec, None))
     names = set(data_names(coll.schema))
     fields = [f for f in coll.schema if f.name in names and (how not in _NUMERIC_ONLY or _is_numeric(f.type))]
@@ -272,7 +272,7 @@ def _concat_parts(parts):
 def value_counts(self, sort: bool = True, ascending: bool = False, dropna: bool = True):
     """Counts of each distinct value: a lazy Series named ``count`` indexed by the values, most frequent
     first (as pandas)."""
-    out = GroupBy(self.to_frame(), [self._column], dropna=dropna).size().to_frame("count")
+    out = GroupBy(self.to_frame(), [self.arrow_column], dropna=dropna).size().to_frame("count")
     out = out.sort_values("count", ascending=ascending) if sort else out
     return out["count"]
 
@@ -280,7 +280,7 @@ def value_counts(self, sort: bool = True, ascending: bool = False, dropna: bool 
 def unique(self):
     """The distinct values (nulls included once), as a lazy Series."""
     frame = self.to_frame().drop_duplicates()
-    return Series(frame.expr, Col(self._column), self.name, self.dtype)
+    return Series(frame.expr, Col(self.arrow_column), self.name, self.dtype)
 
 
 def row_count(df):

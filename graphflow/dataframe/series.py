@@ -68,9 +68,11 @@ class Series(ColumnReductions, PlanCollection):
         self.dtype = dtype if dtype is not None else output_type(expr, frame.schema)
 
     @property
-    def _column(self) -> str:
+    def arrow_column(self) -> str:
         """The Arrow name of this column in its plan's output."""
         return arrow_name(self.name)
+
+    _column = arrow_column
 
     @property
     def expr(self):
