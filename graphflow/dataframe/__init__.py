@@ -4,11 +4,16 @@
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_dict({"k": [1, 2, 1, 2], "x": [1.0, 2.0, 3.0, None]}, npartitions=2)
     >>> out = df.groupby("k").agg({"x": ["sum", "count"]}).compute(scheduler="sync")
-    >>> out.sort_by("k").to_pydict()
-    {'k': [1, 2], 'x_sum': [4.0, 2.0], 'x_count': [2, 1]}
+    >>> out
+         x
+       sum count
+    k
+    1  4.0     2
+    2  2.0     1
 
 The API is pandas'/Dask's; the kernels are pyarrow's (they run outside the
-GIL); ``compute()`` gives a ``pyarrow.Table`` (a Series: a ChunkedArray).
+GIL); ``compute()`` gives a ``pandas.DataFrame`` (a Series: a ``pandas.Series``), as in Dask, and
+``to_arrow()`` the ``pyarrow.Table`` (``ChunkedArray``).
 Operations build a plan (`plan`), which is optimized (`optimize`: predicate
 and projection pushdown into Parquet reads, partition-wise fusion) and lowered
 to tasks when computed.  Nulls behave as in pyarrow (see `series`).

@@ -237,6 +237,6 @@ class ColumnReductions:
         return OPERATIONS.reduce(self, "quantile", q=q)
 
     def describe(self):
-        """count, mean, std, min, 25%, 50%, 75%, max of the numeric columns: a lazy table with a ``statistic``
-        column."""
+        """count, mean, std, min, 25%, 50%, 75%, max of the numeric columns: a lazy DataFrame indexed by the
+        statistics (as pandas)."""
         return OPERATIONS.describe(self)

@@ -7,10 +7,10 @@ returns a new DataFrame, checking names and types against the schema at once
     >>> import pyarrow as pa
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_arrow(pa.table({"k": [1, 1, 2], "x": [1.0, 2.0, 4.0]}), npartitions=2)
-    >>> df.npartitions, df.columns
+    >>> df.npartitions, list(df.columns)
     (2, ['k', 'x'])
     >>> df2 = df[df.x > 1].assign(y=df.x * 2)
-    >>> df2.compute(scheduler="sync").to_pydict()
+    >>> df2.compute(scheduler="sync").to_dict("list")
     {'k': [1, 2], 'x': [2.0, 4.0], 'y': [4.0, 8.0]}
 
 A Series used on a frame derived from its own by filters and projections
@@ -91,11 +91,13 @@ class DataFrame(FrameIndexMethods, CategoricalMethods, ReshapeMethods, FrameMeth
         """The pandas dtype of each column, a ``pandas.Series`` (as pandas)."""
         return self._meta.dtypes
 
-    def _data_names(self) -> list:
+    def arrow_names(self) -> list:
         """The Arrow names of the data columns (not the index)."""
         return data_names(self.schema)
 
-    def _arrow_name(self, label) -> str:
+    _data_names = arrow_names
+
+    def arrow_name(self, label) -> str:
         """The Arrow column holding the column labelled ``label`` (its own name unless relabelled)."""
         names = data_names(self.schema)
         if isinstance(label, str) and label in names:
@@ -105,6 +107,8 @@ class DataFrame(FrameIndexMethods, CategoricalMethods, ReshapeMethods, FrameMeth
                 return name
         check_columns([label], self.schema)
         return label
+
+    _arrow_name = arrow_name
 
     def __repr__(self):
         cols = "\n".join(f"  {f.name}: {f.type}" for f in self.schema if f.name in self._data_names())
@@ -382,10 +386,10 @@ def reset_index(df: "DataFrame", drop: bool = False) -> "DataFrame":
     """See `DataFrame.reset_index`."""
     df = with_positions(df)
     names, cols = index_names(df.schema), index_columns(df.schema)
-    data = [(n, Col(n)) for n in df._data_names()]
-    labels = dict(zip(df._data_names(), column_labels(df.schema)))
+    data = [(n, Col(n)) for n in df.arrow_names()]
+    labels = dict(zip(df.arrow_names(), column_labels(df.schema)))
     if not drop:
-        new = [_free_name(str(lab), df._data_names()) for lab in _index_labels(names)]
+        new = [_free_name(str(lab), df.arrow_names()) for lab in _index_labels(names)]
         data = [(n, Col(c)) for n, c in zip(new, cols)] + data
         labels.update({n: lab for n, lab in zip(new, _index_labels(names))})
     fields = [pa.field(n, output_type(e, df.schema)) for n, e in data]

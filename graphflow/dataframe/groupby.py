@@ -20,11 +20,15 @@ picks automatically: the partial aggregate of the first partition is computed
     >>> import pyarrow as pa
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_dict({"k": ["a", "b", "a"], "x": [1.0, 2.0, 4.0]}, npartitions=2)
-    >>> df.groupby("k").x.mean().compute(scheduler="sync").to_pydict()
-    {'k': ['a', 'b'], 'x': [2.5, 2.0]}
+    >>> df.groupby("k").x.mean().compute(scheduler="sync").to_dict()
+    {'a': 2.5, 'b': 2.0}
     >>> g = df.groupby("k").agg({"x": ["max", "first"]}, split_out=2).compute(scheduler="sync")
-    >>> g.sort_by("k").to_pydict()
-    {'k': ['a', 'b'], 'x_max': [4.0, 2.0], 'x_first': [1.0, 2.0]}
+    >>> g.sort_index()
+         x
+       max first
+    k
+    a  4.0   1.0
+    b  2.0   2.0
 
 Output columns: the keys, then one column per aggregation, named ``col`` for a
 single function and ``col_func`` for a list.  The tree result is sorted by the
@@ -219,6 +223,8 @@ def _final(func, p):
         return pc.sqrt(var) if func == "std" else var
     if func == "nunique":
         return _count_distinct_lists(p[0])
+    if func == "sum":  # a group of nulls only sums to 0, as in pandas (min_count=0); pyarrow gives null
+        return pc.fill_null(p[0], 0) if p[0].null_count else p[0]
     return p[0]
 
 
@@ -361,7 +367,7 @@ class GroupBy:
 
     def _value_columns(self):
         if self._columns is None:
-            return [c for c in self._df._data_names() if c not in self._by]
+            return [c for c in self._df.arrow_names() if c not in self._by]
         return [self._columns] if not isinstance(self._columns, (list, tuple)) else list(self._columns)
 
     @property
@@ -413,8 +419,8 @@ def _with_key_columns(df, by):
             from .colexpr import Col
 
             expr = k.column_expr_on(df.expr)
-            if not (isinstance(expr, Col) and expr.name == k._column):
-                extra[k._column] = k
+            if not (isinstance(expr, Col) and expr.name == k.arrow_column):
+                extra[k.arrow_column] = k
     return (df.assign(**extra) if extra else df), by
 
 
@@ -422,7 +428,10 @@ def _key_names(df, by) -> list:
     from .series import Series
 
     keys = by if isinstance(by, list) else list(by) if isinstance(by, tuple) else [by]
-    return [k._column if isinstance(k, Series) else df._arrow_name(k) for k in keys]
+    for k in keys:  # a missing key is named as a groupby key (before _arrow_name calls it a column)
+        if not isinstance(k, Series) and k not in list(df.columns):
+            check_columns([k], df.schema, "groupby key")
+    return [k.arrow_column if isinstance(k, Series) else df.arrow_name(k) for k in keys]
 
 
 def _labels(aggs, spec, named) -> dict:
@@ -493,10 +502,26 @@ def _first_row(table, keys):
 
 def drop_duplicates(df, subset=None, split_out=None) -> DataFrame:
     """Distinct rows over ``subset`` (all columns by default), keeping each group's first row."""
-    names = df._data_names()
+    names = df.arrow_names()
     subset = names if subset is None else ([subset] if isinstance(subset, str) else list(subset))
     check_columns(subset, df.schema)
-    others = [c for c in names if c not in subset]
+    from .colexpr import Col
+    from .labels import column_labels, index_columns, index_names, with_labels
+    from .plan import Project
+
+    # the index rides along as ordinary columns (first of each group: the kept row's index, as in pandas)
+    idx = index_columns(df.schema)
+    tmp = [f"__kept_index_{i}" for i in range(len(idx))]
+    labels = dict(zip(names, column_labels(df.schema)))
+    flat = df
+    if idx:
+        fields = [df.schema.field(n) for n in names] + [df.schema.field(c).with_name(t) for c, t in zip(idx, tmp)]
+        flat = DataFrame(Blockwise(Project([(n, Col(n)) for n in names] + [(t, Col(c)) for c, t in zip(idx, tmp)]),
+                                   (df.expr,), with_labels(pa.schema(fields), labels=labels), label="index-as-columns"))
+    others = [c for c in names if c not in subset] + tmp
     aggs = [(c, "first", c) for c in others]
-    out = GroupBy._build(GroupBy(df, subset, dropna=False), aggs, split_out, False)  # this module's own GroupBy
-    return out[names]
+    out = GroupBy._build(GroupBy(flat, subset, dropna=False), aggs, split_out, False)  # this module's own GroupBy
+    exprs = [(n, Col(n)) for n in names] + [(c, Col(t)) for c, t in zip(idx, tmp)]
+    fields = [out.schema.field(n) for n in names] + [out.schema.field(t).with_name(c) for c, t in zip(idx, tmp)]
+    schema = with_labels(pa.schema(fields), index=index_names(df.schema), labels=labels)
+    return DataFrame(Blockwise(Project(exprs), (out.expr,), schema, label="drop-duplicates"))

@@ -19,9 +19,9 @@ forces the choice.
     >>> import graphflow.dataframe as gd
     >>> a = gd.from_dict({"k": [1, 2, 3], "v": ["a", "b", "c"]}, npartitions=2)
     >>> b = gd.from_dict({"k": [1, 3, 4], "v": [10, 30, 40]})
-    >>> out = a.merge(b, on="k", how="outer").compute(scheduler="sync").sort_by("k")
-    >>> out.to_pydict()
-    {'k': [1, 2, 3, 4], 'v_x': ['a', 'b', 'c', None], 'v_y': [10, None, 30, 40]}
+    >>> out = a.merge(b, on="k", how="outer").compute(scheduler="sync").sort_values("k", ignore_index=True)
+    >>> out.to_dict("list")
+    {'k': [1, 2, 3, 4], 'v_x': ['a', 'b', 'c', nan], 'v_y': [10.0, nan, 30.0, 40.0]}
 
 Keys must exist on their side and have join-compatible types: both are
 checked when the merge is built (KeyError / TypeError).  As in pyarrow, null
@@ -280,7 +280,7 @@ def _keys(on, left_on, right_on, left, right):
     if on is not None:
         left_on = right_on = [on] if isinstance(on, str) else list(on)
     elif left_on is None or right_on is None:
-        common = [c for c in left._data_names() if c in right._data_names()]
+        common = [c for c in left.arrow_names() if c in right.arrow_names()]
         if left_on is None and right_on is None and common:
             left_on = right_on = common
         else:

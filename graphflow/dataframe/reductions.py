@@ -11,8 +11,8 @@ sample.  The states of all partitions meet in a fan-in-8 tree (`Reduce`).
     >>> df = gd.from_arrow(pa.table({"x": [1.0, 2.0, None, 5.0]}), npartitions=3)
     >>> df.x.mean().compute(scheduler="sync"), df.x.count().compute(scheduler="sync")
     (2.6666666666666665, 3)
-    >>> df.sum().compute(scheduler="sync").to_pydict()
-    {'x': [8.0]}
+    >>> df.sum().compute(scheduler="sync").to_dict()
+    {'x': 8.0}
 
 A Series reduction computes to a Python value; a DataFrame reduction to a
 one-row table (one column per reduced column).  Nulls are skipped, as in
@@ -213,7 +213,7 @@ def reduce_collection(coll, how, **kw):
     if isinstance(coll, Series):
         if how in _NUMERIC_ONLY and not _is_numeric(coll.dtype):
             raise TypeError(f"cannot take the {how} of Series {coll.name!r} of type {coll.dtype}")
-        spec = _Spec(how, [coll._column], **kw)
+        spec = _Spec(how, [coll.arrow_column], **kw)
         return Scalar(_reduction_plan(coll.expr, spec, None))
     names = set(data_names(coll.schema))
     fields = [f for f in coll.schema if f.name in names and (how not in _NUMERIC_ONLY or _is_numeric(f.type))]
@@ -250,7 +250,7 @@ def _transpose(table, labels, value_type):
 
 
 def describe(self):
-    """count, mean, std, min, 25%, 50%, 75%, max of the numeric columns: a lazy table with a ``statistic`` column."""
+    """count, mean, std, min, 25%, 50%, 75%, max of the numeric columns: a lazy DataFrame indexed by the statistics."""
     frame = self.to_frame() if isinstance(self, Series) else self
     stats = [("count", {}), ("mean", {}), ("std", {}), ("min", {}), ("quantile", {"q": 0.25}),
              ("quantile", {"q": 0.5}), ("quantile", {"q": 0.75}), ("max", {})]
@@ -276,7 +276,7 @@ def _concat_parts(parts):
 def value_counts(self, sort: bool = True, ascending: bool = False, dropna: bool = True):
     """Counts of each distinct value: a lazy Series named ``count`` indexed by the values, most frequent
     first (as pandas)."""
-    out = GroupBy(self.to_frame(), [self._column], dropna=dropna).size().to_frame("count")
+    out = GroupBy(self.to_frame(), [self.arrow_column], dropna=dropna).size().to_frame("count")
     out = out.sort_values("count", ascending=ascending) if sort else out
     return out["count"]
 
@@ -284,7 +284,7 @@ def value_counts(self, sort: bool = True, ascending: bool = False, dropna: bool 
 def unique(self):
     """The distinct values (nulls included once), as a lazy Series."""
     frame = self.to_frame().drop_duplicates()
-    return Series(frame.expr, Col(self._column), self.name, self.dtype)
+    return Series(frame.expr, Col(self.arrow_column), self.name, self.dtype)
 
 
 def row_count(df):

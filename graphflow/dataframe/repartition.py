@@ -6,7 +6,7 @@ adding up to ``n``.
 
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_dict({"x": list(range(10))}, npartitions=2)
-    >>> [p.num_rows for p in [df.repartition(5).partitions[i].compute(scheduler="sync") for i in range(5)]]
+    >>> [len(df.repartition(5).partitions[i].compute(scheduler="sync")) for i in range(5)]
     [1, 2, 2, 2, 3]
 """
 

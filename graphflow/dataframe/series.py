@@ -3,10 +3,10 @@
     >>> import pyarrow as pa
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_arrow(pa.table({"s": ["Ab", None, "cd"], "x": [1, 2, 3]}), npartitions=2)
-    >>> (df.x * 2 + 1).compute(scheduler="sync").to_pylist()
+    >>> (df.x * 2 + 1).compute(scheduler="sync").tolist()
     [3, 5, 7]
-    >>> df.s.str.upper().compute(scheduler="sync").to_pylist()
-    ['AB', None, 'CD']
+    >>> df.s.str.upper().compute(scheduler="sync").tolist()
+    ['AB', nan, 'CD']
 
 Operators build `Call` nodes and check the result type on the empty schema
 right away (``df.s + 1`` raises TypeError here, not at compute time).  ``/``
@@ -82,9 +82,11 @@ class Series(IndexMethods, CategoricalMethods, SeriesReshapeMethods, SeriesMetho
         return to_pandas_series(self.expr.schema.empty_table(), self.expr.schema)
 
     @property
-    def _column(self) -> str:
+    def arrow_column(self) -> str:
         """The Arrow name of this column in its plan's output."""
         return arrow_name(self.name)
+
+    _column = arrow_column
 
     @property
     def expr(self):
@@ -312,7 +314,7 @@ class Series(IndexMethods, CategoricalMethods, SeriesReshapeMethods, SeriesMetho
         return DatetimeAccessor(self)
 
     def value_counts(self, sort: bool = True, ascending: bool = False, dropna: bool = True):
-        """Counts of each distinct value: a lazy DataFrame with columns (name, "count"), most frequent first."""
+        """Counts of each distinct value: a lazy Series named "count" indexed by the values, most frequent first."""
         return OPERATIONS.value_counts(self, sort=sort, ascending=ascending, dropna=dropna)
 
     def unique(self):

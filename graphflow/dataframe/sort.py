@@ -11,10 +11,10 @@ expression is built: the boundaries are a task, fed to the partitioner.
 
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_dict({"x": [5, 3, None, 1, 4, 2]}, npartitions=3)
-    >>> df.sort_values("x").compute(scheduler="sync").column("x").to_pylist()
-    [1, 2, 3, 4, 5, None]
-    >>> df.sort_values("x", ascending=False).compute(scheduler="sync").column("x").to_pylist()
-    [5, 4, 3, 2, 1, None]
+    >>> df.sort_values("x").compute(scheduler="sync").x.tolist()
+    [1.0, 2.0, 3.0, 4.0, 5.0, nan]
+    >>> df.sort_values("x", ascending=False).compute(scheduler="sync").x.tolist()
+    [5.0, 4.0, 3.0, 2.0, 1.0, nan]
 
 Nulls go last, as in pandas.  Ties keep no particular order.
 

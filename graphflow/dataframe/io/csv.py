@@ -30,7 +30,7 @@ spans lines ... use blocksize=None") instead of returning wrong rows;
     ...     _ = f.write("k,x\\n" + "".join(f"{i % 3},{i}.5\\n" for i in range(100)))
     >>> df = read_csv(os.path.join(d, "*.csv"), blocksize=200)
     >>> df.npartitions > 1, df.dtypes["x"], len(df.compute(scheduler="sync"))
-    (True, DataType(double), 100)
+    (True, dtype('float64'), 100)
 """
 
 from __future__ import annotations

@@ -179,7 +179,7 @@ def read_parquet(path=None, columns=None, filters=None, index=None, split_row_gr
         >>> pq.write_table(pa.table({"a": [1, 2, 3], "b": ["x", "y", "z"]}), os.path.join(d, "p.parquet"),
         ...                row_group_size=2)
         >>> df = read_parquet(d, columns=["a"], filters=[("a", ">=", 2)])
-        >>> df.npartitions, df.compute(scheduler="sync").to_pydict()
+        >>> df.npartitions, df.compute(scheduler="sync").to_dict("list")
         (2, {'a': [2, 3]})
     """
     reject_keywords(kwargs, _INERT, _REFUSED, "read_parquet")
