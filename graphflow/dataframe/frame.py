@@ -34,6 +34,7 @@ from .labels import column_labels, data_names, index_column, index_columns, inde
 from .pandas_edge import PandasFunc, infer_output, meta_schema, sample_meta, to_pandas_frame
 from .plan import Blockwise, Filter, Func, Partitions, Project, Reduce
 from .series import Index, Series
+from .resample import ResampleMethods
 from .windows import WindowMethods
 
 __all__ = ["DataFrame", "check_columns"]
@@ -56,7 +57,7 @@ def _finalize_arrow(parts, schema):
     return concat_tables(parts, schema)
 
 
-class DataFrame(WindowMethods, ColumnReductions, PlanCollection):
+class DataFrame(WindowMethods, ResampleMethods, ColumnReductions, PlanCollection):
     """A lazy partitioned table; ``compute()`` returns a ``pandas.DataFrame`` (``to_arrow()`` a
     ``pyarrow.Table``)."""
 

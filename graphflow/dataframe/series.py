@@ -29,6 +29,7 @@ from .colexpr import Call, Col, Lit, output_type
 from .labels import index_columns, index_names, with_labels
 from .pandas_edge import to_pandas_series
 from .plan import Blockwise, Filter, Project
+from .resample import ResampleMethods
 from .windows import WindowMethods
 
 __all__ = ["Series", "Index"]
@@ -59,7 +60,7 @@ def _float(expr, dtype):
     return Call("cast", [expr], pc.CastOptions.safe(pa.float64()))
 
 
-class Series(WindowMethods, ColumnReductions, PlanCollection):
+class Series(WindowMethods, ResampleMethods, ColumnReductions, PlanCollection):
     """A lazy column; ``compute()`` returns a ``pandas.Series`` (``to_arrow()`` a ``pyarrow.ChunkedArray``)."""
 
     def __init__(self, frame, expr, name, dtype=None):
