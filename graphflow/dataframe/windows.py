@@ -264,7 +264,7 @@ class Rolling:
             raise TypeError(f"rolling() got unexpected keyword arguments {sorted(unknown)}")
         self.obj, self.window = obj, window
         self.kwargs = {"min_periods": min_periods, "center": center, "win_type": win_type, **kwargs}
-        pandas_meta(obj).rolling(window, **self.kwargs)  # pandas' own checks and errors, before anything runs
+        pandas_meta(obj, nonempty=True).rolling(window, **self.kwargs)  # pandas' own checks and errors, before anything runs
         if isinstance(window, numbers.Integral):
             size = int(window)
             self.before, self.after = (size, size) if center else (max(size - 1, 0), 0)
