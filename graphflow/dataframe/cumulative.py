@@ -109,7 +109,7 @@ def _apply(table, carry, how, skipna, names, schema):
                 # null positions stay null: fold with skip_nulls=False (the carry itself is never null here)
                 res = pc.call_function(fold, [res, value], pc.ElementWiseAggregateOptions(skip_nulls=False)) \
                     if fold.endswith("element_wise") else getattr(pc, fold)(res, value)
-        cols[n] = res.cast(out_type)
+        cols[n] = res.cast(out_type) if res.type != out_type else res
     return pa.Table.from_arrays([cols.get(f.name, table.column(f.name)) for f in schema], schema=schema)
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -132,6 +133,74 @@ class ShiftOp:
 
     def __repr__(self):
         return f"{'Diff' if self.diff else 'Shift'}({self.periods})"
+
+
+def _window_sums(values: np.ndarray, window: int) -> np.ndarray:
+    """``out[i] = values[i - window + 1] + ... + values[i]`` for i >= window - 1 (earlier: partial sums).
+    Small windows add shifted views (exact, in order); large ones difference a running sum."""
+    n = len(values)
+    if window <= 32:
+        out = values.copy()
+        for k in range(1, min(window, n)):
+            out[k:] += values[:n - k]
+        return out
+    run = np.cumsum(values)
+    out = run.copy()
+    if n > window:
+        out[window:] -= run[:n - window]
+    return out
+
+
+class WindowSumOp:
+    """Op for `Overlap`: rolling ``sum``/``mean`` over ``window`` rows of numeric columns, numpy on the
+    Arrow buffers (nulls skipped; fewer than ``min_periods`` values give null, as pandas' NaN)."""
+
+    __slots__ = ("how", "window", "min_periods", "names", "schema")
+
+    def __init__(self, how, window, min_periods, names, schema):
+        self.how, self.window, self.min_periods = how, window, min_periods
+        self.names, self.schema = tuple(names), schema
+
+    def __call__(self, prev, part, nxt):
+        n_prev = prev.num_rows if prev is not None else 0
+        cols = []
+        for f in self.schema:
+            col = part.column(f.name)
+            if f.name not in self.names:
+                cols.append(col)
+                continue
+            if n_prev:
+                col = pa.chunked_array(prev.column(f.name).chunks + col.chunks, col.type)
+            x = col.cast(pa.float64()).to_numpy()  # nulls as NaN
+            cols.append(self._column(x, col.null_count == 0, n_prev))
+        return pa.Table.from_arrays(cols, schema=self.schema)
+
+    def _column(self, x, dense, n_prev):
+        w, n = self.window, len(x)
+        if dense:  # no nulls: the count of row i's window is min(i + 1, w), only the first rows can be short
+            res = _window_sums(x, w)
+            if self.how == "mean":
+                res[w - 1:] /= w
+                res[:w - 1] /= np.arange(1, min(w, n + 1))[:n]
+            head = max(min(self.min_periods, w) - 1 - n_prev, 0)  # rows still short of min_periods
+            res = res[n_prev:]
+            if head:
+                res[:head] = np.nan
+                return pa.chunked_array([pa.array(res[:head], from_pandas=True), pa.array(res[head:])])
+            return pa.chunked_array([pa.array(res)])
+        valid = ~np.isnan(x)
+        sums = _window_sums(np.where(valid, x, 0.0), w)
+        counts = _window_sums(valid.astype(np.float64), w)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            res = sums / counts if self.how == "mean" else sums
+        res = np.where(counts >= self.min_periods, res, np.nan)[n_prev:]
+        return pa.chunked_array([pa.array(res, pa.float64(), from_pandas=True)])
+
+    def __graphflow_tokenize__(self):
+        return ("WindowSumOp", self.how, self.window, self.min_periods, self.names, str(self.schema))
+
+    def __repr__(self):
+        return f"RollingWindow({self.how}, {self.window})"
 
 
 class _PandasMethod:
@@ -272,7 +341,27 @@ class Rolling:
             span = as_overlap_amount(window, "window")
             self.before, self.after = (span, span) if center else (span, 0)
 
+    def _fast(self, method):
+        """The Arrow/numpy plan for ``mean``/``sum`` over a row window of numeric columns (the hot path), or
+        None where pandas must run (other options, other columns)."""
+        defaults = all(self.kwargs.get(k) in (None, False) for k in _ROLLING_KW if k != "min_periods")
+        schema = self.obj.expr.schema
+        names = data_names(schema)
+        numeric = all(pa.types.is_integer(schema.field(n).type) or pa.types.is_floating(schema.field(n).type)
+                      for n in names)
+        if not (defaults and numeric and isinstance(self.window, numbers.Integral) and self.window >= 1):
+            return None
+        window = int(self.window)
+        min_periods = window if self.kwargs.get("min_periods") is None else int(self.kwargs["min_periods"])
+        out = _retyped(schema, {n: pa.float64() for n in names})
+        op = WindowSumOp(method, window, min_periods, names, out)
+        return wrap_plan(self.obj, Overlap(self.obj.expr, window - 1, 0, op, out, label=f"rolling-{method}"))
+
     def _call(self, method, *args, **kwargs):
+        if method in ("mean", "sum") and not args and not kwargs:
+            fast = self._fast(method)
+            if fast is not None:
+                return fast
         func = _PandasMethod("rolling", (self.window,), self.kwargs, method, args, kwargs)
         meta = sample_meta(func(pandas_meta(self.obj, nonempty=True)))
         return overlap_apply(self.obj, func, self.before, self.after, meta=meta, label=f"rolling-{method}")
