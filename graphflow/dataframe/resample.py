@@ -178,34 +178,35 @@ class Resampler:
         self._meta.resample(rule, **self.kw)  # pandas' checks of the rule and options
         self._plan = bin_plan(divs, rule, self.kw)
 
-    def _agg(self, how, *args, **kwargs):
-        from .windows import _is_series, pandas_meta
+    def by_bins(self, how, *args, **kwargs):
+        """pandas' ``Resampler.<how>(*args, **kwargs)`` on every output partition of whole bins."""
+        from .windows import is_series, pandas_meta
 
         func = _BinAgg(self.rule, self.kw, how, args, kwargs)
         sample = func(pandas_meta(self.obj, nonempty=True))
         out_schema, out_series = meta_schema(sample_meta(sample))
         schema = self.obj.expr.schema
-        op = PandasFunc(func, [schema], out_schema, (), {}, (_is_series(self.obj),))
+        op = PandasFunc(func, [schema], out_schema, (), {}, (is_series(self.obj),))
         plan = ResampleNode(self.obj.expr, op, self._plan, out_schema)
         if out_series:
             from .colexpr import Col
             from .labels import column_labels, data_names
 
             col = data_names(out_schema)[0]
-            name = self.obj.name if _is_series(self.obj) and how != "size" else column_labels(out_schema)[0]
+            name = self.obj.name if is_series(self.obj) and how != "size" else column_labels(out_schema)[0]
             return OPERATIONS.Series(plan, Col(col), name, out_schema.field(col).type)
         return OPERATIONS.DataFrame(plan)
 
     def agg(self, func, *args, **kwargs):
         """pandas' ``Resampler.agg``: a name, a list of names, or a ``{column: name(s)}`` dict."""
-        return self._agg("agg", func, *args, **kwargs)
+        return self.by_bins("agg", func, *args, **kwargs)
 
     aggregate = agg
 
 
 def _method(how):
     def method(self, *args, **kwargs):
-        return self._agg(how, *args, **kwargs)
+        return self.by_bins(how, *args, **kwargs)
 
     method.__name__ = how
     method.__doc__ = f"pandas' ``Resampler.{how}`` per bin, bins straddling partitions computed whole."

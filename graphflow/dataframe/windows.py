@@ -38,13 +38,13 @@ from .pandas_edge import PandasFunc, infer_output, meta_schema, nonempty_frame, 
 __all__ = ["WindowMethods", "Rolling"]
 
 
-def _is_series(obj) -> bool:
+def is_series(obj) -> bool:
     return isinstance(obj, OPERATIONS.Series)
 
 
 def wrap_plan(obj, plan, name=None):
     """A DataFrame over ``plan``, or (when ``obj`` is a Series) a Series over its one data column."""
-    if _is_series(obj):
+    if is_series(obj):
         col = data_names(plan.schema)[0]
         label = obj.name if name is None else name
         return OPERATIONS.Series(plan, Col(col), label, plan.schema.field(col).type)
@@ -55,7 +55,7 @@ def pandas_meta(obj, nonempty: bool = False):
     """An empty (or a made-up two-row) pandas DataFrame/Series shaped like ``obj``'s partitions."""
     schema = obj.expr.schema
     frame = nonempty_frame(schema) if nonempty else to_pandas_frame(schema.empty_table(), schema)
-    if _is_series(obj):
+    if is_series(obj):
         out = frame.iloc[:, 0]
         out.name = obj.name
         return out
@@ -230,7 +230,7 @@ def overlap_apply(obj, func, before, after, args=(), kwargs=None, meta=None, lab
     before, after = as_overlap_amount(before, "before"), as_overlap_amount(after, "after")
     kwargs = dict(kwargs or {})
     schema = obj.expr.schema
-    series = _is_series(obj)
+    series = is_series(obj)
     if meta is None:
         sample = infer_output(func, [schema], args, kwargs, (series,))
         out_schema, out_series = meta_schema(sample_meta(sample), index_like=schema)
@@ -333,7 +333,8 @@ class Rolling:
             raise TypeError(f"rolling() got unexpected keyword arguments {sorted(unknown)}")
         self.obj, self.window = obj, window
         self.kwargs = {"min_periods": min_periods, "center": center, "win_type": win_type, **kwargs}
-        pandas_meta(obj, nonempty=True).rolling(window, **self.kwargs)  # pandas' own checks and errors, before anything runs
+        # pandas' own checks and errors, before anything runs
+        pandas_meta(obj, nonempty=True).rolling(window, **self.kwargs)
         if isinstance(window, numbers.Integral):
             size = int(window)
             self.before, self.after = (size, size) if center else (max(size - 1, 0), 0)

@@ -53,7 +53,8 @@ def test_resample_closed_label_and_agg(closed, label):
     check(r.sum().compute(), pr.sum())
     check(r.agg({"x": "mean", "i": "max"}).compute(), pr.agg({"x": "mean", "i": "max"}))
     check(r.agg(["sum", "count"]).compute(), pr.agg(["sum", "count"]))
-    check(df.x.resample("1h", closed=closed, label=label).agg("last").compute(), pdf.x.resample("1h", closed=closed, label=label).agg("last"))
+    check(df.x.resample("1h", closed=closed, label=label).agg("last").compute(),
+          pdf.x.resample("1h", closed=closed, label=label).agg("last"))
 
 
 def test_resample_gap_across_partitions_gets_empty_bins():
