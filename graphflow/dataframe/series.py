@@ -33,6 +33,8 @@ from .labels import carry_categories, index_columns, index_names, with_labels
 from .pandas_edge import to_pandas_series
 from .methods import SeriesMethods
 from .plan import Blockwise, Filter, Project
+from .resample import ResampleMethods
+from .windows import WindowMethods
 
 __all__ = ["Series", "Index"]
 
@@ -66,8 +68,8 @@ def _float(expr, dtype):
     return Call("cast", [expr], pc.CastOptions.safe(pa.float64()))
 
 
-class Series(IndexMethods, CategoricalMethods, SeriesReshapeMethods, SeriesMethods, ColumnReductions,
-             PlanCollection):
+class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, SeriesReshapeMethods,
+             SeriesMethods, ColumnReductions, PlanCollection):
     """A lazy column; ``compute()`` returns a ``pandas.Series`` (``to_arrow()`` a ``pyarrow.ChunkedArray``)."""
 
     def __init__(self, frame, expr, name, dtype=None):
