@@ -26,10 +26,11 @@ from .frame import DataFrame
 from .io import read_csv, read_parquet, to_csv, to_parquet
 from .reductions import Scalar
 from .series import Series
+from .together import compute
 
 __all__ = [
     "DataFrame", "Series", "Scalar", "from_arrow", "from_pandas", "from_dict", "from_delayed",
-    "read_parquet", "read_csv", "to_parquet", "to_csv", "concat",
+    "read_parquet", "read_csv", "to_parquet", "to_csv", "concat", "compute",
 ]
 
 

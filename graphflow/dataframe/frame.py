@@ -28,7 +28,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .collection import OPERATIONS, ColumnReductions, PlanCollection, concat_tables
+from .collection import OPERATIONS, ColumnReductions, PlanCollection, Scalar, concat_tables
 from .colexpr import Call, Col, ColExpr, Lit, output_type
 from .plan import Blockwise, Filter, Func, Partitions, Project, Reduce
 from .series import Series
@@ -109,6 +109,8 @@ class DataFrame(ColumnReductions, PlanCollection):
             value = value(self)
         if isinstance(value, Series):
             return value.column_expr_on(self.expr)
+        if isinstance(value, Scalar):
+            return value.column_arg()  # a lazy value, broadcast to every row (assign(share=df.x.sum()))
         return Lit(value)
 
     # -- column operations

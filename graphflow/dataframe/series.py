@@ -23,9 +23,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .accessors import DatetimeAccessor, StringAccessor
-from .collection import OPERATIONS, ColumnReductions, PlanCollection, concat_tables
+from .collection import OPERATIONS, ColumnReductions, PlanCollection, Scalar, concat_tables
 from .colexpr import Call, Col, Lit, output_type
-from .plan import Blockwise, Filter, Project
+from .plan import Blockwise, Filter, Project, unwrap_scalars
 
 __all__ = ["Series"]
 
@@ -49,6 +49,8 @@ def _float(expr, dtype):
 
 class Series(ColumnReductions, PlanCollection):
     """A lazy column; ``compute()`` returns a ``pyarrow.ChunkedArray``."""
+
+    __array_ufunc__ = None  # np.float64(2) * s: numpy defers to our reflected operators
 
     def __init__(self, frame, expr, name, dtype=None):
         self._frame = frame
@@ -88,8 +90,8 @@ class Series(ColumnReductions, PlanCollection):
             return self.column_expr
         p, used = plan, self.column_expr.columns()
         while p is not self._frame:
-            op = getattr(p, "op", None)
-            if isinstance(op, Filter) and len(p.children) == 1:
+            op, scalars = unwrap_scalars(getattr(p, "op", None))  # a filter by a lazy scalar is still a filter
+            if isinstance(op, Filter) and len(p.children) - len(scalars) == 1:
                 p = p.children[0]
             elif isinstance(op, Project) and all(dict(op.exprs).get(c) == Col(c) for c in used):
                 p = p.children[0]
@@ -106,6 +108,8 @@ class Series(ColumnReductions, PlanCollection):
     def _operand(self, other):
         if isinstance(other, Series):
             return other.column_expr_on(self._frame)  # other's own formula when it is on our frame
+        if isinstance(other, Scalar):
+            return other.column_arg()  # its value, broadcast to every partition when computed
         return Lit(other)
 
     def _binary(self, op, other, reflect=False):
@@ -115,7 +119,7 @@ class Series(ColumnReductions, PlanCollection):
         return self.derive(Call(op, [a, b]))
 
     def _div(self, other, reflect=False, floor=False):
-        b_type = other.dtype if isinstance(other, Series) else pa.scalar(other).type
+        b_type = other.dtype if isinstance(other, (Series, Scalar)) else pa.scalar(other).type
         a, b = _float(self.column_expr, self.dtype), _float(self._operand(other), b_type)
         if reflect:
             a, b = b, a
@@ -163,6 +167,8 @@ class Series(ColumnReductions, PlanCollection):
         return lo & hi
 
     def fillna(self, value) -> "Series":
+        if isinstance(value, Scalar):  # a lazy value (s.fillna(s.mean())): the types promote, as in pandas
+            return self.derive(Call("coalesce", [self.column_expr, value.column_arg()]))
         return self.derive(Call("coalesce", [self.column_expr, Lit(pa.scalar(value).cast(self.dtype))]))
 
     def isna(self) -> "Series":
