@@ -13,9 +13,14 @@ Operations build a plan (`plan`), which is optimized (`optimize`: predicate
 and projection pushdown into Parquet reads, partition-wise fusion) and lowered
 to tasks when computed.  Nulls behave as in pyarrow (see `series`).
 
-The modules form a DAG: `collection` (the base, and `Scalar`) under `series`
-under `frame`, and the operation modules (`reductions`, `groupby`, `join`,
-`sort`, `repartition`, `io`) above them.  DataFrame's and Series' methods reach
+A reduction of a Series is a lazy `Scalar` that behaves like a number
+(`scalar_ops`): ``df[df.x > 0.2 * df.x.mean()]`` is one plan, and
+``gd.compute(a, b)`` (`together`) optimizes several plans as one.
+
+The modules form a DAG: `collection` (the base, and `Scalar`, whose operators
+are `scalar_ops`) under `series` under `frame`, and the operation modules
+(`reductions`, `groupby`, `join`, `sort`, `repartition`, `io`, `together`)
+above them.  DataFrame's and Series' methods reach
 those operations through `collection.OPERATIONS`, which this file fills once,
 at the bottom, with `collection.bind_operations`.
 """

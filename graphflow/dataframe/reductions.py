@@ -200,6 +200,8 @@ def _scalar_type(how, t):
         return pa.int64()
     if how == "sum" and pa.types.is_unsigned_integer(t):
         return pa.uint64()
+    if how == "sum" and pa.types.is_decimal(t):
+        return pc.sum(pa.array([], type=t)).type  # pyarrow widens the precision
     return _out_type(how, t)
 
 

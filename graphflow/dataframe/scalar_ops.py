@@ -134,10 +134,12 @@ def result_type(op: str, operands) -> pa.DataType:
     if np.ndim(out) != 0:
         raise TypeError(f"{op} of {', '.join(_describe(o) for o in operands)} is not a single value")
     try:
-        return pa.scalar(out).type
+        t = pa.scalar(out).type
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         raise TypeError(f"{op} of {', '.join(_describe(o) for o in operands)} gives a {type(out).__name__}, "
                         f"which a Scalar cannot hold") from None
+    # a decimal's precision follows the sample's digits, not the value's: the widest, keeping the scale
+    return pa.decimal128(38, t.scale) if pa.types.is_decimal(t) else t
 
 
 # ------------------------------------------------------------------ the plan node
@@ -267,10 +269,10 @@ class ScalarArithmetic:
 
 def _make(op):
     def method(self, other):
-        return self._binary(op, other)
+        return ScalarArithmetic._binary(self, op, other)
 
     def rmethod(self, other):
-        return self._binary(op, other, reflect=True)
+        return ScalarArithmetic._binary(self, op, other, reflect=True)
 
     return method, rmethod
 
