@@ -73,6 +73,11 @@ class PlanCollection(DaskCollection):
     def __graphflow_keys__(self):
         return self._optimized().keys()
 
+    @staticmethod
+    def __graphflow_collect__(collections) -> dict:
+        # several at once (gf.compute(a, b)): one lowering, so a source they share is one node per partition
+        return lower(*[PlanCollection._optimized(c) for c in collections])
+
     def __graphflow_tokenize__(self):
         return self.expr.name
 

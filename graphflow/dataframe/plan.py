@@ -531,10 +531,20 @@ def walk(plan: PlanNode):
     return order
 
 
-def lower(plan: PlanNode) -> dict:
-    """The task nodes of the whole plan: ``{key: node}``."""
+def lower(*plans: PlanNode) -> dict:
+    """The task nodes of whole plans: ``{key: node}``.
+
+    A node several plans share is lowered once: by name, which is the same
+    computation, so no two task nodes for one key are ever compared (comparing
+    in-memory partitions would hash all their data).
+    """
     nodes: dict = {}
-    for node in walk(plan):
-        for t in node.tasks():
-            nodes.setdefault(t.key, t)
+    lowered: set = set()
+    for plan in plans:
+        for node in walk(plan):
+            if node.name in lowered:
+                continue
+            lowered.add(node.name)
+            for t in node.tasks():
+                nodes.setdefault(t.key, t)
     return nodes

@@ -12,6 +12,7 @@ import pickle
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
@@ -19,10 +20,12 @@ from hypothesis import strategies as st
 
 import graphflow as gf
 import graphflow.dataframe as gd
-from graphflow.dataframe.colexpr import ScalarArg
+from graphflow.dataframe.colexpr import Call, Col, Lit, ScalarArg
 from graphflow.dataframe.plan import Blockwise, FromTables, WithScalars, walk
 from graphflow.dataframe.together import optimize_together
 from graphflow.errors import LazyValueError, UnboundScalarError
+from graphflow.spec import tokenize
+from graphflow.spec.collections import collections_to_graph
 
 from .data import needs_pandas, pd
 
@@ -248,6 +251,15 @@ def test_the_scalar_is_a_broadcast_input_and_the_tasks_hold_no_plan(df):
     assert len(pickle.dumps(plan.op)) < 2000  # tokens only: the table behind the scalar stays out
 
 
+def test_formulas_pickle_with_their_kernel_options():
+    """CastOptions (every '/' on a Series casts) do not pickle in pyarrow; a Call ships them as bytes."""
+    t = pa.table({"a": [1, 2, None]})
+    e = Call("divide", [Call("cast", [Col("a")], pc.CastOptions.safe(pa.float64())), Lit(2.0)])
+    back = pickle.loads(pickle.dumps(e))
+    assert back.evaluate(t).equals(e.evaluate(t))
+    assert tokenize(back) == tokenize(e)
+
+
 def test_fusion_sees_through_scalars(df):
     df2 = df.assign(y=df.x * 2)
     q = df2[df2.y > df.x.mean()][["i", "y"]]
@@ -275,6 +287,20 @@ def test_two_aggregates_share_the_read(tmp_path, table, pdf):
     assert_same_scalar(got_a, pdf.x.sum())
     assert_same_scalar(got_b, pdf.i.max())
     assert as_pandas(got_q).shape[0] == (pdf.x > pdf.x.sum() / 400).sum()
+
+
+def test_collections_computed_together_are_lowered_once(df, pdf):
+    """gf.compute(a, b) over one in-memory frame: one graph node per source partition, built by one lowering
+    (merging two lowerings compared the partitions' tokens: hashing all their data)."""
+    a, b, s = df.x.sum(), df[df.i > df.i.mean()], df.i.max()
+    graph = collections_to_graph([a, b, s])
+    sources = [k for k in graph if str(k[0]).startswith("from-arrow")]
+    assert len(sources) == df.npartitions
+    persisted = s.persist(scheduler="sync")
+    got_a, got_b, got_s, got_p = gf.compute(a, b, s, persisted, scheduler="sync")
+    assert_same_scalar(got_a, pdf.x.sum())
+    assert as_pandas(got_b).shape[0] == (pdf.i > pdf.i.mean()).sum()
+    assert got_s == got_p == pdf.i.max()
 
 
 def test_compute_takes_anything_graphflow_compute_takes(df, pdf):
