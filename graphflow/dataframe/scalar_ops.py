@@ -61,10 +61,6 @@ _PLAIN = (numbers.Real, np.bool_, str, bytes, datetime.date, datetime.timedelta,
 # ------------------------------------------------------------------ values
 
 
-def _temporal(t: pa.DataType) -> bool:
-    return pa.types.is_temporal(t)
-
-
 def to_numpy_value(value, dtype: pa.DataType | None):
     """A computed scalar as pandas' reductions give it: a numpy scalar (``np.int64``, ``np.float64``,
     ``np.bool_``), a ``str``, a ``pandas.Timestamp``; NaN (NaT for times) when missing.
@@ -75,8 +71,11 @@ def to_numpy_value(value, dtype: pa.DataType | None):
         return value
     if isinstance(value, pa.Scalar):
         value = value.as_py()
-    if _temporal(dtype):
-        return pa.array([value], type=dtype).to_pandas()[0]  # Timestamp / Timedelta / NaT, as pandas
+    if pa.types.is_temporal(dtype):
+        try:
+            return pa.array([value], type=dtype).to_pandas()[0]  # Timestamp / Timedelta / NaT, as pandas
+        except ImportError:  # pandas not installed: numpy's datetime64 / timedelta64
+            return pa.array([value], type=dtype).to_numpy(zero_copy_only=False)[0]
     if value is None:
         return np.float64("nan")
     return pa.array([value], type=dtype).to_numpy(zero_copy_only=False)[0]

@@ -6,6 +6,7 @@ ours).  Results of frames and series are compared as pandas objects with a
 fresh index, so the tests hold whether ``compute()`` returns Arrow or pandas.
 """
 
+import datetime
 import math
 import operator
 import pickle
@@ -27,7 +28,7 @@ from graphflow.errors import LazyValueError, UnboundScalarError
 from graphflow.spec import tokenize
 from graphflow.spec.collections import collections_to_graph
 
-from .data import needs_pandas, pd
+from .data import needs_pandas, pd, random_table
 
 pytestmark = needs_pandas
 
@@ -174,6 +175,19 @@ def test_string_scalars(df, pdf):
     assert bool((df.s.max() > df.s.min()).compute()) is True
     with pytest.raises(TypeError, match=r"unsupported operand.*\*"):
         df.s.max() * df.s.min()
+
+
+def test_timestamp_scalars():
+    table = random_table(n=300, seed=5)
+    df, pdf = gd.from_arrow(table, npartitions=4), table.to_pandas()
+    assert df.t.max().compute() == pdf.t.max() and isinstance(df.t.max().compute(), pd.Timestamp)
+    span = (df.t.max() - df.t.min()).compute()
+    assert isinstance(span, pd.Timedelta) and span == pdf.t.max() - pdf.t.min()
+    cut = df.t.min() + datetime.timedelta(days=100)
+    got = as_pandas(df[df.t > cut].compute())
+    assert got.shape[0] == (pdf.t > pdf.t.min() + datetime.timedelta(days=100)).sum()
+    since = as_pandas((df.t - df.t.min()).compute())
+    assert since.dropna().tolist() == (pdf.t - pdf.t.min()).dropna().tolist()
 
 
 def test_same_scalar_twice_reads_it_once(df, pdf):
