@@ -332,6 +332,18 @@ class MessageTooLargeError(SerializationError):
         return (type(self), (self.args[0], self.size, self.limit, self.key))
 
 
+class LazyValueError(GraphflowError, TypeError):
+    """A lazy value (a dataframe `Scalar`) was used where a concrete one is needed: ``if s:``, ``int(s)``.
+
+    The value does not exist until it is computed: ``s.compute()`` gives it.
+    """
+
+
+class UnboundScalarError(GraphflowError, TypeError):
+    """A lazy `Scalar` inside a column formula reached an operation that cannot take one (a formula given to
+    a reader, a join key): compute the scalar first."""
+
+
 def __getattr__(name):
     # FutureCancelledError derives from concurrent.futures.CancelledError, so that
     # ``except CancelledError`` works; it is built on first use to keep

@@ -18,9 +18,14 @@ Operations build a plan (`plan`), which is optimized (`optimize`: predicate
 and projection pushdown into Parquet reads, partition-wise fusion) and lowered
 to tasks when computed.  Nulls behave as in pyarrow (see `series`).
 
-The modules form a DAG: `collection` (the base, and `Scalar`) under `series`
-under `frame`, and the operation modules (`reductions`, `groupby`, `join`,
-`sort`, `repartition`, `io`) above them.  DataFrame's and Series' methods reach
+A reduction of a Series is a lazy `Scalar` that behaves like a number
+(`scalar_ops`): ``df[df.x > 0.2 * df.x.mean()]`` is one plan, and
+``gd.compute(a, b)`` (`together`) optimizes several plans as one.
+
+The modules form a DAG: `collection` (the base, and `Scalar`, whose operators
+are `scalar_ops`) under `series` under `frame`, and the operation modules
+(`reductions`, `groupby`, `join`, `sort`, `repartition`, `io`, `together`)
+above them.  DataFrame's and Series' methods reach
 those operations through `collection.OPERATIONS`, which this file fills once,
 at the bottom, with `collection.bind_operations`.
 """
@@ -36,6 +41,7 @@ from .reductions import Scalar
 from .join import merge
 from .reshape import get_dummies, melt, pivot_table, to_datetime, to_numeric
 from .series import Index, Series
+from .together import compute
 
 __all__ = [
     "DataFrame", "Series", "Scalar", "from_arrow", "from_pandas", "from_dict", "from_delayed",
@@ -45,13 +51,6 @@ __all__ = [
     "read_sql_query", "to_sql",
     "get_dummies", "melt", "pivot_table", "to_datetime", "to_numeric",
 ]
-
-
-def compute(*args, **kwargs):
-    """Compute several collections at once, sharing their common work (``graphflow.compute``)."""
-    from .. import base
-
-    return base.compute(*args, **kwargs)
 
 
 def isna(obj):

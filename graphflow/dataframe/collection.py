@@ -8,7 +8,7 @@ output keys, so the graph and the keys always agree.
     >>> import pyarrow as pa
     >>> import graphflow.dataframe as gd
     >>> s = gd.from_arrow(pa.table({"x": [1, 2, 3]}), npartitions=2).x.sum()
-    >>> s.compute(scheduler="sync")
+    >>> int(s.compute(scheduler="sync"))
     6
 
 `persist` rebuilds a handle over a `FromKeys` plan whose partitions are the
@@ -24,13 +24,17 @@ package is imported.  The table is the only way up: `collection`, `series` and
 
 from __future__ import annotations
 
+import copy
+
 import pyarrow as pa
 
 from .. import base
 from ..interop.protocol import DaskCollection
 from ..spec import TaskGraph
+from .colexpr import ScalarArg
 from .optimize import format_plan, optimize_plan
 from .plan import FromKeys, lower
+from .scalar_ops import ScalarArithmetic, to_numpy_value
 from ..utils.optable import OperationTable
 
 __all__ = ["PlanCollection", "Scalar", "CallMethod", "ColumnReductions", "concat_tables", "CollectionOperations",
@@ -70,6 +74,11 @@ class PlanCollection(DaskCollection):
     def __graphflow_keys__(self):
         return self._optimized().keys()
 
+    @staticmethod
+    def __graphflow_collect__(collections) -> dict:
+        # several at once (gf.compute(a, b)): one lowering, so a source they share is one node per partition
+        return lower(*[PlanCollection._optimized(c) for c in collections])
+
     def __graphflow_tokenize__(self):
         return self.expr.name
 
@@ -80,6 +89,13 @@ class PlanCollection(DaskCollection):
 
     def _rebuilt(self, plan):
         return type(self)(plan)
+
+    def with_optimized(self, plan) -> "PlanCollection":
+        """This collection with ``plan`` as its optimized plan (which must compute the same thing): how
+        `graphflow.dataframe.compute` hands each collection its part of a plan optimized with others."""
+        out = copy.copy(self)
+        out.__dict__["_opt"] = plan
+        return out
 
     # -- user methods
     def compute(self, **kwargs):
@@ -149,22 +165,41 @@ class CallMethod:
         return self.method
 
 
-class Scalar(PlanCollection):
-    """A lazy single value (a Series reduction)."""
+class Scalar(ScalarArithmetic, PlanCollection):
+    """A lazy single value (a Series reduction), which behaves like a number (`scalar_ops`).
+
+    ``dtype`` is the value's Arrow type; ``compute()`` gives it as pandas'
+    reductions do (a numpy scalar: ``np.int64``, ``np.float64``, ``np.bool_``;
+    NaN when missing).  A Scalar with ``dtype`` None holds some other value (a
+    table), returned as is.
+    """
+
+    def __init__(self, plan, dtype: pa.DataType | None = None):
+        super().__init__(plan)
+        self.dtype = dtype
 
     def __graphflow_finalize__(self):
-        return _first, ()
+        return _first, (self.dtype,)
 
     def __repr__(self):
-        return f"graphflow.Scalar<{self.expr.name}>"
+        return f"graphflow.Scalar<{self.expr.name}, dtype={self.dtype}>"
+
+    def _rebuilt(self, plan):
+        return Scalar(plan, self.dtype)
 
     def __graphflow_rebuild__(self, graph):
         opt = self._optimized()
-        return Scalar(FromKeys(dict(graph), opt.keys(), None, name=opt.name))
+        return Scalar(FromKeys(dict(graph), opt.keys(), None, name=opt.name), self.dtype)
+
+    def column_arg(self) -> ScalarArg:
+        """This value as a leaf of a column formula, broadcast over the rows (`colexpr.ScalarArg`)."""
+        if self.dtype is None:
+            raise TypeError(f"{self!r} holds no column value; it cannot take part in column arithmetic")
+        return ScalarArg(self.expr.name, self.dtype, self.expr)
 
 
-def _first(parts):
-    return parts[0]
+def _first(parts, dtype=None):
+    return to_numpy_value(parts[0], dtype)
 
 
 # ------------------------------------------------------------------ the operations table

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .categorical import CategoricalMethods, is_category_dtype
-from .collection import OPERATIONS, ColumnReductions, PlanCollection, concat_tables
+from .collection import OPERATIONS, ColumnReductions, PlanCollection, Scalar, concat_tables
 from .colexpr import Call, Col, ColExpr, Lit, for_filter, output_type
 from .indexing import FrameIndexMethods
 from .labels import (carry_categories, column_labels, data_names, index_column, index_columns, index_names,
@@ -161,6 +161,8 @@ class DataFrame(WindowMethods, ResampleMethods, FrameIndexMethods, CategoricalMe
             value = value(self)
         if isinstance(value, Series):
             return value.column_expr_on(self.expr)
+        if isinstance(value, Scalar):
+            return value.column_arg()  # a lazy value, broadcast to every row (assign(share=df.x.sum()))
         return Lit(value)
 
     # -- the index

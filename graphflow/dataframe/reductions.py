@@ -14,9 +14,10 @@ sample.  The states of all partitions meet in a fan-in-8 tree (`Reduce`).
     >>> df.sum().compute(scheduler="sync").to_dict()
     {'x': 8.0}
 
-A Series reduction computes to a Python value; a DataFrame reduction to a
-one-row table (one column per reduced column).  Nulls are skipped, as in
-pandas (``skipna=True``); a sum of no values is 0, a mean of none is null.
+A Series reduction is a lazy `Scalar` that computes to a numpy scalar, as in
+pandas and Dask; a DataFrame reduction to a one-row table (one column per
+reduced column).  Nulls are skipped, as in pandas (``skipna=True``); a sum of
+no values is 0, a mean of none is missing (NaN).
 ``quantile`` is approximate: each partition keeps ``QUANTILE_SAMPLE`` evenly
 spaced order statistics; error is about 1/QUANTILE_SAMPLE of the rank.
 
@@ -198,6 +199,17 @@ def _out_type(how, t):
     return pa.float64()
 
 
+def _scalar_type(how, t):
+    """The type of a Series reduction's value: pandas' (a sum of integers or booleans is int64)."""
+    if how == "sum" and (pa.types.is_signed_integer(t) or pa.types.is_boolean(t)):
+        return pa.int64()
+    if how == "sum" and pa.types.is_unsigned_integer(t):
+        return pa.uint64()
+    if how == "sum" and pa.types.is_decimal(t):
+        return pc.sum(pa.array([], type=t)).type  # pyarrow widens the precision
+    return _out_type(how, t)
+
+
 def _reduction_plan(plan, spec, schema):
     chunk = Blockwise(Func(_chunk, spec), (plan,), schema=pa.schema([]), label=f"{spec.how}-chunk")
     return Reduce(chunk, _Step(spec, "combine"), _Step(spec, "finalize", schema), schema)
@@ -214,7 +226,7 @@ def reduce_collection(coll, how, **kw):
         if how in _NUMERIC_ONLY and not _is_numeric(coll.dtype):
             raise TypeError(f"cannot take the {how} of Series {coll.name!r} of type {coll.dtype}")
         spec = _Spec(how, [coll.arrow_column], **kw)
-        return Scalar(_reduction_plan(coll.expr, spec, None))
+        return Scalar(_reduction_plan(coll.expr, spec, None), _scalar_type(how, coll.dtype))
     names = set(data_names(coll.schema))
     fields = [f for f in coll.schema if f.name in names and (how not in _NUMERIC_ONLY or _is_numeric(f.type))]
     spec = _Spec(how, [f.name for f in fields], **kw)
@@ -290,7 +302,7 @@ def unique(self):
 def row_count(df):
     """The number of rows, as a lazy `Scalar`."""
     chunk = Blockwise(Func(_num_rows), (df.expr,), schema=pa.schema([]), label="len-chunk")
-    return Scalar(Reduce(chunk, _sum_list, identity, None))
+    return Scalar(Reduce(chunk, _sum_list, identity, None), pa.int64())
 
 
 def _num_rows(table):

@@ -26,13 +26,13 @@ import pyarrow.compute as pc
 from .accessors import DatetimeAccessor, StringAccessor
 from .categorical import CategoricalMethods, is_category_dtype
 from .reshape import SeriesReshapeMethods
-from .collection import OPERATIONS, ColumnReductions, PlanCollection, concat_tables
+from .collection import OPERATIONS, ColumnReductions, PlanCollection, Scalar, concat_tables
 from .colexpr import Call, Col, Lit, for_filter, output_type
 from .indexing import IndexMethods
 from .labels import carry_categories, index_columns, index_names, with_labels
 from .pandas_edge import to_pandas_series
 from .methods import SeriesMethods
-from .plan import Blockwise, Filter, Project
+from .plan import Blockwise, Filter, Project, unwrap_scalars
 from .resample import ResampleMethods
 from .windows import WindowMethods
 
@@ -71,6 +71,8 @@ def _float(expr, dtype):
 class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, SeriesReshapeMethods,
              SeriesMethods, ColumnReductions, PlanCollection):
     """A lazy column; ``compute()`` returns a ``pandas.Series`` (``to_arrow()`` a ``pyarrow.ChunkedArray``)."""
+
+    __array_ufunc__ = None  # np.float64(2) * s: numpy defers to our reflected operators
 
     def __init__(self, frame, expr, name, dtype=None):
         self._frame = frame
@@ -143,8 +145,8 @@ class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, S
             return self.column_expr
         p, used = plan, self.column_expr.columns()
         while p is not self._frame:
-            op = getattr(p, "op", None)
-            if isinstance(op, Filter) and len(p.children) == 1:
+            op, scalars = unwrap_scalars(getattr(p, "op", None))  # a filter by a lazy scalar is still a filter
+            if isinstance(op, Filter) and len(p.children) - len(scalars) == 1:
                 p = p.children[0]
             elif isinstance(op, Project) and all(dict(op.exprs).get(c) == Col(c) for c in used):
                 p = p.children[0]
@@ -167,6 +169,8 @@ class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, S
     def _operand(self, other):
         if isinstance(other, Series):
             return other.column_expr_on(self._frame)  # other's own formula when it is on our frame
+        if isinstance(other, Scalar):
+            return other.column_arg()  # its value, broadcast to every partition when computed
         return Lit(other)
 
     def _same_origin(self, other) -> bool:
@@ -190,7 +194,7 @@ class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, S
     def _div(self, other, reflect=False, floor=False):
         if isinstance(other, Series) and not self._same_origin(other):  # align on the index, as pandas
             return OPERATIONS.align_series(self, other, lambda x, y: x._div(y, reflect, floor))
-        b_type = other.dtype if isinstance(other, Series) else pa.scalar(other).type
+        b_type = other.dtype if isinstance(other, (Series, Scalar)) else pa.scalar(other).type
         a, b = _float(self.column_expr, self.dtype), _float(self._operand(other), b_type)
         if reflect:
             a, b = b, a
@@ -238,6 +242,8 @@ class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, S
         return lo & hi
 
     def fillna(self, value) -> "Series":
+        if isinstance(value, Scalar):  # a lazy value (s.fillna(s.mean())): the types promote, as in pandas
+            return self.derive(Call("coalesce", [self.column_expr, value.column_arg()]))
         return self.derive(Call("coalesce", [self.column_expr, Lit(pa.scalar(value).cast(self.dtype))]))
 
     def isna(self) -> "Series":
