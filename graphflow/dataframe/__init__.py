@@ -23,13 +23,14 @@ at the bottom, with `collection.bind_operations`.
 from . import collection, frame, groupby, join, reductions, repartition, sort
 from .construct import from_arrow, from_delayed, from_dict, from_pandas
 from .frame import DataFrame, map_partitions
+from .groupby_methods import Aggregation
 from .io import read_csv, read_parquet, to_csv, to_parquet
 from .reductions import Scalar
 from .series import Series
 
 __all__ = [
     "DataFrame", "Series", "Scalar", "from_arrow", "from_pandas", "from_dict", "from_delayed",
-    "read_parquet", "read_csv", "to_parquet", "to_csv", "concat",
+    "read_parquet", "read_csv", "to_parquet", "to_csv", "concat", "Aggregation",
 ]
 
 

@@ -42,17 +42,21 @@ partials, so null keys (``dropna=False``) merge like any other.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import base
 from ..spec import tokenize
-from .collection import Scalar
+
+from .collection import CallMethod, Scalar
 from .frame import DataFrame, check_columns
+from .groupby_methods import Aggregation, GroupByMethods
+from .labels import index_column, index_names, label_of
 from .plan import Blockwise, Func, Partitions, PlanNode, Reduce, lower
 from .shuffle import shuffle
 
-__all__ = ["GroupBy", "drop_duplicates", "SHUFFLE_GROUPS"]
+__all__ = ["GroupBy", "Aggregation", "drop_duplicates", "SHUFFLE_GROUPS"]
 
 SHUFFLE_GROUPS = 100_000
 _AGGS = ("sum", "mean", "count", "min", "max", "std", "var", "first", "last", "nunique", "size")
@@ -219,6 +223,8 @@ def _final(func, p):
         return pc.sqrt(var) if func == "std" else var
     if func == "nunique":
         return _count_distinct_lists(p[0])
+    if func == "sum":  # a group of nulls only sums to 0, as in pandas
+        return p[0].fill_null(0)
     return p[0]
 
 
@@ -327,32 +333,45 @@ def _sample_choice(node) -> int:
     return max(2, child.npartitions // 2)
 
 
-class GroupBy:
+class GroupBy(GroupByMethods):
     """``df.groupby(keys)``: call `agg` or one of the aggregation methods.
 
     As in pandas, the keys become the result's index (``as_index=False``, or
     ``.reset_index()``, gives them back as columns), a list of functions gives
     ``(column, function)`` column labels, and a grouping whose one column was
-    selected (``df.groupby("k").x``) gives Series.
+    selected (``df.groupby("k").x``) gives Series.  Keys are column labels,
+    Series, index level names, or ``level=`` positions/names.  Aggregations
+    pyarrow has kernels for merge partial aggregates (`AggPlan`); the rest
+    (transform, apply, median, callables, `Aggregation`...) run pandas on
+    whole groups (`graphflow.dataframe.groupby_methods`).
     """
 
-    def __init__(self, df, by, dropna=True, columns=None, as_index=True, sort=True):
-        df, by = _with_key_columns(df, by)
+    def __init__(self, df, by=None, group_keys=True, sort=None, observed=None, dropna=None, as_index=True,
+                 level=None, columns=None, split_out=None, split_every=None, shuffle_method=None):
+        if (by is None) == (level is None):
+            raise TypeError("You have to supply one of 'by' and 'level'")
+        df, by, labels = _with_key_columns(df, by, level)
         self._df = df
         self._by = _key_names(df, by)
         check_columns(self._by, df.schema, "groupby key")
-        self._dropna = dropna
+        self._key_labels = labels if labels is not None else [label_of(df.schema, k) for k in self._by]
+        self._dropna = True if dropna is None else dropna
         self._columns = columns
-        self._as_index, self._sort = as_index, sort
+        self._as_index, self._sort = as_index, True if sort is None else sort
+        self._observed = True if observed is None else observed
+        self._split_out = split_out
 
     def _with(self, columns):
-        out = GroupBy(self._df, self._by, self._dropna, columns, self._as_index, self._sort)
+        out = GroupBy(self._df, self._by, sort=self._sort, observed=self._observed, dropna=self._dropna,
+                      as_index=self._as_index, columns=columns, split_out=self._split_out)
+        out._key_labels = self._key_labels
         return out
 
     def __getitem__(self, cols):
         single = not isinstance(cols, (list, tuple))
-        check_columns([cols] if single else cols, self._df.schema)
-        return self._with(cols)
+        names = [self._df._arrow_name(c) for c in ([cols] if single else cols)]
+        check_columns(names, self._df.schema)
+        return self._with(names[0] if single else names)
 
     def __getattr__(self, name):
         if not name.startswith("_") and name in self._df.schema.names:
@@ -368,25 +387,33 @@ class GroupBy:
     def _series(self) -> bool:
         return self._columns is not None and not isinstance(self._columns, (list, tuple))
 
-    def agg(self, spec=None, split_out=None, sort=None, **named):
-        """Aggregate: ``{"col": "sum" | [funcs]}``, a function name or list for all columns, or
-        named ``out=("col", "func")``."""
-        aggs = _parse_spec(spec, named, self._value_columns())
+    def agg(self, arg=None, *args, split_out=None, split_every=None, shuffle_method=None, sort=None, **named):
+        """Aggregate: ``{"col": func | [funcs]}``, a function or list for all value columns, or named
+        ``out=("col", func)``; a func is a name, a callable (given each group's values, as pandas) or an
+        `Aggregation`."""
+        split_out = self._split_out if split_out is None else split_out
+        aggs = _parse_spec(arg, named, self._value_columns())
         for col, func, _ in aggs:
-            if func not in _AGGS:
-                raise ValueError(f"unknown aggregation {func!r}; choose from {_AGGS}")
-            if func != "size":
+            if func != "size" and isinstance(func, str) or isinstance(func, Aggregation):
                 check_columns([col], self._df.schema)
+        labels = _labels(aggs, arg, named)
+        series = self._series and self._as_index and not named and not isinstance(arg, (list, tuple, dict))
+        if not all(isinstance(f, str) and f in _AGGS for _, f, _ in aggs):
+            for _, func, _ in aggs:
+                if isinstance(func, str) and not hasattr(pd.core.groupby.SeriesGroupBy, func):
+                    raise AttributeError(f"'SeriesGroupBy' object has no attribute '{func}'")
+            schema = self._df.schema
+            items = [(None if self._series else label_of(schema, c), f) for c, f, _ in aggs]
+            return self._pandas_agg(items, [labels.get(o, o) for _, _, o in aggs], split_out, series)
         out = self._build(aggs, split_out, self._sort if sort is None else sort)
-        series = self._series and self._as_index and isinstance(spec, str) and not named
-        return keyed_result(out, self._by, _labels(aggs, spec, named), self._as_index, series)
+        return keyed_result(out, self._by, self._key_labels, labels, self._as_index, series)
 
     aggregate = agg
 
     def _build(self, aggs, split_out, sort):
         df = self._df
         used = list(dict.fromkeys(self._by + [c for c, f, _ in aggs if f != "size"]))
-        df = df[used]
+        df = df[[label_of(df.schema, c) for c in used]]
         plan = AggPlan(self._by, aggs, sort, self._dropna)
         raw = df.schema.remove_metadata().empty_table().select(used)
         schema = plan.finalize(plan.merge([plan.chunk(raw)])).schema
@@ -394,35 +421,86 @@ class GroupBy:
             raise ValueError("split_out must be a positive int or None")
         return DataFrame(GroupbyAgg(df.expr, plan, split_out, schema))
 
-    def size(self, split_out=None):
+    def size(self, split_out=None, **kwargs):
         """Rows per group: a Series named None (``as_index=False``: a column ``size``)."""
         out = self._build([(self._by[0], "size", "size")], split_out, self._sort)
-        return keyed_result(out, self._by, {"size": None if self._as_index else "size"}, self._as_index,
+        return keyed_result(out, self._by, self._key_labels, {"size": None if self._as_index else "size"}, self._as_index,
                             self._as_index)
 
+    def _numeric_only(self):
+        """This grouping over its numeric value columns only (``numeric_only=True``)."""
+        schema = self._df.schema
+        cols = [c for c in self._value_columns() if _is_numeric(schema.field(c).type)]
+        return self._with(cols)
 
-def _with_key_columns(df, by):
-    """``(df, by)`` with Series keys that are not plain columns of ``df`` added as columns (named after the
-    Series); building a graph never computes, so a Series key is never turned into a list."""
+    def _reduce(self, func, numeric_only=False, split_out=None, sort=True, **pandas_kw):
+        g = self._numeric_only() if numeric_only and not self._series else self
+        pandas_kw = {k: v for k, v in pandas_kw.items() if v is not None}
+        if pandas_kw:  # options pyarrow's partials do not cover (ddof, min_count): pandas on whole groups
+            return g._per_group(CallMethod(func, (), pandas_kw), split_out)
+        return g.agg(func, split_out=split_out, sort=sort)
+
+
+def _is_numeric(t) -> bool:
+    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_decimal(t)
+
+
+def _with_key_columns(df, by, level=None):
+    """``(df, by, key labels or None)`` with keys that are not plain columns of ``df`` added as columns: Series
+    keys (named after the Series) and index levels (``level=``, or an index name in ``by``).  Building a graph
+    never computes, so a Series key is never turned into a list."""
+    from .colexpr import Col
     from .series import Series
 
-    keys = by if isinstance(by, list) else [by]
-    extra = {}
+    names = index_names(df.schema)
+    keys = level if level is not None else by
+    keys = list(keys) if isinstance(keys, (list, tuple)) else [keys]
+    extra, out, labels = {}, [], []
     for k in keys:
         if isinstance(k, Series):
-            from .colexpr import Col
-
             expr = k.column_expr_on(df.expr)
             if not (isinstance(expr, Col) and expr.name == k._column):
                 extra[k._column] = k
-    return (df.assign(**extra) if extra else df), by
+            out.append(k)
+            labels.append(k.name)
+            continue
+        is_column = level is None and not isinstance(k, (Series, list)) and _is_column(df, k)
+        if is_column:
+            out.append(k)
+            labels.append(k)
+            continue
+        pos = _level_position(names, k, level is not None)
+        col = f"__gf_level_{pos}__"
+        extra[col] = Series(df.expr, Col(index_column(pos)), col, df.schema.field(index_column(pos)).type)
+        out.append(col)
+        labels.append(names[pos])
+    return (df.assign(**extra) if extra else df), out, labels
+
+
+def _is_column(df, k) -> bool:
+    try:
+        return df._arrow_name(k) in df.schema.names
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def _level_position(names, k, by_level: bool) -> int:
+    """The position of index level ``k`` (a position with ``level=``, or a name); pandas' KeyError if none."""
+    if by_level and isinstance(k, int) and not isinstance(k, bool):
+        if not names or not -len(names) <= k < max(len(names), 1):
+            raise IndexError(f"Too many levels: Index has only {max(len(names), 1)} level, not {k + 1}")
+        return k % len(names)
+    if k in names:
+        return list(names).index(k)
+    if by_level:
+        raise KeyError(f"Level {k} not found")
+    raise KeyError(k)
 
 
 def _key_names(df, by) -> list:
     from .series import Series
 
-    keys = by if isinstance(by, list) else list(by) if isinstance(by, tuple) else [by]
-    return [k._column if isinstance(k, Series) else df._arrow_name(k) for k in keys]
+    return [k._column if isinstance(k, Series) else df._arrow_name(k) for k in by]
 
 
 def _labels(aggs, spec, named) -> dict:
@@ -431,28 +509,30 @@ def _labels(aggs, spec, named) -> dict:
     if named:
         return {out: out for _, _, out in aggs}
     listed = isinstance(spec, (list, tuple)) or (
-        isinstance(spec, dict) and any(not isinstance(v, str) for v in spec.values()))
-    return {out: (col, func) if listed else col for col, func, out in aggs}
+        isinstance(spec, dict) and any(isinstance(v, (list, tuple)) for v in spec.values()))
+    return {out: (col, func_name(func)) if listed else col for col, func, out in aggs}
 
 
-def keyed_result(out: DataFrame, keys, labels: dict, as_index: bool, series: bool):
-    """A grouped result ``out`` (key columns, then one column per aggregation) with the keys moved to the
-    index (``as_index``) or kept first as columns, the aggregation columns labelled ``labels``; a Series when
-    ``series`` (one aggregation column)."""
+def keyed_result(out: DataFrame, keys, key_labels, labels: dict, as_index: bool, series: bool):
+    """A grouped result ``out`` (key columns ``keys``, then one column per aggregation) with the keys moved to
+    the index (named ``key_labels``, if ``as_index``) or kept first as columns, the aggregation columns
+    labelled ``labels``; a Series when ``series`` (one aggregation column)."""
     from .colexpr import Col
     from .labels import index_column, with_labels
     from .plan import Blockwise, Project
-    from .series import Series
 
     values = [n for n in out.schema.names if n not in keys]
     if as_index:
         exprs = [(n, Col(n)) for n in values] + [(index_column(i), Col(k)) for i, k in enumerate(keys)]
-        index = tuple(keys)
+        index = tuple(key_labels)
+        key_names = {}
     else:
         exprs = [(k, Col(k)) for k in keys] + [(n, Col(n)) for n in values]
         index = ()
+        key_names = dict(zip(keys, key_labels))
     fields = [pa.field(name, out.schema.field(e.name).type) for name, e in exprs]
-    schema = with_labels(pa.schema(fields), index=index, labels={n: labels.get(n, n) for n in values})
+    schema = with_labels(pa.schema(fields), index=index,
+                         labels={**key_names, **{n: labels.get(n, n) for n in values}})
     frame = DataFrame(Blockwise(Project(exprs), (out.expr,), schema, label="groupby-result"))
     if series:
         return frame[labels.get(values[0], values[0])]
@@ -460,32 +540,54 @@ def keyed_result(out: DataFrame, keys, labels: dict, as_index: bool, series: boo
 
 
 def _parse_spec(spec, named, value_columns):
+    """``[(column, func, output column)]`` of an ``agg`` argument (func: a name, callable or Aggregation)."""
     if named:
         return [(col, func, out) for out, (col, func) in named.items()]
-    if isinstance(spec, str):
+    if spec is None:
+        raise TypeError("Must provide 'func' or tuples of '(column, aggfunc)'.")
+    if isinstance(spec, (list, tuple)):
+        return [(c, f, f"{c}_{func_name(f)}") for c in value_columns for f in spec]
+    if not isinstance(spec, dict):
         return [(c, spec, c) for c in value_columns]
-    if isinstance(spec, list):
-        return [(c, f, f"{c}_{f}") for c in value_columns for f in spec]
     out = []
     for col, funcs in spec.items():
-        if isinstance(funcs, str):
-            out.append((col, funcs, col))
+        if isinstance(funcs, (list, tuple)):
+            out += [(col, f, f"{col}_{func_name(f)}") for f in funcs]
         else:
-            out += [(col, f, f"{col}_{f}") for f in funcs]
+            out.append((col, funcs, col))
     return out
 
 
+def func_name(func) -> str:
+    """The name pandas labels an aggregation's output with: the name itself, or the function's ``__name__``."""
+    return func if isinstance(func, str) else getattr(func, "__name__", "<lambda>")
+
+
 def _make(func):
-    def method(self, split_out=None, sort=True):
-        return self.agg(func, split_out=split_out, sort=sort)
+    def method(self, numeric_only=False, split_every=None, split_out=None, shuffle_method=None, sort=True,
+               **kwargs):
+        return self._reduce(func, numeric_only, split_out, sort, **kwargs)
 
     method.__name__ = func
     method.__doc__ = f"The {func} of every value column per group."
     return method
 
 
-for _f in ("sum", "mean", "count", "min", "max", "std", "var", "first", "last", "nunique"):
+for _f in ("sum", "mean", "count", "min", "max", "first", "last", "nunique"):
     setattr(GroupBy, _f, _make(_f))
+
+
+def _moment(func):
+    def method(self, ddof=1, split_every=None, split_out=None, numeric_only=False, shuffle_method=None):
+        return self._reduce(func, numeric_only, split_out, **({} if ddof == 1 else {"ddof": ddof}))
+
+    method.__name__ = func
+    method.__doc__ = f"The {func} of every value column per group, with ``ddof`` (default 1, as pandas)."
+    return method
+
+
+for _f in ("std", "var"):
+    setattr(GroupBy, _f, _moment(_f))
 
 
 def _first_row(table, keys):
