@@ -127,8 +127,14 @@ class GroupedCall:
         levels = [pdf.index.get_level_values(i) for i in range(pdf.index.nlevels)]
         pdf.index = pd.MultiIndex.from_arrays(levels + [pd.RangeIndex(len(pdf))])
         out = self.run(pdf)
-        rows = np.asarray(out.index.get_level_values(-1), dtype=np.int64)
-        out.index = out.index.droplevel(-1)
+        if out.index.nlevels == len(levels) + 1:
+            rows = np.asarray(out.index.get_level_values(-1), dtype=np.int64)
+            out.index = out.index.droplevel(-1)
+        elif len(out) in (0, len(pdf)):  # pandas rebuilt the index (no groups here): rows are the input's
+            rows = np.arange(len(out), dtype=np.int64)
+            out.index = pdf.index.droplevel(-1)[:len(out)]
+        else:
+            raise ValueError(f"groupby: {self.call!r} returned {len(out)} rows whose positions are lost")
         result = to_arrow(out, self.out_schema)[0]
         picked = tags.take(pa.array(rows))
         return result.append_column(_PART, picked.column(_PART)).append_column(_ROW, picked.column(_ROW))
