@@ -17,17 +17,19 @@ picks automatically: the partial aggregate of the first partition is computed
 ``npartitions`` is asked for) and the shuffle is used if it has more than
 `SHUFFLE_GROUPS` groups.
 
-    >>> import pyarrow as pa
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_dict({"k": ["a", "b", "a"], "x": [1.0, 2.0, 4.0]}, npartitions=2)
-    >>> df.groupby("k").x.mean().compute(scheduler="sync").to_pydict()
-    {'k': ['a', 'b'], 'x': [2.5, 2.0]}
+    >>> df.groupby("k").x.mean().compute(scheduler="sync").to_dict()
+    {'a': 2.5, 'b': 2.0}
     >>> g = df.groupby("k").agg({"x": ["max", "first"]}, split_out=2).compute(scheduler="sync")
-    >>> g.sort_by("k").to_pydict()
-    {'k': ['a', 'b'], 'x_max': [4.0, 2.0], 'x_first': [1.0, 2.0]}
+    >>> g.sort_index().to_dict("list")
+    {('x', 'max'): [4.0, 2.0], ('x', 'first'): [1.0, 2.0]}
 
-Output columns: the keys, then one column per aggregation, named ``col`` for a
-single function and ``col_func`` for a list.  The tree result is sorted by the
+Output: the keys as the index (as pandas; ``as_index=False`` keeps them as
+columns), then one column per aggregation, labelled ``col`` for a single
+function and ``(col, func)`` for a list.  What pyarrow has no partial for
+(median, callables, `Aggregation`, transform, apply...) is answered by pandas
+on whole groups: see `graphflow.dataframe.groupby_methods`.  The tree result is sorted by the
 keys (``sort=True``, as pandas); shuffled partitions are sorted within
 themselves.  Rows whose key is null are dropped (``dropna=True``, as pandas).
 Variance keeps, per group, the count n, the mean and M2 (the sum of squared
@@ -117,15 +119,17 @@ class AggPlan:
         specs = self._partial_specs()
         aggs = [(name, merge, None, name) for name, _, _, merge in specs if merge not in ("list", "moment")]
         moments = self._moment_aggs()
-        if moments:  # each group's row numbers, to merge (n, mean, M2) with numpy
+        listed = [name for name, _, _, merge in specs if merge == "list"]
+        if moments or listed:  # each group's row numbers: to merge (n, mean, M2) with numpy, to gather lists
             table = table.append_column("__rows", pa.array(np.arange(table.num_rows, dtype=np.int64)))
             aggs.append(("__rows", "list", None, "__rows"))
         out = _aggregate(table, self.keys, aggs)
+        for name in listed:  # no kernel aggregates lists: gather each group's lists by row number, distinct again
+            out = out.append_column(name, _distinct_lists(out.column("__rows"), table.column(name)))
         if moments:
             out = _merge_moments(out, table, moments)
-        for name, _, _, merge in specs:
-            if merge == "list":  # no kernel aggregates lists: explode, take distinct values, join back
-                out = _join_distinct(out, table, self.keys, name)
+        elif listed:
+            out = out.drop_columns(["__rows"])
         return out.select(list(self.keys) + [s[0] for s in specs])
 
     def finalize(self, table):
@@ -189,18 +193,19 @@ def _merge_moments(out, table, moments):
     return out
 
 
-def _join_distinct(out, table, keys, name):
-    """``out`` with a list column ``name``: per group, the distinct values of ``table[name]``'s lists."""
-    lists = table.column(name).combine_chunks()
-    parents = pc.list_parent_indices(lists)
-    exploded = table.select(list(keys)).take(parents).append_column("__v", pc.list_flatten(lists))
-    distinct = _aggregate(exploded, keys, [("__v", "distinct", None, name)])
-    # Joins carry no list columns: join row numbers, then take the lists by them.
-    left = out.select(list(keys)).append_column("__o", pa.array(range(out.num_rows), pa.int64()))
-    right = distinct.select(list(keys)).append_column("__d", pa.array(range(distinct.num_rows), pa.int64()))
-    pairs = left.join(right, keys=list(keys), join_type="left outer", use_threads=False)
-    out = out.take(pairs["__o"])
-    return out.append_column(name, distinct.column(name).take(pairs["__d"]))
+def _distinct_lists(rows, values):
+    """Per group, the distinct values of its rows' lists: ``rows`` lists each group's row numbers in
+    ``values`` (a list column)."""
+    rows = rows.combine_chunks() if isinstance(rows, pa.ChunkedArray) else rows
+    group = pc.list_parent_indices(rows).to_numpy()
+    lists = values.combine_chunks().take(pc.list_flatten(rows))
+    pairs = pa.table({"p": pa.array(group[pc.list_parent_indices(lists).to_numpy()]), "v": pc.list_flatten(lists)})
+    distinct = pairs.group_by("p", use_threads=False).aggregate([("v", "distinct")])
+    where = np.full(len(rows), -1, dtype=np.int64)
+    where[distinct.column("p").to_numpy()] = np.arange(distinct.num_rows)
+    found = distinct.column("v_distinct").combine_chunks()
+    pool = pa.concat_arrays([found, pa.array([[]], found.type)])  # groups without values: the empty list
+    return pool.take(pa.array(np.where(where < 0, distinct.num_rows, where)))
 
 
 def _count_distinct_lists(col):

@@ -87,13 +87,14 @@ class GroupedCall:
     attached to the output rows they came from.
     """
 
-    def __init__(self, in_schema, keys, selection, call, opts, out_schema=None, rows=False):
+    def __init__(self, in_schema, keys, selection, call, opts, out_schema=None, rows=False, filters=False):
         self.in_schema, self.keys, self.selection = in_schema, tuple(keys), selection
         self.call, self.opts, self.out_schema, self.rows = call, dict(opts), out_schema, rows
+        self.filters = filters  # rows mode: the call picks rows (head, tail) rather than computing one per row
 
     def __graphflow_tokenize__(self):
         return ("GroupedCall", str(self.in_schema), self.keys, tokenize(self.selection), tokenize(self.call),
-                tokenize(self.opts), str(self.out_schema), self.rows)
+                tokenize(self.opts), str(self.out_schema), self.rows, self.filters)
 
     def __repr__(self):
         return f"GroupedCall({getattr(self.call, '__name__', type(self.call).__name__)})"
@@ -113,6 +114,17 @@ class GroupedCall:
             out = out.append_column(_PART, pa.array([], pa.int64())).append_column(_ROW, pa.array([], pa.int64()))
         return out
 
+    def _null_rows(self, table):
+        """What pandas gives for rows whose key is null and dropped: a null per row (transform, cumulative
+        ops...), or no row where the call selects rows (head, tail)."""
+        if self.filters:
+            return self._empty()
+        n = table.num_rows
+        cols = [table.column(f.name) if f.name in table.column_names and f.name.startswith("__index_level_")
+                else pa.nulls(n, f.type) for f in self.out_schema]
+        out = pa.Table.from_arrays(cols, schema=self.out_schema)
+        return out.append_column(_PART, table.column(_PART)).append_column(_ROW, table.column(_ROW))
+
     def __call__(self, table):
         if table.num_rows == 0:
             return self._empty()
@@ -126,7 +138,10 @@ class GroupedCall:
         # the row's position rides along as a last index level; pandas keeps the index of every output row
         levels = [pdf.index.get_level_values(i) for i in range(pdf.index.nlevels)]
         pdf.index = pd.MultiIndex.from_arrays(levels + [pd.RangeIndex(len(pdf))])
-        out = self.run(pdf)
+        grouped = self.grouped(pdf)
+        if grouped.ngroups == 0:  # only null keys (dropped) here; some pandas kernels fail on no groups
+            return self._null_rows(table)
+        out = self.call(grouped)
         if out.index.nlevels == len(levels) + 1:
             rows = np.asarray(out.index.get_level_values(-1), dtype=np.int64)
             out.index = out.index.droplevel(-1)
@@ -222,11 +237,11 @@ class GroupByMethods:
             return label_of(schema, self._value_columns()[0])
         return [label_of(schema, c) for c in self._value_columns()]
 
-    def _call_op(self, call, rows=False, meta=None, opts=None, select=True):
+    def _call_op(self, call, rows=False, meta=None, opts=None, select=True, filters=False):
         schema = self._df.schema
         keys = [(label_of(schema, k), lab) for k, lab in zip(self._by, self._key_labels)]
         opts = dict(dropna=self._dropna, sort=self._sort, observed=self._observed, **(opts or {}))
-        op = GroupedCall(schema, keys, self._selection() if select else None, call, opts, rows=rows)
+        op = GroupedCall(schema, keys, self._selection() if select else None, call, opts, rows=rows, filters=filters)
         if meta is None:
             sample = op.run(nonempty_frame(schema))
             out_schema, series = to_arrow(sample_meta(sample))[1], isinstance(sample, pd.Series)
@@ -239,10 +254,10 @@ class GroupByMethods:
         n = plan.npartitions if n is None else n
         return plan if plan.npartitions == 1 and n == 1 else shuffle(plan, self._by, n)
 
-    def _rowwise(self, call, meta=None, opts=None, select=True):
-        """``call(grouped)`` giving rows of the input (all, or some): the result in the input's partitions,
-        order and index."""
-        op, schema, series = self._call_op(call, rows=True, meta=meta, opts=opts, select=select)
+    def _rowwise(self, call, meta=None, opts=None, select=True, filters=False):
+        """``call(grouped)`` giving rows of the input (all, or some: ``filters``): the result in the input's
+        partitions, order and index."""
+        op, schema, series = self._call_op(call, rows=True, meta=meta, opts=opts, select=select, filters=filters)
         child = self._df.expr
         n = child.npartitions
         tagged = self._shuffled(Tagged(child))
@@ -314,11 +329,11 @@ class GroupByMethods:
 
     def head(self, n=5, split_every=None, split_out=None):
         """The first ``n`` rows of every group, in row order (lazy, unlike ``DataFrame.head``)."""
-        return self._rowwise(CallMethod("head", (n,)), select=self._columns is not None)
+        return self._rowwise(CallMethod("head", (n,)), select=self._columns is not None, filters=True)
 
     def tail(self, n=5, split_every=None, split_out=None):
         """The last ``n`` rows of every group, in row order."""
-        return self._rowwise(CallMethod("tail", (n,)), select=self._columns is not None)
+        return self._rowwise(CallMethod("tail", (n,)), select=self._columns is not None, filters=True)
 
     def get_group(self, key):
         """The rows of the group ``key`` (a tuple for several keys), as pandas' ``get_group``; empty when no
