@@ -364,11 +364,12 @@ class GroupBy(GroupByMethods):
         self._columns = columns
         self._as_index, self._sort = as_index, True if sort is None else sort
         self._observed = True if observed is None else observed
+        self._group_keys = group_keys
         self._split_out = split_out
 
     def _with(self, columns):
-        out = GroupBy(self._df, self._by, sort=self._sort, observed=self._observed, dropna=self._dropna,
-                      as_index=self._as_index, columns=columns, split_out=self._split_out)
+        out = GroupBy(self._df, self._by, group_keys=self._group_keys, sort=self._sort, observed=self._observed,
+                      dropna=self._dropna, as_index=self._as_index, columns=columns, split_out=self._split_out)
         out._key_labels = self._key_labels
         return out
 
@@ -427,10 +428,12 @@ class GroupBy(GroupByMethods):
         return DataFrame(GroupbyAgg(df.expr, plan, split_out, schema))
 
     def size(self, split_out=None, **kwargs):
-        """Rows per group: a Series named None (``as_index=False``: a column ``size``)."""
+        """Rows per group: a Series (named as the selected column, else None; ``as_index=False``: a column
+        ``size``)."""
         out = self._build([(self._by[0], "size", "size")], split_out, self._sort)
-        return keyed_result(out, self._by, self._key_labels, {"size": None if self._as_index else "size"}, self._as_index,
-                            self._as_index)
+        name = label_of(self._df.schema, self._columns) if self._series else None
+        return keyed_result(out, self._by, self._key_labels, {"size": name if self._as_index else "size"},
+                            self._as_index, self._as_index)
 
     def _numeric_only(self):
         """This grouping over its numeric value columns only (``numeric_only=True``)."""

@@ -228,7 +228,8 @@ def _collection(plan, schema, series):
 class GroupByMethods:
     """The methods of `GroupBy` answered by pandas on whole groups (see the module note).  Mixed into
     `graphflow.dataframe.groupby.GroupBy`, which provides ``_df``, ``_by``, ``_key_labels``, ``_columns``,
-    ``_dropna``, ``_sort``, ``_observed``, ``_as_index``, ``_value_columns`` and ``_series``."""
+    ``_dropna``, ``_sort``, ``_observed``, ``_group_keys``, ``_as_index``, ``_value_columns`` and
+    ``_series``."""
 
     # -- plumbing
     def _selection(self):
@@ -240,7 +241,8 @@ class GroupByMethods:
     def _call_op(self, call, rows=False, meta=None, opts=None, select=True, filters=False):
         schema = self._df.schema
         keys = [(label_of(schema, k), lab) for k, lab in zip(self._by, self._key_labels)]
-        opts = dict(dropna=self._dropna, sort=self._sort, observed=self._observed, **(opts or {}))
+        opts = dict(dropna=self._dropna, sort=self._sort, observed=self._observed, group_keys=self._group_keys,
+                    **(opts or {}))
         op = GroupedCall(schema, keys, self._selection() if select else None, call, opts, rows=rows, filters=filters)
         if meta is None:
             sample = op.run(nonempty_frame(schema))

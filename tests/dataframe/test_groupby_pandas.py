@@ -7,7 +7,7 @@ order and with its index; per-group results must match pandas' keyed result exac
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal, assert_series_equal
 
@@ -73,6 +73,10 @@ ROWWISE = {
 @given(pdf=frames, n=parts)
 def test_rowwise_series_and_frame(name, pdf, n):
     op = ROWWISE[name]
+    if name.startswith("transform") and pdf.k.isna().all():
+        # pandas has no one answer here: transform("mean") over several keys raises IndexError, a function
+        # gives an empty Series; with some keys present it gives NaN on the null-key rows, as we always do
+        reject()
     check(lambda d: op(d.groupby("k").x), pdf, n)
     if name not in ("cumprod", "cummax", "cummin", "cumsum", "diff", "transform-func", "transform-name"):
         check(lambda d: op(d.groupby(["k", "j"])), pdf, n)  # strings too
@@ -242,3 +246,35 @@ def test_errors_as_pandas():
         df.groupby("k").ohlc()
     with pytest.raises(TypeError, match="name must be a str"):
         gd.Aggregation(3, sum, sum)
+
+
+def _spread_chunk(g):
+    return g.max(), g.min()
+
+
+def _spread_agg(mx, mn):
+    return mx.max(), mn.min()
+
+
+def _spread_finalize(mx, mn):
+    return mx - mn
+
+
+def _demean(v):
+    return v - v.mean()
+
+
+@pytest.mark.api("GroupBy.transform", "GroupBy.cumsum", "GroupBy.median", "GroupBy.agg", "GroupBy.apply")
+def test_on_a_cluster():
+    """The same calls on worker processes (every op pickles; the shuffles go through the cluster)."""
+    import graphflow as gf
+
+    pdf = make_frame(21, 400)
+    df = gd.from_pandas(pdf, npartitions=4)
+    spread = gd.Aggregation("spread", _spread_chunk, _spread_agg, _spread_finalize)
+    with gf.Client(n_workers=2, threads_per_worker=1):
+        same(df.groupby("k").x.transform(_demean).compute(), pdf.groupby("k").x.transform(_demean))
+        same(df.groupby(["k", "j"]).y.cumsum().compute(), pdf.groupby(["k", "j"]).y.cumsum())
+        same(df.groupby("k").x.median().compute(), pdf.groupby("k").x.median())
+        same(df.groupby("k").y.agg(spread).compute(), pdf.groupby("k").y.agg(lambda v: v.max() - v.min()))
+        same(df.groupby("k").y.apply(lambda v: v.sum() * 2).compute(), pdf.groupby("k").y.sum() * 2, sort=True)
