@@ -35,6 +35,7 @@ from .combine import concat, merge_asof
 from .construct import from_arrow, from_delayed, from_dict, from_pandas
 from .convert import assert_eq, from_array, from_map
 from .frame import DataFrame, map_partitions
+from .groupby_methods import Aggregation
 from .io import (read_csv, read_hdf, read_json, read_orc, read_parquet, read_sql, read_sql_query, read_sql_table,
                  to_csv, to_hdf, to_json, to_orc, to_parquet, to_sql)
 from .reductions import Scalar
@@ -49,7 +50,7 @@ __all__ = [
     "compute", "isna", "Index", "from_array", "from_map", "assert_eq", "get_collection_type", "to_timedelta",
     "read_json", "to_json", "read_orc", "to_orc", "read_hdf", "to_hdf", "read_sql", "read_sql_table",
     "read_sql_query", "to_sql",
-    "get_dummies", "melt", "pivot_table", "to_datetime", "to_numeric",
+    "get_dummies", "melt", "pivot_table", "to_datetime", "to_numeric", "Aggregation",
 ]
 
 

@@ -302,9 +302,10 @@ class DataFrame(WindowMethods, ResampleMethods, FrameIndexMethods, CategoricalMe
         return self.compute(**kwargs)
 
     # -- the rest of the API lives in its own modules (reached through OPERATIONS)
-    def groupby(self, by, dropna: bool = True, as_index: bool = True, sort: bool = True):
-        """Group rows by one or more columns or Series; see `graphflow.dataframe.groupby`."""
-        return OPERATIONS.GroupBy(self, by, dropna=dropna, as_index=as_index, sort=sort)
+    def groupby(self, by=None, group_keys=True, sort=None, observed=None, dropna=None, **kwargs):
+        """Group rows by columns, Series or index levels (``level=``); see `graphflow.dataframe.groupby`."""
+        return OPERATIONS.GroupBy(self, by, group_keys=group_keys, sort=sort, observed=observed, dropna=dropna,
+                                  **kwargs)
 
     def merge(self, right, **kwargs) -> "DataFrame":
         """Join with another DataFrame; see `graphflow.dataframe.join.merge`."""
