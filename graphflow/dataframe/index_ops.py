@@ -670,9 +670,19 @@ def join(left, other, on=None, how="left", lsuffix="", rsuffix="", npartitions=N
 # ------------------------------------------------------------------ aligned arithmetic
 
 
+def _check_alignable(a, b):
+    """Aligning needs both sides' divisions (Dask's rule): without them the index values of a partition are
+    unknown, and a join on a per-partition row number would pair unrelated rows."""
+    if not (a.known_divisions and b.known_divisions):
+        raise ValueError(f"cannot align {type(a).__name__} and {type(b).__name__} of unrelated frames: not all "
+                         "divisions are known, can't align partitions. Please use `set_index` (or from_pandas, "
+                         "which keeps the index) to set the index")
+
+
 def align_series(a, b, combine):
     """``combine(x, y)`` of Series ``a`` and ``b`` of different origins, aligned on the index (an outer
     join, as pandas aligns); the result is named as both when they agree, else None."""
+    _check_alignable(a, b)
     fa, fb = a.to_frame("__gf_a__"), b.to_frame("__gf_b__")
     joined = index_merge(fa, fb, how="outer", left_index=True, right_index=True)
     x = Series(joined.expr, Col("__gf_a__"), a.name, joined.schema.field("__gf_a__").type)
@@ -684,6 +694,7 @@ def align_series(a, b, combine):
 def align_frames(a, b, combine):
     """``combine(x, y)`` column by column of DataFrames ``a`` and ``b`` aligned on the index (outer join);
     a column on one side only is all null, as in pandas.  Columns come sorted when they differ, as pandas."""
+    _check_alignable(a, b)
     la, lb = list(a.columns), list(b.columns)
     labels = la if la == lb else sorted(set(la) | set(lb), key=lambda v: (str(type(v)), v))
     fa = a.rename(columns={c: f"__gf_a{i}__" for i, c in enumerate(la)})

@@ -78,10 +78,14 @@ def test_incompatible_types_at_build(df):
         df.t * df.s
 
 
-def test_unrelated_series_refused(df):
+def test_unrelated_series_refused_without_divisions(df):
+    """Series of different frames align on the index only when both know their divisions (as Dask); rows
+    are never zipped by position (test_index covers the aligned case)."""
     other = gd.from_arrow(random_table(seed=1), npartitions=7)
-    with pytest.raises(ValueError, match="unrelated"):
+    with pytest.raises(ValueError, match="unrelated frames: not all divisions are known"):
         df.x + other.x
+    with pytest.raises(ValueError, match="set_index"):
+        df[["x"]] + other[["x"]]
 
 
 def test_assign_rename_drop_astype(df, table):
