@@ -179,18 +179,6 @@ class Call(ColExpr):
         opts = None if self.options is None else (type(self.options).__name__, bytes(self.options.serialize()))
         return ("Call", self.func, tuple(a.__graphflow_tokenize__() for a in self.args), opts)
 
-    def __reduce__(self):
-        # pyarrow's FunctionOptions (SliceOptions, MatchSubstringOptions, ...) do not pickle, yet a Call travels
-        # to worker processes inside every plan op: ship the options as pyarrow's own serialized bytes.
-        if isinstance(self.options, pc.FunctionOptions):
-            return _call_with_options, (self.func, self.args, bytes(self.options.serialize()))
-        return Call, (self.func, self.args, self.options)
-
-
-def _call_with_options(func, args, options: bytes) -> Call:
-    """A `Call` rebuilt in another process from its options' serialized bytes."""
-    return Call(func, args, pc.FunctionOptions.deserialize(pa.py_buffer(options)))
-
 
 def for_filter(expr: ColExpr) -> ColExpr:
     """``expr`` as a filter sees it: a comparison's pandas fill (``coalesce(cmp, False)``: a missing value

@@ -59,7 +59,7 @@ from .collection import CallMethod, Scalar
 from .frame import DataFrame, check_columns
 from .groupby_methods import Aggregation, GroupByMethods
 from .labels import index_column, index_names, label_of
-from .plan import Blockwise, Func, Partitions, PlanNode, Reduce, lower
+from .plan import Blockwise, FromKeys, Func, Partitions, PlanNode, Reduce, lower, walk
 from .shuffle import shuffle
 
 __all__ = ["GroupBy", "Aggregation", "drop_duplicates", "SHUFFLE_GROUPS"]
@@ -335,6 +335,9 @@ def _choose(node) -> int:
 
 def _sample_choice(node) -> int:
     child = node.children[0]
+    if any(isinstance(n, FromKeys) for n in walk(child)):
+        # persisted partitions live on a cluster, out of the sync scheduler's reach: Dask's default, a tree
+        return 1
     part = Blockwise(Func(_chunk, node.agg), (Partitions(child, [0]),), schema=pa.schema([]))
     [first] = base.compute(Scalar(part), scheduler="sync")
     if first.num_rows <= SHUFFLE_GROUPS:

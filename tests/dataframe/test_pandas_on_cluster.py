@@ -177,10 +177,6 @@ def test_join_on_index(client, data):
 # ------------------------------------------------------------------ lazy scalars
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a lazy Scalar cannot meet a Series or a number on this base: `df.x > df.x.mean()` fails in "
-    "Lit(pa.scalar(Scalar)) (ArrowInvalid) and `0.2 * mean` raises TypeError; issue 18 part 3 is branch "
-    "i18-scalar, not merged here. Drop this mark when it is."))
 @pytest.mark.api("Scalar.__gt__", "Scalar.__rmul__")
 def test_lazy_scalar_in_a_filter_and_in_arithmetic(client, data):
     pdf, df = data
@@ -284,10 +280,6 @@ def test_persist_then_further_operations(client, data):
                            check_dtype=False)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "groupby.py _sample_choice computes partition 0 with scheduler='sync' to choose tree vs shuffle; a "
-    "persisted frame's partitions are cluster Futures, which the sync scheduler hands to the op as if they "
-    "were tables (AttributeError: 'Future' object has no attribute 'column'); value_counts goes the same way"))
 @pytest.mark.api("DataFrame.persist")
 def test_groupby_of_a_persisted_frame(client, data):
     pdf, df = data
