@@ -484,7 +484,7 @@ def _with_key_columns(df, by, level=None):
             out.append(k)
             labels.append(k)
             continue
-        pos = _level_position(names, k, level is not None)
+        pos = _level_position(names, k, level is not None, list(df.columns))
         col = f"__gf_level_{pos}__"
         extra[col] = Series(df.expr, Col(index_column(pos)), col, df.schema.field(index_column(pos)).type)
         out.append(col)
@@ -499,7 +499,7 @@ def _is_column(df, k) -> bool:
         return False
 
 
-def _level_position(names, k, by_level: bool) -> int:
+def _level_position(names, k, by_level: bool, columns=()) -> int:
     """The position of index level ``k`` (a position with ``level=``, or a name); pandas' KeyError if none."""
     if by_level and isinstance(k, int) and not isinstance(k, bool):
         if not names or not -len(names) <= k < max(len(names), 1):
@@ -509,7 +509,8 @@ def _level_position(names, k, by_level: bool) -> int:
         return list(names).index(k)
     if by_level:
         raise KeyError(f"Level {k} not found")
-    raise KeyError(k)
+    raise KeyError(f"groupby key {k!r} not found: neither a column ({', '.join(map(repr, columns))}) nor an "
+                   f"index level ({', '.join(map(repr, names)) or 'the index has no name'})")
 
 
 def _key_names(df, by) -> list:

@@ -247,8 +247,12 @@ class GroupByMethods:
         if meta is None:
             sample = op.run(nonempty_frame(schema))
             out_schema, series = to_arrow(sample_meta(sample))[1], isinstance(sample, pd.Series)
-        else:
-            out_schema, series = meta_schema(meta)
+        else:  # meta gives the columns; the index is what pandas makes of groups (keys, then the rows' index)
+            try:
+                index_like = to_arrow(sample_meta(op.run(nonempty_frame(schema))))[1]
+            except Exception:  # noqa: B902 - the function may not run on made-up data: meta alone, then
+                index_like = None
+            out_schema, series = meta_schema(meta, index_like=index_like)
         op.out_schema = out_schema
         return op, out_schema, series
 

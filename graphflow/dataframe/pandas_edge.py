@@ -144,11 +144,14 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
             f"a partition's result lacks the columns {missing} that meta promised (it has "
             f"{[n for n in table.column_names if not is_index_column(n)]}); pass meta= matching the function's "
             f"output")
-    cols = []
+    cols, fields = [], []
     for f in schema:
         col = table.column(f.name)
+        if pa.types.is_null(f.type):  # the meta sample could not tell (all missing): this partition's type wins
+            f = f.with_type(col.type)
         cols.append(col if col.type == f.type else col.cast(f.type, safe=False))
-    return pa.Table.from_arrays(cols, schema=schema)
+        fields.append(f)
+    return pa.Table.from_arrays(cols, schema=pa.schema(fields, metadata=schema.metadata))
 
 
 # ------------------------------------------------------------------ meta

@@ -82,7 +82,7 @@ def test_bad_input(df):
         df.groupby("zz")
     with pytest.raises(KeyError, match="'qq'"):
         df.groupby("k").agg({"qq": "sum"})
-    with pytest.raises(ValueError, match="unknown aggregation"):
+    with pytest.raises(AttributeError, match="median_of_medians"):  # pandas' error, before anything runs
         df.groupby("k").agg({"x": "median_of_medians"})
 
 
