@@ -195,8 +195,8 @@ def read_csv(urlpath, blocksize="default", lineterminator=None, compression="inf
     implicit = implicit_index(spec)
     if implicit:  # fewer names= than columns: pandas' implicit, unnamed index
         df = set_index_columns(df, implicit, [None] * len(implicit))
-    if picked:
-        df = set_index_columns(df, picked)
+    if picked:  # after an implicit index, index_col= levels come inside it
+        df = set_index_columns(df, picked, append=bool(implicit))
     return df
 
 

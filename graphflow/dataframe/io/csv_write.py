@@ -25,6 +25,7 @@ import os
 import pyarrow.csv as pacsv
 
 from ..frame import DataFrame
+from ..labels import column_labels
 from .csv import reject_keywords
 from .index import partition_to_pandas, stored_index
 from .paths import check_local, open_output, output_paths
@@ -42,7 +43,9 @@ class _CSVWriter:
     """Writes one partition; the same object for every partition of one ``to_csv`` call."""
 
     levels: tuple            # (arrow column, name) of the index levels to write
-    data: tuple              # the data columns to write, in order
+    data: tuple              # the Arrow names of the data columns to write, in order
+    schema: object           # the frame's plan schema (index names, column labels) for pandas' writer
+    labels: tuple            # the column label of each of ``data``
     header: tuple | None     # the header cells (None: no header at all)
     header_first_only: bool
     append: bool
@@ -51,6 +54,7 @@ class _CSVWriter:
     na_rep: str = ""
     pandas_kwargs: tuple = ()  # non-empty: write through pandas with these keywords
     encoding: str = "utf-8"
+    native_header: bool = False  # tuple labels: pandas writes its header rows itself
 
     def __call__(self, table, path, first=True):
         header = self.header is not None and (first or not self.header_first_only)
@@ -73,10 +77,14 @@ class _CSVWriter:
         f.write(buf.getvalue())
 
     def _pandas_text(self, table, header):
-        pdf = partition_to_pandas(table.select([c for c, _ in self.levels] + list(self.data)), list(self.levels))
+        # the partition as compute() gives it: pandas writes its index and labels as it would its own frame's
+        pdf = partition_to_pandas(table, self.schema, index=bool(self.levels))
+        pdf = pdf[list(self.labels)]
         kw = dict(self.pandas_kwargs)
-        index_label = [h for h in self.header[:len(self.levels)]] if self.header and self.levels else None
+        index_label = list(self.header[:len(self.levels)]) if self.header and self.levels else None
         cells = list(self.header[len(self.levels):]) if self.header is not None else False
+        if self.header is not None and self.native_header:
+            cells = True  # pandas' own header (several rows for tuple labels)
         return pdf.to_csv(None, sep=self.sep, na_rep=self.na_rep, index=bool(self.levels), index_label=index_label,
                           header=cells if header else False, **kw)
 
@@ -114,19 +122,22 @@ def to_csv(df, filename, single_file: bool = False, encoding: str = "utf-8", mod
 
 def _writer(df, kw, encoding, header_first_only, append, compression) -> _CSVWriter:
     levels = stored_index(df.schema) if kw.get("index", True) else []
-    level_cols = {c for c, _ in levels}
-    data = [c for c in df.columns if c not in level_cols]
+    names = df.arrow_names()  # the data columns' Arrow names, and their pandas labels
+    labels = dict(zip(names, column_labels(df.schema)))
+    data = list(names)
     if kw.get("columns") is not None:
-        wanted = [kw["columns"]] if isinstance(kw["columns"], str) else list(kw["columns"])
-        missing = [c for c in wanted if c not in data]
+        wanted = [kw["columns"]] if isinstance(kw["columns"], (str, tuple)) else list(kw["columns"])
+        by_label = {lab: n for n, lab in labels.items()}
+        missing = [c for c in wanted if c not in by_label]
         if missing:
             raise KeyError(f"{missing} not in index")  # pandas' own message for unknown columns=
-        data = wanted
+        data = [by_label[c] for c in wanted]
     header = kw.get("header", True)
+    native = header is True and any(isinstance(labels[c], tuple) for c in data)
     if header is False:
         cells = None
     else:
-        aliases = list(data) if header is True else list(header)
+        aliases = [labels[c] for c in data] if header is True else list(header)
         if len(aliases) != len(data):
             raise ValueError(f"Writing {len(data)} cols but got {len(aliases)} aliases")
         label = kw.get("index_label")
@@ -137,11 +148,13 @@ def _writer(df, kw, encoding, header_first_only, append, compression) -> _CSVWri
         cells = tuple(index_cells) + tuple(str(a) for a in aliases)
     pandas_kwargs = tuple((k, v) for k, v in kw.items() if k in _PANDAS_ONLY)
     enc = encoding.lower().replace("-", "").replace("_", "")
-    if enc not in ("utf8", "ascii") and not pandas_kwargs:
-        pandas_kwargs = (("errors", "strict"),)  # another encoding: pandas' text, encoded by the writer
+    if (native or enc not in ("utf8", "ascii")) and not pandas_kwargs:
+        pandas_kwargs = (("errors", "strict"),)  # pandas' text (its header rows; another encoding)
     sep = kw.get("sep", ",")
     if not isinstance(sep, str) or len(sep) != 1:
         raise TypeError('"delimiter" must be a 1-character string')
-    return _CSVWriter(levels=tuple(levels), data=tuple(data), header=cells, header_first_only=header_first_only,
-                      append=append, compression=compression, sep=sep, na_rep=kw.get("na_rep", ""),
-                      pandas_kwargs=pandas_kwargs, encoding=encoding)
+    return _CSVWriter(levels=tuple(levels), data=tuple(data), schema=df.schema,
+                      labels=tuple(labels[c] for c in data), header=cells,
+                      header_first_only=header_first_only, append=append, compression=compression, sep=sep,
+                      na_rep=kw.get("na_rep", ""), pandas_kwargs=pandas_kwargs, encoding=encoding,
+                      native_header=native)

@@ -18,7 +18,7 @@ keywords pass through), to ``path/0.part`` ... or a ``*`` pattern, as Dask.
     >>> import os, tempfile, graphflow.dataframe as gd
     >>> d = tempfile.mkdtemp()
     >>> _ = to_json(gd.from_dict({"a": [1, 2, 3], "s": ["x", None, "z"]}, npartitions=2), d)
-    >>> read_json(d).compute(scheduler="sync").to_pydict()
+    >>> read_json(d).to_arrow(scheduler="sync").to_pydict()
     {'a': [1, 2, 3], 's': ['x', None, 'z']}
 """
 
@@ -37,7 +37,7 @@ from ..frame import DataFrame
 from ..plan import PlanNode
 from .csv import reject_keywords
 from .dtypes import arrow_types
-from .index import partition_to_pandas, stored_index
+from .index import partition_to_pandas
 from .paths import byte_ranges, check_local, expand_paths, infer_compression, open_input, open_output, \
     output_paths, read_lines
 from .writes import compute_options, write_partitions
@@ -245,8 +245,10 @@ def _read_with_pandas(files, orient, lines, encoding, errors, compression, meta,
     return DataFrame(ReadJSON([(f, 0, -1) for f in files], schema, read_pandas_file, (opts, schema)))
 
 
-def _write_json(table, path, levels, kwargs, encoding, compression):
-    text = partition_to_pandas(table, levels).to_json(None, **dict(kwargs))
+def _write_json(table, path, schema, kwargs, encoding, compression):
+    # the partition as compute() gives it (its stored index, or a fresh RangeIndex): pandas' to_json decides
+    # what of the index each orient writes, as it does for Dask's partitions
+    text = partition_to_pandas(table, schema).to_json(None, **dict(kwargs))
     with open_output(path, compression) as f:
         f.write(text.encode(encoding) + (b"\n" if text and not text.endswith("\n") else b""))
     return path
@@ -267,8 +269,7 @@ def to_json(df, url_path, orient="records", lines=None, storage_options=None, co
         lines = orient == "records"
     if orient != "records" and lines:
         raise ValueError('Line-delimited JSON is only available with orient="records".')
-    levels = tuple(stored_index(df.schema)) if orient not in ("records", "values") or kwargs.get("index") else ()
     options = tuple(sorted({"orient": orient, "lines": lines, **kwargs}.items()))
     paths = output_paths(url_path, df.npartitions, name_function, default="*.part")
-    return write_partitions(df, _write_json, paths, levels, options, encoding, compression,
+    return write_partitions(df, _write_json, paths, df.schema, options, encoding, compression,
                             compute=compute, compute_kwargs=compute_options(compute_kwargs))

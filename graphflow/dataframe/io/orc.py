@@ -11,7 +11,7 @@ does with ``reset_index``.
     >>> import tempfile, graphflow.dataframe as gd
     >>> d = tempfile.mkdtemp()
     >>> _ = to_orc(gd.from_dict({"a": [1, 2, 3], "s": ["x", None, "z"]}, npartitions=2), d)
-    >>> read_orc(d, columns=["s"]).compute(scheduler="sync").to_pydict()
+    >>> read_orc(d, columns=["s"]).to_arrow(scheduler="sync").to_pydict()
     {'s': ['x', None, 'z']}
 """
 
@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from ...spec import Task
 from ..frame import DataFrame, check_columns
+from ..labels import column_labels
 from ..plan import PlanNode
 from .index import set_index_columns, stored_index
 from .parquet import check_engine
@@ -116,12 +117,11 @@ def to_orc(df, path, engine="pyarrow", write_index=True, storage_options=None, c
     check_engine(engine, "to_orc")
     check_local(storage_options, what="to_orc")
     levels = stored_index(df.schema) if write_index else []
-    level_cols = {c for c, _ in stored_index(df.schema)}
-    data = [c for c in df.columns if c not in level_cols]
+    data = df.arrow_names()
     index_names = [("index" if len(levels) == 1 else f"level_{i}") if n is None else str(n)
                    for i, (_, n) in enumerate(levels)]
     columns = tuple(c for c, _ in levels) + tuple(data)
-    names = tuple(index_names) + tuple(data)
+    names = tuple(index_names) + tuple(str(label) for label in column_labels(df.schema))
     os.makedirs(path, exist_ok=True)
     paths = [os.path.join(os.fspath(path), f"part.{i}.orc") for i in range(df.npartitions)]
     return write_partitions(df, _write_orc, paths, columns, names, compute=compute,

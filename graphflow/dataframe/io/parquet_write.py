@@ -15,7 +15,7 @@ required); ``overwrite=True`` empties the directory first.
     >>> df = gd.from_dict({"k": ["a", "b", "a"], "x": [1, 2, 3]}, npartitions=2)
     >>> [p[len(d):] for p in to_parquet(df, d, partition_on=["k"])]
     ['/k=a/part.0.parquet', '/k=b/part.0.parquet', '/k=a/part.1.parquet']
-    >>> gd.read_parquet(d).compute(scheduler="sync").to_pydict()["x"]
+    >>> gd.read_parquet(d).compute(scheduler="sync")["x"].tolist()
     [1, 3, 2]
 """
 
@@ -30,9 +30,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..labels import column_labels
 from .csv import reject_keywords
 from .hive import partition_dir
-from .index import stored_index
+from .index import partition_to_pandas, stored_index
 from .parquet import check_engine
 from .paths import check_local, expand_paths
 from .writes import compute_options, write_partitions
@@ -101,13 +102,12 @@ def _groups(table, keys):
 
 
 def _pandas_layout(df, levels, data):
-    """(file column names, pandas metadata) for writing ``data`` columns plus the index ``levels``."""
+    """(file column names, pandas metadata) for writing the ``data`` columns (Arrow names) plus the index
+    ``levels``: what pyarrow gives the frame ``compute()`` returns, so pandas reads the index back."""
+    labels = dict(zip(df.arrow_names(), column_labels(df.schema)))
     if not levels:
-        return tuple(data), ()
-    cols = list(data) + [c for c, _ in levels]
-    empty = df.schema.empty_table().select(cols).to_pandas()
-    empty = empty.set_index([c for c, _ in levels])
-    empty.index.names = [n for _, n in levels]
+        return tuple(str(labels[c]) for c in data), ()
+    empty = partition_to_pandas(df.schema.empty_table(), df.schema)[[labels[c] for c in data]]
     pschema = pa.Schema.from_pandas(empty, preserve_index=True)
     return tuple(pschema.names), ((b"pandas", pschema.metadata[b"pandas"]),)
 
@@ -152,8 +152,7 @@ def to_parquet(df, path, compression="snappy", write_index: bool = True, append:
     path = os.fspath(path)
     partition_on = [partition_on] if isinstance(partition_on, str) else list(partition_on or [])
     levels = stored_index(df.schema) if write_index else []
-    level_cols = {c for c, _ in levels}
-    data = [c for c in df.columns if c not in level_cols and (write_index or not c.startswith("__index_level_"))]
+    data = df.arrow_names()
     missing = [c for c in partition_on if c not in data]
     if missing:
         raise KeyError(f"partition_on column(s) {missing} not found; the columns are {data}")
