@@ -149,6 +149,8 @@ def test_value_counts_unique(pdf, n):
 @SETTINGS
 @given(pdf=frames, n=parts)
 def test_rolling(pdf, n):
+    if pdf.k.isna().all():
+        reject()  # pandas raises on a rolling over no groups at all (every key null); ours is empty
     check(lambda d: d.groupby("k").x.rolling(3).mean(), pdf, n)
     check(lambda d: d.groupby("k").y.rolling(2, min_periods=1).sum(), pdf, n)
     check(lambda d: d.groupby(["k", "j"])[["x", "y"]].rolling(2).max(), pdf, n)
