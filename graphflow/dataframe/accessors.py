@@ -4,7 +4,7 @@ Each method is either one pyarrow kernel in the column's formula (a `Call`,
 fused with the rest of the projection: ``lower``, ``upper``, ``len``,
 ``strip``, ``contains``, ``startswith``/``endswith``, ``slice``, literal
 ``replace``, ``split`` without ``expand``, ``cat`` with others), or pandas'
-own method run on every partition (``Series._partitionwise("str.wrap", 10)``)
+own method run on every partition (``Series.partitionwise("str.wrap", 10)``)
 where no kernel gives pandas' answer.  The partition-wise result's dtypes come
 from running the method on an *empty* pandas Series of the column's dtype
 (Dask's ``meta``), so nothing is computed while the graph is built:
@@ -62,7 +62,7 @@ def partitionwise(coll, method: str, *args, meta=None, **kwargs):
             meta = None
         if meta is not None and not isinstance(meta, (pd.Series, pd.DataFrame)):
             meta = None
-    return coll._partitionwise(method, *args, meta=meta, **kwargs)
+    return coll.partitionwise(method, *args, meta=meta, **kwargs)
 
 
 def _is_stringlike(t: pa.DataType) -> bool:
@@ -254,14 +254,14 @@ class StringAccessor(_Accessor):
         """Concatenate element-wise with ``others`` (Series of the same frame, or a list of them), or, without
         ``others``, the whole column into one lazy string."""
         if others is None:
-            combine = _CatStrings(self._s._column, self._s.expr.schema, sep, na_rep)
+            combine = _CatStrings(self._s.arrow_column, self._s.expr.schema, sep, na_rep)
             return Scalar(Reduce(self._s.expr, combine, _cat_finish, None))
         series_type = type(self._s)
         others = [others] if isinstance(others, series_type) else list(others) if isinstance(others, (list, tuple)) \
             else None
         if others is None or not all(isinstance(o, series_type) for o in others):
             raise TypeError("others must be Series/Index")
-        args = [self._s.column_expr] + [o.column_expr_on(self._s._frame) for o in others]
+        args = [self._s.column_expr] + [o.column_expr_on(self._s.source) for o in others]
         opts = pc.JoinOptions("emit_null" if na_rep is None else "replace", na_rep or "")
         sep_lit = Lit(pa.scalar(sep or "", pa.large_string()))
         return self._s.derive(Call("binary_join_element_wise", [*args, sep_lit], opts))

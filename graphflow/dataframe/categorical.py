@@ -4,7 +4,7 @@ A categorical column is an Arrow dictionary column.  Its categories are
 *unknown* (each partition has its own dictionary: ``astype("category")``, as in
 Dask) or *known*: then every partition's dictionary is exactly the category
 list, which the schema's metadata also holds (`labels.categories`), so the meta
-(``df._meta``), ``get_dummies`` and ``pivot_table`` know them without computing:
+(``df.meta``), ``get_dummies`` and ``pivot_table`` know them without computing:
 
     >>> import pandas as pd
     >>> import graphflow.dataframe as gd
@@ -79,13 +79,13 @@ def _sorted(values: list) -> list:
 
 def with_known(coll, known: dict):
     """``coll`` (DataFrame or Series) whose schema knows ``{arrow name: categories or None}``."""
-    plan = coll.expr if getattr(coll, "column_expr", None) is None else coll._frame
+    plan = coll.expr if getattr(coll, "column_expr", None) is None else coll.source
     schema = with_categories(plan.schema, known)
     names = plan.schema.names
     wrapped = Blockwise(Project([(n, Col(n)) for n in names]), (plan,), schema, label="categories")
     if getattr(coll, "column_expr", None) is None:
         return OPERATIONS.DataFrame(wrapped)
-    col = coll._column
+    col = coll.arrow_column
     if col not in names:  # a formula: materialize it first
         return with_known(OPERATIONS.Series(coll.expr, Col(col), coll.name, coll.dtype), known)
     return OPERATIONS.Series(wrapped, Col(col), coll.name, coll.dtype)
@@ -129,7 +129,7 @@ def _encode(coll, found: dict, ordered: dict | None = None):
     out = Blockwise(_Encode(dictionaries), (plan,), schema, label="categorize")
     if getattr(coll, "column_expr", None) is None:
         return OPERATIONS.DataFrame(out)
-    return OPERATIONS.Series(out, Col(coll._column), coll.name, schema.field(coll._column).type)
+    return OPERATIONS.Series(out, Col(coll.arrow_column), coll.name, schema.field(coll.arrow_column).type)
 
 
 def _find_categories(series_list) -> list:
@@ -177,7 +177,7 @@ class CategoricalMethods:
             picked = [names[c] for c in columns if names[c] not in known]
         if not picked:
             return self
-        found = _find_categories([self[c] if c in self._data_names() else self[c] for c in picked])
+        found = _find_categories([self[c] if c in self.arrow_names() else self[c] for c in picked])
         ordered = {n: schema.field(n).type.ordered for n in picked if pa.types.is_dictionary(schema.field(n).type)}
         return _encode(self, dict(zip(picked, found)), ordered)
 
@@ -194,7 +194,7 @@ class CategoricalMethods:
         frame = empty.to_frame() if series else empty
         meta = frame.astype(mapping)
         known, schema = {}, self.expr.schema
-        names = [self._column] if series else data_names(schema)
+        names = [self.arrow_column] if series else data_names(schema)
         for (label, dtype), name in zip(mapping.items(), names) if series else \
                 ((item, dict(zip(column_labels(schema), names))[item[0]]) for item in mapping.items()):
             if not is_category_dtype(dtype):
@@ -226,7 +226,7 @@ class CategoricalAccessor:
     @property
     def known(self) -> bool:
         """Whether the categories are known without computing."""
-        return self._s._column in categories(self._s.expr.schema)
+        return self._s.arrow_column in categories(self._s.expr.schema)
 
     def _require_known(self, what):
         if not self.known:
@@ -254,18 +254,18 @@ class CategoricalAccessor:
         if self.known:
             return self._s
         found = _find_categories([self._s])[0]
-        return _encode(self._s, {self._s._column: found}, {self._s._column: self.ordered})
+        return _encode(self._s, {self._s.arrow_column: found}, {self._s.arrow_column: self.ordered})
 
     def as_unknown(self):
         """The same Series with unknown categories (nothing computed)."""
-        return with_known(self._s, {self._s._column: None}) if self.known else self._s
+        return with_known(self._s, {self._s.arrow_column: None}) if self.known else self._s
 
     def _change(self, method, *args, **kwargs):
         out = partitionwise(self._s, f"cat.{method}", *args, **kwargs)
         if self.known:
             meta = CallMethod(f"cat.{method}", args, kwargs)(empty_pandas(self._s))
             cats = _json_values(list(meta.cat.categories), self._s.name)
-            out = with_known(out, {out._column: cats})
+            out = with_known(out, {out.arrow_column: cats})
         return out
 
     def add_categories(self, new_categories):
@@ -287,7 +287,7 @@ class CategoricalAccessor:
     def set_categories(self, new_categories, ordered=None, rename: bool = False):
         """The categories replaced by ``new_categories`` (values not among them become missing)."""
         out = partitionwise(self._s, "cat.set_categories", new_categories, ordered=ordered, rename=rename)
-        return with_known(out, {out._column: _json_values(list(new_categories), self._s.name)})
+        return with_known(out, {out.arrow_column: _json_values(list(new_categories), self._s.name)})
 
     def as_ordered(self):
         """The categories marked ordered."""

@@ -61,7 +61,7 @@ class PlanCollection(DaskCollection):
         self.expr = plan
 
     # -- the optimized plan, once
-    def _optimized(self):
+    def optimized_plan(self):
         try:
             return self.__dict__["_opt"]
         except KeyError:
@@ -69,21 +69,21 @@ class PlanCollection(DaskCollection):
             return opt
 
     def __graphflow_graph__(self):
-        return TaskGraph.adopt(lower(self._optimized()))
+        return TaskGraph.adopt(lower(self.optimized_plan()))
 
     def __graphflow_keys__(self):
-        return self._optimized().keys()
+        return self.optimized_plan().keys()
 
     @staticmethod
     def __graphflow_collect__(collections) -> dict:
         # several at once (gf.compute(a, b)): one lowering, so a source they share is one node per partition
-        return lower(*[PlanCollection._optimized(c) for c in collections])
+        return lower(*[PlanCollection.optimized_plan(c) for c in collections])
 
     def __graphflow_tokenize__(self):
         return self.expr.name
 
     def __graphflow_rebuild__(self, graph):
-        opt = self._optimized()  # the graph holds our keys and all they need (persist: just our keys)
+        opt = self.optimized_plan()  # the graph holds our keys and all they need (persist: just our keys)
         plan = FromKeys(dict(graph), opt.keys(), opt.schema, name=opt.name)
         return self._rebuilt(plan)
 
@@ -112,7 +112,7 @@ class PlanCollection(DaskCollection):
 
     def explain(self, optimized: bool = True, file=None) -> str:
         """Print (and return) the plan tree, optimized unless ``optimized=False``."""
-        text = format_plan(self._optimized() if optimized else self.expr)
+        text = format_plan(self.optimized_plan() if optimized else self.expr)
         print(text, file=file)
         return text
 
@@ -120,7 +120,7 @@ class PlanCollection(DaskCollection):
     def npartitions(self) -> int:
         return self.expr.npartitions
 
-    def _partitionwise(self, method: str, *args, meta=None, **kwargs):
+    def partitionwise(self, method: str, *args, meta=None, **kwargs):
         """pandas' ``method`` applied to every partition (as pandas objects): for the methods whose answer
         for a row depends on that row alone (``clip``, ``round``, ``str.pad``...).  ``method`` may be
         dotted (``"str.pad"``).  The result's columns and dtypes are inferred as in ``map_partitions``."""
@@ -188,7 +188,7 @@ class Scalar(ScalarArithmetic, PlanCollection):
         return Scalar(plan, self.dtype)
 
     def __graphflow_rebuild__(self, graph):
-        opt = self._optimized()
+        opt = self.optimized_plan()
         return Scalar(FromKeys(dict(graph), opt.keys(), None, name=opt.name), self.dtype)
 
     def column_arg(self) -> ScalarArg:
@@ -242,7 +242,7 @@ def _reducer(how: str, doc: str, ddof: bool = False):
     def method(self, axis=None, skipna=True, numeric_only=False, split_every=False, ddof=1, **kwargs):
         if axis in (1, "columns"):
             extra = {"ddof": ddof} if how in ("var", "std") else {}
-            return self._partitionwise(how, axis=1, skipna=skipna, numeric_only=numeric_only, **extra)
+            return self.partitionwise(how, axis=1, skipna=skipna, numeric_only=numeric_only, **extra)
         if axis not in (None, 0, "index"):
             raise ValueError(f"No axis named {axis!r} for object type {type(self).__name__}")
         return OPERATIONS.reduce(self, how, **({"ddof": ddof} if how in ("var", "std") else {}))

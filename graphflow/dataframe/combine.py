@@ -90,7 +90,7 @@ def _side_by_side(dfs, join, ignore_unknown):
     if not known and not ignore_unknown:
         warnings.warn("concatenating frames with unknown divisions: assuming they are partitioned alike "
                       "(pass ignore_unknown_divisions=True to silence this)", UserWarning, stacklevel=3)
-    metas = [d._meta for d in dfs]
+    metas = [d.meta for d in dfs]
     meta = pd.concat(metas, axis=1, join=join)
     _, schema = frame_to_arrow(meta, keep_index=True)
     op = PandasFunc(_concat_columns, [d.expr.schema for d in dfs], schema, (join,),
@@ -111,7 +111,7 @@ def merge_asof(left, right, on=None, left_on=None, right_on=None, left_index=Fal
     kwargs = dict(on=on, left_on=left_on, right_on=right_on, left_index=left_index, right_index=right_index,
                   by=by, left_by=left_by, right_by=right_by, suffixes=suffixes, tolerance=tolerance,
                   allow_exact_matches=allow_exact_matches, direction=direction)
-    meta = pd.merge_asof(left._meta, right._meta, **kwargs)
+    meta = pd.merge_asof(left.meta, right.meta, **kwargs)
     keep_index = left_index or right_index
     _, schema = frame_to_arrow(meta, keep_index=keep_index)
     whole = Reduce(right.expr, _concat_tables, identity, right.expr.schema, split_every=max(right.npartitions, 2))

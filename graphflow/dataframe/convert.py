@@ -35,7 +35,7 @@ __all__ = ["to_delayed", "from_array", "from_map", "memory_usage", "memory_usage
 def to_delayed(coll, optimize_graph: bool = True):
     """One `Delayed` per partition, each computing that partition as a pandas object."""
     graph = dict(coll.__graphflow_graph__())  # the optimized plan's tasks (the plan is always optimized)
-    plan = coll._optimized()
+    plan = coll.optimized_plan()
     schema = plan.schema
     convert = to_pandas_series if isinstance(coll, Series) else to_pandas_frame
     out = []
@@ -121,7 +121,7 @@ def _total_usage(obj, index, deep):
 
 
 def _usage_by_column(frame, index, deep):
-    meta = frame._meta
+    meta = frame.meta
     labels = (["Index"] if index else []) + list(meta.columns)
     pdf = pd.DataFrame({str(lab): pd.Series([], dtype="int64") for lab in labels})
     _, schema = frame_to_arrow(pdf, keep_index=False)

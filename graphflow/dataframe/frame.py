@@ -83,6 +83,8 @@ class DataFrame(WindowMethods, ResampleMethods, FrameIndexMethods, CategoricalMe
         """An empty pandas DataFrame with this frame's columns, dtypes and index (as Dask's ``_meta``)."""
         return self.known_meta(to_pandas_frame(self.schema.empty_table(), self.schema))
 
+    meta = _meta  # the same, for the modules that build on it
+
     @property
     def columns(self):
         """The column labels, a ``pandas.Index`` (the index is not a column)."""
@@ -113,7 +115,7 @@ class DataFrame(WindowMethods, ResampleMethods, FrameIndexMethods, CategoricalMe
     _arrow_name = arrow_name
 
     def __repr__(self):
-        cols = "\n".join(f"  {f.name}: {f.type}" for f in self.schema if f.name in self._data_names())
+        cols = "\n".join(f"  {f.name}: {f.type}" for f in self.schema if f.name in self.arrow_names())
         idx = index_names(self.schema)
         where = f", index={list(idx)}" if idx else ""
         return f"graphflow.DataFrame<npartitions={self.npartitions}{where}>\n{cols}"
@@ -124,7 +126,7 @@ class DataFrame(WindowMethods, ResampleMethods, FrameIndexMethods, CategoricalMe
         return dataframe_html(self)
 
     def __dir__(self):
-        return list(super().__dir__()) + [c for c in self._data_names() if c.isidentifier()]
+        return list(super().__dir__()) + [c for c in self.arrow_names() if c.isidentifier()]
 
     # -- selection
     def __getattr__(self, name):
@@ -137,20 +139,20 @@ class DataFrame(WindowMethods, ResampleMethods, FrameIndexMethods, CategoricalMe
         if isinstance(key, Series):
             return DataFrame(Blockwise(Filter(for_filter(key.column_expr_on(self.expr))), (self.expr,), self.schema))
         if isinstance(key, (list, tuple)) or type(key).__name__ == "Index":
-            names = [self._arrow_name(k) for k in key]
-            return self._project([(n, Col(n)) for n in names])
-        name = self._arrow_name(key)
+            names = [self.arrow_name(k) for k in key]
+            return self.project([(n, Col(n)) for n in names])
+        name = self.arrow_name(key)
         return Series(self.expr, Col(name), label_of(self.schema, name), self.schema.field(name).type)
 
     def __setitem__(self, name, value):
         self.expr = self.assign(**{name: value}).expr
         self.__dict__.pop("_opt", None)
 
-    def _project(self, exprs, labels=None) -> "DataFrame":
+    def project(self, exprs, labels=None) -> "DataFrame":
         """A frame of the columns ``exprs`` ((arrow name, ColExpr) pairs), the index carried along."""
         exprs = list(exprs) + [(c, Col(c)) for c in index_columns(self.schema)]
         fields = [pa.field(n, output_type(e, self.schema)) for n, e in exprs]
-        old = dict(zip(self._data_names(), column_labels(self.schema)))
+        old = dict(zip(self.arrow_names(), column_labels(self.schema)))
         keep = {n: old[n] for n, e in exprs if n in old and isinstance(e, Col) and e.name == n}
         schema = with_labels(pa.schema(fields), index=index_names(self.schema), labels={**keep, **(labels or {})})
         schema = carry_categories(self.schema, schema, {n: e.name for n, e in exprs if isinstance(e, Col)})
@@ -184,19 +186,19 @@ class DataFrame(WindowMethods, ResampleMethods, FrameIndexMethods, CategoricalMe
     # -- column operations
     def assign(self, **columns) -> "DataFrame":
         """New or replaced columns from Series, scalars or callables ``f(df)``; existing order kept."""
-        exprs = {n: Col(n) for n in self._data_names()}
+        exprs = {n: Col(n) for n in self.arrow_names()}
         for name, value in columns.items():
             exprs[name] = self._as_expr(value)
-        return self._project(list(exprs.items()))
+        return self.project(list(exprs.items()))
 
     def rename(self, columns: dict | None = None, **kwargs) -> "DataFrame":
         """Rename columns: ``rename(columns={"old": "new"})`` (a callable mapping works too)."""
         columns = kwargs.pop("mapper", columns) if columns is None else columns
-        names = self._data_names()
+        names = self.arrow_names()
         if callable(columns):
             columns = {n: columns(n) for n in names}
         check_columns(list(columns), self.schema)
-        return self._project([(columns.get(n, n), Col(n)) for n in names])
+        return self.project([(columns.get(n, n), Col(n)) for n in names])
 
     def drop(self, labels=None, axis=0, columns=None, errors: str = "raise") -> "DataFrame":
         """Drop columns: ``drop(columns=[...])`` or ``drop([...], axis=1)`` (rows cannot be dropped by label
@@ -209,35 +211,35 @@ class DataFrame(WindowMethods, ResampleMethods, FrameIndexMethods, CategoricalMe
         columns = [columns] if isinstance(columns, str) or not hasattr(columns, "__iter__") else list(columns)
         if errors == "ignore":
             columns = [c for c in columns if c in list(self.columns)]
-        names = [self._arrow_name(c) for c in columns]
-        return self[[lab for n, lab in zip(self._data_names(), list(self.columns)) if n not in names]]
+        names = [self.arrow_name(c) for c in columns]
+        return self[[lab for n, lab in zip(self.arrow_names(), list(self.columns)) if n not in names]]
 
     def astype(self, dtype) -> "DataFrame":
         """Cast columns: one type for all, or ``{column: type}``; types are pyarrow types, numpy/pandas dtypes
         or their names."""
-        names = self._data_names()
+        names = self.arrow_names()
         if is_category_dtype(dtype) or (isinstance(dtype, dict) and any(map(is_category_dtype, dtype.values()))):
             return self._astype_categories(dtype) if isinstance(dtype, dict) else self._astype_category(dtype)
         mapping = dtype if isinstance(dtype, dict) else {n: dtype for n in names}
         check_columns(list(mapping), self.schema)
-        return self._project([(n, _cast(Col(n), mapping[n]) if n in mapping else Col(n)) for n in names])
+        return self.project([(n, _cast(Col(n), mapping[n]) if n in mapping else Col(n)) for n in names])
 
     def fillna(self, value) -> "DataFrame":
         """Replace nulls with a scalar, or per column with ``{column: value}``."""
-        mapping = value if isinstance(value, dict) else {n: value for n in self._data_names()}
+        mapping = value if isinstance(value, dict) else {n: value for n in self.arrow_names()}
         check_columns(list(mapping), self.schema)
         exprs = []
-        for n in self._data_names():
+        for n in self.arrow_names():
             e = Col(n)
             if n in mapping:
                 e = Call("coalesce", [_widened(e, self.schema.field(n).type, mapping[n]),
                                       Lit(_fill_scalar(mapping[n], self.schema.field(n).type))])
             exprs.append((n, e))
-        return self._project(exprs)
+        return self.project(exprs)
 
     def dropna(self, subset=None, how: str = "any") -> "DataFrame":
         """Drop rows with a null (``how="any"``) or all nulls (``"all"``) in ``subset``."""
-        subset = self._data_names() if subset is None else ([subset] if isinstance(subset, str) else list(subset))
+        subset = self.arrow_names() if subset is None else ([subset] if isinstance(subset, str) else list(subset))
         check_columns(subset, self.schema)
         valid = [Call("is_valid", [Col(n)]) for n in subset]
         pred = valid[0]
@@ -250,11 +252,11 @@ class DataFrame(WindowMethods, ResampleMethods, FrameIndexMethods, CategoricalMe
         c = self._as_expr(cond)
         exprs = []
         for f in self.schema:
-            if f.name not in self._data_names():
+            if f.name not in self.arrow_names():
                 continue
             alt = Lit(pa.scalar(other, type=f.type) if other is not None else pa.scalar(None, type=f.type))
             exprs.append((f.name, Call("if_else", [c, Col(f.name), alt])))
-        return self._project(exprs)
+        return self.project(exprs)
 
     def map_partitions(self, func, *args, meta=None, **kwargs):
         """``func(partition, *args, **kwargs)`` on every partition, given as a ``pandas.DataFrame``.

@@ -366,7 +366,7 @@ class GroupBy(GroupByMethods):
         self._df = df
         self._by = _key_names(df, by)
         check_columns(self._by, df.schema, "groupby key")
-        self._key_labels = labels if labels is not None else [label_of(df.schema, k) for k in self._by]
+        self.key_labels = labels if labels is not None else [label_of(df.schema, k) for k in self._by]
         self._dropna = True if dropna is None else dropna
         self._columns = columns
         self._as_index, self._sort = as_index, True if sort is None else sort
@@ -374,15 +374,20 @@ class GroupBy(GroupByMethods):
         self._group_keys = group_keys
         self._split_out = split_out
 
+    @property
+    def by(self) -> list:
+        """The Arrow names of the key columns (as Dask's ``GroupBy.by``, after keys are resolved)."""
+        return list(self._by)
+
     def _with(self, columns):
         out = GroupBy(self._df, self._by, group_keys=self._group_keys, sort=self._sort, observed=self._observed,
                       dropna=self._dropna, as_index=self._as_index, columns=columns, split_out=self._split_out)
-        out._key_labels = self._key_labels
+        out.key_labels = self.key_labels
         return out
 
     def __getitem__(self, cols):
         single = not isinstance(cols, (list, tuple))
-        names = [self._df._arrow_name(c) for c in ([cols] if single else cols)]
+        names = [self._df.arrow_name(c) for c in ([cols] if single else cols)]
         check_columns(names, self._df.schema)
         return self._with(names[0] if single else names)
 
@@ -419,7 +424,7 @@ class GroupBy(GroupByMethods):
             items = [(None if self._series else label_of(schema, c), f) for c, f, _ in aggs]
             return self._pandas_agg(items, [labels.get(o, o) for _, _, o in aggs], split_out, series)
         out = self._build(aggs, split_out, self._sort if sort is None else sort)
-        return keyed_result(out, self._by, self._key_labels, labels, self._as_index, series)
+        return keyed_result(out, self._by, self.key_labels, labels, self._as_index, series)
 
     aggregate = agg
 
@@ -439,7 +444,7 @@ class GroupBy(GroupByMethods):
         ``size``)."""
         out = self._build([(self._by[0], "size", "size")], split_out, self._sort)
         name = label_of(self._df.schema, self._columns) if self._series else None
-        return keyed_result(out, self._by, self._key_labels, {"size": name if self._as_index else "size"},
+        return keyed_result(out, self._by, self.key_labels, {"size": name if self._as_index else "size"},
                             self._as_index, self._as_index)
 
     def _numeric_only(self):
@@ -452,7 +457,7 @@ class GroupBy(GroupByMethods):
         g = self._numeric_only() if numeric_only and not self._series else self
         pandas_kw = {k: v for k, v in pandas_kw.items() if v is not None}
         if pandas_kw:  # options pyarrow's partials do not cover (ddof, min_count): pandas on whole groups
-            return g._per_group(CallMethod(func, (), pandas_kw), split_out)
+            return g.per_group(CallMethod(func, (), pandas_kw), split_out)
         return g.agg(func, split_out=split_out, sort=sort)
 
 
@@ -586,7 +591,7 @@ def func_name(func) -> str:
 def _make(func):
     def method(self, numeric_only=False, split_every=None, split_out=None, shuffle_method=None, sort=True,
                **kwargs):
-        return self._reduce(func, numeric_only, split_out, sort, **kwargs)
+        return GroupBy._reduce(self, func, numeric_only, split_out, sort, **kwargs)
 
     method.__name__ = func
     method.__doc__ = f"The {func} of every value column per group."
@@ -599,7 +604,7 @@ for _f in ("sum", "mean", "count", "min", "max", "first", "last", "nunique"):
 
 def _moment(func):
     def method(self, ddof=1, split_every=None, split_out=None, numeric_only=False, shuffle_method=None):
-        return self._reduce(func, numeric_only, split_out, **({} if ddof == 1 else {"ddof": ddof}))
+        return GroupBy._reduce(self, func, numeric_only, split_out, **({} if ddof == 1 else {"ddof": ddof}))
 
     method.__name__ = func
     method.__doc__ = f"The {func} of every value column per group, with ``ddof`` (default 1, as pandas)."

@@ -227,7 +227,7 @@ def _collection(plan, schema, series):
 
 class GroupByMethods:
     """The methods of `GroupBy` answered by pandas on whole groups (see the module note).  Mixed into
-    `graphflow.dataframe.groupby.GroupBy`, which provides ``_df``, ``_by``, ``_key_labels``, ``_columns``,
+    `graphflow.dataframe.groupby.GroupBy`, which provides ``_df``, ``_by``, ``key_labels``, ``_columns``,
     ``_dropna``, ``_sort``, ``_observed``, ``_group_keys``, ``_as_index``, ``_value_columns`` and
     ``_series``."""
 
@@ -240,7 +240,7 @@ class GroupByMethods:
 
     def _call_op(self, call, rows=False, meta=None, opts=None, select=True, filters=False):
         schema = self._df.schema
-        keys = [(label_of(schema, k), lab) for k, lab in zip(self._by, self._key_labels)]
+        keys = [(label_of(schema, k), lab) for k, lab in zip(self._by, self.key_labels)]
         opts = dict(dropna=self._dropna, sort=self._sort, observed=self._observed, group_keys=self._group_keys,
                     **(opts or {}))
         op = GroupedCall(schema, keys, self._selection() if select else None, call, opts, rows=rows, filters=filters)
@@ -273,7 +273,7 @@ class GroupByMethods:
         plan = Blockwise(_untag, (back,), schema, label="groupby-unshuffle")
         return _collection(plan, schema, series)
 
-    def _per_group(self, call, split_out=None, meta=None, opts=None, nkeys=None, select=True):
+    def per_group(self, call, split_out=None, meta=None, opts=None, nkeys=None, select=True):
         """``call(grouped)`` giving results indexed by the keys first: one sorted partition unless
         ``split_out`` > 1."""
         op, schema, series = self._call_op(call, meta=meta, opts=opts, select=select)
@@ -350,59 +350,59 @@ class GroupByMethods:
         schema = self._df.schema
         cols = [label_of(schema, k) for k in self._by]
         sel = self._selection() if self._columns is not None else None
-        return self._df.map_partitions(_GroupRows(cols, keys, sel), meta=_get_group_meta(self._df._meta, sel))
+        return self._df.map_partitions(_GroupRows(cols, keys, sel), meta=_get_group_meta(self._df.meta, sel))
 
     # -- per group
     def median(self, split_every=None, split_out=None, shuffle_method=None, numeric_only=False):
         """The median of every value column per group (exact: whole groups meet in one partition)."""
-        return self._per_group(CallMethod("median", (), _numeric(numeric_only)), split_out)
+        return self.per_group(CallMethod("median", (), _numeric(numeric_only)), split_out)
 
     def quantile(self, q=0.5, split_out=None, numeric_only=False):
         """The exact ``q`` quantile(s) per group."""
         nk = len(self._by)
-        return self._per_group(CallMethod("quantile", (q,), _numeric(numeric_only)), split_out, nkeys=nk)
+        return self.per_group(CallMethod("quantile", (q,), _numeric(numeric_only)), split_out, nkeys=nk)
 
     def prod(self, numeric_only=False, min_count=0, split_out=None, **kwargs):
         """The product of every value column per group."""
-        return self._per_group(CallMethod("prod", (), {**_numeric(numeric_only), "min_count": min_count or 0}),
-                               split_out)
+        return self.per_group(CallMethod("prod", (), {**_numeric(numeric_only), "min_count": min_count or 0}),
+                              split_out)
 
     def sem(self, ddof=1, split_out=None, numeric_only=False):
         """The standard error of the mean per group."""
-        return self._per_group(CallMethod("sem", (), {"ddof": ddof, **_numeric(numeric_only)}), split_out)
+        return self.per_group(CallMethod("sem", (), {"ddof": ddof, **_numeric(numeric_only)}), split_out)
 
     def idxmax(self, split_every=None, split_out=None, skipna=True, numeric_only=False, **kwargs):
         """The index label of each group's largest value."""
-        return self._per_group(CallMethod("idxmax", (), {"skipna": skipna, **_numeric(numeric_only)}),
-                               split_out)
+        return self.per_group(CallMethod("idxmax", (), {"skipna": skipna, **_numeric(numeric_only)}),
+                              split_out)
 
     def idxmin(self, split_every=None, split_out=None, skipna=True, numeric_only=False, **kwargs):
         """The index label of each group's smallest value."""
-        return self._per_group(CallMethod("idxmin", (), {"skipna": skipna, **_numeric(numeric_only)}),
-                               split_out)
+        return self.per_group(CallMethod("idxmin", (), {"skipna": skipna, **_numeric(numeric_only)}),
+                              split_out)
 
     def value_counts(self, normalize=False, sort=True, ascending=False, dropna=True, split_out=None, **kwargs):
         """Counts of each value within each group: indexed by the keys and the value, as pandas."""
         kw = dict(normalize=normalize, sort=sort, ascending=ascending, dropna=dropna)
-        return self._per_group(CallMethod("value_counts", (), kw), split_out)
+        return self.per_group(CallMethod("value_counts", (), kw), split_out)
 
     def unique(self, split_out=None, **kwargs):
         """The distinct values of each group (a list per group), in order of appearance."""
-        return self._per_group(_Unique(), split_out)
+        return self.per_group(_Unique(), split_out)
 
     def ohlc(self, split_out=None):
         """Open, high, low, close of each group's values (a SeriesGroupBy only, as pandas)."""
         if not self._series:
             raise NotImplementedError("ohlc is only available on a single column: df.groupby(k)[col].ohlc()")
-        return self._per_group(CallMethod("ohlc"), split_out)
+        return self.per_group(CallMethod("ohlc"), split_out)
 
     def corr(self, *args, split_out=None, **kwargs):
         """Pairwise correlation of the value columns within each group."""
-        return self._per_group(CallMethod("corr", args, kwargs), split_out)
+        return self.per_group(CallMethod("corr", args, kwargs), split_out)
 
     def cov(self, *args, split_out=None, **kwargs):
         """Pairwise covariance of the value columns within each group."""
-        return self._per_group(CallMethod("cov", args, kwargs), split_out)
+        return self.per_group(CallMethod("cov", args, kwargs), split_out)
 
     def apply(self, func, *args, meta=None, shuffle_method=None, **kwargs):
         """``func`` on each group (pandas' ``apply``); the rows are shuffled so each group is whole in one
@@ -420,7 +420,7 @@ class GroupByMethods:
 
     def _pandas_agg(self, items, labels, split_out, series):
         """``agg`` with functions pyarrow has no kernel for (callables, `Aggregation`, median...)."""
-        return self._per_group(_AggSpec(items, labels, series), split_out, select=self._series)
+        return self.per_group(_AggSpec(items, labels, series), split_out, select=self._series)
 
 
 class GroupedRolling:
@@ -432,12 +432,12 @@ class GroupedRolling:
 
     def _run(self, method, *args, **kwargs):
         call = _Rolling(self._kw, method, args, kwargs)
-        return self._g._per_group(call, None, nkeys=len(self._g._by))
+        return self._g.per_group(call, None, nkeys=len(self._g.by))
 
 
 def _rolling_method(name):
     def method(self, *args, **kwargs):
-        return self._run(name, *args, **kwargs)
+        return GroupedRolling._run(self, name, *args, **kwargs)
 
     method.__name__ = name
     method.__doc__ = f"The rolling {name} within each group."

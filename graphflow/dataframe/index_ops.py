@@ -110,7 +110,7 @@ def _keyed(df, other, drop):
                              f"column first (or join on the index)") from None
         label, drop_name = other.name, None
     else:
-        drop_name = df._arrow_name(other)
+        drop_name = df.arrow_name(other)
         key, label = Col(drop_name), other
     exprs = [(n, Col(n)) for n in names if not (drop and n == drop_name)] + [(IDX, key)]
     fields = [pa.field(n, output_type(e, df.schema)) for n, e in exprs]
@@ -380,7 +380,7 @@ def _base(obj):
             frame = with_positions(obj.to_frame())
             col = data_names(frame.schema)[0]
             return frame.expr, lambda p: Series(p, Col(col), obj.name, obj.dtype)
-        return obj._frame, lambda p: Series(p, obj.column_expr, obj.name, obj.dtype)
+        return obj.source, lambda p: Series(p, obj.column_expr, obj.name, obj.dtype)
     df = with_positions(obj)
     return df.expr, DataFrame
 
@@ -584,8 +584,8 @@ def index_merge(left, right, how="inner", left_on=None, right_on=None, left_inde
         raise NotImplementedError("joins on a multi-level index are not supported (as in Dask)")
     if not left_index and left_on is None or not right_index and right_on is None:
         raise ValueError("merge on the index needs left_index=True or left_on=, and right_index=True or right_on=")
-    lkey = Col(IDX) if left_index else Col(left._arrow_name(_one(left_on, "left_on")))
-    rkey = Col(IDX) if right_index else Col(right._arrow_name(_one(right_on, "right_on")))
+    lkey = Col(IDX) if left_index else Col(left.arrow_name(_one(left_on, "left_on")))
+    rkey = Col(IDX) if right_index else Col(right.arrow_name(_one(right_on, "right_on")))
     index_from = "key" if left_index and right_index else ("left" if right_index else "right")
     lnames, rnames = list(left.columns), list(right.columns)
     both = [c for c in lnames if c in rnames]
@@ -712,4 +712,4 @@ def align_frames(a, b, combine):
         else:
             exprs.append((name, Lit(pa.scalar(None, pa.float64()))))
         out_types[name] = lab
-    return joined._project(exprs, labels=out_types)
+    return joined.project(exprs, labels=out_types)

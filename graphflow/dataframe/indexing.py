@@ -69,12 +69,12 @@ def _frame_binary(op, reflect=False):
             other_cols = {lab: other[lab] for lab in other.columns}
             exprs = [(n, combine(self[lab], other_cols[lab]).column_expr)
                      for n, lab in zip(data_names(self.schema), self.columns)]
-            return self._project(exprs)
+            return self.project(exprs)
         if isinstance(other, PlanCollection):
             raise NotImplementedError("arithmetic of a DataFrame with a Series aligns on the columns in pandas; "
                                       "not supported lazily: combine column by column")
         exprs = [(n, combine(self[lab], other).column_expr) for n, lab in zip(data_names(self.schema), self.columns)]
-        return self._project(exprs)
+        return self.project(exprs)
 
     return method
 

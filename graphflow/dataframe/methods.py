@@ -77,7 +77,7 @@ class CommonMethods:
         kwargs = {"to_replace": to_replace, "regex": regex}
         if value is not None:
             kwargs["value"] = value
-        return self._partitionwise("replace", **kwargs)
+        return self.partitionwise("replace", **kwargs)
 
     def isnull(self):
         """Alias of ``isna``."""
@@ -159,7 +159,7 @@ class CommonMethods:
         if columns is not None:
             raise NotImplementedError("rename_axis(columns=) is not supported: column axis names are not kept")
         name = index if index is not None else mapper
-        return self._partitionwise("rename_axis", name)
+        return self.partitionwise("rename_axis", name)
 
     # -- statistics (graphflow/dataframe/stats.py)
     def skew(self, axis=0, skipna=True, numeric_only=False, **kwargs):
@@ -223,7 +223,7 @@ class FrameMethods(CommonMethods):
     def _elementwise(self, formula):
         """A frame with ``formula(expr, type)`` applied to each data column."""
         exprs = [(n, formula(Col(n), self.schema.field(n).type)) for n in data_names(self.schema)]
-        return self._project(exprs)
+        return self.project(exprs)
 
     def _columnwise(self, op, other):
         """``op(column, other)`` for each column: ``other`` a scalar, a Series of this frame, or a frame of
@@ -234,7 +234,7 @@ class FrameMethods(CommonMethods):
             rhs = other[label] if frame_other else other
             exprs.append((name, op(self[label], rhs).column_expr_on(self.expr)))
             labels[name] = label
-        return self._project(exprs, labels)
+        return self.project(exprs, labels)
 
     def isna(self):
         """A frame of booleans: True where the value is missing."""
@@ -255,11 +255,11 @@ class FrameMethods(CommonMethods):
 
     def add_prefix(self, prefix: str):
         """Columns renamed ``prefix + name``."""
-        return self.rename(columns={c: f"{prefix}{c}" for c in self._data_names()})
+        return self.rename(columns={c: f"{prefix}{c}" for c in self.arrow_names()})
 
     def add_suffix(self, suffix: str):
         """Columns renamed ``name + suffix``."""
-        return self.rename(columns={c: f"{c}{suffix}" for c in self._data_names()})
+        return self.rename(columns={c: f"{c}{suffix}" for c in self.arrow_names()})
 
     def pop(self, item):
         """Remove column ``item`` from this frame and return it as a Series."""
@@ -270,13 +270,13 @@ class FrameMethods(CommonMethods):
 
     def query(self, expr: str, **kwargs):
         """The rows where ``expr`` holds, with pandas' ``query`` on every partition."""
-        return self._partitionwise("query", expr, **kwargs)
+        return self.partitionwise("query", expr, **kwargs)
 
     def eval(self, expr: str, **kwargs):
         """pandas' ``eval`` on every partition (a Series, or a frame for assignments ``"c = a + b"``)."""
         if kwargs.get("inplace"):
             raise NotImplementedError("eval(inplace=True) is not supported lazily; assign the result instead")
-        return self._partitionwise("eval", expr, **kwargs)
+        return self.partitionwise("eval", expr, **kwargs)
 
     def apply(self, func, axis=0, args=(), meta=None, result_type=None, **kwargs):
         """``func`` on every row (``axis=1``: as pandas, each row a Series); ``axis=0`` (by column) is not
@@ -287,11 +287,11 @@ class FrameMethods(CommonMethods):
         kw = {"axis": 1, "args": tuple(args), **kwargs}
         if result_type is not None:
             kw["result_type"] = result_type
-        return self._partitionwise("apply", func, meta=meta, **kw)
+        return self.partitionwise("apply", func, meta=meta, **kw)
 
     def map(self, func, na_action=None, meta=None, **kwargs):
         """``func`` on every value (pandas' ``DataFrame.map``)."""
-        return self._partitionwise("map", func, na_action=na_action, meta=meta, **kwargs)
+        return self.partitionwise("map", func, na_action=na_action, meta=meta, **kwargs)
 
     applymap = map
 
@@ -312,7 +312,7 @@ class FrameMethods(CommonMethods):
 
     def isin(self, values):
         """A frame of booleans: whether each value is in ``values`` (a list, or a dict by column)."""
-        return self._partitionwise("isin", values)
+        return self.partitionwise("isin", values)
 
     def combine_first(self, other):
         """Our values, with ``other`` 's where ours are missing (frames partitioned alike), as pandas."""
@@ -392,7 +392,7 @@ class SeriesMethods(CommonMethods):
     def _modulo(self, other, reflect):
         """``a % b`` with the divisor's sign, as Python and pandas (pyarrow has no modulo kernel)."""
         a = self.column_expr
-        b = other.column_expr_on(self._frame) if _is_collection(other) else Lit(other)
+        b = other.column_expr_on(self.source) if _is_collection(other) else Lit(other)
         if reflect:
             a, b = b, a
         fa, fb = Call("cast", [a], _float64()), Call("cast", [b], _float64())
@@ -409,11 +409,11 @@ class SeriesMethods(CommonMethods):
 
     def apply(self, func, convert_dtype=None, args=(), meta=None, by_row="compat", **kwargs):
         """``func`` on every value (pandas' ``Series.apply``)."""
-        return self._partitionwise("apply", func, args=tuple(args), meta=meta, **kwargs)
+        return self.partitionwise("apply", func, args=tuple(args), meta=meta, **kwargs)
 
     def map(self, arg, na_action=None, meta=None):
         """Values mapped through a dict, a Series or a function (pandas' ``Series.map``)."""
-        return self._partitionwise("map", arg, na_action=na_action, meta=meta)
+        return self.partitionwise("map", arg, na_action=na_action, meta=meta)
 
     def nlargest(self, n: int = 5, keep: str = "first"):
         """The ``n`` largest values, in order."""
@@ -486,7 +486,7 @@ def _structure(coll):
     """What Dask shows for a collection instead of its data: the empty meta, and the partition count."""
     import pandas as pd
 
-    meta = coll._meta
+    meta = coll.meta
     frame = meta.to_frame() if isinstance(meta, pd.Series) else meta
     shown = pd.DataFrame({c: [str(t), "..."] for c, t in frame.dtypes.items()},
                          index=pd.Index([f"npartitions={coll.npartitions}", ""], name=None))
@@ -546,10 +546,10 @@ def _nan_is_null():
 
 def _make_arith(name):
     def method(self, other, axis="columns", level=None, fill_value=None):
-        return self._arith(name, other, fill_value)
+        return CommonMethods._arith(self, name, other, fill_value)
 
     def rmethod(self, other, axis="columns", level=None, fill_value=None):
-        return self._arith(name, other, fill_value, reflect=True)
+        return CommonMethods._arith(self, name, other, fill_value, reflect=True)
 
     method.__name__, rmethod.__name__ = name, f"r{name}"
     method.__doc__ = f"``self {name} other`` as pandas' ``{name}`` (``fill_value`` for one-sided missing values)."
@@ -576,7 +576,7 @@ for _name in _COMPARE:
 
 def _make_frame_operator(op, reflect=False):
     def method(self, other):
-        return self._columnwise((lambda a, b: op(b, a)) if reflect else op, other)
+        return FrameMethods._columnwise(self, (lambda a, b: op(b, a)) if reflect else op, other)
 
     return method
 

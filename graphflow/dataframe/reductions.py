@@ -233,10 +233,10 @@ def reduce_collection(coll, how, **kw):
     schema = pa.schema([pa.field(f.name, _out_type(how, f.type)) for f in fields])
     row = _reduction_plan(coll[[f.name for f in fields]].expr, spec, schema)
     labels = [label_of(coll.schema, f.name) for f in fields]
-    return _column_series(row, labels)
+    return column_series(row, labels)
 
 
-def _column_series(row, labels):
+def column_series(row, labels):
     """A Series of the one-row table ``row``'s values, indexed by ``labels`` (one per column)."""
     types = [f.type for f in row.schema]
     if types and all(pa.types.is_integer(t) or pa.types.is_boolean(t) for t in types) and \

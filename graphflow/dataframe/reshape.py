@@ -90,7 +90,7 @@ class ReshapeMethods:
     def explode(self, column):
         """One row per element of the list column(s) ``column``, the other values (and index) repeated."""
         labels = [column] if not isinstance(column, (list, tuple)) else list(column)
-        names = [self._arrow_name(c) for c in labels]
+        names = [self.arrow_name(c) for c in labels]
         meta = _explode_meta(self, names)
         return OPERATIONS.map_partitions(_CallMethodExplode(column), self, meta=meta)
 
@@ -104,7 +104,7 @@ class SeriesReshapeMethods:
 
     def explode(self):
         """One row per element of each list, the index repeated."""
-        meta = _explode_meta(self, [self._column])
+        meta = _explode_meta(self, [self.arrow_column])
         return OPERATIONS.map_partitions(_CallMethodExplode(None), self, meta=meta)
 
 
@@ -140,7 +140,7 @@ def get_dummies(data, prefix=None, prefix_sep="_", dummy_na=False, columns=None,
     if _is_series(data):
         if not pa.types.is_dictionary(data.dtype):
             raise NotImplementedError(_NOT_CAT)
-        if data._column not in known:
+        if data.arrow_column not in known:
             raise NotImplementedError(_UNKNOWN_CAT)
     else:
         names = dict(zip(column_labels(schema), data_names(schema)))

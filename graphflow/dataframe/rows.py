@@ -69,11 +69,11 @@ def drop_duplicates(coll, subset=None, split_out=None, keep="first", ignore_inde
         missing = [s for s in subset if s not in labels]
         if missing:
             raise KeyError(f"Index({missing}) not found in the columns {labels}")
-        check_columns([frame._arrow_name(s) for s in subset], frame.schema)
+        check_columns([frame.arrow_name(s) for s in subset], frame.schema)
     schema = frame.schema
     plan = frame.expr
     if split_out and split_out > 1:
-        keys = data_names(schema) if subset is None else [frame._arrow_name(s) for s in subset]
+        keys = data_names(schema) if subset is None else [frame.arrow_name(s) for s in subset]
         plan = shuffle(plan, keys, split_out)
         out = DataFrame(Blockwise(Func(_dedup, schema, subset, keep), (plan,), schema, label="drop-duplicates"))
     elif keep is False:
@@ -150,5 +150,5 @@ def random_split(coll, frac, random_state=None, shuffle: bool = False):
 
 def shuffle_on(df, on=None, npartitions=None):
     """``df`` hash-shuffled on the columns ``on`` (all columns by default) into ``npartitions``."""
-    keys = df._data_names() if on is None else [df._arrow_name(c) for c in ([on] if isinstance(on, str) else on)]
+    keys = df.arrow_names() if on is None else [df.arrow_name(c) for c in ([on] if isinstance(on, str) else on)]
     return DataFrame(shuffle(df.expr, keys, npartitions or df.npartitions))

@@ -75,7 +75,7 @@ class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, S
     __array_ufunc__ = None  # np.float64(2) * s: numpy defers to our reflected operators
 
     def __init__(self, frame, expr, name, dtype=None):
-        self._frame = frame
+        self.source = frame
         self.column_expr = expr
         self.name = name
         self.dtype = dtype if dtype is not None else output_type(expr, frame.schema)
@@ -85,12 +85,12 @@ class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, S
         """An empty pandas Series with this Series' name, dtype and index (as Dask's ``_meta``)."""
         return to_pandas_series(self.expr.schema.empty_table(), self.expr.schema)
 
+    meta = _meta  # the same, for the modules that build on it
+
     @property
     def arrow_column(self) -> str:
         """The Arrow name of this column in its plan's output."""
         return arrow_name(self.name)
-
-    _column = arrow_column
 
     @property
     def expr(self):
@@ -99,22 +99,22 @@ class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, S
         try:
             return self.__dict__["_plan_cache"]
         except KeyError:
-            plan = Blockwise(Project(self._projection()), (self._frame,), self._plan_schema())
+            plan = Blockwise(Project(self._projection()), (self.source,), self._plan_schema())
             self.__dict__["_plan_cache"] = plan
             return plan
 
     def _projection(self, name=None):
-        col = self._column if name is None else arrow_name(name)
-        return [(col, self.column_expr)] + [(c, Col(c)) for c in index_columns(self._frame.schema)]
+        col = self.arrow_column if name is None else arrow_name(name)
+        return [(col, self.column_expr)] + [(c, Col(c)) for c in index_columns(self.source.schema)]
 
     def _plan_schema(self, name=None):
         label = self.name if name is None else name
-        idx = index_columns(self._frame.schema)
-        fields = [pa.field(arrow_name(label), self.dtype)] + [self._frame.schema.field(c) for c in idx]
-        schema = with_labels(pa.schema(fields), index=index_names(self._frame.schema),
+        idx = index_columns(self.source.schema)
+        fields = [pa.field(arrow_name(label), self.dtype)] + [self.source.schema.field(c) for c in idx]
+        schema = with_labels(pa.schema(fields), index=index_names(self.source.schema),
                              labels={arrow_name(label): label})
         passed = {arrow_name(label): self.column_expr.name} if isinstance(self.column_expr, Col) else {}
-        return carry_categories(self._frame.schema, schema, passed)
+        return carry_categories(self.source.schema, schema, passed)
 
     def __graphflow_finalize__(self):
         if self.__dict__.get("_as_arrow"):
@@ -123,12 +123,12 @@ class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, S
 
     def to_arrow(self, **kwargs) -> pa.ChunkedArray:
         """Compute to a ``pyarrow.ChunkedArray`` (no pandas: the Arrow path)."""
-        view = Series(self._frame, self.column_expr, self.name, self.dtype)
+        view = Series(self.source, self.column_expr, self.name, self.dtype)
         view.__dict__["_as_arrow"] = True
         return view.compute(**kwargs)
 
     def _rebuilt(self, plan):
-        return Series(plan, Col(self._column), self.name, self.dtype)
+        return Series(plan, Col(self.arrow_column), self.name, self.dtype)
 
     def __repr__(self):
         return f"graphflow.Series<name={self.name!r}, dtype={self.dtype}, npartitions={self.npartitions}>"
@@ -141,10 +141,10 @@ class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, S
     # -- alignment
     def column_expr_on(self, plan):
         """This column's formula evaluated on ``plan``, a frame derived from ours by filters/projections."""
-        if plan is self._frame:
+        if plan is self.source:
             return self.column_expr
         p, used = plan, self.column_expr.columns()
-        while p is not self._frame:
+        while p is not self.source:
             op, scalars = unwrap_scalars(getattr(p, "op", None))  # a filter by a lazy scalar is still a filter
             if isinstance(op, Filter) and len(p.children) - len(scalars) == 1:
                 p = p.children[0]
@@ -158,7 +158,7 @@ class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, S
 
     def derive(self, expr, name=_OURS) -> "Series":
         """A Series computing the formula ``expr`` (a `ColExpr`) on this column's frame, named ``name`` (ours)."""
-        return Series(self._frame, expr, self.name if name is _OURS else name)
+        return Series(self.source, expr, self.name if name is _OURS else name)
 
     def _name_with(self, other):
         """The name of ``self <op> other`` as pandas gives it: ours, unless other is a Series named otherwise."""
@@ -168,21 +168,21 @@ class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, S
 
     def _operand(self, other):
         if isinstance(other, Series):
-            return other.column_expr_on(self._frame)  # other's own formula when it is on our frame
+            return other.column_expr_on(self.source)  # other's own formula when it is on our frame
         if isinstance(other, Scalar):
             return other.column_arg()  # its value, broadcast to every partition when computed
         return Lit(other)
 
     def _same_origin(self, other) -> bool:
         try:
-            other.column_expr_on(self._frame)
+            other.column_expr_on(self.source)
         except ValueError:
             return False
         return True
 
     def _binary(self, op, other, reflect=False):
         if isinstance(other, Series) and not self._same_origin(other):  # align on the index, as pandas
-            return OPERATIONS.align_series(self, other, lambda x, y: x._binary(op, y, reflect))
+            return OPERATIONS.align_series(self, other, lambda x, y: Series._binary(x, op, y, reflect))
         a, b = self.column_expr, self._operand(other)
         if reflect:
             a, b = b, a
@@ -193,7 +193,7 @@ class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, S
 
     def _div(self, other, reflect=False, floor=False):
         if isinstance(other, Series) and not self._same_origin(other):  # align on the index, as pandas
-            return OPERATIONS.align_series(self, other, lambda x, y: x._div(y, reflect, floor))
+            return OPERATIONS.align_series(self, other, lambda x, y: Series._div(x, y, reflect, floor))
         b_type = other.dtype if isinstance(other, (Series, Scalar)) else pa.scalar(other).type
         a, b = _float(self.column_expr, self.dtype), _float(self._operand(other), b_type)
         if reflect:
@@ -265,22 +265,22 @@ class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, S
         return self.derive(Call("if_else", [self._operand(cond), self.column_expr, alt]))
 
     def rename(self, name) -> "Series":
-        return Series(self._frame, self.column_expr, name, self.dtype)  # rename(None) clears the name
+        return Series(self.source, self.column_expr, name, self.dtype)  # rename(None) clears the name
 
     def dropna(self) -> "Series":
-        frame = Blockwise(Filter(Call("is_valid", [self.column_expr])), (self._frame,), self._frame.schema)
+        frame = Blockwise(Filter(Call("is_valid", [self.column_expr])), (self.source,), self.source.schema)
         return Series(frame, self.column_expr, self.name, self.dtype)
 
     def __getitem__(self, mask):
         if not isinstance(mask, Series):
             raise TypeError("a Series can be indexed only by a boolean Series (lazy: no positions)")
-        frame = Blockwise(Filter(for_filter(self._operand(mask))), (self._frame,), self._frame.schema)
+        frame = Blockwise(Filter(for_filter(self._operand(mask))), (self.source,), self.source.schema)
         return Series(frame, self.column_expr, self.name, self.dtype)
 
     def to_frame(self, name=None):
         """A one-column DataFrame (named ``name``, else this Series' name), with this Series' index."""
         name = self.name if name is None else name
-        return OPERATIONS.DataFrame(Blockwise(Project(self._projection(name)), (self._frame,),
+        return OPERATIONS.DataFrame(Blockwise(Project(self._projection(name)), (self.source,),
                                               self._plan_schema(name)))
 
     @property
@@ -339,7 +339,7 @@ class Index(Series):
         return _finalize_index, (self.expr.schema,)
 
     def _rebuilt(self, plan):
-        return Index(plan, Col(self._column), self.name, self.dtype)
+        return Index(plan, Col(self.arrow_column), self.name, self.dtype)
 
     def __repr__(self):
         return f"graphflow.Index<name={self.name!r}, dtype={self.dtype}, npartitions={self.npartitions}>"

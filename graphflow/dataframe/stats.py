@@ -33,7 +33,7 @@ from .frame import DataFrame, with_positions
 from .labels import data_names, index_columns, label_of
 from .pandas_edge import frame_to_arrow, to_pandas_frame
 from .plan import Blockwise, FromKeys, Func, Reduce
-from .reductions import _column_series
+from .reductions import column_series
 from .series import Series
 from ..utils.traverse import identity
 
@@ -61,7 +61,7 @@ def _per_column(coll, state_of, merge, final, name):
     if isinstance(coll, Series):
         if not _is_numeric(coll.dtype):
             raise TypeError(f"cannot take the {name} of Series {coll.name!r} of type {coll.dtype}")
-        cols = [coll._column]
+        cols = [coll.arrow_column]
         plan = coll.expr
     else:
         cols = _numeric_names(coll)
@@ -71,7 +71,7 @@ def _per_column(coll, state_of, merge, final, name):
         return Scalar(Reduce(chunk, _Merge(merge), _Final(final, None), None))
     schema = pa.schema([pa.field(c, pa.float64()) for c in cols])
     row = Reduce(chunk, _Merge(merge), _Final(final, schema), schema)
-    return _column_series(row, [label_of(coll.schema, c) for c in cols])
+    return column_series(row, [label_of(coll.schema, c) for c in cols])
 
 
 def _states(table, cols, state_of):
@@ -258,7 +258,7 @@ def arg_extreme(coll, how: str, skipna: bool = True):
     column for a frame)."""
     frame = with_positions(coll.to_frame() if isinstance(coll, Series) else coll)
     idx = index_columns(frame.schema)[0]
-    cols = [coll._column] if isinstance(coll, Series) else _numeric_names(coll)
+    cols = [coll.arrow_column] if isinstance(coll, Series) else _numeric_names(coll)
     chunk = Blockwise(Func(_extreme_states, cols, idx, how), (frame.expr,), schema=pa.schema([]),
                       label=f"idx{how}-chunk")
     merge = _Merge(_ExtremeMerge(how))
@@ -343,8 +343,8 @@ def mode(series, dropna: bool = True):
     counts = series.value_counts(sort=False, dropna=dropna)
     frame = counts.reset_index()
     value_col = data_names(frame.schema)[0]
-    schema = pa.schema([pa.field(series._column, series.dtype)])
-    plan = Reduce(frame.expr, _Modes(value_col, series._column), identity, schema)
+    schema = pa.schema([pa.field(series.arrow_column, series.dtype)])
+    plan = Reduce(frame.expr, _Modes(value_col, series.arrow_column), identity, schema)
     return Series(plan, _col(schema), series.name, series.dtype)
 
 
@@ -458,7 +458,7 @@ def series_correlation(a, b, how: str = "corr", method: str = "pearson", min_per
     """``a.corr(b)``/``a.cov(b)`` for two Series of one frame: a Scalar."""
     if method != "pearson":
         raise NotImplementedError(f"only method='pearson' is supported, not {method!r} (as in Dask)")
-    frame = DataFrame(a._frame)._project([("__a__", a.column_expr), ("__b__", b.column_expr_on(a._frame))])
+    frame = DataFrame(a.source).project([("__a__", a.column_expr), ("__b__", b.column_expr_on(a.source))])
     chunk = Blockwise(Func(_pair_state, ["__a__", "__b__"]), (frame.expr,), schema=pa.schema([]),
                       label=f"{how}-chunk")
     final = _PairFinal(how, ["a", "b"], min_periods, ddof)

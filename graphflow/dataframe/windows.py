@@ -172,10 +172,10 @@ class WindowSumOp:
             if n_prev:
                 col = pa.chunked_array(prev.column(f.name).chunks + col.chunks, col.type)
             x = col.cast(pa.float64()).to_numpy()  # nulls as NaN
-            cols.append(self._column(x, col.null_count == 0, n_prev))
+            cols.append(self.arrow_column(x, col.null_count == 0, n_prev))
         return pa.Table.from_arrays(cols, schema=self.schema)
 
-    def _column(self, x, dense, n_prev):
+    def arrow_column(self, x, dense, n_prev):
         w, n = self.window, len(x)
         if dense:  # no nulls: the count of row i's window is min(i + 1, w), only the first rows can be short
             res = _window_sums(x, w)

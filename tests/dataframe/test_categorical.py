@@ -22,7 +22,7 @@ def test_categorize_gives_pandas_categories(npartitions):
     df = gd.from_pandas(pdf, npartitions=npartitions)
     known = df.categorize()
     assert known.c.cat.known and list(known.c.cat.categories) == ["a", "b", "c", "d"]
-    assert list(known._meta.c.cat.categories) == ["a", "b", "c", "d"]
+    assert list(known.meta.c.cat.categories) == ["a", "b", "c", "d"]
     tm.assert_frame_equal(known.compute(scheduler="sync"), pdf.astype({"c": "category"}))
     tm.assert_frame_equal(known[["c", "v"]].compute(scheduler="sync"), pdf[["c", "v"]].astype({"c": "category"}))
     assert known[["c"]].c.cat.known  # projections keep the known categories

@@ -27,7 +27,7 @@ def expected(left, right, how, **kw):
 
 
 def kinds(df):
-    return {type(n).__name__ for n in walk(df._optimized())}
+    return {type(n).__name__ for n in walk(df.optimized_plan())}
 
 
 @pytest.mark.parametrize("how", ["inner", "left", "right", "outer"])
@@ -49,7 +49,7 @@ def test_broadcast_small_side_plan(tables):
     left, right = tables
     a, b = gd.from_arrow(left, npartitions=6), gd.from_arrow(right, npartitions=3)
     m = a.merge(b, on="k")
-    plan = m._optimized()
+    plan = m.optimized_plan()
     assert plan.broadcast == (False, True)
     assert isinstance(plan.children[1], Reduce)
     assert not any(isinstance(n, Shuffle) for n in walk(plan))

@@ -262,7 +262,7 @@ def test_to_delayed_from_delayed_round_trip(client, data):
     pdf, df = data
     parts = df.to_delayed()
     assert len(parts) == df.npartitions
-    back = gd.from_delayed(parts, meta=df._meta)
+    back = gd.from_delayed(parts, meta=df.meta)
     pdt.assert_frame_equal(back.compute().reset_index(drop=True), pdf, check_dtype=False)
 
 

@@ -257,7 +257,7 @@ def test_persisted_scalar_keeps_its_type(df, pdf):
 
 def test_the_scalar_is_a_broadcast_input_and_the_tasks_hold_no_plan(df):
     s = df.x.mean()
-    plan = df[df.x > s]._optimized()
+    plan = df[df.x > s].optimized_plan()
     assert isinstance(plan, Blockwise) and isinstance(plan.op, WithScalars)
     assert plan.broadcast == (False, True) and isinstance(plan.children[0], FromTables)
     leaf = ScalarArg(s.expr.name, pa.float64(), s.expr)
@@ -277,7 +277,7 @@ def test_formulas_pickle_with_their_kernel_options():
 def test_fusion_sees_through_scalars(df):
     df2 = df.assign(y=df.x * 2)
     q = df2[df2.y > df.x.mean()][["i", "y"]]
-    plan = q._optimized()
+    plan = q.optimized_plan()
     partitionwise = [n for n in walk(plan) if isinstance(n, Blockwise) and n.npartitions == df.npartitions
                      and isinstance(n.op, WithScalars)]
     assert len(partitionwise) == 1  # assign, filter and projection: one task per partition

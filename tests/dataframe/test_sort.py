@@ -97,7 +97,7 @@ def test_head_after_sort_prunes_the_shuffle(table):
 
     df = gd.from_arrow(table, npartitions=6).sort_values("y")
     first = df.partitions[0]
-    shuffles = [n for n in walk(first._optimized()) if isinstance(n, Shuffle)]
+    shuffles = [n for n in walk(first.optimized_plan()) if isinstance(n, Shuffle)]
     assert [s.only for s in shuffles] == [(0,)]
     assert first.to_arrow()["y"].to_pylist() == df.to_arrow()["y"].to_pylist()[:first.to_arrow().num_rows]
     assert df.head(50)["y"].tolist() == table.sort_by("y")["y"].to_pylist()[:50]
