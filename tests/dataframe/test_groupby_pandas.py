@@ -160,6 +160,8 @@ def test_rolling(pdf, n):
 @SETTINGS
 @given(pdf=frames, n=parts)
 def test_apply(pdf, n):
+    if pdf.k.isna().all():
+        reject()  # no groups: pandas cannot tell what apply returns (an empty frame); ours follows the meta
     check(lambda d: d.groupby("k").x.apply(lambda v: v.max() - v.min()), pdf, n, sort=True)
     check(lambda d: d.groupby("k")[["x", "y"]].apply(lambda f: f.y.sum() * 2), pdf, n, sort=True)
     df = gd.from_pandas(pdf, npartitions=n)
