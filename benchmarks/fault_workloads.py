@@ -100,10 +100,10 @@ def dataframe(ctx) -> None:
         df.merge(gd.from_pandas(right), on="k"),
         df.sort_values("x"),
     ]
-    grouped, filtered, merged, ordered = (t.to_pandas() for t in ctx.results(ctx.client.compute(queries)))
+    grouped, filtered, merged, ordered = ctx.results(ctx.client.compute(queries))  # pandas, as in Dask
 
     ref = pdf.groupby("k").agg(x=("x", "sum"), y_max=("y", "max"), y_count=("y", "count")).reset_index()
-    got = grouped.sort_values("k").reset_index(drop=True)
+    got = grouped.sort_index().reset_index()  # the keys are the index, as in pandas
     _same("groupby", got.iloc[:, :4].set_axis(list(ref.columns), axis=1), ref)
     if int(filtered["y"].sum()) != int(pdf[pdf.x > 0.5]["y"].sum()) or len(filtered) != int((pdf.x > 0.5).sum()):
         raise WrongAnswer("dataframe: the filtered rows differ from pandas")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 from .units import format_bytes
 
@@ -25,6 +26,7 @@ _CARD = ("border:1px solid #c8ccd2;border-radius:4px;padding:6px 10px;margin:2px
          "font-family:sans-serif;font-size:13px;vertical-align:top")
 _TITLE = "font-weight:bold;margin-bottom:4px"
 _CELL = "text-align:left;padding:1px 8px 1px 0"
+_INDEX_COLUMN = re.compile(r"^__index_level_\d+__$")
 INFO_TIMEOUT = 2.0  # seconds a Client card waits for the scheduler before showing what it knows
 
 
@@ -223,9 +225,15 @@ def _edges(lengths, total, extent: float, max_lines: int) -> list:
 
 
 def dataframe_html(df) -> str:
-    """A DataFrame's card: partitions, tasks, and each column with its Arrow type."""
+    """A DataFrame's card: partitions, tasks, each column (by its label) with its Arrow type, then the index."""
     facts = [("Partitions", df.npartitions), ("Columns", len(df.columns)), ("Tasks", _task_count(df))]
-    columns = table(((f.name, f.type) for f in df.schema), header=("column", "type"))
+    # the index is kept in __index_level_i__ columns (graphflow.dataframe.labels): shown as the index, by name
+    data = [f for f in df.schema if not _INDEX_COLUMN.match(f.name)]
+    stored = [f for f in df.schema if _INDEX_COLUMN.match(f.name)]
+    names = df.index.name if len(stored) == 1 else None
+    rows = [(label, f.type) for label, f in zip(df.columns, data)]
+    rows += [(f"index ({names})" if names is not None else "index", f.type) for f in stored]
+    columns = table(rows, header=("column", "type"))
     return card(f"graphflow.DataFrame ({df.npartitions} partitions)", _facts(facts), columns)
 
 

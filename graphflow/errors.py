@@ -127,6 +127,20 @@ class RemoteTaskError(GraphflowError, RuntimeError):
     """A task failed in another process with an exception that could not be sent back as is."""
 
 
+class MissingExtraError(GraphflowError, ImportError):
+    """A feature needs an optional library that is not installed (``library``: the module to install,
+    ``feature``: what needed it, ``extra``: graphflow's extra that brings it, if there is one)."""
+
+    def __init__(self, message: str, library=None, feature=None, extra=None):
+        super().__init__(message)
+        self.library = library
+        self.feature = feature
+        self.extra = extra
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.library, self.feature, self.extra))
+
+
 class RemoteTraceback(Exception):
     """Carries the text of a traceback from another process; shown as the cause of a task's error."""
 
@@ -339,6 +353,18 @@ class MessageTooLargeError(SerializationError):
 
     def __reduce__(self):
         return (type(self), (self.args[0], self.size, self.limit, self.key))
+
+
+class LazyValueError(GraphflowError, TypeError):
+    """A lazy value (a dataframe `Scalar`) was used where a concrete one is needed: ``if s:``, ``int(s)``.
+
+    The value does not exist until it is computed: ``s.compute()`` gives it.
+    """
+
+
+class UnboundScalarError(GraphflowError, TypeError):
+    """A lazy `Scalar` inside a column formula reached an operation that cannot take one (a formula given to
+    a reader, a join key): compute the scalar first."""
 
 
 def __getattr__(name):

@@ -126,6 +126,8 @@ def engine() -> Engine:
         "graph_phases": graph_phases,
     }
     from ..workloads.dataframe import DASK_CASES
+    from ..workloads.df_windows import DASK_CASES as WINDOW_CASES
 
     cases.update(DASK_CASES)
+    cases.update(WINDOW_CASES)
     return Engine(NAME, dask.__version__, cases, "import dask")

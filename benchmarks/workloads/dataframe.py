@@ -1,26 +1,37 @@
-"""DataFrame workloads (issue 5): 10M rows, an int key with 1000 groups, two float columns, 20 partitions.
+"""DataFrame workloads (issues 5 and 18): 10M rows, an int key with 1000 groups, two float columns, 20 partitions.
 
-Each kind runs the same query on graphflow.dataframe, on dask.dataframe
-(pandas backend, threads scheduler) and on single-threaded pyarrow over the
-whole table.  The input is built once per process and kept in memory
-(graphflow: `from_arrow`; dask: ``from_pandas(...).persist()``), so the
-timings are the query alone; the parquet kind writes its files once into a
-temporary directory and times the read.
+Each kind runs the same query on graphflow.dataframe and on dask.dataframe
+(pandas backend, threads scheduler), most also on single-threaded pyarrow
+over the whole table.  graphflow's and dask's timed regions end with the
+pandas object a user gets from ``compute()``; pyarrow's ends with its Arrow
+table (the floor, without any conversion).  Both engines start from the same
+pandas frames (RangeIndex), each built once per process and kept in memory
+(``from_pandas``; dask's ``.persist()``-ed), so the timings are the query
+alone and the answers are the same, index included; the parquet kind writes
+its files once into a temporary directory and times the read.
 
-    kind                 query
-    df_groupby           groupby(key).agg(sum a, mean b)
-    df_filter            df[df.a > 0.5][[key, b]]
-    df_merge_broadcast   merge with a 100k-row right side on key
-    df_merge_shuffle     merge of two 5M-row frames on id (a shuffle: no broadcast)
-    df_sort              sort_values(a)
-    df_read_parquet      read_parquet(columns=[key, a]) of 20 files
+    kind                 query                                         result
+    df_groupby           groupby(key).agg(sum a, mean b)               1000 rows indexed by key
+    df_filter            df[df.a > 0.5][[key, b]]                      ~5M rows, original labels
+    df_merge_broadcast   merge with a 100k-row right side on key       10M rows
+    df_merge_shuffle     merge of two 5M-row frames on id (a shuffle)  5M rows
+    df_sort              sort_values(a)                                10M rows, original labels
+    df_read_parquet      read_parquet(columns=[key, a]) of 20 files    10M rows
+    df_set_index         set_index(a): sorted, divisions computed      10M rows indexed by a
+    df_map_partitions    map_partitions(pandas function adding c)      10M rows, 4 columns
+    df_groupby_transform groupby(key).a.transform("mean")              a 10M-row Series
 
-Registration the harness needs (not done here): add ``dataframe`` to the
-modules in ``benchmarks/workloads/__init__.py`` (its ``CASES`` joins
-``GRAPHFLOW_CASES``), and merge ``DASK_CASES`` into the cases of
-``benchmarks/anchors/dask.py``'s ``engine()``.  ``PYARROW_CASES`` are the
-single-threaded pyarrow floor, for a "pyarrow" anchor if one is added.
-``python -m benchmarks.workloads.dataframe`` prints all three side by side.
+graphflow's ``df_groupby_transform`` case exists only where its GroupBy has
+``transform`` (the groupby methods of issue 18); elsewhere its column reads n/a.
+
+Answers are checked, not only timed: the first run of each kind in a process
+(the warm-up) compares the engine's pandas result with pandas' own answer on
+the same input (`assert_frame_equal`/`assert_series_equal`, floats to 1e-9);
+rows are put in a canonical order first where the engines' row order is not
+part of the answer (groupby output, merges, transform), and the index is
+dropped only where it is not part of the answer (merges, parquet files).
+Later runs check the result size.  ``python -m benchmarks.workloads.dataframe``
+prints all engines side by side.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ import statistics
 import tempfile
 
 from ..clock import Stopwatch
+from ..frame_answers import check_answer, once
 from ..model import Workload
 from ..targets import all_of, ratio_at_most
 
@@ -75,20 +87,25 @@ def parquet_dir(rows: int, groups: int, right_rows: int, partitions: int) -> str
     return path
 
 
-# ------------------------------------------------------------------ graphflow
-
-
 @functools.lru_cache(maxsize=2)
-def _gf_frames(rows, groups, right_rows, partitions):
-    import graphflow.dataframe as gd
-
-    main, right, l5, r5 = tables(rows, groups, right_rows)
-    return (gd.from_arrow(main, npartitions=partitions), gd.from_arrow(right),
-            gd.from_arrow(l5, npartitions=partitions), gd.from_arrow(r5, npartitions=partitions))
+def pandas_frames(rows: int, groups: int, right_rows: int):
+    """The inputs as pandas DataFrames (RangeIndex): what a user hands to either engine's ``from_pandas``."""
+    return tuple(t.to_pandas() for t in tables(rows, groups, right_rows))
 
 
-def _gf_query(kind, p):
-    df, right, l5, r5 = _gf_frames(p["rows"], p["groups"], p["right_rows"], p["partitions"])
+def _pandas_frames(p):
+    return pandas_frames(p["rows"], p["groups"], p["right_rows"])
+
+
+def add_column(pdf):
+    """The pandas function of ``df_map_partitions``: a new column from two, as a user's function would."""
+    return pdf.assign(c=pdf.a * 2 + pdf.b)
+
+
+def _query(kind, frames, read_parquet, pq_path, shuffle_merge: dict):
+    """The query of ``kind`` over ``frames`` (graphflow's or dask's, or pandas'): the same code for all, as
+    a user's code runs unchanged; only the keyword forcing a shuffle merge differs (``shuffle_merge``)."""
+    df, right, l5, r5 = frames
     if kind == "df_groupby":
         return df.groupby("key").agg({"a": "sum", "b": "mean"})
     if kind == "df_filter":
@@ -96,30 +113,87 @@ def _gf_query(kind, p):
     if kind == "df_merge_broadcast":
         return df.merge(right, on="key")
     if kind == "df_merge_shuffle":
-        return l5.merge(r5, on="id", broadcast=False)
+        return l5.merge(r5, on="id", **shuffle_merge)
     if kind == "df_sort":
         return df.sort_values("a")
-    import graphflow.dataframe as gd
+    if kind == "df_set_index":
+        return df.set_index("a")
+    if kind == "df_map_partitions":
+        return df.map_partitions(add_column)
+    if kind == "df_groupby_transform":
+        return df.groupby("key").a.transform("mean", meta=("a", "f8"))  # meta: what a Dask user passes
+    return read_parquet(pq_path, columns=["key", "a"])
 
-    return gd.read_parquet(parquet_dir(p["rows"], p["groups"], p["right_rows"], p["partitions"]),
-                           columns=["key", "a"])
+
+# How each kind's answer is compared with pandas' (frame_answers.check_answer): the canonical row order, and
+# whether the index is part of the answer.  Merges number their rows afresh (pandas too), files read back
+# restart their RangeIndex per file on dask: neither index is the answer.
+ANSWER = {
+    "df_groupby": ("index", True),
+    "df_filter": ("kept", True),
+    "df_merge_broadcast": ("rows", False),
+    "df_merge_shuffle": ("rows", False),
+    "df_sort": ("kept", True),
+    "df_read_parquet": ("kept", False),
+    "df_set_index": ("kept", True),
+    "df_map_partitions": ("kept", True),
+    "df_groupby_transform": ("index", True),
+}
 
 
-def graphflow_case(kind, params) -> dict:
-    """Build the query, compute it to a pyarrow.Table (threads), check its size."""
-    if kind == "df_read_parquet":
-        parquet_dir(params["rows"], params["groups"], params["right_rows"], params["partitions"])
-    _gf_frames(params["rows"], params["groups"], params["right_rows"], params["partitions"])
+def expected(kind, params):
+    """pandas' answer to the query of ``kind`` on the same input, in one process, single-threaded."""
+    import pyarrow.parquet as pq
+
+    def read_parquet(path, columns):
+        return pq.read_table(path, columns=columns).to_pandas()
+
+    frames = _pandas_frames(params)
+    if kind == "df_map_partitions":  # a pandas frame is one partition
+        return add_column(frames[0])
+    if kind == "df_groupby_transform":  # pandas needs no meta
+        return frames[0].groupby("key").a.transform("mean")
+    if kind == "df_set_index":  # Dask's set_index sorts by the new index; pandas' keeps the row order
+        return frames[0].set_index("a").sort_index()
+    pq_path = parquet_dir(params["rows"], params["groups"], params["right_rows"], params["partitions"])
+    return _query(kind, frames, read_parquet, pq_path, {})
+
+
+def _run(engine, kind, params, frames, read_parquet, shuffle_merge) -> dict:
+    """Build the query, compute it to the pandas object a user gets (threads), check it; the conversion of
+    the engine's partitions to pandas is inside the timed region (issue 18), the check is not."""
+    pq_path = parquet_dir(params["rows"], params["groups"], params["right_rows"], params["partitions"])
     watch = Stopwatch()
-    query = _gf_query(kind, params)
+    query = _query(kind, frames, read_parquet, pq_path, shuffle_merge)
     watch.lap("build")
     out = query.compute(scheduler="threads")
     watch.lap("compute")
-    _check(kind, params, out.num_rows)
-    return watch.phases()
+    phases = watch.phases()
+    _check(kind, params, len(out))
+    if once(kind, engine):
+        order, index = ANSWER[kind]
+        check_answer(kind, engine, out, expected(kind, params), order=order, index=index)
+    return phases
 
 
-# ------------------------------------------------------------------ dask (pandas backend, threads)
+# ------------------------------------------------------------------ graphflow
+
+
+@functools.lru_cache(maxsize=2)
+def _gf_frames(rows, groups, right_rows, partitions):
+    import graphflow.dataframe as gd
+
+    main, right, l5, r5 = pandas_frames(rows, groups, right_rows)
+    return (gd.from_pandas(main, npartitions=partitions), gd.from_pandas(right, npartitions=1),
+            gd.from_pandas(l5, npartitions=partitions), gd.from_pandas(r5, npartitions=partitions))
+
+
+def graphflow_case(kind, params) -> dict:
+    """graphflow.dataframe: the query from frames kept in memory, to pandas, on the threads scheduler."""
+    import graphflow.dataframe as gd
+
+    frames = _gf_frames(params["rows"], params["groups"], params["right_rows"], params["partitions"])
+    return _run("graphflow", kind, params, frames, gd.read_parquet, {"broadcast": False})
 
 
 @functools.lru_cache(maxsize=2)
@@ -127,38 +201,21 @@ def _dask_frames(rows, groups, right_rows, partitions):
     import dask
     import dask.dataframe as dd
 
-    main, right, l5, r5 = tables(rows, groups, right_rows)
+    main, right, l5, r5 = pandas_frames(rows, groups, right_rows)
     with dask.config.set({"dataframe.convert-string": False}):
-        frames = (dd.from_pandas(main.to_pandas(), npartitions=partitions),
-                  dd.from_pandas(right.to_pandas(), npartitions=1),
-                  dd.from_pandas(l5.to_pandas(), npartitions=partitions),
-                  dd.from_pandas(r5.to_pandas(), npartitions=partitions))
+        frames = (dd.from_pandas(main, npartitions=partitions),
+                  dd.from_pandas(right, npartitions=1),
+                  dd.from_pandas(l5, npartitions=partitions),
+                  dd.from_pandas(r5, npartitions=partitions))
     return dask.persist(*frames, scheduler="threads")
 
 
 def dask_case(kind, params) -> dict:
+    """dask.dataframe: the same query from persisted frames, to pandas, on the threads scheduler."""
     import dask.dataframe as dd
 
-    df, right, l5, r5 = _dask_frames(params["rows"], params["groups"], params["right_rows"], params["partitions"])
-    pq_path = parquet_dir(params["rows"], params["groups"], params["right_rows"], params["partitions"])
-    watch = Stopwatch()
-    if kind == "df_groupby":
-        query = df.groupby("key").agg({"a": "sum", "b": "mean"})
-    elif kind == "df_filter":
-        query = df[df.a > 0.5][["key", "b"]]
-    elif kind == "df_merge_broadcast":
-        query = df.merge(right, on="key")
-    elif kind == "df_merge_shuffle":
-        query = l5.merge(r5, on="id", shuffle_method="tasks")
-    elif kind == "df_sort":
-        query = df.sort_values("a")
-    else:
-        query = dd.read_parquet(pq_path, columns=["key", "a"])
-    watch.lap("build")
-    out = query.compute(scheduler="threads")
-    watch.lap("compute")
-    _check(kind, params, len(out))
-    return watch.phases()
+    frames = _dask_frames(params["rows"], params["groups"], params["right_rows"], params["partitions"])
+    return _run("dask", kind, params, frames, dd.read_parquet, {"shuffle_method": "tasks"})
 
 
 # ------------------------------------------------------------------ pyarrow, one thread, whole table
@@ -208,18 +265,25 @@ KINDS = {
     "df_merge_shuffle": ("dfmerge-shuffle", "merge of two 5M-row frames on id (hash shuffle)"),
     "df_sort": ("dfsort", "sort_values(a)"),
     "df_read_parquet": ("dfparquet", "read_parquet of 20 files, columns [key, a]"),
+    "df_set_index": ("dfset-index", "set_index(a): sorted by a float column, divisions computed"),
+    "df_map_partitions": ("dfmap-partitions", "map_partitions(pdf.assign(c=pdf.a * 2 + pdf.b))"),
+    "df_groupby_transform": ("dfgroupby-transform", 'groupby(key).a.transform("mean"), 1000 groups'),
 }
+# The kinds single-threaded pyarrow has a case for (the issue-5 workloads).
+PYARROW_KINDS = ("df_groupby", "df_filter", "df_merge_broadcast", "df_merge_shuffle", "df_sort", "df_read_parquet")
 
 CASES = {kind: functools.partial(graphflow_case, kind) for kind in KINDS}
 DASK_CASES = {kind: functools.partial(dask_case, kind) for kind in KINDS}
-PYARROW_CASES = {kind: functools.partial(pyarrow_case, kind) for kind in KINDS}
+PYARROW_CASES = {kind: functools.partial(pyarrow_case, kind) for kind in PYARROW_KINDS}
 
-# The issue's targets: every workload at most half of dask's time; groupby and filter also at most
-# single-threaded pyarrow's (checked against a "pyarrow" anchor once one is registered).
+# The issue's targets: every issue-5 workload, set_index and map_partitions at most half of dask's time;
+# groupby and filter also at most single-threaded pyarrow's.  The issue sets none for transform.
 _AT_MOST_PYARROW = ("df_groupby", "df_filter")
 
 
 def _target(kind):
+    if kind == "df_groupby_transform":
+        return None
     half_dask = ratio_at_most(0.5, "dask")
     return all_of(half_dask, ratio_at_most(1.0, "pyarrow")) if kind in _AT_MOST_PYARROW else half_dask
 
@@ -233,7 +297,7 @@ WORKLOADS = [
         quick_params=QUICK_PARAMS,
         repeat=5,
         target=_target(kind),
-        anchors=("dask", "pyarrow"),
+        anchors=("dask", "pyarrow") if kind in PYARROW_KINDS else ("dask",),
     )
     for kind, (name, summary) in KINDS.items()
 ]
@@ -245,12 +309,14 @@ def compare(params=PARAMS, repeat: int = 3, kinds=None) -> dict:
     for kind in kinds or KINDS:
         row = {}
         for engine, cases in (("graphflow", CASES), ("dask", DASK_CASES), ("pyarrow", PYARROW_CASES)):
+            if kind not in cases:
+                continue
             cases[kind](params)
             row[engine] = statistics.median(cases[kind](params)["total"] for _ in range(repeat))
         out[kind] = row
-        print(f"{kind:20s} " + "  ".join(f"{e} {v:.3f}s" for e, v in row.items())
-              + f"   gf/dask {row['graphflow'] / row['dask']:.2f}  gf/pyarrow {row['graphflow'] / row['pyarrow']:.2f}",
-              flush=True)
+        ratios = "".join(f"   gf/{e} {row['graphflow'] / row[e]:.2f}" for e in ("dask", "pyarrow")
+                         if "graphflow" in row and e in row)
+        print(f"{kind:20s} " + "  ".join(f"{e} {v:.3f}s" for e, v in row.items()) + ratios, flush=True)
     return out
 
 

@@ -4,55 +4,93 @@
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_dict({"k": [1, 2, 1, 2], "x": [1.0, 2.0, 3.0, None]}, npartitions=2)
     >>> out = df.groupby("k").agg({"x": ["sum", "count"]}).compute(scheduler="sync")
-    >>> out.sort_by("k").to_pydict()
-    {'k': [1, 2], 'x_sum': [4.0, 2.0], 'x_count': [2, 1]}
+    >>> out
+         x
+       sum count
+    k
+    1  4.0     2
+    2  2.0     1
 
 The API is pandas'/Dask's; the kernels are pyarrow's (they run outside the
-GIL); ``compute()`` gives a ``pyarrow.Table`` (a Series: a ChunkedArray).
+GIL); ``compute()`` gives a ``pandas.DataFrame`` (a Series: a ``pandas.Series``), as in Dask, and
+``to_arrow()`` the ``pyarrow.Table`` (``ChunkedArray``).
 Operations build a plan (`plan`), which is optimized (`optimize`: predicate
 and projection pushdown into Parquet reads, partition-wise fusion) and lowered
 to tasks when computed.  Nulls behave as in pyarrow (see `series`).
 
-The modules form a DAG: `collection` (the base, and `Scalar`) under `series`
-under `frame`, and the operation modules (`reductions`, `groupby`, `join`,
-`sort`, `repartition`, `io`) above them.  DataFrame's and Series' methods reach
+A reduction of a Series is a lazy `Scalar` that behaves like a number
+(`scalar_ops`): ``df[df.x > 0.2 * df.x.mean()]`` is one plan, and
+``gd.compute(a, b)`` (`together`) optimizes several plans as one.
+
+The modules form a DAG: `collection` (the base, and `Scalar`, whose operators
+are `scalar_ops`) under `series` under `frame`, and the operation modules
+(`reductions`, `groupby`, `join`, `sort`, `repartition`, `io`, `together`)
+above them.  DataFrame's and Series' methods reach
 those operations through `collection.OPERATIONS`, which this file fills once,
 at the bottom, with `collection.bind_operations`.
 """
 
-from . import collection, groupby, join, reductions, repartition, sort
+from . import collection, convert, frame, groupby, index_ops, join, reductions, repartition, rows, sort, stats
+from .combine import concat, merge_asof
 from .construct import from_arrow, from_delayed, from_dict, from_pandas
-from .frame import DataFrame
-from .io import read_csv, read_parquet, to_csv, to_parquet
+from .convert import assert_eq, from_array, from_map
+from .frame import DataFrame, map_partitions
+from .groupby_methods import Aggregation
+from .io import (read_csv, read_hdf, read_json, read_orc, read_parquet, read_sql, read_sql_query, read_sql_table,
+                 to_csv, to_hdf, to_json, to_orc, to_parquet, to_sql)
 from .reductions import Scalar
-from .series import Series
+from .join import merge
+from .reshape import get_dummies, melt, pivot_table, to_datetime, to_numeric
+from .series import Index, Series
+from .together import compute
 
 __all__ = [
     "DataFrame", "Series", "Scalar", "from_arrow", "from_pandas", "from_dict", "from_delayed",
-    "read_parquet", "read_csv", "to_parquet", "to_csv", "concat",
+    "read_parquet", "read_csv", "to_parquet", "to_csv", "concat", "merge", "merge_asof", "map_partitions",
+    "compute", "isna", "Index", "from_array", "from_map", "assert_eq", "get_collection_type", "to_timedelta",
+    "read_json", "to_json", "read_orc", "to_orc", "read_hdf", "to_hdf", "read_sql", "read_sql_table",
+    "read_sql_query", "to_sql",
+    "get_dummies", "melt", "pivot_table", "to_datetime", "to_numeric", "Aggregation",
 ]
 
 
-def concat(frames) -> DataFrame:
-    """The partitions of several DataFrames one after another; missing columns become nulls.
+def isna(obj):
+    """Missing-value mask of a collection (lazy), or ``pandas.isna`` of anything else."""
+    import pandas as pd
 
-        >>> a, b = from_dict({"x": [1]}), from_dict({"x": [2], "y": ["s"]})
-        >>> concat([a, b]).compute(scheduler="sync").to_pydict()
-        {'x': [1, 2], 'y': [None, 's']}
-    """
-    import pyarrow as pa
+    return obj.isna() if isinstance(obj, (DataFrame, Series)) else pd.isna(obj)
 
-    from .plan import Concat
 
-    frames = list(frames)
-    schema = pa.unify_schemas([f.schema for f in frames], promote_options="permissive")
-    return DataFrame(Concat([f.expr for f in frames], schema))
+def get_collection_type(obj):
+    """The graphflow collection class for a pandas object (as ``dask.dataframe.get_collection_type``)."""
+    import pandas as pd
+
+    if isinstance(obj, pd.DataFrame):
+        return DataFrame
+    if isinstance(obj, pd.Series):
+        return Series
+    if isinstance(obj, pd.Index):
+        return Index
+    return Scalar
+
+
+def to_timedelta(arg, unit=None, errors: str = "raise"):
+    """``pandas.to_timedelta`` on every partition of a Series, or directly on anything else."""
+    import pandas as pd
+
+    if isinstance(arg, Series):
+        return map_partitions(pd.to_timedelta, arg, unit=unit, errors=errors)
+    return pd.to_timedelta(arg, unit=unit, errors=errors)
 
 
 # DataFrame's and Series' methods call these (see the module docstring): the one place that binds them.
 collection.bind_operations(
-    DataFrame=DataFrame, reduce=reductions.reduce_collection, describe=reductions.describe,
+    DataFrame=DataFrame, Series=Series, map_partitions=frame.map_partitions, stats=stats, rows=rows,
+    convert=convert, from_pandas=from_pandas, reduce=reductions.reduce_collection, describe=reductions.describe,
     value_counts=reductions.value_counts, unique=reductions.unique, row_count=reductions.row_count,
     GroupBy=groupby.GroupBy, drop_duplicates=groupby.drop_duplicates, merge=join.merge,
     sort_values=sort.sort_values, repartition=repartition.repartition, to_parquet=to_parquet, to_csv=to_csv,
+    set_index=index_ops.set_index, loc=index_ops.loc, iloc=index_ops.iloc, join=index_ops.join,
+    align_series=index_ops.align_series, align_frames=index_ops.align_frames,
+    to_json=to_json, to_orc=to_orc, to_hdf=to_hdf, to_sql=to_sql,
 )

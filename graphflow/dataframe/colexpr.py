@@ -23,6 +23,16 @@ null give null, ``&``/``|`` use Kleene logic, and a filter drops rows whose
 mask is null.  The output type of an expression is found by evaluating it on
 an empty table of the input schema (`output_type`), so a type error (adding a
 string to a number) is raised when the expression is built, not at compute.
+
+A `ScalarArg` is a lazy single value (a `Scalar`, such as ``df.x.mean()``)
+inside a formula: its value exists only when the scalar's task has run.  The
+`Blockwise` node of the formula makes the scalar's plan a broadcast input
+(`graphflow.dataframe.plan.WithScalars`), and each partition's task `bind` s
+the computed value in as a constant before evaluating:
+
+    >>> e = Call("greater", [Col("b"), ScalarArg("mean-1", pa.float64())])
+    >>> e.bind({"mean-1": 15.0}).evaluate(t).to_pylist()
+    [False, True, True]
 """
 
 from __future__ import annotations
@@ -30,7 +40,10 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["ColExpr", "Col", "Lit", "Call", "output_type", "evaluate_on"]
+from ..errors import UnboundScalarError
+
+__all__ = ["ColExpr", "Col", "Lit", "Call", "ScalarArg", "output_type", "evaluate_on", "for_filter",
+           "scalar_args", "scalar_value"]
 
 
 class ColExpr:
@@ -55,6 +68,11 @@ class ColExpr:
     def substitute(self, exprs: dict) -> "ColExpr":
         """The formula with each input column replaced by ``exprs[name]`` (composes two projections)."""
         raise NotImplementedError
+
+    def bind(self, values: dict) -> "ColExpr":
+        """The formula with each `ScalarArg` replaced by ``values[token]``: a computed value (as a constant of
+        the leaf's type) or another expression."""
+        return self
 
     def __repr__(self):
         return str(self.to_arrow())
@@ -149,9 +167,117 @@ class Call(ColExpr):
     def substitute(self, exprs):
         return Call(self.func, [a.substitute(exprs) for a in self.args], self.options)
 
+    def bind(self, values):
+        return Call(self.func, [a.bind(values) for a in self.args], self.options)
+
+    def __reduce__(self):
+        # some options (CastOptions) do not pickle; every FunctionOptions serializes to bytes
+        opts = None if self.options is None else bytes(self.options.serialize())
+        return (_call_from_bytes, (self.func, self.args, opts))
+
     def __graphflow_tokenize__(self):
         opts = None if self.options is None else (type(self.options).__name__, bytes(self.options.serialize()))
         return ("Call", self.func, tuple(a.__graphflow_tokenize__() for a in self.args), opts)
+
+
+def for_filter(expr: ColExpr) -> ColExpr:
+    """``expr`` as a filter sees it: a comparison's pandas fill (``coalesce(cmp, False)``: a missing value
+    compares False, as in pandas) is dropped under ``and``/``or``, since a filter drops null rows anyway; the
+    bare comparison is what the Parquet reader can push down."""
+    if isinstance(expr, Call):
+        if expr.func == "coalesce" and len(expr.args) == 2 and isinstance(expr.args[1], Lit) \
+                and expr.args[1].value.type == pa.bool_() and expr.args[1].value.as_py() is False:
+            return for_filter(expr.args[0])
+        if expr.func in ("and_kleene", "or_kleene", "and", "or"):
+            return Call(expr.func, [for_filter(a) for a in expr.args], expr.options)
+    return expr
+
+
+def _call_from_bytes(func, args, options):
+    return Call(func, args, None if options is None else pc.FunctionOptions.deserialize(pa.py_buffer(options)))
+
+
+class ScalarArg(ColExpr):
+    """A lazy single value broadcast over the rows; its value is `bind` -ed in when the task runs.
+
+    ``token`` names the value (the scalar plan's name when the leaf was made)
+    and ``type`` is its Arrow type, so the formula's output type is known
+    before anything runs.  ``plan`` is the scalar's plan, kept only while the
+    formula is being built (`graphflow.dataframe.plan.Blockwise` lifts it into
+    a broadcast input); it is never pickled into a task.
+    """
+
+    __slots__ = ("token", "type", "plan")
+
+    def __init__(self, token: str, type: pa.DataType, plan=None):
+        self.token, self.type, self.plan = token, type, plan
+
+    def columns(self):
+        return set()
+
+    def evaluate(self, table):
+        raise UnboundScalarError(
+            f"the lazy scalar {self.token} has no value here: this operation cannot take a lazy Scalar "
+            f"(column arithmetic, comparisons, filters and assign can); compute it first with .compute()")
+
+    def to_arrow(self):
+        # A field no table has: pushed into a reader by mistake it fails loudly, and it prints readably.
+        return pc.field(f"<scalar {self.token}>")
+
+    def rename(self, mapping):
+        return self
+
+    def substitute(self, exprs):
+        return self
+
+    def bind(self, values):
+        value = values[self.token]
+        return value if isinstance(value, ColExpr) else Lit(scalar_value(value, self.type))
+
+    def __reduce__(self):
+        return (ScalarArg, (self.token, self.type))  # without the plan: a task needs only the token
+
+    def __graphflow_tokenize__(self):
+        return ("ScalarArg", self.token, str(self.type))
+
+    def __eq__(self, other):
+        return type(other) is ScalarArg and other.token == self.token and other.type == self.type
+
+    def __hash__(self):
+        return hash(("ScalarArg", self.token))
+
+
+def scalar_value(value, type: pa.DataType) -> pa.Scalar:
+    """``value`` (a computed lazy scalar: a Python or numpy value, None or NaN when missing) as an Arrow
+    scalar of ``type``; a missing value of a non-float type becomes null (NaN stays NaN for floats)."""
+    if isinstance(value, pa.Scalar):
+        value = value.as_py()
+    if _missing(value) and not (value is not None and pa.types.is_floating(type)):
+        return pa.scalar(None, type=type)
+    out = pa.scalar(value)
+    # a safe cast: a value that does not fit ``type`` is an error, never a silent truncation
+    return out if out.type == type else out.cast(type)
+
+
+def _missing(value) -> bool:
+    """None, NaN or NaT (a value unequal to itself)."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)
+    except (TypeError, ValueError):
+        return False
+
+
+def scalar_args(expr: ColExpr) -> dict:
+    """``{token: ScalarArg}`` of every lazy scalar in ``expr``."""
+    out, stack = {}, [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ScalarArg):
+            out.setdefault(e.token, e)
+        stack.extend(getattr(e, "args", ()))
+    return out
 
 
 def evaluate_on(expr: ColExpr, table: pa.Table):
@@ -165,7 +291,9 @@ def evaluate_on(expr: ColExpr, table: pa.Table):
 def output_type(expr: ColExpr, schema: pa.Schema) -> pa.DataType:
     """The type ``expr`` produces over ``schema``; raises TypeError if the kernels refuse the types."""
     try:
-        return evaluate_on(expr, schema.empty_table()).type
+        # each lazy scalar as a null of its type: the kernels choose the output type from the types alone
+        typed = expr.bind(dict.fromkeys(scalar_args(expr)))
+        return evaluate_on(typed, schema.empty_table()).type
     except (pa.ArrowNotImplementedError, pa.ArrowTypeError, pa.ArrowInvalid) as exc:
         raise TypeError(f"incompatible types in {expr!r} over columns {_describe(schema)}: {exc}") from None
 

@@ -8,7 +8,7 @@ output keys, so the graph and the keys always agree.
     >>> import pyarrow as pa
     >>> import graphflow.dataframe as gd
     >>> s = gd.from_arrow(pa.table({"x": [1, 2, 3]}), npartitions=2).x.sum()
-    >>> s.compute(scheduler="sync")
+    >>> int(s.compute(scheduler="sync"))
     6
 
 `persist` rebuilds a handle over a `FromKeys` plan whose partitions are the
@@ -24,16 +24,21 @@ package is imported.  The table is the only way up: `collection`, `series` and
 
 from __future__ import annotations
 
+import copy
+
 import pyarrow as pa
 
 from .. import base
 from ..interop.protocol import DaskCollection
 from ..spec import TaskGraph
+from .colexpr import ScalarArg
 from .optimize import format_plan, optimize_plan
 from .plan import FromKeys, lower
+from .scalar_ops import ScalarArithmetic, to_numpy_value
 from ..utils.optable import OperationTable
 
-__all__ = ["PlanCollection", "Scalar", "ColumnReductions", "concat_tables", "CollectionOperations", "OPERATIONS",
+__all__ = ["PlanCollection", "Scalar", "CallMethod", "ColumnReductions", "concat_tables", "CollectionOperations",
+           "OPERATIONS",
            "bind_operations"]
 
 
@@ -56,7 +61,7 @@ class PlanCollection(DaskCollection):
         self.expr = plan
 
     # -- the optimized plan, once
-    def _optimized(self):
+    def optimized_plan(self):
         try:
             return self.__dict__["_opt"]
         except KeyError:
@@ -64,21 +69,33 @@ class PlanCollection(DaskCollection):
             return opt
 
     def __graphflow_graph__(self):
-        return TaskGraph.adopt(lower(self._optimized()))
+        return TaskGraph.adopt(lower(self.optimized_plan()))
 
     def __graphflow_keys__(self):
-        return self._optimized().keys()
+        return self.optimized_plan().keys()
+
+    @staticmethod
+    def __graphflow_collect__(collections) -> dict:
+        # several at once (gf.compute(a, b)): one lowering, so a source they share is one node per partition
+        return lower(*[PlanCollection.optimized_plan(c) for c in collections])
 
     def __graphflow_tokenize__(self):
         return self.expr.name
 
     def __graphflow_rebuild__(self, graph):
-        opt = self._optimized()  # the graph holds our keys and all they need (persist: just our keys)
+        opt = self.optimized_plan()  # the graph holds our keys and all they need (persist: just our keys)
         plan = FromKeys(dict(graph), opt.keys(), opt.schema, name=opt.name)
         return self._rebuilt(plan)
 
     def _rebuilt(self, plan):
         return type(self)(plan)
+
+    def with_optimized(self, plan) -> "PlanCollection":
+        """This collection with ``plan`` as its optimized plan (which must compute the same thing): how
+        `graphflow.dataframe.compute` hands each collection its part of a plan optimized with others."""
+        out = copy.copy(self)
+        out.__dict__["_opt"] = plan
+        return out
 
     # -- user methods
     def compute(self, **kwargs):
@@ -95,7 +112,7 @@ class PlanCollection(DaskCollection):
 
     def explain(self, optimized: bool = True, file=None) -> str:
         """Print (and return) the plan tree, optimized unless ``optimized=False``."""
-        text = format_plan(self._optimized() if optimized else self.expr)
+        text = format_plan(self.optimized_plan() if optimized else self.expr)
         print(text, file=file)
         return text
 
@@ -103,30 +120,86 @@ class PlanCollection(DaskCollection):
     def npartitions(self) -> int:
         return self.expr.npartitions
 
+    def partitionwise(self, method: str, *args, meta=None, **kwargs):
+        """pandas' ``method`` applied to every partition (as pandas objects): for the methods whose answer
+        for a row depends on that row alone (``clip``, ``round``, ``str.pad``...).  ``method`` may be
+        dotted (``"str.pad"``).  The result's columns and dtypes are inferred as in ``map_partitions``."""
+        return OPERATIONS.map_partitions(CallMethod(method, args, kwargs), self, meta=meta)
+
     @property
     def divisions(self):
-        """Partition boundaries when known, else None: after ``sort_values``, a tuple of
-        ``npartitions + 1`` sort keys with each partition's keys after ``divisions[i]`` and at most
-        ``divisions[i + 1]`` (None ends: unbounded; see `graphflow.dataframe.sort`)."""
-        return self.expr.divisions
+        """The index's divisions, as in Dask: ``npartitions + 1`` index values, partition i holding the rows
+        with ``divisions[i] <= index < divisions[i + 1]`` (the last partition up to and including
+        ``divisions[-1]``); all None when unknown (``set_index`` and ``from_pandas`` know them; filters,
+        projections and ``map_partitions`` keep them; joins on columns, ``groupby``, ``reset_index`` lose
+        them)."""
+        known = self.expr.divisions
+        return tuple(known) if known is not None else (None,) * (self.npartitions + 1)
+
+    @property
+    def known_divisions(self) -> bool:
+        """Whether the divisions are known."""
+        return self.expr.divisions is not None
 
 
-class Scalar(PlanCollection):
-    """A lazy single value (a Series reduction)."""
+class CallMethod:
+    """A picklable ``lambda obj: obj.<method>(*args, **kwargs)`` (``method`` may be dotted: ``"str.pad"``)."""
+
+    __slots__ = ("method", "args", "kwargs")
+
+    def __init__(self, method, args=(), kwargs=None):
+        self.method, self.args, self.kwargs = method, tuple(args), dict(kwargs or {})
+
+    def __call__(self, obj):
+        for part in self.method.split("."):
+            obj = getattr(obj, part)
+        return obj(*self.args, **self.kwargs)
+
+    def __graphflow_tokenize__(self):
+        from ..spec import tokenize
+
+        return ("CallMethod", self.method, tokenize(self.args, self.kwargs))
+
+    @property
+    def __name__(self):
+        return self.method
+
+
+class Scalar(ScalarArithmetic, PlanCollection):
+    """A lazy single value (a Series reduction), which behaves like a number (`scalar_ops`).
+
+    ``dtype`` is the value's Arrow type; ``compute()`` gives it as pandas'
+    reductions do (a numpy scalar: ``np.int64``, ``np.float64``, ``np.bool_``;
+    NaN when missing).  A Scalar with ``dtype`` None holds some other value (a
+    table), returned as is.
+    """
+
+    def __init__(self, plan, dtype: pa.DataType | None = None):
+        super().__init__(plan)
+        self.dtype = dtype
 
     def __graphflow_finalize__(self):
-        return _first, ()
+        return _first, (self.dtype,)
 
     def __repr__(self):
-        return f"graphflow.Scalar<{self.expr.name}>"
+        return f"graphflow.Scalar<{self.expr.name}, dtype={self.dtype}>"
+
+    def _rebuilt(self, plan):
+        return Scalar(plan, self.dtype)
 
     def __graphflow_rebuild__(self, graph):
-        opt = self._optimized()
-        return Scalar(FromKeys(dict(graph), opt.keys(), None, name=opt.name))
+        opt = self.optimized_plan()
+        return Scalar(FromKeys(dict(graph), opt.keys(), None, name=opt.name), self.dtype)
+
+    def column_arg(self) -> ScalarArg:
+        """This value as a leaf of a column formula, broadcast over the rows (`colexpr.ScalarArg`)."""
+        if self.dtype is None:
+            raise TypeError(f"{self!r} holds no column value; it cannot take part in column arithmetic")
+        return ScalarArg(self.expr.name, self.dtype, self.expr)
 
 
-def _first(parts):
-    return parts[0]
+def _first(parts, dtype=None):
+    return to_numpy_value(parts[0], dtype)
 
 
 # ------------------------------------------------------------------ the operations table
@@ -140,8 +213,11 @@ class CollectionOperations(OperationTable):
     ``graphflow.dataframe`` itself is still being imported).
     """
 
-    __slots__ = ("DataFrame", "reduce", "describe", "value_counts", "unique", "row_count", "GroupBy", "merge",
-                 "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv")
+    __slots__ = ("DataFrame", "Series", "map_partitions", "stats", "rows", "convert", "from_pandas", "reduce",
+                 "describe", "value_counts", "unique", "row_count", "GroupBy", "merge",
+                 "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv",
+                 "set_index", "loc", "iloc", "join", "align_series", "align_frames",
+                 "to_json", "to_orc", "to_hdf", "to_sql")
 
     package = "graphflow.dataframe"
 
@@ -158,55 +234,44 @@ def bind_operations(**functions) -> None:
     OPERATIONS.bind(**functions)
 
 
+def _reducer(how: str, doc: str, ddof: bool = False):
+    """A pandas-signature reduction method: ``axis=0`` (or None) reduces each column lazily, ``axis=1``
+    reduces each row with pandas' own method per partition; ``skipna``/``split_every``/... are taken as in
+    Dask (nulls are always skipped)."""
+
+    def method(self, axis=None, skipna=True, numeric_only=False, split_every=False, ddof=1, **kwargs):
+        if axis in (1, "columns"):
+            extra = {"ddof": ddof} if how in ("var", "std") else {}
+            return self.partitionwise(how, axis=1, skipna=skipna, numeric_only=numeric_only, **extra)
+        if axis not in (None, 0, "index"):
+            raise ValueError(f"No axis named {axis!r} for object type {type(self).__name__}")
+        return OPERATIONS.reduce(self, how, **({"ddof": ddof} if how in ("var", "std") else {}))
+
+    method.__name__ = how
+    method.__doc__ = doc
+    return method
+
+
 class ColumnReductions:
     """The reductions of DataFrame and Series (`graphflow.dataframe.reductions`): on a Series a lazy
-    `Scalar`, on a DataFrame a lazy one-row DataFrame with one column per reduced column."""
+    `Scalar`, on a DataFrame a lazy Series with one value per column (as pandas); ``axis=1`` reduces rows."""
 
-    def sum(self, **kw):
-        """The sum of each column (nulls skipped); lazy."""
-        return OPERATIONS.reduce(self, "sum", **kw)
-
-    def mean(self, **kw):
-        """The mean of each column (nulls skipped); lazy."""
-        return OPERATIONS.reduce(self, "mean", **kw)
-
-    def min(self, **kw):
-        """The min of each column (nulls skipped); lazy."""
-        return OPERATIONS.reduce(self, "min", **kw)
-
-    def max(self, **kw):
-        """The max of each column (nulls skipped); lazy."""
-        return OPERATIONS.reduce(self, "max", **kw)
-
-    def count(self, **kw):
-        """The count of each column (nulls skipped); lazy."""
-        return OPERATIONS.reduce(self, "count", **kw)
-
-    def nunique(self, **kw):
-        """The nunique of each column (nulls skipped); lazy."""
-        return OPERATIONS.reduce(self, "nunique", **kw)
-
-    def any(self, **kw):
-        """The any of each column (nulls skipped); lazy."""
-        return OPERATIONS.reduce(self, "any", **kw)
-
-    def all(self, **kw):
-        """The all of each column (nulls skipped); lazy."""
-        return OPERATIONS.reduce(self, "all", **kw)
-
-    def var(self, ddof: int = 1):
-        """Variance with ``ddof`` (default 1, as pandas); nulls skipped."""
-        return OPERATIONS.reduce(self, "var", ddof=ddof)
-
-    def std(self, ddof: int = 1):
-        """Standard deviation with ``ddof`` (default 1); nulls skipped."""
-        return OPERATIONS.reduce(self, "std", ddof=ddof)
+    sum = _reducer("sum", "The sum of each column (nulls skipped); lazy.")
+    mean = _reducer("mean", "The mean of each column (nulls skipped); lazy.")
+    min = _reducer("min", "The min of each column (nulls skipped); lazy.")
+    max = _reducer("max", "The max of each column (nulls skipped); lazy.")
+    count = _reducer("count", "The number of present values in each column; lazy.")
+    nunique = _reducer("nunique", "The number of distinct present values in each column; lazy.")
+    any = _reducer("any", "Whether any value of each column is true; lazy.")
+    all = _reducer("all", "Whether every value of each column is true; lazy.")
+    var = _reducer("var", "Variance with ``ddof`` (default 1, as pandas); nulls skipped.")
+    std = _reducer("std", "Standard deviation with ``ddof`` (default 1); nulls skipped.")
 
     def quantile(self, q: float = 0.5):
         """Approximate quantile ``q`` (see `graphflow.dataframe.reductions` for the error)."""
         return OPERATIONS.reduce(self, "quantile", q=q)
 
     def describe(self):
-        """count, mean, std, min, 25%, 50%, 75%, max of the numeric columns: a lazy table with a ``statistic``
-        column."""
+        """count, mean, std, min, 25%, 50%, 75%, max of the numeric columns: a lazy DataFrame indexed by the
+        statistics (as pandas)."""
         return OPERATIONS.describe(self)

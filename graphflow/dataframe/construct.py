@@ -5,8 +5,8 @@ In-memory data is cut into ``npartitions`` contiguous slices (zero-copy
 
     >>> import pyarrow as pa
     >>> df = from_dict({"a": list(range(10))}, npartitions=3)
-    >>> df.npartitions, df.divisions
-    (3, None)
+    >>> df.npartitions, df.known_divisions
+    (3, False)
     >>> [p.num_rows for p in df.expr.parts]
     [4, 4, 2]
 
@@ -16,6 +16,7 @@ In-memory data is cut into ``npartitions`` contiguous slices (zero-copy
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 
 from .frame import DataFrame
@@ -30,19 +31,71 @@ def from_arrow(table, npartitions: int | None = None, chunksize: int | None = No
         table = pa.Table.from_batches([table])
     if not isinstance(table, pa.Table):
         raise TypeError(f"from_arrow needs a pyarrow.Table, not {type(table).__name__}")
+    return DataFrame(FromTables(_slices(table, npartitions, chunksize)))
+
+
+def from_pandas(data, npartitions: int | None = None, chunksize: int | None = None, sort: bool = True):
+    """A DataFrame (or Series) from a pandas DataFrame (or Series), its index kept, as Dask does.
+
+    With ``sort=True`` (the default) the rows are sorted by the index first
+    unless they already are, so that ``divisions`` are known.
+
+        >>> import pandas as pd
+        >>> df = from_pandas(pd.DataFrame({"x": [1, 2, 3]}, index=pd.Index([30, 10, 20], name="i")), 2)
+        >>> df.compute(scheduler="sync").index.tolist(), df.divisions
+        ([10, 20, 30], (10, 30, 30))
+    """
+    import pandas as pd
+
+    from .pandas_edge import frame_to_arrow, series_to_arrow
+
+    if not isinstance(data, (pd.DataFrame, pd.Series)):
+        raise TypeError(f"from_pandas needs a pandas DataFrame or Series, not {type(data).__name__}")
+    if sort and not data.index.is_monotonic_increasing:
+        data = data.sort_index()
+    table, schema = (series_to_arrow if isinstance(data, pd.Series) else frame_to_arrow)(data, keep_index=True)
+    parts = _slices(table.cast(schema), npartitions, chunksize, data.index)
+    frame = DataFrame(FromTables(parts, _index_divisions(parts, data.index)))
+    out = frame if isinstance(data, pd.DataFrame) else frame[frame.columns[0]]
+    return out
+
+
+def _index_divisions(parts, index):
+    """Dask's divisions of sorted partitions: each one's first index value, then the last one's last; None
+    when the index is not sorted, has several levels, or one value spans two partitions."""
+    if index.nlevels != 1 or not index.is_monotonic_increasing or not len(index):
+        return None
+    starts, pos = [], 0
+    for p in parts:
+        starts.append(pos)
+        pos += p.num_rows
+    values = [index[s] for s in starts] + [index[-1]]
+    ends = [index[s - 1] for s in starts[1:]]
+    if any(e >= v for e, v in zip(ends, values[1:-1])):
+        return None
+    return tuple(v.item() if hasattr(v, "item") else v for v in values)
+
+
+def _slices(table, npartitions, chunksize, index=None):
+    """``table`` cut into slices of ``chunksize`` rows (or ``npartitions`` slices); with a sorted ``index``,
+    each cut moves past the rows repeating the value before it, so no index value spans two partitions
+    (divisions stay known, as in Dask; there may then be fewer slices)."""
     n = table.num_rows
     if chunksize is None:
         npartitions = npartitions or 1
         chunksize = max(-(-n // npartitions), 1)
-    starts = list(range(0, n, chunksize)) or [0]
-    return DataFrame(FromTables([table.slice(s, chunksize) for s in starts]))
-
-
-def from_pandas(frame, npartitions: int | None = None, chunksize: int | None = None,
-                preserve_index: bool = False) -> DataFrame:
-    """A DataFrame from a pandas DataFrame (its index is dropped unless ``preserve_index``)."""
-    table = pa.Table.from_pandas(frame, preserve_index=preserve_index)
-    return from_arrow(table.replace_schema_metadata(None), npartitions=npartitions, chunksize=chunksize)
+    starts = list(range(0, n, chunksize))
+    if index is not None and index.nlevels == 1 and index.is_monotonic_increasing and len(starts) > 1:
+        values = index.to_numpy()
+        moved = [0]
+        for s in starts[1:]:
+            s = max(s, moved[-1] + 1)
+            s = int(np.searchsorted(values, values[s - 1], side="right")) if s < n else n
+            if s < n and s > moved[-1]:
+                moved.append(s)
+        starts = moved
+    ends = starts[1:] + [n]
+    return [table.slice(s, e - s) for s, e in zip(starts, ends)] or [table.slice(0, 0)]
 
 
 def from_dict(data: dict, npartitions: int | None = None, chunksize: int | None = None) -> DataFrame:
@@ -50,16 +103,36 @@ def from_dict(data: dict, npartitions: int | None = None, chunksize: int | None 
     return from_arrow(pa.table(data), npartitions=npartitions, chunksize=chunksize)
 
 
-def from_delayed(values, meta=None) -> DataFrame:
-    """A DataFrame whose partitions are the results of ``Delayed`` values (each a pyarrow.Table)."""
+def from_delayed(values, meta=None, divisions=None, verify_meta: bool = True):
+    """A DataFrame whose partitions are the results of ``Delayed`` values (pandas DataFrames, as in Dask, or
+    pyarrow Tables).  The columns come from ``meta`` (as ``map_partitions`` takes it) or, failing that, from
+    computing the first value (as Dask does)."""
     from ..base import collections_to_graph
+    from ..spec import Ref, Task
+    from .pandas_edge import meta_schema, sample_meta
 
     values = list(values)
     if not values:
         raise ValueError("from_delayed needs at least one value")
     if meta is None:
-        meta = values[0].compute(scheduler="sync").schema
-    schema = meta.schema if isinstance(meta, pa.Table) else meta
-    graph = collections_to_graph(values)
-    keys = [v.key for v in values]
-    return DataFrame(FromKeys(dict(graph), keys, schema))
+        first = values[0].compute(scheduler="sync")
+        meta = first.schema if isinstance(first, pa.Table) else sample_meta(first)
+    schema, series = meta_schema(meta)
+    graph = dict(collections_to_graph(values))
+    keys = []
+    for i, v in enumerate(values):
+        key = (f"from-delayed-{v.key if isinstance(v.key, str) else v.key[0]}", i)
+        graph[key] = Task(key, _as_partition, Ref(v.key), schema)
+        keys.append(key)
+    frame = DataFrame(FromKeys(graph, keys, schema))
+    return frame[frame.columns[0]] if series else frame
+
+
+def _as_partition(value, schema):
+    """A delayed value's result as a partition of ``schema`` (a pandas object is converted, a table
+    conformed), with a clear error when it is neither."""
+    from .pandas_edge import to_arrow
+
+    if not hasattr(value, "columns") and not hasattr(value, "dtype") and not isinstance(value, pa.Table):
+        raise TypeError(f"from_delayed: a value computed to {type(value).__name__}, not a DataFrame or Series")
+    return to_arrow(value, schema)[0]

@@ -17,17 +17,23 @@ picks automatically: the partial aggregate of the first partition is computed
 ``npartitions`` is asked for) and the shuffle is used if it has more than
 `SHUFFLE_GROUPS` groups.
 
-    >>> import pyarrow as pa
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_dict({"k": ["a", "b", "a"], "x": [1.0, 2.0, 4.0]}, npartitions=2)
-    >>> df.groupby("k").x.mean().compute(scheduler="sync").to_pydict()
-    {'k': ['a', 'b'], 'x': [2.5, 2.0]}
+    >>> df.groupby("k").x.mean().compute(scheduler="sync").to_dict()
+    {'a': 2.5, 'b': 2.0}
     >>> g = df.groupby("k").agg({"x": ["max", "first"]}, split_out=2).compute(scheduler="sync")
-    >>> g.sort_by("k").to_pydict()
-    {'k': ['a', 'b'], 'x_max': [4.0, 2.0], 'x_first': [1.0, 2.0]}
+    >>> g.sort_index()
+         x
+       max first
+    k
+    a  4.0   1.0
+    b  2.0   2.0
 
-Output columns: the keys, then one column per aggregation, named ``col`` for a
-single function and ``col_func`` for a list.  The tree result is sorted by the
+Output: the keys as the index (as pandas; ``as_index=False`` keeps them as
+columns), then one column per aggregation, labelled ``col`` for a single
+function and ``(col, func)`` for a list.  What pyarrow has no partial for
+(median, callables, `Aggregation`, transform, apply...) is answered by pandas
+on whole groups: see `graphflow.dataframe.groupby_methods`.  The tree result is sorted by the
 keys (``sort=True``, as pandas); shuffled partitions are sorted within
 themselves.  Rows whose key is null are dropped (``dropna=True``, as pandas).
 Variance keeps, per group, the count n, the mean and M2 (the sum of squared
@@ -42,17 +48,21 @@ partials, so null keys (``dropna=False``) merge like any other.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import base
 from ..spec import tokenize
-from .collection import Scalar
+
+from .collection import CallMethod, Scalar
 from .frame import DataFrame, check_columns
-from .plan import Blockwise, Func, Partitions, PlanNode, Reduce, lower
+from .groupby_methods import Aggregation, GroupByMethods
+from .labels import index_column, index_names, label_of
+from .plan import Blockwise, FromKeys, Func, Partitions, PlanNode, Reduce, lower, walk
 from .shuffle import shuffle
 
-__all__ = ["GroupBy", "drop_duplicates", "SHUFFLE_GROUPS"]
+__all__ = ["GroupBy", "Aggregation", "drop_duplicates", "SHUFFLE_GROUPS"]
 
 SHUFFLE_GROUPS = 100_000
 _AGGS = ("sum", "mean", "count", "min", "max", "std", "var", "first", "last", "nunique", "size")
@@ -113,15 +123,17 @@ class AggPlan:
         specs = self._partial_specs()
         aggs = [(name, merge, None, name) for name, _, _, merge in specs if merge not in ("list", "moment")]
         moments = self._moment_aggs()
-        if moments:  # each group's row numbers, to merge (n, mean, M2) with numpy
+        listed = [name for name, _, _, merge in specs if merge == "list"]
+        if moments or listed:  # each group's row numbers: to merge (n, mean, M2) with numpy, to gather lists
             table = table.append_column("__rows", pa.array(np.arange(table.num_rows, dtype=np.int64)))
             aggs.append(("__rows", "list", None, "__rows"))
         out = _aggregate(table, self.keys, aggs)
+        for name in listed:  # no kernel aggregates lists: gather each group's lists by row number, distinct again
+            out = out.append_column(name, _distinct_lists(out.column("__rows"), table.column(name)))
         if moments:
             out = _merge_moments(out, table, moments)
-        for name, _, _, merge in specs:
-            if merge == "list":  # no kernel aggregates lists: explode, take distinct values, join back
-                out = _join_distinct(out, table, self.keys, name)
+        elif listed:
+            out = out.drop_columns(["__rows"])
         return out.select(list(self.keys) + [s[0] for s in specs])
 
     def finalize(self, table):
@@ -185,18 +197,19 @@ def _merge_moments(out, table, moments):
     return out
 
 
-def _join_distinct(out, table, keys, name):
-    """``out`` with a list column ``name``: per group, the distinct values of ``table[name]``'s lists."""
-    lists = table.column(name).combine_chunks()
-    parents = pc.list_parent_indices(lists)
-    exploded = table.select(list(keys)).take(parents).append_column("__v", pc.list_flatten(lists))
-    distinct = _aggregate(exploded, keys, [("__v", "distinct", None, name)])
-    # Joins carry no list columns: join row numbers, then take the lists by them.
-    left = out.select(list(keys)).append_column("__o", pa.array(range(out.num_rows), pa.int64()))
-    right = distinct.select(list(keys)).append_column("__d", pa.array(range(distinct.num_rows), pa.int64()))
-    pairs = left.join(right, keys=list(keys), join_type="left outer", use_threads=False)
-    out = out.take(pairs["__o"])
-    return out.append_column(name, distinct.column(name).take(pairs["__d"]))
+def _distinct_lists(rows, values):
+    """Per group, the distinct values of its rows' lists: ``rows`` lists each group's row numbers in
+    ``values`` (a list column)."""
+    rows = rows.combine_chunks() if isinstance(rows, pa.ChunkedArray) else rows
+    group = pc.list_parent_indices(rows).to_numpy()
+    lists = values.combine_chunks().take(pc.list_flatten(rows))
+    pairs = pa.table({"p": pa.array(group[pc.list_parent_indices(lists).to_numpy()]), "v": pc.list_flatten(lists)})
+    distinct = pairs.group_by("p", use_threads=False).aggregate([("v", "distinct")])
+    where = np.full(len(rows), -1, dtype=np.int64)
+    where[distinct.column("p").to_numpy()] = np.arange(distinct.num_rows)
+    found = distinct.column("v_distinct").combine_chunks()
+    pool = pa.concat_arrays([found, pa.array([[]], found.type)])  # groups without values: the empty list
+    return pool.take(pa.array(np.where(where < 0, distinct.num_rows, where)))
 
 
 def _count_distinct_lists(col):
@@ -219,6 +232,8 @@ def _final(func, p):
         return pc.sqrt(var) if func == "std" else var
     if func == "nunique":
         return _count_distinct_lists(p[0])
+    if func == "sum":  # a group of nulls only sums to 0, as in pandas (min_count=0); pyarrow gives null
+        return pc.fill_null(p[0], 0) if p[0].null_count else p[0]
     return p[0]
 
 
@@ -320,6 +335,9 @@ def _choose(node) -> int:
 
 def _sample_choice(node) -> int:
     child = node.children[0]
+    if any(isinstance(n, FromKeys) for n in walk(child)):
+        # persisted partitions live on a cluster, out of the sync scheduler's reach: Dask's default, a tree
+        return 1
     part = Blockwise(Func(_chunk, node.agg), (Partitions(child, [0]),), schema=pa.schema([]))
     [first] = base.compute(Scalar(part), scheduler="sync")
     if first.num_rows <= SHUFFLE_GROUPS:
@@ -327,86 +345,274 @@ def _sample_choice(node) -> int:
     return max(2, child.npartitions // 2)
 
 
-class GroupBy:
-    """``df.groupby(keys)``: call `agg` or one of the aggregation methods."""
+class GroupBy(GroupByMethods):
+    """``df.groupby(keys)``: call `agg` or one of the aggregation methods.
 
-    def __init__(self, df, by, dropna=True, columns=None):
+    As in pandas, the keys become the result's index (``as_index=False``, or
+    ``.reset_index()``, gives them back as columns), a list of functions gives
+    ``(column, function)`` column labels, and a grouping whose one column was
+    selected (``df.groupby("k").x``) gives Series.  Keys are column labels,
+    Series, index level names, or ``level=`` positions/names.  Aggregations
+    pyarrow has kernels for merge partial aggregates (`AggPlan`); the rest
+    (transform, apply, median, callables, `Aggregation`...) run pandas on
+    whole groups (`graphflow.dataframe.groupby_methods`).
+    """
+
+    def __init__(self, df, by=None, group_keys=True, sort=None, observed=None, dropna=None, as_index=True,
+                 level=None, columns=None, split_out=None, split_every=None, shuffle_method=None):
+        if (by is None) == (level is None):
+            raise TypeError("You have to supply one of 'by' and 'level'")
+        df, by, labels = _with_key_columns(df, by, level)
         self._df = df
-        self._by = [by] if isinstance(by, str) else list(by)
+        self._by = _key_names(df, by)
         check_columns(self._by, df.schema, "groupby key")
-        self._dropna = dropna
+        self.key_labels = labels if labels is not None else [label_of(df.schema, k) for k in self._by]
+        self._dropna = True if dropna is None else dropna
         self._columns = columns
+        self._as_index, self._sort = as_index, True if sort is None else sort
+        self._observed = True if observed is None else observed
+        self._group_keys = group_keys
+        self._split_out = split_out
+
+    @property
+    def by(self) -> list:
+        """The Arrow names of the key columns (as Dask's ``GroupBy.by``, after keys are resolved)."""
+        return list(self._by)
+
+    def _with(self, columns):
+        out = GroupBy(self._df, self._by, group_keys=self._group_keys, sort=self._sort, observed=self._observed,
+                      dropna=self._dropna, as_index=self._as_index, columns=columns, split_out=self._split_out)
+        out.key_labels = self.key_labels
+        return out
 
     def __getitem__(self, cols):
-        single = isinstance(cols, str)
-        check_columns([cols] if single else cols, self._df.schema)
-        return GroupBy(self._df, self._by, self._dropna, cols)
+        single = not isinstance(cols, (list, tuple))
+        names = [self._df.arrow_name(c) for c in ([cols] if single else cols)]
+        check_columns(names, self._df.schema)
+        return self._with(names[0] if single else names)
 
     def __getattr__(self, name):
         if not name.startswith("_") and name in self._df.schema.names:
             return self[name]
-        raise AttributeError(f"'GroupBy' has no attribute or column {name!r}")
+        raise AttributeError(f"'GroupBy' object has no attribute or column {name!r}")
 
     def _value_columns(self):
         if self._columns is None:
-            return [c for c in self._df.columns if c not in self._by]
-        return [self._columns] if isinstance(self._columns, str) else list(self._columns)
+            return [c for c in self._df.arrow_names() if c not in self._by]
+        return [self._columns] if not isinstance(self._columns, (list, tuple)) else list(self._columns)
 
-    def agg(self, spec=None, split_out=None, sort=True, **named) -> DataFrame:
-        """Aggregate: ``{"col": "sum" | [funcs]}``, a function name or list for all columns, or
-        named ``out=("col", "func")``."""
-        aggs = _parse_spec(spec, named, self._value_columns())
+    @property
+    def _series(self) -> bool:
+        return self._columns is not None and not isinstance(self._columns, (list, tuple))
+
+    def agg(self, arg=None, *args, split_out=None, split_every=None, shuffle_method=None, sort=None, **named):
+        """Aggregate: ``{"col": func | [funcs]}``, a function or list for all value columns, or named
+        ``out=("col", func)``; a func is a name, a callable (given each group's values, as pandas) or an
+        `Aggregation`."""
+        split_out = self._split_out if split_out is None else split_out
+        aggs = _parse_spec(arg, named, self._value_columns())
         for col, func, _ in aggs:
-            if func not in _AGGS:
-                raise ValueError(f"unknown aggregation {func!r}; choose from {_AGGS}")
-            if func != "size":
+            if func != "size" and isinstance(func, str) or isinstance(func, Aggregation):
                 check_columns([col], self._df.schema)
-        return self._build(aggs, split_out, sort)
+        labels = _labels(aggs, arg, named)
+        series = self._series and self._as_index and not named and not isinstance(arg, (list, tuple, dict))
+        if not all(isinstance(f, str) and f in _AGGS for _, f, _ in aggs):
+            for _, func, _ in aggs:
+                if isinstance(func, str) and not hasattr(pd.core.groupby.SeriesGroupBy, func):
+                    raise AttributeError(f"'SeriesGroupBy' object has no attribute '{func}'")
+            schema = self._df.schema
+            items = [(None if self._series else label_of(schema, c), f) for c, f, _ in aggs]
+            return self._pandas_agg(items, [labels.get(o, o) for _, _, o in aggs], split_out, series)
+        out = self._build(aggs, split_out, self._sort if sort is None else sort)
+        return keyed_result(out, self._by, self.key_labels, labels, self._as_index, series)
 
     aggregate = agg
 
     def _build(self, aggs, split_out, sort):
         df = self._df
         used = list(dict.fromkeys(self._by + [c for c, f, _ in aggs if f != "size"]))
-        df = df[used]
+        df = df[[label_of(df.schema, c) for c in used]]
         plan = AggPlan(self._by, aggs, sort, self._dropna)
-        schema = plan.finalize(plan.merge([plan.chunk(df.schema.empty_table())])).schema
+        raw = df.schema.remove_metadata().empty_table().select(used)
+        schema = plan.finalize(plan.merge([plan.chunk(raw)])).schema
         if split_out is not None and split_out < 1:
             raise ValueError("split_out must be a positive int or None")
         return DataFrame(GroupbyAgg(df.expr, plan, split_out, schema))
 
-    def size(self, split_out=None) -> DataFrame:
-        """Rows per group, in a column ``size``."""
-        return self._build([(self._by[0], "size", "size")], split_out, True)
+    def size(self, split_out=None, **kwargs):
+        """Rows per group: a Series (named as the selected column, else None; ``as_index=False``: a column
+        ``size``)."""
+        out = self._build([(self._by[0], "size", "size")], split_out, self._sort)
+        name = label_of(self._df.schema, self._columns) if self._series else None
+        return keyed_result(out, self._by, self.key_labels, {"size": name if self._as_index else "size"},
+                            self._as_index, self._as_index)
+
+    def _numeric_only(self):
+        """This grouping over its numeric value columns only (``numeric_only=True``)."""
+        schema = self._df.schema
+        cols = [c for c in self._value_columns() if _is_numeric(schema.field(c).type)]
+        return self._with(cols)
+
+    def _reduce(self, func, numeric_only=False, split_out=None, sort=True, **pandas_kw):
+        g = self._numeric_only() if numeric_only and not self._series else self
+        pandas_kw = {k: v for k, v in pandas_kw.items() if v is not None}
+        if pandas_kw:  # options pyarrow's partials do not cover (ddof, min_count): pandas on whole groups
+            return g.per_group(CallMethod(func, (), pandas_kw), split_out)
+        return g.agg(func, split_out=split_out, sort=sort)
+
+
+def _is_numeric(t) -> bool:
+    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_decimal(t)
+
+
+def _with_key_columns(df, by, level=None):
+    """``(df, by, key labels or None)`` with keys that are not plain columns of ``df`` added as columns: Series
+    keys (named after the Series) and index levels (``level=``, or an index name in ``by``).  Building a graph
+    never computes, so a Series key is never turned into a list."""
+    from .colexpr import Col
+    from .series import Series
+
+    names = index_names(df.schema)
+    keys = level if level is not None else by
+    keys = list(keys) if isinstance(keys, (list, tuple)) else [keys]
+    extra, out, labels = {}, [], []
+    for k in keys:
+        if isinstance(k, Series):
+            expr = k.column_expr_on(df.expr)
+            if not (isinstance(expr, Col) and expr.name == k.arrow_column):
+                extra[k.arrow_column] = k
+            out.append(k)
+            labels.append(k.name)
+            continue
+        is_column = level is None and not isinstance(k, (Series, list)) and _is_column(df, k)
+        if is_column:
+            out.append(k)
+            labels.append(k)
+            continue
+        pos = _level_position(names, k, level is not None, list(df.columns))
+        col = f"__gf_level_{pos}__"
+        extra[col] = Series(df.expr, Col(index_column(pos)), col, df.schema.field(index_column(pos)).type)
+        out.append(col)
+        labels.append(names[pos])
+    return (df.assign(**extra) if extra else df), out, labels
+
+
+def _is_column(df, k) -> bool:
+    try:
+        return df.arrow_name(k) in df.schema.names
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def _level_position(names, k, by_level: bool, columns=()) -> int:
+    """The position of index level ``k`` (a position with ``level=``, or a name); pandas' KeyError if none."""
+    if by_level and isinstance(k, int) and not isinstance(k, bool):
+        if not names or not -len(names) <= k < max(len(names), 1):
+            raise IndexError(f"Too many levels: Index has only {max(len(names), 1)} level, not {k + 1}")
+        return k % len(names)
+    if k in names:
+        return list(names).index(k)
+    if by_level:
+        raise KeyError(f"Level {k} not found")
+    raise KeyError(f"groupby key {k!r} not found: neither a column ({', '.join(map(repr, columns))}) nor an "
+                   f"index level ({', '.join(map(repr, names)) or 'the index has no name'})")
+
+
+def _key_names(df, by) -> list:
+    from .series import Series
+
+    keys = by if isinstance(by, list) else list(by) if isinstance(by, tuple) else [by]
+    for k in keys:  # a missing key is named as a groupby key (before _arrow_name calls it a column)
+        if not isinstance(k, Series) and k not in list(df.columns):
+            check_columns([k], df.schema, "groupby key")
+    return [k.arrow_column if isinstance(k, Series) else df.arrow_name(k) for k in keys]
+
+
+def _labels(aggs, spec, named) -> dict:
+    """``{output column: pandas label}``: where a list of functions is given, every output is labelled
+    ``(column, function)`` (pandas' two-level columns)."""
+    if named:
+        return {out: out for _, _, out in aggs}
+    listed = isinstance(spec, (list, tuple)) or (
+        isinstance(spec, dict) and any(isinstance(v, (list, tuple)) for v in spec.values()))
+    return {out: (col, func_name(func)) if listed else col for col, func, out in aggs}
+
+
+def keyed_result(out: DataFrame, keys, key_labels, labels: dict, as_index: bool, series: bool):
+    """A grouped result ``out`` (key columns ``keys``, then one column per aggregation) with the keys moved to
+    the index (named ``key_labels``, if ``as_index``) or kept first as columns, the aggregation columns
+    labelled ``labels``; a Series when ``series`` (one aggregation column)."""
+    from .colexpr import Col
+    from .labels import index_column, with_labels
+    from .plan import Blockwise, Project
+
+    values = [n for n in out.schema.names if n not in keys]
+    if as_index:
+        exprs = [(n, Col(n)) for n in values] + [(index_column(i), Col(k)) for i, k in enumerate(keys)]
+        index = tuple(key_labels)
+        key_names = {}
+    else:
+        exprs = [(k, Col(k)) for k in keys] + [(n, Col(n)) for n in values]
+        index = ()
+        key_names = dict(zip(keys, key_labels))
+    fields = [pa.field(name, out.schema.field(e.name).type) for name, e in exprs]
+    schema = with_labels(pa.schema(fields), index=index,
+                         labels={**key_names, **{n: labels.get(n, n) for n in values}})
+    frame = DataFrame(Blockwise(Project(exprs), (out.expr,), schema, label="groupby-result"))
+    if series:
+        return frame[labels.get(values[0], values[0])]
+    return frame
 
 
 def _parse_spec(spec, named, value_columns):
+    """``[(column, func, output column)]`` of an ``agg`` argument (func: a name, callable or Aggregation)."""
     if named:
         return [(col, func, out) for out, (col, func) in named.items()]
-    if isinstance(spec, str):
+    if spec is None:
+        raise TypeError("Must provide 'func' or tuples of '(column, aggfunc)'.")
+    if isinstance(spec, (list, tuple)):
+        return [(c, f, f"{c}_{func_name(f)}") for c in value_columns for f in spec]
+    if not isinstance(spec, dict):
         return [(c, spec, c) for c in value_columns]
-    if isinstance(spec, list):
-        return [(c, f, f"{c}_{f}") for c in value_columns for f in spec]
     out = []
     for col, funcs in spec.items():
-        if isinstance(funcs, str):
-            out.append((col, funcs, col))
+        if isinstance(funcs, (list, tuple)):
+            out += [(col, f, f"{col}_{func_name(f)}") for f in funcs]
         else:
-            out += [(col, f, f"{col}_{f}") for f in funcs]
+            out.append((col, funcs, col))
     return out
 
 
+def func_name(func) -> str:
+    """The name pandas labels an aggregation's output with: the name itself, or the function's ``__name__``."""
+    return func if isinstance(func, str) else getattr(func, "__name__", "<lambda>")
+
+
 def _make(func):
-    def method(self, split_out=None, sort=True):
-        return self.agg(func, split_out=split_out, sort=sort)
+    def method(self, numeric_only=False, split_every=None, split_out=None, shuffle_method=None, sort=True,
+               **kwargs):
+        return GroupBy._reduce(self, func, numeric_only, split_out, sort, **kwargs)
 
     method.__name__ = func
     method.__doc__ = f"The {func} of every value column per group."
     return method
 
 
-for _f in ("sum", "mean", "count", "min", "max", "std", "var", "first", "last", "nunique"):
+for _f in ("sum", "mean", "count", "min", "max", "first", "last", "nunique"):
     setattr(GroupBy, _f, _make(_f))
+
+
+def _moment(func):
+    def method(self, ddof=1, split_every=None, split_out=None, numeric_only=False, shuffle_method=None):
+        return GroupBy._reduce(self, func, numeric_only, split_out, **({} if ddof == 1 else {"ddof": ddof}))
+
+    method.__name__ = func
+    method.__doc__ = f"The {func} of every value column per group, with ``ddof`` (default 1, as pandas)."
+    return method
+
+
+for _f in ("std", "var"):
+    setattr(GroupBy, _f, _moment(_f))
 
 
 def _first_row(table, keys):
@@ -415,9 +621,26 @@ def _first_row(table, keys):
 
 def drop_duplicates(df, subset=None, split_out=None) -> DataFrame:
     """Distinct rows over ``subset`` (all columns by default), keeping each group's first row."""
-    subset = df.columns if subset is None else ([subset] if isinstance(subset, str) else list(subset))
+    names = df.arrow_names()
+    subset = names if subset is None else ([subset] if isinstance(subset, str) else list(subset))
     check_columns(subset, df.schema)
-    others = [c for c in df.columns if c not in subset]
+    from .colexpr import Col
+    from .labels import column_labels, index_columns, index_names, with_labels
+    from .plan import Project
+
+    # the index rides along as ordinary columns (first of each group: the kept row's index, as in pandas)
+    idx = index_columns(df.schema)
+    tmp = [f"__kept_index_{i}" for i in range(len(idx))]
+    labels = dict(zip(names, column_labels(df.schema)))
+    flat = df
+    if idx:
+        fields = [df.schema.field(n) for n in names] + [df.schema.field(c).with_name(t) for c, t in zip(idx, tmp)]
+        flat = DataFrame(Blockwise(Project([(n, Col(n)) for n in names] + [(t, Col(c)) for c, t in zip(idx, tmp)]),
+                                   (df.expr,), with_labels(pa.schema(fields), labels=labels), label="index-as-columns"))
+    others = [c for c in names if c not in subset] + tmp
     aggs = [(c, "first", c) for c in others]
-    out = GroupBy._build(GroupBy(df, subset, dropna=False), aggs, split_out, False)  # this module's own GroupBy
-    return out[df.columns]
+    out = GroupBy._build(GroupBy(flat, subset, dropna=False), aggs, split_out, False)  # this module's own GroupBy
+    exprs = [(n, Col(n)) for n in names] + [(c, Col(t)) for c, t in zip(idx, tmp)]
+    fields = [out.schema.field(n) for n in names] + [out.schema.field(t).with_name(c) for c, t in zip(idx, tmp)]
+    schema = with_labels(pa.schema(fields), index=index_names(df.schema), labels=labels)
+    return DataFrame(Blockwise(Project(exprs), (out.expr,), schema, label="drop-duplicates"))

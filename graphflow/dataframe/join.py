@@ -19,9 +19,9 @@ forces the choice.
     >>> import graphflow.dataframe as gd
     >>> a = gd.from_dict({"k": [1, 2, 3], "v": ["a", "b", "c"]}, npartitions=2)
     >>> b = gd.from_dict({"k": [1, 3, 4], "v": [10, 30, 40]})
-    >>> out = a.merge(b, on="k", how="outer").compute(scheduler="sync").sort_by("k")
-    >>> out.to_pydict()
-    {'k': [1, 2, 3, 4], 'v_x': ['a', 'b', 'c', None], 'v_y': [10, None, 30, 40]}
+    >>> out = a.merge(b, on="k", how="outer").compute(scheduler="sync").sort_values("k", ignore_index=True)
+    >>> out.to_dict("list")
+    {'k': [1, 2, 3, 4], 'v_x': ['a', 'b', 'c', nan], 'v_y': [10.0, nan, 30.0, 40.0]}
 
 Keys must exist on their side and have join-compatible types: both are
 checked when the merge is built (KeyError / TypeError).  As in pyarrow, null
@@ -263,11 +263,24 @@ def _one_partition(plan, keys):
     return Reduce(plan, _concat, _Prepare(keys), plan.schema)
 
 
+def _as_frame(obj):
+    """A graphflow DataFrame from a pandas DataFrame (merging with a pandas frame works, as in Dask)."""
+    if isinstance(obj, DataFrame):
+        return obj
+    import pandas as pd
+
+    if isinstance(obj, pd.DataFrame):
+        from .construct import from_pandas
+
+        return from_pandas(obj, npartitions=1, sort=False)
+    raise TypeError(f"can only merge a DataFrame with a graphflow or pandas DataFrame, not {type(obj).__name__}")
+
+
 def _keys(on, left_on, right_on, left, right):
     if on is not None:
         left_on = right_on = [on] if isinstance(on, str) else list(on)
     elif left_on is None or right_on is None:
-        common = [c for c in left.columns if c in right.columns]
+        common = [c for c in left.arrow_names() if c in right.arrow_names()]
         if left_on is None and right_on is None and common:
             left_on = right_on = common
         else:
@@ -282,16 +295,28 @@ def _keys(on, left_on, right_on, left, right):
 
 
 def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
-          suffixes=("_x", "_y"), broadcast=None, npartitions=None) -> DataFrame:
-    """Join two DataFrames on key columns (``how``: inner, left, right, outer)."""
+          suffixes=("_x", "_y"), broadcast=None, npartitions=None, left_index: bool = False,
+          right_index: bool = False) -> DataFrame:
+    """Join two DataFrames on key columns (``how``: inner, left, right, outer); with ``left_index=True`` /
+    ``right_index=True`` a side's index is its key (`graphflow.dataframe.index_ops.index_merge`)."""
+    if left_index or right_index:
+        from .index_ops import index_merge
+
+        return index_merge(left, right, how=how, left_on=left_on if on is None else on,
+                           right_on=right_on if on is None else on, left_index=left_index,
+                           right_index=right_index, suffixes=suffixes, npartitions=npartitions)
     if how not in _HOW:
         raise ValueError(f"how must be one of {sorted(_HOW)}, not {how!r}")
+    left, right = _as_frame(left), _as_frame(right)
+    # a merge on columns gives a fresh index, as in pandas: the sides' indexes do not take part
+    left, right = left.reset_index(drop=True), right.reset_index(drop=True)
     left_on, right_on = _keys(on, left_on, right_on, left, right)
     op = _Join(left_on, right_on, how, suffixes)
     try:
         schema = op(left.schema.empty_table(), right.schema.empty_table()).schema
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
-        pairs = [f"{a}: {left.dtypes[a]} / {b}: {right.dtypes[b]}" for a, b in zip(left_on, right_on)]
+        pairs = [f"{a}: {left.schema.field(a).type} / {b}: {right.schema.field(b).type}"
+                 for a, b in zip(left_on, right_on)]
         raise TypeError(f"cannot merge on {pairs}: {exc}") from None
     side = _broadcast_side(left, right, how, broadcast)
     bop = _BroadcastJoin(left_on, right_on, how, suffixes, side)

@@ -21,6 +21,12 @@ Partition-wise work is a `Blockwise` node holding an *op*: a small picklable
 callable ``op(*tables) -> table`` (`Project`, `Filter`, `Func`, or a `Chain` of
 them after fusion).  Everything else (reductions, shuffles, joins, sorts) is a
 node with its own `tasks` method.
+
+A formula may hold a lazy scalar (a `ScalarArg`: ``df[df.x > df.x.mean()]``).
+`Blockwise` lifts it when the node is made: the scalar's plan becomes a
+broadcast child (every partition's task depends on its one value) and the op
+is wrapped in `WithScalars`, which binds the computed values into the formula
+in each task.
 """
 
 from __future__ import annotations
@@ -30,11 +36,12 @@ import pyarrow.compute as pc
 
 from ..spec import DataNode, Ref, Task, tokenize
 from ..spec.keys import unique_suffix
-from .colexpr import Col, evaluate_on
+from .colexpr import Col, ScalarArg, evaluate_on, scalar_args
+from .labels import index_columns, index_names
 from ..utils.traverse import identity
 
 __all__ = [
-    "PlanNode", "FromTables", "FromKeys", "Blockwise", "Project", "Filter", "Func", "Chain",
+    "PlanNode", "FromTables", "FromKeys", "Blockwise", "Project", "Filter", "Func", "Chain", "WithScalars",
     "Reduce", "Concat", "Partitions", "lower", "walk", "filter_table",
 ]
 
@@ -55,7 +62,15 @@ class PlanNode:
 
     @property
     def divisions(self):
-        """Known partition boundaries, or None (the default: most operations lose them)."""
+        """The index's divisions when known (Dask's convention: ``npartitions + 1`` values, partition i
+        holding the index values ``divisions[i] <= x < divisions[i + 1]``, the last one inclusive), else
+        None (the default: most operations lose them)."""
+        return None
+
+    @property
+    def sort_bounds(self):
+        """After ``sort_values``: the sort-key boundaries of the partitions (see
+        `graphflow.dataframe.sort`), else None.  Not the index's divisions."""
         return None
 
     def params(self) -> tuple:
@@ -109,11 +124,16 @@ class FromTables(PlanNode):
 
     label = "from-arrow"
 
-    def __init__(self, parts):
+    def __init__(self, parts, divisions=None):
         self.parts = tuple(parts)
         self._schema = self.parts[0].schema
         self._npartitions = len(self.parts)
         self._token = unique_suffix()
+        self._divisions = tuple(divisions) if divisions is not None else None
+
+    @property
+    def divisions(self):
+        return self._divisions
 
     def params(self):
         return (self._token, str(self._schema), tuple(p.num_rows for p in self.parts))
@@ -172,6 +192,9 @@ class Project:
         names = [n for n, _ in self.exprs]
         return pa.Table.from_arrays([evaluate_on(e, table) for _, e in self.exprs], names=names)
 
+    def bind(self, values):
+        return Project([(n, e.bind(values)) for n, e in self.exprs])
+
     def __graphflow_tokenize__(self):
         return ("Project", tuple((n, e.__graphflow_tokenize__()) for n, e in self.exprs))
 
@@ -189,6 +212,9 @@ class Filter:
 
     def __call__(self, table):
         return filter_table(table, evaluate_on(self.predicate, table))
+
+    def bind(self, values):
+        return Filter(self.predicate.bind(values))
 
     def __graphflow_tokenize__(self):
         return ("Filter", self.predicate.__graphflow_tokenize__())
@@ -208,6 +234,9 @@ class FilterProject:
     def __call__(self, table):
         mask = evaluate_on(self.predicate, table)
         return filter_table(self.project(table), mask)
+
+    def bind(self, values):
+        return FilterProject(self.predicate.bind(values), self.project.bind(values))
 
     def __graphflow_tokenize__(self):
         return ("FilterProject", self.predicate.__graphflow_tokenize__(), self.project.__graphflow_tokenize__())
@@ -259,11 +288,96 @@ class Chain:
             out = op(out)
         return out
 
+    def bind(self, values):
+        return Chain([bind_op(op, values) for op in self.ops])
+
     def __graphflow_tokenize__(self):
         return ("Chain", tuple(tokenize(op) for op in self.ops))
 
     def __repr__(self):
         return " -> ".join(repr(op) for op in self.ops)
+
+
+def keeps_index(op) -> bool:
+    """Whether partition-wise ``op`` leaves the index of each row as it was (so divisions still hold):
+    filters, projections carrying the index columns unchanged, and ops that say so (``keeps_index``, as
+    user functions in ``map_partitions``, which Dask too assumes keep the index)."""
+    if isinstance(op, Filter):
+        return True
+    if isinstance(op, FilterProject):
+        return keeps_index(op.project)
+    if isinstance(op, Project):
+        exprs = dict(op.exprs)
+        return all(k.startswith("__index_level_") and isinstance(e, Col) and e.name == k
+                   for k, e in exprs.items() if k.startswith("__index_level_"))
+    if isinstance(op, Chain):
+        return all(keeps_index(o) for o in op.ops)
+    return bool(getattr(op, "keeps_index", False))
+
+
+class WithScalars:
+    """Op: ``op`` over partitions plus the values of lazy scalars, which it binds into ``op``'s formulas.
+
+    Called as ``(*tables, *values)``: one computed value per token of ``tokens``
+    (the `ScalarArg` s in ``op``), after the tables; each task binds them
+    (`bind_op`) and runs the bound op on the tables.
+    """
+
+    __slots__ = ("op", "tokens")
+
+    def __init__(self, op, tokens):
+        self.op, self.tokens = op, tuple(tokens)
+
+    def __call__(self, *args):
+        split = len(args) - len(self.tokens)
+        return bind_op(self.op, dict(zip(self.tokens, args[split:])))(*args[:split])
+
+    def __graphflow_tokenize__(self):
+        return ("WithScalars", self.tokens, tokenize(self.op))
+
+    def __repr__(self):
+        return repr(self.op)  # its formulas print each scalar as <scalar token>
+
+
+def bind_op(op, values):
+    """``op`` with the lazy scalars in its formulas replaced by ``values[token]`` (an op without formulas: as is)."""
+    bind = getattr(op, "bind", None)
+    return op if bind is None else bind(values)
+
+
+def unwrap_scalars(op):
+    """``(inner op, tokens)``: a `WithScalars` opened, any other op with no tokens."""
+    return (op.op, op.tokens) if isinstance(op, WithScalars) else (op, ())
+
+
+def _formulas(op):
+    """The column formulas of one of our ops (none for a function or an op already lifted)."""
+    if isinstance(op, Project):
+        return [e for _, e in op.exprs]
+    if isinstance(op, Filter):
+        return [op.predicate]
+    if isinstance(op, FilterProject):
+        return [op.predicate] + _formulas(op.project)
+    if isinstance(op, Chain):
+        return [e for o in op.ops for e in _formulas(o)]
+    return []
+
+
+def _lift_scalars(op, children, broadcast):
+    """``op``, ``children``, ``broadcast`` with the lazy scalars of ``op``'s formulas lifted into broadcast
+    children (see the module note); unchanged when it has none."""
+    found: dict = {}
+    for e in _formulas(op):
+        found.update(scalar_args(e))
+    if not found:
+        return op, children, broadcast
+    missing = [t for t, a in found.items() if a.plan is None]
+    if missing:
+        raise ValueError(f"the lazy scalars {missing} in {op!r} have no plan to compute them from")
+    # the tasks' copy of the op holds tokens only, never the scalars' plans
+    bare = bind_op(op, {t: ScalarArg(t, a.type) for t, a in found.items()})
+    return (WithScalars(bare, found), children + tuple(a.plan for a in found.values()),
+            broadcast + (True,) * len(found))
 
 
 def _selects_columns(op) -> bool:
@@ -284,15 +398,21 @@ class Blockwise(PlanNode):
 
     label = "blockwise"
 
-    def __init__(self, op, children, schema: pa.Schema | None = None, broadcast=None, label=None):
-        self.op = op
-        self.children = tuple(children)
-        self.broadcast = tuple(broadcast) if broadcast is not None else (False,) * len(self.children)
+    def __init__(self, op, children, schema: pa.Schema | None = None, broadcast=None, label=None,
+                 divisions=None):
+        children = tuple(children)
+        broadcast = tuple(broadcast) if broadcast is not None else (False,) * len(children)
+        self.op, self.children, self.broadcast = _lift_scalars(op, children, broadcast)
+        self._divisions = tuple(divisions) if divisions is not None else None
         sizes = {c.npartitions for c, b in zip(self.children, self.broadcast) if not b}
         if len(sizes) > 1:
             raise ValueError(f"partition-wise operation over frames with different npartitions {sorted(sizes)}")
         self._npartitions = sizes.pop() if sizes else 1
-        self._schema = schema if schema is not None else op(*[c.schema.empty_table() for c in self.children]).schema
+        if schema is None:
+            n = len(unwrap_scalars(self.op)[1])  # lazy scalars: typed nulls stand in for their values
+            tables = [c.schema.empty_table() for c in self.children[:len(self.children) - n]]
+            schema = self.op(*tables, *[None] * n).schema
+        self._schema = schema
         if label is not None:
             self.label = label
 
@@ -301,13 +421,25 @@ class Blockwise(PlanNode):
 
     @property
     def divisions(self):
-        if len(self.children) == 1 and (isinstance(self.op, Filter) or _keeps_values(self.op, self.children[0])):
-            return self.children[0].divisions
-        known = getattr(self.op, "divisions_of", None)  # an op that orders rows (sort) knows its boundaries
+        if self._divisions is not None:
+            return self._divisions
+        if not self.children or self.broadcast[0]:
+            return None
+        child = self.children[0]
+        if not index_names(self._schema) or index_columns(self._schema) != index_columns(child.schema):
+            return None
+        return child.divisions if keeps_index(unwrap_scalars(self.op)[0]) else None
+
+    @property
+    def sort_bounds(self):
+        op, tokens = unwrap_scalars(self.op)
+        if len(self.children) - len(tokens) == 1 and (isinstance(op, Filter) or _keeps_values(op, self.children[0])):
+            return self.children[0].sort_bounds
+        known = getattr(self.op, "bounds_of", None)  # an op that orders rows (sort) knows its boundaries
         return known(self.children) if known is not None else None
 
     def with_children(self, children):
-        return Blockwise(self.op, children, self._schema, self.broadcast, self.label)
+        return Blockwise(self.op, children, self._schema, self.broadcast, self.label, self._divisions)
 
     def tasks(self):
         out = []
@@ -416,6 +548,15 @@ class Partitions(PlanNode):
     def params(self):
         return self.indices
 
+    @property
+    def divisions(self):
+        """The child's divisions of the kept partitions, when they are consecutive and in order."""
+        d = self.children[0].divisions
+        idx = self.indices
+        if d is None or not idx or list(idx) != list(range(idx[0], idx[0] + len(idx))):
+            return None
+        return tuple(d[idx[0]:idx[-1] + 1]) + (d[idx[-1] + 1],)
+
     def with_children(self, children):
         return Partitions(children[0], self.indices)
 
@@ -443,10 +584,20 @@ def walk(plan: PlanNode):
     return order
 
 
-def lower(plan: PlanNode) -> dict:
-    """The task nodes of the whole plan: ``{key: node}``."""
+def lower(*plans: PlanNode) -> dict:
+    """The task nodes of whole plans: ``{key: node}``.
+
+    A node several plans share is lowered once: by name, which is the same
+    computation, so no two task nodes for one key are ever compared (comparing
+    in-memory partitions would hash all their data).
+    """
     nodes: dict = {}
-    for node in walk(plan):
-        for t in node.tasks():
-            nodes.setdefault(t.key, t)
+    lowered: set = set()
+    for plan in plans:
+        for node in walk(plan):
+            if node.name in lowered:
+                continue
+            lowered.add(node.name)
+            for t in node.tasks():
+                nodes.setdefault(t.key, t)
     return nodes

@@ -11,12 +11,13 @@ sample.  The states of all partitions meet in a fan-in-8 tree (`Reduce`).
     >>> df = gd.from_arrow(pa.table({"x": [1.0, 2.0, None, 5.0]}), npartitions=3)
     >>> df.x.mean().compute(scheduler="sync"), df.x.count().compute(scheduler="sync")
     (2.6666666666666665, 3)
-    >>> df.sum().compute(scheduler="sync").to_pydict()
-    {'x': [8.0]}
+    >>> df.sum().compute(scheduler="sync").to_dict()
+    {'x': 8.0}
 
-A Series reduction computes to a Python value; a DataFrame reduction to a
-one-row table (one column per reduced column).  Nulls are skipped, as in
-pandas (``skipna=True``); a sum of no values is 0, a mean of none is null.
+A Series reduction is a lazy `Scalar` that computes to a numpy scalar, as in
+pandas and Dask; a DataFrame reduction to a one-row table (one column per
+reduced column).  Nulls are skipped, as in pandas (``skipna=True``); a sum of
+no values is 0, a mean of none is missing (NaN).
 ``quantile`` is approximate: each partition keeps ``QUANTILE_SAMPLE`` evenly
 spaced order statistics; error is about 1/QUANTILE_SAMPLE of the rank.
 
@@ -37,12 +38,13 @@ from .colexpr import Col
 from .collection import Scalar
 from .frame import DataFrame
 from .groupby import GroupBy
+from .labels import data_names, index_column, label_of, with_labels
 from .plan import Blockwise, Concat, Func, Reduce
 from .series import Series
 from ..utils.traverse import identity
 
 QUANTILE_SAMPLE = 1001
-_NUMERIC_ONLY = {"sum", "mean", "std", "var", "quantile", "describe"}
+_NUMERIC_ONLY = {"sum", "prod", "mean", "std", "var", "quantile", "describe"}
 
 __all__ = ["Scalar", "row_count", "reduce_collection", "describe", "value_counts", "unique", "QUANTILE_SAMPLE"]
 
@@ -55,6 +57,8 @@ def _chunk_state(arr, how, q):
         return pc.sum(arr, min_count=0).as_py()
     if how == "count":
         return pc.count(arr).as_py()
+    if how == "prod":
+        return pc.product(arr, min_count=0).as_py()
     if how in ("min", "max"):
         return getattr(pc, how)(arr).as_py()
     if how in ("any", "all"):
@@ -85,6 +89,8 @@ def _sample(arr):
 def _merge_states(states, how):
     if how in ("sum", "count"):
         return builtins.sum(states)
+    if how == "prod":
+        return math.prod(states)
     if how in ("min", "max"):
         present = [s for s in states if s is not None]
         return getattr(builtins, how)(present) if present else None
@@ -188,9 +194,20 @@ def _out_type(how, t):
         return pa.bool_()
     if how in ("min", "max"):
         return t
-    if how == "sum":
+    if how in ("sum", "prod"):
         return t if pa.types.is_integer(t) or pa.types.is_floating(t) else pa.float64()
     return pa.float64()
+
+
+def _scalar_type(how, t):
+    """The type of a Series reduction's value: pandas' (a sum of integers or booleans is int64)."""
+    if how == "sum" and (pa.types.is_signed_integer(t) or pa.types.is_boolean(t)):
+        return pa.int64()
+    if how == "sum" and pa.types.is_unsigned_integer(t):
+        return pa.uint64()
+    if how == "sum" and pa.types.is_decimal(t):
+        return pc.sum(pa.array([], type=t)).type  # pyarrow widens the precision
+    return _out_type(how, t)
 
 
 def _reduction_plan(plan, spec, schema):
@@ -203,30 +220,65 @@ def _is_numeric(t):
 
 
 def reduce_collection(coll, how, **kw):
-    """The reduction ``how`` of a Series (a `Scalar`) or of a DataFrame (a one-row DataFrame)."""
+    """The reduction ``how`` of a Series (a `Scalar`) or of a DataFrame (a Series indexed by the column
+    labels, as pandas gives)."""
     if isinstance(coll, Series):
         if how in _NUMERIC_ONLY and not _is_numeric(coll.dtype):
             raise TypeError(f"cannot take the {how} of Series {coll.name!r} of type {coll.dtype}")
-        spec = _Spec(how, [coll.name], **kw)
-        return Scalar(_reduction_plan(coll.expr, spec, None))
-    fields = [f for f in coll.schema if how not in _NUMERIC_ONLY or _is_numeric(f.type)]
+        spec = _Spec(how, [coll.arrow_column], **kw)
+        return Scalar(_reduction_plan(coll.expr, spec, None), _scalar_type(how, coll.dtype))
+    names = set(data_names(coll.schema))
+    fields = [f for f in coll.schema if f.name in names and (how not in _NUMERIC_ONLY or _is_numeric(f.type))]
     spec = _Spec(how, [f.name for f in fields], **kw)
     schema = pa.schema([pa.field(f.name, _out_type(how, f.type)) for f in fields])
-    return DataFrame(_reduction_plan(coll[[f.name for f in fields]].expr, spec, schema))
+    row = _reduction_plan(coll[[f.name for f in fields]].expr, spec, schema)
+    labels = [label_of(coll.schema, f.name) for f in fields]
+    return column_series(row, labels)
+
+
+def column_series(row, labels):
+    """A Series of the one-row table ``row``'s values, indexed by ``labels`` (one per column)."""
+    types = [f.type for f in row.schema]
+    if types and all(pa.types.is_integer(t) or pa.types.is_boolean(t) for t in types) and \
+            not all(pa.types.is_boolean(t) for t in types):
+        value = pa.int64()
+    elif types and all(pa.types.is_boolean(t) for t in types):
+        value = pa.bool_()
+    elif all(_is_numeric(t) for t in types):
+        value = pa.float64()
+    else:
+        value = pa.string()
+    schema = with_labels(pa.schema([pa.field("__series__", value), pa.field(index_column(0), pa.string())]),
+                         index=(None,), labels={"__series__": None})
+    plan = Blockwise(Func(_transpose, [str(x) for x in labels], value), (row,), schema, label="transpose")
+    return Series(plan, Col("__series__"), None, value)
+
+
+def _transpose(table, labels, value_type):
+    values = [table.column(i)[0].cast(value_type) if table.num_rows else pa.scalar(None, value_type)
+              for i in range(table.num_columns)]
+    return pa.table({"__series__": pa.array([v.as_py() for v in values], value_type),
+                     index_column(0): pa.array(labels, pa.string())})
 
 
 def describe(self):
-    """count, mean, std, min, 25%, 50%, 75%, max of the numeric columns: a lazy table with a ``statistic`` column."""
+    """count, mean, std, min, 25%, 50%, 75%, max of the numeric columns: a lazy DataFrame indexed by the statistics."""
     frame = self.to_frame() if isinstance(self, Series) else self
     stats = [("count", {}), ("mean", {}), ("std", {}), ("min", {}), ("quantile", {"q": 0.25}),
              ("quantile", {"q": 0.5}), ("quantile", {"q": 0.75}), ("max", {})]
     names = ["count", "mean", "std", "min", "25%", "50%", "75%", "max"]
-    numeric = frame[[f.name for f in frame.schema if _is_numeric(f.type) and not pa.types.is_boolean(f.type)]]
+    data = set(data_names(frame.schema))
+    numeric = frame[[f.name for f in frame.schema
+                     if f.name in data and _is_numeric(f.type) and not pa.types.is_boolean(f.type)]]
+    cols = data_names(numeric.schema)
     parts = []
     for label, (how, kw) in zip(names, stats):
-        r = reduce_collection(numeric, how, **kw).astype(pa.float64())
-        parts.append(r.assign(statistic=label)[["statistic"] + numeric.columns].expr)
-    return DataFrame(Reduce(Concat(parts, parts[0].schema), _concat_parts, identity, parts[0].schema))
+        spec = _Spec(how, cols, **kw)
+        schema = pa.schema([pa.field(c, pa.float64()) for c in cols])
+        row = DataFrame(_reduction_plan(numeric.expr, spec, schema))
+        parts.append(row.assign(**{index_column(0): label}).expr)
+    out = with_labels(parts[0].schema, index=(None,), labels={c: label_of(numeric.schema, c) for c in cols})
+    return DataFrame(Reduce(Concat(parts, out), _concat_parts, identity, out))
 
 
 def _concat_parts(parts):
@@ -234,22 +286,23 @@ def _concat_parts(parts):
 
 
 def value_counts(self, sort: bool = True, ascending: bool = False, dropna: bool = True):
-    """Counts of each distinct value: a lazy DataFrame with columns (name, "count"), most frequent first."""
-    out = GroupBy(self.to_frame(), [self.name], dropna=dropna).size()
-    out = out.rename(columns={"size": "count"})
-    return out.sort_values("count", ascending=ascending) if sort else out
+    """Counts of each distinct value: a lazy Series named ``count`` indexed by the values, most frequent
+    first (as pandas)."""
+    out = GroupBy(self.to_frame(), [self.arrow_column], dropna=dropna).size().to_frame("count")
+    out = out.sort_values("count", ascending=ascending) if sort else out
+    return out["count"]
 
 
 def unique(self):
     """The distinct values (nulls included once), as a lazy Series."""
     frame = self.to_frame().drop_duplicates()
-    return Series(frame.expr, Col(self.name), self.name, self.dtype)
+    return Series(frame.expr, Col(self.arrow_column), self.name, self.dtype)
 
 
 def row_count(df):
     """The number of rows, as a lazy `Scalar`."""
     chunk = Blockwise(Func(_num_rows), (df.expr,), schema=pa.schema([]), label="len-chunk")
-    return Scalar(Reduce(chunk, _sum_list, identity, None))
+    return Scalar(Reduce(chunk, _sum_list, identity, None), pa.int64())
 
 
 def _num_rows(table):

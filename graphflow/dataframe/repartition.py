@@ -6,7 +6,7 @@ adding up to ``n``.
 
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_dict({"x": list(range(10))}, npartitions=2)
-    >>> [p.num_rows for p in [df.repartition(5).partitions[i].compute(scheduler="sync") for i in range(5)]]
+    >>> [len(df.repartition(5).partitions[i].compute(scheduler="sync")) for i in range(5)]
     [1, 2, 2, 2, 3]
 """
 
@@ -14,9 +14,15 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+import math
+
+from .. import base
 from ..spec import Ref, Task
+from ..utils.traverse import identity
+from .collection import Scalar
 from .frame import DataFrame
-from .plan import PlanNode
+from .index_ops import interpolate_divisions, repartition_divisions
+from .plan import Blockwise, Func, PlanNode, Reduce
 
 __all__ = ["repartition"]
 
@@ -41,6 +47,15 @@ class Repartition(PlanNode):
     def params(self):
         return (self._npartitions,)
 
+    @property
+    def divisions(self):
+        """Merging consecutive partitions keeps the divisions at the first input of each output."""
+        d, m, n = self.children[0].divisions, self.children[0].npartitions, self._npartitions
+        if d is None or n > m:
+            return None
+        firsts = [min(i for i in range(m) if i * n // m == j) for j in range(n)]
+        return tuple(d[i] for i in firsts) + (d[-1],)
+
     def with_children(self, children):
         return Repartition(children[0], self._npartitions)
 
@@ -61,7 +76,38 @@ class Repartition(PlanNode):
         return out
 
 
-def repartition(df, npartitions: int) -> DataFrame:
+def _nbytes(table):
+    import pyarrow as pa
+
+    return pa.table({"n": [table.nbytes]})
+
+
+def repartition(df, divisions=None, npartitions=None, partition_size=None, force: bool = False) -> DataFrame:
+    """``df`` with new partitions: cut at ``divisions`` (needs known divisions; see
+    `graphflow.dataframe.index_ops.repartition_divisions`), or ``npartitions`` of them (consecutive
+    partitions merged, or each split evenly; known numeric or time divisions are spread anew and the
+    rows cut at them, as Dask), or about ``partition_size`` bytes each (``"100MB"`` or a number: the
+    partitions' sizes are measured now, as Dask does)."""
+    if isinstance(divisions, int) and not isinstance(divisions, bool) and npartitions is None:
+        divisions, npartitions = None, divisions  # repartition(5): the old positional npartitions
+    if sum(x is not None for x in (divisions, npartitions, partition_size)) != 1:
+        raise ValueError("Please provide exactly one of the ``npartitions=``, ``divisions=``, "
+                         "``partition_size=`` keyword arguments")
+    if divisions is not None:
+        return repartition_divisions(df, divisions, force=force)
+    if partition_size is not None:
+        from ..units import parse_bytes
+
+        size = parse_bytes(partition_size)
+        if size <= 0:
+            raise ValueError(f"partition_size must be positive, not {partition_size!r}")
+        per = Blockwise(Func(_nbytes), (df.expr,), label="partition-bytes")
+        [sizes] = base.compute(Scalar(Reduce(per, _concat, identity, per.schema)), scheduler="sync")
+        npartitions = max(1, math.ceil(sum(sizes.column("n").to_pylist()) / size))
     if not isinstance(npartitions, int) or npartitions < 1:
         raise ValueError(f"npartitions must be a positive int, not {npartitions!r}")
+    if df.known_divisions and npartitions > df.npartitions:
+        new = interpolate_divisions(df.divisions, npartitions)
+        if new is not None:
+            return repartition_divisions(df, new, force=True)
     return DataFrame(Repartition(df.expr, npartitions))

@@ -3,10 +3,10 @@
     >>> import pyarrow as pa
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_arrow(pa.table({"s": ["Ab", None, "cd"], "x": [1, 2, 3]}), npartitions=2)
-    >>> (df.x * 2 + 1).compute(scheduler="sync").to_pylist()
+    >>> (df.x * 2 + 1).compute(scheduler="sync").tolist()
     [3, 5, 7]
-    >>> df.s.str.upper().compute(scheduler="sync").to_pylist()
-    ['AB', None, 'CD']
+    >>> df.s.str.upper().compute(scheduler="sync").tolist()
+    ['AB', nan, 'CD']
 
 Operators build `Call` nodes and check the result type on the empty schema
 right away (``df.s + 1`` raises TypeError here, not at compute time).  ``/``
@@ -19,15 +19,24 @@ and `graphflow.dataframe.reductions` through `collection.OPERATIONS`.
 
 from __future__ import annotations
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .accessors import DatetimeAccessor, StringAccessor
-from .collection import OPERATIONS, ColumnReductions, PlanCollection, concat_tables
-from .colexpr import Call, Col, Lit, output_type
-from .plan import Blockwise, Filter, Project
+from .categorical import CategoricalMethods, is_category_dtype
+from .reshape import SeriesReshapeMethods
+from .collection import OPERATIONS, ColumnReductions, PlanCollection, Scalar, concat_tables
+from .colexpr import Call, Col, Lit, for_filter, output_type
+from .indexing import IndexMethods
+from .labels import carry_categories, index_columns, index_names, with_labels
+from .pandas_edge import to_pandas_series
+from .methods import SeriesMethods
+from .plan import Blockwise, Filter, Project, unwrap_scalars
+from .resample import ResampleMethods
+from .windows import WindowMethods
 
-__all__ = ["Series"]
+__all__ = ["Series", "Index"]
 
 _BINARY = {
     "add": "add", "sub": "subtract", "mul": "multiply", "pow": "power",
@@ -36,9 +45,21 @@ _BINARY = {
 }
 
 
-def _finalize_series(parts, name, dtype):
-    table = concat_tables(parts, pa.schema([pa.field(name, dtype)]))
-    return table.column(0)
+def _finalize_series(parts, schema):
+    return to_pandas_series(concat_tables(parts, schema), schema)
+
+
+def _finalize_column(parts, schema):
+    return concat_tables(parts, schema).column(0)
+
+
+def arrow_name(label) -> str:
+    """The Arrow column name a Series labelled ``label`` is kept under."""
+    return label if isinstance(label, str) else "__series__"
+
+
+_COMPARISONS = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal"}
+_OURS = object()  # derive's default: keep this Series' name
 
 
 def _float(expr, dtype):
@@ -47,31 +68,67 @@ def _float(expr, dtype):
     return Call("cast", [expr], pc.CastOptions.safe(pa.float64()))
 
 
-class Series(ColumnReductions, PlanCollection):
-    """A lazy column; ``compute()`` returns a ``pyarrow.ChunkedArray``."""
+class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, SeriesReshapeMethods,
+             SeriesMethods, ColumnReductions, PlanCollection):
+    """A lazy column; ``compute()`` returns a ``pandas.Series`` (``to_arrow()`` a ``pyarrow.ChunkedArray``)."""
+
+    __array_ufunc__ = None  # np.float64(2) * s: numpy defers to our reflected operators
 
     def __init__(self, frame, expr, name, dtype=None):
-        self._frame = frame
+        self.source = frame
         self.column_expr = expr
         self.name = name
         self.dtype = dtype if dtype is not None else output_type(expr, frame.schema)
 
     @property
+    def _meta(self):
+        """An empty pandas Series with this Series' name, dtype and index (as Dask's ``_meta``)."""
+        return to_pandas_series(self.expr.schema.empty_table(), self.expr.schema)
+
+    meta = _meta  # the same, for the modules that build on it
+
+    @property
+    def arrow_column(self) -> str:
+        """The Arrow name of this column in its plan's output."""
+        return arrow_name(self.name)
+
+    @property
     def expr(self):
-        """This column's logical plan: a one-column `Blockwise` projection of its frame (made once)."""
+        """This column's logical plan: a one-column `Blockwise` projection of its frame, the index carried
+        along (made once)."""
         try:
             return self.__dict__["_plan_cache"]
         except KeyError:
-            schema = pa.schema([pa.field(self.name, self.dtype)])
-            plan = Blockwise(Project([(self.name, self.column_expr)]), (self._frame,), schema)
+            plan = Blockwise(Project(self._projection()), (self.source,), self._plan_schema())
             self.__dict__["_plan_cache"] = plan
             return plan
 
+    def _projection(self, name=None):
+        col = self.arrow_column if name is None else arrow_name(name)
+        return [(col, self.column_expr)] + [(c, Col(c)) for c in index_columns(self.source.schema)]
+
+    def _plan_schema(self, name=None):
+        label = self.name if name is None else name
+        idx = index_columns(self.source.schema)
+        fields = [pa.field(arrow_name(label), self.dtype)] + [self.source.schema.field(c) for c in idx]
+        schema = with_labels(pa.schema(fields), index=index_names(self.source.schema),
+                             labels={arrow_name(label): label})
+        passed = {arrow_name(label): self.column_expr.name} if isinstance(self.column_expr, Col) else {}
+        return carry_categories(self.source.schema, schema, passed)
+
     def __graphflow_finalize__(self):
-        return _finalize_series, (self.name, self.dtype)
+        if self.__dict__.get("_as_arrow"):
+            return _finalize_column, (self.expr.schema,)
+        return _finalize_series, (self.expr.schema,)
+
+    def to_arrow(self, **kwargs) -> pa.ChunkedArray:
+        """Compute to a ``pyarrow.ChunkedArray`` (no pandas: the Arrow path)."""
+        view = Series(self.source, self.column_expr, self.name, self.dtype)
+        view.__dict__["_as_arrow"] = True
+        return view.compute(**kwargs)
 
     def _rebuilt(self, plan):
-        return Series(plan, Col(self.name), self.name, self.dtype)
+        return Series(plan, Col(self.arrow_column), self.name, self.dtype)
 
     def __repr__(self):
         return f"graphflow.Series<name={self.name!r}, dtype={self.dtype}, npartitions={self.npartitions}>"
@@ -84,12 +141,12 @@ class Series(ColumnReductions, PlanCollection):
     # -- alignment
     def column_expr_on(self, plan):
         """This column's formula evaluated on ``plan``, a frame derived from ours by filters/projections."""
-        if plan is self._frame:
+        if plan is self.source:
             return self.column_expr
         p, used = plan, self.column_expr.columns()
-        while p is not self._frame:
-            op = getattr(p, "op", None)
-            if isinstance(op, Filter) and len(p.children) == 1:
+        while p is not self.source:
+            op, scalars = unwrap_scalars(getattr(p, "op", None))  # a filter by a lazy scalar is still a filter
+            if isinstance(op, Filter) and len(p.children) - len(scalars) == 1:
                 p = p.children[0]
             elif isinstance(op, Project) and all(dict(op.exprs).get(c) == Col(c) for c in used):
                 p = p.children[0]
@@ -99,28 +156,50 @@ class Series(ColumnReductions, PlanCollection):
                     f"(graphflow frames have no index; combine columns of one frame, or merge first)")
         return self.column_expr
 
-    def derive(self, expr, name=None) -> "Series":
+    def derive(self, expr, name=_OURS) -> "Series":
         """A Series computing the formula ``expr`` (a `ColExpr`) on this column's frame, named ``name`` (ours)."""
-        return Series(self._frame, expr, self.name if name is None else name)
+        return Series(self.source, expr, self.name if name is _OURS else name)
+
+    def _name_with(self, other):
+        """The name of ``self <op> other`` as pandas gives it: ours, unless other is a Series named otherwise."""
+        if isinstance(other, Series) and other.name != self.name:
+            return None
+        return self.name
 
     def _operand(self, other):
         if isinstance(other, Series):
-            return other.column_expr_on(self._frame)  # other's own formula when it is on our frame
+            return other.column_expr_on(self.source)  # other's own formula when it is on our frame
+        if isinstance(other, Scalar):
+            return other.column_arg()  # its value, broadcast to every partition when computed
         return Lit(other)
 
+    def _same_origin(self, other) -> bool:
+        try:
+            other.column_expr_on(self.source)
+        except ValueError:
+            return False
+        return True
+
     def _binary(self, op, other, reflect=False):
+        if isinstance(other, Series) and not self._same_origin(other):  # align on the index, as pandas
+            return OPERATIONS.align_series(self, other, lambda x, y: Series._binary(x, op, y, reflect))
         a, b = self.column_expr, self._operand(other)
         if reflect:
             a, b = b, a
-        return self.derive(Call(op, [a, b]))
+        out = Call(op, [a, b])
+        if op in _COMPARISONS:  # a missing value compares False (True for !=), as in pandas
+            out = Call("coalesce", [out, Lit(op == "not_equal")])
+        return self.derive(out, self._name_with(other))
 
     def _div(self, other, reflect=False, floor=False):
-        b_type = other.dtype if isinstance(other, Series) else pa.scalar(other).type
+        if isinstance(other, Series) and not self._same_origin(other):  # align on the index, as pandas
+            return OPERATIONS.align_series(self, other, lambda x, y: Series._div(x, y, reflect, floor))
+        b_type = other.dtype if isinstance(other, (Series, Scalar)) else pa.scalar(other).type
         a, b = _float(self.column_expr, self.dtype), _float(self._operand(other), b_type)
         if reflect:
             a, b = b, a
         out = Call("divide", [a, b])
-        return self.derive(Call("floor", [out]) if floor else out)
+        return self.derive(Call("floor", [out]) if floor else out, self._name_with(other))
 
     # -- operators
     def __truediv__(self, other):
@@ -163,6 +242,8 @@ class Series(ColumnReductions, PlanCollection):
         return lo & hi
 
     def fillna(self, value) -> "Series":
+        if isinstance(value, Scalar):  # a lazy value (s.fillna(s.mean())): the types promote, as in pandas
+            return self.derive(Call("coalesce", [self.column_expr, value.column_arg()]))
         return self.derive(Call("coalesce", [self.column_expr, Lit(pa.scalar(value).cast(self.dtype))]))
 
     def isna(self) -> "Series":
@@ -174,6 +255,8 @@ class Series(ColumnReductions, PlanCollection):
         return self.derive(Call("is_valid", [self.column_expr]))
 
     def astype(self, dtype) -> "Series":
+        if is_category_dtype(dtype):
+            return self._astype_category(dtype)
         t = dtype if isinstance(dtype, pa.DataType) else pa.type_for_alias(str(dtype))
         return self.derive(Call("cast", [self.column_expr], pc.CastOptions.safe(t)))
 
@@ -182,34 +265,53 @@ class Series(ColumnReductions, PlanCollection):
         return self.derive(Call("if_else", [self._operand(cond), self.column_expr, alt]))
 
     def rename(self, name) -> "Series":
-        return self.derive(self.column_expr, name)
+        return Series(self.source, self.column_expr, name, self.dtype)  # rename(None) clears the name
 
     def dropna(self) -> "Series":
-        frame = Blockwise(Filter(Call("is_valid", [self.column_expr])), (self._frame,), self._frame.schema)
+        frame = Blockwise(Filter(Call("is_valid", [self.column_expr])), (self.source,), self.source.schema)
         return Series(frame, self.column_expr, self.name, self.dtype)
 
     def __getitem__(self, mask):
         if not isinstance(mask, Series):
             raise TypeError("a Series can be indexed only by a boolean Series (lazy: no positions)")
-        frame = Blockwise(Filter(self._operand(mask)), (self._frame,), self._frame.schema)
+        frame = Blockwise(Filter(for_filter(self._operand(mask))), (self.source,), self.source.schema)
         return Series(frame, self.column_expr, self.name, self.dtype)
 
     def to_frame(self, name=None):
+        """A one-column DataFrame (named ``name``, else this Series' name), with this Series' index."""
         name = self.name if name is None else name
-        schema = pa.schema([pa.field(name, self.dtype)])
-        return OPERATIONS.DataFrame(Blockwise(Project([(name, self.column_expr)]), (self._frame,), schema))
+        return OPERATIONS.DataFrame(Blockwise(Project(self._projection(name)), (self.source,),
+                                              self._plan_schema(name)))
 
-    def head(self, n: int = 5):
-        return self.to_frame().head(n).column(0)
+    @property
+    def index(self):
+        """The index, a lazy `Index`."""
+        return self.to_frame().index
 
-    def tail(self, n: int = 5):
-        return self.to_frame().tail(n).column(0)
+    def reset_index(self, drop: bool = False):
+        """The index as a column (a DataFrame), or dropped (``drop=True``: a Series without a stored index)."""
+        frame = self.to_frame().reset_index(drop=drop)
+        return _as_series(frame, self.name) if drop else frame
+
+    def map_partitions(self, func, *args, meta=None, **kwargs):
+        """``func(series, *args, **kwargs)`` on every partition, given as a ``pandas.Series``; see
+        `DataFrame.map_partitions`."""
+        return OPERATIONS.map_partitions(func, self, *args, meta=meta, **kwargs)
+
+    def head(self, n: int = 5, compute: bool = True):
+        """The first ``n`` values, a pandas Series."""
+        return _as_series(self.to_frame().head(n, compute=compute), self.name)
+
+    def tail(self, n: int = 5, compute: bool = True):
+        """The last ``n`` values, a pandas Series."""
+        return _as_series(self.to_frame().tail(n, compute=compute), self.name)
 
     def __len__(self):
         return len(self.to_frame())
 
     def to_pandas(self, **kwargs):
-        return self.compute(**kwargs).to_pandas()
+        """Compute to a pandas Series (what ``compute()`` gives)."""
+        return self.compute(**kwargs)
 
     @property
     def str(self):
@@ -220,12 +322,41 @@ class Series(ColumnReductions, PlanCollection):
         return DatetimeAccessor(self)
 
     def value_counts(self, sort: bool = True, ascending: bool = False, dropna: bool = True):
-        """Counts of each distinct value: a lazy DataFrame with columns (name, "count"), most frequent first."""
+        """Counts of each distinct value: a lazy Series named "count" indexed by the values, most frequent first."""
         return OPERATIONS.value_counts(self, sort=sort, ascending=ascending, dropna=dropna)
 
     def unique(self):
         """The distinct values (nulls included once), as a lazy Series."""
         return OPERATIONS.unique(self)
+
+
+class Index(Series):
+    """A lazy index (``df.index``): a Series of the index values whose ``compute()`` is a ``pandas.Index``."""
+
+    def __graphflow_finalize__(self):
+        if self.__dict__.get("_as_arrow"):
+            return _finalize_column, (self.expr.schema,)
+        return _finalize_index, (self.expr.schema,)
+
+    def _rebuilt(self, plan):
+        return Index(plan, Col(self.arrow_column), self.name, self.dtype)
+
+    def __repr__(self):
+        return f"graphflow.Index<name={self.name!r}, dtype={self.dtype}, npartitions={self.npartitions}>"
+
+
+def _finalize_index(parts, schema):
+    s = to_pandas_series(concat_tables(parts, schema), schema)
+    return pd.Index(s.array, name=s.name)
+
+
+def _as_series(frame, name):
+    if hasattr(frame, "iloc"):
+        out = frame.iloc[:, 0]
+        out.name = name
+        return out
+    col = frame.schema.names[0]
+    return Series(frame.expr, Col(col), name, frame.schema.field(col).type)
 
 
 def _make_binary(op):

@@ -11,25 +11,27 @@ expression is built: the boundaries are a task, fed to the partitioner.
 
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_dict({"x": [5, 3, None, 1, 4, 2]}, npartitions=3)
-    >>> df.sort_values("x").compute(scheduler="sync").column("x").to_pylist()
-    [1, 2, 3, 4, 5, None]
-    >>> df.sort_values("x", ascending=False).compute(scheduler="sync").column("x").to_pylist()
-    [5, 4, 3, 2, 1, None]
+    >>> df.sort_values("x").compute(scheduler="sync").x.tolist()
+    [1.0, 2.0, 3.0, 4.0, 5.0, nan]
+    >>> df.sort_values("x", ascending=False).compute(scheduler="sync").x.tolist()
+    [5.0, 4.0, 3.0, 2.0, 1.0, nan]
 
 Nulls go last, as in pandas.  Ties keep no particular order.
 
-``divisions``: the sorted frame's partition boundaries, a tuple of
+``sort_bounds`` (on the plan, ``df.expr.sort_bounds``; not the index's
+``divisions``, which a sort by columns leaves unknown, as in Dask): the sorted
+frame's partition boundaries, a tuple of
 ``npartitions + 1`` values ``d`` such that every non-null key in partition i
 is after ``d[i]`` and at most ``d[i+1]`` in the sort order (a key equal to a
 boundary goes to the lower partition).  The outer ends are None (unbounded);
 null keys are in the last partition.  A key is a value for one sort column,
-a tuple for several.  Asking for ``divisions`` computes the sampled
+a tuple for several.  Asking for ``sort_bounds`` computes the sampled
 boundaries once (a pass over the samples only, with the sync scheduler);
 projections and filters of the sorted frame keep them.  ``head`` does not
 need them: it reads partition 0, and the shuffle is pruned to the rows of
 the first range (`prune_shuffle_outputs`).
 
-    >>> df.sort_values("x", npartitions=2).divisions
+    >>> df.sort_values("x", npartitions=2).expr.sort_bounds
     (None, 3, None)
 """
 
@@ -169,7 +171,7 @@ class _SortPart:
     def __graphflow_tokenize__(self):
         return ("sort", self.by, self.ascending)
 
-    def divisions_of(self, children):
+    def bounds_of(self, children):
         """The boundaries of the sorted partitions (see the module note), or None when not a range shuffle."""
         shuffled = children[0]
         if not isinstance(shuffled, Shuffle):

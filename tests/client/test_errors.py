@@ -96,7 +96,7 @@ def test_collections_compute_on_the_cluster_names_the_failing_task(client):
     frame = gd.from_dict({"a": list(range(10))}, npartitions=2)
     df = frame.map_partitions(fail_partition, meta=frame.schema)
     # the dataframe planner names tasks by operation; a map_partitions feeding a sum runs inside its chunk task
-    assert blamed(raised(df.compute)) == "blockwise"
+    assert blamed(raised(df.compute)) == "map-partitions"
     assert blamed(raised(lambda: df.a.sum().compute())) == "sum-chunk"
 
 

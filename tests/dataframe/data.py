@@ -50,3 +50,41 @@ def assert_tables_equal(a, b, keys=None, rtol=1e-9):
             np.testing.assert_allclose(va, vb, rtol=rtol, equal_nan=True, err_msg=name)
         else:
             assert ca.to_pylist() == cb.to_pylist(), name
+
+
+def _int_like(got, exp):
+    """``exp`` (pandas' answer) with a float column/index cast to int64 where ``got`` has int64: pandas turns an
+    int column with nulls into floats, Arrow keeps int64; the values must be whole numbers (checked)."""
+    if str(got.dtype) == "int64" and str(exp.dtype) == "float64" and not exp.isna().any():
+        assert (exp == exp.round()).all(), "pandas' floats are not whole numbers"
+        return exp.astype("int64")
+    return exp
+
+
+def _index_like(got, exp):
+    if isinstance(got, pd.MultiIndex) or isinstance(exp, pd.MultiIndex):
+        if isinstance(got, pd.MultiIndex) and isinstance(exp, pd.MultiIndex):
+            levels = [_int_like(got.get_level_values(i), exp.get_level_values(i)) for i in range(exp.nlevels)]
+            return pd.MultiIndex.from_arrays(levels, names=exp.names)
+        return exp
+    return pd.Index(_int_like(got, exp), name=exp.name)
+
+
+def assert_like_pandas(got, exp, sort=False, **kwargs):
+    """``got`` (a graphflow result) equals ``exp`` (pandas doing the same on the same data), both sorted by
+    their index when ``sort``; int64 where pandas made floats of ints because of nulls (see `_int_like`)."""
+    if sort:
+        got, exp = got.sort_index(), exp.sort_index()
+    if isinstance(exp, pd.DataFrame):
+        assert isinstance(got, pd.DataFrame), type(got)
+        assert list(got.columns) == list(exp.columns), (list(got.columns), list(exp.columns))
+        exp = exp.copy()
+        for i in range(exp.shape[1]):
+            exp.isetitem(i, _int_like(got.iloc[:, i], exp.iloc[:, i]))
+        exp.index = _index_like(got.index, exp.index)
+        pd.testing.assert_frame_equal(got, exp, **kwargs)
+    else:
+        assert isinstance(got, pd.Series), type(got)
+        exp = _int_like(got, exp)
+        exp.index = _index_like(got.index, exp.index)
+        pd.testing.assert_series_equal(got, exp, **kwargs)

@@ -12,7 +12,8 @@ from .data import needs_pandas, pd, random_table
 def test_from_arrow_partitions():
     t = random_table(n=103)
     df = gd.from_arrow(t, npartitions=4)
-    assert df.npartitions == 4 and df.compute().equals(t)
+    assert df.npartitions == 4 and df.to_arrow().equals(t)
+    pd.testing.assert_frame_equal(df.compute(), t.to_pandas())
     assert gd.from_arrow(t, chunksize=10).npartitions == 11
     with pytest.raises(TypeError):
         gd.from_arrow({"a": [1]})
@@ -20,9 +21,10 @@ def test_from_arrow_partitions():
 
 def test_from_dict_and_empty():
     df = gd.from_dict({"a": [1, 2, 3], "b": ["x", None, "z"]}, npartitions=2)
-    assert df.compute().to_pydict() == {"a": [1, 2, 3], "b": ["x", None, "z"]}
+    pd.testing.assert_frame_equal(df.compute(), pd.DataFrame({"a": [1, 2, 3], "b": ["x", None, "z"]}))
     empty = gd.from_dict({"a": pa.array([], pa.int64())})
-    assert empty.npartitions == 1 and empty.compute().num_rows == 0 and len(empty) == 0
+    assert empty.npartitions == 1 and len(empty) == 0
+    pd.testing.assert_frame_equal(empty.compute(), pd.DataFrame({"a": pd.Series([], dtype="int64")}))
 
 
 def test_from_delayed():
@@ -32,10 +34,10 @@ def test_from_delayed():
 
     df = gd.from_delayed([part(0), part(10)], meta=pa.schema([("i", pa.int64())]))
     assert df.npartitions == 2
-    assert df.compute().column("i").to_pylist() == [0, 1, 10, 11]
+    pd.testing.assert_frame_equal(df.compute(), pd.DataFrame({"i": [0, 1, 10, 11]}))
     assert (df.i * 2).sum().compute() == 44
     inferred = gd.from_delayed([part(5)])
-    assert inferred.columns == ["i"]
+    assert list(inferred.columns) == ["i"]
 
 
 def test_same_computation_same_keys():
@@ -51,5 +53,7 @@ def test_same_computation_same_keys():
 def test_from_pandas_roundtrip():
     pdf = pd.DataFrame({"a": [1, 2, 3], "b": [0.5, None, 1.5]}, index=[10, 11, 12])
     df = gd.from_pandas(pdf, npartitions=2)
-    assert df.columns == ["a", "b"]
-    pd.testing.assert_frame_equal(df.to_pandas(), pdf.reset_index(drop=True))
+    assert list(df.columns) == ["a", "b"]
+    assert df.divisions == (10, 12, 12)
+    pd.testing.assert_frame_equal(df.compute(), pdf)  # the index is kept, as in Dask
+    pd.testing.assert_frame_equal(df.to_pandas(), pdf)

@@ -7,7 +7,7 @@ import pytest
 import graphflow as gf
 import graphflow.dataframe as gd
 
-from .data import assert_tables_equal, needs_pandas, random_table
+from .data import needs_pandas, pd, random_table
 
 
 @pytest.fixture(scope="module")
@@ -21,29 +21,36 @@ def df(table):
 
 
 def test_schema_without_compute(df, table):
-    assert df.columns == table.column_names
-    assert df.dtypes["t"] == pa.timestamp("us")
+    assert list(df.columns) == table.column_names
+    assert isinstance(df.columns, pd.Index) and isinstance(df.dtypes, pd.Series)
+    expect = table.slice(0, 0).to_pandas().dtypes  # pandas' dtypes of the Arrow types (int64 without nulls)
+    pd.testing.assert_series_equal(df.dtypes, expect)
+    assert df.dtypes["t"] == "datetime64[us]" and df.schema.field("t").type == pa.timestamp("us")
     assert df.npartitions == 7
-    assert df.divisions is None
+    assert df.divisions == (None,) * 8 and not df.known_divisions
     assert "npartitions=7" in repr(df) and "k2: string" in repr(df)
     assert "<table>" in df._repr_html_() and "7 partitions" in df._repr_html_()
 
 
-def test_compute_returns_table(df, table):
+def test_compute_returns_pandas(df, table):
     out = df.compute()
-    assert isinstance(out, pa.Table)
-    assert out.equals(table)
+    assert isinstance(out, pd.DataFrame)
+    pd.testing.assert_frame_equal(out, table.to_pandas())
+    assert isinstance(df.to_arrow(), pa.Table) and df.to_arrow().equals(table)
     assert len(df) == table.num_rows
 
 
 def test_head_tail_read_only_needed_partitions(df, table):
-    assert df.head(3).equals(table.slice(0, 3))
-    assert df.tail(4).equals(table.slice(table.num_rows - 4))
+    # pandas' own conversion of the same rows (a slice whose int column has no nulls stays int64);
+    # no stored index (from_arrow): the result has a fresh RangeIndex
+    pd.testing.assert_frame_equal(df.head(3), table.slice(0, 3).to_pandas())
+    pd.testing.assert_frame_equal(df.tail(4), table.slice(table.num_rows - 4).to_pandas())
+    assert df.head(3, compute=False).to_arrow().equals(table.slice(0, 3))
     calls = []
 
-    def spy(t):
-        calls.append(t.num_rows)
-        return t
+    def spy(p):
+        calls.append(len(p))
+        return p
 
     df.map_partitions(spy, meta=df.schema).head(5)
     assert len(calls) == 1  # only the first partition was read
@@ -51,8 +58,8 @@ def test_head_tail_read_only_needed_partitions(df, table):
 
 def test_head_spans_partitions():
     small = gd.from_dict({"a": list(range(10))}, npartitions=5)
-    assert small.head(7).column("a").to_pylist() == list(range(7))
-    assert small.tail(7).column("a").to_pylist() == list(range(3, 10))
+    assert small.head(7).a.tolist() == list(range(7))
+    assert small.tail(7).a.tolist() == list(range(3, 10))
 
 
 def test_missing_column_is_keyerror_at_build(df):
@@ -71,59 +78,78 @@ def test_incompatible_types_at_build(df):
         df.t * df.s
 
 
-def test_unrelated_series_refused(df):
+def test_unrelated_series_refused_without_divisions(df):
+    """Series of different frames align on the index only when both know their divisions (as Dask); rows
+    are never zipped by position (test_index covers the aligned case)."""
     other = gd.from_arrow(random_table(seed=1), npartitions=7)
-    with pytest.raises(ValueError, match="unrelated"):
+    with pytest.raises(ValueError, match="unrelated frames: not all divisions are known"):
         df.x + other.x
+    with pytest.raises(ValueError, match="set_index"):
+        df[["x"]] + other[["x"]]
 
 
 def test_assign_rename_drop_astype(df, table):
+    pdf = table.to_pandas()
     out = df.assign(z=df.x * 2, c=1).rename(columns={"k": "key"}).drop(columns=["s"]).compute()
-    assert out.column_names == ["key", "k2", "x", "y", "t", "z", "c"]
-    assert out.column("z").equals(pc.multiply(table.column("x"), 2))
-    assert out.column("c").to_pylist() == [1] * table.num_rows
-    cast = df.astype({"y": "float64"}).compute()
-    assert cast.schema.field("y").type == pa.float64()
+    expect = pdf.assign(z=pdf.x * 2, c=1).rename(columns={"k": "key"}).drop(columns=["s"])
+    assert list(out.columns) == ["key", "k2", "x", "y", "t", "z", "c"]
+    pd.testing.assert_frame_equal(out, expect)
+    cast = df.astype({"y": "float64"})
+    assert cast.schema.field("y").type == pa.float64() and cast.dtypes["y"] == "float64"
+    pd.testing.assert_frame_equal(cast.compute(), pdf.astype({"y": "float64"}))
 
 
 def test_filter_then_assign_from_parent_series(df, table):
     """The issue's example: a Series of the unfiltered frame used on the filtered one."""
+    pdf = table.to_pandas()
     out = df[df.x > 0].assign(r=df.y / df.x).compute()
-    mask = pc.greater(table.column("x"), 0)
-    expect = table.filter(mask)
-    expect = expect.append_column("r", pc.divide(expect.column("y").cast(pa.float64()), expect.column("x")))
-    assert_tables_equal(out, expect, keys=["k", "x"])
+    expect = pdf[pdf.x > 0].assign(r=pdf.y / pdf.x).reset_index(drop=True)
+    pd.testing.assert_frame_equal(out, expect)
 
 
 def test_fillna_dropna_where(df, table):
+    pdf = table.to_pandas()
     filled = df.fillna({"x": 0.0, "s": "?"}).compute()
-    assert filled.column("x").null_count == 0 and filled.column("s").null_count == 0
-    assert filled.column("s").to_pylist() == [v if v is not None else "?" for v in table.column("s").to_pylist()]
+    assert filled.x.isna().sum() == 0 and filled.s.isna().sum() == 0
+    pd.testing.assert_frame_equal(filled, pdf.fillna({"x": 0.0, "s": "?"}))
     dropped = df.dropna(subset=["x", "y"]).compute()
-    assert dropped.equals(table.filter(pc.and_(pc.is_valid(table["x"]), pc.is_valid(table["y"]))))
-    assert df.dropna().compute().num_rows == table.drop_null().num_rows
+    # y's nulls are gone: Arrow's int64 stays int64 (pandas keeps the float64 it made for the nulls)
+    no_null_y = {"y": "int64"}
+    pd.testing.assert_frame_equal(dropped, pdf.dropna(subset=["x", "y"]).reset_index(drop=True).astype(no_null_y))
+    assert len(df.dropna().compute()) == len(pdf.dropna()) == table.drop_null().num_rows
+    pd.testing.assert_frame_equal(df.dropna().compute(), pdf.dropna().reset_index(drop=True).astype(no_null_y))
     w = df[["x", "y"]].where(df.y > 0).compute()
-    assert w.column("y").to_pylist() == [v if v is not None and v > 0 else None for v in table["y"].to_pylist()]
+    pd.testing.assert_frame_equal(w, pdf[["x", "y"]].where(pdf.y > 0))
 
 
 def test_map_partitions_infers_schema(df, table):
-    out = df.map_partitions(lambda t: t.select(["k"]).append_column("n", pa.repeat(t.num_rows, t.num_rows)))
-    assert out.columns == ["k", "n"]
-    assert out.compute().num_rows == table.num_rows
+    out = df.map_partitions(lambda p: p[["k"]].assign(n=len(p)))
+    assert list(out.columns) == ["k", "n"]
+    sizes = [df.partitions[i].to_arrow().num_rows for i in range(df.npartitions)]
+    got = out.compute()
+    assert len(got) == table.num_rows
+    assert got.n.tolist() == [n for n in sizes for _ in range(n)]
+    assert got.k.tolist() == table["k"].to_pylist()
 
 
 def test_concat_and_repartition(df, table):
+    pdf = table.to_pandas()
     both = gd.concat([df, df[["k", "x"]]])
     assert both.npartitions == 14
     out = both.compute()
-    assert out.num_rows == 2 * table.num_rows and out.column("s").null_count > table["s"].null_count
-    assert df.repartition(3).npartitions == 3 and df.repartition(3).compute().equals(table)
-    assert df.repartition(20).compute().equals(table)
+    assert len(out) == 2 * table.num_rows and out.s.isna().sum() > pdf.s.isna().sum()
+    pd.testing.assert_frame_equal(out, pd.concat([pdf, pdf[["k", "x"]]], ignore_index=True))
+    assert df.repartition(3).npartitions == 3 and df.repartition(3).to_arrow().equals(table)
+    pd.testing.assert_frame_equal(df.repartition(3).compute(), pdf)
+    assert df.repartition(20).to_arrow().equals(table)
 
 
 def test_persist_keeps_values(df, table):
+    pdf = table.to_pandas()
     p = df[df.y > 0].persist(scheduler="sync")
-    assert p.compute().equals(table.filter(pc.greater(table["y"], 0)))
+    assert p.to_arrow().equals(table.filter(pc.greater(table["y"], 0)))
+    # no null y left: int64, as Arrow has it
+    pd.testing.assert_frame_equal(p.compute(), pdf[pdf.y > 0].reset_index(drop=True).astype({"y": "int64"}))
     assert p.npartitions == 7
 
 
@@ -140,8 +166,8 @@ def test_gf_optimize_and_visualize_protocol(df, table, tmp_path):
 
 def test_schedulers_agree(df):
     q = df[df.x > 0][["k", "x"]]
-    assert q.compute(scheduler="sync").equals(q.compute(scheduler="threads"))
-    assert gf.compute(q, scheduler="sync")[0].num_rows > 0
+    pd.testing.assert_frame_equal(q.compute(scheduler="sync"), q.compute(scheduler="threads"))
+    assert len(gf.compute(q, scheduler="sync")[0]) > 0
 
 
 @needs_pandas

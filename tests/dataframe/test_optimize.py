@@ -37,7 +37,7 @@ def test_projection_pushdown(path, table):
     assert list(read.schema.names) == ["k", "x", "y"]
     [read] = reads(optimize_plan(q.expr))  # after predicate pushdown the reader filters on x itself
     assert list(read.schema.names) == ["k", "y"] and read.predicate.columns() == {"x"}
-    got = q.compute()
+    got = q.to_arrow()
     assert got.equals(table.filter(pc.greater(table["x"], 0)).select(["k", "y"]))
     [read] = reads(optimize_plan(df.groupby("k2").y.sum().expr))
     assert list(read.schema.names) == ["k2", "y"]
@@ -52,7 +52,7 @@ def test_predicate_pushdown(path, table):
     assert "less" in repr(read.predicate) or "<" in repr(read.predicate)
     expect = table.select(["k", "x", "s"])
     expect = expect.filter(pc.and_kleene(pc.less(expect["k"], 4), pc.starts_with(expect["s"], "a")))
-    assert q.compute().equals(expect)
+    assert q.to_arrow().equals(expect)
 
 
 def test_predicate_pushed_through_projection(path, table):
@@ -62,7 +62,7 @@ def test_predicate_pushed_through_projection(path, table):
     plan = optimize_plan(q.expr)
     [read] = reads(plan)
     assert read.predicate is not None and list(read.schema.names) == ["k", "y"]
-    assert q.compute().equals(table.select(["k", "y"]).filter(pc.greater(table["y"], 10)))
+    assert q.to_arrow().equals(table.select(["k", "y"]).filter(pc.greater(table["y"], 10)))
 
 
 def test_filter_on_computed_column_not_pushed(path, table):
@@ -71,7 +71,7 @@ def test_filter_on_computed_column_not_pushed(path, table):
     q = q[q.z > 10]
     [read] = reads(optimize_plan(q.expr))
     assert read.predicate is None  # z does not exist in the file
-    assert q.compute().num_rows == pc.sum(pc.greater(table["y"], 5)).as_py()
+    assert q.to_arrow().num_rows == pc.sum(pc.greater(table["y"], 5)).as_py()
 
 
 def test_fusion_one_task_per_partition(table):
@@ -82,7 +82,7 @@ def test_fusion_one_task_per_partition(table):
     graph = q.__graphflow_graph__()
     assert len(graph) == 4 + 4  # data + one fused task per partition
     exp = table.filter(pc.greater(table["x"], 0))
-    assert q.compute().column("w").equals(pc.add(exp["y"], 1))
+    assert q.to_arrow().column("w").equals(pc.add(exp["y"], 1))
 
 
 def test_shared_node_not_fused(table):
@@ -93,7 +93,7 @@ def test_shared_node_not_fused(table):
     ops = [n.op for n in walk(plan) if isinstance(n, Blockwise)]
     assert [type(op).__name__ for op in ops].count("Filter") == 1  # the shared filter stays one node
     assert not any(isinstance(op, Chain) for op in ops)  # nothing was fused into it
-    assert both.compute().num_rows == 2 * pc.sum(pc.greater(table["x"], 0)).as_py()
+    assert both.to_arrow().num_rows == 2 * pc.sum(pc.greater(table["x"], 0)).as_py()
 
 
 def test_explain_prints_plan(path, capsys):
@@ -108,7 +108,7 @@ def test_explain_prints_plan(path, capsys):
 def test_optimization_keeps_result_of_persisted(table):
     df = gd.from_arrow(table, npartitions=3).persist(scheduler="sync")
     q = df[df.y > 0]
-    assert q.compute().equals(table.filter(pc.greater(table["y"], 0)))
+    assert q.to_arrow().equals(table.filter(pc.greater(table["y"], 0)))
     assert isinstance(q.schema, pa.Schema)
 
 
@@ -125,11 +125,11 @@ def test_row_groups_skipped_by_statistics(tmp_path, monkeypatch):
         return original(self, i, *args, **kwargs)
 
     monkeypatch.setattr(pq.ParquetFile, "read_row_group", counting)
-    sizes = [q.partitions[i].compute(scheduler="sync").num_rows for i in range(q.npartitions)]
+    sizes = [q.partitions[i].to_arrow(scheduler="sync").num_rows for i in range(q.npartitions)]
     assert sizes == [0, 0, 0, 5, 10, 2, 0, 0, 0, 0]
     assert sorted(decoded) == [3, 4, 5]  # the other seven row groups were never decoded
-    assert q.compute()["b"].to_pylist() == [float(i) for i in range(35, 52)]
-    assert df[df.b > 1e9].compute().num_rows == 0  # every group skipped: an empty table of the schema
+    assert q.to_arrow()["b"].to_pylist() == [float(i) for i in range(35, 52)]
+    assert df[df.b > 1e9].to_arrow().num_rows == 0  # every group skipped: an empty table of the schema
 
 
 def test_shuffle_pruned_to_the_partitions_read(table):
@@ -144,8 +144,8 @@ def test_shuffle_pruned_to_the_partitions_read(table):
     plan = optimize_plan(some.expr, until="partitions")
     assert not any(isinstance(n, Partitions) for n in walk(plan))
     assert [n.only for n in walk(plan) if isinstance(n, Shuffle)] == [(1, 2)]
-    full = df.sort_values("x").compute()["x"].to_pylist()
-    got = some.compute()["x"].to_pylist()
+    full = df.sort_values("x").to_arrow()["x"].to_pylist()
+    got = some.to_arrow()["x"].to_pylist()
     assert got == sorted(got) and all(v in full for v in got[:5])
 
     hashed = shuffle(df.expr, ["k"], 4)
@@ -180,4 +180,4 @@ def test_pushdown_asks_the_source_not_its_type():
         assert (leaf is not source) is pushed
         assert leaf.schema.names == (["a"] if pushed else ["a", "b", "c"])  # b is read by the source's filter
         assert (leaf.parts[0].num_rows == 2) is pushed
-        assert df[df.b > 1][["a"]].compute(scheduler="sync").to_pydict() == {"a": [2, 3]}
+        assert df[df.b > 1][["a"]].to_arrow(scheduler="sync").to_pydict() == {"a": [2, 3]}

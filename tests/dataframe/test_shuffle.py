@@ -41,12 +41,12 @@ def test_shuffle_node(scheduler):
     plan = shuffle(df.expr, ["k"], 3)
     out = gd.DataFrame(plan)
     assert out.npartitions == 3
-    got = out.compute(scheduler=scheduler)
+    got = out.to_arrow(scheduler=scheduler)
     assert got.num_rows == t.num_rows
     assert sorted(got["x"].drop_null().to_pylist()) == sorted(t["x"].drop_null().to_pylist())
     keys = lower(plan)
     assert sum(1 for k in keys if k[0].endswith("-piece")) == 4 * 3
-    parts = [out.partitions[j].compute(scheduler=scheduler)["k"].to_pylist() for j in range(3)]
+    parts = [out.partitions[j].to_arrow(scheduler=scheduler)["k"].to_pylist() for j in range(3)]
     assert not set(parts[0]) & set(parts[1]) and not set(parts[1]) & set(parts[2])
 
 

@@ -1,4 +1,4 @@
-"""sort_values by sampled range partitioning, against pyarrow's sort_by."""
+"""sort_values by sampled range partitioning, against pandas' sort_values and pyarrow's sort_by."""
 
 import numpy as np
 import pyarrow as pa
@@ -6,7 +6,7 @@ import pytest
 
 import graphflow.dataframe as gd
 
-from .data import random_table
+from .data import assert_like_pandas, pd, random_table
 
 
 @pytest.fixture(scope="module")
@@ -23,15 +23,18 @@ def test_sort_matches_pyarrow(table, by, ascending):
     cols = [by] if isinstance(by, str) else by
     asc = [ascending] * len(cols) if isinstance(ascending, bool) else ascending
     got = df.sort_values(by, ascending=ascending).compute()
-    exp = table.sort_by([(c, "ascending" if a else "descending") for c, a in zip(cols, asc)])
-    assert got.num_rows == table.num_rows
-    for c in cols:  # ties may come in any order: compare the sort columns
-        assert got[c].to_pylist() == exp[c].to_pylist(), c
+    exp = table.to_pandas().sort_values(by, ascending=ascending, ignore_index=True)  # nulls last, both ways
+    assert len(got) == table.num_rows
+    assert_like_pandas(got[cols], exp[cols])  # ties may come in any order: compare the sort columns
+    arrow = df.sort_values(by, ascending=ascending).to_arrow()
+    exp_arrow = table.sort_by([(c, "ascending" if a else "descending") for c, a in zip(cols, asc)])
+    for c in cols:
+        assert arrow[c].to_pylist() == exp_arrow[c].to_pylist(), c
 
 
 def test_sort_partitions_are_ranges(table):
     df = gd.from_arrow(table, npartitions=5).sort_values("x")
-    parts = [df.partitions[i].compute()["x"].drop_null().to_numpy() for i in range(df.npartitions)]
+    parts = [df.partitions[i].to_arrow()["x"].drop_null().to_numpy() for i in range(df.npartitions)]
     sizes = [len(p) for p in parts]
     assert min(sizes) > 0.3 * np.mean(sizes)  # the sample spreads the rows
     for a, b in zip(parts, parts[1:]):
@@ -42,29 +45,30 @@ def test_sort_partitions_are_ranges(table):
 def test_sort_then_head_and_errors(table):
     df = gd.from_arrow(table, npartitions=4)
     top = df.sort_values("y", ascending=False).head(5)
-    assert top["y"].to_pylist() == table.sort_by([("y", "descending")])["y"].slice(0, 5).to_pylist()
+    assert top["y"].tolist() == table.sort_by([("y", "descending")])["y"].slice(0, 5).to_pylist()
     with pytest.raises(KeyError):
         df.sort_values("nope")
     with pytest.raises(ValueError):
         df.sort_values(["x", "y"], ascending=[True])
     one = gd.from_dict({"a": [3, 1, 2]}).sort_values("a").compute()
-    assert one["a"].to_pylist() == [1, 2, 3]
-    assert gd.from_dict({"a": pa.array([], pa.int64())}, npartitions=1).sort_values("a").compute().num_rows == 0
+    pd.testing.assert_frame_equal(one, pd.DataFrame({"a": [1, 2, 3]}))
+    empty = gd.from_dict({"a": pa.array([], pa.int64())}, npartitions=1).sort_values("a").compute()
+    pd.testing.assert_frame_equal(empty, pd.DataFrame({"a": pd.Series([], dtype="int64")}))
 
 
 @pytest.mark.parametrize("by, ascending", [("x", True), ("x", False), (["k2", "y"], [True, True])])
 def test_divisions_bound_each_partition(table, by, ascending):
     df = gd.from_arrow(table, npartitions=5).sort_values(by, ascending=ascending)
-    divs = df.divisions
+    divs = df.expr.sort_bounds
     assert len(divs) == df.npartitions + 1 and divs[0] is None and divs[-1] is None
-    assert df[df.columns[:3]].divisions == divs  # projections keep them
+    assert df[df.columns[:3]].expr.sort_bounds == divs  # projections keep them
     cols = [by] if isinstance(by, str) else by
 
     def key(row):
         return row[cols[0]] if len(cols) == 1 else tuple(row[c] for c in cols)
 
     for i in range(df.npartitions):
-        part = df.partitions[i].compute()
+        part = df.partitions[i].to_arrow()
         for row in part.select(cols).to_pylist():
             k = key(row)
             if (k is None) or (isinstance(k, tuple) and None in k):
@@ -79,12 +83,12 @@ def test_divisions_bound_each_partition(table, by, ascending):
 
 def test_divisions_unknown_elsewhere(table):
     df = gd.from_arrow(table, npartitions=3)
-    assert df.divisions is None
+    assert df.expr.sort_bounds is None
     by_z = df.assign(z=df.x + 1).sort_values("z")
-    assert by_z.assign(w=1).divisions == by_z.divisions  # new columns keep them
-    assert by_z.assign(z=by_z.x).divisions is None  # an overwritten column loses them
+    assert by_z.assign(w=1).expr.sort_bounds == by_z.expr.sort_bounds  # new columns keep them
+    assert by_z.assign(z=by_z.x).expr.sort_bounds is None  # an overwritten column loses them
     one = gd.from_arrow(table, npartitions=1).sort_values("x")
-    assert one.divisions == (None, None)
+    assert one.expr.sort_bounds == (None, None)
 
 
 def test_head_after_sort_prunes_the_shuffle(table):
@@ -93,11 +97,11 @@ def test_head_after_sort_prunes_the_shuffle(table):
 
     df = gd.from_arrow(table, npartitions=6).sort_values("y")
     first = df.partitions[0]
-    shuffles = [n for n in walk(first._optimized()) if isinstance(n, Shuffle)]
+    shuffles = [n for n in walk(first.optimized_plan()) if isinstance(n, Shuffle)]
     assert [s.only for s in shuffles] == [(0,)]
-    assert first.compute()["y"].to_pylist() == df.compute()["y"].to_pylist()[:first.compute().num_rows]
-    assert df.head(50)["y"].to_pylist() == table.sort_by("y")["y"].to_pylist()[:50]
-    mid = df.partitions[2:4].compute()
+    assert first.to_arrow()["y"].to_pylist() == df.to_arrow()["y"].to_pylist()[:first.to_arrow().num_rows]
+    assert df.head(50)["y"].tolist() == table.sort_by("y")["y"].to_pylist()[:50]
+    mid = df.partitions[2:4].to_arrow()
     assert mid["y"].to_pylist() == sorted(mid["y"].to_pylist())
 
 

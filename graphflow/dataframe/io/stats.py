@@ -19,16 +19,17 @@ from __future__ import annotations
 
 from ..colexpr import Call, Col, Lit
 
-__all__ = ["excluded"]
+__all__ = ["excluded", "conjuncts"]
 
 _FLIP = {"less": "greater", "less_equal": "greater_equal", "greater": "less",
          "greater_equal": "less_equal", "equal": "equal"}
 
 
-def _conjuncts(expr):
+def conjuncts(expr):
+    """The ``and``-ed parts of a predicate (the predicate itself when it is no ``and``)."""
     if isinstance(expr, Call) and expr.func in ("and", "and_kleene"):
         for a in expr.args:
-            yield from _conjuncts(a)
+            yield from conjuncts(a)
     else:
         yield expr
 
@@ -53,7 +54,7 @@ def _rules_out(lo, hi, op, v):
 def excluded(row_group_meta, predicate) -> bool:
     """True if no row of the row group can satisfy ``predicate`` (by min/max statistics)."""
     names = {row_group_meta.column(i).path_in_schema: i for i in range(row_group_meta.num_columns)}
-    for conj in _conjuncts(predicate):
+    for conj in conjuncts(predicate):
         cmp = _comparison(conj)
         if cmp is None or cmp[0] not in names or cmp[2] is None:
             continue

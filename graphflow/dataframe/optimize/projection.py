@@ -21,23 +21,24 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from ..plan import Blockwise, Filter, Project, walk
+from ..plan import Blockwise, Filter, Project, WithScalars, unwrap_scalars, walk
 
 __all__ = ["pushdown_projection"]
 
 
 def _needs(node, needed):
     """The columns each child must provide when ``needed`` of ``node``'s output are used (None: all)."""
-    if isinstance(node, Blockwise) and len(node.children) == 1:
-        op = node.op
+    op, tokens = unwrap_scalars(node.op) if isinstance(node, Blockwise) else (None, ())
+    scalars = [None] * len(tokens)  # a lazy scalar's plan is whole
+    if isinstance(node, Blockwise) and len(node.children) - len(tokens) == 1:
         if isinstance(op, Project):
             cols = set()
             for name, e in op.exprs:
                 if needed is None or name in needed:
                     cols |= e.columns()
-            return [cols]
+            return [cols] + scalars
         if isinstance(op, Filter) and needed is not None:
-            return [set(needed) | op.predicate.columns()]
+            return [set(needed) | op.predicate.columns()] + scalars
     return [None] * len(node.children)
 
 
@@ -48,16 +49,21 @@ def _narrow(node, needed, kids):
         narrowed = node.with_columns(cols) if cols != node.schema.names else None
         if narrowed is not None:
             return narrowed
-    if isinstance(node, Blockwise) and isinstance(node.op, Project) and needed is not None:
-        exprs = [(n, e) for n, e in node.op.exprs if n in needed]
-        if len(exprs) < len(node.op.exprs):
+    op, tokens = unwrap_scalars(node.op) if isinstance(node, Blockwise) else (None, ())
+    if isinstance(op, Project) and needed is not None:
+        exprs = [(n, e) for n, e in op.exprs if n in needed]
+        if len(exprs) < len(op.exprs):
             schema = pa.schema([node.schema.field(n) for n, _ in exprs])
-            return Blockwise(Project(exprs), kids, schema)
+            return Blockwise(_rewrap(Project(exprs), tokens), kids, schema, node.broadcast)
     if any(k is not c for k, c in zip(kids, node.children)):
-        if isinstance(node, Blockwise) and isinstance(node.op, Filter):
-            return Blockwise(node.op, kids, kids[0].schema)
+        if isinstance(op, Filter):
+            return Blockwise(node.op, kids, kids[0].schema, node.broadcast)
         return node.with_children(kids)
     return node
+
+
+def _rewrap(op, tokens):
+    return WithScalars(op, tokens) if tokens else op
 
 
 def pushdown_projection(plan):

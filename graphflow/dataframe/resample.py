@@ -1,0 +1,227 @@
+"""``resample(rule)`` on a datetime index with known divisions: pandas' bins, also where a bin straddles
+partitions.
+
+The output is partitioned by bins, not by the input's partitions: output partition j holds the bins
+from the one containing the input's division ``d_j`` up to (not including) the next distinct such bin.
+Its rows are the rows of the input partitions that overlap that time span (sliced by binary search on
+the sorted index), so every bin is computed whole by pandas in one task; bins without rows are filled
+as pandas fills them (0 for ``sum``/``count``/``size``/``nunique``, 1 for ``prod``, else NaN)::
+
+    input   |  P0: 00:10 00:50 01:20 | P1: 01:40 02:30 |        rule "1h"
+    bins       [00:00      ][01:00          ][02:00 ]
+    output  |  R0: bins 00:00                | R1: bins 01:00, 02:00 (rows 01:20 from P0, 01:40.. P1)
+
+The bin labels (and edges) come from pandas, resampling the tiny series of the divisions at graph
+build time, so every rule, ``closed`` and ``label`` behaves as in pandas.
+
+    >>> import pandas as pd
+    >>> import graphflow.dataframe as gd
+    >>> idx = pd.date_range("2024-01-01", periods=6, freq="20min")
+    >>> df = gd.from_pandas(pd.DataFrame({"x": range(6)}, index=idx), npartitions=4)
+    >>> df.resample("1h").sum().compute(scheduler="sync").x.tolist()
+    [3, 12]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ..spec import Ref, Task, tokenize
+from .collection import OPERATIONS
+from .labels import index_column, index_names
+from .overlap import time_index_ns
+from .pandas_edge import PandasFunc, meta_schema, sample_meta, to_arrow
+from .plan import PlanNode
+
+__all__ = ["Resampler", "ResampleMethods"]
+
+_FILL = {"sum": 0, "count": 0, "size": 0, "nunique": 0, "prod": 1}
+
+
+def _fill_for(how, label):
+    """What pandas puts in an empty bin for aggregation ``how`` (a name, a list or a dict)."""
+    if isinstance(how, str):
+        return _FILL.get(how, np.nan)
+    if isinstance(how, dict):
+        sub = how.get(label[0] if isinstance(label, tuple) else label)
+        if isinstance(sub, (list, tuple)) and isinstance(label, tuple):
+            return _FILL.get(label[-1], np.nan)
+        return _fill_for(sub, label) if sub is not None else np.nan
+    if isinstance(how, (list, tuple)) and isinstance(label, tuple):
+        return _FILL.get(label[-1], np.nan)
+    return np.nan
+
+
+class _BinAgg:
+    """The pandas function of one output partition: resample, aggregate, keep and fill its bins."""
+
+    __slots__ = ("rule", "kw", "how", "args", "kwargs")
+
+    def __init__(self, rule, kw, how, args=(), kwargs=None):
+        self.rule, self.kw, self.how, self.args, self.kwargs = rule, dict(kw), how, tuple(args), dict(kwargs or {})
+
+    def __call__(self, obj, labels=None):
+        r = obj.resample(self.rule, **self.kw)
+        out = getattr(r, self.how)(*self.args, **self.kwargs) if isinstance(self.how, str) and \
+            self.how != "agg" else r.agg(*self.args, **self.kwargs)
+        if labels is None:
+            return out
+        if isinstance(out, pd.DataFrame):
+            full = out.reindex(labels)
+            for col in out.columns:
+                fill = _fill_for(self.args[0] if self.how == "agg" else self.how, col)
+                if not (isinstance(fill, float) and np.isnan(fill)):
+                    full[col] = full[col].fillna(fill).astype(out[col].dtype)
+            return full
+        fill = _fill_for(self.args[0] if self.how == "agg" else self.how, out.name)
+        if isinstance(fill, float) and np.isnan(fill):
+            return out.reindex(labels)
+        return out.reindex(labels, fill_value=fill)
+
+    def __graphflow_tokenize__(self):
+        return ("BinAgg", self.rule, tokenize(self.kw), tokenize(self.how, self.args, self.kwargs))
+
+
+def _bins_task(op, labels, lo, hi, *tables):
+    """Output partition: rows of ``tables`` with index in [lo, hi] (ns, None = open), resampled by ``op``."""
+    parts = []
+    for t in tables:
+        idx = time_index_ns(t)
+        a = 0 if lo is None else int(np.searchsorted(idx, lo, side="left"))
+        b = len(idx) if hi is None else int(np.searchsorted(idx, hi, side="right"))
+        if b > a:
+            parts.append(t.slice(a, b - a))
+    table = pa.concat_tables(parts, promote_options="permissive") if parts else tables[0].slice(0, 0)
+    obj = op.inputs([table])[0]
+    return to_arrow(op.func(obj, labels=labels), op.out_schema)[0]
+
+
+class ResampleNode(PlanNode):
+    """The output partitions of a resample (see the module docstring): one task per group of bins."""
+
+    label = "resample"
+
+    def __init__(self, child, op, plan, schema):
+        self.children = (child,)
+        self.op, self.plan = op, plan  # plan: [(labels, lo_ns, hi_ns, [input partition numbers])]
+        self._schema = schema
+        self._npartitions = len(plan)
+
+    def params(self):
+        return (tokenize(self.op), tokenize([(tuple(lab.asi8), lo, hi, tuple(ins)) for lab, lo, hi, ins in
+                                             self.plan]))
+
+    @property
+    def divisions(self):
+        firsts = [lab[0] for lab, _, _, _ in self.plan]
+        return tuple(firsts) + (self.plan[-1][0][-1],)
+
+    def with_children(self, children):
+        return ResampleNode(children[0], self.op, self.plan, self._schema)
+
+    def tasks(self):
+        child = self.children[0]
+        return [Task((self.name, j), _bins_task, self.op, labels, lo, hi, *[Ref((child.name, i)) for i in ins])
+                for j, (labels, lo, hi, ins) in enumerate(self.plan)]
+
+
+def _ns(ts) -> int:
+    return pd.Timestamp(ts).as_unit("ns").value
+
+
+def bin_plan(divisions, rule, kw):
+    """``[(labels, lo_ns, hi_ns, input partitions)]`` per output partition, from the input's divisions."""
+    divs = pd.DatetimeIndex([pd.Timestamp(d) for d in divisions])
+    n = len(divs) - 1
+    tiny = pd.Series(np.arange(len(divs)), index=divs)
+    binned = tiny.resample(rule, **{**kw, "label": "left"})
+    first_pos, last_pos = binned.min(), binned.max()
+    lefts = first_pos.index  # each bin's left edge
+    labels = tiny.resample(rule, **kw).count().index  # every bin from the first row's to the last row's
+    # the bin (by number) of each division: bins are in time order, divisions too
+    bin_of = np.empty(len(divs), dtype=np.int64)
+    for b, (mn, mx) in enumerate(zip(first_pos.to_numpy(), last_pos.to_numpy())):
+        if not np.isnan(mn):
+            bin_of[int(mn):int(mx) + 1] = b
+    starts = sorted(set(int(bin_of[i]) for i in range(n)))
+    plan = []
+    for j, b0 in enumerate(starts):
+        b1 = starts[j + 1] if j + 1 < len(starts) else len(labels)
+        lo = None if j == 0 else _ns(lefts[b0])
+        hi = None if j + 1 == len(starts) else _ns(lefts[b1]) if b1 < len(lefts) else None
+        ins = [i for i in range(n) if (hi is None or _ns(divs[i]) <= hi) and (lo is None or _ns(divs[i + 1]) >= lo)]
+        plan.append((labels[b0:b1], lo, hi, ins))
+    return plan
+
+
+class Resampler:
+    """``obj.resample(rule, closed=, label=)``: pandas' resample aggregations over partitions of bins."""
+
+    def __init__(self, obj, rule, closed=None, label=None, **kwargs):
+        divs = obj.expr.divisions
+        names = index_names(obj.expr.schema)
+        if divs is None or None in divs or len(names) != 1:
+            raise ValueError("Can only resample dataframes with known divisions\n"
+                             "See https://docs.dask.org/en/latest/dataframe-design.html#partitions\n"
+                             "for more information.")
+        t = obj.expr.schema.field(index_column(0)).type
+        if not pa.types.is_timestamp(t):
+            raise TypeError(f"Only valid with DatetimeIndex, TimedeltaIndex or PeriodIndex, but got an index "
+                            f"of type {t}")
+        self.obj, self.rule = obj, rule
+        self.kw = {k: v for k, v in {"closed": closed, "label": label, **kwargs}.items() if v is not None}
+        from .windows import pandas_meta
+
+        self._meta = pandas_meta(obj)
+        self._meta.resample(rule, **self.kw)  # pandas' checks of the rule and options
+        self._plan = bin_plan(divs, rule, self.kw)
+
+    def by_bins(self, how, *args, **kwargs):
+        """pandas' ``Resampler.<how>(*args, **kwargs)`` on every output partition of whole bins."""
+        from .windows import is_series, pandas_meta
+
+        func = _BinAgg(self.rule, self.kw, how, args, kwargs)
+        sample = func(pandas_meta(self.obj, nonempty=True))
+        out_schema, out_series = meta_schema(sample_meta(sample))
+        schema = self.obj.expr.schema
+        op = PandasFunc(func, [schema], out_schema, (), {}, (is_series(self.obj),))
+        plan = ResampleNode(self.obj.expr, op, self._plan, out_schema)
+        if out_series:
+            from .colexpr import Col
+            from .labels import column_labels, data_names
+
+            col = data_names(out_schema)[0]
+            name = self.obj.name if is_series(self.obj) and how != "size" else column_labels(out_schema)[0]
+            return OPERATIONS.Series(plan, Col(col), name, out_schema.field(col).type)
+        return OPERATIONS.DataFrame(plan)
+
+    def agg(self, func, *args, **kwargs):
+        """pandas' ``Resampler.agg``: a name, a list of names, or a ``{column: name(s)}`` dict."""
+        return self.by_bins("agg", func, *args, **kwargs)
+
+    aggregate = agg
+
+
+def _method(how):
+    def method(self, *args, **kwargs):
+        return self.by_bins(how, *args, **kwargs)
+
+    method.__name__ = how
+    method.__doc__ = f"pandas' ``Resampler.{how}`` per bin, bins straddling partitions computed whole."
+    return method
+
+
+for _how in ("sum", "mean", "count", "min", "max", "first", "last", "size", "median", "prod", "std", "var",
+             "nunique", "sem", "ohlc", "quantile"):
+    setattr(Resampler, _how, _method(_how))
+
+
+class ResampleMethods:
+    """``resample`` for DataFrame and Series (mixin)."""
+
+    def resample(self, rule, closed=None, label=None):
+        """Group rows into time bins of ``rule`` (``"1h"``, ``"1D"``, ``"W"``...) on a datetime index with
+        known divisions (``from_pandas``/``set_index`` give them); see `graphflow.dataframe.resample`."""
+        return Resampler(self, rule, closed=closed, label=label)
