@@ -51,7 +51,8 @@ import threading
 __all__ = ["EVERYWHERE", "ModuleShipper", "is_local_module", "local_modules", "module_kind"]
 
 #: Top-level modules every graphflow process can import: graphflow and what pyproject.toml requires.
-EVERYWHERE = frozenset(["graphflow", "numpy", "pyarrow", "zmq", "tornado", "networkx", "cloudpickle", "tqdm"])
+EVERYWHERE = frozenset(["graphflow", "numpy", "pyarrow", "zmq", "tornado", "networkx", "cloudpickle", "tqdm",
+                        "pandas"])
 
 _INSTALLED_DIRS = ("site-packages", "dist-packages")
 _kinds: dict = {}  # (module name, file) -> kind

@@ -17,6 +17,7 @@ partition's first/last index; with known divisions the boundary comes from them,
 partition itself).
 
     >>> import pyarrow as pa
+    >>> from graphflow.dataframe.plan import FromTables, Func
     >>> src = FromTables([pa.table({"a": [1]}), pa.table({"a": [2]}), pa.table({"a": [3]})])
     >>> node = Overlap(src, 2, 0, Func(lambda prev, part, nxt: part if prev is None else
     ...                                 pa.concat_tables([prev, part])), src.schema)

@@ -9,7 +9,7 @@ sample.  The states of all partitions meet in a fan-in-8 tree (`Reduce`).
     >>> import pyarrow as pa
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_arrow(pa.table({"x": [1.0, 2.0, None, 5.0]}), npartitions=3)
-    >>> df.x.mean().compute(scheduler="sync"), df.x.count().compute(scheduler="sync")
+    >>> float(df.x.mean().compute(scheduler="sync")), int(df.x.count().compute(scheduler="sync"))
     (2.6666666666666665, 3)
     >>> df.sum().compute(scheduler="sync").to_dict()
     {'x': 8.0}

@@ -1,5 +1,6 @@
 import errno
 import logging
+import mmap
 import os
 import signal
 import subprocess
@@ -302,10 +303,17 @@ def test_threads_share_one_store(tmp_path):
 
 
 def test_process_rss_sees_touched_memory():
-    before = process_rss()
-    x = np.ones(50 * 2**20 // 8)
-    assert process_rss() - before > 40 * 2**20
-    del x
+    # a fresh anonymous mapping: pages malloc kept from earlier tests could be reused without growing the RSS
+    area = mmap.mmap(-1, 50 * 2**20)
+    try:
+        before = process_rss()
+        pages = np.frombuffer(area, dtype=np.uint8)
+        pages[:] = 1  # touch every page
+        grown = process_rss() - before
+        del pages
+    finally:
+        area.close()
+    assert grown > 40 * 2**20
 
 
 def test_shared_values_are_held_apart_and_never_spilled():
