@@ -80,7 +80,7 @@ def _chunk_state(arr, how, q):
 
 def _truth(arr):
     """Each value's truth as pandas reads it for ``any``/``all``: a number is true unless 0 (NaN is
-    missing, skipped like a null); a string unless empty (DataFrame columns: pandas' Series refuses)."""
+    missing, skipped like a null); a string unless empty (pandas' ``str`` dtype)."""
     if pa.types.is_floating(arr.type):
         return pc.if_else(pc.is_nan(arr), pa.scalar(None, pa.bool_()), pc.not_equal(arr, 0))
     if pa.types.is_integer(arr.type) or pa.types.is_decimal(arr.type):
@@ -237,8 +237,6 @@ def reduce_collection(coll, how, **kw):
     if isinstance(coll, Series):
         if how in _NUMERIC_ONLY and not _is_numeric(coll.dtype):
             raise TypeError(f"cannot take the {how} of Series {coll.name!r} of type {coll.dtype}")
-        if how in ("any", "all") and (pa.types.is_string(coll.dtype) or pa.types.is_large_string(coll.dtype)):
-            raise TypeError(f"Cannot perform reduction {how!r} with string dtype")  # pandas' words
         spec = _Spec(how, [coll.arrow_column], **kw)
         return Scalar(_reduction_plan(coll.expr, spec, None), _scalar_type(how, coll.dtype))
     names = set(data_names(coll.schema))
