@@ -13,7 +13,6 @@ from contextlib import redirect_stdout
 
 import dask
 import dask.dataframe as dd
-import numpy as np
 import pandas as pd
 import pytest
 
