@@ -99,8 +99,15 @@ def _slices(table, npartitions, chunksize, index=None):
 
 
 def from_dict(data: dict, npartitions: int | None = None, chunksize: int | None = None) -> DataFrame:
-    """A DataFrame from ``{column: values}``."""
-    return from_arrow(pa.table(data), npartitions=npartitions, chunksize=chunksize)
+    """A DataFrame from ``{column: values}``.  Values Arrow cannot take as they are (NaN marking a missing
+    string, as pandas' ``to_dict`` gives) go through pandas, as Dask's ``from_dict`` does."""
+    try:
+        table = pa.table(data)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        import pandas as pd
+
+        return from_pandas(pd.DataFrame(data), npartitions=npartitions, chunksize=chunksize)
+    return from_arrow(table, npartitions=npartitions, chunksize=chunksize)
 
 
 def from_delayed(values, meta=None, divisions=None, verify_meta: bool = True):

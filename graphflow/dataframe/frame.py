@@ -197,7 +197,10 @@ class DataFrame(WindowMethods, ResampleMethods, FrameIndexMethods, CategoricalMe
         names = self.arrow_names()
         if callable(columns):
             columns = {n: columns(n) for n in names}
-        check_columns(list(columns), self.schema)
+        missing = [c for c in columns if c not in names]
+        if missing and kwargs.get("errors", "ignore") == "raise":
+            raise KeyError(f"{missing} not found in axis")  # pandas' words
+        columns = {c: new for c, new in columns.items() if c in names}  # pandas ignores absent labels
         return self.project([(columns.get(n, n), Col(n)) for n in names])
 
     def drop(self, labels=None, axis=0, columns=None, errors: str = "raise") -> "DataFrame":
@@ -209,8 +212,11 @@ class DataFrame(WindowMethods, ResampleMethods, FrameIndexMethods, CategoricalMe
                                           "(as in Dask); filter with df[~df.index.isin(labels)] or pass axis=1")
             columns = labels
         columns = [columns] if isinstance(columns, str) or not hasattr(columns, "__iter__") else list(columns)
-        if errors == "ignore":
-            columns = [c for c in columns if c in list(self.columns)]
+        present = list(self.columns)
+        missing = [c for c in columns if c not in present]
+        if missing and errors != "ignore":
+            raise KeyError(f"{missing} not found in axis")  # pandas' words
+        columns = [c for c in columns if c in present]
         names = [self.arrow_name(c) for c in columns]
         return self[[lab for n, lab in zip(self.arrow_names(), list(self.columns)) if n not in names]]
 

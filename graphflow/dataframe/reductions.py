@@ -62,7 +62,7 @@ def _chunk_state(arr, how, q):
     if how in ("min", "max"):
         return getattr(pc, how)(arr).as_py()
     if how in ("any", "all"):
-        return getattr(pc, how)(arr, min_count=0).as_py()
+        return getattr(pc, how)(_truth(arr), min_count=0).as_py()
     if how == "nunique":
         return pc.unique(arr).drop_null()
     if how == "mean":
@@ -76,6 +76,18 @@ def _chunk_state(arr, how, q):
     if how == "quantile":
         return _sample(arr)
     raise ValueError(f"unknown reduction {how!r}")
+
+
+def _truth(arr):
+    """Each value's truth as pandas reads it for ``any``/``all``: a number is true unless 0 (NaN is
+    missing, skipped like a null); a string unless empty (pandas' ``str`` dtype)."""
+    if pa.types.is_floating(arr.type):
+        return pc.if_else(pc.is_nan(arr), pa.scalar(None, pa.bool_()), pc.not_equal(arr, 0))
+    if pa.types.is_integer(arr.type) or pa.types.is_decimal(arr.type):
+        return pc.not_equal(arr, 0)
+    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+        return pc.not_equal(arr, "")
+    return arr
 
 
 def _sample(arr):
@@ -246,6 +258,8 @@ def column_series(row, labels):
         value = pa.bool_()
     elif all(_is_numeric(t) for t in types):
         value = pa.float64()
+    elif len(set(types)) == 1:  # one type (timestamps, dates...): the values keep it, as pandas' do
+        value = types[0]
     else:
         value = pa.string()
     schema = with_labels(pa.schema([pa.field("__series__", value), pa.field(index_column(0), pa.string())]),
@@ -278,7 +292,12 @@ def describe(self):
         row = DataFrame(_reduction_plan(numeric.expr, spec, schema))
         parts.append(row.assign(**{index_column(0): label}).expr)
     out = with_labels(parts[0].schema, index=(None,), labels={c: label_of(numeric.schema, c) for c in cols})
-    return DataFrame(Reduce(Concat(parts, out), _concat_parts, identity, out))
+    table = DataFrame(Reduce(Concat(parts, out), _concat_parts, identity, out))
+    if isinstance(self, Series):  # a Series' description is a Series named as it is (pandas)
+        if not cols:
+            raise TypeError(f"describe of Series {self.name!r} of type {self.dtype}: only numeric Series")
+        return Series(table.expr, Col(cols[0]), self.name, pa.float64())
+    return table
 
 
 def _concat_parts(parts):
