@@ -42,6 +42,7 @@ from .reductions import Scalar
 from .join import merge
 from .reshape import get_dummies, melt, pivot_table, to_datetime, to_numeric
 from .series import Index, Series
+from .to_array import from_dask_array, to_records
 from .together import compute
 
 __all__ = [
@@ -50,7 +51,8 @@ __all__ = [
     "compute", "isna", "Index", "from_array", "from_map", "assert_eq", "get_collection_type", "to_timedelta",
     "read_json", "to_json", "read_orc", "to_orc", "read_hdf", "to_hdf", "read_sql", "read_sql_table",
     "read_sql_query", "to_sql",
-    "get_dummies", "melt", "pivot_table", "to_datetime", "to_numeric", "Aggregation",
+    "get_dummies", "melt", "pivot_table", "to_datetime", "to_numeric", "Aggregation", "from_dask_array",
+    "to_records",
 ]
 
 

@@ -39,6 +39,7 @@ from .methods import FrameMethods
 from .plan import Blockwise, Filter, Func, Partitions, Project, Reduce
 from .reshape import ReshapeMethods
 from .series import Index, Series
+from .to_array import ArrayMethods
 from .resample import ResampleMethods
 from .windows import WindowMethods
 
@@ -62,8 +63,8 @@ def _finalize_arrow(parts, schema):
     return concat_tables(parts, schema)
 
 
-class DataFrame(WindowMethods, ResampleMethods, FrameIndexMethods, CategoricalMethods, ReshapeMethods,
-                FrameMethods, ColumnReductions, PlanCollection):
+class DataFrame(ArrayMethods, WindowMethods, ResampleMethods, FrameIndexMethods, CategoricalMethods,
+                ReshapeMethods, FrameMethods, ColumnReductions, PlanCollection):
     """A lazy partitioned table; ``compute()`` returns a ``pandas.DataFrame`` (``to_arrow()`` a
     ``pyarrow.Table``)."""
 

@@ -44,6 +44,8 @@ class MetaMismatchError(ValueError):
 def _labels_index(labels):
     if labels and all(isinstance(x, tuple) for x in labels):
         return pd.MultiIndex.from_tuples(labels)
+    if labels and all(isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)) for x in labels):
+        return pd.Index(labels, dtype="int64")  # pandas' own labels of ``pd.DataFrame(array)``: 0, 1, ...
     return pd.Index(labels, dtype=object if any(not isinstance(x, str) for x in labels) else None)
 
 

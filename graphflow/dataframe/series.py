@@ -34,6 +34,7 @@ from .pandas_edge import to_pandas_series
 from .methods import SeriesMethods
 from .plan import Blockwise, Filter, Project, unwrap_scalars
 from .resample import ResampleMethods
+from .to_array import ArrayMethods
 from .windows import WindowMethods
 
 __all__ = ["Series", "Index"]
@@ -68,7 +69,7 @@ def _float(expr, dtype):
     return Call("cast", [expr], pc.CastOptions.safe(pa.float64()))
 
 
-class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, SeriesReshapeMethods,
+class Series(ArrayMethods, WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, SeriesReshapeMethods,
              SeriesMethods, ColumnReductions, PlanCollection):
     """A lazy column; ``compute()`` returns a ``pandas.Series`` (``to_arrow()`` a ``pyarrow.ChunkedArray``)."""
 
