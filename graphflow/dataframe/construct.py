@@ -4,11 +4,13 @@ In-memory data is cut into ``npartitions`` contiguous slices (zero-copy
 ``Table.slice``), each a data node in the graph:
 
     >>> import pyarrow as pa
-    >>> df = from_dict({"a": list(range(10))}, npartitions=3)
-    >>> df.npartitions, df.known_divisions
+    >>> df = from_arrow(pa.table({"a": list(range(10))}), npartitions=3)
+    >>> df.npartitions, df.known_divisions    # no index: row positions, as Dask's readers give
     (3, False)
     >>> [p.num_rows for p in df.expr.parts]
     [4, 4, 2]
+    >>> from_dict({"a": list(range(10))}, npartitions=3).divisions    # pandas' index, Dask's divisions
+    (0, 4, 8, 9)
 
 `from_delayed` wraps lazy values that compute to tables; their schema is
 ``meta=`` or, failing that, computed from the first one (as Dask does).
@@ -98,16 +100,23 @@ def _slices(table, npartitions, chunksize, index=None):
     return [table.slice(s, e - s) for s, e in zip(starts, ends)] or [table.slice(0, 0)]
 
 
-def from_dict(data: dict, npartitions: int | None = None, chunksize: int | None = None) -> DataFrame:
-    """A DataFrame from ``{column: values}``.  Values Arrow cannot take as they are (NaN marking a missing
-    string, as pandas' ``to_dict`` gives) go through pandas, as Dask's ``from_dict`` does."""
-    try:
-        table = pa.table(data)
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
-        import pandas as pd
+def from_dict(data: dict, npartitions: int | None = None, orient: str = "columns", dtype=None, columns=None,
+              constructor=None, chunksize: int | None = None) -> DataFrame:
+    """A DataFrame from a dict, as Dask's ``from_dict``: pandas' ``DataFrame.from_dict(data, orient, dtype,
+    columns)`` (so missing values, dtypes and the index are pandas'), split into partitions with known
+    divisions.
 
-        return from_pandas(pd.DataFrame(data), npartitions=npartitions, chunksize=chunksize)
-    return from_arrow(table, npartitions=npartitions, chunksize=chunksize)
+        >>> import graphflow.dataframe as gd
+        >>> gd.from_dict({"a": [1, None, 3]}, npartitions=2).a.sum().compute(scheduler="sync")
+        np.float64(4.0)
+    """
+    import pandas as pd
+
+    make = constructor if constructor is not None else pd.DataFrame
+    if npartitions is None and chunksize is None:
+        npartitions = 1
+    return from_pandas(make.from_dict(data, orient=orient, dtype=dtype, columns=columns), npartitions=npartitions,
+                       chunksize=chunksize)
 
 
 def from_delayed(values, meta=None, divisions=None, verify_meta: bool = True):

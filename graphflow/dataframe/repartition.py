@@ -5,7 +5,8 @@ Fewer partitions: consecutive inputs are concatenated (input i goes to output
 adding up to ``n``.
 
     >>> import graphflow.dataframe as gd
-    >>> df = gd.from_dict({"x": list(range(10))}, npartitions=2)
+    >>> import pyarrow as pa
+    >>> df = gd.from_arrow(pa.table({"x": list(range(10))}), npartitions=2)
     >>> [len(df.repartition(5).partitions[i].compute(scheduler="sync")) for i in range(5)]
     [1, 2, 2, 2, 3]
 """

@@ -32,7 +32,7 @@ need them: it reads partition 0, and the shuffle is pruned to the rows of
 the first range (`prune_shuffle_outputs`).
 
     >>> df.sort_values("x", npartitions=2).expr.sort_bounds
-    (None, 3, None)
+    (None, 3.0, None)
 """
 
 from __future__ import annotations
