@@ -217,7 +217,7 @@ class CollectionOperations(OperationTable):
                  "describe", "value_counts", "unique", "row_count", "GroupBy", "merge",
                  "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv",
                  "set_index", "loc", "iloc", "join", "align_series", "align_frames",
-                 "to_json", "to_orc", "to_hdf", "to_sql")
+                 "to_json", "to_orc", "to_hdf", "to_sql", "align", "combine", "combine_first", "current_divisions")
 
     package = "graphflow.dataframe"
 

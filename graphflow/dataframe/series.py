@@ -32,6 +32,7 @@ from .indexing import IndexMethods
 from .labels import carry_categories, index_columns, index_names, with_labels
 from .pandas_edge import to_pandas_series
 from .methods import SeriesMethods
+from .more_methods import MoreSeriesMethods
 from .plan import Blockwise, Filter, Project, unwrap_scalars
 from .resample import ResampleMethods
 from .windows import WindowMethods
@@ -68,7 +69,7 @@ def _float(expr, dtype):
     return Call("cast", [expr], pc.CastOptions.safe(pa.float64()))
 
 
-class Series(WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, SeriesReshapeMethods,
+class Series(MoreSeriesMethods, WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, SeriesReshapeMethods,
              SeriesMethods, ColumnReductions, PlanCollection):
     """A lazy column; ``compute()`` returns a ``pandas.Series`` (``to_arrow()`` a ``pyarrow.ChunkedArray``)."""
 
