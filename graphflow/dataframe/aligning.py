@@ -48,11 +48,20 @@ def _check_alignable(a, b):
 def co_partitioned(a, b) -> bool:
     """Whether partition i of ``a`` and of ``b`` hold the same index labels (same frame, or equal known
     divisions), so that a partition-wise pandas operation on the pair gives pandas' answer."""
-    if isinstance(a, Series) and isinstance(b, Series) and a._same_origin(b):
+    if isinstance(a, Series) and isinstance(b, Series) and _same_frame(a, b):
         return True
     if a.expr is b.expr:
         return True
     return a.known_divisions and b.known_divisions and tuple(a.divisions) == tuple(b.divisions)
+
+
+def _same_frame(a, b) -> bool:
+    """Whether Series ``b`` can be evaluated row by row on ``a`` 's frame (both columns of one frame)."""
+    try:
+        b.column_expr_on(a.source)
+    except ValueError:
+        return False
+    return True
 
 
 def _sort_by_index(table):

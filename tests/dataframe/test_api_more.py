@@ -83,9 +83,8 @@ def test_fill_errors_and_row_axis():
 
 def _two_frames():
     rng = np.random.default_rng(3)
-    a = pd.DataFrame({"x": rng.normal(size=12), "i": rng.integers(0, 9, 12), "s": pd.array(list("abcdefghijkl"),
-                                                                                          dtype="str")},
-                     index=np.arange(0, 24, 2))
+    letters = pd.array(list("abcdefghijkl"), dtype="str")
+    a = pd.DataFrame({"x": rng.normal(size=12), "i": rng.integers(0, 9, 12), "s": letters}, index=np.arange(0, 24, 2))
     a.loc[a.index[::5], "x"] = np.nan
     b = pd.DataFrame({"x": rng.normal(size=10), "y": rng.normal(size=10)}, index=np.arange(5, 35, 3))
     return a, b
