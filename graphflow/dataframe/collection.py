@@ -15,7 +15,7 @@ output keys, so the graph and the keys always agree.
 computed values, with the same keys.
 
 The operations on collections live in modules that import the collections
-(`reductions`, `groupby`, `join`, `sort`, `repartition`, `io`), so the
+(`reductions`, `groupby`, `join`, `sort`, `repartitioning`, `io`), so the
 collections' methods reach them through `OPERATIONS`, a table that
 ``graphflow/dataframe/__init__.py`` fills once with `bind_operations` when the
 package is imported.  The table is the only way up: `collection`, `series` and

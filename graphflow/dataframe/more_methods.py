@@ -25,6 +25,7 @@ import numbers
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .collection import OPERATIONS
 from .colexpr import Col
@@ -143,8 +144,6 @@ class MoreFrameMethods(MoreMethods):
         modes = [self[c].mode(dropna=dropna) for c in labels]
         names = [self.arrow_name(c) for c in labels]
         fields = [self.schema.field(n) for n in names]
-        import pyarrow as pa
-
         schema = with_labels(pa.schema(fields), labels=dict(zip(names, labels)))
         plan = Blockwise(Func(_side_by_side, names, schema), [m.expr for m in modes], schema, label="mode")
         return OPERATIONS.DataFrame(plan)
@@ -156,8 +155,6 @@ def _dot(left, right):
 
 def _side_by_side(*tables_and_args):
     """One table of the first column of each table, the shorter padded with nulls (pandas' mode frame)."""
-    import pyarrow as pa
-
     *tables, names, schema = tables_and_args
     n = max((t.num_rows for t in tables), default=0)
     cols = []
