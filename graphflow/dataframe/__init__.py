@@ -24,20 +24,23 @@ A reduction of a Series is a lazy `Scalar` that behaves like a number
 
 The modules form a DAG: `collection` (the base, and `Scalar`, whose operators
 are `scalar_ops`) under `series` under `frame`, and the operation modules
-(`reductions`, `groupby`, `join`, `sort`, `repartition`, `io`, `together`)
+(`reductions`, `groupby`, `join`, `sort`, `repartitioning`, `io`, `together`)
 above them.  DataFrame's and Series' methods reach
 those operations through `collection.OPERATIONS`, which this file fills once,
 at the bottom, with `collection.bind_operations`.
 """
 
-from . import collection, convert, frame, groupby, index_ops, join, reductions, repartition, rows, sort, stats
+from . import (aligning, collection, convert, frame, groupby, index_ops, join, reductions, repartitioning, rows, sort,
+               stats)
 from .combine import concat, merge_asof
 from .construct import from_arrow, from_delayed, from_dict, from_pandas
 from .convert import assert_eq, from_array, from_map
 from .frame import DataFrame, map_partitions
+from .functions import map_overlap, repartition
 from .groupby_methods import Aggregation
 from .io import (read_csv, read_hdf, read_json, read_orc, read_parquet, read_sql, read_sql_query, read_sql_table,
                  to_csv, to_hdf, to_json, to_orc, to_parquet, to_sql)
+from .io.text import read_fwf, read_table
 from .reductions import Scalar
 from .join import merge
 from .reshape import get_dummies, melt, pivot_table, to_datetime, to_numeric
@@ -53,6 +56,7 @@ __all__ = [
     "read_sql_query", "to_sql",
     "get_dummies", "melt", "pivot_table", "to_datetime", "to_numeric", "Aggregation", "from_dask_array",
     "to_records",
+    "map_overlap", "repartition", "read_fwf", "read_table",
 ]
 
 
@@ -91,8 +95,10 @@ collection.bind_operations(
     convert=convert, from_pandas=from_pandas, reduce=reductions.reduce_collection, describe=reductions.describe,
     value_counts=reductions.value_counts, unique=reductions.unique, row_count=reductions.row_count,
     GroupBy=groupby.GroupBy, drop_duplicates=groupby.drop_duplicates, merge=join.merge,
-    sort_values=sort.sort_values, repartition=repartition.repartition, to_parquet=to_parquet, to_csv=to_csv,
+    sort_values=sort.sort_values, repartition=repartitioning.repartition, to_parquet=to_parquet, to_csv=to_csv,
     set_index=index_ops.set_index, loc=index_ops.loc, iloc=index_ops.iloc, join=index_ops.join,
     align_series=index_ops.align_series, align_frames=index_ops.align_frames,
     to_json=to_json, to_orc=to_orc, to_hdf=to_hdf, to_sql=to_sql,
+    align=aligning.align, combine=aligning.combine, combine_first=aligning.combine_first,
+    current_divisions=aligning.compute_current_divisions,
 )

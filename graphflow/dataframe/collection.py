@@ -15,7 +15,7 @@ output keys, so the graph and the keys always agree.
 computed values, with the same keys.
 
 The operations on collections live in modules that import the collections
-(`reductions`, `groupby`, `join`, `sort`, `repartition`, `io`), so the
+(`reductions`, `groupby`, `join`, `sort`, `repartitioning`, `io`), so the
 collections' methods reach them through `OPERATIONS`, a table that
 ``graphflow/dataframe/__init__.py`` fills once with `bind_operations` when the
 package is imported.  The table is the only way up: `collection`, `series` and
@@ -217,7 +217,7 @@ class CollectionOperations(OperationTable):
                  "describe", "value_counts", "unique", "row_count", "GroupBy", "merge",
                  "sort_values", "drop_duplicates", "repartition", "to_parquet", "to_csv",
                  "set_index", "loc", "iloc", "join", "align_series", "align_frames",
-                 "to_json", "to_orc", "to_hdf", "to_sql")
+                 "to_json", "to_orc", "to_hdf", "to_sql", "align", "combine", "combine_first", "current_divisions")
 
     package = "graphflow.dataframe"
 

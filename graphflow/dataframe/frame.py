@@ -36,6 +36,7 @@ from .labels import (carry_categories, column_labels, data_names, index_column, 
                      label_of, with_labels)
 from .pandas_edge import PandasFunc, infer_output, meta_schema, sample_meta, to_pandas_frame
 from .methods import FrameMethods
+from .more_methods import MoreFrameMethods
 from .plan import Blockwise, Filter, Func, Partitions, Project, Reduce
 from .reshape import ReshapeMethods
 from .series import Index, Series
@@ -63,8 +64,8 @@ def _finalize_arrow(parts, schema):
     return concat_tables(parts, schema)
 
 
-class DataFrame(ArrayMethods, WindowMethods, ResampleMethods, FrameIndexMethods, CategoricalMethods,
-                ReshapeMethods, FrameMethods, ColumnReductions, PlanCollection):
+class DataFrame(ArrayMethods, MoreFrameMethods, WindowMethods, ResampleMethods, FrameIndexMethods,
+                CategoricalMethods, ReshapeMethods, FrameMethods, ColumnReductions, PlanCollection):
     """A lazy partitioned table; ``compute()`` returns a ``pandas.DataFrame`` (``to_arrow()`` a
     ``pyarrow.Table``)."""
 
@@ -326,7 +327,7 @@ class DataFrame(ArrayMethods, WindowMethods, ResampleMethods, FrameIndexMethods,
 
     def repartition(self, divisions=None, npartitions=None, partition_size=None, force: bool = False):
         """New partitions: at ``divisions`` (known divisions needed), ``npartitions`` of them (no shuffle:
-        order kept), or of about ``partition_size`` bytes each; see `graphflow.dataframe.repartition`."""
+        order kept), or of about ``partition_size`` bytes each; see `graphflow.dataframe.repartitioning`."""
         return OPERATIONS.repartition(self, divisions=divisions, npartitions=npartitions,
                                       partition_size=partition_size, force=force)
 

@@ -32,6 +32,7 @@ from .indexing import IndexMethods
 from .labels import carry_categories, index_columns, index_names, with_labels
 from .pandas_edge import to_pandas_series
 from .methods import SeriesMethods
+from .more_methods import MoreSeriesMethods
 from .plan import Blockwise, Filter, Project, unwrap_scalars
 from .resample import ResampleMethods
 from .to_array import ArrayMethods
@@ -69,8 +70,8 @@ def _float(expr, dtype):
     return Call("cast", [expr], pc.CastOptions.safe(pa.float64()))
 
 
-class Series(ArrayMethods, WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods, SeriesReshapeMethods,
-             SeriesMethods, ColumnReductions, PlanCollection):
+class Series(ArrayMethods, MoreSeriesMethods, WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods,
+             SeriesReshapeMethods, SeriesMethods, ColumnReductions, PlanCollection):
     """A lazy column; ``compute()`` returns a ``pandas.Series`` (``to_arrow()`` a ``pyarrow.ChunkedArray``)."""
 
     __array_ufunc__ = None  # np.float64(2) * s: numpy defers to our reflected operators
