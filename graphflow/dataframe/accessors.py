@@ -110,7 +110,7 @@ class StringAccessor(_Accessor):
     _prefix = "str"
 
     def __init__(self, series):
-        t = series.dtype
+        t = series.arrow_type
         ok = (_is_stringlike(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_list(t)
               or pa.types.is_large_list(t) or (pa.types.is_dictionary(t) and _is_stringlike(t.value_type)))
         if not ok:
@@ -407,7 +407,7 @@ class DatetimeAccessor(_Accessor):
     _prefix = "dt"
 
     def __init__(self, series):
-        t = series.dtype
+        t = series.arrow_type
         ok = pa.types.is_temporal(t) or (isinstance(t, pa.ExtensionType) and "period" in str(t.extension_name))
         if not ok:
             raise AttributeError("Can only use .dt accessor with datetimelike values")

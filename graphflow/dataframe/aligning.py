@@ -217,12 +217,16 @@ def compute_current_divisions(df, col=None, set_divisions: bool = False):
         return df if set_divisions else df.divisions
     if col is not None and set_divisions:
         raise NotImplementedError("Can't set divisions of non-index, call set_index instead.")
-    if col is None and not index_names(df.schema):
-        raise ValueError("the frame has no stored index (only per-partition positions): set one with set_index")
+    schema = df.expr.schema  # a Series' plan holds its column and the index
+    if col is None and not index_names(schema):
+        raise ValueError("the collection has no stored index (only per-partition positions): set one with "
+                         "set_index")
+    if col is not None and not isinstance(df, DataFrame):
+        raise TypeError("compute_current_divisions(col=) takes a DataFrame's column; a Series has only its index")
     name = index_column(0) if col is None else df.arrow_name(col)
-    t = df.schema.field(name).type
-    schema = pa.schema([pa.field("lo", t), pa.field("hi", t)])
-    per = DataFrame(Blockwise(Func(_bounds, name), (df.expr,), schema, label="partition-bounds"))
+    t = schema.field(name).type
+    bounds_schema = pa.schema([pa.field("lo", t), pa.field("hi", t)])
+    per = DataFrame(Blockwise(Func(_bounds, name), (df.expr,), bounds_schema, label="partition-bounds"))
     [bounds] = base.compute(per)  # one row per partition, as pandas values (Dask's divisions are pandas')
     mins, maxes = list(bounds["lo"]), list(bounds["hi"])
     if any(a <= b for a, b in zip(mins[1:], maxes[:-1])):
@@ -232,5 +236,8 @@ def compute_current_divisions(df, col=None, set_divisions: bool = False):
     divisions = tuple(mins) + (maxes[-1],)
     if not set_divisions:
         return divisions
-    keep = [(n, Col(n)) for n in df.schema.names]
-    return DataFrame(Blockwise(Project(keep), (df.expr,), df.schema, label="set-divisions", divisions=divisions))
+    keep = [(n, Col(n)) for n in schema.names]
+    plan = Blockwise(Project(keep), (df.expr,), schema, label="set-divisions", divisions=divisions)
+    if isinstance(df, DataFrame):
+        return DataFrame(plan)
+    return Series(plan, Col(df.arrow_column), df.name, df.arrow_type)

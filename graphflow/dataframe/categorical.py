@@ -87,8 +87,8 @@ def with_known(coll, known: dict):
         return OPERATIONS.DataFrame(wrapped)
     col = coll.arrow_column
     if col not in names:  # a formula: materialize it first
-        return with_known(OPERATIONS.Series(coll.expr, Col(col), coll.name, coll.dtype), known)
-    return OPERATIONS.Series(wrapped, Col(col), coll.name, coll.dtype)
+        return with_known(OPERATIONS.Series(coll.expr, Col(col), coll.name, coll.arrow_type), known)
+    return OPERATIONS.Series(wrapped, Col(col), coll.name, coll.arrow_type)
 
 
 class _Encode:
@@ -134,8 +134,8 @@ def _encode(coll, found: dict, ordered: dict | None = None):
 
 def _find_categories(series_list) -> list:
     """The distinct non-null values of each Series, computed together (sorted when they sort)."""
-    plain = [s.derive(Call("cast", [s.column_expr], pc.CastOptions.safe(s.dtype.value_type)))
-             if pa.types.is_dictionary(s.dtype) else s for s in series_list]  # partitions' dictionaries differ
+    plain = [s.derive(Call("cast", [s.column_expr], pc.CastOptions.safe(s.arrow_type.value_type)))
+             if pa.types.is_dictionary(s.arrow_type) else s for s in series_list]  # partitions' dictionaries differ
     uniques = base.compute(*[s.dropna().unique() for s in plain], scheduler="threads")
     return [_sorted(_json_values(pd.Series(u).dropna().tolist(), s.name)) for u, s in zip(uniques, series_list)]
 
@@ -219,7 +219,7 @@ class CategoricalAccessor:
     """``series.cat``: the categories and codes of a categorical Series, and their changes."""
 
     def __init__(self, series):
-        if getattr(series, "column_expr", None) is None or not pa.types.is_dictionary(series.dtype):
+        if getattr(series, "column_expr", None) is None or not pa.types.is_dictionary(series.arrow_type):
             raise AttributeError("Can only use .cat accessor with a 'category' dtype")
         self._s = series
 
@@ -247,7 +247,7 @@ class CategoricalAccessor:
     @property
     def ordered(self) -> bool:
         """Whether the categories are ordered."""
-        return self._s.dtype.ordered
+        return self._s.arrow_type.ordered
 
     def as_known(self, **kwargs):
         """The same Series with known categories (computes the distinct values now, as Dask)."""

@@ -178,6 +178,11 @@ class Scalar(ScalarArithmetic, PlanCollection):
         super().__init__(plan)
         self.dtype = dtype
 
+    @property
+    def arrow_type(self):
+        """The value's Arrow type (what a Series calls `arrow_type`; here also ``dtype``)."""
+        return self.dtype
+
     def __graphflow_finalize__(self):
         return _first, (self.dtype,)
 

@@ -379,8 +379,8 @@ def _base(obj):
         if not index_names(obj.expr.schema):
             frame = with_positions(obj.to_frame())
             col = data_names(frame.schema)[0]
-            return frame.expr, lambda p: Series(p, Col(col), obj.name, obj.dtype)
-        return obj.source, lambda p: Series(p, obj.column_expr, obj.name, obj.dtype)
+            return frame.expr, lambda p: Series(p, Col(col), obj.name, obj.arrow_type)
+        return obj.source, lambda p: Series(p, obj.column_expr, obj.name, obj.arrow_type)
     df = with_positions(obj)
     return df.expr, DataFrame
 

@@ -397,15 +397,15 @@ class SeriesMethods(CommonMethods):
             a, b = b, a
         fa, fb = Call("cast", [a], _float64()), Call("cast", [b], _float64())
         out = Call("subtract", [fa, Call("multiply", [Call("floor", [Call("divide", [fa, fb])]), fb])])
-        b_type = other.dtype if _is_collection(other) else pa.scalar(other).type
-        if pa.types.is_integer(self.dtype) and pa.types.is_integer(b_type):
+        b_type = other.arrow_type if _is_collection(other) else pa.scalar(other).type
+        if pa.types.is_integer(self.arrow_type) and pa.types.is_integer(b_type):
             # an integer remainder stays an integer, except where the divisor is 0 (pandas gives NaN there)
             zero = Call("equal", [b, Lit(0)])
             out = Call("if_else", [zero, Lit(pa.scalar(None, pa.int64())), Call("cast", [out], _int64())])
         return self.derive(out, self._name_with(other))
 
     def _elementwise(self, formula):
-        return self.derive(formula(self.column_expr, self.dtype))
+        return self.derive(formula(self.column_expr, self.arrow_type))
 
     def apply(self, func, convert_dtype=None, args=(), meta=None, by_row="compat", **kwargs):
         """``func`` on every value (pandas' ``Series.apply``)."""

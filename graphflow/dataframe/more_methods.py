@@ -81,6 +81,11 @@ class MoreMethods:
             return self.partitionwise("ffill" if forward else "bfill", axis=1, limit=limit)
         return wrap_plan(self, Fill(self.expr, forward, limit, self.expr.schema))
 
+    def compute_current_divisions(self, col=None, set_divisions: bool = False):
+        """The divisions the data have now (computes; known divisions are returned at once); with
+        ``set_divisions`` the collection with them set.  See `graphflow.dataframe.aligning`."""
+        return OPERATIONS.current_divisions(self, col=col, set_divisions=set_divisions)
+
     def divide(self, other, axis="columns", level=None, fill_value=None):
         """Alias of ``div`` (pandas' ``divide``)."""
         return self.div(other, axis=axis, level=level, fill_value=fill_value)
@@ -106,11 +111,6 @@ class MoreFrameMethods(MoreMethods):
         """pandas' ``DataFrame.combine``: ``func(column, other_column)`` for each column of the union, over
         the two frames aligned on the index (partition by partition)."""
         return OPERATIONS.combine(self, other, func, fill_value, overwrite)
-
-    def compute_current_divisions(self, col=None, set_divisions: bool = False):
-        """The divisions the data have now (computes; known divisions are returned at once); with
-        ``set_divisions`` the frame with them set.  See `graphflow.dataframe.aligning`."""
-        return OPERATIONS.current_divisions(self, col=col, set_divisions=set_divisions)
 
     @property
     def nbytes(self):

@@ -235,10 +235,10 @@ def reduce_collection(coll, how, **kw):
     """The reduction ``how`` of a Series (a `Scalar`) or of a DataFrame (a Series indexed by the column
     labels, as pandas gives)."""
     if isinstance(coll, Series):
-        if how in _NUMERIC_ONLY and not _is_numeric(coll.dtype):
+        if how in _NUMERIC_ONLY and not _is_numeric(coll.arrow_type):
             raise TypeError(f"cannot take the {how} of Series {coll.name!r} of type {coll.dtype}")
         spec = _Spec(how, [coll.arrow_column], **kw)
-        return Scalar(_reduction_plan(coll.expr, spec, None), _scalar_type(how, coll.dtype))
+        return Scalar(_reduction_plan(coll.expr, spec, None), _scalar_type(how, coll.arrow_type))
     names = set(data_names(coll.schema))
     fields = [f for f in coll.schema if f.name in names and (how not in _NUMERIC_ONLY or _is_numeric(f.type))]
     spec = _Spec(how, [f.name for f in fields], **kw)
@@ -315,7 +315,7 @@ def value_counts(self, sort: bool = True, ascending: bool = False, dropna: bool 
 def unique(self):
     """The distinct values (nulls included once), as a lazy Series."""
     frame = self.to_frame().drop_duplicates()
-    return Series(frame.expr, Col(self.arrow_column), self.name, self.dtype)
+    return Series(frame.expr, Col(self.arrow_column), self.name, self.arrow_type)
 
 
 def row_count(df):

@@ -138,7 +138,7 @@ def get_dummies(data, prefix=None, prefix_sep="_", dummy_na=False, columns=None,
         return pd.get_dummies(data, **kw)
     schema, known = data.expr.schema, categories(data.expr.schema)
     if _is_series(data):
-        if not pa.types.is_dictionary(data.dtype):
+        if not pa.types.is_dictionary(data.arrow_type):
             raise NotImplementedError(_NOT_CAT)
         if data.arrow_column not in known:
             raise NotImplementedError(_UNKNOWN_CAT)
@@ -318,7 +318,7 @@ def to_datetime(arg, meta=None, **kwargs):
 
 
 def _is_string(coll) -> bool:
-    t = getattr(coll, "dtype", None)
+    t = getattr(coll, "arrow_type", None)
     return isinstance(t, pa.DataType) and (pa.types.is_string(t) or pa.types.is_large_string(t))
 
 

@@ -80,7 +80,8 @@ class Series(ArrayMethods, MoreSeriesMethods, WindowMethods, ResampleMethods, In
         self.source = frame
         self.column_expr = expr
         self.name = name
-        self.dtype = dtype if dtype is not None else output_type(expr, frame.schema)
+        #: the Arrow type of the values (the partitions hold Arrow); `dtype` is pandas'
+        self.arrow_type = dtype if dtype is not None else output_type(expr, frame.schema)
 
     @property
     def _meta(self):
@@ -88,6 +89,11 @@ class Series(ArrayMethods, MoreSeriesMethods, WindowMethods, ResampleMethods, In
         return to_pandas_series(self.expr.schema.empty_table(), self.expr.schema)
 
     meta = _meta  # the same, for the modules that build on it
+
+    @property
+    def dtype(self):
+        """The pandas dtype of the computed values (as Dask's ``Series.dtype``); `arrow_type` is the Arrow one."""
+        return self._meta.dtype
 
     @property
     def arrow_column(self) -> str:
@@ -112,7 +118,7 @@ class Series(ArrayMethods, MoreSeriesMethods, WindowMethods, ResampleMethods, In
     def _plan_schema(self, name=None):
         label = self.name if name is None else name
         idx = index_columns(self.source.schema)
-        fields = [pa.field(arrow_name(label), self.dtype)] + [self.source.schema.field(c) for c in idx]
+        fields = [pa.field(arrow_name(label), self.arrow_type)] + [self.source.schema.field(c) for c in idx]
         schema = with_labels(pa.schema(fields), index=index_names(self.source.schema),
                              labels={arrow_name(label): label})
         passed = {arrow_name(label): self.column_expr.name} if isinstance(self.column_expr, Col) else {}
@@ -125,12 +131,12 @@ class Series(ArrayMethods, MoreSeriesMethods, WindowMethods, ResampleMethods, In
 
     def to_arrow(self, **kwargs) -> pa.ChunkedArray:
         """Compute to a ``pyarrow.ChunkedArray`` (no pandas: the Arrow path)."""
-        view = Series(self.source, self.column_expr, self.name, self.dtype)
+        view = Series(self.source, self.column_expr, self.name, self.arrow_type)
         view.__dict__["_as_arrow"] = True
         return view.compute(**kwargs)
 
     def _rebuilt(self, plan):
-        return Series(plan, Col(self.arrow_column), self.name, self.dtype)
+        return Series(plan, Col(self.arrow_column), self.name, self.arrow_type)
 
     def __repr__(self):
         return f"graphflow.Series<name={self.name!r}, dtype={self.dtype}, npartitions={self.npartitions}>"
@@ -196,8 +202,8 @@ class Series(ArrayMethods, MoreSeriesMethods, WindowMethods, ResampleMethods, In
     def _div(self, other, reflect=False, floor=False):
         if isinstance(other, Series) and not self._same_origin(other):  # align on the index, as pandas
             return OPERATIONS.align_series(self, other, lambda x, y: Series._div(x, y, reflect, floor))
-        b_type = other.dtype if isinstance(other, (Series, Scalar)) else pa.scalar(other).type
-        a, b = _float(self.column_expr, self.dtype), _float(self._operand(other), b_type)
+        b_type = other.arrow_type if isinstance(other, (Series, Scalar)) else pa.scalar(other).type
+        a, b = _float(self.column_expr, self.arrow_type), _float(self._operand(other), b_type)
         if reflect:
             a, b = b, a
         out = Call("divide", [a, b])
@@ -235,7 +241,7 @@ class Series(ArrayMethods, MoreSeriesMethods, WindowMethods, ResampleMethods, In
 
     # -- column methods
     def isin(self, values) -> "Series":
-        value_set = pa.array(list(values), type=self.dtype)
+        value_set = pa.array(list(values), type=self.arrow_type)
         return self.derive(Call("is_in", [self.column_expr], pc.SetLookupOptions(value_set)))
 
     def between(self, left, right, inclusive: str = "both") -> "Series":
@@ -246,7 +252,7 @@ class Series(ArrayMethods, MoreSeriesMethods, WindowMethods, ResampleMethods, In
     def fillna(self, value) -> "Series":
         if isinstance(value, Scalar):  # a lazy value (s.fillna(s.mean())): the types promote, as in pandas
             return self.derive(Call("coalesce", [self.column_expr, value.column_arg()]))
-        return self.derive(Call("coalesce", [self.column_expr, Lit(pa.scalar(value).cast(self.dtype))]))
+        return self.derive(Call("coalesce", [self.column_expr, Lit(pa.scalar(value).cast(self.arrow_type))]))
 
     def isna(self) -> "Series":
         return self.derive(Call("is_null", [self.column_expr]))
@@ -263,21 +269,21 @@ class Series(ArrayMethods, MoreSeriesMethods, WindowMethods, ResampleMethods, In
         return self.derive(Call("cast", [self.column_expr], pc.CastOptions.safe(t)))
 
     def where(self, cond, other=None) -> "Series":
-        alt = self._operand(other) if other is not None else Lit(pa.scalar(None, type=self.dtype))
+        alt = self._operand(other) if other is not None else Lit(pa.scalar(None, type=self.arrow_type))
         return self.derive(Call("if_else", [self._operand(cond), self.column_expr, alt]))
 
     def rename(self, name) -> "Series":
-        return Series(self.source, self.column_expr, name, self.dtype)  # rename(None) clears the name
+        return Series(self.source, self.column_expr, name, self.arrow_type)  # rename(None) clears the name
 
     def dropna(self) -> "Series":
         frame = Blockwise(Filter(Call("is_valid", [self.column_expr])), (self.source,), self.source.schema)
-        return Series(frame, self.column_expr, self.name, self.dtype)
+        return Series(frame, self.column_expr, self.name, self.arrow_type)
 
     def __getitem__(self, mask):
         if not isinstance(mask, Series):
             raise TypeError("a Series can be indexed only by a boolean Series (lazy: no positions)")
         frame = Blockwise(Filter(for_filter(self._operand(mask))), (self.source,), self.source.schema)
-        return Series(frame, self.column_expr, self.name, self.dtype)
+        return Series(frame, self.column_expr, self.name, self.arrow_type)
 
     def to_frame(self, name=None):
         """A one-column DataFrame (named ``name``, else this Series' name), with this Series' index."""
@@ -341,7 +347,7 @@ class Index(Series):
         return _finalize_index, (self.expr.schema,)
 
     def _rebuilt(self, plan):
-        return Index(plan, Col(self.arrow_column), self.name, self.dtype)
+        return Index(plan, Col(self.arrow_column), self.name, self.arrow_type)
 
     def __repr__(self):
         return f"graphflow.Index<name={self.name!r}, dtype={self.dtype}, npartitions={self.npartitions}>"

@@ -59,7 +59,7 @@ def _is_numeric(t) -> bool:
 def _per_column(coll, state_of, merge, final, name):
     """A reduction of each numeric column: a Scalar for a Series, a Series by column label for a frame."""
     if isinstance(coll, Series):
-        if not _is_numeric(coll.dtype):
+        if not _is_numeric(coll.arrow_type):
             raise TypeError(f"cannot take the {name} of Series {coll.name!r} of type {coll.dtype}")
         cols = [coll.arrow_column]
         plan = coll.expr
@@ -343,9 +343,9 @@ def mode(series, dropna: bool = True):
     counts = series.value_counts(sort=False, dropna=dropna)
     frame = counts.reset_index()
     value_col = data_names(frame.schema)[0]
-    schema = pa.schema([pa.field(series.arrow_column, series.dtype)])
+    schema = pa.schema([pa.field(series.arrow_column, series.arrow_type)])
     plan = Reduce(frame.expr, _Modes(value_col, series.arrow_column), identity, schema)
-    return Series(plan, _col(schema), series.name, series.dtype)
+    return Series(plan, _col(schema), series.name, series.arrow_type)
 
 
 class _Modes:

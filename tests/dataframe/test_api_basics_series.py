@@ -120,16 +120,18 @@ def test_dropna_and_fillna_match_pandas(nparts):
     same(df.s.fillna("none"), pdf.s.fillna("none"))
 
 
-@pytest.mark.api("Series.dtypes", "Series.name")
+@pytest.mark.api("Series.dtype", "Series.dtypes", "Series.name")
 @parts
 def test_dtypes_and_name_match_pandas(nparts):
     pdf, df = frames(nparts)
     for col in pdf.columns:
         assert df[col].dtypes == pdf[col].dtypes == df[col].compute(**SYNC).dtypes, col
+        assert df[col].dtype == pdf[col].dtype == df[col].compute(**SYNC).dtype, col  # pandas', before computing
         assert df[col].name == pdf[col].name == col
     assert (df.x + 1).name == (pdf.x + 1).name
     assert (df.x > df.y).name == (pdf.x > pdf.y).name
     assert df.x.rename("z").name == "z" and (df.x > 0).dtypes == (pdf.x > 0).dtypes
+    assert (df.x * 2).dtype == (pdf.x * 2).dtype and (df.x > 0).dtype == (pdf.x > 0).dtype
 
 
 @pytest.mark.api("Series.head", "Series.tail")

@@ -430,3 +430,19 @@ def test_read_fwf(tmp_path):
                                                                 names=["a", "b", "c"], skiprows=1))
     with pytest.raises(NotImplementedError, match="one partition per file"):
         gd.read_fwf(str(tmp_path / "f0.txt"), blocksize=100)
+
+
+@pytest.mark.api("Series.compute_current_divisions")
+@pytest.mark.parametrize("nparts", [2, 3])
+def test_series_compute_current_divisions(nparts):
+    ps = pd.Series(np.arange(30) * 2, name="v", index=pd.RangeIndex(30) * 3)
+    s = gd.from_pandas(ps, npartitions=nparts)
+    known = s.divisions
+    assert s.compute_current_divisions() == known
+    cleared = s.clear_divisions()
+    assert not cleared.known_divisions and cleared.compute_current_divisions() == known
+    again = cleared.compute_current_divisions(set_divisions=True)
+    assert isinstance(again, gd.Series) and again.divisions == known
+    pd.testing.assert_series_equal(again.loc[15:27].compute(), ps.loc[15:27])
+    with pytest.raises(TypeError, match="a Series has only its index"):
+        cleared.compute_current_divisions("v")
