@@ -225,14 +225,16 @@ def _edges(lengths, total, extent: float, max_lines: int) -> list:
 
 
 def dataframe_html(df) -> str:
-    """A DataFrame's card: partitions, tasks, each column (by its label) with its Arrow type, then the index."""
+    """A DataFrame's card: partitions, tasks, each column (by its label) with its pandas dtype (what
+    ``compute()`` gives, as Dask's card shows), then the index."""
     facts = [("Partitions", df.npartitions), ("Columns", len(df.columns)), ("Tasks", _task_count(df))]
     # the index is kept in __index_level_i__ columns (graphflow.dataframe.labels): shown as the index, by name
-    data = [f for f in df.schema if not _INDEX_COLUMN.match(f.name)]
     stored = [f for f in df.schema if _INDEX_COLUMN.match(f.name)]
     names = df.index.name if len(stored) == 1 else None
-    rows = [(label, f.type) for label, f in zip(df.columns, data)]
-    rows += [(f"index ({names})" if names is not None else "index", f.type) for f in stored]
+    meta = df.meta
+    rows = list(meta.dtypes.items())
+    rows += [(f"index ({names})" if names is not None else "index", meta.index.get_level_values(i).dtype)
+             for i in range(len(stored))]
     columns = table(rows, header=("column", "type"))
     return card(f"graphflow.DataFrame ({df.npartitions} partitions)", _facts(facts), columns)
 

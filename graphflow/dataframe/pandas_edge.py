@@ -106,7 +106,7 @@ def frame_to_arrow(pdf: pd.DataFrame, keep_index: bool | None = None, schema: pa
     flat = pdf.set_axis(names, axis=1)
     if keep_index:
         flat = flat.set_axis(pdf.index.set_names([index_column(i) for i in range(pdf.index.nlevels)]), axis=0)
-    table = pa.Table.from_pandas(flat, preserve_index=keep_index).replace_schema_metadata(None)
+    table = pa.Table.from_pandas(flat, preserve_index=keep_index, nthreads=1).replace_schema_metadata(None)
     if keep_index and isinstance(pdf.index, pd.RangeIndex) and index_column(0) not in table.column_names:
         table = table.append_column(index_column(0), pa.array(np.asarray(pdf.index), pa.int64()))
     if schema is not None:

@@ -210,7 +210,7 @@ class _PivotStep:
                 how = "sum" if merge and p == "count" else p
                 out[f"{v}__{p}"] = getattr(g[src], how)()
         frame = pd.DataFrame(out).reset_index() if out else pdf.iloc[:0][keys]
-        return pa.Table.from_pandas(frame, schema=self.long_schema, preserve_index=False)
+        return pa.Table.from_pandas(frame, schema=self.long_schema, preserve_index=False, nthreads=1)
 
     def __call__(self, arg):
         if self.step == "chunk":

@@ -100,14 +100,14 @@ def test_dataframe_and_series_cards_escape_names():
     card = df._repr_html_()
     assert "<b>k</b>" not in card and "&lt;b&gt;k&lt;/b&gt;" in card
     text = " ".join(parse(card).split())
-    assert "3 partitions" in text and "<b>k</b> int64" in text and "x double" in text
+    assert "3 partitions" in text and "<b>k</b> int64" in text and "x float64" in text
     assert "Tasks 6" in text
     pdf = pd.DataFrame({"x": [1.0, 2.0]}, index=pd.Index([5, 6], name="when"))
     text = " ".join(parse(gd.from_pandas(pdf, npartitions=1)._repr_html_()).split())
-    assert "x double" in text and "index (when) int64" in text and "__index_level" not in text
+    assert "x float64" in text and "index (when) int64" in text and "__index_level" not in text
     s = df["x"]
     text = " ".join(parse(s._repr_html_()).split())
-    assert "graphflow.Series" in text and "Name x" in text and "double" in text and "Partitions 3" in text
+    assert "graphflow.Series" in text and "Name x" in text and "Type float64" in text and "Partitions 3" in text
 
 
 @pytest.fixture(scope="module")

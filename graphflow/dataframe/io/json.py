@@ -127,7 +127,7 @@ def read_pandas_file(path, start, length, kwargs, schema):
     import pandas as pd
 
     pdf = pd.read_json(path, **dict(kwargs))
-    return pa.Table.from_pandas(pdf, schema=schema, preserve_index=False)
+    return pa.Table.from_pandas(pdf, schema=schema, preserve_index=False, nthreads=1)
 
 
 class ReadJSON(PlanNode):
