@@ -77,8 +77,9 @@ def _check(kind, params, out):
         raise AssertionError(f"{kind}: unexpected result size {len(out)} (expected {expect})")
 
 
-def graphflow_case(kind, params) -> dict:
-    df, ts = _gf_frames(params["rows"], params["partitions"])
+def _timed(frames, kind, params) -> dict:
+    """Build the query on ``frames`` (an engine's), compute it to pandas on threads, check it; the phases."""
+    df, ts = frames
     watch = Stopwatch()
     query = _query(kind, df, ts)
     watch.lap("build")
@@ -86,17 +87,14 @@ def graphflow_case(kind, params) -> dict:
     watch.lap("compute")
     _check(kind, params, out)
     return watch.phases()
+
+
+def graphflow_case(kind, params) -> dict:
+    return _timed(_gf_frames(params["rows"], params["partitions"]), kind, params)
 
 
 def dask_case(kind, params) -> dict:
-    df, ts = _dask_frames(params["rows"], params["partitions"])
-    watch = Stopwatch()
-    query = _query(kind, df, ts)
-    watch.lap("build")
-    out = query.compute(scheduler="threads")
-    watch.lap("compute")
-    _check(kind, params, out)
-    return watch.phases()
+    return _timed(_dask_frames(params["rows"], params["partitions"]), kind, params)
 
 
 KINDS = {

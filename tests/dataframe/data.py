@@ -88,3 +88,13 @@ def assert_like_pandas(got, exp, sort=False, **kwargs):
         exp = _int_like(got, exp)
         exp.index = _index_like(got.index, exp.index)
         pd.testing.assert_series_equal(got, exp, **kwargs)
+
+
+def same(lazy, expected, **kw):
+    """Compute ``lazy`` on the sync scheduler and assert it equals the pandas ``expected`` (frame or series);
+    keywords go to pandas' assert."""
+    got = lazy.compute(scheduler="sync")
+    if isinstance(expected, pd.DataFrame):
+        pd.testing.assert_frame_equal(got, expected, **kw)
+    else:
+        pd.testing.assert_series_equal(got, expected, **kw)

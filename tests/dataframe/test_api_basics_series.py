@@ -18,7 +18,7 @@ import pytest
 
 import graphflow.dataframe as gd
 
-from .data import random_table
+from .data import random_table, same
 
 SYNC = {"scheduler": "sync"}
 
@@ -26,14 +26,6 @@ SYNC = {"scheduler": "sync"}
 def frames(nparts, n=80, seed=5):
     pdf = random_table(n, seed).to_pandas()
     return pdf, gd.from_pandas(pdf, npartitions=nparts)
-
-
-def same(lazy, expected, **kw):
-    got = lazy.compute(**SYNC)
-    if isinstance(expected, pd.DataFrame):
-        pd.testing.assert_frame_equal(got, expected, **kw)
-    else:
-        pd.testing.assert_series_equal(got, expected, **kw)
 
 
 def same_scalar(lazy, expected):

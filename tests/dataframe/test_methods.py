@@ -3,14 +3,13 @@
 import operator
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import graphflow.dataframe as gd
 
-from .data import random_table
+from .data import random_table, same
 
 SYNC = {"scheduler": "sync"}
 
@@ -18,14 +17,6 @@ SYNC = {"scheduler": "sync"}
 def frames(n=60, seed=0, nparts=3):
     pdf = random_table(n, seed).to_pandas()
     return pdf, gd.from_pandas(pdf, npartitions=nparts)
-
-
-def same(lazy, expected, **kw):
-    got = lazy.compute(**SYNC)
-    if isinstance(expected, pd.DataFrame):
-        pd.testing.assert_frame_equal(got, expected, **kw)
-    else:
-        pd.testing.assert_series_equal(got, expected, **kw)
 
 
 partitionings = st.integers(min_value=1, max_value=7)

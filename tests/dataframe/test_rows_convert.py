@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 import graphflow.dataframe as gd
 
+from .data import same
+
 SYNC = {"scheduler": "sync"}
 
 
@@ -19,14 +21,6 @@ def data(n=60, seed=0, nparts=4):
     pdf = pd.DataFrame({"a": rng.normal(size=n), "b": rng.integers(0, 6, n), "s": rng.choice(["x", "y", "z"], n)})
     pdf.loc[rng.random(n) < 0.1, "a"] = np.nan
     return pdf, gd.from_pandas(pdf, npartitions=nparts)
-
-
-def same(lazy, expected, **kw):
-    got = lazy.compute(**SYNC)
-    if isinstance(expected, pd.DataFrame):
-        pd.testing.assert_frame_equal(got, expected, **kw)
-    else:
-        pd.testing.assert_series_equal(got, expected, **kw)
 
 
 @pytest.mark.api("DataFrame.drop_duplicates", "Series.drop_duplicates")
