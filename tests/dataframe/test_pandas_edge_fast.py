@@ -105,6 +105,9 @@ def test_non_string_labels_and_empty_frames():
     empty = pd.DataFrame({"a": np.array([], np.float64), "b": np.array([], np.int64)})
     table, schema = frame_to_arrow(empty, keep_index=True)
     _same(table, _reference(empty, True))
+    no_columns = pd.DataFrame(index=pd.Index([3, 1, 2], name="k"))
+    for keep in (True, False):
+        _same(frame_to_arrow(no_columns, keep_index=keep)[0], _reference(no_columns, keep))
 
 
 def test_series_and_strided_columns():
