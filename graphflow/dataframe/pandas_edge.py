@@ -106,13 +106,62 @@ def frame_to_arrow(pdf: pd.DataFrame, keep_index: bool | None = None, schema: pa
     flat = pdf.set_axis(names, axis=1)
     if keep_index:
         flat = flat.set_axis(pdf.index.set_names([index_column(i) for i in range(pdf.index.nlevels)]), axis=0)
-    table = pa.Table.from_pandas(flat, preserve_index=keep_index, nthreads=1).replace_schema_metadata(None)
+    table = _numpy_table(flat, keep_index)
+    if table is None:
+        table = pa.Table.from_pandas(flat, preserve_index=keep_index, nthreads=1).replace_schema_metadata(None)
     if keep_index and isinstance(pdf.index, pd.RangeIndex) and index_column(0) not in table.column_names:
         table = table.append_column(index_column(0), pa.array(np.asarray(pdf.index), pa.int64()))
     if schema is not None:
         return conform(table, schema), schema
     index = tuple(pdf.index.names) if keep_index else ()
     return table, with_labels(table.schema, index=index, labels=dict(zip(names, labels)))
+
+
+# numpy kinds whose Arrow array is the numpy buffer itself (bool: packed to bits): signed and unsigned ints,
+# bools, 32/64-bit floats (float16 and the rest take pyarrow's general path).
+_FAST_KINDS = frozenset("iub")
+
+
+def _numpy_array(values: np.ndarray) -> pa.Array | None:
+    """The Arrow array pyarrow's ``from_pandas`` makes of a plain numpy column (NaN as null), or None when
+    ``values`` is not a numpy int/uint/bool/float32/float64 array."""
+    if not isinstance(values, np.ndarray) or values.ndim != 1:
+        return None
+    kind = values.dtype.kind
+    if kind == "f" and values.dtype.itemsize in (4, 8):
+        nan = np.isnan(values)
+        # the NaN scan is all from_pandas does besides wrapping the buffer: mask only when there is one
+        return pa.array(values, mask=nan) if nan.any() else pa.array(values)
+    if kind in _FAST_KINDS:
+        return pa.array(values)
+    return None
+
+
+def _numpy_table(flat: pd.DataFrame, keep_index: bool) -> pa.Table | None:
+    """``pa.Table.from_pandas(flat, preserve_index=keep_index)`` without pandas metadata, built column by
+    column from the numpy buffers (zero-copy) when every column and index level is plain numeric or bool;
+    None otherwise (the caller then takes pyarrow's general path).  pyarrow's own path scans and converts
+    each column through its pandas machinery: ~1.2 ms per float column of 500k rows, most of it avoidable."""
+    names, arrays = list(flat.columns), []
+    for i in range(flat.shape[1]):
+        arr = _numpy_array(flat.iloc[:, i].to_numpy() if _plain(flat.dtypes.iloc[i]) else None)
+        if arr is None:
+            return None
+        arrays.append(arr)
+    if keep_index:
+        index = flat.index
+        for i in range(index.nlevels):
+            level = index.get_level_values(i)
+            arr = _numpy_array(np.asarray(level) if _plain(level.dtype) else None)
+            if arr is None:
+                return None
+            arrays.append(arr)
+            names.append(index.names[i])
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _plain(dtype) -> bool:
+    return isinstance(dtype, np.dtype)
 
 
 def series_to_arrow(s: pd.Series, keep_index: bool | None = None, schema: pa.Schema | None = None):

@@ -135,6 +135,14 @@ class ShiftOp:
         return f"{'Diff' if self.diff else 'Shift'}({self.periods})"
 
 
+def _float_values(col) -> np.ndarray | None:
+    """A null-free column's values as float64 numpy (no copy for a one-chunk float64 column)."""
+    if col is None:
+        return None
+    col = col.cast(pa.float64()) if col.type != pa.float64() else col
+    return col.chunk(0).to_numpy() if col.num_chunks == 1 else col.to_numpy()
+
+
 def _window_sums(values: np.ndarray, window: int) -> np.ndarray:
     """``out[i] = values[i - window + 1] + ... + values[i]`` for i >= window - 1 (earlier: partial sums).
     Small windows add shifted views (exact, in order); large ones difference a running sum."""
@@ -169,11 +177,38 @@ class WindowSumOp:
             if f.name not in self.names:
                 cols.append(col)
                 continue
+            before = prev.column(f.name) if n_prev else None
+            if self.window <= 32 and col.null_count == 0 and (before is None or before.null_count == 0):
+                cols.append(self.dense_column(_float_values(before), _float_values(col)))
+                continue
             if n_prev:
-                col = pa.chunked_array(prev.column(f.name).chunks + col.chunks, col.type)
+                col = pa.chunked_array(before.chunks + col.chunks, col.type)
             x = col.cast(pa.float64()).to_numpy()  # nulls as NaN
             cols.append(self.arrow_column(x, col.null_count == 0, n_prev))
         return pa.Table.from_arrays(cols, schema=self.schema)
+
+    def dense_column(self, before, x):
+        """The window sums/means of the rows ``x`` (no nulls), ``before`` (or None) the rows preceding them:
+        written straight into the one output array, without joining ``before`` and ``x`` first.  Each row
+        adds its window's values in the order `_window_sums` adds them, so the result is bit-identical."""
+        w, n = self.window, len(x)
+        n_prev = 0 if before is None else len(before)
+        out = x.copy()
+        for k in range(1, w):
+            if k < n:
+                out[k:] += x[:n - k]
+            lo, hi = max(k - n_prev, 0), min(k, n)  # rows whose k-th predecessor is in ``before``
+            if lo < hi:
+                out[lo:hi] += before[n_prev + lo - k:n_prev + hi - k]
+        short = min(max(w - 1 - n_prev, 0), n)  # rows with fewer than ``w`` rows up to them (from the start)
+        if self.how == "mean":
+            out[short:] /= w
+            out[:short] /= np.arange(n_prev + 1, n_prev + 1 + short)
+        head = min(max(min(self.min_periods, w) - 1 - n_prev, 0), n)  # rows still short of min_periods
+        if head:
+            out[:head] = np.nan
+            return pa.chunked_array([pa.array(out[:head], from_pandas=True), pa.array(out[head:])])
+        return pa.chunked_array([pa.array(out)])
 
     def arrow_column(self, x, dense, n_prev):
         w, n = self.window, len(x)
