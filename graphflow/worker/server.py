@@ -47,6 +47,7 @@ from . import events as wev
 from .actors import ActorHost, register_worker, repair_calls
 from ..spec.keys import key_split
 from ..units import format_bytes
+from .lending import lend_large, peek
 from .logs import answer_rpc, running
 from ..store.rss import process_rss
 from .monitor import SMALL_RESULT, CpuMeter, MemoryPolicy, no_room_error, trim_freed_memory
@@ -698,7 +699,7 @@ class Worker:
         from ..comm.vmcopy import MIN_BYTES, host_id
 
         data = self.state.data
-        found = {k: _peek(data, k) for k in keys}
+        found = {k: peek(data, k) for k in keys}
         nbytes = {k: data.nbytes(k) for k in keys}
         shared, lent, on_disk = {}, {}, {}
         if msg.host == host_id():
@@ -714,7 +715,7 @@ class Worker:
                 if ref is not None:
                     shared[key] = ref
                     del found[key]
-            lent = _lend_large(found, {k: nbytes[k] for k in found})
+            lent = lend_large(found, {k: nbytes[k] for k in found})
             self._lent_once.update(dict.fromkeys(lent))
         missing = [k for k in msg.keys if k not in data]
         return wire.DataReply(msg.request_id, found, nbytes, missing, {}, lent, shared, on_disk)
@@ -740,30 +741,6 @@ class Worker:
             self.listener.send(peer_id, wire.DataReply(msg.request_id, {}, nbytes, []))
         else:
             logger.warning("worker %s: unexpected %s from a peer", self.address, type(msg).__name__)
-
-
-def _peek(store: WorkerStore, key):
-    """``key``'s value for a peer: from memory, or a spilled block's mapped frames, sent without unpickling."""
-    if store.is_spilled(key):
-        frames = store.frames(key)
-        if frames is not None:
-            from ..comm.serialize import SerializedValue
-
-            return SerializedValue(frames)
-    return store[key]
-
-
-def _lend_large(found: dict, nbytes: dict) -> dict:
-    """Move values big enough to be worth it out of ``found`` into leases; returns key -> Lent."""
-    from ..comm.vmcopy import MIN_BYTES, lend
-
-    lent = {}
-    for key in [k for k, n in nbytes.items() if n >= MIN_BYTES]:
-        frames = lend(found[key])
-        if frames is not None:
-            lent[key] = frames
-            del found[key]
-    return lent
 
 
 def _too_big(key, address: str, input_bytes: int, nbytes: int, limit: int):
