@@ -155,6 +155,16 @@ _PANDAS_READ = {"dtype", "convert_dates", "keep_default_dates", "precise_float",
                 "nrows", "dtype_backend", "typ", "convert_axes"}
 
 
+def _lines_for(orient, lines) -> bool:
+    """Whether the files are JSON lines: by default for ``orient="records"`` only, and never for another
+    layout (Dask's rule and message)."""
+    if lines is None:
+        lines = orient == "records"
+    if orient != "records" and lines:
+        raise ValueError('Line-delimited JSON is only available with orient="records".')
+    return lines
+
+
 def read_json(url_path, orient="records", lines=None, storage_options=None, blocksize=None, sample=2**20,
               encoding="utf-8", errors="strict", compression="infer", meta=None, engine=None,
               include_path_column=False, path_converter=None, **kwargs) -> DataFrame:
@@ -162,10 +172,7 @@ def read_json(url_path, orient="records", lines=None, storage_options=None, bloc
     (``**kwargs``: pandas' ``dtype``, ``convert_dates``, ``keep_default_dates``, ...)."""
     reject_keywords(kwargs, _PANDAS_READ, {}, "read_json")
     check_local(storage_options, what="read_json")
-    if lines is None:
-        lines = orient == "records"
-    if orient != "records" and lines:
-        raise ValueError('Line-delimited JSON is only available with orient="records".')
+    lines = _lines_for(orient, lines)
     if blocksize is not None and (orient != "records" or not lines):
         raise ValueError("JSON file chunking only allowed for JSON-lines input (orient='records', lines=True).")
     if engine is not None and getattr(engine, "__name__", None) != "read_json":
@@ -265,10 +272,7 @@ def to_json(df, url_path, orient="records", lines=None, storage_options=None, co
     accepted = set(inspect.signature(pd.DataFrame.to_json).parameters) - {"self", "path_or_buf"}
     reject_keywords(kwargs, accepted, {}, "to_json")
     check_local(storage_options, what="to_json")
-    if lines is None:
-        lines = orient == "records"
-    if orient != "records" and lines:
-        raise ValueError('Line-delimited JSON is only available with orient="records".')
+    lines = _lines_for(orient, lines)
     options = tuple(sorted({"orient": orient, "lines": lines, **kwargs}.items()))
     paths = output_paths(url_path, df.npartitions, name_function, default="*.part")
     return write_partitions(df, _write_json, paths, df.schema, options, encoding, compression,
