@@ -141,6 +141,18 @@ class MissingExtraError(GraphflowError, ImportError):
         return (type(self), (self.args[0], self.library, self.feature, self.extra))
 
 
+class ChunkingError(GraphflowError, ValueError):
+    """An operation needs another chunking of its input (an FFT along a chunked axis); the message names
+    the ``rechunk`` that fixes it (``axis``: the axis concerned, if one)."""
+
+    def __init__(self, message: str, axis=None):
+        super().__init__(message)
+        self.axis = axis
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.axis))
+
+
 class RemoteTraceback(Exception):
     """Carries the text of a traceback from another process; shown as the cause of a task's error."""
 

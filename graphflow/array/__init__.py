@@ -11,7 +11,8 @@
 Modules: `core` (the Array), `chunks`, `creation`, `random`, `elementwise`,
 `blockwise`, `rechunk`, `reductions`, `stream` (reduction chunks that evaluate
 elementwise work and random draws band by band, in cache), `linalg`,
-`slicing`, `manipulation`, `npfuncs` (numpy protocols), `display`.
+`slicing`, `manipulation`, `npfuncs` (numpy protocols), `display`, `fft`
+(transforms along one-chunk axes).
 
 The modules form a DAG: every operation module imports `core` (the Array), and
 `core` imports none of them.  Array's methods (``x + y``, ``x[0]``, ``x.sum()``,
@@ -20,6 +21,7 @@ fills once, at the bottom, with `core.bind_operations`.
 """
 
 from . import core, elementwise, npfuncs, random, slicing
+from . import fft  # issue 20 part 5 (arr-fftrand)
 from .blockwise import blockwise, map_blocks
 from .core import Array
 from .creation import (arange, array, asarray, empty, empty_like, eye, from_array, from_npy, full, full_like,
@@ -40,6 +42,7 @@ __all__ = [
     "rechunk", "all", "any", "argmax", "argmin", "cumprod", "cumsum", "max", "mean", "min", "nanmean",
     "nansum", "prod", "std", "sum", "var",
 ]
+__all__ += ["fft"]  # issue 20 part 5 (arr-fftrand)
 
 # Array's methods call these (see the module docstring): the one place that binds them.
 core.bind_operations(
