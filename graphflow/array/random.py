@@ -4,7 +4,17 @@ Block ``(i, j)`` of ``random(shape, chunks=c, seed=s)`` is
 ``numpy.random.default_rng([s, i, j]).random(block_shape)``, so the same seed and
 chunks give the same numbers in any process, on any scheduler, and blocks draw
 in parallel (numpy's generators release the GIL while filling).  Without a seed
-one is drawn when the array is built, so two unseeded arrays differ.
+one is drawn from the module's `RandomState` when the array is built, so two
+unseeded arrays differ, and ``seed(s)`` makes a script's draws repeat.  These
+per-block functions (``random``, ``random_sample``, ``uniform``, ``normal``,
+``standard_normal``, ``randint``/``integers``) depend on the chunks, and
+`graphflow.array.stream` evaluates them band by band inside reductions.
+
+Everything else is numpy's Generator API (`generator`): ``default_rng(seed)``
+gives a `Generator` whose draws do *not* depend on the chunks, and the module
+functions dask.array has for the other distributions (``beta``, ``poisson``,
+``choice``, ``permutation``, ...) call the module's `RandomState` (or a fresh
+one when given ``seed=``).
 
     >>> import graphflow.array as ga
     >>> a = ga.random.random((4, 4), chunks=2, seed=7)
@@ -22,8 +32,26 @@ import numpy as np
 from ..spec import Task
 from .chunks import normalize_chunks
 from .core import Array, new_name
+from .generator import Generator, RandomState, default_rng
 
-__all__ = ["random", "random_sample", "normal", "standard_normal", "uniform", "randint", "integers"]
+__all__ = ["random", "random_sample", "normal", "standard_normal", "uniform", "randint", "integers", "seed",
+           "Generator", "RandomState", "default_rng", "choice", "permutation", "multinomial", "random_integers",
+           "beta", "binomial", "chisquare", "exponential", "f", "gamma", "geometric", "gumbel", "hypergeometric",
+           "laplace", "logistic", "lognormal", "logseries", "negative_binomial", "noncentral_chisquare",
+           "noncentral_f", "pareto", "poisson", "power", "rayleigh", "standard_cauchy", "standard_exponential",
+           "standard_gamma", "standard_t", "triangular", "vonmises", "wald", "weibull", "zipf"]
+
+# The state behind unseeded calls: `seed` restarts it.
+_STATE = RandomState()
+
+
+def seed(seed=None) -> None:
+    """Restart the draws of unseeded calls (``ga.random.normal(size=...)``) from ``seed``."""
+    _STATE.seed(seed)
+
+
+def _state(seed) -> RandomState:
+    return _STATE if seed is None else RandomState(seed)
 
 
 def _draw(method, seed, index, shape, kwargs):
@@ -36,7 +64,7 @@ def _make(method, size, chunks, seed, out_dtype, **kwargs) -> Array:
         size = ()
     shape = (size,) if isinstance(size, (int, np.integer)) else tuple(int(s) for s in size)
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy % 2**63)
+        seed = _STATE.draw_seed()
     chunks = normalize_chunks(chunks, shape, out_dtype)
     name = new_name(method, seed, shape, chunks, kwargs)
     nodes = {}
@@ -84,3 +112,49 @@ def randint(low, high=None, size=None, chunks="auto", seed=None, dtype=np.int64)
 
 
 integers = randint
+
+
+def _module_function(name: str):
+    def draw(*args, seed=None, **kwargs) -> Array:
+        return getattr(_state(seed), name)(*args, **kwargs)
+
+    draw.__name__ = draw.__qualname__ = name
+    draw.__doc__ = (f"``RandomState.{name}`` of the module's state (``seed=``: of a fresh one); the numbers do "
+                    f"not depend on the chunks.")
+    return draw
+
+
+# dask.array.random's module functions beyond the per-block ones above (numpy's legacy module-level names).
+beta = _module_function("beta")
+binomial = _module_function("binomial")
+chisquare = _module_function("chisquare")
+exponential = _module_function("exponential")
+f = _module_function("f")
+gamma = _module_function("gamma")
+geometric = _module_function("geometric")
+gumbel = _module_function("gumbel")
+hypergeometric = _module_function("hypergeometric")
+laplace = _module_function("laplace")
+logistic = _module_function("logistic")
+lognormal = _module_function("lognormal")
+logseries = _module_function("logseries")
+negative_binomial = _module_function("negative_binomial")
+noncentral_chisquare = _module_function("noncentral_chisquare")
+noncentral_f = _module_function("noncentral_f")
+pareto = _module_function("pareto")
+poisson = _module_function("poisson")
+power = _module_function("power")
+rayleigh = _module_function("rayleigh")
+standard_cauchy = _module_function("standard_cauchy")
+standard_exponential = _module_function("standard_exponential")
+standard_gamma = _module_function("standard_gamma")
+standard_t = _module_function("standard_t")
+triangular = _module_function("triangular")
+vonmises = _module_function("vonmises")
+wald = _module_function("wald")
+weibull = _module_function("weibull")
+zipf = _module_function("zipf")
+choice = _module_function("choice")
+permutation = _module_function("permutation")
+multinomial = _module_function("multinomial")
+random_integers = _module_function("random_integers")
