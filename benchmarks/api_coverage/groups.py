@@ -169,9 +169,16 @@ DATAFRAME = Group("dataframe", tests=("tests/dataframe",), subgroups=(
     SubGroup("module (dd.)", "dd", lambda: [_mod("dask.dataframe")], lambda: [_mod("graphflow.dataframe")]),
 ))
 
-ARRAY = Group("array", tests=("tests/array",), subgroups=(
+# fft and random are sub-groups of their own (issue 20 part 5 asks for both): the module group leaves
+# submodules out, so without them their functions would not be counted anywhere.
+ARRAY = Group("array", tests=("tests/array",), target=0.85, subgroups=(
     SubGroup("Array", "Array", lambda: [_mod("dask.array").Array], lambda: [_mod("graphflow.array").Array]),
     SubGroup("module (da.)", "da", lambda: [_mod("dask.array")], lambda: [_mod("graphflow.array")]),
+    SubGroup("da.fft.", "fft", lambda: [_mod("dask.array.fft")], lambda: [_mod("graphflow.array.fft")]),
+    SubGroup("da.random.", "random", lambda: [_mod("dask.array.random")],
+             lambda: [_mod("graphflow.array.random")]),
+    SubGroup("Generator", "Generator", lambda: [_mod("dask.array.random").Generator],
+             lambda: [_mod("graphflow.array.random").Generator]),
 ))
 
 BAG = Group("bag", tests=("tests/bag",), subgroups=(
