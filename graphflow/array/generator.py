@@ -7,9 +7,11 @@ on the tile grid of `random_tiles`, so **the numbers do not depend on the
 chunks**: ``default_rng(0).normal(size=n, chunks=a)`` and ``chunks=b`` give
 the same array.  The exceptions, drawn whole in one task instead (also
 chunking-independent, but not parallel): ``choice(..., replace=False)`` and
-``permutation``, whose draws are global by nature.  A graphflow Array as
-``choice``'s population is computed first (populations are small; the sample
-is not).  The numbers are not numpy's for the same seed: numpy's one stream
+``permutation``, whose draws are global by nature (``permutation`` of an
+Array draws its row order here, ``len(x)`` integers, and indexes lazily).  A
+graphflow Array given as a parameter (``choice``'s population, ``loc=``,
+``pvals=``) is computed when the draw is built and sent to the tile tasks as
+numpy: parameters are usually small, the samples are not.  The numbers are not numpy's for the same seed: numpy's one stream
 cannot be split into independent tiles.
 
     >>> import numpy as np, graphflow.array as ga
