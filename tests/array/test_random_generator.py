@@ -95,6 +95,9 @@ def test_array_parameters_broadcast_like_numpy_and_stay_chunking_independent(sma
     for chunks in [(300, 290), (64, 50), (150, 7)]:
         got = ga.random.default_rng(5).normal(loc=loc, scale=scale, size=(300, 290), chunks=chunks)
         np.testing.assert_array_equal(got.compute(), expected)
+    lazy_loc = ga.from_array(loc, chunks=100)                          # a graphflow Array parameter
+    got = ga.random.default_rng(5).normal(loc=lazy_loc, scale=scale, size=(300, 290), chunks=(64, 50))
+    np.testing.assert_array_equal(got.compute(), expected)
     assert ga.random.default_rng(0).uniform([0.0, 10.0], [1.0, 11.0]).shape == (2,)   # size from the parameters
     with pytest.raises(ValueError, match="shape mismatch"):
         ga.random.default_rng(0).normal(np.zeros(4), size=3)
