@@ -11,8 +11,9 @@ chunking-independent, but not parallel): ``choice(..., replace=False)`` and
 Array draws its row order here, ``len(x)`` integers, and indexes lazily).  A
 graphflow Array given as a parameter (``choice``'s population, ``loc=``,
 ``pvals=``) is computed when the draw is built and sent to the tile tasks as
-numpy: parameters are usually small, the samples are not.  The numbers are not numpy's for the same seed: numpy's one stream
-cannot be split into independent tiles.
+numpy: parameters are usually small, the samples are not.  The numbers are
+not numpy's for the same seed: numpy's one stream cannot be split into
+independent tiles.
 
     >>> import numpy as np, graphflow.array as ga
     >>> rng = ga.random.default_rng(42)
