@@ -263,3 +263,17 @@ def test_hypothesis_chunking_never_changes_the_numbers(shape, data):
     chunks = tuple(data.draw(st.integers(1, max(s, 1))) for s in shape)
     got = ga.random.default_rng(13).standard_normal(size=shape, chunks=chunks).compute()
     np.testing.assert_array_equal(got, _numpy_reference(13, 0, "standard_normal", shape))
+
+
+@pytest.mark.api("Generator.normal", "Generator.choice", "fft.rfft")
+def test_draws_and_their_fft_on_a_real_two_worker_cluster():
+    """Tile tasks and fft blocks travel to worker processes; the numbers are those drawn in this process."""
+    import graphflow as gf
+
+    with gf.Client(n_workers=2, threads_per_worker=1) as client:
+        x = ga.random.default_rng(17).normal(size=(600, 64), chunks=(150, 64))
+        local = x.compute(scheduler="sync")
+        np.testing.assert_array_equal(client.compute(x).result(), local)
+        np.testing.assert_allclose(client.compute(ga.fft.rfft(x)).result(), np.fft.rfft(local))
+        sample = ga.random.default_rng(3).choice(100, size=40, replace=False, chunks=7)
+        np.testing.assert_array_equal(client.compute(sample).result(), sample.compute(scheduler="sync"))
