@@ -12,7 +12,8 @@ Modules: `core` (the Array), `chunks`, `creation`, `random`, `elementwise`,
 `blockwise`, `rechunk`, `reductions`, `stream` (reduction chunks that evaluate
 elementwise work and random draws band by band, in cache), `linalg`,
 `slicing`, `manipulation`, `npfuncs` (numpy protocols), `display`, `fft`
-(transforms along one-chunk axes).
+(transforms along one-chunk axes), `generator` and `random_tiles` (numpy's
+Generator API behind `random`, drawn on a tile grid that ignores the chunks).
 
 The modules form a DAG: every operation module imports `core` (the Array), and
 `core` imports none of them.  Array's methods (``x + y``, ``x[0]``, ``x.sum()``,
