@@ -76,7 +76,7 @@ _FROM_WORKER = {
 }
 _FROM_CLIENT = {
     wire.SubmitGraph: lambda c, m: ev.UpdateGraph(m.stimulus_id, c, m.specs, m.dependencies, m.priorities, m.wanted,
-                                                  m.retries, m.restrictions),
+                                                  m.retries, m.restrictions, m.resources, m.loose),
     wire.DropKeys: lambda c, m: ev.ClientReleasesKeys(m.stimulus_id, c, m.keys),
     wire.CancelKeys: lambda c, m: ev.ClientCancelsKeys(m.stimulus_id, c, m.keys),
     wire.ActorCallLog: lambda c, m: actors.ActorLog(m.stimulus_id, c, m.actor, m.caller, m.incarnation, m.calls,
@@ -110,7 +110,8 @@ class Scheduler:
         wedged = config.get("scheduler.wedged_after", WEDGED_AFTER)
         dead_after = heartbeat_timeout if address.startswith("inproc://") else max(heartbeat_timeout, wedged)
         self.state = SchedulerState(heartbeat_timeout=dead_after, validate=validate,
-                                    allowed_failures=allowed_failures)
+                                    allowed_failures=allowed_failures,
+                                    no_worker_timeout=config.get("scheduler.no_worker_timeout"))
         self.diagnostics = Diagnostics(self)  # task stream, memory history, dashboard snapshots
         self.progress = ProgressBoard()  # per-prefix counters for gf.progress
         self.loop = loop
@@ -232,11 +233,31 @@ class Scheduler:
         self.peer_of[msg.address] = peer
         self.name_of[peer] = ("worker", msg.address)
         self._send(peer, wire.Welcome(self.address, self.heartbeat_interval, self.heartbeat_timeout))
+        name = self._unique_name(msg.name, msg.address)
         self._feed(ev.WorkerJoined(self._stim("worker-joined"), msg.address, msg.nthreads, msg.memory_limit,
-                                   self.clock()))
+                                   self.clock(), name, msg.resources))
         self.worker_pid[msg.address] = msg.pid
-        self.worker_name[msg.address] = msg.name  # the launcher's name for it (Cluster.scale matches on it)
+        self.worker_name[msg.address] = name  # the launcher's name for it (Cluster.scale matches on it)
         logger.info("scheduler: worker %s joined (%d threads, pid %d)", msg.address, msg.nthreads, msg.pid)
+
+    def _unique_name(self, name: str, address: str) -> str:
+        """``name``, or ``name-2``, ``name-3``... if a connected worker already has it.
+
+        Two ``graphflow worker`` commands both call their first worker ``worker-0``; names are how
+        ``workers=`` and the dashboard tell workers apart, so the second one to register is suffixed
+        (and logged), not refused: refusing would leave a worker started by hand doing nothing.
+        """
+        if not name:
+            return address
+        taken = {n: a for a, n in self.worker_name.items() if a != address and a in self.state.workers}
+        unique, i = name, 1
+        while unique in taken:
+            i += 1
+            unique = f"{name}-{i}"
+        if unique != name:
+            logger.warning("scheduler: worker %s asked for the name %r, which worker %s has; it is called %r",
+                           address, name, taken[name], unique)
+        return unique
 
     def _register_client(self, peer: bytes, msg: wire.RegisterClient) -> None:
         self.peer_of[msg.client] = peer
@@ -481,6 +502,9 @@ class Scheduler:
                 "processing": len(getattr(ws, "processing", ())),
                 "pid": self.worker_pid.get(address),
                 "name": self.worker_name.get(address, ""),
+                "host": ws.host,
+                "resources": dict(ws.resources) if ws.resources else None,
+                "resources_used": dict(ws.used),
                 "status": "closing" if address in self.state.retiring.closing else "running",
                 "memory": memory_report(ws),
             }
@@ -540,6 +564,7 @@ class Scheduler:
         """How many workers the cluster should have and who should leave (`graphflow.scheduler.adaptive`)."""
         from . import adaptive
 
+        self.state.pool.adaptive = True  # workers may still come: requests nobody offers yet wait (resources.py)
         return adaptive.recommend(adaptive.observe(self.state), req.minimum, req.maximum, req.target_duration).as_dict()
 
     def _answer_shutdown(self, client, req: wire.ShutdownRequest):
