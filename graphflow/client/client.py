@@ -45,7 +45,9 @@ from .actors import create_actor
 from .current import open_clients
 from .futures import Future, futures_to_refs
 from .refs import KeyRefs
+from .large_args import LargeArgs, warn_large_values
 from .placement import ANNOTATIONS, task_options
+from .replicas import rebalance, replicate
 from .remote import wrap_nodes
 from .unreadable import fail_work
 from .ship import ModuleShipper
@@ -112,6 +114,7 @@ class Client:
                                         periodic=self._send_releases,
                                         curve_secret=curve_secret, timeout=timeout, ping_interval=ping_interval)
         self.transfer = WorkerData(self.session, self.session.dispatch)  # values to and from workers
+        self._large = LargeArgs(lambda value: self.scatter(value, hash=False))  # big submit arguments, sent once
         self.session.close_peers = self.transfer.close
         try:
             self.session.start()
@@ -261,6 +264,7 @@ class Client:
         """
         if not callable(func):
             raise TypeError(f"client.submit needs a callable as its first argument, not {func!r}")
+        (args, kwargs), = self._large.share([(args, kwargs)])  # big arguments: sent once (client/large_args.py)
         if key is None:
             key = _key_for(func, args, kwargs, pure)
         options = dict(workers=workers, retries=retries, resources=resources, allow_other_workers=allow_other_workers)
@@ -275,15 +279,15 @@ class Client:
         """
         if not callable(func):
             raise TypeError(f"client.map needs a callable as its first argument, not {func!r}")
-        calls = list(zip(*iterables))
+        calls = self._large.share([(args, kwargs) for args in zip(*iterables)])
         if isinstance(key, (list, tuple)):
             if len(key) != len(calls):
                 raise ValueError(f"client.map got {len(key)} keys for {len(calls)} calls")
             keys = list(key)
         else:
-            keys = [_key_for(func, args, kwargs, pure, prefix=key) for args in calls]
+            keys = [_key_for(func, args, kw, pure, prefix=key) for args, kw in calls]
         options = dict(workers=workers, retries=retries, resources=resources, allow_other_workers=allow_other_workers)
-        return self._submit_tasks([(k, func, args, kwargs) for k, args in zip(keys, calls)], options)
+        return self._submit_tasks([(k, func, args, kw) for k, (args, kw) in zip(keys, calls)], options)
 
     def _submit_tasks(self, calls: list, options: dict) -> list:
         specs = {}
@@ -310,6 +314,7 @@ class Client:
                 continue
             specs[key] = node
             priorities[key] = order[i] if order is not None else i
+        warn_large_values(specs)
         return specs, priorities
 
     def get(self, graph, keys: list, **options) -> list:
@@ -429,8 +434,11 @@ class Client:
         """
         return create_actor(self, cls, args, kwargs, workers)
 
-    def scatter(self, data, workers=None, hash: bool = True):
-        """Put local data on the cluster; returns Futures in the shape of ``data`` (one object, list or dict)."""
+    def scatter(self, data, workers=None, hash: bool = True, broadcast: bool = False):
+        """Put local data on the cluster; returns Futures in the shape of ``data`` (one object, list or dict).
+
+        ``broadcast=True`` then copies it to every worker (of ``workers``), worker to worker: `replicate`.
+        """
         from ..store.spill import nbytes_of
 
         if isinstance(data, dict):
@@ -452,11 +460,21 @@ class Client:
         for k, s in zip(items, states):
             if s.status == "pending":
                 s.finish(None, False, [worker], reply.nbytes.get(k, 0), type(items[k]).__name__)
+        if broadcast:
+            replicate(self, list(futures.values()), None, as_list(workers) if workers else None)
         if isinstance(data, dict):
             return futures
         if isinstance(data, (list, tuple)):
             return type(data)(futures[k] for k in items) if isinstance(data, list) else tuple(futures.values())
         return next(iter(futures.values()))
+
+    def replicate(self, futures, n: int | None = None, workers=None, timeout: float | None = None) -> None:
+        """Copy ``futures``' results to ``n`` workers each (None: all, or all of ``workers``); returns once there."""
+        replicate(self, futures, n, workers, timeout)
+
+    def rebalance(self, futures=None, workers=None) -> int:
+        """Even out the bytes workers hold (of ``futures``, or all); the moves run in the background."""
+        return rebalance(self, futures, workers)
 
     def cancel(self, futures) -> None:
         """Cancel ``futures``: their tasks (and what depends on them) stop; ``result()`` raises."""

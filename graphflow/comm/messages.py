@@ -259,6 +259,23 @@ class ScatteredRequest(Request):
 
 
 @dataclass(slots=True)
+class ReplicateRequest(Request):
+    """Give each of ``keys`` ``n`` holders (None: every worker, or every one of ``workers``); answers True at once."""
+
+    keys: list
+    n: int | None = None
+    workers: list | None = None
+
+
+@dataclass(slots=True)
+class RebalanceRequest(Request):
+    """Even out the bytes of ``keys`` (None: all) over ``workers`` (None: all); answers the number of moves."""
+
+    keys: list | None = None
+    workers: list | None = None
+
+
+@dataclass(slots=True)
 class ChooseActorWorkerRequest(Request):
     """Where a new actor should live (among ``workers`` if given)."""
 

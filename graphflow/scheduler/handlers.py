@@ -38,6 +38,7 @@ from .events import (
 )
 from .actors import ActorCheckpointed, ActorHosted, ActorLog, actor_checkpointed, actor_hosted, actor_log
 from .model import ACTIVE, ERRED, FORGOTTEN, MEMORY, PROCESSING, RELEASED, WAITING, SchedTask, SchedWorker
+from .replicate import RebalanceRequested, ReplicateRequested, rebalance, replicate
 from .restrictions import resolve, worker_joined as restrictions_worker_joined
 from .retire import RetireWorkers, WorkerAsksToRetire, retire_workers, worker_asks_to_retire
 
@@ -254,6 +255,8 @@ def task_finished(s, ev: TaskFinished) -> None:
     elif state == MEMORY:
         if ws not in ts.who_has:
             s.add_replica(ts, ws, stim)
+            if s.moves.pending:  # a copy client.rebalance asked for: its giver may drop its own
+                s.moves.landed(s, ts, ws, stim)
     else:  # nobody needs it (released, erred or forgotten): let the worker drop it
         s.note(ev.key, "stale-finished", ev.worker, stim)
         s.free_on_worker(ws, ev.key, stim)
@@ -374,4 +377,7 @@ HANDLERS = {
     # retire.py
     RetireWorkers: retire_workers,
     WorkerAsksToRetire: worker_asks_to_retire,
+    # replicate.py
+    ReplicateRequested: replicate,
+    RebalanceRequested: rebalance,
 }

@@ -44,7 +44,7 @@ from ..comm import messages as wire
 from ..comm.salvage import missing_in, task_exception
 from ..comm.transport import Listener
 from ..errors import GraphflowError
-from . import actors, policy, retire
+from . import actors, policy, replicate, retire
 from . import events as ev
 from .progress import ProgressBoard
 from .snapshot import Diagnostics
@@ -492,6 +492,16 @@ class Scheduler:
         self._feed(ev.KeysScattered(self._stim("scatter"), client, req.worker, req.nbytes))
         return True
 
+    def _answer_replicate(self, client, req: wire.ReplicateRequest):
+        self._feed(replicate.ReplicateRequested(self._stim("replicate"), list(req.keys), req.n, req.workers))
+        return True
+
+    def _answer_rebalance(self, client, req: wire.RebalanceRequest):
+        before = len(self.state.moves.pending)
+        self._feed(replicate.RebalanceRequested(self._stim("rebalance"), req.keys, req.workers))
+        self._process()
+        return len(self.state.moves.pending) - before
+
     def _answer_scheduler_info(self, client, req: wire.SchedulerInfoRequest):
         workers = {}
         for address, ws in self.state.workers.items():
@@ -604,6 +614,8 @@ _ANSWERS = {
     wire.ChooseActorWorkerRequest: Scheduler._answer_choose_actor_worker,
     wire.ActorLocationRequest: Scheduler._answer_actor_location,
     wire.ScatteredRequest: Scheduler._answer_scattered,
+    wire.ReplicateRequest: Scheduler._answer_replicate,
+    wire.RebalanceRequest: Scheduler._answer_rebalance,
     wire.SchedulerInfoRequest: Scheduler._answer_scheduler_info,
     wire.MemoryRequest: Scheduler._answer_memory,
     wire.RetireWorkersRequest: Scheduler._answer_retire_workers,

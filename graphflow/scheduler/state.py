@@ -61,6 +61,7 @@ from . import policy, resources, restrictions
 from ..comm.messages import TaskSpec
 from .events import AssignTasks, KeyReport, ReleaseOnWorker, RequestSteal, TaskFinished, event_record, story
 from .actors import SchedActors
+from .replicate import Moves
 from .retire import SchedRetirements
 from .failures import killed_worker, lost_scattered, memory_limit_error, out_of_memory
 from .handlers import HANDLERS
@@ -96,9 +97,7 @@ class SchedulerState:
         self.allowed_failures = allowed_failures
         self.heartbeat_timeout = heartbeat_timeout
         self.validate = validate
-        self.saturation = saturation
-        self.slot_budget = slot_budget
-        self.slot_cap = slot_cap
+        self.saturation, self.slot_budget, self.slot_cap = saturation, slot_budget, slot_cap  # policy.task_slots
         self.bandwidth = bandwidth
         self.default_duration = default_duration
         self.work_stealing = work_stealing
@@ -106,6 +105,7 @@ class SchedulerState:
         self.retiring = SchedRetirements()  # workers leaving gracefully (scheduler/retire.py)
         self.pool = resources.ResourcePool()  # tasks held until their resources are free (scheduler/resources.py)
         self.placement = restrictions.Placement(no_worker_timeout)  # the no-worker clock (scheduler/restrictions.py)
+        self.moves = Moves()  # rebalance's copies whose giver drops its copy when they land (scheduler/replicate.py)
         self.tasks = {}
         self.workers = {}
         self.clients = set()
@@ -171,9 +171,9 @@ class SchedulerState:
 
     def who_has(self, keys=None) -> dict:
         """``{key: [worker addresses]}`` for ``keys`` (default: every task in memory)."""
-        if keys is None:
-            return {k: [ws.address for ws in ts.who_has] for k, ts in self.tasks.items() if ts.who_has}
         tasks = self.tasks
+        if keys is None:
+            return {k: [ws.address for ws in ts.who_has] for k, ts in tasks.items() if ts.who_has}
         return {k: [ws.address for ws in tasks[k].who_has] if k in tasks else [] for k in keys}
 
     def has_what(self, worker: str) -> list:

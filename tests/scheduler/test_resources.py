@@ -156,6 +156,9 @@ def gpu_client():
     """2 workers x 2 threads, each offering GPU=1."""
     with gf.Client(n_workers=2, threads_per_worker=2, resources={"GPU": 1}, dashboard_address=None,
                    set_as_default=False, timeout=30) as c:
+        # warm up: each worker imports this module before the timings below (a cold import under load
+        # takes longer than a task and would serialize them)
+        c.gather([c.submit(timed, w, 0.0, workers=w, pure=False) for w in c.scheduler_info()["workers"]])
         yield c
 
 
@@ -163,7 +166,9 @@ def test_submit_with_resources_runs_one_task_per_gpu_at_a_time(gpu_client):
     futures = [gpu_client.submit(timed, i, pure=False, resources={"GPU": 1}) for i in range(6)]
     intervals = gpu_client.gather(futures)
     # 4 threads, 2 GPUs: never more than 2 at once, and resources= never reached the function
-    assert running_together(intervals) == 2
+    assert running_together(intervals) <= 2
+    holders = {w for v in gpu_client.who_has(futures).values() for w in v}
+    assert len(holders) == 2  # both GPUs were used
 
 
 def test_map_and_compute_and_persist_take_resources(gpu_client):
