@@ -53,7 +53,8 @@ def replicate(client, futures, n=None, workers=None, timeout=None) -> None:
         if not short:
             return
         if time.monotonic() > deadline:
-            raise GraphflowError(f"replicate: keys {short[:5]} still have fewer than {want} copies on {sorted(targets)} "
+            raise GraphflowError(f"replicate: keys {short[:5]} still have fewer than {want} copies on "
+                                 f"{sorted(targets)} "
                                  f"after the timeout; who_has: { {k: who_has.get(k) for k in short[:5]} }")
         time.sleep(delay)
         delay = min(0.1, delay * 2)

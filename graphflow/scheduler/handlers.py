@@ -37,7 +37,7 @@ from .events import (
     KeysScattered, MissingData, StealResponse, TaskErred, TaskFinished, Tick, UpdateGraph, WorkerJoined, WorkerLeft,
 )
 from .actors import ActorCheckpointed, ActorHosted, ActorLog, actor_checkpointed, actor_hosted, actor_log
-from .model import ACTIVE, ERRED, FORGOTTEN, MEMORY, PROCESSING, RELEASED, WAITING, SchedTask, SchedWorker
+from .model import ACTIVE, ERRED, FORGOTTEN, MEMORY, RELEASED, WAITING, SchedTask, SchedWorker
 from .replicate import RebalanceRequested, ReplicateRequested, rebalance, replicate
 from .restrictions import resolve, worker_joined as restrictions_worker_joined
 from .retire import RetireWorkers, WorkerAsksToRetire, retire_workers, worker_asks_to_retire

@@ -29,6 +29,7 @@ the ones particular to each state); tests run it after every event.
 
 from __future__ import annotations
 
+
 def host_of(address: str) -> str:
     """``"127.0.0.1"`` for ``"tcp://127.0.0.1:40123"`` (the address itself when it has no host part)."""
     rest = address.split("://", 1)[-1]

@@ -126,7 +126,8 @@ class ResourcePool:
         if workers and not self.adaptive and not ts.suspicious:
             allowed = _allowed(ts, workers)
             if not any(could_fit(ts.resources, ws) for ws in allowed):
-                where = "" if ts.restrictions is None else f" among the workers it is restricted to ({sorted(ts.restrictions)})"
+                where = ("" if ts.restrictions is None
+                         else f" among the workers it is restricted to ({sorted(ts.restrictions)})")
                 error = NoWorkerError(
                     f"task {ts.key!r} asks for resources {ts.resources}, which no worker offers{where}; the "
                     f"workers offer {offers(workers.values())}. Start a worker that offers them "

@@ -135,6 +135,7 @@ def _timed_out(ts, waited: float, workers: dict) -> NoWorkerError:
                for ws in workers.values()}
     return NoWorkerError(
         f"task {ts.key!r} waited {waited:.0f} s (scheduler.no_worker_timeout) for a worker matching {asked}, "
-        f"and no connected worker matches; the workers are {offered or 'none (no worker is connected)'}. Name a connected worker by address, "
-        "name or host, pass allow_other_workers=True, or raise scheduler.no_worker_timeout.",
+        f"and no connected worker matches; the workers are {offered or 'none (no worker is connected)'}. "
+        "Name a connected worker by address, name or host, pass allow_other_workers=True, "
+        "or raise scheduler.no_worker_timeout.",
         key=ts.key, request=asked, workers=offered)
