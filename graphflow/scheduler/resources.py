@@ -11,9 +11,11 @@ scheduler keeps; nothing on the worker enforces them.
 A ready task with resources never goes straight to a worker: it enters
 no-worker and waits in `ResourcePool`, one priority heap per kind of request
 (the same amounts and the same restrictions).  Once per
-`SchedulerState.handle` call, after anything freed or offered resources,
-`ResourcePool.fill` hands each heap's best tasks to workers where they fit,
-until its best task fits nowhere.  Requests of one kind are interchangeable,
+`SchedulerState.handle` call, after anything freed or offered resources (or
+a worker's slot freed while tasks are held), `ResourcePool.fill` hands each
+heap's best tasks to workers where they fit and that run fewer tasks than
+their slots (as for queued root tasks: `policy.task_slots`), until its best
+task fits nowhere.  Requests of one kind are interchangeable,
 so when the best one fits nowhere none of its heap does: a fill costs
 (kinds of request) x (workers), not (held tasks).  Between kinds there is no
 order beyond this: the kinds are served by their best tasks' priorities, so a
@@ -41,6 +43,7 @@ import heapq
 import itertools
 
 from ..errors import NoWorkerError
+from . import policy
 from .model import ERRED, NO_WORKER, PROCESSING
 
 __all__ = ["ResourcePool", "acquire", "release", "fits", "could_fit", "offers"]
@@ -93,19 +96,30 @@ def _allowed(ts, workers: dict):
     return [workers[a] for a in ts.restrictions if a in workers]
 
 
-def _choose(ts, workers: dict):
-    """The worker with ``ts``'s request free: most input bytes held, then least occupied per thread."""
+def _choose(s, ts, workers: dict):
+    """The worker with ``ts``'s request free and a free slot: most input bytes held, then least occupied.
+
+    Slots as for queued root tasks (`policy.task_slots`): a request that binds
+    nothing (``MEM=1`` of ``1e9``) must not send 10,000 tasks to the workers
+    at once, where nothing could move them again (tasks holding resources are
+    never stolen).
+    """
     best = None
     best_key = None
     request = ts.resources
+    duration = ts.prefix.duration
     for ws in _allowed(ts, workers):
+        n = len(ws.processing)
+        if n >= ws.nthreads and n >= policy.task_slots(ws.nthreads, duration, saturation=s.saturation,
+                                                       budget=s.slot_budget, cap=s.slot_cap):
+            continue
         if ws.paused or not fits(request, ws):
             continue
         held = 0
         for dep in ts.dependencies:
             if ws in dep.who_has:
                 held += dep.nbytes
-        k = (-held, ws.occupancy / ws.nthreads, len(ws.processing))
+        k = (-held, ws.occupancy / ws.nthreads, n)
         if best is None or k < best_key:
             best, best_key = ws, k
     return best
@@ -156,7 +170,7 @@ class ResourcePool:
                 if ts.state != NO_WORKER or ts.resources is None:
                     heapq.heappop(heap)  # placed, released or forgotten meanwhile
                     continue
-                ws = _choose(ts, workers)
+                ws = _choose(s, ts, workers)
                 if ws is None:
                     break
                 heapq.heappop(heap)

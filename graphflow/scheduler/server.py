@@ -44,7 +44,7 @@ from ..comm import messages as wire
 from ..comm.salvage import missing_in, task_exception
 from ..comm.transport import Listener
 from ..errors import GraphflowError
-from . import actors, policy, replicate, retire
+from . import actors, policy, replicate, restrictions, retire
 from . import events as ev
 from .progress import ProgressBoard
 from .snapshot import Diagnostics
@@ -460,12 +460,16 @@ class Scheduler:
         return self.state.who_has(list(req.holders))
 
     def _answer_choose_workers(self, client, req: wire.ChooseWorkersRequest):
-        """The worker a client should scatter data to: one of ``req.workers`` if given, else the least loaded."""
+        """The worker a client should scatter data to: one of ``req.workers`` (addresses, names or hosts) if
+        given, else the least loaded."""
         if req.workers:
-            unknown = [w for w in req.workers if w not in self.state.workers]
-            if unknown:
-                raise GraphflowError(f"unknown workers {unknown}; known: {sorted(self.state.workers)}")
-            return list(req.workers)[:1]
+            workers = self.state.workers
+            matched = [a for a in restrictions.resolve(self.state, req.workers) if a in workers]
+            if not matched:
+                names = {a: self.worker_name.get(a, "") for a in workers}
+                raise GraphflowError(f"no connected worker matches {list(req.workers)} (by address, name or host); "
+                                     f"the workers are {names}")
+            return sorted(matched)[:1]
         closing = self.state.retiring.closing
         if closing:  # a retiring worker takes no new data
             open_workers = [w for a, w in self.state.workers.items() if a not in closing]

@@ -392,7 +392,7 @@ class SchedulerState:
 
     def _balance(self, stim: str) -> None:
         """Place tasks held for resources, fill free slots from the queue, then let idle workers steal."""
-        if self.pool.changed:
+        if self.pool.changed or (self.dirty_workers and self.pool.heaps):
             self.pool.fill(self, stim)
         if self._n_queued and self.workers and (self._queue_grew or self.dirty_workers):
             self._fill_slots(self.workers.values() if self._queue_grew else list(self.dirty_workers), stim)

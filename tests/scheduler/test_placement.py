@@ -110,6 +110,12 @@ def test_submit_by_name_and_host_on_a_real_cluster(client):
     host = next(iter(info.values()))["host"]
     pids = client.gather(client.map(pid_of, range(10), workers=host, pure=False))
     assert set(pids) <= set(pid_by_name.values())
+    address_of = {w["name"]: a for a, w in info.items()}
+    for name in pid_by_name:  # scatter takes names too
+        x = client.scatter(f"data for {name}", workers=name, hash=False)
+        assert client.who_has([x])[x.key] == [address_of[name]]
+    with pytest.raises(gf.errors.GraphflowError, match="no connected worker matches"):
+        client.scatter(1, workers="no-such-worker")
 
 
 def test_an_unknown_worker_name_errs_after_the_timeout_instead_of_hanging(client):
