@@ -467,8 +467,8 @@ class Scheduler:
             matched = [a for a in restrictions.resolve(self.state, req.workers) if a in workers]
             if not matched:
                 names = {a: self.worker_name.get(a, "") for a in workers}
-                raise GraphflowError(f"no connected worker matches {list(req.workers)} (by address, name or host); "
-                                     f"the workers are {names}")
+                raise GraphflowError(f"unknown workers {list(req.workers)}: no connected worker matches them by "
+                                     f"address, name or host; the workers are {names}")
             return sorted(matched)[:1]
         closing = self.state.retiring.closing
         if closing:  # a retiring worker takes no new data
