@@ -18,9 +18,9 @@ A task that no connected worker may run (an unknown name, a departed worker,
 resources nobody offers) sits in no-worker.  `tick` (every scheduler `Tick`)
 notes when each such task was first seen so and errs it with `NoWorkerError`
 once it has waited ``no_worker_timeout`` seconds (``scheduler.no_worker_timeout``),
-so a typo in ``workers=`` fails instead of hanging.  Tasks waiting for *any*
-worker (none connected yet: a cluster still starting) are left alone, as are
-tasks whose resources are only busy.
+so a typo in ``workers=`` fails instead of hanging.  The clock runs only while
+some worker is connected (with none, a cluster is starting or scaled to zero,
+and every task waits), and never for tasks whose resources are only busy.
 
 Worked example, workers A (name "a", host h1) and B (name "b", host h2)::
 
@@ -100,22 +100,27 @@ class Placement:
     def tick(self, s, now: float, stim: str) -> None:
         """Err tasks that have waited ``no_worker_timeout`` for a worker that may run them; run loose ones."""
         since = self.since
-        if not s.no_worker:
+        workers = s.workers
+        if not s.no_worker or not workers:  # no worker at all: a cluster starting, or scaled to zero
             since.clear()
             return
-        workers = s.workers
         recs = s.recommendations
         seen = {}
+        runnable = {}  # (id of its resources dict, restrictions) -> some worker could run it once idle
         for ts in s.no_worker:
             if ts.restrictions is None and ts.resources is None:
                 continue  # waits for any worker at all
-            allowed = workers.values() if ts.restrictions is None else [
-                workers[a] for a in ts.restrictions if a in workers]
-            if ts.resources is not None:
-                allowed = [ws for ws in allowed if could_fit(ts.resources, ws)]
-            if allowed:
+            kind = (id(ts.resources), ts.restrictions)  # one submission's tasks share one resources dict
+            ok = runnable.get(kind)
+            if ok is None:
+                allowed = workers.values() if ts.restrictions is None else [
+                    workers[a] for a in ts.restrictions if a in workers]
+                if ts.resources is not None:
+                    allowed = [ws for ws in allowed if could_fit(ts.resources, ws)]
+                ok = runnable[kind] = bool(allowed)
+            if ok:
                 continue  # only busy: it runs when resources free
-            if ts.loose and workers and ts.resources is None:
+            if ts.loose and ts.resources is None:
                 ts.restrictions = None
                 recs[ts] = PROCESSING
                 continue

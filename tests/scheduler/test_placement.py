@@ -87,6 +87,18 @@ def test_tasks_waiting_for_any_worker_are_not_timed_out():
     assert s.tasks["x"].state in ("queued", "no-worker")  # a cluster still starting: it waits
 
 
+def test_the_clock_stops_while_no_worker_is_connected_and_never_runs_for_busy_resources():
+    s = SchedulerState(validate=True, no_worker_timeout=1.0, heartbeat_timeout=1e9)
+    s.handle(graph({"x": ()}, restrictions={"x": {"gamma"}}))
+    s.handle(tick(0.0), tick(100.0))
+    assert s.tasks["x"].state == "no-worker"  # no worker at all: the cluster may still be starting
+    s.handle(joined(A, name="alpha", resources={"GPU": 1}))
+    s.handle(graph({"g1": (), "g2": ()}, resources={"g1": {"GPU": 1.0}, "g2": {"GPU": 1.0}}))
+    s.handle(tick(200.0), tick(300.0))
+    assert s.tasks["g2"].state == "no-worker"  # its GPU is busy, not missing
+    assert s.tasks["x"].state == "erred"  # a worker is connected now, and none is gamma
+
+
 # ------------------------------------------------------------------ real processes
 
 
