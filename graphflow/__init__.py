@@ -33,7 +33,7 @@ _setup_logging()  # graphflow.* loggers: level from GRAPHFLOW_LOGGING_LEVEL (gra
 # The distributed runtime loads zmq and tornado: import it only when asked for.
 _LAZY = {
     "Client": "client", "default_client": "client", "LocalCluster": "deploy", "Cluster": "deploy",
-    "Future": "client", "wait": "client", "as_completed": "client", "futures_of": "client",
+    "Future": "client", "annotate": "client", "wait": "client", "as_completed": "client", "futures_of": "client",
     "progress": "diagnostics.progress",
     "performance_report": "diagnostics.report",
 }

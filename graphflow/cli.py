@@ -63,7 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--memory-limit", default=None, help="memory per worker process, e.g. 4GiB")
     worker.add_argument("--host", default="127.0.0.1", help="interface the workers listen on for peers")
     worker.add_argument("--token-file", default=None, help="file holding the cluster token")
-    worker.add_argument("--name", default="worker", help="prefix of the workers' names")
+    worker.add_argument("--name", default="worker", help="prefix of the workers' names (the scheduler suffixes a "
+                        "name a connected worker already has: worker-0, worker-0-2)")
+    worker.add_argument("--resources", default=None, metavar='"NAME=AMOUNT,..."',
+                        help='what each worker offers to tasks that ask for it, e.g. "GPU=2,MEM=8e9"')
     add_memory_options(worker)
     add_lifetime_options(worker)
     add_comm_options(worker)
@@ -138,8 +141,14 @@ def _run_workers(args) -> int:
     from .worker.lifetime import lifetime_argv, lifetime_kwargs
     from .worker.options import memory_argv, worker_memory_kwargs
     from .comm.options import comm_argv
+    from .utils.resources import parse_resources
     from .worker.server import EXIT_AUTH_FAILED, EXIT_SCHEDULER_GONE
 
+    if args.resources:
+        try:
+            parse_resources(args.resources)
+        except (TypeError, ValueError) as exc:
+            raise SystemExit(f"graphflow worker: --resources: {exc}") from None
     _token(args, create=False)  # fail here, with a clear message, rather than in every child
     comm = comm_argv(_comm_settings(args))
     final = (0, EXIT_SCHEDULER_GONE, EXIT_AUTH_FAILED)  # not restarted: a new process would fare no better
@@ -154,6 +163,8 @@ def _run_workers(args) -> int:
             argv += ["--memory-limit", args.memory_limit]
         if args.token_file:
             argv += ["--token-file", args.token_file]
+        if args.resources:
+            argv += ["--resources", args.resources]
         argv += memory_argv(worker_memory_kwargs(args)) + lifetime_argv(lifetime_kwargs(args)) + comm
         supervisor.start(f"{args.name}-{i}", argv, restart=True, final_codes=final)
     stopping = []

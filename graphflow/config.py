@@ -66,6 +66,9 @@ DEFAULTS: dict = {
     # Diagnostics (graphflow.scheduler.snapshot): task-stream ring size, how often the dashboard's
     # snapshot is rebuilt while someone watches (seconds), and how many tasks its graph shows at most.
     "scheduler.task_stream_size": 100_000,
+    # Seconds a task may wait in no-worker because its workers= restriction or resources match no connected worker
+    # (an unknown name, a departed worker) before it errs with NoWorkerError instead of waiting forever.
+    "scheduler.no_worker_timeout": 30.0,
     "scheduler.dashboard_interval": 0.5,
     "scheduler.dashboard_graph_limit": 5000,
     # The wire (graphflow.comm): encrypt every connection with zmq CURVE under a key derived from the
@@ -108,6 +111,7 @@ _CHECKS = {
     "scheduler.retire_timeout": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
     "scheduler.allowed_failures": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
     "scheduler.wedged_after": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
+    "scheduler.no_worker_timeout": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
     "scheduler.task_stream_size": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
     "scheduler.dashboard_interval": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
     "scheduler.dashboard_graph_limit": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,

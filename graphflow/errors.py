@@ -234,6 +234,26 @@ class KilledWorkerError(GraphflowError, RuntimeError):
         return (type(self), (self.args[0], self.key, self.last_worker))
 
 
+class NoWorkerError(GraphflowError, RuntimeError):
+    """No worker can run a task: its ``resources`` or ``workers=`` restrictions match none (``key``, ``request``).
+
+    ``request`` is what the task asked for (a resources dict, or the workers it
+    was restricted to); ``workers`` maps each connected worker to what it offers
+    (its resources, or its name and host).  Start a worker that offers it
+    (``graphflow worker --resources "GPU=1"``, ``LocalCluster(resources=...)``),
+    ask for less, or pass ``allow_other_workers=True``.
+    """
+
+    def __init__(self, message: str, key=None, request=None, workers=None):
+        super().__init__(message)
+        self.key = key
+        self.request = request
+        self.workers = workers
+
+    def __reduce__(self):
+        return (type(self), (self.args[0], self.key, self.request, self.workers))
+
+
 class ActorDiedError(GraphflowError, RuntimeError):
     """An actor's worker died and it could not be recreated (``actor`` key, ``worker``, ``call``).
 

@@ -10,7 +10,8 @@ the keys its futures hold, `current` which client a call without one uses.
 from .client import Client
 from .current import default_client, set_client_class
 from .futures import Future, as_completed, futures_of, wait
+from .placement import annotate
 
 set_client_class(Client)  # actor handles in a task open a Client through graphflow.client.current
 
-__all__ = ["Client", "Future", "as_completed", "default_client", "futures_of", "wait"]
+__all__ = ["Client", "Future", "annotate", "as_completed", "default_client", "futures_of", "wait"]

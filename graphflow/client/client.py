@@ -45,6 +45,9 @@ from .actors import create_actor
 from .current import open_clients
 from .futures import Future, futures_to_refs
 from .refs import KeyRefs
+from .large_args import LargeArgs, warn_large_values
+from .placement import ANNOTATIONS, task_options
+from .replicas import rebalance, replicate
 from .remote import wrap_nodes
 from .unreadable import fail_work
 from .ship import ModuleShipper
@@ -111,6 +114,7 @@ class Client:
                                         periodic=self._send_releases,
                                         curve_secret=curve_secret, timeout=timeout, ping_interval=ping_interval)
         self.transfer = WorkerData(self.session, self.session.dispatch)  # values to and from workers
+        self._large = LargeArgs(lambda value: self.scatter(value, hash=False))  # big submit arguments, sent once
         self.session.close_peers = self.transfer.close
         try:
             self.session.start()
@@ -207,13 +211,15 @@ class Client:
 
     # ------------------------------------------------------------------ submitting work
 
-    def submit_graph(self, specs: dict, wanted: list, priorities=None, retries=None, restrictions=None) -> dict:
+    def submit_graph(self, specs: dict, wanted: list, priorities=None, retries=None, restrictions=None,
+                     resources=None, loose=None) -> dict:
         """Send tasks (``{key: node}``) to the scheduler; returns ``{key: Future}`` for the keys in ``wanted``.
 
         The one way work reaches the scheduler: ``submit``, ``map``, ``compute``,
         ``persist`` and actors all end here (those whose tasks cannot form a
         cycle skip the check below).  ``retries`` and ``restrictions``
-        map keys to a retry count and to the workers allowed to run them.
+        map keys to a retry count and to the workers allowed to run them (``loose``: keys for which
+        those are only preferred), ``resources`` keys to what they need (`graphflow.client.placement`).
         Raises `CycleError`, naming the keys along it, if the tasks read each
         other in a circle (nothing is sent: the scheduler would refuse them too).
         """
@@ -221,9 +227,10 @@ class Client:
         cycle = find_cycle({k: node.dependencies for k, node in specs.items()})
         if cycle is not None:
             raise CycleError.along(cycle)
-        return self._send_graph(specs, wanted, priorities, retries, restrictions)
+        return self._send_graph(specs, wanted, priorities, retries, restrictions, resources, loose)
 
-    def _send_graph(self, specs: dict, wanted: list, priorities=None, retries=None, restrictions=None) -> dict:
+    def _send_graph(self, specs: dict, wanted: list, priorities=None, retries=None, restrictions=None,
+                    resources=None, loose=None) -> dict:
         # submit_graph without the cycle check, for callers whose tasks cannot form one: a toposorted
         # TaskGraph (compute, persist, get), or new tasks reading only existing futures (submit, map).
         self.check_open()
@@ -235,52 +242,60 @@ class Client:
         specs = wrap_nodes(specs, ship)
         dependencies = {k: node.dependencies for k, node in specs.items()}
         msg = wire.SubmitGraph(f"update-graph-{next(self._generation)}", specs, dependencies,
-                               priorities or {}, list(wanted), retries or {}, restrictions or {})
+                               priorities or {}, list(wanted), retries or {}, restrictions or {}, resources or {},
+                               loose or frozenset())
         self.session.send_threadsafe(msg)
         return futures
 
-    def submit(self, func, *args, key=None, pure: bool = True, workers=None, retries: int = 0, **kwargs) -> Future:
+    def submit(self, func, *args, key=None, pure: bool = True, workers=None, retries: int | None = None,
+               resources=None, allow_other_workers: bool | None = None, **kwargs) -> Future:
         """Run ``func(*args, **kwargs)`` on the cluster; returns a `Future` at once.
 
         ``pure=True`` (default) names the task by a token of the function and
         its arguments, so the same call gives the same key (computed once);
         ``pure=False`` makes a fresh key (for random or I/O functions).
         Futures among the arguments are replaced by their values on the worker.
-        ``workers=[address, ...]`` restricts where it may run; ``retries=n``
-        reruns it up to n times if it raises.
+        ``workers=`` (addresses, worker names or hosts) restricts where it may
+        run, ``allow_other_workers=True`` makes that a preference;
+        ``resources={"GPU": 1}`` runs it where that much is free (held while
+        it runs); ``retries=n`` reruns it up to n times if it raises.  An
+        argument larger than 1 MiB is sent to the cluster once and shared by
+        every task given it (`graphflow.client.large_args`).
         """
         if not callable(func):
             raise TypeError(f"client.submit needs a callable as its first argument, not {func!r}")
+        (args, kwargs), = self._large.share([(args, kwargs)])  # big arguments: sent once (client/large_args.py)
         if key is None:
             key = _key_for(func, args, kwargs, pure)
-        return self._submit_tasks([(key, func, args, kwargs)], workers, retries)[0]
+        options = dict(workers=workers, retries=retries, resources=resources, allow_other_workers=allow_other_workers)
+        return self._submit_tasks([(key, func, args, kwargs)], options)[0]
 
-    def map(self, func, *iterables, key=None, pure: bool = True, workers=None, retries: int = 0,
-            **kwargs) -> list:
+    def map(self, func, *iterables, key=None, pure: bool = True, workers=None, retries: int | None = None,
+            resources=None, allow_other_workers: bool | None = None, **kwargs) -> list:
         """``submit(func, *items)`` for each tuple of items from ``iterables``, sent in one message.
 
-        ``key`` may be a list of keys, one per call, or a prefix for generated keys.
+        ``key`` may be a list of keys, one per call, or a prefix for generated keys; the other
+        options are `submit`'s, for every call.
         """
         if not callable(func):
             raise TypeError(f"client.map needs a callable as its first argument, not {func!r}")
-        calls = list(zip(*iterables))
+        calls = self._large.share([(args, kwargs) for args in zip(*iterables)])
         if isinstance(key, (list, tuple)):
             if len(key) != len(calls):
                 raise ValueError(f"client.map got {len(key)} keys for {len(calls)} calls")
             keys = list(key)
         else:
-            keys = [_key_for(func, args, kwargs, pure, prefix=key) for args in calls]
-        return self._submit_tasks([(k, func, args, kwargs) for k, args in zip(keys, calls)], workers, retries)
+            keys = [_key_for(func, args, kw, pure, prefix=key) for args, kw in calls]
+        options = dict(workers=workers, retries=retries, resources=resources, allow_other_workers=allow_other_workers)
+        return self._submit_tasks([(k, func, args, kw) for k, (args, kw) in zip(keys, calls)], options)
 
-    def _submit_tasks(self, calls: list, workers, retries: int) -> list:
+    def _submit_tasks(self, calls: list, options: dict) -> list:
         specs = {}
         for key, func, args, kwargs in calls:
             args, kwargs = futures_to_refs(args, self), futures_to_refs(kwargs, self)
             specs[key] = Task.from_call(key, func, args, kwargs)
         keys = list(specs)
-        restrictions = {k: set(as_list(workers)) for k in keys} if workers else None
-        futures = self._send_graph(specs, keys, {k: i for i, k in enumerate(keys)},
-                                   {k: retries for k in keys} if retries else None, restrictions)
+        futures = self._send_graph(specs, keys, {k: i for i, k in enumerate(keys)}, **task_options(keys, **options))
         return [futures[k] for k in (c[0] for c in calls)]
 
     def _graph_specs(self, graph: TaskGraph) -> tuple:
@@ -299,23 +314,25 @@ class Client:
                 continue
             specs[key] = node
             priorities[key] = order[i] if order is not None else i
+        warn_large_values(specs)
         return specs, priorities
 
     def get(self, graph, keys: list, **options) -> list:
         """Run ``graph`` on the cluster and return the values of ``keys`` (the ``.compute()`` entry point)."""
-        unknown = set(options) - {"num_workers", "workers", "retries"}
+        unknown = set(options) - {"num_workers", *ANNOTATIONS}
         if unknown:
             raise TypeError(f"Client.get got unexpected options {sorted(unknown)}")
+        options.pop("num_workers", None)
         graph = graph if isinstance(graph, TaskGraph) else TaskGraph(graph)
         specs, priorities = self._graph_specs(graph)
-        retries = options.get("retries") or 0
-        restrictions = {k: set(as_list(options["workers"])) for k in specs} if options.get("workers") else None
-        futures = self._send_graph(specs, list(keys), priorities, {k: retries for k in specs} if retries else None,
-                                   restrictions)
+        futures = self._send_graph(specs, list(keys), priorities, **task_options(list(specs), **options))
         return self.gather([futures[k] for k in keys])
 
-    def compute(self, collections, sync: bool = False, optimize_graph: bool = True):
-        """Start computing collections; returns one Future per collection (its final value), or values if ``sync``."""
+    def compute(self, collections, sync: bool = False, optimize_graph: bool = True, **options):
+        """Start computing collections; returns one Future per collection (its final value), or values if ``sync``.
+
+        ``options``: ``workers``, ``allow_other_workers``, ``resources``, ``retries`` for every task (`submit`).
+        """
         single = not isinstance(collections, (list, tuple))
         items = [collections] if single else list(collections)
         found = [c for c in items if is_collection(c)]
@@ -329,15 +346,18 @@ class Client:
                 fkey = f"finalize-{tokenize(c.__graphflow_keys__(), func, extra)}"
                 specs[fkey] = Task(fkey, _finalize_call, _nested_refs(c.__graphflow_keys__()), func, *extra)
                 finals[id(c)] = fkey
-            sent = self._send_graph(specs, list(finals.values()), priorities)
+            sent = self._send_graph(specs, list(finals.values()), priorities, **task_options(list(specs), **options))
             futures = {cid: sent[fkey] for cid, fkey in finals.items()}
         out = [futures.get(id(c), c) for c in items]
         if sync:
             out = [self.gather(f) if isinstance(f, Future) else f for f in out]
         return out[0] if single else out
 
-    def persist(self, collections, optimize_graph: bool = True):
-        """Start computing collections and return copies backed by the results held on the cluster."""
+    def persist(self, collections, optimize_graph: bool = True, **options):
+        """Start computing collections and return copies backed by the results held on the cluster.
+
+        ``options``: as for `compute`.
+        """
         single = not isinstance(collections, (list, tuple))
         items = [collections] if single else list(collections)
         found = [c for c in items if is_collection(c)]
@@ -345,7 +365,7 @@ class Client:
             return collections
         graph, keys = optimize_collections(found, optimize_graph)
         specs, priorities = self._graph_specs(graph)
-        futures = self._send_graph(specs, keys, priorities)
+        futures = self._send_graph(specs, keys, priorities, **task_options(list(specs), **options))
         rebuilt = {}
         for c in found:
             own = flatten_keys(c.__graphflow_keys__(), [])
@@ -414,8 +434,11 @@ class Client:
         """
         return create_actor(self, cls, args, kwargs, workers)
 
-    def scatter(self, data, workers=None, hash: bool = True):
-        """Put local data on the cluster; returns Futures in the shape of ``data`` (one object, list or dict)."""
+    def scatter(self, data, workers=None, hash: bool = True, broadcast: bool = False):
+        """Put local data on the cluster; returns Futures in the shape of ``data`` (one object, list or dict).
+
+        ``broadcast=True`` then copies it to every worker (of ``workers``), worker to worker: `replicate`.
+        """
         from ..store.spill import nbytes_of
 
         if isinstance(data, dict):
@@ -437,11 +460,21 @@ class Client:
         for k, s in zip(items, states):
             if s.status == "pending":
                 s.finish(None, False, [worker], reply.nbytes.get(k, 0), type(items[k]).__name__)
+        if broadcast:
+            replicate(self, list(futures.values()), None, as_list(workers) if workers else None)
         if isinstance(data, dict):
             return futures
         if isinstance(data, (list, tuple)):
             return type(data)(futures[k] for k in items) if isinstance(data, list) else tuple(futures.values())
         return next(iter(futures.values()))
+
+    def replicate(self, futures, n: int | None = None, workers=None, timeout: float | None = None) -> None:
+        """Copy ``futures``' results to ``n`` workers each (None: all, or all of ``workers``); returns once there."""
+        replicate(self, futures, n, workers, timeout)
+
+    def rebalance(self, futures=None, workers=None) -> int:
+        """Even out the bytes workers hold (of ``futures``, or all); the moves run in the background."""
+        return rebalance(self, futures, workers)
 
     def cancel(self, futures) -> None:
         """Cancel ``futures``: their tasks (and what depends on them) stop; ``result()`` raises."""

@@ -42,6 +42,7 @@ class RegisterWorker:
     memory_limit: int | None
     pid: int
     name: str = ""
+    resources: dict | None = None  # {name: amount} it offers (graphflow worker --resources)
 
 
 @dataclass(slots=True)
@@ -255,6 +256,23 @@ class ScatteredRequest(Request):
 
     worker: str
     nbytes: dict
+
+
+@dataclass(slots=True)
+class ReplicateRequest(Request):
+    """Give each of ``keys`` ``n`` holders (None: every worker, or every one of ``workers``); answers True at once."""
+
+    keys: list
+    n: int | None = None
+    workers: list | None = None
+
+
+@dataclass(slots=True)
+class RebalanceRequest(Request):
+    """Even out the bytes of ``keys`` (None: all) over ``workers`` (None: all); answers the number of moves."""
+
+    keys: list | None = None
+    workers: list | None = None
 
 
 @dataclass(slots=True)
@@ -493,7 +511,8 @@ class SubmitGraph:
     """Client -> scheduler: tasks (``specs``: key -> node, ``dependencies``: key -> keys) and the keys it wants.
 
     ``priorities``: key -> order within this graph; ``retries``: key -> times an error may be retried;
-    ``restrictions``: key -> set of worker addresses allowed to run it.
+    ``restrictions``: key -> set of workers allowed to run it (addresses, names or hosts), a preference
+    only for the keys in ``loose`` (allow_other_workers); ``resources``: key -> {name: amount} it needs.
     """
 
     stimulus_id: str
@@ -503,6 +522,8 @@ class SubmitGraph:
     wanted: list = field(default_factory=list)
     retries: dict = field(default_factory=dict)
     restrictions: dict = field(default_factory=dict)
+    resources: dict = field(default_factory=dict)
+    loose: frozenset = frozenset()
 
 
 @dataclass(slots=True)

@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 
+from ..utils.resources import parse_resources
 from ..comm.messages import AdaptiveTargetRequest
 from ..errors import CommClosedError, ConfigError
 from .process import Supervisor
@@ -296,6 +297,8 @@ class LocalCluster(Cluster):
     it is not restarted unless ``lifetime_restart``.
     ``allowed_failures``: how many workers may die running one task before it fails with
     `KilledWorkerError` (default: the setting ``scheduler.allowed_failures``, 3).
+    ``resources``: what each worker offers to tasks that ask for it (``{"GPU": 1}`` or ``"GPU=1"``;
+    `graphflow.scheduler.resources`).
     """
 
     def __init__(self, n_workers: int | None = None, threads_per_worker: int | None = None,
@@ -303,8 +306,11 @@ class LocalCluster(Cluster):
                  local_directory: str | None = None, timeout: float = 30.0, heartbeat_timeout: float = 5.0,
                  encrypt: bool | None = None, max_spill=None, memory: dict | None = None,
                  dashboard_address: str | None = ":8787", lifetime=None, lifetime_stagger=None,
-                 lifetime_restart: bool = False, allowed_failures: int | None = None):
+                 lifetime_restart: bool = False, allowed_failures: int | None = None, resources=None):
         n_workers, threads = _worker_layout(n_workers, threads_per_worker)
+        offered = parse_resources(resources)  # a typo fails here, before any process starts
+        self.resources = offered
+        self._resources_argv = ["--resources", ",".join(f"{k}={v!r}" for k, v in offered.items())] if offered else []
         if allowed_failures is not None and (isinstance(allowed_failures, bool) or not isinstance(allowed_failures, int)
                                              or allowed_failures < 1):
             raise ConfigError(f"LocalCluster needs allowed_failures >= 1 (a whole number), not {allowed_failures!r}")
@@ -434,7 +440,7 @@ class LocalCluster(Cluster):
                 "--nthreads", str(self.threads_per_worker), "--listen", f"tcp://{self.host}:0", "--name", name]
         if self.memory_limit:
             argv += ["--memory-limit", str(self.memory_limit)]
-        argv += self._memory_argv + self._lifetime_argv
+        argv += self._memory_argv + self._lifetime_argv + self._resources_argv
         # Final: closed or retired (0), no scheduler, refused.  Anything else -- killed, over its memory, dropped
         # by the scheduler for silence (EXIT_TIMED_OUT), a lifetime restart -- brings a fresh worker.
         self.supervisor.start(name, argv, env=self._env(), restart=True,

@@ -29,6 +29,8 @@ from ..worker.monitor import return_freed_memory_promptly
 from ..worker.options import add_memory_options, worker_memory_kwargs
 from ..worker.server import Worker
 
+from ..utils.resources import parse_resources
+
 __all__ = ["run_worker", "main"]
 
 
@@ -69,6 +71,7 @@ def main(argv=None) -> int:
     parser.add_argument("--memory-limit", default=None)
     parser.add_argument("--listen", default="tcp://127.0.0.1:0")
     parser.add_argument("--name", default="")
+    parser.add_argument("--resources", default=None, help='what it offers to tasks that ask, e.g. "GPU=2,MEM=8e9"')
     parser.add_argument("--token-file", default=None)
     parser.add_argument("--no-token", action="store_true")
     add_memory_options(parser)
@@ -80,7 +83,8 @@ def main(argv=None) -> int:
     token = None if args.no_token else load_token(args.token_file)
     memory_limit = parse_bytes(args.memory_limit) if args.memory_limit else None
     return run_worker(args.scheduler, token, nthreads=args.nthreads, memory_limit=memory_limit,
-                      listen=args.listen, name=args.name, **worker_memory_kwargs(args), **lifetime_kwargs(args))
+                      listen=args.listen, name=args.name, resources=parse_resources(args.resources),
+                      **worker_memory_kwargs(args), **lifetime_kwargs(args))
 
 
 if __name__ == "__main__":

@@ -48,7 +48,9 @@ class UpdateGraph(SchedulerEvent):
     name keys submitted earlier and still held).  ``priorities``: key -> int,
     the optimizer's order within this graph (lower first).  ``wanted``: keys the
     client holds futures for.  ``retries``: key -> how many times an error may
-    be retried.  ``restrictions``: key -> set of worker addresses allowed.
+    be retried.  ``restrictions``: key -> set of workers allowed (addresses, names or hosts;
+    `graphflow.scheduler.restrictions`), a preference only for keys in ``loose``.
+    ``resources``: key -> ``{name: amount}`` it holds while running (`graphflow.scheduler.resources`).
     ``inline_results``: the client asked for these keys' values, so the worker
     sends small results along with `TaskFinished`.
     """
@@ -60,6 +62,8 @@ class UpdateGraph(SchedulerEvent):
     wanted: list = field(default_factory=list)
     retries: dict = field(default_factory=dict)
     restrictions: dict = field(default_factory=dict)
+    resources: dict = field(default_factory=dict)
+    loose: frozenset = frozenset()
 
 
 @dataclass(slots=True)
@@ -92,10 +96,14 @@ class ClientLeft(SchedulerEvent):
 
 @dataclass(slots=True)
 class WorkerJoined(SchedulerEvent):
+    """A worker registered; ``name`` is unique among connected workers, ``resources`` what it offers."""
+
     worker: str
     nthreads: int
     memory_limit: int | None
     now: float
+    name: str = ""
+    resources: dict | None = None
 
 
 @dataclass(slots=True)

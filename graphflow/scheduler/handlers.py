@@ -37,7 +37,9 @@ from .events import (
     KeysScattered, MissingData, StealResponse, TaskErred, TaskFinished, Tick, UpdateGraph, WorkerJoined, WorkerLeft,
 )
 from .actors import ActorCheckpointed, ActorHosted, ActorLog, actor_checkpointed, actor_hosted, actor_log
-from .model import ACTIVE, ERRED, FORGOTTEN, MEMORY, PROCESSING, RELEASED, WAITING, SchedTask, SchedWorker
+from .model import ACTIVE, ERRED, FORGOTTEN, MEMORY, RELEASED, WAITING, SchedTask, SchedWorker
+from .replicate import RebalanceRequested, ReplicateRequested, rebalance, replicate
+from .restrictions import resolve, worker_joined as restrictions_worker_joined
 from .retire import RetireWorkers, WorkerAsksToRetire, retire_workers, worker_asks_to_retire
 
 __all__ = ["HANDLERS"]
@@ -55,7 +57,7 @@ def update_graph(s, ev: UpdateGraph) -> None:
     client, stim = ev.client, ev.stimulus_id
     s.add_client(client)
     tasks = s.tasks
-    prios, retries, restrictions = ev.priorities, ev.retries, ev.restrictions
+    prios, retries, restrictions, wants_resources = ev.priorities, ev.retries, ev.restrictions, ev.resources
     new = []
     for key, spec in ev.specs.items():
         if key in tasks:
@@ -64,7 +66,10 @@ def update_graph(s, ev: UpdateGraph) -> None:
         if retries:
             ts.retries = retries.get(key, 0)
         if restrictions and restrictions.get(key):
-            ts.restrictions = frozenset(restrictions[key])
+            ts.restrictions = resolve(s, restrictions[key])
+            ts.loose = key in ev.loose
+        if wants_resources and wants_resources.get(key):
+            ts.resources = wants_resources[key]
         new.append(ts)
     broken, in_order = _link(s, new, ev.dependencies)
     if not in_order:  # some task reads a new key listed after it: a cycle is possible, look for one
@@ -183,13 +188,12 @@ def worker_joined(s, ev: WorkerJoined) -> None:
     old = s.workers.get(ev.worker)
     if old is not None:  # the same address again: the old process is gone
         s.remove_worker(old, False, ev.stimulus_id, "rejoined")
-    ws = s.workers[ev.worker] = SchedWorker(ev.worker, ev.nthreads, ev.memory_limit, ev.now)
+    ws = s.workers[ev.worker] = SchedWorker(ev.worker, ev.nthreads, ev.memory_limit, ev.now, ev.name,
+                                            ev.resources)
     s.total_nthreads += ws.nthreads
     s.update_memory_cap()
     s.dirty_workers.add(ws)
-    for ts in s.no_worker:
-        if ts.restrictions is None or ws.address in ts.restrictions:
-            s.recommendations[ts] = PROCESSING
+    restrictions_worker_joined(s, ws)  # names and hosts it matches; what it may run now
 
 
 def worker_left(s, ev: WorkerLeft) -> None:
@@ -221,7 +225,7 @@ def heartbeat(s, ev: Heartbeat) -> None:
 
 
 def tick(s, ev: Tick) -> None:
-    """Remove workers silent for longer than the heartbeat timeout, refresh occupancies, let idle workers steal."""
+    """Remove silent workers, refresh occupancies, let idle workers steal, time out tasks nobody may run."""
     for ws in list(s.workers.values()):
         if ev.now - ws.last_seen > s.heartbeat_timeout:
             s.remove_worker(ws, True, ev.stimulus_id, "heartbeat-timeout")
@@ -234,6 +238,7 @@ def tick(s, ev: Tick) -> None:
             total += cost
         ws.occupancy = total
     s.dirty_workers.update(s.workers.values())
+    s.placement.tick(s, ev.now, ev.stimulus_id)  # tasks no connected worker may run err after a while
 
 
 def task_finished(s, ev: TaskFinished) -> None:
@@ -250,6 +255,8 @@ def task_finished(s, ev: TaskFinished) -> None:
     elif state == MEMORY:
         if ws not in ts.who_has:
             s.add_replica(ts, ws, stim)
+            if s.moves.pending:  # a copy client.rebalance asked for: its giver may drop its own
+                s.moves.landed(s, ts, ws, stim)
     else:  # nobody needs it (released, erred or forgotten): let the worker drop it
         s.note(ev.key, "stale-finished", ev.worker, stim)
         s.free_on_worker(ws, ev.key, stim)
@@ -370,4 +377,7 @@ HANDLERS = {
     # retire.py
     RetireWorkers: retire_workers,
     WorkerAsksToRetire: worker_asks_to_retire,
+    # replicate.py
+    ReplicateRequested: replicate,
+    RebalanceRequested: rebalance,
 }

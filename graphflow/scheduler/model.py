@@ -29,7 +29,15 @@ the ones particular to each state); tests run it after every event.
 
 from __future__ import annotations
 
-__all__ = ["SchedPrefix", "SchedTask", "SchedWorker", "validate_scheduler_state", "STATES", "ACTIVE"]
+
+def host_of(address: str) -> str:
+    """``"127.0.0.1"`` for ``"tcp://127.0.0.1:40123"`` (the address itself when it has no host part)."""
+    rest = address.split("://", 1)[-1]
+    host, sep, port = rest.rpartition(":")
+    return host.strip("[]") if sep and port.isdigit() else rest
+
+
+__all__ = ["host_of", "SchedPrefix", "SchedTask", "SchedWorker", "validate_scheduler_state", "STATES", "ACTIVE"]
 
 RELEASED = "released"
 WAITING = "waiting"
@@ -69,7 +77,7 @@ class SchedTask:
 
     __slots__ = ("key", "spec", "state", "prefix", "priority", "dependencies", "dependents", "n_waiting_on",
                  "n_waiters", "who_has", "nbytes", "type_name", "processing_on", "wanted_by", "retries",
-                 "suspicious", "restrictions", "error")
+                 "suspicious", "restrictions", "loose", "resources", "error")
 
     def __init__(self, key, spec, prefix: SchedPrefix, priority: tuple):
         self.key = key
@@ -88,7 +96,9 @@ class SchedTask:
         self.wanted_by = None  # set of client ids, None when empty
         self.retries = 0
         self.suspicious = 0
-        self.restrictions = None  # frozenset of worker addresses
+        self.restrictions = None  # frozenset of worker addresses (and the names and hosts asked for)
+        self.loose = False  # allow_other_workers: restrictions are a preference (scheduler/restrictions.py)
+        self.resources = None  # {name: amount} it holds while processing (scheduler/resources.py)
         self.error = None  # (exception, traceback, blamed key)
 
     def __repr__(self):
@@ -100,10 +110,15 @@ class SchedWorker:
 
     __slots__ = ("address", "nthreads", "memory_limit", "last_seen", "memory", "executing", "processing",
                  "occupancy", "has_what", "nbytes", "spilled", "rss", "paused", "over_target",
-                 "shared", "spill_error")
+                 "shared", "spill_error", "name", "host", "resources", "used")
 
-    def __init__(self, address: str, nthreads: int, memory_limit, now: float):
+    def __init__(self, address: str, nthreads: int, memory_limit, now: float, name: str = "",
+                 resources: dict | None = None):
         self.address = address
+        self.name = name or address  # unique among connected workers (the shell suffixes duplicates)
+        self.host = host_of(address)
+        self.resources = resources or None  # {name: amount} it offers; None: none
+        self.used = {}  # {name: amount} held by the tasks it processes
         self.nthreads = max(1, nthreads)
         self.memory_limit = memory_limit
         self.last_seen = now
@@ -175,7 +190,7 @@ def _validate_no_worker(state, ts) -> None:
     if ts not in state.no_worker:
         _fail(ts, "missing from the no-worker set")
     allowed = state.workers if ts.restrictions is None else [a for a in ts.restrictions if a in state.workers]
-    if allowed:
+    if allowed and ts.resources is None:  # held for resources: placed when they free (scheduler/resources.py)
         _fail(ts, f"no-worker although workers may run it: {list(allowed)}")
 
 

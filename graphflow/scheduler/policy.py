@@ -103,9 +103,10 @@ def is_rootish(ts, total_nthreads: int) -> bool:
     are each shared by many tasks (more than twice the cluster's threads, and
     more than 4): placing those by input bytes would pile every one of them on
     the worker holding the shared input.  Restricted tasks never are: the
-    queue hands tasks to whichever worker has a free slot.
+    queue hands tasks to whichever worker has a free slot; tasks with resources
+    wait in `graphflow.scheduler.resources` instead.
     """
-    if ts.restrictions is not None:
+    if ts.restrictions is not None or ts.resources is not None:
         return False
     deps = ts.dependencies
     if not deps:
@@ -194,8 +195,9 @@ def _steal_candidates(victim, thief, steals, bandwidth, default_duration):
     tail = heapq.nlargest(min(STEAL_SCAN, spare), procs, key=_priority)
     found = []
     for ts in tail:
-        if ts in steals or (ts.restrictions is not None and thief.address not in ts.restrictions):
-            continue
+        if ts in steals or ts.resources is not None or (
+                ts.restrictions is not None and thief.address not in ts.restrictions):
+            continue  # resources stay where they were granted
         d = expected_duration(ts.prefix, default_duration)
         c = _fetch_cost(ts, thief, bandwidth)
         if c > STEAL_RATIO * d:

@@ -44,7 +44,7 @@ from ..comm import messages as wire
 from ..comm.salvage import missing_in, task_exception
 from ..comm.transport import Listener
 from ..errors import GraphflowError
-from . import actors, policy, retire
+from . import actors, policy, replicate, restrictions, retire
 from . import events as ev
 from .progress import ProgressBoard
 from .snapshot import Diagnostics
@@ -76,7 +76,7 @@ _FROM_WORKER = {
 }
 _FROM_CLIENT = {
     wire.SubmitGraph: lambda c, m: ev.UpdateGraph(m.stimulus_id, c, m.specs, m.dependencies, m.priorities, m.wanted,
-                                                  m.retries, m.restrictions),
+                                                  m.retries, m.restrictions, m.resources, m.loose),
     wire.DropKeys: lambda c, m: ev.ClientReleasesKeys(m.stimulus_id, c, m.keys),
     wire.CancelKeys: lambda c, m: ev.ClientCancelsKeys(m.stimulus_id, c, m.keys),
     wire.ActorCallLog: lambda c, m: actors.ActorLog(m.stimulus_id, c, m.actor, m.caller, m.incarnation, m.calls,
@@ -110,7 +110,8 @@ class Scheduler:
         wedged = config.get("scheduler.wedged_after", WEDGED_AFTER)
         dead_after = heartbeat_timeout if address.startswith("inproc://") else max(heartbeat_timeout, wedged)
         self.state = SchedulerState(heartbeat_timeout=dead_after, validate=validate,
-                                    allowed_failures=allowed_failures)
+                                    allowed_failures=allowed_failures,
+                                    no_worker_timeout=config.get("scheduler.no_worker_timeout"))
         self.diagnostics = Diagnostics(self)  # task stream, memory history, dashboard snapshots
         self.progress = ProgressBoard()  # per-prefix counters for gf.progress
         self.loop = loop
@@ -232,11 +233,31 @@ class Scheduler:
         self.peer_of[msg.address] = peer
         self.name_of[peer] = ("worker", msg.address)
         self._send(peer, wire.Welcome(self.address, self.heartbeat_interval, self.heartbeat_timeout))
+        name = self._unique_name(msg.name, msg.address)
         self._feed(ev.WorkerJoined(self._stim("worker-joined"), msg.address, msg.nthreads, msg.memory_limit,
-                                   self.clock()))
+                                   self.clock(), name, msg.resources))
         self.worker_pid[msg.address] = msg.pid
-        self.worker_name[msg.address] = msg.name  # the launcher's name for it (Cluster.scale matches on it)
+        self.worker_name[msg.address] = name  # the launcher's name for it (Cluster.scale matches on it)
         logger.info("scheduler: worker %s joined (%d threads, pid %d)", msg.address, msg.nthreads, msg.pid)
+
+    def _unique_name(self, name: str, address: str) -> str:
+        """``name``, or ``name-2``, ``name-3``... if a connected worker already has it.
+
+        Two ``graphflow worker`` commands both call their first worker ``worker-0``; names are how
+        ``workers=`` and the dashboard tell workers apart, so the second one to register is suffixed
+        (and logged), not refused: refusing would leave a worker started by hand doing nothing.
+        """
+        if not name:
+            return address
+        taken = {n: a for a, n in self.worker_name.items() if a != address and a in self.state.workers}
+        unique, i = name, 1
+        while unique in taken:
+            i += 1
+            unique = f"{name}-{i}"
+        if unique != name:
+            logger.warning("scheduler: worker %s asked for the name %r, which worker %s has; it is called %r",
+                           address, name, taken[name], unique)
+        return unique
 
     def _register_client(self, peer: bytes, msg: wire.RegisterClient) -> None:
         self.peer_of[msg.client] = peer
@@ -439,12 +460,16 @@ class Scheduler:
         return self.state.who_has(list(req.holders))
 
     def _answer_choose_workers(self, client, req: wire.ChooseWorkersRequest):
-        """The worker a client should scatter data to: one of ``req.workers`` if given, else the least loaded."""
+        """The worker a client should scatter data to: one of ``req.workers`` (addresses, names or hosts) if
+        given, else the least loaded."""
         if req.workers:
-            unknown = [w for w in req.workers if w not in self.state.workers]
-            if unknown:
-                raise GraphflowError(f"unknown workers {unknown}; known: {sorted(self.state.workers)}")
-            return list(req.workers)[:1]
+            workers = self.state.workers
+            matched = [a for a in restrictions.resolve(self.state, req.workers) if a in workers]
+            if not matched:
+                names = {a: self.worker_name.get(a, "") for a in workers}
+                raise GraphflowError(f"unknown workers {list(req.workers)}: no connected worker matches them by "
+                                     f"address, name or host; the workers are {names}")
+            return sorted(matched)[:1]
         closing = self.state.retiring.closing
         if closing:  # a retiring worker takes no new data
             open_workers = [w for a, w in self.state.workers.items() if a not in closing]
@@ -471,6 +496,16 @@ class Scheduler:
         self._feed(ev.KeysScattered(self._stim("scatter"), client, req.worker, req.nbytes))
         return True
 
+    def _answer_replicate(self, client, req: wire.ReplicateRequest):
+        self._feed(replicate.ReplicateRequested(self._stim("replicate"), list(req.keys), req.n, req.workers))
+        return True
+
+    def _answer_rebalance(self, client, req: wire.RebalanceRequest):
+        before = len(self.state.moves.pending)
+        self._feed(replicate.RebalanceRequested(self._stim("rebalance"), req.keys, req.workers))
+        self._process()
+        return len(self.state.moves.pending) - before
+
     def _answer_scheduler_info(self, client, req: wire.SchedulerInfoRequest):
         workers = {}
         for address, ws in self.state.workers.items():
@@ -481,6 +516,9 @@ class Scheduler:
                 "processing": len(getattr(ws, "processing", ())),
                 "pid": self.worker_pid.get(address),
                 "name": self.worker_name.get(address, ""),
+                "host": ws.host,
+                "resources": dict(ws.resources) if ws.resources else None,
+                "resources_used": dict(ws.used),
                 "status": "closing" if address in self.state.retiring.closing else "running",
                 "memory": memory_report(ws),
             }
@@ -540,6 +578,7 @@ class Scheduler:
         """How many workers the cluster should have and who should leave (`graphflow.scheduler.adaptive`)."""
         from . import adaptive
 
+        self.state.pool.adaptive = True  # workers may still come: requests nobody offers yet wait (resources.py)
         return adaptive.recommend(adaptive.observe(self.state), req.minimum, req.maximum, req.target_duration).as_dict()
 
     def _answer_shutdown(self, client, req: wire.ShutdownRequest):
@@ -579,6 +618,8 @@ _ANSWERS = {
     wire.ChooseActorWorkerRequest: Scheduler._answer_choose_actor_worker,
     wire.ActorLocationRequest: Scheduler._answer_actor_location,
     wire.ScatteredRequest: Scheduler._answer_scattered,
+    wire.ReplicateRequest: Scheduler._answer_replicate,
+    wire.RebalanceRequest: Scheduler._answer_rebalance,
     wire.SchedulerInfoRequest: Scheduler._answer_scheduler_info,
     wire.MemoryRequest: Scheduler._answer_memory,
     wire.RetireWorkersRequest: Scheduler._answer_retire_workers,

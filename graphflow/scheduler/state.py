@@ -57,10 +57,11 @@ from operator import attrgetter
 
 from ..errors import InvalidTransition, blame_task
 from ..spec.keys import key_split
-from . import policy
+from . import policy, resources, restrictions
 from ..comm.messages import TaskSpec
 from .events import AssignTasks, KeyReport, ReleaseOnWorker, RequestSteal, TaskFinished, event_record, story
 from .actors import SchedActors
+from .replicate import Moves
 from .retire import SchedRetirements
 from .failures import killed_worker, lost_scattered, memory_limit_error, out_of_memory
 from .handlers import HANDLERS
@@ -92,18 +93,19 @@ class SchedulerState:
                  log_length: int = 100_000, saturation: float = policy.SATURATION,
                  slot_budget: float = policy.SLOT_BUDGET, slot_cap: int = policy.SLOT_CAP,
                  bandwidth: float = policy.BANDWIDTH, default_duration: float = policy.DEFAULT_DURATION,
-                 work_stealing: bool = True):
+                 work_stealing: bool = True, no_worker_timeout: float = 30.0):
         self.allowed_failures = allowed_failures
         self.heartbeat_timeout = heartbeat_timeout
         self.validate = validate
-        self.saturation = saturation
-        self.slot_budget = slot_budget
-        self.slot_cap = slot_cap
+        self.saturation, self.slot_budget, self.slot_cap = saturation, slot_budget, slot_cap  # policy.task_slots
         self.bandwidth = bandwidth
         self.default_duration = default_duration
         self.work_stealing = work_stealing
         self.actors = SchedActors()  # actors' hosts, call logs and checkpoints (scheduler/actors.py)
         self.retiring = SchedRetirements()  # workers leaving gracefully (scheduler/retire.py)
+        self.pool = resources.ResourcePool()  # tasks held until their resources are free (scheduler/resources.py)
+        self.placement = restrictions.Placement(no_worker_timeout)  # the no-worker clock (scheduler/restrictions.py)
+        self.moves = Moves()  # rebalance's copies whose giver drops its copy when they land (scheduler/replicate.py)
         self.tasks = {}
         self.workers = {}
         self.clients = set()
@@ -169,13 +171,10 @@ class SchedulerState:
 
     def who_has(self, keys=None) -> dict:
         """``{key: [worker addresses]}`` for ``keys`` (default: every task in memory)."""
+        tasks = self.tasks
         if keys is None:
-            return {k: [ws.address for ws in ts.who_has] for k, ts in self.tasks.items() if ts.who_has}
-        out = {}
-        for k in keys:
-            ts = self.tasks.get(k)
-            out[k] = [ws.address for ws in ts.who_has] if ts is not None else []
-        return out
+            return {k: [ws.address for ws in ts.who_has] for k, ts in tasks.items() if ts.who_has}
+        return {k: [ws.address for ws in tasks[k].who_has] if k in tasks else [] for k in keys}
 
     def has_what(self, worker: str) -> list:
         """Keys whose results ``worker`` holds."""
@@ -256,8 +255,7 @@ class SchedulerState:
                                          [ws.address for ws in ts.who_has], inline))
 
     def _report_erred(self, ts: SchedTask, client: str, stim: str) -> None:
-        exc, tb, _ = ts.error
-        self._out_other.append(KeyReport(stim, client, ts.key, ERRED, exception=exc, traceback=tb))
+        self._out_other.append(KeyReport(stim, client, ts.key, ERRED, exception=ts.error[0], traceback=ts.error[1]))
 
     # --------------------------------------------------------------- workers
 
@@ -330,6 +328,8 @@ class SchedulerState:
         ts.processing_on = ws
         ws.processing[ts] = cost = self.cost(ts, ws)
         ws.occupancy += cost
+        if ts.resources is not None:
+            resources.acquire(ts, ws)
         buf = self._out_execute.get(ws)
         if buf is None:
             self._out_execute[ws] = [stim, {ts: None}]
@@ -341,10 +341,11 @@ class SchedulerState:
         """Take ``ts`` off its worker, which is returned; the caller sets the new state."""
         ws = ts.processing_on
         cost = ws.processing.pop(ts)
-        # reset when empty so float error cannot accumulate over millions of tasks
-        ws.occupancy = ws.occupancy - cost if ws.processing else 0.0
+        ws.occupancy = ws.occupancy - cost if ws.processing else 0.0  # 0 when empty: float error never builds up
         ts.processing_on = None
         self.dirty_workers.add(ws)
+        if ts.resources is not None:
+            self.pool.release(ts, ws)
         if self.steals:
             self.steals.pop(ts, None)
         return ws
@@ -390,7 +391,9 @@ class SchedulerState:
     # ------------------------------------------------- queue and stealing
 
     def _balance(self, stim: str) -> None:
-        """Fill free slots from the queue, then let idle workers steal."""
+        """Place tasks held for resources, fill free slots from the queue, then let idle workers steal."""
+        if self.pool.changed or (self.dirty_workers and self.pool.heaps):
+            self.pool.fill(self, stim)
         if self._n_queued and self.workers and (self._queue_grew or self.dirty_workers):
             self._fill_slots(self.workers.values() if self._queue_grew else list(self.dirty_workers), stim)
         if self.work_stealing and self.dirty_workers and not self._n_queued:
@@ -445,19 +448,14 @@ class SchedulerState:
         """Where a task whose inputs are all in memory goes next (erred if no worker could hold them)."""
         cap = self._memory_cap
         if cap is not None and ts.dependencies:
-            need = 0
-            for dep in ts.dependencies:
-                need += dep.nbytes
+            need = sum([dep.nbytes for dep in ts.dependencies])
             if need > cap:
                 return (ERRED, (memory_limit_error(ts, need, cap), "", ts.key))
+        if ts.resources is not None:
+            return self.pool.ready_target(self, ts)
         if policy.is_rootish(ts, self.total_nthreads):
             return QUEUED
-        if ts.restrictions is None:
-            return PROCESSING if self.workers else NO_WORKER
-        for address in ts.restrictions:
-            if address in self.workers:
-                return PROCESSING
-        return NO_WORKER
+        return restrictions.ready_target(self, ts)
 
     # --------------------------------------------------------------- output
 
@@ -616,7 +614,7 @@ class SchedulerState:
         self._n_queued -= 1
 
     def _leave_no_worker(self, ts: SchedTask) -> None:
-        del self.no_worker[ts]
+        del self.no_worker[ts]  # a task held for resources leaves its pool heap lazily (ResourcePool.fill)
 
     def _transition_released_waiting(self, ts, stim, arg):
         if ts.spec is None or getattr(ts.spec, "__graphflow_actor__", None) == "dead":
@@ -653,6 +651,8 @@ class SchedulerState:
     def _transition_waiting_no_worker(self, ts, stim, arg):
         ts.state = NO_WORKER
         self.no_worker[ts] = None
+        if ts.resources is not None:
+            self.pool.hold(ts)
 
     def _transition_waiting_released(self, ts, stim, arg):
         self._enter_released(ts)

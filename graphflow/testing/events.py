@@ -41,7 +41,7 @@ def stim(prefix: str = "test") -> str:
 
 
 def graph(deps: dict, *, client: str = "C", wanted=None, priorities=None, retries=None, restrictions=None,
-          specs=None, stimulus_id=None) -> UpdateGraph:
+          specs=None, stimulus_id=None, resources=None, loose=()) -> UpdateGraph:
     """`UpdateGraph` for ``{key: (input keys, ...)}``.
 
     ``wanted`` defaults to the keys no other key in ``deps`` reads (the
@@ -54,11 +54,13 @@ def graph(deps: dict, *, client: str = "C", wanted=None, priorities=None, retrie
         priorities = {k: i for i, k in enumerate(deps)}
     specs = {k: ("spec", k) for k in deps} if specs is None else specs
     return UpdateGraph(stimulus_id or stim("update-graph"), client, specs, {k: tuple(d) for k, d in deps.items() if d},
-                       priorities, list(wanted), dict(retries or {}), dict(restrictions or {}))
+                       priorities, list(wanted), dict(retries or {}), dict(restrictions or {}),
+                       dict(resources or {}), frozenset(loose))
 
 
-def joined(worker: str, nthreads: int = 1, *, memory_limit=None, now: float = 0.0, stimulus_id=None) -> WorkerJoined:
-    return WorkerJoined(stimulus_id or stim("worker-joined"), worker, nthreads, memory_limit, now)
+def joined(worker: str, nthreads: int = 1, *, memory_limit=None, now: float = 0.0, stimulus_id=None, name: str = "",
+           resources=None) -> WorkerJoined:
+    return WorkerJoined(stimulus_id or stim("worker-joined"), worker, nthreads, memory_limit, now, name, resources)
 
 
 def left(worker: str, *, expected: bool = False, memory=None, stimulus_id=None) -> WorkerLeft:

@@ -90,8 +90,9 @@ class Worker:
                  heartbeat_interval: float = 0.5, fetch_timeout: float = 60.0, loop=None, on_exit=None,
                  validate: bool = False, local_directory: str | None = None, max_spill: int | None = None,
                  memory: dict | None = None, lifetime: float | None = None, lifetime_stagger: float = 0.0,
-                 lifetime_restart: bool = False, actor_handle=None):
+                 lifetime_restart: bool = False, actor_handle=None, resources: dict | None = None):
         self.scheduler_address = scheduler_address
+        self.resources = resources or None  # {name: amount} offered to tasks that ask (the scheduler counts)
         # What an actor's creation task returns to its callers: the client's ActorHandle class, given by
         # whoever starts the worker (graphflow.deploy.worker_process), since the worker cannot import the client.
         self.actor_handle = actor_handle
@@ -187,7 +188,7 @@ class Worker:
         self.scheduler.on_drained = self.listener.on_drained = self._process
         self.scheduler.repair = self.listener.repair = repair_calls  # calls we cannot load fail in their turn
         self.scheduler.send(wire.RegisterWorker(self.address, self.nthreads, self.memory_limit, os.getpid(),
-                                                self.name))
+                                                self.name, self.resources))
         timers = [(self._heartbeat, self.heartbeat_interval), (self._check_fetches, 1.0)]
         if self.memory_limit:
             timers.append((self._check_memory, MEMORY_MONITOR_INTERVAL))
