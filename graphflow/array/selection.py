@@ -1,5 +1,5 @@
 """Selecting elements: take, compress, extract, choose, select, piecewise, isin, union1d,
-delete, insert, append.
+delete, insert.
 
 Selections by position become slicing plans with lengths known up front:
 ``compress`` and ``extract`` turn a numpy condition into positions at once, and
@@ -32,7 +32,7 @@ from .reductions import any as _any
 from .rechunk import rechunk
 
 __all__ = ["take", "compress", "extract", "choose", "select", "piecewise", "isin", "union1d", "delete",
-           "insert", "append"]
+           "insert"]
 
 
 def _along(x, axis, index):
@@ -221,11 +221,3 @@ def insert(arr, obj, values, axis=None):
     if prev < n or not parts:
         parts.append(_along(a, axis, slice(prev, n)))
     return concatenate(parts, axis=axis)
-
-
-def append(arr, values, axis=None):
-    """``numpy.append``: ``concatenate`` (of the flattened inputs when ``axis`` is None)."""
-    arr, values = asarray(arr), asarray(values)
-    if axis is None:
-        return concatenate([ravel(arr), ravel(values)], axis=0)
-    return concatenate([arr, values], axis=axis)
