@@ -33,7 +33,7 @@ from .chunks import offsets
 from .core import Array, new_name
 from .creation import asarray
 
-__all__ = ["BlockView", "blocks", "VIndex", "vindex", "view"]
+__all__ = ["BlockView", "blocks", "vindex", "view"]
 
 
 class BlockView:
@@ -116,18 +116,6 @@ def _gather(blocks_, axes, locals_, positions, length):
         moved = np.moveaxis(block, axes, tuple(range(len(axes))))
         out[pos] = moved[tuple(loc)]
     return out
-
-
-class VIndex:
-    """``x.vindex``: numpy's pointwise fancy indexing; see the module docstring."""
-
-    __slots__ = ("_array",)
-
-    def __init__(self, array: Array):
-        self._array = array
-
-    def __getitem__(self, index) -> Array:
-        return vindex(self._array, index if isinstance(index, tuple) else (index,))
 
 
 def vindex(x: Array, index: tuple) -> Array:

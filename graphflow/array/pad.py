@@ -45,7 +45,7 @@ def _pairs(value, ndim, what, integral=False):
         if arr.dtype.kind not in "iu":
             raise TypeError(f"`{what}` must be of integral type.")
         if (arr < 0).any():
-            raise ValueError(f"index can't contain negative values")
+            raise ValueError("index can't contain negative values")
     try:
         return np.broadcast_to(arr, (ndim, 2)).tolist()
     except ValueError:

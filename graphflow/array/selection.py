@@ -221,3 +221,15 @@ def insert(arr, obj, values, axis=None):
     if prev < n or not parts:
         parts.append(_along(a, axis, slice(prev, n)))
     return concatenate(parts, axis=axis)
+
+
+def nonzero_computed(a):
+    """``numpy.nonzero`` with the positions computed now (so the index arrays' lengths are known).
+
+    Backs ``Array.nonzero`` until the lazy ``graphflow.array.nonzero`` (arr-ufuncs, unknown lengths) is
+    merged; binding that one instead is a one-word change in ``graphflow/array/__init__.py``.
+    """
+    a = asarray(a)
+    found = np.nonzero(np.asarray(a.compute()))
+    step = max(a.chunksize) if a.ndim else 1
+    return tuple(asarray(f, chunks=max(step, 1)) for f in found)
