@@ -25,6 +25,7 @@ from .core import Array, new_name
 from .creation import arange, asarray
 from .elementwise import elemwise
 from .manipulation import reshape, stack, swapaxes
+from .rechunk import rechunk
 
 __all__ = ["broadcast_to", "broadcast_arrays", "meshgrid", "indices", "fromfunction", "atleast_1d",
            "atleast_2d", "atleast_3d", "ravel_multi_index", "unravel_index", "result_type", "shape", "ndim",
@@ -47,10 +48,9 @@ def broadcast_to(x, shape, chunks=None) -> Array:
         out_chunks += [c if n == s else ((s,) if s else (0,)) for c, n, s in zip(x.chunks, x.shape, shape[new:])]
     else:
         out_chunks = list(normalize_chunks(chunks, shape, x.dtype))
-        for d, (n, s) in enumerate(zip(x.shape, shape[new:])):
-            if n == s and out_chunks[new + d] != x.chunks[d]:
-                raise ValueError(f"chunks= must keep the input's blocks {x.chunks[d]} on axis {new + d}, "
-                                 f"which is not broadcast")
+        kept = zip(x.chunks, x.shape, shape[new:])
+        want = tuple(out_chunks[new + d] if n == s else c for d, (c, n, s) in enumerate(kept))
+        x = rechunk(x, want)  # axes that are not broadcast take the blocks asked for
     if tuple(out_chunks) == x.chunks:
         return x
     name = new_name("broadcast_to", x, shape, out_chunks)
