@@ -386,7 +386,7 @@ def test_grids_and_broadcasting(chunks):
 
 
 @pytest.mark.api("da.atleast_1d", "da.atleast_2d", "da.atleast_3d", "da.result_type", "da.shape", "da.ndim",
-                 "da.size", "da.ravel_multi_index", "da.unravel_index")
+                 "da.ravel_multi_index", "da.unravel_index")
 def test_dimensions_and_index_conversions():
     for f in ("atleast_1d", "atleast_2d", "atleast_3d"):
         for v in (np.array(3.0), np.arange(3), np.ones((2, 3)), np.ones((2, 1, 3, 1))):
@@ -512,3 +512,38 @@ def test_from_npy_stack_reads_what_dask_writes(tmp_path):
     ga.to_npy_stack(str(tmp_path / "g"), ga.from_array(x, chunks=(4, 5)), axis=0)
     np.testing.assert_array_equal(da.from_npy_stack(str(tmp_path / "g")).compute(), x)
     assert sorted(os.listdir(tmp_path / "g")) == ["0.npy", "1.npy", "info"]
+
+
+@pytest.mark.parametrize("chunks", CHUNKS)
+def test_numpy_functions_on_graphflow_arrays_stay_lazy(chunks):
+    """``np.<routine>(graphflow array)`` reaches graphflow's routine through ``__array_function__``."""
+    a = ga.from_array(XI, chunks=chunks)
+    calls = [(np.diff, (2,)), (np.ediff1d, ()), (np.flip, ()), (np.fliplr, ()), (np.flipud, ()), (np.roll, (2,)),
+             (np.rot90, ()), (np.rollaxis, (1,)), (np.tile, ((2, 1),)), (np.repeat, (2,)), (np.pad, (1,)),
+             (np.tril, ()), (np.triu, (1,)), (np.diag, ()), (np.diagonal, ()), (np.trace, ()),
+             (np.take, ([0, 2],)), (np.isin, ([1, 5],)), (np.delete, (1,)),
+             (np.insert, (1, 9)), (np.ptp, ()), (np.count_nonzero, ()), (np.broadcast_to, ((2, 7, 9),)),
+             (np.atleast_3d, ()), (np.union1d, ([100],))]
+    for func, args in calls:
+        got = func(a, *args)
+        assert isinstance(got, ga.Array), func.__name__
+        same(got, func(XI, *args))
+    same(np.einsum("ij->j", a), np.einsum("ij->j", XI))
+    same(np.vdot(a, a), np.vdot(XI, XI))
+    same(np.gradient(a.astype(float), axis=1), np.gradient(XI.astype(float), axis=1))
+    same(np.extract(XI > 2, a), np.extract(XI > 2, XI))
+    same(np.compress([1, 0, 1], a, axis=0), np.compress([1, 0, 1], XI, axis=0))
+    same(np.choose(np.abs(a) % 2, [XI, -XI]), np.choose(np.abs(XI) % 2, [XI, -XI]))
+    same(np.select([a > 2], [a]), np.select([XI > 2], [XI]))
+    same(np.piecewise(a, [a > 2], [1, 0]), np.piecewise(XI, [XI > 2], [1, 0]))
+    same(np.apply_along_axis(np.sum, 1, a), np.apply_along_axis(np.sum, 1, XI))
+    same(np.apply_over_axes(np.sum, a, [0]), np.apply_over_axes(np.sum, XI, [0]))
+    for got, want in zip(np.meshgrid(a[0], a[:, 0]), np.meshgrid(XI[0], XI[:, 0])):
+        same(got, want)
+    for got, want in zip(np.broadcast_arrays(a, a[0]), np.broadcast_arrays(XI, XI[0])):
+        same(got, want)
+    same(np.ravel_multi_index((np.abs(a) % 3, np.abs(a) % 2), (3, 2)),
+         np.ravel_multi_index((np.abs(XI) % 3, np.abs(XI) % 2), (3, 2)))
+    for got, want in zip(np.unravel_index(np.abs(a), (4, 5)), np.unravel_index(np.abs(XI), (4, 5))):
+        same(got, want)
+    assert bool(np.allclose(a, XI)) and not bool(np.allclose(a, XI + 1))
