@@ -85,7 +85,8 @@ def _wide_enough(x, axis, depth):
         raise ValueError(f"the overlap depth {depth} is larger than axis {axis} ({n} elements)")
     new = list(blocks_for(n, max(depth, max(c))))
     if len(new) > 1 and new[-1] < depth:
-        new[-2] += new.pop()
+        last = new.pop()
+        new[-1] += last
     return rechunk(x, tuple(tuple(new) if d == axis else x.chunks[d] for d in range(x.ndim)))
 
 

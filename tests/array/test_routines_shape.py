@@ -547,3 +547,53 @@ def test_numpy_functions_on_graphflow_arrays_stay_lazy(chunks):
     for got, want in zip(np.unravel_index(np.abs(a), (4, 5)), np.unravel_index(np.abs(XI), (4, 5))):
         same(got, want)
     assert bool(np.allclose(a, XI)) and not bool(np.allclose(a, XI + 1))
+
+
+@FAST
+@given(array_and_chunks(min_ndim=2, max_ndim=3), st.integers(-4, 4))
+@pytest.mark.api("da.tril", "da.triu", "da.diagonal", "da.trace", "da.tile", "da.repeat", "da.rot90")
+def test_triangles_tiles_any_shape(data, k):
+    x, chunks = data
+    a = ga.from_array(x, chunks=chunks)
+    same(ga.tril(a, k), np.tril(x, k))
+    same(ga.triu(a, k), np.triu(x, k))
+    same(ga.diagonal(a, k, -1, 0), np.diagonal(x, k, -1, 0))
+    same(ga.trace(a, k), np.trace(x, k))
+    same(ga.tile(a, (2, 1)), np.tile(x, (2, 1)))
+    same(ga.repeat(a, 2, axis=-1), np.repeat(x, 2, axis=-1))
+    same(ga.rot90(a, k), np.rot90(x, k))
+
+
+@FAST
+@given(array_and_chunks(min_side=1), st.integers(0, 9), st.sampled_from(["constant", "edge", "reflect",
+                                                                          "symmetric", "wrap", "mean"]))
+@pytest.mark.api("da.pad", "da.map_overlap")
+def test_pad_and_overlap_any_shape(data, width, mode):
+    x, chunks = data
+    a = ga.from_array(x, chunks=chunks)
+    if mode == "reflect" and min(x.shape) == 1 and width:
+        width = 0  # numpy cannot reflect a single element either
+    same(ga.pad(a, width, mode), np.pad(x, width, mode))
+    depth = min(width, min(x.shape))
+    same(ga.map_overlap(lambda b: b * 2, a, depth=depth, boundary="reflect"), x * 2)
+    same(ga.map_overlap(lambda b: b + 1, a, depth=depth, boundary="none"), x + 1)
+
+
+@pytest.mark.api("da.topk", "da.einsum", "da.isin", "da.diagonal", "da.moment", "da.count_nonzero")
+def test_empty_and_zero_d_inputs():
+    empty = np.zeros((0, 4))
+    e = ga.from_array(empty, chunks=2)
+    same(ga.einsum("ij->j", e), np.einsum("ij->j", empty))
+    same(ga.einsum("ij,ij->", e, e), np.einsum("ij,ij->", empty, empty))
+    same(ga.isin(e, [1.0]), np.isin(empty, [1.0]))
+    same(ga.diagonal(e), np.diagonal(empty))
+    same(ga.tril(e), np.tril(empty))
+    same(ga.topk(e, 2, axis=1), np.zeros((0, 2)))
+    same(ga.count_nonzero(e, axis=0), np.count_nonzero(empty, axis=0))
+    scalar = ga.from_array(np.array(3.5))
+    same(ga.einsum(",->", scalar, scalar), np.einsum(",->", np.array(3.5), np.array(3.5)))
+    same(ga.isin(scalar, [3.5]), np.isin(np.array(3.5), [3.5]))
+    same(ga.count_nonzero(scalar), np.count_nonzero(np.array(3.5)))
+    same(ga.atleast_2d(scalar), np.atleast_2d(np.array(3.5)))
+    same(ga.broadcast_to(scalar, (2, 3)), np.broadcast_to(np.array(3.5), (2, 3)))
+    same(ga.moment(ga.from_array(np.arange(5.0), chunks=2), 2), np.var(np.arange(5.0)))
