@@ -565,8 +565,8 @@ def test_triangles_tiles_any_shape(data, k):
 
 
 @FAST
-@given(array_and_chunks(min_side=1), st.integers(0, 9), st.sampled_from(["constant", "edge", "reflect",
-                                                                          "symmetric", "wrap", "mean"]))
+@given(array_and_chunks(min_side=1), st.integers(0, 9),
+       st.sampled_from(["constant", "edge", "reflect", "symmetric", "wrap", "mean"]))
 @pytest.mark.api("da.pad", "da.map_overlap")
 def test_pad_and_overlap_any_shape(data, width, mode):
     x, chunks = data
