@@ -51,8 +51,9 @@ from .gufunc import apply_along_axis, apply_gufunc, apply_over_axes, as_gufunc, 
 from .overlap import map_overlap, overlap, trim_internal  # noqa: E402
 from .pad import pad  # noqa: E402
 from .reorder import flip, fliplr, flipud, repeat, roll, rollaxis, rot90, tile  # noqa: E402
-from .selection import (choose, compress, delete, extract, insert, isin, piecewise, select, take,  # noqa: E402
-                        union1d)
+from .scans import push  # noqa: E402
+from .selection import (choose, compress, delete, extract, insert, isin, piecewise, select, shuffle,  # noqa: E402
+                        take, union1d)
 from .storage import (from_delayed, from_npy_stack, from_zarr, store, to_delayed, to_npy_stack,  # noqa: E402
                       to_zarr)
 from .summaries import allclose, coarsen, count_nonzero, isclose, moment, ptp  # noqa: E402
@@ -69,7 +70,7 @@ __all__ += [
     "piecewise", "select", "take", "union1d", "from_delayed", "from_npy_stack", "from_zarr", "store",
     "to_delayed", "to_npy_stack", "to_zarr", "allclose", "coarsen", "count_nonzero", "isclose", "moment",
     "ptp", "argtopk", "topk", "diag", "diagonal", "trace", "tri", "tril", "tril_indices", "tril_indices_from",
-    "triu", "triu_indices", "triu_indices_from",
+    "triu", "triu_indices", "triu_indices_from", "push", "shuffle",
 ]
 # -- end arr-routines
 
@@ -85,5 +86,6 @@ core.bind_operations(
     # arr-routines: Array methods and accessors (issue 20 part 4)
     blocks=accessors.blocks, vindex=accessors.vindex, view=accessors.view, to_delayed=to_delayed, store=store,
     to_zarr=to_zarr, to_dataframe=storage.to_dataframe, swapaxes=swapaxes, nonzero=selection.nonzero_computed,
-    repeat=repeat, trace=trace, topk=topk, argtopk=argtopk, choose=choose, moment=moment, map_overlap=map_overlap,
+    repeat=repeat, trace=trace, shuffle=shuffle, topk=topk, argtopk=argtopk, choose=choose, moment=moment,
+    map_overlap=map_overlap,
 )

@@ -133,7 +133,7 @@ REDUCTIONS = ("sum", "prod", "mean", "std", "var", "min", "max", "argmin", "argm
 
 # Methods and accessors of issue 20 part 4 (``x.blocks``, ``x.topk(k)``, ``x.store(target)``, ...).
 _ACCESSORS = ("blocks", "vindex", "view", "to_delayed", "store", "to_zarr", "to_dataframe", "swapaxes",
-              "nonzero", "repeat", "trace", "topk", "argtopk", "choose", "moment", "map_overlap")
+              "nonzero", "repeat", "trace", "topk", "argtopk", "choose", "moment", "map_overlap", "shuffle")
 
 
 class ArrayOperations(OperationTable):
@@ -461,6 +461,10 @@ class Array(DaskCollection):
     def map_overlap(self, func, depth, boundary=None, trim=True, **kwargs) -> "Array":
         """``func`` over blocks grown by ``depth`` (`graphflow.array.map_overlap`)."""
         return _ops.map_overlap(func, self, depth=depth, boundary=boundary, trim=trim, **kwargs)
+
+    def shuffle(self, indexer, axis, chunks="auto") -> "Array":
+        """Reorder ``axis`` by groups of positions, each group whole in one block (`graphflow.array.shuffle`)."""
+        return _ops.shuffle(self, indexer, axis, chunks)
 
     def store(self, target, **kwargs):
         """Write into ``target`` (anything with ``__setitem__``); see `graphflow.array.store`."""

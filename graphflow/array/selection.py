@@ -1,5 +1,5 @@
 """Selecting elements: take, compress, extract, choose, select, piecewise, isin, union1d,
-delete, insert.
+delete, insert, shuffle.
 
 Selections by position become slicing plans with lengths known up front:
 ``compress`` and ``extract`` turn a numpy condition into positions at once, and
@@ -32,7 +32,7 @@ from .reductions import any as _any
 from .rechunk import rechunk
 
 __all__ = ["take", "compress", "extract", "choose", "select", "piecewise", "isin", "union1d", "delete",
-           "insert"]
+           "insert", "gather", "shuffle", "nonzero_computed"]
 
 
 def _along(x, axis, index):
@@ -233,3 +233,62 @@ def nonzero_computed(a):
     found = np.nonzero(np.asarray(a.compute()))
     step = max(a.chunksize) if a.ndim else 1
     return tuple(asarray(f, chunks=max(step, 1)) for f in found)
+
+
+def _gather_rows(blocks_, locals_, positions, axis, length):
+    """Rows ``locals_[k]`` of ``blocks_[k]`` (along ``axis``) placed at ``positions[k]`` of one new block."""
+    shape = list(blocks_[0].shape)
+    shape[axis] = length
+    out = np.empty(shape, dtype=blocks_[0].dtype)
+    for block, loc, pos in zip(blocks_, locals_, positions):
+        out[(slice(None),) * axis + (pos,)] = np.take(block, loc, axis=axis)
+    return out
+
+
+def gather(x, positions, axis, lengths):
+    """``x.take(positions, axis)`` cut into blocks of ``lengths`` along ``axis``: each output block
+    reads only the input blocks holding its positions."""
+    positions = np.asarray(positions, dtype=np.intp)
+    n = x.shape[axis]
+    bad = positions[(positions < -n) | (positions >= n)]
+    if bad.size:
+        raise IndexError(f"index {int(bad[0])} is out of bounds for axis {axis} with size {n}")
+    positions = np.where(positions < 0, positions + n, positions)
+    bounds = np.cumsum((0,) + x.chunks[axis])
+    owner = np.searchsorted(bounds, positions, side="right") - 1
+    starts = np.cumsum((0,) + tuple(lengths))
+    name = new_name("gather", x, positions, axis, tuple(lengths))
+    chunks = list(x.chunks)
+    chunks[axis] = tuple(lengths)
+    nodes = {}
+    for idx in np.ndindex(*[len(c) for c in chunks]):
+        part = slice(starts[idx[axis]], starts[idx[axis] + 1])
+        sub, subowner = positions[part], owner[part]
+        refs, locs, poss = [], [], []
+        for b in sorted(set(subowner.tolist())) or [0]:
+            hit = np.flatnonzero(subowner == b)
+            refs.append(Ref((x.name,) + idx[:axis] + (b,) + idx[axis + 1:]))
+            locs.append(sub[hit] - bounds[b])
+            poss.append(hit)
+        nodes[(name,) + idx] = Task((name,) + idx, _gather_rows, refs, locs, poss, axis, len(sub))
+    return Array(name, chunks, x.dtype, nodes, [x])
+
+
+def shuffle(x, indexer, axis, chunks="auto"):
+    """Dask's ``shuffle``: reorder ``axis`` as the groups of ``indexer`` (lists of positions) say, each
+    group whole in one block; groups are packed into blocks about as long as ``x``'s largest."""
+    x = asarray(x)
+    axis = normalize_axis_index(axis, x.ndim)
+    if chunks != "auto":
+        raise NotImplementedError("shuffle supports only chunks='auto' (as Dask)")
+    groups = [np.asarray(g, dtype=np.intp).ravel() for g in indexer]
+    target = max(x.chunks[axis])
+    lengths, current = [], 0
+    for g in groups:
+        if current and current + len(g) > target:
+            lengths.append(current)
+            current = 0
+        current += len(g)
+    lengths.append(current)
+    flat = np.concatenate(groups) if groups else np.zeros(0, np.intp)
+    return gather(x, flat, axis, lengths)

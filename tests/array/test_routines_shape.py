@@ -597,3 +597,30 @@ def test_empty_and_zero_d_inputs():
     same(ga.atleast_2d(scalar), np.atleast_2d(np.array(3.5)))
     same(ga.broadcast_to(scalar, (2, 3)), np.broadcast_to(np.array(3.5), (2, 3)))
     same(ga.moment(ga.from_array(np.arange(5.0), chunks=2), 2), np.var(np.arange(5.0)))
+
+
+@pytest.mark.parametrize("chunks", CHUNKS)
+@pytest.mark.api("da.push")
+def test_push_forward_fills_like_pandas(chunks):
+    pd = pytest.importorskip("pandas")
+    x = RNG.standard_normal((7, 9))
+    x[RNG.random(x.shape) < 0.6] = np.nan
+    a = ga.from_array(x, chunks=chunks)
+    for n in (None, 1, 3):
+        same(ga.push(a, n, 0), pd.DataFrame(x).ffill(limit=n).to_numpy())
+        same(ga.push(a, n, 1), pd.DataFrame(x.T).ffill(limit=n).to_numpy().T)
+    same(ga.push(a, 0, 0), x)
+    same(ga.push(ga.from_array(XI, chunks=chunks), None, 0), XI)
+
+
+@pytest.mark.parametrize("chunks", CHUNKS)
+@pytest.mark.api("da.shuffle", "Array.shuffle")
+def test_shuffle_keeps_each_group_in_one_block(chunks):
+    a = ga.from_array(XI, chunks=chunks)
+    groups = [[6, 5, 2], [4, 1], [3, 0, 8, 7]]
+    got = ga.shuffle(a, groups, axis=1)
+    same(got, XI[:, [6, 5, 2, 4, 1, 3, 0, 8, 7]])
+    assert set(np.cumsum(got.chunks[1]).tolist()) <= {3, 5, 9}  # blocks end only where groups end
+    same(a.shuffle([[1, 1], [0]], axis=0), XI[[1, 1, 0]])
+    with pytest.raises(IndexError):
+        a.shuffle([[9]], axis=0)
