@@ -12,6 +12,11 @@ Modules: `core` (the Array), `chunks`, `creation`, `random`, `elementwise`,
 `blockwise`, `rechunk`, `reductions`, `stream` (reduction chunks that evaluate
 elementwise work and random draws band by band, in cache), `linalg`,
 `slicing`, `manipulation`, `npfuncs` (numpy protocols), `display`.
+Routines and ways in and out (issue 20): `reorder` (flip, roll, tile, repeat), `pad`,
+`overlap` (map_overlap), `triangle` (tril, diagonal, trace), `differences` (diff, gradient),
+`einsum`, `selection` (take, isin, insert, shuffle), `summaries` (moment, coarsen), `topk`,
+`grids` (broadcast_to, meshgrid), `gufunc` (apply_gufunc), `scans` (push), `accessors`
+(``x.blocks``, ``x.vindex``), `storage` (store, npy stacks, zarr, Delayed), `blockmap`.
 
 The modules form a DAG: every operation module imports `core` (the Array), and
 `core` imports none of them.  Array's methods (``x + y``, ``x[0]``, ``x.sum()``,

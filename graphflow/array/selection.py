@@ -105,7 +105,7 @@ def select(condlist, choicelist, default=0):
     if not condlist:
         raise ValueError("select with an empty condition list is not possible")
     for i, c in enumerate(condlist):
-        if np.asarray(c).dtype != bool if not isinstance(c, Array) else c.dtype != bool:
+        if (c.dtype if isinstance(c, Array) else np.asarray(c).dtype) != bool:
             raise TypeError(f"invalid entry {i} in condlist: should be boolean ndarray")
     dtype = np.result_type(*[getattr(c, "dtype", np.asarray(c).dtype) for c in choicelist], np.asarray(default))
     return elemwise(_select, *condlist, *choicelist, n=len(condlist), default=default, dtype=dtype)

@@ -33,9 +33,11 @@ def _best(block, k, axis, field=None):
     n = block.shape[axis]
     if abs(k) >= n:
         return block
-    keys = block[field] if field else block
-    where = np.argpartition(keys, n - k if k > 0 else -k - 1, axis=axis)
-    where = np.take(where, np.arange(n - k, n) if k > 0 else np.arange(-k), axis=axis)
+    kth = n - k if k > 0 else -k - 1
+    keep = (slice(None),) * axis + (slice(n - k, n) if k > 0 else slice(0, -k),)
+    if not field:  # values alone: partition them in place of indices (no gather afterwards)
+        return np.partition(block, kth, axis=axis)[keep]
+    where = np.argpartition(block[field], kth, axis=axis)[keep]
     return np.take_along_axis(block, where, axis=axis)
 
 
