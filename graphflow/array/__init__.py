@@ -14,6 +14,11 @@ elementwise work and random draws band by band, in cache), `linalg`,
 `slicing`, `manipulation`, `npfuncs` (numpy protocols), `display`, `fft`
 (transforms along one-chunk axes), `generator` and `random_tiles` (numpy's
 Generator API behind `random`, drawn on a tile grid that ignores the chunks).
+Routines and ways in and out (issue 20): `reorder` (flip, roll, tile, repeat), `pad`,
+`overlap` (map_overlap), `triangle` (tril, diagonal, trace), `differences` (diff, gradient),
+`einsum`, `selection` (take, isin, insert, shuffle), `summaries` (moment, coarsen), `topk`,
+`grids` (broadcast_to, meshgrid), `gufunc` (apply_gufunc), `scans` (push), `accessors`
+(``x.blocks``, ``x.vindex``), `storage` (store, npy stacks, zarr, Delayed), `blockmap`.
 
 The modules form a DAG: every operation module imports `core` (the Array), and
 `core` imports none of them.  Array's methods (``x + y``, ``x[0]``, ``x.sum()``,
@@ -45,6 +50,39 @@ __all__ = [
 ]
 __all__ += ["fft"]  # issue 20 part 5 (arr-fftrand)
 
+# -- arr-routines (issue 20 part 3's second half and part 4): routines, Array accessors, storage.
+from . import accessors, selection, storage  # noqa: E402
+from .differences import diff, ediff1d, gradient  # noqa: E402
+from .einsum import einsum, vdot  # noqa: E402
+from .grids import (atleast_1d, atleast_2d, atleast_3d, broadcast_arrays, broadcast_to, fromfunction,  # noqa: E402
+                    indices, meshgrid, ndim, ravel_multi_index, result_type, shape, size, unravel_index)
+from .gufunc import apply_along_axis, apply_gufunc, apply_over_axes, as_gufunc, gufunc  # noqa: E402
+from .overlap import map_overlap, overlap, trim_internal  # noqa: E402
+from .pad import pad  # noqa: E402
+from .reorder import flip, fliplr, flipud, repeat, roll, rollaxis, rot90, tile  # noqa: E402
+from .scans import push  # noqa: E402
+from .selection import (choose, compress, delete, extract, insert, isin, piecewise, select, shuffle,  # noqa: E402
+                        take, union1d)
+from .storage import (from_delayed, from_npy_stack, from_zarr, store, to_delayed, to_npy_stack,  # noqa: E402
+                      to_zarr)
+from .summaries import allclose, coarsen, count_nonzero, isclose, moment, ptp  # noqa: E402
+from .topk import argtopk, topk  # noqa: E402
+from .triangle import (diag, diagonal, trace, tri, tril, tril_indices, tril_indices_from, triu,  # noqa: E402
+                       triu_indices, triu_indices_from)
+
+__all__ += [
+    "diff", "ediff1d", "gradient", "einsum", "vdot", "atleast_1d", "atleast_2d", "atleast_3d",
+    "broadcast_arrays", "broadcast_to", "fromfunction", "indices", "meshgrid", "ndim", "ravel_multi_index",
+    "result_type", "shape", "size", "unravel_index", "apply_along_axis", "apply_gufunc", "apply_over_axes",
+    "as_gufunc", "gufunc", "map_overlap", "overlap", "trim_internal", "pad", "flip", "fliplr", "flipud",
+    "repeat", "roll", "rollaxis", "rot90", "tile", "choose", "compress", "delete", "extract", "insert", "isin",
+    "piecewise", "select", "take", "union1d", "from_delayed", "from_npy_stack", "from_zarr", "store",
+    "to_delayed", "to_npy_stack", "to_zarr", "allclose", "coarsen", "count_nonzero", "isclose", "moment",
+    "ptp", "argtopk", "topk", "diag", "diagonal", "trace", "tri", "tril", "tril_indices", "tril_indices_from",
+    "triu", "triu_indices", "triu_indices_from", "push", "shuffle",
+]
+# -- end arr-routines
+
 # Array's methods call these (see the module docstring): the one place that binds them.
 core.bind_operations(
     getitem=slicing.getitem, setitem=slicing.setitem,
@@ -54,4 +92,9 @@ core.bind_operations(
     array_ufunc=npfuncs.array_ufunc, array_function=npfuncs.array_function,
     sum=sum, prod=prod, mean=mean, std=std, var=var, min=min, max=max, argmin=argmin, argmax=argmax,
     any=any, all=all, cumsum=cumsum, cumprod=cumprod, nansum=nansum, nanmean=nanmean,
+    # arr-routines: Array methods and accessors (issue 20 part 4)
+    blocks=accessors.blocks, vindex=accessors.vindex, view=accessors.view, to_delayed=to_delayed, store=store,
+    to_zarr=to_zarr, to_dataframe=storage.to_dataframe, swapaxes=swapaxes, nonzero=selection.nonzero_computed,
+    repeat=repeat, trace=trace, shuffle=shuffle, topk=topk, argtopk=argtopk, choose=choose, moment=moment,
+    map_overlap=map_overlap,
 )

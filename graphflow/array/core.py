@@ -131,6 +131,11 @@ REDUCTIONS = ("sum", "prod", "mean", "std", "var", "min", "max", "argmin", "argm
               "cumsum", "cumprod", "nansum", "nanmean")
 
 
+# Methods and accessors of issue 20 part 4 (``x.blocks``, ``x.topk(k)``, ``x.store(target)``, ...).
+_ACCESSORS = ("blocks", "vindex", "view", "to_delayed", "store", "to_zarr", "to_dataframe", "swapaxes",
+              "nonzero", "repeat", "trace", "topk", "argtopk", "choose", "moment", "map_overlap", "shuffle")
+
+
 class ArrayOperations(OperationTable):
     """The functions `Array`'s methods call, from the modules that build on `Array`.
 
@@ -141,7 +146,7 @@ class ArrayOperations(OperationTable):
 
     __slots__ = ("getitem", "setitem", "transpose", "reshape", "ravel", "squeeze", "rechunk", "astype",
                  "round", "clip", "map_blocks", "dot", "matmul", "to_npy", "elemwise", "is_operand",
-                 "array_ufunc", "array_function") + REDUCTIONS
+                 "array_ufunc", "array_function") + REDUCTIONS + _ACCESSORS
 
     package = "graphflow.array"
 
@@ -408,6 +413,77 @@ class Array(DaskCollection):
     def copy(self) -> "Array":
         return self  # Arrays are immutable recipes; __setitem__ rebinds rather than mutates
 
+    # -- accessors and methods of issue 20 part 4 (graphflow.array's accessors, storage, routines)
+    @property
+    def blocks(self):
+        """Index the grid of blocks: ``x.blocks[0, 1:]`` is an Array of those blocks (axes kept)."""
+        return _ops.blocks(self)
+
+    partitions = blocks
+
+    @property
+    def vindex(self):
+        """numpy's pointwise fancy indexing: ``x.vindex[[0, 2], [1, 3]]`` is ``x[[0, 2], [1, 3]]`` in numpy."""
+        return _AccessorIndex(_ops.vindex, self)
+
+    def view(self, dtype=None, order="C") -> "Array":
+        """The same bytes read as ``dtype`` (``ndarray.view``)."""
+        return _ops.view(self, dtype, order)
+
+    def swapaxes(self, axis1, axis2) -> "Array":
+        return _ops.swapaxes(self, axis1, axis2)
+
+    def nonzero(self) -> tuple:
+        """The indices of the non-zero elements, one Array per axis (``numpy.nonzero``)."""
+        return _ops.nonzero(self)
+
+    def repeat(self, repeats, axis=None) -> "Array":
+        return _ops.repeat(self, repeats, axis)
+
+    def trace(self, offset=0, axis1=0, axis2=1, dtype=None) -> "Array":
+        return _ops.trace(self, offset, axis1, axis2, dtype)
+
+    def topk(self, k, axis=-1, split_every=None) -> "Array":
+        """The ``k`` largest along ``axis``, largest first (``k < 0``: the smallest, smallest first)."""
+        return _ops.topk(self, k, axis, split_every)
+
+    def argtopk(self, k, axis=-1, split_every=None) -> "Array":
+        """The indices of `topk`'s elements."""
+        return _ops.argtopk(self, k, axis, split_every)
+
+    def choose(self, choices, mode="raise") -> "Array":
+        return _ops.choose(self, choices, mode)
+
+    def moment(self, order, axis=None, dtype=None, keepdims=False, ddof=0, split_every=None) -> "Array":
+        """The ``order``-th central moment (`graphflow.array.moment`)."""
+        return _ops.moment(self, order, axis, dtype, keepdims, ddof, split_every)
+
+    def map_overlap(self, func, depth, boundary=None, trim=True, **kwargs) -> "Array":
+        """``func`` over blocks grown by ``depth`` (`graphflow.array.map_overlap`)."""
+        return _ops.map_overlap(func, self, depth=depth, boundary=boundary, trim=trim, **kwargs)
+
+    def shuffle(self, indexer, axis, chunks="auto") -> "Array":
+        """Reorder ``axis`` by groups of positions, each group whole in one block (`graphflow.array.shuffle`)."""
+        return _ops.shuffle(self, indexer, axis, chunks)
+
+    def store(self, target, **kwargs):
+        """Write into ``target`` (anything with ``__setitem__``); see `graphflow.array.store`."""
+        return _ops.store([self], [target], **kwargs)
+
+    def to_delayed(self, optimize_graph=True):
+        """A numpy object array of `Delayed`, one per block."""
+        return _ops.to_delayed(self, optimize_graph)
+
+    def to_zarr(self, url, component=None, overwrite=False, compute=True, **kwargs):
+        """Write to a zarr array (needs the ``zarr`` extra)."""
+        return _ops.to_zarr(self, url, component, overwrite, compute, **kwargs)
+
+    def to_dask_dataframe(self, columns=None, index=None, meta=None):
+        """A graphflow DataFrame (2-d) or Series (1-d), one partition per row block."""
+        return _ops.to_dataframe(self, columns, index, meta)
+
+    to_dataframe = to_dask_dataframe
+
     def conj(self) -> "Array":
         return np.conj(self)
 
@@ -418,6 +494,18 @@ class Array(DaskCollection):
     @property
     def imag(self) -> "Array":
         return np.imag(self)
+
+
+class _AccessorIndex:
+    """``x.vindex``: ``[...]`` calls ``func(x, index tuple)``."""
+
+    __slots__ = ("_func", "_array")
+
+    def __init__(self, func, array):
+        self._func, self._array = func, array
+
+    def __getitem__(self, index):
+        return self._func(self._array, index if isinstance(index, tuple) else (index,))
 
 
 def _block_shape(block):

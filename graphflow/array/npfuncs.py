@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import creation, elementwise, linalg, manipulation, reductions
+from . import differences, einsum, grids, gufunc, pad, reorder, selection, summaries, triangle  # arr-routines
 from .core import Array
 
 __all__ = ["array_ufunc", "array_function", "HANDLED"]
@@ -62,6 +63,28 @@ HANDLED: dict = {
     np.real: lambda a: elementwise.elemwise(np.real, a), np.imag: lambda a: elementwise.elemwise(np.imag, a),
     np.conj: lambda a: elementwise.elemwise(np.conj, a), np.result_type: _result_type,
 }
+
+# -- arr-routines: numpy's routines that graphflow's routine modules implement.
+HANDLED.update({
+    np.diff: differences.diff, np.ediff1d: differences.ediff1d, np.gradient: differences.gradient,
+    np.einsum: einsum.einsum, np.vdot: einsum.vdot,
+    np.tril: triangle.tril, np.triu: triangle.triu, np.diag: triangle.diag, np.diagonal: triangle.diagonal,
+    np.trace: triangle.trace,
+    np.flip: reorder.flip, np.fliplr: reorder.fliplr, np.flipud: reorder.flipud, np.roll: reorder.roll,
+    np.rot90: reorder.rot90, np.rollaxis: reorder.rollaxis, np.tile: reorder.tile, np.repeat: reorder.repeat,
+    np.pad: pad.pad,
+    np.take: selection.take, np.choose: selection.choose, np.select: selection.select,
+    np.piecewise: selection.piecewise, np.compress: selection.compress, np.extract: selection.extract,
+    np.isin: selection.isin, np.union1d: selection.union1d, np.delete: selection.delete,
+    np.insert: selection.insert,
+    np.isclose: summaries.isclose, np.allclose: summaries.allclose, np.ptp: summaries.ptp,
+    np.count_nonzero: summaries.count_nonzero,
+    np.apply_along_axis: gufunc.apply_along_axis, np.apply_over_axes: gufunc.apply_over_axes,
+    np.meshgrid: grids.meshgrid, np.broadcast_to: grids.broadcast_to, np.broadcast_arrays: grids.broadcast_arrays,
+    np.atleast_1d: grids.atleast_1d, np.atleast_2d: grids.atleast_2d, np.atleast_3d: grids.atleast_3d,
+    np.ravel_multi_index: grids.ravel_multi_index, np.unravel_index: grids.unravel_index,
+})
+# -- end arr-routines
 
 # ``ufunc.reduce`` and ``ufunc.accumulate`` that are graphflow reductions.
 _REDUCE = {np.add: reductions.sum, np.multiply: reductions.prod, np.minimum: reductions.min,
