@@ -41,6 +41,15 @@ __all__ = [
     "nansum", "prod", "std", "sum", "var",
 ]
 
+# -- arr-ufuncs (issue 20 part 2 and part 3's first half): every numpy ufunc, elementwise non-ufuncs, routines.
+from . import elemfuncs, ufuncs  # noqa: E402
+from .elemfuncs import *  # noqa: E402,F403 - one table: elemfuncs.ELEMENTWISE
+from .ufuncs import *  # noqa: E402,F403 - one table: ufuncs.UFUNC_NAMES (overrides elementwise.isnan)
+
+__all__ += [n for n in ufuncs.__all__ + elemfuncs.__all__ if n not in ("UFUNC_NAMES", "ELEMENTWISE",
+                                                                        "NUMPY_FUNCTIONS")]
+# -- end arr-ufuncs
+
 # Array's methods call these (see the module docstring): the one place that binds them.
 core.bind_operations(
     getitem=slicing.getitem, setitem=slicing.setitem,
