@@ -157,13 +157,13 @@ def frompyfunc(func, nin: int, nout: int, **kwargs) -> ArrayUfunc:
 
 def _split_outputs(ufunc, args, out):
     """Inputs and the ``out`` tuple (or None): numpy also takes outputs positionally after the inputs."""
+    if len(args) > ufunc.nargs or len(args) < ufunc.nin:
+        raise TypeError(f"{ufunc.__name__}() takes from {ufunc.nin} to {ufunc.nargs} positional arguments "
+                        f"but {len(args)} were given")
     if len(args) > ufunc.nin:
         if out is not None:
             raise TypeError(f"{ufunc.__name__}() got out= both positionally and as a keyword")
         args, out = args[:ufunc.nin], args[ufunc.nin:]
-    if len(args) != ufunc.nin:
-        raise TypeError(f"{ufunc.__name__}() takes from {ufunc.nin} to {ufunc.nargs} positional arguments "
-                        f"but {len(args)} were given")
     if out is None:
         return args, None
     out = tuple(out) if isinstance(out, tuple) else (out,)
