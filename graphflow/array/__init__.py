@@ -43,11 +43,16 @@ __all__ = [
 
 # -- arr-ufuncs (issue 20 part 2 and part 3's first half): every numpy ufunc, elementwise non-ufuncs, routines.
 from . import elemfuncs, ufuncs  # noqa: E402
+from .counting import bincount, unique  # noqa: E402
+from .searching import argwhere, digitize, flatnonzero, nonzero, searchsorted, where  # noqa: E402
+from .stacking import append, block, dstack, hstack, vstack  # noqa: E402
 from .elemfuncs import *  # noqa: E402,F403 - one table: elemfuncs.ELEMENTWISE
 from .ufuncs import *  # noqa: E402,F403 - one table: ufuncs.UFUNC_NAMES (overrides elementwise.isnan)
 
 __all__ += [n for n in ufuncs.__all__ + elemfuncs.__all__ if n not in ("UFUNC_NAMES", "ELEMENTWISE",
                                                                         "NUMPY_FUNCTIONS")]
+__all__ += ["bincount", "unique", "argwhere", "digitize", "flatnonzero", "nonzero", "searchsorted", "append",
+            "block", "dstack", "hstack", "vstack"]
 # -- end arr-ufuncs
 
 # Array's methods call these (see the module docstring): the one place that binds them.

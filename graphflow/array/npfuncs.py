@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import creation, elementwise, linalg, manipulation, reductions
-from . import elemfuncs, ufuncs  # arr-ufuncs
+from . import counting, elemfuncs, searching, stacking, ufuncs  # arr-ufuncs
 from .core import Array
 
 __all__ = ["array_ufunc", "array_function", "HANDLED"]
@@ -66,6 +66,10 @@ HANDLED: dict = {
 
 # -- arr-ufuncs: numpy's elementwise non-ufuncs and routines (their modules' NUMPY_FUNCTIONS tables).
 HANDLED.update(elemfuncs.NUMPY_FUNCTIONS)
+HANDLED.update(counting.NUMPY_FUNCTIONS)
+HANDLED.update(searching.NUMPY_FUNCTIONS)
+HANDLED.update({np.block: stacking.block, np.hstack: stacking.hstack, np.vstack: stacking.vstack,
+                np.dstack: stacking.dstack, np.append: stacking.append})
 # -- end arr-ufuncs
 
 # ``ufunc.reduce`` and ``ufunc.accumulate`` that are graphflow reductions.
