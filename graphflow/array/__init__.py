@@ -44,6 +44,11 @@ __all__ = [
 # -- arr-ufuncs (issue 20 part 2 and part 3's first half): every numpy ufunc, elementwise non-ufuncs, routines.
 from . import elemfuncs, ufuncs  # noqa: E402
 from .counting import bincount, unique  # noqa: E402
+from .cumulative import nancumprod, nancumsum  # noqa: E402
+from .histograms import histogram, histogram2d, histogramdd  # noqa: E402
+from .nanreductions import nanargmax, nanargmin, nanmax, nanmin, nanprod, nanstd, nanvar  # noqa: E402
+from .quantiles import median, nanmedian, nanpercentile, nanquantile, percentile, quantile  # noqa: E402
+from .stats import average, corrcoef, cov  # noqa: E402
 from .searching import argwhere, digitize, flatnonzero, nonzero, searchsorted, where  # noqa: E402
 from .stacking import append, block, dstack, hstack, vstack  # noqa: E402
 from .elemfuncs import *  # noqa: E402,F403 - one table: elemfuncs.ELEMENTWISE
@@ -52,7 +57,9 @@ from .ufuncs import *  # noqa: E402,F403 - one table: ufuncs.UFUNC_NAMES (overri
 __all__ += [n for n in ufuncs.__all__ + elemfuncs.__all__ if n not in ("UFUNC_NAMES", "ELEMENTWISE",
                                                                         "NUMPY_FUNCTIONS")]
 __all__ += ["bincount", "unique", "argwhere", "digitize", "flatnonzero", "nonzero", "searchsorted", "append",
-            "block", "dstack", "hstack", "vstack"]
+            "block", "dstack", "hstack", "vstack", "nancumprod", "nancumsum", "histogram", "histogram2d",
+            "histogramdd", "nanargmax", "nanargmin", "nanmax", "nanmin", "nanprod", "nanstd", "nanvar", "median",
+            "nanmedian", "nanpercentile", "nanquantile", "percentile", "quantile", "average", "corrcoef", "cov"]
 # -- end arr-ufuncs
 
 # Array's methods call these (see the module docstring): the one place that binds them.

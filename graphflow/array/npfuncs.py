@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import creation, elementwise, linalg, manipulation, reductions
-from . import counting, elemfuncs, searching, stacking, ufuncs  # arr-ufuncs
+from . import (counting, cumulative, elemfuncs, histograms, nanreductions, quantiles, searching,  # arr-ufuncs
+               stacking, stats, ufuncs)
 from .core import Array
 
 __all__ = ["array_ufunc", "array_function", "HANDLED"]
@@ -68,6 +69,8 @@ HANDLED: dict = {
 HANDLED.update(elemfuncs.NUMPY_FUNCTIONS)
 HANDLED.update(counting.NUMPY_FUNCTIONS)
 HANDLED.update(searching.NUMPY_FUNCTIONS)
+for _module in (cumulative, histograms, nanreductions, quantiles, stats):
+    HANDLED.update(_module.NUMPY_FUNCTIONS)
 HANDLED.update({np.block: stacking.block, np.hstack: stacking.hstack, np.vstack: stacking.vstack,
                 np.dstack: stacking.dstack, np.append: stacking.append})
 # -- end arr-ufuncs
