@@ -143,7 +143,7 @@ def _dd_edges(mins, maxs, bins, range_list):
 
 
 def _nbins_per_dim(bins, D):
-    if np.ndim(bins) == 0:
+    if not isinstance(bins, (list, tuple, np.ndarray, Array)):
         return [operator.index(bins)] * D, [operator.index(bins)] * D
     if len(bins) != D:
         raise ValueError("The dimension of bins must be equal to the dimension of the sample x.")
