@@ -24,7 +24,7 @@ from .blockwise import blockwise, map_blocks
 from .core import Array
 from .creation import (arange, array, asarray, empty, empty_like, eye, from_array, from_npy, full, full_like,
                        linspace, ones, ones_like, to_npy, zeros, zeros_like)
-from .elementwise import astype, clip, elemwise, isnan, where
+from .elementwise import astype, clip, elemwise, isnan  # where: .searching (arr-ufuncs) adds its 1-arg form
 from .elementwise import round_ as round  # noqa: A001 - numpy's name
 from .linalg import dot, matmul, outer, tensordot
 from .manipulation import concatenate, expand_dims, moveaxis, ravel, reshape, squeeze, stack, swapaxes, transpose
@@ -51,11 +51,11 @@ from .quantiles import median, nanmedian, nanpercentile, nanquantile, percentile
 from .stats import average, corrcoef, cov  # noqa: E402
 from .searching import argwhere, digitize, flatnonzero, nonzero, searchsorted, where  # noqa: E402
 from .stacking import append, block, dstack, hstack, vstack  # noqa: E402
-from .elemfuncs import *  # noqa: E402,F403 - one table: elemfuncs.ELEMENTWISE
-from .ufuncs import *  # noqa: E402,F403 - one table: ufuncs.UFUNC_NAMES (overrides elementwise.isnan)
+from .elemfuncs import *  # noqa: E402,F401,F403 - one table: elemfuncs.ELEMENTWISE
+from .ufuncs import *  # noqa: E402,F401,F403 - one table: ufuncs.UFUNC_NAMES (overrides elementwise.isnan)
 
-__all__ += [n for n in ufuncs.__all__ + elemfuncs.__all__ if n not in ("UFUNC_NAMES", "ELEMENTWISE",
-                                                                        "NUMPY_FUNCTIONS")]
+_TABLES = ("UFUNC_NAMES", "ELEMENTWISE", "NUMPY_FUNCTIONS")
+__all__ += [n for n in ufuncs.__all__ + elemfuncs.__all__ if n not in _TABLES and n not in __all__]
 __all__ += ["bincount", "unique", "argwhere", "digitize", "flatnonzero", "nonzero", "searchsorted", "append",
             "block", "dstack", "hstack", "vstack", "nancumprod", "nancumsum", "histogram", "histogram2d",
             "histogramdd", "nanargmax", "nanargmin", "nanmax", "nanmin", "nanprod", "nanstd", "nanvar", "median",

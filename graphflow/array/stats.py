@@ -128,4 +128,3 @@ def corrcoef(x, y=None, rowvar=True, *, dtype=None):
 
 
 NUMPY_FUNCTIONS = {np.average: average, np.cov: cov, np.corrcoef: corrcoef}
-

@@ -54,9 +54,14 @@ def _same(got, want):
         np.testing.assert_array_equal(got, want)
 
 
+# numpy 2's ufuncs that dask.array does not export (tested all the same, not counted as Dask names).
+NUMPY_ONLY = {"acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "bitwise_count", "bitwise_invert",
+              "bitwise_left_shift", "bitwise_right_shift", "conjugate", "gcd", "heaviside", "isnat", "lcm", "pow"}
+
+
 def _ufunc_params():
     for name in UFUNC_NAMES:
-        yield pytest.param(name, id=name, marks=pytest.mark.api(f"da.{name}"))
+        yield pytest.param(name, id=name, marks=() if name in NUMPY_ONLY else pytest.mark.api(f"da.{name}"))
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # arccos(3.0) is nan in both; blocks run in threads
