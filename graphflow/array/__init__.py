@@ -41,7 +41,10 @@ __all__ = [
     "nansum", "prod", "std", "sum", "var",
 ]
 
-# -- arr-ufuncs (issue 20 part 2 and part 3's first half): every numpy ufunc, elementwise non-ufuncs, routines.
+# -- arr-ufuncs (issue 20 part 2 and part 3's first half): modules `ufuncs` (every numpy ufunc, from one table),
+# `elemfuncs` (numpy's elementwise non-ufuncs), `stacking`, `searching` (nonzero family, searchsorted, digitize),
+# `counting` (unique, bincount), `histograms`, `quantiles`, `nanreductions`, `cumulative` (exact cumsum family),
+# `stats` (average, cov, corrcoef).  Each module's NUMPY_FUNCTIONS joins npfuncs.HANDLED.
 from . import elemfuncs, ufuncs  # noqa: E402
 from .counting import bincount, unique  # noqa: E402
 from .cumulative import nancumprod, nancumsum  # noqa: E402

@@ -36,12 +36,59 @@ from .creation import asarray
 from .manipulation import stack
 from .reductions import max as max_
 from .reductions import min as min_
+from .reductions import reduction
 
 __all__ = ["histogram", "histogram2d", "histogramdd", "NUMPY_FUNCTIONS"]
 
 
 def _hist_block(block, weights, bins, range_):
     return np.histogram(block, bins=bins, range=range_, weights=weights)[0]
+
+
+class _HistChunk:
+    """A reduction ``chunk``: the block's counts as ``{"h": (1, ..., 1, nbins)}`` (reduced axes kept as 1).
+
+    As a reduction step it may run band by band over a block that is streamed
+    from a random draw or elementwise work (graphflow.array.stream), so the
+    block is never written to memory whole.
+    """
+
+    __slots__ = ("bins", "range")
+
+    def __init__(self, bins, range_):
+        self.bins, self.range = bins, range_
+
+    def __call__(self, block, axis, keepdims):
+        counts = np.histogram(block, bins=self.bins, range=self.range)[0]
+        return {"h": counts.reshape((1,) * block.ndim + counts.shape)}
+
+    def __reduce__(self):
+        return (_HistChunk, (self.bins, self.range))
+
+    def __graphflow_tokenize__(self):
+        return ("histogram-chunk", self.bins, self.range)
+
+
+def _hist_combine(part, axis, keepdims):
+    return {"h": np.sum(part["h"], axis=axis, keepdims=True)}
+
+
+def _hist_aggregate(part, axis, keepdims):
+    h = np.sum(part["h"], axis=axis)
+    return h.reshape(h.shape[-1:])
+
+
+def _hist_finish(counts, density, edges):
+    return _sum_counts([counts], density, edges)
+
+
+def _reduced_histogram(a, name, bins, range_, edges, nbins, density, dtype) -> Array:
+    """Counts of ``a`` without weights, as a tree reduction whose chunks can stream (see `_HistChunk`)."""
+    tree = reduction(a, _HistChunk(bins, range_), _hist_combine, _hist_aggregate, axis=None, keepdims=False,
+                     dtype=dtype, name="histogram-tree")
+    key = (name, 0)
+    return Array(name, ((nbins,),), dtype, {key: Task(key, _hist_finish, Ref((tree.name,)), bool(density), [edges])},
+                 [tree])
 
 
 def _minmax(lo, hi):
@@ -119,6 +166,8 @@ def histogram(a, bins=10, range=None, weights=None, density=None):  # noqa: A002
         if edges.ndim != 1 or np.any(edges[:-1] > edges[1:]):
             raise ValueError("`bins` must increase monotonically, when an array")
         block_bins, block_range, nbins = edges, None, len(edges) - 1
+    if weights is None and not isinstance(edges, Array):
+        return _reduced_histogram(a, name, block_bins, block_range, edges, nbins, density, dtype), edges
     for idx in itertools.product(*[builtins.range(n) for n in a.numblocks]):
         w = None if weights is None else Ref((weights.name,) + idx)
         nodes[(name + "-chunk",) + idx] = Task((name + "-chunk",) + idx, _hist_block, Ref((a.name,) + idx), w,

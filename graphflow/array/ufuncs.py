@@ -97,8 +97,6 @@ class ArrayUfunc:
     Attributes (``nin``, ``nout``, ``identity``, ``types``, ...) are the numpy ufunc's.
     """
 
-    __slots__ = ("ufunc", "__name__", "__dict__")  # __dict__: each instance carries its own __doc__
-
     def __init__(self, ufunc: np.ufunc):
         self.ufunc = ufunc
         self.__name__ = ufunc.__name__
