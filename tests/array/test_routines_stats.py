@@ -182,6 +182,27 @@ def test_histogram_matches_numpy(x, chunks):
         ga.histogram(a, bins=3, range=(2, 1))
 
 
+def test_equal_width_counts_are_numpy_s_at_edges_nan_inf_and_float32():
+    """The fast equal-width kernel bins exactly as np.histogram, values on the edges included."""
+    from graphflow.array.histograms import equal_width_counts
+
+    rng = np.random.default_rng(11)
+    for trial in range(60):
+        lo, hi = sorted(rng.standard_normal(2) * rng.choice([1e-3, 1.0, 1e6]))
+        nbins = int(rng.integers(1, 300))
+        x = rng.uniform(lo - (hi - lo) * 0.1, hi + (hi - lo) * 0.1, int(rng.integers(9, 40_000)))
+        edges = np.histogram_bin_edges(x[:0], nbins, (lo, hi))
+        x[:5] = edges[rng.integers(0, nbins + 1, 5)]
+        x[5:9] = [np.nan, np.inf, lo, hi]
+        x = x.astype(rng.choice([np.float64, np.float32]))
+        edges = np.histogram_bin_edges(x[:0], nbins, (lo, hi))
+        np.testing.assert_array_equal(equal_width_counts(x, edges), np.histogram(x, nbins, (lo, hi))[0])
+    data = rng.random((40, 30)).astype(np.float32)
+    a = ga.from_array(data, chunks=(7, 11))
+    same(ga.histogram(a, bins=9, range=(0.1, 0.9))[0], np.histogram(data, bins=9, range=(0.1, 0.9))[0])
+    same(ga.histogram(a, bins=9)[0], np.histogram(data, bins=9)[0])
+
+
 @pytest.mark.parametrize("rows", [30, 7, 11])
 @pytest.mark.api("da.histogram2d", "da.histogramdd")
 def test_histogram2d_and_dd_match_numpy(rows):
