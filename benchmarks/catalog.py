@@ -29,7 +29,8 @@ GROUPS: dict = {
     "dist": [w.name for w in cluster.WORKLOADS],
     "actors": [w.name for w in actors.WORKLOADS],
     "dataframe": [w.name for w in dataframe.WORKLOADS] + [w.name for w in df_windows.WORKLOADS],
-    "array": [w.name for w in array.WORKLOADS] + [w.name for w in array_stats.WORKLOADS],
+    "array": [w.name for w in array.WORKLOADS],
+    "array-stats": [w.name for w in array_stats.WORKLOADS],  # issue 20: histogram, percentile, cumsum vs dask
     "spill": [w.name for w in spill.WORKLOADS],
     "interop": [w.name for w in interop.WORKLOADS],
     "elastic": elastic_cases.GROUP,  # retire-1gb; scale-up (benchmarks/elastic_cases.py)

@@ -15,7 +15,7 @@ the same numpy computation.  The cumsum result is summed over its rows so that
 neither engine spends the run assembling a 3.2 GB answer.  Answers are checked
 statistically (uniform [0, 1) entries).  Target: at most 1/1.5 of dask's time.
 
-    python -m benchmarks arr-histogram arr-percentile arr-cumsum --repeat 3
+    python -m benchmarks array-stats --repeat 3       # or any of arr-histogram, arr-percentile, arr-cumsum
 """
 
 from __future__ import annotations
