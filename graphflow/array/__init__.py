@@ -32,7 +32,7 @@ from .blockwise import blockwise, map_blocks
 from .core import Array
 from .creation import (arange, array, asarray, empty, empty_like, eye, from_array, from_npy, full, full_like,
                        linspace, ones, ones_like, to_npy, zeros, zeros_like)
-from .elementwise import astype, clip, elemwise, isnan, where
+from .elementwise import astype, clip, elemwise, isnan  # where: .searching (arr-ufuncs) adds its 1-arg form
 from .elementwise import round_ as round  # noqa: A001 - numpy's name
 from .linalg import dot, matmul, outer, tensordot
 from .manipulation import concatenate, expand_dims, moveaxis, ravel, reshape, squeeze, stack, swapaxes, transpose
@@ -83,6 +83,30 @@ __all__ += [
 ]
 # -- end arr-routines
 
+# -- arr-ufuncs (issue 20 part 2 and part 3's first half): modules `ufuncs` (every numpy ufunc, from one table),
+# `elemfuncs` (numpy's elementwise non-ufuncs), `stacking`, `searching` (nonzero family, searchsorted, digitize),
+# `counting` (unique, bincount), `histograms`, `quantiles`, `nanreductions`, `cumulative` (exact cumsum family),
+# `stats` (average, cov, corrcoef).  Each module's NUMPY_FUNCTIONS joins npfuncs.HANDLED.
+from . import elemfuncs, ufuncs  # noqa: E402
+from .counting import bincount, unique  # noqa: E402
+from .cumulative import nancumprod, nancumsum  # noqa: E402
+from .histograms import histogram, histogram2d, histogramdd  # noqa: E402
+from .nanreductions import nanargmax, nanargmin, nanmax, nanmin, nanprod, nanstd, nanvar  # noqa: E402
+from .quantiles import median, nanmedian, nanpercentile, nanquantile, percentile, quantile  # noqa: E402
+from .stats import average, corrcoef, cov  # noqa: E402
+from .searching import argwhere, digitize, flatnonzero, nonzero, searchsorted, where  # noqa: E402
+from .stacking import append, block, dstack, hstack, vstack  # noqa: E402
+from .elemfuncs import *  # noqa: E402,F401,F403 - one table: elemfuncs.ELEMENTWISE
+from .ufuncs import *  # noqa: E402,F401,F403 - one table: ufuncs.UFUNC_NAMES (overrides elementwise.isnan)
+
+_TABLES = ("UFUNC_NAMES", "ELEMENTWISE", "NUMPY_FUNCTIONS")
+__all__ += [n for n in ufuncs.__all__ + elemfuncs.__all__ if n not in _TABLES and n not in __all__]
+__all__ += ["bincount", "unique", "argwhere", "digitize", "flatnonzero", "nonzero", "searchsorted", "append",
+            "block", "dstack", "hstack", "vstack", "nancumprod", "nancumsum", "histogram", "histogram2d",
+            "histogramdd", "nanargmax", "nanargmin", "nanmax", "nanmin", "nanprod", "nanstd", "nanvar", "median",
+            "nanmedian", "nanpercentile", "nanquantile", "percentile", "quantile", "average", "corrcoef", "cov"]
+# -- end arr-ufuncs
+
 # Array's methods call these (see the module docstring): the one place that binds them.
 core.bind_operations(
     getitem=slicing.getitem, setitem=slicing.setitem,
@@ -94,7 +118,7 @@ core.bind_operations(
     any=any, all=all, cumsum=cumsum, cumprod=cumprod, nansum=nansum, nanmean=nanmean,
     # arr-routines: Array methods and accessors (issue 20 part 4)
     blocks=accessors.blocks, vindex=accessors.vindex, view=accessors.view, to_delayed=to_delayed, store=store,
-    to_zarr=to_zarr, to_dataframe=storage.to_dataframe, swapaxes=swapaxes, nonzero=selection.nonzero_computed,
+    to_zarr=to_zarr, to_dataframe=storage.to_dataframe, swapaxes=swapaxes, nonzero=nonzero,
     repeat=repeat, trace=trace, shuffle=shuffle, topk=topk, argtopk=argtopk, choose=choose, moment=moment,
     map_overlap=map_overlap,
 )

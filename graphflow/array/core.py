@@ -365,11 +365,17 @@ class Array(DaskCollection):
         return _ops.getitem(self, index)
 
     def __setitem__(self, index, value):
-        new = _ops.setitem(self, index, value)
-        # Flatten before rebinding: other arrays (the mask itself, often) read the old self.
+        self.become(_ops.setitem(self, index, value))
+
+    def become(self, new: "Array") -> "Array":
+        """Rebind this Array to ``new``'s recipe (``x[i] = v`` and numpy's ``out=``); returns self.
+
+        The graph is flattened first: other arrays (often ``new`` itself) read the old self.
+        """
         nodes = collect([new])
         self._name, self._chunks, self._dtype = new.name, new.chunks, new.dtype
         self._nodes, self._parents, self.recipe = nodes, (), None
+        return self
 
     def transpose(self, *axes) -> "Array":
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):

@@ -20,6 +20,8 @@ import numpy as np
 
 from . import creation, elementwise, linalg, manipulation, reductions
 from . import differences, einsum, grids, gufunc, pad, reorder, selection, summaries, triangle  # arr-routines
+from . import (counting, cumulative, elemfuncs, histograms, nanreductions, quantiles, searching,  # arr-ufuncs
+               stacking, stats, ufuncs)
 from .core import Array
 
 __all__ = ["array_ufunc", "array_function", "HANDLED"]
@@ -85,6 +87,15 @@ HANDLED.update({
     np.ravel_multi_index: grids.ravel_multi_index, np.unravel_index: grids.unravel_index,
 })
 # -- end arr-routines
+# -- arr-ufuncs: numpy's elementwise non-ufuncs and routines (their modules' NUMPY_FUNCTIONS tables).
+HANDLED.update(elemfuncs.NUMPY_FUNCTIONS)
+HANDLED.update(counting.NUMPY_FUNCTIONS)
+HANDLED.update(searching.NUMPY_FUNCTIONS)
+for _module in (cumulative, histograms, nanreductions, quantiles, stats):
+    HANDLED.update(_module.NUMPY_FUNCTIONS)
+HANDLED.update({np.block: stacking.block, np.hstack: stacking.hstack, np.vstack: stacking.vstack,
+                np.dstack: stacking.dstack, np.append: stacking.append})
+# -- end arr-ufuncs
 
 # ``ufunc.reduce`` and ``ufunc.accumulate`` that are graphflow reductions.
 _REDUCE = {np.add: reductions.sum, np.multiply: reductions.prod, np.minimum: reductions.min,
@@ -94,16 +105,19 @@ _ACCUMULATE = {np.add: reductions.cumsum, np.multiply: reductions.cumprod}
 
 def array_ufunc(ufunc, method, inputs, kwargs):
     """Build the Array for ``ufunc.<method>(*inputs)``; NotImplemented for what is not supported."""
-    if kwargs.get("out") is not None:
-        return NotImplemented
     if not all(elementwise.is_operand(i) or isinstance(i, Array) for i in inputs):
         return NotImplemented
     if method == "__call__":
         if ufunc is np.matmul and not kwargs:  # a gufunc: its core dimensions are not elementwise
             return linalg.matmul(*inputs)
-        if ufunc.nout != 1 or ufunc.signature is not None:
+        if ufunc.signature is not None:
             return NotImplemented
-        return elementwise.elemwise(ufunc, *inputs, **kwargs)
+        out = kwargs.pop("out", None)
+        if out is not None and not all(o is None or isinstance(o, Array) for o in out):
+            return NotImplemented  # numpy's own arrays as out=: numpy raises its TypeError
+        return ufuncs.apply_ufunc(ufunc, inputs, out=out, **kwargs)
+    if kwargs.get("out") is not None:
+        return NotImplemented
     if method == "reduce" and len(inputs) == 1 and ufunc in _REDUCE:
         return _REDUCE[ufunc](inputs[0], axis=kwargs.get("axis", 0), keepdims=kwargs.get("keepdims", False))
     if method == "accumulate" and ufunc in _ACCUMULATE and len(inputs) == 1:

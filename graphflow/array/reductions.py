@@ -39,7 +39,7 @@ from .blockwise import concat_nested
 from .chunks import offsets
 from .core import Array, new_name
 from .creation import asarray
-from .manipulation import ravel
+from .cumulative import cumprod, cumsum
 
 __all__ = ["reduction", "sum", "prod", "min", "max", "any", "all", "mean", "var", "std", "nansum",
            "nanmean", "argmin", "argmax", "cumsum", "cumprod", "SPLIT_EVERY"]
@@ -345,50 +345,4 @@ def argmax(x, axis=None, keepdims=False, split_every=None, out=None):
     return _arg(x, axis, keepdims, split_every, "max")
 
 
-# -- cumulative sums and products
-
-
-def _cum_block(block, axis, op, dtype):
-    return op.accumulate(block, axis=axis, dtype=dtype)
-
-
-def _carry(prev, block, axis, op, dtype):
-    last = op.reduce(block, axis=axis, keepdims=True, dtype=dtype)
-    return last if prev is None else op(prev, last)
-
-
-def _apply_carry(cum, carry, op):
-    return cum if carry is None else op(cum, carry)
-
-
-def _cumulative(x, axis, dtype, op, what):
-    x = asarray(x)
-    if axis is None:
-        x, axis = ravel(x), 0
-    (axis,) = normalize_axis_tuple(axis, x.ndim)
-    out_dtype = np.dtype(dtype) if dtype is not None else op.accumulate(np.ones(1, x.dtype)).dtype
-    name = new_name(what, x, axis, str(out_dtype))
-    carry = name.replace(what, what + "-carry", 1)
-    nodes = {}
-    for idx in itertools.product(*[range(n) for n in x.numblocks]):
-        src = Ref((x.name,) + idx)
-        cum_key = (name + "-local",) + idx
-        nodes[cum_key] = Task(cum_key, _cum_block, src, axis, op, out_dtype)
-        prev = None
-        if idx[axis] > 0:
-            before = idx[:axis] + (idx[axis] - 1,) + idx[axis + 1:]
-            prev = Ref((carry,) + before)
-        if idx[axis] < x.numblocks[axis] - 1:
-            nodes[(carry,) + idx] = Task((carry,) + idx, _carry, prev, src, axis, op, out_dtype)
-        nodes[(name,) + idx] = Task((name,) + idx, _apply_carry, Ref(cum_key), prev, op)
-    return Array(name, x.chunks, out_dtype, nodes, [x])
-
-
-def cumsum(x, axis=None, dtype=None, out=None):
-    """``numpy.cumsum``: per-block sums plus a running carry along ``axis``."""
-    return _cumulative(x, axis, dtype, np.add, "cumsum")
-
-
-def cumprod(x, axis=None, dtype=None, out=None):
-    """``numpy.cumprod``: per-block products times a running carry along ``axis``."""
-    return _cumulative(x, axis, dtype, np.multiply, "cumprod")
+# -- cumulative sums and products: graphflow.array.cumulative (exact across blocks), re-exported here

@@ -32,7 +32,7 @@ from .reductions import any as _any
 from .rechunk import rechunk
 
 __all__ = ["take", "compress", "extract", "choose", "select", "piecewise", "isin", "union1d", "delete",
-           "insert", "gather", "shuffle", "nonzero_computed"]
+           "insert", "gather", "shuffle"]
 
 
 def _along(x, axis, index):
@@ -222,17 +222,6 @@ def insert(arr, obj, values, axis=None):
         parts.append(_along(a, axis, slice(prev, n)))
     return concatenate(parts, axis=axis)
 
-
-def nonzero_computed(a):
-    """``numpy.nonzero`` with the positions computed now (so the index arrays' lengths are known).
-
-    Backs ``Array.nonzero`` until the lazy ``graphflow.array.nonzero`` (arr-ufuncs, unknown lengths) is
-    merged; binding that one instead is a one-word change in ``graphflow/array/__init__.py``.
-    """
-    a = asarray(a)
-    found = np.nonzero(np.asarray(a.compute()))
-    step = max(a.chunksize) if a.ndim else 1
-    return tuple(asarray(f, chunks=max(step, 1)) for f in found)
 
 
 def _gather_rows(blocks_, locals_, positions, axis, length):
