@@ -51,7 +51,7 @@ __all__ = [
 __all__ += ["fft"]  # issue 20 part 5 (arr-fftrand)
 
 # -- arr-routines (issue 20 part 3's second half and part 4): routines, Array accessors, storage.
-from . import accessors, selection, storage  # noqa: E402
+from . import accessors, storage  # noqa: E402
 from .differences import diff, ediff1d, gradient  # noqa: E402
 from .einsum import einsum, vdot  # noqa: E402
 from .grids import (atleast_1d, atleast_2d, atleast_3d, broadcast_arrays, broadcast_to, fromfunction,  # noqa: E402

@@ -223,7 +223,6 @@ def insert(arr, obj, values, axis=None):
     return concatenate(parts, axis=axis)
 
 
-
 def _gather_rows(blocks_, locals_, positions, axis, length):
     """Rows ``locals_[k]`` of ``blocks_[k]`` (along ``axis``) placed at ``positions[k]`` of one new block."""
     shape = list(blocks_[0].shape)
