@@ -20,6 +20,7 @@ fills once, at the bottom, with `core.bind_operations`.
 """
 
 from . import core, elementwise, npfuncs, random, slicing
+from . import linalg  # arr-linalg: ga.linalg.qr, ga.linalg.svd, ...
 from .blockwise import blockwise, map_blocks
 from .core import Array
 from .creation import (arange, array, asarray, empty, empty_like, eye, from_array, from_npy, full, full_like,
@@ -40,6 +41,7 @@ __all__ = [
     "rechunk", "all", "any", "argmax", "argmin", "cumprod", "cumsum", "max", "mean", "min", "nanmean",
     "nansum", "prod", "std", "sum", "var",
 ]
+__all__ += ["linalg"]  # arr-linalg
 
 # Array's methods call these (see the module docstring): the one place that binds them.
 core.bind_operations(

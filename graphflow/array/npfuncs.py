@@ -62,6 +62,7 @@ HANDLED: dict = {
     np.real: lambda a: elementwise.elemwise(np.real, a), np.imag: lambda a: elementwise.elemwise(np.imag, a),
     np.conj: lambda a: elementwise.elemwise(np.conj, a), np.result_type: _result_type,
 }
+HANDLED.update(linalg.NUMPY_FUNCTIONS)  # np.linalg.qr/svd/solve/...: graphflow/array/linalg/numpy_api.py
 
 # ``ufunc.reduce`` and ``ufunc.accumulate`` that are graphflow reductions.
 _REDUCE = {np.add: reductions.sum, np.multiply: reductions.prod, np.minimum: reductions.min,

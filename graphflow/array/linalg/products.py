@@ -20,12 +20,12 @@ import math
 
 import numpy as np
 
-from ..spec import Ref, Task
-from ..local.blas import shared_cores
-from .chunks import common_chunks
-from .core import Array, new_name
-from .creation import asarray
-from .rechunk import rechunk
+from ...spec import Ref, Task
+from ...local.blas import shared_cores
+from ..chunks import common_chunks
+from ..core import Array, new_name
+from ..creation import asarray
+from ..rechunk import rechunk
 
 __all__ = ["tensordot", "matmul", "dot", "outer", "SPLIT_EVERY"]
 
