@@ -78,8 +78,8 @@ def lstsq(a, b, rcond=None):
     diff = b - a @ x
     residuals = (abs(diff) ** 2).sum(axis=0, keepdims=b.ndim == 1)
     name = new_name("lstsq-r", r)
-    rank = Array(f"{name}-rank", (), np.int64, {(f"{name}-rank",): Task((f"{name}-rank",), _rank,
-                                                                       Ref((r.name, 0, 0)), rcond)}, [r])
-    s = Array(f"{name}-s", ((min(r.shape),),), np.finfo(r.dtype).dtype,
-              {(f"{name}-s", 0): Task((f"{name}-s", 0), _singular_values, Ref((r.name, 0, 0)))}, [r])
+    rank_key, s_key = (f"{name}-rank",), (f"{name}-s", 0)
+    rank = Array(rank_key[0], (), np.int64, {rank_key: Task(rank_key, _rank, Ref((r.name, 0, 0)), rcond)}, [r])
+    s = Array(s_key[0], ((min(r.shape),),), np.finfo(r.dtype).dtype,
+              {s_key: Task(s_key, _singular_values, Ref((r.name, 0, 0)))}, [r])
     return x, residuals, rank, s

@@ -159,10 +159,11 @@ def tsqr(a, compute_svd=False, _max_vchunk_size=None):
     return first, s, vt
 
 
-def _sf_r_block(q, block, triangular_cols):
+def _sf_r_block(q, block, triangular_cols, start):
+    """Column block ``Q^H A_j`` of R (its columns start at ``start``)."""
     out = q.T.conj() @ block
-    if triangular_cols:  # Q^H A_0 is R_0: zero what rounding left below the diagonal
-        out[:, :triangular_cols] = np.triu(out[:, :triangular_cols])
+    if triangular_cols:  # the leading m columns of Q^H A are R_0: zero what rounding left below the diagonal
+        out[:, :triangular_cols] = np.triu(out[:, :triangular_cols], -start)
     return out
 
 
@@ -186,7 +187,7 @@ def sfqr(a):
     rnodes, start = {}, 0
     for j, cols in enumerate(a.chunks[1]):
         tri = max(0, min(cols, k - start))
-        rnodes[(name, 0, j)] = Task((name, 0, j), _sf_r_block, Ref(qkey), Ref((a.name, 0, j)), tri)
+        rnodes[(name, 0, j)] = Task((name, 0, j), _sf_r_block, Ref(qkey), Ref((a.name, 0, j)), tri, start)
         start += cols
     r = Array(name, ((k,), a.chunks[1]), dtype, rnodes, [q, a])
     return q, r
