@@ -13,11 +13,13 @@ from . import dashboard_cases, elastic_cases, encrypt_cases, fault_cases, progre
 from .workloads import actors, array, chain, cluster, dataframe, delayed_sum, graph1m, imports, interop, memory, spill
 from .workloads import df_windows
 from .workloads import tree
+from .workloads import array_linalg
 
 __all__ = ["WORKLOADS", "GROUPS", "GRAPHFLOW_CASES"]
 
 _LOCAL = (delayed_sum, chain, tree, graph1m, memory, imports)
 _MODULES = _LOCAL + (cluster, actors, dataframe, df_windows, array, spill, interop)
+_MODULES += (array_linalg,)
 
 # modules outside workloads/, one group each
 _OWN_GROUPS = (elastic_cases, dashboard_cases, progress_cases, encrypt_cases, fault_cases, soak_cases)
@@ -30,6 +32,7 @@ GROUPS: dict = {
     "actors": [w.name for w in actors.WORKLOADS],
     "dataframe": [w.name for w in dataframe.WORKLOADS] + [w.name for w in df_windows.WORKLOADS],
     "array": [w.name for w in array.WORKLOADS],
+    "array-linalg": [w.name for w in array_linalg.WORKLOADS],  # arr-qr, arr-svd, arr-svdc (issue 20)
     "spill": [w.name for w in spill.WORKLOADS],
     "interop": [w.name for w in interop.WORKLOADS],
     "elastic": elastic_cases.GROUP,  # retire-1gb; scale-up (benchmarks/elastic_cases.py)
