@@ -32,6 +32,7 @@ import numpy as np
 from ...spec import Ref, Task
 from ..core import Array, new_name
 from ..creation import asarray
+from ..sink import block_slices, block_view
 from ...local.blas import shared_cores
 
 __all__ = ["tsqr", "qr", "svd", "sfqr", "check_tall_skinny", "chunking_error"]
@@ -87,23 +88,28 @@ def _stacked_qr(rs, ncols, want_svd):
     return q2, r, u_r, s, vt
 
 
-def _q_block(q_i, middle, start, stop, want_svd):
-    """Block ``i`` of Q (or of U): ``q_i @ Q2[start:stop]`` (``@ U_r`` for the SVD)."""
+def _q_block(q_i, middle, start, stop, want_svd, sink):
+    """Block ``i`` of Q (or of U): ``q_i @ Q2[start:stop]`` (``@ U_r`` for the SVD), written into its rows
+    of the whole Q when this process holds it (graphflow/array/sink.py)."""
     q2 = middle[0][start:stop]
     if want_svd:
         q2 = q2 @ middle[2]
+    view = block_view(*sink)
     with shared_cores():
-        return q_i @ q2
+        if view is None or view.dtype != np.result_type(q_i, q2):
+            return q_i @ q2
+        return np.matmul(q_i, q2, out=view)
 
 
 def _pick(middle, index):
     return middle[index]
 
 
-def _tsqr_graph(a: Array, want_svd: bool):
+def _tsqr_graph(a: Array, want_svd: bool, dtype):
     """The shared graph of `tsqr` and `svd`: ``(name, nodes, k)`` with block keys of Q (or U)."""
     m_chunks, n = a.chunks[0], a.shape[1]
     k = min(a.shape[0], n)
+    q_chunks = (m_chunks, (k,))
     name = new_name("tsqr-svd" if want_svd else "tsqr", a)
     nodes = {}
     r_refs, q_refs, offsets = [], [], []
@@ -120,7 +126,8 @@ def _tsqr_graph(a: Array, want_svd: bool):
     middle = (f"{name}-middle",)
     nodes[middle] = Task(middle, _stacked_qr, r_refs, n, want_svd)
     for i, (lo, hi) in enumerate(offsets):
-        nodes[(name, i, 0)] = Task((name, i, 0), _q_block, q_refs[i], Ref(middle), lo, hi, want_svd)
+        sink = (name, (a.shape[0], k), dtype, (i, 0), block_slices(q_chunks, (i, 0)), len(m_chunks))
+        nodes[(name, i, 0)] = Task((name, i, 0), _q_block, q_refs[i], Ref(middle), lo, hi, want_svd, sink)
     return name, nodes, k, middle
 
 
@@ -146,7 +153,7 @@ def tsqr(a, compute_svd=False, _max_vchunk_size=None):
     a = asarray(a)
     check_tall_skinny("tsqr", a)
     dtype = _factor_dtype(a)
-    name, nodes, k, middle = _tsqr_graph(a, compute_svd)
+    name, nodes, k, middle = _tsqr_graph(a, compute_svd, dtype)
     shared = {key: node for key, node in nodes.items() if key[0] != name}
     first = Array(name, (a.chunks[0], (k,)), dtype, nodes, [a])
     n = a.shape[1]
