@@ -106,7 +106,7 @@ def _pick(middle, index):
 
 
 def _tsqr_graph(a: Array, want_svd: bool, dtype):
-    """The shared graph of `tsqr` and `svd`: ``(name, nodes, k)`` with block keys of Q (or U)."""
+    """The graph shared by `tsqr` and `svd`: ``(name, nodes, k, middle key)``; Q (or U) has blocks ``(name, i, 0)``."""
     m_chunks, n = a.chunks[0], a.shape[1]
     k = min(a.shape[0], n)
     q_chunks = (m_chunks, (k,))
