@@ -325,3 +325,11 @@ def test_numpy_linalg_functions_dispatch_to_graphflow():
     np.testing.assert_allclose(np.linalg.cholesky(ga.from_array(spd, chunks=4)).compute(), np.linalg.cholesky(spd))
     np.testing.assert_allclose(np.linalg.lstsq(x, a[:, 0])[0].compute(), np.linalg.lstsq(a, a[:, 0])[0],
                                atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0)])
+@pytest.mark.api("linalg.qr")
+def test_qr_of_empty_arrays_has_numpys_shapes(shape):
+    q, r = linalg.qr(ga.from_array(np.zeros(shape)))
+    expect_q, expect_r = np.linalg.qr(np.zeros(shape))
+    assert q.compute().shape == expect_q.shape and r.compute().shape == expect_r.shape
