@@ -28,6 +28,7 @@ fills once, at the bottom, with `core.bind_operations`.
 
 from . import core, elementwise, npfuncs, random, slicing
 from . import fft  # issue 20 part 5 (arr-fftrand)
+from . import linalg  # arr-linalg: ga.linalg.qr, ga.linalg.svd, ...
 from .blockwise import blockwise, map_blocks
 from .core import Array
 from .creation import (arange, array, asarray, empty, empty_like, eye, from_array, from_npy, full, full_like,
@@ -106,6 +107,7 @@ __all__ += ["bincount", "unique", "argwhere", "digitize", "flatnonzero", "nonzer
             "histogramdd", "nanargmax", "nanargmin", "nanmax", "nanmin", "nanprod", "nanstd", "nanvar", "median",
             "nanmedian", "nanpercentile", "nanquantile", "percentile", "quantile", "average", "corrcoef", "cov"]
 # -- end arr-ufuncs
+__all__ += ["linalg"]  # arr-linalg
 
 # Array's methods call these (see the module docstring): the one place that binds them.
 core.bind_operations(

@@ -40,6 +40,7 @@ from .. import base
 from ..interop.protocol import DaskCollection
 from ..utils.gcpause import no_gc
 from ..spec import TaskGraph, tokenize
+from . import sink
 from .chunks import has_unknown
 from .display import array_repr
 from ..utils.optable import OperationTable
@@ -70,6 +71,9 @@ def _assemble(results, ndim):
         return np.asarray(flat)
     blocks = []
     _flatten(results, (), blocks)
+    whole = _tiled_base(blocks, ndim)
+    if whole is not None:  # the tasks wrote their blocks into one array already (graphflow/array/sink.py)
+        return whole
     if sum(b.nbytes for _, b in blocks) < _PARALLEL_ASSEMBLY_BYTES:
         return np.block(results)
     return _assemble_in_threads(blocks, ndim)
@@ -78,6 +82,32 @@ def _assemble(results, ndim):
 # A result this big is copied together by two threads: the copy is mostly the kernel faulting in the
 # fresh output's pages, which runs at the end of a compute on one core while the other idles.
 _PARALLEL_ASSEMBLY_BYTES = 64 * 2**20
+
+
+def _tiled_base(blocks: list, ndim: int):
+    """The sink buffer (`graphflow.array.sink`) that ``(index, block)`` pairs are views of, each at its own
+    place, or None."""
+    base = blocks[0][1].base
+    if type(base) is not np.ndarray or base.ndim != ndim or not base.flags.c_contiguous:
+        return None
+    starts = [dict() for _ in range(ndim)]
+    for index, block in blocks:
+        if block.base is not base or block.strides != base.strides:
+            return None
+        for axis in range(ndim):
+            starts[axis][index[axis]] = block.shape[axis]
+    for axis in range(ndim):
+        total = 0
+        for i in sorted(starts[axis]):
+            starts[axis][i], total = total, total + starts[axis][i]
+        if total != base.shape[axis]:
+            return None
+    origin = base.__array_interface__["data"][0]
+    for index, block in blocks:
+        offset = sum(starts[axis][index[axis]] * base.strides[axis] for axis in range(ndim))
+        if block.__array_interface__["data"][0] != origin + offset:
+            return None
+    return base if sink.claim_whole(base) else None  # checked first: a claim is once only
 
 
 def _flatten(nested, index: tuple, out: list) -> None:

@@ -65,6 +65,7 @@ HANDLED: dict = {
     np.real: lambda a: elementwise.elemwise(np.real, a), np.imag: lambda a: elementwise.elemwise(np.imag, a),
     np.conj: lambda a: elementwise.elemwise(np.conj, a), np.result_type: _result_type,
 }
+HANDLED.update(linalg.NUMPY_FUNCTIONS)  # np.linalg.qr/svd/solve/...: graphflow/array/linalg/numpy_api.py
 
 # -- arr-routines: numpy's routines that graphflow's routine modules implement.
 HANDLED.update({

@@ -20,25 +20,31 @@ import math
 
 import numpy as np
 
-from ..spec import Ref, Task
-from ..local.blas import shared_cores
-from .chunks import common_chunks
-from .core import Array, new_name
-from .creation import asarray
-from .rechunk import rechunk
+from ...spec import Ref, Task
+from ...local.blas import shared_cores
+from ..chunks import common_chunks
+from ..core import Array, new_name
+from ..creation import asarray
+from ..rechunk import rechunk
+from ..sink import block_slices, block_view
 
 __all__ = ["tensordot", "matmul", "dot", "outer", "SPLIT_EVERY"]
 
 SPLIT_EVERY = 8
 
 
-def _dot_sum(pairs, axes):
+def _dot_sum(pairs, axes, sink=None):
     """Sum of ``tensordot(a, b)`` over block pairs, accumulated into one buffer.
 
     Plain matrix products (2-d blocks, a's last axis with b's first) write
     every product after the first two into one scratch array (``out=``), so
-    a task touches two output-sized arrays however many pairs it sums.
+    a task touches two output-sized arrays however many pairs it sums.  With
+    a ``sink`` (the arguments of `sink.block_view`) the sum is written into the
+    block's slice of the shared output instead.
     """
+    view = None if sink is None else block_view(*sink)
+    if view is not None:
+        return _dot_sum_into(view, pairs)
     acc = scratch = None
     plain = axes == ((1,), (0,))
     with shared_cores():
@@ -58,7 +64,24 @@ def _dot_sum(pairs, axes):
     return acc
 
 
-def _add_all(parts):
+def _dot_sum_into(view, pairs):
+    scratch = None
+    with shared_cores():
+        a, b = pairs[0]
+        np.matmul(a, b, out=view)
+        for a, b in pairs[1:]:
+            scratch = np.matmul(a, b) if scratch is None else np.matmul(a, b, out=scratch)
+            view += scratch
+    return view
+
+
+def _add_all(parts, sink=None):
+    view = None if sink is None or len(parts) < 2 else block_view(*sink)
+    if view is not None:
+        np.add(parts[0], parts[1], out=view)
+        for p in parts[2:]:
+            view += p
+        return view
     acc = parts[0].copy() if len(parts) > 1 else parts[0]
     for p in parts[1:]:
         acc += p
@@ -102,6 +125,10 @@ def tensordot(a, b, axes=2, split_every=None) -> Array:
     name = new_name("tensordot", a, b, ax_a, ax_b)
     group = int(split_every or SPLIT_EVERY)
     contracted = list(itertools.product(*[range(len(c)) for c in common]))
+    chunks = [a.chunks[d] for d in free_a] + [b.chunks[d] for d in free_b]
+    # Matrix products of numeric blocks write straight into the one result (graphflow/array/sink.py).
+    plain = a.ndim == b.ndim == 2 and (ax_a, ax_b) == ((1,), (0,)) and dtype.kind in "biufc" \
+        and a.dtype.kind in "biufc" and b.dtype.kind in "biufc"
     nodes = {}
     for out in itertools.product(*[range(a.numblocks[d]) for d in free_a], *[range(b.numblocks[d]) for d in free_b]):
         ia, ib = dict(zip(free_a, out[:len(free_a)])), dict(zip(free_b, out[len(free_a):]))
@@ -110,15 +137,21 @@ def tensordot(a, b, axes=2, split_every=None) -> Array:
             ka = tuple(ia[d] if d in ia else k[ax_a.index(d)] for d in range(a.ndim))
             kb = tuple(ib[d] if d in ib else k[ax_b.index(d)] for d in range(b.ndim))
             pairs.append((Ref((a.name,) + ka), Ref((b.name,) + kb)))
-        _sum_tree(nodes, name, out, pairs, group, (ax_a, ax_b))
-    chunks = [a.chunks[d] for d in free_a] + [b.chunks[d] for d in free_b]
+        sink = _sink(name, chunks, dtype, out) if plain else None
+        _sum_tree(nodes, name, out, pairs, group, (ax_a, ax_b), sink)
     return Array(name, chunks, dtype, nodes, [a, b])
 
 
-def _sum_tree(nodes, name, out, pairs, group, axes):
+def _sink(name, chunks, dtype, index):
+    """`sink.block_view`'s arguments for output block ``index``: its slice of the whole result."""
+    shape = tuple(sum(c) for c in chunks)
+    return (name, shape, dtype, index, block_slices(chunks, index), math.prod(len(c) for c in chunks))
+
+
+def _sum_tree(nodes, name, out, pairs, group, axes, sink=None):
     """Tasks summing the block products ``pairs`` into key ``(name, *out)``."""
     if len(pairs) <= group:
-        nodes[(name,) + out] = Task((name,) + out, _dot_sum, pairs, axes)
+        nodes[(name,) + out] = Task((name,) + out, _dot_sum, pairs, axes, sink)
         return
     level = [f"{name}-part"]
     refs = []
@@ -135,7 +168,7 @@ def _sum_tree(nodes, name, out, pairs, group, axes):
             nodes[key] = Task(key, _add_all, refs[g * group:(g + 1) * group])
             new.append(Ref(key))
         refs = new
-    nodes[(name,) + out] = Task((name,) + out, _add_all, refs)
+    nodes[(name,) + out] = Task((name,) + out, _add_all, refs, sink)
 
 
 def matmul(a, b) -> Array:
