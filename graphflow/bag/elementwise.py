@@ -18,6 +18,7 @@ a `Delayed` is passed whole (its value); anything else is passed as is.
 
 from __future__ import annotations
 
+import builtins
 import random as _random
 
 from ..delayed import Delayed
@@ -87,7 +88,7 @@ def _map_zipped(func, nbags: int, positions: tuple, kwpositions: tuple, args: tu
     parts = [args[p] for p in positions] + [kwargs[k] for k in kwpositions]
     out = []
     args, kwargs = list(args), dict(kwargs)
-    for values in zip(*parts):
+    for values in builtins.zip(*parts):
         for j, p in enumerate(positions):
             args[p] = values[j]
         for j, k in enumerate(kwpositions):
@@ -227,7 +228,7 @@ def product(bag: Bag, other: Bag) -> Bag:
 
 
 def _zip_parts(*parts):
-    return list(zip(*parts))
+    return list(builtins.zip(*parts))
 
 
 def zip(*bags) -> Bag:  # noqa: A001 - Dask's name
