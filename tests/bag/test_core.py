@@ -13,7 +13,7 @@ from .strategies import ints, npartitions
 SYNC = {"scheduler": "sync"}
 
 
-@pytest.mark.api("db.from_sequence", "Bag.npartitions")
+@pytest.mark.api("db.from_sequence", "db.Bag")
 @settings(max_examples=20)
 @given(ints, npartitions)
 def test_from_sequence_partitioning(data, n):

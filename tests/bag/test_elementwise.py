@@ -143,7 +143,7 @@ def test_random_sample_is_a_seeded_subsequence():
         b.random_sample(1.5)
 
 
-@pytest.mark.api("Bag.repartition", "Bag.npartitions")
+@pytest.mark.api("Bag.repartition")
 @settings(max_examples=20)
 @given(ints, npartitions, st.integers(1, 12))
 def test_repartition_keeps_order(data, n, m):

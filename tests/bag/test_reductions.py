@@ -123,7 +123,7 @@ def test_reduction_out_type_bag_and_tree_shape():
         b.reduction(len, sum, split_every=1)
 
 
-@pytest.mark.api("Item.apply", "Item.compute", "Item.to_delayed")
+@pytest.mark.api("db.Item")
 def test_item_apply_and_to_delayed():
     item = db.from_sequence(range(5), npartitions=2).sum()
     assert isinstance(item, db.Item)
