@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from . import dashboard_cases, elastic_cases, encrypt_cases, fault_cases, progress_cases, soak_cases
 from .workloads import actors, array, chain, cluster, dataframe, delayed_sum, graph1m, imports, interop, memory, spill
-from .workloads import df_windows
+from .workloads import bag, df_windows
 from .workloads import tree
 
 __all__ = ["WORKLOADS", "GROUPS", "GRAPHFLOW_CASES"]
 
 _LOCAL = (delayed_sum, chain, tree, graph1m, memory, imports)
-_MODULES = _LOCAL + (cluster, actors, dataframe, df_windows, array, spill, interop)
+_MODULES = _LOCAL + (cluster, actors, dataframe, df_windows, bag, array, spill, interop)
 
 # modules outside workloads/, one group each
 _OWN_GROUPS = (elastic_cases, dashboard_cases, progress_cases, encrypt_cases, fault_cases, soak_cases)
@@ -30,6 +30,7 @@ GROUPS: dict = {
     "actors": [w.name for w in actors.WORKLOADS],
     "dataframe": [w.name for w in dataframe.WORKLOADS] + [w.name for w in df_windows.WORKLOADS],
     "array": [w.name for w in array.WORKLOADS],
+    "bag": [w.name for w in bag.WORKLOADS],  # bag-json, bag-words: dask.bag on processes (issue 21)
     "spill": [w.name for w in spill.WORKLOADS],
     "interop": [w.name for w in interop.WORKLOADS],
     "elastic": elastic_cases.GROUP,  # retire-1gb; scale-up (benchmarks/elastic_cases.py)
