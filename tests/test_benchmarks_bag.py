@@ -10,8 +10,8 @@ import pytest
 from benchmarks.workloads import bag as workloads
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = {"bag_json": {"mb": 1, "files": 2, "names": 50}, "bag_words": {"words": 20_000, "files": 2,
-                                                                       "vocabulary": 500}}
+TINY = {"bag_json": {"mb": 1, "files": 2, "names": 50},
+        "bag_words": {"words": 20_000, "files": 2, "vocabulary": 500}}
 
 
 @pytest.mark.parametrize("kind", sorted(workloads.KINDS))

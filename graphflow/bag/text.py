@@ -204,8 +204,9 @@ def _output_paths(path, n: int, name_function, compression) -> list:
             raise ValueError(f"to_textfiles: {path!r} has more than one '*'")
         return [path.replace("*", name_function(i)) for i in range(n)]
     os.makedirs(path, exist_ok=True)
-    ext = {None: "", "gzip": ".gz", "bz2": ".bz2", "xz": ".xz"}[infer_compression(path, compression)
-                                                                  if compression != "infer" else None]
+    # A directory has no extension to infer from: "infer" writes plain files there, as Dask does.
+    comp = None if compression == "infer" else infer_compression(path, compression)
+    ext = {None: "", "gzip": ".gz", "bz2": ".bz2", "xz": ".xz"}[comp]
     return [os.path.join(path, f"{name_function(i)}.part{ext}") for i in range(n)]
 
 
@@ -243,6 +244,8 @@ def to_textfiles(bag: Bag, path, name_function=None, compression="infer", encodi
         delayed.append(Delayed((name, i), (node,), (bag,)))
     if not compute:
         return delayed
-    from .. import base
+    from .. import base, config
 
+    # The files are the bag's partitions: they compute where the bag would (its default, not Delayed's).
+    compute_kwargs.setdefault("scheduler", config.get("scheduler") or Bag.__graphflow_scheduler__)
     return list(base.compute(*delayed, **compute_kwargs))

@@ -27,6 +27,7 @@ from .construct import from_delayed
 
 __all__ = ["bag_to_dataframe"]
 
+
 def _meta_frame(meta, columns) -> pd.DataFrame:
     """An empty pandas DataFrame with the wanted columns and dtypes."""
     if isinstance(meta, pd.DataFrame):
@@ -57,7 +58,7 @@ def bag_to_dataframe(bag: Bag, meta=None, columns=None, optimize_graph: bool = T
     tuples/lists in the order of ``columns`` or of ``meta``'s columns); without ``meta`` the first element
     is computed to find the columns and dtypes."""
     if meta is None:
-        head = bag.take(1, npartitions=-1, warn=False)
+        head = bag.take(1, warn=False) or bag.take(1, npartitions=-1, warn=False)  # the first partition may be empty
         if not head:
             raise ValueError("to_dataframe: the bag is empty, so no columns can be found; pass meta=")
         first = head[0]

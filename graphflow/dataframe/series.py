@@ -71,8 +71,8 @@ def _float(expr, dtype):
     return Call("cast", [expr], pc.CastOptions.safe(pa.float64()))
 
 
-class Series(ArrayMethods, BagMethods, MoreSeriesMethods, WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods,
-             SeriesReshapeMethods, SeriesMethods, ColumnReductions, PlanCollection):
+class Series(ArrayMethods, BagMethods, MoreSeriesMethods, WindowMethods, ResampleMethods, IndexMethods,
+             CategoricalMethods, SeriesReshapeMethods, SeriesMethods, ColumnReductions, PlanCollection):
     """A lazy column; ``compute()`` returns a ``pandas.Series`` (``to_arrow()`` a ``pyarrow.ChunkedArray``)."""
 
     __array_ufunc__ = None  # np.float64(2) * s: numpy defers to our reflected operators

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import graphflow as gf
 import graphflow.bag as db
 
 from .strategies import ints, npartitions, words
