@@ -24,6 +24,7 @@ import random as _random
 from ..delayed import Delayed
 from ..spec import Ref, Task
 from .core import Bag, Item, new_name, no_default
+from .loops import map_elements, paused
 
 __all__ = ["map", "map_partitions", "starmap", "filter", "remove", "pluck", "flatten", "product", "zip",
            "join", "unzip", "random_sample", "bag_args"]
@@ -79,10 +80,7 @@ def partition_args(template, i: int, bags: list):
     return tuple(Ref((bags[a.index].name, i)) if isinstance(a, _BagSlot) else a for a in template)
 
 
-def _map_one(func, part):
-    return [func(x) for x in part]
-
-
+@paused
 def _map_zipped(func, nbags: int, positions: tuple, kwpositions: tuple, args: tuple, kwargs: dict):
     """``func`` over elements of several partitions at once: ``positions`` say which args are partitions."""
     parts = [args[p] for p in positions] + [kwargs[k] for k in kwpositions]
@@ -110,7 +108,7 @@ def map(func, *args, **kwargs) -> Bag:  # noqa: A001 - Dask's name
     for i in range(n):
         key = (name, i)
         if simple:  # the common case: one bag, nothing else -- the cheapest task
-            nodes[key] = Task(key, _map_one, func, Ref((bags[0].name, i)))
+            nodes[key] = Task(key, map_elements, func, Ref((bags[0].name, i)))
             continue
         a, kw = partition_args(arg_t, i, bags), partition_args(kwarg_t, i, bags)
         positions = tuple(j for j, x in enumerate(arg_t) if isinstance(x, _BagSlot))
@@ -119,6 +117,7 @@ def map(func, *args, **kwargs) -> Bag:  # noqa: A001 - Dask's name
     return Bag(name, n, nodes, bags + parents)
 
 
+@paused
 def _call_partition(func, args, kwargs):
     out = func(*args, **kwargs)
     return out if isinstance(out, list) else list(out)
@@ -148,6 +147,7 @@ def partitionwise(bag: Bag, prefix: str, func, *extra, parents=()) -> Bag:
     return Bag(name, bag.npartitions, nodes, (bag,) + tuple(parents))
 
 
+@paused
 def _starmap_part(part, func, kwargs):
     if kwargs:
         return [func(*x, **kwargs) for x in part]
@@ -161,6 +161,7 @@ def starmap(bag: Bag, func, **kwargs) -> Bag:
     return partitionwise(bag, "starmap", _starmap_part, func, kw, parents=parents)
 
 
+@paused
 def _filter_part(part, predicate, keep: bool):
     if keep:
         return [x for x in part if predicate(x)]
@@ -179,6 +180,7 @@ def remove(bag: Bag, predicate) -> Bag:
     return partitionwise(bag, "remove", _filter_part, predicate, False)
 
 
+@paused
 def _pluck_part(part, key, default):
     if isinstance(key, list):
         if default is no_default:
@@ -201,6 +203,7 @@ def pluck(bag: Bag, key, default=no_default) -> Bag:
     return partitionwise(bag, "pluck", _pluck_part, key, default)
 
 
+@paused
 def _flatten_part(part):
     return [y for x in part for y in x]
 
@@ -210,6 +213,7 @@ def flatten(bag: Bag) -> Bag:
     return partitionwise(bag, "flatten", _flatten_part)
 
 
+@paused
 def _product_part(left, right):
     return [(x, y) for x in left for y in right]
 
@@ -227,6 +231,7 @@ def product(bag: Bag, other: Bag) -> Bag:
     return Bag(name, n, nodes, (bag, other))
 
 
+@paused
 def _zip_parts(*parts):
     return list(builtins.zip(*parts))
 
@@ -244,6 +249,7 @@ def zip(*bags) -> Bag:  # noqa: A001 - Dask's name
     return Bag(name, n, nodes, bags)
 
 
+@paused
 def _join_part(part, other, on_self, on_other):
     index: dict = {}
     for y in other:

@@ -26,6 +26,7 @@ import zlib
 
 from ..spec import Ref, Task
 from .core import Bag, new_name
+from .loops import paused
 
 __all__ = ["groupby", "stable_hash"]
 
@@ -48,6 +49,7 @@ def stable_hash(key) -> int:
     return hash(key)
 
 
+@paused
 def _split(part, grouper, n: int) -> list:
     buckets = [[] for _ in range(n)]
     for x in part:
@@ -55,6 +57,7 @@ def _split(part, grouper, n: int) -> list:
     return buckets
 
 
+@paused
 def _group(j: int, grouper, *splits) -> list:
     groups: dict = {}
     for split in splits:

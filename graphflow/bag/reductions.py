@@ -33,6 +33,7 @@ from functools import partial, reduce
 
 from ..spec import Ref, Task
 from .core import Bag, Item, new_name, no_default
+from .loops import paused
 
 __all__ = ["reduction", "fold", "foldby", "count", "sum", "min", "max", "mean", "var", "std", "any", "all",
            "distinct", "frequencies", "topk", "item_apply"]
@@ -137,6 +138,7 @@ def _key_func(key):
     return key if callable(key) else operator.itemgetter(key)
 
 
+@paused
 def _foldby_part(key, binop, initial, part):
     out: dict = {}
     if initial is no_default:
@@ -150,6 +152,7 @@ def _foldby_part(key, binop, initial, part):
     return out
 
 
+@paused
 def _foldby_merge(combine, initial, dicts):
     out: dict = {}
     for d in dicts:
@@ -304,6 +307,7 @@ def std(bag: Bag, ddof: int = 0) -> Item:
 # ------------------------------------------------------------------ reductions that give bags
 
 
+@paused
 def _distinct_part(key, part):
     out: dict = {}
     for x in part:
@@ -349,6 +353,7 @@ def frequencies(bag: Bag, split_every=None, sort: bool = False) -> Bag:
     return _out(bag, nodes, root, Bag)
 
 
+@paused
 def _topk_part(k, key, part):
     return heapq.nlargest(k, part, key=key)
 

@@ -16,10 +16,12 @@ import fnmatch
 from .core import Bag
 from .elementwise import filter as filter_bag
 from .elementwise import partitionwise
+from .loops import paused
 
 __all__ = ["StringAccessor"]
 
 
+@paused
 def _str_method(part, name, args, kwargs):
     return [getattr(x, name)(*args, **kwargs) for x in part]
 

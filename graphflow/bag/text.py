@@ -80,7 +80,9 @@ def _expand_paths(urlpath) -> list:
 
 def _split_lines(text: str, delimiter) -> list:
     if delimiter is None:
-        return list(io.StringIO(text, newline=None))  # universal newlines, ends kept as "\n"
+        if "\r" in text:
+            return list(io.StringIO(text, newline=None))  # universal newlines, ends kept as "\n"
+        delimiter = "\n"  # the same lines; str.split is a third faster than StringIO
     parts = text.split(delimiter)
     last = parts.pop()
     out = [p + delimiter for p in parts]
