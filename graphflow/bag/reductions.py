@@ -99,7 +99,8 @@ def reduction(bag: Bag, perpartition, aggregate, split_every=None, out_type=None
     for f in (perpartition, aggregate):
         if not callable(f):
             raise TypeError(f"reduction needs callables, not {f!r}")
-    name = name or new_name("reduction", bag.name, perpartition, aggregate, split_every)
+    # ``name`` is a prefix (as in Dask): the same name on two bags still gives two sets of keys.
+    name = new_name(name or "reduction", bag.name, perpartition, aggregate, split_every)
     nodes, root = _tree(bag, perpartition, aggregate, split_every, name)
     return _out(bag, nodes, root, out_type)
 
@@ -189,7 +190,7 @@ def _foldby_finish(combine, initial, merged: dict) -> list:
 
 def count(bag: Bag, split_every=None) -> Item:
     """How many elements."""
-    return reduction(bag, len, builtins_sum, split_every, name=new_name("count", bag.name, split_every))
+    return reduction(bag, len, builtins_sum, split_every, name="count")
 
 
 def builtins_sum(values):
@@ -202,7 +203,7 @@ def _sum_part(part):
 
 def sum(bag: Bag, split_every=None) -> Item:  # noqa: A001 - Dask's name
     """The sum of the elements (0 for an empty bag)."""
-    return reduction(bag, _sum_part, builtins_sum, split_every, name=new_name("sum", bag.name, split_every))
+    return reduction(bag, _sum_part, builtins_sum, split_every, name="sum")
 
 
 def _extreme_part(pick, part):
@@ -244,7 +245,7 @@ def any(bag: Bag, split_every=None) -> Item:  # noqa: A001 - Dask's name
     import builtins
 
     f = partial(_any_all, which=builtins.any)
-    return reduction(bag, f, f, split_every, name=new_name("any", bag.name, split_every))
+    return reduction(bag, f, f, split_every, name="any")
 
 
 def all(bag: Bag, split_every=None) -> Item:  # noqa: A001 - Dask's name
@@ -252,7 +253,7 @@ def all(bag: Bag, split_every=None) -> Item:  # noqa: A001 - Dask's name
     import builtins
 
     f = partial(_any_all, which=builtins.all)
-    return reduction(bag, f, f, split_every, name=new_name("all", bag.name, split_every))
+    return reduction(bag, f, f, split_every, name="all")
 
 
 def _moments_part(part):
