@@ -57,7 +57,9 @@ def _tree(bag: Bag, perpartition, aggregate, split_every, name: str, finish=None
         depth += 1
         nxt = []
         for j in range(0, len(level), split_every):
-            k = (f"{name}-agg{depth}", j // split_every)
+            # Three-part keys: a tree task's block index (depth, j) never equals a partition's (i,), so
+            # blockwise fusion cannot pull partition 0's whole chain into the aggregate (run last, alone).
+            k = (f"{name}-agg{depth}", depth, j // split_every)
             nodes[k] = Task(k, _aggregate_list, aggregate, [Ref(x) for x in level[j:j + split_every]])
             nxt.append(k)
         level = nxt

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import graphflow as gf
 import graphflow.bag as db
 
 from .strategies import ints, npartitions, words
@@ -135,3 +136,19 @@ def test_fold_reduce_semantics_match_functools():
     data = list(range(1, 30))
     b = db.from_sequence(data, npartitions=6)
     assert b.fold(operator.mul, split_every=2).compute(**SYNC) == reduce(operator.mul, data)
+
+
+def test_partition_chains_stay_parallel_beside_the_tree():
+    """After optimizing, every partition's chain is its own task, none fused into the aggregate:
+
+        read_0 -> map_0 -> part_0 \\
+        ...                         agg -> root
+        read_3 -> map_3 -> part_3 /
+    """
+    b = db.from_sequence(range(40), npartitions=4).map(operator.neg).frequencies().topk(2, key=1)
+    graph = gf.optimize(b)[0].__graphflow_graph__()
+    parts = [k for k in graph if k[0].endswith("-part")]
+    assert len(parts) == 4
+    roots = [k for k in graph if k not in parts and type(graph[k]).__name__ != "DataNode"]
+    assert len(roots) == 1 and sorted(graph[roots[0]].dependencies) == sorted(parts)
+    assert [count for _, count in b.compute(scheduler="sync")] == [1, 1]
