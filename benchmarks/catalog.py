@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from . import dashboard_cases, elastic_cases, encrypt_cases, fault_cases, progress_cases, soak_cases
 from .workloads import actors, array, chain, cluster, dataframe, delayed_sum, graph1m, imports, interop, memory, spill
-from .workloads import array_stats, cluster_api, df_windows
+from .workloads import array_stats, bag, cluster_api, df_windows
 from .workloads import tree
 from .workloads import array_routines
 from .workloads import array_linalg
@@ -20,7 +20,7 @@ __all__ = ["WORKLOADS", "GROUPS", "GRAPHFLOW_CASES"]
 
 _LOCAL = (delayed_sum, chain, tree, graph1m, memory, imports)
 _MODULES = _LOCAL + (cluster, actors, dataframe, df_windows, array, spill, interop, cluster_api)
-_MODULES += (array_routines, array_stats, array_linalg)
+_MODULES += (array_routines, array_stats, array_linalg, bag)
 
 # modules outside workloads/, one group each
 _OWN_GROUPS = (elastic_cases, dashboard_cases, progress_cases, encrypt_cases, fault_cases, soak_cases)
@@ -37,6 +37,7 @@ GROUPS: dict = {
     "array-routines": [w.name for w in array_routines.WORKLOADS],  # arr-overlap, arr-topk, arr-pad (issue 20)
     "array-stats": [w.name for w in array_stats.WORKLOADS],  # issue 20: histogram, percentile, cumsum vs dask
     "array-linalg": [w.name for w in array_linalg.WORKLOADS],  # arr-qr, arr-svd, arr-svdc (issue 20)
+    "bag": [w.name for w in bag.WORKLOADS],  # bag-json, bag-words: dask.bag on processes (issue 21)
     "spill": [w.name for w in spill.WORKLOADS],
     "interop": [w.name for w in interop.WORKLOADS],
     "elastic": elastic_cases.GROUP,  # retire-1gb; scale-up (benchmarks/elastic_cases.py)

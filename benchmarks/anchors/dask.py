@@ -125,9 +125,11 @@ def engine() -> Engine:
         "raw_tree": raw_tree,
         "graph_phases": graph_phases,
     }
+    from ..workloads.bag import DASK_CASES as BAG_CASES
     from ..workloads.dataframe import DASK_CASES
     from ..workloads.df_windows import DASK_CASES as WINDOW_CASES
 
     cases.update(DASK_CASES)
     cases.update(WINDOW_CASES)
+    cases.update(BAG_CASES)
     return Engine(NAME, dask.__version__, cases, "import dask")

@@ -1,7 +1,7 @@
 """One measurement: read the names of some groups, run their marked tests once, count.
 
     >>> from benchmarks.api_coverage.groups import GROUPS
-    >>> m = measure([GROUPS["bag"]], run_tests=False)      # graphflow.bag does not exist yet
+    >>> m = measure([GROUPS["bag"]], run_tests=False)      # no test run: nothing is proven, so nothing counts
     >>> [(c.title, c.have) for c in m.groups[0].coverages]
     [('Bag', 0), ('module (db.)', 0)]
 

@@ -46,6 +46,7 @@ from .join import merge
 from .reshape import get_dummies, melt, pivot_table, to_datetime, to_numeric
 from .series import Index, Series
 from .to_array import from_dask_array, to_records
+from .to_bag import to_bag
 from .together import compute
 
 __all__ = [
@@ -55,7 +56,7 @@ __all__ = [
     "read_json", "to_json", "read_orc", "to_orc", "read_hdf", "to_hdf", "read_sql", "read_sql_table",
     "read_sql_query", "to_sql",
     "get_dummies", "melt", "pivot_table", "to_datetime", "to_numeric", "Aggregation", "from_dask_array",
-    "to_records",
+    "to_records", "to_bag",
     "map_overlap", "repartition", "read_fwf", "read_table",
 ]
 

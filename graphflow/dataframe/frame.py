@@ -41,6 +41,7 @@ from .plan import Blockwise, Filter, Func, Partitions, Project, Reduce
 from .reshape import ReshapeMethods
 from .series import Index, Series
 from .to_array import ArrayMethods
+from .to_bag import BagMethods
 from .resample import ResampleMethods
 from .windows import WindowMethods
 
@@ -64,7 +65,7 @@ def _finalize_arrow(parts, schema):
     return concat_tables(parts, schema)
 
 
-class DataFrame(ArrayMethods, MoreFrameMethods, WindowMethods, ResampleMethods, FrameIndexMethods,
+class DataFrame(ArrayMethods, BagMethods, MoreFrameMethods, WindowMethods, ResampleMethods, FrameIndexMethods,
                 CategoricalMethods, ReshapeMethods, FrameMethods, ColumnReductions, PlanCollection):
     """A lazy partitioned table; ``compute()`` returns a ``pandas.DataFrame`` (``to_arrow()`` a
     ``pyarrow.Table``)."""

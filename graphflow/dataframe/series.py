@@ -36,6 +36,7 @@ from .more_methods import MoreSeriesMethods
 from .plan import Blockwise, Filter, Project, unwrap_scalars
 from .resample import ResampleMethods
 from .to_array import ArrayMethods
+from .to_bag import BagMethods
 from .windows import WindowMethods
 
 __all__ = ["Series", "Index"]
@@ -70,8 +71,8 @@ def _float(expr, dtype):
     return Call("cast", [expr], pc.CastOptions.safe(pa.float64()))
 
 
-class Series(ArrayMethods, MoreSeriesMethods, WindowMethods, ResampleMethods, IndexMethods, CategoricalMethods,
-             SeriesReshapeMethods, SeriesMethods, ColumnReductions, PlanCollection):
+class Series(ArrayMethods, BagMethods, MoreSeriesMethods, WindowMethods, ResampleMethods, IndexMethods,
+             CategoricalMethods, SeriesReshapeMethods, SeriesMethods, ColumnReductions, PlanCollection):
     """A lazy column; ``compute()`` returns a ``pandas.Series`` (``to_arrow()`` a ``pyarrow.ChunkedArray``)."""
 
     __array_ufunc__ = None  # np.float64(2) * s: numpy defers to our reflected operators

@@ -1,0 +1,83 @@
+"""read_text and to_textfiles: compression, line-preserving blocks, globs, round trips."""
+
+import bz2
+import gzip
+import json
+import lzma
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import graphflow.bag as db
+
+SYNC = {"scheduler": "sync"}
+lines_st = st.lists(st.text(alphabet="abcxyz é{}\":,", max_size=12), min_size=1, max_size=30)
+
+
+@pytest.mark.api("db.read_text")
+@settings(max_examples=20)
+@given(lines_st, st.integers(1, 40), st.booleans())
+def test_blocks_never_cut_or_repeat_a_line(tmp_path_factory, lines, blocksize, trailing_newline):
+    """Any block size gives back every line exactly once, in order, with its newline."""
+    path = tmp_path_factory.mktemp("blocks") / "data.txt"
+    text = "\n".join(lines) + ("\n" if trailing_newline else "")
+    path.write_bytes(text.encode("utf-8"))
+    expected = [line + "\n" for line in lines[:-1]] + [lines[-1] + ("\n" if trailing_newline else "")]
+    expected = [x for x in expected if x]  # an empty last line without a newline is no line
+    b = db.read_text(str(path), blocksize=blocksize)
+    assert b.npartitions == max(1, -(-len(text.encode()) // blocksize))
+    assert b.compute(**SYNC) == expected
+    assert db.read_text(str(path)).compute(**SYNC) == expected
+
+
+@pytest.mark.api("db.read_text", "db.to_textfiles", "Bag.to_textfiles")
+@pytest.mark.parametrize("ext,opener", [("", open), (".gz", gzip.open), (".bz2", bz2.open), (".xz", lzma.open)])
+def test_round_trip_with_compression(tmp_path, ext, opener):
+    records = [json.dumps({"i": i, "w": "é" * (i % 3)}) for i in range(50)]
+    b = db.from_sequence(records, npartitions=4)
+    paths = b.to_textfiles(str(tmp_path / f"out-*.jsonl{ext}"), **SYNC)
+    assert [os.path.basename(p) for p in paths] == [f"out-{i}.jsonl{ext}" for i in range(4)]
+    with opener(paths[0], "rb") as f:  # really compressed with that format
+        assert f.read().decode("utf-8").split("\n") == records[:13]
+    back = db.read_text(str(tmp_path / f"out-*.jsonl{ext}")).map(json.loads)
+    assert back.npartitions == 4
+    assert back.pluck("i").compute(**SYNC) == list(range(50))
+    # module function, explicit compression, a directory as target, last_endline
+    more = db.to_textfiles(b, str(tmp_path / "dir"), compression="gzip", last_endline=True, **SYNC)
+    assert all(p.endswith(".part.gz") for p in more)
+    assert db.read_text(more, compression="gzip").compute(**SYNC) == [r + "\n" for r in records]
+
+
+def test_compressed_files_cannot_be_read_in_blocks(tmp_path):
+    path = tmp_path / "a.txt.gz"
+    with gzip.open(path, "wt") as f:
+        f.write("a\nb\n")
+    with pytest.raises(ValueError, match="cannot be read in blocks"):
+        db.read_text(str(path), blocksize=2)
+
+
+def test_include_path_files_per_partition_crlf_and_missing(tmp_path):
+    for i in range(3):
+        (tmp_path / f"f{i}.txt").write_bytes(f"x{i}\r\ny{i}\r\n".encode())
+    b = db.read_text(str(tmp_path / "*.txt"), files_per_partition=2, include_path=True)
+    assert b.npartitions == 2
+    got = b.compute(**SYNC)
+    assert [line for line, _ in got] == ["x0\n", "y0\n", "x1\n", "y1\n", "x2\n", "y2\n"]
+    assert [os.path.basename(p) for _, p in got][::2] == ["f0.txt", "f1.txt", "f2.txt"]
+    assert db.read_text(str(tmp_path / "f0.txt"), linedelimiter="\r\n").compute(**SYNC) == ["x0\r\n", "y0\r\n"]
+    delayed = db.read_text(str(tmp_path / "*.txt"), collection=False)
+    assert [d.compute(**SYNC) for d in delayed][2] == ["x2\n", "y2\n"]
+    with pytest.raises(FileNotFoundError, match="no file matches"):
+        db.read_text(str(tmp_path / "*.nothing"))
+
+
+def test_blocksize_as_a_string_and_non_strings_refused_on_write(tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_text("".join(f"line {i}\n" for i in range(20000)))
+    b = db.read_text(str(path), blocksize="64KiB")
+    assert b.npartitions == -(-path.stat().st_size // 65536)
+    assert b.count().compute(**SYNC) == 20000
+    with pytest.raises(TypeError, match="writes strings"):
+        db.from_sequence([1, 2]).to_textfiles(str(tmp_path / "n-*.txt"), **SYNC)
