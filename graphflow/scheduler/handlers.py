@@ -8,8 +8,9 @@ the shell does not (`transition`, `note`, `emit`, ...), never its underscored
 ones.
 
 ``HANDLERS`` is the scheduler's whole event table, built here once: the
-events of this module, of actors (`graphflow.scheduler.actors`) and of
-retirement (`graphflow.scheduler.retire`).  Nothing adds to it later, so what
+events of this module, of actors (`graphflow.scheduler.actors`), of
+retirement (`graphflow.scheduler.retire`) and of seceded tasks
+(`graphflow.scheduler.longrunning`).  Nothing adds to it later, so what
 `SchedulerState` does never depends on which modules were imported; a new
 event is a new line in it.
 
@@ -38,6 +39,7 @@ from .events import (
 )
 from .actors import ActorCheckpointed, ActorHosted, ActorLog, actor_checkpointed, actor_hosted, actor_log
 from .model import ACTIVE, ERRED, FORGOTTEN, MEMORY, PROCESSING, RELEASED, WAITING, SchedTask, SchedWorker
+from .longrunning import TasksLongRunning, tasks_long_running
 from .retire import RetireWorkers, WorkerAsksToRetire, retire_workers, worker_asks_to_retire
 
 __all__ = ["HANDLERS"]
@@ -370,4 +372,6 @@ HANDLERS = {
     # retire.py
     RetireWorkers: retire_workers,
     WorkerAsksToRetire: worker_asks_to_retire,
+    # longrunning.py
+    TasksLongRunning: tasks_long_running,
 }

@@ -100,7 +100,7 @@ class SchedWorker:
 
     __slots__ = ("address", "nthreads", "memory_limit", "last_seen", "memory", "executing", "processing",
                  "occupancy", "has_what", "nbytes", "spilled", "rss", "paused", "over_target",
-                 "shared", "spill_error")
+                 "shared", "spill_error", "seceded")
 
     def __init__(self, address: str, nthreads: int, memory_limit, now: float):
         self.address = address
@@ -119,6 +119,7 @@ class SchedWorker:
         self.paused = False  # starts no tasks: gets no new ones
         self.over_target = False  # holds more than its target in memory: gets no root tasks
         self.spill_error = ""  # why it cannot spill (paused too, but runs what fits): root tasks as a last resort
+        self.seceded = 0  # processing tasks that hold no thread slot (graphflow.scheduler.longrunning)
 
     def __repr__(self):
         return f"<SchedWorker {self.address!r} processing={len(self.processing)} memory={len(self.has_what)}>"

@@ -71,6 +71,7 @@ from .events import (
 from ..store.spill import Shared, WorkerStore
 from .model import WorkerTask
 from .replicas import FetchReplicas, fetch_replicas
+from .secession import TaskRejoined, TaskSeceded, report_long_running, task_rejoined, task_seceded
 
 __all__ = ["WorkerState", "WorkerTask"]
 
@@ -112,6 +113,7 @@ class WorkerState:
         self.inline_limit = inline_limit
         self.tasks: dict = {}
         self.executing: set = set()  # executing tasks and cancelled ones whose thread still runs
+        self.seceded: set = set()  # executing tasks that gave their slot back (graphflow.worker.secession)
         self._ready: list = []  # heap of (priority, seq, task); entries of tasks no longer ready are skipped
         self._n_ready = 0
         self._fetch_queues: dict = {}  # peer -> heap of (priority, seq, task), same lazy deletion
@@ -165,6 +167,15 @@ class WorkerState:
         if self.validate:
             self.validate_state()
         return commands
+
+    @property
+    def stimulus_id(self) -> str:
+        """The stimulus of the event being handled (for handlers defined in other modules)."""
+        return self._stimulus_id
+
+    def send(self, message) -> None:
+        """Queue ``message`` for the scheduler; it leaves with this `handle` call's `SendToScheduler`."""
+        self._messages.append(message)
 
     def execution_inputs(self, key) -> tuple:
         """``(spec, {dependency key: value})`` to run the task of an `Execute` command.
@@ -249,6 +260,9 @@ class WorkerState:
         if ts is None or ts not in self.executing:
             self.log.append((key, "ignored-result", ts.state if ts else None, self._stimulus_id))
             return None
+        if ts in self.seceded:  # its thread is done: the scheduler must stop discounting it
+            self.seceded.discard(ts)
+            report_long_running(self)
         return ts
 
     def _handle_execute_success(self, ev: ExecuteSuccess) -> None:
@@ -345,6 +359,8 @@ class WorkerState:
         GatherDepFailure: _handle_gather_dep_failure,
         UpdateData: _handle_update_data,
         FetchReplicas: fetch_replicas,  # worker/replicas.py
+        TaskSeceded: task_seceded,  # worker/secession.py
+        TaskRejoined: task_rejoined,
     }
 
     # ------------------------------------------------------------ starting work
@@ -354,7 +370,7 @@ class WorkerState:
             return
         ready = self._ready
         executing = self.executing
-        slots = self.slots
+        slots = self.slots + len(self.seceded)  # a seceded task's thread was replaced: its slot is free
         while ready and len(executing) < slots:
             ts = heapq.heappop(ready)[2]
             if ts.state == "ready":
@@ -694,7 +710,9 @@ class WorkerState:
         assert self.executing == running, (self.executing, running)
         ready = {ts for ts in tasks if ts.state == "ready"}
         assert self._n_ready == len(ready), (self._n_ready, ready)
-        assert not ready or self.paused or len(self.executing) >= self.slots, "a thread is idle while tasks are ready"
+        assert not ready or self.paused or len(self.executing) >= self.slots + len(self.seceded), \
+            "a thread is idle while tasks are ready"
+        assert self.seceded <= self.executing, ("seceded tasks that are not running", self.seceded - self.executing)
         assert ready <= {entry[2] for entry in self._ready}
         assert self._n_requests == sum(map(len, self._requests.values())) <= self.max_concurrent_fetches
         for peer, requests in self._requests.items():
