@@ -296,14 +296,23 @@ class LocalCluster(Cluster):
     it is not restarted unless ``lifetime_restart``.
     ``allowed_failures``: how many workers may die running one task before it fails with
     `KilledWorkerError` (default: the setting ``scheduler.allowed_failures``, 3).
+    ``processes=False``: the scheduler and workers run as threads of this process instead
+    (`graphflow.deploy.threads.ThreadCluster`; results reach a client here unpickled).
     """
+
+    def __new__(cls, *args, processes: bool = True, **kwargs):
+        if processes or cls is not LocalCluster:
+            return super().__new__(cls)
+        from .threads import ThreadCluster  # processes=False: everything as threads of this process
+
+        return ThreadCluster(*args, **kwargs)
 
     def __init__(self, n_workers: int | None = None, threads_per_worker: int | None = None,
                  memory_limit="auto", *, host: str = "127.0.0.1", scheduler_port: int = 0,
                  local_directory: str | None = None, timeout: float = 30.0, heartbeat_timeout: float = 5.0,
                  encrypt: bool | None = None, max_spill=None, memory: dict | None = None,
                  dashboard_address: str | None = ":8787", lifetime=None, lifetime_stagger=None,
-                 lifetime_restart: bool = False, allowed_failures: int | None = None):
+                 lifetime_restart: bool = False, allowed_failures: int | None = None, processes: bool = True):
         n_workers, threads = _worker_layout(n_workers, threads_per_worker)
         if allowed_failures is not None and (isinstance(allowed_failures, bool) or not isinstance(allowed_failures, int)
                                              or allowed_failures < 1):
