@@ -32,6 +32,7 @@ from ..spec import DataNode, Ref
 from ..spec.collections import is_collection
 from ..utils.traverse import leaves, rebuild
 from ..worker.secession import waiting
+from . import aio
 
 __all__ = ["Future", "KeyState", "wait", "as_completed", "DoneAndNotDone", "futures_of", "futures_to_refs"]
 
@@ -153,6 +154,10 @@ class Future:
                     return values[0]
                 continue  # lost while fetching (now pending): wait for the recomputation
             self.raise_error()
+
+    def __await__(self):
+        """``await future``: its value (or its error), without blocking the running event loop."""
+        return aio.result(self).__await__()
 
     def raise_error(self):
         """Raise what ended this key: the task's own exception (with its key and remote traceback), or
@@ -303,6 +308,21 @@ class as_completed:
             self._pending -= 1
         if self.with_results:
             return future, future.result()
+        return future
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        """``async for future in as_completed(...)``: the next to finish, without blocking the event loop."""
+        with self._lock:
+            if self._pending == 0:
+                raise StopAsyncIteration
+        future = await aio.next_completed(self._queue, self.timeout)
+        with self._lock:
+            self._pending -= 1
+        if self.with_results:
+            return future, await aio.result(future)
         return future
 
 

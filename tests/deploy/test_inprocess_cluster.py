@@ -73,19 +73,28 @@ def test_nested_tasks_run_on_thread_workers(cluster):
         assert client.submit(fib, 12).result(timeout=120) == 144
 
 
-def test_scale_up_and_down(cluster):
+def test_scale_up_and_down_and_retire(cluster):
     with gf.Client(cluster, set_as_default=False) as client:
         cluster.scale(3)
         assert len(client.scheduler_info()["workers"]) == 3
         cluster.scale(2)
         wait_for(lambda: len(client.scheduler_info()["workers"]) == 2, timeout=30, what="back to two workers")
         assert client.submit(sum, [1, 2, 3]).result(timeout=30) == 6
+        cluster.scale(3)
+        x = client.submit(make, "kept", 10, pure=False)
+        assert np.array_equal(x.result(timeout=30), MADE["kept"])
+        [holder] = client.who_has([x])[x.key]
+        assert client.retire_workers([holder]) == [holder]
+        wait_for(lambda: len(cluster.launched()) == 2, timeout=30, what="the retired worker to stop")
+        assert np.array_equal(client.gather([x])[0], MADE["kept"])  # moved to another worker, not recomputed
+        cluster.scale(2)
+        assert len(client.scheduler_info()["workers"]) == 2
 
 
 def test_a_client_starting_its_own_thread_cluster_closes_it_and_every_thread_ends():
     before = graphflow_threads()
     with gf.Client(n_workers=1, threads_per_worker=2, processes=False, set_as_default=False) as client:
-        assert type(client.cluster).__name__ == "ThreadCluster"
+        assert client.cluster.processes is False
         assert client.submit(fib, 6).result(timeout=60) == 8
     wait_for(lambda: graphflow_threads() == before, timeout=30, what="the cluster's threads to end",
              on_timeout=lambda: f"still running: {sorted(set(graphflow_threads()) - set(before))}")
