@@ -11,7 +11,8 @@ waiting    to run here; some inputs are not local yet
 fetch      an input to get from a peer (``who_has``), not requested yet
 flight     an input being fetched (``coming_from``)
 ready      to run here, all inputs local; in a heap by scheduler priority
-executing  running in a thread (at most ``nthreads`` at a time)
+executing  running in a thread (at most ``nthreads`` at a time, not counting
+           ``seceded`` ones: they wait on other tasks, `graphflow.worker.secession`)
 memory     the value is in the store (``data``)
 error      it raised: reported, then forgotten (passing state)
 cancelled  freed while executing or in flight: the result is thrown away
@@ -88,9 +89,10 @@ class WorkerState:
     when the task asked for it.
 
     Every event type it handles is listed in ``_HANDLERS``, including those
-    other modules define (`graphflow.worker.replicas.fetch_replicas`); such a
-    handler uses the public `transition`, `report_finished` and `add_holders`,
-    never an underscored member.
+    other modules define (`graphflow.worker.replicas.fetch_replicas`,
+    `graphflow.worker.secession.task_seceded`); such a
+    handler uses the public `transition`, `report_finished`, `add_holders`,
+    `send` and ``stimulus_id``, never an underscored member.
     """
 
     def __init__(self, address: str, nthreads: int, data: WorkerStore | None = None, *, validate: bool = False,
