@@ -163,3 +163,12 @@ def test_plain_work_runs_at_full_width_after_nested_runs(client):
 
 def count_task_threads():
     return sum(t.name.startswith("graphflow-task") for t in threading.enumerate())
+
+
+def test_task_clients_connect_the_way_their_worker_does_on_an_encrypted_cluster():
+    """The cluster's token and CURVE key reach the workers only through their environment; the task client
+    must use both, or the scheduler would refuse it (and the parent would fail, not hang)."""
+    with gf.LocalCluster(n_workers=1, threads_per_worker=1, encrypt=True, memory_limit=None,
+                         dashboard_address=None) as cluster:
+        with gf.Client(cluster, set_as_default=False) as c:
+            assert c.submit(parent, 3, pure=False).result(timeout=60) == sum(300 + j + 1 for j in range(4))
