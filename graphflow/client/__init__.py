@@ -3,14 +3,23 @@
 `client` is the `Client` (a connection to a scheduler, driven from a
 background event loop, `loop`); `futures` are the handles it returns;
 `actors` are eager actor handles; `remote` ships functions by value;
-`session` is its connection to the scheduler, `transfer` to workers, `refs`
+`admin` its cluster-wide methods (run, restart, plugins, versions),
+`datasets` published datasets, `coordination` the primitives the scheduler
+keeps (Lock, Semaphore, Event, Queue, Variable); `session` is its connection to the scheduler, `transfer` to workers, `refs`
 the keys its futures hold, `current` which client a call without one uses.
 """
 
+from .admin import SchedulerPlugin, WorkerPlugin
 from .client import Client
+from .coordination import Event, Lock, Queue, Semaphore, Variable
 from .current import default_client, set_client_class
-from .futures import Future, as_completed, futures_of, wait
+from .futures import (
+    ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, DoneAndNotDoneFutures, Future, as_completed, fire_and_forget,
+    futures_of, wait,
+)
 
 set_client_class(Client)  # actor handles in a task open a Client through graphflow.client.current
 
-__all__ = ["Client", "Future", "as_completed", "default_client", "futures_of", "wait"]
+__all__ = ["Client", "Future", "as_completed", "default_client", "futures_of", "wait", "fire_and_forget",
+           "ALL_COMPLETED", "FIRST_COMPLETED", "FIRST_EXCEPTION", "DoneAndNotDoneFutures", "Lock", "Semaphore",
+           "Event", "Queue", "Variable", "WorkerPlugin", "SchedulerPlugin"]

@@ -33,6 +33,7 @@ import weakref
 
 from .. import config
 from ..comm import messages as wire
+from ..comm.addresses import with_scheme
 from ..errors import CommClosedError, CycleError, GraphflowError
 from ..optimize import optimize_collections
 from ..spec import DataNode, Ref, Task, TaskGraph, tokenize
@@ -42,6 +43,8 @@ from ..utils.cycles import find_cycle
 from ..utils.importing import import_object
 from ..utils.traverse import DROP, identity, leaves, rebuild
 from .actors import create_actor
+from .admin import ClusterAdmin
+from .datasets import PublishedDatasets
 from .current import open_clients
 from .futures import Future, futures_to_refs
 from .refs import KeyRefs
@@ -56,7 +59,7 @@ logger = logging.getLogger("graphflow.client")
 __all__ = ["Client"]
 
 
-class Client:
+class Client(ClusterAdmin, PublishedDatasets):
     """Connect to a cluster, or start a `LocalCluster` when no address is given.
 
     ``Client()``, ``Client(n_workers=2, threads_per_worker=1, memory_limit="2GiB")``,
@@ -92,6 +95,8 @@ class Client:
             token = address.token if token is None else token
             curve_secret = address.curve_secret if curve_secret is None else curve_secret
             address = address.scheduler_address
+        if isinstance(address, str):
+            address = with_scheme(address)  # "host:8786" means tcp://host:8786, as in dask.distributed
         if token is None:
             from ..comm.security import load_token
 
@@ -223,7 +228,8 @@ class Client:
             raise CycleError.along(cycle)
         return self._send_graph(specs, wanted, priorities, retries, restrictions)
 
-    def _send_graph(self, specs: dict, wanted: list, priorities=None, retries=None, restrictions=None) -> dict:
+    def _send_graph(self, specs: dict, wanted: list, priorities=None, retries=None, restrictions=None,
+                    user_priority=None) -> dict:
         # submit_graph without the cycle check, for callers whose tasks cannot form one: a toposorted
         # TaskGraph (compute, persist, get), or new tasks reading only existing futures (submit, map).
         self.check_open()
@@ -235,11 +241,13 @@ class Client:
         specs = wrap_nodes(specs, ship)
         dependencies = {k: node.dependencies for k, node in specs.items()}
         msg = wire.SubmitGraph(f"update-graph-{next(self._generation)}", specs, dependencies,
-                               priorities or {}, list(wanted), retries or {}, restrictions or {})
+                               priorities or {}, list(wanted), retries or {}, restrictions or {},
+                               user_priority or {})
         self.session.send_threadsafe(msg)
         return futures
 
-    def submit(self, func, *args, key=None, pure: bool = True, workers=None, retries: int = 0, **kwargs) -> Future:
+    def submit(self, func, *args, key=None, pure: bool = True, workers=None, retries: int = 0, priority: int = 0,
+               **kwargs) -> Future:
         """Run ``func(*args, **kwargs)`` on the cluster; returns a `Future` at once.
 
         ``pure=True`` (default) names the task by a token of the function and
@@ -247,16 +255,16 @@ class Client:
         ``pure=False`` makes a fresh key (for random or I/O functions).
         Futures among the arguments are replaced by their values on the worker.
         ``workers=[address, ...]`` restricts where it may run; ``retries=n``
-        reruns it up to n times if it raises.
+        reruns it up to n times if it raises; ``priority=`` (higher first) runs it ahead of other work.
         """
         if not callable(func):
             raise TypeError(f"client.submit needs a callable as its first argument, not {func!r}")
         if key is None:
             key = _key_for(func, args, kwargs, pure)
-        return self._submit_tasks([(key, func, args, kwargs)], workers, retries)[0]
+        return self._submit_tasks([(key, func, args, kwargs)], workers, retries, priority)[0]
 
     def map(self, func, *iterables, key=None, pure: bool = True, workers=None, retries: int = 0,
-            **kwargs) -> list:
+            priority: int = 0, **kwargs) -> list:
         """``submit(func, *items)`` for each tuple of items from ``iterables``, sent in one message.
 
         ``key`` may be a list of keys, one per call, or a prefix for generated keys.
@@ -270,9 +278,10 @@ class Client:
             keys = list(key)
         else:
             keys = [_key_for(func, args, kwargs, pure, prefix=key) for args in calls]
-        return self._submit_tasks([(k, func, args, kwargs) for k, args in zip(keys, calls)], workers, retries)
+        return self._submit_tasks([(k, func, args, kwargs) for k, args in zip(keys, calls)], workers, retries,
+                                  priority)
 
-    def _submit_tasks(self, calls: list, workers, retries: int) -> list:
+    def _submit_tasks(self, calls: list, workers, retries: int, priority: int = 0) -> list:
         specs = {}
         for key, func, args, kwargs in calls:
             args, kwargs = futures_to_refs(args, self), futures_to_refs(kwargs, self)
@@ -280,7 +289,8 @@ class Client:
         keys = list(specs)
         restrictions = {k: set(as_list(workers)) for k in keys} if workers else None
         futures = self._send_graph(specs, keys, {k: i for i, k in enumerate(keys)},
-                                   {k: retries for k in keys} if retries else None, restrictions)
+                                   {k: retries for k in keys} if retries else None, restrictions,
+                                   {k: priority for k in keys} if priority else None)
         return [futures[k] for k in (c[0] for c in calls)]
 
     def _graph_specs(self, graph: TaskGraph) -> tuple:
@@ -314,8 +324,14 @@ class Client:
                                    restrictions)
         return self.gather([futures[k] for k in keys])
 
-    def compute(self, collections, sync: bool = False, optimize_graph: bool = True):
-        """Start computing collections; returns one Future per collection (its final value), or values if ``sync``."""
+    def compute(self, collections, sync: bool = False, optimize_graph: bool = True, *, workers=None,
+                retries: int = 0, priority: int = 0):
+        """Start computing collections; returns one Future per collection (its final value), or values if ``sync``.
+
+        ``workers=[address, ...]`` restricts where its tasks may run, ``retries=n`` reruns a task that raises
+        up to n times, ``priority=`` (higher first) puts this work ahead of (or behind) other work, as in
+        dask.distributed.
+        """
         single = not isinstance(collections, (list, tuple))
         items = [collections] if single else list(collections)
         found = [c for c in items if is_collection(c)]
@@ -329,15 +345,20 @@ class Client:
                 fkey = f"finalize-{tokenize(c.__graphflow_keys__(), func, extra)}"
                 specs[fkey] = Task(fkey, _finalize_call, _nested_refs(c.__graphflow_keys__()), func, *extra)
                 finals[id(c)] = fkey
-            sent = self._send_graph(specs, list(finals.values()), priorities)
+            sent = self._send_graph(specs, list(finals.values()), priorities,
+                                    *_task_options(specs, workers, retries, priority))
             futures = {cid: sent[fkey] for cid, fkey in finals.items()}
         out = [futures.get(id(c), c) for c in items]
         if sync:
             out = [self.gather(f) if isinstance(f, Future) else f for f in out]
         return out[0] if single else out
 
-    def persist(self, collections, optimize_graph: bool = True):
-        """Start computing collections and return copies backed by the results held on the cluster."""
+    def persist(self, collections, optimize_graph: bool = True, *, workers=None, retries: int = 0,
+                priority: int = 0):
+        """Start computing collections and return copies backed by the results held on the cluster.
+
+        ``workers=``, ``retries=`` and ``priority=`` as in `compute`.
+        """
         single = not isinstance(collections, (list, tuple))
         items = [collections] if single else list(collections)
         found = [c for c in items if is_collection(c)]
@@ -345,7 +366,7 @@ class Client:
             return collections
         graph, keys = optimize_collections(found, optimize_graph)
         specs, priorities = self._graph_specs(graph)
-        futures = self._send_graph(specs, keys, priorities)
+        futures = self._send_graph(specs, keys, priorities, *_task_options(specs, workers, retries, priority))
         rebuilt = {}
         for c in found:
             own = flatten_keys(c.__graphflow_keys__(), [])
@@ -443,15 +464,33 @@ class Client:
             return type(data)(futures[k] for k in items) if isinstance(data, list) else tuple(futures.values())
         return next(iter(futures.values()))
 
-    def cancel(self, futures) -> None:
-        """Cancel ``futures``: their tasks (and what depends on them) stop; ``result()`` raises."""
+    def cancel(self, futures, force: bool = False) -> None:
+        """Cancel ``futures``: their tasks (and what depends on them) stop; ``result()`` raises.
+
+        As in dask.distributed, a key another client also wants keeps computing for that client unless
+        ``force=True``, which cancels every client's futures for it.
+        """
         flat = leaves(futures, _is_future)
         keys = list(dict.fromkeys(f.key for f in flat))
         for f in flat:
             f.key_state.cancel()
         if keys:
             self.check_open()
-            self.session.send_threadsafe(wire.CancelKeys("client-cancel", keys))
+            self.session.send_threadsafe(wire.CancelKeys("client-cancel", keys, force))
+
+    def retry(self, futures) -> None:
+        """Run erred ``futures`` again, with the erred tasks they depend on (dask.distributed's ``retry``)."""
+        flat = [f for f in leaves(futures, _is_future) if f.status == "error"]
+        if not flat:
+            return
+        keys = list(dict.fromkeys(f.key for f in flat))
+        for f in flat:
+            f.key_state.lose()  # pending again: result() waits for the rerun
+        self.ask(wire.RetryRequest(keys))
+
+    def keep_until_done(self, keys: list) -> None:
+        """Have the scheduler keep ``keys`` computing for nobody until each settles (`fire_and_forget`)."""
+        self.ask(wire.KeepKeysRequest(list(keys)))
 
     # ------------------------------------------------------------------ questions about the cluster
 
@@ -655,6 +694,13 @@ def _default_cluster():
     """The cluster class ``Client()`` starts: ``config["client.default_cluster"]`` (LocalCluster)."""
     factory = config.get("client.default_cluster")
     return import_object(factory) if isinstance(factory, str) else factory
+
+
+def _task_options(specs: dict, workers, retries: int, priority: int) -> tuple:
+    """``(retries, restrictions, user_priority)`` per key of ``specs`` for `Client._send_graph` (None: not given)."""
+    return ({k: retries for k in specs} if retries else None,
+            {k: set(as_list(workers)) for k in specs} if workers else None,
+            {k: priority for k in specs} if priority else None)
 
 
 def _finalize_call(parts, func, *extra):

@@ -57,6 +57,7 @@ class Welcome:
     address: str
     heartbeat_interval: float
     heartbeat_timeout: float
+    setup: list = field(default_factory=list)  # to a worker: what every worker runs on joining (`WorkerSetup`s)
 
 
 @dataclass(slots=True)
@@ -345,6 +346,93 @@ class WorkerLogsRequest(Request):
     n: int | None = None
 
 
+@dataclass(slots=True)
+class RunRequest(Request):
+    """Run a function (``function``: cloudpickle bytes) with ``args``/``kwargs`` where it is received -- on a
+    worker's or the scheduler's event loop -- and answer its result (``client.run``, ``run_on_scheduler``)."""
+
+    function: bytes
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class WorkerSetup:
+    """Something every worker does once, now and when it joins later: ``kind`` ``"upload"`` (``payload``:
+    ``(filename, bytes)``, a file saved and imported) or ``"plugin"`` (``payload``: ``(name, cloudpickle bytes of
+    a plugin)``)."""
+
+    kind: str
+    name: str
+    payload: object
+
+
+@dataclass(slots=True)
+class SetupRequest(Request):
+    """To a worker: apply ``setup`` now (answered with None, or the error).  To the scheduler: remember it for
+    workers that join later (``remember=True``), or forget the plugin ``setup.name`` (``remember=False``)."""
+
+    setup: WorkerSetup
+    remember: bool = True
+
+
+@dataclass(slots=True)
+class SchedulerPluginRequest(Request):
+    """Install (or with ``plugin`` None, remove) the scheduler plugin ``name`` (``plugin``: cloudpickle bytes)."""
+
+    name: str
+    plugin: bytes | None
+
+
+@dataclass(slots=True)
+class ProcessingRequest(Request):
+    """``{worker: [keys it is running or will run]}`` (of ``workers`` if given)."""
+
+    workers: list | None = None
+
+
+@dataclass(slots=True)
+class RetryRequest(Request):
+    """Run the erred ``keys`` (and the erred tasks around them) again."""
+
+    keys: list
+
+
+@dataclass(slots=True)
+class KeepKeysRequest(Request):
+    """Keep ``keys`` computing for nobody until each settles (``fire_and_forget``)."""
+
+    keys: list
+
+
+@dataclass(slots=True)
+class DatasetRequest(Request):
+    """Published datasets: ``op`` ``"publish"`` (``name``, ``value``: a pickled object, ``keys`` it holds,
+    ``override``), ``"get"`` (answers ``(value, keys)`` and makes the asker want those keys), ``"list"``,
+    ``"delete"``."""
+
+    op: str
+    name: object = None
+    value: bytes | None = None
+    keys: list = field(default_factory=list)
+    override: bool = False
+
+
+@dataclass(slots=True)
+class PrimitiveRequest(Request):
+    """An operation on a coordination primitive kept by the scheduler (`graphflow.scheduler.coordination`):
+    ``kind`` ("lock", "semaphore", "event", "queue", "variable"), its ``name``, ``op`` ("acquire", "release",
+    "set", "get", "put", ...), an ``arg`` and a ``timeout`` (None: wait as long as it takes).  ``holder`` names
+    the handle that holds a lease, within the asking client."""
+
+    kind: str
+    name: str
+    op: str
+    arg: object = None
+    timeout: float | None = None
+    holder: str = ""
+
+
 # --------------------------------------------------------------------------- tasks: scheduler <-> worker
 
 
@@ -493,7 +581,8 @@ class SubmitGraph:
     """Client -> scheduler: tasks (``specs``: key -> node, ``dependencies``: key -> keys) and the keys it wants.
 
     ``priorities``: key -> order within this graph; ``retries``: key -> times an error may be retried;
-    ``restrictions``: key -> set of worker addresses allowed to run it.
+    ``restrictions``: key -> set of worker addresses allowed to run it; ``user_priority``: key -> the
+    ``priority=`` a user gave (higher runs first, across graphs, as in dask.distributed).
     """
 
     stimulus_id: str
@@ -503,6 +592,7 @@ class SubmitGraph:
     wanted: list = field(default_factory=list)
     retries: dict = field(default_factory=dict)
     restrictions: dict = field(default_factory=dict)
+    user_priority: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -515,10 +605,11 @@ class DropKeys:
 
 @dataclass(slots=True)
 class CancelKeys:
-    """Client -> scheduler: cancel ``keys`` (every client's futures for them)."""
+    """Client -> scheduler: cancel ``keys``: this client's futures for them, every client's with ``force``."""
 
     stimulus_id: str
     keys: list
+    force: bool = True
 
 
 @dataclass(slots=True)
