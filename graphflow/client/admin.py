@@ -173,13 +173,21 @@ class ClusterAdmin:
 
     # ------------------------------------------------------------------ workers coming and going
 
+    def unregister_scheduler_plugin(self, name: str) -> None:
+        """Remove scheduler plugin ``name`` (its ``close`` runs first)."""
+        self.ask(wire.SchedulerPluginRequest(name, None))
+
+    def register_worker_callbacks(self, setup=None) -> None:
+        """Run ``setup()`` (``setup(dask_worker)`` if it takes it) on every worker now and on each that joins
+        (dask.distributed's older form of a worker plugin)."""
+        if setup is not None:
+            self.register_plugin(_SetupCallback(setup), name=f"setup-{_name(setup)}-{uuid.uuid4().hex[:8]}")
+
     def restart(self, timeout: float | None = None, wait_for_workers: bool = True):
         """Restart every worker process: their data is lost, and (as in dask.distributed) every future of
         this client is cancelled.  Waits until as many fresh workers have joined (``timeout``, default 60 s:
         `TimeoutError`) unless ``wait_for_workers=False``.  Needs supervised workers (a LocalCluster, or
         ``graphflow worker``), which start a fresh process for one that exits."""
-        before = self.scheduler_info()["workers"]
-        old_pids = {info.get("pid") for info in before.values()}
         keys = list(self.refs.states)
         for key in keys:
             state = self.refs.get(key)
@@ -187,18 +195,28 @@ class ClusterAdmin:
                 state.cancel(settled_too=True)
         if keys:
             self.session.send_threadsafe(wire.CancelKeys("client-restart", keys, True))
-        self._collect(self._ask_workers(list(before), wire.RunRequest(dumps(_restart_worker))), None,
-                      "return", "restart")
-        if not wait_for_workers:
-            return None
+        self.restart_workers(list(self.scheduler_info()["workers"]), timeout if wait_for_workers else 0)
+
+    def restart_workers(self, workers: list, timeout: float | None = None) -> list:
+        """Restart these worker processes (their results are lost and recomputed when needed); waits until
+        as many fresh workers joined (``timeout``, default 60 s; 0: no wait) and returns their addresses."""
+        before = self.scheduler_info()["workers"]
+        workers = self._worker_addresses(workers)
+        old_pids = {before[w].get("pid") for w in workers}
+        known_pids = {info.get("pid") for info in before.values()}
+        self._collect(self._ask_workers(workers, wire.RunRequest(dumps(_restart_worker))), None, "return",
+                      "restart")
+        if timeout == 0:
+            return []
         limit = 60.0 if timeout is None else timeout
         deadline = time.monotonic() + limit
         while True:
-            fresh = [a for a, info in self.scheduler_info()["workers"].items() if info.get("pid") not in old_pids]
-            if len(fresh) >= len(before):
-                return None
+            now = self.scheduler_info()["workers"]
+            fresh = [a for a, info in now.items() if info.get("pid") not in known_pids]
+            if len(fresh) >= len(workers) and not old_pids & {info.get("pid") for info in now.values()}:
+                return fresh
             if time.monotonic() > deadline:
-                raise TimeoutError(f"restart: {len(fresh)} of {len(before)} workers came back within {limit} s")
+                raise TimeoutError(f"restart: {len(fresh)} of {len(workers)} workers came back within {limit} s")
             time.sleep(0.05)
 
     def wait_for_workers(self, n_workers: int = 1, timeout: float | None = None) -> None:
@@ -232,6 +250,40 @@ class ClusterAdmin:
                 if w in out:
                     out[w].append(key)
         return out
+
+    def nbytes(self, keys=None, summary: bool = True) -> dict:
+        """Bytes of the results held in memory: ``{key: bytes}``, or with ``summary`` summed by key prefix
+        (``{"inc": 2400}``), as dask.distributed's."""
+        sizes = self.ask(wire.KeySizesRequest(None if keys is None else [getattr(k, "key", k) for k in keys]))
+        if not summary:
+            return sizes
+        from ..spec.keys import key_split
+
+        out: dict = {}
+        for key, n in sizes.items():
+            prefix = key_split(key)
+            out[prefix] = out.get(prefix, 0) + n
+        return out
+
+    def futures_of(self, obj) -> list:
+        """The futures inside ``obj`` (see `graphflow.futures_of`)."""
+        from .futures import futures_of
+
+        return futures_of(obj)
+
+    def get_executor(self, **options):
+        """A `concurrent.futures.Executor` running on this cluster (`graphflow.client.executor`)."""
+        from .executor import ClientExecutor
+
+        return ClientExecutor(self, **options)
+
+    def write_scheduler_file(self, scheduler_file: str) -> None:
+        """Write ``{"address": ...}`` as JSON to ``scheduler_file`` (what ``Client(scheduler_file=)`` reads
+        in dask.distributed)."""
+        import json
+
+        with open(scheduler_file, "w") as f:
+            json.dump({"address": self.scheduler_address, "type": "Scheduler"}, f)
 
     def processing(self, workers=None) -> dict:
         """``{address: [keys assigned to it, running or about to]}`` for every worker (or ``workers``)."""
@@ -300,6 +352,28 @@ def check_versions(found: dict) -> None:
         raise VersionMismatchError("package versions differ between the client, the scheduler and the "
                                    "workers; install the same versions everywhere:\n" + "\n".join(lines),
                                    mismatches)
+
+
+class _SetupCallback(WorkerPlugin):
+    """`register_worker_callbacks`' function as a worker plugin."""
+
+    def __init__(self, setup):
+        self.setup_function = setup
+
+    def setup(self, worker):
+        if "dask_worker" in _parameters(self.setup_function):
+            self.setup_function(dask_worker=worker)
+        else:
+            self.setup_function()
+
+
+def _parameters(func) -> set:
+    import inspect
+
+    try:
+        return set(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return set()
 
 
 def _restart_worker(dask_worker):

@@ -45,6 +45,7 @@ from ..utils.traverse import DROP, identity, leaves, rebuild
 from .actors import create_actor
 from .admin import ClusterAdmin
 from .datasets import PublishedDatasets
+from .metadata import SchedulerRecords
 from .current import open_clients
 from .futures import Future, futures_to_refs
 from .refs import KeyRefs
@@ -59,7 +60,7 @@ logger = logging.getLogger("graphflow.client")
 __all__ = ["Client"]
 
 
-class Client(ClusterAdmin, PublishedDatasets):
+class Client(ClusterAdmin, PublishedDatasets, SchedulerRecords):
     """Connect to a cluster, or start a `LocalCluster` when no address is given.
 
     ``Client()``, ``Client(n_workers=2, threads_per_worker=1, memory_limit="2GiB")``,

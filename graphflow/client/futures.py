@@ -183,6 +183,17 @@ class Future:
         tb = getattr(state.exception, "__traceback__", None)
         return tb if tb is not None else (state.traceback or None)
 
+    @property
+    def type(self):
+        """The name of the result's type once finished (``"int"``), else None."""
+        return self.key_state.type_name or None
+
+    def release(self) -> None:
+        """Drop this future's hold on its key now (as when it is garbage-collected); it is unusable after."""
+        if getattr(self, "client", None) is not None:
+            self.client.refs.release(self.key, self.key_state)
+            self.client = _Released(self.key)
+
     def retry(self) -> None:
         """Run this erred task again (and the erred tasks it depends on); see `Client.retry`."""
         self.client.retry([self])
@@ -205,6 +216,8 @@ class Future:
 
     def __del__(self):
         try:
+            if type(self.client) is _Released:
+                return
             self.client.refs.release(self.key, self.key_state)
         except Exception:  # interpreter shutdown: the client is going away anyway
             pass
@@ -214,6 +227,18 @@ class Future:
             f"a Future ({self.key!r}) cannot be pickled into a task; pass it as an argument to "
             f"client.submit(...) instead, and the task receives its value"
         )
+
+
+class _Released:
+    """Stands for the client of a released Future: any use of it says so."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        self.key = key
+
+    def __getattr__(self, name):
+        raise GraphflowError(f"the future for {self.key!r} was released; submit or get the result again")
 
 
 def _copy_error(exc: BaseException, suffix: str) -> BaseException:

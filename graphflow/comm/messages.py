@@ -392,6 +392,33 @@ class ProcessingRequest(Request):
 
 
 @dataclass(slots=True)
+class MetadataRequest(Request):
+    """The scheduler's metadata store, a nested dict: set the value at the path ``keys`` (``value``, with
+    ``set``) or answer it (`KeyError` naming the path when absent)."""
+
+    keys: list
+    value: object = None
+    set: bool = False
+
+
+@dataclass(slots=True)
+class EventLogRequest(Request):
+    """Topic logs kept by the scheduler: append ``(time, msg)`` to ``topic`` (``log``), or answer its records
+    (every topic's, ``{topic: [...]}``, when ``topic`` is None)."""
+
+    topic: object = None
+    msg: object = None
+    log: bool = False
+
+
+@dataclass(slots=True)
+class KeySizesRequest(Request):
+    """``{key: bytes}`` of the results of ``keys`` (all held results when None) held in memory."""
+
+    keys: list | None = None
+
+
+@dataclass(slots=True)
 class RetryRequest(Request):
     """Run the erred ``keys`` (and the erred tasks around them) again."""
 

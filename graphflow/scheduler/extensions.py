@@ -19,6 +19,8 @@ answers the requests the shell's own table does not (``ANSWERS`` below):
   (`key_report`).
 - `PrimitiveRequest`: `graphflow.scheduler.coordination`, with its timeouts on
   this loop.
+- `MetadataRequest`, `EventLogRequest`, `KeySizesRequest`: a nested metadata
+  dict, per-topic event logs (``client.log_event``), the sizes of results.
 
 Worked example: ``client.publish_dataset(x=fut)`` -> ``DatasetRequest("publish",
 "x", pickled, [fut.key])`` -> ``UpdateGraph(client="dataset-'x'", wanted=[key])``:
@@ -30,6 +32,8 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
+from collections import deque
 
 from ..comm import messages as wire
 from . import events as ev
@@ -40,6 +44,7 @@ logger = logging.getLogger("graphflow.scheduler")
 __all__ = ["Extensions", "ANSWERS", "FIRE_AND_FORGET"]
 
 FIRE_AND_FORGET = "fire-and-forget"
+EVENTS_KEPT = 10_000  # records per topic of client.log_event
 _SETTLED = ("memory", "erred", "cancelled")
 
 
@@ -53,6 +58,8 @@ class Extensions:
         self.setup: dict = {}  # (kind, name) -> wire.WorkerSetup, in the order given
         self.plugins: dict = {}  # name -> scheduler plugin
         self.datasets: dict = {}  # name -> (pickled value, keys)
+        self.metadata: dict = {}  # client.set_metadata's nested dict
+        self.topics: dict = {}  # topic -> deque of (time, msg), the last EVENTS_KEPT (client.log_event)
 
     # ------------------------------------------------------------------ hooks from the shell
 
@@ -144,6 +151,42 @@ class Extensions:
         names = workers if req.workers is None else [w for w in req.workers if w in workers]
         return {w: [ts.key for ts in workers[w].processing] for w in names}
 
+    def answer_metadata(self, client, req: wire.MetadataRequest):
+        keys = list(req.keys) if isinstance(req.keys, (list, tuple)) else [req.keys]
+        if not keys:
+            raise ValueError("metadata needs a key (or a list of keys: a path into nested dicts)")
+        node = self.metadata
+        for i, k in enumerate(keys[:-1]):
+            if req.set:
+                node = node.setdefault(k, {})
+            elif isinstance(node, dict) and k in node:
+                node = node[k]
+            else:
+                raise KeyError(f"no metadata at {keys[:i + 1]!r}")
+            if not isinstance(node, dict):
+                raise KeyError(f"metadata at {keys[:i + 1]!r} is a value, not a dict of further keys")
+        if req.set:
+            node[keys[-1]] = req.value
+            return None
+        if keys[-1] not in node:
+            raise KeyError(f"no metadata at {keys!r}")
+        return node[keys[-1]]
+
+    def answer_event_log(self, client, req: wire.EventLogRequest):
+        if req.log:
+            topics = req.topic if isinstance(req.topic, (list, tuple)) else [req.topic]
+            for topic in topics:
+                self.topics.setdefault(topic, deque(maxlen=EVENTS_KEPT)).append((time.time(), req.msg))
+            return None
+        if req.topic is None:
+            return {t: list(q) for t, q in self.topics.items()}
+        return list(self.topics.get(req.topic, ()))
+
+    def answer_key_sizes(self, client, req: wire.KeySizesRequest):
+        tasks = self.scheduler.state.tasks
+        keys = tasks if req.keys is None else [k for k in req.keys if k in tasks]
+        return {k: tasks[k].nbytes for k in keys if tasks[k].state == "memory"}
+
     def answer_retry(self, client, req: wire.RetryRequest):
         self.scheduler.feed_event(ev.RetryKeys("client-retry", client, list(req.keys)))
         return None
@@ -209,6 +252,9 @@ ANSWERS = {
     wire.ProcessingRequest: Extensions.answer_processing,
     wire.KeepKeysRequest: Extensions.answer_keep,
     wire.RetryRequest: Extensions.answer_retry,
+    wire.MetadataRequest: Extensions.answer_metadata,
+    wire.EventLogRequest: Extensions.answer_event_log,
+    wire.KeySizesRequest: Extensions.answer_key_sizes,
     wire.DatasetRequest: Extensions.answer_dataset,
     wire.PrimitiveRequest: Extensions.answer_primitive,
 }
