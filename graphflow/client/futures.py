@@ -257,16 +257,19 @@ def wait(fs, timeout: float | None = None, return_when: str = ALL_COMPLETED) -> 
     """Wait until all (``ALL_COMPLETED``), any (``FIRST_COMPLETED``) of ``fs`` settle, or until one errs
     or all settle (``FIRST_EXCEPTION``), as dask.distributed's ``wait``.
 
-    ``fs``: a Future, an iterable of them, or a collection persisted on a
-    cluster (its futures, `futures_of`).  Returns
+    ``fs``: a Future, an iterable of them, or collections persisted on a
+    cluster (their futures, `futures_of`).  Returns
     ``DoneAndNotDoneFutures(done, not_done)`` sets; raises TimeoutError if
     ``timeout`` passes first.
     """
     if isinstance(fs, Future):
         fs = [fs]
-    elif is_collection(fs) or not isinstance(fs, (list, tuple, set, frozenset)):
-        fs = futures_of(fs) if is_collection(fs) else list(fs)
-    fs = list(fs)
+    elif is_collection(fs):
+        fs = futures_of(fs)
+    else:
+        fs = list(fs)
+        if not all(isinstance(f, Future) for f in fs):  # persisted collections among them
+            fs = futures_of(fs)
     if return_when not in (ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION):
         raise ValueError(f"return_when must be 'ALL_COMPLETED', 'FIRST_COMPLETED' or 'FIRST_EXCEPTION', "
                          f"not {return_when!r}")
