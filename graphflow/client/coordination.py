@@ -49,7 +49,10 @@ class _Primitive:
 
     def _ask(self, op: str, arg=None, timeout: float | None = None, holder: str = ""):
         wait = _FOREVER if timeout is None else max(0.0, timeout) + max(10.0, self.client.timeout)
-        return self.client.ask(wire.PrimitiveRequest(self.kind, self.name, op, arg, timeout, holder), timeout=wait)
+        answer = self.client.ask(wire.PrimitiveRequest(self.kind, self.name, op, arg, timeout, holder), timeout=wait)
+        if type(answer) is wire.PrimitiveTimedOut:
+            raise TimeoutError(answer.message)
+        return answer
 
     def __reduce__(self):
         return (type(self), (self.name,))

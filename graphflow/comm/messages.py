@@ -460,6 +460,14 @@ class PrimitiveRequest(Request):
     holder: str = ""
 
 
+@dataclass(slots=True)
+class PrimitiveTimedOut:
+    """The answer to a `PrimitiveRequest` whose wait timed out (the asker raises TimeoutError with ``message``):
+    an answer, not an error, so it is never taken for a scheduler that did not answer in time."""
+
+    message: str
+
+
 # --------------------------------------------------------------------------- tasks: scheduler <-> worker
 
 

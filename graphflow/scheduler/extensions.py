@@ -222,6 +222,8 @@ class Extensions:
         answer = self.deferred()
 
         def reply(value, error=None):
+            if isinstance(error, TimeoutError):  # an answer: the client raises it (see PrimitiveTimedOut)
+                value, error = wire.PrimitiveTimedOut(str(error)), None
             answer.resolve(value) if error is None else answer.fail(error)
 
         ident = self.coordination.handle(client, req, reply)
