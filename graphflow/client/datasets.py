@@ -68,6 +68,8 @@ class PublishedDatasets:
                 raise
             return default
         futures = {k: Future(k, self) for k in keys}
+        if keys:  # only now: a report arriving before its future exists would be dropped
+            self.ask(wire.DatasetRequest("want", name, keys=list(keys)))
         return _from_markers(pickle.loads(value), futures)
 
     def list_datasets(self) -> list:

@@ -435,8 +435,8 @@ class KeepKeysRequest(Request):
 @dataclass(slots=True)
 class DatasetRequest(Request):
     """Published datasets: ``op`` ``"publish"`` (``name``, ``value``: a pickled object, ``keys`` it holds,
-    ``override``), ``"get"`` (answers ``(value, keys)`` and makes the asker want those keys), ``"list"``,
-    ``"delete"``."""
+    ``override``), ``"get"`` (answers ``(value, keys)``), ``"want"`` (the asker now holds futures to ``keys``:
+    the scheduler reports them to it), ``"list"``, ``"delete"``."""
 
     op: str
     name: object = None

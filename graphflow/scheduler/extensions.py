@@ -198,6 +198,9 @@ class Extensions:
     def answer_dataset(self, client, req: wire.DatasetRequest):
         if req.op == "list":
             return list(self.datasets)
+        if req.op == "want":  # the asker made futures for a dataset's keys: it wants them, reports follow
+            self._want(client, req.keys)
+            return None
         if req.op == "publish":
             if req.name in self.datasets and not req.override:
                 raise KeyError(f"a dataset named {req.name!r} is published already; unpublish it first, or "
@@ -209,9 +212,7 @@ class Extensions:
         if req.name not in self.datasets:
             raise KeyError(f"no dataset named {req.name!r} is published (published: {sorted(map(str, self.datasets))})")
         if req.op == "get":
-            value, keys = self.datasets[req.name]
-            self._want(client, keys)  # the asker's futures get their states reported to it
-            return value, keys
+            return self.datasets[req.name]
         if req.op == "delete":
             del self.datasets[req.name]
             self.scheduler.feed_event(ev.ClientLeft("dataset-unpublished", _dataset_client(req.name)))
