@@ -271,6 +271,28 @@ class ClusterAdmin:
 
         return futures_of(obj)
 
+    def normalize_collection(self, collection):
+        """``collection`` with each part this client already holds a future for replaced by that future, so
+        computing it again reuses the results on the cluster instead of recomputing them."""
+        from ..spec import DataNode, TaskGraph
+        from ..spec.collections import is_collection
+        from .futures import Future
+
+        if not is_collection(collection):
+            return collection
+        graph = collection.__graphflow_graph__()
+        held = [k for k in graph if self.refs.get(k) is not None and self.refs.get(k).status == "finished"]
+        if not held:
+            return collection
+        nodes = dict(graph.items())
+        for key in held:
+            nodes[key] = DataNode(key, Future(key, self))
+        return collection.__graphflow_rebuild__(TaskGraph.adopt(nodes))
+
+    def get_scheduler_logs(self, n: int | None = None) -> list:
+        """The scheduler's recent log records, ``[(time, level, message), ...]`` oldest first (the last ``n``)."""
+        return self.ask(wire.SchedulerLogsRequest(n))
+
     def get_executor(self, **options):
         """A `concurrent.futures.Executor` running on this cluster (`graphflow.client.executor`)."""
         from .executor import ClientExecutor

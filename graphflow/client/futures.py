@@ -184,6 +184,11 @@ class Future:
         return tb if tb is not None else (state.traceback or None)
 
     @property
+    def executor(self):
+        """The client this future belongs to (dask.distributed's name for it, as a `concurrent.futures` future)."""
+        return self.client
+
+    @property
     def type(self):
         """The name of the result's type once finished (``"int"``), else None."""
         return self.key_state.type_name or None

@@ -412,6 +412,13 @@ class EventLogRequest(Request):
 
 
 @dataclass(slots=True)
+class SchedulerLogsRequest(Request):
+    """The scheduler's last ``n`` ``graphflow`` log records (all it keeps when None)."""
+
+    n: int | None = None
+
+
+@dataclass(slots=True)
 class KeySizesRequest(Request):
     """``{key: bytes}`` of the results of ``keys`` (all held results when None) held in memory."""
 

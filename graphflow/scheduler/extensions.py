@@ -45,6 +45,7 @@ __all__ = ["Extensions", "ANSWERS", "FIRE_AND_FORGET"]
 
 FIRE_AND_FORGET = "fire-and-forget"
 EVENTS_KEPT = 10_000  # records per topic of client.log_event
+LOGS_KEPT = 10_000  # the scheduler's own log records kept for client.get_scheduler_logs
 _SETTLED = ("memory", "erred", "cancelled")
 
 
@@ -60,6 +61,8 @@ class Extensions:
         self.datasets: dict = {}  # name -> (pickled value, keys)
         self.metadata: dict = {}  # client.set_metadata's nested dict
         self.topics: dict = {}  # topic -> deque of (time, msg), the last EVENTS_KEPT (client.log_event)
+        self.logs = _LogRing(LOGS_KEPT)  # the scheduler's own log records (client.get_scheduler_logs)
+        logging.getLogger("graphflow").addHandler(self.logs)
 
     # ------------------------------------------------------------------ hooks from the shell
 
@@ -86,6 +89,7 @@ class Extensions:
             self.scheduler.feed_event(ev.ClientReleasesKeys("fire-and-forget-done", FIRE_AND_FORGET, [cmd.key]))
 
     def close(self) -> None:
+        logging.getLogger("graphflow").removeHandler(self.logs)
         for name in list(self.plugins):
             self._remove_plugin(name)
 
@@ -182,6 +186,10 @@ class Extensions:
             return {t: list(q) for t, q in self.topics.items()}
         return list(self.topics.get(req.topic, ()))
 
+    def answer_scheduler_logs(self, client, req: wire.SchedulerLogsRequest):
+        records = list(self.logs.records)
+        return records if req.n is None else records[-req.n:] if req.n > 0 else []
+
     def answer_key_sizes(self, client, req: wire.KeySizesRequest):
         tasks = self.scheduler.state.tasks
         keys = tasks if req.keys is None else [k for k in req.keys if k in tasks]
@@ -237,6 +245,22 @@ class Extensions:
         self.scheduler.feed_event(ev.UpdateGraph(f"want-{client}", client, {}, {}, {}, list(keys), {}, {}))
 
 
+class _LogRing(logging.Handler):
+    """The last ``size`` records of the ``graphflow`` loggers in this process, as ``(time, level, message)``.
+
+    Its level is the logger's own (``GRAPHFLOW_LOGGING_LEVEL``): it keeps what the log shows."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.records: deque = deque(maxlen=size)
+
+    def emit(self, record) -> None:
+        try:
+            self.records.append((record.created, record.levelname, record.getMessage()))
+        except Exception:  # a record whose message cannot be formatted: keep its template
+            self.records.append((record.created, record.levelname, str(record.msg)))
+
+
 def _dataset_client(name) -> str:
     return f"dataset-{name!r}"
 
@@ -258,6 +282,7 @@ ANSWERS = {
     wire.MetadataRequest: Extensions.answer_metadata,
     wire.EventLogRequest: Extensions.answer_event_log,
     wire.KeySizesRequest: Extensions.answer_key_sizes,
+    wire.SchedulerLogsRequest: Extensions.answer_scheduler_logs,
     wire.DatasetRequest: Extensions.answer_dataset,
     wire.PrimitiveRequest: Extensions.answer_primitive,
 }

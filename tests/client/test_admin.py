@@ -137,7 +137,7 @@ def _call_uploaded(x):
     return gf_uploaded_mod.f(x)
 
 
-@pytest.mark.api("Client.register_plugin", "Client.register_worker_plugin", "Client.unregister_worker_plugin",
+@pytest.mark.api("Client.register_plugin", "Client.unregister_worker_plugin",
                  "distributed.WorkerPlugin")
 def test_worker_plugin_setup_transition_teardown_and_late_joiners(client):
     client.register_plugin(RecordingPlugin())
@@ -205,7 +205,7 @@ def _set_version(v):
 
 
 @pytest.mark.api("Client.publish_dataset", "Client.get_dataset", "Client.list_datasets",
-                 "Client.unpublish_dataset", "Client.datasets")
+                 "Client.unpublish_dataset")
 def test_published_datasets_outlive_their_publisher(client):
     with gf.Client(client.scheduler_address, token=client.token, set_as_default=False) as publisher:
         fut = publisher.submit(inc, 41, pure=False)

@@ -60,7 +60,7 @@ def client():
         yield c
 
 
-@pytest.mark.api("distributed.wait", "distributed.FIRST_COMPLETED")
+@pytest.mark.api("distributed.wait")
 def test_wait_first_completed_returns_as_soon_as_one_is_done(client):
     quick, long = client.submit(slow, 1, 0.0, pure=False), client.submit(slow, 2, 30, pure=False)
     t0 = time.monotonic()
@@ -71,7 +71,7 @@ def test_wait_first_completed_returns_as_soon_as_one_is_done(client):
     client.cancel([long])
 
 
-@pytest.mark.api("distributed.wait", "distributed.FIRST_EXCEPTION", "distributed.ALL_COMPLETED")
+@pytest.mark.api("distributed.wait")
 def test_wait_first_exception_stops_at_an_error_and_all_completed_times_out(client):
     bad, long = client.submit(fail, 1, pure=False), client.submit(slow, 2, 30, pure=False)
     done, not_done = gf.wait([bad, long], return_when=gf.FIRST_EXCEPTION, timeout=20)
