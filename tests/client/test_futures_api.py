@@ -157,20 +157,22 @@ def test_compute_and_persist_take_retries_workers_and_priority(client, tmp_path)
 
 @pytest.mark.api("Client.submit", "Client.compute")
 def test_higher_priority_work_runs_first(client):
-    """Both threads blocked; then 3 low-priority and 3 high-priority tasks.  As in dask.distributed, what a
-    worker already holds is not taken back (each may have got one low task), but every high task starts
-    before the low task still held by the scheduler."""
+    """One worker's only thread is blocked; 3 low-priority tasks, then 3 high-priority ones, wait for it.
+    When the thread frees up, the high ones run first, though they came last (dask.distributed's order:
+    priority first, then submission)."""
+    worker = sorted(client.nthreads())[0]
     gate = gf.Event("priority-gate")
-    blockers = [client.submit(record_when_started, f"block-{i}", gate, pure=False) for i in range(2)]
-    wait_for(lambda: sum(len(keys) for keys in client.processing().values()) == 2, timeout=30)
-    low = client.map(record_when_started, [f"low-{i}" for i in range(3)], gate=gate, pure=False, priority=-1)
-    high = client.map(record_when_started, [f"high-{i}" for i in range(3)], gate=gate, pure=False, priority=10)
+    blocker = client.submit(record_when_started, "block", gate, pure=False, workers=[worker])
+    wait_for(lambda: len(client.processing()[worker]) == 1, timeout=30)
+    low = client.map(record_when_started, [f"low-{i}" for i in range(3)], gate=gate, pure=False, priority=-1,
+                     workers=[worker])
+    high = client.map(record_when_started, [f"high-{i}" for i in range(3)], gate=gate, pure=False, priority=10,
+                      workers=[worker])
+    wait_for(lambda: len(client.processing()[worker]) == 7, timeout=30)
     gate.set()
-    gf.wait(blockers + low + high, timeout=60)
+    gf.wait([blocker] + low + high, timeout=60)
     order = gf.Queue("order").get(batch=True)
-    started = [t for t in order if not t.startswith("block")]
-    last_low = max(started.index(f"low-{i}") for i in range(3))
-    assert max(started.index(f"high-{i}") for i in range(3)) < last_low, order
+    assert order[0] == "block" and sorted(order[1:4]) == ["high-0", "high-1", "high-2"], order
 
 
 @pytest.mark.api("Future.traceback", "Future.exception")
@@ -206,15 +208,22 @@ def test_cancel_leaves_other_clients_futures_unless_forced(client):
         mine = client.submit(slow, 11, 1.0)
         theirs = other.submit(slow, 11, 1.0)
         assert mine.key == theirs.key
+        wait_for(lambda: client.run_on_scheduler(_wanted_by, mine.key) == 2, timeout=30)  # both asks arrived
         mine.cancel()
         assert mine.cancelled()
         assert theirs.result(timeout=30) == 11
         mine2 = client.submit(slow, 12, 5.0)
         theirs2 = other.submit(slow, 12, 5.0)
+        wait_for(lambda: client.run_on_scheduler(_wanted_by, mine2.key) == 2, timeout=30)
         client.cancel([mine2], force=True)
         wait_for(lambda: theirs2.cancelled(), timeout=30)
         with pytest.raises(FutureCancelledError):
             theirs2.result(timeout=5)
+
+
+def _wanted_by(key, dask_scheduler=None):
+    ts = dask_scheduler.state.tasks.get(key)
+    return len(ts.wanted_by or ()) if ts is not None else 0
 
 
 @pytest.mark.api("Future.type", "Future.release")
