@@ -186,6 +186,7 @@ BAG = Group("bag", tests=("tests/bag",), subgroups=(
     SubGroup("module (db.)", "db", lambda: [_mod("dask.bag")], lambda: [_mod("graphflow.bag")]),
 ))
 
+
 def _gf_top_level():
     """graphflow's top-level names as plain attributes: most load lazily (module ``__getattr__``), which
     `inspect.getattr_static` does not see."""

@@ -4,9 +4,11 @@
 background event loop, `loop`); `futures` are the handles it returns;
 `actors` are eager actor handles; `remote` ships functions by value;
 `admin` its cluster-wide methods (run, restart, plugins, versions),
-`datasets` published datasets, `coordination` the primitives the scheduler
-keeps (Lock, Semaphore, Event, Queue, Variable); `session` is its connection to the scheduler, `transfer` to workers, `refs`
-the keys its futures hold, `current` which client a call without one uses.
+`datasets` published datasets, `metadata` the scheduler's metadata and event
+logs, `executor` a concurrent.futures view, `coordination` the primitives
+the scheduler keeps (Lock, Semaphore, Event, Queue, Variable); `session` is
+its connection to the scheduler, `transfer` to workers, `refs` the keys its
+futures hold, `current` which client a call without one uses.
 """
 
 from .admin import SchedulerPlugin, WorkerPlugin

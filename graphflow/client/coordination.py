@@ -12,7 +12,8 @@ lease disconnects -- closed, or killed together with the worker process whose
 task opened it -- the scheduler releases the lease and the next waiter
 proceeds.
 
-    >>> lock = gf.Lock("resource")                          # doctest: +SKIP
+    >>> import graphflow as gf
+    >>> lock = gf.Lock("resource")                          # a handle: nothing is asked yet
     >>> def use(x, lock=lock):
     ...     with lock:                                      # one task at a time
     ...         return touch_the_resource(x)

@@ -18,7 +18,8 @@ so the next waiter proceeds.
     >>> c = Coordination(); got = []
     >>> from graphflow.comm.messages import PrimitiveRequest as R
     >>> c.handle("a", R("lock", "L", "acquire", holder="h1"), lambda v, e=None: got.append(v))
-    >>> c.handle("b", R("lock", "L", "acquire", holder="h2"), lambda v, e=None: got.append(v))
+    >>> c.handle("b", R("lock", "L", "acquire", holder="h2"), lambda v, e=None: got.append(v))  # a waiter id
+    1
     >>> got          # b waits
     [True]
     >>> c.client_left("a"); got

@@ -100,7 +100,8 @@ class Worker:
         self.nthreads = nthreads
         self.memory_limit = memory_limit
         self.local_directory = local_directory
-        self.admin = WorkerAdmin(self, local_directory, EXIT_TIMED_OUT)  # client.run, uploads, plugins (graphflow.worker.admin)
+        # client.run, uploads, plugins (graphflow.worker.admin); a restart exits as a timed-out worker does
+        self.admin = WorkerAdmin(self, local_directory, EXIT_TIMED_OUT)
         self.max_spill = max_spill
         self.memory_policy = MemoryPolicy(memory_limit, **(memory or {}))
         self._paused = False

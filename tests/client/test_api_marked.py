@@ -30,7 +30,7 @@ def client():
 
 
 @pytest.mark.api("Client.submit", "Client.map", "Client.gather", "Future.result", "Future.done", "Future.status",
-                 "Future.key", "Future.client", "Future.executor")
+                 "Future.key", "Future.client", "Future.executor", "distributed.Future")
 def test_submit_map_gather(client):
     fut = client.submit(inc, 1)
     assert fut.result(timeout=30) == 2 and fut.done() and fut.status == "finished"
@@ -94,9 +94,10 @@ def test_normalize_collection_reuses_held_results(client):
     assert client.normalize_collection(5) == 5
 
 
-@pytest.mark.api("Client.retire_workers", "Client.close", "Client.shutdown")
+@pytest.mark.api("Client.retire_workers", "Client.close", "Client.shutdown", "distributed.LocalCluster")
 def test_retire_close_and_shutdown():
-    with gf.Client(n_workers=2, threads_per_worker=1, memory_limit="1GiB") as c:
+    with gf.LocalCluster(n_workers=2, threads_per_worker=1, memory_limit="1GiB") as cluster, gf.Client(cluster) as c:
+        assert c.cluster is cluster
         a = sorted(c.nthreads())[0]
         assert c.retire_workers([a]) == [a]
         assert a not in c.nthreads()
