@@ -253,3 +253,41 @@ def test_an_address_without_a_scheme_means_tcp(client):
     with gf.Client(bare, token=client.token, set_as_default=False) as other:
         assert other.scheduler_address == client.scheduler_address
         assert other.submit(inc, 1).result(timeout=30) == 2
+
+
+def program(mod, client):
+    """One program in dask.distributed's documented style; ``mod`` is ``distributed`` or ``graphflow``."""
+    out = {}
+    futs = client.map(inc, range(5))
+    bad = client.submit(fail, 0, pure=False)
+    # (FIRST_EXCEPTION is graphflow's addition: dask.distributed 2026.8 raises NotImplementedError for it)
+    done, not_done = mod.wait(futs + [bad], return_when="FIRST_COMPLETED", timeout=30)
+    out["first_completed"] = len(done) >= 1 and len(done) + len(not_done) == 6
+    out["all"] = sorted(f.result() for f in mod.wait(futs, timeout=30).done)
+    out["as_completed"] = sorted(r for _, r in mod.as_completed(futs, with_results=True))
+    ac = mod.as_completed(futs)
+    out["batched"] = sorted(f.result() for batch in ac.batches() for f in batch)
+    out["traceback_has_fail"] = "fail" in "".join(
+        traceback.format_tb(tb) if not isinstance(tb := bad.traceback(), str) else tb)
+    lock = mod.Lock("cmp-lock")
+    out["lock"] = (lock.acquire(timeout=5), mod.Lock("cmp-lock").acquire(timeout=0.1))
+    lock.release()
+    var = mod.Variable("cmp-var")
+    var.set(7)
+    out["variable"] = var.get(timeout=5)
+    client.publish_dataset(cmp=futs[0])
+    out["dataset"] = (client.list_datasets(), client.get_dataset("cmp").result())
+    client.unpublish_dataset("cmp")
+    return out
+
+
+@pytest.mark.api("distributed.wait", "distributed.as_completed", "distributed.Lock", "distributed.Variable",
+                 "Future.traceback", "Client.publish_dataset", "Client.get_dataset")
+def test_same_program_same_answers_as_dask_distributed(client):
+    distributed = pytest.importorskip("distributed")
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0",
+                            set_as_default=False) as dclient:
+        with dclient.as_current():
+            expected = program(distributed, dclient)
+    got = program(gf, client)
+    assert got == expected
