@@ -299,6 +299,15 @@ class ClusterAdmin:
 
         return ClientExecutor(self, **options)
 
+    def call_stack(self, futures=None, keys=None) -> dict:
+        """Where running tasks are now: ``{worker: {key: [stack lines]}}`` for the tasks of ``futures`` (or
+        ``keys``; all running tasks when neither is given), workers running none of them left out."""
+        wanted = None
+        if futures is not None or keys is not None:
+            wanted = [f.key for f in (futures or [])] + list(keys or [])
+        stacks = self.run(_call_stack, wanted)
+        return {w: s for w, s in stacks.items() if s}
+
     def write_scheduler_file(self, scheduler_file: str) -> None:
         """Write ``{"address": ...}`` as JSON to ``scheduler_file`` (what ``Client(scheduler_file=)`` reads
         in dask.distributed)."""
@@ -402,6 +411,10 @@ def _restart_worker(dask_worker):
     """Run on a worker by `ClusterAdmin.restart`: exit so that its supervisor starts a fresh one."""
     dask_worker.admin.restart()
     return True
+
+
+def _call_stack(keys, dask_worker=None):
+    return dask_worker.admin.call_stack(keys)
 
 
 def _plugin_names(dask_scheduler):

@@ -32,7 +32,7 @@ import tempfile
 
 from ..comm import messages as wire
 from ..errors import GraphflowError
-from .logs import recent
+from .logs import recent, running_keys
 
 logger = logging.getLogger("graphflow.worker")
 
@@ -68,6 +68,19 @@ class WorkerAdmin:
     def restart(self) -> None:
         """Exit soon (after this answer is sent) with a code that makes the supervisor start a fresh worker."""
         self.worker.loop.call_later(0.1, self.worker.close, "restarted by a client", self.restart_code)
+
+    def call_stack(self, keys=None) -> dict:
+        """``{key: [formatted stack lines]}`` of the tasks running here now (those in ``keys`` if given)."""
+        import traceback
+
+        frames = sys._current_frames()
+        wanted = None if keys is None else set(keys)
+        out = {}
+        for tid, key in running_keys().items():
+            frame = frames.get(tid)
+            if frame is not None and (wanted is None or key in wanted):
+                out[key] = traceback.format_stack(frame)
+        return out
 
     def run(self, req: wire.RunRequest):
         from ..utils.pickling import loads

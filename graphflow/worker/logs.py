@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 
-__all__ = ["install", "running", "recent", "RING_SIZE"]
+__all__ = ["install", "running", "running_keys", "recent", "RING_SIZE"]
 
 logger = logging.getLogger("graphflow.worker.logs")
 
@@ -44,9 +44,18 @@ _installed = False
 _install_lock = threading.Lock()
 
 
+_by_thread: dict = {}  # thread id -> the key it runs (None between tasks), for client.call_stack
+
+
 def running(key) -> None:
     """The calling (task) thread now runs ``key``; None when it is between tasks."""
     _local.key = key
+    _by_thread[threading.get_ident()] = key
+
+
+def running_keys() -> dict:
+    """``{thread id: key}`` of the task threads running a task now."""
+    return {tid: key for tid, key in list(_by_thread.items()) if key is not None}
 
 
 def recent(n: int | None = None) -> list:

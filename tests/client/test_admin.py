@@ -278,3 +278,20 @@ def test_restart_gives_fresh_workers_and_cancels_futures(client):
     one = sorted(after)[0]
     fresh = client.restart_workers([one], timeout=120)
     assert len(fresh) == 1 and client.run(os.getpid, workers=fresh)[fresh[0]] not in after.values()
+
+
+@pytest.mark.api("Client.call_stack")
+def test_call_stack_shows_where_a_running_task_is(client):
+    fut = client.submit(_sleep_in_here, 30, pure=False)
+    # first the worker imports the function, then it is in it
+    wait_for(lambda: any("_sleep_in_here" in "".join(s.get(fut.key, ())) for s in client.call_stack().values()),
+             timeout=30)
+    stacks = client.call_stack([fut])
+    (where,) = stacks.values()
+    assert "time.sleep(seconds)" in "".join(where[fut.key])
+    assert client.call_stack(keys=["no-such-key"]) == {}
+    fut.cancel()
+
+
+def _sleep_in_here(seconds):
+    time.sleep(seconds)
