@@ -431,3 +431,17 @@ def _future_cancelled_error():
 
 def _rebuild_future_cancelled(message, key):
     return __getattr__("FutureCancelledError")(message, key)
+
+
+class LeaseError(GraphflowError, RuntimeError):
+    """A lock or semaphore was released by a handle that does not hold it, or created twice with different
+    limits (`graphflow.Lock`, `graphflow.Semaphore`)."""
+
+
+class VersionMismatchError(GraphflowError, RuntimeError):
+    """The client, scheduler and workers run different versions of packages that must match
+    (``client.get_versions(check=True)``); ``mismatches`` maps a package to ``{where: version}``."""
+
+    def __init__(self, message: str, mismatches=None):
+        super().__init__(message)
+        self.mismatches = dict(mismatches or {})

@@ -35,6 +35,8 @@ THIRD_PARTY = {"graphflow/dataframe/colexpr.py: pc.Expression._call",
                "graphflow/interop/convert.py: type(obj)._fields", "graphflow/comm/addresses.py: parts._replace",
                # os._exit is the documented way out of a child without running cleanups:
                "graphflow/utils/processes.py: os._exit",
+               # sys._current_frames is the documented way to read another thread's stack (client.call_stack):
+               "graphflow/worker/admin.py: sys._current_frames",
                # Dask's task-spec internals the graph converter must read (dask has no public equivalent):
                "graphflow/interop/convert.py: _spec._execute_subgraph",
                "graphflow/interop/convert.py: _spec._identity_cast",

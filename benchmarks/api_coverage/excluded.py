@@ -126,9 +126,26 @@ _BAG = {
                    "have (read_text reads local files)",
 }
 
+# dask.distributed's own plumbing, public on Client and Future but not an API a program calls for its work.
+_DISTRIBUTED = {
+    "Client.sync": "dask.distributed internal: runs one of the client's coroutines on its event loop "
+                   "(graphflow's client has no coroutine methods to run)",
+    "Client.loop": "dask.distributed internal: the client's tornado IOLoop (graphflow's runs on a private "
+                   "I/O thread that user code never touches)",
+    "Client.start": "dask.distributed internal: starts a client created with asynchronous=True, or one "
+                    "not started yet (graphflow's client connects in its constructor)",
+    "Client.amm": "dask.distributed's Active Memory Manager controls: a scheduler extension graphflow does "
+                  "not have (its retirement and replication are their own methods)",
+    "Future.bind_client": "dask.distributed internal: re-attaches a deserialized future to a client "
+                          "(graphflow futures are never pickled: they are passed to tasks by key)",
+    "Future.substitute": "dask's task-spec internal: the graph-node method a Future inherits from "
+                         "dask._task_spec.TaskRef, used when rewriting graphs",
+}
+
 EXCLUDED: dict = {
     **{f"{cls}.{name}": why for cls in ("DataFrame", "Series") for name, why in _DASK_EXPR.items()},
     **_DATAFRAME_FORMATS, **_ARRAY, **_ARRAY_INTERNAL, **_FFT_INTERNAL, **_RANDOM_INTERNAL, **_BAG,
+    **_DISTRIBUTED,
 }
 
 _MODULE = "a submodule: a namespace, not a function (its own names are not counted here)"

@@ -13,7 +13,7 @@ reported with nothing present and the reason as a note; if ``dask()``
 raises ImportError the whole run stops with `DaskMissing`.
 
     >>> sorted(GROUPS)
-    ['array', 'bag', 'dataframe']
+    ['array', 'bag', 'dataframe', 'distributed']
     >>> [s.prefix for s in GROUPS["dataframe"].subgroups]
     ['DataFrame', 'Series', 'GroupBy', 'dd']
 
@@ -197,4 +197,20 @@ BAG = Group("bag", tests=("tests/bag",), subgroups=(
     SubGroup("module (db.)", "db", lambda: [_mod("dask.bag")], lambda: [_mod("graphflow.bag")]),
 ))
 
-GROUPS = {g.name: g for g in (DATAFRAME, ARRAY, BAG)}
+
+def _gf_top_level():
+    """graphflow's top-level names as plain attributes: most load lazily (module ``__getattr__``), which
+    `inspect.getattr_static` does not see."""
+    gf = _mod("graphflow")
+    return types.SimpleNamespace(**{name: getattr(gf, name) for name in gf.__all__})
+
+
+# dask.distributed: the Client's and Future's public methods, and the top-level names of the package (its
+# submodules are left out by the module rule, as for the other groups).
+DISTRIBUTED = Group("distributed", tests=("tests/client",), target=0.8, subgroups=(
+    SubGroup("Client", "Client", lambda: [_mod("distributed").Client], lambda: [_mod("graphflow.client").Client]),
+    SubGroup("Future", "Future", lambda: [_mod("distributed").Future], lambda: [_mod("graphflow.client").Future]),
+    SubGroup("module (distributed.)", "distributed", lambda: [_mod("distributed")], lambda: [_gf_top_level()]),
+))
+
+GROUPS = {g.name: g for g in (DATAFRAME, ARRAY, BAG, DISTRIBUTED)}

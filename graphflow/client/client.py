@@ -34,6 +34,7 @@ import weakref
 
 from .. import config
 from ..comm import messages as wire
+from ..comm.addresses import with_scheme
 from ..errors import CommClosedError, CycleError, GraphflowError
 from ..optimize import optimize_collections
 from ..spec import DataNode, Ref, Task, TaskGraph, tokenize
@@ -44,6 +45,10 @@ from ..utils.importing import import_object
 from ..utils.traverse import DROP, identity, leaves, rebuild
 from . import aio
 from .actors import create_actor
+from .admin import ClusterAdmin
+from .datasets import PublishedDatasets
+from .metadata import SchedulerRecords
+from .observe import ClusterObservations
 from .current import open_clients
 from .futures import Future, futures_to_refs
 from .refs import KeyRefs
@@ -61,7 +66,7 @@ logger = logging.getLogger("graphflow.client")
 __all__ = ["Client"]
 
 
-class Client:
+class Client(ClusterAdmin, PublishedDatasets, SchedulerRecords, ClusterObservations):
     """Connect to a cluster, or start a `LocalCluster` when no address is given.
 
     ``Client()``, ``Client(n_workers=2, threads_per_worker=1, memory_limit="2GiB")``,
@@ -116,6 +121,8 @@ class Client:
             token = address.token if token is None else token
             curve_secret = address.curve_secret if curve_secret is None else curve_secret
             address = address.scheduler_address
+        if isinstance(address, str):
+            address = with_scheme(address)  # "host:8786" means tcp://host:8786, as in dask.distributed
         if token is None:
             from ..comm.security import load_token
 
@@ -254,7 +261,7 @@ class Client:
         return self._send_graph(specs, wanted, priorities, retries, restrictions, resources, loose)
 
     def _send_graph(self, specs: dict, wanted: list, priorities=None, retries=None, restrictions=None,
-                    resources=None, loose=None) -> dict:
+                    resources=None, loose=None, user_priority=None) -> dict:
         # submit_graph without the cycle check, for callers whose tasks cannot form one: a toposorted
         # TaskGraph (compute, persist, get), or new tasks reading only existing futures (submit, map).
         self.check_open()
@@ -267,12 +274,12 @@ class Client:
         dependencies = {k: node.dependencies for k, node in specs.items()}
         msg = wire.SubmitGraph(f"update-graph-{next(self._generation)}", specs, dependencies,
                                priorities or {}, list(wanted), retries or {}, restrictions or {}, resources or {},
-                               loose or frozenset())
+                               loose or frozenset(), user_priority or {})
         self.session.send_threadsafe(msg)
         return futures
 
     def submit(self, func, *args, key=None, pure: bool = True, workers=None, retries: int | None = None,
-               resources=None, allow_other_workers: bool | None = None, **kwargs) -> Future:
+               resources=None, allow_other_workers: bool | None = None, priority=None, **kwargs) -> Future:
         """Run ``func(*args, **kwargs)`` on the cluster; returns a `Future` at once.
 
         ``pure=True`` (default) names the task by a token of the function and
@@ -282,7 +289,8 @@ class Client:
         ``workers=`` (addresses, worker names or hosts) restricts where it may
         run, ``allow_other_workers=True`` makes that a preference;
         ``resources={"GPU": 1}`` runs it where that much is free (held while
-        it runs); ``retries=n`` reruns it up to n times if it raises.  An
+        it runs); ``retries=n`` reruns it up to n times if it raises;
+        ``priority=`` (higher first) runs it ahead of other work.  An
         argument larger than 1 MiB is sent to the cluster once and shared by
         every task given it (`graphflow.client.large_args`).
         """
@@ -291,11 +299,12 @@ class Client:
         (args, kwargs), = self._large.share([(args, kwargs)])  # big arguments: sent once (client/large_args.py)
         if key is None:
             key = _key_for(func, args, kwargs, pure)
-        options = dict(workers=workers, retries=retries, resources=resources, allow_other_workers=allow_other_workers)
+        options = dict(workers=workers, retries=retries, resources=resources, allow_other_workers=allow_other_workers,
+                       priority=priority)
         return self._submit_tasks([(key, func, args, kwargs)], options)[0]
 
     def map(self, func, *iterables, key=None, pure: bool = True, workers=None, retries: int | None = None,
-            resources=None, allow_other_workers: bool | None = None, **kwargs) -> list:
+            resources=None, allow_other_workers: bool | None = None, priority=None, **kwargs) -> list:
         """``submit(func, *items)`` for each tuple of items from ``iterables``, sent in one message.
 
         ``key`` may be a list of keys, one per call, or a prefix for generated keys; the other
@@ -310,7 +319,8 @@ class Client:
             keys = list(key)
         else:
             keys = [_key_for(func, args, kw, pure, prefix=key) for args, kw in calls]
-        options = dict(workers=workers, retries=retries, resources=resources, allow_other_workers=allow_other_workers)
+        options = dict(workers=workers, retries=retries, resources=resources, allow_other_workers=allow_other_workers,
+                       priority=priority)
         return self._submit_tasks([(k, func, args, kw) for k, (args, kw) in zip(keys, calls)], options)
 
     def _submit_tasks(self, calls: list, options: dict) -> list:
@@ -355,7 +365,9 @@ class Client:
     def compute(self, collections, sync: bool = False, optimize_graph: bool = True, **options):
         """Start computing collections; returns one Future per collection (its final value), or values if ``sync``.
 
-        ``options``: ``workers``, ``allow_other_workers``, ``resources``, ``retries`` for every task (`submit`).
+        ``options``: ``workers``, ``allow_other_workers``, ``resources``, ``retries``, ``priority`` for every
+        task (`submit`); ``priority=`` (higher first) puts this work ahead of (or behind) other work, as in
+        dask.distributed.
         """
         single = not isinstance(collections, (list, tuple))
         items = [collections] if single else list(collections)
@@ -506,15 +518,33 @@ class Client:
         """Even out the bytes workers hold (of ``futures``, or all); the moves run in the background."""
         return rebalance(self, futures, workers)
 
-    def cancel(self, futures) -> None:
-        """Cancel ``futures``: their tasks (and what depends on them) stop; ``result()`` raises."""
+    def cancel(self, futures, force: bool = False) -> None:
+        """Cancel ``futures``: their tasks (and what depends on them) stop; ``result()`` raises.
+
+        As in dask.distributed, a key another client also wants keeps computing for that client unless
+        ``force=True``, which cancels every client's futures for it.
+        """
         flat = leaves(futures, _is_future)
         keys = list(dict.fromkeys(f.key for f in flat))
         for f in flat:
             f.key_state.cancel()
         if keys:
             self.check_open()
-            self.session.send_threadsafe(wire.CancelKeys("client-cancel", keys))
+            self.session.send_threadsafe(wire.CancelKeys("client-cancel", keys, force))
+
+    def retry(self, futures) -> None:
+        """Run erred ``futures`` again, with the erred tasks they depend on (dask.distributed's ``retry``)."""
+        flat = [f for f in leaves(futures, _is_future) if f.status == "error"]
+        if not flat:
+            return
+        keys = list(dict.fromkeys(f.key for f in flat))
+        for f in flat:
+            f.key_state.lose()  # pending again: result() waits for the rerun
+        self.ask(wire.RetryRequest(keys))
+
+    def keep_until_done(self, keys: list) -> None:
+        """Have the scheduler keep ``keys`` computing for nobody until each settles (`fire_and_forget`)."""
+        self.ask(wire.KeepKeysRequest(list(keys)))
 
     # ------------------------------------------------------------------ questions about the cluster
 
@@ -526,23 +556,6 @@ class Client:
     def scheduler_info(self) -> dict:
         """The scheduler's address and pid, its workers (threads, memory, tasks) and counters."""
         return self.ask(wire.SchedulerInfoRequest())
-
-    def memory(self) -> dict:
-        """Each worker's memory, as of its last heartbeat (at most 0.5 s old): ``{address: {...}}``.
-
-        ``managed``: bytes of results held in memory; ``spilled``: bytes of
-        results on disk; ``shared``: bytes of results it maps from another
-        worker's shared-memory block on the same host (that worker counts
-        them in its ``managed``: the host holds them once); ``unmanaged``:
-        the rest of the process's resident memory (interpreter, libraries,
-        temporaries of running tasks); ``rss`` = managed + shared + unmanaged; ``limit``: its memory limit (None: no
-        limit); ``paused``: it starts no tasks until its memory drops.
-
-        >>> with gf.Client(n_workers=1, memory_limit="1GiB") as c:   # doctest: +SKIP
-        ...     c.memory()
-        {'tcp://127.0.0.1:40231': {'managed': 0, 'spilled': 0, 'unmanaged': 71811072, ...}}
-        """
-        return self.ask(wire.MemoryRequest())
 
     def retire_workers(self, workers, close_anyway: bool = False, timeout: float | None = None) -> list:
         """Retire ``workers`` gracefully; return the addresses that left (unknown ones are skipped).
@@ -577,28 +590,6 @@ class Client:
             self.cluster.forget_workers({info[a]["pid"] for a in retired if a in info})
         return retired
 
-    def story(self, *keys) -> list:
-        """The scheduler's log records that mention ``keys``: how each got to its state."""
-        return self.ask(wire.StoryRequest(list(keys)))
-
-    def get_worker_logs(self, n: int | None = None, timeout: float = 5.0) -> dict:
-        """Each worker's recent log: ``{address: [(time, level, message), ...]}``, oldest first.
-
-        Holds the worker's ``graphflow`` log records (at ``GRAPHFLOW_LOGGING_LEVEL``,
-        WARNING by default) and every line its tasks printed (``"[key] text"``;
-        level INFO for stdout, WARNING for stderr); the last 10,000 per worker.
-        ``n``: only the last ``n`` of each.  Workers are asked directly, all at
-        once; one that does not answer within ``timeout`` seconds is left out
-        (and named in a warning) rather than holding up the others.
-
-        >>> client.submit(print, "hello").result()                   # doctest: +SKIP
-        >>> [m for logs in client.get_worker_logs().values() for _, _, m in logs]   # doctest: +SKIP
-        ['[print-5f0c...] hello']
-        """
-        workers = list(self.ask(wire.SchedulerInfoRequest())["workers"])
-        answers = self.transfer.ask_each(workers, wire.WorkerLogsRequest(n), timeout)
-        return {worker: [tuple(record) for record in records] for worker, records in answers.items()}
-
     def _repr_html_(self):
         from ..cards import client_html
 
@@ -618,42 +609,6 @@ class Client:
         info = self.ask(wire.SchedulerInfoRequest())
         token = self.token if info.get("dashboard_token") else None
         return link_for_client(info.get("dashboard"), self.scheduler_address, token=token)
-
-    def get_task_stream(self, start=None, count=None) -> list:
-        """What ran where: one record per finished or erred task, oldest first.
-
-        Each record is a dict ``{"key", "prefix", "worker", "thread", "start",
-        "stop", "nbytes", "status"}``: ``thread`` is the index of the worker
-        thread that ran it, ``start``/``stop`` wall-clock seconds
-        (``time.time()`` on the worker), ``nbytes`` the result's size (0 when
-        erred), ``status`` ``"finished"`` or ``"erred"``.  ``start`` keeps the
-        records that stopped at or after that time; ``count`` keeps the last
-        ``count``.  The scheduler remembers the last 100,000 runs (gf.config
-        ``scheduler.task_stream_size``).
-
-        >>> t0 = time.time()                                             # doctest: +SKIP
-        >>> client.gather(client.map(inc, range(10)))                     # doctest: +SKIP
-        >>> recs = client.get_task_stream(start=t0)                       # doctest: +SKIP
-        >>> len(recs), recs[-1]["prefix"], recs[-1]["status"]             # doctest: +SKIP
-        (10, 'inc', 'finished')
-        """
-        return self.ask(wire.TaskStreamRequest(start, count))
-
-    def get_memory_history(self, start=None) -> dict:
-        """Each worker's memory over time: ``{address: [{"time", "managed", "spilled", "unmanaged", "rss"}, ...]}``.
-
-        The scheduler samples every worker's last reported memory every 0.5 s
-        (gf.config ``scheduler.dashboard_interval``) and keeps the last
-        100,000 samples; ``start`` (a ``time.time()`` value) keeps the samples
-        taken since.  Byte counts mean what they mean in `memory`.
-
-        >>> t0 = time.time()                                             # doctest: +SKIP
-        >>> x = client.compute(big_array.sum()).result()                  # doctest: +SKIP
-        >>> hist = client.get_memory_history(start=t0)                    # doctest: +SKIP
-        >>> max(s["managed"] for samples in hist.values() for s in samples)   # doctest: +SKIP
-        160000000
-        """
-        return self.ask(wire.MemoryHistoryRequest(start))
 
     # ------------------------------------------------------------------ closing
 

@@ -16,12 +16,14 @@ among them -- can open a client without importing the module that defines it.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import threading
 
 from ..errors import GraphflowError
 
 __all__ = ["open_clients", "default_client", "process_client", "set_client_class", "task_client",
-           "close_task_clients"]
+           "close_task_clients", "current_client", "as_current_client"]
 
 open_clients: list = []  # Clients in the order they were opened; a Client removes itself when it closes
 _client_class: list = []
@@ -34,8 +36,14 @@ def set_client_class(cls) -> None:
     _client_class[:] = [cls]
 
 
+_as_current = contextvars.ContextVar("graphflow_current_client", default=None)
+
+
 def default_client():
-    """The most recently opened client that is still open."""
+    """The client made current by ``client.as_current()`` here, else the most recently opened one still open."""
+    chosen = _as_current.get()
+    if chosen is not None and chosen.status != "closed":
+        return chosen
     if not open_clients:
         raise GraphflowError("no graphflow Client is open; start one with gf.Client()")
     return open_clients[-1]
@@ -73,3 +81,24 @@ def close_task_clients(address: str) -> None:
         client = _task_clients.pop(address, None)
     if client is not None:
         client.close()
+
+
+def current_client(allow_global: bool = True):
+    """``Client.current()``: the client of ``as_current``, else (``allow_global``) the default one."""
+    chosen = _as_current.get()
+    if chosen is not None and chosen.status != "closed":
+        return chosen
+    if not allow_global:
+        raise GraphflowError("no client was made current here (with client.as_current()); "
+                             "pass allow_global=True to take the default client")
+    return default_client()
+
+
+@contextlib.contextmanager
+def as_current_client(client):
+    """Make ``client`` the current one in this thread or task for the block (``client.as_current()``)."""
+    token = _as_current.set(client)
+    try:
+        yield client
+    finally:
+        _as_current.reset(token)

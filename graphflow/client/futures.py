@@ -34,7 +34,10 @@ from ..utils.traverse import leaves, rebuild
 from ..worker.secession import waiting
 from . import aio
 
-__all__ = ["Future", "KeyState", "wait", "as_completed", "DoneAndNotDone", "futures_of", "futures_to_refs"]
+__all__ = ["Future", "KeyState", "wait", "as_completed", "DoneAndNotDone", "DoneAndNotDoneFutures", "futures_of",
+           "futures_to_refs", "fire_and_forget", "ALL_COMPLETED", "FIRST_COMPLETED", "FIRST_EXCEPTION"]
+
+ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION = "ALL_COMPLETED", "FIRST_COMPLETED", "FIRST_EXCEPTION"
 
 PENDING, FINISHED, ERROR, CANCELLED = "pending", "finished", "error", "cancelled"
 
@@ -71,8 +74,11 @@ class KeyState:
         self.exception, self.traceback, self.by_task = exception, traceback, by_task
         self._settle(ERROR)
 
-    def cancel(self) -> None:
-        if self.status == PENDING:
+    def cancel(self, settled_too: bool = False) -> None:
+        """Settle as cancelled if still pending (or whatever its status, ``settled_too``: its data is gone)."""
+        if self.status == PENDING or (settled_too and self.status != CANCELLED):
+            with self.lock:
+                self.value, self.has_value, self.who_has = None, False, []
             self._settle(CANCELLED)
 
     def lose(self) -> None:
@@ -177,10 +183,43 @@ class Future:
             self.raise_error()
         return self.key_state.exception if self.key_state.status == ERROR else None
 
-    def cancel(self) -> bool:
-        """Stop computing this key (and what depends on it); returns True."""
-        self.client.cancel([self])
+    def cancel(self, force: bool = False) -> bool:
+        """Stop computing this key (and what depends on it), for every client that wants it; returns True."""
+        self.client.cancel([self], force=force)
         return True
+
+    def traceback(self, timeout: float | None = None):
+        """The traceback of the task's exception (a `types.TracebackType` when it could be rebuilt here,
+        else its text), or None if it succeeded -- as dask's ``Future.traceback()``.
+
+        Use ``traceback.format_tb(f.traceback())`` or ``print(f.traceback())`` to read it.
+        """
+        self.wait_settled(timeout)
+        state = self.key_state
+        if state.status != ERROR:
+            return None
+        tb = getattr(state.exception, "__traceback__", None)
+        return tb if tb is not None else (state.traceback or None)
+
+    @property
+    def executor(self):
+        """The client this future belongs to (dask.distributed's name for it, as a `concurrent.futures` future)."""
+        return self.client
+
+    @property
+    def type(self):
+        """The name of the result's type once finished (``"int"``), else None."""
+        return self.key_state.type_name or None
+
+    def release(self) -> None:
+        """Drop this future's hold on its key now (as when it is garbage-collected); it is unusable after."""
+        if getattr(self, "client", None) is not None:
+            self.client.refs.release(self.key, self.key_state)
+            self.client = _Released(self.key)
+
+    def retry(self) -> None:
+        """Run this erred task again (and the erred tasks it depends on); see `Client.retry`."""
+        self.client.retry([self])
 
     def add_done_callback(self, fn) -> None:
         """Call ``fn(future)`` when it settles, on the client's I/O thread (or here, if it has)."""
@@ -200,6 +239,8 @@ class Future:
 
     def __del__(self):
         try:
+            if type(self.client) is _Released:
+                return
             self.client.refs.release(self.key, self.key_state)
         except Exception:  # interpreter shutdown: the client is going away anyway
             pass
@@ -211,6 +252,18 @@ class Future:
         )
 
 
+class _Released:
+    """Stands for the client of a released Future: any use of it says so."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        self.key = key
+
+    def __getattr__(self, name):
+        raise GraphflowError(f"the future for {self.key!r} was released; submit or get the result again")
+
+
 def _copy_error(exc: BaseException, suffix: str) -> BaseException:
     """A fresh copy of a shared error with ``suffix`` added to its message (the shared one is left alone)."""
     try:
@@ -219,42 +272,78 @@ def _copy_error(exc: BaseException, suffix: str) -> BaseException:
         return exc
 
 
-DoneAndNotDone = namedtuple("DoneAndNotDone", ["done", "not_done"])
+DoneAndNotDoneFutures = namedtuple("DoneAndNotDoneFutures", ["done", "not_done"])
+DoneAndNotDone = DoneAndNotDoneFutures  # the name graphflow used first
 
 
-def wait(fs, timeout: float | None = None, return_when: str = "ALL_COMPLETED") -> DoneAndNotDone:
-    """Wait until all (``"ALL_COMPLETED"``) or any (``"FIRST_COMPLETED"``) of ``fs`` settle.
+def wait(fs, timeout: float | None = None, return_when: str = ALL_COMPLETED) -> DoneAndNotDoneFutures:
+    """Wait until all (``ALL_COMPLETED``), any (``FIRST_COMPLETED``) of ``fs`` settle, or until one errs
+    or all settle (``FIRST_EXCEPTION``), as dask.distributed's ``wait``.
 
-    Returns ``DoneAndNotDone(done, not_done)`` sets; raises TimeoutError if
-    ``timeout`` passes first (like dask's ``wait``).
+    ``fs``: a Future, an iterable of them, or collections persisted on a
+    cluster (their futures, `futures_of`).  Returns
+    ``DoneAndNotDoneFutures(done, not_done)`` sets; raises TimeoutError if
+    ``timeout`` passes first.
     """
     if isinstance(fs, Future):
         fs = [fs]
-    fs = list(fs)
-    if return_when not in ("ALL_COMPLETED", "FIRST_COMPLETED"):
-        raise ValueError(f"return_when must be 'ALL_COMPLETED' or 'FIRST_COMPLETED', not {return_when!r}")
+    elif is_collection(fs):
+        fs = futures_of(fs)
+    else:
+        fs = list(fs)
+        if not all(isinstance(f, Future) for f in fs):  # persisted collections among them
+            fs = futures_of(fs)
+    if return_when not in (ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION):
+        raise ValueError(f"return_when must be 'ALL_COMPLETED', 'FIRST_COMPLETED' or 'FIRST_EXCEPTION', "
+                         f"not {return_when!r}")
     if all(f.done() for f in fs):
-        return DoneAndNotDone(set(fs), set())
+        return DoneAndNotDoneFutures(set(fs), set())
     with waiting():  # inside a task: give its thread slot back while it waits
-        return _wait(fs, timeout, return_when)
-
-
-def _wait(fs: list, timeout, return_when: str) -> DoneAndNotDone:
-    deadline = None if timeout is None else time.monotonic() + timeout
-    if return_when == "ALL_COMPLETED":
-        for f in fs:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if not f.key_state.event.wait(left):
-                raise TimeoutError(f"{sum(not g.done() for g in fs)} of {len(fs)} futures not done "
-                                   f"within {timeout} s")
-    elif fs:
-        first = threading.Event()
-        for f in fs:
-            f.key_state.on_done(first.set)
-        if not first.wait(timeout):
-            raise TimeoutError(f"none of {len(fs)} futures finished within {timeout} s")
+        _wait_for(fs, timeout, return_when)
     done = {f for f in fs if f.done()}
-    return DoneAndNotDone(done, {f for f in fs if f not in done})
+    return DoneAndNotDoneFutures(done, {f for f in fs if f not in done})
+
+
+def _wait_for(fs: list, timeout, return_when: str) -> None:
+    if return_when == ALL_COMPLETED:
+        _wait_until(fs, timeout, lambda: all(f.done() for f in fs), "not all of")
+    elif return_when == FIRST_COMPLETED:
+        _wait_until(fs, timeout, lambda: any(f.done() for f in fs), "none of")
+    else:
+        _wait_until(fs, timeout, lambda: all(f.done() for f in fs) or any(f.status == ERROR for f in fs),
+                    "neither an error nor all of")
+
+
+def _wait_until(fs: list, timeout, condition, what: str) -> None:
+    """Block until ``condition()`` holds, re-checked each time one of ``fs`` settles; TimeoutError after
+    ``timeout`` s (``what`` says which condition in its message)."""
+    if not fs or condition():
+        return
+    changed = threading.Condition()
+
+    def settled():
+        with changed:
+            changed.notify_all()
+
+    for f in fs:
+        f.key_state.on_done(settled)
+    with changed:
+        if not changed.wait_for(condition, timeout):
+            raise TimeoutError(f"{what} {len(fs)} futures done within {timeout} s "
+                               f"({sum(not f.done() for f in fs)} still pending)")
+
+
+def fire_and_forget(obj) -> None:
+    """Run the futures in ``obj`` to completion even when no client holds them any more (dask's
+    ``fire_and_forget``): the scheduler keeps them wanted on behalf of no client until each settles.
+
+    ``obj``: a Future, containers of them, or a persisted collection.
+    """
+    by_client: dict = {}
+    for f in futures_of(obj):
+        by_client.setdefault(f.client, []).append(f.key)
+    for client, keys in by_client.items():
+        client.keep_until_done(keys)
 
 
 class as_completed:
@@ -268,15 +357,23 @@ class as_completed:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._pending = 0
         self._lock = threading.Lock()
+        self._epoch = 0  # clear() bumps it: futures added before then are not yielded
         self.with_results = with_results
         self.timeout = timeout
         for f in futures:
             self.add(f)
 
     def add(self, future: Future) -> None:
+        """Yield ``future`` too, once it settles."""
         with self._lock:
             self._pending += 1
-        future.key_state.on_done(lambda: self._queue.put(future))
+            epoch = self._epoch
+        future.key_state.on_done(lambda: self._settled(future, epoch))
+
+    def _settled(self, future: Future, epoch: int) -> None:
+        with self._lock:
+            if epoch == self._epoch:
+                self._queue.put(future)
 
     def update(self, futures) -> None:
         for f in futures:
@@ -287,7 +384,35 @@ class as_completed:
         return self._pending
 
     def is_empty(self) -> bool:
+        """True when every future added was yielded."""
         return self._pending == 0
+
+    def has_ready(self) -> bool:
+        """True when a settled future waits to be yielded."""
+        return not self._queue.empty()
+
+    def clear(self) -> None:
+        """Forget every future not yet yielded (those still running keep running)."""
+        with self._lock:
+            self._pending = 0
+            self._epoch += 1
+            while not self._queue.empty():
+                self._queue.get_nowait()
+
+    def next_batch(self, block: bool = True) -> list:
+        """The futures settled so far (at least one when ``block``; ``[]`` when none is and not ``block``),
+        as ``(future, result)`` pairs with ``with_results``."""
+        if self.is_empty() or (not block and not self.has_ready()):
+            return []
+        batch = [next(self)]
+        while self.has_ready() and not self.is_empty():
+            batch.append(next(self))
+        return batch
+
+    def batches(self):
+        """Yield lists of settled futures: whatever settled while the caller handled the previous list."""
+        while not self.is_empty():
+            yield self.next_batch(block=True)
 
     def __iter__(self):
         return self

@@ -1,4 +1,5 @@
-"""Where and how submitted tasks may run: ``workers=``, ``allow_other_workers=``, ``resources=``, ``retries=``.
+"""Where and how submitted tasks may run: ``workers=``, ``allow_other_workers=``, ``resources=``, ``retries=``,
+``priority=``.
 
 Every way of sending work (``submit``, ``map``, ``compute``, ``persist``,
 ``get``) takes these options; `task_options` turns them into the per-key
@@ -27,18 +28,17 @@ from ..utils.resources import parse_resources
 
 __all__ = ["annotate", "task_options", "ANNOTATIONS"]
 
-ANNOTATIONS = ("workers", "allow_other_workers", "resources", "retries")
+ANNOTATIONS = ("workers", "allow_other_workers", "resources", "retries", "priority")
 _current = contextvars.ContextVar("graphflow_annotations", default={})
 
 
 @contextlib.contextmanager
 def annotate(**annotations):
-    """Defaults for ``workers``, ``allow_other_workers``, ``resources`` and ``retries`` of the work
-    submitted to a `Client` inside the block; blocks nest (the inner one wins per option)."""
+    """Defaults for ``workers``, ``allow_other_workers``, ``resources``, ``retries`` and ``priority`` of
+    the work submitted to a `Client` inside the block; blocks nest (the inner one wins per option)."""
     unknown = set(annotations) - set(ANNOTATIONS)
     if unknown:
-        raise TypeError(f"gf.annotate got unknown annotations {sorted(unknown)}; it takes {list(ANNOTATIONS)}"
-                        + (" (priority= is not supported yet)" if "priority" in unknown else ""))
+        raise TypeError(f"gf.annotate got unknown annotations {sorted(unknown)}; it takes {list(ANNOTATIONS)}")
     if "resources" in annotations:
         annotations["resources"] = parse_resources(annotations["resources"])
     token = _current.set({**_current.get(), **annotations})
@@ -56,8 +56,9 @@ def _as_list(x) -> list:
     return list(x)
 
 
-def task_options(keys, *, workers=None, allow_other_workers=None, resources=None, retries=None) -> dict:
-    """``{"retries": ..., "restrictions": ..., "resources": ..., "loose": ...}`` for `Client`'s ``_send_graph``.
+def task_options(keys, *, workers=None, allow_other_workers=None, resources=None, retries=None,
+                 priority=None) -> dict:
+    """``{"retries", "restrictions", "resources", "loose", "user_priority"}`` for `Client`'s ``_send_graph``.
 
     Arguments left None take the current ``gf.annotate`` defaults.  Each value
     is None when unused, so a plain submission sends nothing extra.
@@ -68,7 +69,12 @@ def task_options(keys, *, workers=None, allow_other_workers=None, resources=None
         allow_other_workers = ann.get("allow_other_workers") if allow_other_workers is None else allow_other_workers
         resources = ann.get("resources") if resources is None else resources
         retries = ann.get("retries") if retries is None else retries
-    out = {"retries": None, "restrictions": None, "resources": None, "loose": None}
+        priority = ann.get("priority") if priority is None else priority
+    out = {"retries": None, "restrictions": None, "resources": None, "loose": None, "user_priority": None}
+    if priority:
+        if isinstance(priority, bool) or not isinstance(priority, (int, float)):
+            raise TypeError(f"priority must be a number (higher runs first), not {priority!r}")
+        out["user_priority"] = {k: priority for k in keys}
     if retries:
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
             raise ValueError(f"retries must be a whole number >= 0, not {retries!r}")

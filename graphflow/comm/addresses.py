@@ -136,3 +136,13 @@ def link_for_client(url: str | None, scheduler_address: str, token: bytes | str 
         host = f"[{sched_host}]" if ":" in sched_host else sched_host
         url = urlunsplit(parts._replace(netloc=f"{host}:{parts.port}"))
     return with_token(url, token)
+
+
+def with_scheme(address: str, default: str = "tcp") -> str:
+    """``address`` with a scheme: ``"host:8786"`` becomes ``"tcp://host:8786"`` (as dask.distributed assumes);
+    one that has a scheme (``tcp://``, ``ipc://``, ``inproc://``) is returned as it is.
+
+    >>> with_scheme("10.0.0.5:8786"), with_scheme("inproc://s")
+    ('tcp://10.0.0.5:8786', 'inproc://s')
+    """
+    return address if "://" in address else f"{default}://{address}"

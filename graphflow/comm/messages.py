@@ -58,6 +58,7 @@ class Welcome:
     address: str
     heartbeat_interval: float
     heartbeat_timeout: float
+    setup: list = field(default_factory=list)  # to a worker: what every worker runs on joining (`WorkerSetup`s)
 
 
 @dataclass(slots=True)
@@ -363,6 +364,135 @@ class WorkerLogsRequest(Request):
     n: int | None = None
 
 
+@dataclass(slots=True)
+class RunRequest(Request):
+    """Run a function (``function``: cloudpickle bytes) with ``args``/``kwargs`` where it is received -- on a
+    worker's or the scheduler's event loop -- and answer its result (``client.run``, ``run_on_scheduler``)."""
+
+    function: bytes
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class WorkerSetup:
+    """Something every worker does once, now and when it joins later: ``kind`` ``"upload"`` (``payload``:
+    ``(filename, bytes)``, a file saved and imported) or ``"plugin"`` (``payload``: ``(name, cloudpickle bytes of
+    a plugin)``)."""
+
+    kind: str
+    name: str
+    payload: object
+
+
+@dataclass(slots=True)
+class SetupRequest(Request):
+    """To a worker: apply ``setup`` now (answered with None, or the error).  To the scheduler: remember it for
+    workers that join later (``remember=True``), or forget the plugin ``setup.name`` (``remember=False``)."""
+
+    setup: WorkerSetup
+    remember: bool = True
+
+
+@dataclass(slots=True)
+class SchedulerPluginRequest(Request):
+    """Install (or with ``plugin`` None, remove) the scheduler plugin ``name`` (``plugin``: cloudpickle bytes)."""
+
+    name: str
+    plugin: bytes | None
+
+
+@dataclass(slots=True)
+class ProcessingRequest(Request):
+    """``{worker: [keys it is running or will run]}`` (of ``workers`` if given)."""
+
+    workers: list | None = None
+
+
+@dataclass(slots=True)
+class MetadataRequest(Request):
+    """The scheduler's metadata store, a nested dict: set the value at the path ``keys`` (``value``, with
+    ``set``) or answer it (`KeyError` naming the path when absent)."""
+
+    keys: list
+    value: object = None
+    set: bool = False
+
+
+@dataclass(slots=True)
+class EventLogRequest(Request):
+    """Topic logs kept by the scheduler: append ``(time, msg)`` to ``topic`` (``log``), or answer its records
+    (every topic's, ``{topic: [...]}``, when ``topic`` is None)."""
+
+    topic: object = None
+    msg: object = None
+    log: bool = False
+
+
+@dataclass(slots=True)
+class SchedulerLogsRequest(Request):
+    """The scheduler's last ``n`` ``graphflow`` log records (all it keeps when None)."""
+
+    n: int | None = None
+
+
+@dataclass(slots=True)
+class KeySizesRequest(Request):
+    """``{key: bytes}`` of the results of ``keys`` (all held results when None) held in memory."""
+
+    keys: list | None = None
+
+
+@dataclass(slots=True)
+class RetryRequest(Request):
+    """Run the erred ``keys`` (and the erred tasks around them) again."""
+
+    keys: list
+
+
+@dataclass(slots=True)
+class KeepKeysRequest(Request):
+    """Keep ``keys`` computing for nobody until each settles (``fire_and_forget``)."""
+
+    keys: list
+
+
+@dataclass(slots=True)
+class DatasetRequest(Request):
+    """Published datasets: ``op`` ``"publish"`` (``name``, ``value``: a pickled object, ``keys`` it holds,
+    ``override``), ``"get"`` (answers ``(value, keys)``), ``"want"`` (the asker now holds futures to ``keys``:
+    the scheduler reports them to it), ``"list"``, ``"delete"``."""
+
+    op: str
+    name: object = None
+    value: bytes | None = None
+    keys: list = field(default_factory=list)
+    override: bool = False
+
+
+@dataclass(slots=True)
+class PrimitiveRequest(Request):
+    """An operation on a coordination primitive kept by the scheduler (`graphflow.scheduler.coordination`):
+    ``kind`` ("lock", "semaphore", "event", "queue", "variable"), its ``name``, ``op`` ("acquire", "release",
+    "set", "get", "put", ...), an ``arg`` and a ``timeout`` (None: wait as long as it takes).  ``holder`` names
+    the handle that holds a lease, within the asking client."""
+
+    kind: str
+    name: str
+    op: str
+    arg: object = None
+    timeout: float | None = None
+    holder: str = ""
+
+
+@dataclass(slots=True)
+class PrimitiveTimedOut:
+    """The answer to a `PrimitiveRequest` whose wait timed out (the asker raises TimeoutError with ``message``):
+    an answer, not an error, so it is never taken for a scheduler that did not answer in time."""
+
+    message: str
+
+
 # --------------------------------------------------------------------------- tasks: scheduler <-> worker
 
 
@@ -522,6 +652,8 @@ class SubmitGraph:
     ``priorities``: key -> order within this graph; ``retries``: key -> times an error may be retried;
     ``restrictions``: key -> set of workers allowed to run it (addresses, names or hosts), a preference
     only for the keys in ``loose`` (allow_other_workers); ``resources``: key -> {name: amount} it needs.
+    ``user_priority``: key -> the ``priority=`` a user gave (higher runs first, across graphs, as in
+    dask.distributed).
     """
 
     stimulus_id: str
@@ -533,6 +665,7 @@ class SubmitGraph:
     restrictions: dict = field(default_factory=dict)
     resources: dict = field(default_factory=dict)
     loose: frozenset = frozenset()
+    user_priority: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -545,10 +678,11 @@ class DropKeys:
 
 @dataclass(slots=True)
 class CancelKeys:
-    """Client -> scheduler: cancel ``keys`` (every client's futures for them)."""
+    """Client -> scheduler: cancel ``keys``: this client's futures for them, every client's with ``force``."""
 
     stimulus_id: str
     keys: list
+    force: bool = True
 
 
 @dataclass(slots=True)

@@ -64,6 +64,7 @@ class UpdateGraph(SchedulerEvent):
     restrictions: dict = field(default_factory=dict)
     resources: dict = field(default_factory=dict)
     loose: frozenset = frozenset()
+    user_priority: dict = field(default_factory=dict)  # key -> a user's priority= (higher first)
 
 
 @dataclass(slots=True)
@@ -76,7 +77,17 @@ class ClientReleasesKeys(SchedulerEvent):
 
 @dataclass(slots=True)
 class ClientCancelsKeys(SchedulerEvent):
-    """A client cancels ``keys``: their futures (every client's) become cancelled."""
+    """A client cancels ``keys`` and what depends on them: its own futures for them become cancelled, and
+    with ``force`` every client's (without, a key another client still wants keeps computing for it)."""
+
+    client: str
+    keys: list
+    force: bool = True
+
+
+@dataclass(slots=True)
+class RetryKeys(SchedulerEvent):
+    """A client asks for its erred ``keys`` to run again (``client.retry``, ``Future.retry``)."""
 
     client: str
     keys: list

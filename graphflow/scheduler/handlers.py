@@ -34,7 +34,7 @@ from __future__ import annotations
 from ..errors import CycleError, MissingDependencyError, blame_task
 from ..utils.cycles import find_cycle
 from .events import (
-    ClientCancelsKeys, ClientJoined, ClientLeft, ClientReleasesKeys, RetireWorker, Heartbeat, KeyReport,
+    ClientCancelsKeys, ClientJoined, RetryKeys, ClientLeft, ClientReleasesKeys, RetireWorker, Heartbeat, KeyReport,
     KeysScattered, MissingData, StealResponse, TaskErred, TaskFinished, Tick, UpdateGraph, WorkerJoined, WorkerLeft,
 )
 from .actors import ActorCheckpointed, ActorHosted, ActorLog, actor_checkpointed, actor_hosted, actor_log
@@ -44,7 +44,9 @@ from .restrictions import resolve, worker_joined as restrictions_worker_joined
 from .longrunning import TasksLongRunning, tasks_long_running
 from .retire import RetireWorkers, WorkerAsksToRetire, retire_workers, worker_asks_to_retire
 
-__all__ = ["HANDLERS"]
+__all__ = ["HANDLERS", "USER_PRIORITY_STEP"]
+
+USER_PRIORITY_STEP = 1 << 40  # generations one unit of a user's priority= outranks
 
 
 def update_graph(s, ev: UpdateGraph) -> None:
@@ -65,6 +67,9 @@ def update_graph(s, ev: UpdateGraph) -> None:
         if key in tasks:
             continue  # known key: keep its state, spec and result
         ts = tasks[key] = SchedTask(key, spec, s.prefix(key), (gen, prios.get(key, 0)))
+        if ev.user_priority and ev.user_priority.get(key):
+            # a user's priority= outranks the generation (higher first): each unit moves it 2**40 graphs earlier
+            ts.priority = (gen - int(ev.user_priority[key]) * USER_PRIORITY_STEP, prios.get(key, 0))
         if retries:
             ts.retries = retries.get(key, 0)
         if restrictions and restrictions.get(key):
@@ -155,7 +160,8 @@ def client_releases_keys(s, ev: ClientReleasesKeys) -> None:
 
 
 def client_cancels_keys(s, ev: ClientCancelsKeys) -> None:
-    """Cancel keys and, transitively, their dependents, for every client that wanted any of them."""
+    """Cancel keys and, transitively, their dependents: for the asking client, or with ``force`` for every
+    client that wanted any of them.  What nobody wants any more is released (a running task stops)."""
     stack = [s.tasks[k] for k in ev.keys if k in s.tasks]
     seen = {}
     while stack:
@@ -166,11 +172,58 @@ def client_cancels_keys(s, ev: ClientCancelsKeys) -> None:
     for ts in seen:
         if ts.wanted_by is not None:
             for client in sorted(ts.wanted_by):
-                s.emit(KeyReport(ev.stimulus_id, client, ts.key, "cancelled"))
-                s.wants[client].discard(ts)
-            ts.wanted_by = None
+                if ev.force or client == ev.client:
+                    s.emit(KeyReport(ev.stimulus_id, client, ts.key, "cancelled"))
+                    s.wants[client].discard(ts)
+                    ts.wanted_by.discard(client)
+            if not ts.wanted_by:
+                ts.wanted_by = None
     for ts in seen:
         s.maybe_release(ts)
+
+
+def retry_keys(s, ev: RetryKeys) -> None:
+    """Erred keys run again, with the erred tasks around them (those they read, those that read them).
+
+    An erred task only leaves ``erred`` by being forgotten, so the group is
+    forgotten and submitted afresh, under the same keys, specs, priorities and
+    restrictions, wanted by the clients that wanted it (`update_graph`); its
+    inputs in memory are kept.  Scattered keys (no spec) cannot rerun and stay erred.
+    """
+    tasks, stim = s.tasks, ev.stimulus_id
+    group: dict = {}
+    stack = [tasks[k] for k in ev.keys if k in tasks]
+    while stack:
+        ts = stack.pop()
+        if ts in group or ts.state != ERRED or ts.spec is None:
+            continue
+        group[ts] = None
+        stack.extend(ts.dependencies)
+        stack.extend(ts.dependents)
+    if not group:
+        return
+    saved = [(ts.key, ts.spec, tuple(d.key for d in ts.dependencies), ts.priority[1], ts.restrictions,
+              sorted(ts.wanted_by or ())) for ts in sorted(group, key=lambda t: t.priority)]
+    for ts in group:
+        for client in list(ts.wanted_by or ()):
+            s.unwant(ts, client)
+    for ts in group:
+        s.recommendations.pop(ts, None)
+        s.transition(ts, FORGOTTEN, stim)
+    wanted = {}
+    for key, *_, clients in saved:
+        for client in clients:
+            wanted.setdefault(client, []).append(key)
+    first = ev.client if ev.client in wanted or not wanted else next(iter(wanted))
+    update_graph(s, UpdateGraph(stim, first, {k: spec for k, spec, *_ in saved}, {k: d for k, _, d, *_ in saved},
+                                {k: p for k, _, _, p, *_ in saved}, wanted.pop(first, []), {},
+                                {k: r for k, _, _, _, r, _ in saved if r}))
+    for client, keys in wanted.items():
+        for key in keys:
+            s.want(tasks[key], client, stim)
+    for dts in list(s.recommendations):  # inputs the forgetting let go of are needed again
+        if s.recommendations[dts] == FORGOTTEN and (dts.dependents or dts.wanted_by is not None):
+            del s.recommendations[dts]
 
 
 def client_joined(s, ev: ClientJoined) -> None:
@@ -361,6 +414,7 @@ HANDLERS = {
     UpdateGraph: update_graph,
     ClientReleasesKeys: client_releases_keys,
     ClientCancelsKeys: client_cancels_keys,
+    RetryKeys: retry_keys,
     ClientJoined: client_joined,
     ClientLeft: client_left,
     WorkerJoined: worker_joined,

@@ -46,6 +46,7 @@ from ..comm.transport import Listener
 from ..errors import GraphflowError
 from . import actors, longrunning, policy, replicate, restrictions, retire
 from . import events as ev
+from .extensions import ANSWERS as _EXTENSION_ANSWERS, Extensions
 from .progress import ProgressBoard
 from .snapshot import Diagnostics
 from .state import SchedulerState
@@ -77,9 +78,10 @@ _FROM_WORKER = {
 }
 _FROM_CLIENT = {
     wire.SubmitGraph: lambda c, m: ev.UpdateGraph(m.stimulus_id, c, m.specs, m.dependencies, m.priorities, m.wanted,
-                                                  m.retries, m.restrictions, m.resources, m.loose),
+                                                  m.retries, m.restrictions, m.resources, m.loose,
+                                                  m.user_priority),
     wire.DropKeys: lambda c, m: ev.ClientReleasesKeys(m.stimulus_id, c, m.keys),
-    wire.CancelKeys: lambda c, m: ev.ClientCancelsKeys(m.stimulus_id, c, m.keys),
+    wire.CancelKeys: lambda c, m: ev.ClientCancelsKeys(m.stimulus_id, c, m.keys, m.force),
     wire.ActorCallLog: lambda c, m: actors.ActorLog(m.stimulus_id, c, m.actor, m.caller, m.incarnation, m.calls,
                                                     m.first, m.last),
 }
@@ -137,6 +139,7 @@ class Scheduler:
         self._peak_tasks = 0  # most tasks held since the last time none were (see `_tick`)
         self._last_tick: float | None = None
         self._silent: set = set()  # workers logged as unresponsive, until they are heard again
+        self.extensions = Extensions(self, Deferred)  # run, plugins, datasets, primitives
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -168,6 +171,7 @@ class Scheduler:
         for timer in self._timers:
             timer.stop()
         self.diagnostics.close()
+        self.extensions.close()
         for peer in list(self.name_of):
             self._send(peer, wire.SchedulerClosing(reason))
         self._flush()
@@ -205,10 +209,12 @@ class Scheduler:
                 self._send(peer, wire.HeartbeatAck())
                 self.diagnostics.heartbeat(event)
             elif kind is ev.TaskFinished:
+                self.extensions.task_done(event.key, "memory")
                 if event.stop:  # start == stop == 0: a copy made for a retirement, or a re-report; nothing ran
                     self.tasks_executed += 1
                     self.diagnostics.task_done(event)
             elif kind is ev.TaskErred:
+                self.extensions.task_done(event.key, "erred")
                 self.diagnostics.task_done(event)
             self._feed(event)
         elif role == "client" and type(msg) in _FROM_CLIENT:
@@ -233,8 +239,10 @@ class Scheduler:
             self._forget_peer(old, expected=False)
         self.peer_of[msg.address] = peer
         self.name_of[peer] = ("worker", msg.address)
-        self._send(peer, wire.Welcome(self.address, self.heartbeat_interval, self.heartbeat_timeout))
+        self._send(peer, wire.Welcome(self.address, self.heartbeat_interval, self.heartbeat_timeout,
+                                      self.extensions.worker_setup()))
         name = self._unique_name(msg.name, msg.address)
+        self.extensions.peer_joined("worker", msg.address)
         self._feed(ev.WorkerJoined(self._stim("worker-joined"), msg.address, msg.nthreads, msg.memory_limit,
                                    self.clock(), name, msg.resources))
         self.worker_pid[msg.address] = msg.pid
@@ -266,6 +274,7 @@ class Scheduler:
         self.client_seen[msg.client] = self.clock()
         self._send(peer, wire.Welcome(self.address, self.heartbeat_interval, self.heartbeat_timeout))
         self._feed(ev.ClientJoined(self._stim("client-joined"), msg.client))
+        self.extensions.peer_joined("client", msg.client)
 
     def _on_auth_failure(self, peer: bytes, reason: str) -> None:
         # The listener already logged it, rate-limited per peer (graphflow.comm.transport).
@@ -291,6 +300,7 @@ class Scheduler:
                 logger.warning("scheduler: client %s is gone (%s); releasing the %d keys it wanted", name,
                                why or "no reason given", wanted)
             self._feed(ev.ClientLeft(self._stim("client-left"), name))
+        self.extensions.peer_left(role, name)
 
     def clock(self) -> float:
         """The liveness clock: `time.monotonic` less the time this scheduler's loop was stalled.
@@ -358,6 +368,10 @@ class Scheduler:
         less than a hundred calls: the state fills worker slots and balances
         load once per call, and the commands come out batched per worker.
         """
+        self.feed_event(*events)
+
+    def feed_event(self, *events) -> None:
+        """Queue events for the state machine (`graphflow.scheduler.extensions` feeds its own this way)."""
         self._events.extend(events)
         if not self._process_scheduled and not (self.listener is not None and self.listener.receiving):
             self._process_scheduled = True
@@ -381,6 +395,8 @@ class Scheduler:
             if peer is not None:
                 self._send(peer, wire.KeyStatus(cmd.key, cmd.state, cmd.nbytes, cmd.type_name, cmd.who_has, cmd.inline,
                                                 cmd.exception, cmd.traceback))
+            else:  # a pseudo-client's (datasets, fire-and-forget), or a client that left
+                self.extensions.key_report(cmd)
             return
         peer = self.peer_of.get(cmd.worker)
         if peer is None:
@@ -426,13 +442,16 @@ class Scheduler:
     # ------------------------------------------------------------------ rpc
 
     def _rpc(self, peer: bytes, client: str, msg: wire.Rpc) -> None:
-        handler = _ANSWERS.get(type(msg.request))
+        handler, owner = _ANSWERS.get(type(msg.request)), self
+        if handler is None:
+            handler, owner = _EXTENSION_ANSWERS.get(type(msg.request)), self.extensions
         self._process()  # answer with every earlier message taken into account
         try:
             if handler is None:
+                known = [*_ANSWERS, *_EXTENSION_ANSWERS]
                 raise GraphflowError(f"the scheduler does not answer {type(msg.request).__name__}; it answers "
-                                     f"{sorted(t.__name__ for t in _ANSWERS)}")
-            value = handler(self, client, msg.request)
+                                     f"{sorted(t.__name__ for t in known)}")
+            value = handler(owner, client, msg.request)
         except Exception as exc:
             value = Deferred()
             value.fail(exc)

@@ -20,7 +20,7 @@ State, one per worker process: a ring of the last `RING_SIZE` records, each
     [(1714557600.0, 'INFO', '[inc-1] hello from a task')]
 
 The client asks each worker directly (a `graphflow.comm.messages.WorkerLogsRequest` on the
-worker's peer socket, answered by `answer_rpc`), so a worker that is gone
+worker's peer socket, answered by `graphflow.worker.admin`), so a worker that is gone
 only leaves its own entry out of the answer.
 """
 
@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 
-__all__ = ["install", "running", "recent", "answer_rpc", "RING_SIZE"]
+__all__ = ["install", "running", "running_keys", "recent", "RING_SIZE"]
 
 logger = logging.getLogger("graphflow.worker.logs")
 
@@ -44,9 +44,18 @@ _installed = False
 _install_lock = threading.Lock()
 
 
+_by_thread: dict = {}  # thread id -> the key it runs (None between tasks), for client.call_stack
+
+
 def running(key) -> None:
     """The calling (task) thread now runs ``key``; None when it is between tasks."""
     _local.key = key
+    _by_thread[threading.get_ident()] = key
+
+
+def running_keys() -> dict:
+    """``{thread id: key}`` of the task threads running a task now."""
+    return {tid: key for tid, key in list(_by_thread.items()) if key is not None}
 
 
 def recent(n: int | None = None) -> list:
@@ -123,14 +132,3 @@ def install() -> None:
             sys.stdout = TaskOutput(sys.stdout, "INFO")
         if sys.stderr is not None and not isinstance(sys.stderr, TaskOutput):
             sys.stderr = TaskOutput(sys.stderr, "WARNING")
-
-
-def answer_rpc(msg):
-    """The `graphflow.comm.messages.RpcReply` to a client's `graphflow.comm.messages.Rpc` sent to this worker."""
-    from ..comm import messages as wire
-    from ..errors import GraphflowError
-
-    if type(msg.request) is wire.WorkerLogsRequest:
-        return wire.RpcReply(msg.request_id, recent(msg.request.n))
-    return wire.RpcReply(msg.request_id, None, GraphflowError(
-        f"a worker does not answer {type(msg.request).__name__}; it answers WorkerLogsRequest"))

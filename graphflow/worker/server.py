@@ -50,7 +50,8 @@ from .actors import ActorHost, register_worker, repair_calls
 from ..spec.keys import key_split
 from ..units import format_bytes
 from .lending import lend_large, peek
-from .logs import answer_rpc, running
+from .admin import WorkerAdmin
+from .logs import running
 from ..store.rss import process_rss
 from .monitor import SMALL_RESULT, CpuMeter, MemoryPolicy, no_room_error, trim_freed_memory
 from .replicas import FetchReplicas
@@ -103,6 +104,8 @@ class Worker:
         self.nthreads = nthreads
         self.memory_limit = memory_limit
         self.local_directory = local_directory
+        # client.run, uploads, plugins (graphflow.worker.admin); a restart exits as a timed-out worker does
+        self.admin = WorkerAdmin(self, local_directory, EXIT_TIMED_OUT)
         self.max_spill = max_spill
         self.memory_policy = MemoryPolicy(memory_limit, **(memory or {}))
         self._paused = False
@@ -217,6 +220,7 @@ class Worker:
         for _ in range(self.threads.count):
             self._jobs.put(None)
         self.actors.close()
+        self.admin.close()
         for conn in self.peers.values():
             conn.close()
         if code in (0, EXIT_MEMORY) and not self.scheduler.closed:
@@ -249,6 +253,11 @@ class Worker:
             self._welcomed = True
             self._last_ack = time.monotonic()
             self.heartbeat_timeout = max(self.heartbeat_timeout, 2 * msg.heartbeat_timeout)
+            for setup in msg.setup:  # uploads and plugins every worker has, before any task runs here
+                try:
+                    self.admin.apply(setup)
+                except Exception:
+                    logger.exception("worker %s: could not apply %s %r", self.address, setup.kind, setup.name)
             logger.info("worker %s: registered with the scheduler at %s", self.address, self.scheduler_address)
         elif isinstance(msg, wire.StopWorker):
             if msg.timed_out:  # dropped for silence: our tasks run elsewhere now; a fresh worker replaces us
@@ -470,6 +479,7 @@ class Worker:
                 raise TypeError(f"worker shell has no route for {cmd!r}")
 
     def _send_to_scheduler(self, messages: list) -> None:
+        self.admin.transitions(messages)
         try:
             self.scheduler.send_many(messages)
         except Exception:
@@ -737,8 +747,8 @@ class Worker:
             from ..comm.vmcopy import return_lease
 
             return_lease(msg.lease)
-        elif isinstance(msg, wire.Rpc):  # a client asking for this worker's logs
-            self.listener.send(peer_id, answer_rpc(msg))
+        elif isinstance(msg, wire.Rpc):  # a client asking for logs, client.run, an upload or a plugin
+            self.listener.send(peer_id, self.admin.answer(msg))
         elif isinstance(msg, wire.PutData):
             sizer = self.state.data.sizer
             nbytes = {k: sizer(v) for k, v in msg.data.items()}

@@ -105,10 +105,25 @@ REQUESTS = {
     "MemoryHistoryRequest": lambda: wire.MemoryHistoryRequest(0.0),
     "SnapshotRequest": lambda: wire.SnapshotRequest(),
     "WorkerLogsRequest": lambda: wire.WorkerLogsRequest(100),
+    # issue 19: cluster admin, datasets, primitives (graphflow.scheduler.extensions, graphflow.worker.admin)
+    "RunRequest": lambda: wire.RunRequest(b"\x80\x05cloudpickled-function", (1, "a"), {"k": 2}),
+    "SetupRequest": lambda: wire.SetupRequest(wire.WorkerSetup("plugin", "p", b"\x80\x05plugin"), True),
+    "SchedulerPluginRequest": lambda: wire.SchedulerPluginRequest("p", b"\x80\x05plugin"),
+    "ProcessingRequest": lambda: wire.ProcessingRequest(["tcp://10.0.0.2:40000"]),
+    "KeepKeysRequest": lambda: wire.KeepKeysRequest(["x-1"]),
+    "DatasetRequest": lambda: wire.DatasetRequest("publish", "df", b"\x80\x05value", ["x-1"], False),
+    "PrimitiveRequest": lambda: wire.PrimitiveRequest("lock", "L", "acquire", None, 5.0, "holder-1"),
+    "MetadataRequest": lambda: wire.MetadataRequest(["job", "stage"], 3, True),
+    "EventLogRequest": lambda: wire.EventLogRequest("topic", {"n": 1}, True),
+    "SchedulerLogsRequest": lambda: wire.SchedulerLogsRequest(100),
+    "KeySizesRequest": lambda: wire.KeySizesRequest(["x-1"]),
+    "RetryRequest": lambda: wire.RetryRequest(["x-1"]),
     "MissingDataRequest": lambda: wire.MissingDataRequest({"x-1": "tcp://10.0.0.2:40001", "y-1": ""}),
 }
 
 MESSAGES = {
+    "WorkerSetup": lambda: wire.WorkerSetup("upload", "mod.py", ("mod.py", b"X = 1\n")),
+    "PrimitiveTimedOut": lambda: wire.PrimitiveTimedOut("queue 'q': nothing to get within the timeout"),
     "RegisterWorker": lambda: wire.RegisterWorker("tcp://10.0.0.2:40001", 2, 4 * 2**30, 1234, "worker-0"),
     "RegisterClient": lambda: wire.RegisterClient("client-abc", 4321),
     "Welcome": lambda: wire.Welcome("tcp://10.0.0.1:8786", 0.5, 5.0),

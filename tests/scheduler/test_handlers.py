@@ -97,3 +97,62 @@ def test_every_scheduler_event_has_a_handler():
     assert len(events) >= 19
     missing = [cls.__qualname__ for cls in events if cls not in HANDLERS]
     assert not missing, f"scheduler events without a handler in graphflow.scheduler.handlers.HANDLERS: {missing}"
+
+
+# ---------------------------------------------------------------------- issue 19's events: retry, cancel(force=),
+# a user's priority; state validated after every event (SchedulerState(validate=True))
+
+
+def _kinds(cmds, kind):
+    return [c for c in cmds if type(c).__name__ == kind]
+
+
+def test_retry_reruns_an_erred_task_and_its_erred_dependent():
+    """a -> b: a raises, so b errs too; retrying b reruns a, then b, under the same keys."""
+    from graphflow.scheduler.events import RetryKeys
+    from graphflow.scheduler.state import SchedulerState
+    from graphflow.testing.events import erred, finished, graph, joined
+
+    s = SchedulerState(validate=True)
+    s.handle(joined("W"))
+    s.handle(graph({"a": (), "b": ("a",)}))
+    cmds = s.handle(erred("W", "a", ValueError("boom")))
+    assert [(c.key, c.state) for c in _kinds(cmds, "KeyReport")] == [("b", "erred")]
+    assert s.task_state("a") == s.task_state("b") == "erred"
+    cmds = s.handle(RetryKeys("retry-1", "C", ["b"]))
+    assert [[t.key for t in c.tasks] for c in _kinds(cmds, "AssignTasks")] == [["a"]]
+    assert s.task_state("b") == "waiting" and s.tasks["b"].wanted_by == {"C"}
+    cmds = s.handle(finished("W", "a"))
+    assert [[t.key for t in c.tasks] for c in _kinds(cmds, "AssignTasks")] == [["b"]]
+    cmds = s.handle(finished("W", "b"))
+    assert [(c.client, c.key, c.state) for c in _kinds(cmds, "KeyReport")] == [("C", "b", "memory")]
+    assert s.handle(RetryKeys("retry-2", "C", ["b"])) == []  # nothing erred: nothing to do
+
+
+def test_cancel_without_force_spares_other_clients():
+    from graphflow.scheduler.events import ClientCancelsKeys
+    from graphflow.scheduler.state import SchedulerState
+    from graphflow.testing.events import graph, joined
+
+    s = SchedulerState(validate=True)
+    s.handle(joined("W"))
+    s.handle(graph({"x": ()}, client="C"), graph({"x": ()}, client="D"))
+    cmds = s.handle(ClientCancelsKeys("c1", "C", ["x"], False))
+    assert [(c.client, c.state) for c in _kinds(cmds, "KeyReport")] == [("C", "cancelled")]
+    assert s.task_state("x") == "processing" and s.tasks["x"].wanted_by == {"D"}
+    cmds = s.handle(ClientCancelsKeys("c2", "C", ["x"], True))
+    assert [(c.client, c.state) for c in _kinds(cmds, "KeyReport")] == [("D", "cancelled")]
+    assert "x" not in s.tasks or s.task_state("x") in ("released", "forgotten")
+
+
+def test_a_users_priority_outranks_submission_order():
+    from graphflow.scheduler.events import UpdateGraph
+    from graphflow.scheduler.state import SchedulerState
+    from graphflow.testing.events import graph, joined
+
+    s = SchedulerState(validate=True)
+    s.handle(graph({"early": ()}))
+    s.handle(UpdateGraph("g", "C", {"late": ("spec", "late")}, {}, {"late": 0}, ["late"], {}, {}, {"late": 1}))
+    cmds = s.handle(joined("W", 1))
+    assert [t.key for c in _kinds(cmds, "AssignTasks") for t in c.tasks] == ["late", "early"]  # in run order
+    assert s.tasks["late"].priority < s.tasks["early"].priority
