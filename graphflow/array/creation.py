@@ -112,12 +112,12 @@ def _constant(kind, shape, dtype, chunks, fill=None) -> Array:
 
 def zeros(shape, dtype=float, chunks="auto") -> Array:
     """An Array of zeros."""
-    return _constant("zeros", shape, dtype, chunks, 0)
+    return _constant("zeros", shape, float if dtype is None else dtype, chunks, 0)  # numpy: None is float64
 
 
 def ones(shape, dtype=float, chunks="auto") -> Array:
     """An Array of ones."""
-    return _constant("ones", shape, dtype, chunks, 1)
+    return _constant("ones", shape, float if dtype is None else dtype, chunks, 1)  # numpy: None is float64
 
 
 def full(shape, fill_value, dtype=None, chunks="auto") -> Array:
@@ -129,7 +129,7 @@ def full(shape, fill_value, dtype=None, chunks="auto") -> Array:
 
 def empty(shape, dtype=float, chunks="auto") -> Array:
     """An uninitialized Array."""
-    return _constant("empty", shape, dtype, chunks)
+    return _constant("empty", shape, float if dtype is None else dtype, chunks)
 
 
 def _like(maker, a, dtype, chunks, *extra):
