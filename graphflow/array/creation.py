@@ -29,7 +29,7 @@ from ..spec import DataNode, Ref, Task, tokenize
 from .chunks import block_slices, normalize_chunks
 from .core import Array, new_name
 
-__all__ = ["from_array", "asarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
+__all__ = ["from_array", "asarray", "asanyarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
            "full_like", "empty_like", "arange", "linspace", "eye", "from_npy", "to_npy"]
 
 
@@ -86,6 +86,16 @@ def asarray(x, chunks="auto", dtype=None) -> Array:
 
 
 array = asarray
+
+
+def asanyarray(a, dtype=None, order=None, chunks="auto") -> Array:
+    """``numpy.asanyarray`` for graphflow: `asarray`, as Arrays are the only array kind here (Dask's signature).
+
+    ``order`` is accepted for numpy compatibility; blocks are always C-ordered.
+    """
+    if order not in (None, "C", "K", "A"):
+        raise ValueError(f"asanyarray: order={order!r} is not supported; blocks are C-ordered")
+    return asarray(a, chunks=chunks, dtype=dtype)
 
 
 def _filled(kind, shape, dtype, fill):
