@@ -282,13 +282,15 @@ def test_block_functions_match_numpy(chunks):
 @pytest.mark.parametrize("shape,chunks", [((13, 9), (4, 4)), ((13, 9), (5, 2)), ((13, 9), (13, 9)),
                                           ((0, 4), (2, 2)), ((), ()), ((10,), 3)])
 @pytest.mark.api("Array.chunks", "Array.chunksize", "Array.numblocks", "Array.npartitions", "Array.nbytes",
-                 "Array.itemsize", "Array.dtype", "Array.ndim", "Array.name", "Array.dask", "da.Array")
+                 "Array.itemsize", "Array.dtype", "Array.ndim", "Array.shape", "Array.size", "Array.name", "Array.dask",
+                 "da.Array")
 def test_metadata_matches_dask(shape, chunks):
     data = np.arange(int(np.prod(shape)), dtype=np.int32).reshape(shape)
     g = ga.from_array(data, chunks=chunks)
     d = da.from_array(data, chunks=chunks)
     assert isinstance(g, ga.Array)
-    for attr in ("chunks", "chunksize", "numblocks", "npartitions", "nbytes", "itemsize", "dtype", "ndim"):
+    for attr in ("chunks", "chunksize", "numblocks", "npartitions", "nbytes", "itemsize", "dtype", "ndim", "shape",
+                 "size"):
         assert getattr(g, attr) == getattr(d, attr), attr
     assert isinstance(g.name, str) and g.name
     assert ga.from_array(data, chunks=chunks).name == g.name  # deterministic, like Dask's tokens
