@@ -43,6 +43,7 @@ from ..spec import TaskGraph, tokenize
 from . import sink
 from .chunks import has_unknown
 from .display import array_repr
+from .svg import chunks_svg
 from ..utils.optable import OperationTable
 
 __all__ = ["Array", "collect", "new_name", "is_array", "ArrayOperations", "OPERATIONS", "bind_operations",
@@ -281,6 +282,11 @@ class Array(DaskCollection):
         return tuple(max(c) if c else 0 for c in self._chunks)
 
     @property
+    def A(self) -> "Array":
+        """This array itself (Dask's ``Array.A``, for code written against ``numpy.matrix``'s ``.A``)."""
+        return self
+
+    @property
     def T(self) -> "Array":
         return self.transpose()
 
@@ -377,6 +383,10 @@ class Array(DaskCollection):
     # -- display
     def __repr__(self):
         return array_repr(self)
+
+    def to_svg(self, size: int = 500) -> str:
+        """The chunk grid as SVG text, one ``<rect>`` per block (see `graphflow.array.svg`)."""
+        return chunks_svg(self.chunks, self.shape, size=size)
 
     def _repr_html_(self):
         from ..cards import array_html

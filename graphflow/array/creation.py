@@ -29,7 +29,7 @@ from ..spec import DataNode, Ref, Task, tokenize
 from .chunks import block_slices, normalize_chunks
 from .core import Array, new_name
 
-__all__ = ["from_array", "asarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
+__all__ = ["from_array", "asarray", "asanyarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
            "full_like", "empty_like", "arange", "linspace", "eye", "from_npy", "to_npy"]
 
 
@@ -88,6 +88,16 @@ def asarray(x, chunks="auto", dtype=None) -> Array:
 array = asarray
 
 
+def asanyarray(a, dtype=None, order=None, chunks="auto") -> Array:
+    """``numpy.asanyarray`` for graphflow: `asarray`, as Arrays are the only array kind here (Dask's signature).
+
+    ``order`` is accepted for numpy compatibility; blocks are always C-ordered.
+    """
+    if order not in (None, "C", "K", "A"):
+        raise ValueError(f"asanyarray: order={order!r} is not supported; blocks are C-ordered")
+    return asarray(a, chunks=chunks, dtype=dtype)
+
+
 def _filled(kind, shape, dtype, fill):
     if kind == "empty":
         return np.empty(shape, dtype)
@@ -112,12 +122,12 @@ def _constant(kind, shape, dtype, chunks, fill=None) -> Array:
 
 def zeros(shape, dtype=float, chunks="auto") -> Array:
     """An Array of zeros."""
-    return _constant("zeros", shape, dtype, chunks, 0)
+    return _constant("zeros", shape, float if dtype is None else dtype, chunks, 0)  # numpy: None is float64
 
 
 def ones(shape, dtype=float, chunks="auto") -> Array:
     """An Array of ones."""
-    return _constant("ones", shape, dtype, chunks, 1)
+    return _constant("ones", shape, float if dtype is None else dtype, chunks, 1)  # numpy: None is float64
 
 
 def full(shape, fill_value, dtype=None, chunks="auto") -> Array:
@@ -129,7 +139,7 @@ def full(shape, fill_value, dtype=None, chunks="auto") -> Array:
 
 def empty(shape, dtype=float, chunks="auto") -> Array:
     """An uninitialized Array."""
-    return _constant("empty", shape, dtype, chunks)
+    return _constant("empty", shape, float if dtype is None else dtype, chunks)
 
 
 def _like(maker, a, dtype, chunks, *extra):

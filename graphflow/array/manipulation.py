@@ -146,6 +146,12 @@ def _resolve_shape(shape, size):
     return shape
 
 
+def _multiples_of(step: int, total: int, typical: int) -> tuple:
+    """Block lengths that are multiples of ``step``, sum to ``total`` (itself a multiple), near ``typical``."""
+    size = max(step, typical // step * step)
+    return tuple(min(size, total - start) for start in range(0, total, size)) or (0,)
+
+
 def reshape(x, shape) -> Array:
     """``numpy.reshape`` (C order) where block boundaries allow; see the module docstring."""
     x = asarray(x)
@@ -162,9 +168,15 @@ def reshape(x, shape) -> Array:
     core_out = tuple(n for n in shape if n != 1)
     groups = _groups(core_in.shape, core_out)
     want = list(core_in.chunks)
-    for gi, _ in groups:
+    for gi, go in groups:
         for d in gi[1:]:
             want[d] = (core_in.shape[d],)
+        # A block along the group's leading axis must hold whole output rows: as numpy and Dask accept
+        # any chunking, regroup that axis into multiples of the row length where it does not.
+        r_in = math.prod(core_in.shape[d] for d in gi[1:])
+        step = math.prod(core_out[d] for d in go[1:]) // math.gcd(r_in, math.prod(core_out[d] for d in go[1:]))
+        if any(c % step for c in want[gi[0]]):
+            want[gi[0]] = _multiples_of(step, core_in.shape[gi[0]], max(want[gi[0]]))
     core_in = rechunk(core_in, tuple(want))
     out_chunks = [None] * len(core_out)
     for gi, go in groups:
