@@ -1,0 +1,175 @@
+"""Numeric Arrow columns to pandas in one pass: the copy into each result column split between threads.
+
+A computed DataFrame or Series is its partitions' tables concatenated (a
+zero-copy list of chunks) and converted to pandas.  pyarrow's ``to_pandas``
+copies each column on one thread (a Series has one: the whole 80 MB copy of a
+10M-row float column runs on one core), makes the index an ordinary column,
+and pandas' ``set_index`` then copies it once more and scans it to see whether
+it is a range.  For the common case this module does it directly:
+
+- every column (data and index) is a plain number (signed/unsigned ints,
+  float32/64), ints without nulls (pandas would make them floats: left to
+  pyarrow), at most one index level;
+- each column's chunks are copied into one ``numpy.empty`` result, the copies
+  (numpy releases the GIL) split into byte-balanced halves run by two threads,
+  as `graphflow.comm.vmcopy` does (faulting in the fresh pages is much of the
+  cost, and each thread faults in its own); a float null becomes NaN;
+- an integer index is checked chunk by chunk in place (no copy) for a constant
+  step, the rule pandas' ``set_index`` applies, and becomes a ``RangeIndex``
+  when it is one, else it is copied like the data.
+
+A one-chunk column without nulls is not copied at all (a read-only view of
+the Arrow buffer, as pyarrow's ``split_blocks`` conversion gives).
+
+    >>> import pyarrow as pa
+    >>> t = pa.table({"x": [1.5, None], "__index_level_0__": [10, 11]})
+    >>> pdf = numeric_frame(t, ["x"], ["__index_level_0__"], [None])
+    >>> pdf.x.tolist(), pdf.index
+    ([1.5, nan], RangeIndex(start=10, stop=12, step=1))
+
+`numeric_frame` returns None when the table is not of that kind; the caller
+then takes pyarrow's general path.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+__all__ = ["numeric_frame", "PARALLEL_BYTES"]
+
+PARALLEL_BYTES = 16 * 2**20  # results this big are copied by two threads
+_CHECK_BLOCK = 1 << 16  # the range check's working block (512 KB of int64: stays in cache)
+
+
+def _numpy_dtype(t: pa.DataType):
+    """The numpy dtype of a column of Arrow type ``t`` this module converts, else None."""
+    if pa.types.is_integer(t) or pa.types.is_float32(t) or pa.types.is_float64(t):
+        return np.dtype(t.to_pandas_dtype())
+    return None
+
+
+def _convertible(col: pa.ChunkedArray) -> bool:
+    dtype = _numpy_dtype(col.type)
+    return dtype is not None and (dtype.kind == "f" or col.null_count == 0)
+
+
+def _values(chunk: pa.Array, dtype) -> np.ndarray:
+    """The chunk's value buffer as numpy (no copy; nulls' slots hold whatever is there)."""
+    return np.frombuffer(chunk.buffers()[1], dtype=dtype, count=len(chunk), offset=chunk.offset * dtype.itemsize)
+
+
+def _copy_into(dest: np.ndarray, chunk: pa.Array) -> None:
+    np.copyto(dest, _values(chunk, dest.dtype))
+    if chunk.null_count:
+        dest[chunk.is_null().to_numpy(zero_copy_only=False)] = np.nan
+
+
+def _run_copies(jobs: list, nbytes: int) -> None:
+    """Run the copies ``(dest, chunk)``; big totals in two byte-balanced halves, one on a helper thread."""
+    if nbytes < PARALLEL_BYTES or len(jobs) < 2 or (os.cpu_count() or 1) < 2:
+        for dest, chunk in jobs:
+            _copy_into(dest, chunk)
+        return
+    half, first, acc = nbytes / 2, [], 0
+    while jobs and acc < half:
+        job = jobs.pop(0)
+        first.append(job)
+        acc += job[0].nbytes
+    errors = []
+
+    def helper():
+        try:
+            for dest, chunk in first:
+                _copy_into(dest, chunk)
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=helper, name="graphflow-assemble", daemon=True)
+    thread.start()
+    try:
+        for dest, chunk in jobs:
+            _copy_into(dest, chunk)
+    finally:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def _column(col: pa.ChunkedArray, jobs: list) -> np.ndarray:
+    """The numpy result of ``col``: a view of a lone null-free chunk, else an empty array whose copies are
+    appended to ``jobs``."""
+    dtype = _numpy_dtype(col.type)
+    chunks = [c for c in col.chunks if len(c)]
+    if len(chunks) == 1 and not chunks[0].null_count:
+        return _values(chunks[0], dtype)
+    out, pos = np.empty(len(col), dtype=dtype), 0
+    for c in chunks:
+        jobs.append((out[pos:pos + len(c)], c))
+        pos += len(c)
+    return out
+
+
+def _steps_by_numpy(v: np.ndarray, step: int) -> bool:
+    """Whether every value of ``v`` is the one before it plus ``step`` (read in cache-sized blocks)."""
+    buf = np.empty(_CHECK_BLOCK, dtype=np.int64)
+    for s in range(0, len(v) - 1, _CHECK_BLOCK):
+        a = v[s:s + _CHECK_BLOCK + 1]
+        d = np.subtract(a[1:], a[:-1], out=buf[:len(a) - 1])
+        if d.min() != step or d.max() != step:
+            return False
+    return True
+
+
+try:  # pandas' own check behind set_index (one pass, no temporaries): 5 ms for 10M values, numpy's 10
+    from pandas._libs.lib import is_sequence_range as _steps_by
+except ImportError:  # pragma: no cover - a pandas without it
+    _steps_by = _steps_by_numpy
+
+
+def _as_range(col: pa.ChunkedArray):
+    """``range`` of an int64 column without nulls when its values go up or down by one constant step
+    (pandas' rule for an index made from a column), else None."""
+    chunks = [c for c in col.chunks if len(c)]
+    n = len(col)
+    if n < 2 or not pa.types.is_int64(col.type):
+        return None
+    views = [_values(c, np.dtype(np.int64)) for c in chunks]
+    first = int(views[0][0])
+    second = int(views[0][1]) if len(views[0]) > 1 else int(views[1][0])
+    step = second - first
+    stop = first + step * n
+    if step == 0 or not -(2**63) <= stop < 2**63:
+        return None
+    pos = 0
+    for v in views:
+        if int(v[0]) != first + step * pos or (len(v) > 1 and not _steps_by(v, step)):
+            return None
+        pos += len(v)
+    return range(first, stop, step)
+
+
+def numeric_frame(table: pa.Table, data: list, index: list, index_names: list):
+    """The pandas DataFrame of ``table`` 's ``data`` columns indexed by its ``index`` columns (at most one,
+    named ``index_names[0]``; none: a fresh RangeIndex), the columns named as in ``data``;
+    None unless every column is a plain number column this module converts (see the module docstring)."""
+    if len(index) > 1 or table.num_rows == 0 or not data:
+        return None
+    cols = [table.column(n) for n in data + index]
+    if not all(_convertible(c) for c in cols):
+        return None
+    if index and not (pa.types.is_int64(cols[-1].type) or pa.types.is_floating(cols[-1].type)):
+        return None  # other int types: pandas' set_index makes ranges of them too; left to that path
+    jobs = []
+    arrays = [_column(c, jobs) for c in cols[:len(data)]]
+    where = _as_range(cols[-1]) if index else range(table.num_rows)
+    values = _column(cols[-1], jobs) if where is None else None
+    _run_copies(jobs, sum(dest.nbytes for dest, _ in jobs))
+    name = index_names[0] if index else None
+    idx = pd.RangeIndex(where.start, where.stop, where.step, name=name) if where is not None \
+        else pd.Index(values, name=name, copy=False)
+    return pd.DataFrame(dict(zip(data, arrays)), index=idx, copy=False)
