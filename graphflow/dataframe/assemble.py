@@ -8,12 +8,13 @@ and pandas' ``set_index`` then copies it once more and scans it to see whether
 it is a range.  For the common case this module does it directly:
 
 - every column (data and index) is a plain number (signed/unsigned ints,
-  float32/64), ints without nulls (pandas would make them floats: left to
-  pyarrow), at most one index level;
+  float32/64) or a timestamp without a time zone, ints without nulls (pandas
+  would make them floats: left to pyarrow), at most one index level (an int
+  one: int64);
 - each column's chunks are copied into one ``numpy.empty`` result, the copies
   (numpy releases the GIL) split into byte-balanced halves run by two threads,
   as `graphflow.comm.vmcopy` does (faulting in the fresh pages is much of the
-  cost, and each thread faults in its own); a float null becomes NaN;
+  cost, and each thread faults in its own); a null becomes NaN (NaT);
 - an integer index is checked chunk by chunk in place (no copy) for a constant
   step, the rule pandas' ``set_index`` applies, and becomes a ``RangeIndex``
   when it is one, else it is copied like the data.
@@ -50,12 +51,18 @@ def _numpy_dtype(t: pa.DataType):
     """The numpy dtype of a column of Arrow type ``t`` this module converts, else None."""
     if pa.types.is_integer(t) or pa.types.is_float32(t) or pa.types.is_float64(t):
         return np.dtype(t.to_pandas_dtype())
+    if pa.types.is_timestamp(t) and t.tz is None:
+        return np.dtype(f"datetime64[{t.unit}]")  # pandas keeps the unit, as pyarrow's conversion does
     return None
+
+
+# what a null becomes, per numpy kind (ints with nulls are left to pyarrow: pandas makes them floats)
+_MISSING = {"f": np.nan, "M": np.datetime64("NaT")}
 
 
 def _convertible(col: pa.ChunkedArray) -> bool:
     dtype = _numpy_dtype(col.type)
-    return dtype is not None and (dtype.kind == "f" or col.null_count == 0)
+    return dtype is not None and (dtype.kind in _MISSING or col.null_count == 0)
 
 
 def _values(chunk: pa.Array, dtype) -> np.ndarray:
@@ -66,7 +73,7 @@ def _values(chunk: pa.Array, dtype) -> np.ndarray:
 def _copy_into(dest: np.ndarray, chunk: pa.Array) -> None:
     np.copyto(dest, _values(chunk, dest.dtype))
     if chunk.null_count:
-        dest[chunk.is_null().to_numpy(zero_copy_only=False)] = np.nan
+        dest[chunk.is_null().to_numpy(zero_copy_only=False)] = _MISSING[dest.dtype.kind]
 
 
 def _run_copies(jobs: list, nbytes: int) -> None:
@@ -162,7 +169,7 @@ def numeric_frame(table: pa.Table, data: list, index: list, index_names: list):
     cols = [table.column(n) for n in data + index]
     if not all(_convertible(c) for c in cols):
         return None
-    if index and not (pa.types.is_int64(cols[-1].type) or pa.types.is_floating(cols[-1].type)):
+    if index and pa.types.is_integer(cols[-1].type) and not pa.types.is_int64(cols[-1].type):
         return None  # other int types: pandas' set_index makes ranges of them too; left to that path
     jobs = []
     arrays = [_column(c, jobs) for c in cols[:len(data)]]

@@ -75,6 +75,16 @@ def test_float_index_and_single_row():
     check(pa.table({"x": [1], IDX: [3]}), ["x"], [IDX])
 
 
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_timestamps_keep_their_unit_and_nulls_are_nat(unit):
+    t = pa.timestamp(unit)
+    when = pa.chunked_array([pa.array([0, None, 7200], t), pa.array([3600], t)])
+    table = pa.table({"x": pa.chunked_array([[1.0, 2.0, None], [4.0]]), "w": when,
+                      IDX: pa.chunked_array([pa.array([0, 60, 120], t), pa.array([180], t)])})
+    got = check(table, ["x", "w"], [IDX], ["when"])
+    assert isinstance(got.index, pd.DatetimeIndex) and got.index.dtype == np.dtype(f"datetime64[{unit}]")
+
+
 def test_big_frames_copy_on_two_threads(monkeypatch):
     """Past PARALLEL_BYTES the copies are split between two threads: the same frame."""
     monkeypatch.setattr(assemble, "PARALLEL_BYTES", 1)
@@ -92,6 +102,8 @@ def test_big_frames_copy_on_two_threads(monkeypatch):
     (pa.table({"x": ["a", "b"]}), []),
     (pa.table({"x": [True, False]}), []),
     (pa.table({"x": [1.0, 2.0], IDX: pa.array([1, 2], pa.int32())}), [IDX]),
+    (pa.table({"x": pa.array([1, 2], pa.timestamp("ns", tz="UTC"))}), []),
+    (pa.table({"x": pa.array([1, 2], pa.date32())}), []),
     (pa.table({"x": pa.array([], pa.float64())}), []),
 ])
 def test_other_tables_are_left_to_pyarrow(table, index):
