@@ -108,3 +108,19 @@ def test_big_frames_copy_on_two_threads(monkeypatch):
 ])
 def test_other_tables_are_left_to_pyarrow(table, index):
     assert numeric_frame(table, ["x"], index, [None] * len(index)) is None
+
+
+@pytest.mark.api("Series.cumsum", "Series.cumprod", "DataFrame.cumsum", "DataFrame.cumprod")
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(1, 40), parts=st.integers(1, 6), seed=st.integers(0, 100))
+def test_dense_cumulative_matches_pandas(n, parts, seed):
+    """Null-free int64/float64 columns take numpy's running sum/product with the carry folded in place
+    (cumulative.py): the same as pandas across partition boundaries, ints wrapping as both do."""
+    import graphflow.dataframe as gd
+
+    rng = np.random.default_rng(seed)
+    pdf = pd.DataFrame({"x": rng.random(n) + 0.5, "i": rng.integers(-3, 4, n)})
+    df = gd.from_pandas(pdf, npartitions=parts)
+    pd.testing.assert_frame_equal(df.cumsum().compute(scheduler="sync"), pdf.cumsum())
+    pd.testing.assert_frame_equal(df.cumprod().compute(scheduler="sync"), pdf.cumprod())
+    pd.testing.assert_series_equal(df.x.cumsum().compute(scheduler="sync"), pdf.x.cumsum())
