@@ -11,7 +11,8 @@ it is a range.  For the common case this module does it directly:
   float32/64) or a timestamp without a time zone, ints without nulls (pandas
   would make them floats: left to pyarrow), at most one index level (an int
   one: int64);
-- each column's chunks are copied into one ``numpy.empty`` result, the copies
+- each column's chunks are copied into one ``numpy.empty`` result (the number
+  columns of one dtype into one 2-D block: a consolidated frame), the copies
   (numpy releases the GIL) split into byte-balanced halves run by two threads,
   as `graphflow.comm.vmcopy` does (faulting in the fresh pages is much of the
   cost, and each thread faults in its own); a null becomes NaN (NaT);
@@ -40,6 +41,7 @@ import threading
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.api.internals import create_dataframe_from_blocks
 
 __all__ = ["numeric_frame", "PARALLEL_BYTES"]
 
@@ -107,18 +109,46 @@ def _run_copies(jobs: list, nbytes: int) -> None:
         raise errors[0]
 
 
-def _column(col: pa.ChunkedArray, jobs: list) -> np.ndarray:
-    """The numpy result of ``col``: a view of a lone null-free chunk, else an empty array whose copies are
-    appended to ``jobs``."""
-    dtype = _numpy_dtype(col.type)
+def _view(col: pa.ChunkedArray):
+    """A numpy view of a column made of one null-free chunk, else None (it must be copied)."""
     chunks = [c for c in col.chunks if len(c)]
     if len(chunks) == 1 and not chunks[0].null_count:
-        return _values(chunks[0], dtype)
-    out, pos = np.empty(len(col), dtype=dtype), 0
-    for c in chunks:
-        jobs.append((out[pos:pos + len(c)], c))
-        pos += len(c)
+        return _values(chunks[0], _numpy_dtype(col.type))
+    return None
+
+
+def _fill(out: np.ndarray, col: pa.ChunkedArray, jobs: list) -> np.ndarray:
+    """``out`` (empty), with the copies of ``col`` 's chunks into it appended to ``jobs``."""
+    pos = 0
+    for c in col.chunks:
+        if len(c):
+            jobs.append((out[pos:pos + len(c)], c))
+            pos += len(c)
     return out
+
+
+def _column(col: pa.ChunkedArray, jobs: list) -> np.ndarray:
+    view = _view(col)
+    return view if view is not None else _fill(np.empty(len(col), dtype=_numpy_dtype(col.type)), col, jobs)
+
+
+def _data_blocks(cols: list, jobs: list) -> list:
+    """pandas blocks ``(2-D values, column positions)`` of the data columns: the copied columns of one
+    dtype share one block (a consolidated frame, as pandas builds one: groupby/resample would otherwise
+    merge the columns into a block first, one more copy), a viewed column is a block of its own."""
+    blocks, by_dtype = [], {}
+    for pos, col in enumerate(cols):
+        view = _view(col)
+        if view is not None:
+            blocks.append((view.reshape(1, -1), np.array([pos])))
+        else:
+            by_dtype.setdefault(_numpy_dtype(col.type), []).append(pos)
+    for dtype, where in by_dtype.items():
+        block = np.empty((len(where), len(cols[where[0]])), dtype=dtype)
+        for row, pos in enumerate(where):
+            _fill(block[row], cols[pos], jobs)
+        blocks.append((block, np.array(where)))
+    return blocks
 
 
 def _steps_by_numpy(v: np.ndarray, step: int) -> bool:
@@ -172,11 +202,17 @@ def numeric_frame(table: pa.Table, data: list, index: list, index_names: list):
     if index and pa.types.is_integer(cols[-1].type) and not pa.types.is_int64(cols[-1].type):
         return None  # other int types: pandas' set_index makes ranges of them too; left to that path
     jobs = []
-    arrays = [_column(c, jobs) for c in cols[:len(data)]]
+    numbers = all(_numpy_dtype(c.type).kind in "iuf" for c in cols[:len(data)])
+    if numbers:
+        blocks = _data_blocks(cols[:len(data)], jobs)
+    else:  # timestamps: pandas wraps them in its own arrays; let its constructor do that
+        arrays = [_column(c, jobs) for c in cols[:len(data)]]
     where = _as_range(cols[-1]) if index else range(table.num_rows)
     values = _column(cols[-1], jobs) if where is None else None
     _run_copies(jobs, sum(dest.nbytes for dest, _ in jobs))
     name = index_names[0] if index else None
     idx = pd.RangeIndex(where.start, where.stop, where.step, name=name) if where is not None \
         else pd.Index(values, name=name, copy=False)
+    if numbers:
+        return create_dataframe_from_blocks(blocks, index=idx, columns=pd.Index(data))
     return pd.DataFrame(dict(zip(data, arrays)), index=idx, copy=False)
