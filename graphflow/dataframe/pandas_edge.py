@@ -138,9 +138,11 @@ def _numpy_array(values: np.ndarray) -> pa.Array | None:
         return None
     kind = values.dtype.kind
     if kind == "f" and values.dtype.itemsize in (4, 8):
-        nan = np.isnan(values)
-        # the NaN scan is all from_pandas does besides wrapping the buffer: mask only when there is one
-        return pa.array(values, mask=nan) if nan.any() else pa.array(values)
+        # the NaN scan is all from_pandas does besides wrapping the buffer: a mask only when there is one
+        # (min propagates NaN: one pass and no temporary array to learn whether there is)
+        if len(values) and np.isnan(values.min()):
+            return pa.array(values, mask=np.isnan(values))
+        return pa.array(values)
     if kind in _FAST_KINDS:
         return pa.array(values)
     return None
