@@ -2,7 +2,9 @@
 
 `Cumulative` lowers to three steps.  Each partition's total (one value per column, and whether it held
 a null) is reduced in parallel; a short sequential chain folds the totals into the carry each partition
-starts from; then each partition runs pyarrow's ``cumulative_*`` kernel and folds its carry in::
+starts from; then each partition runs pyarrow's ``cumulative_*`` kernel and folds its carry in (numpy's
+``cumsum``/``cumprod`` and an in-place fold for null-free int64/float64 columns: one pass and one array
+less)::
 
     totals:  S0 S1 S2 ...             (parallel: one pass over each partition)
     carries:     C1=S0  C2=C1+S1 ...  (sequential, one tiny value per column)
@@ -22,6 +24,7 @@ first null makes every later value null, in later partitions too.
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -93,6 +96,26 @@ def _fold(how, carry, total):
     return [(_fold_value(how, cv, tv), cn or tn) for (cv, cn), (tv, tn) in zip(carry, total)]
 
 
+_NUMPY = {"sum": (np.cumsum, np.add), "prod": (np.cumprod, np.multiply)}
+
+
+def _dense(col, how, out_type) -> bool:
+    """Whether numpy can take the column: a sum/product of int64/float64 without nulls, in its own type."""
+    return how in _NUMPY and col.type == out_type and (pa.types.is_int64(col.type) or pa.types.is_float64(
+        col.type)) and col.null_count == 0 and len(col) > 0
+
+
+def _numpy_cumulative(col, how, carry) -> pa.Array:
+    """numpy's running sum/product of a null-free column with ``carry`` folded in place: one result array
+    (pyarrow's kernel and then its ``add`` make two, and read the partition twice)."""
+    values = col.chunk(0).to_numpy() if col.num_chunks == 1 else col.to_numpy()
+    run, fold = _NUMPY[how]
+    out = run(values)
+    if carry is not None:
+        fold(out, carry, out=out)  # wraps on int overflow, as pyarrow's unchecked add/multiply do
+    return pa.array(out)
+
+
 def _apply(table, carry, how, skipna, names, schema):
     """The partition's cumulative values with the carry of the partitions before it folded in."""
     kernel, _, fold = CUMULATIVE[how]
@@ -102,6 +125,8 @@ def _apply(table, carry, how, skipna, names, schema):
         col = _as_kernel_input(table.column(n), out_type)
         if carry is not None and not skipna and carry[j][1]:
             res = pa.nulls(len(col), col.type)  # a null before this partition poisons the rest
+        elif _dense(col, how, out_type):
+            res = _numpy_cumulative(col, how, carry[j][0] if carry is not None else None)
         else:
             res = getattr(pc, kernel)(col, skip_nulls=skipna)
             if carry is not None and carry[j][0] is not None:

@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..spec import tokenize
+from .assemble import numeric_frame
 from .labels import (column_labels, data_names, index_column, index_columns, index_names, is_index_column,
                      with_labels)
 
@@ -54,15 +55,23 @@ def to_pandas_frame(table: pa.Table, schema: pa.Schema) -> pd.DataFrame:
     names = index_names(schema)
     data = [n for n in data_names(schema) if n in table.column_names]
     idx_cols = index_columns(schema) if names else []
+    pdf = numeric_frame(table, data, idx_cols, list(names))
+    if pdf is None:
+        pdf = _general_frame(table, data, idx_cols, names)
+    labels = column_labels(schema)
+    if labels != data:
+        pdf.columns = _labels_index(labels)
+    return pdf
+
+
+def _general_frame(table, data, idx_cols, names):
+    """pyarrow's conversion, for any column types; the index columns set as the index."""
     if table.column_names != data + idx_cols:
         table = table.select(data + idx_cols)
     pdf = table.to_pandas(split_blocks=True)
     if idx_cols:
         pdf = pdf.set_index(idx_cols)
         pdf.index.names = list(names)
-    labels = column_labels(schema)
-    if labels != data:
-        pdf.columns = _labels_index(labels)
     return pdf
 
 
@@ -129,9 +138,11 @@ def _numpy_array(values: np.ndarray) -> pa.Array | None:
         return None
     kind = values.dtype.kind
     if kind == "f" and values.dtype.itemsize in (4, 8):
-        nan = np.isnan(values)
-        # the NaN scan is all from_pandas does besides wrapping the buffer: mask only when there is one
-        return pa.array(values, mask=nan) if nan.any() else pa.array(values)
+        # the NaN scan is all from_pandas does besides wrapping the buffer: a mask only when there is one
+        # (min propagates NaN: one pass and no temporary array to learn whether there is)
+        if len(values) and np.isnan(values.min()):
+            return pa.array(values, mask=np.isnan(values))
+        return pa.array(values)
     if kind in _FAST_KINDS:
         return pa.array(values)
     return None
