@@ -68,7 +68,9 @@ def iter_json(part):
         except StopIteration:  # not a document at position 0: json.loads says what is wrong (or skips space)
             yield loads(s)
             continue
-        if end != len(s) and s[end:].strip(_JSON_SPACE):
+        n = len(s)
+        # A line read from a file ends in "\n" after its document: test that one character, not a slice.
+        if end != n and not (end == n - 1 and s[end] in _JSON_SPACE) and s[end:].strip(_JSON_SPACE):
             obj = loads(s)  # trailing data: raises json.loads's own "Extra data" error
         yield obj
 

@@ -150,9 +150,10 @@ def _foldby_part(key, binop, initial, part):
             k = key(x)
             out[k] = binop(out[k], x) if k in out else x
     else:
+        get = out.get
         for x in part:
             k = key(x)
-            out[k] = binop(out[k] if k in out else initial, x)
+            out[k] = binop(get(k, initial), x)  # one lookup, not two: this loop runs once per element
     return out
 
 
