@@ -83,10 +83,7 @@ def test_blocksize_as_a_string_and_non_strings_refused_on_write(tmp_path):
         db.from_sequence([1, 2]).to_textfiles(str(tmp_path / "n-*.txt"), **SYNC)
 
 
-from hypothesis import given as _given, strategies as _st  # noqa: E402
-
-
-@_given(_st.text(alphabet="ab\n\x0b\x1c\u2028é ", max_size=30))
+@given(st.text(alphabet="ab\n\x0b\x1c\u2028é ", max_size=30))
 def test_split_lines_breaks_only_at_newlines_whatever_else_the_text_holds(text):
     """The splitlines fast path must give what split-and-append gives: "\\v", "\\u2028"... stay in the line."""
     from graphflow.bag.text import _split_lines
