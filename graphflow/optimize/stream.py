@@ -60,20 +60,22 @@ def takes_iterator(func) -> bool:
 
 
 def stream_chain(tasks) -> tuple:
-    """``tasks`` (a linear chain, execution order) with every step that may stream switched to its variant."""
+    """``tasks`` (a fused chain, execution order) with every step that may stream switched to its variant."""
     tasks = tuple(tasks)
-    out = list(tasks)
+    # First the cheap test, one attribute per step: most chains (not bags) have no step to switch,
+    # and fusing a million-task graph must not pay for the reader count below.
+    candidates = [j for j in range(len(tasks) - 1)
+                  if type(tasks[j + 1]) is Task and takes_iterator(tasks[j + 1].func)
+                  and type(tasks[j]) is Task and streaming_variant(tasks[j].func) is not None]
+    if not candidates:
+        return tasks
     readers: dict = {}  # key -> how many steps of the chain read it (an iterator can be read once)
     for task in tasks:
         for d in task.deps:
             readers[d] = readers.get(d, 0) + 1
-    for j in range(len(tasks) - 1):
-        task, reader = tasks[j], tasks[j + 1]
-        if type(task) is not Task or type(reader) is not Task:
-            continue
-        if reader.deps != (task.key,) or readers.get(task.key) != 1 or not takes_iterator(reader.func):
-            continue
-        variant = streaming_variant(task.func)
-        if variant is not None:
-            out[j] = Task.from_call(task.key, variant, task.args, task.kwargs)
+    out = list(tasks)
+    for j in candidates:
+        task = tasks[j]
+        if tasks[j + 1].deps == (task.key,) and readers.get(task.key) == 1:
+            out[j] = Task.from_call(task.key, streaming_variant(task.func), task.args, task.kwargs)
     return tuple(out)
