@@ -17,7 +17,11 @@ one key (``(name, 0)``) whose value is any Python object: what reductions
 Model: every element-wise step (``map``, ``filter``, ``pluck``...) adds one
 `Task` per partition that reads only the same partition of its input, so the
 optimizer's linear fusion (`graphflow.optimize.fuse`) runs a whole chain of
-them as one task per partition.  Reductions build a tree of tasks
+them as one task per partition.  Inside that task the steps stream
+(`graphflow.optimize.stream`): ``map`` hands each element straight to
+``filter``, ``flatten`` or a reduction's per-partition step (``foldby``,
+``frequencies``, ``topk``), so no list is built between two steps and only a
+reduction's small per-partition result leaves the worker process.  Reductions build a tree of tasks
 (``split_every`` inputs each); ``groupby`` shuffles through an all-to-all of
 tasks.  The graph is assembled once, at compute time, by an iterative walk over
 parents (`collect`).

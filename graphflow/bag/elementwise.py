@@ -19,12 +19,13 @@ a `Delayed` is passed whole (its value); anything else is passed as is.
 from __future__ import annotations
 
 import builtins
+import itertools
 import random as _random
 
 from ..delayed import Delayed
 from ..spec import Ref, Task
 from .core import Bag, Item, new_name, no_default
-from .loops import map_elements, paused
+from .loops import map_elements, paused, streams
 
 __all__ = ["map", "map_partitions", "starmap", "filter", "remove", "pluck", "flatten", "product", "zip",
            "join", "unzip", "random_sample", "bag_args"]
@@ -147,6 +148,13 @@ def partitionwise(bag: Bag, prefix: str, func, *extra, parents=()) -> Bag:
     return Bag(name, bag.npartitions, nodes, (bag,) + tuple(parents))
 
 
+def _iter_starmap(part, func, kwargs):
+    if kwargs:
+        return (func(*x, **kwargs) for x in part)
+    return itertools.starmap(func, part)
+
+
+@streams(_iter_starmap)
 @paused
 def _starmap_part(part, func, kwargs):
     if kwargs:
@@ -161,6 +169,11 @@ def starmap(bag: Bag, func, **kwargs) -> Bag:
     return partitionwise(bag, "starmap", _starmap_part, func, kw, parents=parents)
 
 
+def _iter_filter(part, predicate, keep: bool):
+    return builtins.filter(predicate, part) if keep else itertools.filterfalse(predicate, part)
+
+
+@streams(_iter_filter)
 @paused
 def _filter_part(part, predicate, keep: bool):
     if keep:
@@ -180,6 +193,17 @@ def remove(bag: Bag, predicate) -> Bag:
     return partitionwise(bag, "remove", _filter_part, predicate, False)
 
 
+def _iter_pluck(part, key, default):
+    if isinstance(key, list):
+        if default is no_default:
+            return (tuple(x[k] for k in key) for x in part)
+        return (tuple(_get(x, k, default) for k in key) for x in part)
+    if default is no_default:
+        return (x[key] for x in part)
+    return (_get(x, key, default) for x in part)
+
+
+@streams(_iter_pluck)
 @paused
 def _pluck_part(part, key, default):
     if isinstance(key, list):
@@ -203,6 +227,11 @@ def pluck(bag: Bag, key, default=no_default) -> Bag:
     return partitionwise(bag, "pluck", _pluck_part, key, default)
 
 
+def _iter_flatten(part):
+    return itertools.chain.from_iterable(part)
+
+
+@streams(_iter_flatten)
 @paused
 def _flatten_part(part):
     return [y for x in part for y in x]

@@ -33,7 +33,7 @@ from functools import partial, reduce
 
 from ..spec import Ref, Task
 from .core import Bag, Item, new_name, no_default
-from .loops import paused
+from .loops import paused, reads_once
 
 __all__ = ["reduction", "fold", "foldby", "count", "sum", "min", "max", "mean", "var", "std", "any", "all",
            "distinct", "frequencies", "topk", "item_apply"]
@@ -141,6 +141,7 @@ def _key_func(key):
     return key if callable(key) else operator.itemgetter(key)
 
 
+@reads_once
 @paused
 def _foldby_part(key, binop, initial, part):
     out: dict = {}
@@ -149,9 +150,10 @@ def _foldby_part(key, binop, initial, part):
             k = key(x)
             out[k] = binop(out[k], x) if k in out else x
     else:
+        get = out.get
         for x in part:
             k = key(x)
-            out[k] = binop(out[k] if k in out else initial, x)
+            out[k] = binop(get(k, initial), x)  # one lookup, not two: this loop runs once per element
     return out
 
 
@@ -310,6 +312,7 @@ def std(bag: Bag, ddof: int = 0) -> Item:
 # ------------------------------------------------------------------ reductions that give bags
 
 
+@reads_once
 @paused
 def _distinct_part(key, part):
     out: dict = {}
@@ -338,6 +341,12 @@ def distinct(bag: Bag, key=None) -> Bag:
     return _out(bag, nodes, root, Bag)
 
 
+@reads_once
+@paused
+def _count_part(part) -> Counter:
+    return Counter(part)
+
+
 def _counter_agg(counters):
     total = Counter()
     for c in counters:
@@ -352,10 +361,11 @@ def _frequencies_finish(sort: bool, counts: Counter) -> list:
 def frequencies(bag: Bag, split_every=None, sort: bool = False) -> Bag:
     """``(element, count)`` pairs; ``sort=True`` puts the most frequent first."""
     name = new_name("frequencies", bag.name, split_every, sort)
-    nodes, root = _tree(bag, Counter, _counter_agg, split_every, name, partial(_frequencies_finish, sort))
+    nodes, root = _tree(bag, _count_part, _counter_agg, split_every, name, partial(_frequencies_finish, sort))
     return _out(bag, nodes, root, Bag)
 
 
+@reads_once
 @paused
 def _topk_part(k, key, part):
     return heapq.nlargest(k, part, key=key)

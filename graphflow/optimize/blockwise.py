@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from ..utils.gcpause import no_gc
 from ..spec import FusedTask, Task, TaskGraph
+from .stream import stream_chain
 
 __all__ = ["fuse_blockwise", "block_index"]
 
@@ -93,5 +94,5 @@ def _fuse(graph: TaskGraph, keys) -> TaskGraph:
         for j in group:
             node = nodes[j]
             tasks.extend(node.tasks if type(node) is FusedTask else (node,))
-        new[key] = FusedTask(key, tasks)
+        new[key] = FusedTask(key, stream_chain(tasks))  # see .stream: steps read once may stream
     return TaskGraph.adopt(new)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from ..utils.gcpause import no_gc
 from ..spec import FusedTask, Task, TaskGraph
+from .stream import stream_chain
 
 _FUSABLE = (Task, FusedTask)
 
@@ -68,5 +69,6 @@ def _fuse(graph: TaskGraph, keys) -> TaskGraph:
                 tasks.extend(node.tasks)
             else:
                 tasks.append(node)
-        new[keys_of[i]] = FusedTask(keys_of[i], tasks)
+        # Steps whose result only the next step reads hand it over as an iterator (see .stream).
+        new[keys_of[i]] = FusedTask(keys_of[i], stream_chain(tasks))
     return TaskGraph.adopt(new)

@@ -81,3 +81,13 @@ def test_blocksize_as_a_string_and_non_strings_refused_on_write(tmp_path):
     assert b.count().compute(**SYNC) == 20000
     with pytest.raises(TypeError, match="writes strings"):
         db.from_sequence([1, 2]).to_textfiles(str(tmp_path / "n-*.txt"), **SYNC)
+
+
+@given(st.text(alphabet="ab\n\x0b\x1c\u2028é ", max_size=30))
+def test_split_lines_breaks_only_at_newlines_whatever_else_the_text_holds(text):
+    """The splitlines fast path must give what split-and-append gives: "\\v", "\\u2028"... stay in the line."""
+    from graphflow.bag.text import _split_lines
+
+    parts = text.split("\n")
+    last = parts.pop()
+    assert _split_lines(text, None) == [p + "\n" for p in parts] + ([last] if last else [])
