@@ -11,7 +11,12 @@ without looking at the edges per value*, using two facts:
 
 The guess is taken on a grid ``K = 2**shift`` times finer than the bins::
 
-    F(x) = int64((x - first) * (nbins / (last - first) * K))     bin = F >> shift
+    F(x) = rint((x - first) * (nbins / (last - first) * K))      bin = F >> shift
+
+``rint`` costs one addition: ``v + 2**52`` (for ``0 <= v < 2**51``) is a float
+whose low 52 bits *are* ``rint(v)``, read through an int64 view (cheaper than a
+float-to-int cast); the subtraction is skipped when ``first`` is 0 (``v - 0.0``
+is ``v``).
 
 ``F`` of every edge ``e_i`` (and of the float just below it) is computed with
 the same operations, which gives ``w``: how far, in fine units, a threshold of
@@ -26,7 +31,7 @@ equal to an edge and the closed last bin; NaN and values outside
 ``[first, last]`` are dropped first, as numpy does.
 
 Worked example, 4 bins over (0, 1): ``K = 2**20``, ``x = 0.3`` has
-``F = 1258291`` (``0.3 * 4 * K``, truncated), ``F >> 20 == 1``: bin 1, and its
+``F = 1258291`` (``0.3 * 4 * K``, rounded), ``F >> 20 == 1``: bin 1, and its
 low bits ``209715`` are far from 0 or ``K``, so nothing to check.  ``x = 0.25``
 lands on ``F = 1048576``, low bits 0: suspicious, so ``searchsorted`` decides
 (bin 1, ``0.25 >= edges[1]``).
@@ -46,22 +51,34 @@ __all__ = ["equal_width_counts"]
 
 _PIECE = 16384  # values per step: every temporary stays in L1/L2
 _FINE_BITS = 20  # the fine grid has 2**20 steps per bin
+_MAGIC = 2.0 ** 52  # v + 2**52 holds rint(v) in its low 52 bits
+_LOW52 = (1 << 52) - 1
 
 
 class _Grid:
-    """The fine grid of one set of edges: ``F(x) = int64((x - first) * scale)``, thresholds within ``w``."""
+    """The fine grid of one set of edges: ``F(x) = rint((x - first) * scale)``, thresholds within ``w``.
 
-    __slots__ = ("first", "scale", "shift", "mask", "w")
+    ``magic`` is ``2**52 + w``: adding it both rounds and shifts by ``w`` (see `_grid_counts`).
+    """
+
+    __slots__ = ("first", "scale", "shift", "mask", "w", "magic")
 
     def __init__(self, first, scale, shift, w):
         self.first, self.scale, self.shift, self.mask, self.w = first, scale, shift, (1 << shift) - 1, w
+        self.magic = np.float64(_MAGIC + w)
 
 
-def _fine(values, first, scale):
-    """``F`` of ``values``, with exactly the operations `_grid_counts` applies to a piece."""
-    d = np.subtract(values, first, dtype=np.float64)
-    d *= scale
-    return d.astype(np.int64)
+def _fine(values, first, scale, out=None, add=_MAGIC):
+    """``F(values) + (add - 2**52)`` as int64, with exactly the operations `_grid_counts` applies to a piece."""
+    if first == 0:
+        d = np.multiply(values, scale, out=out, dtype=np.float64)
+    else:
+        d = np.subtract(values, first, out=out, dtype=np.float64)
+        d *= scale
+    d += add
+    bits = d.view(np.int64)
+    bits &= _LOW52
+    return bits
 
 
 @functools.lru_cache(maxsize=64)
@@ -72,7 +89,7 @@ def _grid_for(dtype_str: str, raw: bytes):
     first, last = np.float64(edges[0]), np.float64(edges[-1])
     with np.errstate(all="ignore"):
         span = last - first
-        shift = min(_FINE_BITS, 52 - nbins.bit_length())  # every F stays an exact float64 integer
+        shift = min(_FINE_BITS, 50 - nbins.bit_length())  # F + w < 2**51: the rint trick holds
         if not (np.isfinite(span) and span > 0) or shift < 8:
             return None
         scale = np.float64(nbins) / span * np.float64(1 << shift)
@@ -82,6 +99,7 @@ def _grid_for(dtype_str: str, raw: bytes):
         on = _fine(edges, first, scale)
         below = _fine(np.nextafter(edges[1:], np.array(-np.inf, edges.dtype)), first, scale)
     w = 1 + max(int(np.abs(on - at).max()), int(np.abs(below - at[1:]).max()))
+    w += w & 1  # even: rint(v + 2**52 + w) == rint(v) + 2**52 + w, ties to even included
     if 4 * w > (1 << shift):  # the grid is too coarse for this range: use the corrected guess
         return None
     return _Grid(first, scale, shift, w)
@@ -113,15 +131,11 @@ def _grid_counts(flat, edges, grid) -> np.ndarray:
     first, last = edges[0], edges[-1]
     counts = np.zeros(nbins + 1, np.intp)  # the extra slot holds x == last until it is moved
     n = min(_PIECE, flat.size)
-    fbuf, ibuf, bbuf, sbuf = np.empty(n), np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, bool)
+    fbuf, bbuf, sbuf = np.empty(n), np.empty(n, np.int64), np.empty(n, bool)
     for start in range(0, flat.size, _PIECE):
         x = _in_range(flat[start:start + _PIECE], first, last)
         m = x.size
-        fine = np.subtract(x, grid.first, out=fbuf[:m], dtype=np.float64)
-        fine *= grid.scale
-        low = ibuf[:m]
-        np.copyto(low, fine, casting="unsafe")
-        low += grid.w  # now "suspicious" is simply: low bits <= 2w
+        low = _fine(x, grid.first, grid.scale, out=fbuf[:m], add=grid.magic)  # F + w: "suspicious" is low bits <= 2w
         bins = np.right_shift(low, grid.shift, out=bbuf[:m])
         low &= grid.mask
         suspicious = np.less_equal(low, 2 * grid.w, out=sbuf[:m])
