@@ -18,8 +18,8 @@ nothing is computed early:
     (array([3, 2]), array([0.5 , 1.75, 3.  ]))
 
 With an integer ``bins`` and a ``range``, a float block is counted by
-`graphflow.array.binning.equal_width_counts` (numpy's counts exactly, in a
-third of ``np.histogram``'s time), band by band when the block is streamed from
+`graphflow.array.binning.equal_width_counts` (numpy's counts exactly, in about
+half of ``np.histogram``'s time), band by band when the block is streamed from
 a random draw or elementwise work; otherwise each block calls ``np.histogram``.
 """
 
