@@ -21,6 +21,8 @@ neighbour).  At the array's edges ``boundary`` says what lies beyond:
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ..spec import Ref, Task
@@ -67,12 +69,14 @@ def _boundaries(boundary, ndim):
     return _per_axis("none" if boundary is None else boundary, ndim, "none", "boundary")
 
 
-def _glue(left, block, right, axis, depth):
-    parts = [] if left is None else [left[(slice(None),) * axis + (slice(left.shape[axis] - depth, None),)]]
-    parts.append(block)
-    if right is not None:
-        parts.append(right[(slice(None),) * axis + (slice(0, depth),)])
-    return np.concatenate(parts, axis=axis) if len(parts) > 1 else block
+def _assemble(blocks, plan, shape):
+    """One grown block from its neighbours' pieces: ``plan[k] = (source slices, destination slices)``."""
+    if len(blocks) == 1:
+        return blocks[0]
+    out = np.empty(shape, np.result_type(*blocks))
+    for block, (src, dst) in zip(blocks, plan):
+        out[dst] = block[src]
+    return out
 
 
 def _wide_enough(x, axis, depth):
@@ -90,45 +94,71 @@ def _wide_enough(x, axis, depth):
     return rechunk(x, tuple(tuple(new) if d == axis else x.chunks[d] for d in range(x.ndim)))
 
 
-def _overlap_axis(x, axis, depth, boundary):
+def _padded(x, axis, depth, boundary):
+    """``(x, first)``: x with blocks long enough for ``depth`` and, unless ``boundary`` is "none",
+    a ``depth``-long block of what lies beyond each end (then the core blocks start at ``first = 1``)."""
     if depth == 0:
-        return x
+        return x, 0
     x = _wide_enough(x, axis, depth)
+    if boundary == "none":
+        return x, 0
     core = x.chunks[axis]
-    if boundary != "none":
-        mode = _MODES.get(boundary, "constant")
-        opts = {} if mode != "constant" else {"constant_values": (boundary, boundary)}
-        x = pad_axis(x, axis, depth, depth, mode, **opts)
-        x = rechunk(x, tuple((depth,) + core + (depth,) if d == axis else x.chunks[d] for d in range(x.ndim)))
-        first, nb = 1, len(core)
-    else:
-        first, nb = 0, len(core)
-    total = x.numblocks[axis]
-    name = new_name("overlap", x, axis, depth, repr(boundary))
-    chunks = list(x.chunks)
-    lengths = []
-    nodes = {}
-    for idx in np.ndindex(*[len(c) if d != axis else nb for d, c in enumerate(x.chunks)]):
-        i = idx[axis] + first
-        src = lambda j: Ref((x.name,) + idx[:axis] + (j,) + idx[axis + 1:])  # noqa: E731
-        left = src(i - 1) if i > 0 else None
-        right = src(i + 1) if i + 1 < total else None
-        key = (name,) + idx
-        nodes[key] = Task(key, _glue, left, src(i), right, axis, depth)
-    for k in range(nb):
-        i = k + first
-        lengths.append(x.chunks[axis][i] + depth * ((i > 0) + (i + 1 < total)))
-    chunks[axis] = tuple(lengths)
-    return Array(name, chunks, x.dtype, nodes, [x])
+    mode = _MODES.get(boundary, "constant")
+    opts = {} if mode != "constant" else {"constant_values": (boundary, boundary)}
+    x = pad_axis(x, axis, depth, depth, mode, **opts)
+    x = rechunk(x, tuple((depth,) + core + (depth,) if d == axis else x.chunks[d] for d in range(x.ndim)))
+    return x, 1
+
+
+def _pieces(chunks, i, depth):
+    """Along one axis, for block ``i``: ``(source block, source slice, length)``, left to right."""
+    out = []
+    if depth and i > 0:
+        out.append((i - 1, slice(chunks[i - 1] - depth, None), depth))
+    out.append((i, slice(None), chunks[i]))
+    if depth and i + 1 < len(chunks):
+        out.append((i + 1, slice(0, depth), depth))
+    return out
+
+
+def _destination(per_axis, combo):
+    """Where a piece goes in the grown block: along each axis, after the pieces before it."""
+    out = []
+    for axis_pieces, piece in zip(per_axis, combo):
+        start = sum(p[2] for p in axis_pieces[:axis_pieces.index(piece)])
+        out.append(slice(start, start + piece[2]))
+    return tuple(out)
 
 
 def overlap(x, depth, boundary=None) -> Array:
-    """Share ``depth`` elements between neighbouring blocks; see the module docstring."""
+    """Share ``depth`` elements between neighbouring blocks; see the module docstring.
+
+    Every grown block is written once, from the (up to ``3**ndim``) pieces of
+    its neighbours, rather than axis by axis (one copy of the block per axis).
+    """
     x = asarray(x)
     depths, bounds = _depths(depth, x.ndim), _boundaries(boundary, x.ndim)
+    if not any(depths.values()):
+        return x
+    firsts = []
     for axis in range(x.ndim):
-        x = _overlap_axis(x, axis, depths[axis], bounds[axis])
-    return x
+        x, first = _padded(x, axis, depths[axis], bounds[axis])
+        firsts.append(first)
+    grid = [len(c) - 2 * f for c, f in zip(x.chunks, firsts)]
+    name = new_name("overlap", x, depths, repr(bounds))
+    nodes = {}
+    for idx in np.ndindex(*grid):
+        per_axis = [_pieces(x.chunks[d], i + firsts[d], depths[d]) for d, i in enumerate(idx)]
+        shape = tuple(sum(p[2] for p in pieces) for pieces in per_axis)
+        refs, plan = [], []
+        for combo in itertools.product(*per_axis):
+            refs.append(Ref((x.name,) + tuple(p[0] for p in combo)))
+            plan.append((tuple(p[1] for p in combo), _destination(per_axis, combo)))
+        key = (name,) + idx
+        nodes[key] = Task(key, _assemble, refs, plan, shape)
+    chunks = tuple(tuple(sum(p[2] for p in _pieces(c, k + f, depths[d])) for k in range(n))
+                   for d, (c, f, n) in enumerate(zip(x.chunks, firsts, grid)))
+    return Array(name, chunks, x.dtype, nodes, [x])
 
 
 def _trim_block(block, cuts):

@@ -36,7 +36,7 @@ def _best(block, k, axis, field=None):
     kth = n - k if k > 0 else -k - 1
     keep = (slice(None),) * axis + (slice(n - k, n) if k > 0 else slice(0, -k),)
     if not field:  # values alone: partition them in place of indices (no gather afterwards)
-        return np.partition(block, kth, axis=axis)[keep]
+        return np.partition(block, kth, axis=axis)[keep].copy()  # a view would hold the whole block until the end
     where = np.argpartition(block[field], kth, axis=axis)[keep]
     return np.take_along_axis(block, where, axis=axis)
 

@@ -5,7 +5,11 @@ task ``p`` folds into the group of its readers when
 
 - ``p`` is a task (not data) and not a requested output,
 - all of ``p``'s readers already belong to one group, and
-- ``p`` has the same block index as that group's last task (its *root*).
+- ``p`` has the same block index as that group's last task (its *root*), and
+- no reader of ``p`` also reads a *sibling* of ``p`` (a task of the same name,
+  another block): such a reader gathers blocks (a reduction level, a topk
+  merge), and folding block 0's chain into it would make that one block wait
+  for all the others and then run alone.
 
 Groups are found in one pass in reverse topological order (readers before the
 tasks they read), and each group of two or more becomes one `FusedTask` under
@@ -19,8 +23,10 @@ its root's key.  For ``((x + 1) * 2 - x).sum()`` with ``x`` random, block
 ``sum-chunk(i,j)``, so all five run as one task per block and the random
 block is freed inside it.  A transposed read (``x + x.T``) has readers in two
 groups (blocks ``(i, j)`` and ``(j, i)``), so ``x``'s block stays a task of its
-own and is computed once.  Tasks with different block indices (tree levels of
-a reduction) are never fused, which keeps the tree's parallelism:
+own and is computed once.  Tasks with different block indices are never
+fused, and neither are a reduction's chunk ``(i, j)`` and the combine that
+happens to carry index ``(i, j)`` too (the sibling rule), which keeps the
+tree's parallelism:
 
     >>> from operator import add, neg
     >>> from graphflow.spec import TaskGraph, Task, Ref
@@ -61,7 +67,7 @@ def fuse_blockwise(graph: TaskGraph, keys) -> TaskGraph:
 
 def _fuse(graph: TaskGraph, keys) -> TaskGraph:
     idx = graph.index
-    nodes, dependents, keys_of = idx.nodes, idx.dependents, idx.keys
+    nodes, dependents, deps, keys_of = idx.nodes, idx.dependents, idx.deps, idx.keys
     topo = graph.toposort_indices()
     outputs = {idx.index[k] for k in keys if k in idx.index}
     blocks = [block_index(k) for k in keys_of]
@@ -74,7 +80,7 @@ def _fuse(graph: TaskGraph, keys) -> TaskGraph:
         r = root[readers[0]]
         if blocks[r] != blocks[p] or type(nodes[r]) not in _FUSABLE:
             continue
-        if all(root[c] == r for c in readers):
+        if all(root[c] == r for c in readers) and not _gathers_siblings(p, readers, deps, keys_of):
             root[p] = r
             fused = True
     if not fused:
@@ -96,3 +102,13 @@ def _fuse(graph: TaskGraph, keys) -> TaskGraph:
             tasks.extend(node.tasks if type(node) is FusedTask else (node,))
         new[key] = FusedTask(key, stream_chain(tasks))  # see .stream: steps read once may stream
     return TaskGraph.adopt(new)
+
+
+def _gathers_siblings(p, readers, deps, keys_of) -> bool:
+    """True when a reader of ``p`` also reads another block of ``p``'s array (it gathers, it is not a step)."""
+    name = keys_of[p][0]
+    for c in readers:
+        for q in deps[c]:
+            if q != p and type(keys_of[q]) is tuple and keys_of[q][0] == name:
+                return True
+    return False

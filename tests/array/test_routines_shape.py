@@ -504,6 +504,25 @@ def test_overlap_chunks_and_values_follow_dask():
         ga.overlap(ga.from_array(x, chunks=(1, 8)), depth={0: 9}, boundary="none")
 
 
+def test_overlap_builds_each_grown_block_once_from_its_neighbours():
+    """3x3 blocks, depth 1, boundary "none": block (1, 1) reads its 9 neighbours directly (one copy, not one
+    per axis), a corner block reads 4; the result is still the window of the array around each block::
+
+        (0,0) (0,1) (0,2)
+        (1,0) (1,1) (1,2)      overlap(1,1) <- all nine
+        (2,0) (2,1) (2,2)
+    """
+    x = np.arange(81.0).reshape(9, 9)
+    a = ga.from_array(x, chunks=3)
+    got = ga.overlap(a, depth=1, boundary="none")
+    nodes = got.graph_nodes
+    assert len(nodes) == 9  # the overlap tasks alone: no per-axis intermediate array
+    assert {r.key for r in nodes[(got.name, 1, 1)].args[0]} == {(a.name, i, j) for i in range(3) for j in range(3)}
+    assert len(nodes[(got.name, 0, 0)].args[0]) == 4
+    same(got, np.block([[x[max(3 * i - 1, 0):3 * i + 4, max(3 * j - 1, 0):3 * j + 4] for j in range(3)]
+                        for i in range(3)]))
+
+
 def test_from_npy_stack_reads_what_dask_writes(tmp_path):
     da = pytest.importorskip("dask.array")
     x = RNG.standard_normal((6, 10))

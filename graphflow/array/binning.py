@@ -1,0 +1,169 @@
+"""Equal-width binning: numpy's histogram counts of a block, exactly, in a few cheap passes.
+
+``np.histogram`` with an integer ``bins`` and a ``range`` guesses each value's
+bin arithmetically and then corrects the guess by one against the edges (two
+gathers and two comparisons per value).  Here the guess is made *exact
+without looking at the edges per value*, using two facts:
+
+* the guess is a monotone function of the value, so it can be wrong only for
+  values lying between one of its own thresholds and the true edge, and
+* that set can be bounded once per call, from the edges alone.
+
+The guess is taken on a grid ``K = 2**shift`` times finer than the bins::
+
+    F(x) = rint((x - first) * (nbins / (last - first) * K))      bin = F >> shift
+
+``rint`` costs one addition: ``v + 2**52`` (for ``0 <= v < 2**51``) is a float
+whose low 52 bits *are* ``rint(v)``, read through an int64 view (cheaper than a
+float-to-int cast); the subtraction is skipped when ``first`` is 0 (``v - 0.0``
+is ``v``).
+
+``F`` of every edge ``e_i`` (and of the float just below it) is computed with
+the same operations, which gives ``w``: how far, in fine units, a threshold of
+``F`` may sit from ``i * K``.  A value whose ``F`` is more than ``w`` away from
+every multiple of ``K`` is binned right by ``F >> shift`` (a short proof: if
+it were below ``e_i`` it would be at most the float below ``e_i``, whose ``F``
+is within ``w`` of ``i * K``; likewise above).  The rest, "suspicious" values
+within ``w`` of a multiple of ``K`` (about ``2w / K``, a few per million for
+random data), are binned again with ``searchsorted`` against the edges and
+their counts moved.  So the result is numpy's, bit for bit, including values
+equal to an edge and the closed last bin; NaN and values outside
+``[first, last]`` are dropped first, as numpy does.
+
+Worked example, 4 bins over (0, 1): ``K = 2**20``, ``x = 0.3`` has
+``F = 1258291`` (``0.3 * 4 * K``, rounded), ``F >> 20 == 1``: bin 1, and its
+low bits ``209715`` are far from 0 or ``K``, so nothing to check.  ``x = 0.25``
+lands on ``F = 1048576``, low bits 0: suspicious, so ``searchsorted`` decides
+(bin 1, ``0.25 >= edges[1]``).
+
+When the fine grid cannot be used (very many bins, a span that is not finite,
+a range so far from 0 that the grid is too coarse), `equal_width_counts` falls
+back to the guess-and-correct method, still exact.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+__all__ = ["equal_width_counts"]
+
+_PIECE = 16384  # values per step: every temporary stays in L1/L2
+_FINE_BITS = 20  # the fine grid has 2**20 steps per bin
+_MAGIC = 2.0 ** 52  # v + 2**52 holds rint(v) in its low 52 bits
+_LOW52 = (1 << 52) - 1
+
+
+class _Grid:
+    """The fine grid of one set of edges: ``F(x) = rint((x - first) * scale)``, thresholds within ``w``.
+
+    ``magic`` is ``2**52 + w``: adding it both rounds and shifts by ``w`` (see `_grid_counts`).
+    """
+
+    __slots__ = ("first", "scale", "shift", "mask", "w", "magic")
+
+    def __init__(self, first, scale, shift, w):
+        self.first, self.scale, self.shift, self.mask, self.w = first, scale, shift, (1 << shift) - 1, w
+        self.magic = np.float64(_MAGIC + w)
+
+
+def _fine(values, first, scale, out=None, add=_MAGIC):
+    """``F(values) + (add - 2**52)`` as int64, with exactly the operations `_grid_counts` applies to a piece."""
+    if first == 0:
+        d = np.multiply(values, scale, out=out, dtype=np.float64)
+    else:
+        d = np.subtract(values, first, out=out, dtype=np.float64)
+        d *= scale
+    d += add
+    bits = d.view(np.int64)
+    bits &= _LOW52
+    return bits
+
+
+@functools.lru_cache(maxsize=64)
+def _grid_for(dtype_str: str, raw: bytes):
+    """The `_Grid` for edges given as ``(dtype, bytes)`` (cached: each band of a block asks again), or None."""
+    edges = np.frombuffer(raw, dtype=np.dtype(dtype_str))
+    nbins = len(edges) - 1
+    first, last = np.float64(edges[0]), np.float64(edges[-1])
+    with np.errstate(all="ignore"):
+        span = last - first
+        shift = min(_FINE_BITS, 50 - nbins.bit_length())  # F + w < 2**51: the rint trick holds
+        if not (np.isfinite(span) and span > 0) or shift < 8:
+            return None
+        scale = np.float64(nbins) / span * np.float64(1 << shift)
+        if not (np.isfinite(scale) and scale > 0):
+            return None
+        at = np.arange(nbins + 1, dtype=np.int64) << shift
+        on = _fine(edges, first, scale)
+        below = _fine(np.nextafter(edges[1:], np.array(-np.inf, edges.dtype)), first, scale)
+    w = 1 + max(int(np.abs(on - at).max()), int(np.abs(below - at[1:]).max()))
+    w += w & 1  # even: rint(v + 2**52 + w) == rint(v) + 2**52 + w, ties to even included
+    if 4 * w > (1 << shift):  # the grid is too coarse for this range: use the corrected guess
+        return None
+    return _Grid(first, scale, shift, w)
+
+
+def equal_width_counts(values, edges) -> np.ndarray:
+    """numpy's counts of ``values`` in equal-width bins ``edges`` (see the module docstring).
+
+    A value's bin is ``edges[i] <= v < edges[i + 1]`` (the last bin closed);
+    values outside ``[edges[0], edges[-1]]`` and NaN are not counted.
+    """
+    edges = np.ascontiguousarray(edges)
+    grid = _grid_for(edges.dtype.str, edges.tobytes())
+    flat = values.reshape(-1)
+    if grid is None or values.dtype != edges.dtype:
+        return _corrected_counts(flat, edges)
+    return _grid_counts(flat, edges, grid)
+
+
+def _in_range(x, first, last):
+    """``x``, without NaN and values outside ``[first, last]`` (the same array when there are none)."""
+    if x.min() >= first and x.max() <= last:  # false with a NaN: np.min propagates it
+        return x
+    return x[(x >= first) & (x <= last)]
+
+
+def _grid_counts(flat, edges, grid) -> np.ndarray:
+    nbins = len(edges) - 1
+    first, last = edges[0], edges[-1]
+    counts = np.zeros(nbins + 1, np.intp)  # the extra slot holds x == last until it is moved
+    n = min(_PIECE, flat.size)
+    fbuf, bbuf, sbuf = np.empty(n), np.empty(n, np.int64), np.empty(n, bool)
+    for start in range(0, flat.size, _PIECE):
+        x = _in_range(flat[start:start + _PIECE], first, last)
+        m = x.size
+        low = _fine(x, grid.first, grid.scale, out=fbuf[:m], add=grid.magic)  # F + w: "suspicious" is low bits <= 2w
+        bins = np.right_shift(low, grid.shift, out=bbuf[:m])
+        low &= grid.mask
+        suspicious = np.less_equal(low, 2 * grid.w, out=sbuf[:m])
+        counts += np.bincount(bins, minlength=nbins + 1)
+        if suspicious.any():
+            where = np.flatnonzero(suspicious)
+            exact = np.searchsorted(edges, x[where], side="right") - 1
+            np.minimum(exact, nbins - 1, out=exact)  # x == last: the last bin is closed
+            np.subtract.at(counts, bins[where], 1)
+            np.add.at(counts, exact, 1)
+    return counts[:nbins]
+
+
+def _corrected_counts(flat, edges) -> np.ndarray:
+    """numpy's own method: guess the bin arithmetically, then correct it by one against the edges."""
+    nbins = len(edges) - 1
+    first, last = edges[0], edges[-1]
+    scale = nbins / (last - first)
+    upper = edges[1:].copy()
+    upper[-1] = np.inf  # the last bin is closed: nothing kept is pushed past it
+    counts = np.zeros(nbins, np.intp)
+    for start in range(0, flat.size, _PIECE):
+        x = _in_range(flat[start:start + _PIECE], first, last)
+        guess = x - first
+        guess *= scale
+        idx = guess.astype(np.intp)
+        np.minimum(idx, nbins - 1, out=idx)
+        idx -= x < edges[idx]
+        idx += x >= upper[idx]
+        counts += np.bincount(idx, minlength=nbins)
+    return counts
