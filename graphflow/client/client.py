@@ -296,6 +296,7 @@ class Client(ClusterAdmin, PublishedDatasets, SchedulerRecords, ClusterObservati
         """
         if not callable(func):
             raise TypeError(f"client.submit needs a callable as its first argument, not {func!r}")
+        self.check_open()  # an unopened or closed client says so before anything is shared
         (args, kwargs), = self._large.share([(args, kwargs)])  # big arguments: sent once (client/large_args.py)
         if key is None:
             key = _key_for(func, args, kwargs, pure)
@@ -312,6 +313,7 @@ class Client(ClusterAdmin, PublishedDatasets, SchedulerRecords, ClusterObservati
         """
         if not callable(func):
             raise TypeError(f"client.map needs a callable as its first argument, not {func!r}")
+        self.check_open()
         calls = self._large.share([(args, kwargs) for args in zip(*iterables)])
         if isinstance(key, (list, tuple)):
             if len(key) != len(calls):

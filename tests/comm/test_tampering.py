@@ -94,6 +94,8 @@ REQUESTS = {
     "MemoryRequest": lambda: wire.MemoryRequest(),
     "ChooseWorkersRequest": lambda: wire.ChooseWorkersRequest(10**9, ["tcp://10.0.0.2:40001"]),
     "ScatteredRequest": lambda: wire.ScatteredRequest("tcp://10.0.0.2:40001", {"x-1": 8}),
+    "ReplicateRequest": lambda: wire.ReplicateRequest(["x-1", ("y", 0)], 2, ["tcp://10.0.0.2:40001"]),
+    "RebalanceRequest": lambda: wire.RebalanceRequest(["x-1"], ["tcp://10.0.0.2:40001", "worker-1"]),
     "ChooseActorWorkerRequest": lambda: wire.ChooseActorWorkerRequest(None),
     "ActorLocationRequest": lambda: wire.ActorLocationRequest(("Counter", "abc")),
     "RetireWorkersRequest": lambda: wire.RetireWorkersRequest(["tcp://10.0.0.2:40001"], True, 30.0),
