@@ -34,6 +34,8 @@ _setup_logging()  # graphflow.* loggers: level from GRAPHFLOW_LOGGING_LEVEL (gra
 _LAZY = {
     "Client": "client", "default_client": "client", "LocalCluster": "deploy", "Cluster": "deploy",
     "Future": "client", "annotate": "client", "wait": "client", "as_completed": "client", "futures_of": "client",
+    "get_client": "client", "get_worker": "client", "worker_client": "client", "secede": "client",
+    "rejoin": "client",
     "progress": "diagnostics.progress",
     "performance_report": "diagnostics.report",
 }
@@ -60,6 +62,11 @@ __all__ = [
     "as_completed",
     "default_client",
     "futures_of",
+    "get_client",
+    "get_worker",
+    "rejoin",
+    "secede",
+    "worker_client",
     "wait",
     "compute",
     "config",

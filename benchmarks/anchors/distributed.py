@@ -336,6 +336,32 @@ def scale_up(params) -> dict:
             return elastic_cases.scale_up_case(cluster, client, params, scale_and_wait)
 
 
+# ------------------------------------------------------------------ nested tasks (benchmarks.workloads.nested)
+
+
+def _nested_parent(i: int, children: int) -> int:
+    """A parent task: ``worker_client`` (secedes for the block), ``map`` children, ``gather`` them."""
+    from distributed import worker_client
+
+    with worker_client() as client:
+        futures = client.map(shapes.inc, range(i * children, (i + 1) * children), pure=False)
+        return sum(client.gather(futures))
+
+
+def nested_children(params) -> dict:
+    """``parents`` tasks, each submitting ``children`` tasks through ``worker_client`` and gathering them."""
+    from ..workloads.nested import expected
+
+    client = _client(params)
+    parents, children = params["parents"], params["children"]
+    before = _ran(client)
+    watch = Stopwatch()
+    sums = client.gather(client.map(_nested_parent, range(parents), children=children, pure=False))
+    watch.lap("compute")
+    shapes.check(NAME, sums, expected(parents, children))
+    return _finish(watch, client, before)
+
+
 def engine() -> Engine:
     """dask.distributed as an `Engine`."""
     cases = {
@@ -345,6 +371,7 @@ def engine() -> Engine:
         "dist_raw_tree": dist_raw_tree,
         "dist_transfer": dist_transfer,
         "dist_latency": dist_latency,
+        "nested_children": nested_children,
         "sched_memory": sched_memory,
         "spill_tree": spill_tree,
         "spill_sums": spill_sums,

@@ -211,6 +211,30 @@ def actor_blocking(params) -> dict:
     return {"total": elapsed, "counts": {"ran": calls}}
 
 
+# ------------------------------------------------------------------ nested tasks (benchmarks.workloads.nested)
+
+
+@ray.remote
+def _nested_parent(i: int, children: int) -> int:
+    """A parent task: ``inc.remote`` for each child, then ``ray.get`` (which gives the CPU back while it waits)."""
+    return sum(ray.get([_inc.remote(x) for x in range(i * children, (i + 1) * children)]))
+
+
+def nested_children(params) -> dict:
+    """``parents`` remote tasks, each launching ``children`` remote tasks and getting them."""
+    from ..workloads.nested import expected
+
+    _ray(params)
+    parents, children = params["parents"], params["children"]
+    watch = Stopwatch()
+    sums = ray.get([_nested_parent.remote(i, children) for i in range(parents)])
+    watch.lap("compute")
+    shapes.check(NAME, sums, expected(parents, children))
+    phases = watch.phases()
+    phases["counts"] = {"ran": parents * (children + 1)}
+    return phases
+
+
 def engine() -> Engine:
     """ray as an `Engine`."""
     cases = {
@@ -220,6 +244,7 @@ def engine() -> Engine:
         "dist_raw_tree": _tree,
         "dist_transfer": dist_transfer,
         "dist_latency": dist_latency,
+        "nested_children": nested_children,
         "spill_tree": spill_tree,
         "spill_sums": spill_sums,
         "spill_transfer": spill_transfer,

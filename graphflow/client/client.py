@@ -25,6 +25,7 @@ scheduler answers at the same address again (``client.status`` is
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import threading
@@ -41,6 +42,7 @@ from ..spec.nodes import funcname
 from ..utils.cycles import find_cycle
 from ..utils.importing import import_object
 from ..utils.traverse import DROP, identity, leaves, rebuild
+from . import aio
 from .actors import create_actor
 from .current import open_clients
 from .futures import Future, futures_to_refs
@@ -75,11 +77,30 @@ class Client:
     notebook -- by value with the tasks, so workers need only the installed
     libraries (see `graphflow.client.ship` for what counts as the client's own
     and what shipping costs).
+
+    ``asynchronous=True`` makes a client for an event loop (`graphflow.client.aio`):
+    ``client = await gf.Client(..., asynchronous=True)`` (or ``async with``)
+    opens it, and ``await future``, ``await client.gather(...)``,
+    ``await client.close()`` and ``async for f in gf.as_completed(...)`` wait
+    without blocking the loop; ``submit``, ``map`` and ``compute`` return at once
+    as always.
     """
 
-    def __init__(self, address=None, *, timeout: float = 10.0, token: bytes | str | None = None,
-                 set_as_default: bool = True, ping_interval: float = 1.0, curve_secret=None,
-                 ship_modules: bool = False, **cluster_kwargs):
+    def __init__(self, address=None, *, asynchronous: bool = False, timeout: float = 10.0,
+                 token: bytes | str | None = None, set_as_default: bool = True, ping_interval: float = 1.0,
+                 curve_secret=None, ship_modules: bool = False, **cluster_kwargs):
+        self.asynchronous = asynchronous
+        args = (address, timeout, token, set_as_default, ping_interval, curve_secret, ship_modules, cluster_kwargs)
+        if asynchronous:  # opened by ``await client`` (graphflow.client.aio), off the caller's event loop
+            self.status = "created"
+            self.scheduler_address = getattr(address, "scheduler_address", address)
+            self._open_args = args
+            self._opening = None
+            return
+        self._open(*args)
+
+    def _open(self, address, timeout, token, set_as_default, ping_interval, curve_secret, ship_modules,
+              cluster_kwargs) -> None:
         self.cluster = None
         # The user's own modules travel by value (graphflow.client.ship); set before anything can fail, for close().
         self.shipper = ModuleShipper() if ship_modules else None
@@ -177,6 +198,9 @@ class Client:
 
     def check_open(self) -> None:
         """Raise if this client can no longer talk to its scheduler (`CommClosedError`, or why it failed)."""
+        if self.status == "created":
+            raise GraphflowError("this asynchronous Client is not open yet: "
+                                 "client = await gf.Client(..., asynchronous=True), or async with")
         self.session.check_open()
         if self.status != "running":
             raise CommClosedError(f"this Client is {self.status}; open a new one")
@@ -264,6 +288,7 @@ class Client:
         """
         if not callable(func):
             raise TypeError(f"client.submit needs a callable as its first argument, not {func!r}")
+        self.check_open()  # an unopened asynchronous client says how to open it, before anything is sent
         (args, kwargs), = self._large.share([(args, kwargs)])  # big arguments: sent once (client/large_args.py)
         if key is None:
             key = _key_for(func, args, kwargs, pure)
@@ -279,6 +304,7 @@ class Client:
         """
         if not callable(func):
             raise TypeError(f"client.map needs a callable as its first argument, not {func!r}")
+        self.check_open()
         calls = self._large.share([(args, kwargs) for args in zip(*iterables)])
         if isinstance(key, (list, tuple)):
             if len(key) != len(calls):
@@ -326,7 +352,7 @@ class Client:
         graph = graph if isinstance(graph, TaskGraph) else TaskGraph(graph)
         specs, priorities = self._graph_specs(graph)
         futures = self._send_graph(specs, list(keys), priorities, **task_options(list(specs), **options))
-        return self.gather([futures[k] for k in keys])
+        return self.gather_sync([futures[k] for k in keys])
 
     def compute(self, collections, sync: bool = False, optimize_graph: bool = True, **options):
         """Start computing collections; returns one Future per collection (its final value), or values if ``sync``.
@@ -350,7 +376,7 @@ class Client:
             futures = {cid: sent[fkey] for cid, fkey in finals.items()}
         out = [futures.get(id(c), c) for c in items]
         if sync:
-            out = [self.gather(f) if isinstance(f, Future) else f for f in out]
+            out = [self.gather_sync(f) if isinstance(f, Future) else f for f in out]
         return out[0] if single else out
 
     def persist(self, collections, optimize_graph: bool = True, **options):
@@ -394,6 +420,12 @@ class Client:
 
         ``errors="skip"`` leaves out failed futures instead of raising.
         """
+        if self.asynchronous:
+            return aio.gather(self, futures, leaves(futures, _is_future), errors)
+        return self.gather_sync(futures, errors)
+
+    def gather_sync(self, futures, errors: str = "raise"):
+        """`gather`, blocking, whatever mode the client is in."""
         values = self._gather_flat(leaves(futures, _is_future), errors)
         return rebuild(futures, _is_future, lambda f: values[f.key])
 
@@ -627,8 +659,20 @@ class Client:
 
     # ------------------------------------------------------------------ closing
 
-    def close(self) -> None:
-        """Release everything, disconnect, and shut down the cluster this client started."""
+    def close(self):
+        """Release everything, disconnect, and shut down the cluster this client started.
+
+        An asynchronous client returns an awaitable (``await client.close()``) when called in an event loop.
+        """
+        if self.asynchronous and _in_event_loop():
+            return aio.in_executor(self.close_sync)
+        return self.close_sync()
+
+    def close_sync(self) -> None:
+        """`close`, blocking, whatever mode the client is in."""
+        if self.status == "created":  # an asynchronous client never awaited: nothing was opened
+            self.status = "closed"
+            return
         if self.status == "closed" and self.session.io is None:
             return
         if self._default_token is not None:
@@ -654,18 +698,37 @@ class Client:
         try:
             self.ask(wire.ShutdownRequest(), timeout=5)
         finally:
-            self.close()
+            self.close_sync()
 
     def __enter__(self):
+        if self.status == "created":
+            raise GraphflowError("an asynchronous Client opens with `async with` (or `await`), not `with`")
         return self
 
     def __exit__(self, *exc_info):
-        self.close()
+        self.close_sync()
+
+    def __await__(self):
+        """``client = await gf.Client(..., asynchronous=True)``: open it without blocking the event loop."""
+        return self._open_async().__await__()
+
+    async def _open_async(self):
+        if self.status == "created":  # opened once, however many times it is awaited
+            if self._opening is None:
+                self._opening = asyncio.ensure_future(aio.in_executor(self._open, *self._open_args))
+            await asyncio.shield(self._opening)
+        return self
+
+    async def __aenter__(self):
+        return await self
+
+    async def __aexit__(self, *exc_info):
+        await aio.in_executor(self.close_sync)
 
     def __del__(self):
         if getattr(self, "status", "closed") in ("running", "reconnecting"):
             try:
-                self.close()
+                self.close_sync()
             except Exception:
                 pass
 
@@ -683,6 +746,14 @@ class Client:
 
 
 # ---------------------------------------------------------------------- helpers
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
 
 def _default_cluster():
     """The cluster class ``Client()`` starts: ``config["client.default_cluster"]`` (LocalCluster)."""

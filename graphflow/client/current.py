@@ -2,8 +2,12 @@
 
 `default_client` is the most recently opened client still open (what
 ``gf.performance_report`` and actor handles use).  A task running on a worker
-that calls an actor handle has no client of its own: `process_client` opens
-one to that worker's scheduler the first time and reuses it.
+has no client of its own: `task_client` opens one to that worker's scheduler
+the first time a task asks (``gf.get_client()``, or an actor handle through
+`process_client`) and reuses it, one per scheduler address in this process.
+Task clients are not listed in ``open_clients`` (in a process that also runs
+the user's client -- an in-process cluster -- they must not become its
+default); `close_task_clients` closes them with their cluster.
 
 The `Client` class registers itself here (`set_client_class`, called once by
 ``graphflow/client/__init__.py``), so the modules below it -- actor handles
@@ -16,11 +20,12 @@ import threading
 
 from ..errors import GraphflowError
 
-__all__ = ["open_clients", "default_client", "process_client", "set_client_class"]
+__all__ = ["open_clients", "default_client", "process_client", "set_client_class", "task_client",
+           "close_task_clients"]
 
 open_clients: list = []  # Clients in the order they were opened; a Client removes itself when it closes
 _client_class: list = []
-_process_client: list = []
+_task_clients: dict = {}  # scheduler address -> the Client tasks of this process use
 _lock = threading.Lock()
 
 
@@ -45,9 +50,26 @@ def process_client():
     info = worker_info()
     if info is None:
         raise GraphflowError("this actor handle is not connected to a cluster: open a gf.Client(...) first")
+    return task_client(*info)
+
+
+def task_client(address: str, token):
+    """The client tasks of this process use on the scheduler at ``address``: opened once, then reused."""
     with _lock:
-        if not _process_client or _process_client[0].status != "running":
+        client = _task_clients.get(address)
+        if client is None or client.status != "running":
             if not _client_class:
                 raise GraphflowError("graphflow.client was not set up: import graphflow.client first")
-            _process_client[:] = [_client_class[0](info[0], token=info[1], set_as_default=False)]
-        return _process_client[0]
+            client = _client_class[0](address, token=token, set_as_default=False)
+            if client in open_clients:
+                open_clients.remove(client)
+            _task_clients[address] = client
+        return client
+
+
+def close_task_clients(address: str) -> None:
+    """Close the task client on ``address`` (its cluster is closing in this process), if there is one."""
+    with _lock:
+        client = _task_clients.pop(address, None)
+    if client is not None:
+        client.close()

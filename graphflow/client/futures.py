@@ -6,6 +6,10 @@ on), kept by the client.  The client counts the Future objects per key; when
 the last one is garbage-collected (or cancelled), the client tells the
 scheduler it no longer wants the key, and the result is freed on its worker.
 
+Inside a task on a worker, every wait here gives the task's thread slot back
+while it lasts (`graphflow.worker.secession`), so tasks waiting on the tasks
+they submitted cannot deadlock a cluster whose threads they all hold.
+
 Status moves ``pending -> finished | error | cancelled``; a result lost with a
 worker moves ``finished -> pending`` until it is recomputed.
 
@@ -27,6 +31,8 @@ from ..errors import FutureCancelledError, GraphflowError, annotate_task_error
 from ..spec import DataNode, Ref
 from ..spec.collections import is_collection
 from ..utils.traverse import leaves, rebuild
+from ..worker.secession import waiting
+from . import aio
 
 __all__ = ["Future", "KeyState", "wait", "as_completed", "DoneAndNotDone", "futures_of", "futures_to_refs"]
 
@@ -122,8 +128,16 @@ class Future:
         return self.key_state.status == CANCELLED
 
     def wait_settled(self, timeout) -> None:
-        """Block until the key finished, failed or was cancelled (TimeoutError after ``timeout`` s)."""
-        if not self.key_state.event.wait(timeout):
+        """Block until the key finished, failed or was cancelled (TimeoutError after ``timeout`` s).
+
+        Inside a task on a worker, the task's thread slot is given back while it waits (`waiting`).
+        """
+        event = self.key_state.event
+        if event.is_set():
+            return
+        with waiting():
+            settled = event.wait(timeout)
+        if not settled:
             raise TimeoutError(f"the result of {self.key!r} was not ready within {timeout} s")
 
     def result(self, timeout: float | None = None):
@@ -140,6 +154,10 @@ class Future:
                     return values[0]
                 continue  # lost while fetching (now pending): wait for the recomputation
             self.raise_error()
+
+    def __await__(self):
+        """``await future``: its value (or its error), without blocking the running event loop."""
+        return aio.result(self).__await__()
 
     def raise_error(self):
         """Raise what ended this key: the task's own exception (with its key and remote traceback), or
@@ -215,6 +233,13 @@ def wait(fs, timeout: float | None = None, return_when: str = "ALL_COMPLETED") -
     fs = list(fs)
     if return_when not in ("ALL_COMPLETED", "FIRST_COMPLETED"):
         raise ValueError(f"return_when must be 'ALL_COMPLETED' or 'FIRST_COMPLETED', not {return_when!r}")
+    if all(f.done() for f in fs):
+        return DoneAndNotDone(set(fs), set())
+    with waiting():  # inside a task: give its thread slot back while it waits
+        return _wait(fs, timeout, return_when)
+
+
+def _wait(fs: list, timeout, return_when: str) -> DoneAndNotDone:
     deadline = None if timeout is None else time.monotonic() + timeout
     if return_when == "ALL_COMPLETED":
         for f in fs:
@@ -272,13 +297,32 @@ class as_completed:
             if self._pending == 0:
                 raise StopIteration
         try:
-            future = self._queue.get(timeout=self.timeout)
+            try:
+                future = self._queue.get_nowait()
+            except queue.Empty:
+                with waiting():  # inside a task: give its thread slot back while it waits
+                    future = self._queue.get(timeout=self.timeout)
         except queue.Empty:
             raise TimeoutError(f"{self._pending} futures not done within {self.timeout} s") from None
         with self._lock:
             self._pending -= 1
         if self.with_results:
             return future, future.result()
+        return future
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        """``async for future in as_completed(...)``: the next to finish, without blocking the event loop."""
+        with self._lock:
+            if self._pending == 0:
+                raise StopAsyncIteration
+        future = await aio.next_completed(self._queue, self.timeout)
+        with self._lock:
+            self._pending -= 1
+        if self.with_results:
+            return future, await aio.result(future)
         return future
 
 

@@ -5,7 +5,9 @@ client then asks that worker (`graphflow.comm.messages.GetData`) over a
 connection of its own, opened on first use and kept (`connection`).  A large
 value on the same host is not copied through the socket: the worker lends it
 and the client copies it out of the worker's memory (`graphflow.comm.vmcopy`),
-or maps its shared-memory or spilled block (`graphflow.store.shm`).  Every
+or maps its shared-memory or spilled block (`graphflow.store.shm`).  A worker
+running in this very process (``LocalCluster(processes=False)``) is not asked
+at all: its value is read from its store (`graphflow.worker.inprocess`).  Every
 request is a pending answer of the `SchedulerSession`, so one lost worker or
 a lost scheduler fails exactly the requests it should.
 
@@ -31,6 +33,7 @@ import time
 
 from ..comm import messages
 from ..errors import CommClosedError, LostDataError, annotate_task_error
+from ..worker.inprocess import read_values
 from .unreadable import repair
 
 __all__ = ["WorkerData", "MAX_FETCH_ROUNDS"]
@@ -164,9 +167,15 @@ class WorkerData:
             by_worker.setdefault(s.who_has[0], []).append(s)
         if failed:
             return None
+        found: dict = {}
+        for worker in list(by_worker):  # a worker of this process (LocalCluster(processes=False)): no pickling
+            group = by_worker[worker]
+            values = read_values(worker, [s.key for s in group])
+            if values is not None and len(values) == len(group):
+                found.update(values)
+                del by_worker[worker]
         io = self.session.io
         requests = {w: io.call(self._get, w, [s.key for s in group]) for w, group in by_worker.items()}
-        found: dict = {}
         incomplete = False
         for worker, request in requests.items():
             group = by_worker[worker]

@@ -15,7 +15,7 @@ A session of a worker with the scheduler::
     worker <- Welcome(...)
     worker -> WorkerStatus(...) every 0.5 s              scheduler: Heartbeat; worker <- HeartbeatAck
     worker <- RunTasks([TaskSpec, ...]) / ReleaseKeys / StealAsk / CopyKeys
-    worker -> TaskDone / TaskFailed / DepMissing / StealAnswer
+    worker -> TaskDone / TaskFailed / DepMissing / StealAnswer / LongRunning
 
 of a client::
 
@@ -473,6 +473,15 @@ class WorkerStatus:
     shared: int = 0
     cpu: float = 0.0
     spill_error: str = ""
+
+
+@dataclass(slots=True)
+class LongRunning:
+    """Worker -> scheduler: the tasks it was given that now run without holding a thread slot (they seceded:
+    they wait on other tasks); the whole current set, so a lost or reordered update cannot leave drift."""
+
+    stimulus_id: str
+    keys: list
 
 
 @dataclass(slots=True)

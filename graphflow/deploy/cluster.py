@@ -299,6 +299,9 @@ class LocalCluster(Cluster):
     `KilledWorkerError` (default: the setting ``scheduler.allowed_failures``, 3).
     ``resources``: what each worker offers to tasks that ask for it (``{"GPU": 1}`` or ``"GPU=1"``;
     `graphflow.scheduler.resources`).
+    ``processes=False``: the scheduler and workers run as threads of this process instead
+    (`graphflow.deploy.threads`; large results reach a client here unpickled); options only
+    worker processes have (``memory_limit``, ``lifetime``, ``encrypt``, spill settings) are refused.
     """
 
     def __init__(self, n_workers: int | None = None, threads_per_worker: int | None = None,
@@ -306,7 +309,17 @@ class LocalCluster(Cluster):
                  local_directory: str | None = None, timeout: float = 30.0, heartbeat_timeout: float = 5.0,
                  encrypt: bool | None = None, max_spill=None, memory: dict | None = None,
                  dashboard_address: str | None = ":8787", lifetime=None, lifetime_stagger=None,
-                 lifetime_restart: bool = False, allowed_failures: int | None = None, resources=None):
+                 lifetime_restart: bool = False, allowed_failures: int | None = None, resources=None,
+                 processes: bool = True):
+        self.processes = processes
+        self._in_threads = None  # processes=False: the scheduler and workers as threads (graphflow.deploy.threads)
+        if not processes:
+            from .threads import refuse_process_options
+
+            refuse_process_options(memory_limit=memory_limit, lifetime=lifetime, encrypt=encrypt, memory=memory,
+                                   max_spill=max_spill, local_directory=local_directory,
+                                   allowed_failures=allowed_failures)
+            memory_limit = dashboard_address = None
         n_workers, threads = _worker_layout(n_workers, threads_per_worker)
         offered = parse_resources(resources)  # a typo fails here, before any process starts
         self.resources = offered
@@ -342,7 +355,7 @@ class LocalCluster(Cluster):
 
         if encrypt is None:
             encrypt = bool(config.get("comm.encrypt"))
-        self.curve_secret = _new_curve_secret() if encrypt else None
+        self.curve_secret = _new_curve_secret() if encrypt and processes else None
         self.supervisor = Supervisor()
         self._names = iter(range(10**9))
         try:
@@ -379,6 +392,11 @@ class LocalCluster(Cluster):
         return env
 
     def _start_scheduler(self, port: int, heartbeat_timeout: float) -> str:
+        if not self.processes:
+            from .threads import InThreads
+
+            self._in_threads = InThreads(self.token, self.threads_per_worker, self.timeout)
+            return self._in_threads.scheduler_address
         handle, address_file = tempfile.mkstemp(prefix="graphflow-scheduler-", suffix=".address")
         os.close(handle)
         os.unlink(address_file)
@@ -409,11 +427,15 @@ class LocalCluster(Cluster):
         return [self._start_worker() for _ in range(n)]
 
     def _stop_workers(self, names) -> None:
+        if self._in_threads is not None:
+            return self._in_threads.stop_workers(names)
         for name in names:
             self.supervisor.stop(name)
 
     def launched(self) -> list:
         """Workers running, or dead and about to be restarted; not those that ended for good (retired, lifetime)."""
+        if self._in_threads is not None:
+            return [name for name in list(self._worker_names) if self._in_threads.running(name)]
         out = []
         for name in list(self._worker_names):  # another thread may retire workers meanwhile
             child = self.supervisor.children.get(name)
@@ -428,6 +450,8 @@ class LocalCluster(Cluster):
         return max(1, _usable_cores() // self.threads_per_worker)  # more would only share the cores
 
     def forget_workers(self, pids) -> None:
+        if self._in_threads is not None:  # one pid for all: a retired worker thread leaves `launched` by itself
+            return
         by_pid = {c.pid: c.name for c in self.supervisor.running()}
         self._pid_names.update({p: by_pid[p] for p in pids if p in by_pid})
         super().forget_workers(pids)
@@ -436,6 +460,9 @@ class LocalCluster(Cluster):
         from ..worker.server import EXIT_AUTH_FAILED, EXIT_SCHEDULER_GONE
 
         name = f"worker-{next(self._names)}"
+        if self._in_threads is not None:
+            self._in_threads.start_workers([name])
+            return name
         argv = [sys.executable, "-m", "graphflow.deploy.worker_process", self.scheduler_address,
                 "--nthreads", str(self.threads_per_worker), "--listen", f"tcp://{self.host}:0", "--name", name]
         if self.memory_limit:
@@ -453,6 +480,8 @@ class LocalCluster(Cluster):
             return
         self.status = "closed"
         super().close()  # adapting stops before the processes do
+        if self._in_threads is not None:
+            self._in_threads.close()
         self.supervisor.close()
         from ..store import shm
 

@@ -8,8 +8,9 @@ the shell does not (`transition`, `note`, `emit`, ...), never its underscored
 ones.
 
 ``HANDLERS`` is the scheduler's whole event table, built here once: the
-events of this module, of actors (`graphflow.scheduler.actors`) and of
-retirement (`graphflow.scheduler.retire`).  Nothing adds to it later, so what
+events of this module, of actors (`graphflow.scheduler.actors`), of
+retirement (`graphflow.scheduler.retire`) and of seceded tasks
+(`graphflow.scheduler.longrunning`).  Nothing adds to it later, so what
 `SchedulerState` does never depends on which modules were imported; a new
 event is a new line in it.
 
@@ -40,6 +41,7 @@ from .actors import ActorCheckpointed, ActorHosted, ActorLog, actor_checkpointed
 from .model import ACTIVE, ERRED, FORGOTTEN, MEMORY, RELEASED, WAITING, SchedTask, SchedWorker
 from .replicate import RebalanceRequested, ReplicateRequested, rebalance, replicate
 from .restrictions import resolve, worker_joined as restrictions_worker_joined
+from .longrunning import TasksLongRunning, tasks_long_running
 from .retire import RetireWorkers, WorkerAsksToRetire, retire_workers, worker_asks_to_retire
 
 __all__ = ["HANDLERS"]
@@ -380,4 +382,6 @@ HANDLERS = {
     # replicate.py
     ReplicateRequested: replicate,
     RebalanceRequested: rebalance,
+    # longrunning.py
+    TasksLongRunning: tasks_long_running,
 }

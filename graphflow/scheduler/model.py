@@ -110,7 +110,7 @@ class SchedWorker:
 
     __slots__ = ("address", "nthreads", "memory_limit", "last_seen", "memory", "executing", "processing",
                  "occupancy", "has_what", "nbytes", "spilled", "rss", "paused", "over_target",
-                 "shared", "spill_error", "name", "host", "resources", "used")
+                 "shared", "spill_error", "name", "host", "resources", "used", "seceded")
 
     def __init__(self, address: str, nthreads: int, memory_limit, now: float, name: str = "",
                  resources: dict | None = None):
@@ -134,6 +134,7 @@ class SchedWorker:
         self.paused = False  # starts no tasks: gets no new ones
         self.over_target = False  # holds more than its target in memory: gets no root tasks
         self.spill_error = ""  # why it cannot spill (paused too, but runs what fits): root tasks as a last resort
+        self.seceded = 0  # processing tasks that hold no thread slot (graphflow.scheduler.longrunning)
 
     def __repr__(self):
         return f"<SchedWorker {self.address!r} processing={len(self.processing)} memory={len(self.has_what)}>"

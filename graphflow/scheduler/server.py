@@ -44,7 +44,7 @@ from ..comm import messages as wire
 from ..comm.salvage import missing_in, task_exception
 from ..comm.transport import Listener
 from ..errors import GraphflowError
-from . import actors, policy, replicate, restrictions, retire
+from . import actors, longrunning, policy, replicate, restrictions, retire
 from . import events as ev
 from .progress import ProgressBoard
 from .snapshot import Diagnostics
@@ -72,6 +72,7 @@ _FROM_WORKER = {
     wire.ActorUp: lambda w, m, now: actors.ActorHosted("actor-hosted", w, m.actor, m.incarnation),
     wire.ActorCheckpoint: lambda w, m, now: actors.ActorCheckpointed("actor-checkpoint", w, m.actor, m.incarnation,
                                                                      m.state, m.hw, m.results),
+    wire.LongRunning: lambda w, m, now: longrunning.TasksLongRunning(m.stimulus_id, w, m.keys),
     wire.RetireMe: lambda w, m, now: retire.WorkerAsksToRetire("lifetime", w, now, _retire_timeout()),
 }
 _FROM_CLIENT = {

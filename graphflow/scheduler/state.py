@@ -425,7 +425,7 @@ class SchedulerState:
             _, i, ws = heap[0]
             slots = policy.task_slots(ws.nthreads, ts.prefix.duration, saturation=self.saturation,
                                       budget=self.slot_budget, cap=self.slot_cap)
-            if len(ws.processing) >= slots:
+            if len(ws.processing) - ws.seceded >= slots:  # seceded tasks wait: no slot (scheduler/longrunning.py)
                 heapq.heappop(heap)
                 continue
             heapq.heappop(queue)

@@ -69,6 +69,9 @@ class InProcessCluster:
 
     def __exit__(self, *exc_info) -> None:
         if self._thread is not None:
+            from ..client.current import close_task_clients
+
+            close_task_clients(self.address)  # opened by tasks calling gf.get_client() (graphflow.client.in_task)
             try:
                 self._thread.call(self._stop, timeout=10)
             finally:

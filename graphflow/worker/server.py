@@ -14,7 +14,9 @@ The shell does I/O only; `WorkerState` decides.  Three kinds of traffic:
 Tasks run in ``nthreads`` threads fed by a queue.  A thread never touches the
 state or the store: it runs ``spec(inputs)``, measures the result, and appends
 an `ExecuteSuccess`/`ExecuteFailure` to a list that the loop drains in one go,
-so a burst of tiny tasks costs one loop wake-up, not one each.
+so a burst of tiny tasks costs one loop wake-up, not one each.  A task that
+waits on other tasks gives its thread slot back (`graphflow.worker.secession`):
+another thread is started in its place.
 
 If the scheduler goes away (its socket closes; over ``inproc://``, where no
 close is noticed, no heartbeat answer for ``heartbeat_timeout``), the worker
@@ -52,6 +54,7 @@ from .logs import answer_rpc, running
 from ..store.rss import process_rss
 from .monitor import SMALL_RESULT, CpuMeter, MemoryPolicy, no_room_error, trim_freed_memory
 from .replicas import FetchReplicas
+from .secession import TaskThreads, task_context
 from .state import WorkerState
 from ..store.spill import Shared, WorkerStore, clean_stale_spill_dirs
 
@@ -144,7 +147,7 @@ class Worker:
         self._reserved: dict = {}
         self._reserved_total = 0
         self._mean_duration = 1.0  # assume slow until measured: no deep queues of unknown work
-        self._threads: list = []
+        self.threads = TaskThreads(self._run_jobs, nthreads)  # grows while tasks secede (worker/secession.py)
         self._timers: list = []
         self._last_ack = time.monotonic()
         self._welcomed = False
@@ -179,10 +182,7 @@ class Worker:
         self.actors = ActorHost(self.address, self.loop.add_callback, self.listener.send_many,
                                 lambda msgs: self.scheduler.send_many(msgs), self.actor_handle)
         register_worker(self.scheduler_address, self.token)
-        for i in range(self.nthreads):
-            t = threading.Thread(target=self._run_jobs, args=(i,), name=f"graphflow-task-{i}", daemon=True)
-            t.start()
-            self._threads.append(t)
+        self.threads.start()
         self.scheduler = Connection(self.scheduler_address, self.token, self._on_scheduler_message, loop=self.loop,
                                     on_close=self._on_scheduler_lost)
         self.scheduler.on_drained = self.listener.on_drained = self._process
@@ -214,7 +214,7 @@ class Worker:
             timer.stop()
         if self._lifetime is not None:
             self._lifetime.stop()
-        for _ in self._threads:
+        for _ in range(self.threads.count):
             self._jobs.put(None)
         self.actors.close()
         for conn in self.peers.values():
@@ -443,6 +443,10 @@ class Worker:
             self._process_scheduled = True
             self.loop.add_callback(self._process)
 
+    def feed_threadsafe(self, event) -> None:
+        """`_feed` ``event`` from any thread (a task seceding or rejoining: graphflow.worker.secession)."""
+        self.loop.add_callback(self._feed, event)
+
     def _process(self) -> None:
         self._process_scheduled = False
         events, self._events = self._events, []
@@ -487,7 +491,8 @@ class Worker:
             running(key)  # what it prints is logged under this key (graphflow.worker.logs)
             start = time.time()
             try:
-                value = spec(inputs)
+                with task_context(self, key) as ctx:  # gf.get_worker(), gf.secede() (graphflow.worker.secession)
+                    value = spec(inputs)
             except BaseException as exc:  # noqa: B902 - every task error goes back to its caller
                 event = wev.ExecuteFailure(self._stim("task-erred"), key, _picklable(exc, key),
                                            traceback.format_exc(), start, time.time(), thread)
@@ -506,6 +511,8 @@ class Worker:
                 del value
             del inputs, job, spec  # a finished task must not keep its arguments (actor handles) alive
             self._completed(event)
+            if self.threads.leave_after_job(ctx):  # it seceded and was replaced, or one thread too many
+                return
 
     def _completed(self, event) -> None:
         with self._done_lock:

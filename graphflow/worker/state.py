@@ -11,7 +11,8 @@ waiting    to run here; some inputs are not local yet
 fetch      an input to get from a peer (``who_has``), not requested yet
 flight     an input being fetched (``coming_from``)
 ready      to run here, all inputs local; in a heap by scheduler priority
-executing  running in a thread (at most ``nthreads`` at a time)
+executing  running in a thread (at most ``nthreads`` at a time, not counting
+           ``seceded`` ones: they wait on other tasks, `graphflow.worker.secession`)
 memory     the value is in the store (``data``)
 error      it raised: reported, then forgotten (passing state)
 cancelled  freed while executing or in flight: the result is thrown away
@@ -71,6 +72,7 @@ from .events import (
 from ..store.spill import Shared, WorkerStore
 from .model import WorkerTask
 from .replicas import FetchReplicas, fetch_replicas
+from .secession import TaskRejoined, TaskSeceded, report_long_running, task_rejoined, task_seceded
 
 __all__ = ["WorkerState", "WorkerTask"]
 
@@ -87,9 +89,10 @@ class WorkerState:
     when the task asked for it.
 
     Every event type it handles is listed in ``_HANDLERS``, including those
-    other modules define (`graphflow.worker.replicas.fetch_replicas`); such a
-    handler uses the public `transition`, `report_finished` and `add_holders`,
-    never an underscored member.
+    other modules define (`graphflow.worker.replicas.fetch_replicas`,
+    `graphflow.worker.secession.task_seceded`); such a
+    handler uses the public `transition`, `report_finished`, `add_holders`,
+    `send` and ``stimulus_id``, never an underscored member.
     """
 
     def __init__(self, address: str, nthreads: int, data: WorkerStore | None = None, *, validate: bool = False,
@@ -112,6 +115,7 @@ class WorkerState:
         self.inline_limit = inline_limit
         self.tasks: dict = {}
         self.executing: set = set()  # executing tasks and cancelled ones whose thread still runs
+        self.seceded: set = set()  # executing tasks that gave their slot back (graphflow.worker.secession)
         self._ready: list = []  # heap of (priority, seq, task); entries of tasks no longer ready are skipped
         self._n_ready = 0
         self._fetch_queues: dict = {}  # peer -> heap of (priority, seq, task), same lazy deletion
@@ -165,6 +169,15 @@ class WorkerState:
         if self.validate:
             self.validate_state()
         return commands
+
+    @property
+    def stimulus_id(self) -> str:
+        """The stimulus of the event being handled (for handlers defined in other modules)."""
+        return self._stimulus_id
+
+    def send(self, message) -> None:
+        """Queue ``message`` for the scheduler; it leaves with this `handle` call's `SendToScheduler`."""
+        self._messages.append(message)
 
     def execution_inputs(self, key) -> tuple:
         """``(spec, {dependency key: value})`` to run the task of an `Execute` command.
@@ -249,6 +262,9 @@ class WorkerState:
         if ts is None or ts not in self.executing:
             self.log.append((key, "ignored-result", ts.state if ts else None, self._stimulus_id))
             return None
+        if ts in self.seceded:  # its thread is done: the scheduler must stop discounting it
+            self.seceded.discard(ts)
+            report_long_running(self)
         return ts
 
     def _handle_execute_success(self, ev: ExecuteSuccess) -> None:
@@ -345,6 +361,8 @@ class WorkerState:
         GatherDepFailure: _handle_gather_dep_failure,
         UpdateData: _handle_update_data,
         FetchReplicas: fetch_replicas,  # worker/replicas.py
+        TaskSeceded: task_seceded,  # worker/secession.py
+        TaskRejoined: task_rejoined,
     }
 
     # ------------------------------------------------------------ starting work
@@ -354,7 +372,7 @@ class WorkerState:
             return
         ready = self._ready
         executing = self.executing
-        slots = self.slots
+        slots = self.slots + len(self.seceded)  # a seceded task's thread was replaced: its slot is free
         while ready and len(executing) < slots:
             ts = heapq.heappop(ready)[2]
             if ts.state == "ready":
@@ -694,7 +712,9 @@ class WorkerState:
         assert self.executing == running, (self.executing, running)
         ready = {ts for ts in tasks if ts.state == "ready"}
         assert self._n_ready == len(ready), (self._n_ready, ready)
-        assert not ready or self.paused or len(self.executing) >= self.slots, "a thread is idle while tasks are ready"
+        assert not ready or self.paused or len(self.executing) >= self.slots + len(self.seceded), \
+            "a thread is idle while tasks are ready"
+        assert self.seceded <= self.executing, ("seceded tasks that are not running", self.seceded - self.executing)
         assert ready <= {entry[2] for entry in self._ready}
         assert self._n_requests == sum(map(len, self._requests.values())) <= self.max_concurrent_fetches
         for peer, requests in self._requests.items():

@@ -143,6 +143,7 @@ MESSAGES = {
                                           "Traceback ...", 1.0, 2.0, 1),
     "DepMissing": lambda: wire.DepMissing("missing-1", ("inc", 1), "x-1", "tcp://10.0.0.2:40001"),
     "StealAnswer": lambda: wire.StealAnswer("steal-1", ("inc", 1), True),
+    "LongRunning": lambda: wire.LongRunning("secede-1", [("inc", 1), "parent-2"]),
     "WorkerStatus": lambda: wire.WorkerStatus(2**20, 1, 0, 2**28, False, False, 0, 12.5),
     "RetireMe": lambda: wire.RetireMe(),
     "ActorUp": lambda: wire.ActorUp(("Counter", "abc"), 1),
