@@ -30,12 +30,14 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+import uuid
 
 from ..client.actors import ActorFuture
 from ..client.futures import Future
 from ..client.futures import wait as wait_futures
 from ..errors import ActorDiedError as GraphflowActorDied
 from ..errors import FutureCancelledError
+from ..worker.secession import waiting
 from . import session
 from .exceptions import ActorDiedError, GetTimeoutError, TaskCancelledError, as_task_error
 
@@ -96,7 +98,10 @@ class ObjectRef:
 
     def graphflow_future(self, timeout: float | None = None):
         """The Future (or ActorFuture) backing this ref; waits for a pending ref to be submitted."""
-        if not self._bound.wait(timeout):
+        if not self._bound.is_set():
+            with waiting():  # inside a task: give its thread slot back while it waits
+                self._bound.wait(timeout)
+        if not self._bound.is_set():
             raise GetTimeoutError(f"the call behind {self!r} was not submitted within {timeout} s")
         if self._error is not None:
             raise self._error
@@ -236,7 +241,8 @@ def put(value) -> ObjectRef:
     """Store ``value`` on the cluster once; the ref can be passed to any number of tasks."""
     if isinstance(value, ObjectRef):
         raise TypeError("ray.put of an ObjectRef is not allowed: pass the ref itself")
-    return ObjectRef(session.client().scatter(value, hash=False))
+    key = f"put-{uuid.uuid4().hex}"
+    return ObjectRef(session.client().scatter({key: value})[key])  # a dict: a list would be scattered item by item
 
 
 def wait(object_refs, *, num_returns: int = 1, timeout: float | None = None, fetch_local: bool = True) -> tuple:
@@ -264,7 +270,9 @@ def wait(object_refs, *, num_returns: int = 1, timeout: float | None = None, fet
 
         for r in refs:
             r.on_ready(one_ready)
-        enough.wait(timeout)
+        if not enough.is_set():
+            with waiting():  # inside a task: give its thread slot back while it waits
+                enough.wait(timeout)
     ready = [r for r in refs if r.is_ready()][:num_returns]
     chosen = set(map(id, ready))
     return ready, [r for r in refs if id(r) not in chosen]
