@@ -37,6 +37,8 @@ from ..client.futures import Future
 from ..client.futures import wait as wait_futures
 from ..errors import ActorDiedError as GraphflowActorDied
 from ..errors import FutureCancelledError
+from ..sizeof import sizeof
+from ..spec import DataNode
 from ..worker.secession import waiting
 from . import session
 from .exceptions import ActorDiedError, GetTimeoutError, TaskCancelledError, as_task_error
@@ -237,12 +239,23 @@ def _left(deadline):
     return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
+PUT_INLINE_BYTES = 64 * 1024
+
+
 def put(value) -> ObjectRef:
-    """Store ``value`` on the cluster once; the ref can be passed to any number of tasks."""
+    """Store ``value`` on the cluster once; the ref can be passed to any number of tasks.
+
+    A value under `PUT_INLINE_BYTES` travels in one message through the
+    scheduler (``put`` returns at once); a larger one goes straight to a
+    worker (`graphflow.client.Client.scatter`).
+    """
     if isinstance(value, ObjectRef):
         raise TypeError("ray.put of an ObjectRef is not allowed: pass the ref itself")
     key = f"put-{uuid.uuid4().hex}"
-    return ObjectRef(session.client().scatter({key: value})[key])  # a dict: a list would be scattered item by item
+    client = session.client()
+    if sizeof(value) < PUT_INLINE_BYTES:  # small: one message, no round trip (the graph carries it to a worker)
+        return ObjectRef(client.submit_graph({key: DataNode(key, value)}, [key])[key])
+    return ObjectRef(client.scatter({key: value})[key])  # a dict: a list would be scattered item by item
 
 
 def wait(object_refs, *, num_returns: int = 1, timeout: float | None = None, fetch_local: bool = True) -> tuple:
