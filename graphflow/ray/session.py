@@ -206,14 +206,14 @@ def cluster_resources() -> dict:
 
 
 def available_resources() -> dict:
-    """What is free now: each worker's offer less what its running tasks hold (CPU counted by busy threads
-    where CPU is not an offered resource)."""
+    """What is free now: each worker's offer less what its running tasks hold (a busy thread holds at least one
+    CPU)."""
     free: dict = {}
     for w in _workers():
-        used = w.get("resources_used") or {}
+        used = dict(w.get("resources_used") or {})
         offered = _offered(w)
-        if "CPU" not in (w.get("resources") or {}):
-            used = {**used, "CPU": min(w["processing"], w["nthreads"])}
+        # Tasks with Ray's default of one CPU ask for nothing (see above): each busy thread holds one.
+        used["CPU"] = max(float(used.get("CPU", 0.0)), float(min(w["processing"], w["nthreads"])))
         for name, amount in offered.items():
             left = amount - float(used.get(name, 0.0))
             if left > 0:

@@ -210,6 +210,7 @@ def test_resources_report_what_is_offered_and_what_running_tasks_hold():
     g = Gate.remote()
     holding = held.options(resources={"accel": 1}).remote(g, "done")
     wait_for(lambda: ray.available_resources().get("accel", 0) == 0, timeout=30)
+    assert ray.available_resources()["CPU"] <= 1.0  # the running task holds a CPU (Ray's default of one)
     ray.get(g.open.remote())
     assert ray.get(holding) == "done"
     wait_for(lambda: ray.available_resources().get("accel") == 1.0, timeout=30)
