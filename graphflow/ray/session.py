@@ -14,7 +14,8 @@ Resources map onto graphflow's (`graphflow.scheduler.resources`): a task
 asks for ``{"CPU": n}`` only when ``num_cpus`` was given explicitly; tasks
 with Ray's default of one CPU take one task thread and ask for nothing, so
 the common path costs nothing extra and a task blocked in ``ray.get`` (which
-gives its thread back) holds no CPU, as in Ray.  On a joined cluster whose
+gives its thread back) holds no CPU, as in Ray.  A task that did ask for
+resources keeps them while it blocks (Ray lends them out meanwhile).  On a joined cluster whose
 workers offer no ``CPU`` resource, ``num_cpus`` requests are dropped (task
 threads are the CPUs there).
 
