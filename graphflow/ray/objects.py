@@ -15,7 +15,11 @@ three things (its *target*):
 A ref pickles as its key.  Unpickled in a task (a ref nested in a list, as
 Ray leaves it), it is *borrowed*: bound on first use to the worker process's
 client, which then wants the key, so ``ray.get(ref)`` inside the task fetches
-it.  Only task results can travel so: an actor call's result nested in a
+it; unpickled in the driver (a task returned refs) it is wanted at once.  The
+process that pickled it keeps the key wanted for `LEND_SECONDS` (`_lend`), so
+a task may return the refs of tasks it launched and drop its own.
+
+Only task results can travel so: an actor call's result nested in a
 container raises a `TypeError` saying to pass it as a top-level argument.
 
     >>> import graphflow.ray as ray                  # doctest: +SKIP
@@ -157,13 +161,39 @@ class ObjectRef:
             raise TypeError(f"{self!r} is the result of an actor call: pass it to a task or actor call as a "
                             "top-level argument (it is then resolved first), or ray.get it, rather than inside "
                             "a list, dict or object")
+        if target is not None:
+            _lend(target)
         return (_borrow, (target.key if target is not None else self._key,))
 
     def __repr__(self):
         return f"ObjectRef({self._key!r})"
 
 
+LEND_SECONDS = 60.0
+_lent: dict = {}  # key -> (Future, when lent): refs pickled out of this process keep their keys wanted a while
+_lent_lock = threading.Lock()
+
+
+def _lend(future) -> None:
+    """Keep ``future``'s key wanted by this process for `LEND_SECONDS` after its ref was pickled: a task that
+    returns a ref (or a list of refs) drops its own when it ends, before the receiver can want the key."""
+    now = time.monotonic()
+    with _lent_lock:
+        _lent.pop(future.key, None)  # re-inserted at the end: the dict stays ordered by time
+        _lent[future.key] = (future, now)
+        while _lent:
+            key, (_, when) = next(iter(_lent.items()))
+            if now - when < LEND_SECONDS:
+                break
+            del _lent[key]
+
+
 def _borrow(key) -> ObjectRef:
+    # In a driver the key is wanted at once (the sender keeps it only a while); in a task, on first use
+    # (unpickling may happen where opening a client would block).
+    client = session.driver_client()
+    if client is not None:
+        return ObjectRef(client.submit_graph({}, [key])[key])
     return ObjectRef(None, key)
 
 

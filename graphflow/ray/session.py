@@ -35,8 +35,8 @@ from ..client import Client
 from ..client.current import process_client
 from ..errors import GraphflowError
 
-__all__ = ["init", "shutdown", "is_initialized", "client", "RayContext", "cluster_resources", "available_resources",
-           "nodes", "wants_cpu_resource", "namespace"]
+__all__ = ["init", "shutdown", "is_initialized", "client", "driver_client", "RayContext", "cluster_resources",
+           "available_resources", "nodes", "wants_cpu_resource", "namespace"]
 
 _lock = threading.Lock()
 _session: dict = {}  # "client", "cluster", "namespace", "cpu_offered" while initialized in this process
@@ -172,6 +172,11 @@ def client():
         return process_client()
     except GraphflowError:
         raise GraphflowError("graphflow.ray is not initialized: call ray.init() first") from None
+
+
+def driver_client():
+    """The session's client if ``ray.init`` ran in this process, else None (never opens one)."""
+    return _session.get("client")
 
 
 def namespace() -> str:

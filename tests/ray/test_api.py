@@ -145,6 +145,16 @@ def test_top_level_refs_are_values_and_nested_ones_stay_refs():
                                                                 [2, [0, 1, 2, 3, 4]])
 
 
+def test_a_task_may_return_the_refs_of_tasks_it_launched():
+    @ray.remote
+    def launch(x):
+        return inc.remote(x), [inc.remote(x + 1)]
+
+    one, (two,) = ray.get(launch.remote(1))
+    gc.collect()
+    assert ray.get([one, two], timeout=30) == [2, 3]
+
+
 def test_actor_results_feed_tasks_and_other_actors_without_blocking_the_caller():
     c = Counter.remote(10)
     other = Counter.remote(0)
