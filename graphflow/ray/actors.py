@@ -127,8 +127,10 @@ def _futures(values: tuple) -> tuple:
 
 
 def _keep_wanted(key) -> None:
-    # Runs on a worker: that worker process's client wants the detached actor's key from now on.
-    _kept[key] = session.client().submit_graph({}, [key])[key]
+    # Runs on a worker: that worker process's client wants the detached actor's key from now on.  Its answer
+    # (the key's report) proves the scheduler registered the want before the creator may release the key.
+    future = _kept[key] = session.client().submit_graph({}, [key])[key]
+    future.result(60)
 
 
 class ActorHandle:
