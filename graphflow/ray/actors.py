@@ -166,9 +166,8 @@ class ActorHandle:
             except GraphflowActorDied as err:
                 raise ActorDiedError(str(err)) from None
 
-        after = self._last if self._last is not None and not self._last.is_task_result() else None
         try:
-            ref, = call(args, kwargs, 1, submit, for_actor=True, after=after)
+            ref, = call(args, kwargs, 1, submit, for_actor=True, after=self._last)
         except ActorDiedError as err:
             ref = ObjectRef.pending()
             ref.fail(err)

@@ -53,7 +53,7 @@ def call(args: tuple, kwargs: dict, n_out: int, submit, *, for_actor: bool = Fal
     top = [a for a in args if _is_ref(a)] + [v for v in kwargs.values() if _is_ref(v)]
     waits = [r for r in top if not r.is_task_result()]
     holds = leaves((args, kwargs), _is_ref) if (top or args or kwargs) else []
-    if not waits and (after is None or after.is_task_result() or after.is_ready()):
+    if not waits and (after is None or after.is_bound()):
         targets = submit(*_convert(args, kwargs, for_actor))
         _keep(holds, targets)
         return [as_ref(t) for t in targets]

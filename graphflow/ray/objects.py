@@ -120,6 +120,10 @@ class ObjectRef:
                 target = self._target
         return target
 
+    def is_bound(self) -> bool:
+        """True unless this is a pending call not submitted yet."""
+        return self._bound.is_set()
+
     def is_task_result(self) -> bool:
         """True when backed by a scheduler key (a task's result or a put value): it can be a task's dependency."""
         return self._bound.is_set() and self._error is None and type(self._target) is not ActorFuture
