@@ -255,3 +255,37 @@ def test_joining_a_running_graphflow_cluster_by_address():
         finally:
             ray.shutdown()
             ray.init(num_cpus=2, resources={"accel": 1})
+
+
+def test_retry_exceptions_reruns_a_failing_task_up_to_max_retries(tmp_path):
+    @ray.remote(max_retries=2, retry_exceptions=True)
+    def flaky(path, fail_times):
+        with open(path, "a") as f:
+            f.write("x")
+        with open(path) as f:
+            if len(f.read()) <= fail_times:
+                raise OSError("not yet")
+        return "ok"
+
+    assert ray.get(flaky.remote(str(tmp_path / "a"), 2), timeout=60) == "ok"
+    assert (tmp_path / "a").read_text() == "xxx"
+    with pytest.raises(OSError, match="not yet"):
+        ray.get(flaky.remote(str(tmp_path / "b"), 3), timeout=60)
+    with pytest.raises(OSError):  # without retry_exceptions an application error is not retried (as Ray)
+        ray.get(flaky.options(retry_exceptions=False).remote(str(tmp_path / "c"), 1), timeout=60)
+    assert (tmp_path / "c").read_text() == "x"
+
+
+def test_tasks_waiting_in_ray_wait_give_their_thread_back():
+    """Four parents on two task threads, each waiting (ray.wait) on children that need a thread too."""
+    @ray.remote
+    def parent(i):
+        pending = [inc.remote(i * 10 + k) for k in range(3)]
+        total = 0
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            total += ray.get(ready[0])
+        return total
+
+    expected = [sum(i * 10 + k + 1 for k in range(3)) for i in range(4)]
+    assert ray.get([parent.remote(i) for i in range(4)], timeout=60) == expected
