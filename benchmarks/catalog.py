@@ -12,7 +12,7 @@ from __future__ import annotations
 from . import dashboard_cases, elastic_cases, encrypt_cases, fault_cases, progress_cases, soak_cases
 from .workloads import actors, array, chain, cluster, dataframe, delayed_sum, graph1m, imports, interop, memory, spill
 from .workloads import array_stats, bag, cluster_api, df_windows
-from .workloads import nested, tree
+from .workloads import nested, ray_programs, tree
 from .workloads import array_routines
 from .workloads import array_linalg
 
@@ -20,7 +20,7 @@ __all__ = ["WORKLOADS", "GROUPS", "GRAPHFLOW_CASES"]
 
 _LOCAL = (delayed_sum, chain, tree, graph1m, memory, imports)
 _MODULES = _LOCAL + (cluster, nested, actors, dataframe, df_windows, array, spill, interop, cluster_api)
-_MODULES += (array_routines, array_stats, array_linalg, bag)
+_MODULES += (array_routines, array_stats, array_linalg, bag, ray_programs)
 
 # modules outside workloads/, one group each
 _OWN_GROUPS = (elastic_cases, dashboard_cases, progress_cases, encrypt_cases, fault_cases, soak_cases)
@@ -32,6 +32,7 @@ GROUPS: dict = {
     "dist": [w.name for w in cluster.WORKLOADS],
     "cluster-api": [w.name for w in cluster_api.WORKLOADS],  # resources, large-arg (issue 19)
     "nested": [w.name for w in nested.WORKLOADS],  # tasks that launch tasks (gf.get_client in a task)
+    "ray-programs": [w.name for w in ray_programs.WORKLOADS],  # Ray Core programs on graphflow.ray vs Ray
     "actors": [w.name for w in actors.WORKLOADS],
     "dataframe": [w.name for w in dataframe.WORKLOADS] + [w.name for w in df_windows.WORKLOADS],
     "array": [w.name for w in array.WORKLOADS],

@@ -329,10 +329,14 @@ class ActorCaller:
 # --------------------------------------------------------------------------- creating and binding
 
 
-def create_actor(client, cls, args: tuple, kwargs: dict, workers=None, timeout: float | None = None) -> ActorHandle:
-    """``client.actor(cls, *args, **kwargs)``: create the actor on a worker and return its handle."""
+def create_actor(client, cls, args: tuple, kwargs: dict, workers=None, timeout: float | None = None,
+                 key=None) -> ActorHandle:
+    """``client.actor(cls, *args, **kwargs)``: create the actor on a worker and return its handle.
+
+    ``key``: the actor's key (default: a fresh one); a name known in advance lets other processes find it.
+    """
     actor_class = as_actor_class(cls)
-    key = f"{actor_class.name}-actor-{unique_suffix()}"
+    key = key or f"{actor_class.name}-actor-{unique_suffix()}"
     allowed = ([workers] if isinstance(workers, str) else list(workers)) if workers else None
     chosen = client.ask(wire.ChooseActorWorkerRequest(allowed))
     if chosen is None:
