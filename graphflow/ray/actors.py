@@ -229,4 +229,4 @@ def kill(actor: ActorHandle, *, no_restart: bool = True) -> None:
     future = caller.future
     caller.fail_all(GraphflowActorDied(f"actor {caller.key!r} was killed with ray.kill", actor=caller.key))
     if future is not None:
-        future.client.cancel([future])
+        future.client.cancel([future], force=True)  # tasks that looked it up by name hold it too

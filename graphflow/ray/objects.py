@@ -334,4 +334,4 @@ def cancel(object_ref: ObjectRef, *, force: bool = False, recursive: bool = True
         raise TypeError(f"ray.cancel expects an ObjectRef, not {type(object_ref).__name__}")
     target = object_ref.graphflow_future()
     if type(target) is Future:
-        target.client.cancel([target])
+        target.client.cancel([target], force=True)  # as Ray: cancelled for every holder of the ref

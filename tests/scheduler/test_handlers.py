@@ -152,7 +152,8 @@ def test_a_users_priority_outranks_submission_order():
 
     s = SchedulerState(validate=True)
     s.handle(graph({"early": ()}))
-    s.handle(UpdateGraph("g", "C", {"late": ("spec", "late")}, {}, {"late": 0}, ["late"], {}, {}, {"late": 1}))
+    s.handle(UpdateGraph("g", "C", {"late": ("spec", "late")}, {}, {"late": 0}, ["late"], {}, {},
+                         user_priority={"late": 1}))
     cmds = s.handle(joined("W", 1))
     assert [t.key for c in _kinds(cmds, "AssignTasks") for t in c.tasks] == ["late", "early"]  # in run order
     assert s.tasks["late"].priority < s.tasks["early"].priority

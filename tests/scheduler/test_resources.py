@@ -184,8 +184,13 @@ def test_annotate_sets_resources_for_what_is_submitted_inside(gpu_client):
     with gf.annotate(resources={"GPU": 1}):
         futures = gpu_client.map(timed, range(4), pure=False)
     assert running_together(gpu_client.gather(futures)) <= 2
-    with pytest.raises(TypeError, match="priority"):
-        with gf.annotate(priority=1):
+    from graphflow.client.placement import task_options
+
+    with gf.annotate(priority=3, retries=1):  # priority= is an annotation too (higher runs first)
+        options = task_options(["a", "b"])
+    assert options["user_priority"] == {"a": 3, "b": 3} and options["retries"] == {"a": 1, "b": 1}
+    with pytest.raises(TypeError, match="colour"):
+        with gf.annotate(colour="red"):
             pass
 
 
