@@ -38,8 +38,8 @@ import numpy as np
 
 from .. import base
 from ..interop.protocol import DaskCollection
-from ..utils.gcpause import no_gc
 from ..spec import TaskGraph, tokenize
+from ..spec.collections import collect_lineage
 from . import sink
 from .chunks import has_unknown
 from .display import array_repr
@@ -621,18 +621,4 @@ _add_reductions()
 
 def collect(arrays) -> dict:
     """One ``{key: node}`` dict for ``arrays`` and everything they read (an explicit stack)."""
-    with no_gc():
-        nodes: dict = {}
-        seen: set = set()
-        stack = list(arrays)
-        while stack:
-            a = stack.pop()
-            if id(a) in seen:
-                continue
-            seen.add(id(a))
-            if isinstance(a, Array):
-                base.merge_nodes(nodes, a.graph_nodes.values())
-                stack.extend(a.parents)
-            else:
-                base.merge_nodes(nodes, base.collections_to_graph([a]).values())
-        return nodes
+    return collect_lineage(arrays, Array)

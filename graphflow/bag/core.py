@@ -42,7 +42,7 @@ from __future__ import annotations
 from .. import base
 from ..interop.protocol import DaskCollection
 from ..spec import TaskGraph, tokenize
-from ..utils.gcpause import no_gc
+from ..spec.collections import collect_lineage
 from ..utils.optable import OperationTable
 
 __all__ = ["Bag", "Item", "collect", "new_name", "OPERATIONS", "bind_operations", "no_default"]
@@ -392,19 +392,4 @@ class Item(_Lazy):
 
 def collect(collections) -> dict:
     """One ``{key: node}`` dict for these bags/items and everything they read (an explicit stack)."""
-    with no_gc():
-        nodes: dict = {}
-        seen: set = set()
-        stack = list(collections)
-        while stack:
-            c = stack.pop()
-            if id(c) in seen:
-                continue
-            seen.add(id(c))
-            if isinstance(c, _Lazy):
-                own = c.graph_nodes
-                base.merge_nodes(nodes, own.values())
-                stack.extend(c.parents)
-            else:
-                base.merge_nodes(nodes, base.collections_to_graph([c]).values())
-        return nodes
+    return collect_lineage(collections, _Lazy)

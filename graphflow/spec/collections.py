@@ -33,7 +33,7 @@ from .tokenize import tokenize
 from ..utils.traverse import leaves, rebuild
 
 __all__ = ["is_collection", "unpack", "Repack", "collections_to_graph", "merge_nodes", "check_same_node",
-           "flatten_keys", "nest_values", "finalize"]
+           "flatten_keys", "nest_values", "finalize", "collect_lineage"]
 
 
 def is_collection(obj) -> bool:
@@ -92,6 +92,34 @@ def collections_to_graph(collections) -> TaskGraph:
     for collect, group in by_collector.items():
         merge_nodes(nodes, collect(group).values())
     return TaskGraph.adopt(nodes)
+
+
+def collect_lineage(collections, own_type) -> dict:
+    """One ``{key: node}`` dict for ``collections`` and everything they read.
+
+    Instances of ``own_type`` (an Array, a Bag) give their ``graph_nodes`` and
+    are followed through their ``parents`` with an explicit stack (a chain of
+    100,000 steps must not hit the recursion limit); any other collection
+    gives its whole graph.  The collector pauses Python's cyclic garbage
+    collector: it allocates many small objects and frees none.
+    """
+    from ..utils.gcpause import no_gc
+
+    with no_gc():
+        nodes: dict = {}
+        seen: set = set()
+        stack = list(collections)
+        while stack:
+            c = stack.pop()
+            if id(c) in seen:
+                continue
+            seen.add(id(c))
+            if isinstance(c, own_type):
+                merge_nodes(nodes, c.graph_nodes.values())
+                stack.extend(c.parents)
+            else:
+                merge_nodes(nodes, collections_to_graph([c]).values())
+        return nodes
 
 
 def merge_nodes(into: dict, nodes) -> None:
