@@ -35,6 +35,7 @@ from ..spec import Ref, Task
 from .chunks import has_unknown
 from .core import Array, new_name
 from .creation import asarray
+from .manipulation import resolve_shape
 
 __all__ = ["reshape_blockwise"]
 
@@ -66,20 +67,6 @@ def _merge_groups(shape_in: tuple, shape_out: tuple) -> list:
     return groups if d == len(shape_in) else None
 
 
-def _resolve(shape, size: int) -> tuple:
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
-    if shape.count(-1) > 1:
-        raise ValueError("can only specify one unknown dimension")
-    if -1 in shape:
-        rest = math.prod(s for s in shape if s != -1)
-        if rest == 0 or size % rest:
-            raise ValueError(f"cannot reshape array of size {size} into shape {shape}")
-        shape = tuple(size // rest if s == -1 else s for s in shape)
-    if math.prod(shape) != size:
-        raise ValueError(f"cannot reshape array of size {size} into shape {shape}")
-    return shape
-
-
 def _product_blocks(chunks_group) -> tuple:
     """C-order products of the blocks of several axes: the block lengths of the axis they merge into."""
     return tuple(math.prod(p) for p in itertools.product(*chunks_group))
@@ -100,7 +87,7 @@ def reshape_blockwise(x, shape, chunks=None) -> Array:
     x = asarray(x)
     if has_unknown(x.chunks):
         raise ValueError("reshape_blockwise: unknown chunk sizes; call .compute_chunk_sizes() first")
-    shape = _resolve(shape, x.size)
+    shape = resolve_shape(shape, x.size)
     if shape == x.shape:
         return x
     if len(shape) > x.ndim:

@@ -132,8 +132,9 @@ def _groups(shape_in, shape_out):
     return groups
 
 
-def _resolve_shape(shape, size):
-    shape = tuple(int(s) for s in shape)
+def resolve_shape(shape, size: int) -> tuple:
+    """``shape`` (an int or a tuple, at most one -1) made concrete for ``size`` elements, or numpy's ValueError."""
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
     if shape.count(-1) > 1:
         raise ValueError("can only specify one unknown dimension")
     if -1 in shape:
@@ -157,7 +158,7 @@ def reshape(x, shape) -> Array:
     x = asarray(x)
     if has_unknown(x.chunks):
         raise ValueError("cannot reshape an array with unknown chunk sizes; call .compute_chunk_sizes() first")
-    shape = _resolve_shape((shape,) if isinstance(shape, int) else shape, x.size)
+    shape = resolve_shape(shape, x.size)
     if shape == x.shape:
         return x
     if x.size == 0 or x.npartitions == 1:
