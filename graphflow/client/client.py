@@ -150,6 +150,7 @@ class Client(ClusterAdmin, PublishedDatasets, SchedulerRecords, ClusterObservati
             self._teardown(say_goodbye=False)
             raise
         self.status = "running"
+        self.is_default = set_as_default  # default_client() picks only these
         open_clients.append(self)
         if set_as_default:
             self._default_token = config.set(scheduler=self)

@@ -1,7 +1,9 @@
 """Which client a call with no client in hand should use: the open ones, and one per worker process.
 
-`default_client` is the most recently opened client still open (what
-``gf.performance_report`` and actor handles use).  A task running on a worker
+`default_client` is the most recently opened client still open that was
+opened as a default (``set_as_default=True``, the default; what
+``gf.performance_report`` uses), as in dask.distributed.  Actor handles use
+`process_client`: any open client.  A task running on a worker
 has no client of its own: `task_client` opens one to that worker's scheduler
 the first time a task asks (``gf.get_client()``, or an actor handle through
 `process_client`) and reuses it, one per scheduler address in this process.
@@ -40,13 +42,20 @@ _as_current = contextvars.ContextVar("graphflow_current_client", default=None)
 
 
 def default_client():
-    """The client made current by ``client.as_current()`` here, else the most recently opened one still open."""
+    """The client made current by ``client.as_current()`` here, else the most recently opened default one.
+
+    A client opened with ``set_as_default=False`` is never chosen here (only through ``as_current``), as in
+    dask.distributed: code that opened a side client must not find its work sent there.
+    """
     chosen = _as_current.get()
     if chosen is not None and chosen.status != "closed":
         return chosen
-    if not open_clients:
-        raise GraphflowError("no graphflow Client is open; start one with gf.Client()")
-    return open_clients[-1]
+    defaults = [client for client in open_clients if getattr(client, "is_default", True)]
+    if not defaults:
+        opened = f" ({len(open_clients)} open with set_as_default=False)" if open_clients else ""
+        raise GraphflowError(f"no default graphflow Client is open{opened}; start one with gf.Client(), "
+                             "or use client.as_current()")
+    return defaults[-1]
 
 
 def process_client():

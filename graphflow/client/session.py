@@ -344,12 +344,13 @@ class SchedulerSession:
         request_id, answer = self.new_request()
         self.loop.add_callback(self.send, messages.Rpc(request_id, request))
         limit = self.timeout if timeout is None else timeout
-        try:
-            return answer.result(limit)
-        except concurrent.futures.TimeoutError:
-            self.loop.add_callback(self.requests.pop, request_id, None)
-            raise CommClosedError(f"the scheduler at {self.address} did not answer {type(request).__name__} "
-                                  f"within {limit} s") from None
+        # wait first: on 3.11 a TimeoutError the scheduler answered with is the same class as our wait's
+        done, _ = concurrent.futures.wait([answer], limit)
+        if done:
+            return answer.result()
+        self.loop.add_callback(self.requests.pop, request_id, None)
+        raise CommClosedError(f"the scheduler at {self.address} did not answer {type(request).__name__} "
+                              f"within {limit} s")
 
 
 def _answer_request(request: concurrent.futures.Future, value) -> None:

@@ -89,6 +89,16 @@ def test_run_on_every_worker_and_on_the_scheduler(client):
         client.run(os.getpid, workers=["tcp://127.0.0.1:1"])
 
 
+def time_out():
+    raise TimeoutError("the scheduler's own wait ran out")
+
+
+def test_a_timeout_raised_on_the_scheduler_is_not_a_silent_scheduler(client):
+    # on 3.11 the client's own wait and the answered error are one class: the answer must win
+    with pytest.raises(TimeoutError, match="the scheduler's own wait ran out"):
+        client.run_on_scheduler(time_out)
+
+
 @pytest.mark.api("Client.nthreads", "Client.ncores", "Client.has_what", "Client.processing", "Client.nbytes",
                  "Client.who_has")
 def test_what_is_where(client):

@@ -247,6 +247,13 @@ def test_current_and_as_current(client):
     assert gf.Client.current() is client
 
 
+@pytest.mark.api("distributed.default_client")
+def test_a_client_opened_with_set_as_default_false_is_never_the_default(client):
+    with gf.Client(client.scheduler_address, token=client.token, set_as_default=False) as side:
+        assert gf.default_client() is client and gf.get_client() is client
+        assert side.submit(inc, 1).result(timeout=30) == 2
+
+
 @pytest.mark.api("distributed.Client")
 def test_an_address_without_a_scheme_means_tcp(client):
     bare = client.scheduler_address.removeprefix("tcp://")
