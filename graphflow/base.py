@@ -47,7 +47,8 @@ from .local import get_processes, get_sync, get_threads
 from .optimize import optimize_collections
 from .spec import DataNode, TaskGraph
 from .spec.collections import (  # noqa: F401  (graphflow.base's names for collections and tests)
-    check_same_node, collections_to_graph, finalize, flatten_keys, is_collection, merge_nodes, unpack,
+    check_same_node, collect_lineage, collections_to_graph, finalize, flatten_keys, is_collection, merge_nodes,
+    unpack,
 )
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "register_scheduler_adapter",
     "collections_to_graph",
     "prepare",
+    "LineageCollection",
 ]
 
 
@@ -212,3 +214,54 @@ def to_networkx(*args, optimize_graph: bool = False):
     from .drawing import graph_to_networkx
 
     return graph_to_networkx(_graph_for_drawing(args, optimize_graph))
+
+
+# ------------------------------------------------------------------ collections made of lineage
+
+
+class LineageCollection:
+    """The graph side of a collection that holds its own nodes and the collections they read (its *parents*).
+
+    `graphflow.array.Array` and `graphflow.bag`'s Bag and Item are such collections: a subclass stores
+    ``_nodes`` (its own ``{key: node}``) and ``_parents`` (a tuple of collections) in its slots and
+    defines the rest of the protocol (keys, finalize, rebuild).  This class gives them `graph_nodes`,
+    `parents`, the graph (one iterative walk over the lineage, `graphflow.spec.collections.collect_lineage`,
+    shared by every such collection computed together) and ``compute``/``persist``/``visualize``.
+    """
+
+    __slots__ = ()
+
+    @property
+    def graph_nodes(self) -> dict:
+        """This collection's own ``{key: node}`` (not its parents'): shared, read it, never change it."""
+        return self._nodes
+
+    @property
+    def parents(self) -> tuple:
+        """The collections this one's nodes read (their graphs are not in `graph_nodes`)."""
+        return self._parents
+
+    def __graphflow_graph__(self) -> TaskGraph:
+        return TaskGraph.adopt(collect_lineages([self]))
+
+    @staticmethod
+    def __graphflow_collect__(collections) -> dict:
+        return collect_lineages(collections)
+
+    def compute(self, **kwargs):
+        """The computed value (a numpy array for an Array, a list for a Bag); keywords as in `graphflow.compute`."""
+        return compute(self, **kwargs)[0]
+
+    def persist(self, **kwargs):
+        """The same collection backed by computed values (same keys)."""
+        return persist(self, **kwargs)[0]
+
+    def visualize(self, filename: str = "graphflow.svg", **kwargs) -> str:
+        """Draw the graph; see `graphflow.visualize`."""
+        return visualize(self, filename=filename, **kwargs)
+
+
+def collect_lineages(collections) -> dict:
+    """One ``{key: node}`` dict for ``collections`` and everything they read, following every
+    `LineageCollection` through its parents (an explicit stack: no recursion limit)."""
+    return collect_lineage(collections, LineageCollection)

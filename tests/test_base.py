@@ -218,3 +218,25 @@ def test_compute_keeps_no_reference_to_its_results():
         assert ref() is None, "something inside compute() still holds the result"
     finally:
         gc.enable()
+
+
+def test_arrays_and_bags_share_one_lineage_walk():
+    """An Array and a Bag computed together: one collector (LineageCollection's) walks both lineages once,
+    and a chain of 3,000 steps is walked without recursion."""
+    import graphflow.array as ga
+    import graphflow.bag as db
+    from graphflow.base import LineageCollection, collections_to_graph
+
+    a = ga.ones(6, chunks=2) * 2
+    b = db.from_sequence(range(5), npartitions=2).map(str)
+    assert isinstance(a, LineageCollection) and isinstance(b, LineageCollection)
+    assert type(a).__graphflow_collect__ is type(b).__graphflow_collect__
+    graph = collections_to_graph([a, b.count()])
+    assert set(a.graph_nodes) | set(b.graph_nodes) <= set(graph) and a.parents and b.parents
+    total, n, back = gf.compute(a.sum(), b.count(), b, scheduler="sync")
+    assert (total, n, back) == (12, 5, ["0", "1", "2", "3", "4"])
+    chain = db.from_sequence([1], npartitions=1)
+    for _ in range(3000):
+        chain = chain.map(abs)
+    assert len(chain.__graphflow_graph__()) == 3001
+    assert a.persist(scheduler="sync").compute(scheduler="sync").tolist() == [2.0] * 6

@@ -11,7 +11,9 @@ with the default number of workers (one per core).  The inputs are files written
 a temporary directory (removed at exit): ``bag_json`` 1 GB of JSON lines in 32 files (``mb``
 configurable; ``--quick`` writes 8 MB), ``bag_words`` 10M words in 16 files, 10 a line.  Each file is a
 partition for both engines (``blocksize=None``).  Answers are checked against the generator's own
-totals (the records repeat one block of known sums), not only timed.
+totals (the records repeat one block of known sums), not only timed.  graphflow's ``map(json.loads)``
+parses with msgspec when it is installed (the ``bench`` extra has it, as a user's ``fast-json`` extra
+does; same values as ``json.loads``), dask's with ``json.loads``.
 
     python -m benchmarks bag                      # both kinds vs dask, medians of 3
     python -m benchmarks.workloads.bag --quick    # side by side, small inputs

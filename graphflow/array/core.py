@@ -38,8 +38,7 @@ import numpy as np
 
 from .. import base
 from ..interop.protocol import DaskCollection
-from ..spec import TaskGraph, tokenize
-from ..spec.collections import collect_lineage
+from ..spec import tokenize
 from . import sink
 from .chunks import has_unknown
 from .display import array_repr
@@ -200,7 +199,7 @@ _ops = OPERATIONS  # the short name Array's methods use
 # ------------------------------------------------------------------ the Array
 
 
-class Array(DaskCollection):
+class Array(DaskCollection, base.LineageCollection):
     """A lazy chunked numpy array; see the module docstring."""
 
     __slots__ = ("_name", "_chunks", "_dtype", "_nodes", "_parents", "recipe", "__weakref__")
@@ -223,16 +222,6 @@ class Array(DaskCollection):
     def name(self) -> str:
         """The name shared by all this array's block keys."""
         return self._name
-
-    @property
-    def graph_nodes(self) -> dict:
-        """This array's own ``{key: node}`` (not its parents'): shared, read it, never change it."""
-        return self._nodes
-
-    @property
-    def parents(self) -> tuple:
-        """The collections this array's nodes read (their graphs are not in `graph_nodes`)."""
-        return self._parents
 
     @property
     def chunks(self) -> tuple:
@@ -299,10 +288,7 @@ class Array(DaskCollection):
                              "call .compute_chunk_sizes() first")
         return n
 
-    # -- collection protocol
-    def __graphflow_graph__(self) -> TaskGraph:
-        return TaskGraph.adopt(collect([self]))
-
+    # -- collection protocol (the graph, compute, persist and visualize: base.LineageCollection)
     def __graphflow_keys__(self) -> list:
         if not self._chunks:
             return [(self._name,)]
@@ -314,10 +300,6 @@ class Array(DaskCollection):
     def __graphflow_rebuild__(self, graph):
         return Array(self._name, self._chunks, self._dtype, graph, ())
 
-    @staticmethod
-    def __graphflow_collect__(collections) -> dict:
-        return collect(collections)
-
     def __graphflow_tokenize__(self):
         return ("graphflow.array", self._name)
 
@@ -325,18 +307,6 @@ class Array(DaskCollection):
         return (Array, (self._name, self._chunks, self._dtype, collect([self]), ()))
 
     # -- computing
-    def compute(self, **kwargs) -> np.ndarray:
-        """The numpy array; keywords as in `graphflow.compute`."""
-        return base.compute(self, **kwargs)[0]
-
-    def persist(self, **kwargs) -> "Array":
-        """An Array with the same keys backed by computed blocks."""
-        return base.persist(self, **kwargs)[0]
-
-    def visualize(self, filename: str = "graphflow.svg", **kwargs) -> str:
-        """Draw the graph; see `graphflow.visualize`."""
-        return base.visualize(self, filename=filename, **kwargs)
-
     def __array__(self, dtype=None, copy=None):
         out = np.asarray(self.compute())  # a 0-d result computes to a numpy scalar: numpy wants an array
         return out.astype(dtype, copy=False) if dtype is not None else out
@@ -621,4 +591,4 @@ _add_reductions()
 
 def collect(arrays) -> dict:
     """One ``{key: node}`` dict for ``arrays`` and everything they read (an explicit stack)."""
-    return collect_lineage(arrays, Array)
+    return base.collect_lineages(arrays)

@@ -41,8 +41,7 @@ from __future__ import annotations
 
 from .. import base
 from ..interop.protocol import DaskCollection
-from ..spec import TaskGraph, tokenize
-from ..spec.collections import collect_lineage
+from ..spec import tokenize
 from ..utils.optable import OperationTable
 
 __all__ = ["Bag", "Item", "collect", "new_name", "OPERATIONS", "bind_operations", "no_default"]
@@ -110,41 +109,13 @@ def bind_operations(**functions) -> None:
 _ops = OPERATIONS
 
 
-class _Lazy(DaskCollection):
-    """What `Bag` and `Item` share: own nodes plus parents, computed through `graphflow.base`."""
+class _Lazy(DaskCollection, base.LineageCollection):
+    """What `Bag` and `Item` share: own nodes plus parents (`graphflow.base.LineageCollection`), Dask's
+    protocol, and the default scheduler."""
 
     __slots__ = ()
     # Dask's bags default to multiprocessing; see the module docstring.
     __graphflow_scheduler__ = "processes"
-
-    def __graphflow_graph__(self) -> TaskGraph:
-        return TaskGraph.adopt(collect([self]))
-
-    @staticmethod
-    def __graphflow_collect__(collections) -> dict:
-        return collect(collections)
-
-    @property
-    def graph_nodes(self) -> dict:
-        """This collection's own ``{key: node}`` (not its parents'): shared, read it, never change it."""
-        return self._nodes
-
-    @property
-    def parents(self) -> tuple:
-        """The collections this one's nodes read."""
-        return self._parents
-
-    def compute(self, **kwargs):
-        """The value (a list for a Bag); keywords as in `graphflow.compute`."""
-        return base.compute(self, **kwargs)[0]
-
-    def persist(self, **kwargs):
-        """The same collection backed by computed values (same keys)."""
-        return base.persist(self, **kwargs)[0]
-
-    def visualize(self, filename: str = "graphflow.svg", **kwargs) -> str:
-        """Draw the graph; see `graphflow.visualize`."""
-        return base.visualize(self, filename=filename, **kwargs)
 
 
 class Bag(_Lazy):
@@ -392,4 +363,4 @@ class Item(_Lazy):
 
 def collect(collections) -> dict:
     """One ``{key: node}`` dict for these bags/items and everything they read (an explicit stack)."""
-    return collect_lineage(collections, _Lazy)
+    return base.collect_lineages(collections)

@@ -1,4 +1,4 @@
-"""The per-element loops of bag partitions: run with the cyclic collector paused, json.loads without its wrappers.
+"""The per-element loops of bag partitions: run with the cyclic collector paused, and streamed when fused.
 
 A partition builds hundreds of thousands of small objects at once (the dicts of parsed JSON lines,
 the tuples of ``pluck``), all kept alive in one list.  Every 700 allocations Python's cyclic collector
@@ -12,31 +12,19 @@ In a fused chain the steps stream (`graphflow.optimize.stream`): ``map_elements`
 elements to the next step one at a time (`iter_elements`), so a partition's records are never all
 alive at once; the reading step is paused, which pauses the whole chain it pulls on.
 
-``map(json.loads)`` is the most common first step over text (JSON lines), and ``json.loads(s)`` of a
-``str`` spends a third of its time in two Python-level wrappers around the C scanner.  `map_json`
-calls the scanner directly and keeps ``json.loads``'s exact results and errors: whatever is not a clean
-document (leading whitespace, trailing data, bytes, a BOM, a parse error) goes to ``json.loads`` itself.
-
-    >>> map_json(['{"a": [1, 2.5, null]}\\n', '"x"', '  7  '])
-    [{'a': [1, 2.5, None]}, 'x', 7]
-    >>> map_json(['{"a": 1} junk'])
-    Traceback (most recent call last):
-    ...
-    json.decoder.JSONDecodeError: Extra data: line 1 column 10 (char 9)
+``map(json.loads)`` parses with `graphflow.bag.jsonloads` (the C scanner directly, or msgspec when
+installed), with ``json.loads``'s exact results and errors.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from json.scanner import make_scanner
 
 from ..utils.gcpause import no_gc
+from .jsonloads import iter_json, map_json
 
 __all__ = ["paused", "map_json", "map_elements", "iter_json", "iter_elements", "streams", "reads_once"]
-
-_scan = make_scanner(json.JSONDecoder())  # what json.loads uses for a str with no keywords
-_JSON_SPACE = " \t\n\r"
 
 
 def paused(func):
@@ -48,31 +36,6 @@ def paused(func):
             return func(*args, **kwargs)
 
     return wrapper
-
-
-def map_json(part) -> list:
-    """``[json.loads(s) for s in part]``, with the same results and errors, faster."""
-    return list(iter_json(part))
-
-
-def iter_json(part):
-    """``json.loads(s)`` for each ``s`` of ``part``, one at a time (`map_json` without the list)."""
-    loads = json.loads
-    scan = _scan
-    for s in part:
-        if type(s) is not str:
-            yield loads(s)
-            continue
-        try:
-            obj, end = scan(s, 0)
-        except StopIteration:  # not a document at position 0: json.loads says what is wrong (or skips space)
-            yield loads(s)
-            continue
-        n = len(s)
-        # A line read from a file ends in "\n" after its document: test that one character, not a slice.
-        if end != n and not (end == n - 1 and s[end] in _JSON_SPACE) and s[end:].strip(_JSON_SPACE):
-            obj = loads(s)  # trailing data: raises json.loads's own "Extra data" error
-        yield obj
 
 
 def streams(variant):

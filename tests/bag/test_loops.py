@@ -1,44 +1,12 @@
-"""The partition loops: map_json gives exactly json.loads's results and errors; the collector is back on after."""
+"""The partition loops: the collector is back on after; fused chains stream (json: tests/bag/test_jsonloads.py)."""
 
 import gc
 import json
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import graphflow.bag as db
-from graphflow.bag.loops import map_elements, map_json
-
-scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5)
-
-
-def containers(inner):
-    return st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
-
-
-documents = st.recursive(scalars, containers, max_leaves=8)
-noise = st.sampled_from(["", " ", "\n", " \t\r\n", "x", ",1", "\ufeff", "]", "  {"])
-
-
-def outcome(func, s):
-    try:
-        return ("ok", func(s))
-    except Exception as exc:  # the same type and message, whatever it is
-        return (type(exc).__name__, str(exc))
-
-
-@settings(max_examples=20)
-@given(st.lists(st.tuples(noise, documents, noise), max_size=10))
-def test_map_json_is_json_loads(parts):
-    lines = [before + json.dumps(doc) + after for before, doc, after in parts]
-    for line in lines:
-        assert outcome(lambda s: map_json([s])[0], line) == outcome(json.loads, line)
-
-
-def test_map_json_edge_cases():
-    for s in ["", "NaN", "[1e999]", b'{"a": 1}', "\ufeff{}", '{"a": 1}\n', "1 2"]:
-        assert outcome(lambda x: map_json([x])[0], s) == outcome(json.loads, s)
+from graphflow.bag.loops import map_elements
 
 
 def test_collector_is_on_again_after_a_partition_even_when_it_raises():

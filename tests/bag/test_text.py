@@ -7,7 +7,7 @@ import lzma
 import os
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import graphflow.bag as db
@@ -91,3 +91,55 @@ def test_split_lines_breaks_only_at_newlines_whatever_else_the_text_holds(text):
     parts = text.split("\n")
     last = parts.pop()
     assert _split_lines(text, None) == [p + "\n" for p in parts] + ([last] if last else [])
+
+
+pieces_text = st.text(alphabet="ab é\n\r\v\x85\u2028{}", max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pieces_text, st.integers(1, 9), st.sampled_from(["utf-8", "latin-1", "ascii"]), st.booleans())
+@example("a\r\nb\r\nc", 2, "utf-8", False)  # a piece ending between "\r" and "\n"
+@example("ab\n\u00e9\u00e9\u00e9\n\u00e9", 1, "utf-8", True)  # pieces ending inside a character
+def test_streamed_lines_are_the_lines_of_the_whole_file(tmp_path_factory, text, piece, encoding, gz):
+    """Read a few bytes at a time, cut after newlines: the same lines as reading the file whole, whatever
+    breaks ("\\r\\n", "\\r", "\\v", U+2028...) the text holds and wherever the pieces end."""
+    from graphflow.bag.text import _iter_lines, _read_lines, stream_pieces
+
+    path = tmp_path_factory.mktemp("pieces") / ("t.txt.gz" if gz else "t.txt")
+    data = text.encode(encoding, "replace")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    comp = "gzip" if gz else None
+    whole = _read_lines(str(path), 0, None, comp, encoding, "replace", None, False)
+    assert list(stream_pieces(str(path), comp, encoding, "replace", piece)) == whole
+    assert list(_iter_lines(str(path), 0, None, comp, encoding, "replace", None, True)) == [
+        (line, str(path)) for line in whole]
+
+
+def test_streamed_lines_raise_the_whole_files_decoding_error(tmp_path):
+    from graphflow.bag.text import _read_lines, stream_pieces
+
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"ok\n" * 100 + b"bad \xff here\n" + b"ok\n" * 10)
+    with pytest.raises(UnicodeDecodeError) as whole:
+        _read_lines(str(path), 0, None, None, "utf-8", "strict", None, False)
+    streamed = stream_pieces(str(path), None, "utf-8", "strict", 16)
+    assert [next(streamed) for _ in range(3)] == ["ok\n"] * 3  # lines before the bad piece come first
+    with pytest.raises(UnicodeDecodeError) as piecewise:
+        list(streamed)
+    assert str(piecewise.value) == str(whole.value) and "position 304" in str(whole.value)
+
+
+def test_fused_reads_stream_only_where_the_lines_are_the_same(tmp_path):
+    """read_text -> map streams whole files in utf-8/latin-1/ascii; blocks, delimiters and UTF-16 read whole."""
+    from graphflow.bag.text import _iter_lines
+
+    (tmp_path / "a.txt").write_text("x\r\ny\n")
+    (tmp_path / "u.txt").write_bytes("x\ny\n".encode("utf-16"))
+    args = (0, None, None, "utf-8", "strict", None, False)
+    assert not isinstance(_iter_lines(str(tmp_path / "a.txt"), *args), type(iter([])))
+    assert isinstance(_iter_lines(str(tmp_path / "a.txt"), 0, 3, *args[2:]), type(iter([])))
+    assert isinstance(_iter_lines(str(tmp_path / "a.txt"), *args[:5], "\n", False), type(iter([])))
+    assert isinstance(_iter_lines(str(tmp_path / "u.txt"), 0, None, None, "utf-16", "strict", None, False),
+                      type(iter([])))
+    assert db.read_text(str(tmp_path / "u.txt"), encoding="utf-16").map(str.upper).compute(**SYNC) == ["X\n", "Y\n"]
+    assert db.read_text(str(tmp_path / "a.txt")).map(str.upper).compute(**SYNC) == ["X\n", "Y\n"]
