@@ -180,7 +180,8 @@ class Worker:
         clean_stale_spill_dirs(self.local_directory)  # blocks of workers killed here before us
         shm.clean_stale()
         store = WorkerStore(self.memory_limit, target=policy.target or False, local_directory=self.local_directory,
-                            max_spill=self.max_spill, log_spill_errors=False)  # _check_memory logs per episode
+                            max_spill=self.max_spill, log_spill_errors=False,  # _check_memory logs per episode
+                            background_writes=True)  # the loop must answer heartbeats and fetches while we write
         self.state = WorkerState(self.address, self.nthreads, store, validate=self.validate)
         self.actors = ActorHost(self.address, self.loop.add_callback, self.listener.send_many,
                                 lambda msgs: self.scheduler.send_many(msgs), self.actor_handle)
