@@ -45,7 +45,7 @@ class Writer:
         self._jobs.put(job)
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=_drain, args=(self._jobs, self),
+                self._thread = threading.Thread(target=self._drain,
                                                 name=f"graphflow-writer-{self.name}", daemon=True)
                 self._thread.start()
 
@@ -67,20 +67,20 @@ class Writer:
                 self._thread = None
             return True
 
-
-def _drain(jobs: queue.Queue, writer: Writer) -> None:
-    me = threading.current_thread()
-    while True:
-        try:
-            job = jobs.get(timeout=IDLE_SECONDS)
-        except queue.Empty:
-            if writer._exited(me):
-                return
-            continue
-        try:
-            job()
-        except Exception:  # a job's bug must not kill the thread that later jobs wait for
-            logger.exception("writer %s: a job failed", writer.name)
-        finally:
-            job = None
-            jobs.task_done()
+    def _drain(self) -> None:
+        """The writer thread's loop: run jobs until idle for `IDLE_SECONDS`."""
+        me = threading.current_thread()
+        while True:
+            try:
+                job = self._jobs.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                if self._exited(me):
+                    return
+                continue
+            try:
+                job()
+            except Exception:  # a job's bug must not kill the thread that later jobs wait for
+                logger.exception("writer %s: a job failed", self.name)
+            finally:
+                job = None
+                self._jobs.task_done()
