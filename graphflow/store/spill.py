@@ -326,7 +326,7 @@ class WorkerStore(MutableMapping):
             raise self._error(key, f"{type(exc).__name__}: {exc}", nbytes, unknown_room=True) from exc
         free = _free_bytes(directory)
         if free is not None and free < self._pending_disk + nbytes + _BLOCK_SLACK:  # would fail part-way
-            raise self._error(key, "No space left on device", nbytes, free)
+            raise self._error(key, "No space left on device", nbytes, max(0, free - self._pending_disk))
         self._files += 1
         return os.path.join(directory, f"{self._files}.block")
 
@@ -405,8 +405,10 @@ class WorkerStore(MutableMapping):
         leaves (None if neither is known, e.g. the directory cannot be made)."""
         with self._lock:
             free = _free_bytes(self._dir or self.local_directory or tempfile.gettempdir())
+            if free is not None:
+                free = max(0, free - self._pending_disk)  # blocks being written take their room soon
             if self.max_spill is not None:
-                left = max(0, self.max_spill - self._disk)
+                left = max(0, self.max_spill - self._disk - self._pending_disk)
                 free = left if free is None else min(free, left)
             return free
 

@@ -390,8 +390,8 @@ class Worker:
                          "recomputes its results elsewhere)", self.address, format_bytes(self._rss),
                          round(100 * policy.terminate), format_bytes(self.memory_limit))
             return self.close("memory limit", EXIT_MEMORY)
-        if decision.spill_bytes:
-            store.spill_lru(decision.spill_bytes)
+        if decision.spill_bytes > store.writing_bytes:  # values being written leave RSS when their block is done
+            store.spill_lru(decision.spill_bytes - store.writing_bytes)
             if store.spill_failed != decision.short_of_room:  # this very spill failed (or ended the episode)
                 decision = policy.decide(rss=self._rss, managed=store.managed_bytes, spill_failed=store.spill_failed)
         over = target is not None and store.managed_bytes > target
