@@ -131,6 +131,47 @@ def test_kill_9_while_spilling_gives_the_right_answer_and_leaves_no_file(tmp_pat
     assert not [p for p in glob.glob("/dev/shm/graphflow-*") if f"-{victim}-" in p]
 
 
+class SlowToWrite:
+    """A result that says it is large (so the worker spills it at once) and whose block cannot be written
+    until the file ``gate`` exists; ``gate + ".started"`` appears when the write begins."""
+
+    def __init__(self, gate):
+        self.gate = gate
+
+    def __sizeof__(self):
+        return LIMIT * 3 // 4  # over the store's target (0.6) on its own: it goes straight to disk
+
+    def __reduce__(self):
+        open(self.gate + ".started", "w").close()
+        deadline = time.monotonic() + 60
+        while not os.path.exists(self.gate) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return (str, ("written",))
+
+
+def slow_to_write(gate):
+    return SlowToWrite(gate)
+
+
+def test_the_worker_loop_answers_while_a_large_spill_is_written(tmp_path):
+    """The block is written by the store's writer thread: while it is under way the worker's event loop
+    runs a new task, reports it and serves its result (before, the loop wrote the block itself and
+    answered nothing until the write was over)."""
+    gate = str(tmp_path / "gate")
+    spill_dir = tmp_path / "spill"
+    with gf.Client(n_workers=1, threads_per_worker=2, memory_limit=LIMIT, local_directory=str(spill_dir)) as client:
+        big = client.submit(slow_to_write, gate)
+        wait_for(lambda: os.path.exists(gate + ".started"), timeout=60, what="the block write to start")
+        start = time.monotonic()
+        assert client.submit(add, 1, 2).result(timeout=20) == 3  # scheduled, run, reported, fetched
+        assert time.monotonic() - start < 20
+        assert not os.path.exists(gate)  # the write was still held the whole time
+        open(gate, "w").close()
+        wait_for(lambda: spill_files(spill_dir), timeout=60, what="the block on disk")
+        assert big.status == "finished"
+        del big
+
+
 def consume(x, i=0, delay=0.0):
     time.sleep(delay)
     return float(x[::512].sum())

@@ -23,16 +23,23 @@ with ``scheduler="ray"`` (one Ray task per node, ObjectRefs as arguments);
 the anchor makes the same calls by hand, ``inc.remote(i)`` and
 ``add.remote(*refs)``, with one ``ray.get`` of the root.
 
-    python -m benchmarks interop              # all five, vs dask and ray
+``dask-arr-xxt-mean-mem`` (issue 23) runs the xxt-mean case once in a fresh
+process per engine and reports its peak RSS growth (as the array group's
+``*-mem`` rows do): the threads executor must hold no more blocks than Dask's.
+
+    python -m benchmarks interop              # all six, vs dask and ray
     python -m benchmarks interop --quick      # tiny sizes, one run each
+    python -m benchmarks.workloads.interop peak graphflow interop_array_xxt_mean '{"n": 400, "chunk": 100, "seed": 0}'
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
+import sys
 
-from .. import sessions, shapes
+from .. import probe, sessions, shapes
 from ..clock import Stopwatch
 from ..model import Workload
 from ..targets import ratio_at_most
@@ -158,6 +165,38 @@ def _case_for(kind):
     return find
 
 
+def peak_rss(engine: str, kind: str, params) -> dict:
+    """Peak RSS growth of a fresh process computing ``kind`` once with ``engine``'s scheduler function."""
+    return json.loads(probe._run_child(["-m", "benchmarks.workloads.interop", "peak", engine, kind,
+                                        json.dumps(dict(params))]))
+
+
+def _mem_case_for(kind):
+    def find(engine):
+        return functools.partial(peak_rss, engine.name, kind) if kind in _BY_ENGINE.get(engine.name, {}) else None
+
+    return find
+
+
+def _mem_row(kind: str, name: str) -> Workload:
+    base = ARRAY_KINDS[kind]
+    _, summary, params, quick = array_workloads.KINDS[base]
+    return Workload(
+        name=name,
+        summary=f"interop, peak RSS growth in a fresh process: dask.array {summary}, gf.dask_get vs dask threads",
+        kind=f"{kind}_peak_memory",
+        params=params,
+        quick_params=quick,
+        repeat=1,
+        warmup="none",
+        unit="B",
+        target=ratio_at_most(1.0, "dask"),
+        isolate=False,  # each sample is a fresh process already
+        anchors=("dask",),
+        case_for=_mem_case_for(kind),
+    )
+
+
 def _array_row(kind: str, name: str) -> Workload:
     base = ARRAY_KINDS[kind]
     _, summary, params, quick = array_workloads.KINDS[base]
@@ -179,6 +218,7 @@ WORKLOADS = [
     _array_row("interop_array_sum", "dask-arr-sum"),
     _array_row("interop_array_xxt_mean", "dask-arr-xxt-mean"),
     _array_row("interop_array_matmul", "dask-arr-matmul"),
+    _mem_row("interop_array_xxt_mean", "dask-arr-xxt-mean-mem"),
     Workload(
         name="dask-delayed10k",
         summary="interop: 10k dask.delayed inc + fan-in-8 tree, gf.dask_get vs dask threads",
@@ -206,3 +246,21 @@ WORKLOADS = [
         session="interop-ray",
     ),
 ]
+
+
+def main(argv=None) -> int:
+    """Child entry point: ``peak ENGINE KIND PARAMS_JSON`` prints the peak RSS growth as JSON."""
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 4 or argv[0] != "peak" or argv[2] not in _BY_ENGINE.get(argv[1], {}):
+        print("usage: python -m benchmarks.workloads.interop peak graphflow|dask KIND PARAMS_JSON", file=sys.stderr)
+        return 2
+    import dask.array  # noqa: F401  (imported before the baseline, as the array group's children do)
+
+    if argv[1] == "graphflow":
+        import graphflow.interop.dask  # noqa: F401
+    print(json.dumps(probe.peak_growth(_BY_ENGINE[argv[1]][argv[2]], json.loads(argv[3]))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

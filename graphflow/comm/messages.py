@@ -633,13 +633,15 @@ class ActorUp:
 @dataclass(slots=True)
 class ActorCheckpoint:
     """Worker -> scheduler: ``actor``'s pickled ``state`` after calls up to ``hw`` (caller -> seq), with the
-    ``results`` ((caller, seq) -> result, pickled once by the worker) callers have not acknowledged."""
+    ``results`` ((caller, seq) -> result) callers have not acknowledged: a list of dicts pickled once by the
+    worker, one per span of calls between two checkpoints, carried unopened by every later checkpoint until
+    acknowledged (a bare pickled dict or a dict is read too)."""
 
     actor: object
     incarnation: int
     state: bytes
     hw: dict
-    results: bytes | dict = field(default_factory=dict)
+    results: bytes | dict | list = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- client <-> scheduler

@@ -28,7 +28,7 @@ import time
 __all__ = ["performance_report", "render_report", "summarize_prefixes"]
 
 _STATIC = os.path.join(os.path.dirname(__file__), "dashboard", "static")
-_SCRIPTS = ("vendor/chart-4.6.1.umd.min.js", "charts.js", "report.js")
+_SCRIPTS = ("vendor/chart-4.6.1.umd.min.js", "charts.js", "taskstream.js", "report.js")
 _LOG_LINES = 2000  # per worker: a report stays a file you can mail
 
 

@@ -87,7 +87,7 @@ class ActorCheckpointed(SchedulerEvent):
     incarnation: int
     state: bytes
     hw: dict
-    results: bytes | dict = field(default_factory=dict)  # (caller, seq) -> result, pickled by the worker
+    results: bytes | dict | list = field(default_factory=dict)  # pickled by the worker: see wire.ActorCheckpoint
 
 
 @dataclass(slots=True)

@@ -444,20 +444,24 @@ class ActorRestore(ActorCreate):
         self.replay = list(replay)
         # As checkpoints carry them (pickled once by the actor's worker), loaded only where the actor is restored:
         # the scheduler, which builds this node, may lack the modules of the values.
-        self._results = results if isinstance(results, bytes) else dict(results or {})
+        # A list: pickled segments, later ones newer (see `graphflow.worker.actors`).
+        self._results = results if isinstance(results, (bytes, list)) else dict(results or {})
         self.incarnation = incarnation
 
     @property
     def results(self) -> dict:
         """``{(caller, seq): (ok, value, traceback)}`` of the calls the checkpoint covers."""
         results = self._results
-        if isinstance(results, bytes):
+        if isinstance(results, (bytes, list)):
             import pickle
 
+            merged: dict = {}
             try:
-                results = self._results = pickle.loads(results)
+                for blob in results if isinstance(results, list) else [results]:
+                    merged.update(pickle.loads(blob))
             except Exception as exc:
                 raise cannot_load(f"the checkpointed results of actor {self._key!r}", exc, self._key) from exc
+            results = self._results = merged
         return results
 
     def __call__(self, data=None):

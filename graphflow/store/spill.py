@@ -19,6 +19,9 @@ State, per key: its size (``nbytes``), and where it is --
                                                   another worker on this host put
                                                   in shared memory and owns (and
                                                   counts); never spilled here
+    being written    in ``_writing``              counted in spilled_bytes (with
+                                                  ``background_writes``): leaving
+                                                  memory, its block not written yet
 
 Worked example (sizes given by ``sizer=len``; limit 100, target 0.6 -> spill
 past 60 managed bytes)::
@@ -61,8 +64,20 @@ Decisions:
   measured (a task's thread, a peer's message) or from ``sizer`` (default
   `graphflow.sizeof`) for ``store[key] = value``.
 * **Threads**: every public method takes an ``RLock``, so the local threaded
-  executor can share one store between its threads; on a worker only the
-  event loop touches it and the lock is never contended.
+  executor can share one store between its threads; on a worker the event
+  loop and the writer thread share it, each holding it for bookkeeping only.
+* **Who writes** (``background_writes``): by default the caller of the spill
+  writes the block (the local executors' threads).  A worker's store hands
+  each write to a writer thread (`graphflow.store.writer`), so its event loop
+  keeps answering heartbeats and fetches while 200 MB go to disk (~0.1 s).
+  The value leaves the managed bytes at once (so the store does not spill a
+  second value for the same room) and is held in ``_writing`` until its block
+  is on disk; reading it meanwhile takes it back to memory (the block becomes
+  its clean copy); deleting it throws the block away when written.  The
+  checks that can fail early (``max_spill``, free space, the directory) run
+  before the hand-off; a write that fails anyway puts the value back in
+  memory and starts a failure episode, as a failed inline write does.
+  `flush` waits for the writes under way.
 
 Spill directory: ``<local_directory or tempdir>/graphflow-spill-<pid>-<random>``,
 made on the first spill, removed by `close()`, when the store is collected and
@@ -93,6 +108,7 @@ from ..sizeof import sizeof
 from ..units import format_bytes, parse_bytes
 from ..utils.private_dirs import make_private_dir
 from . import blocks
+from .writer import Writer
 
 __all__ = ["WorkerStore", "SpillError", "Shared", "clean_stale_spill_dirs", "nbytes_of", "SPILL_PREFIX"]
 
@@ -121,11 +137,13 @@ class WorkerStore(MutableMapping):
     from ``gf.config`` ``worker.max_spill``; ``False``: no cap).  ``sizer``:
     ``value -> int`` for ``store[key] = value``.  ``log_spill_errors``: log the
     start of each spill failure episode (False: the caller does, as the worker).
+    ``background_writes``: write blocks on a writer thread, not the caller's
+    (see the module docstring).
     """
 
     def __init__(self, memory_limit=None, *, target=None, spill=None, pause=None, terminate=None,
                  local_directory: str | None = None, max_spill=None, sizer=sizeof,
-                 log_spill_errors: bool = True):
+                 log_spill_errors: bool = True, background_writes: bool = False):
         self.memory_limit = None if memory_limit is None else parse_bytes(memory_limit)
         given = {"target": target, "spill": spill, "pause": pause, "terminate": terminate}
         self.thresholds = {k: config.get(f"worker.memory.{k}") if v is None else v for k, v in given.items()}
@@ -141,6 +159,9 @@ class WorkerStore(MutableMapping):
         self._fast: OrderedDict = OrderedDict()  # key -> value, least recently used first
         self._slow: dict = {}  # key -> (path, file size)
         self._shared: dict = {}  # key -> value mapped from a host shared-memory block another process owns
+        self._writing: dict = {}  # key -> value whose block the writer thread is writing
+        self._writer = Writer(f"spill-{id(self):x}") if background_writes else None
+        self._pending_disk = 0  # bytes of the blocks being written, for the max_spill and free-space checks
         self._nbytes: dict = {}
         self._total = 0
         self._managed = 0
@@ -269,41 +290,109 @@ class WorkerStore(MutableMapping):
 
     def _spill(self, key) -> None:
         """Move ``key`` from memory to disk (raises `SpillError`, leaving it in memory)."""
-        if key not in self._slow:
+        if key in self._slow:  # a clean copy is on disk already
+            pass
+        elif self._writer is not None:
+            self._write_later(key, self._fast[key])
+            self._managed -= self._nbytes[key]
+            return
+        else:
             self._write(key, self._fast[key])
         del self._fast[key]
         self._managed -= self._nbytes[key]
 
     def _write(self, key, value) -> None:
+        path = self._block_path_for(key)
+        try:
+            written = blocks.write_block(path, value)
+        except OSError as exc:
+            raise self._write_error(key, exc) from exc
+        self._record_block(key, path, written)
+
+    def _block_path_for(self, key) -> str:
+        """A fresh block path for ``key``, after the checks that can fail before writing (raises `SpillError`)."""
         nbytes = self._nbytes[key]
-        if self.max_spill is not None and self._disk + nbytes > self.max_spill:
+        disk = self._disk + self._pending_disk
+        if self.max_spill is not None and disk + nbytes > self.max_spill:
             self._drop_clean_copies()
-            if self._disk + nbytes > self.max_spill:
+            disk = self._disk + self._pending_disk
+            if disk + nbytes > self.max_spill:
                 raise self._error(key, f"max_spill is {format_bytes(self.max_spill)} and "
-                                       f"{format_bytes(self._disk)} are spilled already", nbytes)
+                                       f"{format_bytes(disk)} are spilled already", nbytes)
         try:
             directory = self._directory()
         except OSError as exc:
             self._blocked = True
             raise self._error(key, f"{type(exc).__name__}: {exc}", nbytes, unknown_room=True) from exc
         free = _free_bytes(directory)
-        if free is not None and free < nbytes + _BLOCK_SLACK:  # would fail part-way: do not write at all
-            raise self._error(key, "No space left on device", nbytes, free)
-        try:
-            self._files += 1
-            path = os.path.join(directory, f"{self._files}.block")
-            written = blocks.write_block(path, value)
-        except OSError as exc:
-            # A full disk raced with another writer: the free-space check keeps the next tries from writing.
-            # Anything else (EACCES, EIO, ...) would fail again after writing: none until space is freed here.
-            self._blocked = exc.errno not in (errno.ENOSPC, errno.EDQUOT)
-            raise self._error(key, f"{type(exc).__name__}: {exc}", nbytes) from exc
+        if free is not None and free < self._pending_disk + nbytes + _BLOCK_SLACK:  # would fail part-way
+            raise self._error(key, "No space left on device", nbytes, max(0, free - self._pending_disk))
+        self._files += 1
+        return os.path.join(directory, f"{self._files}.block")
+
+    def _write_error(self, key, exc: Exception) -> SpillError:
+        # A full disk raced with another writer: the free-space check keeps the next tries from writing.
+        # Anything else (EACCES, EIO, ...) would fail again after writing: none until space is freed here.
+        self._blocked = getattr(exc, "errno", None) not in (errno.ENOSPC, errno.EDQUOT)
+        return self._error(key, f"{type(exc).__name__}: {exc}", self._nbytes[key])
+
+    def _record_block(self, key, path: str, written: int) -> None:
+        """``key``'s block is on disk: keep it, unless it breaks ``max_spill`` (raises `SpillError`)."""
         if self.max_spill is not None and self._disk + written > self.max_spill:
             _unlink(path)
             raise self._error(key, f"max_spill is {format_bytes(self.max_spill)}; the block was "
                                    f"{format_bytes(written)} with {format_bytes(self._disk)} spilled already", written)
         self._slow[key] = (path, written)
         self._disk += written
+
+    def _write_later(self, key, value) -> None:
+        """Hand ``key``'s block to the writer thread; the value leaves ``_fast`` for ``_writing`` (lock held)."""
+        path = self._block_path_for(key)
+        nbytes = self._nbytes[key]
+        del self._fast[key]
+        self._writing[key] = value
+        self._pending_disk += nbytes
+
+        def job():
+            try:
+                written, error = blocks.write_block(path, value), None
+            except Exception as exc:  # OSError, or a value that cannot be serialized: reported, never lost
+                written, error = 0, exc
+            self._written(key, value, path, nbytes, written, error)
+
+        self._writer.submit(job)
+
+    def _written(self, key, value, path: str, nbytes: int, written: int, error) -> None:
+        """On the writer thread: record the outcome of writing ``key``'s block."""
+        with self._lock:
+            self._pending_disk -= nbytes
+            if self._writing.get(key, _MISSING) is value:  # still leaving memory: it goes now, or comes back
+                del self._writing[key]
+                try:
+                    if error is not None:
+                        raise self._write_error(key, error) from error
+                    self._record_block(key, path, written)
+                except SpillError as exc:
+                    _unlink(path)
+                    self._fast[key] = value
+                    self._fast.move_to_end(key, last=False)  # still the least recently used
+                    self._managed += nbytes
+                    self._fail(exc)
+            elif error is None and self._fast.get(key, _MISSING) is value and key not in self._slow:
+                self._slow[key] = (path, written)  # read back meanwhile: the block is its clean copy
+                self._disk += written
+            else:  # deleted or replaced meanwhile (or the write failed): nobody wants this block
+                _unlink(path)
+
+    def flush(self) -> None:
+        """Wait until the blocks handed to the writer thread are written (no-op without ``background_writes``)."""
+        if self._writer is not None:
+            self._writer.flush()
+
+    @property
+    def writing_bytes(self) -> int:
+        """Sizes of the values whose blocks are being written (still in memory until they are)."""
+        return self._pending_disk
 
     def _drop_clean_copies(self) -> None:
         for key in [k for k in self._slow if k in self._fast]:
@@ -316,8 +405,10 @@ class WorkerStore(MutableMapping):
         leaves (None if neither is known, e.g. the directory cannot be made)."""
         with self._lock:
             free = _free_bytes(self._dir or self.local_directory or tempfile.gettempdir())
+            if free is not None:
+                free = max(0, free - self._pending_disk)  # blocks being written take their room soon
             if self.max_spill is not None:
-                left = max(0, self.max_spill - self._disk)
+                left = max(0, self.max_spill - self._disk - self._pending_disk)
                 free = left if free is None else min(free, left)
             return free
 
@@ -365,8 +456,10 @@ class WorkerStore(MutableMapping):
                 return fast[key]
             if key in self._shared:
                 return self._shared[key]
-            path, _ = self._slow[key]
-            value = blocks.read_block(path)
+            value = self._writing.pop(key, _MISSING)
+            if value is _MISSING:
+                path, _ = self._slow[key]
+                value = blocks.read_block(path)
             fast[key] = value
             self._managed += self._nbytes[key]
             self._maybe_evict()
@@ -414,6 +507,8 @@ class WorkerStore(MutableMapping):
             self._managed -= nbytes
         elif self._shared.pop(key, _MISSING) is not _MISSING:
             self._shared_total -= nbytes
+        else:
+            self._writing.pop(key, None)  # its block is thrown away when written
         entry = self._slow.pop(key, None)
         if entry is not None:
             self._disk -= entry[1]
@@ -428,6 +523,9 @@ class WorkerStore(MutableMapping):
 
     def close(self) -> None:
         """Drop everything and remove the spill directory.  Values already read stay usable."""
+        with self._lock:
+            self._writing.clear()  # blocks being written are unlinked when done (their keys are gone)
+        self.flush()  # outside the lock: the writer takes it to record each write
         with self._lock:
             self._fast.clear()
             self._slow.clear()
@@ -447,7 +545,9 @@ class WorkerStore(MutableMapping):
         """Check the byte accounting (for tests and ``WorkerState.validate_state``)."""
         keys = self._nbytes.keys()
         assert self._fast.keys() <= keys and self._slow.keys() <= keys, "a tier holds a key with no size"
-        assert keys <= self._fast.keys() | self._slow.keys() | self._shared.keys(), "a key is in no tier"
+        assert keys <= self._fast.keys() | self._slow.keys() | self._shared.keys() | self._writing.keys(), \
+            "a key is in no tier"
+        assert not self._writing.keys() & (self._fast.keys() | self._slow.keys()), "a key being written is elsewhere"
         assert not self._shared.keys() & (self._fast.keys() | self._slow.keys()), "a shared key is in a tier"
         assert self._shared_total == sum(self._nbytes[k] for k in self._shared), "shared_bytes is off"
         assert self._total == sum(self._nbytes.values()), f"total_bytes {self._total} is not the sum of sizes"

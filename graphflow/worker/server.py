@@ -180,7 +180,8 @@ class Worker:
         clean_stale_spill_dirs(self.local_directory)  # blocks of workers killed here before us
         shm.clean_stale()
         store = WorkerStore(self.memory_limit, target=policy.target or False, local_directory=self.local_directory,
-                            max_spill=self.max_spill, log_spill_errors=False)  # _check_memory logs per episode
+                            max_spill=self.max_spill, log_spill_errors=False,  # _check_memory logs per episode
+                            background_writes=True)  # the loop must answer heartbeats and fetches while we write
         self.state = WorkerState(self.address, self.nthreads, store, validate=self.validate)
         self.actors = ActorHost(self.address, self.loop.add_callback, self.listener.send_many,
                                 lambda msgs: self.scheduler.send_many(msgs), self.actor_handle)
@@ -389,8 +390,8 @@ class Worker:
                          "recomputes its results elsewhere)", self.address, format_bytes(self._rss),
                          round(100 * policy.terminate), format_bytes(self.memory_limit))
             return self.close("memory limit", EXIT_MEMORY)
-        if decision.spill_bytes:
-            store.spill_lru(decision.spill_bytes)
+        if decision.spill_bytes > store.writing_bytes:  # values being written leave RSS when their block is done
+            store.spill_lru(decision.spill_bytes - store.writing_bytes)
             if store.spill_failed != decision.short_of_room:  # this very spill failed (or ended the episode)
                 decision = policy.decide(rss=self._rss, managed=store.managed_bytes, spill_failed=store.spill_failed)
         over = target is not None and store.managed_bytes > target

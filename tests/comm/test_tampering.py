@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import pickle
 
 import numpy as np
 import pyarrow as pa
@@ -165,7 +166,7 @@ MESSAGES = {
     "RetireMe": lambda: wire.RetireMe(),
     "ActorUp": lambda: wire.ActorUp(("Counter", "abc"), 1),
     "ActorCheckpoint": lambda: wire.ActorCheckpoint(("Counter", "abc"), 1, b"state" * 1000, {"caller-1": 3},
-                                                    {("caller-1", 3): array()}),
+                                                    [pickle.dumps({("caller-1", 3): (True, array(), "")})]),
     "SubmitGraph": lambda: wire.SubmitGraph(
         "update-graph-1", {"x-1": DataNode("x-1", array()), "f-1": Task("f-1", _big_function(), Ref("x-1"))},
         {"x-1": (), "f-1": ("x-1",)}, {"x-1": 0, "f-1": 1}, ["f-1"], {"f-1": 2}, {}),

@@ -140,6 +140,56 @@ def test_dashboard_shows_a_running_graph(client, browser):
     page.close()
 
 
+def test_task_stream_is_drawn_on_one_canvas_without_a_chart_library(client, browser):
+    """The stream's canvas carries no Chart.js chart, and its pixels show the bars of the tasks that ran."""
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(client.dashboard_link)
+    wait_on_page(page, lambda: page.get_attribute("#summary", "data-status") == "live", what="first snapshot")
+    total, expected = graph(60)
+    assert client.compute(total, optimize_graph=False).result(timeout=60) == expected
+    wait_on_page(page, lambda: int(page.get_attribute("#chart-task-stream", "data-bars") or 0) >= 60,
+                 what="60 bars on the stream's canvas")
+    assert page.evaluate("() => Chart.getChart(document.getElementById('chart-task-stream')) === undefined")
+    # Pixels in a bar's colour (nap is the first prefix met: the palette's first colour, #4e79a7).
+    coloured = page.evaluate("""() => {
+        const c = document.getElementById('chart-task-stream');
+        const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < px.length; i += 4) if (px[i + 3] > 0 && (px[i] !== px[i + 1] || px[i] !== px[i + 2])) n++;
+        return n;
+    }""")
+    assert coloured > 500, coloured
+    assert errors == []
+    page.close()
+
+
+def test_a_hidden_tab_stops_polling_and_a_shown_one_starts_again(client, browser):
+    page = browser.new_page()
+    api_requests = []
+    page.on("request", lambda r: "/api/v1/" in r.url and api_requests.append(r.url))
+    page.goto(client.dashboard_link)
+    wait_on_page(page, lambda: page.get_attribute("#summary", "data-status") == "live", what="first snapshot")
+    set_visibility = """state => {
+        Object.defineProperty(document, 'visibilityState', {value: state, configurable: true});
+        Object.defineProperty(document, 'hidden', {value: state === 'hidden', configurable: true});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }"""
+    page.evaluate(set_visibility, "hidden")
+    # The round under way ends (a long poll answers within 2 s), then the loop stops.
+    wait_on_page(page, lambda: page.get_attribute("#summary", "data-polling") == "no", what="polling to stop")
+    count = len(api_requests)
+    quiet_until = time.monotonic() + 3  # the measured quiet: a hidden tab makes no request at all
+    while time.monotonic() < quiet_until:
+        page.wait_for_timeout(250)
+    assert len(api_requests) == count
+    page.evaluate(set_visibility, "visible")
+    wait_on_page(page, lambda: len(api_requests) > count, what="polling to start again")
+    assert page.get_attribute("#summary", "data-polling") == "yes"
+    page.close()
+
+
 def test_report_opens_offline(client, browser, tmp_path):
     path = tmp_path / "report.html"
     with gf.performance_report(str(path)):

@@ -6,8 +6,8 @@
  * JSON embedded in its HTML file, and both hand the data to these charts.
  *
  * Exposed as window.GFCharts = {colorOf, stateColor, formatBytes, shortWorker, streamRows,
- *   TaskStreamChart, ProgressChart, MemoryChart, WorkersChart, GraphChart, PrefixTimeChart,
- *   MemoryHistoryChart, layoutGraph}.
+ *   ProgressChart, MemoryChart, WorkersChart, GraphChart, PrefixTimeChart, MemoryHistoryChart,
+ *   layoutGraph}; the task stream, drawn without Chart.js, is taskstream.js's (loaded after this file).
  */
 (function (global) {
   "use strict";
@@ -74,68 +74,6 @@
     const rows = new Set();
     for (const r of records) rows.add(shortWorker(r.worker) + " #" + r.thread);
     return Array.from(rows).sort();
-  }
-
-  /* Horizontal floating bars [start, stop] per worker-thread row, coloured by prefix.
-   * update(records, t0, t1): bars within [t0, t1] (seconds since the epoch), drawn relative to t1
-   * (dashboard: seconds ago) or to origin when given (report: seconds since the block began). */
-  class TaskStreamChart {
-    constructor(canvas, options) {
-      this.options = options || {};
-      this.bars = 0;
-      this.chart = new global.Chart(canvas, {
-        type: "bar",
-        data: { labels: [], datasets: [] },
-        options: merge(BASE, {
-          indexAxis: "y",
-          datasets: { bar: { grouped: false, categoryPercentage: 1.0, barPercentage: 0.85, minBarLength: 2 } },
-          scales: {
-            x: { type: "linear", title: { display: true, text: this.options.xTitle || "seconds" } },
-            y: { type: "category", ticks: { autoSkip: false, font: { size: 10 } } },
-          },
-          plugins: {
-            legend: { position: "bottom", labels: { boxWidth: 10, font: { size: 10 } } },
-            tooltip: {
-              callbacks: {
-                label: (ctx) => {
-                  const p = ctx.raw;
-                  return p.key + " (" + ((p.x[1] - p.x[0]) * 1000).toFixed(1) + " ms" +
-                    (p.status === "erred" ? ", erred" : "") + ")";
-                },
-              },
-            },
-          },
-        }),
-      });
-    }
-
-    update(records, t0, t1, origin) {
-      const zero = origin === undefined ? t1 : origin;
-      // One dataset per prefix (and one per prefix for its erred runs): colours are per dataset, never
-      // per bar, since Chart.js resolves per-element options slowly (a second for a few thousand bars).
-      const byPrefix = new Map();
-      const shown = records.filter((r) => r.stop >= t0 && r.start <= t1);
-      for (const r of shown) {
-        const name = r.status === "erred" ? r.prefix + " (erred)" : r.prefix;
-        let data = byPrefix.get(name);
-        if (!data) byPrefix.set(name, (data = []));
-        data.push({ x: [r.start - zero, r.stop - zero], y: shortWorker(r.worker) + " #" + r.thread, key: r.key,
-          status: r.status });
-      }
-      const names = Array.from(byPrefix.keys()).sort();
-      this.chart.data.labels = streamRows(shown);
-      this.chart.data.datasets = names.map((name) => {
-        const erred = name.endsWith(" (erred)");
-        const color = colorOf(erred ? name.slice(0, -8) : name);
-        return { label: name, data: byPrefix.get(name), backgroundColor: color,
-          borderColor: erred ? "#000000" : color, borderWidth: erred ? 2 : 0 };
-      });
-      this.chart.options.scales.x.min = t0 - zero;
-      this.chart.options.scales.x.max = t1 - zero;
-      this.chart.update("none");
-      this.bars = shown.length;
-      return this.bars;
-    }
   }
 
   /* Per prefix, the share of its tasks done / processing / waiting / erred (stacked, 0-100 %). */
@@ -517,7 +455,7 @@
   global.GFCharts = {
     colorOf: colorOf, stateColor: stateColor, formatBytes: formatBytes, shortWorker: shortWorker,
     streamRows: streamRows, progressParts: progressParts, layoutGraph: layoutGraph,
-    TaskStreamChart: TaskStreamChart, ProgressChart: ProgressChart, MemoryChart: MemoryChart,
+    ProgressChart: ProgressChart, MemoryChart: MemoryChart,
     WorkersChart: WorkersChart, GraphChart: GraphChart, PrefixTimeChart: PrefixTimeChart,
     MemoryHistoryChart: MemoryHistoryChart,
   };

@@ -9,8 +9,10 @@
  * Drawing a canvas costs the browser far more than the script that fills it (rasterizing, compositing),
  * and on a laptop the browser shares the cores with the workers.  So each chart redraws only when what it
  * shows would visibly change, the small ones at most every SMALL_S, and a chart that took long to draw
- * waits BUDGET times that long (big graphs: a millisecond per node) before the next drawing; nothing is
- * drawn while the tab is hidden.  The text summary (#summary, #progress-summary, #memory-summary) is
+ * waits BUDGET times that long (big graphs: a millisecond per node) before the next drawing.  While the
+ * tab is hidden (document.visibilityState) the page neither polls nor draws: the loop stops, costing the
+ * scheduler no request, and starts again, drawing at once, when the tab shows.  The task stream is drawn
+ * on one canvas without a chart library (taskstream.js).  The text summary (#summary, #progress-summary, #memory-summary) is
  * always current and carries data-* attributes that tests and scripts read.
  */
 (function () {
@@ -239,18 +241,31 @@
     text.className = failures || (age !== null && age > 5) ? "stale" : "";
   }
 
+  let running = false; // a tick is scheduled or under way; false while the tab is hidden
+
+  function visible() {
+    return document.visibilityState === "visible";
+  }
+
   async function tick() {
+    const summary = document.getElementById("summary");
+    if (!visible()) {
+      running = false; // the visibilitychange listener starts the loop again
+      summary.dataset.polling = "no";
+      return;
+    }
+    running = true;
+    summary.dataset.polling = "yes";
     let fresh = null;
     try {
       fresh = await pollSnapshot();
-      const visible = !document.hidden;
-      if (fresh && visible) renderSnapshot(fresh);
-      if (visible && (await pollGraph())) renderGraph();
+      if (fresh && visible()) renderSnapshot(fresh);
+      if (visible() && (await pollGraph())) renderGraph();
       if (performance.now() - streamAt >= streamWait) {
         streamAt = performance.now();
         await pollStream();
         const t0 = performance.now();
-        if (visible) renderStream();
+        if (visible()) renderStream();
         streamWait = Math.max(STREAM_S * 1000, BUDGET * (performance.now() - t0));
       }
       failures = 0;
@@ -267,13 +282,18 @@
   }
 
   document.addEventListener("visibilitychange", () => {
-    if (!document.hidden && snapshot) {
+    if (!visible()) return;
+    if (snapshot) {
       snapshotDrawn = streamDrawn = null;
       smallDrawn = [null, null, null];
       smallAt = -Infinity;
       renderSnapshot(snapshot);
       renderGraph();
       renderStream();
+    }
+    if (!running) {
+      streamAt = -Infinity; // the stream missed the hidden time: fetch it with the first round
+      tick();
     }
   });
   tick();
