@@ -590,9 +590,10 @@ class Worker:
             if not fits and guess < SMALL_RESULT and guess <= self._small_budget:
                 self._small_budget -= guess  # a count or a sum still runs, up to a bound per episode
                 fits = True
-            if not fits:
+            room = store.spill_room()  # a block written or dropped since the failure may have made room
+            if not fits and (room is None or room < needed):
                 return no_room_error(key, self.address, guess, needed, rss, self.memory_limit,
-                                     store.last_spill_error, store.spill_room(), store.directory)
+                                     store.last_spill_error, room, store.directory)
         self._reserve(key, guess)
         return None
 
