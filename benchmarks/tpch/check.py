@@ -13,6 +13,7 @@ query, the column and the row at the first difference.  The rules:
   equal within 1e-6 relative (and 1e-9 absolute, for zeros); timestamps/dates equal (after both are
   made ``datetime64[ns]``); strings equal; nulls equal nulls.
 
+A scalar ``got`` (a query ending in a lazy scalar, ``SELECT sum(...)``) is the one cell of ``want``.
 The index of either frame is ignored: a query turns its group keys into columns (``reset_index``).
 
     >>> import pandas as pd
@@ -38,6 +39,8 @@ def compare(got, want: pd.DataFrame, query: int, *, ordered: bool = False, check
     """Raise ``AssertionError`` unless ``got`` is ``want`` up to row order, float noise and dtypes."""
     if isinstance(got, pd.Series):
         got = got.to_frame()
+    elif np.isscalar(got) and want.shape == (1, 1):  # a lazy scalar's value (SELECT sum(...) FROM ...)
+        got = pd.DataFrame({want.columns[0]: [got]})
     if not isinstance(got, pd.DataFrame):
         raise AssertionError(f"q{query}: got a {type(got).__name__}, want a pandas DataFrame")
     got = got.reset_index(drop=True)

@@ -41,3 +41,9 @@ def test_strings_and_nulls():
     with pytest.raises(AssertionError, match=r"q2: column 0 \('s'\), row 1: got 'y', want 'x'"):
         compare(pd.DataFrame({"s": [None, "z", "y"]}), want, 2)
     compare(pd.DataFrame({"s": [1.0, 2.0]}), pd.DataFrame({"t": [1.0, 2.0]}), 2, check_names=False)
+
+
+def test_a_scalar_is_the_one_cell():
+    compare(1.0 + 1e-9, pd.DataFrame({"revenue": [1.0]}), 6)
+    with pytest.raises(AssertionError, match=r"q6: column 0 \('revenue'\), row 0: got 2.0, want 1.0"):
+        compare(2.0, pd.DataFrame({"revenue": [1.0]}), 6)
