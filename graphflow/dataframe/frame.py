@@ -406,6 +406,10 @@ def with_positions(df: "DataFrame") -> "DataFrame":
 
 def reset_index(df: "DataFrame", drop: bool = False) -> "DataFrame":
     """See `DataFrame.reset_index`."""
+    if drop and not index_names(df.schema):
+        # no stored index: nothing to drop (positions would be made only to be discarded, and their
+        # op would hide the columns read below it from projection pushdown: every merge does this)
+        return DataFrame(df.expr)
     df = with_positions(df)
     names, cols = index_names(df.schema), index_columns(df.schema)
     data = [(n, Col(n)) for n in df.arrow_names()]

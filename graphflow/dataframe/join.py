@@ -128,6 +128,23 @@ class _Join:
     def __graphflow_tokenize__(self):
         return ("join", self.left_keys, self.right_keys, self.how, self.suffixes)
 
+    # -- projection pushdown (graphflow/dataframe/optimize/projection.py)
+    def column_needs(self, needed, schemas):
+        """The columns of (left, right) that the output columns ``needed`` come from, plus the keys; a
+        name on both sides is kept on both when either of its suffixed outputs is needed (dropping one
+        side would rename the other) and dropped from both otherwise."""
+        layout = _layout(self, schemas[0].names, schemas[1].names)
+        clashed = {name for _, name, out in layout if out != name and out in needed}
+        need = (set(self.left_keys), set(self.right_keys))
+        for side, name, out in layout:
+            if out in needed or name in clashed:
+                need[side == "right"].add(name)
+        return list(need)
+
+    def output_schema(self, schemas):
+        """The joined schema of inputs with ``schemas`` (left, right)."""
+        return _Join.__call__(self, schemas[0].empty_table(), schemas[1].empty_table()).schema
+
     def __repr__(self):
         return f"Join({self.how} on {list(self.left_keys)} = {list(self.right_keys)})"
 
@@ -253,6 +270,10 @@ class _Prepare:
 
     def __graphflow_tokenize__(self):
         return ("prepare", self.keys)
+
+    def column_needs(self, needed):
+        """A reduction to the broadcast side keeps columns: the ``needed`` ones and the keys."""
+        return set(needed) | set(self.keys)
 
 
 def _concat(parts):
