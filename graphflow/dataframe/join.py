@@ -185,6 +185,10 @@ class _Join:
 
 
 DENSE_SPAN = 32
+# A broadcast side is prepared once and shared by every partition's join, so its slot array may span
+# more: up to this many slots (4 bytes each) beyond DENSE_SPAN per row.  TPC-H q3 at SF1: 147k order
+# keys spread over 6M values, probed by 3M lines; hashing them per partition (index_in) cost 1.2 s of CPU.
+BROADCAST_DENSE_SLOTS = 1 << 24
 
 
 def _layout(op, left_names, right_names):
@@ -215,7 +219,8 @@ class _DenseKeys:
 
     `build` gives None when not applicable: non-integer keys, nulls or
     duplicates among them, or a range wider than ``DENSE_SPAN`` times the row
-    count (the slots cost 4 bytes per value in the range)."""
+    count plus ``extra_slots`` (the slots cost 4 bytes per value in the range;
+    a broadcast side, built once, may take `BROADCAST_DENSE_SLOTS` more)."""
 
     __slots__ = ("lo", "hi", "slots")
 
@@ -223,7 +228,7 @@ class _DenseKeys:
         self.lo, self.hi, self.slots = lo, hi, slots
 
     @classmethod
-    def build(cls, rcol):
+    def build(cls, rcol, extra_slots: int = 1024):
         if not pa.types.is_integer(rcol.type) or rcol.null_count:
             return None
         rk, _ = _int64_values(rcol)
@@ -231,7 +236,7 @@ class _DenseKeys:
             return None
         lo, hi = int(rk.min()), int(rk.max())
         span = hi - lo + 1
-        if span > DENSE_SPAN * len(rk) + 1024:
+        if span > DENSE_SPAN * len(rk) + extra_slots:
             return None
         slots = np.full(span, -1, np.int32)
         slots[rk - lo] = np.arange(len(rk), dtype=np.int32)
@@ -332,7 +337,7 @@ class _Prepare:
         self.keys = tuple(keys)
 
     def __call__(self, table):
-        dense = _DenseKeys.build(table.column(self.keys[0])) if table.num_rows else None
+        dense = _DenseKeys.build(table.column(self.keys[0]), BROADCAST_DENSE_SLOTS) if table.num_rows else None
         return _Prepared(table, dense is not None or _unique_key(table, self.keys[:1]), dense)
 
     def __graphflow_tokenize__(self):
