@@ -49,6 +49,7 @@ def duckdb_connection(paths: dict, threads: int | None = None):
     import duckdb
 
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # it would print into the report (stdout)
     if threads:
         con.execute(f"SET threads TO {int(threads)}")
     for name, path in paths.items():
