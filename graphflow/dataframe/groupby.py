@@ -15,7 +15,8 @@ grouped like any value and their groups dropped at the end (``dropna=True``).  `
 picks automatically: the partial aggregate of the first partition is computed
 (once, with the sync scheduler, when the plan is first lowered or its
 ``npartitions`` is asked for) and the shuffle is used if it has more than
-`SHUFFLE_GROUPS` groups.
+`SHUFFLE_GROUPS` groups; where partition 0 is not cheap on its own (behind a shuffle: see
+`graphflow.dataframe.first_partition`) nothing is sampled and the tree is used, as Dask's default.
 
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_dict({"k": ["a", "b", "a"], "x": [1.0, 2.0, 4.0]}, npartitions=2)
@@ -56,6 +57,7 @@ from .. import base
 from ..spec import tokenize
 
 from .collection import CallMethod, Scalar
+from .first_partition import first_partition_is_cheap
 from .frame import DataFrame, check_columns
 from .groupby_methods import Aggregation, GroupByMethods
 from .labels import index_column, index_names, label_of
@@ -265,6 +267,10 @@ class GroupbyAgg(PlanNode):
         # the rewritten child holds the same rows: keep the sampled choice, if made
         return GroupbyAgg(children[0], self.agg, self.split_out, self._schema, getattr(self, "_chosen", None))
 
+    def column_needs(self, needed):
+        """Whatever is used of the result, the grouping reads the keys and the aggregated columns only."""
+        return [set(self.agg.keys) | {col for col, _, _ in self.agg.aggs if col is not None}]
+
     def _strategy(self):
         try:
             return self._chosen
@@ -337,6 +343,9 @@ def _sample_choice(node) -> int:
     child = node.children[0]
     if any(isinstance(n, FromKeys) for n in walk(child)):
         # persisted partitions live on a cluster, out of the sync scheduler's reach: Dask's default, a tree
+        return 1
+    if not first_partition_is_cheap(child):
+        # behind a shuffle (a hash join's output) partition 0 is the whole job: Dask's default, a tree
         return 1
     part = Blockwise(Func(_chunk, node.agg), (Partitions(child, [0]),), schema=pa.schema([]))
     [first] = base.compute(Scalar(part), scheduler="sync")

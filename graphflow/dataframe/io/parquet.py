@@ -79,6 +79,22 @@ class ReadParquet(PlanNode):
     def with_columns(self, columns) -> "ReadParquet":
         return self.replace(columns=columns)
 
+    def estimated_bytes(self) -> float:
+        """Uncompressed bytes of the columns read, from the files' metadata (before any filter: an upper
+        bound); the optimizer's broadcast choice reads it after projection pushdown."""
+        import pyarrow.parquet as pq
+
+        total, wanted = 0, set(self._schema.names)
+        for path, rg in self.pieces:
+            md = pq.ParquetFile(path).metadata
+            for g in range(md.num_row_groups) if rg is None else [rg]:
+                group = md.row_group(g)
+                for c in range(group.num_columns):
+                    chunk = group.column(c)
+                    if chunk.path_in_schema.split(".")[0] in wanted:
+                        total += chunk.total_uncompressed_size
+        return total
+
     def with_predicate(self, predicate) -> "ReadParquet":
         both = predicate if self.predicate is None else Call("and_kleene", [self.predicate, predicate])
         return self.replace(predicate=both)
