@@ -392,8 +392,23 @@ _DT_METHODS = {
 }
 
 
+# Properties with a pyarrow kernel giving pandas' numbers on timestamps (pandas' dtype: int32, float64 once a
+# value is missing, which is what an int32 Arrow column with nulls becomes).  As a kernel the result stays a
+# formula on the Series' own frame: fused into the projection and assignable next to its other columns
+# (``df.assign(y=df.t.dt.year)``), which a partition-wise pandas call is not.  pyarrow's ``microsecond`` is
+# the part below the millisecond and its ``nanosecond`` below the microsecond, so those two stay pandas'.
+_DT_KERNELS = {"year": "year", "month": "month", "day": "day", "hour": "hour", "minute": "minute",
+               "second": "second", "dayofweek": "day_of_week", "day_of_week": "day_of_week",
+               "weekday": "day_of_week", "dayofyear": "day_of_year", "day_of_year": "day_of_year",
+               "quarter": "quarter"}
+
+
 def _dt_property(name):
     def get(self):
+        kernel = _DT_KERNELS.get(name)
+        if kernel is not None and pa.types.is_timestamp(self.series.arrow_type):
+            return self.series.derive(Call("cast", [Call(kernel, [self._s.column_expr])],
+                                           pc.CastOptions.safe(pa.int32())))
         return attribute(self.series, f"dt.{name}", getattr(empty_pandas(self.series).dt, name))
 
     get.__name__ = name
