@@ -389,6 +389,13 @@ class _Positions:
     def __graphflow_tokenize__(self):
         return "positions"
 
+    def input_columns(self, needed, schemas):
+        """Projection pushdown: every column but the positions passes through."""
+        return [set(needed) - {index_column(0)}]
+
+    def output_schema(self, schemas):
+        return schemas[0].append(pa.field(index_column(0), pa.int64()))
+
 
 def with_positions(df: "DataFrame") -> "DataFrame":
     """``df`` whose index is each row's position in its partition (what a frame without an index has)."""

@@ -265,6 +265,10 @@ class GroupbyAgg(PlanNode):
         # the rewritten child holds the same rows: keep the sampled choice, if made
         return GroupbyAgg(children[0], self.agg, self.split_out, self._schema, getattr(self, "_chosen", None))
 
+    def input_columns(self, needed):
+        """Projection pushdown: the partial aggregation reads the keys and the aggregated columns only."""
+        return [set(self.agg.keys) | {col for col, _, _ in self.agg.aggs if isinstance(col, str)}]
+
     def _strategy(self):
         try:
             return self._chosen

@@ -128,6 +128,25 @@ class _Join:
     def __graphflow_tokenize__(self):
         return ("join", self.left_keys, self.right_keys, self.how, self.suffixes)
 
+    def input_columns(self, needed, schemas):
+        """The columns each side must give for the output columns ``needed`` (projection pushdown): the
+        keys, the columns shown as needed outputs, and a name found on both sides on both or neither
+        (dropping one would change the other's suffixed name)."""
+        left, right = schemas
+        keep = {"left": set(self.left_keys), "right": set(self.right_keys)}
+        for side, name, out in _layout(self, left.names, right.names):
+            if out in needed:
+                keep[side].add(name)
+        for name in set(left.names) & set(right.names):
+            if name in keep["left"] or name in keep["right"]:
+                keep["left"].add(name)
+                keep["right"].add(name)
+        return [keep["left"], keep["right"]]
+
+    def output_schema(self, schemas):
+        """The joined schema of sides with the given schemas."""
+        return _Join.__call__(self, schemas[0].empty_table(), schemas[1].empty_table()).schema
+
     def __repr__(self):
         return f"Join({self.how} on {list(self.left_keys)} = {list(self.right_keys)})"
 
@@ -259,8 +278,19 @@ def _concat(parts):
     return pa.concat_tables(parts).combine_chunks() if len(parts) > 1 else parts[0]
 
 
+class _BroadcastSide(Reduce):
+    """The small side of a broadcast merge: its partitions concatenated into one `_Prepared` table."""
+
+    def input_columns(self, needed):
+        return [set(needed) | set(self.finalize.keys)]
+
+    def with_children(self, children):
+        # the table passes through whole: its schema is the (possibly narrowed) child's
+        return _BroadcastSide(children[0], self.combine, self.finalize, children[0].schema, self.split_every)
+
+
 def _one_partition(plan, keys):
-    return Reduce(plan, _concat, _Prepare(keys), plan.schema)
+    return _BroadcastSide(plan, _concat, _Prepare(keys), plan.schema)
 
 
 def _as_frame(obj):

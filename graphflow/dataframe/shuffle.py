@@ -177,6 +177,14 @@ class Shuffle(PlanNode):
     def with_children(self, children):
         return Shuffle(children[0], self.partitioner, self.total, children[1:], self.args, self.only)
 
+    def input_columns(self, needed):
+        """Projection pushdown: rows move whole, so the child gives ``needed`` plus what the partitioner reads
+        (None when the partitioner does not say); extra inputs (sort boundaries) are whole."""
+        reads = getattr(self.partitioner, "columns", None)
+        if reads is None:
+            return None
+        return [set(needed) | set(reads())] + [None] * (len(self.children) - 1)
+
     def keeping(self, indices) -> "Shuffle":
         """This shuffle producing only its outputs ``indices`` (in that order)."""
         only = [self.only[i] for i in indices] if self.only is not None else list(indices)
@@ -213,6 +221,10 @@ class _HashBy:
 
     def __call__(self, table, n):
         return hash_partitioner(table, n, self.keys)
+
+    def columns(self):
+        """The columns this partitioner reads."""
+        return set(self.keys)
 
     def __graphflow_tokenize__(self):
         return ("hash", self.keys)

@@ -4,8 +4,8 @@ A top-down pass carries the set of columns each node's readers need:
 a `Project` needs the columns of the expressions that are still used (and
 drops the others); a `Filter` adds its predicate's columns; a source that can
 read fewer columns (`PlanNode.with_columns`: a `ReadParquet`) narrows its
-``columns``.  Anything else (a function, a shuffle, a join) needs all of its
-input, which ends the pass on that branch.
+``columns``; joins, shuffles and groupby-aggs pass the need on (`passthrough`).
+Anything else (a function) needs all of its input, which ends the pass on that branch.
 
     >>> import os, tempfile, pyarrow as pa, pyarrow.parquet as pq
     >>> from graphflow.dataframe import read_parquet
@@ -22,6 +22,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from ..plan import Blockwise, Filter, Project, WithScalars, unwrap_scalars, walk
+from .passthrough import needs_through, rebuilt_through
 
 __all__ = ["pushdown_projection"]
 
@@ -39,7 +40,8 @@ def _needs(node, needed):
             return [cols] + scalars
         if isinstance(op, Filter) and needed is not None:
             return [set(needed) | op.predicate.columns()] + scalars
-    return [None] * len(node.children)
+    through = needs_through(node, needed)  # joins, shuffles, groupby-aggs (optimize/passthrough.py)
+    return through if through is not None else [None] * len(node.children)
 
 
 def _narrow(node, needed, kids):
@@ -58,7 +60,8 @@ def _narrow(node, needed, kids):
     if any(k is not c for k, c in zip(kids, node.children)):
         if isinstance(op, Filter):
             return Blockwise(node.op, kids, kids[0].schema, node.broadcast)
-        return node.with_children(kids)
+        through = rebuilt_through(node, kids)
+        return through if through is not None else node.with_children(kids)
     return node
 
 
