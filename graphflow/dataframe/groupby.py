@@ -337,10 +337,27 @@ def _choose(node) -> int:
     return _CHOICES[key]
 
 
+def _first_partition_is_local(plan) -> bool:
+    """Whether partition 0 of ``plan`` needs only partition 0 of its sources (partition-wise steps, plus
+    broadcast sides): then sampling it is cheap.  Behind a shuffle or a whole-frame node it needs every
+    input partition, and sampling it would run the whole plan once more (a join feeding a groupby)."""
+    stack = [plan]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Blockwise):
+            stack.extend(c for c, b in zip(node.children, node.broadcast) if not b)
+        elif isinstance(node, Partitions):
+            stack.extend(node.children)
+        elif node.children:
+            return False
+    return True
+
+
 def _sample_choice(node) -> int:
     child = node.children[0]
-    if any(isinstance(n, FromKeys) for n in walk(child)):
-        # persisted partitions live on a cluster, out of the sync scheduler's reach: Dask's default, a tree
+    if any(isinstance(n, FromKeys) for n in walk(child)) or not _first_partition_is_local(child):
+        # persisted partitions live on a cluster, out of the sync scheduler's reach; a partition behind a
+        # shuffle costs the whole plan: Dask's default, a tree
         return 1
     part = Blockwise(Func(_chunk, node.agg), (Partitions(child, [0]),), schema=pa.schema([]))
     [first] = base.compute(Scalar(part), scheduler="sync")

@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 
 from .frame import DataFrame, check_columns
 from .io.parquet import ReadParquet
+from .join_lookup import lookup_rows
 from .plan import Blockwise, FromTables, Reduce, walk
 from .shuffle import shuffle
 
@@ -104,11 +105,41 @@ class _Join:
                 idx = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
             if idx is not None:
                 return self._assemble(left, right, idx)
+        out = self._lookup(left, right, known_unique=None if dense is False else unique)
+        if out is not None:
+            return out
         out = left.join(right, keys=list(self.left_keys), right_keys=list(self.right_keys),
                         join_type=_HOW[self.how], left_suffix=self.suffixes[0],
                         right_suffix=self.suffixes[1], coalesce_keys=self.coalesce, use_threads=False)
         names = [o for _, _, o in _layout(self, left.column_names, right.column_names)]
         return out if out.column_names == names else out.select(names)
+
+    def _lookup(self, left, right, known_unique):
+        """The join as a lookup into whichever side has unique keys (`join_lookup`), or None.
+
+        ``known_unique``: whether the right keys are unique, when already checked (None: not known).  An
+        inner join asks the smaller side first: in a star schema that is the one keyed uniquely."""
+        swap_first = self.how == "inner" and known_unique is not True and left.num_rows < right.num_rows
+        if not swap_first and self.how in ("inner", "left") and right.num_rows and known_unique is not False:
+            idx = lookup_rows(left, right, self.left_keys, self.right_keys)
+            if idx is not None:
+                return self._assemble(left, right, idx)
+        if self.how == "inner" and left.num_rows and right.num_rows:
+            idx = lookup_rows(right, left, self.right_keys, self.left_keys)
+            if idx is not None:  # each right row meets at most one left row: probe with the right side
+                keep = idx >= 0
+                if not keep.all():
+                    right, idx = right.filter(pa.array(keep)), idx[keep]
+                indices = pa.array(idx)
+                cols = [left.column(name).take(indices) if side == "left" else right.column(name)
+                        for side, name, _ in _layout(self, left.column_names, right.column_names)]
+                return pa.Table.from_arrays(cols, names=[o for _, _, o in _layout(self, left.column_names,
+                                                                                  right.column_names)])
+        if swap_first and right.num_rows and known_unique is not False:
+            idx = lookup_rows(left, right, self.left_keys, self.right_keys)
+            if idx is not None:
+                return self._assemble(left, right, idx)
+        return None
 
     def _assemble(self, left, right, idx):
         if self.how == "inner":
