@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 
 from .frame import DataFrame, check_columns
 from .io.parquet import ReadParquet
-from .join_lookup import lookup_rows
+from .join_lookup import PackedKeys, lookup_rows
 from .plan import Blockwise, FromTables, Reduce, walk
 from .shuffle import shuffle
 
@@ -90,13 +90,41 @@ class _Join:
     (`_layout`).
     """
 
-    def __init__(self, left_keys, right_keys, how, suffixes):
+    def __init__(self, left_keys, right_keys, how, suffixes, shuffle_only=False):
         self.left_keys, self.right_keys = tuple(left_keys), tuple(right_keys)
         self.how, self.suffixes = how, tuple(suffixes)
         self.coalesce = self.left_keys == self.right_keys
+        self.shuffle_only = shuffle_only  # merge(broadcast=False): the optimizer must not broadcast either
 
-    def __call__(self, left, right, unique=False, dense=False):
-        """``dense``: the right side's `_DenseKeys` if already built (None: not applicable)."""
+    def broadcastable(self) -> tuple:
+        """The sides this join may broadcast ("right" for inner/left joins, "left" for inner/right)."""
+        if self.shuffle_only:
+            return ()
+        return tuple(s for s, hows in (("right", ("inner", "left")), ("left", ("inner", "right")))
+                     if self.how in hows)
+
+    def side_to_broadcast(self, left_bytes: float, right_bytes: float):
+        """The side to broadcast, given estimates of the sides' bytes (None: keep the shuffle); the smaller
+        side first, each only under `BROADCAST_BYTES`."""
+        sides = self.broadcastable()
+        small = [s for s, b in (("right", right_bytes), ("left", left_bytes)) if s in sides and b < BROADCAST_BYTES]
+        if not small:
+            return None
+        return min(small, key=lambda s: right_bytes if s == "right" else left_bytes)
+
+    def broadcast_over(self, left, right, side, schema):
+        """This join as the plan that broadcasts ``side`` (one prepared partition) over the other side's
+        partitions: what `merge` builds for a small side, and what the optimizer's join-strategy rule
+        builds once projection pushdown has made a side small."""
+        bop = _BroadcastJoin(self.left_keys, self.right_keys, self.how, self.suffixes, side)
+        if side == "right":
+            return Blockwise(bop, (left, _one_partition(right, self.right_keys)), schema, (False, True),
+                             label="merge")
+        return Blockwise(bop, (_one_partition(left, self.left_keys), right), schema, (True, False), label="merge")
+
+    def __call__(self, left, right, unique=False, dense=False, left_known=None, right_known=None):
+        """``dense``: the right side's `_DenseKeys` if already built (None: not applicable); ``left_known``:
+        the left side's `_Prepared` when the left side is the broadcast one."""
         if len(self.left_keys) == 1 and self.how in ("inner", "left") and right.num_rows:
             lcol, rcol = left.column(self.left_keys[0]), right.column(self.right_keys[0])
             idx = _dense_index(lcol, rcol) if dense is False else dense.index(lcol) if dense is not None else None
@@ -105,7 +133,8 @@ class _Join:
                 idx = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
             if idx is not None:
                 return self._assemble(left, right, idx)
-        out = self._lookup(left, right, known_unique=None if dense is False else unique)
+        right_unique = None if dense is False else unique
+        out = self._lookup(left, right, right_unique, left_known, right_known)
         if out is not None:
             return out
         out = left.join(right, keys=list(self.left_keys), right_keys=list(self.right_keys),
@@ -114,32 +143,48 @@ class _Join:
         names = [o for _, _, o in _layout(self, left.column_names, right.column_names)]
         return out if out.column_names == names else out.select(names)
 
-    def _lookup(self, left, right, known_unique):
+    def _lookup(self, left, right, right_unique, left_known=None, right_known=None):
         """The join as a lookup into whichever side has unique keys (`join_lookup`), or None.
 
-        ``known_unique``: whether the right keys are unique, when already checked (None: not known).  An
-        inner join asks the smaller side first: in a star schema that is the one keyed uniquely."""
-        swap_first = self.how == "inner" and known_unique is not True and left.num_rows < right.num_rows
-        if not swap_first and self.how in ("inner", "left") and right.num_rows and known_unique is not False:
-            idx = lookup_rows(left, right, self.left_keys, self.right_keys)
+        ``right_unique``: whether the right keys are unique, when already checked (None: not known);
+        ``left_known`` / ``right_known``: a side's `_Prepared` when it is the broadcast one.  An inner join
+        asks the smaller side first: in a star schema that is the one keyed uniquely."""
+        if not (left.num_rows and right.num_rows):
+            return None
+        if right_known is not None and right_known.packed is not None and self.how in ("inner", "left"):
+            idx = right_known.packed.index(left, self.left_keys)
             if idx is not None:
                 return self._assemble(left, right, idx)
-        if self.how == "inner" and left.num_rows and right.num_rows:
-            idx = lookup_rows(right, left, self.right_keys, self.left_keys)
-            if idx is not None:  # each right row meets at most one left row: probe with the right side
-                keep = idx >= 0
-                if not keep.all():
-                    right, idx = right.filter(pa.array(keep)), idx[keep]
-                indices = pa.array(idx)
-                cols = [left.column(name).take(indices) if side == "left" else right.column(name)
-                        for side, name, _ in _layout(self, left.column_names, right.column_names)]
-                return pa.Table.from_arrays(cols, names=[o for _, _, o in _layout(self, left.column_names,
-                                                                                  right.column_names)])
-        if swap_first and right.num_rows and known_unique is not False:
-            idx = lookup_rows(left, right, self.left_keys, self.right_keys)
+        if left_known is not None and left_known.packed is not None and self.how == "inner":
+            idx = left_known.packed.index(right, self.right_keys)
             if idx is not None:
-                return self._assemble(left, right, idx)
+                return self._assemble_swapped(left, right, idx)
+        left_unique = None if left_known is None else left_known.unique
+        if self.how == "inner" and left_unique and left_known.dense is not None:
+            idx = left_known.dense.index(right.column(self.right_keys[0]))
+            if idx is not None:
+                return self._assemble_swapped(left, right, idx)
+        smaller_left = self.how == "inner" and left.num_rows < right.num_rows
+        for build in (("left", "right") if smaller_left else ("right", "left")):
+            if build == "right" and self.how in ("inner", "left") and right_unique is not False:
+                idx = lookup_rows(left, right, self.left_keys, self.right_keys)
+                if idx is not None:
+                    return self._assemble(left, right, idx)
+            if build == "left" and self.how == "inner" and left_unique is not False:
+                idx = lookup_rows(right, left, self.right_keys, self.left_keys)
+                if idx is not None:
+                    return self._assemble_swapped(left, right, idx)
         return None
+
+    def _assemble_swapped(self, left, right, idx):
+        """An inner join from ``idx``, the left row of each right row (-1: none): probed by the right side."""
+        keep = idx >= 0
+        if not keep.all():
+            right, idx = right.filter(pa.array(keep)), idx[keep]
+        indices = pa.array(idx)
+        layout = _layout(self, left.column_names, right.column_names)
+        cols = [left.column(name).take(indices) if side == "left" else right.column(name) for side, name, _ in layout]
+        return pa.Table.from_arrays(cols, names=[o for _, _, o in layout])
 
     def _assemble(self, left, right, idx):
         if self.how == "inner":
@@ -157,7 +202,8 @@ class _Join:
         return pa.Table.from_arrays(cols, names=names)
 
     def __graphflow_tokenize__(self):
-        return ("join", self.left_keys, self.right_keys, self.how, self.suffixes)
+        return ("join", self.left_keys, self.right_keys, self.how, self.suffixes) + (
+            ("shuffle-only",) if self.shuffle_only else ())
 
     def input_columns(self, needed, schemas):
         """The columns each side must give for the output columns ``needed`` (projection pushdown): the
@@ -280,17 +326,18 @@ class _BroadcastJoin(_Join):
 
     def __call__(self, left, right):
         if self.side == "right":
-            return super().__call__(left, right.table, right.unique, right.dense)
-        return super().__call__(left.table, right)
+            return super().__call__(left, right.table, right.unique, right.dense, right_known=right)
+        return super().__call__(left.table, right, left_known=left)
 
 
 class _Prepared:
-    """The broadcast side: one table, whether its (single) key column is unique, its `_DenseKeys` or None."""
+    """The broadcast side: one table, whether its key columns are unique, its `_DenseKeys` (one key) or
+    `PackedKeys` (several integer keys, or one too sparse for slots), each None when not applicable."""
 
-    __slots__ = ("table", "unique", "dense")
+    __slots__ = ("table", "unique", "dense", "packed")
 
-    def __init__(self, table, unique, dense=None):
-        self.table, self.unique, self.dense = table, unique, dense
+    def __init__(self, table, unique, dense=None, packed=None):
+        self.table, self.unique, self.dense, self.packed = table, unique, dense, packed
 
 
 class _Prepare:
@@ -299,7 +346,10 @@ class _Prepare:
 
     def __call__(self, table):
         dense = _DenseKeys.build(table.column(self.keys[0])) if len(self.keys) == 1 and table.num_rows else None
-        return _Prepared(table, dense is not None or _unique_key(table, self.keys), dense)
+        if dense is not None:
+            return _Prepared(table, True, dense)
+        packed = PackedKeys.build(table, self.keys) if table.num_rows else None
+        return _Prepared(table, packed is not None or _unique_key(table, self.keys), None, packed)
 
     def __graphflow_tokenize__(self):
         return ("prepare", self.keys)
@@ -372,7 +422,7 @@ def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
     # a merge on columns gives a fresh index, as in pandas: the sides' indexes do not take part
     left, right = left.reset_index(drop=True), right.reset_index(drop=True)
     left_on, right_on = _keys(on, left_on, right_on, left, right)
-    op = _Join(left_on, right_on, how, suffixes)
+    op = _Join(left_on, right_on, how, suffixes, shuffle_only=broadcast is False)
     try:
         schema = op(left.schema.empty_table(), right.schema.empty_table()).schema
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
@@ -380,13 +430,8 @@ def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
                  for a, b in zip(left_on, right_on)]
         raise TypeError(f"cannot merge on {pairs}: {exc}") from None
     side = _broadcast_side(left, right, how, broadcast)
-    bop = _BroadcastJoin(left_on, right_on, how, suffixes, side)
-    if side == "right":
-        plan = Blockwise(bop, (left.expr, _one_partition(right.expr, right_on)), schema, (False, True),
-                         label="merge")
-    elif side == "left":
-        plan = Blockwise(bop, (_one_partition(left.expr, left_on), right.expr), schema, (True, False),
-                         label="merge")
+    if side is not None:
+        plan = op.broadcast_over(left.expr, right.expr, side, schema)
     else:
         n = npartitions or max(left.npartitions, right.npartitions)
         lp, rp = shuffle(left.expr, left_on, n), shuffle(right.expr, right_on, n)

@@ -91,3 +91,54 @@ def lookup_rows(probe: pa.Table, build: pa.Table, probe_keys, build_keys):
     found = pc.index_in(pa.array(pkey), value_set=bkey)
     idx = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     return np.where(mask, idx, -1)
+
+
+class PackedKeys:
+    """A broadcast side's unique integer keys, packed into one int64 and sorted once, for every probe.
+
+    ``index_in`` rebuilds its hash set of the build side on every call: for a
+    side broadcast to n partitions that is n hashings of the same keys.  Sorted
+    once, each probe is a ``searchsorted`` instead.  `build` gives None when
+    the keys are not integers, have nulls or duplicates, or do not pack.
+    """
+
+    __slots__ = ("ranges", "keys", "order")
+
+    def __init__(self, ranges, keys, order):
+        self.ranges, self.keys, self.order = ranges, keys, order
+
+    @classmethod
+    def build(cls, table: pa.Table, names) -> "PackedKeys | None":
+        ranges, packed, scale = [], None, 1
+        for name in names:
+            vals, valid = _ints(table.column(name))
+            if vals is None or valid is not None or len(vals) == 0:
+                return None
+            lo, hi = int(vals.min()), int(vals.max())
+            if scale * (hi - lo + 1) >= 1 << _BITS:
+                return None
+            part = (vals - lo) * scale
+            packed = part if packed is None else packed + part
+            ranges.append((lo, hi, scale))
+            scale *= hi - lo + 1
+        order = np.argsort(packed, kind="stable")
+        ordered = packed[order]
+        if len(ordered) > 1 and not (ordered[1:] != ordered[:-1]).all():
+            return None
+        return cls(tuple(ranges), ordered, order)
+
+    def index(self, probe: pa.Table, names):
+        """The build row matching each probe row (-1: none), or None if the probe keys are not integers."""
+        packed, mask = np.zeros(probe.num_rows, np.int64), np.ones(probe.num_rows, bool)
+        for (lo, hi, scale), name in zip(self.ranges, names):
+            vals, valid = _ints(probe.column(name))
+            if vals is None:
+                return None
+            ok = (vals >= lo) & (vals <= hi)
+            if valid is not None:
+                ok &= valid
+            mask &= ok
+            packed += (np.where(ok, vals, lo) - lo) * scale
+        pos = np.minimum(np.searchsorted(self.keys, packed), len(self.keys) - 1)
+        hit = mask & (self.keys[pos] == packed)
+        return np.where(hit, self.order[pos], -1)

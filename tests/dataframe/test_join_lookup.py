@@ -95,3 +95,24 @@ def test_groupby_after_a_shuffle_join_runs_the_join_once(monkeypatch):
     got = j.groupby("t").y.sum().compute(scheduler="sync")
     assert len(calls) == 4  # each partition of big once
     tm.assert_series_equal(got.sort_index(), big.merge(small, on="k").groupby("t").y.sum())
+
+
+def test_packed_keys_prepared_once_for_many_probes():
+    from graphflow.dataframe.join_lookup import PackedKeys
+
+    build = pa.table({"a": [3, 1, 1, 2], "b": [7, 7, 9, 7]})
+    packed = PackedKeys.build(build, ["a", "b"])
+    probe = pa.table({"a": [1, 2, 3, 4, None, 1], "b": [9, 7, 7, 7, 7, 8]})
+    assert packed.index(probe, ["a", "b"]).tolist() == [2, 3, 0, -1, -1, -1]
+    assert PackedKeys.build(pa.table({"a": [1, 1], "b": [2, 2]}), ["a", "b"]) is None
+    assert PackedKeys.build(pa.table({"a": ["x"], "b": [2]}), ["a", "b"]) is None
+
+
+@pytest.mark.api("DataFrame.merge")
+@pytest.mark.parametrize("small_on_left", [False, True])
+def test_broadcast_merge_on_two_keys_matches_pandas(small_on_left):
+    big, small = _frames(4)
+    gb, gs = gd.from_pandas(big, npartitions=3), gd.from_pandas(small, npartitions=2)
+    a, b = (gs, gb) if small_on_left else (gb, gs)
+    got = a.merge(b, on=["k", "j"], broadcast=True).compute(scheduler="sync")
+    _same(got, a.compute().merge(b.compute(), on=["k", "j"]))

@@ -91,6 +91,26 @@ class ReadParquet(PlanNode):
             out.append(Task((self.name, i), read_piece, path, rg, cols, self.predicate, part))
         return out
 
+    def estimated_bytes(self) -> float:
+        """The in-memory bytes of the columns read (before the filter), from the row-group metadata: a
+        fixed-width column's width times its rows; a string column's uncompressed size, at least 12 bytes
+        a row (a dictionary-encoded page is far smaller than the strings it decodes to)."""
+        total = 0.0
+        for path, rg in self.pieces:
+            md = pq.ParquetFile(path).metadata
+            where = {md.schema.column(i).name: i for i in range(md.num_columns)}
+            for g in (range(md.num_row_groups) if rg is None else [rg]):
+                group = md.row_group(g)
+                for field in self._schema:
+                    i = where.get(field.name)
+                    if i is None:
+                        continue
+                    try:
+                        total += field.type.bit_width / 8 * group.num_rows
+                    except ValueError:  # variable width
+                        total += max(group.column(i).total_uncompressed_size, 12 * group.num_rows)
+        return total
+
     def describe(self):
         pred = "" if self.predicate is None else f" filter=({self.predicate!r})"
         return f"ReadParquet[{self.npartitions}] columns=[{', '.join(self._schema.names)}]{pred}"

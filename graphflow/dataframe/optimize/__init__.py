@@ -1,9 +1,9 @@
 """Plan-level optimization, before any task exists: one rule per module, run in order.
 
-    predicate pushdown -> projection pushdown -> shuffle pruning -> partition-wise fusion
+    predicate pushdown -> projection pushdown -> join strategy -> shuffle pruning -> partition-wise fusion
 
 Each rule is a pure function ``plan -> plan`` (`pushdown_predicates`,
-`pushdown_projection`, `prune_shuffle_outputs`, `fuse_partitionwise`); `optimize_plan` runs them and
+`pushdown_projection`, `broadcast_small_sides`, `prune_shuffle_outputs`, `fuse_partitionwise`); `optimize_plan` runs them and
 `format_plan` draws a plan as an indented tree, which is what
 ``df.explain()`` prints:
 
@@ -20,6 +20,7 @@ Each rule is a pure function ``plan -> plan`` (`pushdown_predicates`,
 from __future__ import annotations
 
 from .fuse import fuse_partitionwise
+from .join_strategy import broadcast_small_sides
 from .partitions import prune_shuffle_outputs
 from .predicate import pushdown_predicates
 from .projection import pushdown_projection
@@ -29,6 +30,7 @@ __all__ = ["optimize_plan", "format_plan", "STAGES"]
 STAGES = (
     ("predicates", pushdown_predicates),
     ("projection", pushdown_projection),
+    ("joins", broadcast_small_sides),
     ("partitions", prune_shuffle_outputs),
     ("fuse", fuse_partitionwise),
 )
