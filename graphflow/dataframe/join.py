@@ -164,27 +164,37 @@ class _Join:
             idx = left_known.dense.index(right.column(self.right_keys[0]))
             if idx is not None:
                 return self._assemble_swapped(left, right, idx)
-        smaller_left = self.how == "inner" and left.num_rows < right.num_rows
+        smaller_left = self.how == "left" or left.num_rows < right.num_rows
         for build in (("left", "right") if smaller_left else ("right", "left")):
             if build == "right" and self.how in ("inner", "left") and right_unique is not False:
                 idx = lookup_rows(left, right, self.left_keys, self.right_keys)
                 if idx is not None:
                     return self._assemble(left, right, idx)
-            if build == "left" and self.how == "inner" and left_unique is not False:
+            if build == "left" and self.how in ("inner", "left") and left_unique is not False:
                 idx = lookup_rows(right, left, self.right_keys, self.left_keys)
                 if idx is not None:
                     return self._assemble_swapped(left, right, idx)
         return None
 
     def _assemble_swapped(self, left, right, idx):
-        """An inner join from ``idx``, the left row of each right row (-1: none): probed by the right side."""
+        """The join from ``idx``, the left row of each right row (-1: none), the left keys being unique: the
+        matched pairs, then (left join) the left rows nobody matched, with nulls on the right."""
         keep = idx >= 0
         if not keep.all():
             right, idx = right.filter(pa.array(keep)), idx[keep]
         indices = pa.array(idx)
         layout = _layout(self, left.column_names, right.column_names)
+        names = [o for _, _, o in layout]
         cols = [left.column(name).take(indices) if side == "left" else right.column(name) for side, name, _ in layout]
-        return pa.Table.from_arrays(cols, names=[o for _, _, o in layout])
+        out = pa.Table.from_arrays(cols, names=names)
+        if self.how == "inner":
+            return out
+        alone = np.ones(left.num_rows, bool)
+        alone[idx] = False
+        rest = left.filter(pa.array(alone))
+        cols = [rest.column(name) if side == "left" else pa.nulls(rest.num_rows, right.schema.field(name).type)
+                for side, name, _ in layout]
+        return pa.concat_tables([out, pa.Table.from_arrays(cols, schema=out.schema)])
 
     def _assemble(self, left, right, idx):
         if self.how == "inner":

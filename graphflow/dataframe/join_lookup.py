@@ -121,6 +121,8 @@ class PackedKeys:
             packed = part if packed is None else packed + part
             ranges.append((lo, hi, scale))
             scale *= hi - lo + 1
+        if pc.count_distinct(pa.array(packed), mode="all").as_py() != len(packed):
+            return None  # one hash pass: much cheaper than sorting keys that turn out repeated
         order = np.argsort(packed, kind="stable")
         ordered = packed[order]
         if len(ordered) > 1 and not (ordered[1:] != ordered[:-1]).all():

@@ -14,7 +14,8 @@ unknown) and asks the join op which side to broadcast, if any
 
 so the big side is neither hashed nor cut nor copied, and a unique key on
 the broadcast side is prepared once (a dense slot array) instead of per
-partition.  Filters are not counted (an upper bound), so a side that is
+partition.  A side of one partition is not broadcast into: the join would be
+one task, where the shuffle gives one per partition.  Filters are not counted (an upper bound), so a side that is
 small only after its filter keeps its shuffle.
 """
 
@@ -60,8 +61,8 @@ def broadcast_small_sides(plan):
             return node
         left, right = sides
         side = node.op.side_to_broadcast(estimated_bytes(left), estimated_bytes(right))
-        if side is None:
-            return node
+        if side is None or (right if side == "left" else left).npartitions < 2:
+            return node  # broadcast into one partition: one task doing the whole join, the shuffle is parallel
         return node.op.broadcast_over(left, right, side, node.schema)
 
     return transform(plan, rewrite)

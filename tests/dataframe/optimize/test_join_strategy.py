@@ -86,3 +86,14 @@ def test_left_join_broadcasts_only_the_right(paths, small_threshold):
     got = out.compute(scheduler="sync").sort_values(["x", "y"], ignore_index=True)
     tm.assert_frame_equal(got, big.merge(dim, on="k", how="left")[["x", "y"]].sort_values(["x", "y"],
                                                                                          ignore_index=True))
+
+
+def test_no_broadcast_into_a_single_partition(paths, small_threshold):
+    """Broadcasting into a one-partition side would make the whole join one task: the shuffle stays."""
+    bpath, dpath, big, dim = paths
+    one = gd.read_parquet(bpath).repartition(npartitions=1)
+    out = one.merge(gd.read_parquet(dpath), on="k", how="left")[["x", "y"]]  # only the right may go
+    assert len(_shuffles(optimize_plan(out.expr))) == 2
+    got = out.compute(scheduler="sync").sort_values(["x", "y"], ignore_index=True)
+    tm.assert_frame_equal(got, big.merge(dim, on="k", how="left")[["x", "y"]].sort_values(["x", "y"],
+                                                                                         ignore_index=True))
