@@ -407,7 +407,7 @@ def _dt_property(name):
     def get(self):
         kernel = _DT_KERNELS.get(name)
         if kernel is not None and pa.types.is_timestamp(self.series.arrow_type):
-            return self.series.derive(Call("cast", [Call(kernel, [self._s.column_expr])],
+            return self.series.derive(Call("cast", [Call(kernel, [self.series.column_expr])],
                                            pc.CastOptions.safe(pa.int32())))
         return attribute(self.series, f"dt.{name}", getattr(empty_pandas(self.series).dt, name))
 

@@ -3,8 +3,8 @@
     predicate pushdown -> projection pushdown -> join strategy -> shuffle pruning -> partition-wise fusion
 
 Each rule is a pure function ``plan -> plan`` (`pushdown_predicates`,
-`pushdown_projection`, `broadcast_small_sides`, `prune_shuffle_outputs`, `fuse_partitionwise`); `optimize_plan` runs them and
-`format_plan` draws a plan as an indented tree, which is what
+`pushdown_projection`, `broadcast_small_sides`, `prune_shuffle_outputs`, `fuse_partitionwise`);
+`optimize_plan` runs them and `format_plan` draws a plan as an indented tree, which is what
 ``df.explain()`` prints:
 
     >>> import pyarrow as pa

@@ -23,6 +23,7 @@ from graphflow.dataframe.shuffle import Shuffle
 def paths(tmp_path_factory):
     d = tmp_path_factory.mktemp("strategy")
     rng = np.random.default_rng(5)
+
     def pad(n):  # distinct strings: no dictionary page makes them look small
         return [f"{v:.17f}" * 10 for v in rng.random(n)]
 
@@ -84,8 +85,8 @@ def test_left_join_broadcasts_only_the_right(paths, small_threshold):
     out = b.merge(d, on="k", how="left")[["x", "y"]]
     assert _shuffles(optimize_plan(out.expr)) == []
     got = out.compute(scheduler="sync").sort_values(["x", "y"], ignore_index=True)
-    tm.assert_frame_equal(got, big.merge(dim, on="k", how="left")[["x", "y"]].sort_values(["x", "y"],
-                                                                                         ignore_index=True))
+    want = big.merge(dim, on="k", how="left")[["x", "y"]]
+    tm.assert_frame_equal(got, want.sort_values(["x", "y"], ignore_index=True))
 
 
 def test_no_broadcast_into_a_single_partition(paths, small_threshold):
@@ -95,5 +96,5 @@ def test_no_broadcast_into_a_single_partition(paths, small_threshold):
     out = one.merge(gd.read_parquet(dpath), on="k", how="left")[["x", "y"]]  # only the right may go
     assert len(_shuffles(optimize_plan(out.expr))) == 2
     got = out.compute(scheduler="sync").sort_values(["x", "y"], ignore_index=True)
-    tm.assert_frame_equal(got, big.merge(dim, on="k", how="left")[["x", "y"]].sort_values(["x", "y"],
-                                                                                         ignore_index=True))
+    want = big.merge(dim, on="k", how="left")[["x", "y"]]
+    tm.assert_frame_equal(got, want.sort_values(["x", "y"], ignore_index=True))
