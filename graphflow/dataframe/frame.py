@@ -133,8 +133,9 @@ class DataFrame(ArrayMethods, BagMethods, MoreFrameMethods, WindowMethods, Resam
 
     # -- selection
     def __getattr__(self, name):
-        # "expr" itself is only missing before __init__ (copy/unpickle): it must not recurse into self.expr
-        if not name.startswith("_") and name != "expr" and name in data_names(self.expr.schema):
+        # "expr" itself is only missing before __init__ (copy/unpickle): it must not recurse into self.expr;
+        # a column named "_merge" (merge's indicator) is an attribute as in pandas, dunder names never are
+        if not name.startswith("__") and name != "expr" and name in data_names(self.expr.schema):
             return self[name]
         raise AttributeError(f"'DataFrame' object has no attribute or column {name!r}")
 

@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .frame import DataFrame, check_columns
+from .indicator import AntiJoin, MarkMatches, add_markers, indicator_name
 from .io.parquet import ReadParquet
 from .plan import Blockwise, FromTables, Reduce, walk
 from .shuffle import shuffle
@@ -296,10 +297,14 @@ def _keys(on, left_on, right_on, left, right):
 
 def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
           suffixes=("_x", "_y"), broadcast=None, npartitions=None, left_index: bool = False,
-          right_index: bool = False) -> DataFrame:
+          right_index: bool = False, indicator=False) -> DataFrame:
     """Join two DataFrames on key columns (``how``: inner, left, right, outer); with ``left_index=True`` /
-    ``right_index=True`` a side's index is its key (`graphflow.dataframe.index_ops.index_merge`)."""
+    ``right_index=True`` a side's index is its key (`graphflow.dataframe.index_ops.index_merge`);
+    ``indicator=True`` (or a name) adds pandas' ``_merge`` column (`graphflow.dataframe.indicator`)."""
     if left_index or right_index:
+        if indicator:
+            raise NotImplementedError("merge(indicator=...) with left_index/right_index; merge on columns "
+                                      "(reset_index() first) to get the indicator")
         from .index_ops import index_merge
 
         return index_merge(left, right, how=how, left_on=left_on if on is None else on,
@@ -311,6 +316,9 @@ def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
     # a merge on columns gives a fresh index, as in pandas: the sides' indexes do not take part
     left, right = left.reset_index(drop=True), right.reset_index(drop=True)
     left_on, right_on = _keys(on, left_on, right_on, left, right)
+    mark = indicator_name(indicator, left.arrow_names(), right.arrow_names())
+    if mark is not None:
+        left, right = add_markers(left, right, how)
     op = _Join(left_on, right_on, how, suffixes)
     try:
         schema = op(left.schema.empty_table(), right.schema.empty_table()).schema
@@ -329,7 +337,10 @@ def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
     else:
         n = npartitions or max(left.npartitions, right.npartitions)
         lp, rp = shuffle(left.expr, left_on, n), shuffle(right.expr, right_on, n)
+        bop = op
         plan = Blockwise(op, (lp, rp), schema, label="merge")
+    if mark is not None:
+        plan = Blockwise(MarkMatches(mark, how, AntiJoin(bop, left_on, right_on)), (plan,), label="indicator")
     return DataFrame(plan)
 
 

@@ -1,8 +1,8 @@
 """Plan-level optimization, before any task exists: one rule per module, run in order.
 
-    predicate pushdown -> projection pushdown -> shuffle pruning -> partition-wise fusion
+    anti joins -> predicate pushdown -> projection pushdown -> shuffle pruning -> partition-wise fusion
 
-Each rule is a pure function ``plan -> plan`` (`pushdown_predicates`,
+Each rule is a pure function ``plan -> plan`` (`rewrite_anti_joins`, `pushdown_predicates`,
 `pushdown_projection`, `prune_shuffle_outputs`, `fuse_partitionwise`); `optimize_plan` runs them and
 `format_plan` draws a plan as an indented tree, which is what
 ``df.explain()`` prints:
@@ -19,6 +19,7 @@ Each rule is a pure function ``plan -> plan`` (`pushdown_predicates`,
 
 from __future__ import annotations
 
+from .antijoin import rewrite_anti_joins
 from .fuse import fuse_partitionwise
 from .partitions import prune_shuffle_outputs
 from .predicate import pushdown_predicates
@@ -27,6 +28,7 @@ from .projection import pushdown_projection
 __all__ = ["optimize_plan", "format_plan", "STAGES"]
 
 STAGES = (
+    ("antijoin", rewrite_anti_joins),
     ("predicates", pushdown_predicates),
     ("projection", pushdown_projection),
     ("partitions", prune_shuffle_outputs),
