@@ -25,6 +25,7 @@ through `collection.OPERATIONS`; see `graphflow.dataframe.collection`.
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -385,7 +386,7 @@ class _Positions:
     """Op: a partition with an ``__index_level_0__`` column of row positions within it."""
 
     def __call__(self, table):
-        return table.append_column(index_column(0), pa.array(range(table.num_rows), pa.int64()))
+        return table.append_column(index_column(0), pa.array(np.arange(table.num_rows, dtype=np.int64)))
 
     def __graphflow_tokenize__(self):
         return "positions"
@@ -401,6 +402,8 @@ def with_positions(df: "DataFrame") -> "DataFrame":
 
 def reset_index(df: "DataFrame", drop: bool = False) -> "DataFrame":
     """See `DataFrame.reset_index`."""
+    if drop and not index_names(df.schema):  # no index: positions would be made only to be dropped
+        return df
     df = with_positions(df)
     names, cols = index_names(df.schema), index_columns(df.schema)
     data = [(n, Col(n)) for n in df.arrow_names()]

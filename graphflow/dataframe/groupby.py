@@ -59,6 +59,7 @@ from .collection import CallMethod, Scalar
 from .frame import DataFrame, check_columns
 from .groupby_methods import Aggregation, GroupByMethods
 from .labels import index_column, index_names, label_of
+from .nunique import NuniquePlan
 from .plan import Blockwise, FromKeys, Func, Partitions, PlanNode, Reduce, lower, walk
 from .shuffle import shuffle
 
@@ -281,7 +282,8 @@ class GroupbyAgg(PlanNode):
         if n == 1:
             partial = Blockwise(Func(_chunk, self.agg), (child,), schema=pa.schema([]), label="groupby-chunk")
             return Reduce(partial, self.agg.merge, self.agg.finalize, self._schema)
-        partial = Blockwise(Func(_chunk, self.agg), (child,), schema=_partial_schema(self), label="groupby-chunk")
+        partial = Blockwise(Func(_shuffle_chunk, self.agg), (child,), schema=_partial_schema(self),
+                            label="groupby-chunk")
         shuffled = shuffle(partial, self.agg.keys, n)
         return Blockwise(Func(_merge_finalize_one, self.agg), (shuffled,), self._schema, label="groupby-merge")
 
@@ -312,9 +314,15 @@ def _merge_finalize_one(table, plan):
     return plan.merge_finalize([table])
 
 
+def _shuffle_chunk(table, plan):
+    """The partial a shuffle moves: ``plan.shuffle_chunk`` where a plan has one (a partial not worth making
+    before a shuffle, see `graphflow.dataframe.nunique`), else its ``chunk``."""
+    return getattr(plan, "shuffle_chunk", plan.chunk)(table)
+
+
 def _partial_schema(node):
     child = node.children[0]
-    return node.agg.chunk(child.schema.empty_table()).schema
+    return _shuffle_chunk(child.schema.empty_table(), node.agg).schema
 
 
 _CHOICES: dict = {}  # (input plan name, aggregation) -> strategy: the same query on the same data samples once
@@ -433,6 +441,8 @@ class GroupBy(GroupByMethods):
         used = list(dict.fromkeys(self._by + [c for c, f, _ in aggs if f != "size"]))
         df = df[[label_of(df.schema, c) for c in used]]
         plan = AggPlan(self._by, aggs, sort, self._dropna)
+        if len(aggs) == 1 and aggs[0][1] == "nunique" and aggs[0][0] not in self._by:  # pairs, not lists
+            plan = NuniquePlan(self._by, aggs[0][0], aggs[0][2], sort, self._dropna)
         raw = df.schema.remove_metadata().empty_table().select(used)
         schema = plan.finalize(plan.merge([plan.chunk(raw)])).schema
         if split_out is not None and split_out < 1:

@@ -22,7 +22,7 @@ anything else.
     >>> a = gd.from_pandas(pd.DataFrame({"k": [1, 2, 3]}), npartitions=1)
     >>> b = gd.from_pandas(pd.DataFrame({"k": [2, 2]}), npartitions=1)
     >>> m = a.merge(b, on="k", how="left", indicator=True)
-    >>> print(format_plan(rewrite_anti_joins(m[m._merge == "left_only"].expr)).splitlines()[1].strip()[:33])
+    >>> print(format_plan(rewrite_anti_joins(m[m._merge == "left_only"].expr)).splitlines()[1].strip())
     Blockwise[1] AntiJoin(on ['k'] = ['k'])
 """
 
@@ -67,4 +67,3 @@ def rewrite_anti_joins(plan):
         return Blockwise(mark.op, (anti,), mark.schema, label="indicator")
 
     return transform(plan, rewrite)
-
