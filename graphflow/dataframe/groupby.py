@@ -58,6 +58,7 @@ from ..spec import tokenize
 from .collection import CallMethod, Scalar
 from .frame import DataFrame, check_columns
 from .groupby_methods import Aggregation, GroupByMethods
+from .dense_groupby import dense_aggregate
 from .labels import index_column, index_names, label_of
 from .nunique import NuniquePlan
 from .plan import Blockwise, FromKeys, Func, Partitions, PlanNode, Reduce, lower, walk
@@ -155,6 +156,9 @@ class AggPlan:
 
 
 def _aggregate(table, keys, aggs):
+    dense = dense_aggregate(table, keys, aggs)  # one dense integer key: bincount, no hash table
+    if dense is not None:
+        return dense.rename_columns(list(keys) + [a[3] for a in aggs])
     specs = [(a[0], a[1]) if a[2] is None else (a[0], a[1], a[2]) for a in aggs]
     out = pa.TableGroupBy(table, list(keys), use_threads=False).aggregate(specs)
     names = list(keys) + [a[3] for a in aggs]
@@ -423,6 +427,8 @@ class GroupBy(GroupByMethods):
             if func != "size" and isinstance(func, str) or isinstance(func, Aggregation):
                 check_columns([col], self._df.schema)
         labels = _labels(aggs, arg, named)
+        if self._series and isinstance(arg, (list, tuple)) and not named:  # one column: labelled by function
+            labels = {out: func_name(func) for _, func, out in aggs}
         series = self._series and self._as_index and not named and not isinstance(arg, (list, tuple, dict))
         if not all(isinstance(f, str) and f in _AGGS for _, f, _ in aggs):
             for _, func, _ in aggs:
