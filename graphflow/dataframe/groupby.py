@@ -15,7 +15,9 @@ grouped like any value and their groups dropped at the end (``dropna=True``).  `
 picks automatically: the partial aggregate of the first partition is computed
 (once, with the sync scheduler, when the plan is first lowered or its
 ``npartitions`` is asked for) and the shuffle is used if it has more than
-`SHUFFLE_GROUPS` groups.
+`SHUFFLE_GROUPS` groups; when partition 0 would need a shuffle below (so the
+sample would run most of the query), the sources' row count decides instead
+(`graphflow.dataframe.sample_cost`).
 
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_dict({"k": ["a", "b", "a"], "x": [1.0, 2.0, 4.0]}, npartitions=2)
@@ -61,6 +63,7 @@ from .groupby_methods import Aggregation, GroupByMethods
 from .dense_groupby import dense_aggregate
 from .labels import index_column, index_names, label_of
 from .nunique import NuniquePlan
+from .sample_cost import cheap_first_partition, row_bound
 from .plan import Blockwise, FromKeys, Func, Partitions, PlanNode, Reduce, lower, walk
 from .shuffle import shuffle
 
@@ -350,6 +353,8 @@ def _sample_choice(node) -> int:
     if any(isinstance(n, FromKeys) for n in walk(child)):
         # persisted partitions live on a cluster, out of the sync scheduler's reach: Dask's default, a tree
         return 1
+    if not cheap_first_partition(child):  # sampling would compute most of the input once more: bound it
+        return 1 if row_bound(child) <= SHUFFLE_GROUPS else max(2, child.npartitions // 2)
     part = Blockwise(Func(_chunk, node.agg), (Partitions(child, [0]),), schema=pa.schema([]))
     [first] = base.compute(Scalar(part), scheduler="sync")
     if first.num_rows <= SHUFFLE_GROUPS:
