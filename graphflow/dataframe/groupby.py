@@ -159,7 +159,7 @@ class AggPlan:
 
 
 def _aggregate(table, keys, aggs):
-    dense = dense_aggregate(table, keys, aggs)  # one dense integer key: bincount, no hash table
+    dense = dense_aggregate(table, keys, aggs)  # integer keys, sums and counts: numpy, no hash table
     if dense is not None:
         return dense.rename_columns(list(keys) + [a[3] for a in aggs])
     specs = [(a[0], a[1]) if a[2] is None else (a[0], a[1], a[2]) for a in aggs]
