@@ -111,7 +111,7 @@ class AggPlan:
                 values, shifts[name] = _centred(values)
             cols[name] = values
             aggs.append((name, partial, pc.VarianceOptions(ddof=0) if partial == "variance" else None, name))
-        out = _aggregate(pa.table(cols), self.keys, aggs)
+        out = _aggregate(pa.table(cols), self.keys, aggs, fast=self.sort)
         for name, shift in shifts.items():
             out = out.set_column(out.schema.get_field_index(name), name, pc.add(out.column(name), shift))
         for i in self._moment_aggs():  # variance -> M2 = variance * n
@@ -132,7 +132,7 @@ class AggPlan:
         if moments or listed:  # each group's row numbers: to merge (n, mean, M2) with numpy, to gather lists
             table = table.append_column("__rows", pa.array(np.arange(table.num_rows, dtype=np.int64)))
             aggs.append(("__rows", "list", None, "__rows"))
-        out = _aggregate(table, self.keys, aggs)
+        out = _aggregate(table, self.keys, aggs, fast=self.sort)
         for name in listed:  # no kernel aggregates lists: gather each group's lists by row number, distinct again
             out = out.append_column(name, _distinct_lists(out.column("__rows"), table.column(name)))
         if moments:
@@ -158,8 +158,11 @@ class AggPlan:
         return self.finalize(self.merge(parts))
 
 
-def _aggregate(table, keys, aggs):
-    dense = dense_aggregate(table, keys, aggs)  # integer keys, sums and counts: numpy, no hash table
+def _aggregate(table, keys, aggs, fast=True):
+    """``table`` grouped by ``keys``: the keys, then one column per (column, func, options, name) of ``aggs``.
+    ``fast``: integer keys with sums and counts may take numpy's paths (`dense_groupby`), which give the groups
+    in key order; without it (``sort=False``) they come in first-seen order, as pandas'."""
+    dense = dense_aggregate(table, keys, aggs) if fast else None
     if dense is not None:
         return dense.rename_columns(list(keys) + [a[3] for a in aggs])
     specs = [(a[0], a[1]) if a[2] is None else (a[0], a[1], a[2]) for a in aggs]
