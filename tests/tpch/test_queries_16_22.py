@@ -124,8 +124,8 @@ def test_query_matches_duckdb_with_shuffles(query, tpch_tables, duckdb_answers, 
     compare(got, duckdb_answers[query], query)
 
 
-def test_same_code_on_dask(tpch_tables, duckdb_answers):
+@pytest.mark.parametrize("query", QUERY_IDS)
+def test_same_code_on_dask(query, tpch_tables, duckdb_answers):
     """The query code is Dask's too: dask.dataframe gives DuckDB's answers."""
-    for query in QUERY_IDS:
-        got = QUERIES[query](_tables(dd, tpch_tables)).compute(scheduler="threads")
-        compare(got, duckdb_answers[query], query)
+    got = QUERIES[query](_tables(dd, tpch_tables)).compute(scheduler="threads")
+    compare(got, duckdb_answers[query], query)
