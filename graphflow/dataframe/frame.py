@@ -25,6 +25,7 @@ through `collection.OPERATIONS`; see `graphflow.dataframe.collection`.
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -133,8 +134,9 @@ class DataFrame(ArrayMethods, BagMethods, MoreFrameMethods, WindowMethods, Resam
 
     # -- selection
     def __getattr__(self, name):
-        # "expr" itself is only missing before __init__ (copy/unpickle): it must not recurse into self.expr
-        if not name.startswith("_") and name != "expr" and name in data_names(self.expr.schema):
+        # "expr" itself is only missing before __init__ (copy/unpickle): it must not recurse into self.expr;
+        # a column named "_merge" (merge's indicator) is an attribute as in pandas, dunder names never are
+        if not name.startswith("__") and name != "expr" and name in data_names(self.expr.schema):
             return self[name]
         raise AttributeError(f"'DataFrame' object has no attribute or column {name!r}")
 
@@ -390,7 +392,7 @@ class _Positions:
     """Op: a partition with an ``__index_level_0__`` column of row positions within it."""
 
     def __call__(self, table):
-        return table.append_column(index_column(0), pa.array(range(table.num_rows), pa.int64()))
+        return table.append_column(index_column(0), pa.array(np.arange(table.num_rows, dtype=np.int64)))
 
     def __graphflow_tokenize__(self):
         return "positions"

@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .frame import DataFrame, check_columns
+from .indicator import AntiJoin, MarkMatches, add_markers, indicator_name
 from .io.parquet import ReadParquet
 from .plan import Blockwise, FromTables, Reduce, walk
 from .shuffle import shuffle
@@ -47,6 +48,7 @@ __all__ = ["merge", "BROADCAST_BYTES", "estimate_bytes"]
 
 BROADCAST_BYTES = 64 << 20
 _HOW = {"inner": "inner", "left": "left outer", "right": "right outer", "outer": "full outer"}
+_SWAPPED = {"inner": "inner", "left": "right outer", "right": "left outer", "outer": "full outer"}
 
 
 def estimate_bytes(plan) -> float:
@@ -89,8 +91,9 @@ class _Join:
     (TPC-H: ``l_suppkey, c_nationkey = s_suppkey, s_nationkey``), the other
     keys then compared row by row.  An inner join broadcasting its LEFT side
     looks that side up by the right rows' keys (`_BroadcastJoin`).  Every
-    other case is ``Table.join``; all paths give the same columns in the same
-    order (`_layout`).
+    other case is ``Table.join``, given the smaller table as its build
+    (right) side; all paths give the same columns in the same order
+    (`_layout`).
     """
 
     may_broadcast = False  # a shuffle join the optimizer may turn into a broadcast one (merge sets it)
@@ -107,10 +110,18 @@ class _Join:
             idx = _lookup(left, right, self.left_keys, self.right_keys, unique, dense)
             if idx is not None:
                 return self._assemble(left, right, idx)
+        names = [o for _, _, o in _layout(self, left.column_names, right.column_names)]
+        if left.num_rows < right.num_rows and len(set(names)) == len(names):
+            # pyarrow builds its hash table on the right side: build on the smaller one (a semi join's
+            # few keys against a big partition is ~50x faster), then put the columns back in order
+            out = right.join(left, keys=list(self.right_keys), right_keys=list(self.left_keys),
+                             join_type=_SWAPPED[self.how], left_suffix=self.suffixes[1],
+                             right_suffix=self.suffixes[0], coalesce_keys=self.coalesce, use_threads=False)
+            if sorted(out.column_names) == sorted(names):
+                return out.select(names)
         out = left.join(right, keys=list(self.left_keys), right_keys=list(self.right_keys),
                         join_type=_HOW[self.how], left_suffix=self.suffixes[0],
                         right_suffix=self.suffixes[1], coalesce_keys=self.coalesce, use_threads=False)
-        names = [o for _, _, o in _layout(self, left.column_names, right.column_names)]
         return out if out.column_names == names else out.select(names)
 
     def _assemble(self, left, right, idx):
@@ -389,10 +400,14 @@ def _keys(on, left_on, right_on, left, right):
 
 def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
           suffixes=("_x", "_y"), broadcast=None, npartitions=None, left_index: bool = False,
-          right_index: bool = False) -> DataFrame:
+          right_index: bool = False, indicator=False) -> DataFrame:
     """Join two DataFrames on key columns (``how``: inner, left, right, outer); with ``left_index=True`` /
-    ``right_index=True`` a side's index is its key (`graphflow.dataframe.index_ops.index_merge`)."""
+    ``right_index=True`` a side's index is its key (`graphflow.dataframe.index_ops.index_merge`);
+    ``indicator=True`` (or a name) adds pandas' ``_merge`` column (`graphflow.dataframe.indicator`)."""
     if left_index or right_index:
+        if indicator:
+            raise NotImplementedError("merge(indicator=...) with left_index/right_index; merge on columns "
+                                      "(reset_index() first) to get the indicator")
         from .index_ops import index_merge
 
         return index_merge(left, right, how=how, left_on=left_on if on is None else on,
@@ -404,6 +419,9 @@ def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
     # a merge on columns gives a fresh index, as in pandas: the sides' indexes do not take part
     left, right = left.reset_index(drop=True), right.reset_index(drop=True)
     left_on, right_on = _keys(on, left_on, right_on, left, right)
+    mark = indicator_name(indicator, left.arrow_names(), right.arrow_names())
+    if mark is not None:
+        left, right = add_markers(left, right, how)
     op = _Join(left_on, right_on, how, suffixes)
     try:
         schema = op(left.schema.empty_table(), right.schema.empty_table()).schema
@@ -413,12 +431,16 @@ def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
         raise TypeError(f"cannot merge on {pairs}: {exc}") from None
     side = _broadcast_side(op, left, right, how, broadcast)
     if side is not None:
-        return DataFrame(op.broadcast_plan(left.expr, right.expr, side, schema))
-    n = npartitions or max(left.npartitions, right.npartitions)
-    lp, rp = shuffle(left.expr, left_on, n), shuffle(right.expr, right_on, n)
-    # broadcast=None: the optimizer may still broadcast a side that projection pushdown made small
-    op.may_broadcast = broadcast is None and npartitions is None
-    return DataFrame(Blockwise(op, (lp, rp), schema, label="merge"))
+        plan = op.broadcast_plan(left.expr, right.expr, side, schema)
+    else:
+        n = npartitions or max(left.npartitions, right.npartitions)
+        lp, rp = shuffle(left.expr, left_on, n), shuffle(right.expr, right_on, n)
+        # broadcast=None: the optimizer may still broadcast a side that projection pushdown made small
+        op.may_broadcast = broadcast is None and npartitions is None
+        plan = Blockwise(op, (lp, rp), schema, label="merge")
+    if mark is not None:
+        plan = Blockwise(MarkMatches(mark, how, AntiJoin(plan.op, left_on, right_on)), (plan,), label="indicator")
+    return DataFrame(plan)
 
 
 def _broadcast_side(op, left, right, how, broadcast):
