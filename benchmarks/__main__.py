@@ -1,5 +1,8 @@
 """Command line: ``python -m benchmarks <workload>... [--vs dask] [--repeat N] [--quick]``.
 
+``python -m benchmarks tpch [--sf 1] [--queries 1,3]`` is its own command: TPC-H on graphflow,
+dask, DuckDB and Polars (`benchmarks.tpch.run`; ``tpch --help`` for its options).
+
 Parses the arguments, finds the engines (graphflow, plus each ``--vs`` anchor
 that is installed; without ``--vs``, the anchors the chosen workloads name:
 dask for the local ones, distributed and ray for the cluster ones), runs the
@@ -25,7 +28,8 @@ from .engines import SUBJECT, load_engine
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Run graphflow and an anchor engine on the same workloads and compare.",
+        description="Run graphflow and an anchor engine on the same workloads and compare. "
+                    "TPC-H: python -m benchmarks tpch --help.",
     )
     p.add_argument("workloads", nargs="*", metavar="workload",
                    help=f"'all', a group ({', '.join(GROUPS)}) or any of: {', '.join(WORKLOADS)}")
@@ -81,6 +85,11 @@ def _log(text: str) -> None:
 
 def main(argv=None) -> int:
     """Run the command line; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["tpch"]:
+        from .tpch import run as tpch
+
+        return tpch.main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.list:

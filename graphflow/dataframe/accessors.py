@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 
 from .collection import OPERATIONS, CallMethod, Scalar
 from .colexpr import Call, Lit
+from .dt_kernels import dt_field
 from .pandas_edge import to_pandas_series
 from .plan import Reduce
 
@@ -394,6 +395,9 @@ _DT_METHODS = {
 
 def _dt_property(name):
     def get(self):
+        fast = dt_field(self.series, name)  # a pyarrow kernel where one gives pandas' number
+        if fast is not None:
+            return fast
         return attribute(self.series, f"dt.{name}", getattr(empty_pandas(self.series).dt, name))
 
     get.__name__ = name

@@ -244,13 +244,16 @@ def _reducer(how: str, doc: str, ddof: bool = False):
     reduces each row with pandas' own method per partition; ``skipna``/``split_every``/... are taken as in
     Dask (nulls are always skipped)."""
 
-    def method(self, axis=None, skipna=True, numeric_only=False, split_every=False, ddof=1, **kwargs):
+    def method(self, axis=None, skipna=True, numeric_only=False, split_every=False, ddof=1, min_count=0,
+               **kwargs):
+        extra = {"ddof": ddof} if how in ("var", "std") else {}
+        if min_count and how == "sum":  # fewer than min_count present values: missing, as in pandas
+            extra["min_count"] = min_count
         if axis in (1, "columns"):
-            extra = {"ddof": ddof} if how in ("var", "std") else {}
             return self.partitionwise(how, axis=1, skipna=skipna, numeric_only=numeric_only, **extra)
         if axis not in (None, 0, "index"):
             raise ValueError(f"No axis named {axis!r} for object type {type(self).__name__}")
-        return OPERATIONS.reduce(self, how, **({"ddof": ddof} if how in ("var", "std") else {}))
+        return OPERATIONS.reduce(self, how, **extra)
 
     method.__name__ = how
     method.__doc__ = doc

@@ -25,6 +25,7 @@ through `collection.OPERATIONS`; see `graphflow.dataframe.collection`.
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -133,8 +134,9 @@ class DataFrame(ArrayMethods, BagMethods, MoreFrameMethods, WindowMethods, Resam
 
     # -- selection
     def __getattr__(self, name):
-        # "expr" itself is only missing before __init__ (copy/unpickle): it must not recurse into self.expr
-        if not name.startswith("_") and name != "expr" and name in data_names(self.expr.schema):
+        # "expr" itself is only missing before __init__ (copy/unpickle): it must not recurse into self.expr;
+        # a column named "_merge" (merge's indicator) is an attribute as in pandas, dunder names never are
+        if not name.startswith("__") and name != "expr" and name in data_names(self.expr.schema):
             return self[name]
         raise AttributeError(f"'DataFrame' object has no attribute or column {name!r}")
 
@@ -292,13 +294,19 @@ class DataFrame(ArrayMethods, BagMethods, MoreFrameMethods, WindowMethods, Resam
     def __len__(self):
         return OPERATIONS.row_count(self).compute()
 
-    def head(self, n: int = 5, compute: bool = True):
-        """The first ``n`` rows, reading partitions from the front only until there are enough."""
-        return _edge_pandas(self, n, front=True) if compute else _lazy_edge(self, n, True)
+    def head(self, n: int = 5, npartitions=None, compute: bool = True):
+        """The first ``n`` rows, reading partitions from the front only until there are enough.
 
-    def tail(self, n: int = 5, compute: bool = True):
-        """The last ``n`` rows, reading partitions from the back only until there are enough."""
-        return _edge_pandas(self, n, front=False) if compute else _lazy_edge(self, n, False)
+        ``npartitions=k`` looks at the first ``k`` partitions only (Dask's meaning; Dask's default is 1),
+        ``-1`` at all of them; the default reads as many as it takes (all, for ``compute=False``)."""
+        df = _edge_partitions(self, npartitions, front=True)
+        return _edge_pandas(df, n, front=True) if compute else _lazy_edge(df, n, True)
+
+    def tail(self, n: int = 5, npartitions=None, compute: bool = True):
+        """The last ``n`` rows, reading partitions from the back only until there are enough
+        (``npartitions`` as in `head`, counted from the back)."""
+        df = _edge_partitions(self, npartitions, front=False)
+        return _edge_pandas(df, n, front=False) if compute else _lazy_edge(df, n, False)
 
     @property
     def partitions(self):
@@ -384,7 +392,7 @@ class _Positions:
     """Op: a partition with an ``__index_level_0__`` column of row positions within it."""
 
     def __call__(self, table):
-        return table.append_column(index_column(0), pa.array(range(table.num_rows), pa.int64()))
+        return table.append_column(index_column(0), pa.array(np.arange(table.num_rows, dtype=np.int64)))
 
     def __graphflow_tokenize__(self):
         return "positions"
@@ -400,6 +408,10 @@ def with_positions(df: "DataFrame") -> "DataFrame":
 
 def reset_index(df: "DataFrame", drop: bool = False) -> "DataFrame":
     """See `DataFrame.reset_index`."""
+    if drop and not index_names(df.schema):
+        # no stored index: nothing to drop (positions would be made only to be discarded, and their
+        # op would hide the columns read below it from projection pushdown: every merge does this)
+        return DataFrame(df.expr)
     df = with_positions(df)
     names, cols = index_names(df.schema), index_columns(df.schema)
     data = [(n, Col(n)) for n in df.arrow_names()]
@@ -469,6 +481,19 @@ class _PartitionIndexer:
         idx = list(range(self._df.npartitions))[item]
         idx = idx if isinstance(idx, list) else [idx]
         return DataFrame(Partitions(self._df.expr, idx))
+
+
+def _edge_partitions(df, npartitions, front):
+    """``df`` cut to its first (last) ``npartitions`` partitions; None and -1 keep them all."""
+    if npartitions is None or npartitions == -1:
+        return df
+    if not isinstance(npartitions, int) or npartitions < 1:
+        raise ValueError(f"npartitions must be a positive number of partitions or -1 (all), not {npartitions!r}")
+    total = df.npartitions
+    if npartitions >= total:
+        return df
+    keep = list(range(npartitions)) if front else list(range(total - npartitions, total))
+    return DataFrame(Partitions(df.expr, keep))
 
 
 def _lazy_edge(df, n, front):

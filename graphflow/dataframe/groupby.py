@@ -15,7 +15,10 @@ grouped like any value and their groups dropped at the end (``dropna=True``).  `
 picks automatically: the partial aggregate of the first partition is computed
 (once, with the sync scheduler, when the plan is first lowered or its
 ``npartitions`` is asked for) and the shuffle is used if it has more than
-`SHUFFLE_GROUPS` groups.
+`SHUFFLE_GROUPS` groups; where partition 0 is not cheap on its own
+ (behind a shuffle: see
+`graphflow.dataframe.first_partition`) nothing is sampled and the sources' row count
+decides instead (`graphflow.dataframe.sample_cost`).
 
     >>> import graphflow.dataframe as gd
     >>> df = gd.from_dict({"k": ["a", "b", "a"], "x": [1.0, 2.0, 4.0]}, npartitions=2)
@@ -56,9 +59,13 @@ from .. import base
 from ..spec import tokenize
 
 from .collection import CallMethod, Scalar
+from .first_partition import first_partition_is_cheap
 from .frame import DataFrame, check_columns
 from .groupby_methods import Aggregation, GroupByMethods
+from .dense_groupby import dense_aggregate
 from .labels import index_column, index_names, label_of
+from .nunique import NuniquePlan
+from .sample_cost import row_bound
 from .plan import Blockwise, FromKeys, Func, Partitions, PlanNode, Reduce, lower, walk
 from .shuffle import shuffle
 
@@ -106,7 +113,7 @@ class AggPlan:
                 values, shifts[name] = _centred(values)
             cols[name] = values
             aggs.append((name, partial, pc.VarianceOptions(ddof=0) if partial == "variance" else None, name))
-        out = _aggregate(pa.table(cols), self.keys, aggs)
+        out = _aggregate(pa.table(cols), self.keys, aggs, fast=self.sort)
         for name, shift in shifts.items():
             out = out.set_column(out.schema.get_field_index(name), name, pc.add(out.column(name), shift))
         for i in self._moment_aggs():  # variance -> M2 = variance * n
@@ -127,7 +134,7 @@ class AggPlan:
         if moments or listed:  # each group's row numbers: to merge (n, mean, M2) with numpy, to gather lists
             table = table.append_column("__rows", pa.array(np.arange(table.num_rows, dtype=np.int64)))
             aggs.append(("__rows", "list", None, "__rows"))
-        out = _aggregate(table, self.keys, aggs)
+        out = _aggregate(table, self.keys, aggs, fast=self.sort)
         for name in listed:  # no kernel aggregates lists: gather each group's lists by row number, distinct again
             out = out.append_column(name, _distinct_lists(out.column("__rows"), table.column(name)))
         if moments:
@@ -153,7 +160,13 @@ class AggPlan:
         return self.finalize(self.merge(parts))
 
 
-def _aggregate(table, keys, aggs):
+def _aggregate(table, keys, aggs, fast=True):
+    """``table`` grouped by ``keys``: the keys, then one column per (column, func, options, name) of ``aggs``.
+    ``fast``: integer keys with sums and counts may take numpy's paths (`dense_groupby`), which give the groups
+    in key order; without it (``sort=False``) they come in first-seen order, as pandas'."""
+    dense = dense_aggregate(table, keys, aggs) if fast else None
+    if dense is not None:
+        return dense.rename_columns(list(keys) + [a[3] for a in aggs])
     specs = [(a[0], a[1]) if a[2] is None else (a[0], a[1], a[2]) for a in aggs]
     out = pa.TableGroupBy(table, list(keys), use_threads=False).aggregate(specs)
     names = list(keys) + [a[3] for a in aggs]
@@ -265,6 +278,10 @@ class GroupbyAgg(PlanNode):
         # the rewritten child holds the same rows: keep the sampled choice, if made
         return GroupbyAgg(children[0], self.agg, self.split_out, self._schema, getattr(self, "_chosen", None))
 
+    def column_needs(self, needed):
+        """Whatever is used of the result, the grouping reads the keys and the aggregated columns only."""
+        return [set(self.agg.keys) | {col for col, _, _ in self.agg.aggs if col is not None}]
+
     def _strategy(self):
         try:
             return self._chosen
@@ -281,7 +298,8 @@ class GroupbyAgg(PlanNode):
         if n == 1:
             partial = Blockwise(Func(_chunk, self.agg), (child,), schema=pa.schema([]), label="groupby-chunk")
             return Reduce(partial, self.agg.merge, self.agg.finalize, self._schema)
-        partial = Blockwise(Func(_chunk, self.agg), (child,), schema=_partial_schema(self), label="groupby-chunk")
+        partial = Blockwise(Func(_shuffle_chunk, self.agg), (child,), schema=_partial_schema(self),
+                            label="groupby-chunk")
         shuffled = shuffle(partial, self.agg.keys, n)
         return Blockwise(Func(_merge_finalize_one, self.agg), (shuffled,), self._schema, label="groupby-merge")
 
@@ -312,9 +330,15 @@ def _merge_finalize_one(table, plan):
     return plan.merge_finalize([table])
 
 
+def _shuffle_chunk(table, plan):
+    """The partial a shuffle moves: ``plan.shuffle_chunk`` where a plan has one (a partial not worth making
+    before a shuffle, see `graphflow.dataframe.nunique`), else its ``chunk``."""
+    return getattr(plan, "shuffle_chunk", plan.chunk)(table)
+
+
 def _partial_schema(node):
     child = node.children[0]
-    return node.agg.chunk(child.schema.empty_table()).schema
+    return _shuffle_chunk(child.schema.empty_table(), node.agg).schema
 
 
 _CHOICES: dict = {}  # (input plan name, aggregation) -> strategy: the same query on the same data samples once
@@ -338,6 +362,9 @@ def _sample_choice(node) -> int:
     if any(isinstance(n, FromKeys) for n in walk(child)):
         # persisted partitions live on a cluster, out of the sync scheduler's reach: Dask's default, a tree
         return 1
+    if not first_partition_is_cheap(child):
+        # behind a shuffle (a hash join's output) partition 0 is most of the job: the sources' rows decide
+        return 1 if row_bound(child) <= SHUFFLE_GROUPS else max(2, child.npartitions // 2)
     part = Blockwise(Func(_chunk, node.agg), (Partitions(child, [0]),), schema=pa.schema([]))
     [first] = base.compute(Scalar(part), scheduler="sync")
     if first.num_rows <= SHUFFLE_GROUPS:
@@ -415,6 +442,8 @@ class GroupBy(GroupByMethods):
             if func != "size" and isinstance(func, str) or isinstance(func, Aggregation):
                 check_columns([col], self._df.schema)
         labels = _labels(aggs, arg, named)
+        if self._series and isinstance(arg, (list, tuple)) and not named:  # one column: labelled by function
+            labels = {out: func_name(func) for _, func, out in aggs}
         series = self._series and self._as_index and not named and not isinstance(arg, (list, tuple, dict))
         if not all(isinstance(f, str) and f in _AGGS for _, f, _ in aggs):
             for _, func, _ in aggs:
@@ -433,6 +462,8 @@ class GroupBy(GroupByMethods):
         used = list(dict.fromkeys(self._by + [c for c, f, _ in aggs if f != "size"]))
         df = df[[label_of(df.schema, c) for c in used]]
         plan = AggPlan(self._by, aggs, sort, self._dropna)
+        if len(aggs) == 1 and aggs[0][1] == "nunique" and aggs[0][0] not in self._by:  # pairs, not lists
+            plan = NuniquePlan(self._by, aggs[0][0], aggs[0][2], sort, self._dropna)
         raw = df.schema.remove_metadata().empty_table().select(used)
         schema = plan.finalize(plan.merge([plan.chunk(raw)])).schema
         if split_out is not None and split_out < 1:

@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .frame import DataFrame, check_columns
+from .indicator import AntiJoin, MarkMatches, add_markers, indicator_name
 from .io.parquet import ReadParquet
 from .plan import Blockwise, FromTables, Reduce, walk
 from .shuffle import shuffle
@@ -47,6 +48,7 @@ __all__ = ["merge", "BROADCAST_BYTES", "estimate_bytes"]
 
 BROADCAST_BYTES = 64 << 20
 _HOW = {"inner": "inner", "left": "left outer", "right": "right outer", "outer": "full outer"}
+_SWAPPED = {"inner": "inner", "left": "right outer", "right": "left outer", "outer": "full outer"}
 
 
 def estimate_bytes(plan) -> float:
@@ -84,10 +86,17 @@ class _Join:
     row's position, so a partition joins with one scatter and one gather in
     numpy, several times faster than ``Table.join``.  A broadcast side whose
     key is known to be unique (checked once) uses ``index_in`` (one hash of
-    the right keys) plus ``take`` otherwise.  Every other case is
-    ``Table.join``; all paths give the same columns in the same order
+    the right keys) plus ``take`` otherwise.  With several keys the lookup
+    runs on the first one when that alone is unique on the looked-up side
+    (TPC-H: ``l_suppkey, c_nationkey = s_suppkey, s_nationkey``), the other
+    keys then compared row by row.  An inner join broadcasting its LEFT side
+    looks that side up by the right rows' keys (`_BroadcastJoin`).  Every
+    other case is ``Table.join``, given the smaller table as its build
+    (right) side; all paths give the same columns in the same order
     (`_layout`).
     """
+
+    may_broadcast = False  # a shuffle join the optimizer may turn into a broadcast one (merge sets it)
 
     def __init__(self, left_keys, right_keys, how, suffixes):
         self.left_keys, self.right_keys = tuple(left_keys), tuple(right_keys)
@@ -95,19 +104,24 @@ class _Join:
         self.coalesce = self.left_keys == self.right_keys
 
     def __call__(self, left, right, unique=False, dense=False):
-        """``dense``: the right side's `_DenseKeys` if already built (None: not applicable)."""
-        if len(self.left_keys) == 1 and self.how in ("inner", "left") and right.num_rows:
-            lcol, rcol = left.column(self.left_keys[0]), right.column(self.right_keys[0])
-            idx = _dense_index(lcol, rcol) if dense is False else dense.index(lcol) if dense is not None else None
-            if idx is None and unique and rcol.type == lcol.type:
-                found = pc.index_in(lcol, options=pc.SetLookupOptions(rcol, skip_nulls=True))
-                idx = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        """``dense``: the right side's `_DenseKeys` of its first key if already built (None: not applicable);
+        ``unique``: whether the right side's first key is known to be unique."""
+        if self.how in ("inner", "left") and right.num_rows:
+            idx = _lookup(left, right, self.left_keys, self.right_keys, unique, dense)
             if idx is not None:
                 return self._assemble(left, right, idx)
+        names = [o for _, _, o in _layout(self, left.column_names, right.column_names)]
+        if left.num_rows < right.num_rows and len(set(names)) == len(names):
+            # pyarrow builds its hash table on the right side: build on the smaller one (a semi join's
+            # few keys against a big partition is ~50x faster), then put the columns back in order
+            out = right.join(left, keys=list(self.right_keys), right_keys=list(self.left_keys),
+                             join_type=_SWAPPED[self.how], left_suffix=self.suffixes[1],
+                             right_suffix=self.suffixes[0], coalesce_keys=self.coalesce, use_threads=False)
+            if sorted(out.column_names) == sorted(names):
+                return out.select(names)
         out = left.join(right, keys=list(self.left_keys), right_keys=list(self.right_keys),
                         join_type=_HOW[self.how], left_suffix=self.suffixes[0],
                         right_suffix=self.suffixes[1], coalesce_keys=self.coalesce, use_threads=False)
-        names = [o for _, _, o in _layout(self, left.column_names, right.column_names)]
         return out if out.column_names == names else out.select(names)
 
     def _assemble(self, left, right, idx):
@@ -125,14 +139,67 @@ class _Join:
             names.append(out)
         return pa.Table.from_arrays(cols, names=names)
 
+    def _assemble_swapped(self, left, right, idx):
+        """An inner join's columns when the LEFT side was looked up: ``idx`` is each right row's left row."""
+        keep = idx >= 0
+        if not keep.all():
+            right, idx = right.filter(pa.array(keep)), idx[keep]
+        indices = pa.array(idx)
+        cols, names = [], []
+        for side, name, out in _layout(self, left.column_names, right.column_names):
+            cols.append(right.column(name) if side == "right" else left.column(name).take(indices))
+            names.append(out)
+        return pa.Table.from_arrays(cols, names=names)
+
     def __graphflow_tokenize__(self):
         return ("join", self.left_keys, self.right_keys, self.how, self.suffixes)
+
+    # -- projection pushdown (graphflow/dataframe/optimize/projection.py)
+    def column_needs(self, needed, schemas):
+        """The columns of (left, right) that the output columns ``needed`` come from, plus the keys; a
+        name on both sides is kept on both when either of its suffixed outputs is needed (dropping one
+        side would rename the other) and dropped from both otherwise."""
+        layout = _layout(self, schemas[0].names, schemas[1].names)
+        clashed = {name for _, name, out in layout if out != name and out in needed}
+        need = (set(self.left_keys), set(self.right_keys))
+        for side, name, out in layout:
+            if out in needed or name in clashed:
+                need[side == "right"].add(name)
+        return list(need)
+
+    def output_schema(self, schemas):
+        """The joined schema of inputs with ``schemas`` (left, right)."""
+        return _Join.__call__(self, schemas[0].empty_table(), schemas[1].empty_table()).schema
+
+    # -- broadcasting (merge's choice, and the optimizer's rule optimize/broadcast.py after projection)
+    def broadcast_side(self, lbytes, rbytes, lparts=2, rparts=2):
+        """"left", "right" or None: the side to broadcast for estimated sizes (bytes) and partition counts."""
+        right_ok, left_ok = self.how in ("inner", "left"), self.how in ("inner", "right")
+        if right_ok and (rparts == 1 or rbytes < BROADCAST_BYTES) and rbytes <= lbytes:
+            return "right"
+        if left_ok and (lparts == 1 or lbytes < BROADCAST_BYTES):
+            return "left"
+        if right_ok and (rparts == 1 or rbytes < BROADCAST_BYTES):
+            return "right"
+        return None
+
+    def broadcast_plan(self, left, right, side, schema):
+        """This join as a Blockwise over ``left`` and ``right`` (plans), ``side`` read whole into one table."""
+        bop = _BroadcastJoin(self.left_keys, self.right_keys, self.how, self.suffixes, side)
+        if side == "right":
+            return Blockwise(bop, (left, _one_partition(right, self.right_keys)), schema, (False, True),
+                             label="merge")
+        return Blockwise(bop, (_one_partition(left, self.left_keys), right), schema, (True, False), label="merge")
 
     def __repr__(self):
         return f"Join({self.how} on {list(self.left_keys)} = {list(self.right_keys)})"
 
 
 DENSE_SPAN = 32
+# A broadcast side is prepared once and shared by every partition's join, so its slot array may span
+# more: up to this many slots (4 bytes each) beyond DENSE_SPAN per row.  TPC-H q3 at SF1: 147k order
+# keys spread over 6M values, probed by 3M lines; hashing them per partition (index_in) cost 1.2 s of CPU.
+BROADCAST_DENSE_SLOTS = 1 << 24
 
 
 def _layout(op, left_names, right_names):
@@ -163,7 +230,8 @@ class _DenseKeys:
 
     `build` gives None when not applicable: non-integer keys, nulls or
     duplicates among them, or a range wider than ``DENSE_SPAN`` times the row
-    count (the slots cost 4 bytes per value in the range)."""
+    count plus ``extra_slots`` (the slots cost 4 bytes per value in the range;
+    a broadcast side, built once, may take `BROADCAST_DENSE_SLOTS` more)."""
 
     __slots__ = ("lo", "hi", "slots")
 
@@ -171,7 +239,7 @@ class _DenseKeys:
         self.lo, self.hi, self.slots = lo, hi, slots
 
     @classmethod
-    def build(cls, rcol):
+    def build(cls, rcol, extra_slots: int = 1024):
         if not pa.types.is_integer(rcol.type) or rcol.null_count:
             return None
         rk, _ = _int64_values(rcol)
@@ -179,7 +247,7 @@ class _DenseKeys:
             return None
         lo, hi = int(rk.min()), int(rk.max())
         span = hi - lo + 1
-        if span > DENSE_SPAN * len(rk) + 1024:
+        if span > DENSE_SPAN * len(rk) + extra_slots:
             return None
         slots = np.full(span, -1, np.int32)
         slots[rk - lo] = np.arange(len(rk), dtype=np.int32)
@@ -214,6 +282,33 @@ def _dense_index(lcol, rcol):
     return None if dense is None else dense.index(lcol)
 
 
+def _lookup(probe, build, probe_keys, build_keys, unique, dense):
+    """Each probe row's build row with equal keys (-1: none) when the build side's FIRST key is unique
+    (direct addressing or one hash lookup on it, the other keys then compared row by row); else None."""
+    pcol, bcol = probe.column(probe_keys[0]), build.column(build_keys[0])
+    idx = _dense_index(pcol, bcol) if dense is False else dense.index(pcol) if dense is not None else None
+    if idx is None and unique and bcol.type == pcol.type:
+        found = pc.index_in(pcol, options=pc.SetLookupOptions(bcol, skip_nulls=True))
+        idx = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    if idx is not None and len(probe_keys) > 1:
+        idx = _match_rest(probe, build, probe_keys[1:], build_keys[1:], idx)
+    return idx
+
+
+def _match_rest(probe, build, probe_keys, build_keys, idx):
+    """``idx`` with -1 where a probe row's other keys differ from (or are null, or its build row's are)."""
+    hit = idx >= 0
+    if not hit.any():
+        return idx
+    rows = pa.array(np.where(hit, idx, 0))
+    for pk, bk in zip(probe_keys, build_keys):
+        same = pc.equal(probe.column(pk), build.column(bk).take(rows)).fill_null(False)
+        hit &= same.to_numpy(zero_copy_only=False)
+    out = np.asarray(idx).copy()
+    out[~hit] = -1
+    return out
+
+
 def _unique_key(table, keys) -> bool:
     return len(keys) == 1 and pc.count_distinct(table.column(keys[0]), mode="all").as_py() == table.num_rows
 
@@ -231,11 +326,16 @@ class _BroadcastJoin(_Join):
     def __call__(self, left, right):
         if self.side == "right":
             return super().__call__(left, right.table, right.unique, right.dense)
+        if self.how == "inner" and right.num_rows and left.table.num_rows:
+            # an inner join is symmetric: look the small left side up by the right rows' keys
+            idx = _lookup(right, left.table, self.right_keys, self.left_keys, left.unique, left.dense)
+            if idx is not None:
+                return self._assemble_swapped(left.table, right, idx)
         return super().__call__(left.table, right)
 
 
 class _Prepared:
-    """The broadcast side: one table, whether its (single) key column is unique, its `_DenseKeys` or None."""
+    """The broadcast side: one table, whether its first key column is unique, that key's `_DenseKeys` or None."""
 
     __slots__ = ("table", "unique", "dense")
 
@@ -248,11 +348,15 @@ class _Prepare:
         self.keys = tuple(keys)
 
     def __call__(self, table):
-        dense = _DenseKeys.build(table.column(self.keys[0])) if len(self.keys) == 1 and table.num_rows else None
-        return _Prepared(table, dense is not None or _unique_key(table, self.keys), dense)
+        dense = _DenseKeys.build(table.column(self.keys[0]), BROADCAST_DENSE_SLOTS) if table.num_rows else None
+        return _Prepared(table, dense is not None or _unique_key(table, self.keys[:1]), dense)
 
     def __graphflow_tokenize__(self):
         return ("prepare", self.keys)
+
+    def column_needs(self, needed):
+        """A reduction to the broadcast side keeps columns: the ``needed`` ones and the keys."""
+        return set(needed) | set(self.keys)
 
 
 def _concat(parts):
@@ -296,10 +400,14 @@ def _keys(on, left_on, right_on, left, right):
 
 def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
           suffixes=("_x", "_y"), broadcast=None, npartitions=None, left_index: bool = False,
-          right_index: bool = False) -> DataFrame:
+          right_index: bool = False, indicator=False) -> DataFrame:
     """Join two DataFrames on key columns (``how``: inner, left, right, outer); with ``left_index=True`` /
-    ``right_index=True`` a side's index is its key (`graphflow.dataframe.index_ops.index_merge`)."""
+    ``right_index=True`` a side's index is its key (`graphflow.dataframe.index_ops.index_merge`);
+    ``indicator=True`` (or a name) adds pandas' ``_merge`` column (`graphflow.dataframe.indicator`)."""
     if left_index or right_index:
+        if indicator:
+            raise NotImplementedError("merge(indicator=...) with left_index/right_index; merge on columns "
+                                      "(reset_index() first) to get the indicator")
         from .index_ops import index_merge
 
         return index_merge(left, right, how=how, left_on=left_on if on is None else on,
@@ -311,6 +419,9 @@ def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
     # a merge on columns gives a fresh index, as in pandas: the sides' indexes do not take part
     left, right = left.reset_index(drop=True), right.reset_index(drop=True)
     left_on, right_on = _keys(on, left_on, right_on, left, right)
+    mark = indicator_name(indicator, left.arrow_names(), right.arrow_names())
+    if mark is not None:
+        left, right = add_markers(left, right, how)
     op = _Join(left_on, right_on, how, suffixes)
     try:
         schema = op(left.schema.empty_table(), right.schema.empty_table()).schema
@@ -318,22 +429,21 @@ def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
         pairs = [f"{a}: {left.schema.field(a).type} / {b}: {right.schema.field(b).type}"
                  for a, b in zip(left_on, right_on)]
         raise TypeError(f"cannot merge on {pairs}: {exc}") from None
-    side = _broadcast_side(left, right, how, broadcast)
-    bop = _BroadcastJoin(left_on, right_on, how, suffixes, side)
-    if side == "right":
-        plan = Blockwise(bop, (left.expr, _one_partition(right.expr, right_on)), schema, (False, True),
-                         label="merge")
-    elif side == "left":
-        plan = Blockwise(bop, (_one_partition(left.expr, left_on), right.expr), schema, (True, False),
-                         label="merge")
+    side = _broadcast_side(op, left, right, how, broadcast)
+    if side is not None:
+        plan = op.broadcast_plan(left.expr, right.expr, side, schema)
     else:
         n = npartitions or max(left.npartitions, right.npartitions)
         lp, rp = shuffle(left.expr, left_on, n), shuffle(right.expr, right_on, n)
+        # broadcast=None: the optimizer may still broadcast a side that projection pushdown made small
+        op.may_broadcast = broadcast is None and npartitions is None
         plan = Blockwise(op, (lp, rp), schema, label="merge")
+    if mark is not None:
+        plan = Blockwise(MarkMatches(mark, how, AntiJoin(plan.op, left_on, right_on)), (plan,), label="indicator")
     return DataFrame(plan)
 
 
-def _broadcast_side(left, right, how, broadcast):
+def _broadcast_side(op, left, right, how, broadcast):
     if broadcast is False:
         return None
     right_ok, left_ok = how in ("inner", "left"), how in ("inner", "right")
@@ -344,10 +454,4 @@ def _broadcast_side(left, right, how, broadcast):
         if left_ok:
             return "left"
         raise ValueError(f"a {how} join cannot broadcast either side; use broadcast=False")
-    if right_ok and (right.npartitions == 1 or rb < BROADCAST_BYTES) and rb <= lb:
-        return "right"
-    if left_ok and (left.npartitions == 1 or lb < BROADCAST_BYTES):
-        return "left"
-    if right_ok and (right.npartitions == 1 or rb < BROADCAST_BYTES):
-        return "right"
-    return None
+    return op.broadcast_side(lb, rb, left.npartitions, right.npartitions)

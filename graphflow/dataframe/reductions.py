@@ -162,19 +162,29 @@ def _weighted_quantile(state, q):
 class _Spec:
     """How to reduce which columns: picklable and tokenizable, shared by the three steps."""
 
-    def __init__(self, how, columns, q=0.5, ddof=1):
+    def __init__(self, how, columns, q=0.5, ddof=1, min_count=0):
         self.how, self.columns, self.q, self.ddof = how, tuple(columns), q, ddof
+        self.min_count = min_count  # > 0: each state also counts present values (pandas' sum(min_count=))
 
     def __graphflow_tokenize__(self):
-        return ("reduce", self.how, self.columns, self.q, self.ddof)
+        return ("reduce", self.how, self.columns, self.q, self.ddof, self.min_count)
 
     def chunk(self, table):
-        return [_chunk_state(table.column(c), self.how, self.q) for c in self.columns]
+        states = [_chunk_state(table.column(c), self.how, self.q) for c in self.columns]
+        if self.min_count:
+            return [(s, pc.count(table.column(c)).as_py()) for s, c in zip(states, self.columns)]
+        return states
 
     def combine(self, parts):
+        if self.min_count:
+            return [(_merge_states([p[i][0] for p in parts], self.how), builtins.sum(p[i][1] for p in parts))
+                    for i in range(len(self.columns))]
         return [_merge_states([p[i] for p in parts], self.how) for i in range(len(self.columns))]
 
     def finalize(self, state):
+        if self.min_count:
+            return [_final_value(s, self.how, self.q, self.ddof) if n >= self.min_count else None
+                    for s, n in state]
         return [_final_value(s, self.how, self.q, self.ddof) for s in state]
 
 

@@ -26,8 +26,9 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from .distinct import distinct_rows
 from .frame import DataFrame, check_columns
-from .labels import data_names
+from .labels import column_labels, data_names
 from .pandas_edge import frame_to_arrow, to_pandas_frame
 from .plan import Blockwise, Func, Reduce
 from .series import Series
@@ -40,6 +41,12 @@ _KEEP = ("first", "last", False)
 
 
 def _dedup(table, schema, subset, keep):
+    names = dict(zip(column_labels(schema), data_names(schema)))
+    keys = data_names(schema) if subset is None else [names.get(s) for s in subset]
+    if None not in keys:
+        fast = distinct_rows(table, keys, keep)  # Arrow's hash grouping where it answers as pandas does
+        if fast is not None:
+            return fast
     pdf = to_pandas_frame(table, schema)
     return frame_to_arrow(pdf.drop_duplicates(subset=subset, keep=keep), schema=schema)[0]
 

@@ -307,13 +307,13 @@ class Series(ArrayMethods, BagMethods, MoreSeriesMethods, WindowMethods, Resampl
         `DataFrame.map_partitions`."""
         return OPERATIONS.map_partitions(func, self, *args, meta=meta, **kwargs)
 
-    def head(self, n: int = 5, compute: bool = True):
-        """The first ``n`` values, a pandas Series."""
-        return _as_series(self.to_frame().head(n, compute=compute), self.name)
+    def head(self, n: int = 5, npartitions=None, compute: bool = True):
+        """The first ``n`` values, a pandas Series (``npartitions`` as in `DataFrame.head`)."""
+        return _as_series(self.to_frame().head(n, npartitions=npartitions, compute=compute), self.name)
 
-    def tail(self, n: int = 5, compute: bool = True):
-        """The last ``n`` values, a pandas Series."""
-        return _as_series(self.to_frame().tail(n, compute=compute), self.name)
+    def tail(self, n: int = 5, npartitions=None, compute: bool = True):
+        """The last ``n`` values, a pandas Series (``npartitions`` as in `DataFrame.tail`)."""
+        return _as_series(self.to_frame().tail(n, npartitions=npartitions, compute=compute), self.name)
 
     def __len__(self):
         return len(self.to_frame())

@@ -177,6 +177,14 @@ class Shuffle(PlanNode):
     def with_children(self, children):
         return Shuffle(children[0], self.partitioner, self.total, children[1:], self.args, self.only)
 
+    def column_needs(self, needed):
+        """Rows move, columns pass through: the ``needed`` ones plus the hash keys (None: all, for other
+        partitioners or extra inputs)."""
+        keys = getattr(self.partitioner, "keys", None)
+        if len(self.children) > 1 or not isinstance(keys, tuple):
+            return None
+        return [set(needed) | set(keys)]
+
     def keeping(self, indices) -> "Shuffle":
         """This shuffle producing only its outputs ``indices`` (in that order)."""
         only = [self.only[i] for i in indices] if self.only is not None else list(indices)

@@ -1,9 +1,11 @@
 """Plan-level optimization, before any task exists: one rule per module, run in order.
 
-    predicate pushdown -> projection pushdown -> shuffle pruning -> partition-wise fusion
+    anti joins -> predicate pushdown -> projection pushdown -> broadcast small join sides
+    -> shuffle pruning -> partition-wise fusion
 
-Each rule is a pure function ``plan -> plan`` (`pushdown_predicates`,
-`pushdown_projection`, `prune_shuffle_outputs`, `fuse_partitionwise`); `optimize_plan` runs them and
+Each rule is a pure function ``plan -> plan`` (`rewrite_anti_joins`, `pushdown_predicates`,
+`pushdown_projection`, `broadcast_small_sides`, `prune_shuffle_outputs`, `fuse_partitionwise`);
+`optimize_plan` runs them and
 `format_plan` draws a plan as an indented tree, which is what
 ``df.explain()`` prints:
 
@@ -19,6 +21,8 @@ Each rule is a pure function ``plan -> plan`` (`pushdown_predicates`,
 
 from __future__ import annotations
 
+from .antijoin import rewrite_anti_joins
+from .broadcast import broadcast_small_sides
 from .fuse import fuse_partitionwise
 from .partitions import prune_shuffle_outputs
 from .predicate import pushdown_predicates
@@ -27,8 +31,10 @@ from .projection import pushdown_projection
 __all__ = ["optimize_plan", "format_plan", "STAGES"]
 
 STAGES = (
+    ("antijoin", rewrite_anti_joins),
     ("predicates", pushdown_predicates),
     ("projection", pushdown_projection),
+    ("broadcast", broadcast_small_sides),
     ("partitions", prune_shuffle_outputs),
     ("fuse", fuse_partitionwise),
 )

@@ -4,8 +4,17 @@ A top-down pass carries the set of columns each node's readers need:
 a `Project` needs the columns of the expressions that are still used (and
 drops the others); a `Filter` adds its predicate's columns; a source that can
 read fewer columns (`PlanNode.with_columns`: a `ReadParquet`) narrows its
-``columns``.  Anything else (a function, a shuffle, a join) needs all of its
-input, which ends the pass on that branch.
+``columns``.  Nodes and ops that say which input columns an output needs pass
+the pass on (the ``column_needs`` protocol):
+
+- a node's ``column_needs(needed) -> [set | None per child]`` (a hash `Shuffle`: the
+  needed columns and its keys; a `GroupbyAgg`: its keys and aggregated columns), or a
+  `Reduce` whose ``finalize`` has ``column_needs(needed) -> set`` (the broadcast side of a
+  join: the needed columns and the join keys);
+- a `Blockwise` op's ``column_needs(needed, child_schemas)`` with ``output_schema(child_schemas)``
+  (a join: the columns its needed outputs come from, plus the keys).
+
+Anything else (a function, a sort) needs all of its input, which ends the pass on that branch.
 
     >>> import os, tempfile, pyarrow as pa, pyarrow.parquet as pq
     >>> from graphflow.dataframe import read_parquet
@@ -21,7 +30,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from ..plan import Blockwise, Filter, Project, WithScalars, unwrap_scalars, walk
+from ..plan import Blockwise, Filter, Project, Reduce, WithScalars, unwrap_scalars, walk
 
 __all__ = ["pushdown_projection"]
 
@@ -39,7 +48,24 @@ def _needs(node, needed):
             return [cols] + scalars
         if isinstance(op, Filter) and needed is not None:
             return [set(needed) | op.predicate.columns()] + scalars
+    if needed is not None:
+        declared = _declared_needs(node, op, tokens, needed)
+        if declared is not None:
+            return declared
     return [None] * len(node.children)
+
+
+def _declared_needs(node, op, tokens, needed):
+    """The children's needs a node or op declares (the ``column_needs`` protocol), or None."""
+    if isinstance(node, Blockwise):
+        if not tokens and hasattr(op, "column_needs") and hasattr(op, "output_schema"):
+            return op.column_needs(needed, [c.schema for c in node.children])
+        return None
+    if isinstance(node, Reduce):
+        keeps = getattr(node.finalize, "column_needs", None)
+        return None if keeps is None or node.schema is None else [keeps(needed)]
+    declared = getattr(node, "column_needs", None)
+    return declared(needed) if declared is not None else None
 
 
 def _narrow(node, needed, kids):
@@ -58,6 +84,10 @@ def _narrow(node, needed, kids):
     if any(k is not c for k, c in zip(kids, node.children)):
         if isinstance(op, Filter):
             return Blockwise(node.op, kids, kids[0].schema, node.broadcast)
+        if isinstance(node, Blockwise) and not tokens and hasattr(op, "output_schema"):
+            return Blockwise(op, kids, op.output_schema([k.schema for k in kids]), node.broadcast, node.label)
+        if isinstance(node, Reduce) and hasattr(node.finalize, "column_needs"):
+            return Reduce(kids[0], node.combine, node.finalize, kids[0].schema, node.split_every)
         return node.with_children(kids)
     return node
 

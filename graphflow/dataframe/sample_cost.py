@@ -1,0 +1,54 @@
+"""At most how many rows can a plan have, without computing anything?
+
+`graphflow.dataframe.groupby` picks tree or shuffle by computing the partial
+aggregate of the input's first partition once, at lowering time, with the
+sync scheduler.  That is cheap when partition 0 comes partition-wise from a
+source (a read, then filters and projections).  It is not when a shuffle or a
+reduction lies below: partition 0 of a shuffle needs every input partition,
+so the "sample" runs most of the query once, on one thread, before the query
+runs (TPC-H q18: its final groupby over a join of shuffles sampled the whole
+query, doubling its time).  `graphflow.dataframe.first_partition` tells the two
+apart, and `row_bound` gives the choice something to go on without computing anything:
+the rows of the sources (Parquet metadata, in-memory tables), which no
+filter, projection or grouping can exceed.
+
+    >>> import pyarrow as pa
+    >>> from graphflow.dataframe.plan import FromTables, Blockwise, Filter
+    >>> from graphflow.dataframe.colexpr import Call, Col, Lit
+    >>> src = FromTables([pa.table({"a": [1, 2]}), pa.table({"a": [3]})])
+    >>> kept = Blockwise(Filter(Call("greater", [Col("a"), Lit(1)])), (src,))
+    >>> row_bound(kept)
+    3
+"""
+
+from __future__ import annotations
+
+import functools
+
+from .plan import FromTables, walk
+
+__all__ = ["row_bound"]
+
+
+def row_bound(plan) -> float:
+    """An upper bound of the rows of any partition-wise or grouped result of ``plan``'s sources: the sum of
+    their rows (inf when a source cannot tell)."""
+    total = 0
+    for node in walk(plan):
+        if node.children:
+            continue
+        if isinstance(node, FromTables):
+            total += sum(p.num_rows for p in node.parts)
+        elif getattr(node, "pieces", None) is not None:  # a Parquet read: row-group metadata, no data
+            total += sum(_piece_rows(path, rg) for path, rg in node.pieces)
+        else:
+            return float("inf")
+    return total
+
+
+@functools.lru_cache(maxsize=4096)
+def _piece_rows(path, row_group):
+    import pyarrow.parquet as pq
+
+    md = pq.ParquetFile(path).metadata
+    return md.num_rows if row_group is None else md.row_group(row_group).num_rows
