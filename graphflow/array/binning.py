@@ -149,9 +149,10 @@ def _grid_counts(flat, edges, grid) -> np.ndarray:
     drop = np.uint64(nbins + 1)
     counts = np.zeros(nbins + 2, np.intp)
     n = min(_PIECE, flat.size)
-    fbuf, bbuf, sbuf = np.empty(n), np.empty(n, np.int64), np.empty(n, bool)
+    fbuf, bbuf = np.empty(n), np.empty(n, np.int64)
     ubuf = bbuf.view(np.uint64)
     near = 2 * grid.w
+    parts = []
     with np.errstate(invalid="ignore", over="ignore"):  # NaN and infinities are binned as "dropped"
         for start in range(0, flat.size, _PIECE):
             x = flat[start:start + _PIECE]
@@ -159,11 +160,12 @@ def _grid_counts(flat, edges, grid) -> np.ndarray:
             low = _fine(x, grid.first, grid.scale, out=fbuf[:m], add=grid.magic)  # F + w
             bins = np.right_shift(low, grid.shift, out=bbuf[:m])
             np.minimum(ubuf[:m], drop, out=ubuf[:m])
+            parts.append(np.bincount(bins, minlength=nbins + 2))
             low &= grid.mask
-            suspicious = np.less_equal(low, near, out=sbuf[:m])  # within w of an edge's threshold
-            counts += np.bincount(bins, minlength=nbins + 2)
-            if suspicious.any():
-                _rebin(counts, x, bins, suspicious, edges, last, nbins)
+            if low.min() <= near:  # some value lies within w of an edge's threshold: one pass, no mask kept
+                _rebin(counts, x, bins, low <= near, edges, last, nbins)
+    # every call here holds the GIL between numpy calls: one sum of the parts, not one add per piece
+    counts += np.sum(parts, axis=0) if parts else 0
     return counts[:nbins]
 
 
