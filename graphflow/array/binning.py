@@ -27,8 +27,11 @@ is within ``w`` of ``i * K``; likewise above).  The rest, "suspicious" values
 within ``w`` of a multiple of ``K`` (about ``2w / K``, a few per million for
 random data), are binned again with ``searchsorted`` against the edges and
 their counts moved.  So the result is numpy's, bit for bit, including values
-equal to an edge and the closed last bin; NaN and values outside
-``[first, last]`` are dropped first, as numpy does.
+equal to an edge and the closed last bin.  NaN and values outside
+``[first, last]`` are not counted, as in numpy, without a filtering pass:
+``F`` is read as the float's bits minus those of ``2**52``, which stays
+monotone past the range, so such values get a bin below 0 or above the last
+and one unsigned clamp moves them all into a slot that is dropped.
 
 Worked example, 4 bins over (0, 1): ``K = 2**20``, ``x = 0.3`` has
 ``F = 1258291`` (``0.3 * 4 * K``, rounded), ``F >> 20 == 1``: bin 1, and its
@@ -49,10 +52,10 @@ import numpy as np
 
 __all__ = ["equal_width_counts"]
 
-_PIECE = 16384  # values per step: every temporary stays in L1/L2
+_PIECE = 32768  # values per step: the temporaries (256 KB each) stay in L2, and each numpy call does real work
 _FINE_BITS = 20  # the fine grid has 2**20 steps per bin
 _MAGIC = 2.0 ** 52  # v + 2**52 holds rint(v) in its low 52 bits
-_LOW52 = (1 << 52) - 1
+_MAGIC_BITS = int(np.float64(_MAGIC).view(np.int64))
 
 
 class _Grid:
@@ -69,7 +72,13 @@ class _Grid:
 
 
 def _fine(values, first, scale, out=None, add=_MAGIC):
-    """``F(values) + (add - 2**52)`` as int64, with exactly the operations `_grid_counts` applies to a piece."""
+    """``F(values) + (add - 2**52)`` as int64, with exactly the operations `_grid_counts` applies to a piece.
+
+    Reading the bits minus those of ``2**52`` (rather than masking the low 52)
+    keeps the result monotone in the value beyond the range too: values below
+    ``first`` come out negative, values far above it, infinities and NaN huge
+    or negative, so one clamp sends them all to a slot that is thrown away.
+    """
     if first == 0:
         d = np.multiply(values, scale, out=out, dtype=np.float64)
     else:
@@ -77,7 +86,7 @@ def _fine(values, first, scale, out=None, add=_MAGIC):
         d *= scale
     d += add
     bits = d.view(np.int64)
-    bits &= _LOW52
+    bits -= _MAGIC_BITS
     return bits
 
 
@@ -127,26 +136,48 @@ def _in_range(x, first, last):
 
 
 def _grid_counts(flat, edges, grid) -> np.ndarray:
+    """Counts per bin: ``F + w`` of each value, its bin ``(F + w) >> shift``, suspicious values re-binned.
+
+    ``counts`` has two extra slots: ``nbins`` holds ``x == last`` (always
+    suspicious, so moved to the last bin) and out-of-range values that land
+    just past the top; ``nbins + 1`` takes everything else outside the range
+    (the clamp of the bin as unsigned: a negative bin is a huge unsigned one).
+    Both are dropped at the end, so no pass is spent filtering the input.
+    """
     nbins = len(edges) - 1
-    first, last = edges[0], edges[-1]
-    counts = np.zeros(nbins + 1, np.intp)  # the extra slot holds x == last until it is moved
+    last = edges[-1]
+    drop = np.uint64(nbins + 1)
+    counts = np.zeros(nbins + 2, np.intp)
     n = min(_PIECE, flat.size)
-    fbuf, bbuf, sbuf = np.empty(n), np.empty(n, np.int64), np.empty(n, bool)
-    for start in range(0, flat.size, _PIECE):
-        x = _in_range(flat[start:start + _PIECE], first, last)
-        m = x.size
-        low = _fine(x, grid.first, grid.scale, out=fbuf[:m], add=grid.magic)  # F + w: "suspicious" is low bits <= 2w
-        bins = np.right_shift(low, grid.shift, out=bbuf[:m])
-        low &= grid.mask
-        suspicious = np.less_equal(low, 2 * grid.w, out=sbuf[:m])
-        counts += np.bincount(bins, minlength=nbins + 1)
-        if suspicious.any():
-            where = np.flatnonzero(suspicious)
-            exact = np.searchsorted(edges, x[where], side="right") - 1
-            np.minimum(exact, nbins - 1, out=exact)  # x == last: the last bin is closed
-            np.subtract.at(counts, bins[where], 1)
-            np.add.at(counts, exact, 1)
+    fbuf, bbuf = np.empty(n), np.empty(n, np.int64)
+    ubuf = bbuf.view(np.uint64)
+    near = 2 * grid.w
+    parts = []
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN and infinities are binned as "dropped"
+        for start in range(0, flat.size, _PIECE):
+            x = flat[start:start + _PIECE]
+            m = x.size
+            low = _fine(x, grid.first, grid.scale, out=fbuf[:m], add=grid.magic)  # F + w
+            bins = np.right_shift(low, grid.shift, out=bbuf[:m])
+            np.minimum(ubuf[:m], drop, out=ubuf[:m])
+            parts.append(np.bincount(bins, minlength=nbins + 2))
+            low &= grid.mask
+            if low.min() <= near:  # some value lies within w of an edge's threshold: one pass, no mask kept
+                _rebin(counts, x, bins, low <= near, edges, last, nbins)
+    # every call here holds the GIL between numpy calls: one sum of the parts, not one add per piece
+    counts += np.sum(parts, axis=0) if parts else 0
     return counts[:nbins]
+
+
+def _rebin(counts, x, bins, suspicious, edges, last, nbins) -> None:
+    """Move each suspicious value's count from its guessed slot to its bin by ``searchsorted``."""
+    where = np.flatnonzero(suspicious)
+    xs = x[where]
+    exact = np.searchsorted(edges, xs, side="right") - 1  # -1 below, nbins at or above last (NaN too)
+    exact[xs == last] = nbins - 1  # the last bin is closed
+    exact[(exact < 0) | (exact >= nbins)] = nbins + 1
+    np.subtract.at(counts, bins[where], 1)
+    np.add.at(counts, exact, 1)
 
 
 def _corrected_counts(flat, edges) -> np.ndarray:

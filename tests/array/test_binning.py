@@ -37,3 +37,22 @@ def test_common_ranges_and_a_range_far_from_zero():
         np.testing.assert_array_equal(equal_width_counts(x, edges), np.histogram(x, nbins, (lo, hi))[0])
     edges = np.histogram_bin_edges(np.zeros(0), 5, (0, 1))
     np.testing.assert_array_equal(equal_width_counts(np.zeros(0), edges), np.zeros(5, np.intp))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_values_far_outside_the_range_nan_and_infinities_are_dropped(dtype):
+    """Nothing is filtered before binning: huge, tiny, negative-signed NaN and infinite values must fall out."""
+    rng = np.random.default_rng(5)
+    specials = np.array([np.nan, -np.abs(np.float64(np.nan)), np.inf, -np.inf, 1e300, -1e300, 1e30, -1e30,
+                         np.finfo(np.float64).max, -np.finfo(np.float64).max, 0.0, -0.0, 5e-324, -5e-324])
+    with np.errstate(over="ignore"):
+        specials = specials.astype(dtype)
+    for lo, hi, nbins in [(0.0, 1.0, 100), (-2.5, 7.0, 13), (3.0, 3.5, 1), (1e4, 1e4 + 10, 400)]:
+        edges = np.histogram_bin_edges(np.zeros(0, dtype), nbins, (lo, hi))
+        span = hi - lo
+        x = np.concatenate([rng.uniform(lo - span, hi + span, 40_000).astype(dtype), specials,
+                            _around_edges(edges, dtype)])
+        rng.shuffle(x)
+        with np.errstate(invalid="ignore"):
+            want = np.histogram(x, nbins, (lo, hi))[0]
+        np.testing.assert_array_equal(equal_width_counts(x, edges), want)

@@ -81,3 +81,16 @@ def test_symmetric_op_computes_the_upper_blocks_only():
     np.testing.assert_allclose((x + x.T).mean(axis=0).compute(), (a + a.T).mean(axis=0))
     r = ga.from_array(a[:, :8], chunks=3)
     np.testing.assert_array_equal((r[:8] + r[:8].T).compute(), a[:8, :8] + a[:8, :8].T)
+
+
+def test_histogram_of_a_random_draw_is_streamed_and_equals_numpy_s_counts(small_bands):
+    """The arr-histogram graph at a small size: each chunk task draws and bins its block band by band; the
+    counts are np.histogram's on the same numbers, including values placed exactly on the edges by the
+    elementwise step (x rounded to the bin width lands on edges)."""
+    x = ga.random.random((60, 50), chunks=(20, 25), seed=9)
+    for expr, bins, rng in [(x, 100, (0.0, 1.0)), (ga.round(x * 10) / 10, 10, (0.0, 1.0)),
+                            (x * 3 - 1, 7, (-0.5, 1.5))]:
+        hist = ga.histogram(expr, bins=bins, range=rng)[0]
+        graph = _graph(hist)
+        assert not any(k[0] == x.name for k in graph.keys() if isinstance(k, tuple))  # no random block is a task
+        np.testing.assert_array_equal(hist.compute(), np.histogram(expr.compute(), bins=bins, range=rng)[0])

@@ -2,7 +2,9 @@
 
 Modules (a DAG, each importing only `core` and the ones above it):
 
+    drawn        thin products with a random operand draw its blocks band by band (never stored)
     products     tensordot, matmul / @, dot, outer (block products summed by a tree)
+    cholqr       CholeskyQR2 of one tall block, where its error bound holds (TSQR's fast local QR)
     tsqr         tsqr, qr, svd: tall-and-skinny QR, and short-and-fat by transposing
     randomized   svd_compressed: randomized SVD with power iterations
     triangular   solve_triangular, cholesky, lu: blocked, numpy only (no scipy)

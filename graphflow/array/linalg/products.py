@@ -27,6 +27,7 @@ from ..core import Array, new_name
 from ..creation import asarray
 from ..rechunk import rechunk
 from ..sink import block_slices, block_view
+from .drawn import DrawnBlock, dot_sum_drawn, drawn_block, drawn_side
 
 __all__ = ["tensordot", "matmul", "dot", "outer", "SPLIT_EVERY"]
 
@@ -43,6 +44,9 @@ def _dot_sum(pairs, axes, sink=None):
     block's slice of the shared output instead.
     """
     view = None if sink is None else block_view(*sink)
+    if isinstance(pairs[0][0], DrawnBlock) or isinstance(pairs[0][1], DrawnBlock):
+        with shared_cores():
+            return dot_sum_drawn(pairs, view)
     if view is not None:
         return _dot_sum_into(view, pairs)
     acc = scratch = None
@@ -129,6 +133,10 @@ def tensordot(a, b, axes=2, split_every=None) -> Array:
     # Matrix products of numeric blocks write straight into the one result (graphflow/array/sink.py).
     plain = a.ndim == b.ndim == 2 and (ax_a, ax_b) == ((1,), (0,)) and dtype.kind in "biufc" \
         and a.dtype.kind in "biufc" and b.dtype.kind in "biufc"
+    # A thin product with a random operand draws that operand's blocks inside its tasks (linalg/drawn.py).
+    drawn = drawn_side(a, b) if plain else None
+    block_a = (lambda ka: drawn_block(a, ka)) if drawn == "a" else (lambda ka: Ref((a.name,) + ka))
+    block_b = (lambda kb: drawn_block(b, kb)) if drawn == "b" else (lambda kb: Ref((b.name,) + kb))
     nodes = {}
     for out in itertools.product(*[range(a.numblocks[d]) for d in free_a], *[range(b.numblocks[d]) for d in free_b]):
         ia, ib = dict(zip(free_a, out[:len(free_a)])), dict(zip(free_b, out[len(free_a):]))
@@ -136,10 +144,10 @@ def tensordot(a, b, axes=2, split_every=None) -> Array:
         for k in contracted:
             ka = tuple(ia[d] if d in ia else k[ax_a.index(d)] for d in range(a.ndim))
             kb = tuple(ib[d] if d in ib else k[ax_b.index(d)] for d in range(b.ndim))
-            pairs.append((Ref((a.name,) + ka), Ref((b.name,) + kb)))
+            pairs.append((block_a(ka), block_b(kb)))
         sink = _sink(name, chunks, dtype, out) if plain else None
         _sum_tree(nodes, name, out, pairs, group, (ax_a, ax_b), sink)
-    return Array(name, chunks, dtype, nodes, [a, b])
+    return Array(name, chunks, dtype, nodes, [x for x, side in ((a, "a"), (b, "b")) if side != drawn])
 
 
 def _sink(name, chunks, dtype, index):

@@ -11,7 +11,10 @@ the small ``B = Q^T A`` ``(l, n)``, whose exact SVD gives ``A``'s:
     A (m, n) ------+--> Y = A Omega --[A (A^T Y)]*q--> Q = tsqr(Y) --> B = Q^T A --> svd(B^T) --> U = Q U_b
 
 ``A`` is read ``2 + 2 q`` times.  Blocks of ``Omega`` follow ``A``'s column
-blocks, so every product pairs blocks without a rechunk.
+blocks, so every product pairs blocks without a rechunk.  When ``A`` is a
+random draw, each of those products draws ``A``'s blocks band by band itself
+(`graphflow.array.linalg.drawn`): drawing again costs less than holding all of
+``A`` from the first product until ``Q`` is known.
 
     >>> import numpy as np, graphflow.array as ga
     >>> x = ga.random.random((200, 100), chunks=50, seed=0)
