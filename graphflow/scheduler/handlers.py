@@ -39,7 +39,9 @@ from .events import (
     KeysScattered, MissingData, StealResponse, TaskErred, TaskFinished, Tick, UpdateGraph, WorkerJoined, WorkerLeft,
 )
 from .actors import ActorCheckpointed, ActorHosted, ActorLog, actor_checkpointed, actor_hosted, actor_log
-from .model import ACTIVE, ERRED, FORGOTTEN, MEMORY, RELEASED, WAITING, SchedTask, SchedWorker
+from .model import (
+    ACTIVE, ERRED, FORGOTTEN, MEMORY, RELEASED, WAITING, SchedTask, SchedWorker, add_dependent, drop_dependent,
+)
 from .replicate import RebalanceRequested, ReplicateRequested, rebalance, replicate
 from .restrictions import resolve, worker_joined as restrictions_worker_joined
 from .longrunning import TasksLongRunning, tasks_long_running
@@ -137,7 +139,7 @@ def _link(s, new: list, dependencies: dict) -> tuple:
                     broken.append((ts, dk))
                 else:
                     deps.append(dts)
-                    dts.dependents.add(ts)
+                    add_dependent(dts, ts)
                     if dts in unlinked:  # listed after ts, or ts itself
                         in_order = False
             ts.dependencies = tuple(deps)
@@ -152,7 +154,7 @@ def _refuse_cycle(s, ev: UpdateGraph, new: list, cycle: list) -> None:
     """
     for ts in new:
         for dts in ts.dependencies:
-            dts.dependents.discard(ts)
+            drop_dependent(dts, ts)
         del s.tasks[ts.key]
     error = blame_task(CycleError.along(cycle), cycle[0])
     s.note(cycle[0], "cycle-refused", cycle, ev.stimulus_id)
