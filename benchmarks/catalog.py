@@ -9,7 +9,7 @@ none of them imports it (or `benchmarks.engines`, which reads
 
 from __future__ import annotations
 
-from . import dashboard_cases, elastic_cases, encrypt_cases, fault_cases, progress_cases, soak_cases
+from . import dashboard_cases, elastic_cases, encrypt_cases, fault_cases, progress_cases, scale_cases, soak_cases
 from .workloads import actors, array, chain, cluster, dataframe, delayed_sum, graph1m, imports, interop, memory, spill
 from .workloads import array_stats, bag, cluster_api, df_windows
 from .workloads import nested, ray_programs, tree
@@ -23,7 +23,7 @@ _MODULES = _LOCAL + (cluster, nested, actors, dataframe, df_windows, array, spil
 _MODULES += (array_routines, array_stats, array_linalg, bag, ray_programs)
 
 # modules outside workloads/, one group each
-_OWN_GROUPS = (elastic_cases, dashboard_cases, progress_cases, encrypt_cases, fault_cases, soak_cases)
+_OWN_GROUPS = (elastic_cases, dashboard_cases, progress_cases, encrypt_cases, fault_cases, soak_cases, scale_cases)
 WORKLOADS: dict = {w.name: w for module in _MODULES + _OWN_GROUPS for w in module.WORKLOADS}
 
 # Names that select several workloads on the command line (besides "all").
@@ -48,6 +48,8 @@ GROUPS: dict = {
     "encrypt": encrypt_cases.GROUP,  # dist10k-encrypt (benchmarks/encrypt_cases.py)
     "faults": fault_cases.GROUP,  # faults-array, -dataframe, -actor, -elastic: kill -9 at 20 seeds each
     "soak": soak_cases.GROUP,  # 1M tasks through map in rounds of 100k, RSS bounded
+    # issue 23: trees of 10k-1M leaves, map and compute(list) at 10k-1M, vs dask.distributed and Ray
+    "scale": scale_cases.GROUP,
 }
 
 # One kind per module (``KIND`` and ``run``), or several (``CASES``).  Subprocess
@@ -64,3 +66,4 @@ GRAPHFLOW_CASES.update(progress_cases.GRAPHFLOW_CASES)
 GRAPHFLOW_CASES.update(encrypt_cases.GRAPHFLOW_CASES)
 GRAPHFLOW_CASES.update(fault_cases.GRAPHFLOW_CASES)
 GRAPHFLOW_CASES.update(soak_cases.GRAPHFLOW_CASES)
+GRAPHFLOW_CASES.update(scale_cases.GRAPHFLOW_CASES)

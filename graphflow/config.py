@@ -71,6 +71,9 @@ DEFAULTS: dict = {
     "scheduler.no_worker_timeout": 30.0,
     "scheduler.dashboard_interval": 0.5,
     "scheduler.dashboard_graph_limit": 5000,
+    # A file the scheduler process writes a cProfile dump of its event loop to when it exits (None: no profile).
+    # For measuring, e.g. GRAPHFLOW_SCHEDULER__PROFILE=/tmp/sched.prof around a LocalCluster's start.
+    "scheduler.profile": None,
     # The wire (graphflow.comm): encrypt every connection with zmq CURVE under a key derived from the
     # cluster token (every process of a cluster must agree), and the largest message a process accepts:
     # "auto" is this host's physical memory (a larger message could not be received anyway), or bytes.
@@ -115,6 +118,7 @@ _CHECKS = {
     "scheduler.task_stream_size": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
     "scheduler.dashboard_interval": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
     "scheduler.dashboard_graph_limit": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+    "scheduler.profile": lambda v: v is None or (isinstance(v, str) and bool(v)),
     "comm.encrypt": lambda v: isinstance(v, bool),
     "comm.max_message_size": lambda v: v == "auto" or _byte_size(v),
 }

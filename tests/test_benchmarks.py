@@ -147,3 +147,15 @@ def test_quick_encrypt_run_times_the_same_work_on_an_encrypted_and_a_plain_clust
     assert sample["plain"] > 0 and sample["total"] > 0, sample  # both clusters ran the work
     assert result["counts"]["graphflow"] == [{"ran": result["tasks"]}]
     assert "encrypted" in out.stdout and "vs plain" in out.stdout
+
+
+def test_quick_scale_run_reports_rss_per_task_growth_and_release(tmp_path):
+    """The scale group (issue 23) on graphflow alone: per-task peaks, growth over the reference tree,
+    and the scheduler's RSS after each round's release."""
+    out, report = _quick(tmp_path, "scale-tree-10k", "scale-list-100k", "--vs", "none", timeout=240)
+    results = {r["workload"]: r for r in report["results"]}
+    [tree] = results["scale-tree-10k"]["counts"]["graphflow"]
+    assert tree["scheduler_b_per_task"] > 0 and tree["client_b_per_task"] >= 0 and tree["growth_pct"] > 0
+    [rounds] = results["scale-list-100k"]["counts"]["graphflow"]
+    assert rounds["released_r1_mib"] > 0 and rounds["released_r2_mib"] > 0 and rounds["release_ok"] in (0, 1)
+    assert "B/task" in out.stdout

@@ -53,6 +53,7 @@ import sys
 import threading
 
 from graphflow.utils.dispatch import Dispatch
+from graphflow.utils.gcpause import no_gc
 from graphflow.errors import SerializationError
 
 #: Buffers smaller than this are copied into the pickle instead of becoming frames.
@@ -188,6 +189,9 @@ def _serialization_error(obj, exc: BaseException) -> SerializationError:
     )
 
 
+_BIG_PICKLE = 1 << 20  # bytes of pickle from which loading pauses the cyclic collector
+
+
 def loads(frames):
     """Rebuild the object from ``frames`` (as made by `dumps`), without copying big buffers.
 
@@ -199,7 +203,10 @@ def loads(frames):
     """
     buffers = [_byte_view(f) for f in frames[1:]] if len(frames) > 1 else ()
     try:
-        return pickle.loads(frames[0], buffers=buffers)
+        if len(frames[0]) < _BIG_PICKLE:
+            return pickle.loads(frames[0], buffers=buffers)
+        with no_gc():  # a graph of 1M tasks is millions of new objects: no collector pass over each batch
+            return pickle.loads(frames[0], buffers=buffers)
     except Exception as exc:
         raise SerializationError(
             f"cannot deserialize a message: {type(exc).__name__}: {exc}. The sender and this process "

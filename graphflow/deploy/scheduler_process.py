@@ -51,10 +51,28 @@ def run_scheduler(address: str, token: bytes | None, *, address_file: str | None
         print(f"graphflow dashboard at {scheduler.dashboard.link}", flush=True)
     if address_file:
         _write_atomically(address_file, scheduler.address)
-    loop.start()
+    _serve(loop)
     if scheduler.dashboard is not None:
         scheduler.dashboard.close()
     return 0
+
+
+def _serve(loop) -> None:
+    """Run the loop until the scheduler stops, under cProfile when the setting ``scheduler.profile`` names a file."""
+    from .. import config
+
+    path = config.get("scheduler.profile")
+    if not path:
+        return loop.start()
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        loop.start()
+    finally:
+        profiler.disable()
+        profiler.dump_stats(path)
 
 
 def _write_atomically(path: str, text: str) -> None:

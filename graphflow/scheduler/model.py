@@ -37,7 +37,8 @@ def host_of(address: str) -> str:
     return host.strip("[]") if sep and port.isdigit() else rest
 
 
-__all__ = ["host_of", "SchedPrefix", "SchedTask", "SchedWorker", "validate_scheduler_state", "STATES", "ACTIVE"]
+__all__ = ["host_of", "SchedPrefix", "SchedTask", "SchedWorker", "validate_scheduler_state", "STATES", "ACTIVE",
+           "add_dependent", "drop_dependent"]
 
 RELEASED = "released"
 WAITING = "waiting"
@@ -86,7 +87,7 @@ class SchedTask:
         self.prefix = prefix
         self.priority = priority  # (generation, priority within its graph)
         self.dependencies = ()  # tuple of SchedTask
-        self.dependents = set()
+        self.dependents = ()  # () / (one SchedTask,) / set of SchedTask: see add_dependent
         self.n_waiting_on = 0
         self.n_waiters = 0
         self.who_has = ()  # list of SchedWorker while in memory; the shared () otherwise saves memory
@@ -103,6 +104,36 @@ class SchedTask:
 
     def __repr__(self):
         return f"<SchedTask {self.key!r} {self.state}>"
+
+
+def add_dependent(dep: SchedTask, ts: SchedTask) -> None:
+    """Record that ``ts`` reads ``dep``.
+
+    ``dep.dependents`` is ``()`` when nothing reads it, a one-tuple for one reader and a set from two on:
+    most tasks of a big graph have one dependent (the leaves of a tree) or none (a map), and a set
+    costs 216 bytes against a one-tuple's 48, which is a fifth of what the scheduler holds per task.
+    Readers only iterate, test and count it, which all three support.
+    """
+    held = dep.dependents
+    if not held:
+        dep.dependents = (ts,)
+    elif type(held) is tuple:
+        if held[0] is not ts:
+            dep.dependents = {held[0], ts}
+    else:
+        held.add(ts)
+
+
+def drop_dependent(dep: SchedTask, ts: SchedTask) -> None:
+    """Forget that ``ts`` reads ``dep`` (nothing if it did not)."""
+    held = dep.dependents
+    if type(held) is tuple:
+        if held and held[0] is ts:
+            dep.dependents = ()
+    else:
+        held.discard(ts)
+        if not held:
+            dep.dependents = ()
 
 
 class SchedWorker:

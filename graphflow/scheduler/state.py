@@ -67,7 +67,7 @@ from .failures import killed_worker, lost_scattered, memory_limit_error, out_of_
 from .handlers import HANDLERS
 from .model import (
     ACTIVE, ERRED, FORGOTTEN, MEMORY, NO_WORKER, PROCESSING, QUEUED, RELEASED, WAITING, SchedPrefix, SchedTask,
-    SchedWorker, validate_scheduler_state,
+    SchedWorker, drop_dependent, validate_scheduler_state,
 )
 
 __all__ = ["SchedulerState", "SchedTask", "SchedWorker", "SchedPrefix"]
@@ -759,7 +759,7 @@ class SchedulerState:
             self._memory_deaths.pop(ts, None)
         recs = self.recommendations
         for dep in ts.dependencies:
-            dep.dependents.discard(ts)
+            drop_dependent(dep, ts)
             if not dep.dependents and dep.wanted_by is None and (dep.state == RELEASED or dep.state == ERRED):
                 recs[dep] = FORGOTTEN
 

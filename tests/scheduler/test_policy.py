@@ -3,7 +3,7 @@
 import pytest
 
 from graphflow.scheduler import policy
-from graphflow.scheduler.model import SchedPrefix, SchedTask, SchedWorker
+from graphflow.scheduler.model import SchedPrefix, SchedTask, SchedWorker, add_dependent
 
 PREFIX = SchedPrefix("t")
 
@@ -16,7 +16,7 @@ def task(key, deps=(), priority=0, prefix=PREFIX, restrictions=None):
     ts = SchedTask(key, None, prefix, (1, priority))
     ts.dependencies = tuple(deps)
     for dep in deps:
-        dep.dependents.add(ts)
+        add_dependent(dep, ts)
     if restrictions is not None:
         ts.restrictions = frozenset(restrictions)
     return ts
