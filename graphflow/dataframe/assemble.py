@@ -72,7 +72,11 @@ def _values(chunk: pa.Array, dtype) -> np.ndarray:
     return np.frombuffer(chunk.buffers()[1], dtype=dtype, count=len(chunk), offset=chunk.offset * dtype.itemsize)
 
 
-def _copy_into(dest: np.ndarray, chunk: pa.Array) -> None:
+def _copy_into(dest: np.ndarray, chunk) -> None:
+    write = getattr(chunk, "write_into", None)
+    if write is not None:  # a deferred column (`graphflow.dataframe.pending`): computed straight into dest
+        write(dest)
+        return
     np.copyto(dest, _values(chunk, dest.dtype))
     if chunk.null_count:
         dest[chunk.is_null().to_numpy(zero_copy_only=False)] = _MISSING[dest.dtype.kind]
@@ -112,7 +116,7 @@ def _run_copies(jobs: list, nbytes: int) -> None:
 def _view(col: pa.ChunkedArray):
     """A numpy view of a column made of one null-free chunk, else None (it must be copied)."""
     chunks = [c for c in col.chunks if len(c)]
-    if len(chunks) == 1 and not chunks[0].null_count:
+    if len(chunks) == 1 and not chunks[0].null_count and isinstance(chunks[0], pa.Array):
         return _values(chunks[0], _numpy_dtype(col.type))
     return None
 
@@ -193,7 +197,8 @@ def _as_range(col: pa.ChunkedArray):
 def numeric_frame(table: pa.Table, data: list, index: list, index_names: list):
     """The pandas DataFrame of ``table`` 's ``data`` columns indexed by its ``index`` columns (at most one,
     named ``index_names[0]``; none: a fresh RangeIndex), the columns named as in ``data``;
-    None unless every column is a plain number column this module converts (see the module docstring)."""
+    None unless every column is a plain number column this module converts (see the module docstring).
+    ``table`` may be a `pending.JoinedParts`: its deferred chunks compute into the result as it is filled."""
     if len(index) > 1 or table.num_rows == 0 or not data:
         return None
     cols = [table.column(n) for n in data + index]

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .categorical import CategoricalMethods, is_category_dtype
-from .collection import OPERATIONS, ColumnReductions, PlanCollection, Scalar, concat_tables
+from .collection import OPERATIONS, ColumnReductions, PlanCollection, Scalar, concat_tables, result_table
 from .colexpr import Call, Col, ColExpr, Lit, for_filter, output_type
 from .indexing import FrameIndexMethods
 from .labels import (carry_categories, column_labels, data_names, index_column, index_columns, index_names,
@@ -58,7 +58,7 @@ def check_columns(names, schema: pa.Schema, what: str = "column"):
 
 
 def _finalize_frame(parts, schema):
-    return to_pandas_frame(concat_tables(parts, schema), schema)
+    return to_pandas_frame(result_table(parts, schema), schema)
 
 
 def _finalize_arrow(parts, schema):

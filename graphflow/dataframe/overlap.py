@@ -144,6 +144,13 @@ class Overlap(PlanNode):
     def with_children(self, children):
         return Overlap(children[0], self.before, self.after, self.op, self._schema, self.label)
 
+    def edge_form(self):
+        """This node with the op's form for a compute's last step (``op.at_edge()``), if it has one."""
+        at_edge = getattr(self.op, "at_edge", None)
+        op = at_edge() if at_edge is not None else None
+        return None if op is None else Overlap(self.children[0], self.before, self.after, op, self._schema,
+                                               self.label)
+
     def _time_bounds(self, i, first: bool):
         """What tells the time chain where partition i starts (first) / ends: a division, or the partition."""
         divs = self.children[0].divisions

@@ -51,12 +51,15 @@ def _labels_index(labels):
 
 
 def to_pandas_frame(table: pa.Table, schema: pa.Schema) -> pd.DataFrame:
-    """The pandas DataFrame of a partition (or of the concatenated partitions) described by ``schema``."""
+    """The pandas DataFrame of a partition (or of the concatenated partitions) described by ``schema``;
+    ``table`` may also be partitions with deferred columns (`pending.JoinedParts`)."""
     names = index_names(schema)
     data = [n for n in data_names(schema) if n in table.column_names]
     idx_cols = index_columns(schema) if names else []
     pdf = numeric_frame(table, data, idx_cols, list(names))
     if pdf is None:
+        if not isinstance(table, pa.Table):  # partitions with deferred columns (`pending.JoinedParts`)
+            table = table.materialize()
         pdf = _general_frame(table, data, idx_cols, names)
     labels = column_labels(schema)
     if labels != data:

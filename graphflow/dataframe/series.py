@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from .accessors import DatetimeAccessor, StringAccessor
 from .categorical import CategoricalMethods, is_category_dtype
 from .reshape import SeriesReshapeMethods
-from .collection import OPERATIONS, ColumnReductions, PlanCollection, Scalar, concat_tables
+from .collection import OPERATIONS, ColumnReductions, PlanCollection, Scalar, concat_tables, result_table
 from .colexpr import Call, Col, Lit, for_filter, output_type
 from .indexing import IndexMethods
 from .labels import carry_categories, index_columns, index_names, with_labels
@@ -49,7 +49,7 @@ _BINARY = {
 
 
 def _finalize_series(parts, schema):
-    return to_pandas_series(concat_tables(parts, schema), schema)
+    return to_pandas_series(result_table(parts, schema), schema)
 
 
 def _finalize_column(parts, schema):
@@ -355,7 +355,7 @@ class Index(Series):
 
 
 def _finalize_index(parts, schema):
-    s = to_pandas_series(concat_tables(parts, schema), schema)
+    s = to_pandas_series(result_table(parts, schema), schema)
     return pd.Index(s.array, name=s.name)
 
 
