@@ -467,9 +467,15 @@ class Blockwise(PlanNode):
         return Blockwise(self.op, children, self._schema, self.broadcast, self.label, self._divisions)
 
     def edge_form(self):
-        """A selection of plain columns (a Series' projection of its frame) over a node that has an edge
-        form: that node's edge form, the selection applied to its pending partitions."""
+        """An op's own edge form (``op.at_edge()``: `pandas_edge.PandasFuncAtEdge`), or, for a selection
+        of plain columns (a Series' projection of its frame) over a node that has an edge form, that
+        node's edge form with the selection applied to its pending partitions."""
         op = self.op
+        at_edge = getattr(op, "at_edge", None)  # an op with its own form there (a pandas function)
+        if at_edge is not None:
+            edge_op = at_edge()
+            return None if edge_op is None else Blockwise(edge_op, self.children, self._schema, self.broadcast,
+                                                          self.label, self._divisions)
         if len(self.children) != 1 or not _selects_columns(op) or any(e.name != n for n, e in op.exprs):
             return None
         edge = self.children[0].edge_form()

@@ -30,7 +30,7 @@ from .collection import OPERATIONS, ColumnReductions, PlanCollection, Scalar, co
 from .colexpr import Call, Col, Lit, for_filter, output_type
 from .indexing import IndexMethods
 from .labels import carry_categories, index_columns, index_names, with_labels
-from .pandas_edge import to_pandas_series
+from .pandas_edge import parts_to_pandas_series, to_pandas_series
 from .methods import SeriesMethods
 from .more_methods import MoreSeriesMethods
 from .plan import Blockwise, Filter, Project, unwrap_scalars
@@ -49,7 +49,7 @@ _BINARY = {
 
 
 def _finalize_series(parts, schema):
-    return to_pandas_series(result_table(parts, schema), schema)
+    return parts_to_pandas_series(parts, schema, result_table)
 
 
 def _finalize_column(parts, schema):
@@ -355,7 +355,7 @@ class Index(Series):
 
 
 def _finalize_index(parts, schema):
-    s = to_pandas_series(result_table(parts, schema), schema)
+    s = parts_to_pandas_series(parts, schema, result_table)
     return pd.Index(s.array, name=s.name)
 
 

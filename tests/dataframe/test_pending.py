@@ -98,3 +98,33 @@ def test_pending_table_materializes_with_nulls_where_pandas_has_nan():
     assert t.column("x").to_pylist() == [None, None, 8.0]
     assert t.column("c").to_pylist() == [11, 13, 16]
     assert part.select(["c", "i"]).materialize().column_names == ["c", "i"]
+
+
+def _assign(p):
+    return p.assign(c=p.a * 2 + p.k)
+
+
+def _as_ints(p):
+    return p.assign(a=p.k * 2)
+
+
+def _with_text(p):
+    return p.assign(s=p.a.astype(str))
+
+
+@pytest.mark.api("DataFrame.map_partitions", "Series.map_partitions")
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(0, 40), nparts=st.integers(1, 6), seed=st.integers(0, 99), named=st.booleans(),
+       func=st.sampled_from([_assign, _as_ints, _with_text]))
+def test_map_partitions_at_edge_is_pandas(n, nparts, seed, named, func):
+    """map_partitions' pandas results are concatenated as they are (number columns) or through Arrow
+    (others, or a result whose dtypes differ from meta): the same frame as pandas' on the whole."""
+    pdf = frame(max(n, 1), seed, nulls=True)
+    if named:
+        pdf = pdf.set_axis(pd.Index(np.arange(len(pdf)) * 3 + 1, name="w"))
+    df = gd.from_pandas(pdf, npartitions=nparts)
+    pd.testing.assert_frame_equal(df.map_partitions(func).compute(scheduler="sync"), func(pdf))
+    pd.testing.assert_series_equal(df.map_partitions(lambda p: p.a - p.k).compute(scheduler="sync"), pdf.a - pdf.k)
+    # meta says float: an int result is cast, as without the edge form
+    got = df.map_partitions(_as_ints, meta=pdf.iloc[:0]).compute(scheduler="sync")
+    pd.testing.assert_frame_equal(got, _as_ints(pdf).astype(pdf.dtypes.to_dict()))
