@@ -128,3 +128,27 @@ def test_map_partitions_at_edge_is_pandas(n, nparts, seed, named, func):
     # meta says float: an int result is cast, as without the edge form
     got = df.map_partitions(_as_ints, meta=pdf.iloc[:0]).compute(scheduler="sync")
     pd.testing.assert_frame_equal(got, _as_ints(pdf).astype(pdf.dtypes.to_dict()))
+
+
+def _timed(n, seed, span_s):
+    rng = np.random.default_rng(seed)
+    idx = pd.Timestamp("2024-01-01 05:00") + pd.to_timedelta(np.sort(rng.choice(span_s, n, replace=False)), unit="s")
+    return pd.DataFrame({"x": rng.normal(size=n), "i": rng.integers(0, 9, n)}, index=pd.DatetimeIndex(idx, name="t"))
+
+
+@pytest.mark.api("DataFrame.resample", "Series.resample")
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 80), nparts=st.integers(1, 12), seed=st.integers(0, 99),
+       rule=st.sampled_from(["1h", "20min", "6h", "1D"]), how=st.sampled_from(["sum", "mean", "count", "max", "last"]),
+       closed=st.sampled_from([None, "right"]))
+def test_resample_over_pieces_is_pandas(n, nparts, seed, rule, how, closed):
+    """An output partition's rows come from several input partitions: each is resampled alone and only
+    the bins straddling them again (`resample._BinAgg.over_pieces`); the same as pandas on the whole."""
+    pdf = _timed(n, seed, 3 * 86400)
+    df = gd.from_pandas(pdf, npartitions=nparts)
+    got = getattr(df.resample(rule, closed=closed), how)().compute(scheduler="sync")
+    pd.testing.assert_frame_equal(got, getattr(pdf.resample(rule, closed=closed), how)(), check_freq=False,
+                                  check_dtype=False)
+    got = getattr(df.x.resample(rule, closed=closed), how)().compute(scheduler="sync")
+    pd.testing.assert_series_equal(got, getattr(pdf.x.resample(rule, closed=closed), how)(), check_freq=False,
+                                   check_dtype=False)
