@@ -152,3 +152,16 @@ def test_resample_over_pieces_is_pandas(n, nparts, seed, rule, how, closed):
     got = getattr(df.x.resample(rule, closed=closed), how)().compute(scheduler="sync")
     pd.testing.assert_series_equal(got, getattr(pdf.x.resample(rule, closed=closed), how)(), check_freq=False,
                                    check_dtype=False)
+
+
+def test_pending_partitions_cross_processes_and_clusters():
+    """Partitions left pending travel: from worker processes and from a cluster's workers to the client."""
+    import graphflow as gf
+
+    pdf = frame(3000, 5)
+    df = gd.from_pandas(pdf, npartitions=4)
+    pd.testing.assert_series_equal(df.a.diff(3).compute(scheduler="processes"), pdf.a.diff(3))
+    with gf.Client(n_workers=2, threads_per_worker=1) as client:
+        pd.testing.assert_frame_equal(df.cumsum().compute(), pdf.cumsum())
+        pd.testing.assert_frame_equal(df.map_partitions(_assign).compute(scheduler=client), _assign(pdf))
+        pd.testing.assert_series_equal(df.a.diff().compute(scheduler=client), pdf.a.diff())
