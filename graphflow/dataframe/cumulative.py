@@ -10,6 +10,9 @@ less)::
     carries:     C1=S0  C2=C1+S1 ...  (sequential, one tiny value per column)
     output:  cum(P0)  cum(P1)+C1  cum(P2)+C2 ...
 
+Under ``compute()`` the output step of numpy's columns runs in the pandas result's assembly instead,
+straight into the result's memory (`Cumulative.edge_form`, `graphflow.dataframe.pending`).
+
 Nulls follow pandas: with ``skipna=True`` a null stays null and is skipped; with ``skipna=False`` the
 first null makes every later value null, in later partitions too.
 

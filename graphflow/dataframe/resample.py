@@ -14,6 +14,12 @@ as pandas fills them (0 for ``sum``/``count``/``size``/``nunique``, 1 for ``prod
 The bin labels (and edges) come from pandas, resampling the tiny series of the divisions at graph
 build time, so every rule, ``closed`` and ``label`` behaves as in pandas.
 
+Within a task, pandas runs on zero-copy views: each input piece is resampled alone and only the rows of
+a bin that straddles pieces are joined (`_BinAgg.over_pieces`).  The commonest case runs without
+pandas: ``sum``/``count``/``mean`` over fixed-width bins (a Tick rule such as ``"1h"``, closed and
+labelled left) of float64/int64 columns without nulls take the bin boundaries by binary search on the
+sorted index and the sums by ``np.add.reduceat`` (`_summed_bins`): one read of each column.
+
     >>> import pandas as pd
     >>> import graphflow.dataframe as gd
     >>> idx = pd.date_range("2024-01-01", periods=6, freq="20min")

@@ -16,6 +16,9 @@ needs from its neighbours; `cumulative.Cumulative` carries totals forward); ``ro
     >>> df.x.cumsum().compute(scheduler="sync").tolist()
     [1.0, 3.0, 6.0, 10.0, 15.0]
 
+Under ``compute()``, a ``diff`` of float64 columns that feeds the result directly is left to the result's
+assembly, which computes it straight into the pandas result (`DiffAtEdge`, `graphflow.dataframe.pending`).
+
 This module sits below frame/series: it builds results through `collection.OPERATIONS`.
 """
 
