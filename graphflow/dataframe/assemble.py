@@ -43,7 +43,7 @@ import pandas as pd
 import pyarrow as pa
 from pandas.api.internals import create_dataframe_from_blocks
 
-__all__ = ["numeric_frame", "PARALLEL_BYTES"]
+__all__ = ["numeric_frame", "concat_frames", "PARALLEL_BYTES"]
 
 PARALLEL_BYTES = 16 * 2**20  # results this big are copied by two threads
 _CHECK_BLOCK = 1 << 16  # the range check's working block (512 KB of int64: stays in cache)
@@ -72,7 +72,14 @@ def _values(chunk: pa.Array, dtype) -> np.ndarray:
     return np.frombuffer(chunk.buffers()[1], dtype=dtype, count=len(chunk), offset=chunk.offset * dtype.itemsize)
 
 
-def _copy_into(dest: np.ndarray, chunk: pa.Array) -> None:
+def _copy_into(dest: np.ndarray, chunk) -> None:
+    if isinstance(chunk, np.ndarray):  # a pandas partition's column (`concat_frames`)
+        np.copyto(dest, chunk)
+        return
+    write = getattr(chunk, "write_into", None)
+    if write is not None:  # a deferred column (`graphflow.dataframe.pending`): computed straight into dest
+        write(dest)
+        return
     np.copyto(dest, _values(chunk, dest.dtype))
     if chunk.null_count:
         dest[chunk.is_null().to_numpy(zero_copy_only=False)] = _MISSING[dest.dtype.kind]
@@ -112,7 +119,7 @@ def _run_copies(jobs: list, nbytes: int) -> None:
 def _view(col: pa.ChunkedArray):
     """A numpy view of a column made of one null-free chunk, else None (it must be copied)."""
     chunks = [c for c in col.chunks if len(c)]
-    if len(chunks) == 1 and not chunks[0].null_count:
+    if len(chunks) == 1 and not chunks[0].null_count and isinstance(chunks[0], pa.Array):
         return _values(chunks[0], _numpy_dtype(col.type))
     return None
 
@@ -193,7 +200,8 @@ def _as_range(col: pa.ChunkedArray):
 def numeric_frame(table: pa.Table, data: list, index: list, index_names: list):
     """The pandas DataFrame of ``table`` 's ``data`` columns indexed by its ``index`` columns (at most one,
     named ``index_names[0]``; none: a fresh RangeIndex), the columns named as in ``data``;
-    None unless every column is a plain number column this module converts (see the module docstring)."""
+    None unless every column is a plain number column this module converts (see the module docstring).
+    ``table`` may be a `pending.JoinedParts`: its deferred chunks compute into the result as it is filled."""
     if len(index) > 1 or table.num_rows == 0 or not data:
         return None
     cols = [table.column(n) for n in data + index]
@@ -216,3 +224,38 @@ def numeric_frame(table: pa.Table, data: list, index: list, index_names: list):
     if numbers:
         return create_dataframe_from_blocks(blocks, index=idx, columns=pd.Index(data))
     return pd.DataFrame(dict(zip(data, arrays)), index=idx, copy=False)
+
+
+def concat_frames(frames: list, index_names) -> pd.DataFrame | None:
+    """``pd.concat(frames)`` for pandas frames of the same number columns (numpy int/uint/float dtypes, in
+    the same order), the copies split between two threads, the columns of one dtype in one block; the
+    index is the frames' indexes appended (ranges that follow on stay a RangeIndex, as pandas does)
+    named ``index_names`` (one level), or a fresh RangeIndex when ``index_names`` is None.  None when the
+    frames are of another kind.  The caller labels the columns."""
+    dtypes = list(frames[0].dtypes)
+    if not all(isinstance(d, np.dtype) and d.kind in "iuf" for d in dtypes) or not dtypes:
+        return None
+    if any(list(f.dtypes) != dtypes for f in frames[1:]):
+        return None
+    if index_names is not None and (len(index_names) != 1 or any(f.index.nlevels != 1 for f in frames)):
+        return None
+    n = sum(len(f) for f in frames)
+    jobs, blocks, by_dtype = [], [], {}
+    for pos, d in enumerate(dtypes):
+        by_dtype.setdefault(d, []).append(pos)
+    for d, where in by_dtype.items():
+        block = np.empty((len(where), n), dtype=d)
+        for row, pos in enumerate(where):
+            start = 0
+            for f in frames:
+                if len(f):
+                    jobs.append((block[row, start:start + len(f)], f.iloc[:, pos].to_numpy()))
+                start += len(f)
+        blocks.append((block, np.array(where)))
+    _run_copies(jobs, sum(dest.nbytes for dest, _ in jobs))
+    if index_names is None:
+        idx = pd.RangeIndex(n)
+    else:
+        idx = frames[0].index.append([f.index for f in frames[1:]]) if len(frames) > 1 else frames[0].index
+        idx = idx.rename(index_names[0])
+    return create_dataframe_from_blocks(blocks, index=idx, columns=pd.RangeIndex(len(dtypes)))

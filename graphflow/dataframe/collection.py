@@ -33,11 +33,13 @@ from ..interop.protocol import DaskCollection
 from ..spec import TaskGraph
 from .colexpr import ScalarArg
 from .optimize import format_plan, optimize_plan
+from .pending import join_parts
 from .plan import FromKeys, lower
 from .scalar_ops import ScalarArithmetic, to_numpy_value
 from ..utils.optable import OperationTable
 
-__all__ = ["PlanCollection", "Scalar", "CallMethod", "ColumnReductions", "concat_tables", "CollectionOperations",
+__all__ = ["PlanCollection", "Scalar", "CallMethod", "ColumnReductions", "concat_tables", "result_table",
+           "CollectionOperations",
            "OPERATIONS",
            "bind_operations"]
 
@@ -50,6 +52,13 @@ def concat_tables(parts, schema=None):
     if len(parts) == 1:
         return parts[0]
     return pa.concat_tables(parts, promote_options="permissive")
+
+
+def result_table(parts, schema):
+    """The partitions as one table for the pandas result: their Arrow concatenation, or (when some are
+    pending, see `graphflow.dataframe.pending`) a `pending.JoinedParts` the assembly computes into."""
+    joined = join_parts(parts, schema)
+    return concat_tables(parts, schema) if joined is None else joined
 
 
 class PlanCollection(DaskCollection):
@@ -97,10 +106,20 @@ class PlanCollection(DaskCollection):
         out.__dict__["_opt"] = plan
         return out
 
+    def for_compute(self) -> "PlanCollection":
+        """This collection as ``compute()`` runs it: its optimized plan's last node in its `edge form
+        <graphflow.dataframe.plan.PlanNode.edge_form>` when it has one (partitions whose last step the
+        pandas result's assembly does in place), else itself.  The keys differ from the plan's own, so a
+        persisted or shared plan never holds such partitions."""
+        if self.__dict__.get("_as_arrow"):
+            return self
+        edge = self.optimized_plan().edge_form()
+        return self if edge is None else self.with_optimized(edge)
+
     # -- user methods
     def compute(self, **kwargs):
         """Compute; keywords as in `graphflow.compute` (``scheduler=``...)."""
-        return base.compute(self, **kwargs)[0]
+        return base.compute(self.for_compute(), **kwargs)[0]
 
     def persist(self, **kwargs):
         """Compute the partitions and return the same collection backed by them."""

@@ -10,6 +10,9 @@ less)::
     carries:     C1=S0  C2=C1+S1 ...  (sequential, one tiny value per column)
     output:  cum(P0)  cum(P1)+C1  cum(P2)+C2 ...
 
+Under ``compute()`` the output step of numpy's columns runs in the pandas result's assembly instead,
+straight into the result's memory (`Cumulative.edge_form`, `graphflow.dataframe.pending`).
+
 Nulls follow pandas: with ``skipna=True`` a null stays null and is skipped; with ``skipna=False`` the
 first null makes every later value null, in later partitions too.
 
@@ -30,6 +33,7 @@ import pyarrow.compute as pc
 
 from ..spec import Ref, Task
 from .labels import data_names, index_names
+from .pending import CumulativeInto, PendingTable, dense_values
 from .plan import PlanNode
 
 __all__ = ["Cumulative", "cumulative_type", "CUMULATIVE"]
@@ -116,26 +120,48 @@ def _numpy_cumulative(col, how, carry) -> pa.Array:
     return pa.array(out)
 
 
+def _column_result(table, carry, j, n, how, skipna, out_type, deferred=None):
+    """Column ``n`` 's cumulative values with its carry folded in; with ``deferred`` (a dict) given, a
+    column numpy can take is left to the result's assembly instead (`pending.CumulativeInto`), None."""
+    kernel, _, fold = CUMULATIVE[how]
+    col = _as_kernel_input(table.column(n), out_type)
+    if carry is not None and not skipna and carry[j][1]:
+        res = pa.nulls(len(col), col.type)  # a null before this partition poisons the rest
+    elif _dense(col, how, out_type):
+        value = carry[j][0] if carry is not None else None
+        if deferred is not None:
+            deferred[n] = CumulativeInto(dense_values(col), value, how)
+            return None
+        res = _numpy_cumulative(col, how, value)
+    else:
+        res = getattr(pc, kernel)(col, skip_nulls=skipna)
+        if carry is not None and carry[j][0] is not None:
+            value = pa.scalar(carry[j][0], type=res.type)
+            # null positions stay null: fold with skip_nulls=False (the carry itself is never null here)
+            res = pc.call_function(fold, [res, value], pc.ElementWiseAggregateOptions(skip_nulls=False)) \
+                if fold.endswith("element_wise") else getattr(pc, fold)(res, value)
+    return res.cast(out_type) if res.type != out_type else res
+
+
 def _apply(table, carry, how, skipna, names, schema):
     """The partition's cumulative values with the carry of the partitions before it folded in."""
-    kernel, _, fold = CUMULATIVE[how]
-    cols = {}
-    for j, n in enumerate(names):
-        out_type = schema.field(n).type
-        col = _as_kernel_input(table.column(n), out_type)
-        if carry is not None and not skipna and carry[j][1]:
-            res = pa.nulls(len(col), col.type)  # a null before this partition poisons the rest
-        elif _dense(col, how, out_type):
-            res = _numpy_cumulative(col, how, carry[j][0] if carry is not None else None)
-        else:
-            res = getattr(pc, kernel)(col, skip_nulls=skipna)
-            if carry is not None and carry[j][0] is not None:
-                value = pa.scalar(carry[j][0], type=res.type)
-                # null positions stay null: fold with skip_nulls=False (the carry itself is never null here)
-                res = pc.call_function(fold, [res, value], pc.ElementWiseAggregateOptions(skip_nulls=False)) \
-                    if fold.endswith("element_wise") else getattr(pc, fold)(res, value)
-        cols[n] = res.cast(out_type) if res.type != out_type else res
+    cols = {n: _column_result(table, carry, j, n, how, skipna, schema.field(n).type) for j, n in enumerate(names)}
     return pa.Table.from_arrays([cols.get(f.name, table.column(f.name)) for f in schema], schema=schema)
+
+
+def _apply_at_edge(table, carry, how, skipna, names, schema):
+    """`_apply` for a partition that only feeds a computed result: the numpy columns left to the result's
+    assembly to compute in place (a `pending.PendingTable`), the others computed here."""
+    deferred, cols = {}, {}
+    for j, n in enumerate(names):
+        res = _column_result(table, carry, j, n, how, skipna, schema.field(n).type, deferred)
+        if res is not None:
+            cols[n] = res
+    if not deferred:
+        return pa.Table.from_arrays([cols.get(f.name, table.column(f.name)) for f in schema], schema=schema)
+    rest = [f.name for f in schema if f.name not in deferred]
+    kept = pa.Table.from_arrays([cols.get(n, table.column(n)) for n in rest], names=rest)
+    return PendingTable(kept, deferred, schema.names)
 
 
 class Cumulative(PlanNode):
@@ -143,16 +169,22 @@ class Cumulative(PlanNode):
 
     label = "cumulative"
 
-    def __init__(self, child, how, skipna, schema):
+    def __init__(self, child, how, skipna, schema, at_edge=False):
         if how not in CUMULATIVE:
             raise ValueError(f"unknown cumulative operation {how!r}; one of {sorted(CUMULATIVE)}")
         self.children = (child,)
         self.how, self.skipna = how, bool(skipna)
         self._schema = schema
         self._npartitions = child.npartitions
+        self.at_edge = at_edge  # partitions left pending for a compute's assembly (`edge_form`)
 
     def params(self):
-        return (self.how, self.skipna, str(self._schema))
+        return (self.how, self.skipna, str(self._schema), self.at_edge)
+
+    def edge_form(self):
+        """This node with its sums/products of numpy columns computed by the result's assembly, straight
+        into the result (`graphflow.dataframe.pending`): for ``compute()`` only."""
+        return Cumulative(self.children[0], self.how, self.skipna, self._schema, at_edge=True)
 
     @property
     def divisions(self):
@@ -160,19 +192,20 @@ class Cumulative(PlanNode):
         return child.divisions if index_names(child.schema) else None
 
     def with_children(self, children):
-        return Cumulative(children[0], self.how, self.skipna, self._schema)
+        return Cumulative(children[0], self.how, self.skipna, self._schema, self.at_edge)
 
     def tasks(self):
         child, n = self.children[0], self.npartitions
         names = data_names(self._schema)
         types = [self._schema.field(c).type for c in names]
         out, carry = [], None
+        apply = _apply_at_edge if self.at_edge else _apply
         for i in range(n):
             if carry is None:
-                out.append(Task((self.name, i), _apply, Ref((child.name, i)), None, self.how, self.skipna, names,
+                out.append(Task((self.name, i), apply, Ref((child.name, i)), None, self.how, self.skipna, names,
                                 self._schema))
             else:
-                out.append(Task((self.name, i), _apply, Ref((child.name, i)), Ref(carry), self.how, self.skipna,
+                out.append(Task((self.name, i), apply, Ref((child.name, i)), Ref(carry), self.how, self.skipna,
                                 names, self._schema))
             if i == n - 1:
                 break

@@ -30,12 +30,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .categorical import CategoricalMethods, is_category_dtype
-from .collection import OPERATIONS, ColumnReductions, PlanCollection, Scalar, concat_tables
+from .collection import OPERATIONS, ColumnReductions, PlanCollection, Scalar, concat_tables, result_table
 from .colexpr import Call, Col, ColExpr, Lit, for_filter, output_type
 from .indexing import FrameIndexMethods
 from .labels import (carry_categories, column_labels, data_names, index_column, index_columns, index_names,
                      label_of, with_labels)
-from .pandas_edge import PandasFunc, infer_output, meta_schema, sample_meta, to_pandas_frame
+from .pandas_edge import PandasFunc, infer_output, meta_schema, parts_to_pandas_frame, sample_meta, to_pandas_frame
 from .methods import FrameMethods
 from .more_methods import MoreFrameMethods
 from .plan import Blockwise, Filter, Func, Partitions, Project, Reduce
@@ -59,7 +59,7 @@ def check_columns(names, schema: pa.Schema, what: str = "column"):
 
 
 def _finalize_frame(parts, schema):
-    return to_pandas_frame(concat_tables(parts, schema), schema)
+    return parts_to_pandas_frame(parts, schema, result_table)
 
 
 def _finalize_arrow(parts, schema):

@@ -36,7 +36,7 @@ from ..spec import Ref, Task, tokenize
 from .labels import index_column, index_names
 from .plan import Func, PlanNode
 
-__all__ = ["Overlap", "OverlapCall", "Func", "as_overlap_amount", "time_index_ns"]
+__all__ = ["Overlap", "OverlapCall", "Func", "as_overlap_amount", "time_index_ns", "time_index"]
 
 
 def as_overlap_amount(value, what: str):
@@ -58,10 +58,23 @@ def as_overlap_amount(value, what: str):
 
 def time_index_ns(table: pa.Table) -> np.ndarray:
     """The (datetime) index of a partition as int64 nanoseconds since the epoch."""
+    values, ns_per_unit = time_index(table)
+    return values if ns_per_unit == 1 else values * ns_per_unit
+
+
+_NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+def time_index(table: pa.Table):
+    """``(values, ns per unit)``: the (datetime) index of a partition as int64 in its own unit (the Arrow
+    buffer itself when it is one chunk without nulls: no cast, no copy)."""
     col = table.column(index_column(0))
     if not pa.types.is_timestamp(col.type):
         raise TypeError(f"a time-based window needs a datetime index, not {col.type}")
-    return col.cast(pa.timestamp("ns")).cast(pa.int64()).to_numpy()
+    chunks = [c for c in col.chunks if len(c)]
+    if len(chunks) == 1 and not col.null_count:
+        return chunks[0].view(pa.int64()).to_numpy(), _NS_PER[col.type.unit]
+    return col.cast(pa.timestamp("ns")).cast(pa.int64()).to_numpy(), 1
 
 
 def _ns(value) -> int:
@@ -143,6 +156,13 @@ class Overlap(PlanNode):
 
     def with_children(self, children):
         return Overlap(children[0], self.before, self.after, self.op, self._schema, self.label)
+
+    def edge_form(self):
+        """This node with the op's form for a compute's last step (``op.at_edge()``), if it has one."""
+        at_edge = getattr(self.op, "at_edge", None)
+        op = at_edge() if at_edge is not None else None
+        return None if op is None else Overlap(self.children[0], self.before, self.after, op, self._schema,
+                                               self.label)
 
     def _time_bounds(self, i, first: bool):
         """What tells the time chain where partition i starts (first) / ends: a division, or the partition."""

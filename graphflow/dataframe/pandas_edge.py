@@ -29,13 +29,14 @@ import pandas as pd
 import pyarrow as pa
 
 from ..spec import tokenize
-from .assemble import numeric_frame
+from .assemble import concat_frames, numeric_frame
 from .labels import (column_labels, data_names, index_column, index_columns, index_names, is_index_column,
                      with_labels)
 
 __all__ = ["to_pandas_frame", "to_pandas_series", "frame_to_arrow", "series_to_arrow", "to_arrow",
            "schema_from_pandas", "meta_schema", "nonempty_frame", "PandasFunc", "conform", "MetaMismatchError",
-           "is_default_index", "arrow_type", "infer_output", "sample_meta"]
+           "is_default_index", "arrow_type", "infer_output", "sample_meta", "PandasFuncAtEdge", "concat_pandas",
+           "parts_to_pandas_frame", "parts_to_pandas_series"]
 
 
 class MetaMismatchError(ValueError):
@@ -51,12 +52,15 @@ def _labels_index(labels):
 
 
 def to_pandas_frame(table: pa.Table, schema: pa.Schema) -> pd.DataFrame:
-    """The pandas DataFrame of a partition (or of the concatenated partitions) described by ``schema``."""
+    """The pandas DataFrame of a partition (or of the concatenated partitions) described by ``schema``;
+    ``table`` may also be partitions with deferred columns (`pending.JoinedParts`)."""
     names = index_names(schema)
     data = [n for n in data_names(schema) if n in table.column_names]
     idx_cols = index_columns(schema) if names else []
     pdf = numeric_frame(table, data, idx_cols, list(names))
     if pdf is None:
+        if not isinstance(table, pa.Table):  # partitions with deferred columns (`pending.JoinedParts`)
+            table = table.materialize()
         pdf = _general_frame(table, data, idx_cols, names)
     labels = column_labels(schema)
     if labels != data:
@@ -342,6 +346,84 @@ class PandasFunc:
 
     def __repr__(self):
         return f"PandasFunc({getattr(self.func, '__name__', type(self.func).__name__)})"
+
+    def at_edge(self):
+        """The op for a compute's last step (`plan.Blockwise.edge_form`): `PandasFuncAtEdge`."""
+        return PandasFuncAtEdge(self) if self.out_schema is not None else None
+
+
+class PandasFuncAtEdge:
+    """Op: a `PandasFunc` whose partitions feed only a computed pandas result: a result that already has
+    the columns, dtypes and index kind ``out_schema`` promises stays pandas (the result's assembly
+    concatenates it, `concat_pandas`); any other is conformed to Arrow as `PandasFunc` does."""
+
+    __slots__ = ("op", "expected")
+
+    def __init__(self, op: PandasFunc):
+        self.op = op
+        self.expected = to_pandas_frame(op.out_schema.empty_table(), op.out_schema)
+
+    def conforms(self, out) -> bool:
+        """Whether ``out`` is what conforming it to ``out_schema`` would give back (same labels, dtypes,
+        and an index of the same dtype when the schema keeps one)."""
+        want = self.expected
+        if isinstance(out, pd.Series):
+            ok = len(want.columns) == 1 and out.dtype == want.dtypes.iloc[0]
+        else:
+            ok = isinstance(out, pd.DataFrame) and out.columns.equals(want.columns) and \
+                list(out.dtypes) == list(want.dtypes)
+        if ok and index_names(self.op.out_schema):
+            ok = out.index.nlevels == want.index.nlevels == 1 and out.index.dtype == want.index.dtype
+        return ok
+
+    def __call__(self, *tables):
+        op = self.op
+        out = op.func(*op.inputs(tables), *op.args, **op.kwargs)
+        return out if self.conforms(out) else to_arrow(out, op.out_schema)[0]
+
+    def __graphflow_tokenize__(self):
+        return ("PandasFuncAtEdge", tokenize(self.op))
+
+    def __repr__(self):
+        return f"{self.op!r} at edge"
+
+
+def _is_pandas(part) -> bool:
+    return isinstance(part, (pd.DataFrame, pd.Series))
+
+
+def concat_pandas(parts, schema: pa.Schema):
+    """The pandas DataFrame of partitions that are pandas objects conforming to ``schema``
+    (`PandasFuncAtEdge`): number columns copied into the result by two threads
+    (`assemble.concat_frames`); None when they are of other kinds (the caller converts them to Arrow)."""
+    frames = [p.to_frame(name=0) if isinstance(p, pd.Series) else p for p in parts]
+    keep = bool(index_names(schema))
+    out = concat_frames(frames, list(index_names(schema)) if keep else None)
+    if out is None:
+        return None
+    labels = column_labels(schema)
+    out.columns = _labels_index(labels) if labels != data_names(schema) else pd.Index(labels)
+    return out
+
+
+def parts_to_pandas_frame(parts, schema: pa.Schema, table_of=None) -> pd.DataFrame:
+    """The pandas DataFrame of a computed result's partitions: Arrow tables, pending tables, or pandas
+    objects from a function at the edge; ``table_of(parts, schema)`` joins the non-pandas ones."""
+    parts = [p for p in parts if p is not None]
+    if parts and any(_is_pandas(p) for p in parts):
+        if all(_is_pandas(p) for p in parts):
+            out = concat_pandas(parts, schema)
+            if out is not None:
+                return out
+        parts = [to_arrow(p, schema)[0] if _is_pandas(p) else p for p in parts]
+    return to_pandas_frame(table_of(parts, schema), schema)
+
+
+def parts_to_pandas_series(parts, schema: pa.Schema, table_of=None) -> pd.Series:
+    """`parts_to_pandas_frame` 's one column as a Series named by ``schema``."""
+    out = parts_to_pandas_frame(parts, schema, table_of).iloc[:, 0]
+    out.name = column_labels(schema)[0]
+    return out
 
 
 def sample_meta(sample):

@@ -101,6 +101,13 @@ class PlanNode:
         """One line for `explain`."""
         return f"{type(self).__name__}[{self.npartitions}]"
 
+    def edge_form(self) -> "PlanNode | None":
+        """This node as the last step of a ``compute()``, when it has a cheaper form there: its partitions
+        may then be `pending.PendingTable` s whose columns the result's assembly computes in place.
+        None (the default) when it has none.  Only the pandas result may read such partitions, so only
+        ``compute()`` asks (see `collection.PlanCollection.for_compute`)."""
+        return None
+
     # -- pushdown: the optimizer's rules ask a source whether it can read less (ReadParquet can)
     def with_columns(self, columns) -> "PlanNode | None":
         """This source (a node without children) reading only ``columns`` (some of its own, in order);
@@ -315,6 +322,24 @@ def keeps_index(op) -> bool:
     return bool(getattr(op, "keeps_index", False))
 
 
+class SelectPending:
+    """Op: some columns of a partition that may be pending (`pending.PendingTable`), in ``names`` order."""
+
+    __slots__ = ("names",)
+
+    def __init__(self, names):
+        self.names = tuple(names)
+
+    def __call__(self, part):
+        return part.select(list(self.names))
+
+    def __graphflow_tokenize__(self):
+        return ("SelectPending", self.names)
+
+    def __repr__(self):
+        return f"Select{list(self.names)}"
+
+
 class WithScalars:
     """Op: ``op`` over partitions plus the values of lazy scalars, which it binds into ``op``'s formulas.
 
@@ -440,6 +465,26 @@ class Blockwise(PlanNode):
 
     def with_children(self, children):
         return Blockwise(self.op, children, self._schema, self.broadcast, self.label, self._divisions)
+
+    def edge_form(self):
+        """An op's own edge form (``op.at_edge()``: `pandas_edge.PandasFuncAtEdge`), or, for a selection
+        of plain columns (a Series' projection of its frame) over a node that has an edge form, that
+        node's edge form with the selection applied to its pending partitions."""
+        op = self.op
+        at_edge = getattr(op, "at_edge", None)  # an op with its own form there (a pandas function)
+        if at_edge is not None:
+            edge_op = at_edge()
+            return None if edge_op is None else Blockwise(edge_op, self.children, self._schema, self.broadcast,
+                                                          self.label, self._divisions)
+        if len(self.children) != 1 or not _selects_columns(op) or any(e.name != n for n, e in op.exprs):
+            return None
+        edge = self.children[0].edge_form()
+        if edge is None:
+            return None
+        names = [n for n, _ in op.exprs]
+        if names == edge.schema.names:
+            return edge
+        return Blockwise(SelectPending(names), (edge,), self._schema, label="select")
 
     def tasks(self):
         out = []

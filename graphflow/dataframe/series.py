@@ -26,11 +26,11 @@ import pyarrow.compute as pc
 from .accessors import DatetimeAccessor, StringAccessor
 from .categorical import CategoricalMethods, is_category_dtype
 from .reshape import SeriesReshapeMethods
-from .collection import OPERATIONS, ColumnReductions, PlanCollection, Scalar, concat_tables
+from .collection import OPERATIONS, ColumnReductions, PlanCollection, Scalar, concat_tables, result_table
 from .colexpr import Call, Col, Lit, for_filter, output_type
 from .indexing import IndexMethods
 from .labels import carry_categories, index_columns, index_names, with_labels
-from .pandas_edge import to_pandas_series
+from .pandas_edge import parts_to_pandas_series, to_pandas_series
 from .methods import SeriesMethods
 from .more_methods import MoreSeriesMethods
 from .plan import Blockwise, Filter, Project, unwrap_scalars
@@ -49,7 +49,7 @@ _BINARY = {
 
 
 def _finalize_series(parts, schema):
-    return to_pandas_series(concat_tables(parts, schema), schema)
+    return parts_to_pandas_series(parts, schema, result_table)
 
 
 def _finalize_column(parts, schema):
@@ -355,7 +355,7 @@ class Index(Series):
 
 
 def _finalize_index(parts, schema):
-    s = to_pandas_series(concat_tables(parts, schema), schema)
+    s = parts_to_pandas_series(parts, schema, result_table)
     return pd.Index(s.array, name=s.name)
 
 

@@ -50,8 +50,8 @@ def optimize_together(collections) -> list:
     """The dataframe collections among ``collections``, each over its part of one jointly optimized plan
     (the others as they are)."""
     ours = [c for c in collections if isinstance(c, PlanCollection)]
-    if len(ours) < 2:
-        return list(collections)
+    if len(ours) < 2:  # alone, it may take its compute form (several: they may share its last node)
+        return [c.for_compute() if isinstance(c, PlanCollection) else c for c in collections]
     root = optimize_plan(Together([c.expr for c in ours]))
     parts = {id(c): plan for c, plan in zip(ours, root.children)}
     return [c.with_optimized(parts[id(c)]) if id(c) in parts else c for c in collections]

@@ -16,6 +16,9 @@ needs from its neighbours; `cumulative.Cumulative` carries totals forward); ``ro
     >>> df.x.cumsum().compute(scheduler="sync").tolist()
     [1.0, 3.0, 6.0, 10.0, 15.0]
 
+Under ``compute()``, a ``diff`` of float64 columns that feeds the result directly is left to the result's
+assembly, which computes it straight into the pandas result (`DiffAtEdge`, `graphflow.dataframe.pending`).
+
 This module sits below frame/series: it builds results through `collection.OPERATIONS`.
 """
 
@@ -34,6 +37,7 @@ from .cumulative import Cumulative, cumulative_type
 from .labels import column_labels, data_names, label_of
 from .overlap import Overlap, OverlapCall, as_overlap_amount
 from .pandas_edge import PandasFunc, infer_output, meta_schema, nonempty_frame, sample_meta, to_pandas_frame
+from .pending import DiffInto, PendingTable, dense_values
 
 __all__ = ["WindowMethods", "Rolling"]
 
@@ -133,6 +137,41 @@ class ShiftOp:
 
     def __repr__(self):
         return f"{'Diff' if self.diff else 'Shift'}({self.periods})"
+
+    def at_edge(self):
+        """The op for a compute's last step (`Overlap.edge_form`): ``diff`` of float64 columns left to the
+        result's assembly (a shift is already a zero-copy slice; it has none)."""
+        return DiffAtEdge(self) if self.diff else None
+
+
+class DiffAtEdge:
+    """Op for `Overlap` under a ``compute()``: a `pending.PendingTable` whose float64 columns without
+    nulls are diffed by the result's assembly, straight into the result (`pending.DiffInto`); a partition
+    with other columns gets `ShiftOp` 's Arrow table."""
+
+    __slots__ = ("op",)
+
+    def __init__(self, op):
+        self.op = op
+
+    def __call__(self, prev, part, nxt):
+        op = self.op
+        near = prev if op.periods > 0 else nxt
+        deferred = {}
+        for n in op.names:
+            values = dense_values(part.column(n)) if pa.types.is_float64(part.schema.field(n).type) else None
+            around = dense_values(near.column(n)) if near is not None and near.num_rows else np.empty(0)
+            if values is None or around is None or not pa.types.is_float64(op.schema.field(n).type):
+                return op(prev, part, nxt)
+            deferred[n] = DiffInto(values, around, op.periods)
+        rest = [f.name for f in op.schema if f.name not in deferred]
+        return PendingTable(part.select(rest), deferred, op.schema.names)
+
+    def __graphflow_tokenize__(self):
+        return ("DiffAtEdge", tokenize(self.op))
+
+    def __repr__(self):
+        return f"DiffAtEdge({self.op.periods})"
 
 
 def _float_values(col) -> np.ndarray | None:
