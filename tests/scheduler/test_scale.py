@@ -79,7 +79,6 @@ def _calls_per_task(leaves: int) -> float:
     return calls / tasks
 
 
-
 def test_calls_per_task_do_not_grow_with_the_graph():
     small, big = _calls_per_task(SMALL), _calls_per_task(BIG)
     assert big <= small * 1.1, f"{small:.0f} calls a task at {SMALL} leaves, {big:.0f} at {BIG}"
@@ -108,4 +107,3 @@ def test_the_collector_stays_out_of_taking_in_a_big_graph():
         gc.callbacks.remove(note)
     assert len(s.tasks) == len(deps)
     assert len(passes) <= 2, f"{len(passes)} collector passes (generations {set(passes)}) for {len(deps)} tasks"
-
