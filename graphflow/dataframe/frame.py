@@ -199,14 +199,21 @@ class DataFrame(ArrayMethods, BagMethods, MoreFrameMethods, WindowMethods, Resam
     def rename(self, columns: dict | None = None, **kwargs) -> "DataFrame":
         """Rename columns: ``rename(columns={"old": "new"})`` (a callable mapping works too)."""
         columns = kwargs.pop("mapper", columns) if columns is None else columns
-        names = self.arrow_names()
+        names, labels = self.arrow_names(), list(self.columns)  # labels differ after agg([...]): x_sum -> sum
         if callable(columns):
-            columns = {n: columns(n) for n in names}
-        missing = [c for c in columns if c not in names]
+            columns = {lab: columns(lab) for lab in labels}
+        missing = [c for c in columns if c not in labels]
         if missing and kwargs.get("errors", "ignore") == "raise":
             raise KeyError(f"{missing} not found in axis")  # pandas' words
-        columns = {c: new for c, new in columns.items() if c in names}  # pandas ignores absent labels
-        return self.project([(columns.get(n, n), Col(n)) for n in names])
+        columns = {c: new for c, new in columns.items() if c in labels}  # pandas ignores absent labels
+        # a renamed column takes its new label as its Arrow name when that is a string no other column
+        # has; else it keeps its Arrow name and carries the new label
+        out = [columns[lab] if lab in columns and isinstance(columns[lab], str) else n
+               for n, lab in zip(names, labels)]
+        if len(set(out) | set(index_columns(self.schema))) < len(out) + len(index_columns(self.schema)):
+            out = names
+        relabel = {o: columns[lab] for o, lab in zip(out, labels) if lab in columns and o != columns[lab]}
+        return self.project([(o, Col(n)) for o, n in zip(out, names)], labels=relabel)
 
     def drop(self, labels=None, axis=0, columns=None, errors: str = "raise") -> "DataFrame":
         """Drop columns: ``drop(columns=[...])`` or ``drop([...], axis=1)`` (rows cannot be dropped by label

@@ -152,6 +152,20 @@ def test_rename_and_rename_axis_match_pandas(nparts):
     assert df.rename_axis("row").index.name == "row"
 
 
+@pytest.mark.api("DataFrame.rename")
+@parts
+def test_rename_goes_by_label_not_by_storage_name(nparts):
+    """After ``agg([...])`` the labels (count, sum) are not the stored names: rename must find them (TPC-H
+    q22 renamed nothing and answered with the wrong column names); swaps and non-string labels too."""
+    pdf, df = frames(nparts)
+    agg, pagg = df.groupby("s").x.agg(["count", "sum"]), pdf.groupby("s").x.agg(["count", "sum"])
+    mapping = {"count": "n", "sum": "total"}
+    same(agg.reset_index().rename(columns=mapping), pagg.reset_index().rename(columns=mapping))
+    same(agg.rename(columns=mapping), pagg.rename(columns=mapping))
+    for mapping in ({"x": "s", "s": "x"}, {"x": 1}, {"x": "s2"}):
+        same(df.rename(columns=mapping), pdf.rename(columns=mapping))
+
+
 @pytest.mark.api("DataFrame.sort_values")
 @parts
 def test_sort_values_matches_pandas(nparts):
