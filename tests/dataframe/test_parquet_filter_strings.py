@@ -54,3 +54,22 @@ def test_read_piece_keeps_the_wanted_types(files):
     stored = pq.ParquetFile(f"{path}/part.0.parquet").schema_arrow.field("mode").type
     assert out.schema.field("mode").type == stored and out.column_names == ["x", "mode"]
     assert len(out) > 0 and set(out.column("mode").drop_null().to_pylist()) <= {"AIR", "AIR REG", "RAIL"}
+
+
+def test_only_strings_with_few_distinct_values_are_read_as_dictionaries(tmp_path):
+    """Hashing a nearly unique column (TPC-H's comments) into a dictionary costs about twice its plain read,
+    so the stored bytes a row decide: ship modes yes, comments no; the rows kept are the same either way."""
+    from graphflow.dataframe.io.parquet import _few_distinct
+
+    rng = np.random.default_rng(5)
+    n = 20_000
+    comments = ["".join(rng.choice(list("abcdefghij "), 30)) for _ in range(n)]
+    modes = rng.choice(["AIR", "RAIL", "SHIP"], n)
+    pq.write_table(pa.table({"x": np.arange(n), "comment": comments, "mode": modes}), tmp_path / "t.parquet")
+    md = pq.ParquetFile(tmp_path / "t.parquet").metadata
+    assert _few_distinct(md, "mode", None) and _few_distinct(md, "mode", 0)
+    assert not _few_distinct(md, "comment", None)
+    df = gd.read_parquet(str(tmp_path))
+    got = df[df.comment.str.contains("a.*b") & (df["mode"] == "AIR")].x.compute(scheduler="sync")
+    pdf = pd.DataFrame({"x": np.arange(n), "comment": comments, "mode": modes})
+    assert sorted(got) == sorted(pdf[pdf.comment.str.contains("a.*b") & (pdf["mode"] == "AIR")].x)

@@ -143,8 +143,8 @@ def read_piece(path, row_group, columns, predicate, partition=None):
     in_file = [c for c in wanted + extra if c not in from_dirs]
     if extra:  # strings only the filter reads: decoded as dictionaries (TPC-H's ship modes: ~5x faster)
         types = {fl.name: fl.type for fl in f.schema_arrow}
-        coded = [c for c in extra
-                 if c in types and (pa.types.is_string(types[c]) or pa.types.is_large_string(types[c]))]
+        coded = [c for c in extra if c in types and (pa.types.is_string(types[c]) or pa.types.is_large_string(types[c]))
+                 and _few_distinct(f.metadata, c, row_group)]
         if coded:
             f = pq.ParquetFile(path, read_dictionary=coded)
     if predicate is not None:
@@ -164,6 +164,24 @@ def read_piece(path, row_group, columns, predicate, partition=None):
     if predicate is None:
         return table.select(wanted)
     return filter_table(table, _mask(predicate, table)).select(wanted)
+
+
+# Stored bytes a row at most for a string column to be read as a dictionary: a column of few distinct
+# values (ship modes: under 1 B a row) gains ~5x; a nearly unique one (TPC-H's comments: ~20 B a row)
+# costs ~2x as much to read that way, each value hashed into a dictionary as big as the column.
+_DICTIONARY_BYTES_PER_ROW = 4
+
+
+def _few_distinct(metadata, column: str, row_group) -> bool:
+    """Whether ``column``'s stored size says it has few distinct values (see `_DICTIONARY_BYTES_PER_ROW`)."""
+    groups = range(metadata.num_row_groups) if row_group is None else [row_group]
+    rows = stored = 0
+    for g in groups:
+        rg = metadata.row_group(g)
+        for i in range(rg.num_columns):
+            if rg.column(i).path_in_schema == column:
+                rows, stored = rows + rg.num_rows, stored + rg.column(i).total_compressed_size
+    return rows > 0 and stored <= _DICTIONARY_BYTES_PER_ROW * rows
 
 
 def _mask(predicate, table):
