@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 from .frame import DataFrame, check_columns
 from .indicator import AntiJoin, MarkMatches, add_markers, indicator_name
 from .io.parquet import ReadParquet
-from .plan import Blockwise, FromTables, Reduce, walk
+from .plan import Blockwise, FromTables, Reduce, source_total
 from .shuffle import shuffle
 
 __all__ = ["merge", "BROADCAST_BYTES", "estimate_bytes"]
@@ -53,17 +53,13 @@ _SWAPPED = {"inner": "inner", "left": "right outer", "right": "left outer", "out
 
 def estimate_bytes(plan) -> float:
     """An upper estimate of the bytes a plan produces (inf if unknown)."""
-    total = 0.0
-    for node in walk(plan):
-        if node.children:
-            continue
-        if isinstance(node, FromTables):
-            total += sum(p.nbytes for p in node.parts)
-        elif isinstance(node, ReadParquet):
-            total += _parquet_bytes(node)
-        else:
-            return float("inf")
-    return total
+    return source_total(plan, _stored_bytes)
+
+
+def _stored_bytes(node):
+    if isinstance(node, FromTables):
+        return sum(p.nbytes for p in node.parts)
+    return _parquet_bytes(node) if isinstance(node, ReadParquet) else None
 
 
 def _parquet_bytes(node):

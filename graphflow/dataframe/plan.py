@@ -42,7 +42,7 @@ from ..utils.traverse import identity
 
 __all__ = [
     "PlanNode", "FromTables", "FromKeys", "Blockwise", "Project", "Filter", "Func", "Chain", "WithScalars",
-    "Reduce", "Concat", "Partitions", "lower", "walk", "filter_table",
+    "Reduce", "Concat", "Partitions", "lower", "walk", "source_total", "filter_table",
 ]
 
 
@@ -627,6 +627,21 @@ def walk(plan: PlanNode):
         stack.append((node, True))
         stack.extend((c, False) for c in reversed(node.children) if id(c) not in seen)
     return order
+
+
+def source_total(plan: PlanNode, measure) -> float:
+    """The sum of ``measure(source)`` over the plan's sources (nodes without children): an upper bound of
+    what the plan can produce when ``measure`` bounds a source (its bytes, its rows); inf as soon as one
+    source's ``measure`` is None (it cannot say)."""
+    total = 0
+    for node in walk(plan):
+        if node.children:
+            continue
+        size = measure(node)
+        if size is None:
+            return float("inf")
+        total += size
+    return total
 
 
 def lower(*plans: PlanNode) -> dict:

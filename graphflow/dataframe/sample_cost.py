@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 
-from .plan import FromTables, walk
+from .plan import FromTables, source_total
 
 __all__ = ["row_bound"]
 
@@ -33,17 +33,15 @@ __all__ = ["row_bound"]
 def row_bound(plan) -> float:
     """An upper bound of the rows of any partition-wise or grouped result of ``plan``'s sources: the sum of
     their rows (inf when a source cannot tell)."""
-    total = 0
-    for node in walk(plan):
-        if node.children:
-            continue
-        if isinstance(node, FromTables):
-            total += sum(p.num_rows for p in node.parts)
-        elif getattr(node, "pieces", None) is not None:  # a Parquet read: row-group metadata, no data
-            total += sum(_piece_rows(path, rg) for path, rg in node.pieces)
-        else:
-            return float("inf")
-    return total
+    return source_total(plan, _source_rows)
+
+
+def _source_rows(node):
+    if isinstance(node, FromTables):
+        return sum(p.num_rows for p in node.parts)
+    if getattr(node, "pieces", None) is not None:  # a Parquet read: row-group metadata, no data
+        return sum(_piece_rows(path, rg) for path, rg in node.pieces)
+    return None
 
 
 @functools.lru_cache(maxsize=4096)

@@ -21,7 +21,7 @@ alone (the nodes above were built for that count), as is one merge was told how 
 
 from __future__ import annotations
 
-from ..plan import Blockwise, FromTables, walk
+from ..plan import Blockwise, FromTables, source_total
 from ..shuffle import Shuffle
 from .transform import transform
 
@@ -30,18 +30,14 @@ __all__ = ["broadcast_small_sides", "estimated_bytes"]
 
 def estimated_bytes(plan) -> float:
     """An upper estimate of the bytes ``plan`` produces, from its sources (inf when one cannot say)."""
-    total = 0.0
-    for node in walk(plan):
-        if node.children:
-            continue
-        if isinstance(node, FromTables):
-            total += sum(p.nbytes for p in node.parts)
-            continue
-        size = getattr(node, "estimated_bytes", None)
-        if size is None:
-            return float("inf")
-        total += size()
-    return total
+    return source_total(plan, _source_bytes)
+
+
+def _source_bytes(node):
+    if isinstance(node, FromTables):
+        return sum(p.nbytes for p in node.parts)
+    size = getattr(node, "estimated_bytes", None)
+    return None if size is None else size()
 
 
 def broadcast_small_sides(plan):
