@@ -161,7 +161,8 @@ def _summed_bins(op, labels, parts):
     func = op.func
     if func.how not in _SUMMED or func.args or func.kwargs or any(func.kw.get(k) not in (None, "left")
                                                                   for k in ("closed", "label")) or \
-            set(func.kw) - {"closed", "label"} or not isinstance(to_offset(func.rule), Tick) or not len(labels):
+            set(func.kw) - {"closed", "label", "origin"} or not isinstance(to_offset(func.rule), Tick) or \
+            not len(labels):
         return None
     names, out_names = data_names(op.in_schemas[0]), data_names(op.out_schema)
     if len(names) != len(out_names):
@@ -235,6 +236,12 @@ class ResampleNode(PlanNode):
                 for j, (labels, lo, hi, ins) in enumerate(self.plan)]
 
 
+def fixed_width(rule) -> bool:
+    """Whether pandas bins ``rule`` by a fixed width from an origin ("7h", "2D"), not by anchors ("W", "ME")."""
+    offset = to_offset(rule)
+    return isinstance(offset, (Tick, pd.offsets.Day))
+
+
 def bin_plan(divisions, rule, kw):
     """``[(labels, lo_ns, hi_ns, input partitions)]`` per output partition, from the input's divisions."""
     divs = pd.DatetimeIndex([pd.Timestamp(d) for d in divisions])
@@ -251,11 +258,16 @@ def bin_plan(divisions, rule, kw):
     starts = sorted(set(bin_of[:n].tolist()))
     # nanoseconds as Python ints, once: boxing a Timestamp per comparison made this loop 20 ms per graph
     div_ns, left_ns = divs.as_unit("ns").asi8.tolist(), lefts.as_unit("ns").asi8.tolist()
+    # pandas moves the edges of closed-right bins of anchored rules ("W", "ME", "QE", ...) to the end of
+    # their day: a row at 05:00 on Sunday falls in the week ending that Sunday.  Rows are taken a day
+    # beyond each edge for any rule that is not a fixed width; those of other partitions' bins are dropped
+    # when the result is reindexed to its labels.
+    pad = 0 if fixed_width(rule) else pd.Timedelta(days=1).value
     plan = []
     for j, b0 in enumerate(starts):
         b1 = starts[j + 1] if j + 1 < len(starts) else len(labels)
-        lo = None if j == 0 else left_ns[b0]
-        hi = None if j + 1 == len(starts) else left_ns[b1] if b1 < len(left_ns) else None
+        lo = None if j == 0 else left_ns[b0] - pad
+        hi = None if j + 1 == len(starts) else left_ns[b1] + pad if b1 < len(left_ns) else None
         ins = [i for i in range(n) if (hi is None or div_ns[i] <= hi) and (lo is None or div_ns[i + 1] >= lo)]
         plan.append((labels[b0:b1], lo, hi, ins))
     return plan
@@ -287,7 +299,12 @@ class Resampler:
         """pandas' ``Resampler.<how>(*args, **kwargs)`` on every output partition of whole bins."""
         from .windows import is_series, pandas_meta
 
-        func = _BinAgg(self.rule, self.kw, how, args, kwargs)
+        # every piece is binned from the whole frame's origin (pandas' "start_day": midnight before the first
+        # row), not its own first row's day: "2D" or "7h" bins would otherwise shift from partition to partition
+        # (pandas takes an origin only for fixed-width rules; anchored ones such as "W" or "ME" need none)
+        kw = {**self.kw, "origin": pd.Timestamp(self.obj.expr.divisions[0]).normalize()} \
+            if fixed_width(self.rule) else self.kw
+        func = _BinAgg(self.rule, kw, how, args, kwargs)
         sample = func(pandas_meta(self.obj, nonempty=True))
         out_schema, out_series = meta_schema(sample_meta(sample))
         schema = self.obj.expr.schema

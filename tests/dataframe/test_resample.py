@@ -89,3 +89,18 @@ def test_resample_random_partitionings(n, chunk, minutes, seed):
     check(df.resample(rule).sum().compute(), pdf.resample(rule).sum())
     check(df.x.resample(rule).mean().compute(), pdf.x.resample(rule).mean())
     check(df.i.resample(rule).count().compute(), pdf.i.resample(rule).count())
+
+
+@pytest.mark.api("DataFrame.resample")
+@pytest.mark.parametrize("rule", ["2D", "3D", "7h", "5h", "W", "W-WED", "ME"])
+@pytest.mark.parametrize("how", ["sum", "max", "mean"])
+def test_resample_rules_that_do_not_divide_a_partition_day(rule, how):
+    """Multi-day and non-day-dividing widths bin from the frame's first midnight, not each partition's;
+    weekly and month-end bins hold the whole of their last day (pandas moves closed-right anchored edges to
+    the day's end): partitions that start mid-bin or mid-day must not shift or cut bins."""
+    idx = pd.date_range("2024-01-01 00:03", periods=3000, freq="57min", name="t")
+    pdf = pd.DataFrame({"x": np.arange(3000.0), "i": np.arange(3000) % 7}, index=idx)
+    df = gd.from_pandas(pdf, npartitions=5)
+    check(getattr(df.resample(rule), how)().compute(), getattr(pdf.resample(rule), how)())
+    check(getattr(df.x.resample(rule, closed="right"), how)().compute(),
+          getattr(pdf.x.resample(rule, closed="right"), how)())
