@@ -45,6 +45,7 @@ from .to_array import ArrayMethods
 from .to_bag import BagMethods
 from .resample import ResampleMethods
 from .windows import WindowMethods
+from .zipped import attach, common_source, needs_pandas_text
 
 __all__ = ["DataFrame", "check_columns"]
 
@@ -142,6 +143,10 @@ class DataFrame(ArrayMethods, BagMethods, MoreFrameMethods, WindowMethods, Resam
 
     def __getitem__(self, key):
         if isinstance(key, Series):
+            if not key.aligns_with(self.expr) and common_source(self.expr, key.source) is not None:
+                base, name = attach(self, key)  # a mask a pandas function made from this frame
+                kept = DataFrame(Blockwise(Filter(for_filter(Col(name))), (base.expr,), base.schema))
+                return kept.project([(n, Col(n)) for n in self.arrow_names()])
             return DataFrame(Blockwise(Filter(for_filter(key.column_expr_on(self.expr))), (self.expr,), self.schema))
         if isinstance(key, (list, tuple)) or type(key).__name__ == "Index":
             names = [self.arrow_name(k) for k in key]
@@ -163,7 +168,9 @@ class DataFrame(ArrayMethods, BagMethods, MoreFrameMethods, WindowMethods, Resam
         schema = carry_categories(self.schema, schema, {n: e.name for n, e in exprs if isinstance(e, Col)})
         return DataFrame(Blockwise(Project(exprs), (self.expr,), schema))
 
-    def _as_expr(self, value) -> ColExpr:
+    def column_formula(self, value) -> ColExpr:
+        """``value`` (a Series of this frame, a lazy scalar, a constant or ``f(df)``) as a formula over this
+        frame's columns; a Series of another frame raises ValueError."""
         if callable(value) and not isinstance(value, Series):
             value = value(self)
         if isinstance(value, Series):
@@ -191,10 +198,17 @@ class DataFrame(ArrayMethods, BagMethods, MoreFrameMethods, WindowMethods, Resam
     # -- column operations
     def assign(self, **columns) -> "DataFrame":
         """New or replaced columns from Series, scalars or callables ``f(df)``; existing order kept."""
-        exprs = {n: Col(n) for n in self.arrow_names()}
+        base, exprs = self, {n: Col(n) for n in self.arrow_names()}
         for name, value in columns.items():
-            exprs[name] = self._as_expr(value)
-        return self.project(list(exprs.items()))
+            if callable(value) and not isinstance(value, Series):
+                value = value(self)
+            if isinstance(value, Series) and not value.aligns_with(base.expr) and \
+                    common_source(base.expr, value.source) is not None:
+                base, column = attach(base, value)  # made by a pandas function from this frame: side by side
+                exprs[name] = Col(column)
+            else:
+                exprs[name] = base.column_formula(value)
+        return base.project(list(exprs.items()))
 
     def rename(self, columns: dict | None = None, **kwargs) -> "DataFrame":
         """Rename columns: ``rename(columns={"old": "new"})`` (a callable mapping works too)."""
@@ -240,7 +254,10 @@ class DataFrame(ArrayMethods, BagMethods, MoreFrameMethods, WindowMethods, Resam
             return self._astype_categories(dtype) if isinstance(dtype, dict) else self._astype_category(dtype)
         mapping = dtype if isinstance(dtype, dict) else {n: dtype for n in names}
         check_columns(list(mapping), self.schema)
-        return self.project([(n, _cast(Col(n), mapping[n]) if n in mapping else Col(n)) for n in names])
+        text = {n: t for n, t in mapping.items() if needs_pandas_text(self.schema.field(n).type, t)}
+        out = self.project([(n, _cast(Col(n), mapping[n]) if n in mapping and n not in text else Col(n))
+                            for n in names])
+        return out.assign(**{n: out[n].astype(t) for n, t in text.items()}) if text else out
 
     def fillna(self, value) -> "DataFrame":
         """Replace nulls with a scalar, or per column with ``{column: value}``."""
@@ -267,7 +284,7 @@ class DataFrame(ArrayMethods, BagMethods, MoreFrameMethods, WindowMethods, Resam
 
     def where(self, cond, other=None) -> "DataFrame":
         """Keep values where ``cond`` (a boolean Series) is true, else ``other`` (null by default)."""
-        c = self._as_expr(cond)
+        c = self.column_formula(cond)
         exprs = []
         for f in self.schema:
             if f.name not in self.arrow_names():

@@ -38,6 +38,7 @@ from .resample import ResampleMethods
 from .to_array import ArrayMethods
 from .to_bag import BagMethods
 from .windows import WindowMethods
+from .zipped import AttachColumns, attach, common_source, needs_pandas_text
 
 __all__ = ["Series", "Index"]
 
@@ -159,11 +160,21 @@ class Series(ArrayMethods, BagMethods, MoreSeriesMethods, WindowMethods, Resampl
                 p = p.children[0]
             elif isinstance(op, Project) and all(dict(op.exprs).get(c) == Col(c) for c in used):
                 p = p.children[0]
+            elif isinstance(op, AttachColumns):  # our frame's rows and columns, one column added
+                p = p.children[0]
             else:
                 raise ValueError(
-                    f"cannot align Series {self.name!r} with this frame: it comes from an unrelated frame "
-                    f"(graphflow frames have no index; combine columns of one frame, or merge first)")
+                    f"cannot align Series {self.name!r} with this frame: it comes from an unrelated frame; "
+                    f"combine columns of one frame, merge first, or give both known divisions (set_index)")
         return self.column_expr
+
+    def aligns_with(self, plan) -> bool:
+        """Whether this Series is a formula over ``plan`` 's columns (`column_expr_on` succeeds)."""
+        try:
+            self.column_expr_on(plan)
+        except ValueError:
+            return False
+        return True
 
     def derive(self, expr, name=_OURS) -> "Series":
         """A Series computing the formula ``expr`` (a `ColExpr`) on this column's frame, named ``name`` (ours)."""
@@ -183,15 +194,22 @@ class Series(ArrayMethods, BagMethods, MoreSeriesMethods, WindowMethods, Resampl
         return Lit(other)
 
     def _same_origin(self, other) -> bool:
-        try:
-            other.column_expr_on(self.source)
-        except ValueError:
-            return False
-        return True
+        return other.aligns_with(self.source)
+
+    def _aligned(self, other, combine):
+        """``combine(x, y)`` of this Series and ``other`` of another origin, aligned on the index as pandas
+        aligns: side by side per partition when both come from one frame by partition-wise steps, else by
+        an outer join on the index (which needs known divisions)."""
+        if common_source(self.source, other.source) is None:
+            return OPERATIONS.align_series(self, other, combine)
+        base, name = attach(self.to_frame("__gf_self__"), other, how="outer")
+        x = Series(base.expr, Col("__gf_self__"), self.name, self.arrow_type)
+        y = Series(base.expr, Col(name), other.name, base.schema.field(name).type)
+        return combine(x, y).rename(self.name if self.name == other.name else None)
 
     def _binary(self, op, other, reflect=False):
         if isinstance(other, Series) and not self._same_origin(other):  # align on the index, as pandas
-            return OPERATIONS.align_series(self, other, lambda x, y: Series._binary(x, op, y, reflect))
+            return self._aligned(other, lambda x, y: Series._binary(x, op, y, reflect))
         a, b = self.column_expr, self._operand(other)
         if reflect:
             a, b = b, a
@@ -202,7 +220,7 @@ class Series(ArrayMethods, BagMethods, MoreSeriesMethods, WindowMethods, Resampl
 
     def _div(self, other, reflect=False, floor=False):
         if isinstance(other, Series) and not self._same_origin(other):  # align on the index, as pandas
-            return OPERATIONS.align_series(self, other, lambda x, y: Series._div(x, y, reflect, floor))
+            return self._aligned(other, lambda x, y: Series._div(x, y, reflect, floor))
         b_type = other.arrow_type if isinstance(other, (Series, Scalar)) else pa.scalar(other).type
         a, b = _float(self.column_expr, self.arrow_type), _float(self._operand(other), b_type)
         if reflect:
@@ -266,7 +284,11 @@ class Series(ArrayMethods, BagMethods, MoreSeriesMethods, WindowMethods, Resampl
     def astype(self, dtype) -> "Series":
         if is_category_dtype(dtype):
             return self._astype_category(dtype)
-        t = dtype if isinstance(dtype, pa.DataType) else pa.type_for_alias(str(dtype))
+        if needs_pandas_text(self.arrow_type, dtype):  # Arrow writes 1.0 as "1", True as "true"; pandas does not
+            from .accessors import partitionwise
+
+            return partitionwise(self, "astype", dtype)
+        t = dtype if isinstance(dtype, pa.DataType) else pa.type_for_alias("str" if dtype is str else str(dtype))
         return self.derive(Call("cast", [self.column_expr], pc.CastOptions.safe(t)))
 
     def where(self, cond, other=None) -> "Series":
@@ -283,6 +305,8 @@ class Series(ArrayMethods, BagMethods, MoreSeriesMethods, WindowMethods, Resampl
     def __getitem__(self, mask):
         if not isinstance(mask, Series):
             raise TypeError("a Series can be indexed only by a boolean Series (lazy: no positions)")
+        if not mask.aligns_with(self.source) and common_source(self.source, mask.source) is not None:
+            return self.to_frame("__gf_self__")[mask]["__gf_self__"].rename(self.name)  # mask made by pandas
         frame = Blockwise(Filter(for_filter(self._operand(mask))), (self.source,), self.source.schema)
         return Series(frame, self.column_expr, self.name, self.arrow_type)
 
