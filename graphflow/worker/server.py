@@ -41,6 +41,7 @@ import traceback
 
 from .. import config
 from ..comm import messages as wire
+from ..comm import recvbuffers
 from ..store import shm
 from ..comm.transport import Connection, Listener
 from ..errors import AuthenticationError, RemoteTaskError, SerializationError, blame_task, task_error_key
@@ -309,6 +310,7 @@ class Worker:
             self._silence_noted = False
         self.scheduler.send(self._heartbeat_message())
         self._sweep_shared()
+        recvbuffers.trim()  # unmap receiving buffers no transfer has wanted for a while
 
     def _heartbeat_message(self):
         """The heartbeat message: how busy this worker is and how much it holds."""
@@ -382,6 +384,10 @@ class Worker:
             elif over:
                 store.spill_lru(store.managed_bytes - target)  # a statvfs while the disk stays full; ends it if not
         decision = policy.decide(rss=self._rss, managed=store.managed_bytes, spill_failed=store.spill_failed)
+        if (decision.spill_bytes or decision.paused or decision.terminate) and recvbuffers.clear():
+            # Kept receiving buffers are the cheapest memory to give back: before spilling anything
+            self._rss = process_rss()
+            decision = policy.decide(rss=self._rss, managed=store.managed_bytes, spill_failed=store.spill_failed)
         if (decision.paused or decision.short_of_room) and not decision.terminate and self._trim_heap(target):
             self._rss = process_rss()
             decision = policy.decide(rss=self._rss, managed=store.managed_bytes, spill_failed=store.spill_failed)
