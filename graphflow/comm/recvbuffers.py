@@ -12,8 +12,8 @@ pages, as numpy does for its large arrays), handed out as a ``uint8`` numpy
 array whose base is a ctypes view of the mapping.  A ``weakref.finalize`` on
 that view notices when the last array, view or pickle-rebuilt value over it
 is gone, and puts the mapping back -- a buffer is never reused while anything
-can still read it.  Free buffers are bounded (``limit`` bytes, the
-``worker.receive_buffers`` setting) and unmapped once idle for
+can still read it.  Free buffers are bounded (``limit`` bytes: a worker's
+``worker.receive_buffers`` setting, `keep`; other processes keep none) and unmapped once idle for
 ``idle_seconds`` (`trim`, called from the worker's heartbeat) or when the
 worker is short of memory (`clear`).
 
@@ -37,7 +37,7 @@ import threading
 import time
 import weakref
 
-__all__ = ["ReceiveBuffers", "take", "trim", "clear", "default"]
+__all__ = ["ReceiveBuffers", "keep", "take", "trim", "clear", "default"]
 
 _PAGE = 2 * 2**20  # capacities are whole huge pages
 _SLACK = 2  # a free buffer serves a request at least 1/_SLACK of its size (no 1 GB buffer for 10 MB)
@@ -114,15 +114,28 @@ _default: ReceiveBuffers | None = None
 _default_lock = threading.Lock()
 
 
+def keep(limit, memory_limit: int | None = None) -> ReceiveBuffers:
+    """Let this process keep up to ``limit`` bytes (an int or ``"1GiB"``) of receiving buffers.
+
+    A worker calls it at start with its ``worker.receive_buffers`` setting and
+    its ``memory_limit``: free buffers are memory no store counts, so they stay
+    under a quarter of that limit; the worker trims the pool on its heartbeat.
+    Any other process (a client fetching a large result once) keeps nothing:
+    its pool's limit stays 0.
+    """
+    from ..units import parse_bytes
+
+    pool = default()
+    pool.limit = parse_bytes(limit) if not memory_limit else min(parse_bytes(limit), memory_limit // 4)
+    return pool
+
+
 def default() -> ReceiveBuffers:
-    """This process's pool, its limit read from the ``worker.receive_buffers`` setting on first use."""
+    """This process's pool (limit 0 until `keep` is called)."""
     global _default
     with _default_lock:
         if _default is None:
-            from .. import config
-            from ..units import parse_bytes
-
-            _default = ReceiveBuffers(parse_bytes(config.get("worker.receive_buffers")))
+            _default = ReceiveBuffers(0)
         return _default
 
 

@@ -180,6 +180,7 @@ class Worker:
         policy = self.memory_policy
         clean_stale_spill_dirs(self.local_directory)  # blocks of workers killed here before us
         shm.clean_stale()
+        recvbuffers.keep(config.get("worker.receive_buffers"), self.memory_limit)
         store = WorkerStore(self.memory_limit, target=policy.target or False, local_directory=self.local_directory,
                             max_spill=self.max_spill, log_spill_errors=False,  # _check_memory logs per episode
                             background_writes=True)  # the loop must answer heartbeats and fetches while we write

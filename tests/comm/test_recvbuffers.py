@@ -81,3 +81,15 @@ def test_the_setting_takes_byte_sizes_and_zero():
     for bad in (-1, "lots", True):
         with pytest.raises(ConfigError):
             config.set({"worker.receive_buffers": bad})
+
+
+def test_only_a_process_that_asks_keeps_buffers_and_a_memory_limit_bounds_them():
+    from graphflow.comm import recvbuffers
+
+    pool = recvbuffers.default()
+    old = pool.limit
+    try:
+        assert recvbuffers.keep("1GiB", memory_limit=2**30).limit == 2**28  # a quarter of the worker's limit
+        assert recvbuffers.keep("1GiB").limit == 2**30
+    finally:
+        pool.limit = old
