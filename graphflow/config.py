@@ -46,6 +46,9 @@ DEFAULTS: dict = {
     # Fractions of a worker's memory limit (graphflow.store.spill): spill by
     # managed bytes, spill by process RSS, pause new tasks, restart the worker.
     "worker.shared_memory": "auto",  # same-host transfers: True (always), False (never), "auto" (see worker)
+    # Bytes of large receiving buffers a process keeps faulted in for the next same-host copy
+    # (graphflow.comm.recvbuffers); 0 maps fresh memory for every copy.
+    "worker.receive_buffers": "1GiB",
     "worker.memory.target": 0.6,
     "worker.memory.spill": 0.7,
     "worker.memory.pause": 0.8,
@@ -101,6 +104,7 @@ def _byte_size(v) -> bool:
 
 _CHECKS = {
     "worker.shared_memory": lambda v: v in (True, False, "auto"),
+    "worker.receive_buffers": lambda v: (v == 0 and not isinstance(v, bool)) or _byte_size(v),
     "num_workers": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v > 0),
     "optimization.cull": lambda v: isinstance(v, bool),
     "optimization.inline": lambda v: isinstance(v, bool),

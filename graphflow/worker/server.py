@@ -41,6 +41,7 @@ import traceback
 
 from .. import config
 from ..comm import messages as wire
+from ..comm import recvbuffers
 from ..store import shm
 from ..comm.transport import Connection, Listener
 from ..errors import AuthenticationError, RemoteTaskError, SerializationError, blame_task, task_error_key
@@ -179,6 +180,7 @@ class Worker:
         policy = self.memory_policy
         clean_stale_spill_dirs(self.local_directory)  # blocks of workers killed here before us
         shm.clean_stale()
+        recvbuffers.keep(config.get("worker.receive_buffers"), self.memory_limit)
         store = WorkerStore(self.memory_limit, target=policy.target or False, local_directory=self.local_directory,
                             max_spill=self.max_spill, log_spill_errors=False,  # _check_memory logs per episode
                             background_writes=True)  # the loop must answer heartbeats and fetches while we write
@@ -309,6 +311,7 @@ class Worker:
             self._silence_noted = False
         self.scheduler.send(self._heartbeat_message())
         self._sweep_shared()
+        recvbuffers.trim()  # unmap receiving buffers no transfer has wanted for a while
 
     def _heartbeat_message(self):
         """The heartbeat message: how busy this worker is and how much it holds."""
@@ -382,6 +385,10 @@ class Worker:
             elif over:
                 store.spill_lru(store.managed_bytes - target)  # a statvfs while the disk stays full; ends it if not
         decision = policy.decide(rss=self._rss, managed=store.managed_bytes, spill_failed=store.spill_failed)
+        if (decision.spill_bytes or decision.paused or decision.terminate) and recvbuffers.clear():
+            # Kept receiving buffers are the cheapest memory to give back: before spilling anything
+            self._rss = process_rss()
+            decision = policy.decide(rss=self._rss, managed=store.managed_bytes, spill_failed=store.spill_failed)
         if (decision.paused or decision.short_of_room) and not decision.terminate and self._trim_heap(target):
             self._rss = process_rss()
             decision = policy.decide(rss=self._rss, managed=store.managed_bytes, spill_failed=store.spill_failed)

@@ -191,6 +191,38 @@ def test_long_poll_answers_when_a_newer_snapshot_is_published(served):
     assert time.monotonic() - t0 >= 0.25
 
 
+class TimedSource(FakeSource):
+    """Publishes a snapshot every ``interval`` seconds (as the scheduler's timer does) and counts reads."""
+
+    interval = 0.5
+
+    def __init__(self):
+        super().__init__()
+        self.reads = 0
+        self.snap = dict(self.snap, time=time.time())
+
+    def snapshot(self):
+        self.reads += 1
+        if time.time() >= self.snap["time"] + self.interval:
+            self.snap = dict(self.snap, time=time.time())
+        return self.snap
+
+
+def test_a_long_poll_looks_again_when_the_next_snapshot_is_due_not_every_step():
+    source = TimedSource()
+    server = DashboardServer(source, ":0").start()
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        for _ in range(4):  # each answers with the next snapshot, ~0.5 s later
+            after = source.snap["time"]
+            status, body = get(base + f"/api/v1/summary?after={after!r}&wait=5")
+            assert status == 200 and json.loads(body)["time"] > after
+        # Stepping every 0.05 s reads ~10 times per snapshot; waking when one is due, ~2 (more on a loaded host).
+        assert source.reads <= 4 * 5
+    finally:
+        server.close()
+
+
 def test_page_and_static_files(served):
     _, base = served
     for path in ("/", "/status"):

@@ -58,7 +58,8 @@ STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
 COOKIE = "graphflow_dashboard"
 _MAX_STREAM = 20_000  # records per task_stream answer: a page draws the last ~10 s, never more
 _MAX_WAIT = 10.0  # seconds a long poll (?wait=) may hold a request
-_WAIT_STEP = 0.05  # how often a long poll looks for a newer snapshot
+_WAIT_STEP = 0.05  # how often a long poll looks for a newer snapshot once one is due
+_DUE_SLACK = 0.005  # seconds after a snapshot is due that a long poll looks for it
 _RECENT = 1.0  # a source read this recently is being watched: its snapshot() returns at once
 _SLICE = 500  # list items per json.dumps call (see encode)
 
@@ -151,6 +152,19 @@ class SnapshotCache:
             self._snapshot, self._encoded = snap, {}
         return snap
 
+    def until_next(self, snap: dict) -> float:
+        """Seconds a long poll sleeps before looking again: until ``snap``'s successor is due, then steps.
+
+        The scheduler publishes every ``source.interval`` seconds while watched, so a poll that woke every
+        ``_WAIT_STEP`` found nothing new nine times in ten -- each wake a GIL hand-off with the busy
+        scheduler loop of this process.  A late successor (the loop was busy) is looked for every step.
+        """
+        interval = getattr(self.source, "interval", None)
+        if not interval:
+            return _WAIT_STEP
+        due = snap.get("time", 0.0) + interval + _DUE_SLACK - time.time()
+        return due if _WAIT_STEP < due <= interval + _DUE_SLACK else _WAIT_STEP
+
     def body(self, snap: dict, part: str) -> bytes:
         """The JSON of ``part`` of ``snap`` (cached while ``snap`` is the latest)."""
         if snap is not self._snapshot:  # a newer one arrived while this request waited
@@ -242,7 +256,7 @@ class SnapshotHandler(_Api):
         while after is not None and snap.get("time", 0.0) <= after and time.monotonic() < deadline:
             if self.request.connection.stream.closed():  # the page went away
                 return
-            await asyncio.sleep(_WAIT_STEP)
+            await asyncio.sleep(min(self.cache.until_next(snap), max(deadline - time.monotonic(), 0.0)))
             snap = await self.cache.current()
         self.set_header("X-Snapshot-Time", repr(snap.get("time", 0.0)))
         if after is not None and snap.get("time", 0.0) <= after:
