@@ -31,7 +31,15 @@ equal to an edge and the closed last bin.  NaN and values outside
 ``[first, last]`` are not counted, as in numpy, without a filtering pass:
 ``F`` is read as the float's bits minus those of ``2**52``, which stays
 monotone past the range, so such values get a bin below 0 or above the last
-and one unsigned clamp moves them all into a slot that is dropped.
+and one unsigned clamp moves them all into a slot that is dropped.  The
+clamp (a 64-bit unsigned minimum, which has no SIMD form) runs only on a piece
+whose largest bin read as unsigned says it holds such a value; a max
+reduction costs a third of it.
+
+Cost, per value of a 2000x2000 float64 block drawn uniform in (0, 1), 100
+bins: ~3.3 ns (np.histogram ~7.5 ns; drawing the numbers ~2.7 ns), of which
+``np.bincount`` is ~40% (it releases the GIL: checked with a Python thread
+running beside it).
 
 Worked example, 4 bins over (0, 1): ``K = 2**20``, ``x = 0.3`` has
 ``F = 1258291`` (``0.3 * 4 * K``, rounded), ``F >> 20 == 1``: bin 1, and its
@@ -155,8 +163,9 @@ def _grid_counts(flat, edges, grid) -> np.ndarray:
     ``counts`` has two extra slots: ``nbins`` holds ``x == last`` (always
     suspicious, so moved to the last bin) and out-of-range values that land
     just past the top; ``nbins + 1`` takes everything else outside the range
-    (the clamp of the bin as unsigned: a negative bin is a huge unsigned one).
-    Both are dropped at the end, so no pass is spent filtering the input.
+    (the clamp of the bin as unsigned: a negative bin is a huge unsigned one;
+    pieces with no such value skip it).  Both are dropped at the end, so no
+    pass is spent filtering the input.
     """
     nbins = len(edges) - 1
     last = edges[-1]
