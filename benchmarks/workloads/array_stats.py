@@ -14,6 +14,8 @@ the percentile row compares with its exact ``quantile`` along an axis, which is
 the same numpy computation.  The cumsum result is summed over its rows so that
 neither engine spends the run assembling a 3.2 GB answer.  Answers are checked
 statistically (uniform [0, 1) entries).  Target: at most 1/1.5 of dask's time.
+Each run also reports ``cpu``, the process's CPU seconds over the compute (all
+threads), which stays meaningful when a loaded machine makes wall times noisy.
 
     python -m benchmarks array-stats --repeat 3       # or any of arr-histogram, arr-percentile, arr-cumsum
 """
@@ -21,6 +23,7 @@ statistically (uniform [0, 1) entries).  Target: at most 1/1.5 of dask's time.
 from __future__ import annotations
 
 import functools
+import time
 
 from ..clock import Stopwatch
 from ..model import Workload
@@ -48,6 +51,22 @@ def _check(kind, params, value) -> None:
         raise AssertionError(f"{kind}: wrong answer (n={n})")
 
 
+def _computed(kind, params, expr, watch) -> dict:
+    """Compute ``expr`` on threads, check it; phases plus ``cpu``: this process's CPU seconds while computing.
+
+    Every thread of the process counts, so under load (when wall times
+    mostly measure the wait for a core) ``cpu`` still shows each engine's work.
+    """
+    cpu = time.process_time()
+    value = expr.compute(scheduler="threads")
+    watch.lap("compute")
+    cpu = time.process_time() - cpu
+    _check(kind, params, value)
+    phases = watch.phases()
+    phases["cpu"] = cpu
+    return phases
+
+
 def graphflow_case(kind, params) -> dict:
     import graphflow.array as ga
 
@@ -61,10 +80,7 @@ def graphflow_case(kind, params) -> dict:
     else:
         expr = ga.cumsum(x, axis=0).sum(axis=0)
     watch.lap("build")
-    value = expr.compute(scheduler="threads")
-    watch.lap("compute")
-    _check(kind, params, value)
-    return watch.phases()
+    return _computed(kind, params, expr, watch)
 
 
 def dask_case(kind, params) -> dict:
@@ -80,10 +96,7 @@ def dask_case(kind, params) -> dict:
     else:
         expr = da.cumsum(x, axis=0).sum(axis=0)
     watch.lap("build")
-    value = expr.compute(scheduler="threads")
-    watch.lap("compute")
-    _check(kind, params, value)
-    return watch.phases()
+    return _computed(kind, params, expr, watch)
 
 
 KINDS = {

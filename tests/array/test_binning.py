@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphflow.array.binning import equal_width_counts
 
@@ -56,3 +60,41 @@ def test_values_far_outside_the_range_nan_and_infinities_are_dropped(dtype):
         with np.errstate(invalid="ignore"):
             want = np.histogram(x, nbins, (lo, hi))[0]
         np.testing.assert_array_equal(equal_width_counts(x, edges), want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lo=st.floats(-1e9, 1e9), span=st.floats(1e-6, 1e9), nbins=st.integers(1, 400),
+       steps=st.lists(st.integers(-3, 3), min_size=1, max_size=40), dtype=st.sampled_from([np.float64, np.float32]),
+       seed=st.integers(0, 2**32 - 1))
+def test_hypothesis_values_a_few_ulps_from_edges_bin_as_numpy(lo, span, nbins, steps, dtype, seed):
+    """Values k ulps (|k| <= 3) from random edges, mixed into a piece-sized uniform sample, bin as np.histogram.
+
+    The sample spans several pieces, so pieces with and without out-of-range
+    values (the clamp is skipped when none is) are both exercised.
+    """
+    hi = lo + span
+    edges = np.histogram_bin_edges(np.zeros(0, dtype), nbins, (lo, hi))
+    rng = np.random.default_rng(seed)
+    near = []
+    for k in steps:
+        e = edges[rng.integers(0, len(edges))]
+        target = np.array(np.inf if k > 0 else -np.inf, edges.dtype)
+        for _ in range(abs(k)):
+            e = np.nextafter(e, target)
+        near.append(e)
+    inside = rng.uniform(lo, hi, 70_000).astype(dtype)
+    x = np.concatenate([inside, np.array(near, dtype)])
+    rng.shuffle(x)
+    np.testing.assert_array_equal(equal_width_counts(x, edges), np.histogram(x, nbins, (lo, hi))[0])
+
+
+def test_threads_binning_at_once_each_get_their_own_counts():
+    """Scratch buffers are per thread: two threads binning different data concurrently both match numpy."""
+    edges = np.histogram_bin_edges(np.zeros(0), 100, (0.0, 1.0))
+    data = [np.random.default_rng(s).random(300_000) ** (s + 1) for s in range(2)]
+    want = [np.histogram(d, 100, (0.0, 1.0))[0] for d in data]
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(5):
+            got = list(pool.map(lambda d: equal_width_counts(d, edges), data))
+            for g, w in zip(got, want):
+                np.testing.assert_array_equal(g, w)
