@@ -93,10 +93,17 @@ class _Engine:
         return engines.polars_answer(self.ctx, self.sql[n])
 
     def reset_peaks(self):
-        """Reset the workers' RSS high-water marks (gf-cluster), so `query_peaks` covers one query."""
-        for pid in getattr(self, "worker_pids", {}).values():
+        """gf-cluster: reset the workers' and this process's RSS high-water marks, so `query_peaks` covers one
+        query (this also resets ``ru_maxrss``: `peak_rss` is then the largest of the queries' peaks)."""
+        if self.client is None:
+            return
+        self.peak_so_far = max([getattr(self, "peak_so_far", 0)] + self._worker_peaks())
+        for pid in self.worker_pids.values():
             reset_high_water(pid)
         reset_high_water(os.getpid())
+
+    def _worker_peaks(self):
+        return [b for b in (high_water(pid) for pid in self.worker_pids.values()) if b is not None]
 
     def query_peaks(self):
         """gf-cluster: ``{"workers": [bytes per worker], "driver": bytes}`` since `reset_peaks`; else None."""
@@ -107,7 +114,7 @@ class _Engine:
     def peak_rss(self) -> int:
         """Bytes: this process's peak RSS, or for the cluster its largest worker's."""
         if self.client is not None:
-            return max(self.client.run(_own_peak_rss).values())
+            return max([getattr(self, "peak_so_far", 0)] + self._worker_peaks())
         return _own_peak_rss()
 
     def close(self):
