@@ -18,8 +18,8 @@ is a table of seconds per query and engine (the best of ``--repeat`` runs), the 
 gf/duckdb, a total row (the queries every engine answered) and each engine's peak RSS (for the
 cluster: the largest worker's).  For gf-cluster every query also has its peak RSS per worker (each
 worker's high-water mark, VmHWM, reset before the query through /proc/<pid>/clear_refs) and the
-driver's (the engine process, which holds the client and gathers the answer).  Progress goes to stderr.  Exit status 1 when a graphflow answer is
-wrong or failed, 2 for bad arguments.
+driver's (the engine process, which holds the client and gathers the answer).  Progress goes to
+stderr.  Exit status 1 when a graphflow answer is wrong or failed, 2 for bad arguments.
 """
 
 from __future__ import annotations

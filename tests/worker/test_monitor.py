@@ -95,8 +95,8 @@ def _faults_allocating(nbytes, times):
 
 def test_worker_with_a_memory_limit_reuses_freed_arrays_instead_of_faulting_fresh_pages():
     """A worker process with a memory limit fixes glibc's thresholds (return_freed_memory_promptly): at 1 MiB
-    every 8 MiB array was a fresh mapping faulted in again (10k faults for these 20; TPC-H on a cluster spent a third of its
-    worker CPU zeroing pages); now a freed array's memory serves the next one."""
+    every 8 MiB array was a fresh mapping faulted in again (10k faults for these 20; TPC-H on a cluster spent
+    a third of its worker CPU zeroing pages); now a freed array's memory serves the next one."""
     pages = 8 * 2**20 // 4096
     with gf.Client(n_workers=1, threads_per_worker=1, memory_limit="2GiB", dashboard_address=None) as client:
         client.submit(_faults_allocating, 8 * 2**20, 2, pure=False).result()  # the heap grows once
