@@ -314,14 +314,16 @@ def format_report(result: dict, queries: list, names: list, sf: float) -> str:
     names = [n for n in ENGINES if n in names or n == "duckdb"]
     seconds, errors, missing = result["seconds"], result["errors"], result["missing"]
     peaks = result.get("peaks", {})
-    head = ["query"] + names + ["gf/dask", "gf/duckdb"] + (["cluster RSS/worker (MiB)", "driver"] if peaks else [])
+    gf = "gf" if "gf" in names or "gf-cluster" not in names else "gf-cluster"  # whose ratios: threads, else cluster
+    head = ["query"] + names + [f"{gf}/dask", f"{gf}/duckdb"]
+    head += ["cluster RSS/worker (MiB)", "driver"] if peaks else []
     rows = []
     for n in queries:
         cells = [f"q{n}"]
         for e in names:
             cells.append(_cell(seconds.get((e, n)), errors.get((e, n)), missing.get(e)))
-        cells += [_ratio(seconds.get(("gf", n)), seconds.get(("dask", n))),
-                  _ratio(seconds.get(("gf", n)), seconds.get(("duckdb", n)))]
+        cells += [_ratio(seconds.get((gf, n)), seconds.get(("dask", n))),
+                  _ratio(seconds.get((gf, n)), seconds.get(("duckdb", n)))]
         if peaks:
             mem = peaks.get(n)
             cells += ["/".join(_mib(b, unit="") for b in mem["workers"]), _mib(mem["driver"])] if mem else ["-", "-"]
@@ -330,7 +332,7 @@ def format_report(result: dict, queries: list, names: list, sf: float) -> str:
     totals = {e: sum(seconds[(e, n)] for n in complete) for e in names if e not in missing}
     rows.append([f"total ({len(complete)}/{len(queries)})"]
                 + [f"{totals[e]:.2f}" if e in totals else "-" for e in names]
-                + [_ratio(totals.get("gf"), totals.get("dask")), _ratio(totals.get("gf"), totals.get("duckdb"))]
+                + [_ratio(totals.get(gf), totals.get("dask")), _ratio(totals.get(gf), totals.get("duckdb"))]
                 + ["", ""] * bool(peaks))
     rows.append(["peak RSS"] + [_mib(result["rss"].get(e)) for e in names] + ["", ""] + ["", ""] * bool(peaks))
     widths = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]

@@ -17,7 +17,7 @@ def test_cluster_run_reports_each_workers_peak_rss_per_query(tpch_paths):
         assert all(10 * 2**20 < b < 2**30 for b in peaks["workers"] + [peaks["driver"]]), peaks
     assert result["rss"]["gf-cluster"] >= max(max(p["workers"]) for p in result["peaks"].values())
     report = run.format_report(result, [1, 18], ["gf-cluster"], 0.01)
-    assert "cluster RSS/worker" in report and "limit 1GiB" in report
+    assert "cluster RSS/worker" in report and "limit 1GiB" in report and "gf-cluster/duckdb" in report
 
 
 def test_worker_memory_must_be_a_size(capsys):
