@@ -328,6 +328,9 @@ def _register_numpy():
 # ---------------------------------------------------------------- pyarrow
 
 
+_IPC_ALIGNMENT = 8  # Arrow IPC pads every buffer to 8 bytes from the stream's start
+
+
 def _arrow_ipc(schema, batches) -> pickle.PickleBuffer:
     import pyarrow as pa
 
@@ -341,7 +344,15 @@ def _arrow_ipc(schema, batches) -> pickle.PickleBuffer:
 def _open_ipc(buf):
     import pyarrow as pa
 
-    return pa.ipc.open_stream(pa.py_buffer(buf))
+    data = pa.py_buffer(buf)
+    if data.address % _IPC_ALIGNMENT:
+        # zmq lays small received messages (under its 8 KiB read batch) side by side in one buffer, at
+        # any offset: int64 columns read in place would be misaligned, which Acero (group_by, join)
+        # warns about or refuses.  Such frames are small, so the copy is cheap.
+        aligned = pa.allocate_buffer(data.size)  # 64-byte aligned
+        memoryview(aligned).cast("B")[:] = memoryview(data).cast("B")
+        data = aligned
+    return pa.ipc.open_stream(data)
 
 
 def _table_from_ipc(buf):

@@ -25,7 +25,7 @@ from ..units import parse_bytes
 from ..utils.processes import die_with_parent
 from ..worker.lifetime import add_lifetime_options, lifetime_kwargs
 from ..worker.logs import install as install_log_capture
-from ..worker.monitor import return_freed_memory_promptly
+from ..worker.monitor import malloc_threshold, return_freed_memory_promptly
 from ..worker.options import add_memory_options, worker_memory_kwargs
 from ..worker.server import Worker
 
@@ -43,7 +43,7 @@ def run_worker(scheduler_address: str, token: bytes | None, *, nthreads: int = 1
     die_with_parent(only_if_supervised=True)
     install_log_capture()  # a ring of log records and task prints, for client.get_worker_logs()
     if memory_limit:
-        return_freed_memory_promptly()
+        return_freed_memory_promptly(malloc_threshold(memory_limit))
     loop = IOLoop.current()
     exit_code = []
 

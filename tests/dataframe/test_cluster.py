@@ -38,3 +38,42 @@ def test_processes_scheduler_runs_every_kind_of_node():
     assert_like_pandas(got_q, pdf[pdf.y > 0].groupby("k2").agg({"x": "mean"}), sort=True)
     assert len(got_j) == table.num_rows
     pd.testing.assert_series_equal(got_s.x, pdf.x.sort_values(ignore_index=True))
+
+
+def test_shuffle_join_and_groupby_spill_on_a_worker_with_little_memory_and_stay_right(tmp_path):
+    """TPC-H SF10 on 2 x 4 GiB, in small: a hash join and a shuffle groupby over ~30 MB of Parquet on two
+    workers that may keep only ~12 MB of results in memory each, so shuffle pieces and partitions are spilled
+    (the workers' spill folders appear) and read back; the answer is pandas'.
+
+        read(8 files) --shuffle--+
+                                 join on k --groupby g (shuffle)--> compute
+        read(4 files) --shuffle--+
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(7)
+    big, small = tmp_path / "big", tmp_path / "small"
+    big.mkdir()
+    small.mkdir()
+    for i in range(8):
+        n = 200_000
+        pq.write_table(pa.table({"k": rng.integers(0, 400_000, n), "v": rng.random(n)}), big / f"part.{i}.parquet")
+    for i in range(4):
+        keys = np.arange(i * 100_000, (i + 1) * 100_000)
+        pq.write_table(pa.table({"k": keys, "g": keys % 150_000}), small / f"part.{i}.parquet")
+    spill_root = tmp_path / "spill"
+    spill_root.mkdir()
+    memory = {"target": 0.05, "spill": False, "pause": False, "terminate": False}  # 5% of 256 MiB in memory
+    with gf.Client(n_workers=2, threads_per_worker=1, memory_limit="256MiB", memory=memory,
+                   local_directory=str(spill_root), dashboard_address=None) as client:
+        joined = gd.read_parquet(str(big)).merge(gd.read_parquet(str(small)), on="k", broadcast=False)
+        got = joined.groupby("g").v.sum(split_out=4).compute(scheduler=client)
+        # a worker makes its spill folder on its first spill (graphflow.store.spill)
+        spilled = [p for p in spill_root.iterdir() if p.name.startswith("graphflow-spill-")]
+        assert spilled, "no worker spilled"
+    a, b = pd.read_parquet(big), pd.read_parquet(small)
+    want = a.merge(b, on="k").groupby("g").v.sum()
+    assert len(got) == len(want)
+    pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False, rtol=1e-9)

@@ -79,3 +79,34 @@ def test_flags_round_trip_to_a_child_process_argv():
         memory_argv({"memory": {"spil": 0.5}})
     with pytest.raises(SystemExit):
         parser.parse_args(["--memory-spill", "1.5"])
+
+
+def _faults_allocating(nbytes, times):
+    """Minor page faults of this thread while making and dropping ``times`` arrays of ``nbytes`` (written)."""
+    import resource
+
+    import numpy as np
+
+    before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+    for _ in range(times):
+        np.ones(nbytes // 8)
+    return resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before
+
+
+def test_worker_with_a_memory_limit_reuses_freed_arrays_instead_of_faulting_fresh_pages():
+    """A worker process with a memory limit fixes glibc's thresholds (return_freed_memory_promptly): at 1 MiB
+    every 8 MiB array was a fresh mapping faulted in again (10k faults for these 20; TPC-H on a cluster spent
+    a third of its worker CPU zeroing pages); now a freed array's memory serves the next one."""
+    pages = 8 * 2**20 // 4096
+    with gf.Client(n_workers=1, threads_per_worker=1, memory_limit="2GiB", dashboard_address=None) as client:
+        client.submit(_faults_allocating, 8 * 2**20, 2, pure=False).result()  # the heap grows once
+        faults = client.submit(_faults_allocating, 8 * 2**20, 20, pure=False).result()
+    assert faults < pages, f"{faults} page faults for 20 arrays of {pages} pages"
+
+
+def test_malloc_threshold_is_a_64th_of_the_limit_between_1_and_32_mib():
+    from graphflow.worker.monitor import malloc_threshold
+
+    assert malloc_threshold(128 * 2**20) == 2 * 2**20  # small workers see a spilled 10 MiB array leave RSS
+    assert malloc_threshold(4 * 2**30) == 32 * 2**20  # glibc's own ceiling
+    assert malloc_threshold(16 * 2**20) == 2**20
