@@ -41,6 +41,7 @@ RSS is past 0.7, so values go to disk until RSS would be back at the target,
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -49,9 +50,11 @@ from .. import config
 from ..errors import SpillError
 from ..units import format_bytes
 
-__all__ = ["MemoryPolicy", "MemoryDecision", "THRESHOLDS", "CpuMeter", "no_room_error", "trim_freed_memory",
+__all__ = ["MemoryPolicy", "MemoryDecision", "THRESHOLDS", "CpuMeter", "RoomLog", "no_room_error", "trim_freed_memory",
            "malloc_threshold",
            "SMALL_RESULT"]
+
+logger = logging.getLogger("graphflow.worker")
 
 THRESHOLDS = ("target", "spill", "pause", "terminate")
 
@@ -265,3 +268,25 @@ class CpuMeter:
 def _process_cpu_seconds() -> float:
     t = os.times()
     return t.user + t.system
+
+
+class RoomLog:
+    """The log lines of a worker's episodes of failed spills: one when one starts (a warning at most once
+    a ``interval`` seconds, else debug), one when it ends."""
+
+    def __init__(self, interval: float = 60.0):
+        self.interval, self.warned_at = interval, None
+
+    def note(self, short: bool, worker: str, store, rss: int, limit: int) -> None:
+        """Log that ``worker`` went short of room (``short``) or has room again."""
+        if short:
+            now = time.monotonic()
+            quiet = self.warned_at is not None and now - self.warned_at < self.interval
+            logger.log(logging.DEBUG if quiet else logging.WARNING,
+                       "worker %s: short of room, tasks that need room fail with SpillError and smaller ones keep "
+                       "running until memory or disk space is freed: %s", worker, store.last_spill_error)
+            if not quiet:
+                self.warned_at = now
+        else:
+            logger.info("worker %s: room again (process memory %s of %s, %s spilled)", worker, format_bytes(rss),
+                        format_bytes(limit), format_bytes(store.spilled_bytes))

@@ -54,7 +54,7 @@ from .lending import lend_large, peek
 from .admin import WorkerAdmin
 from .logs import running
 from ..store.rss import process_rss
-from .monitor import SMALL_RESULT, CpuMeter, MemoryPolicy, no_room_error, trim_freed_memory
+from .monitor import SMALL_RESULT, CpuMeter, MemoryPolicy, RoomLog, no_room_error, trim_freed_memory
 from .replicas import FetchReplicas
 from .secession import TaskThreads, task_context
 from .state import WorkerState
@@ -71,7 +71,6 @@ EXIT_AUTH_FAILED = 6  # the scheduler refused our token or our encryption: a res
 EXIT_TIMED_OUT = 7  # the scheduler gave this (silent) worker up and told it to go: a fresh one takes its place
 MEMORY_MONITOR_INTERVAL = 0.1  # seconds between RSS samples (a /proc read: microseconds)
 ROOM_MIN_BYTES = 2**20  # results and fetches smaller than this make no room first (tiny tasks stay cheap)
-ROOM_LOG_INTERVAL = 60.0  # seconds: at most one warning a minute for episodes of failed spills
 SHORT_TASK = 0.002  # seconds; below this a task costs less than handing it over
 TASKS_PER_THREAD_WHEN_SHORT = 16
 
@@ -113,7 +112,7 @@ class Worker:
         # A spill failed (disk full, max_spill reached): tasks that need room fail with SpillError instead of
         # running, the rest run (graphflow.worker.monitor); the scheduler hears it in every heartbeat.
         self._short_of_room = False
-        self._room_warned_at = None  # when the last short-of-room episode was logged (one line per episode)
+        self._room_log = RoomLog()  # one line per episode of failed spills
         self._trimmed_at = 0.0  # when freed heap pages were last given back (monotonic)
         self._small_budget = 0  # bytes of small results still taken in, short of room, past the pause threshold
         self._cpu = CpuMeter()  # the heartbeat reports CPU use (graphflow.worker.monitor)
@@ -385,11 +384,9 @@ class Worker:
             elif over:
                 store.spill_lru(store.managed_bytes - target)  # a statvfs while the disk stays full; ends it if not
         decision = policy.decide(rss=self._rss, managed=store.managed_bytes, spill_failed=store.spill_failed)
-        if (decision.spill_bytes or decision.paused or decision.terminate) and recvbuffers.clear():
-            # Kept receiving buffers are the cheapest memory to give back: before spilling anything
-            self._rss = process_rss()
-            decision = policy.decide(rss=self._rss, managed=store.managed_bytes, spill_failed=store.spill_failed)
-        if (decision.paused or decision.short_of_room) and not decision.terminate and self._trim_heap(target):
+        # kept receiving buffers are the cheapest memory to give back (before spilling), then freed heap pages
+        if ((decision.spill_bytes or decision.paused or decision.terminate) and recvbuffers.clear()) or \
+                ((decision.paused or decision.short_of_room) and not decision.terminate and self._trim_heap(target)):
             self._rss = process_rss()
             decision = policy.decide(rss=self._rss, managed=store.managed_bytes, spill_failed=store.spill_failed)
         if decision.terminate:
@@ -421,7 +418,7 @@ class Worker:
         if short_changed:
             self._short_of_room = short
             self._small_budget = self.memory_policy.small_results_budget()
-            self._log_room(short)
+            self._room_log.note(short, self.address, self.state.data, self._rss, self.memory_limit)
         if paused != self._paused:
             if not (short_changed and not paused):  # going short of room lifts a pause: the line above says so
                 logger.warning("worker %s: %s (process memory %s of %s)", self.address,
@@ -430,21 +427,6 @@ class Worker:
             self._feed(wev.PauseChanged(self._stim("memory"), paused))
         self._paused, self._over_target = paused, over
         self.scheduler.send(self._heartbeat_message())  # the scheduler learns at once, not in 0.5 s
-
-    def _log_room(self, short: bool) -> None:
-        """One line when an episode of failed spills starts (at most one a minute), one when it ends."""
-        store = self.state.data
-        if short:
-            now = time.monotonic()
-            quiet = self._room_warned_at is not None and now - self._room_warned_at < ROOM_LOG_INTERVAL
-            logger.log(logging.DEBUG if quiet else logging.WARNING,
-                       "worker %s: short of room, tasks that need room fail with SpillError and smaller ones keep "
-                       "running until memory or disk space is freed: %s", self.address, store.last_spill_error)
-            if not quiet:
-                self._room_warned_at = now
-        else:
-            logger.info("worker %s: room again (process memory %s of %s, %s spilled)", self.address,
-                        format_bytes(self._rss), format_bytes(self.memory_limit), format_bytes(store.spilled_bytes))
 
     # ------------------------------------------------------------------ the state machine
 
