@@ -266,7 +266,7 @@ class Client(ClusterAdmin, PublishedDatasets, SchedulerRecords, ClusterObservati
         # submit_graph without the cycle check, for callers whose tasks cannot form one: a toposorted
         # TaskGraph (compute, persist, get), or new tasks reading only existing futures (submit, map).
         self.check_open()
-        futures = {k: Future(k, self) for k in wanted}
+        futures = Future.many(wanted, self)
         # Only the worker that runs a task imports the user's code (graphflow.client.remote).
         ship = self.shipper is not None
         if ship:
