@@ -38,7 +38,7 @@ from ..comm.addresses import with_scheme
 from ..errors import CommClosedError, CycleError, GraphflowError
 from ..optimize import optimize_collections
 from ..spec import DataNode, Ref, Task, TaskGraph, tokenize
-from ..spec.collections import flatten_keys, is_collection
+from ..spec.collections import first, flatten_keys, is_collection
 from ..spec.nodes import funcname
 from ..utils.cycles import find_cycle
 from ..utils.importing import import_object
@@ -382,8 +382,12 @@ class Client(ClusterAdmin, PublishedDatasets, SchedulerRecords, ClusterObservati
             finals = {}
             for c in found:
                 func, extra = c.__graphflow_finalize__()
-                fkey = f"finalize-{tokenize(c.__graphflow_keys__(), func, extra)}"
-                specs[fkey] = Task(fkey, _finalize_call, _nested_refs(c.__graphflow_keys__()), func, *extra)
+                keys = c.__graphflow_keys__()
+                if func is first and not extra and len(keys) == 1 and type(keys[0]) is not list:
+                    finals[id(c)] = keys[0]  # a Delayed's value is its key's: no finalize task (100k of them
+                    continue                 # through compute(list) were half the tasks and a tokenize each)
+                fkey = f"finalize-{tokenize(keys, func, extra)}"
+                specs[fkey] = Task(fkey, _finalize_call, _nested_refs(keys), func, *extra)
                 finals[id(c)] = fkey
             sent = self._send_graph(specs, list(finals.values()), priorities, **task_options(list(specs), **options))
             futures = {cid: sent[fkey] for cid, fkey in finals.items()}
