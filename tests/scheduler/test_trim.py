@@ -8,7 +8,7 @@ import psutil
 
 from graphflow.scheduler.state import SchedulerState
 from graphflow.scheduler.trim import Trimmer, trim
-from graphflow.testing.events import finished, graph, joined, release
+from graphflow.testing.events import graph, joined, release
 
 
 def test_a_trim_is_due_at_each_halving_of_a_large_peak_only():
