@@ -44,14 +44,11 @@ from .interop.protocol import DaskCollection
 from .utils.gcpause import no_gc
 from .utils.traverse import identity
 from .spec import DataNode, Ref, Task, TaskGraph, funcname, tokenize, unique_suffix
+from .spec.collections import first
 
 __all__ = ["delayed", "Delayed", "DelayedFunction", "DelayedAttr"]
 
 _NOTHING = object()
-
-
-def _first(results):
-    return results[0]
 
 
 def _call(func, *args, **kwargs):
@@ -93,7 +90,7 @@ class Delayed(DaskCollection):
         return [self._key]
 
     def __graphflow_finalize__(self):
-        return _first, ()
+        return first, ()
 
     def __graphflow_rebuild__(self, graph):
         return Delayed(self._key, graph, (), self._length)

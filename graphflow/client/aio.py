@@ -33,7 +33,7 @@ def _wake(waiter: asyncio.Future) -> None:
 
 async def settled(state) -> None:
     """Wait until a `KeyState` settles, without blocking the running loop."""
-    if state.event.is_set():
+    if state.settled:
         return
     loop = asyncio.get_running_loop()
     waiter = loop.create_future()

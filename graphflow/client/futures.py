@@ -43,10 +43,15 @@ PENDING, FINISHED, ERROR, CANCELLED = "pending", "finished", "error", "cancelled
 
 
 class KeyState:
-    """What the client knows about one key; updated on the client's I/O thread."""
+    """What the client knows about one key; updated on the client's I/O thread.
+
+    A client may hold a million of these, so each is small: the `threading.Event` a blocked reader
+    waits on and the callback list are made only when someone waits or hooks a callback (most keys
+    settle before anyone looks: an Event per key was a third of ``client.map``'s cost at 100k).
+    """
 
     __slots__ = ("key", "status", "value", "has_value", "exception", "traceback", "who_has", "nbytes",
-                 "type_name", "event", "callbacks", "lock", "by_task", "fetch_failures")
+                 "type_name", "settled", "event", "callbacks", "lock", "by_task", "fetch_failures")
 
     def __init__(self, key):
         self.key = key
@@ -55,11 +60,12 @@ class KeyState:
         self.has_value = False
         self.exception = None
         self.traceback = ""
-        self.who_has: list = []
+        self.who_has = ()
         self.nbytes = 0
         self.type_name = ""
-        self.event = threading.Event()
-        self.callbacks: list = []
+        self.settled = False  # finished, failed or cancelled (a lost value makes it False again)
+        self.event = None  # a threading.Event, made by the first reader that has to block (`wait`)
+        self.callbacks = None  # on_done callbacks, while unsettled
         self.lock = threading.Lock()
         self.by_task = True  # the error (if any) was raised by the task, not by losing the scheduler
         self.fetch_failures = 0  # tries to fetch the finished value that failed (graphflow.client.transfer)
@@ -78,29 +84,49 @@ class KeyState:
         """Settle as cancelled if still pending (or whatever its status, ``settled_too``: its data is gone)."""
         if self.status == PENDING or (settled_too and self.status != CANCELLED):
             with self.lock:
-                self.value, self.has_value, self.who_has = None, False, []
+                self.value, self.has_value, self.who_has = None, False, ()
             self._settle(CANCELLED)
 
     def lose(self) -> None:
         """The value was lost with its worker and is being recomputed: wait again."""
         with self.lock:
             self.status = PENDING
-            self.value, self.has_value, self.who_has = None, False, []
-            self.event.clear()
+            self.value, self.has_value, self.who_has = None, False, ()
+            self.settled = False
+            if self.event is not None:
+                self.event.clear()
+
+    def wait(self, timeout) -> bool:
+        """Block until the key settles or ``timeout`` seconds pass (None: no limit); True if it settled."""
+        if self.settled:
+            return True
+        with self.lock:
+            if self.settled:
+                return True
+            event = self.event
+            if event is None:
+                event = self.event = threading.Event()
+        return event.wait(timeout)
 
     def _settle(self, status: str) -> None:
         with self.lock:
             self.status = status
-            self.event.set()
-            callbacks, self.callbacks = self.callbacks, []
-        for callback in callbacks:
-            callback()
+            self.settled = True
+            if self.event is not None:
+                self.event.set()
+            callbacks, self.callbacks = self.callbacks, None
+        if callbacks:
+            for callback in callbacks:
+                callback()
 
     def on_done(self, callback) -> None:
         """Call ``callback()`` once the key settles (at once if it has)."""
         with self.lock:
-            if not self.event.is_set():
-                self.callbacks.append(callback)
+            if not self.settled:
+                if self.callbacks is None:
+                    self.callbacks = [callback]
+                else:
+                    self.callbacks.append(callback)
                 return
         callback()
 
@@ -122,13 +148,25 @@ class Future:
         self.key_state = state if state is not None else client.refs.state(key)
         client.refs.acquire(key)
 
+    @classmethod
+    def many(cls, keys, client) -> dict:
+        """``{key: Future(key, client)}`` for ``keys``, counted in with one hold of the client's lock."""
+        keys = list(dict.fromkeys(keys))  # one Future (one count) per key, as the dict below keeps
+        new = object.__new__
+        out = {}
+        for key, state in zip(keys, client.refs.acquire_many(keys)):
+            f = new(cls)
+            f.key, f.client, f.key_state = key, client, state
+            out[key] = f
+        return out
+
     @property
     def status(self) -> str:
         return self.key_state.status
 
     def done(self) -> bool:
         """True once the task finished, failed or was cancelled."""
-        return self.key_state.event.is_set()
+        return self.key_state.settled
 
     def cancelled(self) -> bool:
         return self.key_state.status == CANCELLED
@@ -138,11 +176,11 @@ class Future:
 
         Inside a task on a worker, the task's thread slot is given back while it waits (`waiting`).
         """
-        event = self.key_state.event
-        if event.is_set():
+        state = self.key_state
+        if state.settled:
             return
         with waiting():
-            settled = event.wait(timeout)
+            settled = state.wait(timeout)
         if not settled:
             raise TimeoutError(f"the result of {self.key!r} was not ready within {timeout} s")
 

@@ -51,6 +51,22 @@ class KeyRefs:
                 state = self.states[key] = KeyState(key)
             return state
 
+    def acquire_many(self, keys) -> list:
+        """`state` and `acquire` of each of ``keys`` under one hold of the lock (``client.map`` of 100k keys
+        took the lock 200k times); returns their states in order."""
+        states, counts, released = self.states, self._counts, self._released
+        out = []
+        with self._lock:
+            for key in keys:
+                state = states.get(key)
+                if state is None:
+                    state = states[key] = KeyState(key)
+                counts[key] = counts.get(key, 0) + 1
+                if released:
+                    released.pop(key, None)
+                out.append(state)
+        return out
+
     def get(self, key) -> KeyState | None:
         """The key's state if some Future points at it, else None."""
         return self.states.get(key)

@@ -50,6 +50,7 @@ from .extensions import ANSWERS as _EXTENSION_ANSWERS, Extensions
 from .progress import ProgressBoard
 from .snapshot import Diagnostics
 from .state import SchedulerState
+from .trim import Trimmer, trim
 
 logger = logging.getLogger("graphflow.scheduler")
 
@@ -131,6 +132,7 @@ class Scheduler:
         self._outbox: dict = {}
         self._events: list = []
         self._process_scheduled = False
+        self._trimmer = Trimmer()  # memory back to the OS after a large release (scheduler/trim.py)
         self._deferred: dict = {}  # request id -> Deferred: RPC answers that wait for the state (retirements)
         self._deferred_ids = itertools.count(1)
         self._timers: list = []
@@ -385,6 +387,8 @@ class Scheduler:
                 self._command(command)
             if self.progress.trackers:  # gf.progress is watching: count finished and erred tasks
                 self.progress.observe(events, self.state)
+            if self._trimmer.due(len(self.state.tasks)):
+                self.loop.add_callback(trim)
         self._flush()
 
     def _command(self, cmd) -> None:

@@ -478,10 +478,7 @@ class SchedulerState:
                 sent.add(ts)
                 out.append(RequestSteal(stim, rec[0].address, ts.key))
         out.extend(self._out_other)
-        self._out_free = {}
-        self._out_execute = {}
-        self._out_steal = []
-        self._out_other = []
+        self._out_free, self._out_execute, self._out_steal, self._out_other = {}, {}, [], []
         return out
 
     def _execute_spec(self, ts: SchedTask) -> TaskSpec:
@@ -612,6 +609,8 @@ class SchedulerState:
 
     def _leave_queued(self, ts: SchedTask) -> None:
         self._n_queued -= 1
+        if not self._n_queued:  # every heap entry left is stale: drop them now (a released queue kept 100k tasks)
+            self.queue = []
 
     def _leave_no_worker(self, ts: SchedTask) -> None:
         del self.no_worker[ts]  # a task held for resources leaves its pool heap lazily (ResourcePool.fill)

@@ -33,7 +33,7 @@ from .tokenize import tokenize
 from ..utils.traverse import leaves, rebuild
 
 __all__ = ["is_collection", "unpack", "Repack", "collections_to_graph", "merge_nodes", "check_same_node",
-           "flatten_keys", "nest_values", "finalize", "collect_lineage"]
+           "flatten_keys", "nest_values", "finalize", "collect_lineage", "first"]
 
 
 def is_collection(obj) -> bool:
@@ -159,3 +159,11 @@ def nest_values(keys, values: dict):
 def finalize(collection, values: dict):
     func, extra = collection.__graphflow_finalize__()
     return func(nest_values(collection.__graphflow_keys__(), values), *extra)
+
+
+def first(parts):
+    """The finalize function of a one-key collection whose value is its key's (a `Delayed`): ``parts[0]``.
+
+    Schedulers compare against it to skip the finalize task: the collection's result is the key's own.
+    """
+    return parts[0]

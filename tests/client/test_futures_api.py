@@ -298,3 +298,22 @@ def test_same_program_same_answers_as_dask_distributed(client):
             expected = program(distributed, dclient)
     got = program(gf, client)
     assert got == expected
+
+
+def test_compute_of_delayed_values_sends_no_finalize_tasks(client):
+    """A Delayed's value is its key's: ``compute([d1, d2, ...])`` hands back the keys' own futures
+    (a finalize task per leaf doubled the tasks of 100k leaves), while a collection of several keys
+    still gets its finalize."""
+    inc = gf.delayed(lambda x: x + 1, pure=False)
+    leaves = [inc(i) for i in range(20)]
+    futures = client.compute(leaves)
+    assert [f.key for f in futures] == [d.__graphflow_keys__()[0] for d in leaves]
+    assert client.gather(futures) == list(range(1, 21))
+    both = gf.delayed(lambda a, b: a + b)(*leaves[:2])
+    (f,) = client.compute([both])
+    assert [f.key] == both.__graphflow_keys__() and f.result(timeout=30) == 3
+    import graphflow.bag as gb
+
+    bag = gb.from_sequence([1, 2, 3], npartitions=2)
+    (g,) = client.compute([bag.map(lambda x: x + 1)])
+    assert g.key.startswith("finalize-") and g.result(timeout=30) == [2, 3, 4]
