@@ -88,13 +88,16 @@ def _copy_into(dest: np.ndarray, chunk) -> None:
         dest[chunk.is_null().to_numpy(zero_copy_only=False)] = _MISSING[dest.dtype.kind]
 
 
-def _run_copies(jobs: list, nbytes: int) -> None:
-    """Run the copies ``(dest, chunk)``; big totals in two byte-balanced halves, one on a helper thread."""
-    if nbytes < PARALLEL_BYTES or len(jobs) < 2 or (os.cpu_count() or 1) < 2:
+def _run_copies(jobs: list, nbytes: int, alongside=None, alongside_bytes: int = 0):
+    """Run the copies ``(dest, chunk)``; big totals in two byte-balanced halves, one on a helper thread.
+    ``alongside()`` (a scan reading ``alongside_bytes``) runs first on the caller's thread, while the helper
+    copies, its share counted in the balance; its result is returned."""
+    if nbytes < PARALLEL_BYTES or not jobs or (os.cpu_count() or 1) < 2:
+        out = alongside() if alongside is not None else None
         for dest, chunk in jobs:
             _copy_into(dest, chunk)
-        return
-    half, first, acc = nbytes / 2, [], 0
+        return out
+    half, first, acc = (nbytes + alongside_bytes) / 2, [], 0
     while jobs and acc < half:
         job = jobs.pop(0)
         first.append(job)
@@ -111,12 +114,14 @@ def _run_copies(jobs: list, nbytes: int) -> None:
     thread = threading.Thread(target=helper, name="graphflow-assemble", daemon=True)
     thread.start()
     try:
+        out = alongside() if alongside is not None else None
         for dest, chunk in jobs:
             _copy_into(dest, chunk)
     finally:
         thread.join()
     if errors:
         raise errors[0]
+    return out
 
 
 def _root_region(a: np.ndarray):
@@ -270,9 +275,16 @@ def numeric_frame(table: pa.Table, data: list, index: list, index_names: list):
         blocks = _data_blocks(cols[:len(data)], jobs)
     else:  # timestamps: pandas wraps them in its own arrays; let its constructor do that
         arrays = [_column(c, jobs) for c in cols[:len(data)]]
-    where = _as_range(cols[-1]) if index else range(table.num_rows)
-    values = _column(cols[-1], jobs) if where is None else None
-    _run_copies(jobs, sum(dest.nbytes for dest, _ in jobs))
+    nbytes = sum(dest.nbytes for dest, _ in jobs)
+    if index:  # the index's range check (a read of 8 bytes a row, about half a copy's cost) overlaps the copies
+        where = _run_copies(jobs, nbytes, lambda: _as_range(cols[-1]), len(cols[-1]) * 4)
+        values = None
+        if where is None:  # not a range: the index is copied (viewed) after all
+            values = _column(cols[-1], jobs := [])
+            _run_copies(jobs, sum(dest.nbytes for dest, _ in jobs))
+    else:
+        where = range(table.num_rows)
+        _run_copies(jobs, nbytes)
     name = index_names[0] if index else None
     idx = pd.RangeIndex(where.start, where.stop, where.step, name=name) if where is not None \
         else pd.Index(values, name=name, copy=False)
