@@ -21,7 +21,10 @@ it is a range.  For the common case this module does it directly:
   when it is one, else it is copied like the data.
 
 A one-chunk column without nulls is not copied at all (a read-only view of
-the Arrow buffer, as pyarrow's ``split_blocks`` conversion gives).
+the Arrow buffer, as pyarrow's ``split_blocks`` conversion gives); nor are
+null-free chunks lying end to end in one buffer (`joined_view`: the
+partitions of a ``from_pandas`` frame are consecutive slices of its columns,
+and a ``map_partitions`` function often passes columns through unchanged).
 
     >>> import pyarrow as pa
     >>> t = pa.table({"x": [1.5, None], "__index_level_0__": [10, 11]})
@@ -43,7 +46,7 @@ import pandas as pd
 import pyarrow as pa
 from pandas.api.internals import create_dataframe_from_blocks
 
-__all__ = ["numeric_frame", "concat_frames", "PARALLEL_BYTES"]
+__all__ = ["numeric_frame", "concat_frames", "joined_view", "PARALLEL_BYTES"]
 
 PARALLEL_BYTES = 16 * 2**20  # results this big are copied by two threads
 _CHECK_BLOCK = 1 << 16  # the range check's working block (512 KB of int64: stays in cache)
@@ -85,13 +88,16 @@ def _copy_into(dest: np.ndarray, chunk) -> None:
         dest[chunk.is_null().to_numpy(zero_copy_only=False)] = _MISSING[dest.dtype.kind]
 
 
-def _run_copies(jobs: list, nbytes: int) -> None:
-    """Run the copies ``(dest, chunk)``; big totals in two byte-balanced halves, one on a helper thread."""
-    if nbytes < PARALLEL_BYTES or len(jobs) < 2 or (os.cpu_count() or 1) < 2:
+def _run_copies(jobs: list, nbytes: int, alongside=None, alongside_bytes: int = 0):
+    """Run the copies ``(dest, chunk)``; big totals in two byte-balanced halves, one on a helper thread.
+    ``alongside()`` (a scan reading ``alongside_bytes``) runs first on the caller's thread, while the helper
+    copies, its share counted in the balance; its result is returned."""
+    if nbytes < PARALLEL_BYTES or not jobs or (os.cpu_count() or 1) < 2:
+        out = alongside() if alongside is not None else None
         for dest, chunk in jobs:
             _copy_into(dest, chunk)
-        return
-    half, first, acc = nbytes / 2, [], 0
+        return out
+    half, first, acc = (nbytes + alongside_bytes) / 2, [], 0
     while jobs and acc < half:
         job = jobs.pop(0)
         first.append(job)
@@ -108,20 +114,74 @@ def _run_copies(jobs: list, nbytes: int) -> None:
     thread = threading.Thread(target=helper, name="graphflow-assemble", daemon=True)
     thread.start()
     try:
+        out = alongside() if alongside is not None else None
         for dest, chunk in jobs:
             _copy_into(dest, chunk)
     finally:
         thread.join()
     if errors:
         raise errors[0]
+    return out
+
+
+def _root_region(a: np.ndarray):
+    """``(owner, address, size)`` of the memory ``a`` views (its base chain's root: a numpy array or any
+    buffer, e.g. a ``pyarrow.Buffer``), or None when that root exposes no contiguous buffer."""
+    root = a
+    while isinstance(root, np.ndarray) and root.base is not None:
+        root = root.base
+    raw = _bytes_of(root)
+    return None if raw is None else (root, raw.ctypes.data, raw.nbytes)
+
+
+def _bytes_of(root):
+    """The whole memory of ``root`` as a flat uint8 array (no copy), or None."""
+    if isinstance(root, np.ndarray):
+        return root.reshape(-1).view(np.uint8) if root.flags.c_contiguous else None
+    try:
+        return np.frombuffer(root, dtype=np.uint8)
+    except (TypeError, ValueError, BufferError):
+        return None
+
+
+def joined_view(pieces: list):
+    """One read-only array over ``pieces`` (1-D arrays of one dtype) without a copy when they lie end to end
+    in one allocation (a frame made by ``from_pandas`` keeps each column in one buffer, and its partitions,
+    or a function's columns it passed through, are consecutive slices of it); else None.
+
+        >>> base = np.arange(6.0)
+        >>> joined_view([base[:2], base[2:5]]).tolist(), joined_view([base[:2], base[3:]])
+        ([0.0, 1.0, 2.0, 3.0, 4.0], None)
+    """
+    if not pieces or any(p.ndim != 1 or not p.flags.c_contiguous or p.dtype != pieces[0].dtype
+                         for p in pieces):
+        return None
+    for a, b in zip(pieces, pieces[1:]):
+        if a.ctypes.data + a.nbytes != b.ctypes.data:
+            return None
+    regions = [_root_region(p) for p in (pieces[0], pieces[-1])]
+    if regions[0] is None or regions[1] is None or regions[0][1:] != regions[1][1:]:
+        return None  # two allocations that happen to touch: no one owner keeps the whole span alive
+    owner, address, _ = regions[0]
+    n = sum(len(p) for p in pieces)
+    # the region's start and end lie in one allocation, so every piece between them does too
+    out = _bytes_of(owner)
+    start = pieces[0].ctypes.data - address
+    out = out[start:start + n * pieces[0].itemsize].view(pieces[0].dtype)
+    out.flags.writeable = False  # the memory is shared (with the input, other results): never written through
+    return out
 
 
 def _view(col: pa.ChunkedArray):
-    """A numpy view of a column made of one null-free chunk, else None (it must be copied)."""
+    """A numpy view of a column made of null-free chunks lying end to end in one buffer (one chunk, or the
+    consecutive slices of one), else None (it must be copied)."""
     chunks = [c for c in col.chunks if len(c)]
-    if len(chunks) == 1 and not chunks[0].null_count and isinstance(chunks[0], pa.Array):
-        return _values(chunks[0], _numpy_dtype(col.type))
-    return None
+    if not chunks or any(c.null_count or not isinstance(c, pa.Array) for c in chunks):
+        return None
+    dtype = _numpy_dtype(col.type)
+    if len(chunks) == 1:
+        return _values(chunks[0], dtype)
+    return joined_view([_values(c, dtype) for c in chunks])
 
 
 def _fill(out: np.ndarray, col: pa.ChunkedArray, jobs: list) -> np.ndarray:
@@ -215,9 +275,16 @@ def numeric_frame(table: pa.Table, data: list, index: list, index_names: list):
         blocks = _data_blocks(cols[:len(data)], jobs)
     else:  # timestamps: pandas wraps them in its own arrays; let its constructor do that
         arrays = [_column(c, jobs) for c in cols[:len(data)]]
-    where = _as_range(cols[-1]) if index else range(table.num_rows)
-    values = _column(cols[-1], jobs) if where is None else None
-    _run_copies(jobs, sum(dest.nbytes for dest, _ in jobs))
+    nbytes = sum(dest.nbytes for dest, _ in jobs)
+    if index:  # the index's range check (a read of 8 bytes a row, about half a copy's cost) overlaps the copies
+        where = _run_copies(jobs, nbytes, lambda: _as_range(cols[-1]), len(cols[-1]) * 4)
+        values = None
+        if where is None:  # not a range: the index is copied (viewed) after all
+            values = _column(cols[-1], jobs := [])
+            _run_copies(jobs, sum(dest.nbytes for dest, _ in jobs))
+    else:
+        where = range(table.num_rows)
+        _run_copies(jobs, nbytes)
     name = index_names[0] if index else None
     idx = pd.RangeIndex(where.start, where.stop, where.step, name=name) if where is not None \
         else pd.Index(values, name=name, copy=False)
@@ -244,13 +311,20 @@ def concat_frames(frames: list, index_names) -> pd.DataFrame | None:
     for pos, d in enumerate(dtypes):
         by_dtype.setdefault(d, []).append(pos)
     for d, where in by_dtype.items():
+        pieces = {pos: [f.iloc[:, pos].to_numpy() for f in frames if len(f)] for pos in where}
+        views = {pos: joined_view(p) for pos, p in pieces.items()}
+        for pos, view in views.items():
+            if view is not None:  # columns a function passed through from a from_pandas frame: no copy
+                blocks.append((view.reshape(1, -1), np.array([pos])))
+        where = [pos for pos in where if views[pos] is None]
+        if not where:
+            continue
         block = np.empty((len(where), n), dtype=d)
         for row, pos in enumerate(where):
             start = 0
-            for f in frames:
-                if len(f):
-                    jobs.append((block[row, start:start + len(f)], f.iloc[:, pos].to_numpy()))
-                start += len(f)
+            for piece in pieces[pos]:
+                jobs.append((block[row, start:start + len(piece)], piece))
+                start += len(piece)
         blocks.append((block, np.array(where)))
     _run_copies(jobs, sum(dest.nbytes for dest, _ in jobs))
     if index_names is None:

@@ -484,7 +484,7 @@ class GroupBy(GroupByMethods):
         cols = [c for c in self._value_columns() if _is_numeric(schema.field(c).type)]
         return self._with(cols)
 
-    def _reduce(self, func, numeric_only=False, split_out=None, sort=True, **pandas_kw):
+    def _reduce(self, func, numeric_only=False, split_out=None, sort=None, **pandas_kw):
         g = self._numeric_only() if numeric_only and not self._series else self
         pandas_kw = {k: v for k, v in pandas_kw.items() if v is not None}
         if pandas_kw:  # options pyarrow's partials do not cover (ddof, min_count): pandas on whole groups
@@ -620,7 +620,7 @@ def func_name(func) -> str:
 
 
 def _make(func):
-    def method(self, numeric_only=False, split_every=None, split_out=None, shuffle_method=None, sort=True,
+    def method(self, numeric_only=False, split_every=None, split_out=None, shuffle_method=None, sort=None,
                **kwargs):
         return GroupBy._reduce(self, func, numeric_only, split_out, sort, **kwargs)
 

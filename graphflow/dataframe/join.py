@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 
 from .frame import DataFrame, check_columns
 from .indicator import AntiJoin, MarkMatches, add_markers, indicator_name
+from .merge_keys import common_key_types
 from .io.parquet import ReadParquet
 from .plan import Blockwise, FromTables, Reduce, source_total
 from .shuffle import shuffle
@@ -415,6 +416,7 @@ def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
     # a merge on columns gives a fresh index, as in pandas: the sides' indexes do not take part
     left, right = left.reset_index(drop=True), right.reset_index(drop=True)
     left_on, right_on = _keys(on, left_on, right_on, left, right)
+    left, right, restore = common_key_types(left, right, left_on, right_on, how)  # float vs int keys: numbers
     mark = indicator_name(indicator, left.arrow_names(), right.arrow_names())
     if mark is not None:
         left, right = add_markers(left, right, how)
@@ -436,7 +438,7 @@ def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
         plan = Blockwise(op, (lp, rp), schema, label="merge")
     if mark is not None:
         plan = Blockwise(MarkMatches(mark, how, AntiJoin(plan.op, left_on, right_on)), (plan,), label="indicator")
-    return DataFrame(plan)
+    return restore(DataFrame(plan))
 
 
 def _broadcast_side(op, left, right, how, broadcast):

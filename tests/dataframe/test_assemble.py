@@ -124,3 +124,36 @@ def test_dense_cumulative_matches_pandas(n, parts, seed):
     pd.testing.assert_frame_equal(df.cumsum().compute(scheduler="sync"), pdf.cumsum())
     pd.testing.assert_frame_equal(df.cumprod().compute(scheduler="sync"), pdf.cumprod())
     pd.testing.assert_series_equal(df.x.cumsum().compute(scheduler="sync"), pdf.x.cumsum())
+
+
+def test_pieces_end_to_end_in_one_buffer_are_joined_without_a_copy():
+    """Consecutive slices of one array (numpy or an Arrow buffer) become one read-only view; a gap, a
+    reordering or a mixed dtype is left to copying (None)."""
+    base = np.arange(12.0)
+    got = assemble.joined_view([base[:3], base[3:7], base[7:]])
+    np.testing.assert_array_equal(got, base)
+    assert np.shares_memory(got, base) and not got.flags.writeable
+    assert assemble.joined_view([base[:3], base[4:]]) is None
+    assert assemble.joined_view([base[3:6], base[:3]]) is None
+    assert assemble.joined_view([base[:3], base[3:].astype(np.float32)]) is None
+    arrow = pa.array(base)
+    views = [np.frombuffer(arrow.buffers()[1], np.float64, count=4, offset=8 * s) for s in (0, 4, 8)]
+    np.testing.assert_array_equal(assemble.joined_view(views), base)
+    two = [np.arange(3.0), np.arange(3.0)]  # separate allocations: never one view
+    assert assemble.joined_view(two) is None
+
+
+def test_map_partitions_result_views_the_columns_it_passed_through():
+    """from_pandas -> map_partitions(assign) -> compute: pandas' answer; the untouched columns are the input's
+    memory (not copied), read-only, so writing to the result can never change the user's frame."""
+    import graphflow.dataframe as gd
+
+    rng = np.random.default_rng(3)
+    pdf = pd.DataFrame({"k": rng.integers(0, 9, 1000), "a": rng.random(1000)})
+    out = gd.from_pandas(pdf, npartitions=4).map_partitions(lambda d: d.assign(c=d.a * 2)).compute(
+        scheduler="threads")
+    pd.testing.assert_frame_equal(out, pdf.assign(c=pdf.a * 2))
+    assert np.shares_memory(out["a"].to_numpy(), pdf["a"].to_numpy())
+    with pytest.raises(ValueError, match="read-only"):
+        out.loc[0, "a"] = 5.0
+    assert pdf.loc[0, "a"] != 5.0
