@@ -36,7 +36,7 @@ from .labels import (column_labels, data_names, index_column, index_columns, ind
 __all__ = ["to_pandas_frame", "to_pandas_series", "frame_to_arrow", "series_to_arrow", "to_arrow",
            "schema_from_pandas", "meta_schema", "nonempty_frame", "PandasFunc", "conform", "MetaMismatchError",
            "is_default_index", "arrow_type", "infer_output", "sample_meta", "PandasFuncAtEdge", "concat_pandas",
-           "parts_to_pandas_frame", "parts_to_pandas_series"]
+           "parts_to_pandas_frame", "parts_to_pandas_series", "copy_on_write"]
 
 
 class MetaMismatchError(ValueError):
@@ -65,7 +65,19 @@ def to_pandas_frame(table: pa.Table, schema: pa.Schema) -> pd.DataFrame:
     labels = column_labels(schema)
     if labels != data:
         pdf.columns = _labels_index(labels)
-    return pdf
+    return copy_on_write(pdf)
+
+
+def copy_on_write(obj):
+    """``obj`` (a pandas object over our buffers) with writes into it allowed, copying first.
+
+    Its columns are often zero-copy views of Arrow buffers, or of a ``from_pandas`` frame's arrays, and
+    read-only: ``pdf.loc[0, "a"] = 1`` would raise ``assignment destination is read-only``, where a
+    pandas (or Dask) user expects a writable result.  A shallow copy kept on the object tells pandas'
+    copy-on-write that its blocks are shared, so the first write into a block copies it, as pandas does
+    for any frame that shares data."""
+    object.__setattr__(obj, "_gf_shared_blocks", obj.copy(deep=False))
+    return obj
 
 
 def _general_frame(table, data, idx_cols, names):
@@ -84,7 +96,7 @@ def to_pandas_series(table: pa.Table, schema: pa.Schema) -> pd.Series:
     frame = to_pandas_frame(table, schema)
     out = frame.iloc[:, 0]
     out.name = column_labels(schema)[0]
-    return out
+    return copy_on_write(out)
 
 
 def is_default_index(index: pd.Index) -> bool:
@@ -414,7 +426,7 @@ def parts_to_pandas_frame(parts, schema: pa.Schema, table_of=None) -> pd.DataFra
         if all(_is_pandas(p) for p in parts):
             out = concat_pandas(parts, schema)
             if out is not None:
-                return out
+                return copy_on_write(out)
         parts = [to_arrow(p, schema)[0] if _is_pandas(p) else p for p in parts]
     return to_pandas_frame(table_of(parts, schema), schema)
 
@@ -423,7 +435,7 @@ def parts_to_pandas_series(parts, schema: pa.Schema, table_of=None) -> pd.Series
     """`parts_to_pandas_frame` 's one column as a Series named by ``schema``."""
     out = parts_to_pandas_frame(parts, schema, table_of).iloc[:, 0]
     out.name = column_labels(schema)[0]
-    return out
+    return copy_on_write(out)
 
 
 def sample_meta(sample):
