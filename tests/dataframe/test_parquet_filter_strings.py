@@ -101,3 +101,17 @@ def test_strings_read_out_are_decoded_as_dictionaries_then_plain(files, monkeypa
     kept = read_piece(file, None, ["x", "mode"], pred)
     want = plain.filter(pc.equal(plain.column("how"), "NONE")).select(["x", "mode"])
     assert kept.schema == want.schema and kept.equals(want) and 0 < len(kept) < len(plain)
+
+
+def test_a_string_function_filter_on_a_column_read_out(files):
+    """A filter kernel without dictionary support (starts_with) on a dictionary-read column that is also read
+    out: the column is decoded once for the filter and handed on in the file's type."""
+    from graphflow.dataframe.colexpr import Call, Col
+
+    path, _ = files
+    file = f"{path}/part.2.parquet"
+    plain = pq.read_table(file, columns=["x", "mode"])
+    pred = Call("starts_with", [Col("mode")], pc.MatchSubstringOptions("AIR"))
+    kept = read_piece(file, None, ["x", "mode"], pred)
+    want = plain.filter(pc.fill_null(pc.starts_with(plain.column("mode"), "AIR"), False))
+    assert kept.schema == want.schema and kept.equals(want) and 0 < len(kept) < len(plain)

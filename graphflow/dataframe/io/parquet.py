@@ -163,11 +163,13 @@ def read_piece(path, row_group, columns, predicate, partition=None):
         for name in consts.column_names:
             table = table.append_column(name, consts[name])
     if predicate is not None:
-        table = filter_table(table, _mask(predicate, table))
+        mask, table = _mask(predicate, table, coded)
+        table = filter_table(table, mask)
     table = table.select(wanted)
     for c in coded:
-        if c in wanted:
-            table = table.set_column(table.schema.get_field_index(c), c, table.column(c).cast(types[c]))
+        i = table.schema.get_field_index(c)
+        if i >= 0 and table.schema.field(i).type != types[c]:  # still coded, or decoded by _mask as string
+            table = table.set_column(i, c, table.column(i).cast(types[c]))
     return table
 
 
@@ -189,16 +191,22 @@ def _few_distinct(metadata, column: str, row_group) -> bool:
     return rows > 0 and stored <= _DICTIONARY_BYTES_PER_ROW * rows
 
 
-def _mask(predicate, table):
-    """The predicate on the decoded table; a kernel without dictionary support (a string function) gets the
-    dictionary-coded columns decoded first."""
+def _mask(predicate, table, coded=()):
+    """``(mask, table)``: the predicate on the decoded table; a kernel without dictionary support (a string
+    function) gets the dictionary-coded columns decoded first, and the table returned then has the columns
+    of ``coded`` (those read as dictionaries for speed) decoded, so they are not decoded twice."""
     try:
-        return evaluate_on(predicate, table)
+        return evaluate_on(predicate, table), table
     except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        plain = table
         for i, field in enumerate(table.schema):
             if pa.types.is_dictionary(field.type):
-                table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
-        return evaluate_on(predicate, table)
+                plain = plain.set_column(i, field.name, table.column(i).cast(field.type.value_type))
+        mask = evaluate_on(predicate, plain)
+        for i, field in enumerate(table.schema):
+            if field.name in coded:
+                table = table.set_column(i, field.name, plain.column(i))
+        return mask, table
 
 
 def _empty(f, hive, wanted):
