@@ -290,12 +290,23 @@ def evaluate_on(expr: ColExpr, table: pa.Table):
 
 def output_type(expr: ColExpr, schema: pa.Schema) -> pa.DataType:
     """The type ``expr`` produces over ``schema``; raises TypeError if the kernels refuse the types."""
+    if isinstance(expr, Col) and schema.get_field_index(expr.name) >= 0:
+        return schema.field(expr.name).type
     try:
         # each lazy scalar as a null of its type: the kernels choose the output type from the types alone
         typed = expr.bind(dict.fromkeys(scalar_args(expr)))
-        return evaluate_on(typed, schema.empty_table()).type
+        return evaluate_on(typed, _empty_of(schema, expr.columns())).type
     except (pa.ArrowNotImplementedError, pa.ArrowTypeError, pa.ArrowInvalid) as exc:
         raise TypeError(f"incompatible types in {expr!r} over columns {_describe(schema)}: {exc}") from None
+
+
+def _empty_of(schema: pa.Schema, names) -> pa.Table:
+    """An empty table of the columns ``names`` of ``schema`` (all of them if one is missing or repeated, so
+    the error stays the one evaluation gives): an empty table of a joined frame's 30 columns costs ~1 ms,
+    and a frame's every ``assign`` types each of its columns."""
+    if all(schema.get_field_index(n) >= 0 for n in names):
+        return pa.schema([schema.field(n) for n in sorted(names)]).empty_table()
+    return schema.empty_table()
 
 
 def _describe(schema: pa.Schema) -> str:

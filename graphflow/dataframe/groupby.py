@@ -554,7 +554,8 @@ def _key_names(df, by) -> list:
 
     keys = by if isinstance(by, list) else list(by) if isinstance(by, tuple) else [by]
     for k in keys:  # a missing key is named as a groupby key (before _arrow_name calls it a column)
-        if not isinstance(k, Series) and k not in list(df.columns):
+        # the schema's names first: the labels (df.columns) cost a pandas conversion of the schema
+        if not isinstance(k, Series) and k not in df.schema.names and k not in list(df.columns):
             check_columns([k], df.schema, "groupby key")
     return [k.arrow_column if isinstance(k, Series) else df.arrow_name(k) for k in keys]
 

@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 from .frame import DataFrame, check_columns
 from .indicator import AntiJoin, MarkMatches, add_markers, indicator_name
 from .merge_keys import common_key_types
+from .io.metadata import file_metadata
 from .io.parquet import ReadParquet
 from .plan import Blockwise, FromTables, Reduce, source_total
 from .shuffle import shuffle
@@ -64,11 +65,9 @@ def _stored_bytes(node):
 
 
 def _parquet_bytes(node):
-    import pyarrow.parquet as pq
-
     total = 0
     for path, rg in node.pieces:
-        md = pq.ParquetFile(path).metadata
+        md = file_metadata(path)
         groups = range(md.num_row_groups) if rg is None else [rg]
         total += sum(md.row_group(g).total_byte_size for g in groups)
     return total

@@ -23,8 +23,7 @@ filter, projection or grouping can exceed.
 
 from __future__ import annotations
 
-import functools
-
+from .io.metadata import file_metadata
 from .plan import FromTables, source_total
 
 __all__ = ["row_bound"]
@@ -44,9 +43,6 @@ def _source_rows(node):
     return None
 
 
-@functools.lru_cache(maxsize=4096)
 def _piece_rows(path, row_group):
-    import pyarrow.parquet as pq
-
-    md = pq.ParquetFile(path).metadata
+    md = file_metadata(path)
     return md.num_rows if row_group is None else md.row_group(row_group).num_rows
