@@ -41,13 +41,13 @@ import time
 
 from . import futures_cases, sessions, shapes
 from .model import Workload
-from .targets import overhead_below, value_below
+from .overhead_rows import CLUSTER, overhead_row
+from .targets import value_below
 
 __all__ = ["WORKLOADS", "GROUP", "GRAPHFLOW_CASES"]
 
 NAME = "graphflow"
 SESSION = "dashboard"
-CLUSTER = {"workers": 2, "threads_per_worker": 1}
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 _samples = itertools.count()
@@ -213,18 +213,10 @@ def _wait_scheduler_empty(client, timeout: float = 60.0) -> None:
 GRAPHFLOW_CASES = {"dashboard_overhead": dashboard_overhead, "dashboard_visible": dashboard_visible}
 
 WORKLOADS = [
-    Workload(
-        name="dash-overhead",
-        summary="dist10k with the dashboard open in headless Chromium vs with no page (same cluster)",
-        kind="dashboard_overhead",
-        params={**CLUSTER, "leaves": 10_000, "fan_in": 8},
-        quick_params={**CLUSTER, "leaves": 64, "fan_in": 8},
-        tasks=lambda params: shapes.tree_task_count(params["leaves"], params["fan_in"]),
-        repeat=9,
-        warmup="small",
-        target=overhead_below(0.05, "plain", "page open", "no page"),
-        anchors=(),
-        session=SESSION,
+    overhead_row(
+        "dash-overhead",
+        "dist10k with the dashboard open in headless Chromium vs with no page (same cluster)",
+        "dashboard_overhead", SESSION, 0.05, ("page open", "no page"),
     ),
     Workload(
         name="dash-visible",

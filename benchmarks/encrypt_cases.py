@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import itertools
 
-from . import futures_cases, sessions, shapes
-from .model import Workload
-from .targets import overhead_below
+from . import futures_cases, sessions
+from .overhead_rows import overhead_row
 
 __all__ = ["WORKLOADS", "GROUP", "GRAPHFLOW_CASES"]
 
 NAME = "graphflow"
 SESSION = "encrypt"
-CLUSTER = {"workers": 2, "threads_per_worker": 1}
 _samples = itertools.count()
 
 
@@ -60,18 +58,10 @@ def encrypt_overhead(params) -> dict:
 GRAPHFLOW_CASES = {"encrypt_overhead": encrypt_overhead}
 
 WORKLOADS = [
-    Workload(
-        name="dist10k-encrypt",
-        summary="dist10k on a cluster with encrypt=True (zmq CURVE) vs one without, side by side",
-        kind="encrypt_overhead",
-        params={**CLUSTER, "leaves": 10_000, "fan_in": 8},
-        quick_params={**CLUSTER, "leaves": 64, "fan_in": 8},
-        tasks=lambda params: shapes.tree_task_count(params["leaves"], params["fan_in"]),
-        repeat=9,
-        warmup="small",
-        target=overhead_below(0.3, "plain", "encrypted", "plain"),
-        anchors=(),
-        session=SESSION,
+    overhead_row(
+        "dist10k-encrypt",
+        "dist10k on a cluster with encrypt=True (zmq CURVE) vs one without, side by side",
+        "encrypt_overhead", SESSION, 0.3, ("encrypted", "plain"),
     ),
 ]
 

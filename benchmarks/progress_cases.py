@@ -21,13 +21,13 @@ import itertools
 
 from . import futures_cases, sessions, shapes
 from .model import Workload
+from .overhead_rows import overhead_row
 from .targets import overhead_below
 
 __all__ = ["WORKLOADS", "GROUP", "GRAPHFLOW_CASES"]
 
 NAME = "graphflow"
 SESSION = "progress"
-CLUSTER = {"workers": 2, "threads_per_worker": 1}
 _samples = itertools.count()
 
 
@@ -93,18 +93,10 @@ _TREE = {"leaves": 10_000, "fan_in": 8}
 _QUICK = {"leaves": 64, "fan_in": 8}
 
 WORKLOADS = [
-    Workload(
-        name="progress-overhead",
-        summary="dist10k with gf.progress bars vs without (same cluster)",
-        kind="progress_overhead",
-        params={**CLUSTER, **_TREE},
-        quick_params={**CLUSTER, **_QUICK},
-        tasks=lambda params: shapes.tree_task_count(params["leaves"], params["fan_in"]),
-        repeat=9,
-        warmup="small",
-        target=overhead_below(0.05, "plain", "bars", "no bars"),
-        anchors=(),
-        session=SESSION,
+    overhead_row(
+        "progress-overhead",
+        "dist10k with gf.progress bars vs without (same cluster)",
+        "progress_overhead", SESSION, 0.05, ("bars", "no bars"),
     ),
     Workload(
         name="progressbar-overhead",

@@ -27,6 +27,7 @@ import time
 
 from .. import futures_cases, sessions, shapes
 from ..model import Workload
+from ..overhead_rows import CLUSTER, overhead_row
 from ..probe import rss_of
 from ..targets import all_of, overhead_below
 
@@ -34,7 +35,6 @@ __all__ = ["WORKLOADS", "CASES"]
 
 NAME = "graphflow"
 SESSION = "cluster-api"
-CLUSTER = {"workers": 2, "threads_per_worker": 1}
 _samples = itertools.count()
 
 
@@ -124,18 +124,10 @@ def large_arg(params) -> dict:
 CASES = {"resources_overhead": resources_overhead, "large_arg": large_arg}
 
 WORKLOADS = [
-    Workload(
-        name="resources",
-        summary="dist10k's graph with resources={'MEM': 1} on every task vs without (same cluster)",
-        kind="resources_overhead",
-        params={**CLUSTER, "leaves": 10_000, "fan_in": 8},
-        quick_params={**CLUSTER, "leaves": 64, "fan_in": 8},
-        tasks=lambda params: shapes.tree_task_count(params["leaves"], params["fan_in"]),
-        repeat=3,
-        warmup="small",
-        target=overhead_below(0.10, "plain", "resources=", "no resources"),
-        anchors=(),
-        session=SESSION,
+    overhead_row(
+        "resources",
+        "dist10k's graph with resources={'MEM': 1} on every task vs without (same cluster)",
+        "resources_overhead", SESSION, 0.10, ("resources=", "no resources"), repeat=3,
     ),
     Workload(
         name="large-arg",
