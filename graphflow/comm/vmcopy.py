@@ -36,7 +36,7 @@ import time
 from .serialize import dumps, loads
 
 __all__ = ["MIN_BYTES", "Lent", "VMCopyUnavailable", "host_id", "namespaces", "lend", "borrow", "borrow_all",
-           "return_lease", "available"]
+           "return_lease", "available", "copied"]
 
 logger = logging.getLogger("graphflow.comm")
 
@@ -134,6 +134,18 @@ class Lent:
 _leases: dict = {}  # lease id -> (time lent, frames kept alive)
 _lock = threading.Lock()
 _ids = itertools.count(1)
+_copied = [0, 0, 0.0]  # copies, bytes, seconds spent in them: what `copied` reports
+
+
+def copied() -> dict:
+    """What this process has copied out of others' memory so far: ``{"copies", "bytes", "seconds"}``.
+
+    Benchmarks read it from a worker before and after a transfer (``client.run``) to tell the copy's
+    share of a fetch from the messages around it.
+    """
+    with _lock:
+        copies, nbytes, seconds = _copied
+    return {"copies": copies, "bytes": nbytes, "seconds": seconds}
 
 
 def _address(frame) -> int:
@@ -188,9 +200,15 @@ def borrow(lent: Lent):
             frames.append(frame)
             continue
         address, size = region
+        started = time.perf_counter()
         dest = take(size)  # pages a value received earlier left faulted in, when there are
         _read(lent.pid, address, dest)
         frames.append(dest)
+        elapsed = time.perf_counter() - started
+        with _lock:
+            _copied[0] += 1
+            _copied[1] += size
+            _copied[2] += elapsed
     return loads(frames)
 
 
