@@ -14,19 +14,26 @@ from . import shapes
 from .clock import Stopwatch, latency_summary
 
 
-def transfer(client, params, ran, name: str) -> dict:
-    """make on worker A, consume on worker B (pinned with ``workers=``); submit to result."""
+def transfer(client, params, ran, name: str, steps=None) -> dict:
+    """make on worker A, consume on worker B (pinned with ``workers=``); submit to result.
+
+    ``steps(client, since, made, used) -> dict``, where an engine can say when its tasks ran
+    (``since``: ``time.time()`` at the submit), adds the phases it returns to the sample's.
+    """
     n = params["elements"]
     a, b = _two_workers(client)
     before = ran(client)
+    since = time.time()
     watch = Stopwatch()
     made = client.submit(shapes.make_array, n, workers=[a], pure=False)
     used = client.submit(shapes.consume, made, workers=[b], pure=False)
     value = used.result()
     watch.lap("transfer")
     shapes.check(name, value, shapes.expected_consume(n))
-    del made, used
     phases = watch.phases()
+    if steps is not None:
+        phases.update(steps(client, since, made, used))
+    del made, used
     phases["counts"] = {"ran": ran(client) - before}
     phases["floor"] = shapes.transfer_floor(n)
     return phases

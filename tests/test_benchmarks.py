@@ -159,3 +159,16 @@ def test_quick_scale_run_reports_rss_per_task_growth_and_release(tmp_path):
     [rounds] = results["scale-list-100k"]["counts"]["graphflow"]
     assert rounds["released_r1_mib"] > 0 and rounds["released_r2_mib"] > 0 and rounds["release_ok"] in (0, 1)
     assert "B/task" in out.stdout
+
+
+def test_quick_transfer_says_where_its_time_went(tmp_path):
+    """graphflow's dist-transfer samples split the time between the producer's run, the move (report, fetch,
+    copy) and the consumer's run, read from the task stream: each positive, together within the total;
+    the copy (the receiving worker's own count) is part of the move."""
+    _, report = _quick(tmp_path, "dist-transfer", "--vs", "none", "--timeout", "60", timeout=120)
+    [result] = report["results"]
+    for sample in result["samples"]["graphflow"]:
+        steps = [sample["make"], sample["move"], sample["consume"]]
+        assert all(step > 0 for step in steps), sample
+        assert sum(steps) <= sample["total"], sample
+        assert 0 <= sample["copy"] <= sample["move"], sample

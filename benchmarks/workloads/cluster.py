@@ -140,7 +140,31 @@ def dist_raw_tree(params) -> dict:
 
 def dist_transfer(params) -> dict:
     """make on worker A, consume on worker B (pinned with ``workers=``); submit to result."""
-    return futures_cases.transfer(_client(params), params, _ran, NAME)
+    client = _client(params)
+    copying = _copy_seconds(client)
+
+    def steps(client, since: float, made, used) -> dict:
+        """Where the sample's time went, from the task stream (the workers' clocks; one host):
+        ``make`` and ``consume`` are the two tasks' runs; ``move`` is from the end of one to the start
+        of the other, of which ``copy`` is the receiving worker's copy (`graphflow.comm.vmcopy.copied`)
+        and the rest the report, the dispatch and the fetch's messages.  What ``total`` has beyond the
+        three is the submit, the producer's dispatch and the result's way back.
+        """
+        runs = {r["key"]: r for r in client.get_task_stream(start=since)}
+        make, use = runs.get(str(made.key)), runs.get(str(used.key))
+        if make is None or use is None:
+            return {}
+        return {"make": make["stop"] - make["start"], "move": use["start"] - make["stop"],
+                "copy": _copy_seconds(client) - copying, "consume": use["stop"] - use["start"]}
+
+    return futures_cases.transfer(client, params, _ran, NAME, steps)
+
+
+def _copy_seconds(client) -> float:
+    """Seconds the cluster's workers have spent copying values out of each other's memory."""
+    from graphflow.comm.vmcopy import copied
+
+    return sum(c["seconds"] for c in client.run(copied).values())
 
 
 def dist_latency(params) -> dict:

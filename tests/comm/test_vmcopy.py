@@ -83,3 +83,20 @@ def test_host_id_names_this_processs_namespaces():
     child = subprocess.run([sys.executable, "-c", "from graphflow.comm.vmcopy import host_id; print(host_id())"],
                            capture_output=True, text=True, timeout=60, env=dict(os.environ))
     assert child.stdout.strip() == ids  # another process in the same namespaces: the same host
+
+
+def test_copies_are_counted():
+    """`copied` adds up the copies this process made: one per large frame, its bytes and a positive time."""
+    import pickle
+
+    before = vmcopy.copied()
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER], stdout=subprocess.PIPE)
+    try:
+        borrow(pickle.loads(proc.stdout.read1(1 << 20)))
+    finally:
+        proc.kill()
+        proc.wait()
+    after = vmcopy.copied()
+    assert after["copies"] - before["copies"] == 1
+    assert after["bytes"] - before["bytes"] == 3_000_000 * 8
+    assert after["seconds"] > before["seconds"]
