@@ -47,6 +47,7 @@ import operator
 import numpy as np
 
 from ..spec import Ref, Task
+from .blockrng import block_generator
 from .blockwise import concat_nested
 from .chunks import has_unknown
 
@@ -266,7 +267,7 @@ class StreamChunk:
                 _, method, seed, index, kwargs = step
                 rng = rngs.get(pos)
                 if rng is None:
-                    rng = rngs[pos] = np.random.default_rng([seed, *index])
+                    rng = rngs[pos] = block_generator(seed, index)
                 if buf is not None:
                     v = getattr(rng, method)(out=buf[:n], **kwargs)
                 else:
