@@ -10,8 +10,8 @@ Three kinds, each run on graphflow.array and dask.array with the same chunks
     array_matmul    two random((m, m)) in (k, k) blocks, then a @ b
 
 Each block ``(i, j)`` of the graphflow and numpy inputs is
-``numpy.random.default_rng([seed, i, j]).random(block)``; dask draws from its
-own ``da.random.default_rng(seed)`` (also PCG64).  Every case checks its
+``Generator(SFC64([seed, i, j])).random(block)`` (graphflow.array.blockrng);
+dask draws from its own ``da.random.default_rng(seed)`` (PCG64).  Every case checks its
 answer statistically (uniform [0, 1) entries: the mean of ``x`` is 1/2, of
 ``(x + x.T).mean(0)`` 1, of ``a @ b`` m/4).  The numpy anchor for the
 matmul generates both inputs block by block, then calls ``a @ b`` once (BLAS
@@ -123,7 +123,7 @@ def dask_case(kind, params) -> dict:
 def _block(seed, i, j, shape):
     import numpy as np
 
-    return np.random.default_rng([seed, i, j]).random(shape)
+    return np.random.Generator(np.random.SFC64([seed, i, j])).random(shape)  # graphflow.array.blockrng
 
 
 def _filled(n, c, seed):

@@ -124,7 +124,7 @@ def numpy_case(kind, params) -> dict:
     watch = Stopwatch()
     x = np.empty((m, n))
     for i, start in enumerate(range(0, m, rows)):  # the blocks graphflow draws, into one buffer
-        x[start:start + rows] = np.random.default_rng([seed, i, 0]).random((min(rows, m - start), n))
+        x[start:start + rows] = np.random.Generator(np.random.SFC64([seed, i, 0])).random((min(rows, m - start), n))
     values = np.linalg.qr(x) if kind == "array_qr" else np.linalg.svd(x, full_matrices=False)
     watch.lap("compute")
     _check(kind, params, values[:2])

@@ -32,7 +32,7 @@ import operator
 import numpy as np
 
 from ..spec import Ref, Task
-from .binning import equal_width_counts
+from .binning import EqualWidthCounter, equal_width_counts
 from .core import Array, new_name
 from .creation import asarray
 from .manipulation import stack
@@ -57,7 +57,10 @@ class _HistChunk:
 
     As a reduction step it may run band by band over a block that is streamed
     from a random draw or elementwise work (graphflow.array.stream), so the
-    block is never written to memory whole.
+    block is never written to memory whole.  With an integer ``bins`` and a
+    ``range`` it offers that stream an `accumulator`: every band goes into one
+    `EqualWidthCounter` per block, whose grid, scratch buffers and partial
+    counts are set up once (per band they cost ~15% of a block's time).
     """
 
     __slots__ = ("bins", "range", "edges")
@@ -66,21 +69,48 @@ class _HistChunk:
         self.bins, self.range = bins, range_
         self.edges = {}  # dtype -> edges: a streamed block calls once per band, and linspace costs ~10 us
 
+    def _edges(self, dtype):
+        if self.range is None or np.ndim(self.bins) != 0 or dtype not in _FAST_DTYPES:
+            return None
+        edges = self.edges.get(dtype)
+        if edges is None:
+            edges = self.edges[dtype] = np.histogram_bin_edges(np.zeros(0, dtype), self.bins, self.range)
+        return edges
+
     def __call__(self, block, axis, keepdims):
-        if self.range is not None and np.ndim(self.bins) == 0 and block.dtype in _FAST_DTYPES:
-            edges = self.edges.get(block.dtype)
-            if edges is None:
-                edges = self.edges[block.dtype] = np.histogram_bin_edges(block[:0], self.bins, self.range)
+        edges = self._edges(block.dtype)
+        if edges is not None:
             counts = equal_width_counts(block, edges)
         else:
             counts = np.histogram(block, bins=self.bins, range=self.range)[0]
         return {"h": counts.reshape((1,) * block.ndim + counts.shape)}
+
+    def accumulator(self, shape, dtype):
+        """A `_HistAccumulator` for a block of ``shape`` and ``dtype`` fed band by band, or None."""
+        edges = self._edges(np.dtype(dtype))
+        return None if edges is None else _HistAccumulator(EqualWidthCounter(edges, dtype), len(shape))
 
     def __reduce__(self):
         return (_HistChunk, (self.bins, self.range))
 
     def __graphflow_tokenize__(self):
         return ("histogram-chunk", self.bins, self.range)
+
+
+class _HistAccumulator:
+    """One block's counts, band by band: ``add(band)``, then ``result()`` as `_HistChunk` returns it."""
+
+    __slots__ = ("counter", "ndim")
+
+    def __init__(self, counter, ndim):
+        self.counter, self.ndim = counter, ndim
+
+    def add(self, band) -> None:
+        self.counter.add(band)
+
+    def result(self) -> dict:
+        counts = self.counter.counts()
+        return {"h": counts.reshape((1,) * self.ndim + counts.shape)}
 
 
 def _hist_combine(part, axis, keepdims):

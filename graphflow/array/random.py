@@ -1,7 +1,7 @@
 """Random Arrays: each block draws from its own generator, seeded by ``(seed, block index)``.
 
 Block ``(i, j)`` of ``random(shape, chunks=c, seed=s)`` is
-``numpy.random.default_rng([s, i, j]).random(block_shape)``, so the same seed and
+``Generator(SFC64([s, i, j])).random(block_shape)`` (`blockrng`), so the same seed and
 chunks give the same numbers in any process, on any scheduler, and blocks draw
 in parallel (numpy's generators release the GIL while filling).  Without a seed
 one is drawn from the module's `RandomState` when the array is built, so two
@@ -30,6 +30,7 @@ import itertools
 import numpy as np
 
 from ..spec import Task
+from .blockrng import block_generator
 from .chunks import normalize_chunks
 from .core import Array, new_name
 from .generator import Generator, RandomState, default_rng
@@ -55,7 +56,7 @@ def _state(seed) -> RandomState:
 
 
 def _draw(method, seed, index, shape, kwargs):
-    rng = np.random.default_rng([seed, *index])
+    rng = block_generator(seed, index)
     return getattr(rng, method)(size=shape, **kwargs)
 
 

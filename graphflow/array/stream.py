@@ -23,6 +23,12 @@ buffer bits between values and are never streamed).  When axis 0 is
 reduced, the band partials are combined; otherwise they are simply stacked
 (each band reduces its own rows).
 
+A ``chunk`` may instead take the bands itself: with a method
+``accumulator(block_shape, dtype)`` returning an object with ``add(band)``
+and ``result()`` (the chunk result of the whole block), every band goes to
+one accumulator per block and no band partials are made (the histogram's
+counter, `graphflow.array.histograms`, sets its bins' grid up once a block).
+
 What is streamed (`plan`): starting from the reduced array, arrays built by
 `elemwise` with a numpy ufunc or an `operator` function, and random arrays,
 with the same chunks as the reduced array, are *inlined*; anything else
@@ -41,6 +47,7 @@ import operator
 import numpy as np
 
 from ..spec import Ref, Task
+from .blockrng import block_generator
 from .blockwise import concat_nested
 from .chunks import has_unknown
 
@@ -212,10 +219,19 @@ class StreamChunk:
         rngs: dict = {}
         buffers: dict = {}
         parts = []
+        make = getattr(self.chunk, "accumulator", None)
+        acc = None
         for start in range(0, nrows, self.rows):
             band = self._band(leaves, rngs, buffers, start, min(start + self.rows, nrows))
-            parts.append(self.chunk(band, axis=self.axes, keepdims=True))
+            if start == 0 and make is not None:
+                acc = make(self.shape, band.dtype)
+            if acc is not None:
+                acc.add(band)
+            else:
+                parts.append(self.chunk(band, axis=self.axes, keepdims=True))
             band = None
+        if acc is not None:
+            return acc.result()
         joined = concat_nested(parts, (0,))
         return self.combine(joined, axis=self.axes, keepdims=True) if 0 in self.axes else joined
 
@@ -251,7 +267,7 @@ class StreamChunk:
                 _, method, seed, index, kwargs = step
                 rng = rngs.get(pos)
                 if rng is None:
-                    rng = rngs[pos] = np.random.default_rng([seed, *index])
+                    rng = rngs[pos] = block_generator(seed, index)
                 if buf is not None:
                     v = getattr(rng, method)(out=buf[:n], **kwargs)
                 else:

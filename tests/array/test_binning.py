@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphflow.array.binning import equal_width_counts
+from graphflow.array.binning import EqualWidthCounter, equal_width_counts
 
 
 def _around_edges(edges, dtype):
@@ -98,3 +98,23 @@ def test_threads_binning_at_once_each_get_their_own_counts():
             got = list(pool.map(lambda d: equal_width_counts(d, edges), data))
             for g, w in zip(got, want):
                 np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_counter_fed_in_uneven_pieces_counts_as_one_call(dtype):
+    """EqualWidthCounter.add over pieces of any size (empty, 2-d, across the kernel's piece length) sums to
+    np.histogram of the whole, with NaN, infinities, out-of-range values and values on every edge; float32
+    values against float64 edges take the corrected path and agree too."""
+    rng = np.random.default_rng(11)
+    for edge_dtype in (dtype, np.float64):
+        edges = np.histogram_bin_edges(np.zeros(0, edge_dtype), 37, (-2.0, 3.0))
+        x = np.concatenate([_around_edges(edges, dtype), rng.uniform(-3, 4, 100_000).astype(dtype),
+                            np.array([np.nan, np.inf, -np.inf], dtype)])
+        rng.shuffle(x)
+        counter = EqualWidthCounter(edges, dtype)
+        cuts = [0, 0, 7, 40_007, 40_007, 73_000, x.size]
+        for a, b in zip(cuts, cuts[1:]):
+            piece = x[a:b]
+            counter.add(piece.reshape(-1, 1) if b - a == 7 else piece)
+        np.testing.assert_array_equal(counter.counts(), np.histogram(x, bins=edges)[0])
+    assert EqualWidthCounter(edges, dtype).counts().tolist() == [0] * 37

@@ -69,7 +69,7 @@ def test_drawn_blocks_pickle_and_tokenize_by_value():
     block = drawn.DrawnBlock("normal", 7, (1, 2), (5, 4), {"loc": 1.0, "scale": 2.0})
     again = pickle.loads(pickle.dumps(block))
     bands = [band.copy() for _, _, band in again.bands(2)]
-    whole = np.random.default_rng([7, 1, 2]).normal(size=(5, 4), loc=1.0, scale=2.0)
+    whole = np.random.Generator(np.random.SFC64([7, 1, 2])).normal(size=(5, 4), loc=1.0, scale=2.0)
     np.testing.assert_array_equal(np.concatenate(bands), whole)
     assert tokenize(block) == tokenize(drawn.DrawnBlock("normal", 7, (1, 2), (5, 4), {"loc": 1.0, "scale": 2.0}))
     assert tokenize(block) != tokenize(drawn.DrawnBlock("normal", 7, (1, 3), (5, 4), {"loc": 1.0, "scale": 2.0}))

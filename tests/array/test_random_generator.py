@@ -246,12 +246,13 @@ def test_module_functions_and_seed():
 @pytest.mark.parametrize("chunks", [(2, 2), (3, 1), (4, 4)])
 @pytest.mark.api("random.random", "random.random_sample")
 def test_per_block_random_keeps_its_documented_blocks(chunks):
-    """The benchmarks (benchmarks/workloads/array.py) rebuild block (i, j) as default_rng([seed, i, j]).random."""
+    """The benchmarks (benchmarks/workloads/array.py) rebuild block (i, j) as Generator(SFC64([seed, i, j])).random
+    (graphflow.array.blockrng)."""
     x = ga.random.random((4, 4), chunks=chunks, seed=7)
     got = x.compute()
     for i, j in itertools.product(range(len(x.chunks[0])), range(len(x.chunks[1]))):
         r0, c0 = sum(x.chunks[0][:i]), sum(x.chunks[1][:j])
-        block = np.random.default_rng([7, i, j]).random((x.chunks[0][i], x.chunks[1][j]))
+        block = np.random.Generator(np.random.SFC64([7, i, j])).random((x.chunks[0][i], x.chunks[1][j]))
         np.testing.assert_array_equal(got[r0:r0 + block.shape[0], c0:c0 + block.shape[1]], block)
     np.testing.assert_allclose(x.sum().compute(), got.sum())            # the streamed reduction agrees
 

@@ -94,3 +94,34 @@ def test_histogram_of_a_random_draw_is_streamed_and_equals_numpy_s_counts(small_
         graph = _graph(hist)
         assert not any(k[0] == x.name for k in graph.keys() if isinstance(k, tuple))  # no random block is a task
         np.testing.assert_array_equal(hist.compute(), np.histogram(expr.compute(), bins=bins, range=rng)[0])
+
+
+def test_a_chunk_with_an_accumulator_gets_every_band_of_its_block(small_bands):
+    """A chunk offering ``accumulator`` is fed the block's bands in order (no band partials are made), and
+    its result is the chunk result; a histogram with edges given (no accumulator) still bins band by band."""
+    fed = []
+
+    class Summer:
+        def __call__(self, block, axis, keepdims):
+            raise AssertionError("the accumulator takes the bands")
+
+        def accumulator(self, shape, dtype):
+            class Acc:
+                total = 0.0
+
+                def add(self, band):
+                    fed.append(band.shape)
+                    self.total += float(band.sum())
+
+                def result(self):
+                    return np.full((1, 1), self.total)
+            return Acc()
+
+    x = ga.random.random((20, 6), chunks=(20, 6), seed=4)
+    func = stream.StreamChunk((("random", "random", 4, (0, 0), {}),), Summer(), np.add.reduce, (0, 1),
+                              (20, 6), 8)
+    np.testing.assert_allclose(func(), x.compute().sum(keepdims=True))
+    assert sum(s[0] for s in fed) == 20 and len(fed) > 1
+    edges = np.array([0.0, 0.1, 0.5, 0.55, 1.0])
+    hist = ga.histogram(x * 2 - 0.5, bins=edges)[0]
+    np.testing.assert_array_equal(hist.compute(), np.histogram(x.compute() * 2 - 0.5, bins=edges)[0])

@@ -34,6 +34,7 @@ import math
 
 import numpy as np
 
+from ..blockrng import block_generator
 from ..stream import RANDOM_METHODS
 
 __all__ = ["DrawnBlock", "drawn_side", "drawn_block", "dot_sum_drawn", "BAND_BYTES"]
@@ -43,7 +44,7 @@ _DRAW_INTO = frozenset({"random", "standard_normal"})  # Generator methods that 
 
 
 class DrawnBlock:
-    """Block ``index`` of a random array, drawn by whoever reads it: ``default_rng([seed, *index]).method``."""
+    """Block ``index`` of a random array, drawn by whoever reads it: ``block_generator(seed, index).method``."""
 
     __slots__ = ("method", "seed", "index", "shape", "kwargs")
 
@@ -56,7 +57,7 @@ class DrawnBlock:
 
     def bands(self, rows: int):
         """Yield ``(start, stop, band)``; a band is only valid until the next one is drawn (one buffer)."""
-        rng = np.random.default_rng([self.seed, *self.index])
+        rng = block_generator(self.seed, self.index)
         draw = getattr(rng, self.method)
         nrows, tail = self.shape[0], self.shape[1:]
         buf = None
