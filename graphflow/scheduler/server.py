@@ -50,7 +50,7 @@ from .extensions import ANSWERS as _EXTENSION_ANSWERS, Extensions
 from .progress import ProgressBoard
 from .snapshot import Diagnostics
 from .state import SchedulerState
-from .trim import Trimmer, trim
+from .trim import Trimmer, compact, trim
 
 logger = logging.getLogger("graphflow.scheduler")
 
@@ -330,6 +330,9 @@ class Scheduler:
             # A big computation was released.  The C allocator keeps what Python freed for reuse (the top of its
             # heaps, and blocks the dynamic mmap threshold kept off mmap): hand it back to the system now.
             self._peak_tasks = 0
+            memo: dict = {}  # a key named by both rings stays one string
+            compact(self.state, memo)  # the tables sized for the peak, and the log's records, made anew
+            self.diagnostics.stream.compact(memo)
             trim_memory()
         self._note_silent_workers(now)
         for gone in before - set(self.state.workers):  # timed out: stop listening to its ghost
