@@ -36,7 +36,10 @@ import ctypes
 import ctypes.util
 import gc
 
-__all__ = ["Trimmer", "trim", "compact", "fresh", "refill"]
+__all__ = ["Trimmer", "trim", "compact", "fresh", "refill", "tune_malloc"]
+
+MMAP_FROM = 128 << 10  # bytes: glibc's default mmap threshold, fixed (see `tune_malloc`)
+ARENAS = 2  # glibc malloc arenas: the loop's and one for every other thread (libzmq's I/O, the dashboard)
 
 
 class Trimmer:
@@ -70,6 +73,24 @@ def _load_malloc_trim():
 
 
 _malloc_trim = _load_malloc_trim()
+
+
+def tune_malloc() -> bool:
+    """Set glibc's allocator up for a long-lived scheduler process; False where it is not glibc.
+
+    glibc raises its mmap threshold to the size of each big block freed (up to 32 MiB), so after the
+    first large graph its tables and messages come from the heap instead of from mmap, and freeing
+    them leaves holes between live blocks that `trim` cannot return.  A fixed threshold keeps every
+    block of ``MMAP_FROM`` or more on mmap (back to the OS when freed); and each extra thread arena
+    (up to 8 per core by default) keeps memory of its own: two are enough for the loop and the rest.
+    """
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    m_mmap_threshold, m_arena_max = -3, -8  # glibc's <malloc.h>
+    return bool(mallopt(m_mmap_threshold, MMAP_FROM)) and bool(mallopt(m_arena_max, ARENAS))
 
 
 def trim() -> bool:
