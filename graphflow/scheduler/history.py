@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from array import array
 
-__all__ = ["MemoryHistory"]
+__all__ = ["MemoryHistory", "samples_by_worker"]
 
 _FIELDS = ("managed", "spilled", "unmanaged", "rss")
 
@@ -67,25 +67,29 @@ class MemoryHistory:
             self._numbers[name][i] = value
         self._next = (i + 1) % self.capacity
 
-    def copy(self) -> "MemoryHistory":
-        """An independent copy (a few buffer copies): readers on other threads format it outside the lock."""
-        other = MemoryHistory(self.capacity)
-        other._times, other._workers = array("d", self._times), array("I", self._workers)
-        other._numbers = {name: array("q", column) for name, column in self._numbers.items()}
-        other._names, other._index, other._next = list(self._names), dict(self._index), self._next
-        return other
+    def snapshot(self) -> tuple:
+        """The samples as they are now, oldest first, as copied columns (a few buffer copies, fit for
+        taking under a lock): ``(times, workers, {field: column}, names)``; `samples_by_worker` formats it."""
+        n, cut = len(self._times), self._next
+
+        def ordered(column):
+            return column[cut:n] + column[:cut] if n == self.capacity else column[:]
+        numbers = {name: ordered(column) for name, column in self._numbers.items()}
+        return ordered(self._times), ordered(self._workers), numbers, list(self._names)
 
     def by_worker(self, since: float | None = None) -> dict:
         """``{address: [{"time", "managed", "spilled", "unmanaged", "rss"}, ...]}``, oldest first, ``time >= since``."""
-        n = len(self._times)
-        order = list(range(self._next, n)) + list(range(self._next)) if n == self.capacity else range(n)
-        times, workers, numbers, names = self._times, self._workers, self._numbers, self._names
-        out: dict = {}
-        for i in order:
-            t = times[i]
-            if since is None or t >= since:
-                sample = {"time": t}
-                for name in _FIELDS:
-                    sample[name] = numbers[name][i]
-                out.setdefault(names[workers[i]], []).append(sample)
-        return out
+        return samples_by_worker(self.snapshot(), since)
+
+
+def samples_by_worker(snapshot: tuple, since: float | None = None) -> dict:
+    """A `MemoryHistory.snapshot` as ``{address: [sample dict, ...]}``, keeping ``time >= since``."""
+    times, workers, numbers, names = snapshot
+    out: dict = {}
+    for i, t in enumerate(times):
+        if since is None or t >= since:
+            sample = {"time": t}
+            for name in _FIELDS:
+                sample[name] = numbers[name][i]
+            out.setdefault(names[workers[i]], []).append(sample)
+    return out

@@ -51,7 +51,7 @@ import time
 
 from .. import config
 from .model import MEMORY, NO_WORKER, PROCESSING, QUEUED, RELEASED, WAITING
-from .history import MemoryHistory
+from .history import MemoryHistory, samples_by_worker
 from .taskstream import TaskStream
 
 __all__ = ["Diagnostics", "build_snapshot", "empty_snapshot", "MEMORY_HISTORY_SIZE"]
@@ -169,8 +169,8 @@ class Diagnostics:
         keeps the samples taken at or after that time.
         """
         with self._cond:
-            samples = self._memory.copy()
-        return samples.by_worker(since)
+            samples = self._memory.snapshot()
+        return samples_by_worker(samples, since)
 
     # ---------------------------------------------------------------- building (loop thread)
 
