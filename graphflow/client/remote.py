@@ -423,7 +423,7 @@ def _wrap_task(task: Task, ship: bool, decided: dict) -> tuple:
     if ok and kwargs:
         ok = portable(kwargs)
     if sent is not func:
-        task = Task.from_call(task.key, sent, args, kwargs)
+        task = task.with_func(sent)
     return task, ok
 
 
