@@ -119,7 +119,7 @@ def fresh(value, memo: dict | None = None):
     if kind is list:
         return [fresh(v, memo) for v in value]
     if kind is float:
-        return float.fromhex(value.hex())
+        return value * 1.0  # a new float object, sign of zero and NaN kept
     return value
 
 
