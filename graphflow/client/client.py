@@ -56,7 +56,7 @@ from .refs import KeyRefs
 from .large_args import LargeArgs, warn_large_values
 from .placement import ANNOTATIONS, task_options
 from .replicas import rebalance, replicate
-from .remote import wrap_nodes
+from .remote import portable_callable, wrap_nodes
 from .unreadable import fail_work
 from .ship import ModuleShipper
 from .session import SchedulerSession
@@ -334,9 +334,19 @@ class Client(ClusterAdmin, PublishedDatasets, SchedulerRecords, ClusterObservati
 
     def _submit_calls(self, calls: list, options: dict) -> list:
         specs = {}
+        sent: dict = {}  # function -> what travels for it, decided once (not once a task in _send_graph)
+        ship = self.shipper is not None
+        if ship:
+            self.shipper.refresh()
         for key, func, args, kwargs in calls:
             args, kwargs = futures_to_refs(args, self), futures_to_refs(kwargs, self)
-            specs[key] = Task.from_call(key, func, args, kwargs)
+            try:
+                fsent = sent.get(func)
+                if fsent is None:
+                    fsent = sent[func] = portable_callable(key, func, ship)
+            except TypeError:  # an unhashable callable object: wrap_nodes decides for it
+                fsent = func
+            specs[key] = Task.from_call(key, fsent, args, kwargs)
         keys = list(specs)
         futures = self._send_graph(specs, keys, {k: i for i, k in enumerate(keys)}, **task_options(keys, **options))
         return [futures[k] for k in (c[0] for c in calls)]

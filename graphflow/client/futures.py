@@ -494,7 +494,14 @@ def futures_to_refs(obj, client):
 
     A Future of another client cannot be used by this one's tasks: `GraphflowError`.
     """
+    t = type(obj)
+    if t in _NO_FUTURE or (t is tuple and all(type(x) in _NO_FUTURE for x in obj)) or (t is dict and not obj):
+        return obj  # map's calls: a tuple of numbers or strings and no kwargs, 100k times
     return rebuild(obj, _is_plain_future, lambda f: _ref_of(f, client))
+
+
+# Types that never hold a Future: ``futures_to_refs`` returns them (or a tuple of them) without a walk.
+_NO_FUTURE = frozenset([int, float, str, bytes, bool, type(None), complex, Ref])
 
 
 def _is_plain_future(obj) -> bool:

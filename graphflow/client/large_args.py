@@ -110,8 +110,9 @@ def warn_large_values(specs: dict) -> None:
             values = (node.value,)
         elif t is Task:
             values = node.args
-            if node.kwargs:
-                values = (*values, *node.kwargs.values())
+            kwargs = node.kwargs  # a copy each time it is read: once a task
+            if kwargs:
+                values = (*values, *kwargs.values())
         else:
             continue
         for v in values:

@@ -60,7 +60,7 @@ from ..spec.nodes import DataNode, FusedTask, Node, Ref, Task, find_refs
 from .ship import module_kind
 
 __all__ = ["NamedFunction", "PickledFunction", "SealedNode", "by_value", "needs_by_value", "portable",
-           "portable_function", "wrap_functions", "wrap_nodes"]
+           "portable_callable", "portable_function", "wrap_functions", "wrap_nodes"]
 
 
 def needs_by_value(func) -> bool:
@@ -388,6 +388,16 @@ def wrap_nodes(specs: dict, ship: bool = False) -> dict:
     return {key: wrap_functions(node, ship, decided) for key, node in specs.items()}
 
 
+def portable_callable(key, func, ship: bool = False):
+    """`portable_function` for the task ``key`` about to be built (``client.map`` decides it once for all its
+    tasks, so `wrap_nodes` finds each task's function already portable and keeps the task as it is).
+    Raises `SerializationError` naming ``key`` when ``func`` cannot be pickled."""
+    try:
+        return portable_function(func, ship)
+    except Exception as exc:
+        raise _unpicklable(key, func, exc) from exc
+
+
 def _wrap_task(task: Task, ship: bool, decided: dict) -> tuple:
     """``(task with its function made portable, whether all of it is portable)``."""
     func = task.func
@@ -413,7 +423,7 @@ def _wrap_task(task: Task, ship: bool, decided: dict) -> tuple:
     if ok and kwargs:
         ok = portable(kwargs)
     if sent is not func:
-        task = Task.from_call(task.key, sent, args, kwargs)
+        task = task.with_func(sent)
     return task, ok
 
 

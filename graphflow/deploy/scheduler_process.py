@@ -20,6 +20,7 @@ from tornado.ioloop import IOLoop
 
 from ..diagnostics.dashboard import start_for_scheduler
 from ..scheduler.server import Scheduler
+from ..scheduler.trim import tune_malloc
 from ..utils.gcpolicy import for_large_heaps
 from ..utils.processes import die_with_parent
 
@@ -37,6 +38,7 @@ def run_scheduler(address: str, token: bytes | None, *, address_file: str | None
     """
     die_with_parent(only_if_supervised=True)
     for_large_heaps()  # the collector's full passes over 1M task records were ~40% of the loop's CPU
+    tune_malloc()  # big blocks on mmap, few arenas: memory goes back after a release (scheduler/trim.py)
     loop = IOLoop.current()
     scheduler = Scheduler(address, token, heartbeat_timeout=heartbeat_timeout, allowed_failures=allowed_failures,
                           loop=loop).start()

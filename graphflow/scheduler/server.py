@@ -50,11 +50,11 @@ from .extensions import ANSWERS as _EXTENSION_ANSWERS, Extensions
 from .progress import ProgressBoard
 from .snapshot import Diagnostics
 from .state import SchedulerState
-from .trim import Trimmer, trim
+from .trim import Trimmer, compact, trim
 
 logger = logging.getLogger("graphflow.scheduler")
 
-__all__ = ["Scheduler", "trim_memory"]
+__all__ = ["Scheduler"]
 
 TRIM_AFTER = 10_000  # tasks: a computation at least this big, once every key is released, trims the heap
 WEDGED_AFTER = 300.0  # seconds: the default of scheduler.wedged_after (silent this long on a live connection: wedged)
@@ -138,7 +138,7 @@ class Scheduler:
         self._timers: list = []
         self._closed = False
         self._stalled = 0.0  # seconds this scheduler's loop was too busy to listen, summed (see `clock`)
-        self._peak_tasks = 0  # most tasks held since the last time none were (see `_tick`)
+        self._peak_tasks = 0  # most tasks held since the last time none were (see `_released_all`)
         self._last_tick: float | None = None
         self._silent: set = set()  # workers logged as unresponsive, until they are heard again
         self.extensions = Extensions(self, Deferred)  # run, plugins, datasets, primitives
@@ -324,13 +324,6 @@ class Scheduler:
         before = set(self.state.workers)
         self._feed(ev.Tick(self._stim("tick"), now))
         self._process()
-        n_tasks = len(self.state.tasks)
-        self._peak_tasks = max(self._peak_tasks, n_tasks)
-        if n_tasks == 0 and self._peak_tasks >= TRIM_AFTER:
-            # A big computation was released.  The C allocator keeps what Python freed for reuse (the top of its
-            # heaps, and blocks the dynamic mmap threshold kept off mmap): hand it back to the system now.
-            self._peak_tasks = 0
-            trim_memory()
         self._note_silent_workers(now)
         for gone in before - set(self.state.workers):  # timed out: stop listening to its ghost
             peer = self.peer_of.pop(gone, None)
@@ -387,9 +380,26 @@ class Scheduler:
                 self._command(command)
             if self.progress.trackers:  # gf.progress is watching: count finished and erred tasks
                 self.progress.observe(events, self.state)
-            if self._trimmer.due(len(self.state.tasks)):
+            n_tasks = len(self.state.tasks)
+            self._peak_tasks = max(self._peak_tasks, n_tasks)
+            if n_tasks == 0 and self._peak_tasks >= TRIM_AFTER:
+                self._released_all()
+            elif self._trimmer.due(n_tasks):
                 self.loop.add_callback(trim)
         self._flush()
+
+    def _released_all(self) -> None:
+        """A big computation was released (no task left): hand its memory back to the system, before anyone
+        asking how many tasks are left can hear "none" (`graphflow.scheduler.trim`).
+
+        Python and the C allocator keep what was freed for reuse, and the records the scheduler keeps on
+        purpose (log, task stream) pin the memory around them: those are made anew, then the heap trimmed.
+        """
+        self._peak_tasks = 0
+        memo: dict = {}  # a key named by both rings stays one string
+        compact(self.state, memo)  # the tables sized for the peak, and the log's records, made anew
+        self.diagnostics.stream.compact(memo)
+        trim()  # one full collection, then malloc_trim
 
     def _command(self, cmd) -> None:
         if isinstance(cmd, retire.RetireDone):
@@ -692,22 +702,6 @@ class Deferred:
             callbacks, self._callbacks = self._callbacks, []
             for callback in callbacks:
                 callback(*outcome)
-
-
-_malloc_trim: list = []
-
-
-def trim_memory() -> bool:
-    """Return the C heap's free memory to the system (glibc ``malloc_trim``); False where there is none."""
-    if not _malloc_trim:
-        try:
-            import ctypes
-
-            _malloc_trim.append(ctypes.CDLL("libc.so.6").malloc_trim)
-        except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim with
-            _malloc_trim.append(None)
-    trim = _malloc_trim[0]
-    return bool(trim is not None and trim(0))
 
 
 def _repair(msg, error):

@@ -48,10 +48,10 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections import deque
 
 from .. import config
 from .model import MEMORY, NO_WORKER, PROCESSING, QUEUED, RELEASED, WAITING
+from .history import MemoryHistory, samples_by_worker
 from .taskstream import TaskStream
 
 __all__ = ["Diagnostics", "build_snapshot", "empty_snapshot", "MEMORY_HISTORY_SIZE"]
@@ -86,7 +86,7 @@ class Diagnostics:
         self.watchers = 0  # the dashboard counts its open clients here: snapshots are built while > 0
         self.builds = 0  # snapshots built so far
         self.build_seconds = 0.0  # time the last build took
-        self._memory = deque(maxlen=memory_history_size)  # (time, address, managed, spilled, unmanaged, rss)
+        self._memory = MemoryHistory(memory_history_size)  # flat columns: no small objects pinned per sample
         self._cpu: dict = {}  # worker address -> percent of one core, from its last heartbeat
         self._published: dict | None = None
         self._generation = 0
@@ -169,13 +169,8 @@ class Diagnostics:
         keeps the samples taken at or after that time.
         """
         with self._cond:
-            samples = list(self._memory)
-        out: dict = {}
-        for t, address, managed, spilled, unmanaged, rss in samples:
-            if since is None or t >= since:
-                out.setdefault(address, []).append(
-                    {"time": t, "managed": managed, "spilled": spilled, "unmanaged": unmanaged, "rss": rss})
-        return out
+            samples = self._memory.snapshot()
+        return samples_by_worker(samples, since)
 
     # ---------------------------------------------------------------- building (loop thread)
 
@@ -202,7 +197,7 @@ class Diagnostics:
         with self._cond:
             for address, ws in state.workers.items():
                 if ws.rss:  # 0 until its first heartbeat
-                    samples.append((now, address, ws.memory, ws.spilled, _unmanaged(ws), ws.rss))
+                    samples.append(now, address, ws.memory, ws.spilled, _unmanaged(ws), ws.rss)
         if self.watched:
             self._build()
 

@@ -39,6 +39,7 @@ import time
 from collections import deque
 
 from .events import TaskErred
+from .trim import refill
 from ..spec.keys import key_split
 
 __all__ = ["TaskStream", "DEFAULT_SIZE"]
@@ -114,6 +115,12 @@ class TaskStream:
                 picked.append(rec)
         picked.reverse()
         return picked
+
+    def compact(self, memo: dict | None = None) -> None:
+        """Copy every record into fresh objects, after a big release (`graphflow.scheduler.trim.compact`):
+        records made while a computation ran sit between its freed tasks and keep their memory in use."""
+        with self._lock:
+            refill(self._ring, memo)
 
     def clear(self) -> None:
         """Forget every record."""

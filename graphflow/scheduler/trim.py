@@ -14,6 +14,20 @@ handful of trims, and a scheduler that never holds ``threshold`` tasks never tri
     >>> t = Trimmer(threshold=1000)
     >>> [t.due(n) for n in (500, 2000, 1500, 900, 400)]  # 900 <= 2000 / 2; then below the threshold
     [False, False, False, True, False]
+
+Trimming returns free pages, not pages that something still lives in, and after a release the
+survivors are scattered: Python's small-object allocator hands out 1 MiB arenas and gives one back
+only once every object in it is gone, so one surviving 60-byte key pins a whole arena.  What
+survives a release is what the scheduler remembers on purpose -- the transition log and the task
+stream (the last 100k records each, made while the computation ran, between its tasks) -- and the
+tables sized for the peak (a dict never shrinks when emptied).  Once the state holds no task,
+`compact` empties those tables for real and copies each remembered record into fresh objects
+(`fresh`): the copies are made together, so they fill a few pools, and the originals' arenas empty.
+
+    >>> rec = ("inc-" + "0" * 8, "memory", "released", ["a"])
+    >>> copy = fresh(rec)
+    >>> copy == rec, copy is rec, copy[0] is rec[0]
+    (True, False, False)
 """
 
 from __future__ import annotations
@@ -22,7 +36,10 @@ import ctypes
 import ctypes.util
 import gc
 
-__all__ = ["Trimmer", "trim"]
+__all__ = ["Trimmer", "trim", "compact", "fresh", "refill", "tune_malloc"]
+
+MMAP_FROM = 128 << 10  # bytes: glibc's default mmap threshold, fixed (see `tune_malloc`)
+ARENAS = 2  # glibc malloc arenas: the loop's and one for every other thread (libzmq's I/O, the dashboard)
 
 
 class Trimmer:
@@ -58,7 +75,77 @@ def _load_malloc_trim():
 _malloc_trim = _load_malloc_trim()
 
 
+def tune_malloc() -> bool:
+    """Set glibc's allocator up for a long-lived scheduler process; False where it is not glibc.
+
+    glibc raises its mmap threshold to the size of each big block freed (up to 32 MiB), so after the
+    first large graph its tables and messages come from the heap instead of from mmap, and freeing
+    them leaves holes between live blocks that `trim` cannot return.  A fixed threshold keeps every
+    block of ``MMAP_FROM`` or more on mmap (back to the OS when freed); and each extra thread arena
+    (up to 8 per core by default) keeps memory of its own: two are enough for the loop and the rest.
+    """
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    m_mmap_threshold, m_arena_max = -3, -8  # glibc's <malloc.h>
+    return bool(mallopt(m_mmap_threshold, MMAP_FROM)) and bool(mallopt(m_arena_max, ARENAS))
+
+
 def trim() -> bool:
     """Collect cycles, then return free heap pages to the OS; True if the allocator released any."""
     gc.collect()
     return bool(_malloc_trim(0)) if _malloc_trim is not None else False
+
+
+def fresh(value, memo: dict | None = None):
+    """An equal copy of a record made of new objects (strings, floats, tuples, lists; others are shared).
+
+    ``memo`` (old string -> its copy), shared by the records of one compaction, keeps a key that
+    several records name one string, as it was."""
+    kind = type(value)
+    if kind is str:
+        if len(value) < 2:  # the interpreter's own shared one-character strings
+            return value
+        if memo is None:
+            return value.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+        copy = memo.get(value)
+        if copy is None:
+            copy = memo[value] = value.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+        return copy
+    if kind is tuple:
+        return tuple([fresh(v, memo) for v in value])
+    if kind is list:
+        return [fresh(v, memo) for v in value]
+    if kind is float:
+        return value * 1.0  # a new float object, sign of zero and NaN kept
+    return value
+
+
+def refill(ring, memo: dict | None = None) -> None:
+    """Replace every record of ``ring`` (a deque, or a list) by its `fresh` copy, in place."""
+    copies = [fresh(rec, memo) for rec in ring]
+    ring.clear()
+    ring.extend(copies)
+
+
+def compact(state, memo: dict | None = None) -> None:
+    """After the last task of a big computation left ``state`` (a `SchedulerState`): give its emptied tables
+    their small size again and move its transition log into fresh records (see the module docstring);
+    pass the same ``memo`` to the other rings' `refill` so that a key stays one string.
+
+    Only empty tables are cleared (``dict.clear`` and ``set.clear`` drop the grown table; rebuilding a
+    table someone else may hold would split it in two)."""
+    for table in (state.tasks, state.no_worker, state.steals, state.recommendations, state.queue,
+                  state.dirty_workers):
+        if not table:
+            table.clear()
+    for wanted in state.wants.values():
+        if not wanted:
+            wanted.clear()
+    for ws in state.workers.values():
+        for table in (ws.processing, ws.has_what):
+            if not table:
+                table.clear()
+    refill(state.log, memo)

@@ -248,6 +248,17 @@ class Task(Node):
             return cls(key, func, *args, **kwargs)
         return cls(key, func, *args)
 
+    def with_func(self, func) -> "Task":
+        """The same call with ``func`` in place of the function (arguments and dependencies kept, not
+        searched again: the client swaps 100k tasks' functions for their portable form)."""
+        if not callable(func):
+            raise NotCallableError(f"Task {key_str(self._key)!r} was given {func!r} (a {type(func).__name__}) "
+                                   "as its function, which is not callable")
+        new = object.__new__(type(self))
+        new._key, new._func, new._args, new._kwargs = self._key, func, self._args, self._kwargs
+        new.deps, new._mode = self.deps, self._mode
+        return new
+
     @property
     def func(self):
         """The function called."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import gc
+import sys
 
 import psutil
 
 from graphflow.scheduler.state import SchedulerState
-from graphflow.scheduler.trim import Trimmer, trim
-from graphflow.testing.events import graph, joined, release
+from graphflow.scheduler.trim import Trimmer, compact, fresh, trim
+from graphflow.testing.events import finished, graph, joined, release
 
 
 def test_a_trim_is_due_at_each_halving_of_a_large_peak_only():
@@ -54,3 +55,39 @@ def test_trim_after_releasing_100k_tasks_gives_memory_back():
     given_back = untrimmed - rss()
     assert grown > 20 * 2**20, f"100k tasks grew the process by only {grown / 2**20:.0f} MiB: nothing to measure"
     assert given_back >= grown / 20, f"trim gave back {given_back / 2**20:.0f} of {grown / 2**20:.0f} MiB"
+
+
+def test_compact_after_the_last_task_left_empties_the_grown_tables_and_renews_the_log():
+    """20k tasks run on two workers and are released: every table that held them still has its grown size
+    (a dict or set emptied by deletions keeps it) until `compact`, which also copies the log's records into
+    fresh objects -- equal records, new strings, one string per key across records."""
+    s = SchedulerState()
+    s.handle(joined("A"), joined("B"))
+    deps = {f"inc-{i}": () for i in range(20_000)}
+    s.handle(graph(deps))
+    for key in deps:
+        ts = s.tasks[key]
+        if ts.state == "processing":
+            s.handle(finished(ts.processing_on.address, key))
+    s.handle(release(list(deps)))
+    assert not s.tasks
+    tables = lambda: [s.tasks, *[t for ws in s.workers.values() for t in (ws.processing, ws.has_what)],  # noqa: E731
+                      *s.wants.values()]
+    empty = {dict: sys.getsizeof({}), set: sys.getsizeof(set())}
+    assert any(sys.getsizeof(t) > empty[type(t)] for t in tables()), "nothing grew: nothing to compact"
+    before = list(s.log)
+    compact(s, memo := {})
+    assert [sys.getsizeof(t) for t in tables()] == [empty[type(t)] for t in tables()]
+    after = list(s.log)
+    assert after == before and all(a is not b for a, b in zip(after, before) if type(a) is tuple)
+    keys = [rec[0] for rec in after if isinstance(rec[0], str) and rec[0].startswith("inc-")]
+    assert keys and all(memo[k] is k for k in keys)  # every record names its key by the one fresh string
+
+
+def test_fresh_copies_strings_floats_tuples_and_lists_and_shares_the_rest():
+    rec = ("inc-1", 2.5, ["a-b", 7], None, "x")
+    memo: dict = {}
+    copy = fresh(rec, memo)
+    assert copy == rec and copy is not rec and copy[0] is not rec[0] and copy[2] is not rec[2]
+    assert copy[1] is not rec[1] and copy[3] is None and copy[4] is rec[4]  # one-character strings are shared
+    assert fresh(("inc-1",), memo)[0] is copy[0]  # the memo keeps one copy per string
