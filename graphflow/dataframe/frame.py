@@ -83,22 +83,27 @@ class DataFrame(ArrayMethods, BagMethods, MoreFrameMethods, WindowMethods, Resam
         """The partitions' Arrow schema: the data columns, then the index's ``__index_level_i__`` columns."""
         return self.expr.schema
 
+    def _shared_meta(self):
+        """The cached meta itself (`cached_meta`): for readers that do not change it."""
+        return self.cached_meta(lambda: self.known_meta(to_pandas_frame(self.schema.empty_table(), self.schema)))
+
     @property
     def _meta(self):
-        """An empty pandas DataFrame with this frame's columns, dtypes and index (as Dask's ``_meta``)."""
-        return self.known_meta(to_pandas_frame(self.schema.empty_table(), self.schema))
+        """An empty pandas DataFrame with this frame's columns, dtypes and index (as Dask's ``_meta``); a
+        shallow copy of the cached one, so a caller's changes stay its own."""
+        return self._shared_meta().copy(deep=False)
 
     meta = _meta  # the same, for the modules that build on it
 
     @property
     def columns(self):
         """The column labels, a ``pandas.Index`` (the index is not a column)."""
-        return self._meta.columns
+        return self._shared_meta().columns
 
     @property
     def dtypes(self):
         """The pandas dtype of each column, a ``pandas.Series`` (as pandas)."""
-        return self._meta.dtypes
+        return self._shared_meta().dtypes
 
     def arrow_names(self) -> list:
         """The Arrow names of the data columns (not the index)."""

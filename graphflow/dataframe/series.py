@@ -88,7 +88,8 @@ class Series(ArrayMethods, BagMethods, MoreSeriesMethods, WindowMethods, Resampl
     @property
     def _meta(self):
         """An empty pandas Series with this Series' name, dtype and index (as Dask's ``_meta``)."""
-        return to_pandas_series(self.expr.schema.empty_table(), self.expr.schema)
+        meta = self.cached_meta(lambda: to_pandas_series(self.expr.schema.empty_table(), self.expr.schema))
+        return meta.copy(deep=False)  # the cached one stays as made (`cached_meta`)
 
     meta = _meta  # the same, for the modules that build on it
 
