@@ -25,7 +25,6 @@ through `collection.OPERATIONS`; see `graphflow.dataframe.collection`.
 
 from __future__ import annotations
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -40,6 +39,7 @@ from .methods import FrameMethods
 from .more_methods import MoreFrameMethods
 from .plan import Blockwise, Filter, Func, Partitions, Project, Reduce
 from .reshape import ReshapeMethods
+from .row_ids import RowPositions
 from .series import Index, Series
 from .to_array import ArrayMethods
 from .to_bag import BagMethods
@@ -417,22 +417,12 @@ def _index_labels(names) -> list:
     return [f"level_{i}" if n is None else n for i, n in enumerate(names)]
 
 
-class _Positions:
-    """Op: a partition with an ``__index_level_0__`` column of row positions within it."""
-
-    def __call__(self, table):
-        return table.append_column(index_column(0), pa.array(np.arange(table.num_rows, dtype=np.int64)))
-
-    def __graphflow_tokenize__(self):
-        return "positions"
-
-
 def with_positions(df: "DataFrame") -> "DataFrame":
     """``df`` whose index is each row's position in its partition (what a frame without an index has)."""
     if index_names(df.schema):
         return df
     schema = with_labels(df.schema.append(pa.field(index_column(0), pa.int64())), index=(None,))
-    return DataFrame(Blockwise(_Positions(), (df.expr,), schema, label="positions"))
+    return DataFrame(Blockwise(RowPositions(), (df.expr,), schema, label="positions"))
 
 
 def reset_index(df: "DataFrame", drop: bool = False) -> "DataFrame":
