@@ -211,7 +211,10 @@ def _plain(dtype) -> bool:
 
 def series_to_arrow(s: pd.Series, keep_index: bool | None = None, schema: pa.Schema | None = None):
     """``(table, schema)`` of a pandas Series: one data column labelled with the Series' name."""
-    frame = s.to_frame(name="__series__" if s.name is None else s.name)
+    name = "__series__" if s.name is None else s.name
+    if schema is not None and len(data_names(schema)) == 1:
+        name = column_labels(schema)[0]  # the one column meta promised, whatever the Series' name (as Dask)
+    frame = s.to_frame(name="__series__" if name is None else name)
     table, out = frame_to_arrow(frame, keep_index, schema)
     if schema is None and s.name is None:
         out = with_labels(out, labels={out.names[0]: None})
