@@ -1,6 +1,7 @@
 """Series made by pandas functions from a frame (apply, map, accessors, map_partitions) put back beside it:
 assign, setitem, boolean masks and arithmetic, against pandas; rows matched by position or by index label
-inside each partition; a clear error where nothing can match them."""
+inside each partition; without an index, on each row's position in the partition (Dask's per-partition
+RangeIndex); a clear error where nothing can match them."""
 
 import numpy as np
 import pandas as pd
@@ -148,7 +149,19 @@ def test_no_index_arithmetic_with_a_filtered_series_matches_dask(tmp_path, npart
     assert got.isna().sum() == 7
 
 
-def test_no_index_duplicate_labels_is_pandas_error(tmp_path):
+def test_index_on_one_side_only_is_a_clear_error():
+    """A function whose meta promises an index of its own, beside a frame without one: nothing to match the
+    frame's rows with (Dask would match its per-partition RangeIndex against those labels)."""
+    import pyarrow as pa
+
+    df = gd.from_arrow(pa.table({"x": np.arange(20)}), npartitions=2)
+    relabel = lambda s: s.iloc[:3].set_axis(pd.Index([0, 10, 20]))  # noqa: E731
+    short = df.x.map_partitions(relabel, meta=pd.Series([], dtype="i8", name="x", index=pd.Index([], dtype="i8")))
+    with pytest.raises(ValueError, match="no index to match them on"):
+        df.assign(u=short).compute(scheduler="sync")
+
+
+def test_no_index_duplicate_labels_is_pandas_error():
     """A function that repeats rows (explode) gives repeated labels: pandas' (and Dask's) error."""
     import pyarrow as pa
 
