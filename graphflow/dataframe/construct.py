@@ -56,10 +56,29 @@ def from_pandas(data, npartitions: int | None = None, chunksize: int | None = No
     if sort and not data.index.is_monotonic_increasing:
         data = data.sort_index()
     table, schema = (series_to_arrow if isinstance(data, pd.Series) else frame_to_arrow)(data, keep_index=True)
+    schema = _known_categories(schema, data)
     parts = _slices(table.cast(schema), npartitions, chunksize, data.index)
     frame = DataFrame(FromTables(parts, _index_divisions(parts, data.index)))
     out = frame if isinstance(data, pd.DataFrame) else frame[frame.columns[0]]
     return out
+
+
+def _known_categories(schema: pa.Schema, data) -> pa.Schema:
+    """``schema`` knowing the categories of ``data`` 's categorical columns, as Dask's ``from_pandas`` does:
+    every slice of one table shares its dictionary, which is the category list.  Categories the schema
+    metadata cannot hold (not strings, numbers or booleans) stay unknown."""
+    import pandas as pd
+
+    from .labels import data_names, with_categories
+
+    dtypes = [data.dtype] if isinstance(data, pd.Series) else list(data.dtypes)
+    known = {}
+    for name, dtype in zip(data_names(schema), dtypes):
+        if isinstance(dtype, pd.CategoricalDtype):
+            cats = dtype.categories.tolist()
+            if all(isinstance(c, (str, int, float, bool)) for c in cats):
+                known[name] = cats
+    return with_categories(schema, known) if known else schema
 
 
 def _index_divisions(parts, index):

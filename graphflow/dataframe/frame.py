@@ -25,7 +25,6 @@ through `collection.OPERATIONS`; see `graphflow.dataframe.collection`.
 
 from __future__ import annotations
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -40,6 +39,7 @@ from .methods import FrameMethods
 from .more_methods import MoreFrameMethods
 from .plan import Blockwise, Filter, Func, Partitions, Project, Reduce
 from .reshape import ReshapeMethods
+from .row_ids import RowPositions
 from .series import Index, Series
 from .to_array import ArrayMethods
 from .to_bag import BagMethods
@@ -83,22 +83,27 @@ class DataFrame(ArrayMethods, BagMethods, MoreFrameMethods, WindowMethods, Resam
         """The partitions' Arrow schema: the data columns, then the index's ``__index_level_i__`` columns."""
         return self.expr.schema
 
+    def _shared_meta(self):
+        """The cached meta itself (`cached_meta`): for readers that do not change it."""
+        return self.cached_meta(lambda: self.known_meta(to_pandas_frame(self.schema.empty_table(), self.schema)))
+
     @property
     def _meta(self):
-        """An empty pandas DataFrame with this frame's columns, dtypes and index (as Dask's ``_meta``)."""
-        return self.known_meta(to_pandas_frame(self.schema.empty_table(), self.schema))
+        """An empty pandas DataFrame with this frame's columns, dtypes and index (as Dask's ``_meta``); a
+        shallow copy of the cached one, so a caller's changes stay its own."""
+        return self._shared_meta().copy(deep=False)
 
     meta = _meta  # the same, for the modules that build on it
 
     @property
     def columns(self):
         """The column labels, a ``pandas.Index`` (the index is not a column)."""
-        return self._meta.columns
+        return self._shared_meta().columns
 
     @property
     def dtypes(self):
         """The pandas dtype of each column, a ``pandas.Series`` (as pandas)."""
-        return self._meta.dtypes
+        return self._shared_meta().dtypes
 
     def arrow_names(self) -> list:
         """The Arrow names of the data columns (not the index)."""
@@ -412,22 +417,12 @@ def _index_labels(names) -> list:
     return [f"level_{i}" if n is None else n for i, n in enumerate(names)]
 
 
-class _Positions:
-    """Op: a partition with an ``__index_level_0__`` column of row positions within it."""
-
-    def __call__(self, table):
-        return table.append_column(index_column(0), pa.array(np.arange(table.num_rows, dtype=np.int64)))
-
-    def __graphflow_tokenize__(self):
-        return "positions"
-
-
 def with_positions(df: "DataFrame") -> "DataFrame":
     """``df`` whose index is each row's position in its partition (what a frame without an index has)."""
     if index_names(df.schema):
         return df
     schema = with_labels(df.schema.append(pa.field(index_column(0), pa.int64())), index=(None,))
-    return DataFrame(Blockwise(_Positions(), (df.expr,), schema, label="positions"))
+    return DataFrame(Blockwise(RowPositions(), (df.expr,), schema, label="positions"))
 
 
 def reset_index(df: "DataFrame", drop: bool = False) -> "DataFrame":

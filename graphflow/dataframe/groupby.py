@@ -438,6 +438,8 @@ class GroupBy(GroupByMethods):
         `Aggregation`."""
         split_out = self._split_out if split_out is None else split_out
         aggs = _parse_spec(arg, named, self._value_columns())
+        if not named:  # a key column aggregated (``df.groupby("k").k.count()``): its output beside the key
+            aggs = [(c, f, f"{o}__{func_name(f)}" if o in self._by else o) for c, f, o in aggs]
         for col, func, _ in aggs:
             if func != "size" and isinstance(func, str) or isinstance(func, Aggregation):
                 check_columns([col], self._df.schema)

@@ -42,6 +42,7 @@ from .frame import DataFrame, check_columns
 from .indicator import AntiJoin, MarkMatches, add_markers, indicator_name
 from .merge_keys import common_key_types
 from .io.metadata import file_metadata
+from .join_schema import derived_schema, join_layout
 from .io.parquet import ReadParquet
 from .plan import Blockwise, FromTables, Reduce, source_total
 from .shuffle import shuffle
@@ -164,7 +165,11 @@ class _Join:
         return list(need)
 
     def output_schema(self, schemas):
-        """The joined schema of inputs with ``schemas`` (left, right)."""
+        """The joined schema of inputs with ``schemas`` (left, right): derived where the rules are simple
+        (`join_schema.derived_schema`), else pyarrow's join of empty tables (which raises its errors)."""
+        derived = derived_schema(self.left_keys, self.right_keys, schemas[0], schemas[1], self.suffixes)
+        if derived is not None:
+            return derived
         return _Join.__call__(self, schemas[0].empty_table(), schemas[1].empty_table()).schema
 
     # -- broadcasting (merge's choice, and the optimizer's rule optimize/broadcast.py after projection)
@@ -199,16 +204,8 @@ BROADCAST_DENSE_SLOTS = 1 << 24
 
 
 def _layout(op, left_names, right_names):
-    """The output columns as (side, input name, output name): the left columns, then the right ones.
-
-    With ``on=`` (same key names) the keys appear once, on the left; with
-    ``left_on``/``right_on`` both key columns stay.  A name present on both
-    sides gets the suffixes.
-    """
-    right_out = [c for c in right_names if not (op.coalesce and c in op.right_keys)]
-    sx, sy = op.suffixes
-    out = [("left", c, c + sx if c in right_out else c) for c in left_names]
-    return out + [("right", c, c + sy if c in left_names else c) for c in right_out]
+    """The output columns of ``op`` as (side, input name, output name) (`join_schema.join_layout`)."""
+    return join_layout(op.left_keys, op.right_keys, left_names, right_names, op.suffixes)
 
 
 def _int64_values(col):
@@ -421,7 +418,7 @@ def merge(left, right, on=None, left_on=None, right_on=None, how: str = "inner",
         left, right = add_markers(left, right, how)
     op = _Join(left_on, right_on, how, suffixes)
     try:
-        schema = op(left.schema.empty_table(), right.schema.empty_table()).schema
+        schema = op.output_schema([left.schema, right.schema])
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
         pairs = [f"{a}: {left.schema.field(a).type} / {b}: {right.schema.field(b).type}"
                  for a, b in zip(left_on, right_on)]

@@ -23,6 +23,9 @@ then holds exactly those categories as its dictionary, and meta knows them.
     >>> categories(s3)
     {'c': ['a', 'b']}
 
+The columns' own Index may have names and, on one level, categories (``pivot_table`` 's columns are a
+``CategoricalIndex`` named after the pivoted column, as in pandas): `with_columns_axis`, `columns_axis`.
+
 Only the plan's schema carries the metadata (kernels drop it from the tables
 they make; nothing needs it there).  A schema without it has no stored index:
 its rows get a fresh ``RangeIndex`` when converted to pandas.
@@ -37,7 +40,7 @@ import pyarrow as pa
 
 __all__ = ["METADATA_KEY", "index_column", "is_index_column", "index_names", "index_columns", "data_names",
            "data_schema", "column_labels", "label_of", "with_labels", "without_index", "carry_labels",
-           "categories", "with_categories", "carry_categories"]
+           "categories", "with_categories", "carry_categories", "columns_axis", "with_columns_axis"]
 
 METADATA_KEY = b"graphflow"
 _INDEX_RE = re.compile(r"^__index_level_\d+__$")
@@ -161,3 +164,22 @@ def carry_categories(source: pa.Schema, target: pa.Schema, renames: dict) -> pa.
     carried = {new: known[old] for new, old in renames.items()
                if old in known and new in target.names and pa.types.is_dictionary(target.field(new).type)}
     return with_categories(target, carried) if carried else target
+
+
+def columns_axis(schema: pa.Schema) -> dict:
+    """How the columns' Index looks beyond its labels: ``{"names": [one per level], "level": i,
+    "categories": [...], "ordered": bool}`` (each key optional; ``{}``: a plain unnamed Index)."""
+    return dict(_read(schema).get("columns_axis", {}))
+
+
+def with_columns_axis(schema: pa.Schema, names, level=None, categories=None, ordered=False) -> pa.Schema:
+    """``schema`` whose columns' Index has the level ``names`` and, given ``categories``, level ``level``
+    categorical over them (see `columns_axis`)."""
+    meta = _read(schema)
+    axis = {"names": list(names)}
+    if categories is not None:
+        axis.update(level=level, categories=list(categories), ordered=bool(ordered))
+    meta["columns_axis"] = axis
+    others = {k: v for k, v in (schema.metadata or {}).items() if k != METADATA_KEY}
+    others[METADATA_KEY] = json.dumps(meta).encode()
+    return schema.with_metadata(others)

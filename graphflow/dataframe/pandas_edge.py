@@ -30,8 +30,8 @@ import pyarrow as pa
 
 from ..spec import tokenize
 from .assemble import concat_frames, numeric_frame
-from .labels import (column_labels, data_names, index_column, index_columns, index_names, is_index_column,
-                     with_labels)
+from .labels import (column_labels, columns_axis, data_names, index_column, index_columns, index_names,
+                     is_index_column, with_labels)
 
 __all__ = ["to_pandas_frame", "to_pandas_series", "frame_to_arrow", "series_to_arrow", "to_arrow",
            "schema_from_pandas", "meta_schema", "nonempty_frame", "PandasFunc", "conform", "MetaMismatchError",
@@ -65,7 +65,25 @@ def to_pandas_frame(table: pa.Table, schema: pa.Schema) -> pd.DataFrame:
     labels = column_labels(schema)
     if labels != data:
         pdf.columns = _labels_index(labels)
+    pdf.columns = shaped_columns(pdf.columns, schema)
     return copy_on_write(pdf)
+
+
+def shaped_columns(columns: pd.Index, schema: pa.Schema) -> pd.Index:
+    """``columns`` with the level names and the categorical level `labels.columns_axis` records, where they
+    still fit (a column added later, outside the categories, leaves the level plain)."""
+    axis = columns_axis(schema)
+    if not axis or len(axis["names"]) != columns.nlevels:
+        return columns
+    if "categories" in axis:
+        level = axis["level"]
+        values = columns.get_level_values(level)
+        if values.isin(axis["categories"]).all():
+            dtype = pd.CategoricalDtype(axis["categories"], ordered=axis["ordered"])
+            cat = pd.CategoricalIndex(values, dtype=dtype)
+            columns = cat if columns.nlevels == 1 else columns.set_levels(
+                pd.CategoricalIndex(columns.levels[level], dtype=dtype), level=level)
+    return columns.set_names(axis["names"])
 
 
 def copy_on_write(obj):
@@ -193,7 +211,10 @@ def _plain(dtype) -> bool:
 
 def series_to_arrow(s: pd.Series, keep_index: bool | None = None, schema: pa.Schema | None = None):
     """``(table, schema)`` of a pandas Series: one data column labelled with the Series' name."""
-    frame = s.to_frame(name="__series__" if s.name is None else s.name)
+    name = "__series__" if s.name is None else s.name
+    if schema is not None and len(data_names(schema)) == 1:
+        name = column_labels(schema)[0]  # the one column meta promised, whatever the Series' name (as Dask)
+    frame = s.to_frame(name="__series__" if name is None else name)
     table, out = frame_to_arrow(frame, keep_index, schema)
     if schema is None and s.name is None:
         out = with_labels(out, labels={out.names[0]: None})
@@ -414,7 +435,8 @@ def concat_pandas(parts, schema: pa.Schema):
     if out is None:
         return None
     labels = column_labels(schema)
-    out.columns = _labels_index(labels) if labels != data_names(schema) else pd.Index(labels)
+    out.columns = shaped_columns(_labels_index(labels) if labels != data_names(schema) else pd.Index(labels),
+                                 schema)
     return out
 
 

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from .accessors import empty_pandas
 from .collection import OPERATIONS, PlanCollection
-from .labels import categories, column_labels, data_names
+from .labels import categories, column_labels, data_names, with_columns_axis
 from .pandas_edge import frame_to_arrow, to_pandas_frame
 from .plan import Blockwise, Reduce
 
@@ -231,7 +231,7 @@ class _PivotStep:
             wide = pd.Series(vals.to_numpy(), index=pd.MultiIndex.from_frame(long[[self.index, self.columns]]))
             pieces[v] = wide.unstack(self.columns).reindex(columns=self.cats) if len(wide) else \
                 pd.DataFrame(columns=self.cats)
-            if self.aggfunc == "count":  # a cell without rows counts 0, as pandas
+            if self.aggfunc in ("count", "sum"):  # a cell without rows counts (sums to) 0, as pandas
                 pieces[v] = pieces[v].fillna(0)
         out = pd.concat(pieces, axis=1) if len(self.values) > 1 else pieces[self.values[0]]
         out = out.sort_index()
@@ -245,6 +245,26 @@ class _PivotStep:
                 str(self.long_schema), str(self.out_schema))
 
 
+def _long_type(t: pa.DataType, part: str, aggfunc: str) -> pa.DataType:
+    """The Arrow type of one partial aggregate in the long form: counts int64; sums of integers or booleans
+    int64 (exact, as pandas sums them); other sums and means float64; first/last the column's type."""
+    if part == "count":
+        return pa.int64()
+    if part == "sum" and aggfunc == "sum" and (pa.types.is_integer(t) or pa.types.is_boolean(t)):
+        return pa.int64()
+    return pa.float64() if part == "sum" or aggfunc == "mean" else t
+
+
+def _cell_dtype(dtype, aggfunc: str):
+    """The pandas dtype of the pivot's cells, as pandas gives it: counts int64, sums int64 of integer or
+    boolean values (empty cells count or sum to 0), means float64; first/last keep the values' dtype
+    unless it cannot hold the missing value of an empty cell (integers and booleans become float64)."""
+    kind = getattr(dtype, "kind", "O")
+    if aggfunc == "count" or (aggfunc == "sum" and kind in "iub"):
+        return "int64"
+    return "float64" if aggfunc in ("mean", "sum") or kind in "iub" else dtype
+
+
 def _dtypes(schema):
     return [f.type.to_pandas_dtype() for f in schema if f.name in data_names(schema)]
 
@@ -254,6 +274,10 @@ def pivot_table(df, index=None, columns=None, values=None, aggfunc="mean"):
     categorical ``columns``, cells ``aggfunc`` (mean, sum, count, first, last) of ``values``.  One output
     partition."""
     vals = _check_pivot(df, index, columns, values, aggfunc)
+    try:  # several values: their columns sorted, as pandas and Dask sort them
+        vals = sorted(dict.fromkeys(vals))
+    except TypeError:
+        pass
     schema = df.expr.schema
     col = _arrow_name(df, columns)
     cats = categories(schema)[col]
@@ -262,11 +286,9 @@ def pivot_table(df, index=None, columns=None, values=None, aggfunc="mean"):
     long_fields = [pa.field(idx_name, schema.field(idx_name).type), pa.field(col, value_type)]
     for v in val_names:
         for p in _parts(aggfunc):
-            t = pa.float64() if p in ("sum", "count") or aggfunc == "mean" else schema.field(v).type
-            long_fields.append(pa.field(f"{v}__{p}", pa.int64() if p == "count" else t))
+            long_fields.append(pa.field(f"{v}__{p}", _long_type(schema.field(v).type, p, aggfunc)))
     long_schema = pa.schema(long_fields)
-    out_type = {v: "int64" if aggfunc == "count" else "float64" if aggfunc in ("mean", "sum")
-                else empty_pandas(df[v]).dtype for v in vals}
+    out_type = {v: _cell_dtype(empty_pandas(df[v]).dtype, aggfunc) for v in vals}
     cat_index = pd.Index(cats, name=columns)
     if _scalar(values):
         meta = pd.DataFrame({c: pd.Series([], dtype=out_type[values]) for c in cats}, columns=cat_index)
@@ -275,6 +297,9 @@ def pivot_table(df, index=None, columns=None, values=None, aggfunc="mean"):
                           for v in vals}, axis=1)
     meta.index = pd.Index([], dtype=empty_pandas(df[index]).dtype, name=index)
     _, out_schema = frame_to_arrow(meta, keep_index=True)
+    # the columns are a CategoricalIndex named after ``columns`` (a level of a MultiIndex for several values)
+    out_schema = with_columns_axis(out_schema, list(meta.columns.names), level=meta.columns.nlevels - 1,
+                                   categories=cats, ordered=schema.field(col).type.ordered)
     args = (idx_name, col, val_names, aggfunc, cats, long_schema)
     chunk = Blockwise(_PivotStep("chunk", *args), (df.expr,), long_schema, label="pivot-chunk")
     plan = Reduce(chunk, _PivotStep("combine", *args), _Finalizer(_PivotStep("finalize", *args, out_schema)),

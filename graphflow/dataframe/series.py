@@ -88,7 +88,8 @@ class Series(ArrayMethods, BagMethods, MoreSeriesMethods, WindowMethods, Resampl
     @property
     def _meta(self):
         """An empty pandas Series with this Series' name, dtype and index (as Dask's ``_meta``)."""
-        return to_pandas_series(self.expr.schema.empty_table(), self.expr.schema)
+        meta = self.cached_meta(lambda: to_pandas_series(self.expr.schema.empty_table(), self.expr.schema))
+        return meta.copy(deep=False)  # the cached one stays as made (`cached_meta`)
 
     meta = _meta  # the same, for the modules that build on it
 
@@ -354,9 +355,14 @@ class Series(ArrayMethods, BagMethods, MoreSeriesMethods, WindowMethods, Resampl
     def dt(self):
         return DatetimeAccessor(self)
 
-    def value_counts(self, sort: bool = True, ascending: bool = False, dropna: bool = True):
-        """Counts of each distinct value: a lazy Series named "count" indexed by the values, most frequent first."""
-        return OPERATIONS.value_counts(self, sort=sort, ascending=ascending, dropna=dropna)
+    def value_counts(self, sort: bool = True, ascending: bool = False, dropna: bool = True, normalize: bool = False,
+                     split_every=None, split_out=None):
+        """Counts of each distinct value: a lazy Series named "count" indexed by the values, most frequent first;
+        ``normalize=True``: each count's share of all counted rows, named "proportion" (as pandas)."""
+        counts = OPERATIONS.value_counts(self, sort=sort, ascending=ascending, dropna=dropna)
+        if not normalize:
+            return counts
+        return (counts / counts.sum()).rename("proportion")
 
     def unique(self):
         """The distinct values (nulls included once), as a lazy Series."""
@@ -376,6 +382,20 @@ class Index(Series):
 
     def __repr__(self):
         return f"graphflow.Index<name={self.name!r}, dtype={self.dtype}, npartitions={self.npartitions}>"
+
+    def __getattr__(self, name):
+        """A DatetimeIndex's fields (``df.index.hour``, ``.dayofweek``...), each an Index, as pandas and Dask."""
+        if name in _DATETIME_FIELDS and pa.types.is_timestamp(self.__dict__.get("arrow_type")):
+            field = getattr(self.dt, name)
+            return Index(field.source, field.column_expr, field.name, field.arrow_type)
+        raise AttributeError(f"'Index' object has no attribute {name!r}")
+
+
+_DATETIME_FIELDS = frozenset({"year", "month", "day", "hour", "minute", "second", "microsecond", "nanosecond",
+                              "dayofweek", "day_of_week", "weekday", "dayofyear", "day_of_year", "quarter",
+                              "days_in_month", "daysinmonth", "is_month_start", "is_month_end",
+                              "is_quarter_start", "is_quarter_end", "is_year_start", "is_year_end",
+                              "is_leap_year", "date", "time"})
 
 
 def _finalize_index(parts, schema):

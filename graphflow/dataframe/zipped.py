@@ -11,7 +11,11 @@ that node's partition i.  Dask puts such collections together partition by parti
   Series' column is added as it is, no copy, no join;
 - else by index label inside the partition, as pandas aligns (``how="left"``: the frame's rows, a label
   missing on the Series' side gives a missing value; ``how="outer"``: the union, for arithmetic);
-- without an index on either side and with different row counts, a clear error: nothing to align on.
+- without an index on either side, where a step may have dropped rows (a filter, a pandas function), by
+  each row's position in the partition of the node both come from, made their index there
+  (`graphflow.dataframe.row_ids`): the per-partition labels Dask aligns on;
+- without an index on either side, different row counts and no such positions (a step that cannot
+  carry them), a clear error: nothing to align on.
 
     >>> import pandas as pd
     >>> import graphflow.dataframe as gd
@@ -27,7 +31,8 @@ import pyarrow as pa
 from .collection import OPERATIONS
 from .colexpr import Col
 from .labels import carry_categories, data_names, index_columns
-from .plan import Blockwise, unwrap_scalars
+from .plan import Blockwise, Project, unwrap_scalars
+from .row_ids import POSITION, may_change_rows, positions_plan, replay, with_position_index
 
 __all__ = ["AttachColumns", "attach", "common_source", "needs_pandas_text", "ZIP_PREFIX"]
 
@@ -119,13 +124,32 @@ def attach(frame, series, how="left"):
     existing = set(left.schema.names)
     name = next(f"{ZIP_PREFIX}{i}__" for i in range(len(existing) + 1) if f"{ZIP_PREFIX}{i}__" not in existing)
     lidx, ridx = index_columns(left.schema), index_columns(right.schema)
-    op = AttachColumns(taken, [name], lidx, ridx, how)
     data = [f for f in left.schema if f.name not in lidx]
     fields = data + [pa.field(name, right.schema.field(taken[0]).type)] + [left.schema.field(c) for c in lidx]
     schema = carry_categories(left.schema, pa.schema(fields, metadata=left.schema.metadata),
                               {f.name: f.name for f in data})
     schema = carry_categories(right.schema, schema, {name: taken[0]})
+    by_position = _by_position(left, right) if not (lidx or ridx) else None
+    if by_position is not None:  # no index on either side, rows maybe dropped: match on positions
+        left, right = by_position
+        op = AttachColumns(taken, [name], [POSITION], [POSITION], how)
+        joined = Blockwise(op, (left, right), with_position_index(schema), label="attach")
+        keep = [(f.name, Col(f.name)) for f in schema]
+        return OPERATIONS.DataFrame(Blockwise(Project(keep), (joined,), schema, label="drop-positions")), name
+    op = AttachColumns(taken, [name], lidx, ridx, how)
     return OPERATIONS.DataFrame(Blockwise(op, (left, right), schema, label="attach")), name
+
+
+def _by_position(left, right):
+    """``(left, right)`` rebuilt from their common source with each row's position there as their index
+    (`row_ids`), when a step on either side may have dropped rows; None when no step may (the rows then
+    pair up in order) or a step cannot carry the positions (then they must pair up in order)."""
+    source = common_source(left, right)
+    if source is None or not (may_change_rows(left, source) or may_change_rows(right, source)):
+        return None
+    base = positions_plan(source)
+    sides = replay(left, source, base), replay(right, source, base)
+    return None if None in sides else sides
 
 
 def needs_pandas_text(arrow_type, dtype) -> bool:

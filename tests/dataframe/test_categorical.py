@@ -101,3 +101,19 @@ def test_every_dask_cat_name_exists_and_is_compared(name):
     tested = {c[0] for c in CAT_CASES} | {"categories", "known", "ordered"}
     assert name in tested
     assert hasattr(gd.from_pandas(_frame(0), npartitions=2).categorize().c.cat, name)
+
+
+@pytest.mark.api("dd.from_pandas")
+@pytest.mark.parametrize("npartitions", [1, 3])
+def test_from_pandas_knows_a_categoricals_categories(npartitions):
+    """As Dask: a pandas categorical's categories (unused ones too) are known without computing; categories
+    the schema cannot hold (timestamps) stay unknown rather than wrong."""
+    pdf = pd.DataFrame({"c": pd.Categorical(list("abab"), categories=["b", "a", "z"]), "x": range(4),
+                        "t": pd.Categorical(pd.to_datetime(["2020-01-01"] * 4))})
+    df = gd.from_pandas(pdf, npartitions=npartitions)
+    assert df.c.cat.known and list(df.c.cat.categories) == ["b", "a", "z"]
+    assert not df.t.cat.known
+    tm.assert_series_equal(df.c.compute(scheduler="sync"), pdf.c)
+    s = gd.from_pandas(pdf.c, npartitions=npartitions)
+    assert s.cat.known and list(s.cat.categories) == ["b", "a", "z"]
+    tm.assert_frame_equal(gd.get_dummies(df[["c"]]).compute(scheduler="sync"), pd.get_dummies(pdf[["c"]]))

@@ -190,3 +190,29 @@ def test_methods_reach_the_operation_modules_through_one_bound_table(df):
         collection.bind_operations(DataFrame=gd.DataFrame, typo=len)
     assert ops.DataFrame is gd.DataFrame
     assert isinstance(df.x.to_frame(), gd.DataFrame) and isinstance(df.groupby("k").x, groupby.GroupBy)
+
+
+def test_meta_is_converted_once_per_schema(monkeypatch):
+    """``columns``, ``dtypes`` and ``_meta`` of a 100-column frame, 1000 times each: one Arrow-to-pandas
+    conversion (counted), not one per call (~10 ms each on a wide frame); a new plan (``df[...] = ``,
+    ``pop``) converts again, and a caller's change to ``_meta`` does not reach the cache."""
+    import graphflow.dataframe.frame as frame_module
+
+    calls = []
+    real = frame_module.to_pandas_frame
+    monkeypatch.setattr(frame_module, "to_pandas_frame", lambda *a: calls.append(1) or real(*a))
+    wide = gd.from_arrow(pa.table({f"c{i}": pa.array([i, i + 1], pa.int64()) for i in range(100)}), npartitions=2)
+    for _ in range(1000):
+        assert len(wide.columns) == 100
+        assert wide.dtypes.iloc[0] == "int64"
+    assert len(calls) == 1
+    meta = wide._meta
+    meta.columns = [f"x{i}" for i in range(100)]
+    meta.index.name = "changed"
+    assert wide.columns[0] == "c0" and wide._meta.columns[0] == "c0" and wide._meta.index.name is None
+    wide["c100"] = wide.c0 + 1
+    assert list(wide.columns[-2:]) == ["c99", "c100"] and len(calls) == 2
+    wide.pop("c0")
+    assert wide.columns[0] == "c1" and len(calls) == 3
+    series = wide.c1
+    assert all(series.dtype == "int64" for _ in range(1000))

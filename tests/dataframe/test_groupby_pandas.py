@@ -282,3 +282,30 @@ def test_on_a_cluster():
         same(df.groupby("k").x.median().compute(), pdf.groupby("k").x.median())
         same(df.groupby("k").y.agg(spread).compute(), pdf.groupby("k").y.agg(lambda v: v.max() - v.min()))
         same(df.groupby("k").y.apply(lambda v: v.sum() * 2).compute(), pdf.groupby("k").y.sum() * 2, sort=True)
+
+
+@pytest.mark.api("GroupBy.count", "GroupBy.agg")
+@pytest.mark.parametrize("npartitions", [1, 3, 7])
+def test_aggregating_the_key_column_itself(npartitions):
+    """``df[~df.c].groupby("k").k.count()`` (Dask's flights tutorial): the key column is also the value."""
+    pdf = make_frame(npartitions, 60)
+    df = gd.from_pandas(pdf, npartitions=npartitions)
+    for d, p in ((df, pdf), (df[df.y > 0], pdf[pdf.y > 0])):
+        assert_series_equal(d.groupby("k").k.count().compute(scheduler="sync"), p.groupby("k").k.count())
+        assert_series_equal(d.groupby("j").j.max().compute(scheduler="sync"), p.groupby("j").j.max())
+        assert_frame_equal(d.groupby("k").agg({"k": "count", "x": "sum"}).compute(scheduler="sync"),
+                           p.groupby("k").agg({"k": "count", "x": "sum"}))
+
+
+@pytest.mark.api("GroupBy.apply")
+@pytest.mark.parametrize("npartitions", [1, 4])
+def test_apply_renamed_to_its_meta(npartitions):
+    """A function giving an unnamed Series per group, with ``meta=("x", "f8")``: Dask names the result as
+    meta says; without meta, pandas' unnamed result."""
+    pdf = make_frame(10 + npartitions, 50)
+    df = gd.from_pandas(pdf, npartitions=npartitions)
+    spread = lambda g: g.x.max() - g.x.min()  # noqa: E731
+    want = pdf.groupby("k").apply(spread)
+    got = df.groupby("k").apply(spread, meta=("x", "f8")).compute(scheduler="sync")
+    assert_series_equal(got.sort_index(), want.rename("x"))
+    assert_series_equal(df.groupby("k").apply(spread).compute(scheduler="sync").sort_index(), want)

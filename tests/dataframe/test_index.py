@@ -303,3 +303,38 @@ def test_index_after_set_index():
     pdt.assert_index_equal(ts.x.index.compute(**SYNC), e.x.index)
     assert ts.index.min().compute(**SYNC) == e.index.min()
     assert ts.index.max().compute(**SYNC) == e.index.max()
+
+
+@pytest.mark.api("Series.value_counts")
+@pytest.mark.parametrize("npartitions", [1, 3])
+def test_value_counts_normalize(npartitions):
+    """``value_counts(normalize=True)``: shares named "proportion", nulls counted with ``dropna=False``."""
+    rng = np.random.default_rng(npartitions)
+    pdf = pd.DataFrame({"n": pd.array(rng.choice(["a", "b", "c", None], 60), dtype="str")})
+    df = gd.from_pandas(pdf, npartitions=npartitions)
+    for dropna in (True, False):
+        got = df.n.value_counts(normalize=True, dropna=dropna).compute(scheduler="sync")
+        pd.testing.assert_series_equal(got, pdf.n.value_counts(normalize=True, dropna=dropna))
+
+
+@pytest.mark.api("DataFrame.groupby", "DataFrame.index")
+@pytest.mark.parametrize("npartitions", [1, 4])
+def test_datetime_index_fields(npartitions):
+    """``df.index.hour`` and the other DatetimeIndex fields are lazy Indexes (Dask's timeseries tutorial:
+    ``df.groupby(df.index.hour).x.mean()``); other names, and fields of a non-datetime index, are
+    AttributeErrors as in pandas."""
+    idx = pd.date_range("2000-01-01", periods=90, freq="37min", name="timestamp")
+    pdf = pd.DataFrame({"x": np.arange(90.0)}, index=idx)
+    df = gd.from_pandas(pdf, npartitions=npartitions)
+    for field in ("hour", "day_of_week", "day", "month"):
+        got = getattr(df.index, field)
+        assert isinstance(got, gd.Index)
+        pd.testing.assert_index_equal(got.compute(scheduler="sync"), getattr(pdf.index, field))
+    starts = df.index.is_month_start.compute(scheduler="sync")  # pandas: a numpy array of booleans
+    assert np.asarray(starts).tolist() == pdf.index.is_month_start.tolist()
+    got = df.groupby(df.index.hour).x.mean().compute(scheduler="sync")
+    pd.testing.assert_series_equal(got, pdf.groupby(pdf.index.hour).x.mean(), check_index_type=False)
+    with pytest.raises(AttributeError, match="no attribute 'foo'"):
+        df.index.foo
+    with pytest.raises(AttributeError):
+        gd.from_pandas(pd.DataFrame({"x": [1, 2]}), npartitions=1).index.hour

@@ -1,6 +1,7 @@
 """Series made by pandas functions from a frame (apply, map, accessors, map_partitions) put back beside it:
 assign, setitem, boolean masks and arithmetic, against pandas; rows matched by position or by index label
-inside each partition; a clear error where nothing can match them."""
+inside each partition; without an index, on each row's position in the partition (Dask's per-partition
+RangeIndex); a clear error where nothing can match them."""
 
 import numpy as np
 import pandas as pd
@@ -85,13 +86,88 @@ def test_rows_matched_by_index_label_when_the_function_drops_rows():
     pd.testing.assert_series_equal(got, pdf.x + drop(pdf.x), check_dtype=False)
 
 
-def test_no_index_and_different_rows_is_a_clear_error():
+def _parquet_parts(tmp_path, pdf, npartitions):
+    """``pdf`` written as ``npartitions`` Parquet files without an index: each partition then has Dask's
+    per-partition RangeIndex, and none in graphflow."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    cuts = np.linspace(0, len(pdf), npartitions + 1).astype(int)
+    where = tmp_path / f"parts{npartitions}"
+    where.mkdir()
+    for i, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])):
+        pq.write_table(pa.Table.from_pandas(pdf.iloc[a:b], preserve_index=False), where / f"part.{i}.parquet")
+    return str(where)
+
+
+NO_INDEX_CASES = {
+    "map_partitions filter": lambda df: df.assign(y=df.x.map_partitions(lambda s: s[s > 0])),
+    "assign filtered": lambda df: df.assign(y=df.x[df.x > 0]),
+    "setitem filtered frame": lambda df: (df.__setitem__("y", df[df.z != "c"].x), df)[1],
+    "filter by a lazy mean": lambda df: df.assign(y=df[df.x > df.x.mean()].x),
+    "dropna": lambda df: df.assign(y=df.w.dropna()),
+    "head per partition": lambda df: df.assign(y=df.x.map_partitions(lambda s: s.head(2))),
+    "reset inside": lambda df: df.assign(y=df.w.map_partitions(lambda s: s.dropna().reset_index(drop=True))),
+    "filtered frame, whole series": lambda df: df[df.x > 0].assign(y=df.x.map_partitions(lambda s: s * 2)),
+    "two attaches": lambda df: df.assign(a=df.x.map_partitions(lambda s: s * 2)).pipe(
+        lambda d: d.assign(b=d.a.map_partitions(lambda s: s[s > 0]), c=d.x.map_partitions(lambda s: s.iloc[:1]))),
+}
+
+
+@pytest.mark.api("DataFrame.assign", "DataFrame.__setitem__")
+@pytest.mark.parametrize("npartitions", [1, 2, 5])
+@pytest.mark.parametrize("case", sorted(NO_INDEX_CASES))
+def test_no_index_rows_dropped_match_dask(tmp_path, case, npartitions):
+    """Frames without an index (Parquet without one), a Series from them that lost rows (a filter, a pandas
+    function): Dask aligns on each partition's own RangeIndex, so the missing rows are NaN; graphflow
+    matches on each row's position in the partition both come from, with the same values."""
+    dd = pytest.importorskip("dask.dataframe")
+    rng = np.random.default_rng(npartitions)
+    pdf = pd.DataFrame({"x": rng.integers(-9, 9, 23), "w": rng.normal(size=23), "z": rng.choice(list("abc"), 23)})
+    pdf["w"] = pdf.w.where(rng.random(23) > 0.3)
+    path = _parquet_parts(tmp_path, pdf, npartitions)
+    want = NO_INDEX_CASES[case](dd.read_parquet(path)).compute(scheduler="sync").reset_index(drop=True)
+    if case == "filtered frame, whole series":
+        # pandas gives an EMPTY frame the rows of the Series assigned to it, so Dask, assigning partition by
+        # partition, adds rows (x missing) where the filter left a partition empty; pandas on the whole
+        # frame (and graphflow) keeps the frame's rows
+        want = pdf[pdf.x > 0].assign(y=pdf.x * 2).reset_index(drop=True)
+    got = NO_INDEX_CASES[case](gd.read_parquet(path)).compute(scheduler="sync")
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+@pytest.mark.api("Series.add")
+@pytest.mark.parametrize("npartitions", [1, 3])
+def test_no_index_arithmetic_with_a_filtered_series_matches_dask(tmp_path, npartitions):
+    """``df.x + df.x[df.x > 0]`` without an index: the union of the rows, NaN where one side has none."""
+    dd = pytest.importorskip("dask.dataframe")
+    pdf = pd.DataFrame({"x": np.arange(-6, 9)})
+    path = _parquet_parts(tmp_path, pdf, npartitions)
+    want, got = ((df.x + df.x[df.x > 0]).compute(scheduler="sync").reset_index(drop=True)
+                 for df in (dd.read_parquet(path), gd.read_parquet(path)))
+    pd.testing.assert_series_equal(got, want, check_dtype=False)
+    assert got.isna().sum() == 7
+
+
+def test_index_on_one_side_only_is_a_clear_error():
+    """A function whose meta promises an index of its own, beside a frame without one: nothing to match the
+    frame's rows with (Dask would match its per-partition RangeIndex against those labels)."""
     import pyarrow as pa
 
     df = gd.from_arrow(pa.table({"x": np.arange(20)}), npartitions=2)
-    short = df.x.map_partitions(lambda s: s.iloc[:3], meta=("x", "i8"))
+    relabel = lambda s: s.iloc[:3].set_axis(pd.Index([0, 10, 20]))  # noqa: E731
+    short = df.x.map_partitions(relabel, meta=pd.Series([], dtype="i8", name="x", index=pd.Index([], dtype="i8")))
     with pytest.raises(ValueError, match="no index to match them on"):
         df.assign(u=short).compute(scheduler="sync")
+
+
+def test_no_index_duplicate_labels_is_pandas_error():
+    """A function that repeats rows (explode) gives repeated labels: pandas' (and Dask's) error."""
+    import pyarrow as pa
+
+    df = gd.from_arrow(pa.table({"l": [[1, 2], [3], None, [4, 5]]}), npartitions=2)
+    with pytest.raises(ValueError, match="cannot reindex on an axis with duplicate labels"):
+        df.assign(y=df.l.explode()).compute(scheduler="sync")
 
 
 def test_unrelated_frames_still_refused():
