@@ -295,7 +295,9 @@ class Task(Node):
         return f"Task({self._key!r}, {funcname(self._func)}, deps={list(self.deps)!r})"
 
     def __reduce__(self):
-        return (Task.from_call, (self._key, self._func, self._args, self._kwargs))
+        # Dependencies and call mode travel along: rebuilding needs no walk of the arguments, and no bound
+        # method ``Task.from_call`` is pickled (and looked up again) per task of a 100k-task batch.
+        return (_rebuild_task, (self._key, self._func, self._args, self._kwargs, self.deps, self._mode))
 
     def __graphflow_tokenize__(self):
         return ("Task", self._key, self._func, self._args, self._kwargs)
@@ -317,6 +319,19 @@ def replace_refs(obj, values):
     if _is_namedtuple(obj):
         return t(*[replace_refs(x, values) for x in obj])
     return obj
+
+
+
+def _rebuild_task(key, func, args: tuple, kwargs, deps: tuple, mode: int) -> Task:
+    """A pickled `Task` back, from the state its ``__reduce__`` saved (checked when it was first built)."""
+    task = object.__new__(Task)
+    task._key = key
+    task._func = func
+    task._args = args
+    task._kwargs = kwargs
+    task.deps = deps
+    task._mode = mode
+    return task
 
 
 class FusedTask(Node):
