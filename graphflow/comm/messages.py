@@ -15,7 +15,7 @@ A session of a worker with the scheduler::
     worker <- Welcome(...)
     worker -> WorkerStatus(...) every 0.5 s              scheduler: Heartbeat; worker <- HeartbeatAck
     worker <- RunTasks([TaskSpec, ...]) / ReleaseKeys / StealAsk / CopyKeys
-    worker -> TaskDone / TaskFailed / DepMissing / StealAnswer / LongRunning
+    worker -> TaskDone / TasksDone / TaskFailed / DepMissing / StealAnswer / LongRunning
 
 of a client::
 
@@ -555,6 +555,21 @@ class TaskDone:
     stop: float = 0.0
     inline: object = None
     thread: int = 0
+
+
+@dataclass(slots=True)
+class TasksDone:
+    """Worker -> scheduler: `TaskDone` of the tasks one pass of its loop finished, in one message as parallel
+    lists (``inline``: key -> value, for the tasks that send theirs); ``stimulus_id`` is the batch's."""
+
+    stimulus_id: str
+    keys: list
+    nbytes: list
+    type_names: list
+    starts: list
+    stops: list
+    threads: list
+    inline: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -42,6 +42,7 @@ import traceback
 from .. import config
 from ..comm import messages as wire
 from ..comm import recvbuffers
+from ..comm.batching import fold_task_done
 from ..store import shm
 from ..comm.transport import Connection, Listener
 from ..errors import AuthenticationError, RemoteTaskError, SerializationError, blame_task, task_error_key
@@ -471,7 +472,7 @@ class Worker:
     def _send_to_scheduler(self, messages: list) -> None:
         self.admin.transitions(messages)
         try:
-            self.scheduler.send_many(messages)
+            self.scheduler.send_many(fold_task_done(messages))  # one report per run of finished tasks
         except Exception:
             # One unpicklable inline result must not lose the rest of the batch.
             for msg in messages:
