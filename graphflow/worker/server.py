@@ -461,7 +461,7 @@ class Worker:
                     now = time.time()
                     self._feed(wev.ExecuteFailure(self._stim("no-room"), cmd.key, refused, "", now, now, 0))
                     continue
-                self._jobs.put((cmd.key, spec, inputs, sum(data.nbytes(k) for k in inputs)))
+                self._jobs.put((cmd.key, spec, inputs, sum([data.nbytes(k) for k in inputs]) if inputs else 0))
             elif isinstance(cmd, wev.GatherDep):
                 self._gather(cmd.peer, cmd.keys)
             elif isinstance(cmd, wev.SendToScheduler):
