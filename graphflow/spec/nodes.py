@@ -32,6 +32,8 @@ public slot for the same reason.  Nodes pickle as plain data.
 
 from __future__ import annotations
 
+import copyreg
+
 from ..errors import NotCallableError
 from .keys import is_valid_key, key_str, validate_key
 
@@ -295,9 +297,13 @@ class Task(Node):
         return f"Task({self._key!r}, {funcname(self._func)}, deps={list(self.deps)!r})"
 
     def __reduce__(self):
-        # Dependencies and call mode travel along: rebuilding needs no walk of the arguments, and no bound
-        # method ``Task.from_call`` is pickled (and looked up again) per task of a 100k-task batch.
-        return (_rebuild_task, (self._key, self._func, self._args, self._kwargs, self.deps, self._mode))
+        # Dependencies and call mode travel along: rebuilding needs no walk of the arguments (they were
+        # checked when the task was built), and no bound method is pickled (and looked up again) per task.
+        return (copyreg.__newobj__, (Task,), (self._key, self._func, self._args, self._kwargs, self.deps,
+                                              self._mode))
+
+    def __setstate__(self, state: tuple) -> None:
+        self._key, self._func, self._args, self._kwargs, self.deps, self._mode = state
 
     def __graphflow_tokenize__(self):
         return ("Task", self._key, self._func, self._args, self._kwargs)
@@ -319,19 +325,6 @@ def replace_refs(obj, values):
     if _is_namedtuple(obj):
         return t(*[replace_refs(x, values) for x in obj])
     return obj
-
-
-
-def _rebuild_task(key, func, args: tuple, kwargs, deps: tuple, mode: int) -> Task:
-    """A pickled `Task` back, from the state its ``__reduce__`` saved (checked when it was first built)."""
-    task = object.__new__(Task)
-    task._key = key
-    task._func = func
-    task._args = args
-    task._kwargs = kwargs
-    task.deps = deps
-    task._mode = mode
-    return task
 
 
 class FusedTask(Node):
