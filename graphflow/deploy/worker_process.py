@@ -60,7 +60,7 @@ def run_worker(scheduler_address: str, token: bytes | None, *, nthreads: int = 1
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for_task_runners()  # the collector skips what start-up imported (10-15% of the CPU of tiny tasks)
+    for_task_runners()  # rarer collector passes (10-15% of the CPU of tiny tasks)
     loop.start()
     return exit_code[0] if exit_code else 0
 

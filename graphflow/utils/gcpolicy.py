@@ -36,15 +36,13 @@ def for_large_heaps() -> None:
 
 
 def for_task_runners() -> None:
-    """For a worker, once started: what was imported is never collected again, and young passes are rarer.
+    """For a worker: young passes every `RUNNER_YOUNG_THRESHOLD` allocations instead of 700.
 
     A worker running tiny tasks allocates a few message and event objects per task; with the default
-    thresholds it made ~1,500 young passes and a dozen full ones (each over the ~500k objects numpy, pandas
-    and graphflow leave at start-up) per 100k tasks, 10-15% of its CPU.  `gc.freeze` moves those start-up
-    objects out of every later pass; young passes every `RUNNER_YOUNG_THRESHOLD` allocations still find a
-    task's cyclic garbage soon (it may hold a large array, unlike the scheduler's records).
+    thresholds it made ~1,500 young passes and a dozen full ones (each over the objects numpy, pandas and
+    graphflow leave at start-up) per 100k tasks, 10-15% of its CPU.  A task's cyclic garbage is still found
+    soon (it may hold a large array, unlike the scheduler's records).  Start-up objects are not frozen out
+    of the collector (`gc.freeze`): `gc.get_objects` would no longer list them, the worker among them.
     """
-    gc.collect()
-    gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(RUNNER_YOUNG_THRESHOLD, middle, old)
