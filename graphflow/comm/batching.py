@@ -60,6 +60,6 @@ def unfold_task_done(msg: TasksDone):
     """``(key, nbytes, type_name, start, stop, thread, inline)`` per task of ``msg``, in its order."""
     inline = msg.inline
     get = inline.get if inline else None
-    for key, nbytes, type_name, start, stop, thread in zip(msg.keys, msg.nbytes, msg.type_names, msg.starts,
-                                                          msg.stops, msg.threads):
+    columns = (msg.keys, msg.nbytes, msg.type_names, msg.starts, msg.stops, msg.threads)
+    for key, nbytes, type_name, start, stop, thread in zip(*columns):
         yield key, nbytes, type_name, start, stop, thread, (get(key) if get is not None else None)
