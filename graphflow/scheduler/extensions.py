@@ -83,6 +83,12 @@ class Extensions:
         if self.plugins:
             self._tell_plugins("transition", key, "processing", finish)
 
+    def tasks_done(self, keys: list, finish: str) -> None:
+        """`task_done` for each of ``keys``."""
+        if self.plugins:
+            for key in keys:
+                self._tell_plugins("transition", key, "processing", finish)
+
     def key_report(self, cmd) -> None:
         """A report for a pseudo-client: a fire-and-forget key that settled is let go."""
         if cmd.client == FIRE_AND_FORGET and cmd.state in _SETTLED:

@@ -41,6 +41,7 @@ import os
 import time
 
 from ..comm import messages as wire
+from ..comm.batching import unfold_task_done
 from ..comm.salvage import missing_in, task_exception
 from ..comm.transport import Listener
 from ..errors import GraphflowError
@@ -204,6 +205,8 @@ class Scheduler:
             if role == "client":
                 return self._forget_peer(peer, expected=True)
             return self._forget_peer(peer, expected=msg.memory is None, memory=msg.memory)
+        if role == "worker" and type(msg) is wire.TasksDone:
+            return self._tasks_done(name, msg)
         if role == "worker" and type(msg) in _FROM_WORKER:
             event = _FROM_WORKER[type(msg)](name, msg, self.clock())
             kind = type(event)
@@ -234,6 +237,17 @@ class Scheduler:
                              keys[:5], error)
         else:
             logger.warning("scheduler: unexpected %s from %s %s; ignored", type(msg).__name__, role, name)
+
+    def _tasks_done(self, worker: str, msg: wire.TasksDone) -> None:
+        """A worker's batch of finished tasks: one `TaskFinished` event each, diagnostics once per batch."""
+        stim = msg.stimulus_id
+        events = [ev.TaskFinished(stim, worker, key, nbytes, type_name, start, stop, inline, thread)
+                  for key, nbytes, type_name, start, stop, thread, inline in unfold_task_done(msg)]
+        self.extensions.tasks_done(msg.keys, "memory")
+        ran = [event for event in events if event.stop]  # start == stop == 0: a copy or a re-report
+        self.tasks_executed += len(ran)
+        self.diagnostics.tasks_done(ran)
+        self._feed(*events)
 
     def _register_worker(self, peer: bytes, msg: wire.RegisterWorker) -> None:
         old = self.peer_of.get(msg.address)
@@ -710,6 +724,9 @@ def _repair(msg, error):
     `SerializationError` saying what the task raised.  Anything else goes back to its sender."""
     if type(msg) is wire.TaskDone and missing_in(msg.inline):
         msg.inline = None
+        return msg
+    if type(msg) is wire.TasksDone and any(missing_in(value) for value in msg.inline.values()):
+        msg.inline = {key: value for key, value in msg.inline.items() if not missing_in(value)}
         return msg
     if type(msg) is wire.TaskFailed and missing_in(msg.exception):
         msg.exception = task_exception(msg.key, msg.exception)

@@ -120,6 +120,10 @@ class Diagnostics:
         """A `TaskFinished` or `TaskErred` arrived from a worker."""
         self.stream.add(ev)
 
+    def tasks_done(self, events: list) -> None:
+        """`TaskFinished` events of tasks that ran, arrived together from one worker."""
+        self.stream.add_many(events)
+
     def heartbeat(self, ev) -> None:
         """A worker's `Heartbeat` arrived: remember its CPU use."""
         self._cpu[ev.worker] = ev.cpu

@@ -85,6 +85,16 @@ class TaskStream:
             self._ring.append(rec)
         self.added += 1
 
+    def add_many(self, events: list) -> None:
+        """`add` for a batch of `TaskFinished` events that ran (``stop`` set): one lock and one clock read."""
+        if not events:
+            return
+        now = time.time()
+        recs = [(ev.key, ev.worker, ev.thread, ev.start, ev.stop, ev.nbytes, False, now) for ev in events]
+        with self._lock:
+            self._ring.extend(recs)
+        self.added += len(recs)
+
     def records(self, since: float | None = None, count: int | None = None, sample: int | None = None) -> list:
         """Records with ``stop >= since`` (all when None), the last ``count`` of them when given, oldest first.
 

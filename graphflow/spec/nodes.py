@@ -32,6 +32,8 @@ public slot for the same reason.  Nodes pickle as plain data.
 
 from __future__ import annotations
 
+import copyreg
+
 from ..errors import NotCallableError
 from .keys import is_valid_key, key_str, validate_key
 
@@ -306,7 +308,13 @@ class Task(Node):
         return f"Task({self._key!r}, {funcname(self._func)}, deps={list(self.deps)!r})"
 
     def __reduce__(self):
-        return (Task.from_call, (self._key, self._func, self._args, self._kwargs))
+        # Dependencies and call mode travel along: rebuilding needs no walk of the arguments (they were
+        # checked when the task was built), and no bound method is pickled (and looked up again) per task.
+        return (copyreg.__newobj__, (Task,), (self._key, self._func, self._args, self._kwargs, self.deps,
+                                              self._mode))
+
+    def __setstate__(self, state: tuple) -> None:
+        self._key, self._func, self._args, self._kwargs, self.deps, self._mode = state
 
     def __graphflow_tokenize__(self):
         return ("Task", self._key, self._func, self._args, self._kwargs)

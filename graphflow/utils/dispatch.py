@@ -29,6 +29,7 @@ class Dispatch:
         self.__name__ = name
         self._lookup: dict[type, Callable] = {}
         self._lazy: dict[str, Callable[[], None]] = {}
+        self.generation = 0  # bumped by every `register`: callers caching `dispatch` answers compare it
 
     def register(self, cls, func: Callable | None = None):
         """Register ``func`` for ``cls`` (a type or tuple of types); usable as a decorator."""
@@ -36,6 +37,7 @@ class Dispatch:
         def wrapper(func):
             for c in cls if isinstance(cls, tuple) else (cls,):
                 self._lookup[c] = func
+            self.generation += 1
             return func
 
         return wrapper(func) if func is not None else wrapper

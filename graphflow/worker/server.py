@@ -42,6 +42,7 @@ import traceback
 from .. import config
 from ..comm import messages as wire
 from ..comm import recvbuffers
+from ..comm.batching import fold_task_done
 from ..store import shm
 from ..comm.transport import Connection, Listener
 from ..errors import AuthenticationError, RemoteTaskError, SerializationError, blame_task, task_error_key
@@ -460,7 +461,7 @@ class Worker:
                     now = time.time()
                     self._feed(wev.ExecuteFailure(self._stim("no-room"), cmd.key, refused, "", now, now, 0))
                     continue
-                self._jobs.put((cmd.key, spec, inputs, sum(data.nbytes(k) for k in inputs)))
+                self._jobs.put((cmd.key, spec, inputs, sum([data.nbytes(k) for k in inputs]) if inputs else 0))
             elif isinstance(cmd, wev.GatherDep):
                 self._gather(cmd.peer, cmd.keys)
             elif isinstance(cmd, wev.SendToScheduler):
@@ -471,7 +472,7 @@ class Worker:
     def _send_to_scheduler(self, messages: list) -> None:
         self.admin.transitions(messages)
         try:
-            self.scheduler.send_many(messages)
+            self.scheduler.send_many(fold_task_done(messages))  # one report per run of finished tasks
         except Exception:
             # One unpicklable inline result must not lose the rest of the batch.
             for msg in messages:

@@ -259,6 +259,9 @@ def test_a_result_the_scheduler_cannot_load_still_reaches_the_client(cluster, us
         assert plain.result(timeout=30) == 42
         value = point.result(timeout=30)
         assert isinstance(value, usermod.Point) and value.x == 5
+        # many at once: the worker folds their reports into one TasksDone, which goes on without those values
+        points = client.map(usermod.make_point, range(40), workers=[worker], pure=False)
+        assert [p.result(timeout=30).x for p in points] == list(range(40))
         failed = client.submit(usermod.fail, 3, workers=[worker])
         with pytest.raises(SerializationError) as info:
             failed.result(timeout=30)

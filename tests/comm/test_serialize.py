@@ -345,3 +345,19 @@ def test_arrow_frame_received_at_an_odd_offset_comes_back_aligned(shift):
     assert back.equals(table)
     assert all(b.address % 8 == 0 for col in back.columns for b in col.chunk(0).buffers() if b is not None)
     assert back.group_by("k").aggregate([("v", "sum")]).num_rows == 3
+
+
+class Late:
+    """Importable here, so it pickles by reference (not by value through cloudpickle)."""
+
+    def __init__(self, v):
+        self.v = v
+
+
+def test_a_reducer_registered_after_a_type_was_pickled_plainly_is_used():
+    """Types without a reducer are remembered; registering one for such a type takes effect at once."""
+    from graphflow.comm.serialize import reducers
+
+    assert roundtrip(Late(1)).v == 1  # pickled the usual way, and remembered as plain
+    reducers.register(Late, lambda obj: (Late, (obj.v + 100,)))
+    assert roundtrip(Late(1)).v == 101

@@ -157,6 +157,8 @@ MESSAGES = {
     "CopyKeys": lambda: wire.CopyKeys("retire-1", {"x-1": ["tcp://10.0.0.2:40001"]}, {"x-1": 2**20}),
     "TaskDone": lambda: wire.TaskDone("done-1", ("inc", 1), 2**20, "ndarray", 1.0, 2.0,
                                       Serialized.from_object(array()), 1),
+    "TasksDone": lambda: wire.TasksDone("done-2", [("inc", 1), ("inc", 2)], [2**20, 28], ["ndarray", "int"],
+                                        [1.0, 1.5], [1.5, 2.0], [1, 1], {("inc", 1): array(), ("inc", 2): 3}),
     "TaskFailed": lambda: wire.TaskFailed("failed-1", ("inc", 1), Serialized.from_object(ValueError("x" * 3000)),
                                           "Traceback ...", 1.0, 2.0, 1),
     "DepMissing": lambda: wire.DepMissing("missing-1", ("inc", 1), "x-1", "tcp://10.0.0.2:40001"),
@@ -250,7 +252,7 @@ def test_every_tampering_of_every_frame_is_refused_before_unpickling(name):
 def test_the_big_messages_really_have_out_of_band_buffers():
     """Otherwise the buffer tamperings above would test nothing."""
     for name in ("PutData", "DataReply", "ActorCalls", "ActorCallLog", "RunTasks", "SubmitGraph", "TaskDone",
-                 "KeyStatus", "ActorResults"):
+                 "TasksDone", "KeyStatus", "ActorResults"):
         frames = pack([MESSAGES[name](), Sentinel("x")], TOKEN)
         assert len(frames) >= 2 and all(memoryview(b).nbytes >= 2048 for b in frames[1:]), name
     # and the sentinel inside a SerializedValue buffer is unpickled when the intact message loads

@@ -155,3 +155,17 @@ def test_fused_task_general_group_drops_each_value_after_its_last_reader():
     fused = FusedTask("c", tasks)
     assert fused.dependencies == ("x",)
     assert fused({"x": 10}) == 13 and seen == [(1, 2, 10)]
+
+
+def test_a_pickled_task_keeps_its_dependencies_and_calls_the_same():
+    """Dependencies travel with the task (no walk of its arguments on arrival), nested ones too."""
+    flat = Task("f", add, Ref("a"), 2)
+    nested = Task("n", sorted, [Ref("b"), (Ref("a"), 3)], key=len)
+    plain = Task("p", add, 1, 2)
+    for t in (flat, nested, plain):
+        back = pickle.loads(pickle.dumps(t, protocol=5))
+        assert type(back) is Task and back.key == t.key and back.dependencies == t.dependencies
+    data = {"a": [1], "b": [1, 2]}
+    assert pickle.loads(pickle.dumps(flat))({"a": 1}) == 3
+    assert pickle.loads(pickle.dumps(nested))(data) == nested(data)
+    assert pickle.loads(pickle.dumps(plain))({}) == 3

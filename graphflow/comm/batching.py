@@ -1,0 +1,65 @@
+"""Per-task reports folded into one message per batch: `TaskDone` s into a `TasksDone`.
+
+A worker running tiny tasks finishes dozens in one pass of its loop; sent
+as one `TaskDone` each, every one is a message object to build, pickle,
+unpickle and dispatch on both sides (several microseconds a task, which at
+100k tasks is the scheduler's largest cost after its transitions).  The
+worker's shell folds each run of consecutive reports into one `TasksDone`
+(parallel lists of keys, sizes, type names, times and threads; inline
+values keyed by task) and the scheduler's shell unfolds it into one event
+per task.  Only *consecutive* reports are folded, so the scheduler sees
+every report in the order the worker sent it.
+
+    >>> from graphflow.comm.messages import StealAnswer, TaskDone
+    >>> msgs = [TaskDone("s1", "a", 8, "int", 1.0, 2.0, 3), TaskDone("s2", "b", 8, "int", 2.0, 3.0),
+    ...         StealAnswer("s3", "c", True), TaskDone("s4", "d", 8, "int")]
+    >>> [type(m).__name__ for m in fold_task_done(msgs)]
+    ['TasksDone', 'StealAnswer', 'TaskDone']
+    >>> folded = fold_task_done(msgs)[0]
+    >>> folded.keys, folded.inline
+    (['a', 'b'], {'a': 3})
+    >>> [(key, inline) for key, _, _, _, _, _, inline in unfold_task_done(folded)]
+    [('a', 3), ('b', None)]
+"""
+
+from __future__ import annotations
+
+from .messages import TaskDone, TasksDone
+
+__all__ = ["fold_task_done", "unfold_task_done"]
+
+
+def fold_task_done(messages: list) -> list:
+    """``messages`` with each run of two or more consecutive `TaskDone` s replaced by one `TasksDone`."""
+    if sum(1 for m in messages if type(m) is TaskDone) < 2:
+        return messages
+    out: list = []
+    run: list = []
+    for msg in messages:
+        if type(msg) is TaskDone:
+            run.append(msg)
+            continue
+        _close_run(run, out)
+        run = []
+        out.append(msg)
+    _close_run(run, out)
+    return out
+
+
+def _close_run(run: list, out: list) -> None:
+    if len(run) == 1:
+        out.append(run[0])
+    elif run:
+        inline = {m.key: m.inline for m in run if m.inline is not None}
+        out.append(TasksDone(run[-1].stimulus_id, [m.key for m in run], [m.nbytes for m in run],
+                             [m.type_name for m in run], [m.start for m in run], [m.stop for m in run],
+                             [m.thread for m in run], inline))
+
+
+def unfold_task_done(msg: TasksDone):
+    """``(key, nbytes, type_name, start, stop, thread, inline)`` per task of ``msg``, in its order."""
+    inline = msg.inline
+    get = inline.get if inline else None
+    columns = (msg.keys, msg.nbytes, msg.type_names, msg.starts, msg.stops, msg.threads)
+    for key, nbytes, type_name, start, stop, thread in zip(*columns):
+        yield key, nbytes, type_name, start, stop, thread, (get(key) if get is not None else None)
