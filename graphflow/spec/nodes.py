@@ -257,8 +257,7 @@ class Task(Node):
             raise NotCallableError(f"Task {key_str(self._key)!r} was given {func!r} (a {type(func).__name__}) "
                                    "as its function, which is not callable")
         new = object.__new__(type(self))
-        new._key, new._func, new._args, new._kwargs = self._key, func, self._args, self._kwargs
-        new.deps, new._mode = self.deps, self._mode
+        new.__setstate__((self._key, func, self._args, self._kwargs, self.deps, self._mode))
         return new
 
     @property
