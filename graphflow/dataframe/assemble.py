@@ -46,6 +46,8 @@ import pandas as pd
 import pyarrow as pa
 from pandas.api.internals import create_dataframe_from_blocks
 
+from .known_ranges import range_of
+
 __all__ = ["numeric_frame", "concat_frames", "joined_view", "PARALLEL_BYTES"]
 
 PARALLEL_BYTES = 16 * 2**20  # results this big are copied by two threads
@@ -242,6 +244,9 @@ def _as_range(col: pa.ChunkedArray):
     n = len(col)
     if n < 2 or not pa.types.is_int64(col.type):
         return None
+    known = range_of(col)  # slices of a written-out RangeIndex (from_pandas): no need to read them
+    if known is not None:
+        return known
     views = [_values(c, np.dtype(np.int64)) for c in chunks]
     first = int(views[0][0])
     second = int(views[0][1]) if len(views[0]) > 1 else int(views[1][0])

@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from ..spec import tokenize
 from .assemble import concat_frames, numeric_frame
+from .known_ranges import remember
 from .labels import (column_labels, data_names, index_column, index_columns, index_names, is_index_column,
                      with_labels)
 
@@ -179,12 +180,22 @@ def _numpy_table(flat: pd.DataFrame, keep_index: bool) -> pa.Table | None:
         index = flat.index
         for i in range(index.nlevels):
             level = index.get_level_values(i)
-            arr = _numpy_array(np.asarray(level) if _plain(level.dtype) else None)
+            arr = _numpy_array(_range_values(level) if isinstance(level, pd.RangeIndex) else
+                               np.asarray(level) if _plain(level.dtype) else None)
             if arr is None:
                 return None
             arrays.append(arr)
             names.append(index.names[i])
     return pa.Table.from_arrays(arrays, names=names)
+
+
+def _range_values(index: pd.RangeIndex) -> np.ndarray:
+    """A RangeIndex written out (read-only, our own array: pandas' cached one is writable) and remembered as
+    a range (`known_ranges`), so results indexed by it become a RangeIndex again without a scan."""
+    values = np.arange(index.start, index.stop, index.step, dtype=np.int64)
+    values.flags.writeable = False
+    remember(values, index.start, index.step)
+    return values
 
 
 def _plain(dtype) -> bool:
