@@ -298,21 +298,26 @@ def numeric_frame(table: pa.Table, data: list, index: list, index_names: list):
     return pd.DataFrame(dict(zip(data, arrays)), index=idx, copy=False)
 
 
-def concat_frames(frames: list, index_names) -> pd.DataFrame | None:
+def concat_frames(frames: list, index_names, placed: dict | None = None) -> pd.DataFrame | None:
     """``pd.concat(frames)`` for pandas frames of the same number columns (numpy int/uint/float dtypes, in
     the same order), the copies split between two threads, the columns of one dtype in one block; the
     index is the frames' indexes appended (ranges that follow on stay a RangeIndex, as pandas does)
-    named ``index_names`` (one level), or a fresh RangeIndex when ``index_names`` is None.  None when the
-    frames are of another kind.  The caller labels the columns."""
+    named ``index_names`` (one level), or a fresh RangeIndex when ``index_names`` is None.  ``placed``
+    (``{position: whole column}``, `sink`) are result columns already assembled; the frames then hold
+    the others, in order.  None when the frames are of another kind.  The caller labels the columns."""
+    placed = placed or {}
     dtypes = list(frames[0].dtypes)
-    if not all(isinstance(d, np.dtype) and d.kind in "iuf" for d in dtypes) or not dtypes:
+    ncols = len(dtypes) + len(placed)
+    free = [pos for pos in range(ncols) if pos not in placed]  # the result position of each frame column
+    if not all(isinstance(d, np.dtype) and d.kind in "iuf" for d in dtypes) or not ncols:
         return None
     if any(list(f.dtypes) != dtypes for f in frames[1:]):
         return None
     if index_names is not None and (len(index_names) != 1 or any(f.index.nlevels != 1 for f in frames)):
         return None
     n = sum(len(f) for f in frames)
-    jobs, blocks, by_dtype = [], [], {}
+    jobs, by_dtype = [], {}
+    blocks = [(values.reshape(1, -1), np.array([pos])) for pos, values in placed.items()]
     for pos, d in enumerate(dtypes):
         by_dtype.setdefault(d, []).append(pos)
     for d, where in by_dtype.items():
@@ -320,7 +325,7 @@ def concat_frames(frames: list, index_names) -> pd.DataFrame | None:
         views = {pos: joined_view(p) for pos, p in pieces.items()}
         for pos, view in views.items():
             if view is not None:  # columns a function passed through from a from_pandas frame: no copy
-                blocks.append((view.reshape(1, -1), np.array([pos])))
+                blocks.append((view.reshape(1, -1), np.array([free[pos]])))
         where = [pos for pos in where if views[pos] is None]
         if not where:
             continue
@@ -330,11 +335,11 @@ def concat_frames(frames: list, index_names) -> pd.DataFrame | None:
             for piece in pieces[pos]:
                 jobs.append((block[row, start:start + len(piece)], piece))
                 start += len(piece)
-        blocks.append((block, np.array(where)))
+        blocks.append((block, np.array([free[pos] for pos in where])))
     _run_copies(jobs, sum(dest.nbytes for dest, _ in jobs))
     if index_names is None:
         idx = pd.RangeIndex(n)
     else:
         idx = frames[0].index.append([f.index for f in frames[1:]]) if len(frames) > 1 else frames[0].index
         idx = idx.rename(index_names[0])
-    return create_dataframe_from_blocks(blocks, index=idx, columns=pd.RangeIndex(len(dtypes)))
+    return create_dataframe_from_blocks(blocks, index=idx, columns=pd.RangeIndex(ncols))

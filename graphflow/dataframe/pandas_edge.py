@@ -31,6 +31,7 @@ import pyarrow as pa
 from ..spec import tokenize
 from .assemble import concat_frames, numeric_frame
 from .known_ranges import remember
+from .sink import ResultSink, is_sunk, placed_columns
 from .labels import (column_labels, data_names, index_column, index_columns, index_names, is_index_column,
                      with_labels)
 
@@ -380,11 +381,16 @@ class PandasFuncAtEdge:
     the columns, dtypes and index kind ``out_schema`` promises stays pandas (the result's assembly
     concatenates it, `concat_pandas`); any other is conformed to Arrow as `PandasFunc` does."""
 
-    __slots__ = ("op", "expected")
+    __slots__ = ("op", "expected", "sink")
 
-    def __init__(self, op: PandasFunc):
-        self.op = op
+    def __init__(self, op: PandasFunc, sink=None):
+        self.op, self.sink = op, sink
         self.expected = to_pandas_frame(op.out_schema.empty_table(), op.out_schema)
+
+    def sinking(self, parts):
+        """This op over the in-memory source partitions ``parts`` (one input): new number columns are
+        copied into the result as each partition finishes (`sink.ResultSink`)."""
+        return PandasFuncAtEdge(self.op, ResultSink(parts)) if len(self.op.in_schemas) == 1 else self
 
     def conforms(self, out) -> bool:
         """Whether ``out`` is what conforming it to ``out_schema`` would give back (same labels, dtypes,
@@ -402,7 +408,11 @@ class PandasFuncAtEdge:
     def __call__(self, *tables):
         op = self.op
         out = op.func(*op.inputs(tables), *op.args, **op.kwargs)
-        return out if self.conforms(out) else to_arrow(out, op.out_schema)[0]
+        if not self.conforms(out):
+            return to_arrow(out, op.out_schema)[0]
+        if self.sink is not None and isinstance(out, pd.DataFrame):
+            return self.sink.place(tables[0], out)
+        return out
 
     def __graphflow_tokenize__(self):
         return ("PandasFuncAtEdge", tokenize(self.op))
@@ -412,16 +422,21 @@ class PandasFuncAtEdge:
 
 
 def _is_pandas(part) -> bool:
-    return isinstance(part, (pd.DataFrame, pd.Series))
+    return isinstance(part, (pd.DataFrame, pd.Series)) or is_sunk(part)
 
 
 def concat_pandas(parts, schema: pa.Schema):
     """The pandas DataFrame of partitions that are pandas objects conforming to ``schema``
     (`PandasFuncAtEdge`): number columns copied into the result by two threads
     (`assemble.concat_frames`); None when they are of other kinds (the caller converts them to Arrow)."""
-    frames = [p.to_frame(name=0) if isinstance(p, pd.Series) else p for p in parts]
     keep = bool(index_names(schema))
-    out = concat_frames(frames, list(index_names(schema)) if keep else None)
+    sunk = placed_columns(parts) if is_sunk(parts[0]) else None
+    if sunk is not None:  # every new column already in place (`sink`): only the rest is concatenated
+        out = concat_frames(sunk[1], list(index_names(schema)) if keep else None, placed=sunk[0])
+    else:
+        frames = [p.to_frame(name=0) if isinstance(p, pd.Series) else p.to_frame() if is_sunk(p) else p
+                  for p in parts]
+        out = concat_frames(frames, list(index_names(schema)) if keep else None)
     if out is None:
         return None
     labels = column_labels(schema)
@@ -438,7 +453,7 @@ def parts_to_pandas_frame(parts, schema: pa.Schema, table_of=None) -> pd.DataFra
             out = concat_pandas(parts, schema)
             if out is not None:
                 return copy_on_write(out)
-        parts = [to_arrow(p, schema)[0] if _is_pandas(p) else p for p in parts]
+        parts = [to_arrow(p.to_frame() if is_sunk(p) else p, schema)[0] if _is_pandas(p) else p for p in parts]
     return to_pandas_frame(table_of(parts, schema), schema)
 
 
