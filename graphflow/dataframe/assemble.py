@@ -48,7 +48,7 @@ from pandas.api.internals import create_dataframe_from_blocks
 
 from .known_ranges import range_of
 
-__all__ = ["numeric_frame", "concat_frames", "joined_view", "PARALLEL_BYTES"]
+__all__ = ["numeric_frame", "concat_frames", "joined_view", "column_values", "PARALLEL_BYTES"]
 
 PARALLEL_BYTES = 16 * 2**20  # results this big are copied by two threads
 _CHECK_BLOCK = 1 << 16  # the range check's working block (512 KB of int64: stays in cache)
@@ -131,6 +131,8 @@ def _root_region(a: np.ndarray):
     buffer, e.g. a ``pyarrow.Buffer``), or None when that root exposes no contiguous buffer."""
     root = a
     while isinstance(root, np.ndarray) and root.base is not None:
+        if not isinstance(root.base, np.ndarray) and _bytes_of(root.base) is None:
+            break  # an opaque owner (pyarrow's blocks of a to_pandas frame: a capsule): the array over it is the root
         root = root.base
     raw = _bytes_of(root)
     return None if raw is None else (root, raw.ctypes.data, raw.nbytes)
@@ -298,6 +300,13 @@ def numeric_frame(table: pa.Table, data: list, index: list, index_names: list):
     return pd.DataFrame(dict(zip(data, arrays)), index=idx, copy=False)
 
 
+def column_values(frame: pd.DataFrame, j: int):
+    """Column ``j`` 's values (numpy for a numpy dtype), without building a Series: pandas' own accessor,
+    50x cheaper than ``frame.iloc[:, j].to_numpy()`` (which matters at a few columns x 20 partitions)."""
+    get = getattr(frame, "_get_column_array", None)  # pandas >= 1.3; the public form otherwise
+    return get(j) if get is not None else frame.iloc[:, j].to_numpy()
+
+
 def concat_frames(frames: list, index_names, placed: dict | None = None) -> pd.DataFrame | None:
     """``pd.concat(frames)`` for pandas frames of the same number columns (numpy int/uint/float dtypes, in
     the same order), the copies split between two threads, the columns of one dtype in one block; the
@@ -321,7 +330,7 @@ def concat_frames(frames: list, index_names, placed: dict | None = None) -> pd.D
     for pos, d in enumerate(dtypes):
         by_dtype.setdefault(d, []).append(pos)
     for d, where in by_dtype.items():
-        pieces = {pos: [f.iloc[:, pos].to_numpy() for f in frames if len(f)] for pos in where}
+        pieces = {pos: [column_values(f, pos) for f in frames if len(f)] for pos in where}
         views = {pos: joined_view(p) for pos, p in pieces.items()}
         for pos, view in views.items():
             if view is not None:  # columns a function passed through from a from_pandas frame: no copy

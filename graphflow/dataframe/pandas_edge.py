@@ -31,6 +31,7 @@ import pyarrow as pa
 from ..spec import tokenize
 from .assemble import concat_frames, numeric_frame
 from .known_ranges import remember
+from .pandas_parts import frame_of
 from .sink import ResultSink, is_sunk, placed_columns
 from .labels import (column_labels, data_names, index_column, index_columns, index_names, is_index_column,
                      with_labels)
@@ -355,7 +356,7 @@ class PandasFunc:
         self.series = tuple(series) if series is not None else (False,) * len(self.in_schemas)
 
     def inputs(self, tables):
-        return [to_pandas_series(t, s) if ser else to_pandas_frame(t, s)
+        return [to_pandas_series(t, s) if ser else _frame_input(t, s)
                 for t, s, ser in zip(tables, self.in_schemas, self.series)]
 
     def __call__(self, *tables):
@@ -376,6 +377,13 @@ class PandasFunc:
         return PandasFuncAtEdge(self) if self.out_schema is not None else None
 
 
+def _frame_input(table, schema) -> pd.DataFrame:
+    """A partition as a function's pandas argument: the slice of the ``from_pandas`` frame it came from
+    when it is one (`pandas_parts`), else its conversion."""
+    frame = frame_of(table, schema)
+    return frame if frame is not None else to_pandas_frame(table, schema)
+
+
 class PandasFuncAtEdge:
     """Op: a `PandasFunc` whose partitions feed only a computed pandas result: a result that already has
     the columns, dtypes and index kind ``out_schema`` promises stays pandas (the result's assembly
@@ -392,15 +400,15 @@ class PandasFuncAtEdge:
         copied into the result as each partition finishes (`sink.ResultSink`)."""
         return PandasFuncAtEdge(self.op, ResultSink(parts)) if len(self.op.in_schemas) == 1 else self
 
-    def conforms(self, out) -> bool:
+    def conforms(self, out, dtypes=None) -> bool:
         """Whether ``out`` is what conforming it to ``out_schema`` would give back (same labels, dtypes,
-        and an index of the same dtype when the schema keeps one)."""
+        and an index of the same dtype when the schema keeps one); ``dtypes``: a frame's, if known."""
         want = self.expected
         if isinstance(out, pd.Series):
             ok = len(want.columns) == 1 and out.dtype == want.dtypes.iloc[0]
         else:
             ok = isinstance(out, pd.DataFrame) and out.columns.equals(want.columns) and \
-                list(out.dtypes) == list(want.dtypes)
+                (dtypes if dtypes is not None else list(out.dtypes)) == list(want.dtypes)
         if ok and index_names(self.op.out_schema):
             ok = out.index.nlevels == want.index.nlevels == 1 and out.index.dtype == want.index.dtype
         return ok
@@ -408,10 +416,11 @@ class PandasFuncAtEdge:
     def __call__(self, *tables):
         op = self.op
         out = op.func(*op.inputs(tables), *op.args, **op.kwargs)
-        if not self.conforms(out):
+        dtypes = list(out.dtypes) if isinstance(out, pd.DataFrame) else None  # once: a Series built each time
+        if not self.conforms(out, dtypes):
             return to_arrow(out, op.out_schema)[0]
-        if self.sink is not None and isinstance(out, pd.DataFrame):
-            return self.sink.place(tables[0], out)
+        if self.sink is not None and dtypes is not None:
+            return self.sink.place(tables[0], out, dtypes)
         return out
 
     def __graphflow_tokenize__(self):

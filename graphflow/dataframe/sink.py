@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.internals import create_dataframe_from_blocks
 
+from .assemble import column_values
+
 __all__ = ["ResultSink", "SunkFrame", "is_sunk", "placed_columns"]
 
 
@@ -74,7 +76,7 @@ class SunkFrame:
             if pos in self.placed:
                 values = self.sink.column(pos)[self.offset:self.offset + self.length]
             else:
-                values, k = self.rest.iloc[:, k].to_numpy(), k + 1
+                values, k = column_values(self.rest, k), k + 1
             view = values.view()
             view.flags.writeable = False  # the sink's rows belong to every partition's result
             blocks.append((view.reshape(1, -1), np.array([pos])))
@@ -118,16 +120,18 @@ class ResultSink:
                 out = self._columns[pos] = np.empty(self.total, dtype=dtype)
             return out if out.dtype == dtype else None
 
-    def place(self, table, out):
-        """``out`` (the function's frame for source partition ``table``) with its new number columns copied
-        into the sink (a `SunkFrame`), or ``out`` itself when nothing can be placed."""
+    def place(self, table, out, dtypes=None):
+        """``out`` (the function's frame for source partition ``table``; ``dtypes`` its dtypes if known)
+        with its new number columns copied into the sink (a `SunkFrame`), or ``out`` itself when nothing
+        can be placed."""
         found = self._where.get(id(table))
-        if found is None or found[0] is not table or len(out) != table.num_rows or not len(out) or \
-                not all(isinstance(d, np.dtype) and d.kind in "iuf" for d in out.dtypes):
+        if found is None or found[0] is not table or len(out) != table.num_rows or not len(out):
+            return out
+        if not all(isinstance(d, np.dtype) and d.kind in "iuf" for d in (dtypes or list(out.dtypes))):
             return out
         offset, n = found[1], len(out)
         inputs = _buffer_ranges(table)
-        arrays = [out.iloc[:, j].to_numpy() for j in range(out.shape[1])]
+        arrays = [column_values(out, j) for j in range(out.shape[1])]
         placed = []
         for pos, values in enumerate(arrays):
             address = values.ctypes.data
