@@ -54,8 +54,9 @@ def range_of(col) -> range | None:
     """The ``range`` an int64 column (Arrow chunks) holds when its chunks are consecutive, null-free slices
     of one remembered array; else None (the caller checks the values itself)."""
     chunks = [c for c in getattr(col, "chunks", ()) if len(c)]
-    if not chunks or not pa.types.is_int64(col.type) or any(not isinstance(c, pa.Array) or c.null_count
-                                                             for c in chunks):
+    if not chunks or not pa.types.is_int64(col.type):
+        return None
+    if any(not isinstance(c, pa.Array) or c.null_count for c in chunks):
         return None
     first = chunks[0].buffers()[1]
     with _LOCK:

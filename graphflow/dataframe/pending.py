@@ -37,6 +37,7 @@ from .running import running_into
 __all__ = ["Deferred", "DiffInto", "CumulativeInto", "PendingTable", "JoinedParts", "join_parts", "dense_values",
            "is_pending"]
 
+
 def dense_values(col) -> np.ndarray | None:
     """The values of a null-free float64/int64 column as numpy (no copy when it is one chunk), else None."""
     if col is None or col.null_count or not (pa.types.is_float64(col.type) or pa.types.is_int64(col.type)):
