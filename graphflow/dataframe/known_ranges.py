@@ -12,6 +12,8 @@ array (a weak reference removes it), so a later allocation at the same address i
 for it.
 
     >>> import pyarrow as pa
+
+from ..utils.alive import WhileAlive
     >>> values = np.arange(10, 20)
     >>> values.flags.writeable = False   # never changes from here on
     >>> remember(values, 10, 1)
@@ -22,32 +24,21 @@ for it.
 
 from __future__ import annotations
 
-import threading
-import weakref
-
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["remember", "range_of"]
+from ..utils.alive import WhileAlive
 
-_LOCK = threading.Lock()
-_KNOWN: dict = {}  # address -> (weakref to the array, nbytes, start, step)
+__all__ = ["remember", "range_of", "KNOWN"]
+
+KNOWN = WhileAlive()  # address -> (nbytes, start, step), while the array lives
 
 
 def remember(values: np.ndarray, start: int, step: int) -> None:
     """Record that the int64 array ``values`` holds ``start, start + step, ...`` for as long as it lives."""
     if values.dtype != np.int64 or values.ndim != 1 or not values.flags.c_contiguous or values.flags.writeable:
         return  # only arrays nobody can write into: a writable one could change under us
-    address = values.ctypes.data
-
-    def forget(_ref, address=address):
-        with _LOCK:
-            entry = _KNOWN.get(address)
-            if entry is not None and entry[0] is _ref:
-                del _KNOWN[address]
-
-    with _LOCK:
-        _KNOWN[address] = (weakref.ref(values, forget), values.nbytes, int(start), int(step))
+    KNOWN.put(values.ctypes.data, values, (values.nbytes, int(start), int(step)))
 
 
 def range_of(col) -> range | None:
@@ -59,11 +50,10 @@ def range_of(col) -> range | None:
     if any(not isinstance(c, pa.Array) or c.null_count for c in chunks):
         return None
     first = chunks[0].buffers()[1]
-    with _LOCK:
-        entry = _KNOWN.get(first.address)
-    if entry is None or entry[0]() is None:
+    entry = KNOWN.get(first.address)
+    if entry is None:
         return None
-    _ref, nbytes, start, step = entry
+    nbytes, start, step = entry[1]
     pos = chunks[0].offset
     for c in chunks:
         buf = c.buffers()[1]

@@ -23,16 +23,14 @@ keeps the user's frame unchanged when a function writes into its slice.
 
 from __future__ import annotations
 
-import threading
-import weakref
-
 import numpy as np
 import pandas as pd
 
+from ..utils.alive import WhileAlive
+
 __all__ = ["remember", "frame_of", "slices_alike"]
 
-_LOCK = threading.Lock()
-_FRAMES: dict = {}  # id(table) -> (weakref to the table, frame, start, stop, schema)
+_FRAMES = WhileAlive()  # id(table) -> (frame, start, stop, schema), while the table lives
 
 
 def slices_alike(pdf: pd.DataFrame) -> bool:
@@ -46,22 +44,14 @@ def slices_alike(pdf: pd.DataFrame) -> bool:
 
 def remember(table, frame: pd.DataFrame, start: int, stop: int, schema) -> None:
     """Record that partition ``table`` (described by ``schema``) holds rows ``start:stop`` of ``frame``."""
-    key = id(table)
-
-    def forget(ref, key=key):
-        with _LOCK:
-            entry = _FRAMES.get(key)
-            if entry is not None and entry[0] is ref:
-                del _FRAMES[key]
-
-    with _LOCK:
-        _FRAMES[key] = (weakref.ref(table, forget), frame, start, stop, schema)
+    _FRAMES.put(id(table), table, (frame, start, stop, schema))
 
 
 def frame_of(table, schema) -> pd.DataFrame | None:
     """A fresh slice of the frame partition ``table`` came from, if it is a remembered one described by
     ``schema``; else None."""
     entry = _FRAMES.get(id(table))
-    if entry is None or entry[0]() is not table or not entry[4].equals(schema):
+    if entry is None or entry[0] is not table or not entry[1][3].equals(schema):
         return None
-    return entry[1].iloc[entry[2]:entry[3]]
+    frame, start, stop, _ = entry[1]
+    return frame.iloc[start:stop]

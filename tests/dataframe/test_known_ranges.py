@@ -35,10 +35,10 @@ def test_writable_arrays_are_not_remembered_and_dead_ones_are_forgotten():
     assert known_ranges.range_of(pa.chunked_array([pa.array(values)])) is None
     arr = pa.array(_remembered(0, 10, 1))
     address = arr.buffers()[1].address
-    assert address in known_ranges._KNOWN
+    assert address in known_ranges.KNOWN
     del arr
     gc.collect()
-    assert address not in known_ranges._KNOWN
+    assert address not in known_ranges.KNOWN
 
 
 def test_a_remembered_range_gives_the_same_frame_as_a_scan():
