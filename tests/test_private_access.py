@@ -45,7 +45,10 @@ THIRD_PARTY = {"graphflow/dataframe/colexpr.py: pc.Expression._call",
                # that map a block without copying (no public API takes a memory map):
                "graphflow/diagnostics/dashboard/app.py: handler._request_summary", "graphflow/sizeof.py: arr._mask",
                "graphflow/store/blocks.py: s._batch_from_ipc", "graphflow/store/blocks.py: s._table_from_ipc",
-               "graphflow/store/blocks.py: s._array_from_ipc", "graphflow/store/blocks.py: s._chunked_from_ipc"}
+               "graphflow/store/blocks.py: s._array_from_ipc", "graphflow/store/blocks.py: s._chunked_from_ipc",
+               # pandas' column accessor without building a Series (public iloc[:, j] costs 50x: a few columns
+               # x 20 partitions of every map_partitions result); assemble.column_values falls back to iloc:
+               "graphflow/dataframe/assemble.py: frame._get_column_array"}
 
 
 def _private(name: str) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from . import pandas_parts
 from .frame import DataFrame
 from .plan import FromKeys, FromTables
 
@@ -55,9 +56,16 @@ def from_pandas(data, npartitions: int | None = None, chunksize: int | None = No
         raise TypeError(f"from_pandas needs a pandas DataFrame or Series, not {type(data).__name__}")
     if sort and not data.index.is_monotonic_increasing:
         data = data.sort_index()
+    if isinstance(data, pd.DataFrame):
+        data = data.copy(deep=False)  # a copy-on-write snapshot: a later write into the user's frame copies
     table, schema = (series_to_arrow if isinstance(data, pd.Series) else frame_to_arrow)(data, keep_index=True)
     schema = _known_categories(schema, data)
     parts = _slices(table.cast(schema), npartitions, chunksize, data.index)
+    if isinstance(data, pd.DataFrame) and pandas_parts.slices_alike(data):
+        start = 0
+        for p in parts:  # a function given these partitions gets slices of ``data`` (no conversion back)
+            pandas_parts.remember(p, data, start, start + p.num_rows, schema)
+            start += p.num_rows
     frame = DataFrame(FromTables(parts, _index_divisions(parts, data.index)))
     out = frame if isinstance(data, pd.DataFrame) else frame[frame.columns[0]]
     return out

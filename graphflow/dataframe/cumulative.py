@@ -2,9 +2,8 @@
 
 `Cumulative` lowers to three steps.  Each partition's total (one value per column, and whether it held
 a null) is reduced in parallel; a short sequential chain folds the totals into the carry each partition
-starts from; then each partition runs pyarrow's ``cumulative_*`` kernel and folds its carry in (numpy's
-``cumsum``/``cumprod`` and an in-place fold for null-free int64/float64 columns: one pass and one array
-less)::
+starts from; then each partition runs pyarrow's ``cumulative_*`` kernel and folds its carry in (for
+null-free int64/float64 sums and products `running.running_into`: one array, float sums as two chains)::
 
     totals:  S0 S1 S2 ...             (parallel: one pass over each partition)
     carries:     C1=S0  C2=C1+S1 ...  (sequential, one tiny value per column)
@@ -35,6 +34,7 @@ from ..spec import Ref, Task
 from .labels import data_names, index_names
 from .pending import CumulativeInto, PendingTable, dense_values
 from .plan import PlanNode
+from .running import running_into
 
 __all__ = ["Cumulative", "cumulative_type", "CUMULATIVE"]
 
@@ -100,7 +100,7 @@ def _fold(how, carry, total):
     return [(_fold_value(how, cv, tv), cn or tn) for (cv, cn), (tv, tn) in zip(carry, total)]
 
 
-_NUMPY = {"sum": (np.cumsum, np.add), "prod": (np.cumprod, np.multiply)}
+_NUMPY = ("sum", "prod")
 
 
 def _dense(col, how, out_type) -> bool:
@@ -110,13 +110,11 @@ def _dense(col, how, out_type) -> bool:
 
 
 def _numpy_cumulative(col, how, carry) -> pa.Array:
-    """numpy's running sum/product of a null-free column with ``carry`` folded in place: one result array
-    (pyarrow's kernel and then its ``add`` make two, and read the partition twice)."""
+    """The running sum/product of a null-free column with ``carry`` folded in (`running.running_into`: the
+    same values the pandas result's assembly writes, one result array)."""
     values = col.chunk(0).to_numpy() if col.num_chunks == 1 else col.to_numpy()
-    run, fold = _NUMPY[how]
-    out = run(values)
-    if carry is not None:
-        fold(out, carry, out=out)  # wraps on int overflow, as pyarrow's unchecked add/multiply do
+    out = np.empty(len(values), dtype=values.dtype)
+    running_into(values, carry, how, out)  # wraps on int overflow, as pyarrow's unchecked add/multiply do
     return pa.array(out)
 
 

@@ -30,8 +30,11 @@ import pyarrow as pa
 
 from ..spec import tokenize
 from .assemble import concat_frames, numeric_frame
+from .known_ranges import remember
 from .labels import (column_labels, columns_axis, data_names, index_column, index_columns, index_names,
                      is_index_column, with_labels)
+from .pandas_parts import frame_of
+from .sink import ResultSink, is_sunk, placed_columns
 
 __all__ = ["to_pandas_frame", "to_pandas_series", "frame_to_arrow", "series_to_arrow", "to_arrow",
            "schema_from_pandas", "meta_schema", "nonempty_frame", "PandasFunc", "conform", "MetaMismatchError",
@@ -197,12 +200,22 @@ def _numpy_table(flat: pd.DataFrame, keep_index: bool) -> pa.Table | None:
         index = flat.index
         for i in range(index.nlevels):
             level = index.get_level_values(i)
-            arr = _numpy_array(np.asarray(level) if _plain(level.dtype) else None)
+            arr = _numpy_array(_range_values(level) if isinstance(level, pd.RangeIndex) else
+                               np.asarray(level) if _plain(level.dtype) else None)
             if arr is None:
                 return None
             arrays.append(arr)
             names.append(index.names[i])
     return pa.Table.from_arrays(arrays, names=names)
+
+
+def _range_values(index: pd.RangeIndex) -> np.ndarray:
+    """A RangeIndex written out (read-only, our own array: pandas' cached one is writable) and remembered as
+    a range (`known_ranges`), so results indexed by it become a RangeIndex again without a scan."""
+    values = np.arange(index.start, index.stop, index.step, dtype=np.int64)
+    values.flags.writeable = False
+    remember(values, index.start, index.step)
+    return values
 
 
 def _plain(dtype) -> bool:
@@ -364,7 +377,7 @@ class PandasFunc:
         self.series = tuple(series) if series is not None else (False,) * len(self.in_schemas)
 
     def inputs(self, tables):
-        return [to_pandas_series(t, s) if ser else to_pandas_frame(t, s)
+        return [to_pandas_series(t, s) if ser else _frame_input(t, s)
                 for t, s, ser in zip(tables, self.in_schemas, self.series)]
 
     def __call__(self, *tables):
@@ -385,26 +398,38 @@ class PandasFunc:
         return PandasFuncAtEdge(self) if self.out_schema is not None else None
 
 
+def _frame_input(table, schema) -> pd.DataFrame:
+    """A partition as a function's pandas argument: the slice of the ``from_pandas`` frame it came from
+    when it is one (`pandas_parts`), else its conversion."""
+    frame = frame_of(table, schema)
+    return frame if frame is not None else to_pandas_frame(table, schema)
+
+
 class PandasFuncAtEdge:
     """Op: a `PandasFunc` whose partitions feed only a computed pandas result: a result that already has
     the columns, dtypes and index kind ``out_schema`` promises stays pandas (the result's assembly
     concatenates it, `concat_pandas`); any other is conformed to Arrow as `PandasFunc` does."""
 
-    __slots__ = ("op", "expected")
+    __slots__ = ("op", "expected", "sink")
 
-    def __init__(self, op: PandasFunc):
-        self.op = op
+    def __init__(self, op: PandasFunc, sink=None):
+        self.op, self.sink = op, sink
         self.expected = to_pandas_frame(op.out_schema.empty_table(), op.out_schema)
 
-    def conforms(self, out) -> bool:
+    def sinking(self, parts):
+        """This op over the in-memory source partitions ``parts`` (one input): new number columns are
+        copied into the result as each partition finishes (`sink.ResultSink`)."""
+        return PandasFuncAtEdge(self.op, ResultSink(parts)) if len(self.op.in_schemas) == 1 else self
+
+    def conforms(self, out, dtypes=None) -> bool:
         """Whether ``out`` is what conforming it to ``out_schema`` would give back (same labels, dtypes,
-        and an index of the same dtype when the schema keeps one)."""
+        and an index of the same dtype when the schema keeps one); ``dtypes``: a frame's, if known."""
         want = self.expected
         if isinstance(out, pd.Series):
             ok = len(want.columns) == 1 and out.dtype == want.dtypes.iloc[0]
         else:
             ok = isinstance(out, pd.DataFrame) and out.columns.equals(want.columns) and \
-                list(out.dtypes) == list(want.dtypes)
+                (dtypes if dtypes is not None else list(out.dtypes)) == list(want.dtypes)
         if ok and index_names(self.op.out_schema):
             ok = out.index.nlevels == want.index.nlevels == 1 and out.index.dtype == want.index.dtype
         return ok
@@ -412,7 +437,12 @@ class PandasFuncAtEdge:
     def __call__(self, *tables):
         op = self.op
         out = op.func(*op.inputs(tables), *op.args, **op.kwargs)
-        return out if self.conforms(out) else to_arrow(out, op.out_schema)[0]
+        dtypes = list(out.dtypes) if isinstance(out, pd.DataFrame) else None  # once: a Series built each time
+        if not self.conforms(out, dtypes):
+            return to_arrow(out, op.out_schema)[0]
+        if self.sink is not None and dtypes is not None:
+            return self.sink.place(tables[0], out, dtypes)
+        return out
 
     def __graphflow_tokenize__(self):
         return ("PandasFuncAtEdge", tokenize(self.op))
@@ -422,16 +452,21 @@ class PandasFuncAtEdge:
 
 
 def _is_pandas(part) -> bool:
-    return isinstance(part, (pd.DataFrame, pd.Series))
+    return isinstance(part, (pd.DataFrame, pd.Series)) or is_sunk(part)
 
 
 def concat_pandas(parts, schema: pa.Schema):
     """The pandas DataFrame of partitions that are pandas objects conforming to ``schema``
     (`PandasFuncAtEdge`): number columns copied into the result by two threads
     (`assemble.concat_frames`); None when they are of other kinds (the caller converts them to Arrow)."""
-    frames = [p.to_frame(name=0) if isinstance(p, pd.Series) else p for p in parts]
     keep = bool(index_names(schema))
-    out = concat_frames(frames, list(index_names(schema)) if keep else None)
+    sunk = placed_columns(parts) if is_sunk(parts[0]) else None
+    if sunk is not None:  # every new column already in place (`sink`): only the rest is concatenated
+        out = concat_frames(sunk[1], list(index_names(schema)) if keep else None, placed=sunk[0])
+    else:
+        frames = [p.to_frame(name=0) if isinstance(p, pd.Series) else p.to_frame() if is_sunk(p) else p
+                  for p in parts]
+        out = concat_frames(frames, list(index_names(schema)) if keep else None)
     if out is None:
         return None
     labels = column_labels(schema)
@@ -449,7 +484,7 @@ def parts_to_pandas_frame(parts, schema: pa.Schema, table_of=None) -> pd.DataFra
             out = concat_pandas(parts, schema)
             if out is not None:
                 return copy_on_write(out)
-        parts = [to_arrow(p, schema)[0] if _is_pandas(p) else p for p in parts]
+        parts = [to_arrow(p.to_frame() if is_sunk(p) else p, schema)[0] if _is_pandas(p) else p for p in parts]
     return to_pandas_frame(table_of(parts, schema), schema)
 
 

@@ -32,10 +32,10 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from .running import running_into
+
 __all__ = ["Deferred", "DiffInto", "CumulativeInto", "PendingTable", "JoinedParts", "join_parts", "dense_values",
            "is_pending"]
-
-_BLOCK = 1 << 15  # cumulative work block (256 KB of float64: the second pass stays in cache)
 
 
 def dense_values(col) -> np.ndarray | None:
@@ -130,12 +130,9 @@ class DiffInto(Deferred):
         return mask
 
 
-_RUNS = {"sum": (np.cumsum, np.add), "prod": (np.cumprod, np.multiply)}
-
-
 class CumulativeInto(Deferred):
     """The running sum/product of a null-free int64/float64 column with ``carry`` (the partitions before
-    it) folded in, bit for bit what `cumulative` computes (numpy's sequential run, then the carry)."""
+    it) folded in, bit for bit what `cumulative` computes (both call `running.running_into`)."""
 
     __slots__ = ("values", "carry", "how")
 
@@ -145,23 +142,7 @@ class CumulativeInto(Deferred):
         self.length, self.null_count = len(values), 0
 
     def write_into(self, dest):
-        run, fold = _RUNS[self.how]
-        v = self.values
-        carry = None if self.carry is None else np.asarray(self.carry, dtype=dest.dtype)
-        last = None  # the unfolded running value at the end of the previous block
-        # block by block, so the carry's pass reads what the run just wrote while it is in cache; each block
-        # continues the one sequential run (its first value folded with ``last``), so the values are the same
-        for s in range(0, len(v), _BLOCK):
-            d = dest[s:s + _BLOCK]
-            if last is None:
-                run(v[s:s + _BLOCK], out=d)
-            else:
-                np.copyto(d, v[s:s + _BLOCK])
-                d[0] = fold(last, d[0])
-                run(d, out=d)
-            last = d[-1]
-            if carry is not None:
-                fold(d, carry, out=d)
+        running_into(self.values, self.carry, self.how, dest)
 
 
 class PendingTable:

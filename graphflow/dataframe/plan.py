@@ -474,6 +474,10 @@ class Blockwise(PlanNode):
         at_edge = getattr(op, "at_edge", None)  # an op with its own form there (a pandas function)
         if at_edge is not None:
             edge_op = at_edge()
+            parts = getattr(self.children[0], "parts", None)  # in-memory source partitions (FromTables)
+            if edge_op is not None and parts is not None and len(self.children) == 1 and \
+                    hasattr(edge_op, "sinking"):
+                edge_op = edge_op.sinking(parts)  # rows known: new columns go straight into the result
             return None if edge_op is None else Blockwise(edge_op, self.children, self._schema, self.broadcast,
                                                           self.label, self._divisions)
         if len(self.children) != 1 or not _selects_columns(op) or any(e.name != n for n, e in op.exprs):
