@@ -24,9 +24,10 @@ whose memory policy is the worker's own (`graphflow.worker.monitor`).
 
 from __future__ import annotations
 
-import ctypes
 import sys
 import threading
+
+from ..utils import glibc
 
 __all__ = ["reuse_freed_blocks", "return_freed_blocks", "BLOCK_BYTES", "RETAIN_BYTES", "TRIM_AFTER"]
 
@@ -34,30 +35,17 @@ BLOCK_BYTES = 32 * 2 ** 20  # glibc's ceiling for the mmap threshold (HEAP_MAX_S
 RETAIN_BYTES = 256 * 2 ** 20  # freed memory kept at the heap's top during a run
 TRIM_AFTER = 0.05  # seconds: a shorter run freed little, and the trim walks the heap (~1 ms)
 
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
 _WORKER_MODULE = "graphflow.deploy.worker_process"  # imported only where a worker runs
 _lock = threading.Lock()
-_state: dict = {}  # "libc": the loaded library or None; "set": whether this process was configured
-
-
-def _libc():
-    if "libc" not in _state:
-        try:
-            lib = ctypes.CDLL("libc.so.6")
-            _state["libc"] = lib if hasattr(lib, "mallopt") and hasattr(lib, "malloc_trim") else None
-        except OSError:  # not glibc (musl, macOS, Windows)
-            _state["libc"] = None
-    return _state["libc"]
+_state: dict = {}  # "set": whether this process was configured
 
 
 def reuse_freed_blocks() -> bool:
     """Configure glibc for reuse of freed blocks (see the module docstring); True if this process is."""
     with _lock:
         if "set" not in _state:
-            lib = None if _WORKER_MODULE in sys.modules else _libc()
-            _state["set"] = bool(lib) and all(
-                lib.mallopt(param, value) == 1 for param, value in
-                ((_M_ARENA_MAX, 1), (_M_MMAP_THRESHOLD, BLOCK_BYTES), (_M_TRIM_THRESHOLD, RETAIN_BYTES)))
+            _state["set"] = _WORKER_MODULE not in sys.modules and glibc.mallopt(
+                (glibc.M_ARENA_MAX, 1), (glibc.M_MMAP_THRESHOLD, BLOCK_BYTES), (glibc.M_TRIM_THRESHOLD, RETAIN_BYTES))
         return _state["set"]
 
 
@@ -65,4 +53,4 @@ def return_freed_blocks() -> bool:
     """Give the heap's freed memory back to the system (``malloc_trim(0)``); True if some was."""
     if not _state.get("set"):
         return False
-    return bool(_state["libc"].malloc_trim(0))
+    return glibc.malloc_trim()

@@ -37,9 +37,9 @@ passes the environment on) takes small objects from glibc, whose trim returns an
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
+
+from ..utils import glibc
 
 __all__ = ["Trimmer", "trim", "compact", "fresh", "refill", "tune_malloc"]
 
@@ -67,19 +67,6 @@ class Trimmer:
         return False
 
 
-def _load_malloc_trim():
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        fn = libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc (macOS, musl): collecting is all we can do
-        return None
-    fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
-    return fn
-
-
-_malloc_trim = _load_malloc_trim()
-
-
 def tune_malloc() -> bool:
     """Set glibc's allocator up for a long-lived scheduler process; False where it is not glibc.
 
@@ -89,19 +76,13 @@ def tune_malloc() -> bool:
     block of ``MMAP_FROM`` or more on mmap (back to the OS when freed); and each extra thread arena
     (up to 8 per core by default) keeps memory of its own: two are enough for the loop and the rest.
     """
-    try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    m_mmap_threshold, m_arena_max = -3, -8  # glibc's <malloc.h>
-    return bool(mallopt(m_mmap_threshold, MMAP_FROM)) and bool(mallopt(m_arena_max, ARENAS))
+    return glibc.mallopt((glibc.M_MMAP_THRESHOLD, MMAP_FROM), (glibc.M_ARENA_MAX, ARENAS))
 
 
 def trim() -> bool:
     """Collect cycles, then return free heap pages to the OS; True if the allocator released any."""
     gc.collect()
-    return bool(_malloc_trim(0)) if _malloc_trim is not None else False
+    return glibc.malloc_trim()
 
 
 def fresh(value, memo: dict | None = None):

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from .. import config
 from ..errors import SpillError
 from ..units import format_bytes
+from ..utils import glibc
 
 __all__ = ["MemoryPolicy", "MemoryDecision", "THRESHOLDS", "CpuMeter", "RoomLog", "no_room_error", "trim_freed_memory",
            "malloc_threshold",
@@ -183,10 +184,6 @@ of the 100.00 MiB limit, and spilling to /d cannot make room (it needs 8.00 MiB,
         key=key, directory=directory, needed=needed, free=free, reason=last.reason if last is not None else None)
 
 
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_THRESHOLD = -3
-
-
 def malloc_threshold(memory_limit: int) -> int:
     """The glibc threshold for a worker of ``memory_limit`` bytes: 1/64 of it, between 1 and 32 MiB.
 
@@ -211,13 +208,7 @@ def return_freed_memory_promptly(threshold: int = 32 * 2 ** 20) -> bool:
     LocalCluster spent a third of its worker CPU in the kernel (q18 at SF1:
     0.9 s of system time against 0.25 s with 32 MiB).
     """
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, threshold)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, threshold))
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to tune
-        return False
+    return glibc.mallopt((glibc.M_MMAP_THRESHOLD, threshold), (glibc.M_TRIM_THRESHOLD, threshold))
 
 
 def trim_freed_memory() -> bool:
@@ -228,12 +219,7 @@ def trim_freed_memory() -> bool:
     trim returns: a worker that released every result would otherwise keep
     the RSS of its busiest moment, and stay paused.  Takes a few ms.
     """
-    try:
-        import ctypes
-
-        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
-    except (OSError, AttributeError):  # not glibc
-        return False
+    return glibc.malloc_trim()
 
 
 class CpuMeter:
