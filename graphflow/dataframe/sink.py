@@ -20,20 +20,23 @@ The assembly uses the sink's arrays as the result's columns when every partition
 expected (same length as its input); otherwise it rebuilds each partition as a frame (the placed
 columns as views of the sink) and concatenates as before.  In another process (processes scheduler,
 a cluster) the source partitions are copies: nothing is placed there and the frames travel as they
-are (a pickled sink is an empty one).
+are (a pickled sink is an empty one).  Rows are written once per set of arrays: the same graph computed again,
+or by two threads at once, places its partitions in new arrays (`_Generation`), so no compute writes
+into rows another one reads or has returned.
 
     >>> import numpy as np, pandas as pd, pyarrow as pa
     >>> parts = [pa.table({"a": [1.0, 2.0]}), pa.table({"a": [3.0]})]
     >>> sink = ResultSink(parts)
     >>> p0 = sink.place(parts[0], pd.DataFrame({"a": [1.0, 2.0], "c": [10.0, 20.0]}))
     >>> p1 = sink.place(parts[1], pd.DataFrame({"a": [3.0], "c": [30.0]}, index=[2]))
-    >>> p0.placed, sink.column(1).tolist()
-    ((0, 1), [10.0, 20.0, 30.0])
+    >>> p0.placed, p1.sink is p0.sink, p0.sink.columns[1].tolist()
+    ((0, 1), True, [10.0, 20.0, 30.0])
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -57,8 +60,8 @@ def _buffer_ranges(table) -> list:
 
 class SunkFrame:
     """A partition's frame whose new number columns were copied into the sink: ``rest`` holds the other
-    columns (labelled 0, 1, ... in their order), ``placed`` the positions now in the sink's arrays at rows
-    ``offset`` to ``offset + length``."""
+    columns (labelled 0, 1, ... in their order), ``placed`` the positions now in the arrays of ``sink`` (a
+    `_Generation`) at rows ``offset`` to ``offset + length``."""
 
     __slots__ = ("rest", "placed", "columns", "sink", "offset", "length")
 
@@ -74,7 +77,7 @@ class SunkFrame:
         blocks, k = [], 0
         for pos in range(len(self.columns)):
             if pos in self.placed:
-                values = self.sink.column(pos)[self.offset:self.offset + self.length]
+                values = self.sink.columns[pos][self.offset:self.offset + self.length]
             else:
                 values, k = column_values(self.rest, k), k + 1
             view = values.view()
@@ -87,11 +90,32 @@ def is_sunk(part) -> bool:
     return isinstance(part, SunkFrame)
 
 
+class _Generation:
+    """One set of result arrays and the row offsets already written into them.  Each offset is written
+    once: a partition placed again (the same graph computed again, maybe at the same time in another
+    thread) goes to another generation, so no compute writes into rows that another one reads."""
+
+    __slots__ = ("owner", "columns", "claimed", "total", "__weakref__")
+
+    def __init__(self, owner, total):
+        self.owner, self.columns, self.claimed, self.total = owner, {}, set(), total
+
+    def array(self, pos, dtype) -> np.ndarray | None:
+        out = self.columns.get(pos)
+        if out is None:
+            out = self.columns[pos] = np.empty(self.total, dtype=dtype)
+        return out if out.dtype == dtype else None
+
+
 class ResultSink:
     """The result's arrays for the new columns of a function over in-memory partitions ``parts`` (Arrow
-    tables, in order), filled as partitions finish (`place`), allocated on first use."""
+    tables, in order), filled as partitions finish (`place`), allocated on first use.
 
-    __slots__ = ("_where", "total", "_columns", "_lock")
+    The arrays live in generations (`_Generation`): a partition goes to the first one whose rows at its
+    offset are unwritten.  The sink holds its generations weakly: the `SunkFrame` s placed in one keep it
+    alive, and a result given its arrays (`detach`) takes it out of the sink for good."""
+
+    __slots__ = ("_where", "total", "_generations", "_lock")
 
     def __init__(self, parts):
         where, pos = {}, 0
@@ -99,26 +123,30 @@ class ResultSink:
             where[id(p)] = (p, pos)  # by identity: the partition object itself, as the scheduler passes it
             pos += p.num_rows
         self._where, self.total = where, pos
-        self._columns, self._lock = {}, threading.Lock()
+        self._generations, self._lock = [], threading.Lock()
 
     def __reduce__(self):
         return (ResultSink, ([],))  # another process holds copies of the partitions: place nothing there
 
-    def column(self, pos):
-        return self._columns[pos]
-
-    def detach(self, positions) -> dict:
-        """``{position: array}``, handed over to a result: a later use of this sink (the same edge graph
-        computed again) allocates new arrays rather than writing into that result."""
+    def detach(self, generation) -> dict:
+        """``{position: array}`` of ``generation``, handed over to a result: no later placement (the same
+        edge graph computed again) writes into that result."""
         with self._lock:
-            return {c: self._columns.pop(c) for c in positions}
+            self._generations = [g for g in self._generations if g() not in (None, generation)]
+        return dict(generation.columns)
 
-    def _array(self, pos, dtype) -> np.ndarray:
+    def _claim(self, offset):
+        """The generation whose rows at ``offset`` are free, now claimed (a new one when none is)."""
         with self._lock:
-            out = self._columns.get(pos)
-            if out is None:
-                out = self._columns[pos] = np.empty(self.total, dtype=dtype)
-            return out if out.dtype == dtype else None
+            for ref in self._generations:
+                gen = ref()
+                if gen is not None and offset not in gen.claimed:
+                    break
+            else:
+                gen = _Generation(self, self.total)
+                self._generations = [g for g in self._generations if g() is not None] + [weakref.ref(gen)]
+            gen.claimed.add(offset)
+            return gen
 
     def place(self, table, out, dtypes=None):
         """``out`` (the function's frame for source partition ``table``; ``dtypes`` its dtypes if known)
@@ -132,12 +160,13 @@ class ResultSink:
         offset, n = found[1], len(out)
         inputs = _buffer_ranges(table)
         arrays = [column_values(out, j) for j in range(out.shape[1])]
-        placed = []
+        gen, placed = None, []
         for pos, values in enumerate(arrays):
             address = values.ctypes.data
             if values.ndim != 1 or any(lo <= address < hi for lo, hi in inputs):
                 continue  # passed through from the input: the assembly views it, no copy
-            dest = self._array(pos, values.dtype)
+            gen = gen or self._claim(offset)
+            dest = gen.array(pos, values.dtype)  # only this placement writes rows offset..offset+n of it
             if dest is None:
                 continue
             np.copyto(dest[offset:offset + n], values)
@@ -147,18 +176,18 @@ class ResultSink:
         kept = [a for pos, a in enumerate(arrays) if pos not in placed]
         rest = create_dataframe_from_blocks([(a.reshape(1, -1), np.array([k])) for k, a in enumerate(kept)],
                                             index=out.index, columns=pd.RangeIndex(len(kept)))
-        return SunkFrame(rest, placed, out.columns, self, offset, n)
+        return SunkFrame(rest, placed, out.columns, gen, offset, n)
 
 
 def placed_columns(parts):
     """``({position: the sink's array}, the partitions' rest frames)`` when ``parts`` are `SunkFrame` s of
     one sink that cover its rows in order with the same placed columns; else None."""
     first = parts[0]
-    sink, pos = first.sink, 0
+    gen, pos = first.sink, 0
     for p in parts:
-        if not is_sunk(p) or p.sink is not sink or p.offset != pos or p.placed != first.placed:
+        if not is_sunk(p) or p.sink is not gen or p.offset != pos or p.placed != first.placed:
             return None
         pos += p.length
-    if pos != sink.total:
+    if pos != gen.total:
         return None
-    return sink.detach(first.placed), [p.rest for p in parts]
+    return gen.owner.detach(gen), [p.rest for p in parts]

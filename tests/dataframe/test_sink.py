@@ -4,6 +4,7 @@ from_pandas, compute() in this process), against pandas over several partitionin
 changed, and a second compute of the same graph never writing into the first's result."""
 
 import pickle
+import threading
 
 import numpy as np
 import pandas as pd
@@ -59,6 +60,33 @@ def test_the_same_graph_computed_twice_keeps_the_first_result():
     pd.testing.assert_frame_equal(first, kept)
     pd.testing.assert_frame_equal(second, kept)
     assert not np.shares_memory(first["c"].to_numpy(), second["c"].to_numpy())
+
+
+def test_the_same_graph_computed_by_threads_at_once_gives_each_its_own_result():
+    """Six threads compute one edge graph five times each: every result equals pandas and no two share
+    their new columns (before, one thread's assembly took the arrays another was still filling)."""
+    pdf = _frame(20_000, 4)
+    edge = gd.from_pandas(pdf, npartitions=8).map_partitions(add_columns).for_compute()
+    results, errors = [], []
+
+    def run():
+        try:
+            for _ in range(5):
+                results.append(edge.compute(scheduler="threads"))
+        except Exception as e:  # noqa: BLE001 -- reported below with the others
+            errors.append(e)
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 30
+    want = add_columns(pdf)
+    for got in results:
+        pd.testing.assert_frame_equal(got, want)
+    arrays = [got["c"].to_numpy() for got in results]
+    assert not any(np.shares_memory(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1:])
 
 
 @pytest.mark.parametrize("nparts", [1, 3, 5])
