@@ -585,10 +585,12 @@ def keyed_result(out: DataFrame, keys, key_labels, labels: dict, as_index: bool,
         exprs = [(n, Col(n)) for n in values] + [(index_column(i), Col(k)) for i, k in enumerate(keys)]
         index = tuple(key_labels)
         key_names = {}
-    else:
-        exprs = [(k, Col(k)) for k in keys] + [(n, Col(n)) for n in values]
+    else:  # as pandas: a key whose label an aggregation's output takes is not repeated as a column
+        taken = {labels.get(n, n) for n in values}
+        kept = [(k, lab) for k, lab in zip(keys, key_labels) if lab not in taken]
+        exprs = [(k, Col(k)) for k, _ in kept] + [(n, Col(n)) for n in values]
         index = ()
-        key_names = dict(zip(keys, key_labels))
+        key_names = dict(kept)
     fields = [pa.field(name, out.schema.field(e.name).type) for name, e in exprs]
     schema = with_labels(pa.schema(fields), index=index,
                          labels={**key_names, **{n: labels.get(n, n) for n in values}})

@@ -106,7 +106,13 @@ def _general_frame(table, data, idx_cols, names):
     if table.column_names != data + idx_cols:
         table = table.select(data + idx_cols)
     pdf = table.to_pandas(split_blocks=True)
-    if idx_cols:
+    if len(idx_cols) == 1 and pdf[idx_cols[0]].dtype.kind in "iu" and pdf[idx_cols[0]].dtype != np.int64:
+        # pandas' set_index turns ranges of any int type into an int64 RangeIndex; its groupby keeps the
+        # keys' own dtype (an int32 key gives an int32 index), and so do we
+        index = pd.Index(pdf.pop(idx_cols[0]), copy=False)
+        index.name = names[0]
+        pdf.index = index
+    elif idx_cols:
         pdf = pdf.set_index(idx_cols)
         pdf.index.names = list(names)
     return pdf

@@ -229,6 +229,28 @@ def test_as_index_false_and_keywords():
     same(many.compute(scheduler="sync"), pdf.groupby("k").x.median(), sort=True)
 
 
+def test_as_index_false_drops_a_key_an_aggregation_replaces():
+    """As pandas: with as_index=False, a key whose label an output column takes is not repeated."""
+    pdf = make_frame(6, 40)
+    for n in (1, 3):
+        check(lambda d: d.groupby("j", as_index=False).j.count(), pdf, n)
+        check(lambda d: d.groupby("j", as_index=False)[["j", "x"]].sum(), pdf, n)
+        check(lambda d: d.groupby(["k", "j"], as_index=False).j.count(), pdf, n)
+        check(lambda d: d.groupby("j", as_index=False).agg({"j": "count", "y": "sum"}), pdf, n)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int32", "uint16", "uint32"])
+def test_small_int_keys_keep_their_dtype_in_the_index(dtype):
+    """pandas' groupby keeps an int32 key's dtype in the index, though set_index would make a RangeIndex
+    of sorted consecutive keys; meta and result agree with it."""
+    pdf = pd.DataFrame({"k": np.array([2, 1, 3, 1, 2], dtype=dtype), "x": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    df = gd.from_pandas(pdf, npartitions=2)
+    for op in (lambda d: d.groupby("k").x.sum(), lambda d: d.groupby("k").agg({"x": "mean"})):
+        got, want = op(df), op(pdf)
+        assert got._meta.index.dtype == want.index.dtype
+        same(got.compute(scheduler="sync"), want)
+
+
 @pytest.mark.api("GroupBy.ohlc", "GroupBy.corr", "GroupBy.cov")
 def test_ohlc_corr_cov():
     pdf = make_frame(8, 40)
