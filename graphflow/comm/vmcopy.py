@@ -3,9 +3,9 @@
 A 400 MB array sent over zmq on loopback moves at 1.2-1.7 GB/s: it is copied
 into the kernel, out again and through zmq's I/O thread, into freshly faulted
 pages.  Between two processes of one user on one host, Linux can copy from
-one address space to the other in a single pass (``process_vm_readv``), and
-numpy allocates the destination with transparent huge pages, so the whole
-transfer costs about one memcpy.
+one address space to the other in a single pass (``process_vm_readv``) into
+private memory with transparent huge pages (`graphflow.comm.recvbuffers`), so
+the whole transfer costs about one memcpy.
 
     holder                                      reader
     frames = dumps(value)                       (asks with its host id)
@@ -28,8 +28,26 @@ transfer has over making and using the array in one process; the messages
 around it (report, dispatch, fetch) are ~3 ms.  Sharing the copy in small
 chunks instead of halves, a third thread, or one thread did not beat two
 halves on a busy host (`copied` tells the copy's share, as ``dist-transfer``
-reports it).  Only a transfer without a copy goes lower: the producer's
-array allocated in shared memory that both processes keep mapped.
+reports it).  The kernel copies with ``rep movsb``, ~1.7x the CPU of glibc's
+memcpy for the same bytes here (AMD EPYC: 55-60 ms against 34 ms for 400 MB
+into touched pages, load ~15), and no user-space copy can read a private page
+of another process.
+
+Only a transfer without a copy goes lower: the producer's array allocated in
+shared memory (a memfd) that the reader maps.  Not done, measured first: on a
+kernel whose ``shmem_enabled`` is ``never`` a memfd's pages are 4 KiB shmem
+pages, and making 400 MB there costs ~0.62 s of CPU against ~0.10 s for
+numpy's ``arange`` into private huge pages (0.25 s of it just allocating the
+pages; load ~20, 2 cores), while mapping and touching one element per page of
+it costs the reader ~35 ms, as much as the copy.  The producer would pay
+several copies to save one; with shmem huge pages (``advise`` or
+``within_size``) the sum may turn.  What costs more than the copy today is
+the producer's fresh memory: in a profile of ``dist-transfer`` (both
+workers, load ~15) the kernel zeroing the pages of each new 400 MB result
+took 37% of the CPU samples, the copy 6.7%.  glibc cannot keep a block that
+big for reuse (its mmap threshold stops at 32 MiB), so that takes a numpy
+allocation handler keeping freed large blocks mapped, as
+`graphflow.comm.recvbuffers` does for the reader.
 """
 
 from __future__ import annotations

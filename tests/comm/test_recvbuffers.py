@@ -1,6 +1,7 @@
 """Receiving buffers kept faulted in between large same-host copies (graphflow/comm/recvbuffers.py)."""
 
 import gc
+import os
 import threading
 
 import numpy as np
@@ -93,3 +94,27 @@ def test_only_a_process_that_asks_keeps_buffers_and_a_memory_limit_bounds_them()
         assert recvbuffers.keep("1GiB").limit == 2**30
     finally:
         pool.limit = old
+
+
+def _mapping_flags(address: int) -> str:
+    """The permissions column of /proc/self/maps for the mapping holding ``address`` ("rw-p", "rw-s")."""
+    with open("/proc/self/maps") as f:
+        for line in f:
+            span, perms = line.split()[:2]
+            start, end = (int(x, 16) for x in span.split("-"))
+            if start <= address < end:
+                return perms
+    raise AssertionError(f"no mapping holds {address:#x}")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="reads Linux's /proc/self/maps")
+def test_buffers_are_private_memory_not_shmem():
+    """A shared anonymous mapping is shmem: no transparent huge pages where shmem_enabled is never, and
+    ~4x the CPU to fault in; a buffer must be private anonymous memory, as numpy's own large arrays are."""
+    pool = ReceiveBuffers(limit=64 * MiB)
+    a = pool.take(10 * MiB)
+    a[:] = 3
+    assert _mapping_flags(a.ctypes.data).endswith("p")
+    del a
+    again = pool.take(10 * MiB)
+    assert pool.reused == 1 and _mapping_flags(again.ctypes.data).endswith("p") and np.all(again == 3)

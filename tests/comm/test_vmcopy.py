@@ -100,3 +100,29 @@ def test_copies_are_counted():
     assert after["copies"] - before["copies"] == 1
     assert after["bytes"] - before["bytes"] == 3_000_000 * 8
     assert after["seconds"] > before["seconds"]
+
+
+ODD_HOLDER = """
+import sys, pickle, time
+import numpy as np
+from graphflow.comm.vmcopy import lend
+value = np.random.default_rng(7).standard_normal(3_000_017)  # no multiple of the split's 2 MiB alignment
+sys.stdout.buffer.write(pickle.dumps(lend(value, min_bytes=1 << 20), protocol=5))
+sys.stdout.flush()
+time.sleep(30)
+"""
+
+
+@pytest.mark.parametrize("parallel_bytes", [1 << 20, 1 << 40], ids=["split-in-two-threads", "one-thread"])
+def test_a_large_frame_arrives_intact_whether_its_copy_is_split_or_not(monkeypatch, parallel_bytes):
+    """Both halves of a split copy, and the seam between them, hold the holder's values; so does one read."""
+    import pickle
+
+    monkeypatch.setattr(vmcopy, "PARALLEL_BYTES", parallel_bytes)
+    proc = subprocess.Popen([sys.executable, "-c", ODD_HOLDER], stdout=subprocess.PIPE)
+    try:
+        value = borrow(pickle.loads(proc.stdout.read1(1 << 20)))
+    finally:
+        proc.kill()
+        proc.wait()
+    np.testing.assert_array_equal(value, np.random.default_rng(7).standard_normal(3_000_017))
