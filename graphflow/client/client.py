@@ -35,6 +35,7 @@ import weakref
 from .. import config
 from ..comm import messages as wire
 from ..comm.addresses import with_scheme
+from ..comm.batching import unfold_key_status
 from ..errors import CommClosedError, CycleError, GraphflowError
 from ..optimize import optimize_collections
 from ..spec import DataNode, Ref, Task, TaskGraph, tokenize
@@ -51,7 +52,7 @@ from .datasets import PublishedDatasets
 from .metadata import SchedulerRecords
 from .observe import ClusterObservations
 from .current import open_clients
-from .futures import Future, futures_to_refs
+from .futures import Future, KeyState, futures_to_refs
 from .refs import KeyRefs
 from .large_args import LargeArgs, warn_large_values
 from .placement import ANNOTATIONS, task_options
@@ -176,6 +177,8 @@ class Client(ClusterAdmin, PublishedDatasets, SchedulerRecords, ClusterObservati
             caller = self.actor_callers.get(msg.actor)
             if caller is not None:
                 caller.on_results(msg)
+        elif type(msg) is wire.KeyStatuses:
+            self._on_reports(msg)
         elif type(msg) is wire.KeyStatus:
             self._on_report(msg)
         elif type(msg) is wire.Unreadable:  # tasks or actor calls of ours could not be loaded where they went
@@ -183,27 +186,41 @@ class Client(ClusterAdmin, PublishedDatasets, SchedulerRecords, ClusterObservati
         else:
             logger.warning("client: unexpected %s from the scheduler", type(msg).__name__)
 
+    def _on_reports(self, msg: wire.KeyStatuses) -> None:
+        """A batch of reports in one pass: a pending key that finished is settled here directly (the common
+        case, 100k of them after a ``map``); anything else goes the way of a single report."""
+        if self.actor_callers:  # an actor's key may be among them: its caller wants the report itself
+            for report in unfold_key_status(msg):
+                self._on_report(report)
+            return
+        get = self.refs.get
+        inline, errors = msg.inline, msg.errors
+        finished: list = []  # settled together (KeyState.finish_many), in order with the other reports
+        for i, (key, status, nbytes, type_name, who_has) in enumerate(
+                zip(msg.keys, msg.states, msg.nbytes, msg.type_names, msg.who_has)):
+            state = get(key)
+            if state is None:
+                continue
+            if status == "memory" and state.status == "pending":
+                finished.append((state, inline.get(i) if inline else None, who_has, nbytes, type_name))
+                continue
+            if finished:
+                KeyState.finish_many(finished)
+                finished = []
+            exception, traceback = errors.get(i, (None, ""))
+            state.apply_report(status, inline.get(i), who_has, nbytes, type_name, exception, traceback)
+        if finished:
+            KeyState.finish_many(finished)
+
     def _on_report(self, msg: wire.KeyStatus) -> None:
         if self.actor_callers:
             caller = self.actor_callers.get(msg.key)
             if caller is not None:
                 caller.on_report(msg)
         state = self.refs.get(msg.key)
-        if state is None:
-            return
-        if msg.state == "memory":
-            if state.status == "cancelled":
-                return  # cancelled here while the report was on its way
-            if state.status == "finished" and state.has_value:  # new holders (a worker retired): keep the value
-                state.who_has = list(msg.who_has)
-                return
-            state.finish(msg.inline, msg.inline is not None, msg.who_has, msg.nbytes, msg.type_name)
-        elif msg.state == "erred":
-            state.fail(msg.exception, msg.traceback)
-        elif msg.state == "lost":
-            state.lose()
-        elif msg.state == "cancelled":
-            state.cancel()
+        if state is not None:
+            state.apply_report(msg.state, msg.inline, msg.who_has, msg.nbytes, msg.type_name, msg.exception,
+                               msg.traceback)
 
     def check_open(self) -> None:
         """Raise if this client can no longer talk to its scheduler (`CommClosedError`, or why it failed)."""

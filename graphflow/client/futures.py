@@ -51,7 +51,11 @@ class KeyState:
     """
 
     __slots__ = ("key", "status", "value", "has_value", "exception", "traceback", "who_has", "nbytes",
-                 "type_name", "settled", "event", "callbacks", "lock", "by_task", "fetch_failures")
+                 "type_name", "settled", "event", "callbacks", "by_task", "fetch_failures")
+
+    # One lock for every key: it is held for a few assignments only, never while waiting or calling back,
+    # and a lock a key was a fifth of making one (and 40 bytes of each of a million).
+    lock = threading.Lock()
 
     def __init__(self, key):
         self.key = key
@@ -66,7 +70,6 @@ class KeyState:
         self.settled = False  # finished, failed or cancelled (a lost value makes it False again)
         self.event = None  # a threading.Event, made by the first reader that has to block (`wait`)
         self.callbacks = None  # on_done callbacks, while unsettled
-        self.lock = threading.Lock()
         self.by_task = True  # the error (if any) was raised by the task, not by losing the scheduler
         self.fetch_failures = 0  # tries to fetch the finished value that failed (graphflow.client.transfer)
 
@@ -74,6 +77,40 @@ class KeyState:
         self.value, self.has_value = value, has_value
         self.who_has, self.nbytes, self.type_name = list(who_has), nbytes, type_name
         self._settle(FINISHED)
+
+    def apply_report(self, status: str, inline, who_has, nbytes: int, type_name: str, exception, traceback: str):
+        """Change as the scheduler's report on the key says (``status``: its state there, `KeyStatus`)."""
+        if status == "memory":
+            if self.status == CANCELLED:
+                return  # cancelled here while the report was on its way
+            if self.status == FINISHED and self.has_value:  # new holders (a worker retired): keep the value
+                self.who_has = list(who_has)
+                return
+            self.finish(inline, inline is not None, who_has, nbytes, type_name)
+        elif status == "erred":
+            self.fail(exception, traceback)
+        elif status == "lost":
+            self.lose()
+        elif status == "cancelled":
+            self.cancel()
+
+    @classmethod
+    def finish_many(cls, finished: list) -> None:
+        """`finish` of each ``(state, value or None, who_has, nbytes, type_name)`` of ``finished`` (a batch of
+        reports, ``who_has`` lists its own), under one hold of the lock; only keys someone waits on are woken."""
+        woken = []
+        with cls.lock:
+            for state, value, who_has, nbytes, type_name in finished:
+                state.value, state.has_value, state.who_has = value, value is not None, who_has
+                state.nbytes, state.type_name, state.status, state.settled = nbytes, type_name, FINISHED, True
+                if state.event is not None or state.callbacks is not None:
+                    woken.append((state, state.callbacks))
+                    state.callbacks = None
+        for state, callbacks in woken:  # as `_settle` does, outside the lock
+            if state.event is not None:
+                state.event.set()
+            for callback in callbacks or ():
+                callback()
 
     def fail(self, exception, traceback: str = "", by_task: bool = True) -> None:
         """Settle with an error: the task's own (``by_task``), or why the result is gone (the scheduler is)."""

@@ -44,6 +44,11 @@ def repair(msg, error: SerializationError):
         if msg.exception is not None and missing_in(msg.exception):
             msg.exception = task_exception(msg.key, msg.exception)
         return msg
+    if t is wire.KeyStatuses:  # as for each KeyStatus above, by position
+        msg.inline = {i: v for i, v in msg.inline.items() if not missing_in(v)}
+        msg.errors = {i: ((task_exception(msg.keys[i], exc), tb) if missing_in(exc) else (exc, tb))
+                      for i, (exc, tb) in msg.errors.items()}
+        return msg
     if t is wire.ActorResults:
         msg.results = [(seq, False, load_error(f"the result of call #{seq} on actor {msg.actor!r}", value), tb)
                        if missing_in(value) else (seq, ok, value, tb) for seq, ok, value, tb in msg.results]

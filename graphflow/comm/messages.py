@@ -21,7 +21,7 @@ of a client::
 
     client -> RegisterClient(client)                     client <- Welcome(...)
     client -> SubmitGraph(specs, ...) / DropKeys / CancelKeys
-    client <- KeyStatus(key, "memory" | "erred" | "lost" | "cancelled", ...)
+    client <- KeyStatus(key, "memory" | "erred" | "lost" | "cancelled", ...) / KeyStatuses (a batch of them)
     client -> Rpc(id, WhoHasRequest(...)) ...            client <- RpcReply(id, value)
 
 and between peers (and from a client gathering results)::
@@ -731,6 +731,22 @@ class KeyStatus:
     inline: object = None
     exception: object = None
     traceback: str = ""
+
+
+@dataclass(slots=True)
+class KeyStatuses:
+    """Scheduler -> client: the `KeyStatus` es of one pass of its loop, in one message as parallel lists.
+
+    ``inline``: position in the lists -> the value sent along; ``errors``: position -> ``(exception,
+    traceback)`` of an erred key.  Positions, not keys: one key may change state twice in a pass."""
+
+    keys: list
+    states: list
+    nbytes: list
+    type_names: list
+    who_has: list
+    inline: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- pickling

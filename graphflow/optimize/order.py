@@ -47,7 +47,10 @@ def order(graph: TaskGraph, keys=None) -> TaskGraph:
 
 def compute_priorities(graph: TaskGraph, keys=None) -> list:
     """A list with one priority per node index: 0 runs first."""
-    topo = graph.toposort_indices()  # also rejects cycles and missing keys
+    idx = graph.index  # rejects missing keys
+    if not any(idx.deps):  # no task reads another (100k delayed leaves through compute(list))
+        return _unconnected(idx, keys)
+    topo = graph.toposort_indices()  # also rejects cycles
     with no_gc():
         return _priorities(graph, topo, keys)
 
@@ -99,6 +102,24 @@ def _priorities(graph: TaskGraph, topo: list, keys) -> list:
             stack.pop()
             tallest_first.pop(i, None)
             counter = _place(i, counter, prio, deps, dependents, remaining, pending, is_output)
+    return prio
+
+
+def _unconnected(idx, keys) -> list:
+    """What the walk gives a graph without edges, without walking: the requested keys in the order asked,
+    then the other nodes in index order."""
+    prio = [-1] * len(idx)
+    counter = 0
+    index = idx.index
+    for k in keys or ():
+        i = index[k]
+        if prio[i] < 0:
+            prio[i] = counter
+            counter += 1
+    for i, p in enumerate(prio):
+        if p < 0:
+            prio[i] = counter
+            counter += 1
     return prio
 
 

@@ -41,7 +41,7 @@ import os
 import time
 
 from ..comm import messages as wire
-from ..comm.batching import unfold_task_done
+from ..comm.batching import fold_key_status, unfold_task_done
 from ..comm.salvage import missing_in, task_exception
 from ..comm.transport import Listener
 from ..errors import GraphflowError
@@ -462,7 +462,7 @@ class Scheduler:
         outbox, self._outbox = self._outbox, {}
         for peer, msgs in outbox.items():
             try:
-                self.listener.send_many(peer, msgs)
+                self.listener.send_many(peer, fold_key_status(msgs))  # a client: one report per pass
             except Exception as exc:
                 logger.warning("scheduler: could not send %d messages to %r: %s", len(msgs),
                                self.name_of.get(peer), exc)

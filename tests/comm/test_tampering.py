@@ -177,6 +177,9 @@ MESSAGES = {
     "ActorCallLog": lambda: wire.ActorCallLog("log-1", ("Counter", "abc"), "caller-1", 0, big_serialized(), 1, 3),
     "KeyStatus": lambda: wire.KeyStatus(("inc", 1), "memory", 2**20, "ndarray", ["tcp://10.0.0.2:40001"],
                                         Serialized.from_object(table())),
+    "KeyStatuses": lambda: wire.KeyStatuses([("inc", 1), ("inc", 2)], ["memory", "erred"], [2**20, 0], ["ndarray", ""],
+                                            [["tcp://10.0.0.2:40001"], []], {0: Serialized.from_object(table())},
+                                            {1: (Serialized.from_object(ValueError("x" * 3000)), "Traceback ...")}),
 }
 
 
@@ -252,7 +255,7 @@ def test_every_tampering_of_every_frame_is_refused_before_unpickling(name):
 def test_the_big_messages_really_have_out_of_band_buffers():
     """Otherwise the buffer tamperings above would test nothing."""
     for name in ("PutData", "DataReply", "ActorCalls", "ActorCallLog", "RunTasks", "SubmitGraph", "TaskDone",
-                 "TasksDone", "KeyStatus", "ActorResults"):
+                 "TasksDone", "KeyStatus", "KeyStatuses", "ActorResults"):
         frames = pack([MESSAGES[name](), Sentinel("x")], TOKEN)
         assert len(frames) >= 2 and all(memoryview(b).nbytes >= 2048 for b in frames[1:]), name
     # and the sentinel inside a SerializedValue buffer is unpickled when the intact message loads

@@ -135,3 +135,9 @@ def test_deep_chain_orders_without_recursion():
 def test_graph_without_keys_orders_all_sinks():
     g = diamond()
     assert_valid_order(g, compute_priorities(g))
+
+
+def test_a_graph_without_edges_runs_the_requested_keys_in_the_order_asked_then_the_rest():
+    graph = TaskGraph([Task(f"t{i}", inc, i) for i in range(5)])
+    prio = compute_priorities(graph, ["t4", "t1", "t4"])
+    assert [graph.index.keys[i] for i in sorted(range(5), key=prio.__getitem__)] == ["t4", "t1", "t0", "t2", "t3"]

@@ -43,3 +43,19 @@ def test_explicit_stage_list_and_errors():
 def test_accepts_plain_mapping():
     g = optimize_graph({"a": DataNode("a", 1), "b": Task("b", inc, Ref("a"))}, ["b"])
     assert isinstance(g, TaskGraph)
+
+
+def test_unconnected_requested_tasks_pass_every_stage_unchanged_in_the_order_asked():
+    """100k delayed leaves through ``client.compute(list)``: nothing to cull, inline or fuse; the stages are
+    skipped and ``order`` gives the requested order."""
+    nodes = [Task(f"t{i}", inc, i) for i in range(6)]
+    graph = TaskGraph(nodes)
+    asked = ["t3", "t0", "t5", "t1", "t4", "t2"]
+    out = optimize_graph(graph, asked)
+    assert dict(out) == dict(graph)
+    assert out.order_keys() == asked
+
+
+def test_an_unrequested_node_is_still_culled_when_no_task_reads_another():
+    graph = TaskGraph([Task("a", inc, 1), Task("b", inc, 2), DataNode("junk", 3)])
+    assert sorted(optimize_graph(graph, ["b", "a"])) == ["a", "b"]
