@@ -26,6 +26,13 @@ def slow(x, delay):
     return x
 
 
+def gated(x, path):
+    """``x`` once the file ``path`` exists: a task that runs exactly as long as the test needs."""
+    while not os.path.exists(path):
+        time.sleep(0.01)
+    return x
+
+
 def fail(x):
     raise ValueError(f"bad value {x}")
 
@@ -203,7 +210,8 @@ def test_retry_reruns_an_erred_task_and_what_erred_through_it(client, tmp_path):
 
 
 @pytest.mark.api("Client.cancel", "Future.cancel")
-def test_cancel_leaves_other_clients_futures_unless_forced(client):
+def test_cancel_leaves_other_clients_futures_unless_forced(client, tmp_path):
+    gate = str(tmp_path / "gate")
     with gf.Client(client.scheduler_address, token=client.token, set_as_default=False) as other:
         mine = client.submit(slow, 11, 1.0)
         theirs = other.submit(slow, 11, 1.0)
@@ -212,13 +220,17 @@ def test_cancel_leaves_other_clients_futures_unless_forced(client):
         mine.cancel()
         assert mine.cancelled()
         assert theirs.result(timeout=30) == 11
-        mine2 = client.submit(slow, 12, 5.0)
-        theirs2 = other.submit(slow, 12, 5.0)
-        wait_for(lambda: client.run_on_scheduler(_wanted_by, mine2.key) == 2, timeout=30)
-        client.cancel([mine2], force=True)
-        wait_for(lambda: theirs2.cancelled(), timeout=30)
-        with pytest.raises(FutureCancelledError):
-            theirs2.result(timeout=5)
+        # gated, not timed: on a loaded machine a 5 s task could finish before the forced cancel
+        mine2 = client.submit(gated, 12, gate)
+        theirs2 = other.submit(gated, 12, gate)
+        try:
+            wait_for(lambda: client.run_on_scheduler(_wanted_by, mine2.key) == 2, timeout=30)
+            client.cancel([mine2], force=True)
+            wait_for(lambda: theirs2.cancelled(), timeout=30)
+            with pytest.raises(FutureCancelledError):
+                theirs2.result(timeout=5)
+        finally:
+            open(gate, "w").close()  # frees the worker's thread for the next tests
 
 
 def _wanted_by(key, dask_scheduler=None):
