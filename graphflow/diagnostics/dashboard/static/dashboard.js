@@ -70,9 +70,14 @@
     return r.worker + "|" + r.thread + "|" + r.key + "|" + r.start;
   }
 
+  let lastNow = 0;
+
+  /* The scheduler's clock, never going back (each snapshot arrives a little after its time: taken alone,
+   * the estimate would step back, and the stream's window would slide back and forth at its end). */
   function now() {
-    if (!snapshot || !snapshot.time) return Date.now() / 1000;
-    return snapshot.time + (performance.now() - snapshotAt) / 1000;
+    const t = !snapshot || !snapshot.time ? Date.now() / 1000 : snapshot.time + (performance.now() - snapshotAt) / 1000;
+    lastNow = Math.max(lastNow, t);
+    return lastNow;
   }
 
   /* Write only what differs: an unchanged write still costs the browser a style pass and a frame. */
@@ -164,7 +169,7 @@
     const last = end === null ? t : end;
     const shown = records.length > MAX_BARS ? records.slice(-MAX_BARS) : records;
     const bars = charts.stream.update(shown, last - WINDOW_S, last);
-    setData(summaryEl, { streamBars: String(bars) });
+    setData(summaryEl, { streamBars: String(bars), streamLive: end === t ? "yes" : "no" }); // no: drawn as it stays
     streamWait = Math.max(STREAM_S * 1000, BUDGET * (performance.now() - t0));
   }
 
@@ -268,21 +273,34 @@
     });
   }
 
+  let textAt = -Infinity;
+  let textTasks = 0;
+
+  /* The line of text: a new text is a new frame, so while tasks run (their count changes with every
+   * snapshot) it follows at most every SMALL_S, with the charts -- at once for a submission (more tasks),
+   * a change of workers or an error. */
   function renderSummaryText() {
     const d = summaryEl.dataset;
-    const age = snapshot && snapshot.time ? now() - snapshot.time : null;
+    const tasks = Number(d.tasks);
     const text = document.getElementById("summary-text");
-    setText(text, d.workers + " workers \u00b7 " + d.tasks + " tasks \u00b7 " + d.streamBars +
-      " bars in the task stream" + (failures ? " \u00b7 scheduler unreachable, retrying" : ""));
+    const line = d.workers + " workers \u00b7 " + d.tasks + " tasks \u00b7 " + d.streamBars +
+      " bars in the task stream" + (failures ? " \u00b7 scheduler unreachable, retrying" : "");
+    const urgent = failures || tasks > textTasks || !text.textContent.startsWith(d.workers + " workers");
+    if (line !== text.textContent && (urgent || performance.now() - textAt >= SMALL_S * 1000)) {
+      text.textContent = line;
+      textAt = performance.now();
+      textTasks = tasks;
+    }
+    const age = snapshot && snapshot.time ? now() - snapshot.time : null;
     const stale = failures || (age !== null && age > 5) ? "stale" : "";
     if (text.className !== stale) text.className = stale;
   }
 
   /* Everything a round got, drawn in one synchronous pass: the browser makes one frame of it. */
   function render(fresh) {
+    renderStream(); // first: it reads its box's size, which after the writes below would force a layout
     if (fresh) renderSnapshot(fresh);
     if (graphDirty && graphInView) renderGraph();
-    renderStream();
     renderSummaryText();
   }
 
@@ -323,6 +341,7 @@
     smallDrawn = [null, null, null];
     smallAt = -Infinity;
     graphDirty = true;
+    charts.graph.shown = null;
     render(snapshot);
   }
 
@@ -330,9 +349,9 @@
     // The graph panel off screen: its graph is neither fetched nor drawn; scrolled to, it is at once.
     new IntersectionObserver((entries) => {
       const shown = entries[entries.length - 1].isIntersecting;
+      setData(summaryEl, { graphInView: shown ? "yes" : "no" });
       if (shown === graphInView) return;
       graphInView = shown;
-      setData(summaryEl, { graphInView: shown ? "yes" : "no" });
       if (shown && snapshot && visible()) {
         graphVersion = null;
         graphAt = -Infinity;
