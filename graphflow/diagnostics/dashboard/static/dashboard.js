@@ -3,8 +3,9 @@
  * One loop.  A long poll of /api/v1/summary?after=<time of the snapshot it has>&wait=2 (the snapshot
  * without its graph; it answers when the scheduler publishes a newer one, at most every 0.5 s, or 204
  * after 2 s).  The snapshot's counts say what else changed, so nothing is fetched to find out it did not:
- * counts.stream (task runs recorded so far) -- the task stream is asked, at most every STREAM_S, for the
- * newest records since the last answer (an even sample when there are many) and not at all when none ran;
+ * counts.stream (task runs recorded so far) -- at most every STREAM_S the summary request carries the count
+ * the page has seen (&stream_after=), and the answer brings the records that ran since (an even sample when
+ * there are many; none, at no cost, when none ran): one request where there were two;
  * counts.graph (raised when the scheduler rebuilt the graph) -- the graph, the big part, is fetched only
  * then, only while its panel is on screen (IntersectionObserver), and at once for a new submission (more
  * tasks), else at most every GRAPH_S or longer when drawing it took long.
@@ -29,7 +30,6 @@
   const BUDGET = 20;
   const RETRY_MS = 500;
   const WINDOW_S = 10;
-  const MIN_COUNT = 500;
   const MAX_RECORDS = 20000;
   const MAX_BARS = 1500; // drawn: the newest; more would not be told apart in 10 s of a few rows
   const SAMPLE = 800; // records per task-stream answer at most (evenly spaced): bounds the cost of busy seconds
@@ -59,7 +59,7 @@
   let graphDirty = false; // fetched, not drawn yet
   let streamWait = STREAM_S * 1000;
   let streamAt = -Infinity;
-  let streamAdded = null; // counts.stream when the stream was last asked
+  let streamAdded = null; // counts.stream of the snapshot that brought the last records
   let streamDrawn = null; // [window end, record count] of the last drawing: redraw only when either moved
   let streamDrawnAt = -Infinity;
   let snapshotDrawn = null; // what the tables last showed
@@ -96,12 +96,20 @@
     return response.json();
   }
 
+  /* The summary, and with it (at most every streamWait) the task records that ran since the last ones. */
   async function pollSnapshot() {
     const after = snapshot ? snapshot.time : -1;
-    const fresh = await fetchJson("/api/v1/summary?after=" + after + "&wait=" + (snapshot ? WAIT_S : 0));
+    const withStream = performance.now() - streamAt >= streamWait;
+    const fresh = await fetchJson("/api/v1/summary?after=" + after + "&wait=" + (snapshot ? WAIT_S : 0) +
+      (withStream ? "&stream_after=" + (streamAdded === null ? -1 : streamAdded) + "&sample=" + SAMPLE : ""));
     if (fresh) {
       snapshot = fresh;
       snapshotAt = performance.now();
+      if (fresh.stream) {
+        streamAt = performance.now();
+        streamAdded = fresh.counts && fresh.counts.stream !== undefined ? fresh.counts.stream : null;
+        takeRecords(fresh.stream);
+      }
     }
     return fresh;
   }
@@ -126,18 +134,9 @@
     return true;
   }
 
-  /* The records that ran since the last answer: counts.stream says how many (asking for the newest N rather
-   * than "since T" lets the scheduler slice its ring instead of searching it), a quarter more for those that
-   * finish between the snapshot and this request; nothing when none ran. */
-  async function pollStream() {
-    const added = counts().stream;
-    if (added !== undefined && added === streamAdded) return false;
-    if (performance.now() - streamAt < streamWait) return false;
-    streamAt = performance.now();
-    const count = streamAdded === null || added === undefined ? 2000 :
-      Math.max(MIN_COUNT, Math.min(MAX_RECORDS, Math.ceil(1.25 * (added - streamAdded))));
-    streamAdded = added === undefined ? null : added;
-    const fresh = (await fetchJson("/api/v1/task_stream?count=" + count + "&sample=" + SAMPLE)) || [];
+  /* Records of an answer, less those the page has; then only the last window (of activity: an idle
+   * cluster keeps showing what it did last). */
+  function takeRecords(fresh) {
     for (const r of fresh) {
       const id = recordId(r);
       if (seen.has(id)) continue;
@@ -145,7 +144,6 @@
       records.push(r);
       if (maxStop === null || r.stop > maxStop) maxStop = r.stop;
     }
-    // Keep the last window (of activity: an idle cluster keeps showing what it did last).
     const end = Math.max(now(), 0);
     const horizon = Math.min(end, maxStop === null ? end : maxStop + 1) - WINDOW_S;
     if (records.length && (records[0].stop < horizon - WINDOW_S || records.length > MAX_RECORDS)) {
@@ -153,7 +151,6 @@
       seen.clear();
       for (const r of records) seen.add(recordId(r));
     }
-    return true;
   }
 
   /* The window ends now while bars are in it ("seconds ago" slides), else at the last bar: an idle
@@ -322,7 +319,6 @@
     try {
       fresh = await pollSnapshot();
       await pollGraph();
-      await pollStream();
       failures = 0;
     } catch (err) {
       failures++;
@@ -364,7 +360,7 @@
     if (!visible()) return;
     if (snapshot) redrawAll();
     if (!running) {
-      streamAt = -Infinity; // the stream missed the hidden time: fetch it with the first round
+      streamAt = -Infinity; // the stream missed the hidden time: ask for it with the first round
       tick();
     }
   });
