@@ -16,9 +16,10 @@ front end may raise while it has clients) keeps the timer building without
 asks.  A snapshot of 10,000 tasks takes a few milliseconds of the loop.
 
 Besides the state, ``counts`` carries two numbers a page compares instead of
-fetching: ``stream``, the task runs recorded so far (it asks the task stream
-for the new ones only, and not at all when none ran), and ``graph``, which
-changes whenever the graph part was rebuilt (it fetches the graph only then).
+fetching: ``stream``, the task runs recorded so far (the dashboard asks for
+the records that ran since the count it saw, and for none when none ran), and
+``graph``, which changes whenever the graph part was rebuilt (the page fetches
+the graph only then).
 
 Readers run on other threads (the dashboard's HTTP app).  `snapshot` returns
 the last published dict (never mutated after it was published: don't mutate
