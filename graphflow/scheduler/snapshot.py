@@ -6,13 +6,20 @@ dict write each), and a timer on the scheduler's loop, every
 ``scheduler.dashboard_interval`` seconds (gf.config, default 0.5):
 
 * appends each worker's memory to a bounded history (`memory_history`), and
-* when someone is watching, builds a snapshot dict (`build_snapshot`) and
-  publishes it by replacing one attribute.
+* when a reader asked since the last build, builds a snapshot dict
+  (`build_snapshot`) and publishes it by replacing one attribute.
 
-"Watching" means a reader called `snapshot` or `task_stream` within the last
-``idle_after`` seconds (5), or ``watchers`` (a count the dashboard raises
-while it has clients) is positive.  An unwatched scheduler builds nothing;
-a snapshot of 10,000 tasks takes a few milliseconds of the loop.
+A page that long-polls asks all the time, so it gets a snapshot every
+interval; a reader that asks once a minute costs one build a minute, not a
+build every interval for ``idle_after`` seconds.  ``watchers`` (a count a
+front end may raise while it has clients) keeps the timer building without
+asks.  A snapshot of 10,000 tasks takes a few milliseconds of the loop.
+
+Besides the state, ``counts`` carries two numbers a page compares instead of
+fetching: ``stream``, the task runs recorded so far (the dashboard asks for
+the records that ran since the count it saw, and for none when none ran), and
+``graph``, which changes whenever the graph part was rebuilt (the page fetches
+the graph only then).
 
 Readers run on other threads (the dashboard's HTTP app).  `snapshot` returns
 the last published dict (never mutated after it was published: don't mutate
@@ -27,7 +34,7 @@ The snapshot (the shared diagnostics contract)::
                   "memory": {"managed", "spilled", "shared", "unmanaged", "rss", "limit"}}],
      "progress": [{"prefix", "total", "waiting", "processing", "memory", "erred", "released", "done"}],
      "graph": {"nodes": [{"key", "prefix", "state"}], "edges": [[i, j], ...], "truncated"},
-     "counts": {"tasks", "workers", "clients"}}
+     "counts": {"tasks", "workers", "clients", "stream", "graph"}}
 
 Worked example, against a bare `SchedulerState` (no shell)::
 
@@ -57,11 +64,12 @@ from .taskstream import TaskStream
 __all__ = ["Diagnostics", "build_snapshot", "empty_snapshot", "MEMORY_HISTORY_SIZE"]
 
 MEMORY_HISTORY_SIZE = 100_000  # samples (one per worker per interval): 14 hours of 2 workers at 0.5 s
-IDLE_AFTER = 5.0  # seconds without a reader after which snapshots stop being built
+IDLE_AFTER = 5.0  # seconds a reader counts as watching: `snapshot` answers at once with the last build
 FIRST_READ_WAIT = 1.0  # seconds a reader waits for the loop to build a fresh snapshot
 # The graph is most of a snapshot's cost (thousands of nodes to build here and encode for the page, on the
 # scheduler's process): it is rebuilt when tasks were submitted, else its states (and the tasks that finished
-# and left) refresh this often.
+# and left) refresh this often -- and only when the progress counts moved, so an idle cluster's graph (and
+# counts["graph"], which the page watches before fetching it) stays the same.
 GRAPH_REFRESH = 2.0
 
 
@@ -93,9 +101,12 @@ class Diagnostics:
         self._cond = threading.Condition()
         self._build_pending = False
         self._last_read = float("-inf")  # time.monotonic() of the last reader
+        self._asked = False  # a reader came since the last build: the next tick builds
         self._loop_ident = None
         self._timer = None
-        self._graph = None  # (the graph dict, what the task table looked like, time.monotonic() of the build)
+        self._graph = None  # (the graph dict, what the task table looked like, time.monotonic() of the build,
+        #                      the progress rows then)
+        self._graph_version = 0  # raised at each graph rebuild: snapshot["counts"]["graph"]
 
     # ---------------------------------------------------------------- lifecycle (loop thread)
 
@@ -132,8 +143,12 @@ class Diagnostics:
 
     @property
     def watched(self) -> bool:
-        """Is anyone reading snapshots (so the timer should build them)?"""
+        """Did anyone read within ``idle_after`` seconds (or is a watcher counted)?"""
         return self.watchers > 0 or time.monotonic() - self._last_read < self.idle_after
+
+    def _read(self) -> None:
+        self._last_read = time.monotonic()
+        self._asked = True
 
     def snapshot(self) -> dict:
         """The last published snapshot; see the module docstring for its layout.
@@ -143,7 +158,7 @@ class Diagnostics:
         second, then returns the newest it has (an empty one at worst).
         """
         was_watched = self.watched
-        self._last_read = time.monotonic()
+        self._read()
         snap = self._published
         fresh = snap is not None and was_watched
         if fresh:
@@ -163,7 +178,7 @@ class Diagnostics:
 
         ``sample``: at most that many of them, evenly spaced (`TaskStream.records`).
         """
-        self._last_read = time.monotonic()
+        self._read()
         return self.stream.records(since, count, sample)
 
     def memory_history(self, since: float | None = None) -> dict:
@@ -202,21 +217,27 @@ class Diagnostics:
             for address, ws in state.workers.items():
                 if ws.rss:  # 0 until its first heartbeat
                     samples.append(now, address, ws.memory, ws.spilled, _unmanaged(ws), ws.rss)
-        if self.watched:
+        if self.watchers > 0 or (self._asked and self.watched):
             self._build()
 
     def _build(self) -> dict:
         self._build_pending = False
+        self._asked = False
         t0 = time.perf_counter()
         sched = self.scheduler
         state = sched.state
         if len(self._cpu) > len(state.workers):
             self._cpu = {a: c for a, c in self._cpu.items() if a in state.workers}
+        reused = self._reused_graph(state.tasks)
         snap = build_snapshot(state, address=self._address(), cpu=self._cpu, names=getattr(sched, "worker_name", {}),
-                              pids=getattr(sched, "worker_pid", {}), graph_limit=self.graph_limit,
-                              graph=self._reused_graph(state.tasks))
+                              pids=getattr(sched, "worker_pid", {}), graph_limit=self.graph_limit, graph=reused)
+        if reused is not None and time.monotonic() - self._graph[2] >= GRAPH_REFRESH and \
+                snap["progress"] != self._graph[3]:  # states moved: refresh them (an idle cluster's graph stays)
+            snap["graph"] = _graph(state.tasks, self.graph_limit)
         if self._graph is None or snap["graph"] is not self._graph[0]:
-            self._graph = (snap["graph"], _table_shape(state.tasks), time.monotonic())
+            self._graph = (snap["graph"], _table_shape(state.tasks), time.monotonic(), snap["progress"])
+            self._graph_version += 1
+        snap["counts"].update(stream=self.stream.added, graph=self._graph_version)  # not published yet: ours
         self.build_seconds = time.perf_counter() - t0
         with self._cond:
             self._published = snap
@@ -226,13 +247,10 @@ class Diagnostics:
         return snap
 
     def _reused_graph(self, tasks: dict):
-        """The last graph, while no task was submitted since and it is younger than GRAPH_REFRESH; else None."""
-        if self._graph is None:
+        """The last graph while no task was submitted since, else None (`_build` refreshes its states)."""
+        if self._graph is None or self._graph[1] != _table_shape(tasks):
             return None
-        graph, shape, built = self._graph
-        if shape != _table_shape(tasks) or time.monotonic() - built >= GRAPH_REFRESH:
-            return None
-        return graph
+        return self._graph[0]
 
 
 def _table_shape(tasks: dict):
@@ -252,7 +270,7 @@ def empty_snapshot(address: str = "") -> dict:
     """A snapshot of a scheduler that knows nothing yet (what a reader gets before the first build)."""
     return {"time": time.time(), "scheduler": address, "workers": [], "progress": [],
             "graph": {"nodes": [], "edges": [], "truncated": False},
-            "counts": {"tasks": 0, "workers": 0, "clients": 0}}
+            "counts": {"tasks": 0, "workers": 0, "clients": 0, "stream": 0, "graph": 0}}
 
 
 # Scheduler states that count as "waiting" in the progress table: not started, not yet on a worker.

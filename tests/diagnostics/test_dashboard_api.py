@@ -177,6 +177,21 @@ def test_summary_and_graph_split_the_snapshot(served):
     assert json.loads(get(base + "/api/v1/graph")[1]) == source.snap["graph"]
 
 
+def test_summary_brings_the_records_that_ran_since_the_stream_count_the_page_has(served):
+    source, base = served
+    source.snap = dict(source.snap, counts=dict(source.snap["counts"], stream=40))
+    plain = json.loads(get(base + "/api/v1/summary")[1])
+    assert "stream" not in plain and not source.stream_calls
+    assert json.loads(get(base + "/api/v1/summary?stream_after=40")[1])["stream"] == []  # none ran
+    assert not source.stream_calls  # ... and the source was not asked
+    summary = json.loads(get(base + "/api/v1/summary?stream_after=32&sample=5")[1])
+    assert summary["stream"][0]["key"] == "inc-1" and summary["counts"] == source.snap["counts"]
+    assert source.stream_calls == [(None, 10)]  # the 8 new ones and a quarter more
+    get(base + "/api/v1/summary?stream_after=-1")  # a page's first round: the newest
+    assert source.stream_calls[-1] == (None, 2000)
+    assert json.loads(get(base + "/api/v1/summary")[1]) == plain  # the cached body is left as it was
+
+
 def test_long_poll_answers_when_a_newer_snapshot_is_published(served):
     source, base = served
     import threading

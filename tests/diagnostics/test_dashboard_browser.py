@@ -190,6 +190,59 @@ def test_a_hidden_tab_stops_polling_and_a_shown_one_starts_again(client, browser
     page.close()
 
 
+def api_paths(page) -> list:
+    """The API paths the page asks for from now on (each request's path after /api/v1/, query dropped)."""
+    paths = []
+    page.on("request", lambda r: "/api/v1/" in r.url and paths.append(r.url.split("/api/v1/")[1].split("?")[0]))
+    return paths
+
+
+def asked(page, paths, path) -> int:
+    """How often the page asked for ``path`` so far (a call into the page first: playwright delivers its
+    request events while the test waits on a page call, not while it only reads a list)."""
+    page.evaluate("0")
+    return paths.count(path)
+
+
+def test_the_graph_is_fetched_only_while_its_panel_is_on_screen(client, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 300})  # the stream panel fills it
+    paths = api_paths(page)
+    page.goto(client.dashboard_link)
+    wait_on_page(page, lambda: page.get_attribute("#summary", "data-graph-in-view") == "no", what="the observer")
+    total, expected = graph(60)
+    future = client.compute(total, optimize_graph=False)  # held: its tasks stay in the progress table
+    assert future.result(timeout=60) == expected
+    wait_on_page(page, lambda: progress_rows(page).get("combine", {}).get("percent") == "100",
+                 what="progress of the graph that ran")
+    assert "graph" not in paths and page.get_attribute("#summary", "data-graph-nodes") == "0"
+    page.eval_on_selector("#panel-graph", "el => el.scrollIntoView()")
+    wait_on_page(page, lambda: int(page.get_attribute("#summary", "data-graph-nodes")) > 0,
+                 what="the graph drawn once its panel shows")
+    assert "graph" in paths
+    del future
+    page.close()
+
+
+def test_an_idle_cluster_costs_the_page_no_fetch_but_the_summary_and_no_drawing(client, browser):
+    """Nothing runs: the page long-polls the summary (which would bring new task records), asks for
+    nothing else, and does not redraw the stream's canvas (each drawing costs the browser a frame)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    paths = api_paths(page)
+    page.goto(client.dashboard_link)
+    wait_on_page(page, lambda: asked(page, paths, "summary") >= 2, what="the first rounds")
+    # While the last bars of the tests before are younger than the window (10 s), "seconds ago" slides.
+    wait_on_page(page, lambda: page.get_attribute("#summary", "data-stream-live") == "no",
+                 what="the stream's window to stop sliding")
+    drawn = page.get_attribute("#chart-task-stream", "data-drawn")
+    before = paths.count("task_stream"), paths.count("graph")
+    polls = paths.count("summary")
+    wait_on_page(page, lambda: asked(page, paths, "summary") >= polls + 4, what="four more summary polls")
+    assert (paths.count("task_stream"), paths.count("graph")) == before
+    assert "task_stream" not in paths  # records come with the summary
+    assert page.get_attribute("#chart-task-stream", "data-drawn") == drawn
+    page.close()
+
+
 def test_report_opens_offline(client, browser, tmp_path):
     path = tmp_path / "report.html"
     with gf.performance_report(str(path)):

@@ -136,8 +136,31 @@ def test_snapshot_of_a_delayed_graph_on_a_cluster(cluster):
         assert snap["counts"]["tasks"] == 25
 
 
+def test_counts_say_when_the_stream_and_the_graph_changed(cluster):
+    """counts.stream: task runs recorded so far; counts.graph: changes exactly when the graph part is rebuilt."""
+    diag = cluster.scheduler.diagnostics
+    with gf.Client(cluster.address, token=cluster.token, set_as_default=False) as client:
+        first = client.persist(delayed(add, pure=True)(*[delayed(inc, pure=True)(i) for i in range(3)]),
+                               optimize_graph=False)
+        assert first.compute(scheduler=client) == 6
+        snap = wait_for(lambda: (s := diag.snapshot())["counts"]["stream"] == 4 and s, timeout=10,
+                        what="a snapshot counting the 4 runs")
+        later = wait_for(lambda: (s := diag.snapshot()) is not snap and s, timeout=10, what="the next build")
+        assert (later["graph"] is snap["graph"]) == (later["counts"]["graph"] == snap["counts"]["graph"])
+        version = snap["counts"]["graph"]
+        more = client.persist(delayed(inc, pure=True)(100))
+        assert more.compute(scheduler=client) == 101
+        snap = wait_for(lambda: (s := diag.snapshot())["counts"]["tasks"] == 5 and s, timeout=10,
+                        what="a snapshot with the new task")
+        assert snap["counts"]["graph"] > version and snap["counts"]["stream"] == 5
+        assert any(n["key"] == more.key for n in snap["graph"]["nodes"])
+
+
 def test_snapshots_are_built_only_while_someone_reads(cluster, monkeypatch):
-    """Counted in ticks of the diagnostics timer (each appends one memory sample per worker), not in seconds."""
+    """A tick builds only when someone read since the last build.
+
+    Counted in ticks of the diagnostics timer (each appends one memory sample per worker), not in seconds.
+    """
     diag = cluster.scheduler.diagnostics
     diag.idle_after = 1.0  # ten intervals: room for two builds after a read even on a loaded machine
     built_on = set()
@@ -162,9 +185,14 @@ def test_snapshots_are_built_only_while_someone_reads(cluster, monkeypatch):
     reader.start()
     reader.join(5)
     assert seen and seen[0]["counts"]["workers"] == 2 and diag.builds >= 1  # built on the loop, waited for
-    wait_for(lambda: diag.builds >= 2, timeout=10, what="a build by the timer")  # read recently: it keeps building
+    wait_ticks(2)  # a build a tick may have started with the first read is published
+    settled = diag.builds
+    wait_ticks(3)  # watched (read within idle_after) but nobody asked again: nothing is rebuilt
+    assert diag.watched and diag.builds == settled
+    diag.task_stream(count=1)  # a read asks: the next tick builds
+    wait_for(lambda: diag.builds > settled, timeout=10, what="a build by the timer after a read")
     wait_for(lambda: not diag.watched, timeout=10, what="the reader going away")
-    wait_ticks(2)  # a build the last watched tick started is published
+    wait_ticks(2)
     settled = diag.builds
     wait_ticks(5)
     assert diag.builds == settled

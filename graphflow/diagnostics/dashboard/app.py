@@ -12,7 +12,10 @@ task records.  The app never asks the scheduler to compute anything.
     GET /api/v1/task_stream?since=T&count=N   task records with stop >= T, oldest first (the last N);
                                     &sample=K: at most K of them, evenly spaced (what the page asks:
                                     at thousands of tasks a second it draws a sample, not every bar)
-    GET /api/v1/summary             the snapshot without its graph (what the page polls)
+    GET /api/v1/summary             the snapshot without its graph (what the page polls); with
+                                    &stream_after=A (&sample=K): plus "stream", the task records that
+                                    ran since counts.stream was A (see `new_records`): one request
+                                    where the page made two
     GET /api/v1/graph               snapshot["graph"] (the page asks for it less often: it is the big part)
     GET / and /status               the page (static/index.html); /static/... its scripts
 
@@ -57,6 +60,7 @@ __all__ = ["make_app", "STATIC_DIR", "COOKIE"]
 STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
 COOKIE = "graphflow_dashboard"
 _MAX_STREAM = 20_000  # records per task_stream answer: a page draws the last ~10 s, never more
+_FIRST_STREAM = 2_000  # records a page's first summary?stream_after= gets (the newest)
 _MAX_WAIT = 10.0  # seconds a long poll (?wait=) may hold a request
 _WAIT_STEP = 0.05  # how often a long poll looks for a newer snapshot once one is due
 _DUE_SLACK = 0.005  # seconds after a snapshot is due that a long poll looks for it
@@ -262,7 +266,29 @@ class SnapshotHandler(_Api):
         if after is not None and snap.get("time", 0.0) <= after:
             self.set_status(204)
             return self.finish()
-        self.finish(self.cache.body(snap, self.part))
+        body = self.cache.body(snap, self.part)
+        stream_after = self._float_arg("stream_after") if self.part == "summary" else None
+        if stream_after is not None:  # the cached summary, closed with this page's own records
+            records = new_records(self.cache.source, snap, stream_after, self._float_arg("sample"))
+            body = body[:-1] + b',"stream":' + encode(records) + b"}"
+        self.finish(body)
+
+
+def new_records(source, snap: dict, after: float, sample) -> list:
+    """The task records that ran since ``snap["counts"]["stream"]`` was ``after`` (negative: the newest
+    ``_FIRST_STREAM``), at most ``sample`` of them evenly spaced; none, without asking ``source``, when none ran.
+
+    The newest N rather than "since T": the scheduler slices its ring instead of searching it.  A quarter
+    more than counted, for the runs recorded between the snapshot and this request.
+    """
+    added = snap.get("counts", {}).get("stream")
+    if added is None or after < 0:
+        count = _FIRST_STREAM
+    elif added <= after:
+        return []
+    else:
+        count = min(_MAX_STREAM, math.ceil(1.25 * (added - after)))
+    return source.task_stream(None, count, None if sample is None else max(1, int(sample)))
 
 
 class TaskStreamHandler(_Api):

@@ -311,9 +311,17 @@
         label: "dependencies", data: this.edges, showLine: true, spanGaps: false, pointRadius: 0,
         borderColor: "rgba(120,130,145,0.35)", borderWidth: 1, order: 1,
       });
+      this.draw(sets, signature + "|" + nodes.map((node) => node.state).join(","));
+      return nodes.length;
+    }
+
+    /* Hand the datasets to Chart.js unless they would draw what is on the canvas already (``shown``
+     * describes them): a graph fetched again with the same states costs no layout and no frame. */
+    draw(sets, shown) {
+      if (shown === this.shown) return;
+      this.shown = shown;
       this.chart.data.datasets = sets;
       this.chart.update("none");
-      return nodes.length;
     }
 
     updateGrouped(nodes, edges, signature) {
@@ -376,8 +384,8 @@
         label: "dependencies", data: this.edges, showLine: true, spanGaps: false, pointRadius: 0,
         borderColor: "rgba(120,130,145,0.6)", borderWidth: 1, order: 1,
       });
-      this.chart.data.datasets = sets;
-      this.chart.update("none");
+      this.draw(sets, signature + "|" + sets.map((set) => set.label + ":" +
+        (set.label === "dependencies" ? "" : set.data.map((p) => p.key + "=" + p.state).join(";"))).join("|"));
       return nodes.length;
     }
   }
