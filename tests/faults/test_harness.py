@@ -29,7 +29,7 @@ def unnamed(ctx):
 
 def test_a_hang_is_reported_with_the_schedulers_state_within_the_bound():
     run = run_once(never_ends, seed=0, bound=3, kills=(0, 0))
-    assert run.outcome == "hang" and 3 <= run.seconds < 10
+    assert run.outcome == "hang" and 3 <= run.seconds < 30  # slack for a loaded 2-core machine
     assert "not done: 1 of 1" in run.detail and "wait_forever" in run.detail
     assert "processing 1" in run.detail  # the scheduler's view: the worker running it
     assert "thread fault-never_ends" in run.detail  # where this process waits

@@ -6,7 +6,6 @@ on one loop thread), so they can count builds and read
 """
 
 import threading
-import time
 
 import pytest
 
@@ -67,16 +66,14 @@ def test_builder_progress_graph_and_workers():
     assert snap["scheduler"] == "tcp://s:1"
 
 
-def test_builder_truncates_to_the_newest_tasks_and_is_quick():
+def test_builder_truncates_to_the_newest_tasks():
     """A 10k-task tree: the graph keeps the newest ``graph_limit`` tasks, and edges only between kept ones."""
     s = SchedulerState()
     s.handle(joined("W", nthreads=4))
     deps = {f"leaf-{i}": () for i in range(8000)}
     deps.update({f"sum-{i}": tuple(f"leaf-{j}" for j in range(4 * i, 4 * i + 4)) for i in range(2000)})
     s.handle(graph(deps))
-    t0 = time.perf_counter()
     snap = build_snapshot(s, graph_limit=5000)
-    took = time.perf_counter() - t0
     assert snap["graph"]["truncated"] and len(snap["graph"]["nodes"]) == 5000
     assert snap["graph"]["nodes"][-1]["key"] == "sum-1999"  # the newest
     n = len(snap["graph"]["nodes"])
@@ -85,7 +82,6 @@ def test_builder_truncates_to_the_newest_tasks_and_is_quick():
     assert len(snap["graph"]["edges"]) == 4 * 750
     check_progress_adds_up(snap)
     assert snap["counts"]["tasks"] == 10_000
-    assert took < 1.0, f"building a 10k-task snapshot took {took:.3f} s"  # ~15 ms here; generous for a loaded box
 
 
 def test_empty_snapshot_has_the_contract_keys():
