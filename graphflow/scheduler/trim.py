@@ -26,9 +26,15 @@ buffer each (`graphflow.scheduler.ring.Ring.pack`): no record is left among the 
 
 Measured on three rounds of a released 100k-task map (``sys._debugmallocstats`` in the scheduler):
 the live small objects stayed at 50 MiB each round, in 96, 114, then 124 arenas, while the rings'
-records were copied into fresh objects (the copies landed in whichever arenas had room); packed, the
-rings hold no small object at all.  ``PYTHONMALLOC=malloc`` (small objects from glibc, whose trim
-returns any free page) also met the target, but made the map ~10% slower: not used.
+records were copied into fresh objects (the copies landed in whichever arenas had room; RSS 120/139/150
+MiB).  Packed, the rings hold no small object: 12 MiB live in 52/54/57 arenas, RSS 89/91/94 MiB; the
+benchmark (``scale-map-100k``, ``scale-list-100k``, load 8-18 on 2 cores) read 90/93/84 and 82/83/86.
+What is left: tracemalloc (started after round 1) finds ~1.7k small blocks from rounds 2-3 alive after
+round 3 -- the records since the compaction, lines ``linecache`` kept for a formatted traceback, a few
+received messages -- and the arenas they pin stay resident with their free pools (~40 MiB of free pools
+in ~50 arenas: the small-object allocator does not hand free pools of a live arena back).
+``PYTHONMALLOC=malloc`` (small objects from glibc, whose trim returns any free page) also met the
+target, but made the map ~10% slower: not used.
 
     >>> [t.due(n) for n in (0, 5, 0)]  # the high since it last held no task was 2000; then 5
     ['compact', None, None]
