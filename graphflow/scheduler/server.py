@@ -51,13 +51,12 @@ from .extensions import ANSWERS as _EXTENSION_ANSWERS, Extensions
 from .progress import ProgressBoard
 from .snapshot import Diagnostics
 from .state import SchedulerState
-from .trim import Trimmer, compact, trim
+from .trim import COMPACT, TRIM, Trimmer, compact, trim
 
 logger = logging.getLogger("graphflow.scheduler")
 
 __all__ = ["Scheduler"]
 
-TRIM_AFTER = 10_000  # tasks: a computation at least this big, once every key is released, trims the heap
 WEDGED_AFTER = 300.0  # seconds: the default of scheduler.wedged_after (silent this long on a live connection: wedged)
 
 # Wire messages (graphflow.comm.messages) as events of the state machine.  A peer speaks only for itself:
@@ -139,7 +138,6 @@ class Scheduler:
         self._timers: list = []
         self._closed = False
         self._stalled = 0.0  # seconds this scheduler's loop was too busy to listen, summed (see `clock`)
-        self._peak_tasks = 0  # most tasks held since the last time none were (see `_released_all`)
         self._last_tick: float | None = None
         self._silent: set = set()  # workers logged as unresponsive, until they are heard again
         self.extensions = Extensions(self, Deferred)  # run, plugins, datasets, primitives
@@ -394,11 +392,10 @@ class Scheduler:
                 self._command(command)
             if self.progress.trackers:  # gf.progress is watching: count finished and erred tasks
                 self.progress.observe(events, self.state)
-            n_tasks = len(self.state.tasks)
-            self._peak_tasks = max(self._peak_tasks, n_tasks)
-            if n_tasks == 0 and self._peak_tasks >= TRIM_AFTER:
+            due = self._trimmer.due(len(self.state.tasks))
+            if due is COMPACT:
                 self._released_all()
-            elif self._trimmer.due(n_tasks):
+            elif due is TRIM:
                 self.loop.add_callback(trim)
         self._flush()
 
@@ -407,12 +404,10 @@ class Scheduler:
         asking how many tasks are left can hear "none" (`graphflow.scheduler.trim`).
 
         Python and the C allocator keep what was freed for reuse, and the records the scheduler keeps on
-        purpose (log, task stream) pin the memory around them: those are made anew, then the heap trimmed.
+        purpose (log, task stream) pin the memory around them: those are packed, then the heap trimmed.
         """
-        self._peak_tasks = 0
-        memo: dict = {}  # a key named by both rings stays one string
-        compact(self.state, memo)  # the tables sized for the peak, and the log's records, made anew
-        self.diagnostics.stream.compact(memo)
+        compact(self.state)  # the tables sized for the peak emptied, the log's records packed
+        self.diagnostics.stream.compact()
         trim()  # one full collection, then malloc_trim
 
     def _command(self, cmd) -> None:

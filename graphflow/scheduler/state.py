@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections import deque
 from operator import attrgetter
 
 from ..errors import InvalidTransition, blame_task
@@ -63,6 +62,7 @@ from .events import AssignTasks, KeyReport, ReleaseOnWorker, RequestSteal, TaskF
 from .actors import SchedActors
 from .replicate import Moves
 from .retire import SchedRetirements
+from .ring import Ring
 from .failures import killed_worker, lost_scattered, memory_limit_error, out_of_memory
 from .handlers import HANDLERS
 from .model import (
@@ -109,7 +109,7 @@ class SchedulerState:
         self.tasks = {}
         self.workers = {}
         self.clients = set()
-        self.log = deque(maxlen=log_length)
+        self.log = Ring(maxlen=log_length)  # packed after a big release (scheduler/ring.py)
         # shared with the handlers (see the class docstring)
         self.wants = {}  # client -> set of SchedTask it wants
         self.queue = []  # heap of (priority, seq, SchedTask); entries of tasks no longer queued are skipped lazily

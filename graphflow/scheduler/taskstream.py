@@ -36,10 +36,9 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections import deque
 
 from .events import TaskErred
-from .trim import refill
+from .ring import Ring
 from ..spec.keys import key_split
 
 __all__ = ["TaskStream", "DEFAULT_SIZE"]
@@ -55,16 +54,17 @@ _ARRIVAL_SLACK = 30.0
 class TaskStream:
     """A bounded ring of task runs; `add` on the scheduler loop, `records` from any thread."""
 
-    __slots__ = ("_ring", "_lock", "maxlen", "added")
+    __slots__ = ("_ring", "_lock", "maxlen", "added", "_packed_arrival")
 
     def __init__(self, maxlen: int = DEFAULT_SIZE):
         if not isinstance(maxlen, int) or maxlen < 0:
             raise ValueError(f"task stream size must be a non-negative int, not {maxlen!r} "
                              f"(config 'scheduler.task_stream_size')")
         self.maxlen = maxlen
-        self._ring = deque(maxlen=maxlen)
+        self._ring = Ring(maxlen=maxlen)
         self._lock = threading.Lock()
         self.added = 0  # runs seen in total, dropped ones included
+        self._packed_arrival = 0.0  # when the newest packed record arrived (see `compact`)
 
     def __len__(self) -> int:
         return len(self._ring)
@@ -118,19 +118,30 @@ class TaskStream:
         limit = len(self._ring) if count is None else max(0, count)
         floor = None if since is None else since - _ARRIVAL_SLACK
         picked = []
-        for rec in itertools.islice(reversed(self._ring), len(self._ring)):
-            if len(picked) >= limit or (floor is not None and rec[7] < floor):
-                break
-            if since is None or rec[4] >= since:
-                picked.append(rec)
+        if self._pick(picked, itertools.islice(reversed(self._ring), self._ring.live()), since, limit, floor):
+            # the packed part is unpickled only when the live records do not reach back far enough
+            if self._ring.live() < len(self._ring) and (floor is None or self._packed_arrival >= floor):
+                self._pick(picked, reversed(self._ring.packed()), since, limit, floor)
         picked.reverse()
         return picked
 
-    def compact(self, memo: dict | None = None) -> None:
-        """Copy every record into fresh objects, after a big release (`graphflow.scheduler.trim.compact`):
-        records made while a computation ran sit between its freed tasks and keep their memory in use."""
+    @staticmethod
+    def _pick(picked: list, newest_first, since, limit: int, floor) -> bool:
+        """Append to ``picked`` the records of ``newest_first`` that match; False once older ones cannot."""
+        for rec in newest_first:
+            if len(picked) >= limit or (floor is not None and rec[7] < floor):
+                return False
+            if since is None or rec[4] >= since:
+                picked.append(rec)
+        return True
+
+    def compact(self) -> None:
+        """Pack every record into one buffer, after a big release (`graphflow.scheduler.ring`): records made
+        while a computation ran sit between its freed tasks and keep their memory in use."""
         with self._lock:
-            refill(self._ring, memo)
+            if self._ring.live():
+                self._packed_arrival = self._ring[-1][7]
+            self._ring.pack()
 
     def clear(self) -> None:
         """Forget every record."""
