@@ -73,11 +73,9 @@ EXIT_TIMED_OUT = 7  # the scheduler gave this (silent) worker up and told it to 
 MEMORY_MONITOR_INTERVAL = 0.1  # seconds between RSS samples (a /proc read: microseconds)
 ROOM_MIN_BYTES = 2**20  # results and fetches smaller than this make no room first (tiny tasks stay cheap)
 SHORT_TASK = 0.002  # seconds; below this a task costs less than handing it over
-# Short tasks are queued to the threads ahead, up to this much expected work per thread (seconds) and at
-# most MAX_TASKS_PER_THREAD: the more a pass of the loop finds finished, the fewer passes, reports and wake-ups
-# a task costs; the bound keeps what a thread has taken (and so cannot be stolen) to a few milliseconds.
-QUEUED_WORK_PER_THREAD = 0.004
-MAX_TASKS_PER_THREAD = 64
+# Short tasks queue ahead by expected work: more finished per loop pass (fewer passes and reports a task),
+# while what a thread has taken (and so cannot be stolen) stays a few milliseconds.
+QUEUED_WORK_PER_THREAD, MAX_TASKS_PER_THREAD = 0.004, 64  # seconds, tasks
 
 
 class Worker:
@@ -630,10 +628,7 @@ class Worker:
         for event in done:
             mean += 0.1 * ((event.stop - event.start) - mean)
         self._mean_duration = mean
-        per_thread = 1
-        if mean < SHORT_TASK:
-            per_thread = max(2, min(MAX_TASKS_PER_THREAD, int(QUEUED_WORK_PER_THREAD / max(mean, 1e-6))))
-        self.state.slots = self.nthreads * per_thread
+        self.state.slots = self.nthreads * tasks_per_thread(mean)
 
     # ------------------------------------------------------------------ fetching from peers
 
@@ -766,6 +761,13 @@ class Worker:
             self.listener.send(peer_id, wire.DataReply(msg.request_id, {}, nbytes, []))
         else:
             logger.warning("worker %s: unexpected %s from a peer", self.address, type(msg).__name__)
+
+
+def tasks_per_thread(mean_duration: float) -> int:
+    """Tasks handed to each thread at once for tasks of ``mean_duration`` seconds: 1 unless short
+    (`SHORT_TASK`), else `QUEUED_WORK_PER_THREAD` of work, 2 to `MAX_TASKS_PER_THREAD`."""
+    short = mean_duration < SHORT_TASK
+    return max(2, min(MAX_TASKS_PER_THREAD, int(QUEUED_WORK_PER_THREAD / max(mean_duration, 1e-6)))) if short else 1
 
 
 def _too_big(key, address: str, input_bytes: int, nbytes: int, limit: int):
