@@ -226,6 +226,10 @@ class TaskThreads:
         """After a job: True when this thread should end (it seceded and was replaced, or one too many)."""
         if ctx.seceded:  # never rejoined: a replacement takes jobs in its place
             return True
+        if self._taking <= self.nthreads:
+            # No lock for the common answer (once per task): a rejoin racing this read is seen by the
+            # rejoining thread itself after its own job, so a surplus thread still ends.
+            return False
         with self._lock:
             if self._taking > self.nthreads:
                 self._taking -= 1

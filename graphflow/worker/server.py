@@ -73,7 +73,9 @@ EXIT_TIMED_OUT = 7  # the scheduler gave this (silent) worker up and told it to 
 MEMORY_MONITOR_INTERVAL = 0.1  # seconds between RSS samples (a /proc read: microseconds)
 ROOM_MIN_BYTES = 2**20  # results and fetches smaller than this make no room first (tiny tasks stay cheap)
 SHORT_TASK = 0.002  # seconds; below this a task costs less than handing it over
-TASKS_PER_THREAD_WHEN_SHORT = 16
+# Short tasks queue ahead by expected work: more finished per loop pass (fewer passes and reports a task),
+# while what a thread has taken (and so cannot be stolen) stays a few milliseconds.
+QUEUED_WORK_PER_THREAD, MAX_TASKS_PER_THREAD = 0.004, 64  # seconds, tasks
 
 
 class Worker:
@@ -453,21 +455,26 @@ class Worker:
         if self._closed or not events:
             return
         for cmd in self.state.handle(*events):
-            if isinstance(cmd, wev.Execute):
-                spec, inputs = self.state.execution_inputs(cmd.key)
-                data = self.state.data
-                refused = self._make_room(cmd.key, inputs) if self.memory_limit else None
-                if refused is not None:  # short of room: the task fails now instead of filling memory
-                    now = time.time()
-                    self._feed(wev.ExecuteFailure(self._stim("no-room"), cmd.key, refused, "", now, now, 0))
-                    continue
-                self._jobs.put((cmd.key, spec, inputs, sum([data.nbytes(k) for k in inputs]) if inputs else 0))
-            elif isinstance(cmd, wev.GatherDep):
+            kind = type(cmd)  # the commands are final classes: one type test each, not an isinstance chain
+            if kind is wev.Execute:
+                self._start_job(cmd.key)
+            elif kind is wev.GatherDep:
                 self._gather(cmd.peer, cmd.keys)
-            elif isinstance(cmd, wev.SendToScheduler):
+            elif kind is wev.SendToScheduler:
                 self._send_to_scheduler(cmd.messages)
             else:  # pragma: no cover - a new command without a route is a bug
                 raise TypeError(f"worker shell has no route for {cmd!r}")
+
+    def _start_job(self, key) -> None:
+        """Queue ``key``'s spec and inputs for a task thread (or fail it at once when no room can be made)."""
+        spec, inputs = self.state.execution_inputs(key)
+        refused = self._make_room(key, inputs) if self.memory_limit else None
+        if refused is not None:  # short of room: the task fails now instead of filling memory
+            now = time.time()
+            self._feed(wev.ExecuteFailure(self._stim("no-room"), key, refused, "", now, now, 0))
+            return
+        nbytes = self.state.data.nbytes
+        self._jobs.put((key, spec, inputs, sum([nbytes(k) for k in inputs]) if inputs else 0))
 
     def _send_to_scheduler(self, messages: list) -> None:
         self.admin.transitions(messages)
@@ -564,6 +571,8 @@ class Worker:
         teaches the guess.
         """
         store = self.state.data
+        if not inputs and not self._output_sizes and not store.spill_failed:
+            return None  # nothing guessed (no inputs, no history), so nothing to make room for: the common tiny task
         known = self._output_sizes.get(key_split(key)) if self._output_sizes else None
         guess = known if known is not None else max((store.nbytes(k) for k in inputs), default=0)
         if guess >= ROOM_MIN_BYTES:
@@ -615,10 +624,11 @@ class Worker:
 
     def _adapt_slots(self, done: list) -> None:
         """Queue several tasks per thread while tasks are tiny (a loop round trip would cost more)."""
+        mean = self._mean_duration
         for event in done:
-            self._mean_duration += 0.1 * ((event.stop - event.start) - self._mean_duration)
-        short = self._mean_duration < SHORT_TASK
-        self.state.slots = self.nthreads * (TASKS_PER_THREAD_WHEN_SHORT if short else 1)
+            mean += 0.1 * ((event.stop - event.start) - mean)
+        self._mean_duration = mean
+        self.state.slots = self.nthreads * tasks_per_thread(mean)
 
     # ------------------------------------------------------------------ fetching from peers
 
@@ -751,6 +761,13 @@ class Worker:
             self.listener.send(peer_id, wire.DataReply(msg.request_id, {}, nbytes, []))
         else:
             logger.warning("worker %s: unexpected %s from a peer", self.address, type(msg).__name__)
+
+
+def tasks_per_thread(mean_duration: float) -> int:
+    """Tasks handed to each thread at once for tasks of ``mean_duration`` seconds: 1 unless short
+    (`SHORT_TASK`), else `QUEUED_WORK_PER_THREAD` of work, 2 to `MAX_TASKS_PER_THREAD`."""
+    short = mean_duration < SHORT_TASK
+    return max(2, min(MAX_TASKS_PER_THREAD, int(QUEUED_WORK_PER_THREAD / max(mean_duration, 1e-6)))) if short else 1
 
 
 def _too_big(key, address: str, input_bytes: int, nbytes: int, limit: int):

@@ -7,7 +7,7 @@ messages to the scheduler (`SendToScheduler`), and feeds results back in as
 events.  Every task this worker knows is a `WorkerTask` in one state:
 
 ========== ==================================================================
-waiting    to run here; some inputs are not local yet
+waiting    to run here; some inputs are not local yet (a task with none goes straight to ready)
 fetch      an input to get from a peer (``who_has``), not requested yet
 flight     an input being fetched (``coming_from``)
 ready      to run here, all inputs local; in a heap by scheduler priority
@@ -214,7 +214,8 @@ class WorkerState:
             ts = tasks.get(key)
             if ts is None:
                 ts = tasks[key] = WorkerTask(key, run=es, priority=es.priority, assigned=True)
-                self.transition(ts, "waiting")
+                # Nothing to wait for (every root task): straight to ready, one transition instead of two.
+                self.transition(ts, "waiting" if es.spec.dependencies else "ready")
             else:
                 self._compute_known(ts, es)
 
@@ -268,9 +269,11 @@ class WorkerState:
         return ts
 
     def _handle_execute_success(self, ev: ExecuteSuccess) -> None:
-        ts = self._running(ev.key)
-        if ts is None:
-            return
+        ts = self.tasks.get(ev.key)
+        if ts is None or ts.state != "executing" or ts in self.seceded:  # the common case skips _running
+            ts = self._running(ev.key)
+            if ts is None:
+                return
         if ts.state == "cancelled":
             self.transition(ts, "released")
             return
@@ -514,7 +517,7 @@ class WorkerState:
                 self._release_if_unneeded(dep)
 
     def _notify_dependents(self, ts: WorkerTask) -> None:
-        for dependent in ts.dependents:
+        for dependent in ts.dependents:  # (callers skip the call when there are none: most results)
             if dependent.state == "waiting":
                 dependent.waiting_for.pop(ts, None)
                 if not dependent.waiting_for:
@@ -532,7 +535,7 @@ class WorkerState:
     def _drop(self, ts: WorkerTask, holder: str) -> None:
         """Common end of every ``*_released`` transition; local readers of ``ts`` lose their input."""
         self._unlink_dependencies(ts)
-        for dependent in list(ts.dependents):
+        for dependent in list(ts.dependents) if ts.dependents else ():
             if dependent in ts.dependents:  # not already dropped along with an earlier one
                 self._missing(dependent, ts.key, holder)
                 self.transition(dependent, "released")
@@ -572,10 +575,16 @@ class WorkerState:
         heapq.heappush(self._ready, (ts.priority, next(self._seq), ts))
         self._n_ready += 1
 
+    _transition_released_ready = _transition_waiting_ready  # a task with no inputs: nothing to link
+
     def _transition_waiting_memory(self, ts, value, nbytes, type_name):
-        self._unlink_dependencies(ts)
-        self._store(ts, value, nbytes, type_name)
-        self._notify_dependents(ts)
+        if ts.dependencies:
+            self._unlink_dependencies(ts)
+        self.data.set(ts.key, value, nbytes)
+        ts.nbytes = nbytes
+        ts.type_name = type_name
+        if ts.dependents:
+            self._notify_dependents(ts)
 
     def _transition_waiting_released(self, ts):
         self._drop(ts, self.address)
@@ -662,6 +671,7 @@ class WorkerState:
     _TRANSITIONS = {
         ("released", "waiting"): _transition_released_waiting,
         ("released", "fetch"): _transition_released_fetch,
+        ("released", "ready"): _transition_released_ready,
         ("released", "memory"): _transition_released_memory,
         ("released", "forgotten"): _transition_released_forgotten,
         ("waiting", "ready"): _transition_waiting_ready,

@@ -182,10 +182,18 @@ def test_story_follows_a_key():
     ws = new()
     ws.handle(compute(es("a"), stim="s1"))
     ws.handle(ok("a", stim="s2"))
-    assert ws.story("a") == [("a", "compute-task", "s1"), ("a", "released", "waiting", "s1"),
-                             ("a", "waiting", "ready", "s1"), ("a", "ready", "executing", "s1"),
-                             ("a", "executing", "memory", "s2")]
+    # a task with no inputs has nothing to wait for: it goes straight to ready
+    assert ws.story("a") == [("a", "compute-task", "s1"), ("a", "released", "ready", "s1"),
+                             ("a", "ready", "executing", "s1"), ("a", "executing", "memory", "s2")]
     assert ws.story("zzz") == []
+
+
+def test_story_of_a_task_with_inputs_passes_through_waiting():
+    ws = new()
+    ws.handle(compute(es("a"), es("b", deps=["a"]), stim="s1"))
+    ws.handle(ok("a", stim="s2"))
+    assert ws.story("b") == [("b", "compute-task", "s1"), ("b", "released", "waiting", "s1"),
+                             ("b", "waiting", "ready", "s2"), ("b", "ready", "executing", "s2")]
 
 
 def test_log_is_bounded():
