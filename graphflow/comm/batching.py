@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from .messages import TaskDone, TasksDone
 
-__all__ = ["fold_task_done", "unfold_task_done"]
+__all__ = ["batch_of", "fold_task_done", "unfold_task_done"]
 
 
 def fold_task_done(messages: list) -> list:
@@ -50,10 +50,15 @@ def _close_run(run: list, out: list) -> None:
     if len(run) == 1:
         out.append(run[0])
     elif run:
-        inline = {m.key: m.inline for m in run if m.inline is not None}
-        out.append(TasksDone(run[-1].stimulus_id, [m.key for m in run], [m.nbytes for m in run],
-                             [m.type_name for m in run], [m.start for m in run], [m.stop for m in run],
-                             [m.thread for m in run], inline))
+        out.append(batch_of(run))
+
+
+def batch_of(run: list) -> TasksDone:
+    """One `TasksDone` holding the `TaskDone` s of ``run`` (one or more), in order: the scheduler handles a lone
+    report as a batch of one, so the two share one path."""
+    inline = {m.key: m.inline for m in run if m.inline is not None}
+    return TasksDone(run[-1].stimulus_id, [m.key for m in run], [m.nbytes for m in run], [m.type_name for m in run],
+                     [m.start for m in run], [m.stop for m in run], [m.thread for m in run], inline)
 
 
 def unfold_task_done(msg: TasksDone):
