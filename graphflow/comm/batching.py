@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from .messages import KeyStatus, KeyStatuses, TaskDone, TasksDone
 
-__all__ = ["fold_task_done", "unfold_task_done", "fold_key_status", "unfold_key_status"]
+__all__ = ["batch_of", "fold_task_done", "unfold_task_done", "fold_key_status", "unfold_key_status"]
 
 
 def _fold(messages: list, kind: type, fold) -> list:
@@ -69,14 +69,15 @@ def _close_run(run: list, out: list, fold) -> None:
 
 def fold_task_done(messages: list) -> list:
     """``messages`` with each run of two or more consecutive `TaskDone` s replaced by one `TasksDone`."""
-    return _fold(messages, TaskDone, _tasks_done)
+    return _fold(messages, TaskDone, batch_of)
 
 
-def _tasks_done(run: list) -> TasksDone:
+def batch_of(run: list) -> TasksDone:
+    """One `TasksDone` holding the `TaskDone` s of ``run`` (one or more), in order: the scheduler handles a lone
+    report as a batch of one, so the two share one path."""
     inline = {m.key: m.inline for m in run if m.inline is not None}
-    return TasksDone(run[-1].stimulus_id, [m.key for m in run], [m.nbytes for m in run],
-                     [m.type_name for m in run], [m.start for m in run], [m.stop for m in run],
-                     [m.thread for m in run], inline)
+    return TasksDone(run[-1].stimulus_id, [m.key for m in run], [m.nbytes for m in run], [m.type_name for m in run],
+                     [m.start for m in run], [m.stop for m in run], [m.thread for m in run], inline)
 
 
 def unfold_task_done(msg: TasksDone):

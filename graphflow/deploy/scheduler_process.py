@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 from tornado.ioloop import IOLoop
 
@@ -70,7 +71,7 @@ def _serve(loop) -> None:
         return loop.start()
     import cProfile
 
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.thread_time)
     profiler.enable()
     try:
         loop.start()

@@ -50,7 +50,7 @@ from operator import attrgetter
 __all__ = [
     "BANDWIDTH", "DEFAULT_DURATION", "SATURATION", "SLOT_BUDGET", "SLOT_CAP", "TRANSFER_LATENCY",
     "expected_duration", "transfer_cost", "task_slots", "is_rootish", "valid_workers",
-    "decide_worker", "steal_plan", "choose_worker_for_data",
+    "decide_worker", "steal_plan", "choose_worker_for_data", "order_heap",
 ]
 
 BANDWIDTH = 1e9  # bytes per second assumed between workers
@@ -94,6 +94,22 @@ def task_slots(nthreads: int, duration, *, saturation: float = SATURATION, budge
     # the epsilon keeps 5 ms / 10 us at 500, not 499.99999 -> 499
     deep = int(nthreads * budget / duration + 1e-6) if duration > 0 else cap
     return max(base, min(cap, deep))
+
+
+def order_heap(heap: list, start: int) -> None:
+    """Put ``heap[start:]``, entries appended after its heap-ordered head, in heap order: all at once
+    (``heapify``, linear) when they are many, else pushed one by one (logarithmic each).
+
+        >>> heap = [1, 5, 9, 7, 0, 3]; order_heap(heap, 3); [heapq.heappop(heap) for _ in range(6)]
+        [0, 1, 3, 5, 7, 9]
+    """
+    if len(heap) - start > start // 8:
+        heapq.heapify(heap)
+        return
+    arrived = heap[start:]
+    del heap[start:]
+    for entry in arrived:
+        heapq.heappush(heap, entry)
 
 
 def is_rootish(ts, total_nthreads: int) -> bool:

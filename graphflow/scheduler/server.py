@@ -41,7 +41,7 @@ import os
 import time
 
 from ..comm import messages as wire
-from ..comm.batching import fold_key_status, unfold_task_done
+from ..comm.batching import batch_of, fold_key_status, unfold_task_done
 from ..comm.salvage import missing_in, task_exception
 from ..comm.transport import Listener
 from ..errors import GraphflowError
@@ -62,8 +62,6 @@ WEDGED_AFTER = 300.0  # seconds: the default of scheduler.wedged_after (silent t
 # Wire messages (graphflow.comm.messages) as events of the state machine.  A peer speaks only for itself:
 # the worker or client a message names is the one the shell knows sent it, never a field of the message.
 _FROM_WORKER = {
-    wire.TaskDone: lambda w, m, now: ev.TaskFinished(m.stimulus_id, w, m.key, m.nbytes, m.type_name, m.start,
-                                                     m.stop, m.inline, m.thread),
     wire.TaskFailed: lambda w, m, now: ev.TaskErred(m.stimulus_id, w, m.key, m.exception, m.traceback, m.start,
                                                     m.stop, m.thread),
     wire.DepMissing: lambda w, m, now: ev.MissingData(m.stimulus_id, w, m.key, m.missing, m.holder),
@@ -205,17 +203,14 @@ class Scheduler:
             return self._forget_peer(peer, expected=msg.memory is None, memory=msg.memory)
         if role == "worker" and type(msg) is wire.TasksDone:
             return self._tasks_done(name, msg)
+        if role == "worker" and type(msg) is wire.TaskDone:  # a lone report: a batch of one, one path for both
+            return self._tasks_done(name, batch_of([msg]))
         if role == "worker" and type(msg) in _FROM_WORKER:
             event = _FROM_WORKER[type(msg)](name, msg, self.clock())
             kind = type(event)
             if kind is ev.Heartbeat:
                 self._send(peer, wire.HeartbeatAck())
                 self.diagnostics.heartbeat(event)
-            elif kind is ev.TaskFinished:
-                self.extensions.task_done(event.key, "memory")
-                if event.stop:  # start == stop == 0: a copy made for a retirement, or a re-report; nothing ran
-                    self.tasks_executed += 1
-                    self.diagnostics.task_done(event)
             elif kind is ev.TaskErred:
                 self.extensions.task_done(event.key, "erred")
                 self.diagnostics.task_done(event)

@@ -127,6 +127,7 @@ class SchedulerState:
         self._memory_cap = None  # the largest worker memory limit, when every worker has one
         self._memory_deaths = {}  # task -> (rss, limit) of the last worker that died of memory running it
         self._queue_grew = False
+        self._heap_len = 0  # entries of ``queue`` in heap order; those after them arrived since (`_fill_slots`)
         # commands of the current handle() call, merged per worker
         self._out_free = {}  # SchedWorker -> [stimulus_id, {key: None}]
         self._out_execute = {}  # SchedWorker -> [stimulus_id, {SchedTask: None}]
@@ -416,21 +417,27 @@ class SchedulerState:
             heap = [(len(ws.processing) / ws.nthreads, i, ws)
                     for i, ws in enumerate(policy.short_of_room_only(workers, self.retiring.closing))]
         heapq.heapify(heap)
+        if self._heap_len != len(self.queue):  # roots arrived since the last fill: `_transition_waiting_queued`
+            policy.order_heap(self.queue, self._heap_len)
         queue = self.queue
+        prefix = nthreads = slots = None  # `task_slots` again only when the worker's size or the task's kind changes
         while heap and self._n_queued:
             ts = queue[0][2]
             if ts.state != QUEUED:
                 heapq.heappop(queue)  # left the queue some other way
                 continue
             _, i, ws = heap[0]
-            slots = policy.task_slots(ws.nthreads, ts.prefix.duration, saturation=self.saturation,
-                                      budget=self.slot_budget, cap=self.slot_cap)
+            if ts.prefix is not prefix or ws.nthreads != nthreads:
+                prefix, nthreads = ts.prefix, ws.nthreads
+                slots = policy.task_slots(nthreads, prefix.duration, saturation=self.saturation,
+                                          budget=self.slot_budget, cap=self.slot_cap)
             if len(ws.processing) - ws.seceded >= slots:  # seceded tasks wait: no slot (scheduler/longrunning.py)
                 heapq.heappop(heap)
                 continue
             heapq.heappop(queue)
             self.transition(ts, PROCESSING, stim, ws)
             heapq.heapreplace(heap, (len(ws.processing) / ws.nthreads, i, ws))
+        self._heap_len = len(self.queue)
 
     def _request_steals(self, thief: SchedWorker, stim: str) -> None:
         plan = policy.steal_plan(thief, self.workers.values(), self.steals, bandwidth=self.bandwidth,
@@ -611,6 +618,7 @@ class SchedulerState:
         self._n_queued -= 1
         if not self._n_queued:  # every heap entry left is stale: drop them now (a released queue kept 100k tasks)
             self.queue = []
+            self._heap_len = 0
 
     def _leave_no_worker(self, ts: SchedTask) -> None:
         del self.no_worker[ts]  # a task held for resources leaves its pool heap lazily (ResourcePool.fill)
@@ -636,13 +644,16 @@ class SchedulerState:
     def _transition_waiting_queued(self, ts, stim, arg):
         ts.state = QUEUED
         queue = self.queue
-        heapq.heappush(queue, (ts.priority, next(self._seq), ts))
+        # Appended unordered, put in order by `_fill_slots`: a graph's roots arrive by the thousand in
+        # reverse priority (recommendations pop last first), so a push each sifted every one to the top.
+        queue.append((ts.priority, next(self._seq), ts))
         self._n_queued += 1
         self._queue_grew = True
         if len(queue) > 2 * self._n_queued + 1000:  # drop entries of tasks that left the queue
             live = {entry[2]: entry for entry in queue if entry[2].state == QUEUED}
             self.queue = list(live.values())
             heapq.heapify(self.queue)
+            self._heap_len = len(self.queue)
 
     def _transition_waiting_processing(self, ts, stim, arg):
         self.assign(ts, arg or policy.decide_worker(ts, self.workers), stim)

@@ -58,3 +58,17 @@ def test_a_batch_with_a_value_the_scheduler_cannot_load_goes_on_without_that_val
     (done,), unreadable = salvage(frames, _repair, "from tcp://10.0.0.1:1234")
     assert unreadable is None
     assert done.keys == ["a", "b", "c"] and done.inline == {"b": 5}  # "a" is fetched from the worker instead
+
+
+def test_a_lone_report_goes_the_batch_way_and_is_counted_once():
+    """One task finishing alone arrives as a single `TaskDone` (only runs of two are folded); the scheduler
+    handles it as a batch of one: counted, recorded in the task stream and reported to the client once."""
+    with InProcessCluster(n_workers=1, nthreads=1, validate=True) as cluster:
+        with gf.Client(cluster.address, token=cluster.token, set_as_default=False, timeout=10) as client:
+            scheduler = cluster.scheduler
+            assert client.submit(inc, 41, key="lone").result() == 42
+            assert scheduler.tasks_executed == 1
+            assert scheduler.diagnostics.stream.added == 1
+            finished = [rec for rec in scheduler.state.log if rec[1] == "TaskFinished"]
+            assert [rec[0] for rec in finished] == ["lone"]
+            assert scheduler.state.task_state("lone") == "memory"

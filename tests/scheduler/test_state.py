@@ -886,3 +886,30 @@ def test_a_task_that_keeps_killing_workers_by_memory_errs_with_memory_limit_erro
     assert (key, state) == ("big", "erred") and isinstance(exc, MemoryLimitError)
     assert exc.key == "big" and exc.limit == 100 and worker in str(exc) and "memory_limit=" in str(exc)
     assert not s._memory_deaths
+
+
+def test_queued_roots_go_out_in_priority_order_however_many_arrive_at_once():
+    """Roots enter the queue unordered (a graph's roots arrive last first) and are put in heap order when
+    slots are filled: all at once for a big arrival, one by one for a few.  Either way the one-thread
+    worker gets them in priority order, the first graph's before the second's::
+
+        r0 r1 ... r39      (graph 1: 40 roots, wanted)
+        s0 s1              (graph 2, submitted after 5 finished: 2 roots)
+    """
+    s = SchedulerState(validate=True)
+    s.handle(joined("W"))
+    order = []
+
+    def sent(commands):
+        for c in commands:
+            if isinstance(c, AssignTasks):
+                order.extend(t.key for t in c.tasks)
+
+    sent(s.handle(graph({f"r{i}": () for i in range(40)}, wanted=[f"r{i}" for i in range(40)])))
+    done = 0
+    while done < len(order):
+        if done == 5:
+            sent(s.handle(graph({"s0": (), "s1": ()}, wanted=["s0", "s1"])))
+        sent(s.handle(finished("W", order[done])))
+        done += 1
+    assert order == [f"r{i}" for i in range(40)] + ["s0", "s1"]
