@@ -48,6 +48,11 @@ class Ring(deque):
         """How many records are held as objects (appended since the last `pack`)."""
         return deque.__len__(self)
 
+    def newest_live(self):
+        """The record appended last since the last `pack` (IndexError if none).  ``ring[-1]`` would be
+        wrong: the deque counts back from the overridden ``len``, packed records included."""
+        return deque.__getitem__(self, deque.__len__(self) - 1)
+
     def _n_visible(self) -> int:
         if self.maxlen is None:
             return self._n_packed

@@ -382,17 +382,19 @@ class Scheduler:
     def _process(self) -> None:
         self._process_scheduled = False
         events, self._events = self._events, []
-        if events:
-            for command in self.state.handle(*events):
-                self._command(command)
-            if self.progress.trackers:  # gf.progress is watching: count finished and erred tasks
-                self.progress.observe(events, self.state)
-            due = self._trimmer.due(len(self.state.tasks))
-            if due is COMPACT:
-                self._released_all()
-            elif due is TRIM:
-                self.loop.add_callback(trim)
-        self._flush()
+        try:
+            if events:
+                for command in self.state.handle(*events):
+                    self._command(command)
+                if self.progress.trackers:  # gf.progress is watching: count finished and erred tasks
+                    self.progress.observe(events, self.state)
+                due = self._trimmer.due(len(self.state.tasks))
+                if due is COMPACT:
+                    self._released_all()
+                elif due is TRIM:
+                    self.loop.add_callback(trim)
+        finally:  # whatever raised (logged by the loop), what the pass decided still goes out: no client waits
+            self._flush()
 
     def _released_all(self) -> None:
         """A big computation was released (no task left): hand its memory back to the system, before anyone

@@ -140,7 +140,7 @@ class TaskStream:
         while a computation ran sit between its freed tasks and keep their memory in use."""
         with self._lock:
             if self._ring.live():
-                self._packed_arrival = self._ring[-1][7]
+                self._packed_arrival = self._ring.newest_live()[7]
             self._ring.pack()
 
     def clear(self) -> None:

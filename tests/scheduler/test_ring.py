@@ -34,6 +34,13 @@ def test_packing_again_keeps_the_records_in_view_and_copies_read_them_all():
     assert list(r) == [] and len(r) == 0 and not r
 
 
+def test_newest_live_is_the_last_append_though_packed_records_count_in_len():
+    r = Ring([1, 2, 3], maxlen=5)
+    r.pack()
+    r.append(4)
+    assert r.newest_live() == 4 and len(r) == 4  # r[-1] counts back from len(r), packed records included
+
+
 def test_records_that_do_not_pickle_stay_live():
     lock = threading.Lock()
     r = Ring([("k", "note", lock, "s1")], maxlen=10)

@@ -120,3 +120,6 @@ def test_compacting_the_task_stream_packs_its_records_and_keeps_every_view_of_th
     stream.add(ev)
     assert [r["key"] for r in stream.records()] == [f"inc-{i}" for i in range(11, 61)]
     assert [r["key"] for r in stream.records(count=2)] == ["inc-59", "inc-60"]
+    stream.compact()  # a second release while packed records are in view (the benchmark's ref tree, then its tree)
+    assert reachable_strings(stream, _is_key) == [] and [r["key"] for r in stream.records(count=2)] == \
+        ["inc-59", "inc-60"]
